@@ -1,0 +1,164 @@
+package org.iommuemu.pagetable;
+
+/**
+ * The outcome of one walk, owned by the caller and re-pointed on every walk (Aeron's {@code Header}
+ * pattern): nothing is allocated per walk.
+ * <p>
+ * On success {@link #fault()} is {@link WalkFault#NONE} and the output address, page size and effective
+ * permissions describe the translation. On a {@link WalkFault#PERMISSION} fault they still describe the
+ * translation that was found. Either way {@link #level()} is the level of the last entry read and
+ * {@link #entryAddress(int)} lists every entry read, in order.
+ */
+public final class WalkResult
+{
+    /** More than any format's level count: a walk reads at most one entry per level. */
+    public static final int MAX_ENTRIES = 8;
+
+    private final long[] entryAddresses = new long[MAX_ENTRIES];
+    private final long[] entryValues = new long[MAX_ENTRIES];
+    private final int[] entryLevels = new int[MAX_ENTRIES];
+    private int entryCount;
+    private long inputAddress;
+    private int access;
+    private WalkFault fault = WalkFault.NONE;
+    private long outputAddress;
+    private int pageSizeLg2;
+    private int permissions;
+    private int level;
+
+    void reset(final long inputAddress, final int access)
+    {
+        this.inputAddress = inputAddress;
+        this.access = access;
+        this.entryCount = 0;
+        this.fault = WalkFault.NONE;
+        this.outputAddress = 0;
+        this.pageSizeLg2 = 0;
+        this.permissions = 0;
+        this.level = -1;
+    }
+
+    void recordEntry(final int level, final long address, final long value)
+    {
+        entryAddresses[entryCount] = address;
+        entryValues[entryCount] = value;
+        entryLevels[entryCount] = level;
+        entryCount++;
+        this.level = level;
+    }
+
+    void translation(final long outputAddress, final int pageSizeLg2, final int permissions)
+    {
+        this.outputAddress = outputAddress;
+        this.pageSizeLg2 = pageSizeLg2;
+        this.permissions = permissions;
+    }
+
+    void fault(final WalkFault fault, final int level)
+    {
+        this.fault = fault;
+        this.level = level;
+    }
+
+    /** True when the walk produced a translation that allows the access. */
+    public boolean isOk()
+    {
+        return fault == WalkFault.NONE;
+    }
+
+    public WalkFault fault()
+    {
+        return fault;
+    }
+
+    public long inputAddress()
+    {
+        return inputAddress;
+    }
+
+    /** The {@link Permissions} bits the walk was asked to check. */
+    public int access()
+    {
+        return access;
+    }
+
+    /** Translated address of the input (page base plus offset); meaningful when a leaf was found. */
+    public long outputAddress()
+    {
+        return outputAddress;
+    }
+
+    /** log2 of the size of the leaf that translated the input. */
+    public int pageSizeLg2()
+    {
+        return pageSizeLg2;
+    }
+
+    /** Effective permissions: the AND over every entry on the path. */
+    public int permissions()
+    {
+        return permissions;
+    }
+
+    /** Level of the last entry read (where the walk stopped); -1 if none was read. */
+    public int level()
+    {
+        return level;
+    }
+
+    /** Number of entries read. */
+    public int entryCount()
+    {
+        return entryCount;
+    }
+
+    /** Physical address of the i-th entry read. */
+    public long entryAddress(final int i)
+    {
+        checkIndex(i);
+        return entryAddresses[i];
+    }
+
+    /** Value of the i-th entry read. */
+    public long entryValue(final int i)
+    {
+        checkIndex(i);
+        return entryValues[i];
+    }
+
+    /** Level of the i-th entry read. */
+    public int entryLevel(final int i)
+    {
+        checkIndex(i);
+        return entryLevels[i];
+    }
+
+    private void checkIndex(final int i)
+    {
+        if (i < 0 || i >= entryCount)
+        {
+            throw new IndexOutOfBoundsException("entry " + i + " of " + entryCount);
+        }
+    }
+
+    public String toString()
+    {
+        final StringBuilder sb = new StringBuilder(128);
+        sb.append("WalkResult{iova=0x").append(Long.toHexString(inputAddress))
+            .append(", access=").append(Permissions.toString(access))
+            .append(", fault=").append(fault);
+        if (pageSizeLg2 != 0)
+        {
+            sb.append(", oa=0x").append(Long.toHexString(outputAddress))
+                .append(", sizeLg2=").append(pageSizeLg2)
+                .append(", perms=").append(Permissions.toString(permissions));
+        }
+        sb.append(", level=").append(level).append(", entries=[");
+        for (int i = 0; i < entryCount; i++)
+        {
+            sb.append(i == 0 ? "" : ", ").append("L").append(entryLevels[i]).append("@0x")
+                .append(Long.toHexString(entryAddresses[i])).append("=0x").append(Long.toHexString(entryValues[i]));
+        }
+        return sb.append("]}").toString();
+    }
+}

@@ -1,0 +1,107 @@
+package org.iommuemu.pagetable;
+
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/**
+ * The one walker for every format: a three-way switch on the entry kind at each level.
+ * <p>
+ * The walk is bounded by the format's level count because every step goes to a strictly lower level,
+ * so a table that points at itself, or any other hostile layout, cannot make it loop. Table addresses
+ * come from the format already masked to its output width, so a hostile entry cannot reach outside
+ * physical memory either. Nothing is allocated and nothing is thrown for any table content.
+ */
+public final class Walker
+{
+    private Walker()
+    {
+    }
+
+    /**
+     * Walk from the table at {@code rootAddress} (a table of level {@code format.topLevel()}).
+     *
+     * @param access             {@link Permissions} bits the request needs (include {@link Permissions#USER}
+     *                           for a user-mode request).
+     * @param initialPermissions permissions granted before the first entry (for example an AMD-Vi DTE's
+     *                           IR/IW); {@link Permissions#ALL} when nothing above the table restricts them.
+     * @return true when the walk translated the address and the access is allowed.
+     */
+    public static boolean walk(
+        final PageTableFormat format,
+        final PhysicalMemory memory,
+        final long rootAddress,
+        final long inputAddress,
+        final int access,
+        final int initialPermissions,
+        final WalkResult result)
+    {
+        result.reset(inputAddress, access);
+        int level = format.topLevel();
+        if (!format.isValidInput(inputAddress))
+        {
+            result.fault(WalkFault.ADDRESS_WIDTH, level);
+            return false;
+        }
+
+        long table = rootAddress;
+        int permissions = initialPermissions;
+        while (level >= 0)
+        {
+            final long entryAddress = table + ((long)format.index(inputAddress, level) << PageTableFormat.ENTRY_SIZE_LG2);
+            final long entry = memory.readEntry(entryAddress);
+            result.recordEntry(level, entryAddress, entry);
+
+            final int kind = format.kind(entry, level);
+            if (kind == PageTableFormat.KIND_EMPTY)
+            {
+                result.fault(WalkFault.NOT_PRESENT, level);
+                return false;
+            }
+            final WalkFault invalid = format.validate(entry, level, kind);
+            if (invalid != WalkFault.NONE)
+            {
+                result.fault(invalid, level);
+                return false;
+            }
+            permissions &= format.permissions(entry, level);
+
+            if (kind == PageTableFormat.KIND_LEAF)
+            {
+                final int sizeLg2 = format.leafSizeLg2(entry, level);
+                final long offsetMask = (1L << sizeLg2) - 1;
+                result.translation(format.leafAddress(entry, level, sizeLg2) | (inputAddress & offsetMask), sizeLg2, permissions);
+                if ((access & ~permissions) != 0)
+                {
+                    result.fault(WalkFault.PERMISSION, level);
+                    return false;
+                }
+                return true;
+            }
+
+            final int next = format.nextLevel(entry, level);
+            if (next < 0 || next >= level)
+            {
+                result.fault(WalkFault.BAD_LEVEL_ENCODING, level);
+                return false;
+            }
+            if (next != level - 1 && !skippedBitsClear(format, inputAddress, level, next))
+            {
+                // A level-skipping entry translates only inputs whose skipped index bits are zero.
+                result.fault(WalkFault.NOT_PRESENT, level);
+                return false;
+            }
+            table = format.tableAddress(entry, level);
+            level = next;
+        }
+        // Unreachable for a correct format: level 0 entries are never TABLE.
+        result.fault(WalkFault.BAD_LEVEL_ENCODING, 0);
+        return false;
+    }
+
+    private static boolean skippedBitsClear(final PageTableFormat format, final long inputAddress, final int level, final int next)
+    {
+        final int low = format.itemSizeLg2(next + 1);
+        final int high = format.itemSizeLg2(level);
+        final long mask = ((1L << (high - low)) - 1) << low;
+        return (inputAddress & mask) == 0;
+    }
+}

@@ -1,0 +1,212 @@
+package org.iommuemu.pagetable.format;
+
+import org.iommuemu.pagetable.PageTableFormat;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkFault;
+
+import static org.iommuemu.pagetable.format.FormatBits.genmask;
+
+/**
+ * Intel EPT, 4-level (48-bit GPA) and 5-level (57-bit): the base the TDX Secure EPT extends, and the
+ * format a VT-d second stage shares with KVM when the tables are shared.
+ * <pre>
+ *  63   62:52   51:12              11   10  9  8  7    6    5:3   2  1  0
+ * +---+-------+------------------+----+---+--+--+---+-----+-----+--+--+--+
+ * |SVE|  IGN  | address [51:12]  |IGN |XU |D |A |PS |IPAT | MT  |X |W |R |
+ * +---+-------+------------------+----+---+--+--+---+-----+-----+--+--+--+
+ * </pre>
+ * Sources: Intel SDM vol. 3 "EPT translation mechanism"; the S-EPT bit positions in the TDX module's
+ * x86_defs.h agree for bits 0-10 and 63 (shared/reference/vtd-tdx.md 5.2).
+ * <p>
+ * Levels: level 0 is the EPT PT (4 KiB), 1 the PD (PS=1: 2 MiB), 2 the PDPT (PS=1: 1 GiB), 3 the PML4,
+ * 4 the PML5.
+ * <p>
+ * An entry is present when any of R, W, X is set. Misconfigurations are reported as
+ * {@link WalkFault#RESERVED_BIT} (the EPT-misconfiguration exit): W without R; X without R when
+ * execute-only is not supported; a leaf memory type of 2, 3 or 7; bits 6:3 in a non-leaf entry (7:3 at levels 3 and 4); bits
+ * 20:12 of a 2 MiB leaf or 29:12 of a 1 GiB leaf; PS at levels 3 and 4; address bits at or above the
+ * output width. Mode-based execute (XU) is carried, not interpreted.
+ * <p>
+ * Not final: the S-EPT format extends it with its state bits.
+ */
+public class EptFormat implements PageTableFormat
+{
+    public static final long R = 1L;
+    public static final long W = 1L << 1;
+    public static final long X = 1L << 2;
+    public static final int MEMORY_TYPE_SHIFT = 3;
+    public static final long MEMORY_TYPE = genmask(5, 3);
+    public static final long IPAT = 1L << 6;
+    public static final long PS = 1L << 7;
+    public static final long A = 1L << 8;
+    public static final long D = 1L << 9;
+    public static final long XU = 1L << 10;
+    public static final long ADDRESS = FormatBits.ADDRESS_51_12;
+    public static final long SVE = 1L << 63;
+    /** Memory type write-back, what KVM uses for RAM. */
+    public static final int MEMORY_TYPE_WB = 6;
+
+    protected static final long NON_LEAF_RESERVED_TOP = genmask(7, 3);
+    protected static final long NON_LEAF_RESERVED = genmask(6, 3);
+    protected static final long RESERVED_2M = genmask(20, 12);
+    protected static final long RESERVED_1G = genmask(29, 12);
+    private static final long ATTRIBUTE_BITS = R | W | X | MEMORY_TYPE | IPAT | XU | SVE;
+
+    protected final int levels;
+    protected final int outputLg2;
+    protected final boolean executeOnly;
+    protected final long reservedAddressBits;
+
+    /** 4- or 5-level EPT, 52-bit output, execute-only supported. */
+    public EptFormat(final int levels)
+    {
+        this(levels, 52, true);
+    }
+
+    public EptFormat(final int levels, final int outputLg2, final boolean executeOnly)
+    {
+        if (levels != 4 && levels != 5)
+        {
+            throw new IllegalArgumentException("EPT has 4 or 5 levels, not " + levels);
+        }
+        FormatBits.checkOutputWidth(outputLg2);
+        this.levels = levels;
+        this.outputLg2 = outputLg2;
+        this.executeOnly = executeOnly;
+        this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
+    }
+
+    public String name()
+    {
+        return "ept";
+    }
+
+    public int levels()
+    {
+        return levels;
+    }
+
+    public int inputAddressLg2()
+    {
+        return levels == 4 ? 48 : 57;
+    }
+
+    public int outputAddressLg2()
+    {
+        return outputLg2;
+    }
+
+    public int kind(final long entry, final int level)
+    {
+        if ((entry & (R | W | X)) == 0)
+        {
+            return KIND_EMPTY;
+        }
+        return level == 0 || (entry & PS) != 0 ? KIND_LEAF : KIND_TABLE;
+    }
+
+    public WalkFault validate(final long entry, final int level, final int kind)
+    {
+        if ((entry & (R | W)) == W || (!executeOnly && (entry & (R | X)) == X))
+        {
+            return WalkFault.RESERVED_BIT;
+        }
+        if (kind == KIND_LEAF)
+        {
+            final int memoryType = (int)((entry & MEMORY_TYPE) >>> MEMORY_TYPE_SHIFT);
+            if (memoryType == 2 || memoryType == 3 || memoryType == 7)
+            {
+                return WalkFault.RESERVED_BIT;
+            }
+        }
+        return (entry & reservedMask(level, kind, itemSizeLg2(level))) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
+    }
+
+    public long reservedMask(final int level, final int kind, final int leafSizeLg2)
+    {
+        if (kind != KIND_LEAF)
+        {
+            // Bits 6:3 are reserved in a non-leaf entry; bit 7 too at levels 3 and 4, where it cannot mean PS.
+            return reservedAddressBits | (level >= 3 ? NON_LEAF_RESERVED_TOP : NON_LEAF_RESERVED);
+        }
+        switch (level)
+        {
+            case 0: return reservedAddressBits;
+            case 1: return reservedAddressBits | RESERVED_2M;
+            case 2: return reservedAddressBits | RESERVED_1G;
+            default: return reservedAddressBits | PS;
+        }
+    }
+
+    public long leafSizes(final int level)
+    {
+        switch (level)
+        {
+            case 0: return 1L << 12;
+            case 1: return 1L << 21;
+            case 2: return 1L << 30;
+            default: return 0;
+        }
+    }
+
+    public long tableAddress(final long entry, final int level)
+    {
+        return entry & ADDRESS;
+    }
+
+    public long leafAddress(final long entry, final int level, final int sizeLg2)
+    {
+        return entry & ADDRESS & (-1L << sizeLg2);
+    }
+
+    public int permissions(final long entry, final int level)
+    {
+        return ((entry & R) != 0 ? Permissions.READ : 0) |
+            ((entry & W) != 0 ? Permissions.WRITE : 0) |
+            ((entry & X) != 0 ? Permissions.EXECUTE : 0) |
+            Permissions.USER;
+    }
+
+    public int impliedPermissions()
+    {
+        return Permissions.USER;
+    }
+
+    public long makeTable(final long tableAddress, final int level)
+    {
+        return R | W | X | (tableAddress & ADDRESS);
+    }
+
+    public long makeLeaf(final long outputAddress, final int sizeLg2, final int level, final long attributes)
+    {
+        return (attributes & ATTRIBUTE_BITS) | (level > 0 ? PS : 0) | (outputAddress & ADDRESS & (-1L << sizeLg2));
+    }
+
+    public long attributes(final long entry, final int level)
+    {
+        return entry & ATTRIBUTE_BITS;
+    }
+
+    public long attributesFor(final int permissions)
+    {
+        return withPermissions((long)MEMORY_TYPE_WB << MEMORY_TYPE_SHIFT, permissions);
+    }
+
+    public long withPermissions(final long attributes, final int permissions)
+    {
+        final boolean read = (permissions & Permissions.READ) != 0;
+        final boolean write = (permissions & Permissions.WRITE) != 0;
+        final boolean execute = (permissions & Permissions.EXECUTE) != 0;
+        if ((write && !read) || (!read && !write && !execute) || (execute && !read && !write && !executeOnly))
+        {
+            throw new IllegalArgumentException("EPT cannot express " + Permissions.toString(permissions) +
+                " (write needs read; execute-only " + (executeOnly ? "is" : "is not") + " supported)");
+        }
+        return (attributes & ~(R | W | X)) | (read ? R : 0) | (write ? W : 0) | (execute ? X : 0);
+    }
+
+    public String toString()
+    {
+        return name() + "(" + levels + "-level, " + outputLg2 + "-bit OA" + (executeOnly ? "" : ", no execute-only") + ")";
+    }
+}

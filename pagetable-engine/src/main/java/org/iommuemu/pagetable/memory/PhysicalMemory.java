@@ -1,0 +1,98 @@
+package org.iommuemu.pagetable.memory;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+/**
+ * Emulated system physical memory as the page-table walkers, the RMP and the IOMMU models see it.
+ * <p>
+ * Addresses are system physical addresses of up to {@link #MAX_ADDRESS_LG2} bits. Entries (page-table
+ * entries, RMP entries, device-table words) are 64-bit little-endian words at 8-byte aligned addresses;
+ * every entry read and write is reported to the {@link MemoryAccessListener}, which is how the timing
+ * model and the statistics see table traffic. Bulk data (DMA payloads, images) moves with
+ * {@link #read}/{@link #write}.
+ * <p>
+ * Three backings sit behind this interface (local sparse off-heap memory, a memory-mapped file shared
+ * with a co-simulating QEMU, remote memory over the co-simulation socket); walkers never care which.
+ * <p>
+ * Accesses outside {@code [0, 2^52)} or a misaligned entry access are emulator bugs and throw
+ * {@link IllegalArgumentException}; callers that take addresses from untrusted tables mask them to the
+ * format's output width first, so a hostile table cannot reach this.
+ */
+public interface PhysicalMemory
+{
+    /** Width of a physical address: x86 MAXPHYADDR is at most 52 bits. */
+    int MAX_ADDRESS_LG2 = 52;
+    /** One past the highest physical address. */
+    long ADDRESS_LIMIT = 1L << MAX_ADDRESS_LG2;
+    /** The frame (page) granule of the backing stores and the frame allocator. */
+    int FRAME_SIZE_LG2 = 12;
+    int FRAME_SIZE = 1 << FRAME_SIZE_LG2;
+    /** Size of one entry word. */
+    int ENTRY_SIZE = 8;
+
+    /**
+     * Read the 64-bit little-endian entry at an 8-byte aligned address and report it to the listener.
+     * Memory that was never written reads as zero and allocates nothing.
+     */
+    long readEntry(long address);
+
+    /** Write the 64-bit little-endian entry at an 8-byte aligned address and report it to the listener. */
+    void writeEntry(long address, long value);
+
+    /**
+     * Write {@code count} consecutive entries from the 8-byte aligned {@code address}, all inside one 4 KiB
+     * frame: {@code firstValue}, {@code firstValue + increment}, ... Each write is reported. This is how a
+     * split fills a new table (one frame lookup for 512 stores).
+     */
+    void writeEntries(long address, int count, long firstValue, long increment);
+
+    /** Copy {@code length} bytes starting at physical {@code address} into {@code dst}; unwritten memory reads as zero. */
+    void read(long address, MutableDirectBuffer dst, int dstOffset, int length);
+
+    /** Copy {@code length} bytes from {@code src} to physical {@code address}. */
+    void write(long address, DirectBuffer src, int srcOffset, int length);
+
+    /** Zero {@code length} bytes from {@code address}; frames that were never touched stay untouched. */
+    void zero(long address, long length);
+
+    /** The listener every entry access is reported to; never null ({@link MemoryAccessListener#NONE} when unset). */
+    MemoryAccessListener listener();
+
+    /** Replace the listener; pass {@link MemoryAccessListener#NONE} to stop reporting. */
+    void listener(MemoryAccessListener listener);
+
+    /** Number of 4 KiB frames that hold backing storage (touched by a write). */
+    long residentFrames();
+
+    /** Check an entry address, throwing for an emulator bug (out of range or misaligned). */
+    static void checkEntryAddress(final long address)
+    {
+        if ((address & ~(ADDRESS_LIMIT - 1)) != 0 || (address & (ENTRY_SIZE - 1)) != 0)
+        {
+            throw new IllegalArgumentException(
+                "entry address 0x" + Long.toHexString(address) + " is misaligned or beyond 2^" + MAX_ADDRESS_LG2);
+        }
+    }
+
+    /** Check that {@code count} entries from {@code address} stay inside one frame, throwing for an emulator bug. */
+    static void checkEntryRun(final long address, final int count)
+    {
+        checkEntryAddress(address);
+        if (count < 0 || (address & (FRAME_SIZE - 1)) + ((long)count << 3) > FRAME_SIZE)
+        {
+            throw new IllegalArgumentException(
+                count + " entries from 0x" + Long.toHexString(address) + " cross a 4 KiB frame");
+        }
+    }
+
+    /** Check a byte range, throwing for an emulator bug (negative length or beyond the address limit). */
+    static void checkRange(final long address, final long length)
+    {
+        if (address < 0 || length < 0 || address > ADDRESS_LIMIT || length > ADDRESS_LIMIT - address)
+        {
+            throw new IllegalArgumentException(
+                "range 0x" + Long.toHexString(address) + "+" + length + " is beyond 2^" + MAX_ADDRESS_LG2);
+        }
+    }
+}

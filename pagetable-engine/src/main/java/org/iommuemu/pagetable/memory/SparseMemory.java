@@ -1,0 +1,212 @@
+package org.iommuemu.pagetable.memory;
+
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Sparse, off-heap physical memory: 4 KiB frames allocated on first write, addresses up to 52 bits.
+ * <p>
+ * Frames live in off-heap slabs of {@link #SLAB_FRAMES} frames each (Agrona {@link UnsafeBuffer}s over
+ * page-aligned direct memory); a primitive map takes a frame number to its slot. Reading a frame that
+ * was never written returns zeros and allocates nothing; writing zero to an untouched frame allocates
+ * nothing either. Frames are never returned to the slabs: the page-table frame allocator recycles them.
+ * <p>
+ * Not thread-safe: one emulator thread owns a memory, as one walker owns its request.
+ */
+public final class SparseMemory implements PhysicalMemory
+{
+    /** Frames per slab: 1 MiB slabs amortise the direct allocation over 256 frames. */
+    public static final int SLAB_FRAMES_LG2 = 8;
+    public static final int SLAB_FRAMES = 1 << SLAB_FRAMES_LG2;
+    private static final int SLAB_BYTES = SLAB_FRAMES << FRAME_SIZE_LG2;
+    private static final long NO_SLOT = -1;
+    private static final int OFFSET_IN_FRAME_MASK = FRAME_SIZE - 1;
+
+    private final Long2LongHashMap frameToSlot = new Long2LongHashMap(1024, 0.6f, NO_SLOT);
+    private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
+    private int slotCount;
+    private MemoryAccessListener listener = MemoryAccessListener.NONE;
+
+    public SparseMemory()
+    {
+    }
+
+    public long readEntry(final long address)
+    {
+        PhysicalMemory.checkEntryAddress(address);
+        final long slot = frameToSlot.get(address >>> FRAME_SIZE_LG2);
+        final long value = slot == NO_SLOT ? 0 :
+            slabs[(int)(slot >>> SLAB_FRAMES_LG2)].getLong(slotOffset(slot, address), ByteOrder.LITTLE_ENDIAN);
+        listener.onEntryRead(address, value);
+        return value;
+    }
+
+    public void writeEntry(final long address, final long value)
+    {
+        PhysicalMemory.checkEntryAddress(address);
+        listener.onEntryWrite(address, value);
+        long slot = frameToSlot.get(address >>> FRAME_SIZE_LG2);
+        if (slot == NO_SLOT)
+        {
+            if (value == 0)
+            {
+                return;
+            }
+            slot = allocateFrame(address >>> FRAME_SIZE_LG2);
+        }
+        slabs[(int)(slot >>> SLAB_FRAMES_LG2)].putLong(slotOffset(slot, address), value, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    public void writeEntries(final long address, final int count, final long firstValue, final long increment)
+    {
+        PhysicalMemory.checkEntryRun(address, count);
+        if (count == 0)
+        {
+            return;
+        }
+        long slot = frameToSlot.get(address >>> FRAME_SIZE_LG2);
+        if (slot == NO_SLOT)
+        {
+            slot = allocateFrame(address >>> FRAME_SIZE_LG2);
+        }
+        final UnsafeBuffer slab = slabs[(int)(slot >>> SLAB_FRAMES_LG2)];
+        final MemoryAccessListener listener = this.listener;
+        int offset = slotOffset(slot, address);
+        long value = firstValue;
+        for (int i = 0; i < count; i++)
+        {
+            listener.onEntryWrite(address + ((long)i << 3), value);
+            slab.putLong(offset, value, ByteOrder.LITTLE_ENDIAN);
+            offset += ENTRY_SIZE;
+            value += increment;
+        }
+    }
+
+    public void read(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
+    {
+        PhysicalMemory.checkRange(address, length);
+        listener.onDataRead(address, length);
+        long pa = address;
+        int done = 0;
+        while (done < length)
+        {
+            final int chunk = (int)Math.min(length - done, FRAME_SIZE - (pa & OFFSET_IN_FRAME_MASK));
+            final long slot = frameToSlot.get(pa >>> FRAME_SIZE_LG2);
+            if (slot == NO_SLOT)
+            {
+                dst.setMemory(dstOffset + done, chunk, (byte)0);
+            }
+            else
+            {
+                dst.putBytes(dstOffset + done, slabs[(int)(slot >>> SLAB_FRAMES_LG2)], slotOffset(slot, pa), chunk);
+            }
+            pa += chunk;
+            done += chunk;
+        }
+    }
+
+    public void write(final long address, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        PhysicalMemory.checkRange(address, length);
+        listener.onDataWrite(address, length);
+        long pa = address;
+        int done = 0;
+        while (done < length)
+        {
+            final int chunk = (int)Math.min(length - done, FRAME_SIZE - (pa & OFFSET_IN_FRAME_MASK));
+            long slot = frameToSlot.get(pa >>> FRAME_SIZE_LG2);
+            if (slot == NO_SLOT)
+            {
+                slot = allocateFrame(pa >>> FRAME_SIZE_LG2);
+            }
+            slabs[(int)(slot >>> SLAB_FRAMES_LG2)].putBytes(slotOffset(slot, pa), src, srcOffset + done, chunk);
+            pa += chunk;
+            done += chunk;
+        }
+    }
+
+    public void zero(final long address, final long length)
+    {
+        PhysicalMemory.checkRange(address, length);
+        long pa = address;
+        final long end = address + length;
+        while (pa < end)
+        {
+            final int chunk = (int)Math.min(end - pa, FRAME_SIZE - (pa & OFFSET_IN_FRAME_MASK));
+            final long slot = frameToSlot.get(pa >>> FRAME_SIZE_LG2);
+            if (slot != NO_SLOT)
+            {
+                slabs[(int)(slot >>> SLAB_FRAMES_LG2)].setMemory(slotOffset(slot, pa), chunk, (byte)0);
+            }
+            pa += chunk;
+        }
+    }
+
+    public MemoryAccessListener listener()
+    {
+        return listener;
+    }
+
+    public void listener(final MemoryAccessListener listener)
+    {
+        this.listener = listener == null ? MemoryAccessListener.NONE : listener;
+    }
+
+    public long residentFrames()
+    {
+        return slotCount;
+    }
+
+    /** True if the frame holding {@code address} has backing storage. */
+    public boolean isResident(final long address)
+    {
+        return frameToSlot.get(address >>> FRAME_SIZE_LG2) != NO_SLOT;
+    }
+
+    /**
+     * Give the frames of {@code [address, address + length)} backing storage now, so later writes allocate
+     * nothing (benchmarks pre-touch their table pool this way).
+     */
+    public void reserve(final long address, final long length)
+    {
+        PhysicalMemory.checkRange(address, length);
+        final long firstFrame = address >>> FRAME_SIZE_LG2;
+        final long endFrame = (address + length + FRAME_SIZE - 1) >>> FRAME_SIZE_LG2;
+        for (long frame = firstFrame; frame < endFrame; frame++)
+        {
+            if (frameToSlot.get(frame) == NO_SLOT)
+            {
+                allocateFrame(frame);
+            }
+        }
+    }
+
+    private static int slotOffset(final long slot, final long address)
+    {
+        return (int)(((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2) | (address & OFFSET_IN_FRAME_MASK));
+    }
+
+    private long allocateFrame(final long frameNumber)
+    {
+        final int slot = slotCount;
+        final int slab = slot >>> SLAB_FRAMES_LG2;
+        if (slab == slabs.length)
+        {
+            slabs = Arrays.copyOf(slabs, slabs.length * 2);
+        }
+        if (slabs[slab] == null)
+        {
+            // Fresh direct memory is zeroed by the JDK.
+            slabs[slab] = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SLAB_BYTES, FRAME_SIZE));
+        }
+        slotCount = slot + 1;
+        frameToSlot.put(frameNumber, slot);
+        return slot;
+    }
+}
