@@ -28,21 +28,46 @@ public final class SparseMemory implements PhysicalMemory
     private static final long NO_SLOT = -1;
     private static final int OFFSET_IN_FRAME_MASK = FRAME_SIZE - 1;
 
+    /** Direct-mapped cache of recent frame lookups in front of the hash map: hot walks never hash. */
+    private static final int CACHE_SIZE = 512;
+    private static final int CACHE_MASK = CACHE_SIZE - 1;
+
     private final Long2LongHashMap frameToSlot = new Long2LongHashMap(1024, 0.6f, NO_SLOT);
+    private final long[] cachedFrame = new long[CACHE_SIZE];
+    private final UnsafeBuffer[] cachedSlab = new UnsafeBuffer[CACHE_SIZE];
+    private final int[] cachedOffset = new int[CACHE_SIZE];
     private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
     private int slotCount;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
 
     public SparseMemory()
     {
+        Arrays.fill(cachedFrame, -1L);
     }
 
     public long readEntry(final long address)
     {
         PhysicalMemory.checkEntryAddress(address);
-        final long slot = frameToSlot.get(address >>> FRAME_SIZE_LG2);
-        final long value = slot == NO_SLOT ? 0 :
-            slabs[(int)(slot >>> SLAB_FRAMES_LG2)].getLong(slotOffset(slot, address), ByteOrder.LITTLE_ENDIAN);
+        final long frame = address >>> FRAME_SIZE_LG2;
+        final int line = (int)frame & CACHE_MASK;
+        final long value;
+        if (cachedFrame[line] == frame)
+        {
+            value = cachedSlab[line].getLong(cachedOffset[line] + (int)(address & OFFSET_IN_FRAME_MASK), ByteOrder.LITTLE_ENDIAN);
+        }
+        else
+        {
+            final long slot = frameToSlot.get(frame);
+            if (slot == NO_SLOT)
+            {
+                value = 0;
+            }
+            else
+            {
+                cacheFrame(line, frame, slot);
+                value = slabs[(int)(slot >>> SLAB_FRAMES_LG2)].getLong(slotOffset(slot, address), ByteOrder.LITTLE_ENDIAN);
+            }
+        }
         listener.onEntryRead(address, value);
         return value;
     }
@@ -51,7 +76,14 @@ public final class SparseMemory implements PhysicalMemory
     {
         PhysicalMemory.checkEntryAddress(address);
         listener.onEntryWrite(address, value);
-        long slot = frameToSlot.get(address >>> FRAME_SIZE_LG2);
+        final long frame = address >>> FRAME_SIZE_LG2;
+        final int line = (int)frame & CACHE_MASK;
+        if (cachedFrame[line] == frame)
+        {
+            cachedSlab[line].putLong(cachedOffset[line] + (int)(address & OFFSET_IN_FRAME_MASK), value, ByteOrder.LITTLE_ENDIAN);
+            return;
+        }
+        long slot = frameToSlot.get(frame);
         if (slot == NO_SLOT)
         {
             if (value == 0)
@@ -185,6 +217,13 @@ public final class SparseMemory implements PhysicalMemory
                 allocateFrame(frame);
             }
         }
+    }
+
+    private void cacheFrame(final int line, final long frame, final long slot)
+    {
+        cachedFrame[line] = frame;
+        cachedSlab[line] = slabs[(int)(slot >>> SLAB_FRAMES_LG2)];
+        cachedOffset[line] = (int)((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2);
     }
 
     private static int slotOffset(final long slot, final long address)

@@ -1,0 +1,65 @@
+package org.iommuemu.emulator.cli;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest
+{
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(final String... args)
+    {
+        return Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    }
+
+    @Test
+    void walkPrintsTranslationsFaultsAndEntries()
+    {
+        assertEquals(0, run("walk", "--format", "amdv1:3", "--map", "0x40000000=0x180000000+4M",
+            "--map", "0x1000=0x5000+4K:r", "--access", "w", "--entries", "0x40201234", "0x1000", "0x9000"));
+        final String text = out.toString();
+        assertTrue(text.contains("0x40201234           -> 0x180201234"), text);
+        // AMD-Vi v1 maps 4 MiB as one NextLevel=7 leaf replicated in two level-1 items.
+        assertTrue(text.contains("0x40201234           -> 0x180201234            4M rwxu level 1"), text);
+        assertTrue(text.contains("L1 entry @0xf00001008 = 0x70000001801ffe01"), text);
+        assertTrue(text.contains("0x1000               fault PERMISSION at level 0"), text);
+        assertTrue(text.contains("0x9000               fault NOT_PRESENT at level 0"), text);
+        assertTrue(text.contains("L2 entry @0xf00000008 = 0x6000000f00001401"), text);
+        assertTrue(text.contains("L0 entry @0xf00003008 = 0x3000000000005001"), text);
+    }
+
+    @Test
+    void forcedFourKilobytePolicyShowsInTheWalk()
+    {
+        assertEquals(0, run("walk", "--format", "ept:4", "--policy", "forced-4k", "--map", "0x40000000=0x80000000+2M", "0x40100000"));
+        assertTrue(out.toString().contains("0x40100000           -> 0x80100000             4K"), out.toString());
+    }
+
+    @Test
+    void badInputGivesAClearErrorAndExitCodeTwo()
+    {
+        assertEquals(2, run("walk", "--format", "arm64"));
+        assertTrue(err.toString().contains("unknown page-table format \"arm64\""), err.toString());
+        assertEquals(2, run("walk", "--map", "0x1000=0x2000"));
+        assertTrue(err.toString().contains("is not IOVA=PA+LEN[:PERMS]"), err.toString());
+        assertEquals(2, run("walk", "--map", "0x1000=0x2000+4K:q"));
+        assertTrue(err.toString().contains("permission letter 'q'"), err.toString());
+    }
+
+    @Test
+    void demoComparesPoliciesAndSplits()
+    {
+        assertEquals(0, run("demo", "--ram", "64M", "--formats", "amdv1:3,vtd-ss:4"));
+        final String text = out.toString();
+        assertTrue(text.contains("amdv1:3    forced-4k     16384    16384"), text);
+        assertTrue(text.contains("vtd-ss:4   largest         32        0     32"), text);
+        assertTrue(text.contains("amdv1:3    largest          1        0      0    0      1"), text);
+        assertTrue(text.contains("remap it and merge: OK"), text);
+    }
+}

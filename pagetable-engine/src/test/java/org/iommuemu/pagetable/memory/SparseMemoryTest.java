@@ -1,0 +1,115 @@
+package org.iommuemu.pagetable.memory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SparseMemoryTest
+{
+    private final SparseMemory memory = new SparseMemory();
+
+    @Test
+    void unwrittenMemoryReadsZeroAndAllocatesNothing()
+    {
+        assertEquals(0, memory.readEntry(0));
+        assertEquals(0, memory.readEntry(PhysicalMemory.ADDRESS_LIMIT - 8));
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[10_000]);
+        buffer.setMemory(0, 10_000, (byte)0x55);
+        memory.read(0x1234_5678L, buffer, 0, 10_000);
+        for (int i = 0; i < 10_000; i++)
+        {
+            assertEquals(0, buffer.getByte(i));
+        }
+        memory.writeEntry(0x9000, 0); // a zero write to an untouched frame needs no storage
+        assertEquals(0, memory.residentFrames());
+    }
+
+    @Test
+    void entriesAreLittleEndianUpTo52Bits()
+    {
+        final long top = PhysicalMemory.ADDRESS_LIMIT - 8;
+        memory.writeEntry(top, 0x0102_0304_0506_0708L);
+        assertEquals(0x0102_0304_0506_0708L, memory.readEntry(top));
+        final UnsafeBuffer bytes = new UnsafeBuffer(new byte[8]);
+        memory.read(top, bytes, 0, 8);
+        assertArrayEquals(new byte[] {8, 7, 6, 5, 4, 3, 2, 1}, bytes.byteArray());
+        assertEquals(1, memory.residentFrames());
+    }
+
+    @Test
+    void badAddressesAreEmulatorBugs()
+    {
+        assertThrows(IllegalArgumentException.class, () -> memory.readEntry(PhysicalMemory.ADDRESS_LIMIT));
+        assertThrows(IllegalArgumentException.class, () -> memory.readEntry(-8));
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntry(0x1004, 1));
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x1FF8, 2, 1, 0));
+        assertThrows(IllegalArgumentException.class,
+            () -> memory.read(PhysicalMemory.ADDRESS_LIMIT - 4, new UnsafeBuffer(new byte[8]), 0, 8));
+    }
+
+    @Test
+    void bulkDataCrossesFrames()
+    {
+        final UnsafeBuffer source = new UnsafeBuffer(new byte[9000]);
+        for (int i = 0; i < 9000; i++)
+        {
+            source.putByte(i, (byte)(i * 7));
+        }
+        memory.write(0x5_0000_0F00L, source, 0, 9000);
+        assertEquals(4, memory.residentFrames());
+        final UnsafeBuffer copy = new UnsafeBuffer(new byte[9000]);
+        memory.read(0x5_0000_0F00L, copy, 0, 9000);
+        assertArrayEquals(source.byteArray(), copy.byteArray());
+        memory.zero(0x5_0000_1000L, 4096);
+        assertEquals(0, memory.readEntry(0x5_0000_1008L));
+        assertTrue(memory.readEntry(0x5_0000_0F00L) != 0);
+    }
+
+    @Test
+    void everyEntryAccessIsReported()
+    {
+        final List<String> events = new ArrayList<>();
+        memory.listener(new MemoryAccessListener()
+        {
+            public void onEntryRead(final long address, final long value)
+            {
+                events.add("r " + Long.toHexString(address) + " " + value);
+            }
+
+            public void onEntryWrite(final long address, final long value)
+            {
+                events.add("w " + Long.toHexString(address) + " " + value);
+            }
+        });
+        memory.writeEntry(0x2000, 5);
+        memory.readEntry(0x2000);
+        memory.writeEntries(0x3000, 3, 10, 2);
+        assertEquals(List.of("w 2000 5", "r 2000 5", "w 3000 10", "w 3008 12", "w 3010 14"), events);
+        assertEquals(14, memory.readEntry(0x3010));
+        memory.listener(null);
+        assertEquals(MemoryAccessListener.NONE, memory.listener());
+    }
+
+    @Test
+    void manyFramesSpanSeveralSlabs()
+    {
+        for (long frame = 0; frame < SparseMemory.SLAB_FRAMES * 3L; frame++)
+        {
+            memory.writeEntry((frame << 21) + 8, frame + 1);
+        }
+        for (long frame = 0; frame < SparseMemory.SLAB_FRAMES * 3L; frame++)
+        {
+            assertEquals(frame + 1, memory.readEntry((frame << 21) + 8));
+        }
+        assertEquals(SparseMemory.SLAB_FRAMES * 3L, memory.residentFrames());
+        assertFalse(memory.isResident(0x1000));
+    }
+}
