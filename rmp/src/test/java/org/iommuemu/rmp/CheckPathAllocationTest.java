@@ -1,0 +1,55 @@
+package org.iommuemu.rmp;
+
+import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
+import static org.iommuemu.rmp.RmpEntry.PERMISSION_READ;
+import static org.iommuemu.rmp.RmpFixture.ASID;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.management.ManagementFactory;
+
+import org.junit.jupiter.api.Test;
+
+/** The check paths allocate nothing (measured with the JVM's per-thread allocation counter). */
+class CheckPathAllocationTest
+{
+    private static final long REGION = 0x0A00_0000L;
+
+    @Test
+    void hostDmaAndGuestChecksAllocateNothing()
+    {
+        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+
+        final RmpFixture f = new RmpFixture();
+        f.memory.listener(org.iommuemu.pagetable.memory.MemoryAccessListener.NONE);
+        f.privateValidated(REGION + 0x1000, 0x1000, PAGE_SIZE_4K);
+        f.update(REGION + 0x3000, 0x3000, 1, PAGE_SIZE_4K, ASID);
+
+        long sink = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            sink += runChecks(f, i);
+        }
+        final long id = Thread.currentThread().getId();
+        final long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 20_000; i++)
+        {
+            sink += runChecks(f, i);
+        }
+        final long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertEquals(0, allocated, "bytes allocated by 20000 rounds of checks (sink " + sink + ")");
+    }
+
+    private static long runChecks(final RmpFixture f, final int i)
+    {
+        final long page = REGION + ((long)(i & 7) << 12);
+        long sink = f.hostCheck.check(page, true, (i & 1) == 0 ? 12 : 21);
+        sink += f.dmaCheck.check(page, (i & 2) == 0 ? 12 : 21, true, 0x100, page, f.event);
+        sink += f.guestCheck.check(page, 12, page - REGION, ASID, 0, PERMISSION_READ, true, false, f.result).kind();
+        return sink;
+    }
+}
