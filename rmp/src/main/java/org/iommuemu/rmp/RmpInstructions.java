@@ -150,14 +150,21 @@ public final class RmpInstructions
         final boolean assigned = RmpEntry.isAssigned(q0);
         final long template = q0 & ~(RmpEntry.PAGE_SIZE_MASK | RmpEntry.SUBPAGE_COUNT_MASK);
         final long gpaStep = assigned ? 1L << RmpEntry.GPA_SHIFT : 0;
-        long entryQ0 = template;
-        // Entries of one 2 MiB region are contiguous in both the contiguous and the segmented layout.
-        for (int i = 1; i < RmpTable.PAGES_PER_2M; i++)
+        // Entries of one 2 MiB region are contiguous in both the contiguous and the segmented layout; a 16-byte
+        // entry never straddles a frame, so each frame's run is two strided bulk writes (one per quadword).
+        final int entriesPerFrame = PhysicalMemory.FRAME_SIZE >>> RmpEntry.LENGTH_LG2;
+        long address = regionAddress + (1L << RmpEntry.LENGTH_LG2);
+        long entryQ0 = template + gpaStep;
+        int i = 1;
+        while (i < RmpTable.PAGES_PER_2M)
         {
-            entryQ0 += gpaStep;
-            final long address = regionAddress + ((long)i << RmpEntry.LENGTH_LG2);
-            memory.writeEntry(address + RmpEntry.QUADWORD0_OFFSET, entryQ0);
-            memory.writeEntry(address + RmpEntry.QUADWORD1_OFFSET, q1);
+            final int leftInFrame = entriesPerFrame - (int)((address & (PhysicalMemory.FRAME_SIZE - 1)) >>> RmpEntry.LENGTH_LG2);
+            final int count = Math.min(leftInFrame, RmpTable.PAGES_PER_2M - i);
+            memory.writeEntries(address + RmpEntry.QUADWORD0_OFFSET, count, entryQ0, gpaStep, RmpEntry.LENGTH);
+            memory.writeEntries(address + RmpEntry.QUADWORD1_OFFSET, count, q1, 0, RmpEntry.LENGTH);
+            address += (long)count << RmpEntry.LENGTH_LG2;
+            entryQ0 += gpaStep * count;
+            i += count;
         }
         memory.writeEntry(regionAddress + RmpEntry.QUADWORD0_OFFSET,
             RmpEntry.withSubpageCount(template, assigned ? RmpEntry.MAX_SUBPAGE_COUNT : 0));

@@ -45,7 +45,16 @@ public interface PhysicalMemory
      * frame: {@code firstValue}, {@code firstValue + increment}, ... Each write is reported. This is how a
      * split fills a new table (one frame lookup for 512 stores).
      */
-    void writeEntries(long address, int count, long firstValue, long increment);
+    default void writeEntries(final long address, final int count, final long firstValue, final long increment)
+    {
+        writeEntries(address, count, firstValue, increment, ENTRY_SIZE);
+    }
+
+    /**
+     * As {@link #writeEntries(long, int, long, long)} with entries {@code stride} bytes apart (a multiple of
+     * 8): how PSMASH rewrites one quadword of 256 consecutive 16-byte RMP entries in one frame.
+     */
+    void writeEntries(long address, int count, long firstValue, long increment, int stride);
 
     /** Copy {@code length} bytes starting at physical {@code address} into {@code dst}; unwritten memory reads as zero. */
     void read(long address, MutableDirectBuffer dst, int dstOffset, int length);
@@ -75,11 +84,15 @@ public interface PhysicalMemory
         }
     }
 
-    /** Check that {@code count} entries from {@code address} stay inside one frame, throwing for an emulator bug. */
-    static void checkEntryRun(final long address, final int count)
+    /**
+     * Check that {@code count} entries {@code stride} bytes apart from {@code address} stay inside one frame,
+     * throwing for an emulator bug.
+     */
+    static void checkEntryRun(final long address, final int count, final int stride)
     {
         checkEntryAddress(address);
-        if (count < 0 || (address & (FRAME_SIZE - 1)) + ((long)count << 3) > FRAME_SIZE)
+        if (count < 0 || stride < ENTRY_SIZE || (stride & (ENTRY_SIZE - 1)) != 0 ||
+            (count > 0 && (address & (FRAME_SIZE - 1)) + (long)(count - 1) * stride + ENTRY_SIZE > FRAME_SIZE))
         {
             throw new IllegalArgumentException(
                 count + " entries from 0x" + Long.toHexString(address) + " cross a 4 KiB frame");

@@ -95,9 +95,10 @@ public final class SparseMemory implements PhysicalMemory
         slabs[(int)(slot >>> SLAB_FRAMES_LG2)].putLong(slotOffset(slot, address), value, ByteOrder.LITTLE_ENDIAN);
     }
 
-    public void writeEntries(final long address, final int count, final long firstValue, final long increment)
+    public void writeEntries(final long address, final int count, final long firstValue, final long increment,
+        final int stride)
     {
-        PhysicalMemory.checkEntryRun(address, count);
+        PhysicalMemory.checkEntryRun(address, count, stride);
         if (count == 0)
         {
             return;
@@ -113,9 +114,9 @@ public final class SparseMemory implements PhysicalMemory
         long value = firstValue;
         for (int i = 0; i < count; i++)
         {
-            listener.onEntryWrite(address + ((long)i << 3), value);
+            listener.onEntryWrite(address + (long)i * stride, value);
             slab.putLong(offset, value, ByteOrder.LITTLE_ENDIAN);
-            offset += ENTRY_SIZE;
+            offset += stride;
             value += increment;
         }
     }

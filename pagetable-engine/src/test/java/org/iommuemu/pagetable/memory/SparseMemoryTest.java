@@ -94,6 +94,12 @@ class SparseMemoryTest
         memory.writeEntries(0x3000, 3, 10, 2);
         assertEquals(List.of("w 2000 5", "r 2000 5", "w 3000 10", "w 3008 12", "w 3010 14"), events);
         assertEquals(14, memory.readEntry(0x3010));
+        events.clear();
+        memory.writeEntries(0x4008, 3, 5, 1, 16); // one quadword of three 16-byte entries
+        assertEquals(List.of("w 4008 5", "w 4018 6", "w 4028 7"), events);
+        assertEquals(0, memory.readEntry(0x4010));
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4FE8, 2, 1, 0, 16));
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4000, 2, 1, 0, 12));
         memory.listener(null);
         assertEquals(MemoryAccessListener.NONE, memory.listener());
     }
