@@ -34,32 +34,38 @@ public final class Walker
         final int initialPermissions,
         final WalkResult result)
     {
-        result.reset(inputAddress, access);
+        final long[] entryAddresses = result.entryAddresses;
+        final long[] entryValues = result.entryValues;
+        final int[] entryLevels = result.entryLevels;
         int level = format.topLevel();
         if (!format.isValidInput(inputAddress))
         {
-            result.fault(WalkFault.ADDRESS_WIDTH, level);
+            result.set(inputAddress, access, 0, WalkFault.ADDRESS_WIDTH, level, 0, 0, 0);
             return false;
         }
 
         long table = rootAddress;
         int permissions = initialPermissions;
+        int count = 0;
         while (level >= 0)
         {
             final long entryAddress = table + ((long)format.index(inputAddress, level) << PageTableFormat.ENTRY_SIZE_LG2);
             final long entry = memory.readEntry(entryAddress);
-            result.recordEntry(level, entryAddress, entry);
+            entryAddresses[count] = entryAddress;
+            entryValues[count] = entry;
+            entryLevels[count] = level;
+            count++;
 
             final int kind = format.kind(entry, level);
             if (kind == PageTableFormat.KIND_EMPTY)
             {
-                result.fault(WalkFault.NOT_PRESENT, level);
+                result.set(inputAddress, access, count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
                 return false;
             }
             final WalkFault invalid = format.validate(entry, level, kind);
             if (invalid != WalkFault.NONE)
             {
-                result.fault(invalid, level);
+                result.set(inputAddress, access, count, invalid, level, 0, 0, 0);
                 return false;
             }
             permissions &= format.permissions(entry, level);
@@ -67,33 +73,30 @@ public final class Walker
             if (kind == PageTableFormat.KIND_LEAF)
             {
                 final int sizeLg2 = format.leafSizeLg2(entry, level);
-                final long offsetMask = (1L << sizeLg2) - 1;
-                result.translation(format.leafAddress(entry, level, sizeLg2) | (inputAddress & offsetMask), sizeLg2, permissions);
-                if ((access & ~permissions) != 0)
-                {
-                    result.fault(WalkFault.PERMISSION, level);
-                    return false;
-                }
-                return true;
+                final long outputAddress = format.leafAddress(entry, level, sizeLg2) | (inputAddress & ((1L << sizeLg2) - 1));
+                final boolean allowed = (access & ~permissions) == 0;
+                result.set(inputAddress, access, count, allowed ? WalkFault.NONE : WalkFault.PERMISSION, level,
+                    outputAddress, sizeLg2, permissions);
+                return allowed;
             }
 
             final int next = format.nextLevel(entry, level);
             if (next < 0 || next >= level)
             {
-                result.fault(WalkFault.BAD_LEVEL_ENCODING, level);
+                result.set(inputAddress, access, count, WalkFault.BAD_LEVEL_ENCODING, level, 0, 0, 0);
                 return false;
             }
             if (next != level - 1 && !skippedBitsClear(format, inputAddress, level, next))
             {
                 // A level-skipping entry translates only inputs whose skipped index bits are zero.
-                result.fault(WalkFault.NOT_PRESENT, level);
+                result.set(inputAddress, access, count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
                 return false;
             }
             table = format.tableAddress(entry, level);
             level = next;
         }
         // Unreachable for a correct format: level 0 entries are never TABLE.
-        result.fault(WalkFault.BAD_LEVEL_ENCODING, 0);
+        result.set(inputAddress, access, count, WalkFault.BAD_LEVEL_ENCODING, 0, 0, 0, 0);
         return false;
     }
 

@@ -98,7 +98,8 @@ class SparseMemoryTest
         memory.writeEntries(0x4008, 3, 5, 1, 16); // one quadword of three 16-byte entries
         assertEquals(List.of("w 4008 5", "w 4018 6", "w 4028 7"), events);
         assertEquals(0, memory.readEntry(0x4010));
-        assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4FE8, 2, 1, 0, 16));
+        memory.writeEntries(0x4FE8, 2, 1, 0, 16); // the second entry ends exactly at the frame's end
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4FF0, 2, 1, 0, 16));
         assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4000, 2, 1, 0, 12));
         memory.listener(null);
         assertEquals(MemoryAccessListener.NONE, memory.listener());
