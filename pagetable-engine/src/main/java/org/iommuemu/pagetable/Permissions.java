@@ -4,6 +4,9 @@ package org.iommuemu.pagetable;
  * Permission and access bits shared by every format. A walk ANDs the permissions of every entry it reads;
  * an access is allowed when every bit it asks for survives. {@link #USER} is a permission ("user mode may
  * access") and, in an access, a request from user mode (privileged requests leave it clear).
+ * <p>
+ * The bit positions are part of the contract: formats decode R/W/X bits onto them with shifts instead of
+ * branches (READ bit 0, WRITE bit 1, EXECUTE bit 2, USER bit 3). The format contract tests pin them.
  */
 public final class Permissions
 {

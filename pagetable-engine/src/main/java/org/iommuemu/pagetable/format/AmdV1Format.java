@@ -208,9 +208,8 @@ public final class AmdV1Format implements PageTableFormat
 
     public int permissions(final long entry, final int level)
     {
-        return ((entry & IR) != 0 ? Permissions.READ : 0) |
-            ((entry & IW) != 0 ? Permissions.WRITE : 0) |
-            Permissions.EXECUTE | Permissions.USER;
+        // IR (bit 61) and IW (bit 62) shift down onto READ and WRITE.
+        return (int)((entry >>> 61) & (Permissions.READ | Permissions.WRITE)) | Permissions.EXECUTE | Permissions.USER;
     }
 
     public int impliedPermissions()

@@ -27,7 +27,8 @@ import static org.iommuemu.pagetable.format.FormatBits.genmask;
  * 20:12 of a 2 MiB leaf or 29:12 of a 1 GiB leaf; PS at levels 3 and 4; address bits at or above the
  * output width. Mode-based execute (XU) is carried, not interpreted.
  * <p>
- * Not final: the S-EPT format extends it with its state bits.
+ * Not final: the S-EPT format extends it with its state bits. The constructor tabulates
+ * {@link #reservedMask} per level, so an override must depend only on constants and this class's fields.
  */
 public class EptFormat implements PageTableFormat
 {
@@ -56,6 +57,7 @@ public class EptFormat implements PageTableFormat
     protected final int outputLg2;
     protected final boolean executeOnly;
     protected final long reservedAddressBits;
+    private final long[] reservedByLevel;
 
     /** 4- or 5-level EPT, 52-bit output, execute-only supported. */
     public EptFormat(final int levels)
@@ -74,6 +76,7 @@ public class EptFormat implements PageTableFormat
         this.outputLg2 = outputLg2;
         this.executeOnly = executeOnly;
         this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
+        this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
     }
 
     public String name()
@@ -119,7 +122,7 @@ public class EptFormat implements PageTableFormat
                 return WalkFault.RESERVED_BIT;
             }
         }
-        return (entry & reservedMask(level, kind, itemSizeLg2(level))) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
+        return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
@@ -161,10 +164,8 @@ public class EptFormat implements PageTableFormat
 
     public int permissions(final long entry, final int level)
     {
-        return ((entry & R) != 0 ? Permissions.READ : 0) |
-            ((entry & W) != 0 ? Permissions.WRITE : 0) |
-            ((entry & X) != 0 ? Permissions.EXECUTE : 0) |
-            Permissions.USER;
+        // R, W and X sit at the positions of READ, WRITE and EXECUTE.
+        return (int)(entry & (R | W | X)) | Permissions.USER;
     }
 
     public int impliedPermissions()

@@ -28,6 +28,28 @@ final class FormatBits
         return highLg2 < lowLg2 ? 0 : genmask(highLg2, lowLg2);
     }
 
+    /**
+     * Reserved masks by {@code (level << 1) | (kind >> 1)}: table entries at even indices, item-sized leaves
+     * at odd ones, so {@code validate} is one load and one AND per level.
+     */
+    static long[] reservedMasksByLevel(final org.iommuemu.pagetable.PageTableFormat format)
+    {
+        final long[] masks = new long[format.levels() << 1];
+        for (int level = 0; level < format.levels(); level++)
+        {
+            masks[level << 1] = format.reservedMask(level, org.iommuemu.pagetable.PageTableFormat.KIND_TABLE, 0);
+            masks[(level << 1) | 1] = format.reservedMask(level, org.iommuemu.pagetable.PageTableFormat.KIND_LEAF,
+                format.itemSizeLg2(level));
+        }
+        return masks;
+    }
+
+    /** Index into {@link #reservedMasksByLevel}: KIND_LEAF (2) selects the odd slot, KIND_TABLE (1) the even one. */
+    static int reservedIndex(final int level, final int kind)
+    {
+        return (level << 1) | (kind >>> 1);
+    }
+
     static void checkOutputWidth(final int outputLg2)
     {
         if (outputLg2 < 32 || outputLg2 > 52)

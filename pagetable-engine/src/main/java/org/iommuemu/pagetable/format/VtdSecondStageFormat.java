@@ -52,6 +52,9 @@ public final class VtdSecondStageFormat implements PageTableFormat
     private final boolean transientMapping;
     private final long largePages;
     private final long reservedAddressBits;
+    private final long[] reservedByLevel;
+    private final long permissionBits;
+    private final int implied;
 
     /** {@code levels} levels, 52-bit HAW, 2 MiB and 1 GiB pages, snoop control, no SLEE, no TM. */
     public VtdSecondStageFormat(final int levels)
@@ -84,6 +87,10 @@ public final class VtdSecondStageFormat implements PageTableFormat
         this.transientMapping = transientMapping;
         this.largePages = largePages;
         this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
+        this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
+        // R, W and X sit at the positions of READ, WRITE and EXECUTE.
+        this.permissionBits = executeEnabled ? R | W | X : R | W;
+        this.implied = executeEnabled ? Permissions.USER : Permissions.USER | Permissions.EXECUTE;
     }
 
     public String name()
@@ -117,7 +124,7 @@ public final class VtdSecondStageFormat implements PageTableFormat
 
     public WalkFault validate(final long entry, final int level, final int kind)
     {
-        return (entry & reservedMask(level, kind, itemSizeLg2(level))) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
+        return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
@@ -163,15 +170,12 @@ public final class VtdSecondStageFormat implements PageTableFormat
 
     public int permissions(final long entry, final int level)
     {
-        return ((entry & R) != 0 ? Permissions.READ : 0) |
-            ((entry & W) != 0 ? Permissions.WRITE : 0) |
-            (!executeEnabled || (entry & X) != 0 ? Permissions.EXECUTE : 0) |
-            Permissions.USER;
+        return (int)(entry & permissionBits) | implied;
     }
 
     public int impliedPermissions()
     {
-        return executeEnabled ? Permissions.USER : Permissions.USER | Permissions.EXECUTE;
+        return implied;
     }
 
     public long makeTable(final long tableAddress, final int level)

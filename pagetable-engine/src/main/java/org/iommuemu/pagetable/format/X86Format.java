@@ -56,6 +56,7 @@ public final class X86Format implements PageTableFormat
     private final int outputLg2;
     private final boolean gigabytePages;
     private final long reservedAddressBits;
+    private final long[] reservedByLevel;
 
     /** Canonical 4- or 5-level tables, 52-bit output, 1 GiB pages supported. */
     public X86Format(final int levels)
@@ -79,6 +80,7 @@ public final class X86Format implements PageTableFormat
         this.outputLg2 = outputLg2;
         this.gigabytePages = gigabytePages;
         this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
+        this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
     }
 
     public String name()
@@ -117,7 +119,7 @@ public final class X86Format implements PageTableFormat
 
     public WalkFault validate(final long entry, final int level, final int kind)
     {
-        return (entry & reservedMask(level, kind, itemSizeLg2(level))) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
+        return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
@@ -158,10 +160,11 @@ public final class X86Format implements PageTableFormat
 
     public int permissions(final long entry, final int level)
     {
+        // Branch-free: R/W (bit 1) is WRITE's position, U/S (bit 2) moves to USER (bit 3), XD clear gives EXECUTE.
         return Permissions.READ |
-            ((entry & RW) != 0 ? Permissions.WRITE : 0) |
-            ((entry & US) != 0 ? Permissions.USER : 0) |
-            ((entry & XD) == 0 ? Permissions.EXECUTE : 0);
+            (int)(entry & RW) |
+            (int)((entry & US) << 1) |
+            (int)((~entry >>> 63) << 2);
     }
 
     public int impliedPermissions()
