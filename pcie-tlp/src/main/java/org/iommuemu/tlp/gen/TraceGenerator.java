@@ -1,0 +1,485 @@
+package org.iommuemu.tlp.gen;
+
+import java.io.IOException;
+import java.util.SplittableRandom;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.tlp.IdePrefix;
+import org.iommuemu.tlp.TlpEncoder;
+import org.iommuemu.tlp.TlpError;
+import org.iommuemu.tlp.trace.Direction;
+import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.tlp.trace.TraceWriter;
+
+/**
+ * Generates synthetic, deterministic TLP traces: for a given {@link Config} (seed included) the output is the
+ * same byte for byte. Devices take turns, one operation each ({@link Workload}); each operation is a few DMA
+ * transfers, each transfer is split into MWr TLPs of at most {@code maxPayload} bytes or MRd TLPs of at most
+ * {@code maxReadRequest} bytes, never crossing a 4 KiB boundary.
+ * <p>
+ * Memory layout: the footprint is split evenly between devices; each device's region starts with 64 KiB of
+ * queues (descriptor rings, NVMe SQ/CQ, PRP lists) and the rest holds data buffers. A buffer is placed on a
+ * 2 MiB page with probability {@code hugePageFraction}, else on a 4 KiB page, so the address stream shows the
+ * locality of that page-size mix. Devices are bus 0x10 + i, device 0, function 0. A device is a TEE device
+ * (its TLPs carry an IDE prefix with T = 1 and stream ID i) with probability {@code teeFraction}, drawn once
+ * per device; each operation carries a PASID prefix (PASID 1 + device index) with probability
+ * {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations.
+ * <pre>{@code
+ * TraceGenerator gen = new TraceGenerator(new TraceGenerator.Config()
+ *     .workload(Workload.NVME_READ).devices(4).footprint(1L << 30).seed(42).pasidFraction(0.5));
+ * try (TraceWriter out = new PcapngTraceWriter(path, TraceRecord.NANOSECONDS))
+ * {
+ *     gen.generate(out, 1_000_000);
+ * }
+ * }</pre>
+ */
+public final class TraceGenerator
+{
+    /** Bytes of queues at the start of each device's region. */
+    public static final long QUEUE_AREA = 64 * 1024;
+    /** MSI-X message address base; device i writes {@code MSI_BASE + i * 0x1000}. */
+    public static final long MSI_BASE = 0xFEE0_0000L;
+    private static final long SMALL_PAGE = 4096;
+    private static final long HUGE_PAGE = 2L << 20;
+    private static final int MAX_TRANSFERS = 1024;
+    private static final long MAX_BUFFER = 65536;
+    private static final int RING_ENTRIES = 256;
+    private static final int DESCRIPTOR = 16;
+    private static final int SQ_ENTRY = 64;
+    private static final int CQ_ENTRY = 16;
+    private static final int MSI_BYTES = 4;
+    private static final int PRP_ENTRY = 8;
+    private static final int OPERATION_GAP_NS = 20;
+    private static final int BYTES_PER_NS = 16;
+
+    /** Knobs of a synthetic workload; setters return this. */
+    public static final class Config
+    {
+        private Workload workload = Workload.NIC_RX;
+        private int devices = 1;
+        private long footprint = 256L << 20;
+        private long baseAddress = 0x1_0000_0000L;
+        private double hugePageFraction;
+        private double teeFraction;
+        private double pasidFraction;
+        private long seed = 1;
+        private int maxPayload = 256;
+        private int maxReadRequest = 512;
+        private int transferSize = 1500;
+        private int nvmeBlocks = 8;
+        private long stride = 4096;
+        private int timestampExponent = TraceRecord.NANOSECONDS;
+
+        /**
+         * @param value workload.
+         * @return this.
+         */
+        public Config workload(final Workload value)
+        {
+            workload = value;
+            return this;
+        }
+
+        /**
+         * @param value number of devices, 1 to 240.
+         * @return this.
+         */
+        public Config devices(final int value)
+        {
+            if (value < 1 || value > 240)
+            {
+                throw new IllegalArgumentException("devices must be 1-240: " + value);
+            }
+            devices = value;
+            return this;
+        }
+
+        /**
+         * @param value bytes of host memory the devices use in total; at least 4 MiB per device.
+         * @return this.
+         */
+        public Config footprint(final long value)
+        {
+            footprint = value;
+            return this;
+        }
+
+        /**
+         * @param value first address of the footprint, 2 MiB aligned.
+         * @return this.
+         */
+        public Config baseAddress(final long value)
+        {
+            baseAddress = value;
+            return this;
+        }
+
+        /**
+         * @param value fraction (0-1) of buffers placed on 2 MiB pages.
+         * @return this.
+         */
+        public Config hugePageFraction(final double value)
+        {
+            hugePageFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param value fraction (0-1) of devices whose TLPs carry the T bit.
+         * @return this.
+         */
+        public Config teeFraction(final double value)
+        {
+            teeFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param value fraction (0-1) of operations that carry a PASID.
+         * @return this.
+         */
+        public Config pasidFraction(final double value)
+        {
+            pasidFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param value seed; the same seed and knobs give the same trace.
+         * @return this.
+         */
+        public Config seed(final long value)
+        {
+            seed = value;
+            return this;
+        }
+
+        /**
+         * @param value Max_Payload_Size in bytes (128-4096, power of two).
+         * @return this.
+         */
+        public Config maxPayload(final int value)
+        {
+            maxPayload = powerOfTwo(value);
+            return this;
+        }
+
+        /**
+         * @param value Max_Read_Request_Size in bytes (128-4096, power of two).
+         * @return this.
+         */
+        public Config maxReadRequest(final int value)
+        {
+            maxReadRequest = powerOfTwo(value);
+            return this;
+        }
+
+        /**
+         * @param value packet size for NIC workloads and transfer size for STRIDED, 1 to 65536 bytes.
+         * @return this.
+         */
+        public Config transferSize(final int value)
+        {
+            if (value < 1 || value > 65536)
+            {
+                throw new IllegalArgumentException("transfer size must be 1-65536: " + value);
+            }
+            transferSize = value;
+            return this;
+        }
+
+        /**
+         * @param value 4 KiB blocks per NVMe command, 1 to 256.
+         * @return this.
+         */
+        public Config nvmeBlocks(final int value)
+        {
+            if (value < 1 || value > 256)
+            {
+                throw new IllegalArgumentException("NVMe blocks must be 1-256: " + value);
+            }
+            nvmeBlocks = value;
+            return this;
+        }
+
+        /**
+         * @param value stride of STRIDED in bytes.
+         * @return this.
+         */
+        public Config stride(final long value)
+        {
+            stride = value;
+            return this;
+        }
+
+        /**
+         * @param value {@link TraceRecord#NANOSECONDS} or {@link TraceRecord#PICOSECONDS}.
+         * @return this.
+         */
+        public Config timestampExponent(final int value)
+        {
+            timestampExponent = value;
+            return this;
+        }
+
+        private static double fraction(final double value)
+        {
+            if (!(value >= 0 && value <= 1))
+            {
+                throw new IllegalArgumentException("fraction must be within 0-1: " + value);
+            }
+            return value;
+        }
+
+        private static int powerOfTwo(final int value)
+        {
+            if (value < 128 || value > 4096 || Integer.bitCount(value) != 1)
+            {
+                throw new IllegalArgumentException("size must be a power of two within 128-4096: " + value);
+            }
+            return value;
+        }
+    }
+
+    private final Config config;
+    private final SplittableRandom random;
+    private final TlpEncoder encoder = new TlpEncoder();
+    private final UnsafeBuffer tlp = new UnsafeBuffer(new byte[8192]);
+    private final long regionSize;
+    private final boolean[] tee;
+    private final int[] tags;
+    private final int[] ringIndex;
+    private final long[] strideCursor;
+    private final boolean[] transferWrite = new boolean[MAX_TRANSFERS];
+    private final long[] transferAddress = new long[MAX_TRANSFERS];
+    private final int[] transferBytes = new int[MAX_TRANSFERS];
+    private int transferCount;
+    private int transferCursor;
+    private long cursorAddress;
+    private int cursorRemaining;
+    private int device = -1;
+    private boolean operationPasid;
+    private long operations;
+    private long timestampNs;
+
+    /**
+     * @param config knobs; not copied, do not change it afterwards.
+     */
+    public TraceGenerator(final Config config)
+    {
+        this.config = config;
+        this.random = new SplittableRandom(config.seed);
+        this.regionSize = (config.footprint / config.devices) & ~(HUGE_PAGE - 1);
+        if (regionSize < 2 * HUGE_PAGE)
+        {
+            throw new IllegalArgumentException("footprint " + config.footprint + " gives each of " + config.devices +
+                " devices less than 4 MiB");
+        }
+        if ((config.baseAddress & (HUGE_PAGE - 1)) != 0)
+        {
+            throw new IllegalArgumentException("base address must be 2 MiB aligned");
+        }
+        tee = new boolean[config.devices];
+        tags = new int[config.devices];
+        ringIndex = new int[config.devices];
+        strideCursor = new long[config.devices];
+        for (int i = 0; i < config.devices; i++)
+        {
+            tee[i] = random.nextDouble() < config.teeFraction;
+        }
+    }
+
+    /**
+     * @param deviceIndex 0-based.
+     * @return its Requester ID.
+     */
+    public static int requesterId(final int deviceIndex)
+    {
+        return (0x10 + deviceIndex) << 8;
+    }
+
+    /**
+     * @param deviceIndex 0-based.
+     * @return true when that device's TLPs carry T = 1.
+     */
+    public boolean isTeeDevice(final int deviceIndex)
+    {
+        return tee[deviceIndex];
+    }
+
+    /** @return the base address of device 0's region; device i's is this plus i x {@link #regionSize()}. */
+    public long baseAddress()
+    {
+        return config.baseAddress;
+    }
+
+    /** @return bytes of memory per device. */
+    public long regionSize()
+    {
+        return regionSize;
+    }
+
+    /**
+     * Generates the next TLP into {@code record} (which then points at this generator's buffer).
+     *
+     * @param record to fill.
+     * @return record.
+     */
+    public TraceRecord next(final TraceRecord record)
+    {
+        while (0 == cursorRemaining)
+        {
+            if (transferCursor == transferCount)
+            {
+                planOperation();
+            }
+            cursorAddress = transferAddress[transferCursor];
+            cursorRemaining = transferBytes[transferCursor];
+        }
+        final boolean write = transferWrite[transferCursor];
+        final int limit = write ? config.maxPayload : config.maxReadRequest;
+        final long toPageEnd = SMALL_PAGE - (cursorAddress & (SMALL_PAGE - 1));
+        final int bytes = (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
+
+        int length = 0;
+        if (tee[device])
+        {
+            length += encoder.idePrefix(tlp, length, true,
+                write ? IdePrefix.SUB_STREAM_POSTED : IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
+        }
+        if (operationPasid && cursorAddress != msiAddress(device))
+        {
+            length += encoder.pasidPrefix(tlp, length, 1 + device, false, false);
+        }
+        final int tag = tags[device];
+        tags[device] = (tag + 1) & 0xFF;
+        length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+
+        cursorAddress += bytes;
+        cursorRemaining -= bytes;
+        if (0 == cursorRemaining)
+        {
+            transferCursor++;
+        }
+        timestampNs += 1 + length / BYTES_PER_NS;
+        record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent),
+            config.timestampExponent, Direction.UPSTREAM, 0).ide(false, false, 0)
+            .tlpBytes(false, tlp, 0, length, length);
+        if (TlpError.NONE != record.decode())
+        {
+            throw new IllegalStateException("generator built an invalid TLP: " + record.tlp().error());
+        }
+        return record;
+    }
+
+    /**
+     * Writes {@code count} TLPs.
+     *
+     * @param out   destination.
+     * @param count TLPs to write.
+     * @return count.
+     * @throws IOException when writing fails.
+     */
+    public long generate(final TraceWriter out, final long count) throws IOException
+    {
+        final TraceRecord record = new TraceRecord();
+        for (long i = 0; i < count; i++)
+        {
+            out.write(next(record));
+        }
+        return count;
+    }
+
+    private long regionBase(final int deviceIndex)
+    {
+        return config.baseAddress + deviceIndex * regionSize;
+    }
+
+    private long msiAddress(final int deviceIndex)
+    {
+        return MSI_BASE + ((long)deviceIndex << 12);
+    }
+
+    /** A buffer of {@code bytes} (at most 64 KiB) in the device's buffer area, on a 4 KiB or 2 MiB page. */
+    private long buffer(final int bytes)
+    {
+        final long area = regionBase(device) + HUGE_PAGE;
+        final long areaSize = regionSize - HUGE_PAGE;
+        final long page = random.nextDouble() < config.hugePageFraction ? HUGE_PAGE : SMALL_PAGE;
+        final long pageBase = area + random.nextLong(Math.max(1, (areaSize - MAX_BUFFER) / page)) * page;
+        final long room = Math.max(1, (page - bytes) / 64);
+        return page >= bytes ? pageBase + random.nextLong(room) * 64 : pageBase;
+    }
+
+    private void add(final boolean write, final long address, final int bytes)
+    {
+        transferWrite[transferCount] = write;
+        transferAddress[transferCount] = address;
+        transferBytes[transferCount] = bytes;
+        transferCount++;
+    }
+
+    private void planOperation()
+    {
+        transferCount = 0;
+        transferCursor = 0;
+        device = (int)(operations++ % config.devices);
+        operationPasid = random.nextDouble() < config.pasidFraction;
+        timestampNs += OPERATION_GAP_NS;
+        final long queues = regionBase(device);
+        final int index = ringIndex[device];
+        ringIndex[device] = (index + 1) % RING_ENTRIES;
+        switch (config.workload)
+        {
+            case NIC_RX:
+            case NIC_TX:
+            {
+                final boolean rx = Workload.NIC_RX == config.workload;
+                final long ring = queues + (rx ? 0 : RING_ENTRIES * DESCRIPTOR);
+                add(false, ring + (long)index * DESCRIPTOR, DESCRIPTOR);
+                add(rx, buffer(config.transferSize), config.transferSize);
+                add(true, ring + (long)index * DESCRIPTOR, DESCRIPTOR);
+                add(true, msiAddress(device), MSI_BYTES);
+                break;
+            }
+            case NVME_READ:
+            case NVME_WRITE:
+            {
+                final boolean read = Workload.NVME_READ == config.workload;
+                final long sq = queues + 2 * RING_ENTRIES * DESCRIPTOR;
+                final long cq = sq + (long)RING_ENTRIES * SQ_ENTRY;
+                final long prpLists = cq + (long)RING_ENTRIES * CQ_ENTRY;
+                add(false, sq + (long)index * SQ_ENTRY, SQ_ENTRY);
+                final int pages = config.nvmeBlocks;
+                if (pages > 2)
+                {
+                    final long prpList = prpLists + (index % 8) * SMALL_PAGE / 2;
+                    add(false, prpList, (pages - 1) * PRP_ENTRY);
+                }
+                for (int p = 0; p < pages; p++)
+                {
+                    add(read, buffer((int)SMALL_PAGE) & ~(SMALL_PAGE - 1), (int)SMALL_PAGE);
+                }
+                add(true, cq + (long)index * CQ_ENTRY, CQ_ENTRY);
+                add(true, msiAddress(device), MSI_BYTES);
+                break;
+            }
+            case RANDOM:
+            {
+                final int bytes = 64 << random.nextInt(7);
+                add(random.nextBoolean(), buffer(bytes), bytes);
+                break;
+            }
+            case STRIDED:
+            default:
+            {
+                final long area = regionBase(device) + HUGE_PAGE;
+                final long span = regionSize - HUGE_PAGE - config.transferSize;
+                final long offset = strideCursor[device];
+                strideCursor[device] = (offset + config.stride) % Math.max(1, span);
+                add((operations & 1) == 0, area + offset, config.transferSize);
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,325 @@
+package org.iommuemu.tlp.nettlp;
+
+import java.io.IOException;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.tlp.TlpError;
+import org.iommuemu.tlp.trace.Direction;
+import org.iommuemu.tlp.trace.ErrorPolicy;
+import org.iommuemu.tlp.trace.MappedInput;
+import org.iommuemu.tlp.trace.TraceError;
+import org.iommuemu.tlp.trace.TraceFormatException;
+import org.iommuemu.tlp.trace.TraceReader;
+import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.tlp.trace.TraceSummary;
+
+import static java.nio.ByteOrder.BIG_ENDIAN;
+
+/**
+ * Imports a NetTLP capture: a classic pcap (us or ns timestamps, either byte order) of Ethernet frames,
+ * optionally 802.1Q/802.1ad tagged, carrying IPv4 / UDP to a NetTLP port, whose payload is a 6-byte NetTLP
+ * header and then one TLP in wire order (NetTLP libtlp {@code struct nettlp_hdr}).
+ *
+ * <pre>
+ *  pcap record: | ts_sec u32 | ts_frac u32 | incl_len u32 | orig_len u32 | frame ... |
+ *  frame:       Ethernet (14) [VLAN tag (4)]* | IPv4 (IHL x 4) | UDP (8) | seq u16 | tstamp u32 | TLP ...
+ *  UDP port:    12288 + (tag &amp; 0xF) on either side
+ * </pre>
+ *
+ * The TLP's wire length is the UDP length less 14; a frame cut by the capture's snap length yields a TLP
+ * with {@link org.iommuemu.tlp.Tlp#isTruncatedCapture()} set (the P4600/X520 captures were taken with a
+ * 128-byte snap length). Frames that are not NetTLP (ARP, other UDP) are counted as ignored.
+ * Direction: frames whose IPv4 source is {@link #DEFAULT_DOWNSTREAM_SOURCE} (or the address given) are
+ * labelled downstream, all others upstream; NetTLP itself does not record a direction. Record indexes are
+ * pcap frame indexes (0-based), so they match a packet list in Wireshark less one.
+ */
+public final class NetTlpPcapReader implements TraceReader
+{
+    /** NetTLP UDP base port. */
+    public static final int PORT_BASE = 12288;
+    /** NetTLP ports span 16 values (tag &amp; 0xF). */
+    public static final int PORT_COUNT = 16;
+    /** Length of the NetTLP header. */
+    public static final int NETTLP_HEADER_LENGTH = 6;
+    /** IPv4 192.168.10.1, the address whose frames are labelled downstream by default. */
+    public static final int DEFAULT_DOWNSTREAM_SOURCE = 0xC0A80A01;
+
+    private static final int MAGIC_US = 0xA1B2C3D4;
+    private static final int MAGIC_NS = 0xA1B23C4D;
+    private static final int GLOBAL_HEADER_LENGTH = 24;
+    private static final int LINKTYPE_OFFSET = 20;
+    private static final int LINKTYPE_ETHERNET = 1;
+    private static final int RECORD_HEADER_LENGTH = 16;
+    private static final int TS_SEC_OFFSET = 0;
+    private static final int TS_FRAC_OFFSET = 4;
+    private static final int INCL_LEN_OFFSET = 8;
+    private static final int ORIG_LEN_OFFSET = 12;
+    private static final int ETHER_HEADER_LENGTH = 14;
+    private static final int ETHERTYPE_OFFSET = 12;
+    private static final int VLAN_TAG_LENGTH = 4;
+    private static final int ETHERTYPE_IPV4 = 0x0800;
+    private static final int ETHERTYPE_VLAN = 0x8100;
+    private static final int ETHERTYPE_QINQ = 0x88A8;
+    private static final int ETHERTYPE_QINQ_OLD = 0x9100;
+    private static final int IPV4_MIN_HEADER = 20;
+    private static final int IPV4_PROTOCOL_OFFSET = 9;
+    private static final int IPV4_SOURCE_OFFSET = 12;
+    private static final int IP_PROTOCOL_UDP = 17;
+    private static final int UDP_HEADER_LENGTH = 8;
+    private static final int UDP_SOURCE_PORT_OFFSET = 0;
+    private static final int UDP_DESTINATION_PORT_OFFSET = 2;
+    private static final int UDP_LENGTH_OFFSET = 4;
+
+    private final String source;
+    private final ErrorPolicy policy;
+    private final int downstreamSource;
+    private final MappedInput input;
+    private final ByteOrder order;
+    private final boolean nanoseconds;
+    private final TraceRecord record = new TraceRecord();
+    private final TraceSummary summary = new TraceSummary();
+    private long position = GLOBAL_HEADER_LENGTH;
+    private long frameIndex;
+    private boolean done;
+
+    /**
+     * Opens with the default downstream source address.
+     *
+     * @param path   of the pcap.
+     * @param policy on bad records.
+     * @throws IOException when the file cannot be opened or is not an Ethernet pcap.
+     */
+    public NetTlpPcapReader(final Path path, final ErrorPolicy policy) throws IOException
+    {
+        this(path, policy, DEFAULT_DOWNSTREAM_SOURCE);
+    }
+
+    /**
+     * @param path             of the pcap.
+     * @param policy           on bad records.
+     * @param downstreamSource IPv4 address (as an int, big-endian order) whose frames are downstream.
+     * @throws IOException when the file cannot be opened or is not an Ethernet pcap.
+     */
+    public NetTlpPcapReader(final Path path, final ErrorPolicy policy, final int downstreamSource) throws IOException
+    {
+        this.source = path.toString();
+        this.policy = policy;
+        this.downstreamSource = downstreamSource;
+        this.input = new MappedInput(path.toFile());
+        if (input.size() < GLOBAL_HEADER_LENGTH)
+        {
+            input.close();
+            throw new TraceFormatException(source, TraceError.BAD_MAGIC, 0, 0, "file of " + input.size() +
+                " bytes is shorter than a pcap header");
+        }
+        final UnsafeBuffer header = input.window(0, GLOBAL_HEADER_LENGTH);
+        final int magic = header.getInt(0, ByteOrder.LITTLE_ENDIAN);
+        if (MAGIC_US == magic || MAGIC_NS == magic)
+        {
+            order = ByteOrder.LITTLE_ENDIAN;
+            nanoseconds = MAGIC_NS == magic;
+        }
+        else if (MAGIC_US == Integer.reverseBytes(magic) || MAGIC_NS == Integer.reverseBytes(magic))
+        {
+            order = ByteOrder.BIG_ENDIAN;
+            nanoseconds = MAGIC_NS == Integer.reverseBytes(magic);
+        }
+        else
+        {
+            input.close();
+            throw new TraceFormatException(source, TraceError.BAD_MAGIC, 0, 0,
+                "not a pcap file (magic 0x" + Integer.toHexString(magic) + ")");
+        }
+        final int linkType = header.getInt(LINKTYPE_OFFSET, order) & 0x0FFF_FFFF;
+        if (LINKTYPE_ETHERNET != linkType)
+        {
+            input.close();
+            throw new TraceFormatException(source, TraceError.UNSUPPORTED_LINK_TYPE, 0, LINKTYPE_OFFSET,
+                "link type " + linkType + " is not Ethernet (1)");
+        }
+    }
+
+    /**
+     * @param ipv4 dotted quad.
+     * @return the address as an int, first octet in the high byte.
+     */
+    public static int parseIpv4(final String ipv4)
+    {
+        final String[] parts = ipv4.split("\\.");
+        if (parts.length != 4)
+        {
+            throw new IllegalArgumentException("not an IPv4 address: " + ipv4);
+        }
+        int value = 0;
+        for (final String part : parts)
+        {
+            final int octet = Integer.parseInt(part);
+            if (octet < 0 || octet > 255)
+            {
+                throw new IllegalArgumentException("not an IPv4 address: " + ipv4);
+            }
+            value = (value << 8) | octet;
+        }
+        return value;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean next() throws IOException
+    {
+        while (!done)
+        {
+            final long size = input.size();
+            final long start = position;
+            if (start == size)
+            {
+                done = true;
+                break;
+            }
+            if (size - start < RECORD_HEADER_LENGTH)
+            {
+                fail(TraceError.TRUNCATED_BLOCK, start, "file ends " + (size - start) +
+                    " bytes into a pcap record header");
+                continue;
+            }
+            UnsafeBuffer frame = input.window(start, RECORD_HEADER_LENGTH);
+            final long included = frame.getInt(INCL_LEN_OFFSET, order) & 0xFFFF_FFFFL;
+            if (included > MappedInput.MAX_WINDOW - RECORD_HEADER_LENGTH)
+            {
+                fail(TraceError.BAD_BLOCK_LENGTH, start, "captured length " + included + " is implausible");
+                continue;
+            }
+            if (start + RECORD_HEADER_LENGTH + included > size)
+            {
+                fail(TraceError.BLOCK_PAST_EOF, start, "record of " + included + " bytes runs " +
+                    (start + RECORD_HEADER_LENGTH + included - size) + " bytes past the end of the file");
+                continue;
+            }
+            frame = input.window(start, RECORD_HEADER_LENGTH + (int)included);
+            position = start + RECORD_HEADER_LENGTH + included;
+            final long index = frameIndex++;
+            if (onFrame(frame, RECORD_HEADER_LENGTH + (int)included, start, index))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean onFrame(final UnsafeBuffer frame, final int end, final long start, final long index)
+        throws TraceFormatException
+    {
+        int at = RECORD_HEADER_LENGTH;
+        if (end - at < ETHER_HEADER_LENGTH)
+        {
+            summary.onIgnored();
+            return false;
+        }
+        int etherType = frame.getShort(at + ETHERTYPE_OFFSET, BIG_ENDIAN) & 0xFFFF;
+        at += ETHER_HEADER_LENGTH;
+        while ((ETHERTYPE_VLAN == etherType || ETHERTYPE_QINQ == etherType || ETHERTYPE_QINQ_OLD == etherType) &&
+            end - at >= VLAN_TAG_LENGTH)
+        {
+            etherType = frame.getShort(at + 2, BIG_ENDIAN) & 0xFFFF;
+            at += VLAN_TAG_LENGTH;
+        }
+        if (ETHERTYPE_IPV4 != etherType || end - at < IPV4_MIN_HEADER)
+        {
+            summary.onIgnored();
+            return false;
+        }
+        final int versionIhl = frame.getByte(at) & 0xFF;
+        final int ihl = (versionIhl & 0x0F) * 4;
+        if ((versionIhl >>> 4) != 4 || ihl < IPV4_MIN_HEADER ||
+            (frame.getByte(at + IPV4_PROTOCOL_OFFSET) & 0xFF) != IP_PROTOCOL_UDP || end - at < ihl + UDP_HEADER_LENGTH)
+        {
+            summary.onIgnored();
+            return false;
+        }
+        final int sourceAddress = frame.getInt(at + IPV4_SOURCE_OFFSET, BIG_ENDIAN);
+        at += ihl;
+        final int sourcePort = frame.getShort(at + UDP_SOURCE_PORT_OFFSET, BIG_ENDIAN) & 0xFFFF;
+        final int destinationPort = frame.getShort(at + UDP_DESTINATION_PORT_OFFSET, BIG_ENDIAN) & 0xFFFF;
+        if (!isNetTlpPort(sourcePort) && !isNetTlpPort(destinationPort))
+        {
+            summary.onIgnored();
+            return false;
+        }
+        final int udpLength = frame.getShort(at + UDP_LENGTH_OFFSET, BIG_ENDIAN) & 0xFFFF;
+        final int tlpStart = at + UDP_HEADER_LENGTH + NETTLP_HEADER_LENGTH;
+        final int wireLength = udpLength - UDP_HEADER_LENGTH - NETTLP_HEADER_LENGTH;
+        if (wireLength <= 0 || tlpStart >= end)
+        {
+            return skip(TraceError.BAD_NETTLP_FRAME, index, start + at, "UDP length " + udpLength +
+                " leaves no TLP after the NetTLP header");
+        }
+        final int captured = Math.min(wireLength, end - tlpStart);
+        final long seconds = frame.getInt(TS_SEC_OFFSET, order) & 0xFFFF_FFFFL;
+        final long fraction = frame.getInt(TS_FRAC_OFFSET, order) & 0xFFFF_FFFFL;
+        final long timestampNs = seconds * 1_000_000_000L + (nanoseconds ? fraction : fraction * 1_000L);
+        record.position(index, start);
+        record.set(timestampNs, TraceRecord.NANOSECONDS,
+            sourceAddress == downstreamSource ? Direction.DOWNSTREAM : Direction.UPSTREAM, 0)
+            .ide(false, false, 0)
+            .tlpBytes(false, frame, tlpStart, captured, wireLength);
+        final TlpError error = record.decode();
+        if (TlpError.NONE != error)
+        {
+            final int errorOffset = record.tlp().errorOffset();
+            return skip(TraceError.UNDECODABLE_TLP, index, start + tlpStart + errorOffset,
+                error.description() + " at TLP byte " + errorOffset);
+        }
+        summary.onDecoded(record.tlp().isTruncatedCapture());
+        return true;
+    }
+
+    private static boolean isNetTlpPort(final int port)
+    {
+        return port >= PORT_BASE && port < PORT_BASE + PORT_COUNT;
+    }
+
+    private boolean skip(final TraceError error, final long index, final long offset, final String detail)
+        throws TraceFormatException
+    {
+        final TraceFormatException ex = new TraceFormatException(source, error, index, offset, detail);
+        if (ErrorPolicy.STOP == policy)
+        {
+            throw ex;
+        }
+        summary.onSkipped(ex, false);
+        return false;
+    }
+
+    private void fail(final TraceError error, final long offset, final String detail) throws TraceFormatException
+    {
+        final TraceFormatException ex = new TraceFormatException(source, error, frameIndex, offset, detail);
+        if (ErrorPolicy.STOP == policy)
+        {
+            throw ex;
+        }
+        summary.onSkipped(ex, true);
+        done = true;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public TraceRecord record()
+    {
+        return record;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public TraceSummary summary()
+    {
+        return summary;
+    }
+
+    @Override
+    public void close()
+    {
+        input.close();
+    }
+}

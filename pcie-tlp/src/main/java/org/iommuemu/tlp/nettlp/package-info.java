@@ -1,0 +1,2 @@
+/** Import of NetTLP captures (pcap of Ethernet / IPv4 / UDP / NetTLP header / TLP). */
+package org.iommuemu.tlp.nettlp;

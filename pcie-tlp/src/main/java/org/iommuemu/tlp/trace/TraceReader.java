@@ -1,0 +1,36 @@
+package org.iommuemu.tlp.trace;
+
+import java.io.Closeable;
+import java.io.IOException;
+
+/**
+ * Streams the TLP records of a trace file in constant memory. Typical use:
+ * <pre>{@code
+ * try (TraceReader reader = TraceFiles.open(path, ErrorPolicy.STOP))
+ * {
+ *     while (reader.next())
+ *     {
+ *         TraceRecord record = reader.record();   // same object every time
+ *         Tlp tlp = record.tlp();                 // already decoded
+ *     }
+ *     System.out.println(reader.summary());
+ * }
+ * }</pre>
+ */
+public interface TraceReader extends Closeable
+{
+    /**
+     * Advances to the next decodable record.
+     *
+     * @return true when {@link #record()} holds a record; false at the end (or when skip-bad mode stopped).
+     * @throws TraceFormatException in {@link ErrorPolicy#STOP} mode at the first bad record.
+     * @throws IOException          when the file cannot be read.
+     */
+    boolean next() throws IOException;
+
+    /** @return the current record, re-pointed by each {@link #next()}. */
+    TraceRecord record();
+
+    /** @return counts so far; complete after {@link #next()} returned false. */
+    TraceSummary summary();
+}

@@ -1,0 +1,121 @@
+package org.iommuemu.tlp.gen;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.iommuemu.tlp.RequestHeader;
+import org.iommuemu.tlp.Tlp;
+import org.iommuemu.tlp.TlpKind;
+import org.iommuemu.tlp.trace.ErrorPolicy;
+import org.iommuemu.tlp.trace.PcapngTraceWriter;
+import org.iommuemu.tlp.trace.TraceFiles;
+import org.iommuemu.tlp.trace.TraceReader;
+import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.tlp.trace.TraceStats;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TraceGeneratorTest
+{
+    @TempDir
+    Path dir;
+
+    private Path generate(final String name, final TraceGenerator.Config config, final long count) throws IOException
+    {
+        final Path file = dir.resolve(name);
+        try (PcapngTraceWriter out = new PcapngTraceWriter(file, TraceRecord.NANOSECONDS))
+        {
+            new TraceGenerator(config).generate(out, count);
+        }
+        return file;
+    }
+
+    @Test
+    void shouldBeDeterministicPerSeed() throws IOException
+    {
+        for (final Workload workload : Workload.values())
+        {
+            final TraceGenerator.Config config = new TraceGenerator.Config().workload(workload).devices(3)
+                .seed(99).pasidFraction(0.5).teeFraction(0.5).hugePageFraction(0.3);
+            final byte[] a = Files.readAllBytes(generate("a.pcapng", config, 3000));
+            final byte[] b = Files.readAllBytes(generate("b.pcapng", config, 3000));
+            assertArrayEquals(a, b, workload.toString());
+            final byte[] c = Files.readAllBytes(generate("c.pcapng", config.seed(100), 3000));
+            assertFalse(java.util.Arrays.equals(a, c), workload.toString());
+        }
+    }
+
+    @Test
+    void shouldRespectSizesBoundariesAndRegions() throws IOException
+    {
+        for (final Workload workload : Workload.values())
+        {
+            final TraceGenerator.Config config = new TraceGenerator.Config().workload(workload).devices(4)
+                .footprint(64L << 20).seed(5).nvmeBlocks(16).maxPayload(128).maxReadRequest(256);
+            final TraceGenerator generator = new TraceGenerator(config);
+            final TraceRecord record = new TraceRecord();
+            for (int i = 0; i < 20_000; i++)
+            {
+                final Tlp tlp = generator.next(record).tlp();
+                assertTrue(tlp.isValid());
+                final RequestHeader r = tlp.request();
+                final int bytes = r.lengthDw() * 4;
+                assertTrue(tlp.kind() == TlpKind.MWR ? bytes <= 128 : bytes <= 256, workload + " " + bytes);
+                assertEquals(r.address() >>> 12, (r.address() + bytes - 1) >>> 12, "crosses 4 KiB");
+                final int device = (r.requesterId() >>> 8) - 0x10;
+                assertTrue(device >= 0 && device < 4);
+                final long base = generator.baseAddress() + device * generator.regionSize();
+                final boolean msi = r.address() == TraceGenerator.MSI_BASE + ((long)device << 12);
+                assertTrue(msi || (r.address() >= base && r.address() + bytes <= base + generator.regionSize()),
+                    workload + " address 0x" + Long.toHexString(r.address()) + " outside device " + device);
+            }
+        }
+    }
+
+    @Test
+    void shouldProduceNvmeCommandShapeAndMixes() throws IOException
+    {
+        final TraceGenerator.Config config = new TraceGenerator.Config().workload(Workload.NVME_READ).devices(2)
+            .seed(7).nvmeBlocks(8).teeFraction(1.0).pasidFraction(1.0);
+        final Path file = generate("nvme.pcapng", config, 2 * (1 + 1 + 8 * 16 + 1 + 1));
+        final TraceStats stats = new TraceStats();
+        try (TraceReader reader = TraceFiles.open(file, ErrorPolicy.STOP))
+        {
+            while (reader.next())
+            {
+                stats.accept(reader.record());
+            }
+        }
+        // per command: SQE read, PRP list read, 8 pages x 16 MWr of 256 B, CQE write, MSI write
+        assertEquals(2 * 2, stats.count(TlpKind.MRD));
+        assertEquals(2 * (8 * 16 + 2), stats.count(TlpKind.MWR));
+        assertEquals(stats.records(), stats.teeTlps());
+        assertEquals(stats.records() - 2, stats.pasidTlps(), "MSI writes carry no PASID");
+        assertEquals(2 * (1 + 1 + 8 * 16 + 1 + 1) / 2, stats.countForRequester(TraceGenerator.requesterId(0)));
+        assertTrue(stats.footprintPages() >= 2 * 8);
+        final String report = stats.report(new StringBuilder()).toString();
+        assertTrue(report.contains("MRd=4"), report);
+        assertTrue(report.contains("10:00.0="), report);
+    }
+
+    @Test
+    void shouldGenerateNoTeeOrPasidWhenFractionsAreZero()
+    {
+        final TraceGenerator generator = new TraceGenerator(new TraceGenerator.Config().workload(Workload.RANDOM)
+            .devices(8).seed(3));
+        final TraceRecord record = new TraceRecord();
+        for (int i = 0; i < 5000; i++)
+        {
+            final Tlp tlp = generator.next(record).tlp();
+            assertFalse(tlp.teeOriginated());
+            assertFalse(tlp.pasidValid());
+            assertEquals(0, tlp.prefixCount());
+        }
+    }
+}
