@@ -1,0 +1,880 @@
+package org.iommuemu.tdx;
+
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.PageTableFormat;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.Walker;
+import org.iommuemu.pagetable.format.EptFormat;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+import static org.iommuemu.tdx.SecureEptEntry.INIT_VALUE;
+
+/**
+ * The TDX module's memory management: TDs, the Secure EPT, the PAMT and the memory SEAMCALLs with their
+ * state machine and completion codes (shared/reference/vtd-tdx.md 5).
+ * <p>
+ * Every SEAMCALL fills a caller-owned {@link SeamcallResult}: RAX status, and RCX/RDX (on an S-EPT failure
+ * the offending entry and its level_state, reference 8). Architectural failures are statuses, never
+ * exceptions; only caller bugs (an unknown vCPU, a null result) throw.
+ * <p>
+ * The S-EPT pages are the VMM's pages given in R8 (SEPT.ADD, DEMOTE), as the module does; each SEAMCALL finds
+ * its entry with the generic {@link Walker} (which records every entry it reads) and writes entries built by
+ * {@link SecureEptFormat}. The {@link PageTable} mapper cannot be used for the SEAMCALLs because it draws
+ * table pages from its own {@code FrameAllocator} (see docs/tdx.md). Not thread-safe: concurrency (another
+ * logical processor inside a SEAMCALL) is modelled with {@link #holdHostLock}.
+ * <p>
+ * Documented choices on UNVERIFIED points are in docs/tdx.md; the main ones are noted at each method.
+ */
+public final class TdxModule
+{
+    private static final int FRAME_LG2 = PhysicalMemory.FRAME_SIZE_LG2;
+    private static final int ENTRIES_PER_PAGE = 512;
+    private static final long MAPPED_ATTRIBUTES = SecureEptEntry.STATE_MAPPED |
+        SecureEptEntry.memoryTypeBits(SecureEptEntry.MEMORY_TYPE_WB) | SecureEptEntry.RWX | SecureEptEntry.SVE;
+    private static final long PENDING_ATTRIBUTES = SecureEptEntry.STATE_PENDING |
+        SecureEptEntry.memoryTypeBits(SecureEptEntry.MEMORY_TYPE_WB);
+    private static final long MMIO_PERMISSIONS = SecureEptEntry.R | SecureEptEntry.W;
+
+    private final PhysicalMemory memory;
+    private final Pamt pamt = new Pamt();
+    private final MemoryIntegrity integrity;
+    private final Long2ObjectHashMap<TrustDomain> domainsByTdr = new Long2ObjectHashMap<>();
+    private final SecureEptFormat sept4 = new SecureEptFormat(4);
+    private final SecureEptFormat sept5 = new SecureEptFormat(5);
+    private final WalkResult walk = new WalkResult();
+    private final UnsafeBuffer pageBuffer = new UnsafeBuffer(new byte[PhysicalMemory.FRAME_SIZE]);
+    private int nextTdId = 1;
+
+    // Scratch of the SEAMCALL in progress (the module is single-threaded).
+    private long opGpa;
+    private int opLevel;
+    private long entryAddress;
+    private long entry;
+
+    public TdxModule(final PhysicalMemory memory, final HostReadMode hostReadMode)
+    {
+        this.memory = memory;
+        this.integrity = new MemoryIntegrity(pamt, hostReadMode);
+    }
+
+    public PhysicalMemory memory()
+    {
+        return memory;
+    }
+
+    public Pamt pamt()
+    {
+        return pamt;
+    }
+
+    public MemoryIntegrity integrity()
+    {
+        return integrity;
+    }
+
+    /** The TD whose TDR page is at {@code tdr}, or null. */
+    public TrustDomain td(final long tdr)
+    {
+        return domainsByTdr.get(tdr);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // TD life cycle (TDH.MNG.CREATE/ADDCX/INIT in one step; TDH.MR.FINALIZE; TDH.MNG.KEY.FREEID).
+
+    /**
+     * Create a TD: the TDR page and the S-EPT root page become the TD's (both must be host pages), the root
+     * is filled with FREE entries, and the shared EPT is a fresh {@link EptFormat} domain from the VMM's
+     * allocator. On success {@link #td(long)} finds it.
+     *
+     * @param gpaWidth {@link TrustDomain#GPAW_48} (4-level S-EPT) or {@link TrustDomain#GPAW_52} (5-level).
+     */
+    public SeamcallResult createTd(final long tdr, final long septRoot, final int gpaWidth, final int maxVcpus,
+        final FrameAllocator sharedEptAllocator, final SeamcallResult out)
+    {
+        if (gpaWidth != TrustDomain.GPAW_48 && gpaWidth != TrustDomain.GPAW_52)
+        {
+            throw new IllegalArgumentException("GPA width is 48 or 52, not " + gpaWidth);
+        }
+        if (!isPageAddress(tdr) || !pamt.allHostOwned(tdr, FRAME_LG2) || domainsByTdr.containsKey(tdr))
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        if (!isPageAddress(septRoot) || septRoot == tdr || !pamt.allHostOwned(septRoot, FRAME_LG2))
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_RDX), 0, 0);
+        }
+        final int levels = gpaWidth == TrustDomain.GPAW_48 ? 4 : 5;
+        final PageTable sharedEpt = new PageTable(new EptFormat(levels), sharedEptAllocator);
+        final TrustDomain td = new TrustDomain(nextTdId++, tdr, gpaWidth, levels == 4 ? sept4 : sept5, septRoot, sharedEpt, maxVcpus);
+        memory.writeEntries(septRoot, ENTRIES_PER_PAGE, INIT_VALUE, 0);
+        assign(td, tdr, FRAME_LG2, Pamt.PT_TDR);
+        assign(td, septRoot, FRAME_LG2, Pamt.PT_SEPT);
+        integrity.clear(tdr, PhysicalMemory.FRAME_SIZE);
+        integrity.clear(septRoot, PhysicalMemory.FRAME_SIZE);
+        domainsByTdr.put(tdr, td);
+        return success(out, 0, 0);
+    }
+
+    /** TDH.MR.FINALIZE: ends the build phase (PAGE.ADD); AUG and ACCEPT need it. */
+    public SeamcallResult finalizeTd(final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (td.finalized || td.keyFreed)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+        }
+        td.finalized = true;
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MNG.KEY.FREEID (teardown): the TD's HKID is freed; afterwards only RECLAIM applies to its pages.
+     * Refused with TDX_FLUSHVP_NOT_DONE while a vCPU runs.
+     */
+    public SeamcallResult freeKeyId(final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (td.anyVcpuRunning())
+        {
+            return out.set(TdxStatus.FLUSHVP_NOT_DONE, 0, 0);
+        }
+        td.keyFreed = true;
+        return success(out, 0, 0);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // The register-level entry point.
+
+    /**
+     * Execute a SEAMCALL from its registers: RAX = leaf | version, RCX = GPA | level (or the page for
+     * RECLAIM), RDX = TDR, R8 = page, R9 = source page. An unknown leaf gives TDX_OPERAND_INVALID on RAX.
+     */
+    public SeamcallResult seamcall(final long rax, final long rcx, final long rdx, final long r8, final long r9,
+        final SeamcallResult out)
+    {
+        switch (SeamcallLeaf.leaf(rax))
+        {
+            case SeamcallLeaf.TDH_MEM_PAGE_ADD: return pageAdd(rcx, rdx, r8, r9, out);
+            case SeamcallLeaf.TDH_MEM_SEPT_ADD: return septAdd(rcx, rdx, r8, out);
+            case SeamcallLeaf.TDH_MEM_PAGE_AUG: return pageAug(rcx, rdx, r8, out);
+            case SeamcallLeaf.TDH_MEM_RANGE_BLOCK: return rangeBlock(rcx, rdx, out);
+            case SeamcallLeaf.TDH_MEM_PAGE_DEMOTE: return pageDemote(rcx, rdx, r8, out);
+            case SeamcallLeaf.TDH_MR_FINALIZE: return finalizeTd(rcx, out);
+            case SeamcallLeaf.TDH_MNG_KEY_FREEID: return freeKeyId(rcx, out);
+            case SeamcallLeaf.TDH_MEM_PAGE_PROMOTE: return pagePromote(rcx, rdx, out);
+            case SeamcallLeaf.TDH_PHYMEM_PAGE_RECLAIM: return reclaim(rcx, out);
+            case SeamcallLeaf.TDH_MEM_PAGE_REMOVE: return pageRemove(rcx, rdx, out);
+            case SeamcallLeaf.TDH_MEM_SEPT_REMOVE: return septRemove(rcx, rdx, out);
+            case SeamcallLeaf.TDH_MEM_TRACK: return track(rdx, out);
+            case SeamcallLeaf.TDH_MEM_RANGE_UNBLOCK: return rangeUnblock(rcx, rdx, out);
+            default: return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RAX), 0, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // Memory SEAMCALLs.
+
+    /** TDH.MEM.SEPT.ADD: a FREE entry at level 1.. top becomes NL_MAPPED over the new S-EPT page in R8. */
+    public SeamcallResult septAdd(final long pageInfo, final long tdr, final long newPage, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 1, out);
+        if (td == null || !hostPage(newPage, TdxStatus.OPERAND_ID_R8, out) || !locate(td, out))
+        {
+            return out;
+        }
+        if (!SecureEptEntry.isFree(entry))
+        {
+            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+        }
+        memory.writeEntries(newPage, ENTRIES_PER_PAGE, INIT_VALUE, 0);
+        memory.writeEntry(entryAddress, td.format.makeTable(newPage, opLevel));
+        assign(td, newPage, FRAME_LG2, Pamt.PT_SEPT);
+        integrity.clear(newPage, PhysicalMemory.FRAME_SIZE);
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MEM.PAGE.ADD (build time, before finalize): a FREE 4 KiB entry becomes MAPPED over the page in R8,
+     * initialised from the source page in R9. Choice: 4 KiB only; after finalize TDX_OPERAND_INVALID on TDR.
+     */
+    public SeamcallResult pageAdd(final long pageInfo, final long tdr, final long page, final long source,
+        final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 0, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (opLevel != PageInfo.LEVEL_4K)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        if (td.finalized)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+        }
+        if (!hostPage(page, TdxStatus.OPERAND_ID_R8, out))
+        {
+            return out;
+        }
+        if (!isPageAddress(source) || pamt.record(source) != 0 || source == page)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R9), 0, 0);
+        }
+        if (!locate(td, out))
+        {
+            return out;
+        }
+        if (!SecureEptEntry.isFree(entry))
+        {
+            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+        }
+        memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+        memory.write(page, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+        memory.writeEntry(entryAddress, td.format.makeLeaf(page, FRAME_LG2, 0, MAPPED_ATTRIBUTES));
+        assign(td, page, FRAME_LG2, Pamt.PT_REG);
+        integrity.clear(page, PhysicalMemory.FRAME_SIZE);
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MEM.PAGE.AUG (run time, after finalize): a FREE entry at level 0 (4 KiB) or 1 (2 MiB) becomes
+     * PENDING over the zeroed page(s) in R8. Pending leaves carry R/W/X = 0 and SVE = 0 until the guest
+     * accepts them (choice).
+     */
+    public SeamcallResult pageAug(final long pageInfo, final long tdr, final long page, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 0, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (opLevel > PageInfo.LEVEL_2M)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        if (!td.finalized)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+        }
+        final int sizeLg2 = PageInfo.sizeLg2(opLevel);
+        if ((page & ((1L << sizeLg2) - 1)) != 0 || !isInMemory(page, sizeLg2) || !pamt.allHostOwned(page, sizeLg2))
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R8), 0, 0);
+        }
+        if (!locate(td, out))
+        {
+            return out;
+        }
+        if (!SecureEptEntry.isFree(entry))
+        {
+            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+        }
+        memory.zero(page, 1L << sizeLg2);
+        memory.writeEntry(entryAddress, td.format.makeLeaf(page, sizeLg2, opLevel, PENDING_ATTRIBUTES));
+        assign(td, page, sizeLg2, Pamt.PT_REG);
+        integrity.clear(page, 1L << sizeLg2);
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MEM.RANGE.BLOCK: MAPPED/BLOCKEDW to BLOCKED, PENDING/PENDING_BLOCKEDW to PENDING_BLOCKED, NL_MAPPED
+     * to NL_BLOCKED, MMIO_MAPPED to MMIO_BLOCKED; R/W/X cleared; the current TLB epoch is recorded (BEPOCH).
+     */
+    public SeamcallResult rangeBlock(final long pageInfo, final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 0, out);
+        if (td == null || !locate(td, out))
+        {
+            return out;
+        }
+        final long state = SecureEptEntry.state(entry);
+        final long newState;
+        if (state == SecureEptEntry.STATE_MAPPED || state == SecureEptEntry.STATE_BLOCKEDW)
+        {
+            newState = SecureEptEntry.STATE_BLOCKED;
+        }
+        else if (state == SecureEptEntry.STATE_PENDING || state == SecureEptEntry.STATE_PENDING_BLOCKEDW)
+        {
+            newState = SecureEptEntry.STATE_PENDING_BLOCKED;
+        }
+        else if (state == SecureEptEntry.STATE_NL_MAPPED && (entry & SecureEptEntry.RWX) != 0)
+        {
+            newState = SecureEptEntry.STATE_NL_BLOCKED;
+        }
+        else if (state == SecureEptEntry.STATE_MMIO_MAPPED)
+        {
+            newState = SecureEptEntry.STATE_MMIO_BLOCKED;
+        }
+        else
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        memory.writeEntry(entryAddress, SecureEptEntry.withState(entry, newState) & ~SecureEptEntry.RWX);
+        pamt.blockEpoch(SecureEptEntry.hpa(entry), td.epoch);
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MEM.TRACK: advance the TD's TLB epoch. TDX_PREVIOUS_TLB_EPOCH_BUSY (operand TD_EPOCH) while a vCPU
+     * that entered in the previous epoch still runs.
+     */
+    public SeamcallResult track(final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (!td.advanceEpoch())
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, TdxStatus.OPERAND_ID_TD_EPOCH), 0, 0);
+        }
+        return success(out, td.epoch, 0);
+    }
+
+    /**
+     * TDH.MEM.RANGE.UNBLOCK: BLOCKED to MAPPED (R/W/X restored: the module maps private memory RWX),
+     * PENDING_BLOCKED to PENDING, NL_BLOCKED to NL_MAPPED, MMIO_BLOCKED to MMIO_MAPPED (RW). Needs TLB tracking
+     * done for the block, else TDX_TLB_TRACKING_NOT_DONE.
+     */
+    public SeamcallResult rangeUnblock(final long pageInfo, final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 0, out);
+        if (td == null || !locate(td, out))
+        {
+            return out;
+        }
+        final long state = SecureEptEntry.state(entry);
+        final long restored;
+        if (state == SecureEptEntry.STATE_BLOCKED)
+        {
+            restored = SecureEptEntry.withState(entry, SecureEptEntry.STATE_MAPPED) | SecureEptEntry.RWX;
+        }
+        else if (state == SecureEptEntry.STATE_PENDING_BLOCKED)
+        {
+            restored = SecureEptEntry.withState(entry, SecureEptEntry.STATE_PENDING);
+        }
+        else if (state == SecureEptEntry.STATE_NL_BLOCKED)
+        {
+            restored = SecureEptEntry.withState(entry, SecureEptEntry.STATE_NL_MAPPED) | SecureEptEntry.RWX;
+        }
+        else if (state == SecureEptEntry.STATE_MMIO_BLOCKED)
+        {
+            restored = SecureEptEntry.withState(entry, SecureEptEntry.STATE_MMIO_MAPPED) | MMIO_PERMISSIONS;
+        }
+        else
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!trackingDone(td))
+        {
+            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+        }
+        memory.writeEntry(entryAddress, restored);
+        pamt.clearBlockEpoch(SecureEptEntry.hpa(entry));
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MEM.PAGE.REMOVE: a blocked leaf (BLOCKED, PENDING_BLOCKED, MMIO_BLOCKED) becomes FREE once TLB
+     * tracking is done; its frames go back to the host (PT_NDA). RCX returns the removed entry.
+     */
+    public SeamcallResult pageRemove(final long pageInfo, final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 0, out);
+        if (td == null || !locate(td, out))
+        {
+            return out;
+        }
+        final long state = SecureEptEntry.state(entry);
+        if (state != SecureEptEntry.STATE_BLOCKED && state != SecureEptEntry.STATE_PENDING_BLOCKED &&
+            state != SecureEptEntry.STATE_MMIO_BLOCKED)
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!trackingDone(td))
+        {
+            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+        }
+        final long removed = entry;
+        final int sizeLg2 = PageInfo.sizeLg2(opLevel);
+        memory.writeEntry(entryAddress, INIT_VALUE);
+        release(td, SecureEptEntry.hpa(removed), sizeLg2);
+        integrity.clear(SecureEptEntry.hpa(removed), 1L << sizeLg2);
+        return success(out, removed, TdxStatus.levelState(opLevel, removed));
+    }
+
+    /**
+     * TDH.MEM.SEPT.REMOVE: an NL_BLOCKED entry whose S-EPT page holds only FREE entries becomes FREE once
+     * TLB tracking is done; the page goes back to the host. A child that is not FREE gives
+     * TDX_EPT_ENTRY_NOT_FREE with that child in RCX (choice).
+     */
+    public SeamcallResult septRemove(final long pageInfo, final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 1, out);
+        if (td == null || !locate(td, out))
+        {
+            return out;
+        }
+        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_NL_BLOCKED)
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!trackingDone(td))
+        {
+            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+        }
+        final long child = SecureEptEntry.hpa(entry);
+        for (int i = 0; i < ENTRIES_PER_PAGE; i++)
+        {
+            final long childEntry = memory.readEntry(child + ((long)i << PageTableFormat.ENTRY_SIZE_LG2));
+            if (!SecureEptEntry.isFree(childEntry))
+            {
+                return out.set(TdxStatus.withOperand(TdxStatus.EPT_ENTRY_NOT_FREE, TdxStatus.OPERAND_ID_SEPT),
+                    childEntry, TdxStatus.levelState(opLevel - 1, childEntry));
+            }
+        }
+        memory.writeEntry(entryAddress, INIT_VALUE);
+        release(td, child, FRAME_LG2);
+        return success(out, child, 0);
+    }
+
+    /**
+     * TDH.MEM.PAGE.DEMOTE: a blocked 2 MiB (level 1) or 1 GiB (level 2) leaf becomes NL_MAPPED over the new
+     * S-EPT page in R8, filled with 512 leaves of the next size. Needs BLOCK and TLB tracking first (choice:
+     * KVM's block, track, demote order). BLOCKED children come out MAPPED, PENDING_BLOCKED ones PENDING.
+     * Allocation-free: one entry read, 512 entry writes, one PAMT update.
+     */
+    public SeamcallResult pageDemote(final long pageInfo, final long tdr, final long newPage, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 1, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (opLevel > PageInfo.LEVEL_1G)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        if (!hostPage(newPage, TdxStatus.OPERAND_ID_R8, out) || !locate(td, out))
+        {
+            return out;
+        }
+        final long state = SecureEptEntry.state(entry);
+        final long childAttributes;
+        if (state == SecureEptEntry.STATE_BLOCKED)
+        {
+            childAttributes = SecureEptEntry.withState(td.format.attributes(entry, opLevel), SecureEptEntry.STATE_MAPPED) |
+                SecureEptEntry.RWX;
+        }
+        else if (state == SecureEptEntry.STATE_PENDING_BLOCKED)
+        {
+            childAttributes = SecureEptEntry.withState(td.format.attributes(entry, opLevel), SecureEptEntry.STATE_PENDING);
+        }
+        else
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!trackingDone(td))
+        {
+            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+        }
+        final int childLevel = opLevel - 1;
+        final int childLg2 = PageInfo.sizeLg2(childLevel);
+        final long base = SecureEptEntry.hpa(entry);
+        memory.writeEntries(newPage, ENTRIES_PER_PAGE, td.format.makeLeaf(base, childLg2, childLevel, childAttributes), 1L << childLg2);
+        memory.writeEntry(entryAddress, td.format.makeTable(newPage, opLevel));
+        pamt.clearBlockEpoch(base);
+        assign(td, newPage, FRAME_LG2, Pamt.PT_SEPT);
+        integrity.clear(newPage, PhysicalMemory.FRAME_SIZE);
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.MEM.PAGE.PROMOTE: an NL_BLOCKED entry at level 1 or 2 whose S-EPT page holds 512 leaves that are all
+     * MAPPED or all PENDING, contiguous, aligned to the larger size and with identical attributes, becomes
+     * one leaf of that state; the freed S-EPT page goes back to the host and is returned in RCX. Otherwise
+     * TDX_EPT_INVALID_PROMOTE_CONDITIONS with the first offending child in RCX. Needs the NL entry BLOCKed
+     * and TLB tracking done (choice). Allocation-free.
+     */
+    public SeamcallResult pagePromote(final long pageInfo, final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 1, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (opLevel > PageInfo.LEVEL_1G)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        if (!locate(td, out))
+        {
+            return out;
+        }
+        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_NL_BLOCKED)
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!trackingDone(td))
+        {
+            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+        }
+        final long child = SecureEptEntry.hpa(entry);
+        final int childLevel = opLevel - 1;
+        final int childLg2 = PageInfo.sizeLg2(childLevel);
+        final int sizeLg2 = PageInfo.sizeLg2(opLevel);
+        final long first = memory.readEntry(child);
+        final long firstState = SecureEptEntry.state(first);
+        final long base = SecureEptEntry.hpa(first);
+        final long attributes = td.format.attributes(first, childLevel);
+        if ((firstState != SecureEptEntry.STATE_MAPPED && firstState != SecureEptEntry.STATE_PENDING) ||
+            (first & SecureEptEntry.TDEL) != 0 || (base & ((1L << sizeLg2) - 1)) != 0)
+        {
+            return promoteError(first, childLevel, out);
+        }
+        for (int i = 1; i < ENTRIES_PER_PAGE; i++)
+        {
+            final long childEntry = memory.readEntry(child + ((long)i << PageTableFormat.ENTRY_SIZE_LG2));
+            if (SecureEptEntry.state(childEntry) != firstState || (childEntry & SecureEptEntry.TDEL) != 0 ||
+                SecureEptEntry.hpa(childEntry) != base + ((long)i << childLg2) ||
+                td.format.attributes(childEntry, childLevel) != attributes)
+            {
+                return promoteError(childEntry, childLevel, out);
+            }
+        }
+        memory.writeEntry(entryAddress, td.format.makeLeaf(base, sizeLg2, opLevel, attributes));
+        pamt.clearBlockEpoch(child);
+        release(td, child, FRAME_LG2);
+        return success(out, child, 0);
+    }
+
+    /**
+     * TDH.PHYMEM.PAGE.RECLAIM (RCX = page): a page of a TD whose HKID was freed goes back to the host. RCX
+     * returns the page type, RDX the owner's TDR. A host page gives TDX_PAGE_METADATA_INCORRECT; a TD whose
+     * key is still configured TDX_KEY_STATE_INCORRECT (choice); the TDR page only when it is the TD's last
+     * page (else TDX_OPERAND_BUSY on TDR). Reclaiming the TDR destroys the TD.
+     */
+    public SeamcallResult reclaim(final long page, final SeamcallResult out)
+    {
+        final long record = isPageAddress(page) ? pamt.record(page) : 0;
+        final int type = Pamt.typeOf(record);
+        if (type == Pamt.PT_NDA || type == Pamt.PT_RSVD)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        final TrustDomain td = tdById(Pamt.tdOf(record));
+        if (td == null)
+        {
+            throw new IllegalStateException("PAMT names TD " + Pamt.tdOf(record) + " which does not exist");
+        }
+        if (!td.keyFreed)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.KEY_STATE_INCORRECT, TdxStatus.OPERAND_ID_TDR), 0, 0);
+        }
+        if (type == Pamt.PT_TDR && td.ownedFrames != 1)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_BUSY, TdxStatus.OPERAND_ID_TDR), 0, 0);
+        }
+        release(td, page & -PhysicalMemory.FRAME_SIZE, FRAME_LG2);
+        integrity.clear(page & -PhysicalMemory.FRAME_SIZE, PhysicalMemory.FRAME_SIZE);
+        if (type == Pamt.PT_TDR)
+        {
+            domainsByTdr.remove(td.tdr);
+        }
+        return success(out, type, td.tdr);
+    }
+
+    /**
+     * TDG.MEM.PAGE.ACCEPT (the guest's TDCALL, RCX = GPA | level): PENDING becomes MAPPED (RWX, SVE) and the
+     * page is zeroed; MMIO_PENDING becomes MMIO_MAPPED (RW). Any other state gives
+     * TDX_EPT_ENTRY_STATE_INCORRECT (the module's own "already accepted" and "size mismatch" codes are
+     * UNVERIFIED; a walk that meets a larger leaf gives TDX_EPT_WALK_FAILED).
+     */
+    public SeamcallResult accept(final TrustDomain td, final long pageInfo, final SeamcallResult out)
+    {
+        if (!checkPageInfo(td, pageInfo, 0, out) || !locate(td, out))
+        {
+            return out;
+        }
+        final long state = SecureEptEntry.state(entry);
+        if (state == SecureEptEntry.STATE_PENDING)
+        {
+            final int sizeLg2 = PageInfo.sizeLg2(opLevel);
+            final long page = SecureEptEntry.hpa(entry);
+            memory.zero(page, 1L << sizeLg2);
+            integrity.clear(page, 1L << sizeLg2);
+            memory.writeEntry(entryAddress, SecureEptEntry.withState(entry, SecureEptEntry.STATE_MAPPED) |
+                SecureEptEntry.RWX | SecureEptEntry.SVE);
+            return success(out, 0, 0);
+        }
+        if (state == SecureEptEntry.STATE_MMIO_PENDING)
+        {
+            memory.writeEntry(entryAddress, SecureEptEntry.withState(entry, SecureEptEntry.STATE_MMIO_MAPPED) |
+                MMIO_PERMISSIONS | SecureEptEntry.SVE);
+            return success(out, 0, 0);
+        }
+        return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // Concurrency model.
+
+    /**
+     * Set the host-side entry lock (TDEL) on the entry at {@code pageInfo}, as a SEAMCALL running on another
+     * logical processor holds it: every SEAMCALL that meets the entry returns TDX_OPERAND_BUSY (operand SEPT)
+     * until {@link #releaseHostLock}. Returns false when no entry is reachable at that level.
+     */
+    public boolean holdHostLock(final TrustDomain td, final long pageInfo)
+    {
+        return setLock(td, pageInfo, true);
+    }
+
+    public boolean releaseHostLock(final TrustDomain td, final long pageInfo)
+    {
+        return setLock(td, pageInfo, false);
+    }
+
+    private boolean setLock(final TrustDomain td, final long pageInfo, final boolean lock)
+    {
+        opGpa = PageInfo.gpa(pageInfo);
+        opLevel = PageInfo.level(pageInfo);
+        if (!findEntry(td))
+        {
+            return false;
+        }
+        memory.writeEntry(entryAddress, lock ? entry | SecureEptEntry.TDEL : entry & ~SecureEptEntry.TDEL);
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // Translation (hot path: no allocation, no exception).
+
+    /**
+     * Translate a TD GPA for an access as the CPU or a trusted device does: a GPA with the shared bit walks
+     * the shared EPT, any other the S-EPT. True when the translation allows the access; otherwise
+     * {@code result} holds the fault and, for a blocked or pending leaf ({@code PERMISSION} fault), the leaf
+     * as its last entry.
+     */
+    public boolean translate(final TrustDomain td, final long gpa, final int access, final WalkResult result)
+    {
+        if (td.isShared(gpa))
+        {
+            return td.sharedEpt.translate(gpa, access, result);
+        }
+        return Walker.walk(td.format, memory, td.septRoot, gpa, access, Permissions.ALL, result);
+    }
+
+    /** Walk the S-EPT only (the trusted-DMA second stage, or a benchmark of the S-EPT walk). */
+    public boolean walkSept(final TrustDomain td, final long gpa, final int access, final WalkResult result)
+    {
+        return Walker.walk(td.format, memory, td.septRoot, gpa, access, Permissions.ALL, result);
+    }
+
+    /** The S-EPT entry at {@code pageInfo}'s GPA and level, or {@code INIT_VALUE}'s FREE when unreachable. */
+    public long septEntry(final TrustDomain td, final long pageInfo)
+    {
+        opGpa = PageInfo.gpa(pageInfo);
+        opLevel = PageInfo.level(pageInfo);
+        return findEntry(td) ? entry : INIT_VALUE;
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+    // TDX Connect support (used by TdxConnect).
+
+    /**
+     * Map private MMIO: a FREE entry becomes MMIO_PENDING (TDIO, uncached, R/W/X = 0) over {@code hpa}; the
+     * guest's accept makes it MMIO_MAPPED. The caller has checked that the MMIO belongs to a TDI bound to
+     * this TD.
+     */
+    SeamcallResult mmioMap(final TrustDomain td, final long pageInfo, final long hpa, final SeamcallResult out)
+    {
+        if (!checkPageInfo(td, pageInfo, 0, out))
+        {
+            return out;
+        }
+        if (opLevel > PageInfo.LEVEL_2M)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        final int sizeLg2 = PageInfo.sizeLg2(opLevel);
+        if ((hpa & ((1L << sizeLg2) - 1)) != 0 || !isInMemory(hpa, sizeLg2) || !pamt.allHostOwned(hpa, sizeLg2))
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R8), 0, 0);
+        }
+        if (!locate(td, out))
+        {
+            return out;
+        }
+        if (!SecureEptEntry.isFree(entry))
+        {
+            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+        }
+        final long attributes = SecureEptEntry.STATE_MMIO_PENDING | SecureEptEntry.TDIO |
+            SecureEptEntry.memoryTypeBits(SecureEptEntry.MEMORY_TYPE_UC);
+        memory.writeEntry(entryAddress, td.format.makeLeaf(hpa, sizeLg2, opLevel, attributes));
+        assign(td, hpa, sizeLg2, Pamt.PT_MMIO);
+        return success(out, 0, 0);
+    }
+
+    // ------------------------------------------------------------------------------------------------------
+
+    private TrustDomain prologue(final long pageInfo, final long tdr, final int minLevel, final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, out);
+        if (td == null || !checkPageInfo(td, pageInfo, minLevel, out))
+        {
+            return null;
+        }
+        if (td.keyFreed)
+        {
+            out.set(TdxStatus.withOperand(TdxStatus.KEY_STATE_INCORRECT, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            return null;
+        }
+        return td;
+    }
+
+    private TrustDomain tdOrFail(final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = domainsByTdr.get(tdr);
+        if (td == null)
+        {
+            out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+        }
+        return td;
+    }
+
+    /** RCX checks: no reserved bits, a level this TD has, a private GPA inside the width, aligned to the level. */
+    private boolean checkPageInfo(final TrustDomain td, final long pageInfo, final int minLevel, final SeamcallResult out)
+    {
+        final long gpa = PageInfo.gpa(pageInfo);
+        final int level = PageInfo.level(pageInfo);
+        if (PageInfo.hasReservedBits(pageInfo) || level < minLevel || level > td.format.topLevel() ||
+            !td.isValidGpa(gpa) || td.isShared(gpa) || (gpa & ((1L << PageInfo.sizeLg2(level)) - 1)) != 0)
+        {
+            out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+            return false;
+        }
+        opGpa = gpa;
+        opLevel = level;
+        return true;
+    }
+
+    /**
+     * Find the entry at {@code opLevel} for {@code opGpa} with the generic walker. Sets {@code entryAddress}
+     * and {@code entry}; on failure fills {@code out} with TDX_EPT_WALK_FAILED and the entry the walk stopped
+     * at; a locked entry gives TDX_OPERAND_BUSY.
+     */
+    private boolean locate(final TrustDomain td, final SeamcallResult out)
+    {
+        if (!findEntry(td))
+        {
+            final int last = walk.entryCount() - 1;
+            final long stopped = last >= 0 ? walk.entryValue(last) : 0;
+            out.set(TdxStatus.withOperand(TdxStatus.EPT_WALK_FAILED, TdxStatus.OPERAND_ID_SEPT), stopped,
+                TdxStatus.levelState(last >= 0 ? walk.entryLevel(last) : td.format.topLevel(), stopped));
+            return false;
+        }
+        if ((entry & SecureEptEntry.TDEL) != 0)
+        {
+            septError(TdxStatus.OPERAND_BUSY, out);
+            return false;
+        }
+        return true;
+    }
+
+    private boolean findEntry(final TrustDomain td)
+    {
+        Walker.walk(td.format, memory, td.septRoot, opGpa, 0, Permissions.ALL, walk);
+        final int count = walk.entryCount();
+        for (int i = 0; i < count; i++)
+        {
+            if (walk.entryLevel(i) == opLevel)
+            {
+                entryAddress = walk.entryAddress(i);
+                entry = walk.entryValue(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean trackingDone(final TrustDomain td)
+    {
+        final long blocked = pamt.blockEpoch(SecureEptEntry.hpa(entry));
+        return blocked == Pamt.NO_EPOCH || td.trackingDone(blocked);
+    }
+
+    private boolean hostPage(final long page, final int operandId, final SeamcallResult out)
+    {
+        if (!isPageAddress(page) || !pamt.allHostOwned(page, FRAME_LG2))
+        {
+            out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, operandId), 0, 0);
+            return false;
+        }
+        return true;
+    }
+
+    private SeamcallResult septError(final long status, final SeamcallResult out)
+    {
+        return out.set(TdxStatus.withOperand(status, TdxStatus.OPERAND_ID_SEPT), entry, TdxStatus.levelState(opLevel, entry));
+    }
+
+    private SeamcallResult promoteError(final long child, final int childLevel, final SeamcallResult out)
+    {
+        return out.set(TdxStatus.withOperand(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, TdxStatus.OPERAND_ID_SEPT), child,
+            TdxStatus.levelState(childLevel, child));
+    }
+
+    private static SeamcallResult success(final SeamcallResult out, final long rcx, final long rdx)
+    {
+        return out.set(TdxStatus.SUCCESS, rcx, rdx);
+    }
+
+    private void assign(final TrustDomain td, final long hpa, final int sizeLg2, final int type)
+    {
+        pamt.assign(hpa, sizeLg2, type, td.id);
+        td.ownedFrames += 1L << (sizeLg2 - FRAME_LG2);
+    }
+
+    private void release(final TrustDomain td, final long hpa, final int sizeLg2)
+    {
+        pamt.release(hpa, sizeLg2);
+        td.ownedFrames -= 1L << (sizeLg2 - FRAME_LG2);
+    }
+
+    private TrustDomain tdById(final int id)
+    {
+        for (final TrustDomain td : domainsByTdr.values())
+        {
+            if (td.id == id)
+            {
+                return td;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isPageAddress(final long address)
+    {
+        return (address & (PhysicalMemory.FRAME_SIZE - 1)) == 0 && address >= 0 && address < PhysicalMemory.ADDRESS_LIMIT;
+    }
+
+    private static boolean isInMemory(final long address, final int sizeLg2)
+    {
+        return address >= 0 && address <= PhysicalMemory.ADDRESS_LIMIT - (1L << sizeLg2);
+    }
+}

@@ -1,0 +1,121 @@
+package org.iommuemu.tdx;
+
+/**
+ * SEAMCALL completion status as returned in RAX, and the extended error information in RCX/RDX.
+ * <pre>
+ *  63   62    61:32                 31:0
+ * +---+----+--------------------+------------------+
+ * |ERR|NREC| status class/code  | detail (operand) |
+ * +---+----+--------------------+------------------+
+ * </pre>
+ * Source: Linux KVM {@code tdx_errno.h} (shared/reference/vtd-tdx.md 5.6). The status proper is bits 63:32
+ * ({@link #STATUS_MASK}); bits 31:0 usually name the operand that failed.
+ * <p>
+ * Extended error information for S-EPT failures (reference 8): RCX = the offending entry, RDX = "level_state"
+ * laid out as {@link #LEVEL_STATE_LEVEL_MASK} (level, bits 2:0) and {@link #LEVEL_STATE_STATE_SHIFT} (the
+ * 7-bit state code, bits 15:8). The level_state layout is from memory of KVM's {@code union
+ * tdx_sept_level_state}: UNVERIFIED.
+ */
+public final class TdxStatus
+{
+    public static final long SUCCESS = 0;
+
+    public static final long STATUS_MASK = 0xFFFF_FFFF_0000_0000L;
+    public static final long DETAIL_MASK = 0x0000_0000_FFFF_FFFFL;
+    public static final long ERROR_BIT = 1L << 63;
+    public static final long NON_RECOVERABLE_BIT = 1L << 62;
+
+    public static final long NON_RECOVERABLE_VCPU = 0x4000_0001_0000_0000L;
+    public static final long NON_RECOVERABLE_TD = 0x4000_0002_0000_0000L;
+    public static final long NON_RECOVERABLE_TD_NON_ACCESSIBLE = 0x6000_0005_0000_0000L;
+    public static final long INTERRUPTED_RESUMABLE = 0x8000_0003_0000_0000L;
+    public static final long OPERAND_INVALID = 0xC000_0100_0000_0000L;
+    public static final long OPERAND_BUSY = 0x8000_0200_0000_0000L;
+    public static final long PREVIOUS_TLB_EPOCH_BUSY = 0x8000_0201_0000_0000L;
+    public static final long RND_NO_ENTROPY = 0x8000_0203_0000_0000L;
+    public static final long PAGE_METADATA_INCORRECT = 0xC000_0300_0000_0000L;
+    public static final long VCPU_NOT_ASSOCIATED = 0x8000_0702_0000_0000L;
+    public static final long KEY_GENERATION_FAILED = 0x8000_0800_0000_0000L;
+    public static final long KEY_STATE_INCORRECT = 0xC000_0811_0000_0000L;
+    public static final long KEY_CONFIGURED = 0x0000_0815_0000_0000L;
+    public static final long NO_HKID_READY_TO_WBCACHE = 0x0000_0821_0000_0000L;
+    public static final long FLUSHVP_NOT_DONE = 0x8000_0824_0000_0000L;
+    public static final long EPT_WALK_FAILED = 0xC000_0B00_0000_0000L;
+    public static final long EPT_ENTRY_NOT_FREE = 0xC000_0B02_0000_0000L;
+    public static final long TLB_TRACKING_NOT_DONE = 0xC000_0B08_0000_0000L;
+    public static final long EPT_INVALID_PROMOTE_CONDITIONS = 0xC000_0B09_0000_0000L;
+    public static final long EPT_ENTRY_STATE_INCORRECT = 0xC000_0B0D_0000_0000L;
+    public static final long METADATA_FIELD_NOT_READABLE = 0xC000_0C02_0000_0000L;
+
+    // Operand IDs (bits 31:0). RCX, TDR, SEPT and TD_EPOCH are from tdx_errno.h; RAX, RDX, R8 and R9 follow
+    // the register-number pattern of RCX = 1 (UNVERIFIED).
+    public static final int OPERAND_ID_RAX = 0x00;
+    public static final int OPERAND_ID_RCX = 0x01;
+    public static final int OPERAND_ID_RDX = 0x02;
+    public static final int OPERAND_ID_R8 = 0x08;
+    public static final int OPERAND_ID_R9 = 0x09;
+    public static final int OPERAND_ID_TDR = 0x80;
+    public static final int OPERAND_ID_SEPT = 0x92;
+    public static final int OPERAND_ID_TD_EPOCH = 0xA9;
+
+    public static final long LEVEL_STATE_LEVEL_MASK = 0x7;
+    public static final int LEVEL_STATE_STATE_SHIFT = 8;
+    public static final long LEVEL_STATE_STATE_MASK = 0xFFL << LEVEL_STATE_STATE_SHIFT;
+
+    private TdxStatus()
+    {
+    }
+
+    /** A status with an operand ID in bits 31:0. */
+    public static long withOperand(final long status, final int operandId)
+    {
+        return (status & STATUS_MASK) | (operandId & DETAIL_MASK);
+    }
+
+    /** The status without its detail bits: compare this with the constants. */
+    public static long code(final long status)
+    {
+        return status & STATUS_MASK;
+    }
+
+    public static int operand(final long status)
+    {
+        return (int)(status & DETAIL_MASK);
+    }
+
+    public static boolean isError(final long status)
+    {
+        return (status & ERROR_BIT) != 0;
+    }
+
+    public static boolean isSuccess(final long status)
+    {
+        return status == SUCCESS;
+    }
+
+    /** RDX "level_state" of an S-EPT error. */
+    public static long levelState(final int level, final long entry)
+    {
+        return (level & LEVEL_STATE_LEVEL_MASK) | ((long)SecureEptEntry.stateCode(entry) << LEVEL_STATE_STATE_SHIFT);
+    }
+
+    /** Name of a status code for reports and test messages (not for hot paths). */
+    public static String name(final long status)
+    {
+        final long code = code(status);
+        final String name;
+        if (code == SUCCESS) name = "TDX_SUCCESS";
+        else if (code == OPERAND_INVALID) name = "TDX_OPERAND_INVALID";
+        else if (code == OPERAND_BUSY) name = "TDX_OPERAND_BUSY";
+        else if (code == PREVIOUS_TLB_EPOCH_BUSY) name = "TDX_PREVIOUS_TLB_EPOCH_BUSY";
+        else if (code == PAGE_METADATA_INCORRECT) name = "TDX_PAGE_METADATA_INCORRECT";
+        else if (code == KEY_STATE_INCORRECT) name = "TDX_KEY_STATE_INCORRECT";
+        else if (code == EPT_WALK_FAILED) name = "TDX_EPT_WALK_FAILED";
+        else if (code == EPT_ENTRY_NOT_FREE) name = "TDX_EPT_ENTRY_NOT_FREE";
+        else if (code == TLB_TRACKING_NOT_DONE) name = "TDX_TLB_TRACKING_NOT_DONE";
+        else if (code == EPT_INVALID_PROMOTE_CONDITIONS) name = "TDX_EPT_INVALID_PROMOTE_CONDITIONS";
+        else if (code == EPT_ENTRY_STATE_INCORRECT) name = "TDX_EPT_ENTRY_STATE_INCORRECT";
+        else name = "0x" + Long.toHexString(code);
+        return name + (operand(status) != 0 ? "|0x" + Integer.toHexString(operand(status)) : "");
+    }
+}

@@ -1,0 +1,16 @@
+package org.iommuemu.tdx;
+
+/**
+ * What a T=0 (untrusted) DMA that reaches TD private memory does. Not shown by any source read
+ * (shared/reference/vtd-tdx.md 7, "T=0 DMA that hits TD private memory: UNVERIFIED"), so it is a switch.
+ */
+public enum UntrustedDmaRule
+{
+    /** The request is refused (Unsupported Request / Completer Abort); memory is untouched. */
+    ABORT,
+    /**
+     * The request goes through with a non-private KeyID: a write poisons the lines it touches; a read behaves
+     * as a host read ({@link HostReadMode}).
+     */
+    POISON
+}
