@@ -34,14 +34,20 @@ class CheckPathAllocationTest
         {
             sink += runChecks(f, i);
         }
+        // The least of five rounds: a real allocation on the check path shows in every round, while a rare
+        // JVM-internal allocation on this thread (seen once under a full build) shows in one at most.
         final long id = Thread.currentThread().getId();
-        final long before = threads.getThreadAllocatedBytes(id);
-        for (int i = 0; i < 20_000; i++)
+        long least = Long.MAX_VALUE;
+        for (int round = 0; round < 5; round++)
         {
-            sink += runChecks(f, i);
+            final long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < 20_000; i++)
+            {
+                sink += runChecks(f, i);
+            }
+            least = Math.min(least, threads.getThreadAllocatedBytes(id) - before);
         }
-        final long allocated = threads.getThreadAllocatedBytes(id) - before;
-        assertEquals(0, allocated, "bytes allocated by 20000 rounds of checks (sink " + sink + ")");
+        assertEquals(0, least, "bytes allocated by 20000 rounds of checks, least of five (sink " + sink + ")");
     }
 
     private static long runChecks(final RmpFixture f, final int i)

@@ -36,35 +36,39 @@ public final class SparseMemory implements PhysicalMemory
     private final Long2LongHashMap frameToSlot = new Long2LongHashMap(1024, 0.6f, NO_SLOT);
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
-    private final long[] cachedFrame = new long[CACHE_SIZE];
     /**
-     * Native address of each cached frame. A hot walk then costs two dependent loads per level (this address,
-     * then the entry) instead of four through the slab buffer; the slabs stay referenced from {@link #slabs}
-     * for the memory's lifetime, so the addresses stay valid.
+     * Pairs of (frame number, native address of the frame), side by side so one bounds check and one cache
+     * line serve both. A hot walk then costs two dependent loads per level (the address, then the entry)
+     * instead of four through the slab buffer; the slabs stay referenced from {@link #slabs} for the memory's
+     * lifetime, so the addresses stay valid. Only frames below 2^40 are ever cached, so a hit also proves the
+     * address is in range.
      */
-    private final long[] cachedAddress = new long[CACHE_SIZE];
+    private final long[] frameCache = new long[CACHE_SIZE * 2];
     private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
     private int slotCount;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
 
     public SparseMemory()
     {
-        Arrays.fill(cachedFrame, -1L);
+        for (int line = 0; line < CACHE_SIZE; line++)
+        {
+            frameCache[line << 1] = -1L;
+        }
     }
 
     public long readEntry(final long address)
     {
-        PhysicalMemory.checkEntryAddress(address);
         final long frame = address >>> FRAME_SIZE_LG2;
-        final int line = (int)frame & CACHE_MASK;
+        final int line = ((int)frame & CACHE_MASK) << 1;
         final long value;
-        if (cachedFrame[line] == frame)
+        if (frameCache[line] == frame && (address & (ENTRY_SIZE - 1)) == 0)
         {
-            final long raw = UnsafeApi.getLong(null, cachedAddress[line] + (address & OFFSET_IN_FRAME_MASK));
+            final long raw = UnsafeApi.getLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK));
             value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
         }
         else
         {
+            PhysicalMemory.checkEntryAddress(address);
             final long slot = frameToSlot.get(frame);
             if (slot == NO_SLOT)
             {
@@ -85,10 +89,10 @@ public final class SparseMemory implements PhysicalMemory
         PhysicalMemory.checkEntryAddress(address);
         listener.onEntryWrite(address, value);
         final long frame = address >>> FRAME_SIZE_LG2;
-        final int line = (int)frame & CACHE_MASK;
-        if (cachedFrame[line] == frame)
+        final int line = ((int)frame & CACHE_MASK) << 1;
+        if (frameCache[line] == frame)
         {
-            UnsafeApi.putLong(null, cachedAddress[line] + (address & OFFSET_IN_FRAME_MASK),
+            UnsafeApi.putLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK),
                 NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value));
             return;
         }
@@ -231,8 +235,8 @@ public final class SparseMemory implements PhysicalMemory
 
     private void cacheFrame(final int line, final long frame, final long slot)
     {
-        cachedFrame[line] = frame;
-        cachedAddress[line] = slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2);
+        frameCache[line] = frame;
+        frameCache[line + 1] = slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2);
     }
 
     private static int slotOffset(final long slot, final long address)
