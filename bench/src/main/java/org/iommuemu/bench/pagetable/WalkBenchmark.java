@@ -28,10 +28,12 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One walk through the generic walker, per format and leaf size, over a hot domain (512 leaves: every table
- * in L1) and a large one (2^20 leaves: 8 MiB of 4 KiB leaf tables, beyond L2). {@code dependent} feeds each
- * walk's output into the next input (latency); {@code independent} walks a pre-generated random sequence
- * (throughput, the out-of-order core overlaps walks).
+ * One walk through the generic walker, per format, over four domains: {@code hot4K}, {@code hot2M},
+ * {@code hot1G} (512 leaves of that size: every table stays in L1) and {@code sparse4K} (2^20 mapped 4 KiB
+ * pages, one in every four slots, so 8192 quarter-full leaf tables: 32 MiB of tables, beyond the caches).
+ * {@code dependent} feeds each walk's output into the next input (latency); {@code independent} walks a
+ * pre-generated random sequence (throughput: the core overlaps walks). Compare with
+ * {@link WalkBaselineBenchmark} from the same run.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -45,13 +47,8 @@ public class WalkBenchmark
     @Param({"amdv1:4", "x86:4", "vtd-ss:4", "ept:4"})
     public String format;
 
-    /** log2 of the leaf size: 12 (4 KiB), 21 (2 MiB), 30 (1 GiB). */
-    @Param({"12", "21", "30"})
-    public int leafLg2;
-
-    /** Mapped leaves, log2: 9 (hot) or 20 (large). */
-    @Param({"9", "20"})
-    public int leavesLg2;
+    @Param({"hot4K", "hot2M", "hot1G", "sparse4K"})
+    public String domain;
 
     private PageTableFormat pageTableFormat;
     private PhysicalMemory memory;
@@ -67,16 +64,23 @@ public class WalkBenchmark
     public void build()
     {
         pageTableFormat = Formats.parse(format);
-        final SparseMemory sparse = new SparseMemory();
-        final PageTable domain = new PageTable(pageTableFormat, new FrameAllocator(sparse, 0x10_0000_0000L, 1L << 32));
-        memory = sparse;
-        root = domain.root();
+        final SparseMemory memory0 = new SparseMemory();
+        final PageTable table = new PageTable(pageTableFormat, new FrameAllocator(memory0, 0x10_0000_0000L, 1L << 32));
+        memory = memory0;
+        root = table.root();
         base = 1L << 40;
-        final long leaves = 1L << leavesLg2;
-        final long size = 1L << leafLg2;
+        final int leafLg2 = switch (domain)
+        {
+            case "hot2M" -> 21;
+            case "hot1G" -> 30;
+            default -> 12;
+        };
+        final boolean sparse = domain.equals("sparse4K");
+        final long leaves = sparse ? 1L << 20 : 512;
+        final int strideLg2 = leafLg2 + (sparse ? 2 : 0);
         for (long i = 0; i < leaves; i++)
         {
-            final MapStatus status = domain.map(base + i * size, i * size, size, Permissions.READ_WRITE, size);
+            final MapStatus status = table.map(base + (i << strideLg2), i << leafLg2, 1L << leafLg2, Permissions.READ_WRITE, 1L << leafLg2);
             if (status != MapStatus.OK)
             {
                 throw new IllegalStateException("setup map failed: " + status + " in " + pageTableFormat);
@@ -88,7 +92,7 @@ public class WalkBenchmark
         final Random random = new Random(42);
         for (int i = 0; i < count; i++)
         {
-            inputs[i] = base + ((random.nextLong() & (leaves - 1)) << leafLg2) + (random.nextInt(1 << 12) & -8);
+            inputs[i] = base + ((random.nextLong() & (leaves - 1)) << strideLg2) + (random.nextInt(1 << 12) & -8);
         }
         if (!Walker.walk(pageTableFormat, memory, root, inputs[0], Permissions.READ, Permissions.ALL, result))
         {
