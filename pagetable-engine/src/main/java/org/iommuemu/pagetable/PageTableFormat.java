@@ -169,6 +169,30 @@ public interface PageTableFormat
         return sizeLg2 - itemSizeLg2(level);
     }
 
+    /**
+     * The walker's hot-loop step, fusing {@link #kind}, {@link #validate}, {@link #nextLevel},
+     * {@link #permissions} and {@link #tableAddress} into one call: for a valid TABLE entry that points at
+     * level {@code level - 1}, the table address with the entry's permissions in bits 4:1 and bit 0 set;
+     * for anything else (empty, leaf, invalid, level skip) zero, and the walker decides the case with the
+     * separate functions. Formats override it with fused code; the contract tests check every override
+     * against {@link #composedTableStep}.
+     */
+    default long tableStep(final long entry, final int level)
+    {
+        return composedTableStep(this, entry, level);
+    }
+
+    /** {@link #tableStep} built from the separate functions: the reference every override must match. */
+    static long composedTableStep(final PageTableFormat format, final long entry, final int level)
+    {
+        if (level == 0 || format.kind(entry, level) != KIND_TABLE ||
+            format.validate(entry, level, KIND_TABLE) != WalkFault.NONE || format.nextLevel(entry, level) != level - 1)
+        {
+            return 0;
+        }
+        return format.tableAddress(entry, level) | ((long)format.permissions(entry, level) << 1) | 1;
+    }
+
     /** Index of the item at {@code level} that decodes {@code inputAddress}. */
     default int index(final long inputAddress, final int level)
     {

@@ -154,6 +154,51 @@ public abstract class PageTableFormatContract
 
     @ParameterizedTest
     @MethodSource("formats")
+    void fusedTableStepMatchesTheSeparateFunctions(final PageTableFormat format)
+    {
+        // The walker's fused step against its definition (brute force), on valid tables and leaves, every
+        // single-bit change of them, and random words.
+        final Random random = new Random(format.toString().hashCode());
+        for (int level = 0; level < format.levels(); level++)
+        {
+            final List<Long> entries = new ArrayList<>();
+            entries.add(format.emptyEntry(level));
+            if (level > 0)
+            {
+                entries.add(format.makeTable(0x1234_5000L & ((1L << format.outputAddressLg2()) - 1), level));
+            }
+            long sizes = format.leafSizes(level);
+            while (sizes != 0)
+            {
+                final int lg2 = Long.numberOfTrailingZeros(sizes);
+                sizes &= sizes - 1;
+                for (final int permissions : expressiblePermissions(format))
+                {
+                    entries.add(format.makeLeaf(0, lg2, level, format.attributesFor(permissions)));
+                }
+            }
+            final int seeds = entries.size();
+            for (int i = 0; i < seeds; i++)
+            {
+                for (int bit = 0; bit < 64; bit++)
+                {
+                    entries.add(entries.get(i) ^ (1L << bit));
+                }
+            }
+            for (int i = 0; i < 2000; i++)
+            {
+                entries.add(random.nextLong());
+            }
+            for (final long entry : entries)
+            {
+                assertEquals(PageTableFormat.composedTableStep(format, entry, level), format.tableStep(entry, level),
+                    format + " level " + level + " entry " + hex(entry));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("formats")
     void mapWalkUnmapEveryLevelSizeAndBoundary(final PageTableFormat format)
     {
         final WalkResult result = new WalkResult();

@@ -1,5 +1,7 @@
 package org.iommuemu.tdx;
 
+import org.iommuemu.pagetable.PageTableFormat;
+
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.format.EptFormat;
 
@@ -50,6 +52,13 @@ public final class SecureEptFormat extends EptFormat
     public long emptyEntry(final int level)
     {
         return INIT_VALUE;
+    }
+
+    /** The S-EPT decides kinds by state code, so the walker's fused step is the composed one. */
+    @Override
+    public long tableStep(final long entry, final int level)
+    {
+        return PageTableFormat.composedTableStep(this, entry, level);
     }
 
     public int kind(final long entry, final int level)

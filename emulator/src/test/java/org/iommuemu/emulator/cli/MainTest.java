@@ -57,7 +57,7 @@ class MainTest
     {
         assertEquals(0, run("demo", "--ram", "64M", "--formats", "amdv1:3,vtd-ss:4"));
         final String text = out.toString();
-        assertTrue(text.contains("amdv1:3    forced-4k     16384    16384"), text);
+        assertTrue(text.contains("amdv1:3    forced-4k    16384    16384"), text);
         assertTrue(text.contains("vtd-ss:4   largest         32        0     32"), text);
         assertTrue(text.contains("amdv1:3    largest          1        0      0    0      1"), text);
         assertTrue(text.contains("remap it and merge: OK"), text);

@@ -176,6 +176,16 @@ public final class AmdV1Format implements PageTableFormat
         return WalkFault.NONE;
     }
 
+    public long tableStep(final long entry, final int level)
+    {
+        // Present with NextLevel equal to this entry's level (a table one level down, no skip), no reserved bit.
+        if ((entry & PR) == 0 || level == 0 || nextLevelField(entry) != level || (entry & reservedAddressBits) != 0)
+        {
+            return 0;
+        }
+        return (entry & ADDRESS) | ((long)permissions(entry, level) << 1) | 1;
+    }
+
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
     {
         return reservedAddressBits;

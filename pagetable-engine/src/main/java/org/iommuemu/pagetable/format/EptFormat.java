@@ -125,6 +125,21 @@ public class EptFormat implements PageTableFormat
         return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
+    /**
+     * Fused for plain EPT. A subclass that redefines {@link #kind} or {@link #validate} (the S-EPT) must
+     * override this too; the contract tests catch one that does not.
+     */
+    public long tableStep(final long entry, final int level)
+    {
+        // Present (R, W or X), PS clear, not misconfigured, no reserved bit.
+        if ((entry & (R | W | X)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (R | W)) == W ||
+            (!executeOnly && (entry & (R | X)) == X) || (entry & reservedByLevel[level << 1]) != 0)
+        {
+            return 0;
+        }
+        return (entry & ADDRESS) | ((long)permissions(entry, level) << 1) | 1;
+    }
+
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
     {
         if (kind != KIND_LEAF)

@@ -127,6 +127,16 @@ public final class VtdSecondStageFormat implements PageTableFormat
         return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
+    public long tableStep(final long entry, final int level)
+    {
+        // Present (R or W), PS clear, no reserved bit.
+        if ((entry & (R | W)) == 0 || (entry & PS) != 0 || level == 0 || (entry & reservedByLevel[level << 1]) != 0)
+        {
+            return 0;
+        }
+        return (entry & ADDRESS) | ((long)permissions(entry, level) << 1) | 1;
+    }
+
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
     {
         if (kind != KIND_LEAF)

@@ -122,6 +122,16 @@ public final class X86Format implements PageTableFormat
         return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
+    public long tableStep(final long entry, final int level)
+    {
+        // Present, PS clear (PS at levels 3-4 is in the table reserved mask), no reserved bit.
+        if ((entry & (P | PS)) != P || level == 0 || (entry & reservedByLevel[level << 1]) != 0)
+        {
+            return 0;
+        }
+        return (entry & ADDRESS) | ((long)permissions(entry, level) << 1) | 1;
+    }
+
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
     {
         if (kind == KIND_LEAF)
