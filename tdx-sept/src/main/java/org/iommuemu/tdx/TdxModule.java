@@ -546,7 +546,12 @@ public final class TdxModule
         {
             return promoteError(first, childLevel, out);
         }
-        for (int i = 1; i < ENTRIES_PER_PAGE; i++)
+        // Fast path: children that differ from the first only by the address step are uniform (same state,
+        // no TDEL, contiguous, same attributes); one bulk pass over the S-EPT page decides it.
+        final long step = 1L << childLg2;
+        final boolean uniform = memory.matchEntries(child + PhysicalMemory.ENTRY_SIZE, ENTRIES_PER_PAGE - 1, first + step, step,
+            PhysicalMemory.ENTRY_SIZE) == ENTRIES_PER_PAGE - 1;
+        for (int i = 1; i < ENTRIES_PER_PAGE && !uniform; i++)
         {
             final long childEntry = memory.readEntry(child + ((long)i << PageTableFormat.ENTRY_SIZE_LG2));
             if (SecureEptEntry.state(childEntry) != firstState || (childEntry & SecureEptEntry.TDEL) != 0 ||

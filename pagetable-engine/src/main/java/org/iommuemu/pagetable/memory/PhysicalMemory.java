@@ -56,6 +56,28 @@ public interface PhysicalMemory
      */
     void writeEntries(long address, int count, long firstValue, long increment, int stride);
 
+    /**
+     * Read up to {@code count} entries {@code stride} bytes apart from {@code address} (all inside one frame)
+     * and return how many leading ones equal {@code firstValue + i * increment}: {@code count} when all do.
+     * Each entry read is reported; reading stops at the first mismatch. This is how a merge or PROMOTE
+     * recognises a uniform table in one pass over the frame.
+     */
+    default int matchEntries(final long address, final int count, final long firstValue, final long increment,
+        final int stride)
+    {
+        checkEntryRun(address, count, stride);
+        long expected = firstValue;
+        for (int i = 0; i < count; i++)
+        {
+            if (readEntry(address + (long)i * stride) != expected)
+            {
+                return i;
+            }
+            expected += increment;
+        }
+        return count;
+    }
+
     /** Copy {@code length} bytes starting at physical {@code address} into {@code dst}; unwritten memory reads as zero. */
     void read(long address, MutableDirectBuffer dst, int dstOffset, int length);
 

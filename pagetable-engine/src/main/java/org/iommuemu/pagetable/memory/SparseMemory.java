@@ -116,22 +116,70 @@ public final class SparseMemory implements PhysicalMemory
         {
             return;
         }
-        long slot = frameToSlot.get(address >>> FRAME_SIZE_LG2);
-        if (slot == NO_SLOT)
-        {
-            slot = allocateFrame(address >>> FRAME_SIZE_LG2);
-        }
-        final UnsafeBuffer slab = slabs[(int)(slot >>> SLAB_FRAMES_LG2)];
+        final long base = frameAddress(address >>> FRAME_SIZE_LG2, true) + (address & OFFSET_IN_FRAME_MASK);
         final MemoryAccessListener listener = this.listener;
-        int offset = slotOffset(slot, address);
+        if (listener != MemoryAccessListener.NONE)
+        {
+            long value = firstValue;
+            for (int i = 0; i < count; i++)
+            {
+                listener.onEntryWrite(address + (long)i * stride, value);
+                value += increment;
+            }
+        }
+        // The stores in a loop of their own: nothing else in it, so it compiles to a tight store loop.
         long value = firstValue;
         for (int i = 0; i < count; i++)
         {
-            listener.onEntryWrite(address + (long)i * stride, value);
-            slab.putLong(offset, value, ByteOrder.LITTLE_ENDIAN);
-            offset += stride;
+            UnsafeApi.putLong(null, base + (long)i * stride, NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value));
             value += increment;
         }
+    }
+
+    public int matchEntries(final long address, final int count, final long firstValue, final long increment,
+        final int stride)
+    {
+        PhysicalMemory.checkEntryRun(address, count, stride);
+        final long base = frameAddress(address >>> FRAME_SIZE_LG2, false);
+        final MemoryAccessListener listener = this.listener;
+        long expected = firstValue;
+        for (int i = 0; i < count; i++)
+        {
+            final long raw = base == 0 ? 0 :
+                UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK) + (long)i * stride);
+            final long value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
+            listener.onEntryRead(address + (long)i * stride, value);
+            if (value != expected)
+            {
+                return i;
+            }
+            expected += increment;
+        }
+        return count;
+    }
+
+    /**
+     * Native address of a frame's storage, through the frame cache; 0 for an untouched frame unless
+     * {@code allocate}, which gives it storage.
+     */
+    private long frameAddress(final long frame, final boolean allocate)
+    {
+        final int line = ((int)frame & CACHE_MASK) << 1;
+        if (frameCache[line] == frame)
+        {
+            return frameCache[line + 1];
+        }
+        long slot = frameToSlot.get(frame);
+        if (slot == NO_SLOT)
+        {
+            if (!allocate)
+            {
+                return 0;
+            }
+            slot = allocateFrame(frame);
+        }
+        cacheFrame(line, frame, slot);
+        return frameCache[line + 1];
     }
 
     public void read(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)

@@ -106,6 +106,28 @@ class SparseMemoryTest
     }
 
     @Test
+    void matchEntriesCountsTheLeadingProgressionAndReportsWhatItRead()
+    {
+        memory.writeEntries(0x6000, 8, 100, 10);
+        memory.writeEntry(0x6028, 7); // the sixth entry breaks the progression
+        final List<Long> reads = new ArrayList<>();
+        memory.listener(new MemoryAccessListener()
+        {
+            public void onEntryRead(final long address, final long value)
+            {
+                reads.add(address);
+            }
+        });
+        assertEquals(5, memory.matchEntries(0x6000, 8, 100, 10, 8));
+        assertEquals(List.of(0x6000L, 0x6008L, 0x6010L, 0x6018L, 0x6020L, 0x6028L), reads);
+        assertEquals(3, memory.matchEntries(0x6000, 3, 100, 10, 8));
+        assertEquals(4, memory.matchEntries(0x6000, 4, 100, 20, 16));
+        assertEquals(512, memory.matchEntries(0x9_0000, 512, 0, 0, 8), "untouched memory is a run of zeros");
+        assertEquals(1, memory.residentFrames(), "matching untouched memory gives it no storage");
+        assertThrows(IllegalArgumentException.class, () -> memory.matchEntries(0x6FF8, 2, 0, 0, 8));
+    }
+
+    @Test
     void manyFramesSpanSeveralSlabs()
     {
         for (long frame = 0; frame < SparseMemory.SLAB_FRAMES * 3L; frame++)
