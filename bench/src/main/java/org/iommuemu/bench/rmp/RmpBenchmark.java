@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -29,9 +30,11 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The RMP on its hot and its management paths: the IOMMU DMA check (4 KiB and 2 MiB leaves over a 1 GiB
- * RMP-covered range where every eighth page is private), the host write check, PSMASH of a 2 MiB private
- * entry (the 2 MiB entries are rebuilt between invocations, outside the measurement) and RMPUPDATE.
+ * The RMP on its hot and its management paths: the IOMMU DMA check (4 KiB and 2 MiB leaves) and the host
+ * write check at random addresses over {@code footprintMiB} of a 1 GiB RMP-covered range where every
+ * eighth page is private (1 MiB: 4 KiB of RMP entries, hot in L1; 64 MiB: 256 KiB of entries, L2); PSMASH
+ * of a 2 MiB private entry (the 2 MiB entries are rebuilt between invocations, outside the measurement)
+ * and RMPUPDATE.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -49,6 +52,9 @@ public class RmpBenchmark
     @State(Scope.Thread)
     public static class Checks
     {
+        @Param({"1", "64"})
+        public int footprintMiB;
+
         final SparseMemory memory = new SparseMemory();
         RmpTable table;
         DmaRmpCheck dma;
@@ -76,7 +82,7 @@ public class RmpBenchmark
             final Random random = new Random(7);
             for (int i = 0; i < addresses.length; i++)
             {
-                addresses[i] = (random.nextLong() & ((64L << 20) - 1)) & -8L;
+                addresses[i] = (random.nextLong() & (((long)footprintMiB << 20) - 1)) & -8L;
             }
         }
     }
