@@ -227,13 +227,8 @@ public final class QemuTraceLogReader implements TraceReader
 
     private void bad(final String event) throws TraceFormatException
     {
-        final TraceFormatException ex = new TraceFormatException(source, TraceError.BAD_TEXT_LINE, recordIndex,
-            lineOffset, "line " + lineNumber + ": " + event + " arguments do not match the QEMU trace-events format");
-        if (ErrorPolicy.STOP == policy)
-        {
-            throw ex;
-        }
-        summary.onSkipped(ex, false);
+        policy.apply(new TraceFormatException(source, TraceError.BAD_TEXT_LINE, recordIndex, lineOffset,
+            "line " + lineNumber + ": " + event + " arguments do not match the QEMU trace-events format"), summary, false);
     }
 
     /** {@inheritDoc} */

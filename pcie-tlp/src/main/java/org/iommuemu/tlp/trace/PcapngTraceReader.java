@@ -226,23 +226,13 @@ public final class PcapngTraceReader implements TraceReader
     private boolean skip(final TraceError error, final long index, final long offset, final String detail)
         throws TraceFormatException
     {
-        final TraceFormatException ex = new TraceFormatException(source, error, index, offset, detail);
-        if (ErrorPolicy.STOP == policy)
-        {
-            throw ex;
-        }
-        summary.onSkipped(ex, false);
+        policy.apply(new TraceFormatException(source, error, index, offset, detail), summary, false);
         return false;
     }
 
     private void fail(final TraceError error, final long offset, final String detail) throws TraceFormatException
     {
-        final TraceFormatException ex = new TraceFormatException(source, error, recordIndex, offset, detail);
-        if (ErrorPolicy.STOP == policy)
-        {
-            throw ex;
-        }
-        summary.onSkipped(ex, true);
+        policy.apply(new TraceFormatException(source, error, recordIndex, offset, detail), summary, true);
         done = true;
     }
 

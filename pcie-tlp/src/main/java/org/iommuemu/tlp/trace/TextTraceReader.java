@@ -344,13 +344,8 @@ public final class TextTraceReader implements TraceReader
     private void bad(final TraceError error, final long index, final long offset, final String detail)
         throws TraceFormatException
     {
-        final TraceFormatException ex = new TraceFormatException(source, error, index, offset,
-            "line " + lineNumber + ": " + detail);
-        if (ErrorPolicy.STOP == policy)
-        {
-            throw ex;
-        }
-        summary.onSkipped(ex, false);
+        policy.apply(new TraceFormatException(source, error, index, offset, "line " + lineNumber + ": " + detail),
+            summary, false);
     }
 
     /** {@inheritDoc} */
