@@ -1,0 +1,75 @@
+package org.iommuemu.emulator.cache;
+
+import java.util.Arrays;
+
+/**
+ * The one place invalidations go: AMD-Vi commands and VT-d descriptors state a typed
+ * {@link InvalidationScope} and the roles it reaches, and every registered cache of those roles drops what
+ * the scope covers. No per-command invalidation loops anywhere else.
+ */
+public final class InvalidationDispatcher
+{
+    private TranslationCache[] caches = new TranslationCache[8];
+    private int count;
+    private long invalidations;
+    private long entriesRemoved;
+
+    public void register(final TranslationCache cache)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (caches[i] == cache)
+            {
+                throw new IllegalArgumentException(cache.name() + " is registered already");
+            }
+        }
+        if (count == caches.length)
+        {
+            caches = Arrays.copyOf(caches, count * 2);
+        }
+        caches[count++] = cache;
+    }
+
+    /**
+     * Invalidate {@code scope} in every registered cache whose role is in {@code roleMask} (a bitmask of
+     * {@link CacheRole#bit()}); returns how many entries went.
+     */
+    public int invalidate(final InvalidationScope scope, final int roleMask)
+    {
+        invalidations++;
+        int removed = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if ((caches[i].role().bit() & roleMask) != 0)
+            {
+                removed += caches[i].invalidate(scope);
+            }
+        }
+        entriesRemoved += removed;
+        return removed;
+    }
+
+    public int cacheCount()
+    {
+        return count;
+    }
+
+    public TranslationCache cache(final int index)
+    {
+        if (index < 0 || index >= count)
+        {
+            throw new IndexOutOfBoundsException("cache " + index + " of " + count);
+        }
+        return caches[index];
+    }
+
+    public long invalidations()
+    {
+        return invalidations;
+    }
+
+    public long entriesRemoved()
+    {
+        return entriesRemoved;
+    }
+}

@@ -1,0 +1,171 @@
+package org.iommuemu.emulator.cache;
+
+import java.lang.management.ManagementFactory;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TranslationCacheTest
+{
+    private static final long TAG = CacheTag.of(7, CacheTag.NO_PASID, 0, false, 0);
+
+    private static long page(final long n)
+    {
+        return CacheKey.of(n << 12, 12);
+    }
+
+    @Test
+    void tagsPackAndUnpack()
+    {
+        final long tag = CacheTag.of(0xBEEF, 0xABCDE, 0x0310, true, 5);
+        assertEquals(0xBEEF, CacheTag.domainId(tag));
+        assertEquals(0xABCDE, CacheTag.pasid(tag));
+        assertEquals(0x0310, CacheTag.requesterId(tag));
+        assertTrue(CacheTag.isTrusted(tag));
+        assertEquals(5, CacheTag.partition(tag));
+        assertEquals(CacheTag.NO_PASID, CacheTag.pasid(CacheTag.of(1, CacheTag.NO_PASID, 0, false, 0)));
+        assertNotEquals(CacheTag.of(1, 0, 0, false, 0), CacheTag.of(1, CacheTag.NO_PASID, 0, false, 0),
+            "PASID 0 and no PASID are different identities");
+        assertEquals(0x4000_0000L, CacheKey.first(CacheKey.of(0x4012_3456L, 21)));
+        assertEquals(0x401F_FFFFL, CacheKey.last(CacheKey.of(0x4012_3456L, 21)));
+    }
+
+    @Test
+    void hitsMissesAndStatistics()
+    {
+        final TranslationCache cache = new TranslationCache("iotlb", CacheRole.IOTLB, 64, 4, Replacement.LRU, 3, 1);
+        assertEquals(TranslationCache.MISS, cache.lookup(TAG, page(5)));
+        final int slot = cache.insert(TAG, page(5), 0x9_5000L, 0x3);
+        assertEquals(slot, cache.lookup(TAG, page(5)));
+        assertEquals(0x9_5000L, cache.value(slot));
+        assertEquals(0x3, cache.attribute(slot));
+        assertEquals(TranslationCache.MISS, cache.lookup(CacheTag.of(8, CacheTag.NO_PASID, 0, false, 0), page(5)), "other domain");
+        assertEquals(TranslationCache.MISS, cache.lookup(TAG, CacheKey.of(5L << 12, 21)), "other size");
+        assertEquals(4, cache.lookups());
+        assertEquals(1, cache.hits());
+        assertEquals(3, cache.misses());
+        assertEquals(0.25, cache.hitRate());
+        assertEquals(16, cache.sets());
+        assertEquals(1, cache.occupancy());
+        cache.insert(TAG, page(5), 0x7_0000L, 0x1); // refresh in place
+        assertEquals(1, cache.occupancy());
+        assertEquals(0x7_0000L, cache.value(cache.lookup(TAG, page(5))));
+    }
+
+    /** Fill one set of a 4-way cache beyond capacity: which way goes depends on the policy. */
+    private static int survivorsOfFiveFills(final Replacement replacement, final boolean touchFirst)
+    {
+        final TranslationCache cache = new TranslationCache("c", CacheRole.IOTLB, 4, 4, replacement, 1, 42);
+        for (int i = 0; i < 4; i++)
+        {
+            cache.insert(TAG, page(i), i, 0);
+        }
+        if (touchFirst)
+        {
+            cache.lookup(TAG, page(0));
+        }
+        cache.insert(TAG, page(4), 4, 0);
+        int mask = 0;
+        for (int i = 0; i <= 4; i++)
+        {
+            if (cache.lookup(TAG, page(i)) != TranslationCache.MISS)
+            {
+                mask |= 1 << i;
+            }
+        }
+        assertEquals(1, cache.evictions());
+        return mask;
+    }
+
+    @Test
+    void replacementPolicies()
+    {
+        assertEquals(0b11101, survivorsOfFiveFills(Replacement.LRU, true), "LRU keeps the touched page 0, drops page 1");
+        assertEquals(0b11110, survivorsOfFiveFills(Replacement.FIFO, true), "FIFO drops page 0 though it was touched");
+        assertEquals(0b11110, survivorsOfFiveFills(Replacement.ROUND_ROBIN, false), "round robin starts at way 0");
+        assertEquals(survivorsOfFiveFills(Replacement.RANDOM, false), survivorsOfFiveFills(Replacement.RANDOM, false),
+            "seeded random is reproducible");
+        assertEquals(4, Integer.bitCount(survivorsOfFiveFills(Replacement.RANDOM, false)));
+    }
+
+    @Test
+    void fullyAssociativeAndGeometryErrors()
+    {
+        final TranslationCache micro = new TranslationCache("utlb", CacheRole.MICRO_TLB, 32, 0, Replacement.ROUND_ROBIN, 1, 1);
+        assertEquals(1, micro.sets());
+        assertEquals(32, micro.ways());
+        for (int i = 0; i < 32; i++)
+        {
+            micro.insert(TAG, page(i * 4096L), i, 0);
+        }
+        assertEquals(0, micro.evictions());
+        assertEquals(32, micro.occupancy());
+        assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 48, 4, Replacement.LRU, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 64, 3, Replacement.LRU, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 64, 128, Replacement.LRU, 1, 1));
+    }
+
+    @Test
+    void scopesRemoveExactlyWhatTheyCover()
+    {
+        final TranslationCache cache = new TranslationCache("iotlb", CacheRole.IOTLB, 256, 4, Replacement.LRU, 3, 1);
+        final long d1 = CacheTag.of(1, CacheTag.NO_PASID, 0, false, 0);
+        final long d1p5 = CacheTag.of(1, 5, 0, false, 0);
+        final long d1t = CacheTag.of(1, CacheTag.NO_PASID, 0, true, 0);
+        final long d2 = CacheTag.of(2, CacheTag.NO_PASID, 0, false, 0);
+        final long ctx = CacheTag.of(0, CacheTag.NO_PASID, 0x0310, false, 0);
+        cache.insert(d1, CacheKey.of(0x1000, 12), 1, 0);
+        cache.insert(d1, CacheKey.of(0x20_0000, 21), 2, 0); // 2 MiB at 2 MiB
+        cache.insert(d1p5, CacheKey.of(0x1000, 12), 3, 0);
+        cache.insert(d1t, CacheKey.of(0x1000, 12), 4, 0);
+        cache.insert(d2, CacheKey.of(0x1000, 12), 5, 0);
+        cache.insert(ctx, 0x0310, 6, 0);
+        final InvalidationScope scope = new InvalidationScope();
+
+        assertEquals(1, cache.invalidate(scope.range(1, 0x30_0000, 0x30_0FFF)), "a 4 KiB range inside the 2 MiB entry");
+        assertEquals(TranslationCache.MISS, cache.lookup(d1, CacheKey.of(0x20_0000, 21)));
+        assertEquals(0, cache.invalidate(scope.range(1, 0x2000, 0x1F_FFFF)), "a range touching nothing");
+        assertEquals(1, cache.invalidate(scope.pasid(1, 5)));
+        assertEquals(1, cache.invalidate(scope.domain(1).trusted(true)), "only the trusted entry");
+        assertEquals(1, cache.invalidate(scope.device(0x0310)));
+        assertEquals(1, cache.invalidate(scope.domain(1)), "the untrusted, PASID-less entry of domain 1");
+        assertEquals(1, cache.occupancy());
+        assertEquals(1, cache.invalidate(scope.all()));
+        assertEquals(6, cache.invalidated());
+        assertThrows(IllegalArgumentException.class, () -> scope.range(1, 0x2000, 0x1000));
+    }
+
+    @Test
+    void lookupFillAndInvalidationAllocateNothing()
+    {
+        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter");
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        final TranslationCache cache = new TranslationCache("iotlb", CacheRole.IOTLB, 512, 8, Replacement.LRU, 3, 1);
+        final InvalidationScope scope = new InvalidationScope();
+        long sink = 0;
+        long least = Long.MAX_VALUE;
+        for (int round = 0; round < 6; round++)
+        {
+            final long before = threads.getThreadAllocatedBytes(Thread.currentThread().getId());
+            for (int i = 0; i < 20_000; i++)
+            {
+                final int slot = cache.lookup(TAG, page(i & 1023));
+                sink += slot == TranslationCache.MISS ? cache.insert(TAG, page(i & 1023), i, 3) : cache.value(slot);
+                if ((i & 4095) == 0)
+                {
+                    sink += cache.invalidate(scope.range(7, 0, 0xFFFFF));
+                }
+            }
+            least = Math.min(least, threads.getThreadAllocatedBytes(Thread.currentThread().getId()) - before);
+        }
+        assertEquals(0, least, "bytes allocated by 20000 lookups and fills, least of six rounds (sink " + sink + ")");
+    }
+}
