@@ -1,0 +1,424 @@
+package org.iommuemu.emulator.amdvi;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.emulator.cache.CacheKey;
+import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
+import org.iommuemu.emulator.cache.InvalidationScope;
+import org.iommuemu.emulator.cache.Replacement;
+import org.iommuemu.emulator.cache.TranslationCache;
+import org.iommuemu.emulator.device.MemoryRing;
+import org.iommuemu.emulator.device.Register;
+import org.iommuemu.emulator.device.RegisterFile;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkFault;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.Walker;
+import org.iommuemu.pagetable.format.AmdV1Format;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+import org.iommuemu.rmp.DmaRmpCheck;
+import org.iommuemu.rmp.RmpPageFaultEvent;
+
+/**
+ * An AMD-Vi IOMMU programmed only through its registers and in-memory structures, as Linux's amd_iommu driver
+ * programs one: the device table, the command buffer and the event log live in emulated memory, and the
+ * register file ({@link #writeRegister}) is the only way software reaches the model.
+ * <p>
+ * This first version covers host (v1) translation: a DMA looks up its device table entry, probes the IOTLB,
+ * walks the v1 table with the DTE's IR/IW as the initial permissions, and with SNP enabled checks the result
+ * against the RMP. Faults are logged to the event log as IO_PAGE_FAULT, ILLEGAL_DEV_TABLE_ENTRY or
+ * RMP_PAGE_FAULT, with overflow status and the event interrupt. Commands: COMPLETION_WAIT (store and
+ * interrupt), INVALIDATE_DEVTAB_ENTRY, INVALIDATE_IOMMU_PAGES, INVALIDATE_IOMMU_ALL through the invalidation
+ * dispatcher; INVALIDATE_IOTLB_PAGES, INVALIDATE_INTERRUPT_TABLE, PREFETCH_IOMMU_PAGES and
+ * COMPLETE_PPR_REQUEST are accepted without effect (no device TLB, interrupt remapping or PPR model yet);
+ * any other opcode is ILLEGAL_COMMAND_ERROR. Not yet: v2/GCR3 guest translation, ATS, PPR, timing.
+ * <p>
+ * Choices on unverified behaviour (reference amd-vi-rmp.md 1, 9): a DTE with V=0 passes the DMA through
+ * untranslated (QEMU's reading); V=1 with TV=0 is an IO_PAGE_FAULT; Mode 7, a device beyond the device
+ * table's size, and (with SNP) Mode 0 are ILLEGAL_DEV_TABLE_ENTRY; SE and SA both suppress fault events;
+ * an illegal command stops command processing with the head on it (CmdBufRun clears) until software
+ * rewrites the control register.
+ * <p>
+ * Not thread-safe; nothing on the DMA path allocates.
+ */
+public final class AmdViIommu
+{
+    private static final int LOWEST_RING_LENGTH_LG2 = 8;
+    private static final int HIGHEST_RING_LENGTH_LG2 = 15;
+
+    private final PhysicalMemory memory;
+    private final RegisterFile registers = new RegisterFile("amdvi", AmdViRegisters.SIZE);
+    private final Register deviceTableBase;
+    private final Register commandBufferBase;
+    private final Register eventLogBase;
+    private final Register control;
+    private final Register commandHead;
+    private final Register commandTail;
+    private final Register eventHead;
+    private final Register eventTail;
+    private final Register status;
+    private final MemoryRing commandRing;
+    private final MemoryRing eventRing;
+    private final TranslationCache iotlb;
+    private final InvalidationDispatcher dispatcher = new InvalidationDispatcher();
+    private final InvalidationScope scope = new InvalidationScope();
+    private final DmaRmpCheck rmpCheck;
+    private final RmpPageFaultEvent rmpEvent = new RmpPageFaultEvent().wrap(new UnsafeBuffer(new byte[RmpPageFaultEvent.LENGTH]), 0);
+    private final WalkResult walk = new WalkResult();
+    private final AmdV1Format[] formats = new AmdV1Format[7];
+    private final long[] words = new long[2];
+    private boolean commandsHalted;
+    private long eventInterrupts;
+    private long completionWaitInterrupts;
+    private long commandsProcessed;
+
+    /**
+     * @param extendedFeatures the EFR value (bit 63 SNPSup and the rest as the platform reports them).
+     * @param rmpCheck         the RMP check every DMA goes through once SNP is enabled; null without SNP.
+     * @param iotlb            the IOTLB; registered with this IOMMU's invalidation dispatcher.
+     */
+    public AmdViIommu(final PhysicalMemory memory, final long extendedFeatures, final DmaRmpCheck rmpCheck,
+        final TranslationCache iotlb)
+    {
+        this.memory = memory;
+        this.rmpCheck = rmpCheck;
+        this.iotlb = iotlb;
+        this.commandRing = new MemoryRing("command buffer", memory, AmdViEvent.LENGTH);
+        this.eventRing = new MemoryRing("event log", memory, AmdViEvent.LENGTH);
+        dispatcher.register(iotlb);
+        for (int mode = 1; mode <= 6; mode++)
+        {
+            formats[mode] = new AmdV1Format(mode);
+        }
+
+        final long baseWritable = AmdViRegisters.BASE_ADDRESS;
+        deviceTableBase = registers.define("DEV_TABLE_BASE", AmdViRegisters.DEVICE_TABLE_BASE, 8, 0,
+            ~(baseWritable | AmdViRegisters.DEVICE_TABLE_SIZE), 0);
+        commandBufferBase = registers.define("CMD_BUF_BASE", AmdViRegisters.COMMAND_BUFFER_BASE, 8, 0,
+            ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(commandRing, newValue));
+        eventLogBase = registers.define("EVENT_LOG_BASE", AmdViRegisters.EVENT_LOG_BASE, 8, 0,
+            ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(eventRing, newValue));
+        control = registers.define("CONTROL", AmdViRegisters.CONTROL, 8, 0, 0, 0,
+            (register, oldValue, newValue) -> controlWritten(newValue));
+        registers.define("EXCLUSION_BASE", AmdViRegisters.EXCLUSION_BASE, 8, 0, ~(baseWritable | 0x3L), 0);
+        registers.define("EXCLUSION_LIMIT", AmdViRegisters.EXCLUSION_LIMIT, 8, 0, ~baseWritable, 0);
+        registers.define("EFR", AmdViRegisters.EXTENDED_FEATURE, 8, extendedFeatures, -1L, 0);
+        commandHead = registers.define("CMD_HEAD", AmdViRegisters.COMMAND_HEAD, 8, 0, ~AmdViRegisters.POINTER, 0,
+            (register, oldValue, newValue) -> commandRing.head(index(newValue)));
+        commandTail = registers.define("CMD_TAIL", AmdViRegisters.COMMAND_TAIL, 8, 0, ~AmdViRegisters.POINTER, 0,
+            (register, oldValue, newValue) -> commandTailWritten(newValue));
+        eventHead = registers.define("EVENT_HEAD", AmdViRegisters.EVENT_HEAD, 8, 0, ~AmdViRegisters.POINTER, 0,
+            (register, oldValue, newValue) -> eventRing.head(index(newValue)));
+        eventTail = registers.define("EVENT_TAIL", AmdViRegisters.EVENT_TAIL, 8, 0, ~AmdViRegisters.POINTER, 0,
+            (register, oldValue, newValue) -> eventRing.tail(index(newValue)));
+        status = registers.define("STATUS", AmdViRegisters.STATUS, 8, 0, ~AmdViRegisters.STATUS_W1C,
+            AmdViRegisters.STATUS_W1C);
+    }
+
+    /** An IOTLB with a default geometry (512 entries, 4-way, LRU) until timing profiles size it. */
+    public static TranslationCache defaultIotlb()
+    {
+        return new TranslationCache("amdvi-iotlb", CacheRole.IOTLB, 512, 4, Replacement.LRU, 3, 1);
+    }
+
+    /** A software MMIO read. */
+    public long readRegister(final int offset, final int width)
+    {
+        return registers.read(offset, width);
+    }
+
+    /** A software MMIO write. */
+    public void writeRegister(final int offset, final int width, final long value)
+    {
+        registers.write(offset, width, value);
+    }
+
+    /**
+     * One DMA (an untranslated request) from {@code deviceId} to {@code address}.
+     *
+     * @return true when the DMA may proceed to {@link AmdViOutcome#outputAddress()}.
+     */
+    public boolean dma(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    {
+        out.reset();
+        final int access = write ? Permissions.WRITE : Permissions.READ;
+        if ((registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
+        {
+            return passThrough(deviceId, address, write, out);
+        }
+        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
+        final long tableEntries = ((registers.value(deviceTableBase) & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
+            (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
+        if ((deviceId & 0xFFFF) >= tableEntries)
+        {
+            return illegalDeviceTableEntry(deviceId, address, write, out);
+        }
+        final long entryAddress = DeviceTableEntry.address(tableBase, deviceId);
+        final long q0 = DeviceTableEntry.readQuadword(memory, entryAddress, 0);
+        if (!DeviceTableEntry.valid(q0))
+        {
+            return passThrough(deviceId, address, write, out);
+        }
+        final long q1 = DeviceTableEntry.readQuadword(memory, entryAddress, 1);
+        final int domainId = DeviceTableEntry.domainId(q1);
+        out.domainId = domainId;
+        final boolean suppressed = (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0;
+        final int mode = DeviceTableEntry.mode(q0);
+        if (mode == 7 || (mode == 0 && rmpCheck != null))
+        {
+            return illegalDeviceTableEntry(deviceId, address, write, out);
+        }
+        if (!DeviceTableEntry.translationValid(q0))
+        {
+            return ioPageFault(deviceId, domainId, address, write, 0, WalkFault.NOT_PRESENT, suppressed, out);
+        }
+        if (mode == 0)
+        {
+            return passThrough(deviceId, address, write, out);
+        }
+
+        final long tag = CacheTag.of(domainId, CacheTag.NO_PASID, 0, false, 0);
+        final long key = CacheKey.of(address, PhysicalMemory.FRAME_SIZE_LG2);
+        final int slot = iotlb.lookup(tag, key);
+        if (slot != TranslationCache.MISS)
+        {
+            final int attribute = iotlb.attribute(slot);
+            final int permissions = attribute & Permissions.ALL;
+            if ((access & ~permissions) == 0)
+            {
+                out.iotlbHit = true;
+                return translated(deviceId, address, write, iotlb.value(slot) | (address & (PhysicalMemory.FRAME_SIZE - 1)),
+                    attribute >>> 8, permissions, out);
+            }
+        }
+        final int dtePermissions = (DeviceTableEntry.readPermitted(q0) ? Permissions.READ : 0) |
+            (DeviceTableEntry.writePermitted(q0) ? Permissions.WRITE : 0) | Permissions.EXECUTE | Permissions.USER;
+        if (!Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, access, dtePermissions, walk))
+        {
+            final int flags = (walk.fault() == WalkFault.PERMISSION ? AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE : 0) |
+                (walk.fault() == WalkFault.RESERVED_BIT || walk.fault() == WalkFault.BAD_LEVEL_ENCODING ? AmdViEvent.FLAG_RZ : 0);
+            return ioPageFault(deviceId, domainId, address, write, flags, walk.fault(), suppressed, out);
+        }
+        iotlb.insert(tag, key, walk.outputAddress() & -PhysicalMemory.FRAME_SIZE, walk.permissions() | (walk.pageSizeLg2() << 8));
+        return translated(deviceId, address, write, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), out);
+    }
+
+    /** The IOTLB (for statistics and tests). */
+    public TranslationCache iotlb()
+    {
+        return iotlb;
+    }
+
+    public InvalidationDispatcher dispatcher()
+    {
+        return dispatcher;
+    }
+
+    public long eventInterrupts()
+    {
+        return eventInterrupts;
+    }
+
+    public long completionWaitInterrupts()
+    {
+        return completionWaitInterrupts;
+    }
+
+    public long commandsProcessed()
+    {
+        return commandsProcessed;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private boolean translated(final int deviceId, final long address, final boolean write, final long outputAddress,
+        final int sizeLg2, final int permissions, final AmdViOutcome out)
+    {
+        out.outputAddress = outputAddress;
+        out.pageSizeLg2 = sizeLg2;
+        out.permissions = permissions;
+        return rmpChecked(deviceId, address, write, out);
+    }
+
+    private boolean passThrough(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    {
+        out.outputAddress = address;
+        out.pageSizeLg2 = PhysicalMemory.FRAME_SIZE_LG2;
+        out.permissions = Permissions.ALL;
+        return rmpChecked(deviceId, address, write, out);
+    }
+
+    /** With SNP, every DMA is checked against the RMP ("the IOMMU only does RMP enforcement", AMDSEV#109). */
+    private boolean rmpChecked(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    {
+        if (rmpCheck == null ||
+            rmpCheck.check(out.outputAddress, out.pageSizeLg2, write, deviceId, address, rmpEvent) == DmaRmpCheck.ALLOWED)
+        {
+            return true;
+        }
+        out.status = AmdViOutcome.Status.RMP_PAGE_FAULT;
+        words[0] = rmpEvent.buffer().getLong(rmpEvent.offset(), RmpPageFaultEvent.BYTE_ORDER);
+        words[1] = rmpEvent.buffer().getLong(rmpEvent.offset() + 8, RmpPageFaultEvent.BYTE_ORDER);
+        out.eventLogged = logEvent();
+        return false;
+    }
+
+    private boolean ioPageFault(final int deviceId, final int domainId, final long address, final boolean write, final int flags,
+        final WalkFault fault, final boolean suppressed, final AmdViOutcome out)
+    {
+        out.status = AmdViOutcome.Status.IO_PAGE_FAULT;
+        out.walkFault = fault;
+        if (!suppressed)
+        {
+            AmdViEvent.encode(words, 0, AmdViEvent.IO_PAGE_FAULT, deviceId, domainId, flags | (write ? AmdViEvent.FLAG_RW : 0), address);
+            out.eventLogged = logEvent();
+        }
+        return false;
+    }
+
+    private boolean illegalDeviceTableEntry(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    {
+        out.status = AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY;
+        AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, 0,
+            AmdViEvent.FLAG_RZ | (write ? AmdViEvent.FLAG_RW : 0), address & ~0x3L);
+        out.eventLogged = logEvent();
+        return false;
+    }
+
+    /** Append {@link #words} to the event log: overflow status when full, event interrupt when enabled. */
+    private boolean logEvent()
+    {
+        final long controlValue = registers.value(control);
+        final long statusValue = registers.value(status);
+        if ((controlValue & AmdViRegisters.CONTROL_EVENT_LOG_EN) == 0 || eventRing.entries() == 0 ||
+            (statusValue & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0)
+        {
+            return false;
+        }
+        if (!eventRing.produce(words, 0))
+        {
+            registers.setValue(status, statusValue | AmdViRegisters.STATUS_EVENT_OVERFLOW);
+            return false;
+        }
+        registers.setValue(eventTail, (long)eventRing.tail() << 4);
+        registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_EVENT_LOG_INT);
+        if ((controlValue & AmdViRegisters.CONTROL_EVENT_INT_EN) != 0)
+        {
+            eventInterrupts++;
+        }
+        return true;
+    }
+
+    private void configure(final MemoryRing ring, final long baseValue)
+    {
+        final int lengthLg2 = (int)((baseValue & AmdViRegisters.LENGTH) >>> AmdViRegisters.LENGTH_SHIFT);
+        if (lengthLg2 >= LOWEST_RING_LENGTH_LG2 && lengthLg2 <= HIGHEST_RING_LENGTH_LG2)
+        {
+            ring.configure(baseValue & AmdViRegisters.BASE_ADDRESS, 1 << lengthLg2);
+        }
+        // As QEMU does, writing a base register resets that ring's pointers.
+        if (ring == commandRing)
+        {
+            registers.setValue(commandHead, 0);
+            registers.setValue(commandTail, 0);
+        }
+        else
+        {
+            registers.setValue(eventHead, 0);
+            registers.setValue(eventTail, 0);
+        }
+    }
+
+    private void controlWritten(final long value)
+    {
+        long statusValue = registers.value(status) & ~(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN);
+        if ((value & AmdViRegisters.CONTROL_EVENT_LOG_EN) != 0 && eventRing.entries() != 0)
+        {
+            statusValue |= AmdViRegisters.STATUS_EVENT_LOG_RUN;
+        }
+        if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && commandRing.entries() != 0)
+        {
+            statusValue |= AmdViRegisters.STATUS_CMD_BUF_RUN;
+            commandsHalted = false;
+        }
+        registers.setValue(status, statusValue);
+        processCommands();
+    }
+
+    private void commandTailWritten(final long value)
+    {
+        commandRing.tail(index(value));
+        processCommands();
+    }
+
+    private void processCommands()
+    {
+        if ((registers.value(control) & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0 || commandRing.entries() == 0 || commandsHalted)
+        {
+            return;
+        }
+        while (!commandRing.isEmpty())
+        {
+            final long commandAddress = commandRing.entryAddress(commandRing.head());
+            final int headBefore = commandRing.head();
+            commandRing.consume(words, 0);
+            if (!execute(words[0], words[1]))
+            {
+                commandRing.head(headBefore);
+                commandsHalted = true;
+                registers.setValue(status, registers.value(status) & ~AmdViRegisters.STATUS_CMD_BUF_RUN);
+                AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_COMMAND_ERROR, 0, 0, 0, commandAddress);
+                logEvent();
+                break;
+            }
+            commandsProcessed++;
+        }
+        registers.setValue(commandHead, (long)commandRing.head() << 4);
+    }
+
+    /** Execute one command; false for an illegal one. */
+    private boolean execute(final long q0, final long q1)
+    {
+        final int opcode = (int)(q0 >>> 60) & 0xF;
+        switch (opcode)
+        {
+            case AmdViCommand.COMPLETION_WAIT:
+                if ((q0 & AmdViCommand.COMPLETION_WAIT_STORE) != 0)
+                {
+                    memory.writeEntry(AmdViCommand.completionWaitAddress(q0), q1);
+                }
+                if ((q0 & AmdViCommand.COMPLETION_WAIT_INTERRUPT) != 0)
+                {
+                    registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_COM_WAIT_INT);
+                    if ((registers.value(control) & AmdViRegisters.CONTROL_COM_WAIT_INT_EN) != 0)
+                    {
+                        completionWaitInterrupts++;
+                    }
+                }
+                return true;
+            case AmdViCommand.INVALIDATE_DEVTAB_ENTRY:
+                dispatcher.invalidate(scope.device((int)(q0 & 0xFFFF)), CacheRole.CONTEXT.bit());
+                return true;
+            case AmdViCommand.INVALIDATE_IOMMU_PAGES:
+                AmdViCommand.invalidationScope(q0, q1, scope);
+                dispatcher.invalidate(scope, CacheRole.IOTLB.bit() | CacheRole.WALK.bit() | CacheRole.NESTED.bit());
+                return true;
+            case AmdViCommand.INVALIDATE_IOMMU_ALL:
+                dispatcher.invalidate(scope.all(), CacheRole.ALL_ROLES);
+                return true;
+            case AmdViCommand.INVALIDATE_IOTLB_PAGES:
+            case AmdViCommand.INVALIDATE_INTERRUPT_TABLE:
+            case AmdViCommand.PREFETCH_IOMMU_PAGES:
+            case AmdViCommand.COMPLETE_PPR_REQUEST:
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static int index(final long pointerValue)
+    {
+        return (int)((pointerValue & AmdViRegisters.POINTER) >>> 4);
+    }
+}

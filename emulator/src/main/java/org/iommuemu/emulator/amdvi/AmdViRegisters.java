@@ -1,0 +1,55 @@
+package org.iommuemu.emulator.amdvi;
+
+/**
+ * AMD-Vi MMIO register offsets and the bits the model implements. Sources: Linux amd_iommu_types.h
+ * ({@code MMIO_*_OFFSET}, {@code CONTROL_*}, {@code MMIO_STATUS_*}), FreeBSD amd_reg.h; reference
+ * amd-vi-rmp.md 5.2-5.5.
+ */
+public final class AmdViRegisters
+{
+    public static final int DEVICE_TABLE_BASE = 0x0000;
+    public static final int COMMAND_BUFFER_BASE = 0x0008;
+    public static final int EVENT_LOG_BASE = 0x0010;
+    public static final int CONTROL = 0x0018;
+    public static final int EXCLUSION_BASE = 0x0020;
+    public static final int EXCLUSION_LIMIT = 0x0028;
+    public static final int EXTENDED_FEATURE = 0x0030;
+    public static final int COMMAND_HEAD = 0x2000;
+    public static final int COMMAND_TAIL = 0x2008;
+    public static final int EVENT_HEAD = 0x2010;
+    public static final int EVENT_TAIL = 0x2018;
+    public static final int STATUS = 0x2020;
+    /** Bytes of MMIO space the model decodes (up to the end of the status register page). */
+    public static final int SIZE = 0x4000;
+
+    /** Base registers: address 51:12; the device table's low 9 bits are Size (4 KiB pages - 1). */
+    public static final long BASE_ADDRESS = 0x000F_FFFF_FFFF_F000L;
+    public static final long DEVICE_TABLE_SIZE = 0x1FFL;
+    /** Command buffer and event log base: bits 59:56 = log2 of the entry count. */
+    public static final int LENGTH_SHIFT = 56;
+    public static final long LENGTH = 0xFL << LENGTH_SHIFT;
+    /** Head and tail pointers: byte offsets, bits 18:4. */
+    public static final long POINTER = 0x7FFF0L;
+
+    // Control (0x18).
+    public static final long CONTROL_IOMMU_EN = 1L;
+    public static final long CONTROL_EVENT_LOG_EN = 1L << 2;
+    public static final long CONTROL_EVENT_INT_EN = 1L << 3;
+    public static final long CONTROL_COM_WAIT_INT_EN = 1L << 4;
+    public static final long CONTROL_CMD_BUF_EN = 1L << 12;
+
+    // Status (0x2020): bits 2:0 are RW1C, the rest read-only.
+    public static final long STATUS_EVENT_OVERFLOW = 1L;
+    public static final long STATUS_EVENT_LOG_INT = 1L << 1;
+    public static final long STATUS_COM_WAIT_INT = 1L << 2;
+    public static final long STATUS_EVENT_LOG_RUN = 1L << 3;
+    public static final long STATUS_CMD_BUF_RUN = 1L << 4;
+    public static final long STATUS_W1C = STATUS_EVENT_OVERFLOW | STATUS_EVENT_LOG_INT | STATUS_COM_WAIT_INT;
+
+    /** EFR bit 63: SNP supported. */
+    public static final long EFR_SNP_SUP = 1L << 63;
+
+    private AmdViRegisters()
+    {
+    }
+}

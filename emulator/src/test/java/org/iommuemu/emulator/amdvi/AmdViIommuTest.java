@@ -1,0 +1,266 @@
+package org.iommuemu.emulator.amdvi;
+
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkFault;
+import org.iommuemu.pagetable.format.AmdV1Format;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.iommuemu.pagetable.memory.SparseMemory;
+import org.iommuemu.rmp.DmaRmpCheck;
+import org.iommuemu.rmp.PageStateConversion;
+import org.iommuemu.rmp.RmpConfig;
+import org.iommuemu.rmp.RmpEntry;
+import org.iommuemu.rmp.RmpInstructions;
+import org.iommuemu.rmp.RmpReturnCode;
+import org.iommuemu.rmp.RmpTable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static org.iommuemu.emulator.amdvi.AmdViRegisters.CONTROL;
+import static org.iommuemu.emulator.amdvi.AmdViRegisters.STATUS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Driver-level tests: the IOMMU is programmed only through its registers and in-memory structures, in the
+ * order Linux's amd_iommu driver uses (device table, command buffer, event log, then the control register),
+ * and every outcome is read back from the event log, the status register and completion-wait stores.
+ */
+class AmdViIommuTest
+{
+    static final long DEVICE_TABLE = 0x100_0000L;
+    static final long COMMAND_BUFFER = 0x120_0000L;
+    static final long EVENT_LOG = 0x121_0000L;
+    static final long SEMAPHORE = 0x122_0000L;
+    static final long TABLE_POOL = 0x4_0000_0000L;
+    static final int DEVICE = 0x0100;
+    static final int DOMAIN = 5;
+    static final long CONTROL_ON = AmdViRegisters.CONTROL_IOMMU_EN | AmdViRegisters.CONTROL_EVENT_LOG_EN |
+        AmdViRegisters.CONTROL_EVENT_INT_EN | AmdViRegisters.CONTROL_CMD_BUF_EN | AmdViRegisters.CONTROL_COM_WAIT_INT_EN;
+
+    final SparseMemory memory = new SparseMemory();
+    final AmdViOutcome out = new AmdViOutcome();
+    final long[] command = new long[2];
+    AmdViIommu iommu;
+    PageTable domain;
+    int commandTail;
+    int eventsRead;
+
+    void bringUp(final DmaRmpCheck rmpCheck, final int eventLogLengthLg2)
+    {
+        iommu = new AmdViIommu(memory, rmpCheck == null ? 0 : AmdViRegisters.EFR_SNP_SUP, rmpCheck, AmdViIommu.defaultIotlb());
+        // iommu_set_device_table: a 2 MiB table for all 65536 DeviceIDs (Size = 511).
+        iommu.writeRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8, DEVICE_TABLE | 0x1FF);
+        iommu.writeRegister(AmdViRegisters.COMMAND_BUFFER_BASE, 8, COMMAND_BUFFER | (9L << AmdViRegisters.LENGTH_SHIFT));
+        iommu.writeRegister(AmdViRegisters.EVENT_LOG_BASE, 8, EVENT_LOG | ((long)eventLogLengthLg2 << AmdViRegisters.LENGTH_SHIFT));
+        iommu.writeRegister(CONTROL, 8, CONTROL_ON);
+        domain = new PageTable(new AmdV1Format(3), new FrameAllocator(memory, TABLE_POOL, 64L << 20));
+    }
+
+    void attach(final int device, final boolean read, final boolean write, final int mode)
+    {
+        DeviceTableEntry.writeHost(memory, DEVICE_TABLE, device, domain.root(), mode, DOMAIN, read, write);
+    }
+
+    /** Queue a command as iommu_queue_command does: write it at the tail, then move the tail register. */
+    void queue(final long[] words)
+    {
+        final long address = COMMAND_BUFFER + commandTail * 16L;
+        memory.writeEntry(address, words[0]);
+        memory.writeEntry(address + 8, words[1]);
+        commandTail = (commandTail + 1) & 511;
+        iommu.writeRegister(AmdViRegisters.COMMAND_TAIL, 8, (long)commandTail << 4);
+    }
+
+    /** The next event software has not read yet: {quadword 0, quadword 1}. */
+    long[] nextEvent()
+    {
+        final long tail = iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8) >>> 4;
+        assertTrue(eventsRead != tail, "an event was logged");
+        final long address = EVENT_LOG + eventsRead * 16L;
+        eventsRead++;
+        iommu.writeRegister(AmdViRegisters.EVENT_HEAD, 8, (long)eventsRead << 4);
+        return new long[] {memory.readEntry(address), memory.readEntry(address + 8)};
+    }
+
+    @Test
+    void translatesThroughTheDeviceTableAndTheIotlb()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, true, 3);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+        assertTrue(iommu.dma(DEVICE, 0x4001_2345L, true, out), out.toString());
+        assertEquals(0x8_0001_2345L, out.outputAddress());
+        assertEquals(21, out.pageSizeLg2());
+        assertFalse(out.iotlbHit());
+        assertTrue(iommu.dma(DEVICE, 0x4001_2000L, false, out));
+        assertTrue(out.iotlbHit());
+        assertEquals(0x8_0001_2000L, out.outputAddress());
+        assertEquals(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN, iommu.readRegister(STATUS, 8));
+    }
+
+    @Test
+    void pageFaultsAreLoggedWithTheirFlagsAndRaiseTheEventInterrupt()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, false, 3); // the DTE grants read only
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+
+        assertFalse(iommu.dma(DEVICE, 0x4000_0010L, true, out));
+        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+        assertEquals(WalkFault.PERMISSION, out.walkFault());
+        long[] event = nextEvent();
+        assertEquals(AmdViEvent.IO_PAGE_FAULT, AmdViEvent.code(event[0]));
+        assertEquals(DEVICE, AmdViEvent.deviceId(event[0]));
+        assertEquals(DOMAIN, AmdViEvent.domainId(event[0]));
+        assertEquals(AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE | AmdViEvent.FLAG_RW, AmdViEvent.flags(event[0]));
+        assertEquals(0x4000_0010L, event[1]);
+
+        assertFalse(iommu.dma(DEVICE, 0x5000_0000L, false, out));
+        event = nextEvent();
+        assertEquals(0, AmdViEvent.flags(event[0]), "not present, a read: no flags");
+        assertEquals(WalkFault.NOT_PRESENT, out.walkFault());
+
+        assertEquals(2, iommu.eventInterrupts());
+        assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_INT) != 0);
+        iommu.writeRegister(STATUS, 8, AmdViRegisters.STATUS_EVENT_LOG_INT); // RW1C, as the interrupt handler does
+        assertEquals(0, iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_INT);
+    }
+
+    @Test
+    void illegalDeviceTableEntriesAreLogged()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, true, 7); // Mode 7 is reserved
+        assertFalse(iommu.dma(DEVICE, 0x1000, false, out));
+        assertEquals(AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY, out.status());
+        assertEquals(AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, AmdViEvent.code(nextEvent()[0]));
+        // A DTE with V=0 passes the DMA through untranslated.
+        assertTrue(iommu.dma(0x0200, 0x1234_5000L, true, out));
+        assertEquals(0x1234_5000L, out.outputAddress());
+    }
+
+    @Test
+    void aStaleIotlbHitLastsUntilTheDriverInvalidatesAndWaits()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, true, 3);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        assertTrue(iommu.dma(DEVICE, 0x4000_0000L, true, out));
+        assertEquals(MapStatus.OK, domain.unmap(0x4000_0000L, 4096));
+        assertTrue(iommu.dma(DEVICE, 0x4000_0000L, true, out), "stale: the unmap was not invalidated");
+        assertTrue(out.iotlbHit());
+
+        AmdViCommand.invalidatePages(command, DOMAIN, 0x4000_0000L, 4096);
+        queue(command);
+        AmdViCommand.completionWait(command, SEMAPHORE, 0x1234, true);
+        queue(command);
+        assertEquals(0x1234, memory.readEntry(SEMAPHORE), "completion-wait store");
+        assertEquals(1, iommu.completionWaitInterrupts());
+        assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_COM_WAIT_INT) != 0);
+        assertEquals(2L << 4, iommu.readRegister(AmdViRegisters.COMMAND_HEAD, 8), "the head caught up with the tail");
+
+        assertFalse(iommu.dma(DEVICE, 0x4000_0000L, true, out));
+        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+    }
+
+    @Test
+    void rangeAndGlobalInvalidations()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, true, 3);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 64 * 4096L, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        for (int i = 0; i < 64; i++)
+        {
+            assertTrue(iommu.dma(DEVICE, 0x4000_0000L + i * 4096L, false, out));
+        }
+        assertEquals(64, iommu.iotlb().occupancy());
+        AmdViCommand.invalidatePages(command, DOMAIN, 0x4000_0000L, 16 * 4096L); // S=1, 64 KiB
+        queue(command);
+        assertEquals(48, iommu.iotlb().occupancy());
+        AmdViCommand.invalidatePages(command, DOMAIN + 1, 0x4000_0000L, 1L << 52); // another domain, whole space
+        queue(command);
+        assertEquals(48, iommu.iotlb().occupancy());
+        AmdViCommand.invalidateAll(command);
+        queue(command);
+        assertEquals(0, iommu.iotlb().occupancy());
+    }
+
+    @Test
+    void anIllegalCommandIsLoggedAndStopsTheCommandBuffer()
+    {
+        bringUp(null, 9);
+        command[0] = AmdViCommand.opcode(0xF);
+        command[1] = 0;
+        queue(command);
+        final long[] event = nextEvent();
+        assertEquals(AmdViEvent.ILLEGAL_COMMAND_ERROR, AmdViEvent.code(event[0]));
+        assertEquals(COMMAND_BUFFER, event[1], "the address of the offending command");
+        assertEquals(0, iommu.readRegister(AmdViRegisters.COMMAND_HEAD, 8), "the head stays on it");
+        assertEquals(0, iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_CMD_BUF_RUN);
+        AmdViCommand.completionWait(command, SEMAPHORE, 7, false);
+        queue(command);
+        assertEquals(0, memory.readEntry(SEMAPHORE), "halted: nothing after the bad command runs");
+    }
+
+    @Test
+    void aFullEventLogSetsOverflowAndDropsEvents()
+    {
+        bringUp(null, 8); // 256 entries hold 255 events
+        attach(DEVICE, true, true, 3);
+        for (int i = 0; i < 300; i++)
+        {
+            assertFalse(iommu.dma(DEVICE, 0x7000_0000L + i * 4096L, false, out));
+        }
+        assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0);
+        assertEquals(255L << 4, iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8));
+        assertFalse(out.eventLogged());
+    }
+
+    /**
+     * Seed 001 end to end: an SNP guest's 2 MiB of shared memory, mapped by the IOMMU with a 2 MiB leaf; the
+     * guest converts one 4 KiB page private (PSMASH, then RMPUPDATE); the device writes a shared page of the
+     * same 2 MiB range: RMP_PAGE_FAULT in the event log. With the domain mapped forced-4K, the write succeeds.
+     */
+    @ParameterizedTest
+    @EnumSource(value = PageSizePolicy.class, names = {"LARGEST", "FORCED_4K"})
+    void seed001RmpPageFaultUnderAHugeIommuLeaf(final PageSizePolicy policy)
+    {
+        final long spa = 0x0600_0000L;
+        final long iova = 0x8000_0000L;
+        final RmpTable rmp = RmpTable.contiguousCovering(memory, 0x2_0000_0000L, 1L << 30);
+        final RmpInstructions instructions = new RmpInstructions(rmp, RmpConfig.DEFAULT);
+        final PageStateConversion conversion = new PageStateConversion(instructions);
+        bringUp(new DmaRmpCheck(rmp, RmpConfig.DEFAULT), 9);
+        attach(DEVICE, true, true, 3);
+        assertEquals(MapStatus.OK, domain.map(iova, spa, 2L << 20, Permissions.READ_WRITE, policy));
+        assertEquals(RmpReturnCode.SUCCESS, conversion.makeShared(spa, RmpEntry.PAGE_SIZE_2M));
+        assertEquals(RmpReturnCode.SUCCESS, conversion.makePrivate(spa + 0x5_0000L, iova + 0x5_0000L, 9, RmpEntry.PAGE_SIZE_4K));
+
+        final long dma = iova + 0x7_8784L; // the shared dma_alloc_coherent() buffer
+        final boolean allowed = iommu.dma(DEVICE, dma, true, out);
+        if (policy == PageSizePolicy.LARGEST)
+        {
+            assertFalse(allowed);
+            assertEquals(AmdViOutcome.Status.RMP_PAGE_FAULT, out.status());
+            final long[] event = nextEvent();
+            assertEquals(AmdViEvent.RMP_PAGE_FAULT, AmdViEvent.code(event[0]));
+            assertEquals(DEVICE, AmdViEvent.deviceId(event[0]));
+            assertEquals(AmdViEvent.FLAG_RW, AmdViEvent.flags(event[0]));
+            assertEquals(dma, event[1]);
+        }
+        else
+        {
+            assertTrue(allowed, out.toString());
+            assertEquals(spa + 0x7_8784L, out.outputAddress());
+            assertEquals(12, out.pageSizeLg2());
+        }
+        // The private page itself is refused under either policy.
+        assertFalse(iommu.dma(DEVICE, iova + 0x5_0000L, true, out));
+        assertEquals(AmdViOutcome.Status.RMP_PAGE_FAULT, out.status());
+    }
+}
