@@ -102,6 +102,7 @@ final class DemoCommand implements Callable<Integer>
         {
             showSplit(out, keep);
         }
+        Seed001Story.run(out);
         out.println();
         out.println("Trace replay through the AMD-Vi and VT-d models arrives with scenarios; `walk --help` builds your own table.");
         return 0;
