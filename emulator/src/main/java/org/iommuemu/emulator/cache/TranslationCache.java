@@ -43,23 +43,24 @@ public final class TranslationCache
     private long invalidated;
 
     /**
-     * @param entries    total entries; a power of two.
-     * @param ways       associativity; 0 for fully associative; a power of two dividing {@code entries}.
+     * @param entries    total entries; a positive multiple of {@code ways} (gem5's rule: its walk-cache
+     *                   partitions of 28 or 348 entries are valid).
+     * @param ways       associativity; 0 for fully associative.
      * @param hitLatency cycles a hit costs, for the timing model.
      * @param seed       seed of {@link Replacement#RANDOM} (runs are reproducible).
      */
     public TranslationCache(final String name, final CacheRole role, final int entries, final int ways,
         final Replacement replacement, final int hitLatency, final long seed)
     {
-        if (entries <= 0 || Integer.bitCount(entries) != 1)
+        if (entries <= 0)
         {
-            throw new IllegalArgumentException(name + ": entries must be a power of two, not " + entries);
+            throw new IllegalArgumentException(name + ": entries must be positive, not " + entries);
         }
         final int associativity = ways == 0 ? entries : ways;
-        if (associativity < 0 || Integer.bitCount(associativity) != 1 || associativity > entries)
+        if (associativity < 0 || entries % associativity != 0)
         {
-            throw new IllegalArgumentException(name + ": ways must be 0 (fully associative) or a power of two up to " +
-                entries + ", not " + ways);
+            throw new IllegalArgumentException(name + ": ways must be 0 (fully associative) or divide the " + entries +
+                " entries, not " + ways);
         }
         if (hitLatency < 0)
         {
@@ -281,7 +282,7 @@ public final class TranslationCache
         // Consecutive pages go to consecutive sets; the tag and the size spread the rest.
         long h = (key >>> CacheKey.SIZE_BITS) + (key & CacheKey.SIZE_MASK) * 0x9E37_79B9L + tag * 0xC2B2_AE3D_27D4_EB4FL;
         h ^= h >>> 32;
-        return (int)h & (sets - 1);
+        return (int)Long.remainderUnsigned(h, sets);
     }
 
     private int victim(final int set, final int base)
@@ -291,7 +292,7 @@ public final class TranslationCache
             case ROUND_ROBIN:
             {
                 final int way = nextVictim[set];
-                nextVictim[set] = (way + 1) & (ways - 1);
+                nextVictim[set] = way + 1 == ways ? 0 : way + 1;
                 return base + way;
             }
             case RANDOM:
@@ -299,7 +300,7 @@ public final class TranslationCache
                 random ^= random << 13;
                 random ^= random >>> 7;
                 random ^= random << 17;
-                return base + (int)(random & (ways - 1));
+                return base + (int)Long.remainderUnsigned(random, ways);
             }
             default:
             {

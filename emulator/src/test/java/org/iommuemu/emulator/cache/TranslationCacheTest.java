@@ -105,9 +105,17 @@ class TranslationCacheTest
         }
         assertEquals(0, micro.evictions());
         assertEquals(32, micro.occupancy());
-        assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 48, 4, Replacement.LRU, 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 0, 4, Replacement.LRU, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 64, 3, Replacement.LRU, 1, 1));
         assertThrows(IllegalArgumentException.class, () -> new TranslationCache("x", CacheRole.IOTLB, 64, 128, Replacement.LRU, 1, 1));
+        // gem5's walk-cache partitions are multiples of the ways, not powers of two: 348 entries = 87 sets of 4.
+        final TranslationCache walk = new TranslationCache("walk", CacheRole.WALK, 348, 4, Replacement.ROUND_ROBIN, 4, 1);
+        assertEquals(87, walk.sets());
+        for (int i = 0; i < 2000; i++)
+        {
+            walk.insert(TAG, page(i), i, 0);
+        }
+        assertEquals(348, walk.occupancy(), "every set fills: the modulo spreads pages over all 87 sets");
     }
 
     @Test

@@ -1,0 +1,100 @@
+package org.iommuemu.emulator.timing;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The timing profile: every number the cycle-approximate model charges, grouped by hardware role, in cycles of
+ * {@link #clock()} unless a name says otherwise. Immutable and validated: each group's constructor rejects
+ * out-of-range values. {@link #defaults()} are gem5 SMMUv3's defaults plus the memory latencies of
+ * timing-perf.md 5.1; each default's constant cites its source.
+ * <p>
+ * Profiles are YAML files (schema in docs/timing.md): {@link #bundled(String)} loads one shipped with the
+ * emulator, {@link #load(Path)} one from disk. A file may omit any parameter (the base's value applies) and may
+ * name a bundled base with {@code extends:}.
+ *
+ * @param name        the profile's name (the file's {@code name:}, else its base name).
+ * @param description one line of what the profile models.
+ */
+public record TimingProfile(String name, String description, ClockParameters clock, LinkParameters link,
+    CacheParameters caches, MemoryParameters memory, RmpParameters rmp, ConcurrencyParameters concurrency,
+    WalkerParameters walker, AtsParameters ats)
+{
+    /** Names {@link #bundled(String)} accepts. */
+    public static final List<String> BUNDLED = List.of("gem5-smmuv3", "amd", "intel");
+
+    private static final TimingProfile DEFAULTS = new TimingProfile("defaults",
+        "gem5 SMMUv3 defaults with the memory latencies of timing-perf.md 5.1", ClockParameters.DEFAULTS,
+        LinkParameters.DEFAULTS, CacheParameters.DEFAULTS, MemoryParameters.DEFAULTS, RmpParameters.DEFAULTS,
+        ConcurrencyParameters.DEFAULTS, WalkerParameters.DEFAULTS, AtsParameters.DEFAULTS);
+
+    public TimingProfile
+    {
+        if (name == null || description == null || clock == null || link == null || caches == null ||
+            memory == null || rmp == null || concurrency == null || walker == null || ats == null)
+        {
+            throw new IllegalArgumentException("a timing profile needs a name, a description and every group");
+        }
+    }
+
+    /** The values a profile file falls back to. */
+    public static TimingProfile defaults()
+    {
+        return DEFAULTS;
+    }
+
+    /** A profile shipped with the emulator, by name: one of {@link #BUNDLED}. */
+    public static TimingProfile bundled(final String name)
+    {
+        return ProfileReader.bundled(name, Set.of(name));
+    }
+
+    /** A profile file; its name defaults to the file name without {@code .yaml}. */
+    public static TimingProfile load(final Path file)
+    {
+        final String fileName = file.getFileName().toString();
+        final String baseName = fileName.endsWith(ProfileReader.EXTENSION) ?
+            fileName.substring(0, fileName.length() - ProfileReader.EXTENSION.length()) : fileName;
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            return ProfileReader.read(reader, file.toString(), baseName, Set.of());
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new TimingProfileException(file.toString(), TimingProfileException.NO_LINE, "", "no such file", ex);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(file.toString(), ex);
+        }
+    }
+
+    /**
+     * A profile from YAML text.
+     *
+     * @param source names the text in error messages (a file name, say), and the profile if it has no {@code name:}.
+     */
+    public static TimingProfile parse(final Reader yaml, final String source)
+    {
+        return ProfileReader.read(yaml, source, source, Set.of());
+    }
+
+    /** The same parameters under another name. */
+    public TimingProfile withName(final String newName)
+    {
+        return new TimingProfile(newName, description, clock, link, caches, memory, rmp, concurrency, walker, ats);
+    }
+
+    /** The same parameters with another description. */
+    public TimingProfile withDescription(final String newDescription)
+    {
+        return new TimingProfile(name, newDescription, clock, link, caches, memory, rmp, concurrency, walker, ats);
+    }
+}
