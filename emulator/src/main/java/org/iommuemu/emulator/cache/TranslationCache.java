@@ -24,6 +24,8 @@ public final class TranslationCache
     private final int entries;
     private final int ways;
     private final int sets;
+    /** {@code sets - 1} when the set count is a power of two (a mask picks the set), else -1 (modulo does). */
+    private final int setMask;
     private final Replacement replacement;
     private final int hitLatency;
     private final long[] tags;
@@ -71,6 +73,7 @@ public final class TranslationCache
         this.entries = entries;
         this.ways = associativity;
         this.sets = entries / associativity;
+        this.setMask = Integer.bitCount(sets) == 1 ? sets - 1 : -1;
         this.replacement = replacement;
         this.hitLatency = hitLatency;
         this.tags = new long[entries];
@@ -282,7 +285,7 @@ public final class TranslationCache
         // Consecutive pages go to consecutive sets; the tag and the size spread the rest.
         long h = (key >>> CacheKey.SIZE_BITS) + (key & CacheKey.SIZE_MASK) * 0x9E37_79B9L + tag * 0xC2B2_AE3D_27D4_EB4FL;
         h ^= h >>> 32;
-        return (int)Long.remainderUnsigned(h, sets);
+        return setMask >= 0 ? (int)h & setMask : (int)Long.remainderUnsigned(h, sets);
     }
 
     private int victim(final int set, final int base)
