@@ -19,6 +19,8 @@ public final class AmdViEvent
     public static final int ILLEGAL_DEV_TABLE_ENTRY = 0x1;
     public static final int IO_PAGE_FAULT = 0x2;
     public static final int ILLEGAL_COMMAND_ERROR = 0x5;
+    /** A request the device may not make, such as ATS without DTE.I (layout as the generic event: UNVERIFIED). */
+    public static final int INVALID_DEVICE_REQUEST = 0x8;
     public static final int RMP_PAGE_FAULT = 0xD;
 
     public static final int CODE_SHIFT = 28;

@@ -19,6 +19,8 @@ import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
 import org.iommuemu.rmp.RmpPageFaultEvent;
+import org.iommuemu.tlp.AtsRange;
+import org.iommuemu.tlp.TranslationCompletionEntry;
 
 /**
  * An AMD-Vi IOMMU programmed only through its registers and in-memory structures, as Linux's amd_iommu driver
@@ -32,7 +34,9 @@ import org.iommuemu.rmp.RmpPageFaultEvent;
  * interrupt), INVALIDATE_DEVTAB_ENTRY, INVALIDATE_IOMMU_PAGES, INVALIDATE_IOMMU_ALL through the invalidation
  * dispatcher; INVALIDATE_IOTLB_PAGES, INVALIDATE_INTERRUPT_TABLE, PREFETCH_IOMMU_PAGES and
  * COMPLETE_PPR_REQUEST are accepted without effect (no device TLB, interrupt remapping or PPR model yet);
- * any other opcode is ILLEGAL_COMMAND_ERROR. Not yet: v2/GCR3 guest translation, ATS, PPR, timing.
+ * any other opcode is ILLEGAL_COMMAND_ERROR. ATS: translation requests are answered with Translation
+ * Completion entries and translated requests are honoured for devices whose DTE sets I. Not yet: v2/GCR3
+ * guest translation, device TLBs, PPR, timing.
  * <p>
  * Choices on unverified behaviour (reference amd-vi-rmp.md 1, 9): a DTE with V=0 passes the DMA through
  * untranslated (QEMU's reading); V=1 with TV=0 is an IO_PAGE_FAULT; Mode 7, a device beyond the device
@@ -204,6 +208,66 @@ public final class AmdViIommu
         return translated(deviceId, address, write, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), out);
     }
 
+    /**
+     * An ATS Translation Request (an MRd with AT = 01) from {@code deviceId} for {@code address}: the answer is
+     * the Translation Completion entry ({@code pcie-tlp}'s {@link TranslationCompletionEntry} layout): the
+     * translated page, R/W from the effective permissions, and the S-bit size encoding for leaves above
+     * 4 KiB; R = W = 0 when there is no translation (an IO_PAGE_FAULT with the TR flag is logged). A device
+     * whose DTE does not allow ATS (I = 0) gets INVALID_DEVICE_REQUEST and a zero entry. The RMP is not
+     * consulted here: it checks the translated request that uses the answer (a choice; the reference does not
+     * say where SNP checks ATS traffic).
+     */
+    public long translationRequest(final int deviceId, final long address, final AmdViOutcome out)
+    {
+        out.reset();
+        final long q1 = dteQuadword(deviceId, 1);
+        if (!atsAllowed(deviceId, q1))
+        {
+            invalidDeviceRequest(deviceId, address, false, AmdViEvent.FLAG_TR, out);
+            return 0;
+        }
+        final long q0 = dteQuadword(deviceId, 0);
+        final int mode = DeviceTableEntry.mode(q0);
+        final int domainId = DeviceTableEntry.domainId(q1);
+        out.domainId = domainId;
+        final int dtePermissions = (DeviceTableEntry.readPermitted(q0) ? Permissions.READ : 0) |
+            (DeviceTableEntry.writePermitted(q0) ? Permissions.WRITE : 0) | Permissions.EXECUTE | Permissions.USER;
+        if (mode < 1 || mode > 6 || !DeviceTableEntry.translationValid(q0) ||
+            !Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, 0, dtePermissions, walk) ||
+            (walk.permissions() & Permissions.READ_WRITE) == 0)
+        {
+            ioPageFault(deviceId, domainId, address, false, AmdViEvent.FLAG_TR,
+                walk.fault() == WalkFault.NONE ? WalkFault.PERMISSION : walk.fault(), (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0, out);
+            return 0;
+        }
+        out.outputAddress = walk.outputAddress();
+        out.pageSizeLg2 = walk.pageSizeLg2();
+        out.permissions = walk.permissions();
+        final long size = 1L << walk.pageSizeLg2();
+        final long base = walk.outputAddress() & -size;
+        final long addressField = size > AtsRange.MIN_SIZE ? AtsRange.encode(base, size) | TranslationCompletionEntry.S : base;
+        return addressField |
+            ((walk.permissions() & Permissions.READ) != 0 ? TranslationCompletionEntry.R : 0) |
+            ((walk.permissions() & Permissions.WRITE) != 0 ? TranslationCompletionEntry.W : 0);
+    }
+
+    /**
+     * A translated request (AT = 10): the address is already a system physical address from an earlier ATS
+     * answer. Honoured only for devices whose DTE allows ATS (I = 1), otherwise INVALID_DEVICE_REQUEST; with
+     * SNP it is checked against the RMP like any DMA (as a 4 KiB access: the IOMMU does not know the size of
+     * the translation the device used).
+     */
+    public boolean translatedRequest(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    {
+        out.reset();
+        if (!atsAllowed(deviceId, dteQuadword(deviceId, 1)))
+        {
+            invalidDeviceRequest(deviceId, address, write, 0, out);
+            return false;
+        }
+        return passThrough(deviceId, address, write, out);
+    }
+
     /** The IOTLB (for statistics and tests). */
     public TranslationCache iotlb()
     {
@@ -275,6 +339,26 @@ public final class AmdViIommu
             out.eventLogged = logEvent();
         }
         return false;
+    }
+
+    private long dteQuadword(final int deviceId, final int index)
+    {
+        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
+        return DeviceTableEntry.readQuadword(memory, DeviceTableEntry.address(tableBase, deviceId), index);
+    }
+
+    private boolean atsAllowed(final int deviceId, final long q1)
+    {
+        return (registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) != 0 &&
+            DeviceTableEntry.valid(dteQuadword(deviceId, 0)) && (q1 & DeviceTableEntry.I) != 0;
+    }
+
+    private void invalidDeviceRequest(final int deviceId, final long address, final boolean write, final int flags,
+        final AmdViOutcome out)
+    {
+        out.status = AmdViOutcome.Status.INVALID_DEVICE_REQUEST;
+        AmdViEvent.encode(words, 0, AmdViEvent.INVALID_DEVICE_REQUEST, deviceId, 0, flags | (write ? AmdViEvent.FLAG_RW : 0), address);
+        out.eventLogged = logEvent();
     }
 
     private boolean illegalDeviceTableEntry(final int deviceId, final long address, final boolean write, final AmdViOutcome out)

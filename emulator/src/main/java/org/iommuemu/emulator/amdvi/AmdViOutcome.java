@@ -15,7 +15,9 @@ public final class AmdViOutcome
         /** The device table entry is invalid for this request: ILLEGAL_DEV_TABLE_ENTRY. */
         ILLEGAL_DEV_TABLE_ENTRY,
         /** SNP: the RMP refused the DMA: RMP_PAGE_FAULT. */
-        RMP_PAGE_FAULT
+        RMP_PAGE_FAULT,
+        /** An ATS request from a device whose DTE does not allow ATS (I = 0): INVALID_DEVICE_REQUEST. */
+        INVALID_DEVICE_REQUEST
     }
 
     Status status = Status.OK;

@@ -95,6 +95,14 @@ public final class DeviceTableEntry
         return V | TV | ((long)mode << MODE_SHIFT) | (root & ROOT) | (read ? IR : 0) | (write ? IW : 0);
     }
 
+    /** Allow (or forbid) ATS for {@code deviceId}: the I bit. */
+    public static void allowAts(final PhysicalMemory memory, final long tableBase, final int deviceId, final boolean allowed)
+    {
+        final long address = address(tableBase, deviceId) + 8;
+        final long q1 = memory.readEntry(address);
+        memory.writeEntry(address, allowed ? q1 | I : q1 & ~I);
+    }
+
     /** Write a v1 host-translation entry for {@code deviceId}. */
     public static void writeHost(final PhysicalMemory memory, final long tableBase, final int deviceId,
         final long root, final int mode, final int domainId, final boolean read, final boolean write)
