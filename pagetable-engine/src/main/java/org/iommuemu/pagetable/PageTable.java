@@ -197,7 +197,7 @@ public final class PageTable
         {
             return rangeStatus;
         }
-        format.withPermissions(format.attributesFor(permissions), permissions); // rejects inexpressible sets
+        format.attributesFor(permissions); // rejects a set the format cannot express before anything changes
         protectPermissions = permissions;
         return rangeOperation(root, format.topLevel(), inputAddress, inputAddress + length - 1, OP_PROTECT);
     }

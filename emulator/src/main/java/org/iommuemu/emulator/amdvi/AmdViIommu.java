@@ -151,20 +151,18 @@ public final class AmdViIommu
         {
             return passThrough(deviceId, address, write, out);
         }
-        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
         final long tableEntries = ((registers.value(deviceTableBase) & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
             (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
         if ((deviceId & 0xFFFF) >= tableEntries)
         {
             return illegalDeviceTableEntry(deviceId, address, write, out);
         }
-        final long entryAddress = DeviceTableEntry.address(tableBase, deviceId);
-        final long q0 = DeviceTableEntry.readQuadword(memory, entryAddress, 0);
+        final long q0 = dteQuadword(deviceId, 0);
         if (!DeviceTableEntry.valid(q0))
         {
             return passThrough(deviceId, address, write, out);
         }
-        final long q1 = DeviceTableEntry.readQuadword(memory, entryAddress, 1);
+        final long q1 = dteQuadword(deviceId, 1);
         final int domainId = DeviceTableEntry.domainId(q1);
         out.domainId = domainId;
         final boolean suppressed = (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0;
@@ -196,9 +194,7 @@ public final class AmdViIommu
                     attribute >>> 8, permissions, out);
             }
         }
-        final int dtePermissions = (DeviceTableEntry.readPermitted(q0) ? Permissions.READ : 0) |
-            (DeviceTableEntry.writePermitted(q0) ? Permissions.WRITE : 0) | Permissions.EXECUTE | Permissions.USER;
-        if (!Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, access, dtePermissions, walk))
+        if (!Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, access, DeviceTableEntry.permissions(q0), walk))
         {
             final int flags = (walk.fault() == WalkFault.PERMISSION ? AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE : 0) |
                 (walk.fault() == WalkFault.RESERVED_BIT || walk.fault() == WalkFault.BAD_LEVEL_ENCODING ? AmdViEvent.FLAG_RZ : 0);
@@ -220,20 +216,18 @@ public final class AmdViIommu
     public long translationRequest(final int deviceId, final long address, final AmdViOutcome out)
     {
         out.reset();
+        final long q0 = dteQuadword(deviceId, 0);
         final long q1 = dteQuadword(deviceId, 1);
-        if (!atsAllowed(deviceId, q1))
+        if (!atsAllowed(q0, q1))
         {
             invalidDeviceRequest(deviceId, address, false, AmdViEvent.FLAG_TR, out);
             return 0;
         }
-        final long q0 = dteQuadword(deviceId, 0);
         final int mode = DeviceTableEntry.mode(q0);
         final int domainId = DeviceTableEntry.domainId(q1);
         out.domainId = domainId;
-        final int dtePermissions = (DeviceTableEntry.readPermitted(q0) ? Permissions.READ : 0) |
-            (DeviceTableEntry.writePermitted(q0) ? Permissions.WRITE : 0) | Permissions.EXECUTE | Permissions.USER;
         if (mode < 1 || mode > 6 || !DeviceTableEntry.translationValid(q0) ||
-            !Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, 0, dtePermissions, walk) ||
+            !Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, 0, DeviceTableEntry.permissions(q0), walk) ||
             (walk.permissions() & Permissions.READ_WRITE) == 0)
         {
             ioPageFault(deviceId, domainId, address, false, AmdViEvent.FLAG_TR,
@@ -260,7 +254,7 @@ public final class AmdViIommu
     public boolean translatedRequest(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
     {
         out.reset();
-        if (!atsAllowed(deviceId, dteQuadword(deviceId, 1)))
+        if (!atsAllowed(dteQuadword(deviceId, 0), dteQuadword(deviceId, 1)))
         {
             invalidDeviceRequest(deviceId, address, write, 0, out);
             return false;
@@ -347,10 +341,10 @@ public final class AmdViIommu
         return DeviceTableEntry.readQuadword(memory, DeviceTableEntry.address(tableBase, deviceId), index);
     }
 
-    private boolean atsAllowed(final int deviceId, final long q1)
+    private boolean atsAllowed(final long q0, final long q1)
     {
         return (registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) != 0 &&
-            DeviceTableEntry.valid(dteQuadword(deviceId, 0)) && (q1 & DeviceTableEntry.I) != 0;
+            DeviceTableEntry.valid(q0) && (q1 & DeviceTableEntry.I) != 0;
     }
 
     private void invalidDeviceRequest(final int deviceId, final long address, final boolean write, final int flags,

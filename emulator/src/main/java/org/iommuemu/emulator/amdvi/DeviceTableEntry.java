@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
@@ -87,6 +88,16 @@ public final class DeviceTableEntry
     public static int domainId(final long q1)
     {
         return (int)(q1 & DOMAIN_ID);
+    }
+
+    /**
+     * The permissions a DTE grants before the page table: IR and IW; v1 tables have no execute or user control.
+     * The walk starts from these, so they are ANDed with every entry's.
+     */
+    public static int permissions(final long q0)
+    {
+        return (readPermitted(q0) ? Permissions.READ : 0) | (writePermitted(q0) ? Permissions.WRITE : 0) |
+            Permissions.EXECUTE | Permissions.USER;
     }
 
     /** Build quadword 0 of a v1 host-translation entry, as Linux's set_dte_entry does. */

@@ -69,16 +69,9 @@ public final class SparseMemory implements PhysicalMemory
         else
         {
             PhysicalMemory.checkEntryAddress(address);
-            final long slot = frameToSlot.get(frame);
-            if (slot == NO_SLOT)
-            {
-                value = 0;
-            }
-            else
-            {
-                cacheFrame(line, frame, slot);
-                value = slabs[(int)(slot >>> SLAB_FRAMES_LG2)].getLong(slotOffset(slot, address), ByteOrder.LITTLE_ENDIAN);
-            }
+            final long base = frameAddress(frame, false);
+            final long raw = base == 0 ? 0 : UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK));
+            value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
         }
         listener.onEntryRead(address, value);
         return value;
@@ -88,24 +81,12 @@ public final class SparseMemory implements PhysicalMemory
     {
         PhysicalMemory.checkEntryAddress(address);
         listener.onEntryWrite(address, value);
-        final long frame = address >>> FRAME_SIZE_LG2;
-        final int line = ((int)frame & CACHE_MASK) << 1;
-        if (frameCache[line] == frame)
+        // Zero written to a frame that was never touched needs no storage.
+        final long base = frameAddress(address >>> FRAME_SIZE_LG2, value != 0);
+        if (base != 0)
         {
-            UnsafeApi.putLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK),
-                NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value));
-            return;
+            UnsafeApi.putLong(null, base + (address & OFFSET_IN_FRAME_MASK), NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value));
         }
-        long slot = frameToSlot.get(frame);
-        if (slot == NO_SLOT)
-        {
-            if (value == 0)
-            {
-                return;
-            }
-            slot = allocateFrame(address >>> FRAME_SIZE_LG2);
-        }
-        slabs[(int)(slot >>> SLAB_FRAMES_LG2)].putLong(slotOffset(slot, address), value, ByteOrder.LITTLE_ENDIAN);
     }
 
     public void writeEntries(final long address, final int count, final long firstValue, final long increment,
