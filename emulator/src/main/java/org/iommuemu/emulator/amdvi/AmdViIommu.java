@@ -11,6 +11,9 @@ import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.MemoryRing;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
+import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
@@ -21,6 +24,8 @@ import org.iommuemu.rmp.DmaRmpCheck;
 import org.iommuemu.rmp.RmpPageFaultEvent;
 import org.iommuemu.tlp.AtsRange;
 import org.iommuemu.tlp.TranslationCompletionEntry;
+
+import java.util.List;
 
 /**
  * An AMD-Vi IOMMU programmed only through its registers and in-memory structures, as Linux's amd_iommu driver
@@ -46,7 +51,7 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
  * <p>
  * Not thread-safe; nothing on the DMA path allocates.
  */
-public final class AmdViIommu
+public final class AmdViIommu implements IommuPort
 {
     private static final int LOWEST_RING_LENGTH_LG2 = 8;
     private static final int HIGHEST_RING_LENGTH_LG2 = 15;
@@ -72,6 +77,8 @@ public final class AmdViIommu
     private final WalkResult walk = new WalkResult();
     private final AmdV1Format[] formats = new AmdV1Format[7];
     private final long[] words = new long[2];
+    private final AmdViOutcome portOutcome = new AmdViOutcome();
+    private final List<TranslationCache> caches;
     private boolean commandsHalted;
     private long eventInterrupts;
     private long completionWaitInterrupts;
@@ -91,6 +98,7 @@ public final class AmdViIommu
         this.commandRing = new MemoryRing("command buffer", memory, AmdViEvent.LENGTH);
         this.eventRing = new MemoryRing("event log", memory, AmdViEvent.LENGTH);
         dispatcher.register(iotlb);
+        this.caches = List.of(iotlb);
         for (int mode = 1; mode <= 6; mode++)
         {
             formats[mode] = new AmdV1Format(mode);
@@ -124,6 +132,47 @@ public final class AmdViIommu
     public static TranslationCache defaultIotlb()
     {
         return new TranslationCache("amdvi-iotlb", CacheRole.IOTLB, 512, 4, Replacement.LRU, 3, 1);
+    }
+
+    /**
+     * The platform port: untranslated requests go through {@link #dma}, ATS translation requests through
+     * {@link #translationRequest}, translated requests through {@link #translatedRequest}. A PASID on the
+     * request is not used yet (no v2/GCR3 translation).
+     */
+    public boolean handle(final DmaRequest request, final RequestOutcome outcome)
+    {
+        outcome.reset();
+        final int deviceId = request.requesterId();
+        final AmdViOutcome out = portOutcome;
+        switch (request.addressType())
+        {
+            case TRANSLATION_REQUEST:
+                outcome.completionEntry(translationRequest(deviceId, request.address(), out));
+                break;
+            case TRANSLATED:
+                translatedRequest(deviceId, request.address(), request.isWrite(), out);
+                break;
+            default:
+                dma(deviceId, request.address(), request.isWrite(), out);
+                break;
+        }
+        outcome.translated(out.outputAddress, out.pageSizeLg2, out.permissions).iotlbHit(out.iotlbHit).domainId(out.domainId);
+        if (out.status != AmdViOutcome.Status.OK)
+        {
+            outcome.fault(out.status, out.eventLogged);
+            return false;
+        }
+        return true;
+    }
+
+    public String name()
+    {
+        return "amdvi";
+    }
+
+    public List<TranslationCache> caches()
+    {
+        return caches;
     }
 
     /** A software MMIO read. */

@@ -1,0 +1,34 @@
+package org.iommuemu.emulator.platform;
+
+import java.util.List;
+
+import org.iommuemu.emulator.cache.TranslationCache;
+
+/**
+ * What every IOMMU model offers the rest of the emulator (replay, the offline translator, co-simulation): one
+ * request in, one outcome out. The model routes by {@link DmaRequest#addressType()} (translate, answer an ATS
+ * translation request, or check a translated request) and by the T bit where the platform has a trusted path;
+ * faults are values in the outcome, logged to the model's event log or fault recording registers as the
+ * hardware would. Implementations allocate nothing and throw nothing per request.
+ */
+public interface IommuPort
+{
+    /**
+     * Handle one request.
+     *
+     * @return {@link RequestOutcome#isOk()}.
+     */
+    boolean handle(DmaRequest request, RequestOutcome outcome);
+
+    /** A short name for summaries ("amdvi", "vtd"). */
+    String name();
+
+    /** The model's caches, for statistics (hit rates per cache). */
+    List<TranslationCache> caches();
+
+    /** A software MMIO read of the register block. */
+    long readRegister(int offset, int width);
+
+    /** A software MMIO write to the register block. */
+    void writeRegister(int offset, int width, long value);
+}

@@ -1,0 +1,128 @@
+package org.iommuemu.emulator.platform;
+
+import org.iommuemu.pagetable.Permissions;
+
+/**
+ * The outcome of one {@link DmaRequest} through an {@link IommuPort}: the output address, page size and
+ * permissions, or the architectural fault with whether a record (event log entry, fault record) was written.
+ * For ATS translation requests, the Translation Completion entry returned to the device. Owned by the caller
+ * and reused per request; the model fills it through the mutators below, which allocate nothing.
+ */
+public final class RequestOutcome
+{
+    private FaultKind fault;
+    private long outputAddress;
+    private int pageSizeLg2;
+    private int permissions;
+    private long completionEntry;
+    private boolean iotlbHit;
+    private boolean recordLogged;
+    private int domainId;
+
+    /** Clear for the next request. */
+    public RequestOutcome reset()
+    {
+        fault = null;
+        outputAddress = 0;
+        pageSizeLg2 = 0;
+        permissions = 0;
+        completionEntry = 0;
+        iotlbHit = false;
+        recordLogged = false;
+        domainId = 0;
+        return this;
+    }
+
+    /** The request was translated (or passed through) and is allowed. */
+    public RequestOutcome translated(final long outputAddress, final int pageSizeLg2, final int permissions)
+    {
+        this.outputAddress = outputAddress;
+        this.pageSizeLg2 = pageSizeLg2;
+        this.permissions = permissions & Permissions.ALL;
+        return this;
+    }
+
+    /** The request failed with {@code fault}; a translation already filled in stays for diagnosis. */
+    public RequestOutcome fault(final FaultKind fault, final boolean recordLogged)
+    {
+        this.fault = fault;
+        this.recordLogged = recordLogged;
+        return this;
+    }
+
+    public RequestOutcome completionEntry(final long entry)
+    {
+        this.completionEntry = entry;
+        return this;
+    }
+
+    public RequestOutcome iotlbHit(final boolean hit)
+    {
+        this.iotlbHit = hit;
+        return this;
+    }
+
+    public RequestOutcome domainId(final int domainId)
+    {
+        this.domainId = domainId;
+        return this;
+    }
+
+    public boolean isOk()
+    {
+        return fault == null;
+    }
+
+    /** The fault, or null when the request succeeded. */
+    public FaultKind fault()
+    {
+        return fault;
+    }
+
+    public long outputAddress()
+    {
+        return outputAddress;
+    }
+
+    public int pageSizeLg2()
+    {
+        return pageSizeLg2;
+    }
+
+    /** {@link Permissions} bits of the translation. */
+    public int permissions()
+    {
+        return permissions;
+    }
+
+    /** For an ATS translation request: the 64-bit Translation Completion entry (R = W = 0 when refused). */
+    public long completionEntry()
+    {
+        return completionEntry;
+    }
+
+    public boolean iotlbHit()
+    {
+        return iotlbHit;
+    }
+
+    /** Whether the fault was recorded (event log entry, fault record); false when suppressed or overflowed. */
+    public boolean recordLogged()
+    {
+        return recordLogged;
+    }
+
+    /** The domain (AMD-Vi DomainID, VT-d DID) the request was translated in, 0 when none applied. */
+    public int domainId()
+    {
+        return domainId;
+    }
+
+    public String toString()
+    {
+        return isOk() ?
+            "ok oa=0x" + Long.toHexString(outputAddress) + " size=2^" + pageSizeLg2 + " perms=" + Permissions.toString(permissions) +
+                (iotlbHit ? " (iotlb hit)" : "") :
+            "fault " + fault.faultName() + (recordLogged ? " (logged)" : " (not logged)");
+    }
+}
