@@ -3,17 +3,15 @@ package org.iommuemu.emulator.cli;
 import java.io.PrintWriter;
 import java.util.Locale;
 
+import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViEvent;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViOutcome;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
-import org.iommuemu.emulator.amdvi.DeviceTableEntry;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.pagetable.format.AmdV1Format;
-import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
 import org.iommuemu.rmp.PageStateConversion;
@@ -31,9 +29,6 @@ import org.iommuemu.rmp.RmpTable;
  */
 final class Seed001Story
 {
-    private static final long DEVICE_TABLE = 0x100_0000L;
-    private static final long EVENT_LOG = 0x121_0000L;
-    private static final long COMMAND_BUFFER = 0x120_0000L;
     private static final long RMP_BASE = 0x2_0000_0000L;
     private static final long SPA = 0x0600_0000L;
     private static final long IOVA = 0x8000_0000L;
@@ -64,14 +59,9 @@ final class Seed001Story
         final PageStateConversion conversion = new PageStateConversion(new RmpInstructions(rmp, RmpConfig.DEFAULT));
         final AmdViIommu iommu = new AmdViIommu(memory, AmdViRegisters.EFR_SNP_SUP, new DmaRmpCheck(rmp, RmpConfig.DEFAULT),
             AmdViIommu.defaultIotlb());
-        iommu.writeRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8, DEVICE_TABLE | 0x1FF);
-        iommu.writeRegister(AmdViRegisters.COMMAND_BUFFER_BASE, 8, COMMAND_BUFFER | (9L << AmdViRegisters.LENGTH_SHIFT));
-        iommu.writeRegister(AmdViRegisters.EVENT_LOG_BASE, 8, EVENT_LOG | (9L << AmdViRegisters.LENGTH_SHIFT));
-        iommu.writeRegister(AmdViRegisters.CONTROL, 8, AmdViRegisters.CONTROL_IOMMU_EN | AmdViRegisters.CONTROL_EVENT_LOG_EN |
-            AmdViRegisters.CONTROL_CMD_BUF_EN);
-
-        final PageTable domain = new PageTable(new AmdV1Format(3), new FrameAllocator(memory, 0x4_0000_0000L, 16L << 20));
-        DeviceTableEntry.writeHost(memory, DEVICE_TABLE, DEVICE, domain.root(), 3, DOMAIN, true, true);
+        final AmdViDriver driver = new AmdViDriver(iommu, memory, AmdViDriver.Layout.DEFAULT).bringUp();
+        final PageTable domain = driver.newDomain(3);
+        driver.attach(DEVICE, domain, DOMAIN, true, true);
         check(domain.map(IOVA, SPA, 2L << 20, Permissions.READ_WRITE, policy) == MapStatus.OK, "map");
         check(conversion.makeShared(SPA, RmpEntry.PAGE_SIZE_2M) == 0, "RMPUPDATE shared 2M");
         check(conversion.makePrivate(SPA + PRIVATE_OFFSET, IOVA + PRIVATE_OFFSET, ASID, RmpEntry.PAGE_SIZE_4K) == 0,
@@ -86,10 +76,11 @@ final class Seed001Story
                 Numbers.size(outcome.pageSizeLg2()), Numbers.hex(IOVA + BUFFER_OFFSET), Numbers.hex(outcome.outputAddress()),
                 domain.tablePages());
         }
-        final long event = memory.readEntry(EVENT_LOG);
+        final long[] event = new long[2];
+        check(driver.nextEvent(event), "event log entry");
         return String.format("%-9s IOMMU leaf %-2s: write to IOVA %s refused: %s, event log: code 0x%x device %04x address %s " +
             "(%d table pages)", policyName, Numbers.size(outcome.pageSizeLg2()), Numbers.hex(IOVA + BUFFER_OFFSET),
-            outcome.status(), AmdViEvent.code(event), AmdViEvent.deviceId(event), Numbers.hex(memory.readEntry(EVENT_LOG + 8)),
+            outcome.status(), AmdViEvent.code(event[0]), AmdViEvent.deviceId(event[0]), Numbers.hex(event[1]),
             domain.tablePages());
     }
 

@@ -1,0 +1,217 @@
+package org.iommuemu.emulator.amdvi;
+
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.format.AmdV1Format;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/**
+ * A driver for the AMD-Vi model that does what Linux's amd_iommu driver does, through the registers and the
+ * in-memory structures only: place the device table, command buffer and event log (iommu_set_device_table,
+ * iommu_enable_command_buffer, iommu_enable_event_buffer), enable the IOMMU, write device table entries
+ * (set_dte_entry) followed by INVALIDATE_DEVTAB_ENTRY, queue invalidations with a COMPLETION_WAIT behind them
+ * (iommu_queue_command, iommu_completion_wait), and read the event log as the event interrupt handler does.
+ * Scenarios, the demo and the tests all bring the model up through this one class.
+ * <p>
+ * Page tables for domains come from one {@link FrameAllocator} over a pool of physical memory chosen by the
+ * {@link Layout}; they are ordinary {@link PageTable}s of {@link AmdV1Format} that the caller maps with any
+ * page-size policy.
+ */
+public final class AmdViDriver
+{
+    /** Where the driver puts its structures in physical memory. */
+    public record Layout(long deviceTable, long commandBuffer, long eventLog, long semaphore, long tablePool,
+        long tablePoolSize, int commandLengthLg2, int eventLogLengthLg2)
+    {
+        /** A layout below 64 MiB for the structures and a 1 GiB table pool at 16 GiB. */
+        public static final Layout DEFAULT = new Layout(0x100_0000L, 0x120_0000L, 0x121_0000L, 0x122_0000L,
+            0x4_0000_0000L, 1L << 30, 9, 9);
+
+        public Layout
+        {
+            if (commandLengthLg2 < 8 || commandLengthLg2 > 15 || eventLogLengthLg2 < 8 || eventLogLengthLg2 > 15)
+            {
+                throw new IllegalArgumentException("ring lengths must be 2^8..2^15 entries: command 2^" + commandLengthLg2 +
+                    ", event log 2^" + eventLogLengthLg2);
+            }
+        }
+
+        /** The same layout with another event log length (2^8..2^15 entries). */
+        public Layout withEventLogLengthLg2(final int lengthLg2)
+        {
+            return new Layout(deviceTable, commandBuffer, eventLog, semaphore, tablePool, tablePoolSize, commandLengthLg2, lengthLg2);
+        }
+    }
+
+    /** The control bits the driver sets: IOMMU, event log and its interrupt, command buffer, completion-wait interrupt. */
+    public static final long CONTROL_ON = AmdViRegisters.CONTROL_IOMMU_EN | AmdViRegisters.CONTROL_EVENT_LOG_EN |
+        AmdViRegisters.CONTROL_EVENT_INT_EN | AmdViRegisters.CONTROL_CMD_BUF_EN | AmdViRegisters.CONTROL_COM_WAIT_INT_EN;
+
+    private final AmdViIommu iommu;
+    private final PhysicalMemory memory;
+    private final Layout layout;
+    private final FrameAllocator tableFrames;
+    private final long[] command = new long[2];
+    private int commandTail;
+    private int eventsRead;
+    private long completionWaits;
+
+    public AmdViDriver(final AmdViIommu iommu, final PhysicalMemory memory, final Layout layout)
+    {
+        this.iommu = iommu;
+        this.memory = memory;
+        this.layout = layout;
+        this.tableFrames = new FrameAllocator(memory, layout.tablePool(), layout.tablePoolSize());
+    }
+
+    /** Program the base registers and turn the IOMMU on with {@link #CONTROL_ON}; a 2 MiB table for all 65536 DeviceIDs. */
+    public AmdViDriver bringUp()
+    {
+        iommu.writeRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8, layout.deviceTable() | 0x1FF);
+        iommu.writeRegister(AmdViRegisters.COMMAND_BUFFER_BASE, 8,
+            layout.commandBuffer() | ((long)layout.commandLengthLg2() << AmdViRegisters.LENGTH_SHIFT));
+        iommu.writeRegister(AmdViRegisters.EVENT_LOG_BASE, 8,
+            layout.eventLog() | ((long)layout.eventLogLengthLg2() << AmdViRegisters.LENGTH_SHIFT));
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, CONTROL_ON);
+        commandTail = 0;
+        eventsRead = 0;
+        return this;
+    }
+
+    public AmdViIommu iommu()
+    {
+        return iommu;
+    }
+
+    public PhysicalMemory memory()
+    {
+        return memory;
+    }
+
+    public Layout layout()
+    {
+        return layout;
+    }
+
+    /** The allocator every domain's table pages come from (for table-memory accounting). */
+    public FrameAllocator tableFrames()
+    {
+        return tableFrames;
+    }
+
+    /** A new, empty v1 page table with {@code mode} levels (1-6), its pages from the driver's pool. */
+    public PageTable newDomain(final int mode)
+    {
+        return new PageTable(new AmdV1Format(mode), tableFrames);
+    }
+
+    /**
+     * Attach {@code deviceId} to {@code domain} (a v1 table) as set_dte_entry does, then INVALIDATE_DEVTAB_ENTRY
+     * and wait for it.
+     */
+    public void attach(final int deviceId, final PageTable domain, final int domainId, final boolean read, final boolean write)
+    {
+        final int mode = ((AmdV1Format)domain.format()).mode();
+        DeviceTableEntry.writeHost(memory, layout.deviceTable(), deviceId, domain.root(), mode, domainId, read, write);
+        invalidateDeviceTableEntry(deviceId);
+    }
+
+    /** Write a DTE whose quadwords the caller built (tests of odd entries), then INVALIDATE_DEVTAB_ENTRY. */
+    public void writeDeviceTableEntry(final int deviceId, final long q0, final long q1, final long q2, final long q3)
+    {
+        final long address = DeviceTableEntry.address(layout.deviceTable(), deviceId);
+        memory.writeEntry(address, q0);
+        memory.writeEntry(address + 8, q1);
+        memory.writeEntry(address + 16, q2);
+        memory.writeEntry(address + 24, q3);
+        invalidateDeviceTableEntry(deviceId);
+    }
+
+    /** Set or clear the DTE's I bit (ATS allowed), then INVALIDATE_DEVTAB_ENTRY. */
+    public void allowAts(final int deviceId, final boolean allowed)
+    {
+        DeviceTableEntry.allowAts(memory, layout.deviceTable(), deviceId, allowed);
+        invalidateDeviceTableEntry(deviceId);
+    }
+
+    /** Detach: clear the DTE (V = 0) and invalidate it. */
+    public void detach(final int deviceId)
+    {
+        writeDeviceTableEntry(deviceId, 0, 0, 0, 0);
+    }
+
+    public void invalidateDeviceTableEntry(final int deviceId)
+    {
+        command[0] = AmdViCommand.opcode(AmdViCommand.INVALIDATE_DEVTAB_ENTRY) | (deviceId & 0xFFFF);
+        command[1] = 0;
+        queue(command);
+        completionWait();
+    }
+
+    /** INVALIDATE_IOMMU_PAGES for {@code [address, address + size)} of a domain, then a completion wait. */
+    public void invalidatePages(final int domainId, final long address, final long size)
+    {
+        AmdViCommand.invalidatePages(command, domainId, address, size);
+        queue(command);
+        completionWait();
+    }
+
+    /** INVALIDATE_IOMMU_ALL, then a completion wait. */
+    public void invalidateAll()
+    {
+        AmdViCommand.invalidateAll(command);
+        queue(command);
+        completionWait();
+    }
+
+    /**
+     * COMPLETION_WAIT with a store to the semaphore and an interrupt, as iommu_completion_wait does.
+     *
+     * @return true when the store arrived (the command buffer ran up to it).
+     */
+    public boolean completionWait()
+    {
+        final long token = ++completionWaits;
+        AmdViCommand.completionWait(command, layout.semaphore(), token, true);
+        queue(command);
+        return memory.readEntry(layout.semaphore()) == token;
+    }
+
+    /** Queue one command as iommu_queue_command does: write it at the tail, then move the tail register. */
+    public void queue(final long[] words)
+    {
+        final int entries = 1 << layout.commandLengthLg2();
+        final long address = layout.commandBuffer() + commandTail * 16L;
+        memory.writeEntry(address, words[0]);
+        memory.writeEntry(address + 8, words[1]);
+        commandTail = (commandTail + 1) & (entries - 1);
+        iommu.writeRegister(AmdViRegisters.COMMAND_TAIL, 8, (long)commandTail << 4);
+    }
+
+    /** Number of events logged that software has not read yet. */
+    public int pendingEvents()
+    {
+        final int entries = 1 << layout.eventLogLengthLg2();
+        final int tail = (int)(iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8) >>> 4);
+        return (tail - eventsRead + entries) & (entries - 1);
+    }
+
+    /**
+     * Read the next unread event into {@code dst[0..1]} (quadword 0 and 1) and move the head register past it.
+     *
+     * @return false when the log holds no unread event.
+     */
+    public boolean nextEvent(final long[] dst)
+    {
+        if (pendingEvents() == 0)
+        {
+            return false;
+        }
+        final long address = layout.eventLog() + eventsRead * 16L;
+        dst[0] = memory.readEntry(address);
+        dst[1] = memory.readEntry(address + 8);
+        eventsRead = (eventsRead + 1) & ((1 << layout.eventLogLengthLg2()) - 1);
+        iommu.writeRegister(AmdViRegisters.EVENT_HEAD, 8, (long)eventsRead << 4);
+        return true;
+    }
+}
