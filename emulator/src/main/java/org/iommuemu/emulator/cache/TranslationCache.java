@@ -105,6 +105,39 @@ public final class TranslationCache
         return MISS;
     }
 
+    /**
+     * One lookup of the translation for {@code address}, probing each page size in {@code sizeLg2Mask} (bit n set:
+     * entries of 2^n bytes, keyed by {@link CacheKey#of}) from the smallest; counted as one lookup and at most one
+     * hit. This is how an IOTLB holding 4 KiB, 2 MiB and 1 GiB entries is searched.
+     *
+     * @return the slot holding the translation, or {@link #MISS}.
+     */
+    public int lookupPage(final long tag, final long address, final long sizeLg2Mask)
+    {
+        lookups++;
+        long sizes = sizeLg2Mask;
+        while (sizes != 0)
+        {
+            final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
+            sizes &= sizes - 1;
+            final long key = CacheKey.of(address, sizeLg2);
+            final int base = setOf(tag, key) * ways;
+            for (int slot = base, end = base + ways; slot < end; slot++)
+            {
+                if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+                {
+                    hits++;
+                    if (replacement == Replacement.LRU)
+                    {
+                        stamps[slot] = ++tick;
+                    }
+                    return slot;
+                }
+            }
+        }
+        return MISS;
+    }
+
     /** Fill (or refresh) {@code (tag, key)}, evicting a victim from a full set; returns the slot. */
     public int insert(final long tag, final long key, final long value, final int attribute)
     {

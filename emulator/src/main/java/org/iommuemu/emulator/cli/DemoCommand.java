@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -20,17 +21,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * The bundled default job: map a guest's RAM into each page-table format under the forced-4K and the huge-page
- * policies, walk every page, and compare table memory, leaf counts, walk depth and IOTLB reach; then split a
- * 2 MiB leaf (what an unmap of one 4 KiB page inside it does) and merge it back. Until trace replay lands,
- * this is what {@code bin/iommu-emu demo} runs.
+ * The bundled default job, the README's first command: replay the bundled seed 001 scenarios (an SNP guest's NIC
+ * DMA through 2 MiB IOMMU pages over a PSMASHed range, and the same with forced-4K pages) on their bundled
+ * traffic, print the comparison and write both reports. {@code --tour} shows the page-table engine instead: map
+ * a guest's RAM into each format under the forced-4K and huge-page policies, compare table memory, walk depth
+ * and IOTLB reach, split a 2 MiB leaf and merge it back, and the seed 001 story told through single requests.
  */
 @Command(
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-        "Map guest RAM under forced-4K and huge-page policies in every format and compare table memory,",
-        "walk depth and IOTLB reach (the iommufd IOMMU_OPTION_HUGE_PAGES question), then show a 2M->4K split."})
+        "Replay the bundled seed 001 scenarios (SNP guest, NIC DMA, huge versus forced-4K IOMMU pages), print the",
+        "comparison and write reports (default folder iommu-emu-demo). With --tour: the page-table engine tour",
+        "(forced-4K versus huge pages in every format, a 2M->4K split, the seed 001 story request by request)."})
 final class DemoCommand implements Callable<Integer>
 {
     private static final long RAM_IOVA = 0x4000_0000L;
@@ -38,6 +41,16 @@ final class DemoCommand implements Callable<Integer>
 
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--tour", description = "Show the page-table engine tour instead of the replay.")
+    boolean tour;
+
+    @Option(names = "--report", paramLabel = "DIR", defaultValue = "iommu-emu-demo",
+        description = "Report folder of the replay demo. Default: ${DEFAULT-VALUE}.")
+    Path report;
+
+    @Option(names = "--count", paramLabel = "N", description = "TLPs of traffic (default: the scenarios' own count).")
+    Long count;
 
     @Option(names = "--ram", defaultValue = "1280M", description = "Guest RAM to map. Default: ${DEFAULT-VALUE}.")
     String ram;
@@ -50,7 +63,27 @@ final class DemoCommand implements Callable<Integer>
         description = "IOTLB size used for the reach column (entries x average leaf size). Default: ${DEFAULT-VALUE}.")
     int iotlbEntries;
 
-    public Integer call()
+    public Integer call() throws java.io.IOException
+    {
+        if (!tour && !spec.commandLine().getParseResult().hasMatchedOption("--ram") &&
+            !spec.commandLine().getParseResult().hasMatchedOption("--formats"))
+        {
+            final PrintWriter out = spec.commandLine().getOut();
+            out.println("iommu-emu demo: seed 001, an SNP guest's passthrough NIC; the IOMMU maps its DMA buffers with 2 MiB");
+            out.println("pages (seed001-huge) or 4 KiB pages (seed001-4k) over a range where one 4 KiB page was made private.");
+            out.println();
+            ReplaySupport.compare(java.util.List.of(ReplaySupport.scenario("seed001-huge"), ReplaySupport.scenario("seed001-4k")),
+                null, new org.iommuemu.emulator.cli.trace.TraceInputOptions(), count, report, out, spec.commandLine().getErr(),
+                System.console() != null);
+            out.println();
+            out.println("Next: bin/iommu-emu replay --help, bin/iommu-emu compare --scenario nic-passthrough --policies huge,forced-4k,");
+            out.println("bin/iommu-emu demo --tour (the page-table engine), docs/scenarios.md (the bundled scenarios).");
+            return 0;
+        }
+        return tourOfTables();
+    }
+
+    private Integer tourOfTables()
     {
         final PrintWriter out = spec.commandLine().getOut();
         final long length = Numbers.parse(ram, "--ram") & -4096L;
@@ -104,7 +137,7 @@ final class DemoCommand implements Callable<Integer>
         }
         Seed001Story.run(out);
         out.println();
-        out.println("Trace replay through the AMD-Vi and VT-d models arrives with scenarios; `walk --help` builds your own table.");
+        out.println("`walk --help` builds your own table; `demo` without --tour replays the seed 001 scenarios.");
         return 0;
     }
 

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
-    subcommands = {DemoCommand.class, WalkCommand.class, org.iommuemu.emulator.cli.trace.TraceCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, WalkCommand.class, org.iommuemu.emulator.cli.trace.TraceCommand.class, CommandLine.HelpCommand.class})
 public final class Main
 {
     public static void main(final String[] args)
@@ -31,10 +31,15 @@ public final class Main
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
-            if (ex instanceof IllegalArgumentException)
+            if (ex instanceof IllegalArgumentException || ex instanceof org.iommuemu.emulator.config.ConfigException)
             {
                 cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ex.getMessage()));
                 return 2;
+            }
+            if (ex instanceof java.io.IOException)
+            {
+                cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ex));
+                return 1;
             }
             throw ex;
         });

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;

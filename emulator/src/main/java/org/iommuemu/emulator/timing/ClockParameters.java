@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 /**
  * The IOMMU clock. Every latency in a profile is in cycles of this clock.
  *

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 /**
  * How much work the IOMMU overlaps; a request that finds every slot busy queues in FIFO order (gem5
  * {@code doSemaphoreDown}, timing-perf.md 1.2).

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 /**
  * The link between a device (gem5's device interface, the TBU role) and the IOMMU (gem5's SMMU, the TCU
  * role). Each direction is a pipeline: {@code serialization} cycles on a count-1 resource, then

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 /**
  * Latency of the IOMMU's own memory reads: table fetches by the walker and the RMP entry fetch.
  *

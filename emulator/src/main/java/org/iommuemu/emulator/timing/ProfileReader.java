@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.YamlSection;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -80,7 +81,7 @@ final class ProfileReader
         {
             throw new TimingProfileException(source, TimingProfileException.NO_LINE, "", "empty profile");
         }
-        final YamlSection root = YamlSection.root(source, document);
+        final YamlSection root = YamlSection.root(source, document, TimingProfileException::new);
         final TimingProfile base = base(root, extending);
         final TimingProfile profile = new TimingProfile(
             root.string("name", defaultName),

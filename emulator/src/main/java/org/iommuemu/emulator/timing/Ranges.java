@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 /** The range checks the parameter records share; each names the field it rejects. */
 final class Ranges
 {

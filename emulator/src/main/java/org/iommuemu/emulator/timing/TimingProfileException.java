@@ -1,58 +1,24 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ConfigException;
+
 /**
  * A profile file that cannot be used: YAML syntax, an unknown key, a wrong type or an out-of-range value.
  * The message reads {@code source:line: field.path: reason}, for example
  * {@code amd.yaml:14: caches.iotlb.ways: must divide entries (64), not 3}.
  */
-public final class TimingProfileException extends RuntimeException
+public final class TimingProfileException extends ConfigException
 {
     private static final long serialVersionUID = 1L;
 
-    /** {@link #line()} when the error has no position (a missing resource, an unreadable file). */
-    public static final int NO_LINE = 0;
-
-    private final String source;
-    private final int line;
-    private final String fieldPath;
-    private final String reason;
-
     public TimingProfileException(final String source, final int line, final String fieldPath, final String reason)
     {
-        this(source, line, fieldPath, reason, null);
+        super(source, line, fieldPath, reason);
     }
 
     public TimingProfileException(final String source, final int line, final String fieldPath, final String reason,
         final Throwable cause)
     {
-        super(source + (line == NO_LINE ? "" : ":" + line) + ": " + (fieldPath.isEmpty() ? "" : fieldPath + ": ") + reason,
-            cause);
-        this.source = source;
-        this.line = line;
-        this.fieldPath = fieldPath;
-        this.reason = reason;
-    }
-
-    /** The file path or bundled resource the profile came from. */
-    public String source()
-    {
-        return source;
-    }
-
-    /** 1-based line, or {@link #NO_LINE}. */
-    public int line()
-    {
-        return line;
-    }
-
-    /** Dotted path of the offending field ({@code caches.iotlb.ways}); empty for the document itself. */
-    public String fieldPath()
-    {
-        return fieldPath;
-    }
-
-    public String reason()
-    {
-        return reason;
+        super(source, line, fieldPath, reason, cause);
     }
 }

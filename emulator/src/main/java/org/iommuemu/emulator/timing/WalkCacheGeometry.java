@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import org.iommuemu.emulator.config.ParameterException;
 import java.util.List;
 
 import org.iommuemu.emulator.cache.CacheRole;

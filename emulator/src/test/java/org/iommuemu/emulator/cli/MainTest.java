@@ -2,6 +2,10 @@ package org.iommuemu.emulator.cli;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.io.TempDir;
 
 import org.junit.jupiter.api.Test;
 
@@ -55,7 +59,7 @@ class MainTest
     @Test
     void demoComparesPoliciesAndSplits()
     {
-        assertEquals(0, run("demo", "--ram", "64M", "--formats", "amdv1:3,vtd-ss:4"));
+        assertEquals(0, run("demo", "--tour", "--ram", "64M", "--formats", "amdv1:3,vtd-ss:4"));
         final String text = out.toString();
         assertTrue(text.contains("amdv1:3    forced-4k    16384    16384"), text);
         assertTrue(text.contains("vtd-ss:4   largest         32        0     32"), text);
@@ -63,5 +67,42 @@ class MainTest
         assertTrue(text.contains("remap it and merge: OK"), text);
         assertTrue(text.contains("largest   IOMMU leaf 2M: write to IOVA 0x80078784 refused: RMP_PAGE_FAULT, event log: code 0xd device 4100"), text);
         assertTrue(text.contains("forced-4k IOMMU leaf 4K: write to IOVA 0x80078784 -> SPA 0x6078784 allowed"), text);
+    }
+
+    @Test
+    void demoReplaysTheBundledSeedScenariosAndWritesReports(@TempDir final Path folder) throws Exception
+    {
+        assertEquals(0, run("demo", "--count", "4000", "--report", folder.toString()));
+        final String text = out.toString();
+        assertTrue(text.contains("Comparison of seed001-huge and seed001-4k"), text);
+        assertTrue(text.contains("RMP_PAGE_FAULT"), text);
+        assertTrue(Files.exists(folder.resolve("seed001-huge/index.html")), "huge report");
+        assertTrue(Files.exists(folder.resolve("seed001-4k/latency.png")), "4k plots");
+        assertTrue(Files.readString(folder.resolve("compare.txt")).contains("page-table memory"));
+    }
+
+    @Test
+    void replayWritesResultsAndExplainsBadScenarios(@TempDir final Path folder) throws Exception
+    {
+        final Path results = folder.resolve("r.csv");
+        assertEquals(0, run("replay", "--scenario", "nic-passthrough", "--count", "2000", "--results", results.toString()));
+        assertTrue(out.toString().contains("hit rate"), out.toString());
+        assertEquals(2001, Files.readAllLines(results).size());
+
+        final Path bad = folder.resolve("bad.yaml");
+        Files.writeString(bad, "platform:\n  iommu: amdvi\ndomains:\n  - {id: 1, levels: 9}\n");
+        assertEquals(2, run("replay", "--scenario", bad.toString()));
+        assertTrue(err.toString().contains("bad.yaml:4: domains[0].levels: AMD-Vi v1 tables have 1-6 levels, not 9"), err.toString());
+        assertEquals(2, run("replay", "--scenario", "no-such-scenario"));
+        assertTrue(err.toString().contains("no bundled scenario 'no-such-scenario'"), err.toString());
+    }
+
+    @Test
+    void compareMarksTheDifferencesOfTwoPolicies()
+    {
+        assertEquals(0, run("compare", "--scenario", "nvme-passthrough", "--policies", "huge,forced-4k", "--count", "3000"));
+        final String text = out.toString();
+        assertTrue(text.contains("nvme-passthrough-huge") && text.contains("nvme-passthrough-forced-4k"), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("< page-table memory")), text);
     }
 }

@@ -7,7 +7,7 @@ import java.io.PrintWriter;
  * clock costs one branch per record and a {@code nanoTime} every 16 384 records. Disabled unless asked for or a
  * console is attached, so piped and test output never contains it.
  */
-final class Progress
+public final class Progress
 {
     private static final long INTERVAL_NS = 500_000_000L;
     private static final int CHECK_MASK = (1 << 14) - 1;
@@ -21,7 +21,7 @@ final class Progress
     private long nextDraw;
     private boolean drawn;
 
-    Progress(final PrintWriter err, final boolean enabled, final String label, final long totalBytes)
+    public Progress(final PrintWriter err, final boolean enabled, final String label, final long totalBytes)
     {
         this(err, enabled, label, totalBytes, INTERVAL_NS);
     }
@@ -40,7 +40,7 @@ final class Progress
      * @param records  done so far.
      * @param position bytes of input (or output) done so far, or -1 when unknown.
      */
-    void tick(final long records, final long position)
+    public void tick(final long records, final long position)
     {
         if (!enabled || (records & CHECK_MASK) != 0)
         {
@@ -66,7 +66,7 @@ final class Progress
     }
 
     /** Erases the progress line, if one was drawn. */
-    void done()
+    public void done()
     {
         if (drawn)
         {

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.cli.trace;
 
+import org.iommuemu.emulator.config.ParameterException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -25,13 +25,13 @@ public final class TraceInputOptions
     @Option(names = "--from", paramLabel = "FORMAT",
         description = "Input format: auto (detect from content), pcapng, text, nettlp, qemu. Default: ${DEFAULT-VALUE}.",
         defaultValue = "auto")
-    String from;
+    String from = "auto";
 
     @Option(names = "--downstream-source", paramLabel = "IPV4",
         description = "NetTLP input: frames from this IPv4 source are downstream, others upstream. " +
             "Default: ${DEFAULT-VALUE} (right for simple-nic; use 192.168.10.3 for the nic-and-nvme captures).",
         defaultValue = "192.168.10.1")
-    String downstreamSource;
+    String downstreamSource = "192.168.10.1";
 
     /** @return the bad-record policy. */
     public ErrorPolicy policy()

@@ -1,4 +1,4 @@
-package org.iommuemu.emulator.timing;
+package org.iommuemu.emulator.config;
 
 /**
  * A timing parameter out of its range, thrown by the parameter records' constructors. {@link #field()} is the

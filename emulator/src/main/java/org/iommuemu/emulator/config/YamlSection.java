@@ -1,4 +1,4 @@
-package org.iommuemu.emulator.timing;
+package org.iommuemu.emulator.config;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,8 +21,16 @@ import org.yaml.snakeyaml.nodes.Tag;
  * absent. It remembers every key asked for, so {@link #rejectUnknownKeys()} can name the ones nobody reads;
  * every error carries the file, the 1-based line (from SnakeYAML's node marks) and the dotted field path.
  */
-final class YamlSection
+public final class YamlSection
 {
+    /** Makes the exception a reader throws (so a profile error and a scenario error keep their own types). */
+    @FunctionalInterface
+    public interface ErrorFactory
+    {
+        ConfigException create(String source, int line, String fieldPath, String reason);
+    }
+
+    private final ErrorFactory errors;
     private final String source;
     private final String path;
     private final Node node;
@@ -31,51 +39,52 @@ final class YamlSection
     private final Map<String, NodeTuple> entries = new LinkedHashMap<>();
     private final Set<String> asked = new LinkedHashSet<>();
 
-    private YamlSection(final String source, final String path, final Node node, final int line)
+    private YamlSection(final ErrorFactory errors, final String source, final String path, final Node node, final int line)
     {
+        this.errors = errors;
         this.source = source;
         this.path = path;
         this.node = node;
         this.line = line;
         if (!(node instanceof MappingNode))
         {
-            throw new TimingProfileException(source, lineOf(node), path, "expected a mapping of keys to values");
+            throw errors.create(source, lineOf(node), path, "expected a mapping of keys to values");
         }
         for (final NodeTuple tuple : ((MappingNode)node).getValue())
         {
             final Node key = tuple.getKeyNode();
             if (!(key instanceof ScalarNode) || key.getTag().equals(Tag.MERGE))
             {
-                throw new TimingProfileException(source, lineOf(key), path, "keys must be plain names");
+                throw errors.create(source, lineOf(key), path, "keys must be plain names");
             }
             final String name = ((ScalarNode)key).getValue();
             if (entries.put(name, tuple) != null)
             {
-                throw new TimingProfileException(source, lineOf(key), child(name), "duplicate key");
+                throw errors.create(source, lineOf(key), child(name), "duplicate key");
             }
         }
     }
 
-    static YamlSection root(final String source, final Node node)
+    public static YamlSection root(final String source, final Node node, final ErrorFactory errors)
     {
-        return new YamlSection(source, "", node, lineOf(node));
+        return new YamlSection(errors, source, "", node, lineOf(node));
     }
 
     /** The nested section under {@code key}, or null if the file does not have it. */
-    YamlSection section(final String key)
+    public YamlSection section(final String key)
     {
         final Node value = value(key);
         return value == null ? null :
-            new YamlSection(source, child(key), value, lineOf(entries.get(key).getKeyNode()));
+            new YamlSection(errors, source, child(key), value, lineOf(entries.get(key).getKeyNode()));
     }
 
-    String string(final String key, final String fallback)
+    public String string(final String key, final String fallback)
     {
         final ScalarNode value = scalar(key, Tag.STR, "a string");
         return value == null ? fallback : value.getValue();
     }
 
-    int intValue(final String key, final int fallback)
+    public int intValue(final String key, final int fallback)
     {
         final ScalarNode value = scalar(key, Tag.INT, "an integer");
         if (value == null)
@@ -90,13 +99,13 @@ final class YamlSection
         return (int)parsed;
     }
 
-    long longValue(final String key, final long fallback)
+    public long longValue(final String key, final long fallback)
     {
         final ScalarNode value = scalar(key, Tag.INT, "an integer");
         return value == null ? fallback : parseLong(key, value);
     }
 
-    double doubleValue(final String key, final double fallback)
+    public double doubleValue(final String key, final double fallback)
     {
         final Node raw = value(key);
         if (raw == null)
@@ -123,7 +132,7 @@ final class YamlSection
         }
     }
 
-    boolean booleanValue(final String key, final boolean fallback)
+    public boolean booleanValue(final String key, final boolean fallback)
     {
         final ScalarNode value = scalar(key, Tag.BOOL, "true or false");
         if (value == null)
@@ -135,7 +144,7 @@ final class YamlSection
     }
 
     /** An enum constant written in lower case with dashes ({@code round-robin} for {@code ROUND_ROBIN}). */
-    <E extends Enum<E>> E enumValue(final String key, final Class<E> type, final E fallback)
+    public <E extends Enum<E>> E enumValue(final String key, final Class<E> type, final E fallback)
     {
         final ScalarNode value = scalar(key, Tag.STR, "one of " + spellings(type));
         if (value == null)
@@ -153,7 +162,7 @@ final class YamlSection
         throw error(value, key, "expected one of " + spellings(type) + ", not '" + value.getValue() + "'");
     }
 
-    List<Integer> intList(final String key, final List<Integer> fallback)
+    public List<Integer> intList(final String key, final List<Integer> fallback)
     {
         final Node raw = value(key);
         if (raw == null)
@@ -187,7 +196,7 @@ final class YamlSection
      * Builds a parameter record; a {@link ParameterException} from its constructor becomes an error at the line
      * of the field it names (or of this section, if this file does not set that field).
      */
-    <T> T build(final Supplier<T> constructor)
+    public <T> T build(final Supplier<T> constructor)
     {
         try
         {
@@ -198,36 +207,196 @@ final class YamlSection
             final NodeTuple tuple = entries.get(ex.field());
             if (tuple == null)
             {
-                throw new TimingProfileException(source, line, child(ex.field()),
-                    ex.reason() + " (value from the base profile)", ex);
+                throw withCause(errors.create(source, line, child(ex.field()),
+                    ex.reason() + " (value from the base profile)"), ex);
             }
-            throw new TimingProfileException(source, lineOf(tuple.getKeyNode()), child(ex.field()), ex.reason(), ex);
+            throw withCause(errors.create(source, lineOf(tuple.getKeyNode()), child(ex.field()), ex.reason()), ex);
         }
     }
 
+    /** Whether the section has {@code key} (asking counts as reading it for {@link #rejectUnknownKeys()}). */
+    public boolean has(final String key)
+    {
+        return value(key) != null;
+    }
+
+    /** The nested section under {@code key}; an error naming the key when it is absent. */
+    public YamlSection requiredSection(final String key)
+    {
+        final YamlSection section = section(key);
+        if (section == null)
+        {
+            throw errors.create(source, line, child(key), "required, but missing");
+        }
+        return section;
+    }
+
+    /** The list of mappings under {@code key} (empty when absent), each a section named {@code key[i]}. */
+    public List<YamlSection> sections(final String key)
+    {
+        final Node raw = value(key);
+        if (raw == null)
+        {
+            return List.of();
+        }
+        if (!(raw instanceof SequenceNode))
+        {
+            throw error(raw, key, "expected a list, not " + describe(raw));
+        }
+        final List<YamlSection> items = new ArrayList<>();
+        int index = 0;
+        for (final Node item : ((SequenceNode)raw).getValue())
+        {
+            items.add(new YamlSection(errors, source, child(key) + "[" + index++ + "]", item, lineOf(item)));
+        }
+        return items;
+    }
+
+    /** The list of strings under {@code key} (empty when absent). */
+    public List<String> strings(final String key)
+    {
+        final Node raw = value(key);
+        if (raw == null)
+        {
+            return List.of();
+        }
+        if (!(raw instanceof SequenceNode))
+        {
+            throw error(raw, key, "expected a list, not " + describe(raw));
+        }
+        final List<String> items = new ArrayList<>();
+        for (final Node item : ((SequenceNode)raw).getValue())
+        {
+            if (!(item instanceof ScalarNode))
+            {
+                throw error(item, key, "expected a list of plain values, not " + describe(item));
+            }
+            items.add(((ScalarNode)item).getValue());
+        }
+        return items;
+    }
+
+    /** A string that must be present. */
+    public String requiredString(final String key)
+    {
+        final String value = string(key, null);
+        if (value == null)
+        {
+            throw errors.create(source, line, child(key), "required, but missing");
+        }
+        return value;
+    }
+
+    /** An integer (decimal, 0x hex, 0b binary) that must be present. */
+    public long requiredLong(final String key)
+    {
+        if (!has(key))
+        {
+            throw errors.create(source, line, child(key), "required, but missing");
+        }
+        return longValue(key, 0);
+    }
+
+    /**
+     * A size or address: an integer (decimal, 0x hex) or a number with a binary suffix K, M, G or T
+     * ({@code 4K}, {@code 2M}, {@code 64G}); {@code fallback} when absent.
+     */
+    public long size(final String key, final long fallback)
+    {
+        final Node raw = value(key);
+        if (raw == null)
+        {
+            return fallback;
+        }
+        if (!(raw instanceof ScalarNode) || !(raw.getTag().equals(Tag.INT) || raw.getTag().equals(Tag.STR)))
+        {
+            throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not " + describe(raw));
+        }
+        final ScalarNode scalar = (ScalarNode)raw;
+        if (scalar.getTag().equals(Tag.INT))
+        {
+            return parseLong(key, scalar);
+        }
+        final String text = scalar.getValue().trim().replace("_", "");
+        final int last = text.isEmpty() ? 0 : Character.toUpperCase(text.charAt(text.length() - 1));
+        final int shift = last == 'K' ? 10 : last == 'M' ? 20 : last == 'G' ? 30 : last == 'T' ? 40 : -1;
+        if (shift < 0)
+        {
+            throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not '" + scalar.getValue() + "'");
+        }
+        try
+        {
+            final long number = text.startsWith("0x") || text.startsWith("0X") ?
+                Long.parseLong(text.substring(2, text.length() - 1), 16) : Long.parseLong(text.substring(0, text.length() - 1));
+            if (number < 0 || number > (Long.MAX_VALUE >> shift))
+            {
+                throw error(raw, key, "size out of range: " + scalar.getValue());
+            }
+            return number << shift;
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not '" + scalar.getValue() + "'");
+        }
+    }
+
+    /** A size or address that must be present (see {@link #size}). */
+    public long requiredSize(final String key)
+    {
+        if (!has(key))
+        {
+            throw errors.create(source, line, child(key), "required, but missing");
+        }
+        return size(key, 0);
+    }
+
+    /** An error at this section's own line (for a rule that spans several of its keys). */
+    public ConfigException error(final String reason)
+    {
+        return errors.create(source, line, path, reason);
+    }
+
+    /** The 1-based line of this section (its key, or its first item for a list element). */
+    public int line()
+    {
+        return line;
+    }
+
+    /** The source (file path or resource) being read. */
+    public String source()
+    {
+        return source;
+    }
+
     /** Every key of this section must have been asked for by now. */
-    void rejectUnknownKeys()
+    public void rejectUnknownKeys()
     {
         for (final Map.Entry<String, NodeTuple> entry : entries.entrySet())
         {
             if (!asked.contains(entry.getKey()))
             {
-                throw new TimingProfileException(source, lineOf(entry.getValue().getKeyNode()), child(entry.getKey()),
+                throw errors.create(source, lineOf(entry.getValue().getKeyNode()), child(entry.getKey()),
                     "unknown key; expected one of " + asked);
             }
         }
     }
 
-    TimingProfileException error(final String key, final String reason)
+    public ConfigException error(final String key, final String reason)
     {
         final NodeTuple tuple = entries.get(key);
-        return new TimingProfileException(source, tuple == null ? line : lineOf(tuple.getValueNode()), child(key),
+        return errors.create(source, tuple == null ? line : lineOf(tuple.getValueNode()), child(key),
             reason);
     }
 
-    String path()
+    public String path()
     {
         return path;
+    }
+
+    private static ConfigException withCause(final ConfigException error, final Throwable cause)
+    {
+        error.initCause(cause);
+        return error;
     }
 
     private Node value(final String key)
@@ -287,9 +456,9 @@ final class YamlSection
         }
     }
 
-    private TimingProfileException error(final Node at, final String key, final String reason)
+    private ConfigException error(final Node at, final String key, final String reason)
     {
-        return new TimingProfileException(source, lineOf(at), child(key), reason);
+        return errors.create(source, lineOf(at), child(key), reason);
     }
 
     private String child(final String key)
@@ -299,7 +468,7 @@ final class YamlSection
 
     private static int lineOf(final Node node)
     {
-        return node.getStartMark() == null ? TimingProfileException.NO_LINE : node.getStartMark().getLine() + 1;
+        return node.getStartMark() == null ? ConfigException.NO_LINE : node.getStartMark().getLine() + 1;
     }
 
     private static String describe(final Node node)

@@ -1,0 +1,119 @@
+package org.iommuemu.emulator.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.iommuemu.emulator.cli.trace.Progress;
+import org.iommuemu.emulator.cli.trace.TraceInputOptions;
+import org.iommuemu.emulator.replay.GeneratedTraceReader;
+import org.iommuemu.emulator.replay.Replay;
+import org.iommuemu.emulator.replay.ReplayResult;
+import org.iommuemu.emulator.replay.ReportWriter;
+import org.iommuemu.emulator.replay.Summary;
+import org.iommuemu.emulator.replay.ResultSink;
+import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.emulator.scenario.Scenario;
+import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.tlp.trace.TraceFormat;
+import org.iommuemu.tlp.trace.TraceReader;
+
+/** What {@code replay}, {@code compare} and {@code demo} share: finding scenarios and traces, running a replay. */
+final class ReplaySupport
+{
+    private ReplaySupport()
+    {
+    }
+
+    /** A scenario by file path, or by bundled name when no such file exists. */
+    static Scenario scenario(final String nameOrPath)
+    {
+        final Path path = Path.of(nameOrPath);
+        if (Files.exists(path) || nameOrPath.endsWith(".yaml") || nameOrPath.contains("/"))
+        {
+            return ScenarioReader.read(path);
+        }
+        return ScenarioReader.bundled(nameOrPath);
+    }
+
+    /**
+     * Replay {@code trace} (or, when null, the scenario's own traffic) through a fresh platform built from
+     * {@code scenario}.
+     */
+    static ReplayResult run(final Scenario scenario, final Path trace, final TraceInputOptions input, final Long countOverride,
+        final ResultSink sink, final PrintWriter err, final boolean progressEnabled) throws IOException
+    {
+        final Platform platform = Platform.build(scenario);
+        final Replay replay = new Replay(platform);
+        final TraceReader reader;
+        final long totalBytes;
+        Path file = trace;
+        if (file == null && scenario.traffic() != null && !scenario.traffic().generated())
+        {
+            file = scenario.traffic().file();
+        }
+        if (file != null)
+        {
+            final TraceFormat format = input.format(file);
+            reader = input.open(file, format);
+            totalBytes = Files.size(file);
+        }
+        else if (scenario.traffic() != null)
+        {
+            final Scenario.TrafficSpec spec = countOverride == null ? scenario.traffic() : withCount(scenario.traffic(), countOverride);
+            reader = new GeneratedTraceReader(spec);
+            totalBytes = -1;
+        }
+        else
+        {
+            throw new IllegalArgumentException("scenario " + scenario.name() + " has no traffic section: give a trace file");
+        }
+        final Progress progress = new Progress(err, progressEnabled, "replay " + scenario.name(), totalBytes);
+        try (reader)
+        {
+            return replay.run(reader, sink, progress::tick);
+        }
+        finally
+        {
+            progress.done();
+        }
+    }
+
+    /** Replay two scenarios on the same traffic, print the comparison, and write both reports when {@code report} is set. */
+    static void compare(final java.util.List<Scenario> pair, final Path trace, final TraceInputOptions input, final Long count,
+        final Path report, final PrintWriter out, final PrintWriter err, final boolean progress) throws IOException
+    {
+        final java.util.List<ReplayResult> results = new java.util.ArrayList<>();
+        for (final Scenario scenario : pair)
+        {
+            results.add(run(scenario, trace, input, count, ResultSink.NONE, err, progress));
+        }
+        final java.io.StringWriter table = new java.io.StringWriter();
+        Summary.printComparison(pair.get(0).name(), Summary.rows(results.get(0)), pair.get(1).name(), Summary.rows(results.get(1)),
+            new PrintWriter(table));
+        out.println("Comparison of " + pair.get(0).name() + " and " + pair.get(1).name() + " on " +
+            (trace != null ? trace.toString() : "the scenario's traffic"));
+        out.print(table);
+        if (report != null)
+        {
+            Files.createDirectories(report);
+            Files.writeString(report.resolve("compare.txt"), table.toString(), java.nio.charset.StandardCharsets.UTF_8);
+            for (int i = 0; i < 2; i++)
+            {
+                out.println("report: " + ReportWriter.write(results.get(i), report.resolve(pair.get(i).name()), ReportWriter.ImageFormat.PNG));
+            }
+        }
+        out.flush();
+    }
+
+    private static Scenario.TrafficSpec withCount(final Scenario.TrafficSpec spec, final long count)
+    {
+        if (count < 1)
+        {
+            throw new IllegalArgumentException("--count must be positive");
+        }
+        return new Scenario.TrafficSpec(spec.file(), spec.workload(), spec.devices(), spec.footprint(), spec.baseAddress(), count,
+            spec.seed(), spec.transferSize(), spec.pasidFraction(), spec.teeFraction());
+    }
+}

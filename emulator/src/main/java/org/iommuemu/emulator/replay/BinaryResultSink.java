@@ -1,0 +1,132 @@
+package org.iommuemu.emulator.replay;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.iommuemu.emulator.platform.FaultKind;
+import org.iommuemu.pagetable.Permissions;
+
+/**
+ * Per-TLP results in a compact binary file for large runs (docs/replay.md): a 16-byte header ({@code IOMMURS1},
+ * version 1, record size 64), one little-endian 64-byte record per TLP, then a fault-name table and a 16-byte
+ * footer ({@code offset of the table}, {@code IOMMUEND}).
+ * <pre>
+ *  0 u64 index          8 u64 time_ns        16 u64 address       24 u64 output_address
+ * 32 u64 latency cycles 40 u32 pasid (all ones: none)             44 u16 requester
+ * 46 u8  class (TrafficClass ordinal)        47 u8 flags: 0 read, 1 write, 2 execute, 3 T, 4 IOTLB hit, 5 ok, 6-7 AT
+ * 48 u8  page size lg2  49 u8 reserved       50 u16 fault id (0 none, else 1 + index in the table)
+ * 52 u16 table fetches  54 u16 RMP fetches (both saturate at 65535)      56 u64 arrival cycle
+ * table: "FAULTTBL" u32 count, then per fault u16 length + UTF-8 name
+ * </pre>
+ */
+public final class BinaryResultSink implements ResultSink
+{
+    public static final long MAGIC = 0x3153_524D_4D4F_4F49L; // "IOMMURS1" little-endian
+    public static final long END_MAGIC = 0x444E_4555_4D4D_4F49L; // "IOMMUEND"
+    public static final int VERSION = 1;
+    public static final int RECORD_SIZE = 64;
+
+    private final FileChannel channel;
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(RECORD_SIZE * 16384).order(ByteOrder.LITTLE_ENDIAN);
+    private final Map<FaultKind, Integer> faultIds = new IdentityHashMap<>();
+    private final List<String> faultNames = new ArrayList<>();
+    private long written;
+
+    public BinaryResultSink(final Path file) throws IOException
+    {
+        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        buffer.putLong(MAGIC).putInt(VERSION).putInt(RECORD_SIZE);
+    }
+
+    public void accept(final ReplayRecord record) throws IOException
+    {
+        if (buffer.remaining() < RECORD_SIZE)
+        {
+            flush();
+        }
+        final boolean dma = record.trafficClass == TrafficClass.DMA;
+        final int access = dma ? record.request.access() : 0;
+        int flags = 0;
+        if (dma)
+        {
+            flags = ((access & Permissions.READ) != 0 ? 1 : 0) | ((access & Permissions.WRITE) != 0 ? 2 : 0) |
+                ((access & Permissions.EXECUTE) != 0 ? 4 : 0) | (record.request.trusted() ? 8 : 0) |
+                (record.outcome.iotlbHit() ? 16 : 0) | (record.outcome.isOk() ? 32 : 0) | (record.request.addressType().ordinal() << 6);
+        }
+        buffer.putLong(record.index).putLong(record.timeNanos)
+            .putLong(dma ? record.request.address() : 0)
+            .putLong(dma && record.outcome.isOk() ? record.outcome.outputAddress() : 0)
+            .putLong(dma ? record.latencyCycles() : 0)
+            .putInt(dma && record.request.hasPasid() ? record.request.pasid() : -1)
+            .putShort((short)(dma ? record.request.requesterId() : 0))
+            .put((byte)record.trafficClass.ordinal()).put((byte)flags)
+            .put((byte)(dma && record.outcome.isOk() ? record.outcome.pageSizeLg2() : 0)).put((byte)0)
+            .putShort((short)(dma && !record.outcome.isOk() ? faultId(record.outcome.fault()) : 0))
+            .putShort((short)Math.min(0xFFFF, record.tableFetches)).putShort((short)Math.min(0xFFFF, record.rmpFetches))
+            .putLong(dma ? record.arrivalCycle : 0);
+        written++;
+    }
+
+    /** Records written so far. */
+    public long records()
+    {
+        return written;
+    }
+
+    public void close() throws IOException
+    {
+        try
+        {
+            flush();
+            final long tableOffset = channel.position();
+            final ByteBuffer table = ByteBuffer.allocate(16 + faultNames.size() * 260 + 16).order(ByteOrder.LITTLE_ENDIAN);
+            table.put("FAULTTBL".getBytes(StandardCharsets.US_ASCII)).putInt(faultNames.size());
+            for (final String name : faultNames)
+            {
+                final byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+                table.putShort((short)bytes.length).put(bytes);
+            }
+            table.putLong(tableOffset).putLong(END_MAGIC);
+            table.flip();
+            while (table.hasRemaining())
+            {
+                channel.write(table);
+            }
+        }
+        finally
+        {
+            channel.close();
+        }
+    }
+
+    private int faultId(final FaultKind fault)
+    {
+        final Integer id = faultIds.get(fault);
+        if (id != null)
+        {
+            return id;
+        }
+        faultNames.add(fault.faultName());
+        faultIds.put(fault, faultNames.size());
+        return faultNames.size();
+    }
+
+    private void flush() throws IOException
+    {
+        buffer.flip();
+        while (buffer.hasRemaining())
+        {
+            channel.write(buffer);
+        }
+        buffer.clear();
+    }
+}

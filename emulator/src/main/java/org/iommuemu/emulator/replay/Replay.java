@@ -1,0 +1,152 @@
+package org.iommuemu.emulator.replay;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.iommuemu.emulator.cache.TranslationCache;
+import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.emulator.scenario.Scenario.TimedAction;
+import org.iommuemu.emulator.timing.LinkParameters;
+import org.iommuemu.emulator.timing.TimingModel;
+import org.iommuemu.tlp.trace.TraceReader;
+import org.iommuemu.tlp.trace.TraceRecord;
+
+/**
+ * Runs a trace through a {@link Platform}: for each TLP, the timeline actions due before it, then
+ * TLP -> request ({@link TlpRequests}) -> the IOMMU model ({@link IommuPort#handle}) priced by the
+ * {@link TimingModel} -> statistics and result sinks. Streaming: memory does not grow with the trace; the
+ * per-TLP path allocates nothing.
+ * <p>
+ * Arrival cycles come from the trace's timestamps, but a TLP cannot arrive before the link has delivered the one
+ * in front of it: {@code arrival = max(timestamp, previous arrival + link beats of the previous TLP)}, so traces
+ * without timestamps replay as back-to-back traffic at the link's rate.
+ */
+public final class Replay
+{
+    /** Called now and then with the number of records and the reader's position (bytes, -1 when unknown). */
+    @FunctionalInterface
+    public interface ProgressListener
+    {
+        ProgressListener NONE = (records, position) -> { };
+
+        void progress(long records, long position);
+    }
+
+    private final Platform platform;
+    private final IommuPort port;
+    private final TimingModel timing;
+    private final ReplayStatistics statistics = new ReplayStatistics();
+    private final ReplayRecord record = new ReplayRecord();
+    private final List<TimedAction> timeline;
+    private int nextAction;
+    private long pageTableBytes;
+    private long peakPageTableBytes;
+    private long previousArrival = Long.MIN_VALUE;
+    private int previousBeats;
+    private final LinkParameters link;
+
+    public Replay(final Platform platform)
+    {
+        this.platform = platform;
+        this.port = platform.port();
+        this.timing = new TimingModel(platform.profile(), platform::isRmpAddress);
+        this.timeline = platform.scenario().timeline();
+        this.link = platform.profile().link();
+        platform.memory().listener(timing);
+        pageTableBytes = platform.pageTableBytes();
+        peakPageTableBytes = pageTableBytes;
+    }
+
+    /** Replay every record of {@code reader}; {@code sink} receives every TLP's result in order. */
+    public ReplayResult run(final TraceReader reader, final ResultSink sink, final ProgressListener progress) throws IOException
+    {
+        final long started = System.nanoTime();
+        long index = 0;
+        while (reader.next())
+        {
+            final TraceRecord traceRecord = reader.record();
+            applyDueActions(index);
+            step(index, traceRecord);
+            sink.accept(record);
+            index++;
+            if ((index & 0x3FFF) == 0)
+            {
+                progress.progress(index, traceRecord.fileOffset());
+            }
+        }
+        applyDueActions(Long.MAX_VALUE);
+        return result(reader, System.nanoTime() - started);
+    }
+
+    /** One TLP through the platform (public for benchmarks that feed records without a reader). */
+    public ReplayRecord step(final long index, final TraceRecord traceRecord)
+    {
+        final ReplayRecord r = record;
+        r.index = index;
+        r.timeNanos = traceRecord.timestampIn(TraceRecord.NANOSECONDS);
+        r.trafficClass = TlpRequests.toRequest(traceRecord, r.request);
+        r.tableFetches = 0;
+        r.rmpFetches = 0;
+        if (r.trafficClass == TrafficClass.DMA)
+        {
+            long arrival = timing.nanosToCycles(r.timeNanos);
+            if (previousArrival != Long.MIN_VALUE)
+            {
+                arrival = Math.max(arrival, previousArrival + previousBeats);
+            }
+            previousArrival = arrival;
+            previousBeats = link.writeBeats(16 + (r.request.isWrite() ? r.request.length() : 0)) * link.serialization();
+            r.arrivalCycle = arrival;
+            timing.begin(arrival);
+            port.handle(r.request, r.outcome);
+            r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
+            r.tableFetches = timing.tableFetches();
+            r.rmpFetches = timing.rmpFetches();
+        }
+        else
+        {
+            r.outcome.reset();
+            r.arrivalCycle = 0;
+            r.completionCycle = 0;
+        }
+        statistics.record(r, pageTableBytes);
+        return r;
+    }
+
+    public ReplayStatistics statistics()
+    {
+        return statistics;
+    }
+
+    public TimingModel timing()
+    {
+        return timing;
+    }
+
+    private void applyDueActions(final long index)
+    {
+        while (nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index)
+        {
+            final TimedAction action = timeline.get(nextAction++);
+            platform.apply(action.action(), action.line());
+            statistics.actions++;
+            pageTableBytes = platform.pageTableBytes();
+            peakPageTableBytes = Math.max(peakPageTableBytes, pageTableBytes);
+        }
+    }
+
+    private ReplayResult result(final TraceReader reader, final long wallNanos)
+    {
+        final List<ReplayResult.CacheStats> caches = new ArrayList<>();
+        for (final TranslationCache cache : port.caches())
+        {
+            caches.add(new ReplayResult.CacheStats(cache.name(), cache.lookups(), cache.hits(), cache.entries(), cache.ways()));
+        }
+        return new ReplayResult(platform.scenario().name(), port.name(), platform.profile().name(), statistics, caches,
+            pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
+            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos);
+    }
+}

@@ -1,0 +1,88 @@
+package org.iommuemu.emulator.replay;
+
+import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.RequestOutcome;
+
+/**
+ * One TLP's result as the replay hands it to {@link ResultSink}s: re-pointed per TLP, never retained. For a
+ * TLP that is not {@link TrafficClass#DMA} only the index, time, class and (when known) requester are meaningful.
+ */
+public final class ReplayRecord
+{
+    long index;
+    long timeNanos;
+    TrafficClass trafficClass;
+    final DmaRequest request = new DmaRequest();
+    final RequestOutcome outcome = new RequestOutcome();
+    long arrivalCycle;
+    long completionCycle;
+    int tableFetches;
+    int rmpFetches;
+
+    /** Index of the TLP in the trace (0-based, every record counted). */
+    public long index()
+    {
+        return index;
+    }
+
+    /** The record's timestamp in nanoseconds (0 when the trace has none). */
+    public long timeNanos()
+    {
+        return timeNanos;
+    }
+
+    public TrafficClass trafficClass()
+    {
+        return trafficClass;
+    }
+
+    /** The request (valid for {@link TrafficClass#DMA}). */
+    public DmaRequest request()
+    {
+        return request;
+    }
+
+    /** The outcome (valid for {@link TrafficClass#DMA}). */
+    public RequestOutcome outcome()
+    {
+        return outcome;
+    }
+
+    public long arrivalCycle()
+    {
+        return arrivalCycle;
+    }
+
+    public long completionCycle()
+    {
+        return completionCycle;
+    }
+
+    /** Translation latency in IOMMU cycles: completion minus arrival. */
+    public long latencyCycles()
+    {
+        return completionCycle - arrivalCycle;
+    }
+
+    /** Table entries (device table, context, page tables) this request fetched from memory. */
+    public int tableFetches()
+    {
+        return tableFetches;
+    }
+
+    /** RMP entry quadwords this request fetched. */
+    public int rmpFetches()
+    {
+        return rmpFetches;
+    }
+
+    /** {@code ok}, {@code fault}, or the class label for TLPs that are not translated. */
+    public String outcomeLabel()
+    {
+        if (trafficClass != TrafficClass.DMA)
+        {
+            return trafficClass.label();
+        }
+        return outcome.isOk() ? "ok" : "fault";
+    }
+}

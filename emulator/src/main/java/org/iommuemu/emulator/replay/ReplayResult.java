@@ -1,0 +1,42 @@
+package org.iommuemu.emulator.replay;
+
+import java.util.List;
+
+import org.iommuemu.tlp.trace.TraceSummary;
+
+/**
+ * What a replay produced, for the summary table, the report and {@code compare}.
+ *
+ * @param pageTableBytes     page-table memory at the end.
+ * @param peakPageTableBytes the most page-table memory at any point.
+ * @param walks              requests that fetched table entries.
+ * @param queuedForSlot      requests that waited for a translation slot.
+ * @param queuedForWalker    requests that waited for a walker.
+ * @param llcHits            table and RMP fetches priced as LLC hits.
+ * @param wallNanos          how long the replay took on this machine.
+ */
+public record ReplayResult(String scenario, String iommu, String profile, ReplayStatistics statistics,
+    List<CacheStats> caches, long pageTableBytes, long peakPageTableBytes, long walks, long queuedForSlot,
+    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos)
+{
+    /** One cache's counters at the end of the replay. */
+    public record CacheStats(String name, long lookups, long hits, int entries, int ways)
+    {
+        public double hitRate()
+        {
+            return lookups == 0 ? 0 : (double)hits / lookups;
+        }
+    }
+
+    /** Simulated time in nanoseconds. */
+    public double simulatedNanos()
+    {
+        return statistics.simulatedCycles() / frequencyGhz;
+    }
+
+    /** TLPs replayed per second of wall-clock time. */
+    public double replayRate()
+    {
+        return wallNanos == 0 ? 0 : statistics.tlps() * 1e9 / wallNanos;
+    }
+}

@@ -1,0 +1,186 @@
+package org.iommuemu.emulator.replay;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.platform.FaultKind;
+
+/**
+ * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes and faults by kind, IOTLB hits,
+ * table and RMP fetches, and latency distributions (HdrHistogram, 3 significant digits) overall and per outcome
+ * kind, plus a {@link TimeSeries}. Constant memory; nothing allocates per TLP once every fault kind has been
+ * seen once.
+ */
+public final class ReplayStatistics
+{
+    /** Highest latency the histograms track, in cycles (larger values are clamped and counted). */
+    public static final long MAX_TRACKED_LATENCY = 1L << 40;
+
+    final long[] byClass = new long[TrafficClass.values().length];
+    long tlps;
+    long dmaRequests;
+    long dmaBytes;
+    long ok;
+    long faults;
+    long iotlbHits;
+    long tableFetches;
+    long rmpFetches;
+    long clampedLatencies;
+    long firstArrival = -1;
+    long lastCompletion;
+    long actions;
+    final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
+    final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
+    private final Map<FaultKind, long[]> faultCounts = new IdentityHashMap<>();
+    private final Map<FaultKind, Histogram> faultLatency = new IdentityHashMap<>();
+    private final List<FaultKind> faultOrder = new ArrayList<>();
+    final TimeSeries series = new TimeSeries(512);
+
+    void record(final ReplayRecord record, final long pageTableBytes)
+    {
+        tlps++;
+        byClass[record.trafficClass.ordinal()]++;
+        if (record.trafficClass != TrafficClass.DMA)
+        {
+            series.record(record.index, false, false, false, 0, pageTableBytes, lastCompletion);
+            return;
+        }
+        dmaRequests++;
+        dmaBytes += record.request.length();
+        tableFetches += record.tableFetches;
+        rmpFetches += record.rmpFetches;
+        if (firstArrival < 0 || record.arrivalCycle < firstArrival)
+        {
+            firstArrival = record.arrivalCycle;
+        }
+        lastCompletion = Math.max(lastCompletion, record.completionCycle);
+        long value = record.latencyCycles();
+        if (value > MAX_TRACKED_LATENCY)
+        {
+            value = MAX_TRACKED_LATENCY;
+            clampedLatencies++;
+        }
+        latency.recordValue(value);
+        final boolean hit = record.outcome.iotlbHit();
+        iotlbHits += hit ? 1 : 0;
+        if (record.outcome.isOk())
+        {
+            ok++;
+            okLatency.recordValue(value);
+        }
+        else
+        {
+            faults++;
+            final FaultKind kind = record.outcome.fault();
+            long[] count = faultCounts.get(kind);
+            if (count == null)
+            {
+                count = new long[1];
+                faultCounts.put(kind, count);
+                faultLatency.put(kind, new Histogram(MAX_TRACKED_LATENCY, 3));
+                faultOrder.add(kind);
+            }
+            count[0]++;
+            faultLatency.get(kind).recordValue(value);
+        }
+        series.record(record.index, true, hit, !record.outcome.isOk(), value, pageTableBytes, record.completionCycle);
+    }
+
+    public long tlps()
+    {
+        return tlps;
+    }
+
+    public long count(final TrafficClass trafficClass)
+    {
+        return byClass[trafficClass.ordinal()];
+    }
+
+    public long dmaRequests()
+    {
+        return dmaRequests;
+    }
+
+    public long dmaBytes()
+    {
+        return dmaBytes;
+    }
+
+    public long ok()
+    {
+        return ok;
+    }
+
+    public long faults()
+    {
+        return faults;
+    }
+
+    /** Faults by architectural name, in order of first appearance. */
+    public Map<String, Long> faultsByKind()
+    {
+        final Map<String, Long> result = new LinkedHashMap<>();
+        for (final FaultKind kind : faultOrder)
+        {
+            result.merge(kind.faultName(), faultCounts.get(kind)[0], Long::sum);
+        }
+        return result;
+    }
+
+    /** Latency histograms by outcome kind: "ok" and each fault name. */
+    public Map<String, Histogram> latencyByOutcome()
+    {
+        final Map<String, Histogram> result = new LinkedHashMap<>();
+        result.put("ok", okLatency);
+        for (final FaultKind kind : faultOrder)
+        {
+            result.put(kind.faultName(), faultLatency.get(kind));
+        }
+        return result;
+    }
+
+    public long iotlbHits()
+    {
+        return iotlbHits;
+    }
+
+    public long tableFetches()
+    {
+        return tableFetches;
+    }
+
+    public long rmpFetches()
+    {
+        return rmpFetches;
+    }
+
+    public Histogram latency()
+    {
+        return latency;
+    }
+
+    /** Simulated time in cycles from the first arrival to the last completion. */
+    public long simulatedCycles()
+    {
+        return firstArrival < 0 ? 0 : lastCompletion - firstArrival;
+    }
+
+    public long timelineActions()
+    {
+        return actions;
+    }
+
+    public long clampedLatencies()
+    {
+        return clampedLatencies;
+    }
+
+    public TimeSeries series()
+    {
+        return series;
+    }
+}

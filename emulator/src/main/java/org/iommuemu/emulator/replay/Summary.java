@@ -1,0 +1,221 @@
+package org.iommuemu.emulator.replay;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * The replay summary as rows of (metric, value), printed as a table, written into the report, and set side by
+ * side by {@code compare}. Each row keeps its number so a comparison can say which side is better.
+ */
+public final class Summary
+{
+    /** Whether a larger value of a row is better, worse, or neither. */
+    public enum Direction
+    {
+        HIGHER_IS_BETTER,
+        LOWER_IS_BETTER,
+        NEUTRAL
+    }
+
+    /** One metric. */
+    public record Row(String metric, String text, double value, Direction direction)
+    {
+    }
+
+    private Summary()
+    {
+    }
+
+    /** The rows for one replay. */
+    public static List<Row> rows(final ReplayResult result)
+    {
+        final ReplayStatistics s = result.statistics();
+        final List<Row> rows = new ArrayList<>();
+        rows.add(new Row("scenario", result.scenario() + " (" + result.iommu() + ", profile " + result.profile() + ")", Double.NaN,
+            Direction.NEUTRAL));
+        rows.add(new Row("TLPs", Long.toString(s.tlps()), s.tlps(), Direction.NEUTRAL));
+        rows.add(new Row("DMA requests", Long.toString(s.dmaRequests()), s.dmaRequests(), Direction.NEUTRAL));
+        for (final TrafficClass trafficClass : TrafficClass.values())
+        {
+            if (trafficClass != TrafficClass.DMA && s.count(trafficClass) > 0)
+            {
+                rows.add(new Row("  not translated: " + trafficClass.label(), Long.toString(s.count(trafficClass)),
+                    s.count(trafficClass), Direction.NEUTRAL));
+            }
+        }
+        rows.add(new Row("DMA bytes", bytes(s.dmaBytes()), s.dmaBytes(), Direction.NEUTRAL));
+        rows.add(new Row("ok", count(s.ok(), s.dmaRequests()), s.ok(), Direction.HIGHER_IS_BETTER));
+        rows.add(new Row("faults", count(s.faults(), s.dmaRequests()), s.faults(), Direction.LOWER_IS_BETTER));
+        for (final Map.Entry<String, Long> fault : s.faultsByKind().entrySet())
+        {
+            rows.add(new Row("  " + fault.getKey(), count(fault.getValue(), s.dmaRequests()), fault.getValue(), Direction.LOWER_IS_BETTER));
+        }
+        for (final ReplayResult.CacheStats cache : result.caches())
+        {
+            rows.add(new Row("hit rate " + cache.name(), String.format(Locale.ROOT, "%.2f%% of %d lookups (%d entries)",
+                cache.hitRate() * 100, cache.lookups(), cache.entries()), cache.hitRate() * 100, Direction.HIGHER_IS_BETTER));
+        }
+        final double dma = Math.max(1, s.dmaRequests());
+        rows.add(new Row("walks per DMA", String.format(Locale.ROOT, "%.3f", result.walks() / dma), result.walks() / dma,
+            Direction.LOWER_IS_BETTER));
+        rows.add(new Row("table fetches per DMA", String.format(Locale.ROOT, "%.3f", s.tableFetches() / dma), s.tableFetches() / dma,
+            Direction.LOWER_IS_BETTER));
+        if (s.rmpFetches() > 0)
+        {
+            rows.add(new Row("RMP fetches per DMA", String.format(Locale.ROOT, "%.3f", s.rmpFetches() / dma), s.rmpFetches() / dma,
+                Direction.LOWER_IS_BETTER));
+        }
+        final Histogram latency = s.latency();
+        for (final double percentile : new double[] {50, 90, 99})
+        {
+            final long value = s.dmaRequests() == 0 ? 0 : latency.getValueAtPercentile(percentile);
+            rows.add(new Row(String.format(Locale.ROOT, "latency p%.0f", percentile), cycles(value, result.frequencyGhz()), value,
+                Direction.LOWER_IS_BETTER));
+        }
+        final long max = s.dmaRequests() == 0 ? 0 : latency.getMaxValue();
+        rows.add(new Row("latency max", cycles(max, result.frequencyGhz()), max, Direction.LOWER_IS_BETTER));
+        rows.add(new Row("queued for a walker", count(result.queuedForWalker(), s.dmaRequests()), result.queuedForWalker(),
+            Direction.LOWER_IS_BETTER));
+        rows.add(new Row("simulated time", String.format(Locale.ROOT, "%.3f us", result.simulatedNanos() / 1000), result.simulatedNanos(),
+            Direction.LOWER_IS_BETTER));
+        final double throughput = result.simulatedNanos() <= 0 ? 0 : s.dmaBytes() / result.simulatedNanos();
+        rows.add(new Row("DMA throughput", String.format(Locale.ROOT, "%.3f GB/s", throughput), throughput, Direction.HIGHER_IS_BETTER));
+        rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
+            result.pageTableBytes(), Direction.LOWER_IS_BETTER));
+        if (s.timelineActions() > 0)
+        {
+            rows.add(new Row("timeline actions", Long.toString(s.timelineActions()), s.timelineActions(), Direction.NEUTRAL));
+        }
+        if (result.trace().skipped() > 0)
+        {
+            rows.add(new Row("bad trace records skipped", Long.toString(result.trace().skipped()), result.trace().skipped(),
+                Direction.LOWER_IS_BETTER));
+        }
+        rows.add(new Row("replay rate", String.format(Locale.ROOT, "%.2f M TLPs/s (%.2f s)", result.replayRate() / 1e6,
+            result.wallNanos() / 1e9), Double.NaN, Direction.NEUTRAL));
+        return rows;
+    }
+
+    /** Print rows as a two-column table. */
+    public static void print(final List<Row> rows, final PrintWriter out)
+    {
+        int width = 0;
+        for (final Row row : rows)
+        {
+            width = Math.max(width, row.metric().length());
+        }
+        for (final Row row : rows)
+        {
+            out.printf("  %-" + width + "s  %s%n", row.metric(), row.text());
+        }
+        out.flush();
+    }
+
+    /**
+     * Print two summaries side by side; rows whose values differ by more than 1% are marked with {@code <} on the
+     * better side ({@code *} when neither is better), and a difference column gives the ratio.
+     */
+    public static void printComparison(final String leftName, final List<Row> left, final String rightName,
+        final List<Row> right, final PrintWriter out)
+    {
+        final List<String> metrics = new ArrayList<>();
+        for (final Row row : left)
+        {
+            metrics.add(row.metric());
+        }
+        for (final Row row : right)
+        {
+            if (!metrics.contains(row.metric()))
+            {
+                metrics.add(row.metric());
+            }
+        }
+        int metricWidth = 6;
+        int leftWidth = leftName.length();
+        for (final String metric : metrics)
+        {
+            metricWidth = Math.max(metricWidth, metric.length());
+            final Row row = find(left, metric);
+            leftWidth = Math.max(leftWidth, row == null ? 1 : row.text().length());
+        }
+        leftWidth = Math.min(leftWidth, 48);
+        out.printf("  %-" + metricWidth + "s   %-" + leftWidth + "s   %s%n", "metric", leftName, rightName);
+        for (final String metric : metrics)
+        {
+            final Row a = find(left, metric);
+            final Row b = find(right, metric);
+            final String leftText = a == null ? "-" : a.text();
+            final String rightText = b == null ? "-" : b.text();
+            String mark = " ";
+            String difference = "";
+            if (a != null && b != null && !Double.isNaN(a.value()) && !Double.isNaN(b.value()) && differs(a.value(), b.value()))
+            {
+                final Direction direction = a.direction();
+                if (direction == Direction.NEUTRAL)
+                {
+                    mark = "*";
+                }
+                else
+                {
+                    final boolean leftBetter = direction == Direction.HIGHER_IS_BETTER ? a.value() > b.value() : a.value() < b.value();
+                    mark = leftBetter ? "<" : ">";
+                }
+                difference = a.value() == 0 ? "  (from 0)" : String.format(Locale.ROOT, "  (x%.3g)", b.value() / a.value());
+            }
+            out.printf("%s %-" + metricWidth + "s   %-" + leftWidth + "s %s %s%s%n", mark, metric, leftText, mark, rightText, difference);
+        }
+        out.println("  < or > points at the better side where the values differ by more than 1%; * marks other differences.");
+        out.flush();
+    }
+
+    private static boolean differs(final double a, final double b)
+    {
+        final double scale = Math.max(Math.abs(a), Math.abs(b));
+        return scale > 0 && Math.abs(a - b) > scale * 0.01;
+    }
+
+    private static Row find(final List<Row> rows, final String metric)
+    {
+        for (final Row row : rows)
+        {
+            if (row.metric().equals(metric))
+            {
+                return row;
+            }
+        }
+        return null;
+    }
+
+    private static String count(final long value, final long total)
+    {
+        return total == 0 ? Long.toString(value) : String.format(Locale.ROOT, "%d (%.2f%%)", value, value * 100.0 / total);
+    }
+
+    private static String cycles(final long cycles, final double ghz)
+    {
+        return String.format(Locale.ROOT, "%d cycles (%.1f ns)", cycles, cycles / ghz);
+    }
+
+    /** Bytes with a binary unit. */
+    public static String bytes(final long bytes)
+    {
+        if (bytes < 1024)
+        {
+            return bytes + " B";
+        }
+        final String[] units = {"KiB", "MiB", "GiB", "TiB"};
+        double value = bytes;
+        int unit = -1;
+        while (value >= 1024 && unit < units.length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(Locale.ROOT, "%.2f %s", value, units[unit]);
+    }
+}

@@ -1,0 +1,100 @@
+package org.iommuemu.emulator.replay;
+
+import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.tlp.PasidPrefix;
+import org.iommuemu.tlp.RequestHeader;
+import org.iommuemu.tlp.Tlp;
+import org.iommuemu.tlp.TlpKind;
+import org.iommuemu.tlp.trace.Direction;
+import org.iommuemu.tlp.trace.TraceRecord;
+
+/**
+ * Turns a decoded TLP of a trace into the {@link DmaRequest} an IOMMU sees: requester ID, PASID with its Execute
+ * and Privileged flags (prefix), address, length, read or write, the AT field and the T bit (IDE prefix, or the
+ * trace's pseudo-header for non-flit IDE). Allocation-free.
+ */
+public final class TlpRequests
+{
+    /** The x86 interrupt address range (MSI writes): both AMD-Vi and VT-d treat it as interrupts, not DMA. */
+    public static final long MSI_FIRST = 0xFEE0_0000L;
+    public static final long MSI_LAST = 0xFEEF_FFFFL;
+
+    private TlpRequests()
+    {
+    }
+
+    /**
+     * Classify the record's TLP, and for {@link TrafficClass#DMA} fill {@code request}.
+     */
+    public static TrafficClass toRequest(final TraceRecord record, final DmaRequest request)
+    {
+        final Tlp tlp = record.tlp();
+        if (record.direction() == Direction.DOWNSTREAM)
+        {
+            return TrafficClass.DOWNSTREAM;
+        }
+        final TlpKind kind = tlp.kind();
+        if (kind == null)
+        {
+            return TrafficClass.OTHER;
+        }
+        if (kind.isCompletion())
+        {
+            return TrafficClass.COMPLETION;
+        }
+        if (kind.isConfig())
+        {
+            return TrafficClass.CONFIG;
+        }
+        if (kind.isMessage())
+        {
+            return TrafficClass.MESSAGE;
+        }
+        if (kind.isIo())
+        {
+            return TrafficClass.IO;
+        }
+        if (!kind.isAddressRouted())
+        {
+            return TrafficClass.OTHER;
+        }
+        if (tlp.isFlit())
+        {
+            return TrafficClass.FLIT_UNSUPPORTED;
+        }
+        final RequestHeader header = tlp.request();
+        final long address = header.address();
+        final boolean write = kind.hasData();
+        if (write && address >= MSI_FIRST && address <= MSI_LAST)
+        {
+            return TrafficClass.INTERRUPT;
+        }
+        request.clear();
+        request.requesterId(header.requesterId()).address(address)
+            .length(header.lengthDw() * 4)
+            .addressType(AddressType.ofField(header.at()) == null ? AddressType.UNTRANSLATED : AddressType.ofField(header.at()))
+            .trusted(record.effectiveT() || tlp.teeOriginated());
+        int access = write ? Permissions.WRITE : Permissions.READ;
+        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
+        {
+            access = Permissions.READ_WRITE;
+        }
+        if (tlp.pasidValid())
+        {
+            request.pasid(tlp.pasid());
+            if (tlp.hasPasidPrefix())
+            {
+                final PasidPrefix prefix = tlp.pasidPrefix();
+                if (prefix.executeRequested())
+                {
+                    access |= Permissions.EXECUTE;
+                }
+                request.privileged(prefix.privilegedModeRequested());
+            }
+        }
+        request.access(access);
+        return TrafficClass.DMA;
+    }
+}

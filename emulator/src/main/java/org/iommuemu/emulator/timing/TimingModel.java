@@ -1,0 +1,314 @@
+package org.iommuemu.emulator.timing;
+
+import java.util.SplittableRandom;
+
+import org.iommuemu.pagetable.memory.MemoryAccessListener;
+
+/**
+ * The cycle-approximate cost of each request (docs/timing.md). The model sits on the emulated memory as its
+ * {@link MemoryAccessListener}, so it sees every table fetch the functional model makes (device-table and
+ * context entries, page-table entries, RMP entries) and prices each through the profile's memory model; it adds
+ * the link crossings, the IOTLB lookup, the walker's per-fetch cycles and the RMP check, and it queues requests
+ * when all translation slots or all walkers are busy:
+ * <pre>
+ *   at IOMMU   = arrival + link.to-iommu
+ *   start      = max(at IOMMU, earliest free translation slot)
+ *   looked up  = start + iotlb.hit-latency
+ *   walk start = max(looked up, earliest free walker)          (only when the request fetched table entries)
+ *   walked     = walk start + sum over fetches of (before + memory latency + after)
+ *   checked    = walked + RMP entry fetches + rmp.check-latency  (only when RMP entries were read)
+ *   completion = checked + link.from-iommu (+ ats.round-trip for an ATS translation request)
+ * </pre>
+ * Memory latency per fetch: with {@link MemoryModel#RECENT_LINES}, an LLC hit when the fetch's line is among the
+ * recently fetched lines (a 16-way set-associative LRU holding {@code recent-lines} lines, an approximation of a
+ * fully associative LRU), else DRAM; with {@link MemoryModel#LLC_PROBABILITY} a seeded draw. Everything is a
+ * function of the trace and the profile: the model is deterministic. Nothing here allocates per request.
+ * <p>
+ * Use: {@link #begin(long)} before the functional model handles a request, {@link #complete(boolean)} after.
+ */
+public final class TimingModel implements MemoryAccessListener
+{
+    /** Classifies fetched addresses: the RMP's entries are priced and counted apart from table fetches. */
+    @FunctionalInterface
+    public interface AddressClassifier
+    {
+        boolean isRmp(long address);
+    }
+
+    private static final int RECENT_WAYS = 16;
+
+    private final TimingProfile profile;
+    private final AddressClassifier classifier;
+    private final int lineShift;
+    private final long[] recentTags;
+    private final long[] recentStamps;
+    private final int recentSetMask;
+    private final SplittableRandom random;
+    private final long[] slotFreeAt;
+    private final long[] walkerFreeAt;
+    private final int toIommu;
+    private final int fromIommu;
+    private final int iotlbLatency;
+    private final int beforeFetch;
+    private final int afterFetch;
+    private final int llcLatency;
+    private final int dramLatency;
+    private final boolean probabilistic;
+    private final double llcProbability;
+    private final boolean rmpThroughMemory;
+    private final int rmpFixedLatency;
+    private final int rmpCheckLatency;
+    private final int atsRoundTrip;
+    private long stamp;
+
+    // The request in progress.
+    private long arrival;
+    private long walkCycles;
+    private long rmpCycles;
+    private int tableFetches;
+    private int rmpFetches;
+    private int llcHits;
+    private boolean active;
+
+    // Totals.
+    private long totalTableFetches;
+    private long totalRmpFetches;
+    private long totalLlcHits;
+    private long totalWalks;
+    private long queuedForSlot;
+    private long queuedForWalker;
+    private long lastCompletion;
+
+    public TimingModel(final TimingProfile profile, final AddressClassifier classifier)
+    {
+        this.profile = profile;
+        this.classifier = classifier;
+        final MemoryParameters memory = profile.memory();
+        this.lineShift = Integer.numberOfTrailingZeros(memory.lineBytes());
+        final int sets = Math.max(1, Integer.highestOneBit(Math.max(1, memory.recentLines() / RECENT_WAYS)));
+        this.recentTags = new long[sets * RECENT_WAYS];
+        this.recentStamps = new long[sets * RECENT_WAYS];
+        java.util.Arrays.fill(recentTags, -1L);
+        this.recentSetMask = sets - 1;
+        this.random = new SplittableRandom(memory.seed());
+        this.probabilistic = memory.model() == MemoryModel.LLC_PROBABILITY;
+        this.llcProbability = memory.llcHitProbability();
+        this.llcLatency = memory.llcHitLatency();
+        this.dramLatency = memory.dramLatency();
+        this.slotFreeAt = new long[Math.max(1, profile.concurrency().translationsInFlight())];
+        this.walkerFreeAt = new long[Math.max(1, profile.concurrency().concurrentWalkers())];
+        this.toIommu = profile.link().toIommuLatency();
+        this.fromIommu = profile.link().fromIommuLatency();
+        this.iotlbLatency = profile.caches().iotlb().hitLatency();
+        this.beforeFetch = profile.walker().cyclesBeforeFetch();
+        this.afterFetch = profile.walker().cyclesAfterFetch();
+        this.rmpThroughMemory = profile.rmp().fetchThroughMemory();
+        this.rmpFixedLatency = profile.rmp().fixedFetchLatency();
+        this.rmpCheckLatency = profile.rmp().checkLatency();
+        this.atsRoundTrip = profile.ats().roundTrip();
+    }
+
+    public TimingProfile profile()
+    {
+        return profile;
+    }
+
+    /** Convert a timestamp in nanoseconds to IOMMU cycles. */
+    public long nanosToCycles(final long nanos)
+    {
+        return (long)(nanos * profile.clock().frequencyGhz());
+    }
+
+    /** Start pricing a request that arrives (leaves the device) at {@code arrivalCycle}. */
+    public void begin(final long arrivalCycle)
+    {
+        arrival = arrivalCycle;
+        walkCycles = 0;
+        rmpCycles = 0;
+        tableFetches = 0;
+        rmpFetches = 0;
+        llcHits = 0;
+        active = true;
+    }
+
+    /**
+     * Finish the request begun last.
+     *
+     * @param atsTranslation the request was an ATS translation request (its answer crosses the link back).
+     * @return the completion cycle.
+     */
+    public long complete(final boolean atsTranslation)
+    {
+        active = false;
+        final long atIommu = arrival + toIommu;
+        final int slot = earliest(slotFreeAt);
+        long t = Math.max(atIommu, slotFreeAt[slot]);
+        if (t > atIommu)
+        {
+            queuedForSlot++;
+        }
+        t += iotlbLatency;
+        if (tableFetches > 0)
+        {
+            final int walker = earliest(walkerFreeAt);
+            if (walkerFreeAt[walker] > t)
+            {
+                queuedForWalker++;
+                t = walkerFreeAt[walker];
+            }
+            t += walkCycles;
+            walkerFreeAt[walker] = t;
+            totalWalks++;
+        }
+        if (rmpFetches > 0)
+        {
+            t += rmpCycles + rmpCheckLatency;
+        }
+        t += fromIommu;
+        if (atsTranslation)
+        {
+            t += atsRoundTrip;
+        }
+        slotFreeAt[slot] = t;
+        totalTableFetches += tableFetches;
+        totalRmpFetches += rmpFetches;
+        totalLlcHits += llcHits;
+        lastCompletion = Math.max(lastCompletion, t);
+        return t;
+    }
+
+    /** Table entries (device table, context, page tables) fetched by the request just completed. */
+    public int tableFetches()
+    {
+        return tableFetches;
+    }
+
+    /** RMP entry quadwords fetched by the request just completed. */
+    public int rmpFetches()
+    {
+        return rmpFetches;
+    }
+
+    public long totalTableFetches()
+    {
+        return totalTableFetches;
+    }
+
+    public long totalRmpFetches()
+    {
+        return totalRmpFetches;
+    }
+
+    /** Fetches (table and RMP) the memory model priced as LLC hits. */
+    public long totalLlcHits()
+    {
+        return totalLlcHits;
+    }
+
+    /** Requests that fetched table entries (walked or looked up an uncached structure). */
+    public long totalWalks()
+    {
+        return totalWalks;
+    }
+
+    /** Requests that waited for a translation slot. */
+    public long queuedForSlot()
+    {
+        return queuedForSlot;
+    }
+
+    /** Requests that waited for a free walker. */
+    public long queuedForWalker()
+    {
+        return queuedForWalker;
+    }
+
+    public long lastCompletion()
+    {
+        return lastCompletion;
+    }
+
+    @Override
+    public void onEntryRead(final long address, final long value)
+    {
+        if (!active)
+        {
+            return;
+        }
+        final int latency = fetchLatency(address);
+        if (classifier != null && classifier.isRmp(address))
+        {
+            rmpFetches++;
+            rmpCycles += rmpThroughMemory ? latency : rmpFixedLatency;
+        }
+        else
+        {
+            tableFetches++;
+            walkCycles += beforeFetch + latency + afterFetch;
+        }
+    }
+
+    /** Memory latency of one fetch under the profile's memory model. */
+    private int fetchLatency(final long address)
+    {
+        final boolean hit;
+        if (probabilistic)
+        {
+            hit = random.nextDouble() < llcProbability;
+        }
+        else
+        {
+            hit = touchLine(address >>> lineShift);
+        }
+        if (hit)
+        {
+            llcHits++;
+            return llcLatency;
+        }
+        return dramLatency;
+    }
+
+    /** LRU lookup-and-insert of a line in the recent-lines structure; true on a hit. */
+    private boolean touchLine(final long line)
+    {
+        final int set = (int)(mix(line) & recentSetMask) * RECENT_WAYS;
+        int victim = set;
+        long oldest = Long.MAX_VALUE;
+        final long now = ++stamp;
+        for (int way = set; way < set + RECENT_WAYS; way++)
+        {
+            if (recentTags[way] == line)
+            {
+                recentStamps[way] = now;
+                return true;
+            }
+            if (recentStamps[way] < oldest)
+            {
+                oldest = recentStamps[way];
+                victim = way;
+            }
+        }
+        recentTags[victim] = line;
+        recentStamps[victim] = now;
+        return false;
+    }
+
+    private static long mix(final long line)
+    {
+        final long h = line * 0x9E37_79B9_7F4A_7C15L;
+        return h ^ (h >>> 29);
+    }
+
+    private static int earliest(final long[] freeAt)
+    {
+        int best = 0;
+        for (int i = 1; i < freeAt.length; i++)
+        {
+            if (freeAt[i] < freeAt[best])
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
