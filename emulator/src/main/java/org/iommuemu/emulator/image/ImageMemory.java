@@ -251,7 +251,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         {
             final int b = byteAt(address + i);
             outside |= b < 0;
-            value |= (long)(b & 0xFF) << (i << 3);
+            value |= (long)Math.max(0, b) << (i << 3);
         }
         if (outside)
         {
@@ -314,7 +314,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
                 {
                     final int b = byteAt(pa + i);
                     outside |= b < 0;
-                    dst.putByte(dstOffset + done + i, (byte)b);
+                    dst.putByte(dstOffset + done + i, (byte)Math.max(0, b));
                 }
             }
             else
