@@ -76,7 +76,6 @@ public final class ElfCore
     private static final int E32_SHOFF_OFFSET = 32;
     private static final int E32_PHENTSIZE_OFFSET = 42;
     private static final int E32_PHNUM_OFFSET = 44;
-    private static final int E32_HEADER_LENGTH = 52;
     private static final int P32_OFFSET_OFFSET = 4;
     private static final int P32_PADDR_OFFSET = 12;
     private static final int P32_FILESZ_OFFSET = 16;

@@ -242,4 +242,43 @@ class ImageMemoryTest
             assertTrue(runtime.totalMemory() - runtime.freeMemory() - heapBefore < 64L << 20);
         }
     }
+
+    @Test
+    void elf32CoresAndExtendedProgramHeaderNumbering() throws IOException
+    {
+        final Path file = dir.resolve("core32");
+        final ByteBuffer elf = ByteBuffer.allocate(0x2000).order(ElfCore.BYTE_ORDER);
+        elf.put(new byte[] {0x7F, 'E', 'L', 'F', ElfCore.ELFCLASS32, ElfCore.ELFDATA2LSB, 1});
+        elf.putShort(ElfCore.E_TYPE_OFFSET, (short)ElfCore.ET_CORE);
+        elf.putInt(28, 52);                  // e_phoff
+        elf.putShort(42, (short)32);         // e_phentsize
+        elf.putShort(44, (short)1);          // e_phnum
+        elf.putInt(52, ElfCore.PT_LOAD);     // p_type
+        elf.putInt(52 + 4, 0x1000);          // p_offset
+        elf.putInt(52 + 12, 0x7000_0000);    // p_paddr
+        elf.putInt(52 + 16, 0x1000);         // p_filesz
+        elf.putInt(52 + 20, 0x1000);         // p_memsz
+        elf.putLong(0x1ff8, 0x99);
+        Files.write(file, elf.array());
+        try (ImageMemory image = ImageMemory.open(file, 0, DecompressionProgress.NONE))
+        {
+            assertEquals(0x99, image.readEntry(0x7000_0ff8L));
+        }
+        // ELF64 with e_phnum = PN_XNUM: the count is sh_info of section header 0.
+        final ByteBuffer elf64 = ByteBuffer.allocate(0x3000).order(ElfCore.BYTE_ORDER);
+        ElfCore.putHeader(elf64, 0);
+        elf64.putLong(ElfCore.E_PHOFF_OFFSET, ElfCore.HEADER_LENGTH);
+        elf64.putShort(ElfCore.E_PHNUM_OFFSET, (short)ElfCore.PN_XNUM);
+        elf64.putLong(ElfCore.E_SHOFF_OFFSET, 0x800);
+        elf64.putInt(0x800 + ElfCore.SH_INFO_OFFSET, 2);
+        ElfCore.putLoadSegment(elf64, 0, 0x1000, 0x10_0000, 0x1000);
+        ElfCore.putLoadSegment(elf64, 1, 0x2000, 0x30_0000, 0x1000);
+        elf64.putLong(0x2008, 0x55);
+        Files.write(file, elf64.array());
+        try (ImageMemory image = ImageMemory.open(file, 0, DecompressionProgress.NONE))
+        {
+            assertEquals(2, image.regions().size());
+            assertEquals(0x55, image.readEntry(0x30_0008));
+        }
+    }
 }

@@ -58,8 +58,8 @@ final class ImageOptions
         return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress || System.console() != null));
     }
 
-    /** Print the model's notes and, if any, how many reads fell outside the image. */
-    static void report(final PrintWriter err, final OfflineModel model, final ImageMemory image)
+    /** Print the model's notes from its bring-up. */
+    static void report(final PrintWriter err, final OfflineModel model)
     {
         for (final String note : model.notes())
         {
@@ -67,6 +67,7 @@ final class ImageOptions
         }
     }
 
+    /** Print, if any, how many reads fell outside the image. */
     static void reportOutside(final PrintWriter err, final ImageMemory image)
     {
         if (image.outsideReads() > 0)

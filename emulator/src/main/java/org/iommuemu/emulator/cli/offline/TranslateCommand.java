@@ -60,7 +60,7 @@ public final class TranslateCommand implements Callable<Integer>
         try (ImageMemory memory = image.open(err))
         {
             final OfflineModel model = factory.create(memory, registers);
-            ImageOptions.report(err, model, memory);
+            ImageOptions.report(err, model);
             final Map<String, long[]> faults = new LinkedHashMap<>();
             final long[] counts = new long[2];
             final Writer out = output == null ? spec.commandLine().getOut() :
