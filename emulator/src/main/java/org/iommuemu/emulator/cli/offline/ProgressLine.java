@@ -1,0 +1,57 @@
+package org.iommuemu.emulator.cli.offline;
+
+import java.io.PrintWriter;
+
+import org.iommuemu.emulator.image.DecompressionProgress;
+
+/**
+ * Decompression progress as one line on stderr, redrawn with a carriage return at most twice a second and only
+ * after the first half second, so small images never show it. Enabled by {@code --progress} or when a console
+ * is attached; piped and test output never contain it. The clock is read on the caller's thread per 1 MiB
+ * block, outside any model.
+ */
+final class ProgressLine implements DecompressionProgress
+{
+    private static final long INTERVAL_NS = 500_000_000L;
+
+    private final PrintWriter err;
+    private final String label;
+    private final boolean enabled;
+    private long nextDraw = System.nanoTime() + INTERVAL_NS;
+    private boolean drawn;
+
+    ProgressLine(final PrintWriter err, final String label, final boolean enabled)
+    {
+        this.err = err;
+        this.label = label;
+        this.enabled = enabled;
+    }
+
+    public void progress(final long compressedRead, final long compressedTotal, final long written)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+        final long now = System.nanoTime();
+        if (now < nextDraw)
+        {
+            return;
+        }
+        nextDraw = now + INTERVAL_NS;
+        err.print("\r" + label + ": " + (written >>> 20) + " MiB decompressed" +
+            (compressedTotal > 0 ? " (" + Math.min(100, compressedRead * 100 / compressedTotal) + "% of the file)" : "") + "   ");
+        err.flush();
+        drawn = true;
+    }
+
+    public void done(final long written)
+    {
+        if (drawn)
+        {
+            err.print("\r" + " ".repeat(79) + "\r");
+            err.flush();
+            drawn = false;
+        }
+    }
+}
