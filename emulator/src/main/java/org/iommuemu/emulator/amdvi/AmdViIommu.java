@@ -55,6 +55,12 @@ public final class AmdViIommu implements IommuPort
 {
     private static final int LOWEST_RING_LENGTH_LG2 = 8;
     private static final int HIGHEST_RING_LENGTH_LG2 = 15;
+    /**
+     * IOTLB entry sizes: 4 KiB, 2 MiB and 1 GiB. A leaf of another size (AMD-Vi v1 NextLevel=7 pages such as
+     * 32 KiB or 4 MiB) is cached as the largest of these that fits inside it, as the translation for the one
+     * fragment that was requested (a choice: AMD does not publish its IOTLB's entry sizes).
+     */
+    static final long IOTLB_SIZES = (1L << 12) | (1L << 21) | (1L << 30);
 
     private final PhysicalMemory memory;
     private final RegisterFile registers = new RegisterFile("amdvi", AmdViRegisters.SIZE);
@@ -230,8 +236,7 @@ public final class AmdViIommu implements IommuPort
         }
 
         final long tag = CacheTag.of(domainId, CacheTag.NO_PASID, 0, false, 0);
-        final long key = CacheKey.of(address, PhysicalMemory.FRAME_SIZE_LG2);
-        final int slot = iotlb.lookup(tag, key);
+        final int slot = iotlb.lookupPage(tag, address, IOTLB_SIZES);
         if (slot != TranslationCache.MISS)
         {
             final int attribute = iotlb.attribute(slot);
@@ -239,7 +244,8 @@ public final class AmdViIommu implements IommuPort
             if ((access & ~permissions) == 0)
             {
                 out.iotlbHit = true;
-                return translated(deviceId, address, write, iotlb.value(slot) | (address & (PhysicalMemory.FRAME_SIZE - 1)),
+                final long offsetMask = (1L << CacheKey.sizeLg2(iotlb.key(slot))) - 1;
+                return translated(deviceId, address, write, iotlb.value(slot) | (address & offsetMask),
                     attribute >>> 8, permissions, out);
             }
         }
@@ -249,7 +255,9 @@ public final class AmdViIommu implements IommuPort
                 (walk.fault() == WalkFault.RESERVED_BIT || walk.fault() == WalkFault.BAD_LEVEL_ENCODING ? AmdViEvent.FLAG_RZ : 0);
             return ioPageFault(deviceId, domainId, address, write, flags, walk.fault(), suppressed, out);
         }
-        iotlb.insert(tag, key, walk.outputAddress() & -PhysicalMemory.FRAME_SIZE, walk.permissions() | (walk.pageSizeLg2() << 8));
+        final int entryLg2 = iotlbEntrySize(walk.pageSizeLg2());
+        iotlb.insert(tag, CacheKey.of(address, entryLg2), walk.outputAddress() & -(1L << entryLg2),
+            walk.permissions() | (walk.pageSizeLg2() << 8));
         return translated(deviceId, address, write, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), out);
     }
 
@@ -542,6 +550,12 @@ public final class AmdViIommu implements IommuPort
             default:
                 return false;
         }
+    }
+
+    /** The IOTLB entry size for a leaf of {@code leafLg2}: the largest of 4 KiB, 2 MiB and 1 GiB not above it. */
+    static int iotlbEntrySize(final int leafLg2)
+    {
+        return leafLg2 >= 30 ? 30 : leafLg2 >= 21 ? 21 : 12;
     }
 
     private static int index(final long pointerValue)

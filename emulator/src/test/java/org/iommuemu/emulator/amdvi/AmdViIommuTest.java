@@ -43,6 +43,30 @@ class AmdViIommuTest extends AmdViTestBed
     }
 
     @Test
+    void aHugeLeafTakesOneIotlbEntryWhileOddSizesAreCachedAsFourKilobyteFragments()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, true, 3);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+        assertEquals(MapStatus.OK, domain.map(0x5000_0000L, 0x9_0000_0000L, 32L << 10, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+        assertTrue(iommu.dma(DEVICE, 0x4000_0010L, false, out));
+        assertFalse(out.iotlbHit());
+        assertTrue(iommu.dma(DEVICE, 0x401F_F008L, false, out));
+        assertTrue(out.iotlbHit(), "the last 4 KiB page of the 2 MiB leaf hits the entry the first one filled");
+        assertEquals(0x8_001F_F008L, out.outputAddress());
+
+        assertTrue(iommu.dma(DEVICE, 0x5000_0010L, false, out));
+        assertEquals(15, out.pageSizeLg2(), "a 32 KiB NextLevel=7 leaf");
+        assertTrue(iommu.dma(DEVICE, 0x5000_7010L, false, out));
+        assertFalse(out.iotlbHit(), "cached as the 4 KiB fragment that was used, so another page of the leaf walks");
+        assertEquals(0x9_0000_7010L, out.outputAddress());
+        assertTrue(iommu.dma(DEVICE, 0x5000_7FF0L, false, out));
+        assertTrue(out.iotlbHit());
+        assertEquals(0x9_0000_7FF0L, out.outputAddress());
+        assertEquals(15, out.pageSizeLg2(), "the outcome still reports the leaf's size");
+    }
+
+    @Test
     void pageFaultsAreLoggedWithTheirFlagsAndRaiseTheEventInterrupt()
     {
         bringUp(null, 9);

@@ -36,6 +36,23 @@ class TranslationCacheTest
     }
 
     @Test
+    void oneLookupProbesEveryPageSize()
+    {
+        final TranslationCache cache = new TranslationCache("iotlb", CacheRole.IOTLB, 64, 4, Replacement.LRU, 3, 1);
+        final long sizes = (1L << 12) | (1L << 21) | (1L << 30);
+        cache.insert(TAG, CacheKey.of(0x4020_0000L, 21), 0x9_0020_0000L, 3);
+        cache.insert(TAG, CacheKey.of(0x8000_5000L, 12), 0x1_2345_6000L, 1);
+        final int huge = cache.lookupPage(TAG, 0x402F_F123L, sizes);
+        assertEquals(21, CacheKey.sizeLg2(cache.key(huge)), "found as the 2 MiB entry that covers it");
+        assertEquals(0x9_0020_0000L, cache.value(huge));
+        assertEquals(12, CacheKey.sizeLg2(cache.key(cache.lookupPage(TAG, 0x8000_5FFFL, sizes))));
+        assertEquals(TranslationCache.MISS, cache.lookupPage(TAG, 0x4040_0000L, sizes), "next 2 MiB page");
+        assertEquals(TranslationCache.MISS, cache.lookupPage(TAG, 0x402F_F123L, 1L << 12), "2 MiB entries not probed");
+        assertEquals(4, cache.lookups(), "each lookupPage counts once, however many sizes it probes");
+        assertEquals(2, cache.hits());
+    }
+
+    @Test
     void hitsMissesAndStatistics()
     {
         final TranslationCache cache = new TranslationCache("iotlb", CacheRole.IOTLB, 64, 4, Replacement.LRU, 3, 1);
