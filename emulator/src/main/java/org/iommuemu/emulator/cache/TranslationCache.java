@@ -35,6 +35,8 @@ public final class TranslationCache
     /** 0: invalid; otherwise the tick of the last use (LRU) or of the fill (FIFO, others). */
     private final long[] stamps;
     private final int[] nextVictim;
+    /** Slot of the last {@link #lookupPage} hit, probed first. */
+    private int lastHit;
     private long tick;
     private long random;
 
@@ -115,6 +117,21 @@ public final class TranslationCache
     public int lookupPage(final long tag, final long address, final long sizeLg2Mask)
     {
         lookups++;
+        // The entry of the last hit first: streaming DMA hits the same page again and again, and a fully
+        // associative IOTLB would otherwise compare every way. Same answer as the scan ((tag, key) is unique).
+        final int last = lastHit;
+        final long lastKey = keys[last];
+        final int lastSize = CacheKey.sizeLg2(lastKey);
+        if (stamps[last] != 0 && tags[last] == tag && ((sizeLg2Mask >>> lastSize) & 1) != 0 &&
+            lastKey == CacheKey.of(address, lastSize))
+        {
+            hits++;
+            if (replacement == Replacement.LRU)
+            {
+                stamps[last] = ++tick;
+            }
+            return last;
+        }
         long sizes = sizeLg2Mask;
         while (sizes != 0)
         {
@@ -131,6 +148,7 @@ public final class TranslationCache
                     {
                         stamps[slot] = ++tick;
                     }
+                    lastHit = slot;
                     return slot;
                 }
             }

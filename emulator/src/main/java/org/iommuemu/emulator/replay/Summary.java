@@ -61,7 +61,7 @@ public final class Summary
                 cache.hitRate() * 100, cache.lookups(), cache.entries()), cache.hitRate() * 100, Direction.HIGHER_IS_BETTER));
         }
         final double dma = Math.max(1, s.dmaRequests());
-        rows.add(new Row("walks per DMA", String.format(Locale.ROOT, "%.3f", result.walks() / dma), result.walks() / dma,
+        rows.add(new Row("DMA fetching tables", String.format(Locale.ROOT, "%.3f of DMA", result.walks() / dma), result.walks() / dma,
             Direction.LOWER_IS_BETTER));
         rows.add(new Row("table fetches per DMA", String.format(Locale.ROOT, "%.3f", s.tableFetches() / dma), s.tableFetches() / dma,
             Direction.LOWER_IS_BETTER));

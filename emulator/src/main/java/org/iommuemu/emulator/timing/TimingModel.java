@@ -141,8 +141,7 @@ public final class TimingModel implements MemoryAccessListener
     {
         active = false;
         final long atIommu = arrival + toIommu;
-        final int slot = earliest(slotFreeAt);
-        long t = Math.max(atIommu, slotFreeAt[slot]);
+        long t = Math.max(atIommu, slotFreeAt[0]);
         if (t > atIommu)
         {
             queuedForSlot++;
@@ -150,14 +149,13 @@ public final class TimingModel implements MemoryAccessListener
         t += iotlbLatency;
         if (tableFetches > 0)
         {
-            final int walker = earliest(walkerFreeAt);
-            if (walkerFreeAt[walker] > t)
+            if (walkerFreeAt[0] > t)
             {
                 queuedForWalker++;
-                t = walkerFreeAt[walker];
+                t = walkerFreeAt[0];
             }
             t += walkCycles;
-            walkerFreeAt[walker] = t;
+            replaceEarliest(walkerFreeAt, t);
             totalWalks++;
         }
         if (rmpFetches > 0)
@@ -169,7 +167,7 @@ public final class TimingModel implements MemoryAccessListener
         {
             t += atsRoundTrip;
         }
-        slotFreeAt[slot] = t;
+        replaceEarliest(slotFreeAt, t);
         totalTableFetches += tableFetches;
         totalRmpFetches += rmpFetches;
         totalLlcHits += llcHits;
@@ -299,16 +297,30 @@ public final class TimingModel implements MemoryAccessListener
         return h ^ (h >>> 29);
     }
 
-    private static int earliest(final long[] freeAt)
+    /**
+     * The free-at cycles of slots and walkers are binary min-heaps: the earliest free one is at index 0, and
+     * taking it until {@code value} is one sift-down (log n, not a scan of 64 translation slots per request).
+     */
+    private static void replaceEarliest(final long[] heap, final long value)
     {
-        int best = 0;
-        for (int i = 1; i < freeAt.length; i++)
+        final int n = heap.length;
+        int i = 0;
+        while (true)
         {
-            if (freeAt[i] < freeAt[best])
+            final int left = 2 * i + 1;
+            if (left >= n)
             {
-                best = i;
+                break;
             }
+            final int right = left + 1;
+            final int child = right < n && heap[right] < heap[left] ? right : left;
+            if (heap[child] >= value)
+            {
+                break;
+            }
+            heap[i] = heap[child];
+            i = child;
         }
-        return best;
+        heap[i] = value;
     }
 }
