@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
-    subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, WalkCommand.class,
+    subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, CalibrateCommand.class, WalkCommand.class,
         org.iommuemu.emulator.cli.trace.TraceCommand.class, org.iommuemu.emulator.cli.offline.TranslateCommand.class,
         org.iommuemu.emulator.cli.offline.TablesCommand.class, CommandLine.HelpCommand.class})
 public final class Main

@@ -6,6 +6,8 @@ import java.util.List;
 
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
@@ -114,6 +116,19 @@ public final class Replay
         }
         statistics.record(r, pageTableBytes);
         return r;
+    }
+
+    /**
+     * Time one request that did not come from a trace (calibration, co-simulation): it arrives at
+     * {@code arrivalCycle}, goes through the IOMMU model and the timing model (statistics are not touched).
+     *
+     * @return the completion cycle.
+     */
+    public long timeRequest(final DmaRequest request, final RequestOutcome outcome, final long arrivalCycle)
+    {
+        timing.begin(arrivalCycle);
+        port.handle(request, outcome);
+        return timing.complete(request.addressType() == AddressType.TRANSLATION_REQUEST);
     }
 
     public ReplayStatistics statistics()

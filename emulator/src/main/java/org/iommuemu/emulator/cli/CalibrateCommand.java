@@ -1,0 +1,48 @@
+package org.iommuemu.emulator.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.iommuemu.emulator.replay.Calibration;
+import org.iommuemu.emulator.timing.TimingProfile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code calibrate}: the timing model's outputs beside the published figures (the table in docs/timing.md). */
+@Command(
+    name = "calibrate",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Run the calibration measurements through the AMD-Vi model and the timing model and print them beside the",
+        "published figures they should reproduce: IOTLB miss cost, walk cost per level, IOTLB reach with 4 KiB and",
+        "2 MiB pages. Output is a Markdown table (docs/timing.md holds one for each bundled profile)."})
+final class CalibrateCommand implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--profile", defaultValue = "amd",
+        description = "Bundled profile (amd, intel, gem5-smmuv3) or a profile file. Default: ${DEFAULT-VALUE}.")
+    String profile;
+
+    public Integer call()
+    {
+        final TimingProfile timing = TimingProfile.BUNDLED.contains(profile) ? TimingProfile.bundled(profile) : TimingProfile.load(Path.of(profile));
+        final List<Calibration.Row> rows = Calibration.run(timing);
+        final PrintWriter out = spec.commandLine().getOut();
+        out.println("Calibration, profile " + timing.name() + " (" + timing.description() + ")");
+        out.println();
+        out.println("| quantity | model | published | source |");
+        out.println("|---|---|---|---|");
+        for (final Calibration.Row row : rows)
+        {
+            out.println("| " + row.quantity() + " | " + row.model() + " | " + row.published() + " | " + row.source() + " |");
+        }
+        out.flush();
+        return 0;
+    }
+}
