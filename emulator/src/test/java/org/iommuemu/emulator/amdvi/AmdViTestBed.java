@@ -31,7 +31,13 @@ abstract class AmdViTestBed
 
     void bringUp(final DmaRmpCheck rmpCheck, final int eventLogLengthLg2)
     {
-        iommu = new AmdViIommu(memory, rmpCheck == null ? 0 : AmdViRegisters.EFR_SNP_SUP, rmpCheck, AmdViIommu.defaultIotlb());
+        bringUp(rmpCheck, eventLogLengthLg2, AmdViOptions.DEFAULT);
+    }
+
+    void bringUp(final DmaRmpCheck rmpCheck, final int eventLogLengthLg2, final AmdViOptions options)
+    {
+        iommu = new AmdViIommu(memory, rmpCheck == null ? 0 : AmdViRegisters.EFR_SNP_SUP, rmpCheck, AmdViIommu.defaultIotlb(),
+            options);
         driver = new AmdViDriver(iommu, memory, new AmdViDriver.Layout(DEVICE_TABLE, COMMAND_BUFFER, EVENT_LOG, SEMAPHORE,
             TABLE_POOL, 64L << 20, 9, eventLogLengthLg2)).bringUp();
         domain = driver.newDomain(3);
