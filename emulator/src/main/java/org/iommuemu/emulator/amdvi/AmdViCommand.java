@@ -125,7 +125,8 @@ public final class AmdViCommand
     /** The address quadword with S: a single page, or every bit below the highest differing one set (Linux build_inv_address). */
     static long encodeAddress(final long address, final long size)
     {
-        if (size <= 4096)
+        // Sizes are unsigned: 2^63 is a valid "everything".
+        if (Long.compareUnsigned(size, 4096) <= 0)
         {
             return address & ~0xFFFL;
         }
