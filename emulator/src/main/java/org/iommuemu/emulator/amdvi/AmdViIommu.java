@@ -352,7 +352,7 @@ public final class AmdViIommu implements IommuPort
         }
         final int flags = requestFlags(0, privileged, pasid, false) | AmdViEvent.FLAG_TR;
         if (!DeviceTableEntry.translationValid(q0) ||
-            (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID))
+            (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid)))
         {
             // No table to translate with: nothing the device could cache.
             ioPageFault(deviceId, out.domainId, pasid, address, flags, WalkFault.NOT_PRESENT, suppressed(q1), out);
