@@ -13,8 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The DTE cache, the GCR3 cache and PASID-selective IOTLB invalidation, seen from the driver's side. */
 class AmdViCacheTest extends AmdViTestBed
 {
-    static final int USER_RW = Permissions.READ | Permissions.WRITE | Permissions.USER;
-
     @Test
     void aChangedDeviceTableEntryIsNotSeenUntilInvalidateDevtabEntry()
     {

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,7 @@ class AmdViExclusionAndInterruptTest extends AmdViTestBed
         driver.setExclusionRange(0x7000_0000L, 0x7000_1000L, true);
         assertTrue(iommu.dma(OTHER_DEVICE, 0x7000_0000L, false, out), "Allow: every device");
         assertTrue(out.excluded());
-        assertFalse(iommu.dma(DEVICE, 2, 0x7000_0000L, org.iommuemu.pagetable.Permissions.READ, true, out),
+        assertFalse(iommu.dma(DEVICE, 2, 0x7000_0000L, Permissions.READ, true, out),
             "requests with a PASID are not excluded (host translation here, unmapped)");
 
         iommu.writeRegister(AmdViRegisters.EXCLUSION_BASE, 8, 0x7000_0000L); // ExEn clear

@@ -8,7 +8,7 @@ import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.format.X86Format;
-import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.iommuemu.tlp.TranslationCompletionEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,43 +24,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AmdViGuestTranslationTest extends AmdViTestBed
 {
-    static final int USER_RW = Permissions.READ | Permissions.WRITE | Permissions.USER;
-    /** Nested: guest-physical pool for the guest's tables, and where the host table puts it. */
-    static final long GUEST_POOL_GPA = 0x0100_0000L;
-    static final long GUEST_POOL_SPA = 0x5_0000_0000L;
-    static final long GUEST_POOL_SIZE = 4L << 20;
-    static final long DATA_GPA = 0x1000_0000L;
-    static final long DATA_SPA = 0x9_0000_0000L;
-
-    long gcr3;
-
-    /** Guest-only translation (Mode 0): a GCR3 table with {@code gcr3Levels} levels, guest tables in SPA space. */
-    PageTable guestOnly(final int pasid, final int gcr3Levels, final int guestLevels, final boolean giov)
-    {
-        driver.enableGuestTranslation();
-        gcr3 = driver.newGcr3Table();
-        driver.attachGuest(DEVICE, null, DOMAIN, gcr3, gcr3Levels, guestLevels, giov);
-        final PageTable guest = driver.newGuestDomain(guestLevels);
-        driver.setGuestCr3(gcr3, gcr3Levels, DOMAIN, pasid, guest.root());
-        return guest;
-    }
-
-    /** Nested translation: the host table maps the guest's table pool and its 2 MiB of data; returns the guest table. */
-    PageTable nested(final int pasid, final int guestLevels)
-    {
-        driver.enableGuestTranslation();
-        assertEquals(MapStatus.OK, domain.map(GUEST_POOL_GPA, GUEST_POOL_SPA, GUEST_POOL_SIZE, Permissions.READ_WRITE,
-            PageSizePolicy.FORCED_4K));
-        assertEquals(MapStatus.OK, domain.map(DATA_GPA, DATA_SPA, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
-        final GuestPhysicalMemory guestMemory = new GuestPhysicalMemory(memory, GUEST_POOL_SPA - GUEST_POOL_GPA);
-        final PageTable guest = new PageTable(new X86Format(guestLevels),
-            new FrameAllocator(guestMemory, GUEST_POOL_GPA, GUEST_POOL_SIZE));
-        gcr3 = driver.newGcr3Table();
-        driver.attachGuest(DEVICE, domain, DOMAIN, gcr3, 1, guestLevels, false);
-        driver.setGuestCr3(gcr3, 1, DOMAIN, pasid, guest.root());
-        return guest;
-    }
-
     @ParameterizedTest
     @CsvSource({"4, 1, 0x45", "4, 2, 0x2345", "5, 1, 0x1ff", "5, 2, 0x3fe01"})
     void translatesThroughTheGcr3TableAndFourOrFiveLevelGuestTables(final int guestLevels, final int gcr3Levels, final int pasid)
@@ -321,8 +284,8 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         driver.invalidateDeviceTableEntry(DEVICE);
         assertEquals(MapStatus.OK, guest.map(0x4000_0000L, 0x8_0000_0000L, 4096, USER_RW | Permissions.EXECUTE, PageSizePolicy.FORCED_4K));
         final long entry = iommu.translationRequest(DEVICE, 0x11, 0x4000_0000L, true, out);
-        assertEquals(0x8_0000_0000L | org.iommuemu.tlp.TranslationCompletionEntry.R | org.iommuemu.tlp.TranslationCompletionEntry.W |
-            org.iommuemu.tlp.TranslationCompletionEntry.EXE | org.iommuemu.tlp.TranslationCompletionEntry.PRIV, entry);
+        assertEquals(0x8_0000_0000L | TranslationCompletionEntry.R | TranslationCompletionEntry.W |
+            TranslationCompletionEntry.EXE | TranslationCompletionEntry.PRIV, entry);
         assertEquals(0, iommu.translationRequest(DEVICE, 0x11, 0x5000_0000L, false, out));
         final long[] event = nextEvent();
         assertEquals(AmdViEvent.FLAG_TR | AmdViEvent.FLAG_GN | AmdViEvent.FLAG_US, AmdViEvent.flags(event[0]));
