@@ -5,7 +5,6 @@ import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
-import org.iommuemu.emulator.cache.InvalidationScope;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.MemoryRing;
@@ -41,12 +40,10 @@ import java.util.List;
  * ILLEGAL_DEV_TABLE_ENTRY, INVALID_DEVICE_REQUEST or RMP_PAGE_FAULT, with overflow status and the event
  * interrupt.
  * <p>
- * Commands: COMPLETION_WAIT (store and interrupt), INVALIDATE_DEVTAB_ENTRY (DTE and GCR3 caches),
- * INVALIDATE_IOMMU_PAGES (IOTLB and GCR3 cache, by domain, PASID and range), INVALIDATE_IOTLB_PAGES (the
- * device TLBs, by device, PASID and range), INVALIDATE_IOMMU_ALL (every IOMMU cache, not the device TLBs), all
- * through the invalidation dispatcher; INVALIDATE_INTERRUPT_TABLE, PREFETCH_IOMMU_PAGES and
- * COMPLETE_PPR_REQUEST are accepted without effect (no interrupt remapping, prefetch or PPR model); any other
- * opcode is ILLEGAL_COMMAND_ERROR. ATS: translation requests are answered with Translation Completion entries
+ * The model is composed of its register file, the {@link DeviceTableCache}, the IOTLB, the
+ * {@link GuestTranslation} (GCR3 cache, guest and nested walks), the {@link DeviceTlb}, the
+ * {@link AmdViCommandProcessor} (which decides which caches each command invalidates) and the
+ * {@link AmdViEventLog}. ATS: translation requests are answered with Translation Completion entries
  * (with U from the host leaf) and cached in the {@link DeviceTlb}; translated requests are honoured for
  * devices whose DTE sets I.
  * <p>
@@ -81,7 +78,6 @@ public final class AmdViIommu implements IommuPort
     private final GuestTranslation guest;
     private final AmdViOptions options;
     private final InvalidationDispatcher dispatcher = new InvalidationDispatcher();
-    private final InvalidationScope scope = new InvalidationScope();
     private final DmaRmpCheck rmpCheck;
     private final RmpPageFaultEvent rmpEvent = new RmpPageFaultEvent().wrap(new UnsafeBuffer(new byte[RmpPageFaultEvent.LENGTH]), 0);
     private final WalkResult walk = new WalkResult();
@@ -89,10 +85,8 @@ public final class AmdViIommu implements IommuPort
     private final long[] words = new long[2];
     private final AmdViOutcome portOutcome = new AmdViOutcome();
     private final List<TranslationCache> caches;
-    private boolean commandsHalted;
-    private long eventInterrupts;
-    private long completionWaitInterrupts;
-    private long commandsProcessed;
+    private final AmdViEventLog eventLog;
+    private final AmdViCommandProcessor commands;
 
     /**
      * @param extendedFeatures the EFR value (bit 63 SNPSup and the rest as the platform reports them).
@@ -169,6 +163,8 @@ public final class AmdViIommu implements IommuPort
             (register, oldValue, newValue) -> eventRing.tail(index(newValue)));
         status = registers.define("STATUS", AmdViRegisters.STATUS, 8, 0, ~AmdViRegisters.STATUS_W1C,
             AmdViRegisters.STATUS_W1C);
+        eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
+        commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
     }
 
     /** A GCR3 cache with a default geometry (64 entries, 4-way, LRU) until timing profiles size it. */
@@ -446,17 +442,17 @@ public final class AmdViIommu implements IommuPort
 
     public long eventInterrupts()
     {
-        return eventInterrupts;
+        return eventLog.interrupts();
     }
 
     public long completionWaitInterrupts()
     {
-        return completionWaitInterrupts;
+        return commands.completionWaitInterrupts();
     }
 
     public long commandsProcessed()
     {
-        return commandsProcessed;
+        return commands.processed();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -758,28 +754,9 @@ public final class AmdViIommu implements IommuPort
         return false;
     }
 
-    /** Append {@link #words} to the event log: overflow status when full, event interrupt when enabled. */
     private boolean logEvent()
     {
-        final long controlValue = registers.value(control);
-        final long statusValue = registers.value(status);
-        if ((controlValue & AmdViRegisters.CONTROL_EVENT_LOG_EN) == 0 || eventRing.entries() == 0 ||
-            (statusValue & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0)
-        {
-            return false;
-        }
-        if (!eventRing.produce(words, 0))
-        {
-            registers.setValue(status, statusValue | AmdViRegisters.STATUS_EVENT_OVERFLOW);
-            return false;
-        }
-        registers.setValue(eventTail, (long)eventRing.tail() << 4);
-        registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_EVENT_LOG_INT);
-        if ((controlValue & AmdViRegisters.CONTROL_EVENT_INT_EN) != 0)
-        {
-            eventInterrupts++;
-        }
-        return true;
+        return eventLog.log(words);
     }
 
     private void configure(final MemoryRing ring, final long baseValue)
@@ -812,88 +789,16 @@ public final class AmdViIommu implements IommuPort
         if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && commandRing.entries() != 0)
         {
             statusValue |= AmdViRegisters.STATUS_CMD_BUF_RUN;
-            commandsHalted = false;
+            commands.restart();
         }
         registers.setValue(status, statusValue);
-        processCommands();
+        commands.run();
     }
 
     private void commandTailWritten(final long value)
     {
         commandRing.tail(index(value));
-        processCommands();
-    }
-
-    private void processCommands()
-    {
-        if ((registers.value(control) & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0 || commandRing.entries() == 0 || commandsHalted)
-        {
-            return;
-        }
-        while (!commandRing.isEmpty())
-        {
-            final long commandAddress = commandRing.entryAddress(commandRing.head());
-            final int headBefore = commandRing.head();
-            commandRing.consume(words, 0);
-            if (!execute(words[0], words[1]))
-            {
-                commandRing.head(headBefore);
-                commandsHalted = true;
-                registers.setValue(status, registers.value(status) & ~AmdViRegisters.STATUS_CMD_BUF_RUN);
-                AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_COMMAND_ERROR, 0, 0, 0, commandAddress);
-                logEvent();
-                break;
-            }
-            commandsProcessed++;
-        }
-        registers.setValue(commandHead, (long)commandRing.head() << 4);
-    }
-
-    /** Execute one command; false for an illegal one. */
-    private boolean execute(final long q0, final long q1)
-    {
-        final int opcode = (int)(q0 >>> 60) & 0xF;
-        switch (opcode)
-        {
-            case AmdViCommand.COMPLETION_WAIT:
-                if ((q0 & AmdViCommand.COMPLETION_WAIT_STORE) != 0)
-                {
-                    memory.writeEntry(AmdViCommand.completionWaitAddress(q0), q1);
-                }
-                if ((q0 & AmdViCommand.COMPLETION_WAIT_INTERRUPT) != 0)
-                {
-                    registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_COM_WAIT_INT);
-                    if ((registers.value(control) & AmdViRegisters.CONTROL_COM_WAIT_INT_EN) != 0)
-                    {
-                        completionWaitInterrupts++;
-                    }
-                }
-                return true;
-            case AmdViCommand.INVALIDATE_DEVTAB_ENTRY:
-                // The cached DTE and the GCR3 entries cached under it.
-                dispatcher.invalidate(scope.device(AmdViCommand.deviceId(q0)), CacheRole.CONTEXT.bit() | CacheRole.PASID.bit());
-                return true;
-            case AmdViCommand.INVALIDATE_IOMMU_PAGES:
-                // Translations and, for a PASID over the whole space (Linux's flush after update_gcr3), its GCR3 entry.
-                AmdViCommand.invalidationScope(q0, q1, scope);
-                dispatcher.invalidate(scope, CacheRole.IOTLB.bit() | CacheRole.WALK.bit() | CacheRole.NESTED.bit() |
-                    CacheRole.PASID.bit());
-                return true;
-            case AmdViCommand.INVALIDATE_IOTLB_PAGES:
-                dispatcher.invalidate(AmdViCommand.iotlbPagesScope(q0, q1, scope), CacheRole.DEVICE_TLB.bit());
-                return true;
-            case AmdViCommand.INVALIDATE_IOMMU_ALL:
-                // Every cache of the IOMMU; the devices' ATS caches only hear INVALIDATE_IOTLB_PAGES.
-                dispatcher.invalidate(scope.all(), CacheRole.ALL_ROLES & ~CacheRole.DEVICE_TLB.bit());
-                return true;
-            case AmdViCommand.INVALIDATE_INTERRUPT_TABLE:
-                // Interrupt remapping (and so an interrupt table cache) is not modelled.
-            case AmdViCommand.PREFETCH_IOMMU_PAGES:
-            case AmdViCommand.COMPLETE_PPR_REQUEST:
-                return true;
-            default:
-                return false;
-        }
+        commands.run();
     }
 
     private static int index(final long pointerValue)
