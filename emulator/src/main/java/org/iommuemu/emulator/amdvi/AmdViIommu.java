@@ -104,17 +104,18 @@ public final class AmdViIommu implements IommuPort
         final TranslationCache iotlb, final AmdViOptions options)
     {
         this(memory, extendedFeatures, rmpCheck, iotlb, DeviceTableCache.defaultCache(), defaultGcr3Cache(),
-            DeviceTlb.defaultCache(), options);
+            defaultNestedCache(), DeviceTlb.defaultCache(), options);
     }
 
     /**
      * @param dteCache    the DTE cache (role CONTEXT).
      * @param gcr3Cache   the GCR3 (guest CR3 per PASID) cache (role PASID).
+     * @param nestedCache the nested-walk cache of GPA-to-SPA host translations (role NESTED).
      * @param deviceTlb   the model of the devices' ATS caches (role DEVICE_TLB).
      */
     public AmdViIommu(final PhysicalMemory memory, final long extendedFeatures, final DmaRmpCheck rmpCheck,
         final TranslationCache iotlb, final TranslationCache dteCache, final TranslationCache gcr3Cache,
-        final TranslationCache deviceTlb, final AmdViOptions options)
+        final TranslationCache nestedCache, final TranslationCache deviceTlb, final AmdViOptions options)
     {
         if (gcr3Cache.role() != CacheRole.PASID)
         {
@@ -132,13 +133,14 @@ public final class AmdViIommu implements IommuPort
         dispatcher.register(iotlb);
         dispatcher.register(dteCache);
         dispatcher.register(gcr3Cache);
+        dispatcher.register(nestedCache);
         dispatcher.register(deviceTlb);
-        this.caches = List.of(iotlb, dteCache, gcr3Cache, deviceTlb);
+        this.caches = List.of(iotlb, dteCache, gcr3Cache, nestedCache, deviceTlb);
         for (int mode = 1; mode <= 6; mode++)
         {
             formats[mode] = new AmdV1Format(mode);
         }
-        this.guest = new GuestTranslation(memory, formats, gcr3Cache);
+        this.guest = new GuestTranslation(memory, formats, gcr3Cache, nestedCache);
 
         final long baseWritable = AmdViRegisters.BASE_ADDRESS;
         deviceTableBase = registers.define("DEV_TABLE_BASE", AmdViRegisters.DEVICE_TABLE_BASE, 8, 0,
@@ -171,6 +173,12 @@ public final class AmdViIommu implements IommuPort
     public static TranslationCache defaultGcr3Cache()
     {
         return new TranslationCache("amdvi-gcr3-cache", CacheRole.PASID, 64, 4, Replacement.LRU, 2, 4);
+    }
+
+    /** A nested-walk cache with a default geometry (256 entries, 4-way, LRU) until timing profiles size it. */
+    public static TranslationCache defaultNestedCache()
+    {
+        return new TranslationCache("amdvi-nested-cache", CacheRole.NESTED, 256, 4, Replacement.LRU, 2, 5);
     }
 
     /** An IOTLB with a default geometry (512 entries, 4-way, LRU) until timing profiles size it. */
@@ -215,7 +223,7 @@ public final class AmdViIommu implements IommuPort
         return "amdvi";
     }
 
-    /** The IOTLB, the DTE cache, the GCR3 cache and the device TLB, in that order. */
+    /** The IOTLB, the DTE cache, the GCR3 cache, the nested-walk cache and the device TLB, in that order. */
     public List<TranslationCache> caches()
     {
         return caches;
@@ -418,6 +426,12 @@ public final class AmdViIommu implements IommuPort
         return dte.cache();
     }
 
+    /** The nested-walk cache of GPA-to-SPA host translations (role NESTED). */
+    public TranslationCache nestedCache()
+    {
+        return caches.get(3);
+    }
+
     /** The GCR3 cache (role PASID). */
     public TranslationCache gcr3Cache()
     {
@@ -506,7 +520,6 @@ public final class AmdViIommu implements IommuPort
             }
         }
 
-        final long leaf;
         if (!guestPath)
         {
             if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), address, walkAccess,
@@ -518,7 +531,8 @@ public final class AmdViIommu implements IommuPort
             out.outputAddress = walk.outputAddress();
             out.pageSizeLg2 = walk.pageSizeLg2();
             out.permissions = walk.permissions();
-            leaf = walk.entryValue(walk.entryCount() - 1);
+            // The host leaf's U bit (v1 PTE bit 59); guest-only translations have no host leaf.
+            out.untranslatedOnly = (walk.entryValue(walk.entryCount() - 1) & AmdV1Format.U) != 0;
         }
         else
         {
@@ -539,10 +553,8 @@ public final class AmdViIommu implements IommuPort
             out.outputAddress = guest.outputAddress;
             out.pageSizeLg2 = guest.pageSizeLg2;
             out.permissions = guest.permissions;
-            leaf = guest.hostLeaf;
+            out.untranslatedOnly = guest.untranslatedOnly;
         }
-        // The host leaf's U bit (v1 PTE bit 59); guest-only translations have no host leaf.
-        out.untranslatedOnly = (leaf & AmdV1Format.U) != 0;
         // One IOTLB entry per 4 KiB input page, carrying the leaf size, as before guest translation existed.
         iotlb.insert(tag, key, out.outputAddress & -PhysicalMemory.FRAME_SIZE,
             out.permissions | (out.pageSizeLg2 << IOTLB_SIZE_SHIFT) | (out.untranslatedOnly ? IOTLB_U : 0));

@@ -57,14 +57,15 @@ final class GuestTranslation
     long outputAddress;
     int pageSizeLg2;
     int permissions;
-    /** The host leaf entry of a nested translation (0 without a host table), for its U bit. */
-    long hostLeaf;
+    /** The host leaf's U bit of a nested translation (false without a host table). */
+    boolean untranslatedOnly;
     boolean gcr3CacheHit;
 
-    GuestTranslation(final PhysicalMemory memory, final AmdV1Format[] hostFormats, final TranslationCache gcr3Cache)
+    GuestTranslation(final PhysicalMemory memory, final AmdV1Format[] hostFormats, final TranslationCache gcr3Cache,
+        final TranslationCache nestedCache)
     {
         this.memory = memory;
-        this.nestedView = new HostTranslatedMemory(memory);
+        this.nestedView = new HostTranslatedMemory(memory, nestedCache);
         this.hostFormats = hostFormats;
         this.gcr3Cache = gcr3Cache;
     }
@@ -83,12 +84,13 @@ final class GuestTranslation
         stage = STAGE_NONE;
         fault = WalkFault.NONE;
         faultAddress = address;
-        hostLeaf = 0;
+        untranslatedOnly = false;
         final int mode = DeviceTableEntry.mode(q0);
         final boolean nested = mode != 0;
         if (nested)
         {
-            nestedView.point(hostFormats[mode], DeviceTableEntry.root(q0), DeviceTableEntry.permissions(q0));
+            nestedView.point(hostFormats[mode], DeviceTableEntry.root(q0), DeviceTableEntry.permissions(q0),
+                DeviceTableEntry.domainId(q1));
         }
         final long cr3 = guestCr3(q0, q1, deviceId, pasid, nested && gcr3IsGpa);
         if (stage != STAGE_NONE)
@@ -122,11 +124,10 @@ final class GuestTranslation
         {
             return hostFault();
         }
-        final WalkResult host = nestedView.hostWalk();
-        outputAddress = host.outputAddress();
-        pageSizeLg2 = Math.min(pageSizeLg2, host.pageSizeLg2());
-        permissions &= host.permissions();
-        hostLeaf = host.entryValue(host.entryCount() - 1);
+        outputAddress = nestedView.outputAddress();
+        pageSizeLg2 = Math.min(pageSizeLg2, nestedView.pageSizeLg2());
+        permissions &= nestedView.permissions();
+        untranslatedOnly = nestedView.untranslatedOnly();
         return true;
     }
 

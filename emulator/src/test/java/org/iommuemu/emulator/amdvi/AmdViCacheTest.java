@@ -98,4 +98,30 @@ class AmdViCacheTest extends AmdViTestBed
         driver.invalidatePages(DOMAIN, 0x1000_0000L, 4096); // GN = 0: every PASID of the domain
         assertFalse(iommu.dma(DEVICE, 2, 0x1000_0000L, Permissions.WRITE, false, out));
     }
+
+    @Test
+    void nestedHostTranslationsAreCachedUntilTheDomainsPagesAreInvalidated()
+    {
+        bringUp(null, 9);
+        final PageTable guest = nested(0x50, 4);
+        assertEquals(MapStatus.OK, guest.map(0x4000_0000L, DATA_GPA, 16 * 4096L, USER_RW, PageSizePolicy.FORCED_4K));
+        assertTrue(iommu.dma(DEVICE, 0x50, 0x4000_0000L, Permissions.READ, false, out));
+        final long fills = iommu.nestedCache().fills();
+        final long hits = iommu.nestedCache().hits();
+        assertTrue(iommu.dma(DEVICE, 0x50, 0x4000_1000L, Permissions.READ, false, out), "an IOTLB miss, the same guest tables");
+        assertEquals(hits + 4, iommu.nestedCache().hits(), "the four guest table fetches hit the nested-walk cache");
+        assertEquals(fills + 1, iommu.nestedCache().fills(), "the final GPA is another 4 KiB page");
+
+        // Move the guest's data in the host table without invalidation: the cached GPA translation is stale.
+        assertEquals(MapStatus.OK, domain.unmap(DATA_GPA, 2L << 20));
+        assertEquals(MapStatus.OK, domain.map(DATA_GPA, 0xA_0000_0000L, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+        // Two more guest pages on the first data page (its GPA translation is cached), not yet in the IOTLB.
+        assertEquals(MapStatus.OK, guest.map(0x4100_0000L, DATA_GPA, 4096, USER_RW, PageSizePolicy.FORCED_4K));
+        assertEquals(MapStatus.OK, guest.map(0x4200_0000L, DATA_GPA, 4096, USER_RW, PageSizePolicy.FORCED_4K));
+        assertTrue(iommu.dma(DEVICE, 0x50, 0x4100_0000L, Permissions.READ, false, out));
+        assertEquals(DATA_SPA, out.outputAddress(), "stale");
+        driver.invalidatePages(DOMAIN, DATA_GPA, 2L << 20); // the host table's input addresses are GPAs
+        assertTrue(iommu.dma(DEVICE, 0x50, 0x4200_0000L, Permissions.READ, false, out));
+        assertEquals(0xA_0000_0000L, out.outputAddress());
+    }
 }
