@@ -272,7 +272,7 @@ public final class AmdViIommu implements IommuPort
         }
         if (!inDeviceTable(deviceId))
         {
-            return illegalDeviceTableEntry(deviceId, address, write, out);
+            return illegalDeviceTableEntry(deviceId, pasid, address, write ? AmdViEvent.FLAG_RW : 0, out);
         }
         loadDeviceTableEntry(deviceId);
         final long q0 = dte.q0;
@@ -285,7 +285,7 @@ public final class AmdViIommu implements IommuPort
         out.domainId = DeviceTableEntry.domainId(q1);
         if (illegal(q0, q2))
         {
-            return illegalDeviceTableEntry(deviceId, address, write, out);
+            return illegalDeviceTableEntry(deviceId, pasid, address, write ? AmdViEvent.FLAG_RW : 0, out);
         }
         if (write && pasid == CacheTag.NO_PASID && isInterruptAddress(address))
         {
@@ -351,7 +351,7 @@ public final class AmdViIommu implements IommuPort
         out.domainId = DeviceTableEntry.domainId(q1);
         if (illegal(q0, q2))
         {
-            illegalDeviceTableEntry(deviceId, address, false, out);
+            illegalDeviceTableEntry(deviceId, pasid, address, AmdViEvent.FLAG_TR, out);
             return 0;
         }
         final int flags = requestFlags(0, privileged, pasid, false) | AmdViEvent.FLAG_TR;
@@ -682,7 +682,7 @@ public final class AmdViIommu implements IommuPort
                 return ioPageFault(deviceId, out.domainId, CacheTag.NO_PASID, address, AmdViEvent.FLAG_I | AmdViEvent.FLAG_RW,
                     WalkFault.NOT_PRESENT, suppressed(q1), out);
             default:
-                return illegalDeviceTableEntry(deviceId, address, true, out);
+                return illegalDeviceTableEntry(deviceId, CacheTag.NO_PASID, address, AmdViEvent.FLAG_I | AmdViEvent.FLAG_RW, out);
         }
     }
 
@@ -757,11 +757,23 @@ public final class AmdViIommu implements IommuPort
         out.eventLogged = logEvent();
     }
 
-    private boolean illegalDeviceTableEntry(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    /**
+     * ILLEGAL_DEV_TABLE_ENTRY: the IO_PAGE_FAULT dword layout with RZ, and GN with the PASID, RW, I or TR as the
+     * request had them (reference amd-vi-rmp.md 4.2); the address's bits 1:0 are not recorded.
+     */
+    private boolean illegalDeviceTableEntry(final int deviceId, final int pasid, final long address, final int flags,
+        final AmdViOutcome out)
     {
         out.status = AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY;
-        AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, 0,
-            AmdViEvent.FLAG_RZ | (write ? AmdViEvent.FLAG_RW : 0), address & ~0x3L);
+        if (pasid == CacheTag.NO_PASID)
+        {
+            AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, 0, flags | AmdViEvent.FLAG_RZ, address & ~0x3L);
+        }
+        else
+        {
+            AmdViEvent.encodeGuest(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, pasid, flags | AmdViEvent.FLAG_RZ,
+                address & ~0x3L);
+        }
         out.eventLogged = logEvent();
         return false;
     }

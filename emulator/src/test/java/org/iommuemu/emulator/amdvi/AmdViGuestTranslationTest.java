@@ -240,9 +240,12 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         final long q0 = memory.readEntry(DEVICE_TABLE + DEVICE * 32L);
         final long q1 = memory.readEntry(DEVICE_TABLE + DEVICE * 32L + 8);
         driver.writeDeviceTableEntry(DEVICE, q0 | DeviceTableEntry.GLX, q1, 0, 0); // GLX = 3 is reserved
-        assertFalse(iommu.dma(DEVICE, 1, 0x1000, Permissions.READ, false, out));
+        assertFalse(iommu.dma(DEVICE, 1, 0x1000, Permissions.WRITE, false, out));
         assertEquals(AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY, out.status());
-        assertEquals(AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, AmdViEvent.code(nextEvent()[0]));
+        final long[] event = nextEvent();
+        assertEquals(AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, AmdViEvent.code(event[0]));
+        assertEquals(AmdViEvent.FLAG_GN | AmdViEvent.FLAG_RZ | AmdViEvent.FLAG_RW, AmdViEvent.flags(event[0]));
+        assertEquals(1, AmdViEvent.pasid(event[0]));
         driver.writeDeviceTableEntry(DEVICE, q0, q1, 2L << DeviceTableEntry.GPM_SHIFT, 0); // GPM 2 is reserved
         assertFalse(iommu.dma(DEVICE, 1, 0x1000, Permissions.READ, false, out));
         assertEquals(AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY, out.status());
