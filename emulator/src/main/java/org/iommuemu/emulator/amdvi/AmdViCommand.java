@@ -12,6 +12,10 @@ import org.iommuemu.emulator.cache.InvalidationScope;
  * INVALIDATE_DEVTAB_ENTRY (2): q0: 15:0 DeviceID
  * INVALIDATE_IOMMU_PAGES (3): q0: 19:0 PASID, 47:32 DomainID
  *                             q1: 0 S (range), 1 PDE, 2 GN (PASID valid), 63:12 address
+ * INVALIDATE_IOTLB_PAGES (4): q0: 15:0 DeviceID, 23:16 PASID[15:8], 31:24 MaxPend, 47:32 QueueID,
+ *                                 55:48 PASID[7:0], 59:56 PASID[19:16]
+ *                             q1: 0 S (range), 2 GN (PASID valid), 63:12 address
+ * INVALIDATE_INTERRUPT_TABLE (5): q0: 15:0 DeviceID
  * INVALIDATE_IOMMU_ALL (8):   no operands
  * </pre>
  * With S=1 the range is {@code 2^(1 + first zero bit of (address | 0xFFF))} bytes, aligned; a first zero bit
@@ -36,6 +40,7 @@ public final class AmdViCommand
     public static final long INVALIDATE_PDE = 1L << 1;
     public static final long INVALIDATE_GN = 1L << 2;
     private static final int WHOLE_SPACE_ZERO_BIT = 51;
+    private static final long WHOLE_SPACE_ADDRESS = 0x7FFF_FFFF_FFFF_F000L;
 
     private AmdViCommand()
     {
@@ -64,16 +69,95 @@ public final class AmdViCommand
     public static void invalidatePages(final long[] words, final int domainId, final long address, final long size)
     {
         words[0] = opcode(INVALIDATE_IOMMU_PAGES) | ((long)(domainId & 0xFFFF) << 32);
-        if (size <= 4096)
+        words[1] = encodeAddress(address, size) | INVALIDATE_PDE;
+    }
+
+    /** INVALIDATE_IOMMU_PAGES for {@code [address, address + size)} of one PASID of a domain (GN = 1). */
+    public static void invalidatePasidPages(final long[] words, final int domainId, final int pasid, final long address,
+        final long size)
+    {
+        invalidatePages(words, domainId, address, size);
+        words[0] |= pasid & 0xF_FFFFL;
+        words[1] |= INVALIDATE_GN;
+    }
+
+    /**
+     * INVALIDATE_IOTLB_PAGES for {@code [address, address + size)} in the ATS cache of {@code deviceId}, for one
+     * PASID (GN = 1) or, with {@link CacheTag#NO_PASID}, without; as Linux's build_inv_iotlb_pages (QueueID =
+     * DeviceID).
+     */
+    public static void invalidateIotlbPages(final long[] words, final int deviceId, final int pasid, final int maxPending,
+        final long address, final long size)
+    {
+        words[0] = opcode(INVALIDATE_IOTLB_PAGES) | (deviceId & 0xFFFFL) | ((long)(maxPending & 0xFF) << 24) |
+            ((long)(deviceId & 0xFFFF) << 32);
+        words[1] = encodeAddress(address, size);
+        if (pasid != CacheTag.NO_PASID)
         {
-            words[1] = (address & ~0xFFFL) | INVALIDATE_PDE;
-            return;
+            words[0] |= ((long)((pasid >>> 8) & 0xFF) << 16) | ((long)(pasid & 0xFF) << 48) | ((long)((pasid >>> 16) & 0xF) << 56);
+            words[1] |= INVALIDATE_GN;
         }
-        // Set every address bit below the highest bit that differs between the first and the last byte.
+    }
+
+    /** INVALIDATE_INTERRUPT_TABLE for one device. */
+    public static void invalidateInterruptTable(final long[] words, final int deviceId)
+    {
+        words[0] = opcode(INVALIDATE_INTERRUPT_TABLE) | (deviceId & 0xFFFFL);
+        words[1] = 0;
+    }
+
+    /** DeviceID of INVALIDATE_DEVTAB_ENTRY, INVALIDATE_IOTLB_PAGES and INVALIDATE_INTERRUPT_TABLE. */
+    public static int deviceId(final long q0)
+    {
+        return (int)(q0 & 0xFFFF);
+    }
+
+    /** The PASID of INVALIDATE_IOTLB_PAGES, or {@link CacheTag#NO_PASID} when GN is clear. */
+    public static int iotlbPagesPasid(final long q0, final long q1)
+    {
+        if ((q1 & INVALIDATE_GN) == 0)
+        {
+            return CacheTag.NO_PASID;
+        }
+        return (int)((q0 >>> 56) & 0xF) << 16 | (int)((q0 >>> 16) & 0xFF) << 8 | (int)((q0 >>> 48) & 0xFF);
+    }
+
+    /** The address quadword with S: a single page, or every bit below the highest differing one set (Linux build_inv_address). */
+    static long encodeAddress(final long address, final long size)
+    {
+        // Sizes are unsigned: 2^63 is a valid "everything".
+        if (Long.compareUnsigned(size, 4096) <= 0)
+        {
+            return address & ~0xFFFL;
+        }
         final long last = address + size - 1;
         final int msb = 63 - Long.numberOfLeadingZeros(address ^ last);
-        final long encoded = msb >= WHOLE_SPACE_ZERO_BIT ? 0x7FFF_FFFF_FFFF_F000L : (address | ((1L << msb) - 1)) & ~(1L << msb);
-        words[1] = (encoded & ~0xFFFL) | INVALIDATE_RANGE | INVALIDATE_PDE;
+        final long encoded = msb >= WHOLE_SPACE_ZERO_BIT ? WHOLE_SPACE_ADDRESS : (address | ((1L << msb) - 1)) & ~(1L << msb);
+        return (encoded & ~0xFFFL) | INVALIDATE_RANGE;
+    }
+
+    /** Whether an address quadword (S and address) means the whole address space. */
+    static boolean wholeSpace(final long q1)
+    {
+        return (q1 & INVALIDATE_RANGE) != 0 && Long.numberOfTrailingZeros(~(q1 | 0xFFFL)) >= WHOLE_SPACE_ZERO_BIT;
+    }
+
+    /** First byte an address quadword covers (not meaningful for {@link #wholeSpace}). */
+    static long rangeFirst(final long q1)
+    {
+        final long address = q1 & ~0xFFFL;
+        return (q1 & INVALIDATE_RANGE) == 0 ? address : address & -rangeSize(q1);
+    }
+
+    /** Last byte (inclusive) an address quadword covers (not meaningful for {@link #wholeSpace}). */
+    static long rangeLast(final long q1)
+    {
+        return rangeFirst(q1) + ((q1 & INVALIDATE_RANGE) == 0 ? 0xFFF : rangeSize(q1) - 1);
+    }
+
+    private static long rangeSize(final long q1)
+    {
+        return 1L << (Long.numberOfTrailingZeros(~(q1 | 0xFFFL)) + 1);
     }
 
     /** INVALIDATE_IOMMU_ALL. */
@@ -88,25 +172,27 @@ public final class AmdViCommand
     {
         final int domainId = (int)(q0 >>> 32) & 0xFFFF;
         final int pasid = (q1 & INVALIDATE_GN) != 0 ? (int)(q0 & 0xF_FFFFL) : CacheTag.NO_PASID;
-        final long address = q1 & ~0xFFFL;
-        final long first;
-        final long last;
-        if ((q1 & INVALIDATE_RANGE) == 0)
+        if (wholeSpace(q1))
         {
-            first = address;
-            last = address + 0xFFF;
+            return pasid == CacheTag.NO_PASID ? scope.domain(domainId) : scope.pasid(domainId, pasid);
         }
-        else
+        return pasid == CacheTag.NO_PASID ? scope.range(domainId, rangeFirst(q1), rangeLast(q1)) :
+            scope.pasidRange(domainId, pasid, rangeFirst(q1), rangeLast(q1));
+    }
+
+    /**
+     * Decode an INVALIDATE_IOTLB_PAGES command into {@code scope} over the device TLB: the device's entries for
+     * the PASID (GN = 1), or all of the device's entries (GN = 0, see {@link DeviceTlb}), in the address range.
+     */
+    static InvalidationScope iotlbPagesScope(final long q0, final long q1, final InvalidationScope scope)
+    {
+        final int deviceId = deviceId(q0);
+        final int pasid = iotlbPagesPasid(q0, q1);
+        if (wholeSpace(q1))
         {
-            final int zeroBit = Long.numberOfTrailingZeros(~(address | 0xFFFL));
-            if (zeroBit >= WHOLE_SPACE_ZERO_BIT)
-            {
-                return pasid == CacheTag.NO_PASID ? scope.domain(domainId) : scope.pasid(domainId, pasid);
-            }
-            final long size = 1L << (zeroBit + 1);
-            first = address & -size;
-            last = first + size - 1;
+            return pasid == CacheTag.NO_PASID ? scope.device(deviceId) : scope.devicePasid(deviceId, pasid);
         }
-        return pasid == CacheTag.NO_PASID ? scope.range(domainId, first, last) : scope.pasidRange(domainId, pasid, first, last);
+        return pasid == CacheTag.NO_PASID ? scope.deviceRange(deviceId, rangeFirst(q1), rangeLast(q1)) :
+            scope.devicePasidRange(deviceId, pasid, rangeFirst(q1), rangeLast(q1));
     }
 }

@@ -1,7 +1,9 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.format.AmdV1Format;
+import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
@@ -16,6 +18,11 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * Page tables for domains come from one {@link FrameAllocator} over a pool of physical memory chosen by the
  * {@link Layout}; they are ordinary {@link PageTable}s of {@link AmdV1Format} that the caller maps with any
  * page-size policy.
+ * <p>
+ * Guest (v2) translation follows Linux's v2 and nested paths: {@link #enableGuestTranslation()} sets
+ * Control.GTEn, {@link #newGcr3Table()} allocates a GCR3 table root, {@link #attachGuest} writes a DTE with GV,
+ * GLX, the GCR3 root and GPM (set_dte_gcr3_table), {@link #setGuestCr3} installs a PASID's guest CR3 in the
+ * GCR3 table (update_gcr3) and flushes the PASID, {@link #newGuestDomain} builds an x86-64 guest table.
  */
 public final class AmdViDriver
 {
@@ -114,6 +121,113 @@ public final class AmdViDriver
         final int mode = ((AmdV1Format)domain.format()).mode();
         DeviceTableEntry.writeHost(memory, layout.deviceTable(), deviceId, domain.root(), mode, domainId, read, write);
         invalidateDeviceTableEntry(deviceId);
+    }
+
+    /** Set Control.GTEn (guest translation), keeping the other control bits, as iommu_enable_gt does. */
+    public void enableGuestTranslation()
+    {
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8,
+            iommu.readRegister(AmdViRegisters.CONTROL, 8) | AmdViRegisters.CONTROL_GT_EN);
+    }
+
+    /** A new, empty x86-64 guest table with 4 or 5 levels whose addresses are SPAs, from the driver's pool. */
+    public PageTable newGuestDomain(final int levels)
+    {
+        return new PageTable(new X86Format(levels), tableFrames);
+    }
+
+    /** A zeroed 4 KiB GCR3 table page (the root, or a lower level) from the driver's pool. */
+    public long newGcr3Table()
+    {
+        final long frame = tableFrames.allocate();
+        if (frame == FrameAllocator.NO_FRAME)
+        {
+            throw new IllegalStateException("the table pool is exhausted");
+        }
+        return frame;
+    }
+
+    /**
+     * Attach {@code deviceId} for guest translation as set_dte_entry with a GCR3 table does: GV, GLX
+     * ({@code gcr3Levels} - 1), the GCR3 root, GPM ({@code guestLevels} 4 or 5), GIOV when requests without a
+     * PASID use PASID 0; with {@code hostDomain} non-null also the host (v1) table for nested translation, else
+     * Mode 0 (GPA = SPA). Then INVALIDATE_DEVTAB_ENTRY and a completion wait.
+     */
+    public void attachGuest(final int deviceId, final PageTable hostDomain, final int domainId, final long gcr3Root,
+        final int gcr3Levels, final int guestLevels, final boolean giov)
+    {
+        final long[] q = new long[2];
+        final int mode = hostDomain == null ? 0 : ((AmdV1Format)hostDomain.format()).mode();
+        DeviceTableEntry.guestQuadwords(q, hostDomain == null ? 0 : hostDomain.root(), mode, domainId, gcr3Root, gcr3Levels - 1,
+            giov, true, true);
+        writeDeviceTableEntry(deviceId, q[0], q[1], DeviceTableEntry.guestPagingQuadword2(guestLevels), 0);
+    }
+
+    /**
+     * Install {@code guestCr3} (the root of a PASID's guest table; a GPA with nested translation) for
+     * {@code pasid} in the GCR3 table at {@code gcr3Root} with {@code gcr3Levels} levels, allocating lower GCR3
+     * levels as update_gcr3 does; then INVALIDATE_IOMMU_PAGES for the PASID over the whole space (which also
+     * drops its cached GCR3 entry) and a completion wait. A {@code guestCr3} of -1 clears the PASID's entry.
+     */
+    public void setGuestCr3(final long gcr3Root, final int gcr3Levels, final int domainId, final int pasid, final long guestCr3)
+    {
+        if (!GuestCr3TableEntry.reaches(pasid, gcr3Levels))
+        {
+            throw new IllegalArgumentException("PASID 0x" + Integer.toHexString(pasid) + " needs more than " + gcr3Levels +
+                " GCR3 levels");
+        }
+        long table = gcr3Root;
+        for (int level = gcr3Levels - 1; level > 0; level--)
+        {
+            final long entryAddress = table + GuestCr3TableEntry.offset(pasid, level);
+            long entry = memory.readEntry(entryAddress);
+            if (!GuestCr3TableEntry.valid(entry))
+            {
+                entry = GuestCr3TableEntry.make(newGcr3Table());
+                memory.writeEntry(entryAddress, entry);
+            }
+            table = GuestCr3TableEntry.address(entry);
+        }
+        memory.writeEntry(table + GuestCr3TableEntry.offset(pasid, 0), guestCr3 == -1 ? 0 : GuestCr3TableEntry.make(guestCr3));
+        invalidatePasidPages(domainId, pasid, 0, 1L << 63);
+    }
+
+    /** INVALIDATE_IOMMU_PAGES for {@code [address, address + size)} of one PASID (GN = 1), then a completion wait. */
+    public void invalidatePasidPages(final int domainId, final int pasid, final long address, final long size)
+    {
+        AmdViCommand.invalidatePasidPages(command, domainId, pasid, address, size);
+        queue(command);
+        completionWait();
+    }
+
+    /**
+     * INVALIDATE_IOTLB_PAGES for {@code [address, address + size)} in the ATS cache of {@code deviceId}, for
+     * {@code pasid} or {@link CacheTag#NO_PASID}, then a completion wait (device_flush_iotlb).
+     */
+    public void invalidateIotlbPages(final int deviceId, final int pasid, final long address, final long size)
+    {
+        AmdViCommand.invalidateIotlbPages(command, deviceId, pasid, 32, address, size);
+        queue(command);
+        completionWait();
+    }
+
+    /** INVALIDATE_INTERRUPT_TABLE for a device, then a completion wait. */
+    public void invalidateInterruptTable(final int deviceId)
+    {
+        AmdViCommand.invalidateInterruptTable(command, deviceId);
+        queue(command);
+        completionWait();
+    }
+
+    /**
+     * Program the exclusion range {@code [base, last]} (4 KiB granular, {@code last} inclusive) and enable it;
+     * {@code allowAll} applies it to every device, otherwise to devices whose DTE sets EX.
+     */
+    public void setExclusionRange(final long base, final long last, final boolean allowAll)
+    {
+        iommu.writeRegister(AmdViRegisters.EXCLUSION_LIMIT, 8, last & AmdViRegisters.BASE_ADDRESS);
+        iommu.writeRegister(AmdViRegisters.EXCLUSION_BASE, 8, (base & AmdViRegisters.BASE_ADDRESS) |
+            AmdViRegisters.EXCLUSION_ENABLE | (allowAll ? AmdViRegisters.EXCLUSION_ALLOW_ALL : 0));
     }
 
     /** Write a DTE whose quadwords the caller built (tests of odd entries), then INVALIDATE_DEVTAB_ENTRY. */

@@ -22,6 +22,8 @@ public final class AmdViEvent
     /** A request the device may not make, such as ATS without DTE.I (layout as the generic event: UNVERIFIED). */
     public static final int INVALID_DEVICE_REQUEST = 0x8;
     public static final int RMP_PAGE_FAULT = 0xD;
+    /** Not produced by the model (device TLB invalidations complete at once); listed for decoders. */
+    public static final int IOTLB_INV_TIMEOUT = 0x7;
 
     public static final int CODE_SHIFT = 28;
     public static final int FLAGS_SHIFT = 16;
@@ -38,6 +40,15 @@ public final class AmdViEvent
     public static final int FLAG_RZ = 1 << 7;
     public static final int FLAG_TR = 1 << 8;
 
+    /**
+     * INVALID_DEVICE_REQUEST keeps a request type in flags bits 11:9 (dword1 27:25). Type 5 is "posted write to
+     * the interrupt/EOI range from a device whose DTE has IntCtl = 00b": a Linux log line with flags=0x0a00
+     * quoting the AMD IOMMU specification (secondary source; UNVERIFIED in the reference, which does not list
+     * the types). Type 0 is used for the other invalid requests (ATS without DTE.I).
+     */
+    public static final int INVALID_REQUEST_TYPE_SHIFT = 9;
+    public static final int INVALID_REQUEST_INTERRUPT_ABORTED = 5 << INVALID_REQUEST_TYPE_SHIFT;
+
     private AmdViEvent()
     {
     }
@@ -50,6 +61,23 @@ public final class AmdViEvent
         final long dword1 = ((long)code << CODE_SHIFT) | ((long)(flags & FLAGS_MASK) << FLAGS_SHIFT) | (domainOrPasid & 0xFFFFL);
         words[offset] = dword0 | (dword1 << 32);
         words[offset + 1] = address;
+    }
+
+    /**
+     * Fill {@code words[offset..offset+1]} with an event for a request that carried a PASID: GN is set, PASID[15:0]
+     * goes where the DomainID would and PASID[19:16] into dword0 bits 19:16.
+     */
+    public static void encodeGuest(final long[] words, final int offset, final int code, final int deviceId,
+        final int pasid, final int flags, final long address)
+    {
+        encode(words, offset, code, deviceId, pasid & 0xFFFF, flags | FLAG_GN, address);
+        words[offset] |= (long)((pasid >>> 16) & 0xF) << 16;
+    }
+
+    /** The PASID of an event with GN set. */
+    public static int pasid(final long quadword0)
+    {
+        return (int)((quadword0 >>> 16) & 0xF) << 16 | (int)(quadword0 >>> 32) & 0xFFFF;
     }
 
     public static int code(final long quadword0)

@@ -5,7 +5,6 @@ import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
-import org.iommuemu.emulator.cache.InvalidationScope;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.MemoryRing;
@@ -29,27 +28,28 @@ import java.util.List;
 
 /**
  * An AMD-Vi IOMMU programmed only through its registers and in-memory structures, as Linux's amd_iommu driver
- * programs one: the device table, the command buffer and the event log live in emulated memory, and the
- * register file ({@link #writeRegister}) is the only way software reaches the model.
+ * programs one: the device table, the command buffer, the event log and the GCR3 tables live in emulated
+ * memory, and the register file ({@link #writeRegister}) is the only way software reaches the model.
  * <p>
- * This first version covers host (v1) translation: a DMA looks up its device table entry, probes the IOTLB,
- * walks the v1 table with the DTE's IR/IW as the initial permissions, and with SNP enabled checks the result
- * against the RMP. Faults are logged to the event log as IO_PAGE_FAULT, ILLEGAL_DEV_TABLE_ENTRY or
- * RMP_PAGE_FAULT, with overflow status and the event interrupt. Commands: COMPLETION_WAIT (store and
- * interrupt), INVALIDATE_DEVTAB_ENTRY, INVALIDATE_IOMMU_PAGES, INVALIDATE_IOMMU_ALL through the invalidation
- * dispatcher; INVALIDATE_IOTLB_PAGES, INVALIDATE_INTERRUPT_TABLE, PREFETCH_IOMMU_PAGES and
- * COMPLETE_PPR_REQUEST are accepted without effect (no device TLB, interrupt remapping or PPR model yet);
- * any other opcode is ILLEGAL_COMMAND_ERROR. ATS: translation requests are answered with Translation
- * Completion entries and translated requests are honoured for devices whose DTE sets I. Not yet: v2/GCR3
- * guest translation, device TLBs, PPR, timing.
+ * A request looks up its device table entry (through the DTE cache), then, in this order: the interrupt
+ * range (interrupt requests are forwarded or refused, never translated), the exclusion range (bypasses
+ * translation), and translation: host (v1) only, guest (v2) through the GCR3 table for a PASID (or PASID 0
+ * with DTE.GIOV), or nested (guest over host, see {@link GuestTranslation}). Each translation probes the
+ * IOTLB first and fills it after a walk. With SNP every DMA result is checked against the RMP. Faults are
+ * logged to the event log as IO_PAGE_FAULT (flags GN with the PASID, NX, US, I, PR, RW, PE, RZ, TR),
+ * ILLEGAL_DEV_TABLE_ENTRY, INVALID_DEVICE_REQUEST or RMP_PAGE_FAULT, with overflow status and the event
+ * interrupt.
  * <p>
- * Choices on unverified behaviour (reference amd-vi-rmp.md 1, 9): a DTE with V=0 passes the DMA through
- * untranslated (QEMU's reading); V=1 with TV=0 is an IO_PAGE_FAULT; Mode 7, a device beyond the device
- * table's size, and (with SNP) Mode 0 are ILLEGAL_DEV_TABLE_ENTRY; SE and SA both suppress fault events;
- * an illegal command stops command processing with the head on it (CmdBufRun clears) until software
- * rewrites the control register.
+ * The model is composed of its register file, the {@link DeviceTableCache}, the IOTLB, the
+ * {@link GuestTranslation} (GCR3 cache, guest and nested walks), the {@link DeviceTlb}, the
+ * {@link AmdViCommandProcessor} (which decides which caches each command invalidates) and the
+ * {@link AmdViEventLog}. ATS: translation requests are answered with Translation Completion entries
+ * (with U from the host leaf) and cached in the {@link DeviceTlb}; translated requests are honoured for
+ * devices whose DTE sets I.
  * <p>
- * Not thread-safe; nothing on the DMA path allocates.
+ * Choices on unverified behaviour are listed in docs/amdvi.md; the switchable ones are {@link AmdViOptions}.
+ * <p>
+ * Not thread-safe; nothing on the request path allocates.
  */
 public final class AmdViIommu implements IommuPort
 {
@@ -75,9 +75,15 @@ public final class AmdViIommu implements IommuPort
     private final Register status;
     private final MemoryRing commandRing;
     private final MemoryRing eventRing;
+    private final Register exclusionBase;
+    private final Register exclusionLimit;
     private final TranslationCache iotlb;
+    private final DeviceTableCache dte;
+    private final TranslationCache gcr3Cache;
+    private final DeviceTlb deviceTlb;
+    private final GuestTranslation guest;
+    private final AmdViOptions options;
     private final InvalidationDispatcher dispatcher = new InvalidationDispatcher();
-    private final InvalidationScope scope = new InvalidationScope();
     private final DmaRmpCheck rmpCheck;
     private final RmpPageFaultEvent rmpEvent = new RmpPageFaultEvent().wrap(new UnsafeBuffer(new byte[RmpPageFaultEvent.LENGTH]), 0);
     private final WalkResult walk = new WalkResult();
@@ -85,10 +91,8 @@ public final class AmdViIommu implements IommuPort
     private final long[] words = new long[2];
     private final AmdViOutcome portOutcome = new AmdViOutcome();
     private final List<TranslationCache> caches;
-    private boolean commandsHalted;
-    private long eventInterrupts;
-    private long completionWaitInterrupts;
-    private long commandsProcessed;
+    private final AmdViEventLog eventLog;
+    private final AmdViCommandProcessor commands;
 
     /**
      * @param extendedFeatures the EFR value (bit 63 SNPSup and the rest as the platform reports them).
@@ -98,17 +102,51 @@ public final class AmdViIommu implements IommuPort
     public AmdViIommu(final PhysicalMemory memory, final long extendedFeatures, final DmaRmpCheck rmpCheck,
         final TranslationCache iotlb)
     {
+        this(memory, extendedFeatures, rmpCheck, iotlb, AmdViOptions.DEFAULT);
+    }
+
+    /** As {@link #AmdViIommu(PhysicalMemory, long, DmaRmpCheck, TranslationCache)} with the unverified-behaviour switches. */
+    public AmdViIommu(final PhysicalMemory memory, final long extendedFeatures, final DmaRmpCheck rmpCheck,
+        final TranslationCache iotlb, final AmdViOptions options)
+    {
+        this(memory, extendedFeatures, rmpCheck, iotlb, DeviceTableCache.defaultCache(), defaultGcr3Cache(),
+            defaultNestedCache(), DeviceTlb.defaultCache(), options);
+    }
+
+    /**
+     * @param dteCache    the DTE cache (role CONTEXT).
+     * @param gcr3Cache   the GCR3 (guest CR3 per PASID) cache (role PASID).
+     * @param nestedCache the nested-walk cache of GPA-to-SPA host translations (role NESTED).
+     * @param deviceTlb   the model of the devices' ATS caches (role DEVICE_TLB).
+     */
+    public AmdViIommu(final PhysicalMemory memory, final long extendedFeatures, final DmaRmpCheck rmpCheck,
+        final TranslationCache iotlb, final TranslationCache dteCache, final TranslationCache gcr3Cache,
+        final TranslationCache nestedCache, final TranslationCache deviceTlb, final AmdViOptions options)
+    {
+        if (gcr3Cache.role() != CacheRole.PASID)
+        {
+            throw new IllegalArgumentException("the GCR3 cache must have the PASID role, not " + gcr3Cache.role());
+        }
         this.memory = memory;
         this.rmpCheck = rmpCheck;
         this.iotlb = iotlb;
+        this.options = options;
+        this.dte = new DeviceTableCache(dteCache);
+        this.gcr3Cache = gcr3Cache;
+        this.deviceTlb = new DeviceTlb(deviceTlb);
         this.commandRing = new MemoryRing("command buffer", memory, AmdViEvent.LENGTH);
         this.eventRing = new MemoryRing("event log", memory, AmdViEvent.LENGTH);
         dispatcher.register(iotlb);
-        this.caches = List.of(iotlb);
+        dispatcher.register(dteCache);
+        dispatcher.register(gcr3Cache);
+        dispatcher.register(nestedCache);
+        dispatcher.register(deviceTlb);
+        this.caches = List.of(iotlb, dteCache, gcr3Cache, nestedCache, deviceTlb);
         for (int mode = 1; mode <= 6; mode++)
         {
             formats[mode] = new AmdV1Format(mode);
         }
+        this.guest = new GuestTranslation(memory, formats, gcr3Cache, nestedCache);
 
         final long baseWritable = AmdViRegisters.BASE_ADDRESS;
         deviceTableBase = registers.define("DEV_TABLE_BASE", AmdViRegisters.DEVICE_TABLE_BASE, 8, 0,
@@ -119,8 +157,9 @@ public final class AmdViIommu implements IommuPort
             ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(eventRing, newValue));
         control = registers.define("CONTROL", AmdViRegisters.CONTROL, 8, 0, 0, 0,
             (register, oldValue, newValue) -> controlWritten(newValue));
-        registers.define("EXCLUSION_BASE", AmdViRegisters.EXCLUSION_BASE, 8, 0, ~(baseWritable | 0x3L), 0);
-        registers.define("EXCLUSION_LIMIT", AmdViRegisters.EXCLUSION_LIMIT, 8, 0, ~baseWritable, 0);
+        exclusionBase = registers.define("EXCLUSION_BASE", AmdViRegisters.EXCLUSION_BASE, 8, 0,
+            ~(baseWritable | AmdViRegisters.EXCLUSION_ENABLE | AmdViRegisters.EXCLUSION_ALLOW_ALL), 0);
+        exclusionLimit = registers.define("EXCLUSION_LIMIT", AmdViRegisters.EXCLUSION_LIMIT, 8, 0, ~baseWritable, 0);
         registers.define("EFR", AmdViRegisters.EXTENDED_FEATURE, 8, extendedFeatures, -1L, 0);
         commandHead = registers.define("CMD_HEAD", AmdViRegisters.COMMAND_HEAD, 8, 0, ~AmdViRegisters.POINTER, 0,
             (register, oldValue, newValue) -> commandRing.head(index(newValue)));
@@ -132,6 +171,20 @@ public final class AmdViIommu implements IommuPort
             (register, oldValue, newValue) -> eventRing.tail(index(newValue)));
         status = registers.define("STATUS", AmdViRegisters.STATUS, 8, 0, ~AmdViRegisters.STATUS_W1C,
             AmdViRegisters.STATUS_W1C);
+        eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
+        commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
+    }
+
+    /** A GCR3 cache with a default geometry (64 entries, 4-way, LRU) until timing profiles size it. */
+    public static TranslationCache defaultGcr3Cache()
+    {
+        return new TranslationCache("amdvi-gcr3-cache", CacheRole.PASID, 64, 4, Replacement.LRU, 2, 4);
+    }
+
+    /** A nested-walk cache with a default geometry (256 entries, 4-way, LRU) until timing profiles size it. */
+    public static TranslationCache defaultNestedCache()
+    {
+        return new TranslationCache("amdvi-nested-cache", CacheRole.NESTED, 256, 4, Replacement.LRU, 2, 5);
     }
 
     /** An IOTLB with a default geometry (512 entries, 4-way, LRU) until timing profiles size it. */
@@ -142,8 +195,8 @@ public final class AmdViIommu implements IommuPort
 
     /**
      * The platform port: untranslated requests go through {@link #dma}, ATS translation requests through
-     * {@link #translationRequest}, translated requests through {@link #translatedRequest}. A PASID on the
-     * request is not used yet (no v2/GCR3 translation).
+     * {@link #translationRequest}, translated requests through {@link #translatedRequest}. The request's PASID,
+     * its privileged flag and its execute access select and check the guest (v2) translation.
      */
     public boolean handle(final DmaRequest request, final RequestOutcome outcome)
     {
@@ -153,13 +206,13 @@ public final class AmdViIommu implements IommuPort
         switch (request.addressType())
         {
             case TRANSLATION_REQUEST:
-                outcome.completionEntry(translationRequest(deviceId, request.address(), out));
+                outcome.completionEntry(translationRequest(deviceId, request.pasid(), request.address(), request.privileged(), out));
                 break;
             case TRANSLATED:
                 translatedRequest(deviceId, request.address(), request.isWrite(), out);
                 break;
             default:
-                dma(deviceId, request.address(), request.isWrite(), out);
+                dma(deviceId, request.pasid(), request.address(), request.access() & REQUEST_ACCESS, request.privileged(), out);
                 break;
         }
         outcome.translated(out.outputAddress, out.pageSizeLg2, out.permissions).iotlbHit(out.iotlbHit).domainId(out.domainId);
@@ -176,6 +229,7 @@ public final class AmdViIommu implements IommuPort
         return "amdvi";
     }
 
+    /** The IOTLB, the DTE cache, the GCR3 cache, the nested-walk cache and the device TLB, in that order. */
     public List<TranslationCache> caches()
     {
         return caches;
@@ -194,112 +248,150 @@ public final class AmdViIommu implements IommuPort
     }
 
     /**
-     * One DMA (an untranslated request) from {@code deviceId} to {@code address}.
+     * One DMA (an untranslated request without a PASID) from {@code deviceId} to {@code address}.
      *
      * @return true when the DMA may proceed to {@link AmdViOutcome#outputAddress()}.
      */
     public boolean dma(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
     {
+        return dma(deviceId, CacheTag.NO_PASID, address, write ? Permissions.WRITE : Permissions.READ, false, out);
+    }
+
+    /**
+     * One untranslated request, with or without a PASID.
+     *
+     * @param pasid      the PASID, or {@link CacheTag#NO_PASID} ({@code DmaRequest.NO_PASID}).
+     * @param access     {@link Permissions#READ} or {@link Permissions#WRITE}, with {@link Permissions#EXECUTE}
+     *                   for an execute request (the PASID prefix's ER flag).
+     * @param privileged the PASID prefix's PMR flag; requests without a PASID are user requests.
+     * @return true when the request may proceed to {@link AmdViOutcome#outputAddress()}.
+     */
+    public boolean dma(final int deviceId, final int pasid, final long address, final int access, final boolean privileged,
+        final AmdViOutcome out)
+    {
         out.reset();
-        final int access = write ? Permissions.WRITE : Permissions.READ;
+        out.pasid = pasid;
+        final boolean write = (access & Permissions.WRITE) != 0;
         if ((registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
         {
             return passThrough(deviceId, address, write, out);
         }
-        final long tableEntries = ((registers.value(deviceTableBase) & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
-            (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
-        if ((deviceId & 0xFFFF) >= tableEntries)
+        if (!inDeviceTable(deviceId))
         {
-            return illegalDeviceTableEntry(deviceId, address, write, out);
+            return illegalDeviceTableEntry(deviceId, pasid, address, write ? AmdViEvent.FLAG_RW : 0, out);
         }
-        final long q0 = dteQuadword(deviceId, 0);
+        loadDeviceTableEntry(deviceId);
+        final long q0 = dte.q0;
+        final long q1 = dte.q1;
+        final long q2 = dte.q2;
         if (!DeviceTableEntry.valid(q0))
         {
             return passThrough(deviceId, address, write, out);
         }
-        final long q1 = dteQuadword(deviceId, 1);
-        final int domainId = DeviceTableEntry.domainId(q1);
-        out.domainId = domainId;
-        final boolean suppressed = (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0;
-        final int mode = DeviceTableEntry.mode(q0);
-        if (mode == 7 || (mode == 0 && rmpCheck != null))
+        out.domainId = DeviceTableEntry.domainId(q1);
+        if (illegal(q0, q2))
         {
-            return illegalDeviceTableEntry(deviceId, address, write, out);
+            return illegalDeviceTableEntry(deviceId, pasid, address, write ? AmdViEvent.FLAG_RW : 0, out);
+        }
+        if (write && pasid == CacheTag.NO_PASID && isInterruptAddress(address))
+        {
+            return interruptRequest(deviceId, address, q1, q2, out);
+        }
+        if (pasid == CacheTag.NO_PASID && excluded(address, q1))
+        {
+            out.excluded = true;
+            return passThrough(deviceId, address, write, out);
         }
         if (!DeviceTableEntry.translationValid(q0))
         {
-            return ioPageFault(deviceId, domainId, address, write, 0, WalkFault.NOT_PRESENT, suppressed, out);
+            return ioPageFault(deviceId, out.domainId, pasid, address, requestFlags(access, privileged, pasid, false), WalkFault.NOT_PRESENT,
+                suppressed(q1), out);
         }
-        if (mode == 0)
+        if (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid))
         {
             return passThrough(deviceId, address, write, out);
         }
-
-        final long tag = CacheTag.of(domainId, CacheTag.NO_PASID, 0, false, 0);
-        final int slot = iotlb.lookupPage(tag, address, IOTLB_SIZES);
-        if (slot != TranslationCache.MISS)
-        {
-            final int attribute = iotlb.attribute(slot);
-            final int permissions = attribute & Permissions.ALL;
-            if ((access & ~permissions) == 0)
-            {
-                out.iotlbHit = true;
-                final long offsetMask = (1L << CacheKey.sizeLg2(iotlb.key(slot))) - 1;
-                return translated(deviceId, address, write, iotlb.value(slot) | (address & offsetMask),
-                    attribute >>> 8, permissions, out);
-            }
-        }
-        if (!Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, access, DeviceTableEntry.permissions(q0), walk))
-        {
-            final int flags = (walk.fault() == WalkFault.PERMISSION ? AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE : 0) |
-                (walk.fault() == WalkFault.RESERVED_BIT || walk.fault() == WalkFault.BAD_LEVEL_ENCODING ? AmdViEvent.FLAG_RZ : 0);
-            return ioPageFault(deviceId, domainId, address, write, flags, walk.fault(), suppressed, out);
-        }
-        final int entryLg2 = iotlbEntrySize(walk.pageSizeLg2());
-        iotlb.insert(tag, CacheKey.of(address, entryLg2), walk.outputAddress() & -(1L << entryLg2),
-            walk.permissions() | (walk.pageSizeLg2() << 8));
-        return translated(deviceId, address, write, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), out);
+        return translate(deviceId, pasid, address, access, privileged, 0, q0, q1, q2, out) &&
+            rmpChecked(deviceId, address, write, out);
     }
 
     /**
-     * An ATS Translation Request (an MRd with AT = 01) from {@code deviceId} for {@code address}: the answer is
-     * the Translation Completion entry ({@code pcie-tlp}'s {@link TranslationCompletionEntry} layout): the
-     * translated page, R/W from the effective permissions, and the S-bit size encoding for leaves above
-     * 4 KiB; R = W = 0 when there is no translation (an IO_PAGE_FAULT with the TR flag is logged). A device
-     * whose DTE does not allow ATS (I = 0) gets INVALID_DEVICE_REQUEST and a zero entry. The RMP is not
-     * consulted here: it checks the translated request that uses the answer (a choice; the reference does not
-     * say where SNP checks ATS traffic).
+     * An ATS Translation Request (an MRd with AT = 01) without a PASID: see
+     * {@link #translationRequest(int, int, long, boolean, AmdViOutcome)}.
      */
     public long translationRequest(final int deviceId, final long address, final AmdViOutcome out)
     {
+        return translationRequest(deviceId, CacheTag.NO_PASID, address, false, out);
+    }
+
+    /**
+     * An ATS Translation Request (an MRd with AT = 01) from {@code deviceId} for {@code address}, with a PASID or
+     * {@link CacheTag#NO_PASID}: the answer is the Translation Completion entry ({@code pcie-tlp}'s
+     * {@link TranslationCompletionEntry} layout): the translated page, R/W from the effective permissions, the
+     * S-bit size encoding for leaves above 4 KiB, U from the host leaf's U bit (untranslated access only), and
+     * for guest translations Exe from the guest table's NX and Priv from the request; R = W = 0 when there is no
+     * translation (an IO_PAGE_FAULT with the TR flag is logged). An answer without U is cached in the
+     * {@link #deviceTlb()}. A device whose DTE does not allow ATS (I = 0) gets INVALID_DEVICE_REQUEST and a zero
+     * entry. The RMP is not consulted here: it checks the translated request that uses the answer (a choice; the
+     * reference does not say where SNP checks ATS traffic).
+     */
+    public long translationRequest(final int deviceId, final int pasid, final long address, final boolean privileged,
+        final AmdViOutcome out)
+    {
         out.reset();
-        final long q0 = dteQuadword(deviceId, 0);
-        final long q1 = dteQuadword(deviceId, 1);
+        out.pasid = pasid;
+        if (!inDeviceTable(deviceId))
+        {
+            invalidDeviceRequest(deviceId, address, false, AmdViEvent.FLAG_TR, out);
+            return 0;
+        }
+        loadDeviceTableEntry(deviceId);
+        final long q0 = dte.q0;
+        final long q1 = dte.q1;
+        final long q2 = dte.q2;
         if (!atsAllowed(q0, q1))
         {
             invalidDeviceRequest(deviceId, address, false, AmdViEvent.FLAG_TR, out);
             return 0;
         }
-        final int mode = DeviceTableEntry.mode(q0);
-        final int domainId = DeviceTableEntry.domainId(q1);
-        out.domainId = domainId;
-        if (mode < 1 || mode > 6 || !DeviceTableEntry.translationValid(q0) ||
-            !Walker.walk(formats[mode], memory, DeviceTableEntry.root(q0), address, 0, DeviceTableEntry.permissions(q0), walk) ||
-            (walk.permissions() & Permissions.READ_WRITE) == 0)
+        out.domainId = DeviceTableEntry.domainId(q1);
+        if (illegal(q0, q2))
         {
-            ioPageFault(deviceId, domainId, address, false, AmdViEvent.FLAG_TR,
-                walk.fault() == WalkFault.NONE ? WalkFault.PERMISSION : walk.fault(), (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0, out);
+            illegalDeviceTableEntry(deviceId, pasid, address, AmdViEvent.FLAG_TR, out);
             return 0;
         }
-        out.outputAddress = walk.outputAddress();
-        out.pageSizeLg2 = walk.pageSizeLg2();
-        out.permissions = walk.permissions();
-        final long size = 1L << walk.pageSizeLg2();
-        final long base = walk.outputAddress() & -size;
+        final int flags = requestFlags(0, privileged, pasid, false) | AmdViEvent.FLAG_TR;
+        if (!DeviceTableEntry.translationValid(q0) ||
+            (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid)))
+        {
+            // No table to translate with: nothing the device could cache.
+            ioPageFault(deviceId, out.domainId, pasid, address, flags, WalkFault.NOT_PRESENT, suppressed(q1), out);
+            return 0;
+        }
+        if (!translate(deviceId, pasid, address, 0, privileged, AmdViEvent.FLAG_TR, q0, q1, q2, out))
+        {
+            return 0;
+        }
+        if ((out.permissions & Permissions.READ_WRITE) == 0)
+        {
+            ioPageFault(deviceId, out.domainId, pasid, address, flags | AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE,
+                WalkFault.PERMISSION, suppressed(q1), out);
+            return 0;
+        }
+        final long size = 1L << out.pageSizeLg2;
+        final long base = out.outputAddress & -size;
         final long addressField = size > AtsRange.MIN_SIZE ? AtsRange.encode(base, size) | TranslationCompletionEntry.S : base;
+        final boolean guestAnswer = out.guest && pasid != CacheTag.NO_PASID;
+        if (!out.untranslatedOnly)
+        {
+            deviceTlb.fill(deviceId, pasid, address, out.pageSizeLg2, out.outputAddress, out.permissions);
+        }
         return addressField |
-            ((walk.permissions() & Permissions.READ) != 0 ? TranslationCompletionEntry.R : 0) |
-            ((walk.permissions() & Permissions.WRITE) != 0 ? TranslationCompletionEntry.W : 0);
+            ((out.permissions & Permissions.READ) != 0 ? TranslationCompletionEntry.R : 0) |
+            ((out.permissions & Permissions.WRITE) != 0 ? TranslationCompletionEntry.W : 0) |
+            (out.untranslatedOnly ? TranslationCompletionEntry.U : 0) |
+            (guestAnswer && (out.permissions & Permissions.EXECUTE) != 0 ? TranslationCompletionEntry.EXE : 0) |
+            (guestAnswer && privileged ? TranslationCompletionEntry.PRIV : 0);
     }
 
     /**
@@ -311,12 +403,50 @@ public final class AmdViIommu implements IommuPort
     public boolean translatedRequest(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
     {
         out.reset();
-        if (!atsAllowed(dteQuadword(deviceId, 0), dteQuadword(deviceId, 1)))
+        if (!inDeviceTable(deviceId))
+        {
+            invalidDeviceRequest(deviceId, address, write, 0, out);
+            return false;
+        }
+        loadDeviceTableEntry(deviceId);
+        if (!atsAllowed(dte.q0, dte.q1))
         {
             invalidDeviceRequest(deviceId, address, write, 0, out);
             return false;
         }
         return passThrough(deviceId, address, write, out);
+    }
+
+    /**
+     * The devices' ATS caches as this IOMMU's answers and INVALIDATE_IOTLB_PAGES commands leave them: a replay
+     * asks {@link DeviceTlb#translate} whether device X could send address A as a translated request.
+     */
+    public DeviceTlb deviceTlb()
+    {
+        return deviceTlb;
+    }
+
+    /** The DTE cache (role CONTEXT). */
+    public TranslationCache deviceTableCache()
+    {
+        return dte.cache();
+    }
+
+    /** The nested-walk cache of GPA-to-SPA host translations (role NESTED). */
+    public TranslationCache nestedCache()
+    {
+        return caches.get(3);
+    }
+
+    /** The GCR3 cache (role PASID). */
+    public TranslationCache gcr3Cache()
+    {
+        return gcr3Cache;
+    }
+
+    public AmdViOptions options()
+    {
+        return options;
     }
 
     /** The IOTLB (for statistics and tests). */
@@ -332,28 +462,247 @@ public final class AmdViIommu implements IommuPort
 
     public long eventInterrupts()
     {
-        return eventInterrupts;
+        return eventLog.interrupts();
     }
 
     public long completionWaitInterrupts()
     {
-        return completionWaitInterrupts;
+        return commands.completionWaitInterrupts();
     }
 
     public long commandsProcessed()
     {
-        return commandsProcessed;
+        return commands.processed();
     }
 
     // ---------------------------------------------------------------------------------------------------------
 
-    private boolean translated(final int deviceId, final long address, final boolean write, final long outputAddress,
-        final int sizeLg2, final int permissions, final AmdViOutcome out)
+    /** The x86 MSI/interrupt address range (0xFEE0_0000-0xFEEF_FFFF): writes there are interrupt requests. */
+    private static final long INTERRUPT_RANGE_FIRST = 0xFEE0_0000L;
+    private static final long INTERRUPT_RANGE_LAST = 0xFEEF_FFFFL;
+    private static final int REQUEST_ACCESS = Permissions.READ | Permissions.WRITE | Permissions.EXECUTE;
+    private static final int IOTLB_SIZE_SHIFT = 8;
+    private static final int IOTLB_SIZE_MASK = 0xFF;
+    private static final int IOTLB_U = 1 << 16;
+
+    /**
+     * Translate through the host table, the guest table or both; on failure log an IO_PAGE_FAULT and return
+     * false. Leaves the translation (before any RMP check) in {@code out}.
+     *
+     * @param extraFlags event flags the request adds (TR for translation requests).
+     */
+    private boolean translate(final int deviceId, final int requestPasid, final long address, final int access,
+        final boolean privileged, final int extraFlags, final long q0, final long q1, final long q2, final AmdViOutcome out)
     {
-        out.outputAddress = outputAddress;
-        out.pageSizeLg2 = sizeLg2;
-        out.permissions = permissions;
-        return rmpChecked(deviceId, address, write, out);
+        final int domainId = DeviceTableEntry.domainId(q1);
+        if (!pasidAccepted(q0, requestPasid))
+        {
+            invalidDeviceRequest(deviceId, address, (access & Permissions.WRITE) != 0, extraFlags, out);
+            return false;
+        }
+        final int pasid = guestPasid(q0, requestPasid);
+        // The request's PASID as the event reports it: none when the PASID was dropped or supplied by GIOV.
+        final int eventPasid = pasid == requestPasid ? requestPasid : CacheTag.NO_PASID;
+        final boolean guestPath = pasid != CacheTag.NO_PASID;
+        final int walkAccess = access | (guestPath && !privileged ? Permissions.USER : 0);
+        final int flags = extraFlags | requestFlags(access, privileged, eventPasid, guestPath);
+
+        final long tag = CacheTag.of(domainId, pasid, 0, false, 0);
+        final int slot = iotlb.lookupPage(tag, address, IOTLB_SIZES);
+        if (slot != TranslationCache.MISS)
+        {
+            final int attribute = iotlb.attribute(slot);
+            final int permissions = attribute & Permissions.ALL;
+            if ((walkAccess & ~permissions) == 0)
+            {
+                out.iotlbHit = true;
+                out.guest = guestPath;
+                out.outputAddress = iotlb.value(slot) | (address & ((1L << CacheKey.sizeLg2(iotlb.key(slot))) - 1));
+                out.pageSizeLg2 = (attribute >>> IOTLB_SIZE_SHIFT) & IOTLB_SIZE_MASK;
+                out.permissions = permissions;
+                out.untranslatedOnly = (attribute & IOTLB_U) != 0;
+                return true;
+            }
+        }
+
+        if (!guestPath)
+        {
+            if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), address, walkAccess,
+                DeviceTableEntry.permissions(q0), walk))
+            {
+                return ioPageFault(deviceId, domainId, eventPasid, address, flags | faultFlags(walk.fault()), walk.fault(),
+                    suppressed(q1), out);
+            }
+            out.outputAddress = walk.outputAddress();
+            out.pageSizeLg2 = walk.pageSizeLg2();
+            out.permissions = walk.permissions();
+            // The host leaf's U bit (v1 PTE bit 59); guest-only translations have no host leaf.
+            out.untranslatedOnly = (walk.entryValue(walk.entryCount() - 1) & AmdV1Format.U) != 0;
+        }
+        else
+        {
+            out.guest = true;
+            final boolean gcr3IsGpa = (registers.value(control) & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
+            if (!guest.translate(q0, q1, q2, deviceId, pasid, address, walkAccess, gcr3IsGpa))
+            {
+                out.walkFault = guest.fault;
+                final int faultFlags = flags | faultFlags(guest.fault);
+                if (guest.stage == GuestTranslation.STAGE_HOST &&
+                    options.nestedFaultAddress() == AmdViOptions.NestedFaultAddress.GUEST_PHYSICAL_ADDRESS)
+                {
+                    return ioPageFault(deviceId, domainId, CacheTag.NO_PASID, guest.faultAddress,
+                        faultFlags & ~(AmdViEvent.FLAG_US | AmdViEvent.FLAG_NX), guest.fault, suppressed(q1), out);
+                }
+                return ioPageFault(deviceId, domainId, eventPasid, address, faultFlags, guest.fault, suppressed(q1), out);
+            }
+            out.outputAddress = guest.outputAddress;
+            out.pageSizeLg2 = guest.pageSizeLg2;
+            out.permissions = guest.permissions;
+            out.untranslatedOnly = guest.untranslatedOnly;
+        }
+        // One IOTLB entry of the leaf's size (4 KiB, 2 MiB or 1 GiB; other sizes as the fragment used), carrying the leaf size.
+        final int entryLg2 = iotlbEntrySize(out.pageSizeLg2);
+        iotlb.insert(tag, CacheKey.of(address, entryLg2), out.outputAddress & -(1L << entryLg2),
+            out.permissions | (out.pageSizeLg2 << IOTLB_SIZE_SHIFT) | (out.untranslatedOnly ? IOTLB_U : 0));
+        return true;
+    }
+
+    /** The event flags a request carries whatever goes wrong: RW, NX for execute, US for a user guest request. */
+    private static int requestFlags(final int access, final boolean privileged, final int eventPasid, final boolean guestPath)
+    {
+        return ((access & Permissions.WRITE) != 0 ? AmdViEvent.FLAG_RW : 0) |
+            ((access & Permissions.EXECUTE) != 0 ? AmdViEvent.FLAG_NX : 0) |
+            (guestPath && !privileged ? AmdViEvent.FLAG_US : 0) |
+            (eventPasid != CacheTag.NO_PASID ? AmdViEvent.FLAG_GN : 0);
+    }
+
+    /** PR and PE for a permission fault (the page was present), RZ for a reserved bit or an illegal level. */
+    private static int faultFlags(final WalkFault fault)
+    {
+        switch (fault)
+        {
+            case PERMISSION:
+                return AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE;
+            case RESERVED_BIT:
+            case BAD_LEVEL_ENCODING:
+                return AmdViEvent.FLAG_RZ;
+            default:
+                return 0;
+        }
+    }
+
+    /** Whether guest translation is on for this DTE: GV and Control.GTEn. */
+    private boolean guestTranslationOn(final long q0)
+    {
+        return DeviceTableEntry.guestTranslationValid(q0) && (registers.value(control) & AmdViRegisters.CONTROL_GT_EN) != 0;
+    }
+
+    /** The PASID whose guest table translates the request, or NO_PASID for the host table alone. */
+    private int guestPasid(final long q0, final int requestPasid)
+    {
+        if (!guestTranslationOn(q0))
+        {
+            return CacheTag.NO_PASID;
+        }
+        if (requestPasid != CacheTag.NO_PASID)
+        {
+            return requestPasid;
+        }
+        return DeviceTableEntry.guestIoProtectionValid(q0) ? 0 : CacheTag.NO_PASID;
+    }
+
+    /** False for a PASID request to a device without guest translation when the options refuse it. */
+    private boolean pasidAccepted(final long q0, final int requestPasid)
+    {
+        return requestPasid == CacheTag.NO_PASID || guestTranslationOn(q0) ||
+            options.pasidWithoutGuest() == AmdViOptions.PasidWithoutGuest.HOST_TRANSLATION;
+    }
+
+    /** Mode 7; Mode 0 with SNP (SNP forbids it); with GV, GLX 3 or a reserved GPM. */
+    private boolean illegal(final long q0, final long q2)
+    {
+        final int mode = DeviceTableEntry.mode(q0);
+        if (mode == 7 || (mode == 0 && rmpCheck != null))
+        {
+            return true;
+        }
+        return DeviceTableEntry.guestTranslationValid(q0) &&
+            (DeviceTableEntry.glx(q0) >= GuestCr3TableEntry.MAX_LEVELS || DeviceTableEntry.guestPagingMode(q2) > DeviceTableEntry.GPM_5_LEVEL);
+    }
+
+    private static boolean suppressed(final long q1)
+    {
+        return (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0;
+    }
+
+    /**
+     * The exclusion range: with ExEn, addresses in {@code [base, limit | 0xFFF]} bypass translation for devices
+     * whose DTE sets EX, or for every device with Allow.
+     */
+    private boolean excluded(final long address, final long q1)
+    {
+        final long base = registers.value(exclusionBase);
+        if ((base & AmdViRegisters.EXCLUSION_ENABLE) == 0 ||
+            ((base & AmdViRegisters.EXCLUSION_ALLOW_ALL) == 0 && !DeviceTableEntry.exclusionAllowed(q1)))
+        {
+            return false;
+        }
+        final long first = base & AmdViRegisters.BASE_ADDRESS;
+        final long last = (registers.value(exclusionLimit) & AmdViRegisters.BASE_ADDRESS) | (PhysicalMemory.FRAME_SIZE - 1);
+        return Long.compareUnsigned(address, first) >= 0 && Long.compareUnsigned(address, last) <= 0;
+    }
+
+    private static boolean isInterruptAddress(final long address)
+    {
+        return address >= INTERRUPT_RANGE_FIRST && address <= INTERRUPT_RANGE_LAST;
+    }
+
+    /**
+     * An interrupt request (a write to the interrupt range). Interrupt remapping is not modelled: IV = 0 or
+     * IntCtl = forward passes it on unremapped; IntCtl = abort is INVALID_DEVICE_REQUEST (type 5); IntCtl =
+     * remap is forwarded or faulted (IO_PAGE_FAULT with I) as {@link AmdViOptions#remappedInterrupts()} says;
+     * IntCtl = 11b (reserved) is ILLEGAL_DEV_TABLE_ENTRY.
+     */
+    private boolean interruptRequest(final int deviceId, final long address, final long q1, final long q2, final AmdViOutcome out)
+    {
+        out.interrupt = true;
+        final int intCtl = DeviceTableEntry.interruptMapValid(q2) ? DeviceTableEntry.interruptControl(q2) : DeviceTableEntry.INT_CTL_FORWARD;
+        switch (intCtl)
+        {
+            case DeviceTableEntry.INT_CTL_FORWARD:
+                out.outputAddress = address;
+                out.pageSizeLg2 = PhysicalMemory.FRAME_SIZE_LG2;
+                out.permissions = Permissions.WRITE;
+                return true;
+            case DeviceTableEntry.INT_CTL_ABORT:
+                invalidDeviceRequest(deviceId, address, false, AmdViEvent.INVALID_REQUEST_INTERRUPT_ABORTED, out);
+                return false;
+            case DeviceTableEntry.INT_CTL_REMAP:
+                if (options.remappedInterrupts() == AmdViOptions.RemappedInterrupts.FORWARD)
+                {
+                    out.outputAddress = address;
+                    out.pageSizeLg2 = PhysicalMemory.FRAME_SIZE_LG2;
+                    out.permissions = Permissions.WRITE;
+                    return true;
+                }
+                return ioPageFault(deviceId, out.domainId, CacheTag.NO_PASID, address, AmdViEvent.FLAG_I | AmdViEvent.FLAG_RW,
+                    WalkFault.NOT_PRESENT, suppressed(q1), out);
+            default:
+                return illegalDeviceTableEntry(deviceId, CacheTag.NO_PASID, address, AmdViEvent.FLAG_I | AmdViEvent.FLAG_RW, out);
+        }
+    }
+
+    private boolean inDeviceTable(final int deviceId)
+    {
+        final long tableEntries = ((registers.value(deviceTableBase) & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
+            (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
+        return (deviceId & 0xFFFF) < tableEntries;
+    }
+
+    private void loadDeviceTableEntry(final int deviceId)
+    {
+        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
+        dte.load(memory, DeviceTableEntry.address(tableBase, deviceId), deviceId);
     }
 
     private boolean passThrough(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
@@ -379,23 +728,25 @@ public final class AmdViIommu implements IommuPort
         return false;
     }
 
-    private boolean ioPageFault(final int deviceId, final int domainId, final long address, final boolean write, final int flags,
+    /** IO_PAGE_FAULT: with a PASID the event has GN and the PASID where the DomainID would be. */
+    private boolean ioPageFault(final int deviceId, final int domainId, final int pasid, final long address, final int flags,
         final WalkFault fault, final boolean suppressed, final AmdViOutcome out)
     {
         out.status = AmdViOutcome.Status.IO_PAGE_FAULT;
         out.walkFault = fault;
         if (!suppressed)
         {
-            AmdViEvent.encode(words, 0, AmdViEvent.IO_PAGE_FAULT, deviceId, domainId, flags | (write ? AmdViEvent.FLAG_RW : 0), address);
+            if (pasid == CacheTag.NO_PASID)
+            {
+                AmdViEvent.encode(words, 0, AmdViEvent.IO_PAGE_FAULT, deviceId, domainId, flags & ~AmdViEvent.FLAG_GN, address);
+            }
+            else
+            {
+                AmdViEvent.encodeGuest(words, 0, AmdViEvent.IO_PAGE_FAULT, deviceId, pasid, flags, address);
+            }
             out.eventLogged = logEvent();
         }
         return false;
-    }
-
-    private long dteQuadword(final int deviceId, final int index)
-    {
-        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
-        return DeviceTableEntry.readQuadword(memory, DeviceTableEntry.address(tableBase, deviceId), index);
     }
 
     private boolean atsAllowed(final long q0, final long q1)
@@ -412,37 +763,30 @@ public final class AmdViIommu implements IommuPort
         out.eventLogged = logEvent();
     }
 
-    private boolean illegalDeviceTableEntry(final int deviceId, final long address, final boolean write, final AmdViOutcome out)
+    /**
+     * ILLEGAL_DEV_TABLE_ENTRY: the IO_PAGE_FAULT dword layout with RZ, and GN with the PASID, RW, I or TR as the
+     * request had them (reference amd-vi-rmp.md 4.2); the address's bits 1:0 are not recorded.
+     */
+    private boolean illegalDeviceTableEntry(final int deviceId, final int pasid, final long address, final int flags,
+        final AmdViOutcome out)
     {
         out.status = AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY;
-        AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, 0,
-            AmdViEvent.FLAG_RZ | (write ? AmdViEvent.FLAG_RW : 0), address & ~0x3L);
+        if (pasid == CacheTag.NO_PASID)
+        {
+            AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, 0, flags | AmdViEvent.FLAG_RZ, address & ~0x3L);
+        }
+        else
+        {
+            AmdViEvent.encodeGuest(words, 0, AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, deviceId, pasid, flags | AmdViEvent.FLAG_RZ,
+                address & ~0x3L);
+        }
         out.eventLogged = logEvent();
         return false;
     }
 
-    /** Append {@link #words} to the event log: overflow status when full, event interrupt when enabled. */
     private boolean logEvent()
     {
-        final long controlValue = registers.value(control);
-        final long statusValue = registers.value(status);
-        if ((controlValue & AmdViRegisters.CONTROL_EVENT_LOG_EN) == 0 || eventRing.entries() == 0 ||
-            (statusValue & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0)
-        {
-            return false;
-        }
-        if (!eventRing.produce(words, 0))
-        {
-            registers.setValue(status, statusValue | AmdViRegisters.STATUS_EVENT_OVERFLOW);
-            return false;
-        }
-        registers.setValue(eventTail, (long)eventRing.tail() << 4);
-        registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_EVENT_LOG_INT);
-        if ((controlValue & AmdViRegisters.CONTROL_EVENT_INT_EN) != 0)
-        {
-            eventInterrupts++;
-        }
-        return true;
+        return eventLog.log(words);
     }
 
     private void configure(final MemoryRing ring, final long baseValue)
@@ -475,81 +819,16 @@ public final class AmdViIommu implements IommuPort
         if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && commandRing.entries() != 0)
         {
             statusValue |= AmdViRegisters.STATUS_CMD_BUF_RUN;
-            commandsHalted = false;
+            commands.restart();
         }
         registers.setValue(status, statusValue);
-        processCommands();
+        commands.run();
     }
 
     private void commandTailWritten(final long value)
     {
         commandRing.tail(index(value));
-        processCommands();
-    }
-
-    private void processCommands()
-    {
-        if ((registers.value(control) & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0 || commandRing.entries() == 0 || commandsHalted)
-        {
-            return;
-        }
-        while (!commandRing.isEmpty())
-        {
-            final long commandAddress = commandRing.entryAddress(commandRing.head());
-            final int headBefore = commandRing.head();
-            commandRing.consume(words, 0);
-            if (!execute(words[0], words[1]))
-            {
-                commandRing.head(headBefore);
-                commandsHalted = true;
-                registers.setValue(status, registers.value(status) & ~AmdViRegisters.STATUS_CMD_BUF_RUN);
-                AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_COMMAND_ERROR, 0, 0, 0, commandAddress);
-                logEvent();
-                break;
-            }
-            commandsProcessed++;
-        }
-        registers.setValue(commandHead, (long)commandRing.head() << 4);
-    }
-
-    /** Execute one command; false for an illegal one. */
-    private boolean execute(final long q0, final long q1)
-    {
-        final int opcode = (int)(q0 >>> 60) & 0xF;
-        switch (opcode)
-        {
-            case AmdViCommand.COMPLETION_WAIT:
-                if ((q0 & AmdViCommand.COMPLETION_WAIT_STORE) != 0)
-                {
-                    memory.writeEntry(AmdViCommand.completionWaitAddress(q0), q1);
-                }
-                if ((q0 & AmdViCommand.COMPLETION_WAIT_INTERRUPT) != 0)
-                {
-                    registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_COM_WAIT_INT);
-                    if ((registers.value(control) & AmdViRegisters.CONTROL_COM_WAIT_INT_EN) != 0)
-                    {
-                        completionWaitInterrupts++;
-                    }
-                }
-                return true;
-            case AmdViCommand.INVALIDATE_DEVTAB_ENTRY:
-                dispatcher.invalidate(scope.device((int)(q0 & 0xFFFF)), CacheRole.CONTEXT.bit());
-                return true;
-            case AmdViCommand.INVALIDATE_IOMMU_PAGES:
-                AmdViCommand.invalidationScope(q0, q1, scope);
-                dispatcher.invalidate(scope, CacheRole.IOTLB.bit() | CacheRole.WALK.bit() | CacheRole.NESTED.bit());
-                return true;
-            case AmdViCommand.INVALIDATE_IOMMU_ALL:
-                dispatcher.invalidate(scope.all(), CacheRole.ALL_ROLES);
-                return true;
-            case AmdViCommand.INVALIDATE_IOTLB_PAGES:
-            case AmdViCommand.INVALIDATE_INTERRUPT_TABLE:
-            case AmdViCommand.PREFETCH_IOMMU_PAGES:
-            case AmdViCommand.COMPLETE_PPR_REQUEST:
-                return true;
-            default:
-                return false;
-        }
+        commands.run();
     }
 
     /** The IOTLB entry size for a leaf of {@code leafLg2}: the largest of 4 KiB, 2 MiB and 1 GiB not above it. */

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.pagetable.WalkFault;
 
@@ -47,6 +48,11 @@ public final class AmdViOutcome
     boolean iotlbHit;
     boolean eventLogged;
     int domainId;
+    int pasid = CacheTag.NO_PASID;
+    boolean guest;
+    boolean untranslatedOnly;
+    boolean excluded;
+    boolean interrupt;
 
     void reset()
     {
@@ -58,6 +64,11 @@ public final class AmdViOutcome
         iotlbHit = false;
         eventLogged = false;
         domainId = 0;
+        pasid = CacheTag.NO_PASID;
+        guest = false;
+        untranslatedOnly = false;
+        excluded = false;
+        interrupt = false;
     }
 
     public Status status()
@@ -105,6 +116,36 @@ public final class AmdViOutcome
     public int domainId()
     {
         return domainId;
+    }
+
+    /** The request's PASID, or {@link CacheTag#NO_PASID}. */
+    public int pasid()
+    {
+        return pasid;
+    }
+
+    /** Whether the request went through a guest (v2) table (with a PASID, or PASID 0 through DTE.GIOV). */
+    public boolean guest()
+    {
+        return guest;
+    }
+
+    /** The host leaf's U bit: the ATS answer says "untranslated access only" and the device may not cache it. */
+    public boolean untranslatedOnly()
+    {
+        return untranslatedOnly;
+    }
+
+    /** Whether the address fell in the exclusion range and bypassed translation. */
+    public boolean excluded()
+    {
+        return excluded;
+    }
+
+    /** Whether the request was an interrupt request (a write to the interrupt address range), forwarded or refused. */
+    public boolean interrupt()
+    {
+        return interrupt;
     }
 
     public String toString()

@@ -37,6 +37,15 @@ public final class AmdViRegisters
     public static final long CONTROL_EVENT_INT_EN = 1L << 3;
     public static final long CONTROL_COM_WAIT_INT_EN = 1L << 4;
     public static final long CONTROL_CMD_BUF_EN = 1L << 12;
+    /** GTEn: guest (v2) translation enabled; without it DTE.GV is ignored. */
+    public static final long CONTROL_GT_EN = 1L << 16;
+    /** GCR3TRPMode: the DTE's GCR3 table root pointer (and the GCR3 table's own pointers) are GPAs. */
+    public static final long CONTROL_GCR3_TRP_MODE = 1L << 58;
+
+    // Exclusion base (0x20): bit 0 ExEn, bit 1 Allow (the range applies to every device), 51:12 base.
+    // Exclusion limit (0x28): 51:12, the last 4 KiB page of the range (base == limit: one page).
+    public static final long EXCLUSION_ENABLE = 1L;
+    public static final long EXCLUSION_ALLOW_ALL = 1L << 1;
 
     // Status (0x2020): bits 2:0 are RW1C, the rest read-only.
     public static final long STATUS_EVENT_OVERFLOW = 1L;

@@ -15,10 +15,21 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  *     +-----------+-----+-------+---+---+-----+------+---+---+---+------------+----------+
  *     |GCR3[51:31]|SATS |SysMgt |EX |SD |Cache|IoCtl |SA |SE | I |GCR3[30:15] | DomainID |
  *     +-----------+-----+-------+---+---+-----+------+---+---+---+------------+----------+
+ * q2:  63:62 61:60  59:56      55:54 53:52 51:6 (IRT root[51:6])  5  4:1       0
+ *     +-----+------+----------+-----+-----+--------------------+---+---------+---+
+ *     |LINT |IntCtl|INIT/NMI..| GPM | rsv | interrupt table    |IG |IntTabLen|IV |
+ *     +-----+------+----------+-----+-----+--------------------+---+---------+---+
  * </pre>
- * Sources: Linux amd_iommu_types.h ({@code DTE_FLAG_V/TV/IR/IW}, {@code DTE_MODE_MASK}, {@code DTE_HOST_TRP},
- * {@code DTE_DOMID_MASK}, {@code DTE_FLAG_IOTLB}), FreeBSD amd_reg.h; the project's reference
- * amd-vi-rmp.md section 1 (absolute bits: I = 96, SE = 97, SA = 98).
+ * Guest (v2) translation: GV enables it, GLX is the GCR3 table's level count - 1, the GCR3 table root pointer
+ * is split over q0[60:58] (SPA[14:12]), q1[31:16] (SPA[30:15]) and q1[63:43] (SPA[51:31]), GPM selects 4-level
+ * (0) or 5-level (1) guest tables, GIOV sends requests without a PASID through PASID 0's guest table.
+ * <p>
+ * Sources: Linux amd_iommu_types.h ({@code DTE_FLAG_V/TV/IR/IW/GV/GIOV}, {@code DTE_MODE_MASK},
+ * {@code DTE_HOST_TRP}, {@code DTE_DOMID_MASK}, {@code DTE_FLAG_IOTLB}, {@code DTE_GLX},
+ * {@code DTE_GCR3_14_12/30_15/51_31}, {@code DTE_GPT_LEVEL_MASK}, {@code DEV_ENTRY_EX},
+ * {@code DTE_IRQ_REMAP_ENABLE}, {@code DTE_IRQ_REMAP_INTCTL}), FreeBSD amd_reg.h; the project's reference
+ * amd-vi-rmp.md section 1 (absolute bits: I = 96, SE = 97, SA = 98, EX = 103, IV = 128, GPM = 183:182,
+ * IntCtl = 189:188).
  */
 public final class DeviceTableEntry
 {
@@ -31,7 +42,12 @@ public final class DeviceTableEntry
     public static final int MODE_SHIFT = 9;
     public static final long MODE = 7L << MODE_SHIFT;
     public static final long ROOT = 0x000F_FFFF_FFFF_F000L;
+    public static final long GIOV = 1L << 54;
     public static final long GV = 1L << 55;
+    public static final int GLX_SHIFT = 56;
+    public static final long GLX = 3L << GLX_SHIFT;
+    public static final int GCR3_14_12_SHIFT = 58;
+    public static final long GCR3_14_12 = 7L << GCR3_14_12_SHIFT;
     public static final long IR = 1L << 61;
     public static final long IW = 1L << 62;
     // Quadword 1.
@@ -39,6 +55,24 @@ public final class DeviceTableEntry
     public static final long I = 1L << 32;
     public static final long SE = 1L << 33;
     public static final long SA = 1L << 34;
+    public static final long EX = 1L << 39;
+    public static final int GCR3_30_15_SHIFT = 16;
+    public static final long GCR3_30_15 = 0xFFFFL << GCR3_30_15_SHIFT;
+    public static final int GCR3_51_31_SHIFT = 43;
+    public static final long GCR3_51_31 = 0x1F_FFFFL << GCR3_51_31_SHIFT;
+    // Quadword 2.
+    public static final long IV = 1L;
+    public static final int GPM_SHIFT = 54;
+    public static final long GPM = 3L << GPM_SHIFT;
+    public static final int INT_CTL_SHIFT = 60;
+    public static final long INT_CTL = 3L << INT_CTL_SHIFT;
+    /** IntCtl values: abort interrupt requests, forward them unmapped, remap them. */
+    public static final int INT_CTL_ABORT = 0;
+    public static final int INT_CTL_FORWARD = 1;
+    public static final int INT_CTL_REMAP = 2;
+    /** GPM values: 4-level and 5-level guest tables (Linux GUEST_PGTABLE_4/5_LEVEL). */
+    public static final int GPM_4_LEVEL = 0;
+    public static final int GPM_5_LEVEL = 1;
 
     private DeviceTableEntry()
     {
@@ -75,6 +109,62 @@ public final class DeviceTableEntry
         return q0 & ROOT;
     }
 
+    public static boolean guestTranslationValid(final long q0)
+    {
+        return (q0 & GV) != 0;
+    }
+
+    public static boolean guestIoProtectionValid(final long q0)
+    {
+        return (q0 & GIOV) != 0;
+    }
+
+    /** GLX: the GCR3 table has {@code glx + 1} levels (3 is reserved). */
+    public static int glx(final long q0)
+    {
+        return (int)((q0 & GLX) >>> GLX_SHIFT);
+    }
+
+    /** The GCR3 table root pointer (an SPA, 4 KiB aligned) reassembled from its three pieces. */
+    public static long gcr3Root(final long q0, final long q1)
+    {
+        return ((q0 & GCR3_14_12) >>> GCR3_14_12_SHIFT) << 12 |
+            ((q1 & GCR3_30_15) >>> GCR3_30_15_SHIFT) << 15 |
+            ((q1 & GCR3_51_31) >>> GCR3_51_31_SHIFT) << 31;
+    }
+
+    /** Quadword 0's and quadword 1's pieces of a GCR3 table root pointer, to OR into those quadwords. */
+    public static long gcr3Quadword0(final long root)
+    {
+        return ((root >>> 12) & 7L) << GCR3_14_12_SHIFT;
+    }
+
+    public static long gcr3Quadword1(final long root)
+    {
+        return ((root >>> 15) & 0xFFFFL) << GCR3_30_15_SHIFT | ((root >>> 31) & 0x1F_FFFFL) << GCR3_51_31_SHIFT;
+    }
+
+    /** GPM: {@link #GPM_4_LEVEL}, {@link #GPM_5_LEVEL}, or a reserved value. */
+    public static int guestPagingMode(final long q2)
+    {
+        return (int)((q2 & GPM) >>> GPM_SHIFT);
+    }
+
+    public static boolean exclusionAllowed(final long q1)
+    {
+        return (q1 & EX) != 0;
+    }
+
+    public static boolean interruptMapValid(final long q2)
+    {
+        return (q2 & IV) != 0;
+    }
+
+    public static int interruptControl(final long q2)
+    {
+        return (int)((q2 & INT_CTL) >>> INT_CTL_SHIFT);
+    }
+
     public static boolean readPermitted(final long q0)
     {
         return (q0 & IR) != 0;
@@ -104,6 +194,25 @@ public final class DeviceTableEntry
     public static long hostQuadword0(final long root, final int mode, final boolean read, final boolean write)
     {
         return V | TV | ((long)mode << MODE_SHIFT) | (root & ROOT) | (read ? IR : 0) | (write ? IW : 0);
+    }
+
+    /**
+     * Build quadwords 0 and 1 of an entry with guest (v2) translation as Linux's set_dte_entry and
+     * set_dte_gcr3_table do: V, TV, GV, GLX, the GCR3 root, IR/IW, DomainID; {@code hostMode} 0 for guest-only
+     * translation (GPA = SPA), 1-6 for nested translation through the host table at {@code hostRoot}.
+     */
+    public static void guestQuadwords(final long[] dst, final long hostRoot, final int hostMode, final int domainId,
+        final long gcr3Root, final int glx, final boolean giov, final boolean read, final boolean write)
+    {
+        dst[0] = hostQuadword0(hostRoot, hostMode, read, write) | GV | (giov ? GIOV : 0) | ((long)(glx & 3) << GLX_SHIFT) |
+            gcr3Quadword0(gcr3Root);
+        dst[1] = (domainId & DOMAIN_ID) | gcr3Quadword1(gcr3Root);
+    }
+
+    /** Quadword 2 with the guest paging mode (4 or 5 levels). */
+    public static long guestPagingQuadword2(final int guestLevels)
+    {
+        return (long)(guestLevels == 5 ? GPM_5_LEVEL : GPM_4_LEVEL) << GPM_SHIFT;
     }
 
     /** Allow (or forbid) ATS for {@code deviceId}: the I bit. */

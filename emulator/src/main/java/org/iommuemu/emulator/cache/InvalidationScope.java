@@ -9,7 +9,7 @@ package org.iommuemu.emulator.cache;
  * The scopes correspond to the architectural ones: AMD-Vi INVALIDATE_IOMMU_ALL (all), INVALIDATE_IOMMU_PAGES
  * (domain, optionally PASID, address range or the whole domain), INVALIDATE_DEVTAB_ENTRY (device); VT-d
  * global, domain-selective and page-selective IOTLB invalidation, context-cache invalidation by device, and
- * PASID-based invalidation.
+ * PASID-based invalidation; device TLB (ATS) invalidation by device, optionally PASID, and range.
  */
 public final class InvalidationScope
 {
@@ -43,6 +43,27 @@ public final class InvalidationScope
     public InvalidationScope device(final int requesterId)
     {
         return set(CacheTag.REQUESTER_MASK, CacheTag.of(0, CacheTag.NO_PASID, requesterId, false, 0), "device");
+    }
+
+    /** Every entry tagged with a requester ID and a PASID (a device TLB's entries for one PASID). */
+    public InvalidationScope devicePasid(final int requesterId, final int pasid)
+    {
+        return set(CacheTag.REQUESTER_MASK | CacheTag.PASID_MASK | CacheTag.PASID_VALID,
+            CacheTag.of(0, pasid, requesterId, false, 0), "device pasid");
+    }
+
+    /** Entries tagged with a requester ID whose address span overlaps {@code [first, last]} (any PASID). */
+    public InvalidationScope deviceRange(final int requesterId, final long first, final long last)
+    {
+        device(requesterId);
+        return withRange(first, last, "device range");
+    }
+
+    /** Entries tagged with a requester ID and a PASID whose address span overlaps {@code [first, last]}. */
+    public InvalidationScope devicePasidRange(final int requesterId, final int pasid, final long first, final long last)
+    {
+        devicePasid(requesterId, pasid);
+        return withRange(first, last, "device pasid range");
     }
 
     /** Entries of a domain whose address span overlaps {@code [first, last]}. */

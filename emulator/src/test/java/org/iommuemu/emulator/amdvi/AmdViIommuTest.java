@@ -4,6 +4,8 @@ import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.rmp.DmaRmpCheck;
 import org.iommuemu.rmp.PageStateConversion;
 import org.iommuemu.rmp.RmpConfig;
@@ -92,6 +94,22 @@ class AmdViIommuTest extends AmdViTestBed
         assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_INT) != 0);
         iommu.writeRegister(STATUS, 8, AmdViRegisters.STATUS_EVENT_LOG_INT); // RW1C, as the interrupt handler does
         assertEquals(0, iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_INT);
+    }
+
+    @Test
+    void aBadNextLevelInAHostEntryFaultsWithRz()
+    {
+        bringUp(null, 9);
+        attach(DEVICE, true, true, 3);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        final WalkResult walk = new WalkResult();
+        assertTrue(domain.translate(0x4000_0000L, 0, walk));
+        final long top = walk.entryAddress(0); // the level-2 entry: NextLevel must be 2
+        memory.writeEntry(top, (memory.readEntry(top) & ~AmdV1Format.NEXT_LEVEL) |
+            (3L << AmdV1Format.NEXT_LEVEL_SHIFT));
+        assertFalse(iommu.dma(DEVICE, 0x4000_0000L, true, out));
+        assertEquals(WalkFault.BAD_LEVEL_ENCODING, out.walkFault());
+        assertEquals(AmdViEvent.FLAG_RZ | AmdViEvent.FLAG_RW, AmdViEvent.flags(nextEvent()[0]));
     }
 
     @Test

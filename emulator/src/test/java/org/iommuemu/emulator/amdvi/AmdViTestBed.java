@@ -1,9 +1,15 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.format.X86Format;
+import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -22,6 +28,43 @@ abstract class AmdViTestBed
     static final int DOMAIN = 5;
     static final long CONTROL_ON = AmdViDriver.CONTROL_ON;
 
+    static final int USER_RW = Permissions.READ | Permissions.WRITE | Permissions.USER;
+    /** Nested: guest-physical pool for the guest's tables, and where the host table puts it. */
+    static final long GUEST_POOL_GPA = 0x0100_0000L;
+    static final long GUEST_POOL_SPA = 0x5_0000_0000L;
+    static final long GUEST_POOL_SIZE = 4L << 20;
+    static final long DATA_GPA = 0x1000_0000L;
+    static final long DATA_SPA = 0x9_0000_0000L;
+
+    long gcr3;
+
+    /** Guest-only translation (Mode 0): a GCR3 table with {@code gcr3Levels} levels, guest tables in SPA space. */
+    PageTable guestOnly(final int pasid, final int gcr3Levels, final int guestLevels, final boolean giov)
+    {
+        driver.enableGuestTranslation();
+        gcr3 = driver.newGcr3Table();
+        driver.attachGuest(DEVICE, null, DOMAIN, gcr3, gcr3Levels, guestLevels, giov);
+        final PageTable guest = driver.newGuestDomain(guestLevels);
+        driver.setGuestCr3(gcr3, gcr3Levels, DOMAIN, pasid, guest.root());
+        return guest;
+    }
+
+    /** Nested translation: the host table maps the guest's table pool and its 2 MiB of data; returns the guest table. */
+    PageTable nested(final int pasid, final int guestLevels)
+    {
+        driver.enableGuestTranslation();
+        assertEquals(MapStatus.OK, domain.map(GUEST_POOL_GPA, GUEST_POOL_SPA, GUEST_POOL_SIZE, Permissions.READ_WRITE,
+            PageSizePolicy.FORCED_4K));
+        assertEquals(MapStatus.OK, domain.map(DATA_GPA, DATA_SPA, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+        final GuestPhysicalMemory guestMemory = new GuestPhysicalMemory(memory, GUEST_POOL_SPA - GUEST_POOL_GPA);
+        final PageTable guest = new PageTable(new X86Format(guestLevels),
+            new FrameAllocator(guestMemory, GUEST_POOL_GPA, GUEST_POOL_SIZE));
+        gcr3 = driver.newGcr3Table();
+        driver.attachGuest(DEVICE, domain, DOMAIN, gcr3, 1, guestLevels, false);
+        driver.setGuestCr3(gcr3, 1, DOMAIN, pasid, guest.root());
+        return guest;
+    }
+
     final SparseMemory memory = new SparseMemory();
     final AmdViOutcome out = new AmdViOutcome();
     final long[] command = new long[2];
@@ -31,7 +74,13 @@ abstract class AmdViTestBed
 
     void bringUp(final DmaRmpCheck rmpCheck, final int eventLogLengthLg2)
     {
-        iommu = new AmdViIommu(memory, rmpCheck == null ? 0 : AmdViRegisters.EFR_SNP_SUP, rmpCheck, AmdViIommu.defaultIotlb());
+        bringUp(rmpCheck, eventLogLengthLg2, AmdViOptions.DEFAULT);
+    }
+
+    void bringUp(final DmaRmpCheck rmpCheck, final int eventLogLengthLg2, final AmdViOptions options)
+    {
+        iommu = new AmdViIommu(memory, rmpCheck == null ? 0 : AmdViRegisters.EFR_SNP_SUP, rmpCheck, AmdViIommu.defaultIotlb(),
+            options);
         driver = new AmdViDriver(iommu, memory, new AmdViDriver.Layout(DEVICE_TABLE, COMMAND_BUFFER, EVENT_LOG, SEMAPHORE,
             TABLE_POOL, 64L << 20, 9, eventLogLengthLg2)).bringUp();
         domain = driver.newDomain(3);

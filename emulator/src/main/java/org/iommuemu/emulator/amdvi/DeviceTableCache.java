@@ -1,0 +1,74 @@
+package org.iommuemu.emulator.amdvi;
+
+import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.Replacement;
+import org.iommuemu.emulator.cache.TranslationCache;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/**
+ * The IOMMU's cache of device table entries: a {@link TranslationCache} in the {@link CacheRole#CONTEXT} role
+ * tagged by DeviceID, whose value is quadword 0; quadwords 1 and 2 sit in side arrays indexed by the same slot,
+ * so one cache slot holds the whole entry the model uses and an eviction or invalidation drops it as one.
+ * Only valid entries (V = 1) are cached. A changed DTE is not seen until INVALIDATE_DEVTAB_ENTRY (or
+ * INVALIDATE_IOMMU_ALL) removes it through the dispatcher, as on hardware.
+ * <p>
+ * {@link #load} leaves the entry in {@link #q0}, {@link #q1}, {@link #q2}; allocation-free.
+ */
+final class DeviceTableCache
+{
+    private final TranslationCache cache;
+    private final long[] quadword1;
+    private final long[] quadword2;
+    long q0;
+    long q1;
+    long q2;
+    boolean hit;
+
+    DeviceTableCache(final TranslationCache cache)
+    {
+        if (cache.role() != CacheRole.CONTEXT)
+        {
+            throw new IllegalArgumentException("the DTE cache must have the CONTEXT role, not " + cache.role());
+        }
+        this.cache = cache;
+        this.quadword1 = new long[cache.entries()];
+        this.quadword2 = new long[cache.entries()];
+    }
+
+    /** A default geometry (64 entries, 4-way, LRU) until timing profiles size it. */
+    static TranslationCache defaultCache()
+    {
+        return new TranslationCache("amdvi-dte-cache", CacheRole.CONTEXT, 64, 4, Replacement.LRU, 2, 2);
+    }
+
+    TranslationCache cache()
+    {
+        return cache;
+    }
+
+    /** Look up (or read and cache) the entry of {@code deviceId} at {@code entryAddress}. */
+    void load(final PhysicalMemory memory, final long entryAddress, final int deviceId)
+    {
+        final long tag = CacheTag.of(0, CacheTag.NO_PASID, deviceId, false, 0);
+        final int slot = cache.lookup(tag, 0);
+        if (slot != TranslationCache.MISS)
+        {
+            hit = true;
+            q0 = cache.value(slot);
+            q1 = quadword1[slot];
+            q2 = quadword2[slot];
+            return;
+        }
+        hit = false;
+        q0 = DeviceTableEntry.readQuadword(memory, entryAddress, 0);
+        q1 = DeviceTableEntry.readQuadword(memory, entryAddress, 1);
+        q2 = DeviceTableEntry.readQuadword(memory, entryAddress, 2);
+        if (DeviceTableEntry.valid(q0))
+        {
+            final int filled = cache.insert(tag, 0, q0, 0);
+            quadword1[filled] = q1;
+            quadword2[filled] = q2;
+        }
+    }
+}
