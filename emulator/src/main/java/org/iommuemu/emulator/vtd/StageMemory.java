@@ -1,0 +1,177 @@
+package org.iommuemu.emulator.vtd;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.iommuemu.pagetable.PageTableFormat;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.Walker;
+import org.iommuemu.pagetable.memory.MemoryAccessListener;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/**
+ * The memory a VT-d table walk reads through: host memory with a limit above which nothing answers (a table
+ * fetch there is an access error), and, for nested translation, a second stage in front of it. This is how
+ * nested translation reuses the one generic {@link Walker}: the first-stage walk runs over this view in
+ * {@link #nested} mode, so every first-stage table fetch is a GPA that the second stage translates (a walk of
+ * its own over the plain host view) before host memory is read.
+ * <p>
+ * A fetch that fails records why ({@link #error()}: access error, or a second-stage fault with its walk in
+ * {@link #secondStageWalk()}) and which fetch of the walk it was ({@link #errorFetch()}, 1 = the top-level
+ * table), and reads as 0, which stops the walker at an empty entry; the translator then reports the recorded
+ * cause instead of "not present". Once failed, the view reads 0 until re-armed. Writes go straight to host
+ * memory (walks never write). Nothing is allocated.
+ */
+final class StageMemory implements PhysicalMemory
+{
+    static final int NONE = 0;
+    static final int ACCESS_ERROR = 1;
+    static final int SECOND_STAGE_FAULT = 2;
+
+    private final PhysicalMemory host;
+    private final VtdConfig config;
+    private final StageMemory secondStageHost;
+    private final WalkResult secondStageWalk;
+    private PageTableFormat secondStage;
+    private long secondStageRoot;
+    private int error;
+    private int fetches;
+    private int errorFetch;
+
+    /** A plain view: host memory with the configured limit. */
+    StageMemory(final PhysicalMemory host, final VtdConfig config)
+    {
+        this.host = host;
+        this.config = config;
+        this.secondStageHost = null;
+        this.secondStageWalk = null;
+    }
+
+    /** A view that can also translate through a second stage, walking it over {@code secondStageHost}. */
+    StageMemory(final PhysicalMemory host, final VtdConfig config, final StageMemory secondStageHost)
+    {
+        this.host = host;
+        this.config = config;
+        this.secondStageHost = secondStageHost;
+        this.secondStageWalk = new WalkResult();
+    }
+
+    /** Re-arm for a walk of host-physical tables. */
+    StageMemory direct()
+    {
+        secondStage = null;
+        return clearError();
+    }
+
+    /** Re-arm for a walk of tables at GPAs that {@code format} rooted at {@code root} translates. */
+    StageMemory nested(final PageTableFormat format, final long root)
+    {
+        secondStage = format;
+        secondStageRoot = root;
+        return clearError();
+    }
+
+    private StageMemory clearError()
+    {
+        error = NONE;
+        fetches = 0;
+        errorFetch = 0;
+        return this;
+    }
+
+    int error()
+    {
+        return error;
+    }
+
+    /** Which fetch of the walk failed: 1 is the top-level table. */
+    int errorFetch()
+    {
+        return errorFetch;
+    }
+
+    WalkResult secondStageWalk()
+    {
+        return secondStageWalk;
+    }
+
+    StageMemory secondStageHost()
+    {
+        return secondStageHost;
+    }
+
+    /** Whether a fetch from host-physical {@code address} would answer. */
+    boolean answers(final long address)
+    {
+        return Long.compareUnsigned(address, config.memoryLimit) < 0;
+    }
+
+    public long readEntry(final long address)
+    {
+        fetches++;
+        if (error != NONE)
+        {
+            return 0;
+        }
+        long hostAddress = address;
+        if (secondStage != null)
+        {
+            secondStageHost.direct();
+            if (!Walker.walk(secondStage, secondStageHost, secondStageRoot, address, Permissions.READ, Permissions.ALL,
+                secondStageWalk))
+            {
+                error = SECOND_STAGE_FAULT;
+                errorFetch = fetches;
+                return 0;
+            }
+            hostAddress = secondStageWalk.outputAddress();
+        }
+        if (!answers(hostAddress))
+        {
+            error = ACCESS_ERROR;
+            errorFetch = fetches;
+            return 0;
+        }
+        return host.readEntry(hostAddress);
+    }
+
+    public void writeEntry(final long address, final long value)
+    {
+        host.writeEntry(address, value);
+    }
+
+    public void writeEntries(final long address, final int count, final long firstValue, final long increment, final int stride)
+    {
+        host.writeEntries(address, count, firstValue, increment, stride);
+    }
+
+    public void read(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
+    {
+        host.read(address, dst, dstOffset, length);
+    }
+
+    public void write(final long address, final DirectBuffer src, final int srcOffset, final int length)
+    {
+        host.write(address, src, srcOffset, length);
+    }
+
+    public void zero(final long address, final long length)
+    {
+        host.zero(address, length);
+    }
+
+    public MemoryAccessListener listener()
+    {
+        return host.listener();
+    }
+
+    public void listener(final MemoryAccessListener listener)
+    {
+        host.listener(listener);
+    }
+
+    public long residentFrames()
+    {
+        return host.residentFrames();
+    }
+}
