@@ -48,6 +48,8 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
 public final class VtdIommu implements IommuPort
 {
     private static final int MINIMUM_SIZE = 0x1000;
+    /** The first offset after the fixed registers the model defines (IEUADDR ends at 0xB0). */
+    private static final int FIRST_FREE_OFFSET = 0xB0;
 
     private final PhysicalMemory memory;
     private final long cap;
@@ -110,9 +112,9 @@ public final class VtdIommu implements IommuPort
         final int faultOffset = VtdRegisters.faultRecordOffset(cap);
         final int faultCount = VtdRegisters.faultRecordCount(cap);
         final int iotlbOffset = VtdRegisters.iotlbRegisterOffset(ecap);
-        if (faultOffset < 0x100 || iotlbOffset < 0x100)
+        if (faultOffset < FIRST_FREE_OFFSET || iotlbOffset < FIRST_FREE_OFFSET)
         {
-            throw new IllegalArgumentException("CAP.FRO and ECAP.IRO must place their registers at 0x100 or above");
+            throw new IllegalArgumentException("CAP.FRO and ECAP.IRO must place their registers after IEUADDR (0xB0 or above)");
         }
         final int end = Math.max(faultOffset + faultCount * VtdRegisters.FRCD_SIZE, iotlbOffset + 16);
         this.registers = new RegisterFile("vtd", Math.max(MINIMUM_SIZE, (end + 0xFFF) & ~0xFFF));
