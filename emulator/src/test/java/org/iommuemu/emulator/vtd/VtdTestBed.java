@@ -111,6 +111,12 @@ abstract class VtdTestBed
         assertEquals(outputAddress, outcome.outputAddress(), outcome::toString);
     }
 
+    /** Read and clear every pending fault record. */
+    int clearFaults()
+    {
+        return driver.serviceFaults((index, low, high) -> { });
+    }
+
     /** The fault record software would read next (FRI), cleared as dmar_fault does: {low, high}. */
     long[] takeFault()
     {
