@@ -8,6 +8,7 @@ import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
+import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.emulator.platform.IommuPort;
@@ -321,13 +322,33 @@ public final class VtdIommu implements IommuPort
         return false;
     }
 
+    /**
+     * T=1 with TDX Connect: the TDX module's trusted path (the TD's S-EPT, or the shared EPT for shared GPAs).
+     * A translation request is answered from it (W when a write would be allowed, R when a read would); other
+     * requests go through {@code trustedDma}, which also checks memory integrity. Refusals are
+     * {@link TrustedDmaFault}s and write no VT-d fault record.
+     */
     private boolean trusted(final DmaRequest request, final RequestOutcome outcome)
     {
         final DmaOutcome out = tdxOutcome;
-        final boolean ok = request.addressType() == org.iommuemu.emulator.platform.AddressType.TRANSLATION_REQUEST ?
-            tdx.translateTrusted(request.requesterId(), request.address(), request.access(), out) :
-            tdx.trustedDma(request.requesterId(), request.address(), request.length(), request.isWrite(), out);
-        outcome.translated(out.outputAddress(), out.pageSizeLg2() == 0 ? PhysicalMemory.FRAME_SIZE_LG2 : out.pageSizeLg2(),
+        final int sid = request.requesterId();
+        final boolean ok;
+        if (request.addressType() == AddressType.TRANSLATION_REQUEST)
+        {
+            final boolean writable = tdx.translateTrusted(sid, request.address(), Permissions.READ_WRITE, out);
+            ok = writable || tdx.translateTrusted(sid, request.address(), Permissions.READ, out);
+            if (ok)
+            {
+                final long size = 1L << Math.max(PhysicalMemory.FRAME_SIZE_LG2, out.pageSizeLg2());
+                outcome.completionEntry(TranslationCompletionEntry.compose(out.outputAddress() & -size, size,
+                    TranslationCompletionEntry.R | (writable ? TranslationCompletionEntry.W : 0)));
+            }
+        }
+        else
+        {
+            ok = tdx.trustedDma(sid, request.address(), request.length(), request.isWrite(), out);
+        }
+        outcome.translated(out.outputAddress(), Math.max(PhysicalMemory.FRAME_SIZE_LG2, out.pageSizeLg2()),
             ok ? request.access() | Permissions.READ : 0);
         if (!ok)
         {
@@ -339,7 +360,7 @@ public final class VtdIommu implements IommuPort
     /** T=0 with TDX Connect: the output address is checked against TD private memory. */
     private boolean untrustedChecked(final DmaRequest request, final RequestOutcome outcome)
     {
-        if (tdx == null || request.addressType() == org.iommuemu.emulator.platform.AddressType.TRANSLATION_REQUEST)
+        if (tdx == null || request.addressType() == AddressType.TRANSLATION_REQUEST)
         {
             return true;
         }
