@@ -287,7 +287,7 @@ public final class VtdIommu implements IommuPort
         outcome.completionEntry(TranslationCompletionEntry.compose(t.outputAddress & -size, size,
             ((perms & Permissions.READ) != 0 ? TranslationCompletionEntry.R : 0) |
             ((perms & Permissions.WRITE) != 0 ? TranslationCompletionEntry.W : 0) |
-            ((perms & Permissions.USER) != 0 && t.pgtt != 0 ? TranslationCompletionEntry.U : 0) |
+            ((perms & Permissions.USER) != 0 && usesFirstStage(t.pgtt) ? TranslationCompletionEntry.U : 0) |
             ((perms & Permissions.EXECUTE) != 0 && request.hasPasid() ? TranslationCompletionEntry.EXE : 0) |
             (request.privileged() ? TranslationCompletionEntry.PRIV : 0)));
         return true;
@@ -536,6 +536,11 @@ public final class VtdIommu implements IommuPort
     private InvalidationQueue queue()
     {
         return queue;
+    }
+
+    private static boolean usesFirstStage(final int pgtt)
+    {
+        return pgtt == PasidEntry.PGTT_FIRST_STAGE || pgtt == PasidEntry.PGTT_NESTED;
     }
 
     private boolean translationEnabled()

@@ -30,6 +30,8 @@ class VtdAtsTest extends VtdTestBed
         assertEquals(2L << 20, AtsRange.size(entry, (entry & TranslationCompletionEntry.S) != 0));
         assertEquals(DATA, AtsRange.base(entry, true));
         assertTrue((entry & TranslationCompletionEntry.R) != 0 && (entry & TranslationCompletionEntry.W) != 0);
+        assertEquals(0, entry & (TranslationCompletionEntry.U | TranslationCompletionEntry.EXE | TranslationCompletionEntry.PRIV),
+            "no first stage, no PASID");
 
         assertTrue(ats(DEVICE, -1, IOVA + (4L << 20), AddressType.TRANSLATION_REQUEST, false));
         entry = outcome.completionEntry();
