@@ -122,6 +122,54 @@ class VtdScalableTranslationTest extends VtdTestBed
     }
 
     @Test
+    void firstStageLargePagesAndFs1gp()
+    {
+        context(true, 0);
+        final PageTable fs = firstStage();
+        driver.attachFirstStage(DEVICE, PASID, fs.root(), 4, DOMAIN, true, true);
+        map(fs, 1L << 30, DATA, 1L << 30, USER_RW);
+        map(fs, 0x20_0000L, DATA + (1L << 30), 2L << 20, USER_RW);
+        assertTrue(dma(DEVICE, PASID, (1L << 30) + 0x1234_5678L, Permissions.READ, false));
+        assertOk(DATA + 0x1234_5678L);
+        assertEquals(30, outcome.pageSizeLg2());
+        assertTrue(dma(DEVICE, PASID, 0x21_0000L, Permissions.WRITE, false));
+        assertOk(DATA + (1L << 30) + 0x1_0000L);
+        assertEquals(21, outcome.pageSizeLg2());
+    }
+
+    @Test
+    void firstStageGigabytePagesWithoutFs1gpAreReservedBitFaults()
+    {
+        bringUp(true, VtdRegisters.defaultCap(4) & ~VtdRegisters.CAP_FS1GP, VtdRegisters.defaultEcap(), null);
+        driver.setScalableContext(DEVICE, 0, true, false, false, 0);
+        final PageTable fs = new PageTable(new X86Format(4), domains);
+        driver.attachFirstStage(DEVICE, PASID, fs.root(), 4, DOMAIN, true, true);
+        map(fs, 1L << 30, DATA, 1L << 30, USER_RW);
+        assertFalse(dma(DEVICE, PASID, 1L << 30, Permissions.READ, false));
+        assertFault(VtdFaultReason.FS_ENTRY_RESERVED);
+    }
+
+    @Test
+    void fiveLevelTablesWhenSagawAndFs5lpAllow()
+    {
+        final long cap = VtdRegisters.defaultCap(4) | (0x8L << VtdRegisters.CAP_SAGAW_SHIFT) | VtdRegisters.CAP_FS5LP |
+            (56L << VtdRegisters.CAP_MGAW_SHIFT);
+        config.hostAddressWidth = 52;
+        bringUp(true, cap, VtdRegisters.defaultEcap(), null);
+        driver.setScalableContext(DEVICE, 0, true, false, false, 0);
+        final PageTable ss = secondStage(5);
+        driver.attachSecondStage(DEVICE, 0, ss, DOMAIN);
+        map4k(ss, 1L << 52, DATA, 4096, Permissions.READ_WRITE);
+        assertTrue(dma(DEVICE, (1L << 52) + 8, false));
+        assertOk(DATA + 8);
+        final PageTable fs = new PageTable(iommu.firstStageFormat(5), domains);
+        driver.attachFirstStage(DEVICE, PASID, fs.root(), 5, DOMAIN, true, true);
+        map4k(fs, 1L << 50, DATA, 4096, USER_RW);
+        assertTrue(dma(DEVICE, PASID, (1L << 50) + 8, Permissions.READ, false));
+        assertOk(DATA + 8);
+    }
+
+    @Test
     void firstStageRequestFlagsNeedSreAndEre()
     {
         context(true, 0);
