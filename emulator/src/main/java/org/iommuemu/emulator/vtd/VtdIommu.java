@@ -10,14 +10,12 @@ import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
-import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
 import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
-import org.iommuemu.tdx.DmaOutcome;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tlp.AtsRange;
 import org.iommuemu.tlp.TranslationCompletionEntry;
@@ -74,8 +72,7 @@ public final class VtdIommu implements IommuPort
     private final VtdTranslator translator;
     private final FaultRecorder faults;
     private final InvalidationQueue queue;
-    private final TdxConnect tdx;
-    private final DmaOutcome tdxOutcome;
+    private final TrustedPath trustedPath;
     private long rootTable;
     private int ttm;
     private long rejectedCommands;
@@ -101,8 +98,7 @@ public final class VtdIommu implements IommuPort
         this.contextCache = contextCache;
         this.pasidCache = pasidCache;
         this.iotlb = iotlb;
-        this.tdx = tdx;
-        this.tdxOutcome = tdx == null ? null : new DmaOutcome();
+        this.trustedPath = tdx == null ? null : new TrustedPath(tdx);
         dispatcher.register(contextCache);
         dispatcher.register(pasidCache);
         dispatcher.register(iotlb);
@@ -189,9 +185,9 @@ public final class VtdIommu implements IommuPort
     public boolean handle(final DmaRequest request, final RequestOutcome outcome)
     {
         outcome.reset();
-        if (tdx != null && request.trusted())
+        if (trustedPath != null && request.trusted())
         {
-            return trusted(request, outcome);
+            return trustedPath.trusted(request, outcome);
         }
         final boolean ok;
         switch (request.addressType())
@@ -206,7 +202,7 @@ public final class VtdIommu implements IommuPort
                 ok = untranslated(request, outcome);
                 break;
         }
-        return ok && untrustedChecked(request, outcome);
+        return ok && (trustedPath == null || trustedPath.untrustedChecked(request, outcome));
     }
 
     public String name()
@@ -320,63 +316,6 @@ public final class VtdIommu implements IommuPort
             !request.isWrite(), request.pasid(), (request.access() & Permissions.EXECUTE) != 0, request.privileged());
         outcome.domainId(translator.domainId).fault(reason, logged);
         return false;
-    }
-
-    /**
-     * T=1 with TDX Connect: the TDX module's trusted path (the TD's S-EPT, or the shared EPT for shared GPAs).
-     * A translation request is answered from it (W when a write would be allowed, R when a read would); other
-     * requests go through {@code trustedDma}, which also checks memory integrity. Refusals are
-     * {@link TrustedDmaFault}s and write no VT-d fault record.
-     */
-    private boolean trusted(final DmaRequest request, final RequestOutcome outcome)
-    {
-        final DmaOutcome out = tdxOutcome;
-        final int sid = request.requesterId();
-        final boolean ok;
-        if (request.addressType() == AddressType.TRANSLATION_REQUEST)
-        {
-            final boolean writable = tdx.translateTrusted(sid, request.address(), Permissions.READ_WRITE, out);
-            ok = writable || tdx.translateTrusted(sid, request.address(), Permissions.READ, out);
-            if (ok)
-            {
-                final long size = 1L << Math.max(PhysicalMemory.FRAME_SIZE_LG2, out.pageSizeLg2());
-                outcome.completionEntry(TranslationCompletionEntry.compose(out.outputAddress() & -size, size,
-                    TranslationCompletionEntry.R | (writable ? TranslationCompletionEntry.W : 0)));
-            }
-        }
-        else
-        {
-            ok = tdx.trustedDma(sid, request.address(), request.length(), request.isWrite(), out);
-        }
-        outcome.translated(out.outputAddress(), Math.max(PhysicalMemory.FRAME_SIZE_LG2, out.pageSizeLg2()),
-            ok ? request.access() | Permissions.READ : 0);
-        if (!ok)
-        {
-            outcome.fault(tdxFault(out.status()), false);
-        }
-        return ok;
-    }
-
-    /** T=0 with TDX Connect: the output address is checked against TD private memory. */
-    private boolean untrustedChecked(final DmaRequest request, final RequestOutcome outcome)
-    {
-        if (tdx == null || request.addressType() == AddressType.TRANSLATION_REQUEST)
-        {
-            return true;
-        }
-        final DmaOutcome out = tdxOutcome;
-        if (tdx.untrustedDma(request.requesterId(), outcome.outputAddress(), request.length(), request.isWrite(), out))
-        {
-            return true;
-        }
-        outcome.fault(tdxFault(out.status()), false);
-        return false;
-    }
-
-    private static FaultKind tdxFault(final int status)
-    {
-        final TrustedDmaFault fault = TrustedDmaFault.of(status);
-        return fault == null ? TrustedDmaFault.TDX_NOT_MAPPED : fault;
     }
 
     // ---------------------------------------------------------------------------------------------------------
