@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
  * The invalidation queue: a ring of 128- or 256-bit descriptors (IQA.DW) in memory, 2^QS 4 KiB pages from
  * IQA's base. Software writes descriptors and moves IQT; while QI is enabled the model consumes them at once,
  * moving IQH, and executes each through {@link VtdInvalidation}. An invalid descriptor (unknown or unsupported
- * type, reserved bits, a PASID-based type without scalable-mode support) sets FSTS.IQE (with a fault event)
+ * type, reserved bits, a PASID-based type without scalable-mode support, a status address that does not answer)
+ * sets FSTS.IQE (with a fault event)
  * and stops the queue with IQH on it; processing resumes when software clears IQE (after fixing the
  * descriptor) or moves IQT again with IQE clear. With DW = 1 an IQT with bit 4 set is also an IQE.
  * <p>
@@ -25,6 +26,7 @@ final class InvalidationQueue
 {
     private final PhysicalMemory memory;
     private final RegisterFile registers;
+    private final VtdConfig config;
     private final long ecap;
     private final int maxAddressMask;
     private final VtdInvalidation invalidation;
@@ -43,12 +45,14 @@ final class InvalidationQueue
     private boolean enabled;
     private long waitInterrupts;
 
-    InvalidationQueue(final PhysicalMemory memory, final RegisterFile registers, final long cap, final long ecap,
+    InvalidationQueue(final PhysicalMemory memory, final RegisterFile registers, final VtdConfig config, final long cap,
+        final long ecap,
         final VtdInvalidation invalidation, final FaultRecorder faults, final Register iqh, final Register iqa,
         final Register fsts, final Register ics, final Register iectl)
     {
         this.memory = memory;
         this.registers = registers;
+        this.config = config;
         this.ecap = ecap;
         this.maxAddressMask = VtdRegisters.maxAddressMask(cap);
         this.invalidation = invalidation;
@@ -62,16 +66,31 @@ final class InvalidationQueue
         this.wide = new MemoryRing("invalidation queue (256-bit)", memory, 32);
     }
 
-    /** QIE set: take the ring from IQA, start at IQH = 0. */
+    /**
+     * QIE set: take the ring from IQA, start at IQH = 0. A queue that would not lie in answering memory (beyond
+     * HAW or the memory limit) is enabled but broken: the first IQT write sets IQE.
+     */
     void enable()
     {
         final long value = registers.value(iqa);
         final boolean dw = (value & VtdRegisters.IQA_DW) != 0 && (ecap & VtdRegisters.ECAP_SMTS) != 0;
-        ring = dw ? wide : narrow;
-        final int pages = 1 << (int)(value & VtdRegisters.IQA_QS);
-        ring.configure(value & VtdRegisters.IQA_ADDRESS, pages * PhysicalMemory.FRAME_SIZE / ring.entrySize());
+        final MemoryRing chosen = dw ? wide : narrow;
+        final long base = value & VtdRegisters.IQA_ADDRESS;
+        final long bytes = (long)PhysicalMemory.FRAME_SIZE << (int)(value & VtdRegisters.IQA_QS);
+        ring = answers(base, bytes) ? chosen : null;
+        if (ring != null)
+        {
+            ring.configure(base, (int)(bytes / ring.entrySize()));
+        }
         registers.setValue(iqh, 0);
         enabled = true;
+    }
+
+    /** Whether {@code [address, address + length)} is below HAW and the memory limit. */
+    private boolean answers(final long address, final long length)
+    {
+        final long end = Math.min(config.memoryLimit, 1L << Math.min(config.hostAddressWidth, PhysicalMemory.MAX_ADDRESS_LG2));
+        return address >= 0 && length <= end && address <= end - length;
     }
 
     /** QIE cleared: IQH goes back to 0. */
@@ -91,6 +110,11 @@ final class InvalidationQueue
     {
         if (!enabled || (registers.value(fsts) & VtdRegisters.FSTS_IQE) != 0)
         {
+            return;
+        }
+        if (ring == null)
+        {
+            error();
             return;
         }
         final int shift = ring == wide ? 5 : 4;
@@ -192,7 +216,8 @@ final class InvalidationQueue
             case InvalidationDescriptor.IEC:
                 break;
             case InvalidationDescriptor.WAIT:
-                if ((q0 & InvalidationDescriptor.WAIT_RESERVED) != 0 || (q1 & InvalidationDescriptor.WAIT_RESERVED_Q1) != 0)
+                if ((q0 & InvalidationDescriptor.WAIT_RESERVED) != 0 || (q1 & InvalidationDescriptor.WAIT_RESERVED_Q1) != 0 ||
+                    ((q0 & InvalidationDescriptor.WAIT_SW) != 0 && !answers(InvalidationDescriptor.waitStatusAddress(q1), 4)))
                 {
                     return false;
                 }

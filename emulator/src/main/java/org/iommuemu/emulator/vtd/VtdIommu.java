@@ -148,7 +148,7 @@ public final class VtdIommu implements IommuPort
             ~VtdRegisters.IOTLB_WRITABLE, 0,
             (register, oldValue, newValue) -> iotlbCommand(newValue));
         this.faults = new FaultRecorder(registers, config, fsts, fectl, faultOffset, faultCount);
-        this.queue = new InvalidationQueue(memory, registers, cap, ecap, invalidation, faults, iqh, iqa, fsts, ics, iectl);
+        this.queue = new InvalidationQueue(memory, registers, config, cap, ecap, invalidation, faults, iqh, iqa, fsts, ics, iectl);
     }
 
     /** A unit with default caches and switches and no TDX Connect. */

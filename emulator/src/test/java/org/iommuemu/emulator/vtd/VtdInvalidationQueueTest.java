@@ -207,6 +207,22 @@ class VtdInvalidationQueueTest extends VtdTestBed
     }
 
     @Test
+    void hostileAddressesAreQueueErrorsNotEmulatorErrors()
+    {
+        bringUp(false);
+        InvalidationDescriptor.wait(words, 1L << 60, 1, false, false);
+        driver.submit(words);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "status address beyond HAW");
+
+        bringUp(false);
+        driver.globalCommand(VtdRegisters.QIE, false);
+        iommu.writeRegister(VtdRegisters.IQA, 8, 0xFFFF_FFFF_FFFF_F007L);
+        driver.globalCommand(VtdRegisters.QIE, true);
+        iommu.writeRegister(VtdRegisters.IQT, 8, 0x10);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "queue beyond HAW");
+    }
+
+    @Test
     void pasidDescriptorsNeedScalableModeSupport()
     {
         final long ecap = VtdRegisters.defaultEcap() & ~VtdRegisters.ECAP_SMTS;
