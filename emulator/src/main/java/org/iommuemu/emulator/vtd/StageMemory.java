@@ -2,6 +2,9 @@ package org.iommuemu.emulator.vtd;
 
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.iommuemu.emulator.cache.CacheKey;
+import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
@@ -21,6 +24,10 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * table), and reads as 0, which stops the walker at an empty entry; the translator then reports the recorded
  * cause instead of "not present". Once failed, the view reads 0 until re-armed. Writes go straight to host
  * memory (walks never write). Nothing is allocated.
+ * <p>
+ * With a nested cache ({@code CacheRole.NESTED}), the second-stage results of table fetches are cached, tagged by
+ * the DID and keyed by GPA page (4 KiB, 2 MiB, 1 GiB), and stay usable until an IOTLB invalidation of that DID
+ * (domain, or a page range of GPAs) removes them, as the hardware's nested caching does.
  */
 final class StageMemory implements PhysicalMemory
 {
@@ -32,7 +39,9 @@ final class StageMemory implements PhysicalMemory
     private final VtdConfig config;
     private final StageMemory secondStageHost;
     private final WalkResult secondStageWalk;
+    private final TranslationCache nestedCache;
     private PageTableFormat secondStage;
+    private long nestedTag;
     private long secondStageRoot;
     private int error;
     private int fetches;
@@ -45,15 +54,22 @@ final class StageMemory implements PhysicalMemory
         this.config = config;
         this.secondStageHost = null;
         this.secondStageWalk = null;
+        this.nestedCache = null;
     }
 
-    /** A view that can also translate through a second stage, walking it over {@code secondStageHost}. */
-    StageMemory(final PhysicalMemory host, final VtdConfig config, final StageMemory secondStageHost)
+    /**
+     * A view that can also translate through a second stage, walking it over {@code secondStageHost}.
+     *
+     * @param nestedCache caches table-fetch translations; null for none.
+     */
+    StageMemory(final PhysicalMemory host, final VtdConfig config, final StageMemory secondStageHost,
+        final TranslationCache nestedCache)
     {
         this.host = host;
         this.config = config;
         this.secondStageHost = secondStageHost;
         this.secondStageWalk = new WalkResult();
+        this.nestedCache = nestedCache;
     }
 
     /** Re-arm for a walk of host-physical tables. */
@@ -63,11 +79,12 @@ final class StageMemory implements PhysicalMemory
         return clearError();
     }
 
-    /** Re-arm for a walk of tables at GPAs that {@code format} rooted at {@code root} translates. */
-    StageMemory nested(final PageTableFormat format, final long root)
+    /** Re-arm for a walk of tables at GPAs that {@code format} rooted at {@code root} translates, in domain {@code domainId}. */
+    StageMemory nested(final PageTableFormat format, final long root, final int domainId)
     {
         secondStage = format;
         secondStageRoot = root;
+        nestedTag = CacheTag.of(domainId, CacheTag.NO_PASID, 0, false, 0);
         return clearError();
     }
 
@@ -116,15 +133,25 @@ final class StageMemory implements PhysicalMemory
         long hostAddress = address;
         if (secondStage != null)
         {
-            secondStageHost.direct();
-            if (!Walker.walk(secondStage, secondStageHost, secondStageRoot, address, Permissions.READ, Permissions.ALL,
-                secondStageWalk))
+            hostAddress = cachedTranslation(address);
+            if (hostAddress < 0)
             {
-                error = SECOND_STAGE_FAULT;
-                errorFetch = fetches;
-                return 0;
+                secondStageHost.direct();
+                if (!Walker.walk(secondStage, secondStageHost, secondStageRoot, address, Permissions.READ, Permissions.ALL,
+                    secondStageWalk))
+                {
+                    error = SECOND_STAGE_FAULT;
+                    errorFetch = fetches;
+                    return 0;
+                }
+                hostAddress = secondStageWalk.outputAddress();
+                if (nestedCache != null)
+                {
+                    final int sizeLg2 = Math.min(secondStageWalk.pageSizeLg2(), VtdTranslator.LARGEST_PAGE_LG2);
+                    nestedCache.insert(nestedTag, CacheKey.of(address, sizeLg2), hostAddress & (-1L << sizeLg2),
+                        secondStageWalk.permissions() | (sizeLg2 << 8));
+                }
             }
-            hostAddress = secondStageWalk.outputAddress();
         }
         if (!answers(hostAddress))
         {
@@ -133,6 +160,24 @@ final class StageMemory implements PhysicalMemory
             return 0;
         }
         return host.readEntry(hostAddress);
+    }
+
+    /** The cached host address of GPA {@code address}, or -1. */
+    private long cachedTranslation(final long address)
+    {
+        if (nestedCache == null)
+        {
+            return -1;
+        }
+        for (int sizeLg2 = PhysicalMemory.FRAME_SIZE_LG2; sizeLg2 <= VtdTranslator.LARGEST_PAGE_LG2; sizeLg2 += 9)
+        {
+            final int slot = nestedCache.lookup(nestedTag, CacheKey.of(address, sizeLg2));
+            if (slot != TranslationCache.MISS)
+            {
+                return nestedCache.value(slot) | (address & ((1L << sizeLg2) - 1));
+            }
+        }
+        return -1;
     }
 
     public void writeEntry(final long address, final long value)

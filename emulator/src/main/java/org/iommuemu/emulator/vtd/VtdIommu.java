@@ -66,6 +66,7 @@ public final class VtdIommu implements IommuPort
     private final TranslationCache contextCache;
     private final TranslationCache pasidCache;
     private final TranslationCache iotlb;
+    private final TranslationCache nestedCache;
     private final List<TranslationCache> caches;
     private final InvalidationDispatcher dispatcher = new InvalidationDispatcher();
     private final VtdInvalidation invalidation;
@@ -81,16 +82,22 @@ public final class VtdIommu implements IommuPort
      * @param cap          the CAP register value (the machine being modelled).
      * @param ecap         the ECAP register value.
      * @param contextCache a {@link CacheRole#CONTEXT} cache; pasidCache a {@link CacheRole#PASID} cache; iotlb an
-     *                     {@link CacheRole#IOTLB} cache. All are registered with this unit's dispatcher.
+     *                     {@link CacheRole#IOTLB} cache; nestedCache a {@link CacheRole#NESTED} cache of the
+     *                     second-stage translations of nested first-stage table fetches, or null for none. All are
+     *                     registered with this unit's dispatcher.
      * @param tdx          TDX Connect for the trusted path, or null.
      */
     public VtdIommu(final PhysicalMemory memory, final long cap, final long ecap, final VtdConfig config,
         final TranslationCache contextCache, final TranslationCache pasidCache, final TranslationCache iotlb,
-        final TdxConnect tdx)
+        final TranslationCache nestedCache, final TdxConnect tdx)
     {
         checkRole(contextCache, CacheRole.CONTEXT);
         checkRole(pasidCache, CacheRole.PASID);
         checkRole(iotlb, CacheRole.IOTLB);
+        if (nestedCache != null)
+        {
+            checkRole(nestedCache, CacheRole.NESTED);
+        }
         this.memory = memory;
         this.cap = cap;
         this.ecap = ecap;
@@ -102,9 +109,15 @@ public final class VtdIommu implements IommuPort
         dispatcher.register(contextCache);
         dispatcher.register(pasidCache);
         dispatcher.register(iotlb);
-        this.caches = List.of(contextCache, pasidCache, iotlb);
+        if (nestedCache != null)
+        {
+            dispatcher.register(nestedCache);
+        }
+        this.caches = nestedCache == null ? List.of(contextCache, pasidCache, iotlb) :
+            List.of(contextCache, pasidCache, iotlb, nestedCache);
+        this.nestedCache = nestedCache;
         this.invalidation = new VtdInvalidation(dispatcher);
-        this.translator = new VtdTranslator(memory, config, cap, ecap, contextCache, pasidCache, iotlb);
+        this.translator = new VtdTranslator(memory, config, cap, ecap, contextCache, pasidCache, iotlb, nestedCache);
 
         final int faultOffset = VtdRegisters.faultRecordOffset(cap);
         final int faultCount = VtdRegisters.faultRecordCount(cap);
@@ -154,7 +167,8 @@ public final class VtdIommu implements IommuPort
     /** A unit with default caches and switches and no TDX Connect. */
     public static VtdIommu create(final PhysicalMemory memory, final long cap, final long ecap)
     {
-        return new VtdIommu(memory, cap, ecap, new VtdConfig(), defaultContextCache(), defaultPasidCache(), defaultIotlb(), null);
+        return new VtdIommu(memory, cap, ecap, new VtdConfig(), defaultContextCache(), defaultPasidCache(), defaultIotlb(),
+            defaultNestedCache(), null);
     }
 
     /** A context cache with a default geometry (64 entries, fully associative, LRU). */
@@ -167,6 +181,12 @@ public final class VtdIommu implements IommuPort
     public static TranslationCache defaultPasidCache()
     {
         return new TranslationCache("vtd-pasid", CacheRole.PASID, 128, 4, Replacement.LRU, 2, 2);
+    }
+
+    /** A nested (table-fetch second-stage) cache with a default geometry (64 entries, 4-way, LRU). */
+    public static TranslationCache defaultNestedCache()
+    {
+        return new TranslationCache("vtd-nested", CacheRole.NESTED, 64, 4, Replacement.LRU, 2, 4);
     }
 
     /** An IOTLB with a default geometry (512 entries, 4-way, LRU). */
@@ -543,6 +563,12 @@ public final class VtdIommu implements IommuPort
     public TranslationCache iotlb()
     {
         return iotlb;
+    }
+
+    /** The nested table-fetch cache, or null. */
+    public TranslationCache nestedCache()
+    {
+        return nestedCache;
     }
 
     public InvalidationDispatcher dispatcher()

@@ -68,7 +68,8 @@ final class VtdTranslator
     private long pasid2;
 
     VtdTranslator(final PhysicalMemory memory, final VtdConfig config, final long cap, final long ecap,
-        final TranslationCache contextCache, final TranslationCache pasidCache, final TranslationCache iotlb)
+        final TranslationCache contextCache, final TranslationCache pasidCache, final TranslationCache iotlb,
+        final TranslationCache nestedCache)
     {
         this.memory = memory;
         this.config = config;
@@ -79,7 +80,7 @@ final class VtdTranslator
         this.pasidCache = pasidCache;
         this.iotlb = iotlb;
         this.hostView = new StageMemory(memory, config);
-        this.tableView = new StageMemory(memory, config, new StageMemory(memory, config));
+        this.tableView = new StageMemory(memory, config, new StageMemory(memory, config), nestedCache);
         final long largePages = VtdRegisters.secondStageLargePages(cap);
         final boolean snoopControl = (ecap & VtdRegisters.ECAP_SC) != 0;
         for (int levels = 2; levels <= 5; levels++)
@@ -456,7 +457,7 @@ final class VtdTranslator
         final int aw = PasidEntry.addressWidth(pasid0);
         final VtdSecondStageFormat ss = nested ? secondStageFormat(aw + 2, PasidEntry.secondStageExecute(pasid0)) : null;
         final long ssRoot = PasidEntry.secondStageRoot(pasid0);
-        final StageMemory view = nested ? tableView.nested(ss, ssRoot) : hostView.direct();
+        final StageMemory view = nested ? tableView.nested(ss, ssRoot, domainId) : hostView.direct();
         if (!Walker.walk(format, view, PasidEntry.firstStageRoot(pasid2), address, stageAccess, Permissions.ALL, walk))
         {
             return firstStageFault(view, stageAccess);

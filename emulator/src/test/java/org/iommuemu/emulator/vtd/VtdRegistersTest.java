@@ -73,7 +73,7 @@ class VtdRegistersTest extends VtdTestBed
 
         config.strictGlobalCommand = false;
         final VtdIommu lenient = new VtdIommu(memory, VtdRegisters.defaultCap(4), VtdRegisters.defaultEcap(), config,
-            VtdIommu.defaultContextCache(), VtdIommu.defaultPasidCache(), VtdIommu.defaultIotlb(), null);
+            VtdIommu.defaultContextCache(), VtdIommu.defaultPasidCache(), VtdIommu.defaultIotlb(), null, null);
         lenient.writeRegister(VtdRegisters.GCMD, 4, VtdRegisters.TE | VtdRegisters.QIE);
         assertEquals(VtdRegisters.TE | VtdRegisters.QIE, lenient.readRegister(VtdRegisters.GSTS, 4));
     }

@@ -239,15 +239,21 @@ class VtdScalableTranslationTest extends VtdTestBed
         assertFalse(dma(DEVICE, PASID, IOVA + 0x1000, Permissions.READ, false));
         assertFault(VtdFaultReason.SS_PERMISSION);
 
-        // The second stage stops mapping a lower first-stage table, then the root.
+        // The second stage stops mapping a lower first-stage table: the nested cache keeps the old translation
+        // (a stale hit) until the host invalidates that GPA in the domain.
         map4k(fs, IOVA + 0x4000_0000L, GUEST_DATA, 4096, USER_RW);
         final long lowerTable = GUEST_TABLES + 0x1000;
         assertEquals(MapStatus.OK, ss.unmap(lowerTable, 4096));
-        assertFalse(dma(DEVICE, PASID, IOVA + 0x4000_0000L, Permissions.READ, false));
+        assertTrue(dma(DEVICE, PASID, IOVA + 0x4000_0000L, Permissions.READ, false), "stale nested-cache hit");
+        assertTrue(driver.invalidateIotlbPages(DOMAIN, lowerTable, 0));
+        assertFalse(dma(DEVICE, PASID, IOVA + 0x4000_1000L, Permissions.READ, false));
         assertFault(VtdFaultReason.NESTED_FS_ENTRY_READ);
+        // Then the root.
         assertEquals(MapStatus.OK, ss.unmap(GUEST_TABLES, 4096));
+        assertTrue(driver.invalidateIotlbPages(DOMAIN, GUEST_TABLES, 0));
         assertFalse(dma(DEVICE, PASID, IOVA + 0x8000_0000L, Permissions.READ, false));
         assertFault(VtdFaultReason.NESTED_FS_ROOT_READ);
+        assertTrue(iommu.nestedCache().hits() > 0);
     }
 
     @Test

@@ -49,7 +49,7 @@ abstract class VtdTestBed
     void bringUp(final boolean scalable, final long cap, final long ecap, final TdxConnect tdx)
     {
         iommu = new VtdIommu(memory, cap, ecap, config, VtdIommu.defaultContextCache(), VtdIommu.defaultPasidCache(),
-            VtdIommu.defaultIotlb(), tdx);
+            VtdIommu.defaultIotlb(), VtdIommu.defaultNestedCache(), tdx);
         driver = new VtdDriver(iommu, memory, new FrameAllocator(memory, TABLE_POOL, 64L << 20));
         domains = new FrameAllocator(memory, DOMAIN_POOL, 256L << 20);
         driver.bringUp(scalable, 0x4021, 0xFEE0_0000L);
