@@ -118,7 +118,7 @@ final class InvalidationQueue
             return;
         }
         final int shift = ring == wide ? 5 : 4;
-        if (ring == wide && (tailValue & 0x10) != 0)
+        if (ring == wide && (tailValue & VtdRegisters.IQT_HALF_DESCRIPTOR) != 0)
         {
             error();
             return;

@@ -55,7 +55,6 @@ public final class VtdIommu implements IommuPort
     private final long ecap;
     private final VtdConfig config;
     private final RegisterFile registers;
-    private final Register gcmd;
     private final Register gsts;
     private final Register rtaddr;
     private final Register ccmd;
@@ -129,10 +128,10 @@ public final class VtdIommu implements IommuPort
         final int end = Math.max(faultOffset + faultCount * VtdRegisters.FRCD_SIZE, iotlbOffset + 16);
         this.registers = new RegisterFile("vtd", Math.max(MINIMUM_SIZE, (end + 0xFFF) & ~0xFFF));
 
-        registers.define("VER", VtdRegisters.VER, 4, 0x10, -1L, 0);
+        registers.define("VER", VtdRegisters.VER, 4, VtdRegisters.VERSION, -1L, 0);
         registers.define("CAP", VtdRegisters.CAP, 8, cap, -1L, 0);
         registers.define("ECAP", VtdRegisters.ECAP, 8, ecap, -1L, 0);
-        gcmd = registers.define("GCMD", VtdRegisters.GCMD, 4, 0, ~(VtdRegisters.GCMD_ONE_SHOT | VtdRegisters.GCMD_ENABLES), 0,
+        registers.define("GCMD", VtdRegisters.GCMD, 4, 0, ~(VtdRegisters.GCMD_ONE_SHOT | VtdRegisters.GCMD_ENABLES), 0,
             (register, oldValue, newValue) -> globalCommand(newValue));
         gsts = registers.define("GSTS", VtdRegisters.GSTS, 4, 0, -1L, 0);
         rtaddr = registers.define("RTADDR", VtdRegisters.RTADDR, 8, 0, ~(VtdRegisters.RTADDR_ADDRESS | VtdRegisters.RTADDR_TTM), 0);
@@ -143,7 +142,7 @@ public final class VtdIommu implements IommuPort
         final Register fectl = registers.define("FECTL", VtdRegisters.FECTL, 4, VtdRegisters.CTL_IM, ~VtdRegisters.CTL_IM, 0,
             (register, oldValue, newValue) -> faultsControlWritten(newValue));
         registers.define("FEDATA", VtdRegisters.FEDATA, 4, 0, 0, 0);
-        registers.define("FEADDR", VtdRegisters.FEADDR, 4, 0, 3L, 0);
+        registers.define("FEADDR", VtdRegisters.FEADDR, 4, 0, VtdRegisters.MSI_ADDRESS_RESERVED, 0);
         registers.define("FEUADDR", VtdRegisters.FEUADDR, 4, 0, 0, 0);
         final Register iqh = registers.define("IQH", VtdRegisters.IQH, 8, 0, -1L, 0);
         iqt = registers.define("IQT", VtdRegisters.IQT, 8, 0, ~VtdRegisters.IQ_POINTER, 0,
@@ -154,7 +153,7 @@ public final class VtdIommu implements IommuPort
         final Register iectl = registers.define("IECTL", VtdRegisters.IECTL, 4, VtdRegisters.CTL_IM, ~VtdRegisters.CTL_IM, 0,
             (register, oldValue, newValue) -> queue().controlWritten(newValue));
         registers.define("IEDATA", VtdRegisters.IEDATA, 4, 0, 0, 0);
-        registers.define("IEADDR", VtdRegisters.IEADDR, 4, 0, 3L, 0);
+        registers.define("IEADDR", VtdRegisters.IEADDR, 4, 0, VtdRegisters.MSI_ADDRESS_RESERVED, 0);
         registers.define("IEUADDR", VtdRegisters.IEUADDR, 4, 0, 0, 0);
         iva = registers.define("IVA", iotlbOffset, 8, 0, ~(VtdRegisters.IVA_ADDRESS | VtdRegisters.IVA_IH | VtdRegisters.IVA_AM), 0);
         iotlbRegister = registers.define("IOTLB", iotlbOffset + VtdRegisters.IOTLB_AFTER_IVA, 8, 0,
@@ -416,7 +415,7 @@ public final class VtdIommu implements IommuPort
         {
             return;
         }
-        final int granularity = (int)(value >>> VtdRegisters.CCMD_CIRG_SHIFT) & 3;
+        final int granularity = VtdRegisters.ccmdGranularity(value);
         int actual = 0;
         if (!queue.enabled())
         {
@@ -426,11 +425,10 @@ public final class VtdIommu implements IommuPort
                     invalidation.contextGlobal();
                     break;
                 case VtdRegisters.GRANULARITY_DOMAIN:
-                    invalidation.contextDomain((int)(value & 0xFFFF));
+                    invalidation.contextDomain(VtdRegisters.ccmdDomainId(value));
                     break;
                 case VtdRegisters.GRANULARITY_DEVICE:
-                    invalidation.contextDevice((int)(value >>> VtdRegisters.CCMD_SID_SHIFT) & 0xFFFF,
-                        (int)(value >>> VtdRegisters.CCMD_FM_SHIFT) & 3);
+                    invalidation.contextDevice(VtdRegisters.ccmdSourceId(value), VtdRegisters.ccmdFunctionMask(value));
                     break;
                 default:
                     break;
@@ -448,8 +446,8 @@ public final class VtdIommu implements IommuPort
         {
             return;
         }
-        final int granularity = (int)(value >>> VtdRegisters.IOTLB_IIRG_SHIFT) & 3;
-        final int did = (int)(value >>> VtdRegisters.IOTLB_DID_SHIFT) & 0xFFFF;
+        final int granularity = VtdRegisters.iotlbGranularity(value);
+        final int did = VtdRegisters.iotlbDomainId(value);
         int actual = 0;
         if (!queue.enabled())
         {

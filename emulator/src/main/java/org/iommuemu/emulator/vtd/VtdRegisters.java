@@ -36,6 +36,10 @@ public final class VtdRegisters
     public static final int IEUADDR = 0x0AC;
     /** The IOTLB register sits 8 bytes after IVA, at ECAP.IRO x 16. */
     public static final int IOTLB_AFTER_IVA = 8;
+    /** VER: major 7:4, minor 3:0; the model reports 1.0 (QEMU's value). */
+    public static final long VERSION = 0x10;
+    /** FEADDR and IEADDR: bits 1:0 are reserved (the MSI address is dword aligned). */
+    public static final long MSI_ADDRESS_RESERVED = 3L;
     /** Bytes per fault recording register. */
     public static final int FRCD_SIZE = 16;
 
@@ -114,6 +118,8 @@ public final class VtdRegisters
     public static final long IQA_QS = 0x7L;
     /** IQH and IQT: byte offset of a descriptor, bits 18:4 (bit 4 must be 0 with 256-bit descriptors). */
     public static final long IQ_POINTER = 0x7FFF0L;
+    /** IQT bit 4: must be 0 with 256-bit descriptors (IQA.DW = 1). */
+    public static final long IQT_HALF_DESCRIPTOR = 0x10L;
     public static final long ICS_IWC = 1L;
 
     // CAP fields.
@@ -159,6 +165,38 @@ public final class VtdRegisters
 
     private VtdRegisters()
     {
+    }
+
+    /** CCMD.CIRG (or, after the command, CAIG's request). */
+    public static int ccmdGranularity(final long ccmd)
+    {
+        return (int)(ccmd >>> CCMD_CIRG_SHIFT) & 3;
+    }
+
+    public static int ccmdDomainId(final long ccmd)
+    {
+        return (int)ccmd & 0xFFFF;
+    }
+
+    public static int ccmdSourceId(final long ccmd)
+    {
+        return (int)(ccmd >>> CCMD_SID_SHIFT) & 0xFFFF;
+    }
+
+    public static int ccmdFunctionMask(final long ccmd)
+    {
+        return (int)(ccmd >>> CCMD_FM_SHIFT) & 3;
+    }
+
+    /** IOTLB register IIRG. */
+    public static int iotlbGranularity(final long iotlb)
+    {
+        return (int)(iotlb >>> IOTLB_IIRG_SHIFT) & 3;
+    }
+
+    public static int iotlbDomainId(final long iotlb)
+    {
+        return (int)(iotlb >>> IOTLB_DID_SHIFT) & 0xFFFF;
     }
 
     /** CAP.ND: 2^(4 + 2 ND) domains. */
