@@ -148,6 +148,11 @@ public final class PasidEntry
         return (firstStageRoot & FLPTPTR) | ((long)((firstStageLevels - 4) & 3) << FLPM_SHIFT) | (sre ? SRE : 0) | (ere ? ERE : 0);
     }
 
+    public static boolean writeProtect(final long q2)
+    {
+        return (q2 & WPE) != 0;
+    }
+
     /** Write the whole entry: q0..q2 as given, q3..q7 zero. */
     public static void write(final PhysicalMemory memory, final long pasidTable, final int pasid, final long q0, final long q1,
         final long q2)

@@ -261,12 +261,20 @@ public final class VtdDriver
             slee, false), PasidEntry.q1(domainId), 0);
     }
 
-    /** PGTT = first-stage only: x86 tables of {@code levels} (4 or 5) levels at host-physical {@code root}. */
+    /**
+     * PGTT = first-stage only: x86 tables of {@code levels} (4 or 5) levels at host-physical {@code root}. With
+     * supervisor requests enabled WPE is set too, as intel-iommu does (supervisor writes honour R/W).
+     */
     public void attachFirstStage(final int sourceId, final int pasid, final long root, final int levels, final int domainId,
         final boolean supervisorRequests, final boolean executeRequests)
     {
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_FIRST_STAGE, 0, 2, false, false), PasidEntry.q1(domainId),
-            PasidEntry.q2(root, levels, supervisorRequests, executeRequests));
+            firstStageQ2(root, levels, supervisorRequests, executeRequests));
+    }
+
+    private static long firstStageQ2(final long root, final int levels, final boolean supervisorRequests, final boolean executeRequests)
+    {
+        return PasidEntry.q2(root, levels, supervisorRequests, executeRequests) | (supervisorRequests ? PasidEntry.WPE : 0);
     }
 
     /**
@@ -277,7 +285,7 @@ public final class VtdDriver
         final PageTable secondStage, final int domainId, final boolean supervisorRequests, final boolean executeRequests)
     {
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_NESTED, secondStage.root(), secondStage.format().levels() - 2,
-            false, false), PasidEntry.q1(domainId), PasidEntry.q2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
+            false, false), PasidEntry.q1(domainId), firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
     }
 
     /** PGTT = pass-through. */

@@ -446,10 +446,15 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.SM_ERE_CLEAR);
         }
-        final int stageAccess = access == 0 ? 0 : access | (privileged ? 0 : Permissions.USER);
+        // WPE clear: supervisor writes ignore R/W (CR0.WP = 0 semantics); the permission is granted afterwards.
+        final boolean writeOverride = privileged && (pasid2 & PasidEntry.WPE) == 0;
+        final int stageAccess = access == 0 ? 0 : (access & (writeOverride ? ~Permissions.WRITE : -1)) |
+            (privileged ? 0 : Permissions.USER);
+        final int granted = writeOverride ? Permissions.WRITE : 0;
         final long tag = CacheTag.of(domainId, pasid, 0, false, pgtt);
         if (iotlbLookup(tag, address, stageAccess))
         {
+            permissions |= granted;
             return true;
         }
         final X86Format format = firstStageFormat(PasidEntry.firstStageLevels(pasid2));
@@ -482,7 +487,7 @@ final class VtdTranslator
             perms &= finalWalk.permissions();
         }
         iotlbFill(tag, address, output, sizeLg2, perms);
-        return translated(output, sizeLg2, perms);
+        return translated(output, sizeLg2, perms | granted);
     }
 
     private boolean firstStageFault(final StageMemory view, final int stageAccess)

@@ -170,6 +170,25 @@ class VtdScalableTranslationTest extends VtdTestBed
     }
 
     @Test
+    void supervisorWritesIgnoreReadOnlyPagesWithoutWpe()
+    {
+        context(true, 0);
+        final PageTable fs = firstStage();
+        map4k(fs, IOVA, DATA, 4096, Permissions.READ | Permissions.USER);
+        driver.attachFirstStage(DEVICE, PASID, fs.root(), 4, DOMAIN, true, false);
+        assertFalse(dma(DEVICE, PASID, IOVA, Permissions.WRITE, true), "WPE set by the driver");
+        assertFault(VtdFaultReason.FS_WRITE);
+        driver.writePasidEntry(DEVICE, PASID + 1, PasidEntry.q0(PasidEntry.PGTT_FIRST_STAGE, 0, 2, false, false),
+            PasidEntry.q1(DOMAIN), PasidEntry.q2(fs.root(), 4, true, false));
+        assertTrue(dma(DEVICE, PASID + 1, IOVA, Permissions.WRITE, true), "WPE clear: CR0.WP = 0 semantics");
+        assertTrue((outcome.permissions() & Permissions.WRITE) != 0);
+        assertTrue(dma(DEVICE, PASID + 1, IOVA + 4, Permissions.WRITE, true));
+        assertTrue(outcome.iotlbHit());
+        assertFalse(dma(DEVICE, PASID + 1, IOVA + 8, Permissions.WRITE, false), "user writes still need R/W");
+        assertFault(VtdFaultReason.FS_WRITE);
+    }
+
+    @Test
     void firstStageRequestFlagsNeedSreAndEre()
     {
         context(true, 0);
