@@ -97,14 +97,14 @@ public final class VtdDriver
     {
         unit.writeRegister(VtdRegisters.RTADDR, 8, (table & VtdRegisters.RTADDR_ADDRESS) | ((long)ttm << VtdRegisters.RTADDR_TTM_SHIFT));
         globalCommand(VtdRegisters.SRTP, true);
-        return (status() & VtdRegisters.SRTP) != 0;
+        return (status() & VtdRegisters.RTPS) != 0;
     }
 
     /** GCMD.TE on or off; true when GSTS.TES follows. */
     public boolean enableTranslation(final boolean enable)
     {
         globalCommand(VtdRegisters.TE, enable);
-        return ((status() & VtdRegisters.TE) != 0) == enable;
+        return ((status() & VtdRegisters.TES) != 0) == enable;
     }
 
     /**

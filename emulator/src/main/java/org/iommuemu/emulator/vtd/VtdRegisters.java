@@ -53,6 +53,10 @@ public final class VtdRegisters
     public static final long IRE = 1L << 25;
     public static final long SIRTP = 1L << 24;
     public static final long CFI = 1L << 23;
+    /** GSTS names of the status bits (same positions as their commands). */
+    public static final long TES = TE;
+    public static final long RTPS = SRTP;
+    public static final long QIES = QIE;
     /** GCMD bits that are one-shot actions (write 1 to perform); the others enable or disable a function. */
     public static final long GCMD_ONE_SHOT = SRTP | SFL | WBF | SIRTP;
     public static final long GCMD_ENABLES = TE | EAFL | QIE | IRE | CFI;
