@@ -1,0 +1,169 @@
+package org.iommuemu.emulator.vtd;
+
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/**
+ * Scalable-mode PASID table entry: 512 bits (eight quadwords), 64 per 4 KiB table, indexed by PASID[5:0].
+ * <pre>
+ * q0:  63:12                     11:10  9      8:6    5     4:2   1    0
+ *     +-------------------------+------+------+------+-----+-----+----+---+
+ *     | SLPTPTR (second stage)  | rsvd |SLADE | PGTT |SLEE | AW  |FPD | P |
+ *     +-------------------------+------+------+------+-----+-----+----+---+
+ * q1:  63:32  31  30   29:27  26    25   24    23     22:16   15:0
+ *     +------+---+----+-----+-----+----+------+------+-------+------+
+ *     | PAT  |PCD|PWT | EMT |EMTE | CD |PGSNP |PWSNP | rsvd  | DID  |
+ *     +------+---+----+-----+-----+----+------+------+-------+------+
+ * q2:  63:12                     11:8   7     6     5     4    3:2    1     0
+ *     +-------------------------+------+-----+-----+-----+----+------+-----+-----+
+ *     | FLPTPTR (first stage)   | rsvd |EAFE |SMEP | NXE |WPE | FLPM | ERE | SRE |
+ *     +-------------------------+------+-----+-----+-----+----+------+-----+-----+
+ * q3..q7: reserved (must be 0)
+ * </pre>
+ * PGTT: 1 first-stage only, 2 second-stage only, 3 nested, 4 pass-through; 0 and 5..7 invalid. Second-stage
+ * levels = AW + 2; first-stage levels = 4 + FLPM. Sources: TDX module {@code dmar_pasidte_t}; Linux pasid.h
+ * {@code PASID_ENTRY_PGTT_*}, {@code pasid_set_*}; QEMU {@code VTD_PE_GET_SL_LEVEL}, {@code VTD_PE_GET_FL_LEVEL},
+ * {@code vtd_pe_type_check}; shared/reference/vtd-tdx.md 1.6.
+ */
+public final class PasidEntry
+{
+    public static final int SIZE = 64;
+    public static final int QUADWORDS = SIZE / 8;
+
+    // q0
+    public static final long P = 1L;
+    public static final long FPD = 1L << 1;
+    public static final int AW_SHIFT = 2;
+    public static final long AW = 7L << AW_SHIFT;
+    public static final long SLEE = 1L << 5;
+    public static final int PGTT_SHIFT = 6;
+    public static final long PGTT = 7L << PGTT_SHIFT;
+    public static final long SLADE = 1L << 9;
+    public static final long RESERVED_Q0 = 3L << 10;
+    public static final long SLPTPTR = 0xFFFF_FFFF_FFFF_F000L;
+    // q1
+    public static final long DID = 0xFFFFL;
+    public static final long RESERVED_Q1 = 0x7FL << 16;
+    // q2
+    public static final long SRE = 1L;
+    public static final long ERE = 1L << 1;
+    public static final int FLPM_SHIFT = 2;
+    public static final long FLPM = 3L << FLPM_SHIFT;
+    public static final long WPE = 1L << 4;
+    public static final long NXE = 1L << 5;
+    public static final long SMEP = 1L << 6;
+    public static final long EAFE = 1L << 7;
+    public static final long RESERVED_Q2 = 0xFL << 8;
+    public static final long FLPTPTR = 0xFFFF_FFFF_FFFF_F000L;
+
+    public static final int PGTT_FIRST_STAGE = 1;
+    public static final int PGTT_SECOND_STAGE = 2;
+    public static final int PGTT_NESTED = 3;
+    public static final int PGTT_PASS_THROUGH = 4;
+
+    private PasidEntry()
+    {
+    }
+
+    public static long address(final long pasidTable, final int pasid)
+    {
+        return pasidTable + (long)(pasid & 0x3F) * SIZE;
+    }
+
+    public static boolean present(final long q0)
+    {
+        return (q0 & P) != 0;
+    }
+
+    public static boolean faultProcessingDisabled(final long q0)
+    {
+        return (q0 & FPD) != 0;
+    }
+
+    public static int addressWidth(final long q0)
+    {
+        return (int)((q0 & AW) >>> AW_SHIFT);
+    }
+
+    public static int pgtt(final long q0)
+    {
+        return (int)((q0 & PGTT) >>> PGTT_SHIFT);
+    }
+
+    public static boolean secondStageExecute(final long q0)
+    {
+        return (q0 & SLEE) != 0;
+    }
+
+    public static long secondStageRoot(final long q0)
+    {
+        return q0 & SLPTPTR;
+    }
+
+    public static int domainId(final long q1)
+    {
+        return (int)(q1 & DID);
+    }
+
+    public static boolean supervisorRequests(final long q2)
+    {
+        return (q2 & SRE) != 0;
+    }
+
+    public static boolean executeRequests(final long q2)
+    {
+        return (q2 & ERE) != 0;
+    }
+
+    /** First-stage levels: 4 + FLPM. */
+    public static int firstStageLevels(final long q2)
+    {
+        return 4 + (int)((q2 & FLPM) >>> FLPM_SHIFT);
+    }
+
+    public static long firstStageRoot(final long q2)
+    {
+        return q2 & FLPTPTR;
+    }
+
+    /** Reserved bits in q0..q2 (q3..q7 are checked by the reader: they must be 0). */
+    public static boolean reserved(final long q0, final long q1, final long q2, final int haw)
+    {
+        final long above = RootEntry.aboveHaw(haw);
+        return (q0 & (RESERVED_Q0 | above)) != 0 || (q1 & RESERVED_Q1) != 0 || (q2 & (RESERVED_Q2 | above)) != 0;
+    }
+
+    public static long q0(final int pgtt, final long secondStageRoot, final int addressWidth, final boolean slee, final boolean fpd)
+    {
+        return (secondStageRoot & SLPTPTR) | ((long)(pgtt & 7) << PGTT_SHIFT) | ((long)(addressWidth & 7) << AW_SHIFT) |
+            (slee ? SLEE : 0) | (fpd ? FPD : 0) | P;
+    }
+
+    public static long q1(final int domainId)
+    {
+        return domainId & DID;
+    }
+
+    public static long q2(final long firstStageRoot, final int firstStageLevels, final boolean sre, final boolean ere)
+    {
+        return (firstStageRoot & FLPTPTR) | ((long)((firstStageLevels - 4) & 3) << FLPM_SHIFT) | (sre ? SRE : 0) | (ere ? ERE : 0);
+    }
+
+    public static boolean writeProtect(final long q2)
+    {
+        return (q2 & WPE) != 0;
+    }
+
+    /** Write the whole entry: q0..q2 as given, q3..q7 zero. */
+    public static void write(final PhysicalMemory memory, final long pasidTable, final int pasid, final long q0, final long q1,
+        final long q2)
+    {
+        final long address = address(pasidTable, pasid);
+        memory.writeEntry(address, q0);
+        memory.writeEntry(address + 8, q1);
+        memory.writeEntry(address + 16, q2);
+        for (int i = 3; i < QUADWORDS; i++)
+        {
+            memory.writeEntry(address + i * 8L, 0);
+        }
+    }
+}

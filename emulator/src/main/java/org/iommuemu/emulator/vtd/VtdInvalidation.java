@@ -1,0 +1,103 @@
+package org.iommuemu.emulator.vtd;
+
+import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
+import org.iommuemu.emulator.cache.InvalidationScope;
+
+/**
+ * The invalidations VT-d software can ask for, each stated once as a typed {@link InvalidationScope} sent
+ * through the model's {@link InvalidationDispatcher}; queued descriptors and the register-based interfaces
+ * (CCMD, the IOTLB register) both land here.
+ * <p>
+ * Over-invalidation, which the architecture allows, where the cache tags cannot tell entries apart: the context
+ * and PASID caches are tagged by requester ID (the DID is only known after the entry is read), so a
+ * domain-selective context-cache or PASID-cache invalidation drops every entry of that cache, and a
+ * PASID-selective PASID-cache invalidation drops that PASID for every device. A context-cache invalidation also
+ * reaches the PASID cache (its entries hang off the context entry). IOTLB page invalidations drop every PASID of
+ * the DID in the range; the hint (IH) has no effect (no paging-structure caches are modelled).
+ */
+final class VtdInvalidation
+{
+    private static final int IOTLB_ROLES = CacheRole.IOTLB.bit() | CacheRole.WALK.bit() | CacheRole.NESTED.bit();
+    private static final int CONTEXT_ROLES = CacheRole.CONTEXT.bit() | CacheRole.PASID.bit();
+
+    private final InvalidationDispatcher dispatcher;
+    private final InvalidationScope scope = new InvalidationScope();
+
+    VtdInvalidation(final InvalidationDispatcher dispatcher)
+    {
+        this.dispatcher = dispatcher;
+    }
+
+    void contextGlobal()
+    {
+        dispatcher.invalidate(scope.all(), CONTEXT_ROLES);
+    }
+
+    void contextDomain(final int domainId)
+    {
+        dispatcher.invalidate(scope.all(), CONTEXT_ROLES);
+    }
+
+    /** Device-selective, with the function mask: FM masks the low 0, 1, 2 or 3 bits of the SID. */
+    void contextDevice(final int sourceId, final int functionMask)
+    {
+        final int span = functionMask == 0 ? 1 : 1 << functionMask;
+        final int first = sourceId & ~(span - 1);
+        for (int i = 0; i < span; i++)
+        {
+            dispatcher.invalidate(scope.device(first + i), CONTEXT_ROLES);
+        }
+    }
+
+    void iotlbGlobal()
+    {
+        dispatcher.invalidate(scope.all(), IOTLB_ROLES);
+    }
+
+    void iotlbDomain(final int domainId)
+    {
+        dispatcher.invalidate(scope.domain(domainId), IOTLB_ROLES);
+    }
+
+    /** Page-selective: 2^AM pages from {@code address} (aligned down to the span). */
+    void iotlbPage(final int domainId, final long address, final int addressMask)
+    {
+        final long span = 4096L << addressMask;
+        final long first = address & -span;
+        dispatcher.invalidate(scope.range(domainId, first, first + span - 1), IOTLB_ROLES);
+    }
+
+    void pasidIotlb(final int domainId, final int pasid)
+    {
+        dispatcher.invalidate(scope.pasid(domainId, pasid), IOTLB_ROLES);
+    }
+
+    void pasidIotlbPage(final int domainId, final int pasid, final long address, final int addressMask)
+    {
+        final long span = 4096L << addressMask;
+        final long first = address & -span;
+        dispatcher.invalidate(scope.pasidRange(domainId, pasid, first, first + span - 1), IOTLB_ROLES);
+    }
+
+    void pasidCacheGlobal()
+    {
+        dispatcher.invalidate(scope.all(), CacheRole.PASID.bit());
+    }
+
+    void pasidCacheDomain(final int domainId)
+    {
+        dispatcher.invalidate(scope.all(), CacheRole.PASID.bit());
+    }
+
+    void pasidCachePasid(final int domainId, final int pasid)
+    {
+        dispatcher.invalidate(scope.pasid(0, pasid), CacheRole.PASID.bit());
+    }
+
+    /** Device-TLB (ATS) invalidation: reaches device TLBs registered with the dispatcher, if any. */
+    void deviceTlb(final int sourceId)
+    {
+        dispatcher.invalidate(scope.device(sourceId), CacheRole.DEVICE_TLB.bit());
+    }
+}

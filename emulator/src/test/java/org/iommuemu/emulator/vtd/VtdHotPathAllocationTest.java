@@ -1,0 +1,80 @@
+package org.iommuemu.emulator.vtd;
+
+import java.lang.management.ManagementFactory;
+
+import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The request path allocates nothing once warm: IOTLB hits and misses with walks, nested walks, ATS answers,
+ * and faults (recorded and dropped), measured with the JVM's per-thread allocation counter.
+ */
+class VtdHotPathAllocationTest extends VtdTestBed
+{
+    private static final long IOVA = 0x1000_0000L;
+    private static final int PAGES = 1024;
+
+    private static com.sun.management.ThreadMXBean threads()
+    {
+        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        return threads;
+    }
+
+    private void round(final int device, final int nestedDevice)
+    {
+        for (int i = 0; i < PAGES; i++)
+        {
+            assertTrue(dma(device, IOVA + i * 4096L, (i & 1) == 0));
+        }
+        assertTrue(dma(nestedDevice, 1, 0x7000_0000L, Permissions.READ, false));
+        assertTrue(ats(device, -1, IOVA, AddressType.TRANSLATION_REQUEST, false));
+        assertFalse(dma(0x0500, 0x1000, false));
+        assertFalse(dma(nestedDevice, 1, 0x9000_0000L, Permissions.WRITE, false));
+    }
+
+    @Test
+    void handleAllocatesNothingOnceWarm()
+    {
+        final com.sun.management.ThreadMXBean threads = threads();
+        bringUp(true);
+        final PageTable ss = secondStage(4);
+        map4k(ss, IOVA, DATA, PAGES * 4096L, Permissions.READ_WRITE);
+        driver.setScalableContext(DEVICE, 0, true, true, false, 0);
+        driver.attachSecondStage(DEVICE, 0, ss, DOMAIN);
+
+        final long offset = 0x3_0000_0000L;
+        final PageTable nestedSs = secondStage(4);
+        map4k(nestedSs, 0x1000_0000L, 0x1000_0000L + offset, 64 * 4096L, Permissions.READ_WRITE);
+        map4k(nestedSs, 0x2000_0000L, 0x2000_0000L + offset, 4096, Permissions.READ_WRITE);
+        final PageTable fs = new PageTable(iommu.firstStageFormat(4),
+            new FrameAllocator(new GuestMemory(memory, offset), 0x1000_0000L, 64 * 4096L));
+        map4k(fs, 0x7000_0000L, 0x2000_0000L, 4096, Permissions.READ_WRITE | Permissions.USER);
+        driver.setScalableContext(DEVICE + 1, 0, true, false, false, 0);
+        driver.attachNested(DEVICE + 1, 1, fs.root(), 4, nestedSs, DOMAIN + 1, true, false);
+
+        for (int i = 0; i < 200; i++)
+        {
+            round(DEVICE, DEVICE + 1);
+        }
+        final long thread = Thread.currentThread().getId();
+        final long before = threads.getThreadAllocatedBytes(thread);
+        for (int i = 0; i < 50; i++)
+        {
+            round(DEVICE, DEVICE + 1);
+        }
+        final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+        assertEquals(0, allocated, "bytes allocated by " + 50 * (PAGES + 4) + " requests");
+    }
+}

@@ -1,0 +1,234 @@
+package org.iommuemu.emulator.vtd;
+
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Queued invalidation: every descriptor kind, invalidation wait, and queue errors (IQE). */
+class VtdInvalidationQueueTest extends VtdTestBed
+{
+    private static final long IOVA = 0x20_0000L;
+    private final long[] words = new long[2];
+
+    /** A device with 16 pages cached in the IOTLB, in legacy or scalable mode (PASID 0 second stage). */
+    private PageTable warm(final boolean scalable)
+    {
+        bringUp(scalable);
+        final PageTable domain = secondStage(4);
+        if (scalable)
+        {
+            driver.setScalableContext(DEVICE, 0, true, true, false, 0);
+            driver.attachSecondStage(DEVICE, 0, domain, DOMAIN);
+        }
+        else
+        {
+            driver.attachLegacy(DEVICE, domain, DOMAIN, ContextEntry.TT_MULTI_LEVEL, false);
+        }
+        map4k(domain, IOVA, DATA, 16 * 4096L, Permissions.READ_WRITE);
+        for (int i = 0; i < 16; i++)
+        {
+            assertTrue(dma(DEVICE, IOVA + i * 4096L, false));
+        }
+        assertEquals(16, iommu.iotlb().occupancy());
+        return domain;
+    }
+
+    private void submitAndWait()
+    {
+        driver.submit(words);
+        assertTrue(driver.waitForCompletion(false));
+    }
+
+    @Test
+    void iotlbDescriptorsGlobalDomainAndPage()
+    {
+        warm(false);
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_PAGE, DOMAIN, IOVA + 0x4000, 2, true);
+        submitAndWait();
+        assertEquals(12, iommu.iotlb().occupancy(), "AM 2 from IOVA + 16 KiB: four pages");
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_DOMAIN, DOMAIN + 1, 0, 0, false);
+        submitAndWait();
+        assertEquals(12, iommu.iotlb().occupancy());
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_DOMAIN, DOMAIN, 0, 0, false);
+        submitAndWait();
+        assertEquals(0, iommu.iotlb().occupancy());
+        assertTrue(dma(DEVICE, IOVA, false));
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_GLOBAL, 0, 0, 0, false);
+        submitAndWait();
+        assertEquals(0, iommu.iotlb().occupancy());
+        assertEquals(4, iommu.descriptorsProcessed(InvalidationDescriptor.IOTLB) - 1, "one more from bring-up");
+    }
+
+    @Test
+    void contextCacheDescriptorsGlobalDomainAndDevice()
+    {
+        warm(false);
+        assertEquals(1, iommu.contextCache().occupancy());
+        InvalidationDescriptor.contextCache(words, VtdRegisters.GRANULARITY_DEVICE, DOMAIN, DEVICE + 1, 0);
+        submitAndWait();
+        assertEquals(1, iommu.contextCache().occupancy());
+        InvalidationDescriptor.contextCache(words, VtdRegisters.GRANULARITY_DEVICE, DOMAIN, DEVICE, 0);
+        submitAndWait();
+        assertEquals(0, iommu.contextCache().occupancy());
+        assertTrue(dma(DEVICE, IOVA, false));
+        InvalidationDescriptor.contextCache(words, VtdRegisters.GRANULARITY_DOMAIN, DOMAIN, 0, 0);
+        submitAndWait();
+        assertEquals(0, iommu.contextCache().occupancy());
+        assertTrue(dma(DEVICE, IOVA, false));
+        InvalidationDescriptor.contextCache(words, VtdRegisters.GRANULARITY_GLOBAL, 0, 0, 0);
+        submitAndWait();
+        assertEquals(0, iommu.contextCache().occupancy());
+    }
+
+    @Test
+    void pasidDescriptors()
+    {
+        warm(true);
+        assertEquals(2, iommu.pasidCache().occupancy());
+        InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PAGE, DOMAIN, 0, IOVA, 0, false);
+        submitAndWait();
+        assertEquals(15, iommu.iotlb().occupancy());
+        InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PASID, DOMAIN, 1, 0, 0, false);
+        submitAndWait();
+        assertEquals(15, iommu.iotlb().occupancy(), "another PASID");
+        InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PASID, DOMAIN, 0, 0, 0, false);
+        submitAndWait();
+        assertEquals(0, iommu.iotlb().occupancy());
+
+        InvalidationDescriptor.pasidCache(words, InvalidationDescriptor.PC_PASID, DOMAIN, 1);
+        submitAndWait();
+        assertEquals(2, iommu.pasidCache().occupancy());
+        InvalidationDescriptor.pasidCache(words, InvalidationDescriptor.PC_PASID, DOMAIN, 0);
+        submitAndWait();
+        assertEquals(0, iommu.pasidCache().occupancy());
+        assertTrue(dma(DEVICE, IOVA, false));
+        InvalidationDescriptor.pasidCache(words, InvalidationDescriptor.PC_DOMAIN, DOMAIN, 0);
+        submitAndWait();
+        assertEquals(0, iommu.pasidCache().occupancy());
+        assertTrue(dma(DEVICE, IOVA, false));
+        InvalidationDescriptor.pasidCache(words, InvalidationDescriptor.PC_GLOBAL, 0, 0);
+        submitAndWait();
+        assertEquals(0, iommu.pasidCache().occupancy());
+
+        InvalidationDescriptor.pasidDeviceTlb(words, DEVICE, 0, IOVA, false, false);
+        submitAndWait();
+        InvalidationDescriptor.deviceTlb(words, DEVICE, IOVA, false);
+        submitAndWait();
+        assertEquals(1, iommu.descriptorsProcessed(InvalidationDescriptor.PASID_DEVICE_TLB));
+        assertEquals(1, iommu.descriptorsProcessed(InvalidationDescriptor.DEVICE_TLB));
+        assertEquals(3, iommu.descriptorsProcessed(InvalidationDescriptor.PASID_IOTLB));
+    }
+
+    @Test
+    void interruptEntryCacheDescriptorsAreAccepted()
+    {
+        bringUp(false);
+        words[0] = InvalidationDescriptor.IEC;
+        words[1] = 0;
+        submitAndWait();
+        assertEquals(1, iommu.descriptorsProcessed(InvalidationDescriptor.IEC));
+    }
+
+    @Test
+    void invalidationWaitWritesStatusAndInterrupts()
+    {
+        bringUp(false);
+        iommu.writeRegister(VtdRegisters.IECTL, 4, 0);
+        assertTrue(driver.waitForCompletion(true));
+        assertEquals(1, iommu.invalidationWaitInterrupts());
+        assertEquals(VtdRegisters.ICS_IWC, iommu.readRegister(VtdRegisters.ICS, 4));
+        iommu.writeRegister(VtdRegisters.ICS, 4, VtdRegisters.ICS_IWC);
+        assertEquals(0, iommu.readRegister(VtdRegisters.ICS, 4));
+
+        iommu.writeRegister(VtdRegisters.IECTL, 4, VtdRegisters.CTL_IM);
+        assertTrue(driver.waitForCompletion(true));
+        assertEquals(1, iommu.invalidationWaitInterrupts(), "masked");
+        assertEquals(VtdRegisters.CTL_IM | VtdRegisters.CTL_IP, iommu.readRegister(VtdRegisters.IECTL, 4));
+        iommu.writeRegister(VtdRegisters.IECTL, 4, 0);
+        assertEquals(2, iommu.invalidationWaitInterrupts(), "unmasking delivers the pending interrupt");
+        assertEquals(0, iommu.readRegister(VtdRegisters.IECTL, 4));
+    }
+
+    @Test
+    void aBadDescriptorStopsTheQueueWithIqe()
+    {
+        warm(false);
+        final long faultsBefore = iommu.faultInterrupts();
+        final long headBefore = iommu.readRegister(VtdRegisters.IQH, 8);
+        driver.submit(0xF, 0); // type 15 does not exist
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_GLOBAL, 0, 0, 0, false);
+        driver.submit(words);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+        assertEquals(headBefore, iommu.readRegister(VtdRegisters.IQH, 8), "IQH stays on the bad descriptor");
+        assertEquals(16, iommu.iotlb().occupancy(), "nothing after it ran");
+        assertEquals(faultsBefore + 1, iommu.faultInterrupts(), "IQE raises a fault event");
+
+        // Software replaces it (as Linux copies a wait descriptor over it) and clears IQE: the queue resumes.
+        final long bad = headBefore;
+        final long queueBase = iommu.readRegister(VtdRegisters.IQA, 8) & VtdRegisters.IQA_ADDRESS;
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_DOMAIN, DOMAIN + 5, 0, 0, false);
+        memory.writeEntry(queueBase + bad, words[0]);
+        memory.writeEntry(queueBase + bad + 8, words[1]);
+        iommu.writeRegister(VtdRegisters.FSTS, 4, VtdRegisters.FSTS_IQE);
+        assertEquals(0, iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE);
+        assertEquals(0, iommu.iotlb().occupancy(), "the global invalidation behind it ran");
+        assertEquals(iommu.readRegister(VtdRegisters.IQT, 8), iommu.readRegister(VtdRegisters.IQH, 8));
+    }
+
+    @Test
+    void reservedBitsAndWideDescriptorErrors()
+    {
+        bringUp(true);
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_GLOBAL, 0, 0, 0, false);
+        driver.submit(words[0] | (1L << 40), words[1]);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "reserved bit in an IOTLB descriptor");
+        iommu.writeRegister(VtdRegisters.FSTS, 4, VtdRegisters.FSTS_IQE);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "still bad: IQE again");
+
+        // A fresh unit: the upper half of a 256-bit descriptor must be zero; IQT bit 4 must be zero.
+        bringUp(true);
+        final long base = iommu.readRegister(VtdRegisters.IQA, 8) & VtdRegisters.IQA_ADDRESS;
+        final long tail = iommu.readRegister(VtdRegisters.IQT, 8);
+        InvalidationDescriptor.wait(words, -1, 0, false, false);
+        memory.writeEntry(base + tail, words[0]);
+        memory.writeEntry(base + tail + 8, 0);
+        memory.writeEntry(base + tail + 16, 1);
+        memory.writeEntry(base + tail + 24, 0);
+        iommu.writeRegister(VtdRegisters.IQT, 8, tail + 32);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+        assertEquals(tail, iommu.readRegister(VtdRegisters.IQH, 8));
+
+        bringUp(true);
+        iommu.writeRegister(VtdRegisters.IQT, 8, iommu.readRegister(VtdRegisters.IQT, 8) + 16);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "IQT bit 4 with DW = 1");
+    }
+
+    @Test
+    void hostileAddressesAreQueueErrorsNotEmulatorErrors()
+    {
+        bringUp(false);
+        InvalidationDescriptor.wait(words, 1L << 60, 1, false, false);
+        driver.submit(words);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "status address beyond HAW");
+
+        bringUp(false);
+        driver.globalCommand(VtdRegisters.QIE, false);
+        iommu.writeRegister(VtdRegisters.IQA, 8, 0xFFFF_FFFF_FFFF_F007L);
+        driver.globalCommand(VtdRegisters.QIE, true);
+        iommu.writeRegister(VtdRegisters.IQT, 8, 0x10);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "queue beyond HAW");
+    }
+
+    @Test
+    void pasidDescriptorsNeedScalableModeSupport()
+    {
+        final long ecap = VtdRegisters.defaultEcap() & ~VtdRegisters.ECAP_SMTS;
+        bringUp(false, VtdRegisters.defaultCap(4), ecap, null);
+        InvalidationDescriptor.pasidCache(words, InvalidationDescriptor.PC_GLOBAL, 0, 0);
+        driver.submit(words);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+    }
+}
