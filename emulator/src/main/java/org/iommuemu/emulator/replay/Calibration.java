@@ -100,9 +100,9 @@ public final class Calibration
         Harness(final TimingProfile profile, final int levels, final PageSizePolicy policy, final long size)
         {
             final Scenario scenario = new Scenario("calibration", "", "calibration", null,
-                new Scenario.PlatformSpec(Scenario.IommuKind.AMDVI, profile, false, RmpConfig.DEFAULT), null,
+                Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT), null, null,
                 List.of(new Scenario.DomainSpec(1, levels, policy,
-                    List.of(new Scenario.Mapping(IOVA, IOVA, size, Permissions.READ_WRITE)), 0)),
+                    List.of(new Scenario.Mapping(IOVA, IOVA, size, Permissions.READ_WRITE)), Scenario.KvmEpt.NONE, 0)),
                 List.of(new Scenario.DeviceSpec(DEVICE, 1, Permissions.READ_WRITE, false, 0)), List.of(), null);
             replay = new Replay(Platform.build(scenario));
         }

@@ -94,6 +94,7 @@ public final class Replay
         r.rmpFetches = 0;
         if (r.trafficClass == TrafficClass.DMA)
         {
+            platform.adjust(r.request);
             long arrival = timing.nanosToCycles(r.timeNanos);
             if (previousArrival != Long.MIN_VALUE)
             {
@@ -146,6 +147,7 @@ public final class Replay
         while (nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index)
         {
             final TimedAction action = timeline.get(nextAction++);
+            platform.currentTlp(index == Long.MAX_VALUE ? statistics.tlps() : index);
             platform.apply(action.action(), action.line());
             statistics.actions++;
             pageTableBytes = platform.pageTableBytes();
@@ -160,8 +162,9 @@ public final class Replay
         {
             caches.add(new ReplayResult.CacheStats(cache.name(), cache.lookups(), cache.hits(), cache.entries(), cache.ways()));
         }
-        return new ReplayResult(platform.scenario().name(), port.name(), platform.profile().name(), statistics, caches,
+        return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
-            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos);
+            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos,
+            List.copyOf(platform.events()), platform.eventCount(), platform.machineChecks());
     }
 }

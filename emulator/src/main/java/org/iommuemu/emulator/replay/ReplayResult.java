@@ -14,10 +14,13 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * @param queuedForWalker    requests that waited for a walker.
  * @param llcHits            table and RMP fetches priced as LLC hits.
  * @param wallNanos          how long the replay took on this machine.
+ * @param events             platform events (machine checks, TDISP transitions), the first 1000, with the TLP index.
+ * @param machineChecks      machine-check records the platform raised (TDX: private MMIO mapped at bind).
  */
 public record ReplayResult(String scenario, String iommu, String profile, ReplayStatistics statistics,
     List<CacheStats> caches, long pageTableBytes, long peakPageTableBytes, long walks, long queuedForSlot,
-    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos)
+    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<String> events,
+    long eventCount, long machineChecks)
 {
     /** One cache's counters at the end of the replay. */
     public record CacheStats(String name, long lookups, long hits, int entries, int ways)

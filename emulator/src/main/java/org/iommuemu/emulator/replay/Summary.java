@@ -87,6 +87,20 @@ public final class Summary
         rows.add(new Row("DMA throughput", String.format(Locale.ROOT, "%.3f GB/s", throughput), throughput, Direction.HIGHER_IS_BETTER));
         rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
             result.pageTableBytes(), Direction.LOWER_IS_BETTER));
+        if (result.machineChecks() > 0)
+        {
+            rows.add(new Row("machine checks", Long.toString(result.machineChecks()), result.machineChecks(), Direction.LOWER_IS_BETTER));
+        }
+        int shown = 0;
+        for (final String event : result.events())
+        {
+            if (shown++ == 8)
+            {
+                rows.add(new Row("  ...", (result.eventCount() - 8) + " more platform events", Double.NaN, Direction.NEUTRAL));
+                break;
+            }
+            rows.add(new Row("event " + shown, event, Double.NaN, Direction.NEUTRAL));
+        }
         if (s.timelineActions() > 0)
         {
             rows.add(new Row("timeline actions", Long.toString(s.timelineActions()), s.timelineActions(), Direction.NEUTRAL));

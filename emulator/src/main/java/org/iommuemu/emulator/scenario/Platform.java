@@ -1,14 +1,15 @@
 package org.iommuemu.emulator.scenario;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
@@ -16,17 +17,23 @@ import org.iommuemu.emulator.scenario.Scenario.DetachAction;
 import org.iommuemu.emulator.scenario.Scenario.DeviceSpec;
 import org.iommuemu.emulator.scenario.Scenario.DomainSpec;
 import org.iommuemu.emulator.scenario.Scenario.InvalidateAction;
+import org.iommuemu.emulator.scenario.Scenario.KvmEpt;
 import org.iommuemu.emulator.scenario.Scenario.MakePrivateAction;
 import org.iommuemu.emulator.scenario.Scenario.MakeSharedAction;
 import org.iommuemu.emulator.scenario.Scenario.MapAction;
 import org.iommuemu.emulator.scenario.Scenario.Mapping;
 import org.iommuemu.emulator.scenario.Scenario.PolicyAction;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
+import org.iommuemu.emulator.timing.CacheParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.VtdConfig;
+import org.iommuemu.emulator.vtd.VtdIommu;
+import org.iommuemu.emulator.vtd.VtdRegisters;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.format.EptFormat;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
@@ -35,68 +42,107 @@ import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.rmp.RmpInstructions;
 import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpTable;
+import org.iommuemu.tdx.TdxConnect;
+import org.iommuemu.tdx.TdxModule;
 
 /**
- * A scenario turned into running models: emulated memory, the IOMMU brought up by its driver, the domains'
- * page tables built in that memory through the same mapper a driver uses, devices attached, and the RMP in its
- * starting state. {@link #apply} performs timeline actions the way the kernel would (map, unmap followed by an
- * IOTLB invalidation, page-state conversions with PSMASH first, policy switches that remap a domain).
+ * A scenario turned into running models: emulated memory, the IOMMU (AMD-Vi, or VT-d in legacy or scalable
+ * mode) brought up by its driver, the domains' page tables built in that memory through the same mapper a driver
+ * uses, devices attached, SEV-SNP's RMP or TDX's TDs and TDIs in their starting state. {@link #apply} performs
+ * timeline actions the way the kernel would (map, unmap followed by an IOTLB invalidation, page-state
+ * conversions with PSMASH first, policy switches that remap a domain, TDISP bind and start, KVM dirty logging).
  * <p>
- * A step the models refuse (a mapping that overlaps another, an RMPUPDATE that fails) is a
- * {@link ScenarioException} naming the scenario line, never a silently different platform.
+ * A step the models refuse while building (a mapping over an existing one, a failing RMPUPDATE or SEAMCALL, a
+ * mapping over the emulator's own structures) is a {@link ScenarioException} naming the scenario line, never a
+ * silently different platform. Architectural events during the traffic (a machine check at TDI bind, a refused
+ * TDISP transition) are recorded as {@link #events()}, not thrown.
  */
 public final class Platform
 {
-    /** Physical memory the driver's structures occupy (device table, rings, semaphore) in the default layout. */
-    private static final long STRUCTURES_START = AmdViDriver.Layout.DEFAULT.deviceTable();
-    private static final long STRUCTURES_END = AmdViDriver.Layout.DEFAULT.semaphore() + PhysicalMemory.FRAME_SIZE;
+    private static final int MAX_EVENTS = 1000;
 
     private final Scenario scenario;
     private final SparseMemory memory = new SparseMemory();
-    private final IommuPort port;
-    private final AmdViDriver amdvi;
+    private final IommuDriver driver;
     private final RmpTable rmp;
     private final PageStateConversion conversion;
+    private final TdxState tdx;
     private final Map<Integer, PageTable> domains = new LinkedHashMap<>();
+    private final Map<Integer, PageTable> kvmEpts = new LinkedHashMap<>();
+    private final Map<Integer, KvmEpt> kvmModes = new LinkedHashMap<>();
     private final Map<Integer, PageSizePolicy> policies = new LinkedHashMap<>();
     private final Map<Integer, DeviceSpec> devices = new LinkedHashMap<>();
+    private final List<String> events = new ArrayList<>();
+    private final long[] trustedRequesters = new long[1024];
+    private boolean anyTrustedRequester;
+    private long eventCount;
+    private long machineChecks;
     private long actionsApplied;
+    private long currentTlp = -1;
 
     private Platform(final Scenario scenario)
     {
         this.scenario = scenario;
-        if (scenario.platform().iommu() != Scenario.IommuKind.AMDVI)
+        final Scenario.PlatformSpec spec = scenario.platform();
+        final TimingProfile profile = spec.profile();
+        final CacheParameters caches = profile.caches();
+        if (spec.iommu() == Scenario.IommuKind.AMDVI)
         {
-            throw new ScenarioException(scenario.source(), 0, "platform.iommu",
-                "VT-d scenarios need the VT-d model, which this build does not have yet");
-        }
-        final TimingProfile profile = scenario.platform().profile();
-        DmaRmpCheck rmpCheck = null;
-        if (scenario.platform().snp())
-        {
-            rmp = RmpTable.contiguousCovering(memory, scenario.rmp().base(), scenario.rmp().covers());
-            rmpCheck = new DmaRmpCheck(rmp, scenario.platform().rmpConfig());
-            conversion = new PageStateConversion(new RmpInstructions(rmp, scenario.platform().rmpConfig()));
+            DmaRmpCheck rmpCheck = null;
+            if (spec.snp())
+            {
+                rmp = RmpTable.contiguousCovering(memory, scenario.rmp().base(), scenario.rmp().covers());
+                rmpCheck = new DmaRmpCheck(rmp, spec.rmpConfig());
+                conversion = new PageStateConversion(new RmpInstructions(rmp, spec.rmpConfig()));
+            }
+            else
+            {
+                rmp = null;
+                conversion = null;
+            }
+            final AmdViIommu iommu = new AmdViIommu(memory, spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0, rmpCheck,
+                caches.newCache(CacheRole.IOTLB));
+            driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
+            tdx = null;
         }
         else
         {
             rmp = null;
             conversion = null;
+            TdxConnect connect = null;
+            if (spec.tdxConnect())
+            {
+                connect = new TdxConnect(new TdxModule(memory, spec.hostReadMode()), spec.untrustedDmaRule());
+            }
+            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), new VtdConfig(),
+                caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
+                caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
+            driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
         }
-        final AmdViIommu iommu = new AmdViIommu(memory, scenario.platform().snp() ? AmdViRegisters.EFR_SNP_SUP : 0, rmpCheck,
-            profile.caches().newCache(CacheRole.IOTLB));
-        amdvi = new AmdViDriver(iommu, memory, AmdViDriver.Layout.DEFAULT).bringUp();
-        port = iommu;
     }
 
-    /** Build the platform: bring the IOMMU up, build and map every domain, attach devices, apply RMP conversions. */
+    /** Build the platform: bring the IOMMU up, build and map every domain, attach devices, set up SNP or TDX state. */
     public static Platform build(final Scenario scenario)
     {
         final Platform platform = new Platform(scenario);
         for (final DomainSpec spec : scenario.domains())
         {
-            final PageTable table = platform.amdvi.newDomain(spec.levels());
+            final PageTable table;
+            if (spec.kvmEpt() == KvmEpt.SHARED)
+            {
+                table = ((VtdPlatformDriver)platform.driver).newTable(new EptFormat(spec.levels()));
+            }
+            else
+            {
+                table = platform.driver.newDomain(spec.levels());
+            }
             platform.domains.put(spec.id(), table);
+            platform.kvmModes.put(spec.id(), spec.kvmEpt());
+            if (spec.kvmEpt() == KvmEpt.SEPARATE)
+            {
+                platform.kvmEpts.put(spec.id(), ((VtdPlatformDriver)platform.driver).newTable(new EptFormat(spec.levels())));
+            }
             platform.policies.put(spec.id(), spec.policy());
             for (final Mapping mapping : spec.mappings())
             {
@@ -115,6 +161,14 @@ public final class Platform
                 platform.apply(action, 0);
             }
         }
+        if (platform.tdx != null)
+        {
+            for (final PageTable table : platform.domains.values())
+            {
+                platform.tdx.connect().addHypervisorMappings((hpa, length) -> firstMapped(table, hpa, length));
+            }
+            platform.tdx.build(scenario.tdx());
+        }
         platform.actionsApplied = 0;
         return platform;
     }
@@ -127,7 +181,13 @@ public final class Platform
     /** The IOMMU, as the replay sees it. */
     public IommuPort port()
     {
-        return port;
+        return driver.port();
+    }
+
+    /** The IOMMU and its mode, for summaries. */
+    public String describe()
+    {
+        return driver.describe() + (tdx != null ? "+tdx-connect" : "");
     }
 
     public PhysicalMemory memory()
@@ -152,11 +212,31 @@ public final class Platform
         return rmp != null && address >= rmp.base() && address <= rmp.last();
     }
 
-    /** Bytes of page-table memory all domains use now. */
+    /**
+     * Adjust a request from the trace for platform state the trace cannot carry: a device whose TDI is in RUN
+     * sends T=1 (TDISP; scenario {@code t-from-state}). Allocation-free.
+     */
+    public void adjust(final DmaRequest request)
+    {
+        if (anyTrustedRequester)
+        {
+            final int rid = request.requesterId();
+            if ((trustedRequesters[rid >>> 6] & (1L << rid)) != 0)
+            {
+                request.trusted(true);
+            }
+        }
+    }
+
+    /** Bytes of page-table memory all domains (and KVM's separate EPTs) use now. */
     public long pageTableBytes()
     {
         long pages = 0;
         for (final PageTable table : domains.values())
+        {
+            pages += table.tablePages();
+        }
+        for (final PageTable table : kvmEpts.values())
         {
             pages += table.tablePages();
         }
@@ -174,6 +254,28 @@ public final class Platform
         return actionsApplied;
     }
 
+    /** Events during the replay (machine checks, TDISP transitions), each with the TLP index it came before. */
+    public List<String> events()
+    {
+        return Collections.unmodifiableList(events);
+    }
+
+    public long eventCount()
+    {
+        return eventCount;
+    }
+
+    public long machineChecks()
+    {
+        return machineChecks;
+    }
+
+    /** The replay tells the platform which TLP comes next, so events carry it. */
+    public void currentTlp(final long index)
+    {
+        currentTlp = index;
+    }
+
     /** Perform one action; {@code line} is the scenario line it came from, for messages. */
     public void apply(final Action action, final int line)
     {
@@ -189,21 +291,29 @@ public final class Platform
             {
                 throw refused(line, "unmap", "iova 0x" + Long.toHexString(unmap.iova()) + ": " + status);
             }
+            final PageTable kvm = kvmEpts.get(unmap.domain());
+            if (kvm != null)
+            {
+                kvm.unmap(unmap.iova(), unmap.size());
+            }
             if (unmap.invalidate())
             {
-                amdvi.invalidatePages(unmap.domain(), unmap.iova(), unmap.size());
+                driver.invalidateRange(unmap.domain(), unmap.iova(), unmap.size());
             }
         }
         else if (action instanceof InvalidateAction invalidate)
         {
             if (invalidate.domain() < 0)
             {
-                amdvi.invalidateAll();
+                driver.invalidateAll();
+            }
+            else if (invalidate.size() > 0)
+            {
+                driver.invalidateRange(invalidate.domain(), invalidate.iova(), invalidate.size());
             }
             else
             {
-                amdvi.invalidatePages(invalidate.domain(), invalidate.size() > 0 ? invalidate.iova() : 0,
-                    invalidate.size() > 0 ? invalidate.size() : 1L << 52);
+                driver.invalidateDomain(invalidate.domain());
             }
         }
         else if (action instanceof PolicyAction policy)
@@ -234,7 +344,32 @@ public final class Platform
         }
         else if (action instanceof DetachAction detach)
         {
-            amdvi.detach(detach.requesterId());
+            final DeviceSpec device = devices.get(detach.requesterId());
+            driver.detach(detach.requesterId(), device == null ? 0 : device.domain());
+        }
+        else if (action instanceof Scenario.KvmDirtyLogAction dirty)
+        {
+            kvmDirtyLog(dirty.domain(), line);
+        }
+        else if (action instanceof Scenario.TdiBindAction bind)
+        {
+            tdx.bind(bind.requesterId(), line);
+        }
+        else if (action instanceof Scenario.TdiStartAction start)
+        {
+            tdx.start(start.requesterId(), line);
+        }
+        else if (action instanceof Scenario.TdiStopAction stop)
+        {
+            tdx.stop(stop.requesterId());
+        }
+        else if (action instanceof Scenario.TdiUnbindAction unbind)
+        {
+            tdx.unbind(unbind.requesterId());
+        }
+        else if (action instanceof Scenario.MmioMapAction mmio)
+        {
+            tdx.mmioMap(mmio, line);
         }
         else
         {
@@ -242,34 +377,113 @@ public final class Platform
         }
     }
 
+    void event(final String text)
+    {
+        eventCount++;
+        if (events.size() < MAX_EVENTS)
+        {
+            events.add((currentTlp < 0 ? "setup" : "before TLP " + currentTlp) + ": " + text);
+        }
+    }
+
+    void machineCheck(final String text)
+    {
+        machineChecks++;
+        event(text);
+    }
+
+    void trustedRequester(final int requesterId, final boolean trusted)
+    {
+        if (trusted)
+        {
+            trustedRequesters[requesterId >>> 6] |= 1L << requesterId;
+        }
+        else
+        {
+            trustedRequesters[requesterId >>> 6] &= ~(1L << requesterId);
+        }
+        boolean any = false;
+        for (final long word : trustedRequesters)
+        {
+            any |= word != 0;
+        }
+        anyTrustedRequester = any;
+    }
+
+    ScenarioException refused(final int line, final String step, final String reason)
+    {
+        return new ScenarioException(scenario.source(), line, step, reason);
+    }
+
     private void attach(final int requesterId, final int domain)
     {
         final DeviceSpec device = devices.get(requesterId);
         final int permissions = device == null ? Permissions.READ_WRITE : device.permissions();
-        amdvi.attach(requesterId, domains.get(domain), domain, (permissions & Permissions.READ) != 0,
-            (permissions & Permissions.WRITE) != 0);
-        if (device != null && device.ats())
-        {
-            amdvi.allowAts(requesterId, true);
-        }
+        driver.attach(requesterId, domain, domains.get(domain), permissions, device != null && device.ats());
     }
 
     private void map(final int domain, final Mapping mapping, final int line)
     {
         checkPlacement(mapping, line);
-        final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions(),
-            policies.get(domain));
+        final PageSizePolicy policy = policies.get(domain);
+        final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions(), policy);
         if (status != MapStatus.OK)
         {
             throw refused(line, "map", "domain " + domain + " iova 0x" + Long.toHexString(mapping.iova()) + " size 0x" +
                 Long.toHexString(mapping.size()) + ": " + status);
         }
+        final PageTable kvm = kvmEpts.get(domain);
+        if (kvm != null)
+        {
+            kvm.map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions() | Permissions.EXECUTE, policy);
+        }
+    }
+
+    /** KVM write-protects its EPT leaves for dirty logging; with a shared table that is the IOMMU's table too. */
+    private void kvmDirtyLog(final int domain, final int line)
+    {
+        final KvmEpt mode = kvmModes.get(domain);
+        if (mode == KvmEpt.NONE)
+        {
+            throw refused(line, "kvm-dirty-log", "domain " + domain + " has no KVM EPT (kvm-ept: separate or shared)");
+        }
+        final PageTable table = mode == KvmEpt.SHARED ? domains.get(domain) : kvmEpts.get(domain);
+        final List<long[]> leaves = leaves(table);
+        for (final long[] leaf : leaves)
+        {
+            table.protect(leaf[0], leaf[2], (int)leaf[3] & ~Permissions.WRITE);
+        }
+        if (mode == KvmEpt.SHARED)
+        {
+            // intel-iommu would have to flush too, since its walks use this table.
+            driver.invalidateDomain(domain);
+        }
+        event("KVM dirty logging on domain " + domain + ": " + leaves.size() + " EPT leaves write-protected" +
+            (mode == KvmEpt.SHARED ? " (the IOMMU's table: device writes now fault)" : " (KVM's own table; the IOMMU's is untouched)"));
     }
 
     /** Remap a domain's current leaves under {@code policy}: contiguous runs are mapped as one range. */
     private void switchPolicy(final int domain, final PageSizePolicy policy, final int line)
     {
         final PageTable table = domains.get(domain);
+        final List<long[]> runs = leaves(table);
+        table.clear();
+        final PageTable kvm = kvmEpts.get(domain);
+        if (kvm != null)
+        {
+            kvm.clear();
+        }
+        policies.put(domain, policy);
+        for (final long[] run : runs)
+        {
+            map(domain, new Mapping(run[0], run[1], run[2], (int)run[3]), line);
+        }
+        driver.invalidateDomain(domain);
+    }
+
+    /** A table's leaves as {iova, oa, size, permissions}, contiguous runs with equal permissions merged. */
+    private static List<long[]> leaves(final PageTable table)
+    {
         final List<long[]> runs = new ArrayList<>();
         table.forEachLeaf((iova, oa, sizeLg2, permissions, level) ->
         {
@@ -284,43 +498,63 @@ public final class Platform
                 runs.add(new long[] {iova, oa, size, permissions});
             }
         });
-        table.clear();
-        policies.put(domain, policy);
-        for (final long[] run : runs)
+        return runs;
+    }
+
+    /** The first HPA of {@code [hpa, hpa + length)} a table maps as output, or -1 (TDX's HypervisorMappings). */
+    private static long firstMapped(final PageTable table, final long hpa, final long length)
+    {
+        final long[] first = {-1};
+        table.forEachLeaf((iova, oa, sizeLg2, permissions, level) ->
         {
-            map(domain, new Mapping(run[0], run[1], run[2], (int)run[3]), line);
-        }
-        amdvi.invalidatePages(domain, 0, 1L << 52);
+            final long end = oa + (1L << sizeLg2);
+            if (oa < hpa + length && hpa < end)
+            {
+                final long candidate = Math.max(oa, hpa);
+                if (first[0] < 0 || candidate < first[0])
+                {
+                    first[0] = candidate;
+                }
+            }
+        });
+        return first[0];
     }
 
     private void checkPlacement(final Mapping mapping, final int line)
     {
         final long start = mapping.spa();
         final long end = mapping.spa() + mapping.size();
-        final AmdViDriver.Layout layout = amdvi.layout();
-        if (overlaps(start, end, STRUCTURES_START, STRUCTURES_END) ||
-            overlaps(start, end, layout.tablePool(), layout.tablePool() + layout.tablePoolSize()) ||
-            (rmp != null && overlaps(start, end, rmp.base(), rmp.last() + 1)))
+        final List<long[]> reserved = new ArrayList<>();
+        final long[] ranges = driver.reservedRanges();
+        for (int i = 0; i < ranges.length; i += 2)
         {
-            throw refused(line, "map", String.format("spa 0x%x-0x%x overlaps the emulator's own structures (IOMMU tables " +
-                "at 0x%x-0x%x, page-table pool at 0x%x-0x%x%s); choose other addresses", start, end - 1, STRUCTURES_START,
-                STRUCTURES_END - 1, layout.tablePool(), layout.tablePool() + layout.tablePoolSize() - 1,
-                rmp == null ? "" : String.format(", RMP at 0x%x-0x%x", rmp.base(), rmp.last())));
+            reserved.add(new long[] {ranges[i], ranges[i + 1]});
         }
-    }
-
-    private static boolean overlaps(final long start, final long end, final long otherStart, final long otherEnd)
-    {
-        return start < otherEnd && otherStart < end;
+        if (rmp != null)
+        {
+            reserved.add(new long[] {rmp.base(), rmp.last() + 1});
+        }
+        if (tdx != null)
+        {
+            reserved.addAll(TdxState.reserved());
+        }
+        for (final long[] range : reserved)
+        {
+            if (start < range[1] && range[0] < end)
+            {
+                final StringBuilder list = new StringBuilder();
+                for (final long[] r : reserved)
+                {
+                    list.append(list.length() == 0 ? "" : ", ").append(String.format("0x%x-0x%x", r[0], r[1] - 1));
+                }
+                throw refused(line, "map", String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
+                    "addresses", start, end - 1, list));
+            }
+        }
     }
 
     private static int rmpPageSize(final long size)
     {
         return size == (1L << 21) ? RmpEntry.PAGE_SIZE_2M : RmpEntry.PAGE_SIZE_4K;
-    }
-
-    private ScenarioException refused(final int line, final String step, final String reason)
-    {
-        return new ScenarioException(scenario.source(), line, step, reason);
     }
 }

@@ -6,6 +6,9 @@ import java.util.List;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
+import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.TdispState;
+import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tlp.gen.Workload;
 
 /**
@@ -20,7 +23,8 @@ import org.iommuemu.tlp.gen.Workload;
  * @param directory   the folder relative paths in the file are resolved against (null for a bundled scenario).
  */
 public record Scenario(String name, String description, String source, Path directory, PlatformSpec platform,
-    RmpSpec rmp, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline, TrafficSpec traffic)
+    RmpSpec rmp, TdxSpec tdx, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
+    TrafficSpec traffic)
 {
     /** The IOMMU models a scenario can configure. */
     public enum IommuKind
@@ -29,13 +33,82 @@ public record Scenario(String name, String description, String source, Path dire
         VTD
     }
 
+    /** VT-d translation table mode (RTADDR.TTM). */
+    public enum VtdMode
+    {
+        /** Legacy root and context tables; second-stage domains. */
+        LEGACY,
+        /** Scalable-mode root, context and PASID tables; domains as second-stage PASID entries (RID_PASID 0). */
+        SCALABLE
+    }
+
+    /** Whether KVM's EPT for the guest is a separate table or the IOMMU's second-stage table itself (seed 000). */
+    public enum KvmEpt
+    {
+        /** No KVM EPT is modelled. */
+        NONE,
+        /** KVM builds its own EPT with the same mappings: two tables, twice the table memory. */
+        SEPARATE,
+        /** The domain's second-stage table is KVM's EPT (VT-d second stage is EPT-compatible): one table. */
+        SHARED
+    }
+
     /**
-     * @param iommu   which IOMMU.
-     * @param profile the timing profile.
-     * @param snp     AMD-Vi with SEV-SNP: every DMA is checked against the RMP.
+     * @param iommu     which IOMMU.
+     * @param profile   the timing profile.
+     * @param snp       AMD-Vi with SEV-SNP: every DMA is checked against the RMP.
      * @param rmpConfig the RMP rule switches (rmp.md), used when {@code snp} is set.
+     * @param vtdMode   VT-d: legacy or scalable mode.
+     * @param tdxConnect VT-d with TDX Connect: T=1 requests take the TDX module's trusted path.
+     * @param untrustedDmaRule TDX Connect: what T=0 DMA to TD private memory does.
+     * @param hostReadMode TDX: what an untrusted read of private memory returns.
      */
-    public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig)
+    public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
+        boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode)
+    {
+        /** An AMD-Vi platform. */
+        public static PlatformSpec amdvi(final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig)
+        {
+            return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.ABORT,
+                HostReadMode.ZEROS);
+        }
+    }
+
+    /** TDX Connect state: trust domains and the TDIs of devices. */
+    public record TdxSpec(List<TdSpec> tds, List<TdiSpec> tdis)
+    {
+    }
+
+    /**
+     * A trust domain.
+     *
+     * @param gpaWidth   48 or 52 (the shared bit is GPA[47] or GPA[51]).
+     * @param privateMemory private pages: GPA -> HPA, added with TDH.MEM.PAGE.AUG and accepted by the TD.
+     * @param pageSizeLg2 12 or 21: the size of those private pages in the S-EPT.
+     * @param shared     the VMM's shared-EPT mappings: GPA (without the shared bit; it is added) -> HPA.
+     */
+    public record TdSpec(int id, int gpaWidth, List<Mapping> privateMemory, int pageSizeLg2, List<Mapping> shared, int line)
+    {
+    }
+
+    /**
+     * A TDI (a device interface that can be assigned to a TD).
+     *
+     * @param td               the TD it is bound to (by its bind action, or at setup when {@code state} says so).
+     * @param mmio             its MMIO ranges as the TDI report lists them: private, or staying shared.
+     * @param privateIovaLimit seed 003's knob: T=1 addresses below it are private GPAs, at or above it shared;
+     *                         -1 (all ones) makes everything private; {@link #NO_IOVA_SPLIT}: the shared bit decides.
+     * @param startState       CONFIG_UNLOCKED, CONFIG_LOCKED (bound) or RUN (bound and started) at setup.
+     * @param tFromState       the device sends T=1 while its TDI is in RUN (whatever the trace's T bit says).
+     */
+    public record TdiSpec(int requesterId, int td, List<MmioSpec> mmio, long privateIovaLimit, TdispState startState,
+        boolean tFromState, int line)
+    {
+        public static final long NO_IOVA_SPLIT = 0;
+    }
+
+    /** An MMIO range of a TDI report. */
+    public record MmioSpec(long hpa, long size, boolean isPrivate)
     {
     }
 
@@ -58,7 +131,7 @@ public record Scenario(String name, String description, String source, Path dire
      * @param policy   page-size policy for its mappings.
      * @param mappings the mappings made before the traffic starts.
      */
-    public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, int line)
+    public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, int line)
     {
     }
 
@@ -165,6 +238,64 @@ public record Scenario(String name, String description, String source, Path dire
         public String describe()
         {
             return "attach " + String.format("%04x", requesterId) + " to domain " + domain;
+        }
+    }
+
+    /** TDX Connect: LOCK_INTERFACE (bind the TDI to its TD); a machine check when private MMIO is still mapped. */
+    public record TdiBindAction(int requesterId) implements Action
+    {
+        public String describe()
+        {
+            return "tdi-bind " + String.format("%04x", requesterId);
+        }
+    }
+
+    /** TDX Connect: START_INTERFACE (CONFIG_LOCKED to RUN). */
+    public record TdiStartAction(int requesterId) implements Action
+    {
+        public String describe()
+        {
+            return "tdi-start " + String.format("%04x", requesterId);
+        }
+    }
+
+    /** TDX Connect: STOP_INTERFACE (to CONFIG_UNLOCKED, still bound). */
+    public record TdiStopAction(int requesterId) implements Action
+    {
+        public String describe()
+        {
+            return "tdi-stop " + String.format("%04x", requesterId);
+        }
+    }
+
+    /** TDX Connect: unbind (after stop, and after private MMIO left the S-EPT). */
+    public record TdiUnbindAction(int requesterId) implements Action
+    {
+        public String describe()
+        {
+            return "tdi-unbind " + String.format("%04x", requesterId);
+        }
+    }
+
+    /** TDX Connect: TDH.MMIO.MAP of a TDI's private MMIO into its TD's S-EPT, then the TD's accept. */
+    public record MmioMapAction(int requesterId, long gpa, long hpa, long size) implements Action
+    {
+        public String describe()
+        {
+            return "mmio-map " + String.format("%04x gpa 0x%x hpa 0x%x", requesterId, gpa, hpa);
+        }
+    }
+
+    /**
+     * KVM starts dirty logging (live migration): it write-protects the guest's EPT leaves over the domain's mappings.
+     * With {@link KvmEpt#SHARED} the IOMMU walks that same table, so device writes fault; with
+     * {@link KvmEpt#SEPARATE} the IOMMU's table is untouched.
+     */
+    public record KvmDirtyLogAction(int domain) implements Action
+    {
+        public String describe()
+        {
+            return "kvm-dirty-log domain " + domain;
         }
     }
 

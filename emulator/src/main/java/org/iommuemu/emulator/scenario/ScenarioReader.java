@@ -40,6 +40,9 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.tlp.gen.TraceGenerator;
+import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.TdispState;
+import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -183,6 +186,12 @@ public final class ScenarioReader
             devices.add(device);
         }
         final RmpSpec rmp = rmp(root.section("rmp"), platform);
+        final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
+        final Set<Integer> tdiRequesters = new HashSet<>();
+        if (tdx != null)
+        {
+            tdx.tdis().forEach(t -> tdiRequesters.add(t.requesterId()));
+        }
         final List<TimedAction> timeline = new ArrayList<>();
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
@@ -193,12 +202,14 @@ public final class ScenarioReader
                 throw section.error("at", "timeline entries must be in order of 'at' (" + at + " after " + previous + ")");
             }
             previous = at;
-            timeline.add(new TimedAction(at, action(section, domainIds, platform, true), section.line()));
+            final Action action = action(section, domainIds, platform, true);
+            checkTdiAction(section, action, tdiRequesters);
+            timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
         final TrafficSpec traffic = traffic(root.section("traffic"), folder);
         root.rejectUnknownKeys();
-        return new Scenario(name, description, source, folder, platform, rmp, List.copyOf(domains), List.copyOf(devices),
+        return new Scenario(name, description, source, folder, platform, rmp, tdx, List.copyOf(domains), List.copyOf(devices),
             List.copyOf(timeline), traffic);
     }
 
@@ -235,8 +246,16 @@ public final class ScenarioReader
         RmpConfig rmpConfig = RmpConfig.DEFAULT.withDmaLargeLeafRule(
             section.enumValue("dma-large-leaf-rule", RmpConfig.DmaLargeLeafRule.class, RmpConfig.DEFAULT.dmaLargeLeafRule()));
         rmpConfig = rmpConfig.withDmaReadsChecked(section.booleanValue("dma-reads-checked", RmpConfig.DEFAULT.dmaReadsChecked()));
+        final Scenario.VtdMode mode = section.enumValue("mode", Scenario.VtdMode.class, Scenario.VtdMode.LEGACY);
+        final boolean tdxConnect = section.booleanValue("tdx-connect", false);
+        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.ABORT);
+        final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
+        if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
+        {
+            throw section.error(section.has("mode") ? "mode" : "tdx-connect", "legacy/scalable mode and TDX Connect belong to VT-d platforms");
+        }
         section.rejectUnknownKeys();
-        return new PlatformSpec(iommu, profile, snp, rmpConfig);
+        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead);
     }
 
     private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
@@ -247,10 +266,15 @@ public final class ScenarioReader
             throw section.error("id", id < 0 ? "required, but missing" : "a domain id is 0-65535, not " + id);
         }
         final int levels = section.intValue("levels", iommu == IommuKind.AMDVI ? 3 : 4);
-        if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 2 || levels > 5)
+        if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
         {
             throw section.error("levels", (iommu == IommuKind.AMDVI ? "AMD-Vi v1 tables have 1-6 levels" :
-                "VT-d second-stage tables have 2-5 levels") + ", not " + levels);
+                "VT-d second-stage tables have 3 or 4 levels (the modelled CAP.SAGAW)") + ", not " + levels);
+        }
+        final Scenario.KvmEpt kvmEpt = section.enumValue("kvm-ept", Scenario.KvmEpt.class, Scenario.KvmEpt.NONE);
+        if (kvmEpt != Scenario.KvmEpt.NONE && iommu != IommuKind.VTD)
+        {
+            throw section.error("kvm-ept", "sharing a table with KVM's EPT needs VT-d (its second stage is EPT-compatible)");
         }
         final PageSizePolicy policy = policy(section, "policy", PageSizePolicy.LARGEST);
         final List<Mapping> mappings = new ArrayList<>();
@@ -260,7 +284,7 @@ public final class ScenarioReader
             item.rejectUnknownKeys();
         }
         section.rejectUnknownKeys();
-        return new DomainSpec(id, levels, policy, List.copyOf(mappings), section.line());
+        return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, section.line());
     }
 
     private static Mapping mapping(final YamlSection section)
@@ -368,10 +392,177 @@ public final class ScenarioReader
                 return new AttachAction(requester(section, "requester"), domainRef(section, domainIds));
             case "detach":
                 return new DetachAction(requester(section, "requester"));
+            case "kvm-dirty-log":
+                return new Scenario.KvmDirtyLogAction(domainRef(section, domainIds));
+            case "tdi-bind":
+                return new Scenario.TdiBindAction(requester(section, "requester"));
+            case "tdi-start":
+                return new Scenario.TdiStartAction(requester(section, "requester"));
+            case "tdi-stop":
+                return new Scenario.TdiStopAction(requester(section, "requester"));
+            case "tdi-unbind":
+                return new Scenario.TdiUnbindAction(requester(section, "requester"));
+            case "mmio-map":
+                return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
+                    section.size("size", PAGE));
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
-                    "set-policy, attach, detach, make-private, make-shared");
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, mmio-map");
         }
+    }
+
+    private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
+    {
+        final int requester;
+        if (action instanceof Scenario.TdiBindAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.TdiStartAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.TdiStopAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.TdiUnbindAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.MmioMapAction a)
+        {
+            requester = a.requesterId();
+        }
+        else
+        {
+            return;
+        }
+        if (!tdiRequesters.contains(requester))
+        {
+            throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
+        }
+    }
+
+    private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)
+    {
+        if (section == null)
+        {
+            if (platform.tdxConnect())
+            {
+                throw root.error("tdx", "platform.tdx-connect needs a tdx section");
+            }
+            return null;
+        }
+        if (!platform.tdxConnect())
+        {
+            throw section.error("a tdx section needs platform.tdx-connect: true (and iommu: vtd)");
+        }
+        final List<Scenario.TdSpec> tds = new ArrayList<>();
+        final Set<Integer> ids = new HashSet<>();
+        for (final YamlSection item : section.sections("tds"))
+        {
+            final int id = item.intValue("id", -1);
+            if (id < 1 || id > 64 || !ids.add(id))
+            {
+                throw item.error("id", "a TD id is 1-64 and unique, not " + id);
+            }
+            final int width = item.intValue("gpa-width", 48);
+            if (width != 48 && width != 52)
+            {
+                throw item.error("gpa-width", "48 or 52, not " + width);
+            }
+            final long page = item.size("page-size", PAGE);
+            if (page != PAGE && page != (1L << 21))
+            {
+                throw item.error("page-size", "private pages are 4K or 2M, not " + page);
+            }
+            final List<Mapping> privateMemory = new ArrayList<>();
+            for (final YamlSection m : item.sections("private"))
+            {
+                privateMemory.add(gpaMapping(m, page));
+            }
+            final List<Mapping> shared = new ArrayList<>();
+            for (final YamlSection m : item.sections("shared"))
+            {
+                shared.add(gpaMapping(m, PAGE));
+            }
+            item.rejectUnknownKeys();
+            tds.add(new Scenario.TdSpec(id, width, List.copyOf(privateMemory), Long.numberOfTrailingZeros(page), List.copyOf(shared),
+                item.line()));
+        }
+        final List<Scenario.TdiSpec> tdis = new ArrayList<>();
+        final Set<Integer> requesters = new HashSet<>();
+        for (final YamlSection item : section.sections("tdis"))
+        {
+            final int requester = requester(item, "requester");
+            if (!requesters.add(requester))
+            {
+                throw item.error("requester", String.format("requester %04x has two TDIs", requester));
+            }
+            final int td = item.intValue("td", -1);
+            if (!ids.contains(td))
+            {
+                throw item.error("td", "no TD with id " + td + " (tds: " + ids + ")");
+            }
+            final List<Scenario.MmioSpec> mmio = new ArrayList<>();
+            for (final YamlSection m : item.sections("mmio"))
+            {
+                final long hpa = m.requiredSize("hpa");
+                final long size = m.requiredSize("size");
+                if ((hpa & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+                {
+                    throw m.error("MMIO ranges are 4 KiB aligned");
+                }
+                mmio.add(new Scenario.MmioSpec(hpa, size, m.booleanValue("private", true)));
+                m.rejectUnknownKeys();
+            }
+            String limitText;
+            try
+            {
+                limitText = item.string("private-iova-limit", "all");
+            }
+            catch (final ConfigException aNumber)
+            {
+                limitText = null;
+            }
+            final long limit;
+            if ("all".equals(limitText))
+            {
+                limit = -1L;
+            }
+            else if ("none".equals(limitText))
+            {
+                limit = Scenario.TdiSpec.NO_IOVA_SPLIT;
+            }
+            else
+            {
+                limit = item.size("private-iova-limit", -1L);
+            }
+            final TdispState state = item.enumValue("state", TdispState.class, TdispState.CONFIG_UNLOCKED);
+            if (state == TdispState.ERROR)
+            {
+                throw item.error("state", "a TDI starts CONFIG_UNLOCKED, CONFIG_LOCKED or RUN");
+            }
+            final boolean tFromState = item.booleanValue("t-from-state", true);
+            item.rejectUnknownKeys();
+            tdis.add(new Scenario.TdiSpec(requester, td, List.copyOf(mmio), limit, state, tFromState, item.line()));
+        }
+        section.rejectUnknownKeys();
+        return new Scenario.TdxSpec(List.copyOf(tds), List.copyOf(tdis));
+    }
+
+    private static Mapping gpaMapping(final YamlSection section, final long alignment)
+    {
+        final long gpa = section.requiredSize("gpa");
+        final long hpa = section.requiredSize("hpa");
+        final long size = section.requiredSize("size");
+        if ((gpa & (alignment - 1)) != 0 || (hpa & (alignment - 1)) != 0 || size <= 0 || (size & (alignment - 1)) != 0)
+        {
+            throw section.error("gpa, hpa and size must be multiples of " + alignment + " bytes");
+        }
+        section.rejectUnknownKeys();
+        return new Mapping(gpa, hpa, size, Permissions.READ_WRITE);
     }
 
     private static TrafficSpec traffic(final YamlSection section, final Path folder)

@@ -1,0 +1,72 @@
+package org.iommuemu.emulator.scenario;
+
+import org.iommuemu.emulator.amdvi.AmdViDriver;
+import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/** {@link IommuDriver} over {@link AmdViDriver}: v1 host domains, DTE IR/IW from the device's permissions, DTE.I for ATS. */
+final class AmdViPlatformDriver implements IommuDriver
+{
+    private final AmdViDriver driver;
+    private final boolean snp;
+
+    AmdViPlatformDriver(final AmdViIommu iommu, final PhysicalMemory memory, final boolean snp)
+    {
+        this.driver = new AmdViDriver(iommu, memory, AmdViDriver.Layout.DEFAULT).bringUp();
+        this.snp = snp;
+    }
+
+    public IommuPort port()
+    {
+        return driver.iommu();
+    }
+
+    public PageTable newDomain(final int levels)
+    {
+        return driver.newDomain(levels);
+    }
+
+    public void attach(final int requesterId, final int domainId, final PageTable table, final int permissions, final boolean ats)
+    {
+        driver.attach(requesterId, table, domainId, (permissions & Permissions.READ) != 0, (permissions & Permissions.WRITE) != 0);
+        if (ats)
+        {
+            driver.allowAts(requesterId, true);
+        }
+    }
+
+    public void detach(final int requesterId, final int domainId)
+    {
+        driver.detach(requesterId);
+    }
+
+    public void invalidateRange(final int domainId, final long iova, final long size)
+    {
+        driver.invalidatePages(domainId, iova, size);
+    }
+
+    public void invalidateDomain(final int domainId)
+    {
+        driver.invalidatePages(domainId, 0, 1L << 52);
+    }
+
+    public void invalidateAll()
+    {
+        driver.invalidateAll();
+    }
+
+    public long[] reservedRanges()
+    {
+        final AmdViDriver.Layout layout = driver.layout();
+        return new long[] {layout.deviceTable(), layout.semaphore() + PhysicalMemory.FRAME_SIZE,
+            layout.tablePool(), layout.tablePool() + layout.tablePoolSize()};
+    }
+
+    public String describe()
+    {
+        return "amdvi" + (snp ? "+snp" : "");
+    }
+}

@@ -1,0 +1,237 @@
+package org.iommuemu.emulator.scenario;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.iommuemu.emulator.scenario.Scenario.MmioSpec;
+import org.iommuemu.emulator.scenario.Scenario.TdSpec;
+import org.iommuemu.emulator.scenario.Scenario.TdiSpec;
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+import org.iommuemu.tdx.MachineCheckRecord;
+import org.iommuemu.tdx.MmioRange;
+import org.iommuemu.tdx.PageInfo;
+import org.iommuemu.tdx.SeamcallResult;
+import org.iommuemu.tdx.SecureEptEntry;
+import org.iommuemu.tdx.TdiStatus;
+import org.iommuemu.tdx.Tdi;
+import org.iommuemu.tdx.TdispState;
+import org.iommuemu.tdx.TdxConnect;
+import org.iommuemu.tdx.TdxModule;
+import org.iommuemu.tdx.TdxStatus;
+import org.iommuemu.tdx.TrustDomain;
+
+/**
+ * The TDX side of a platform, built the way KVM and the TDX module build it: each TD created with its TDR and
+ * S-EPT root, its private memory added with SEPT.ADD for the missing levels, PAGE.AUG and the TD's ACCEPT (after
+ * finalize), its shared memory mapped in the VMM's shared EPT; each TDI registered with its report's MMIO ranges
+ * and brought to its starting TDISP state. TDX pages (TDRs, S-EPT pages) come from a pool the scenario's
+ * mappings may not overlap.
+ */
+final class TdxState
+{
+    /** TDRs and S-EPT pages. */
+    static final long POOL = 0x5_0000_0000L;
+    static final long POOL_SIZE = 256L << 20;
+    /** Shared-EPT table pages. */
+    static final long SHARED_EPT_POOL = 0x5_1000_0000L;
+    static final long SHARED_EPT_POOL_SIZE = 256L << 20;
+
+    private final Platform platform;
+    private final TdxModule module;
+    private final TdxConnect connect;
+    private final FrameAllocator pages;
+    private final FrameAllocator sharedEptPages;
+    private final Map<Integer, TrustDomain> tds = new HashMap<>();
+    private final Map<Integer, TdiSpec> tdiSpecs = new HashMap<>();
+    private final SeamcallResult out = new SeamcallResult();
+    private final MachineCheckRecord machineCheck = new MachineCheckRecord();
+
+    TdxState(final Platform platform, final TdxModule module, final TdxConnect connect, final PhysicalMemory memory)
+    {
+        this.platform = platform;
+        this.module = module;
+        this.connect = connect;
+        this.pages = new FrameAllocator(memory, POOL, POOL_SIZE);
+        this.sharedEptPages = new FrameAllocator(memory, SHARED_EPT_POOL, SHARED_EPT_POOL_SIZE);
+    }
+
+    TdxConnect connect()
+    {
+        return connect;
+    }
+
+    void build(final Scenario.TdxSpec spec)
+    {
+        for (final TdSpec td : spec.tds())
+        {
+            final long tdr = page();
+            final long root = page();
+            check(module.createTd(tdr, root, td.gpaWidth(), 4, sharedEptPages, out), td.line(), "TDH.MNG.CREATE of TD " + td.id());
+            final TrustDomain domain = module.td(tdr);
+            tds.put(td.id(), domain);
+            check(module.finalizeTd(tdr, out), td.line(), "TDH.MR.FINALIZE of TD " + td.id());
+            final int level = td.pageSizeLg2() == 21 ? 1 : 0;
+            final long step = 1L << td.pageSizeLg2();
+            for (final Scenario.Mapping m : td.privateMemory())
+            {
+                for (long offset = 0; offset < m.size(); offset += step)
+                {
+                    final long gpa = m.iova() + offset;
+                    septPath(domain, gpa, level + 1, td.line());
+                    check(module.pageAug(PageInfo.encode(gpa, level), tdr, m.spa() + offset, out), td.line(),
+                        String.format("TDH.MEM.PAGE.AUG gpa 0x%x", gpa));
+                    check(module.accept(domain, PageInfo.encode(gpa, level), out), td.line(), String.format("TDG.MEM.PAGE.ACCEPT gpa 0x%x", gpa));
+                }
+            }
+            for (final Scenario.Mapping m : td.shared())
+            {
+                final MapStatus status = domain.sharedEpt().map(domain.sharedBit() | m.iova(), m.spa(), m.size(), Permissions.READ_WRITE,
+                    PageSizePolicy.LARGEST);
+                if (status != MapStatus.OK)
+                {
+                    throw platform.refused(td.line(), "tdx.tds", String.format("shared EPT map gpa 0x%x: %s", m.iova(), status));
+                }
+            }
+        }
+        for (final TdiSpec spec1 : spec.tdis())
+        {
+            final MmioRange[] ranges = new MmioRange[spec1.mmio().size()];
+            for (int i = 0; i < ranges.length; i++)
+            {
+                final MmioSpec m = spec1.mmio().get(i);
+                ranges[i] = new MmioRange(m.hpa(), m.size(), !m.isPrivate());
+            }
+            final Tdi tdi = connect.addTdi(spec1.requesterId(), ranges);
+            if (spec1.privateIovaLimit() == TdiSpec.NO_IOVA_SPLIT)
+            {
+                tdi.noIovaSplit();
+            }
+            else
+            {
+                tdi.privateIovaLimit(spec1.privateIovaLimit());
+            }
+            tdiSpecs.put(spec1.requesterId(), spec1);
+            if (spec1.startState() != TdispState.CONFIG_UNLOCKED)
+            {
+                bind(spec1.requesterId(), spec1.line());
+                if (spec1.startState() == TdispState.RUN)
+                {
+                    start(spec1.requesterId(), spec1.line());
+                }
+            }
+        }
+    }
+
+    /** LOCK_INTERFACE; a machine check is a platform event, not a scenario error. */
+    void bind(final int requesterId, final int line)
+    {
+        final Tdi tdi = connect.tdi(requesterId);
+        final TdiStatus status = connect.bind(tdi, tds.get(tdiSpecs.get(requesterId).td()), machineCheck);
+        if (status == TdiStatus.MACHINE_CHECK)
+        {
+            platform.machineCheck(String.format("TDI %04x bind: machine check, cause %d (private MMIO still mapped by the hypervisor) " +
+                "at 0x%x; TDI in ERROR", requesterId, machineCheck.cause(), machineCheck.address()));
+        }
+        else if (status != TdiStatus.OK)
+        {
+            platform.event(String.format("TDI %04x bind refused: %s", requesterId, status));
+        }
+        else
+        {
+            platform.event(String.format("TDI %04x bound (CONFIG_LOCKED)", requesterId));
+        }
+        refreshT(requesterId);
+    }
+
+    void start(final int requesterId, final int line)
+    {
+        final TdiStatus status = connect.start(connect.tdi(requesterId));
+        platform.event(String.format("TDI %04x start: %s (%s)", requesterId, status, connect.tdi(requesterId).state()));
+        refreshT(requesterId);
+    }
+
+    void stop(final int requesterId)
+    {
+        final TdiStatus status = connect.stop(connect.tdi(requesterId));
+        platform.event(String.format("TDI %04x stop: %s (%s)", requesterId, status, connect.tdi(requesterId).state()));
+        refreshT(requesterId);
+    }
+
+    void unbind(final int requesterId)
+    {
+        final TdiStatus status = connect.unbind(connect.tdi(requesterId));
+        platform.event(String.format("TDI %04x unbind: %s (%s)", requesterId, status, connect.tdi(requesterId).state()));
+        refreshT(requesterId);
+    }
+
+    /** TDH.MMIO.MAP of private MMIO and the TD's accept, page by page. */
+    void mmioMap(final Scenario.MmioMapAction action, final int line)
+    {
+        final Tdi tdi = connect.tdi(action.requesterId());
+        final TrustDomain td = tds.get(tdiSpecs.get(action.requesterId()).td());
+        for (long offset = 0; offset < action.size(); offset += PhysicalMemory.FRAME_SIZE)
+        {
+            final long gpa = action.gpa() + offset;
+            septPath(td, gpa, 1, line);
+            connect.mmioMap(td, PageInfo.encode(gpa, 0), action.hpa() + offset, out);
+            if (out.status() != TdxStatus.SUCCESS)
+            {
+                platform.event(String.format("TDH.MMIO.MAP gpa 0x%x hpa 0x%x refused: %s (TDI %s)", gpa, action.hpa() + offset,
+                    out, tdi.state()));
+                return;
+            }
+            check(module.accept(td, PageInfo.encode(gpa, 0), out), line, String.format("TDG.MEM.PAGE.ACCEPT of MMIO gpa 0x%x", gpa));
+        }
+        platform.event(String.format("private MMIO hpa 0x%x mapped at gpa 0x%x for TDI %04x", action.hpa(), action.gpa(), action.requesterId()));
+    }
+
+    private void refreshT(final int requesterId)
+    {
+        final TdiSpec spec = tdiSpecs.get(requesterId);
+        platform.trustedRequester(requesterId, spec.tFromState() && connect.tdi(requesterId).state() == TdispState.RUN);
+    }
+
+    /** SEPT.ADD the missing non-leaf levels above {@code lowestLevel} for {@code gpa}. */
+    private void septPath(final TrustDomain td, final long gpa, final int lowestLevel, final int line)
+    {
+        for (int level = td.septFormat().topLevel(); level >= lowestLevel; level--)
+        {
+            final long entry = module.septEntry(td, PageInfo.encode(gpa, level));
+            if (SecureEptEntry.isFree(entry))
+            {
+                final long mask = (1L << PageInfo.sizeLg2(level)) - 1;
+                check(module.septAdd(PageInfo.encode(gpa & ~mask, level), td.tdr(), page(), out), line,
+                    String.format("TDH.MEM.SEPT.ADD gpa 0x%x level %d", gpa, level));
+            }
+        }
+    }
+
+    private long page()
+    {
+        final long page = pages.allocate();
+        if (page == FrameAllocator.NO_FRAME)
+        {
+            throw new IllegalStateException("the TDX page pool is exhausted");
+        }
+        return page;
+    }
+
+    private void check(final SeamcallResult result, final int line, final String step)
+    {
+        if (result.status() != TdxStatus.SUCCESS)
+        {
+            throw platform.refused(line, "tdx", step + " failed: " + result);
+        }
+    }
+
+    /** Pools a scenario's own addresses must not overlap. */
+    static List<long[]> reserved()
+    {
+        return List.of(new long[] {POOL, POOL + POOL_SIZE}, new long[] {SHARED_EPT_POOL, SHARED_EPT_POOL + SHARED_EPT_POOL_SIZE});
+    }
+}
