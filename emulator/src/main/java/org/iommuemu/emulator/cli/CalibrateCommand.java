@@ -29,10 +29,26 @@ final class CalibrateCommand implements Callable<Integer>
         description = "Bundled profile (amd, intel, gem5-smmuv3) or a profile file. Default: ${DEFAULT-VALUE}.")
     String profile;
 
+    @Option(names = "--iommu", description = "amdvi or vtd. Default: vtd for the intel profile, amdvi otherwise.")
+    String iommu;
+
     public Integer call()
     {
         final TimingProfile timing = TimingProfile.BUNDLED.contains(profile) ? TimingProfile.bundled(profile) : TimingProfile.load(Path.of(profile));
-        final List<Calibration.Row> rows = Calibration.run(timing);
+        final List<Calibration.Row> rows;
+        if (iommu == null)
+        {
+            rows = Calibration.run(timing);
+        }
+        else
+        {
+            switch (iommu.toLowerCase(java.util.Locale.ROOT))
+            {
+                case "amdvi" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.AMDVI);
+                case "vtd" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.VTD);
+                default -> throw new IllegalArgumentException("--iommu must be amdvi or vtd, not " + iommu);
+            }
+        }
         final PrintWriter out = spec.commandLine().getOut();
         out.println("Calibration, profile " + timing.name() + " (" + timing.description() + ")");
         out.println();

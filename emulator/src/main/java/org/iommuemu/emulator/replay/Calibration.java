@@ -16,8 +16,8 @@ import org.iommuemu.rmp.RmpConfig;
 
 /**
  * Puts the timing model's outputs beside the published figures it should reproduce (docs/timing.md, the
- * calibration table; {@code bin/iommu-emu calibrate}). Each measurement builds an AMD-Vi platform through the
- * driver, sends requests straight into the IOMMU model and prices them with the profile:
+ * calibration table; {@code bin/iommu-emu calibrate}). Each measurement builds an AMD-Vi or VT-d platform through
+ * its driver, sends requests straight into the IOMMU model and prices them with the profile:
  * <ul>
  * <li>IOTLB hit latency, and the extra latency of a miss that walks cold tables (pcie-bench: about +330 ns per
  *     IOTLB miss on a Xeon E5, UNVERIFIED in the reference);</li>
@@ -43,23 +43,31 @@ public final class Calibration
     {
     }
 
+    /** The calibration on the IOMMU that matches the profile: VT-d for a profile named intel, AMD-Vi otherwise. */
     public static List<Row> run(final TimingProfile profile)
+    {
+        return run(profile, profile.name().contains("intel") ? Scenario.IommuKind.VTD : Scenario.IommuKind.AMDVI);
+    }
+
+    public static List<Row> run(final TimingProfile profile, final Scenario.IommuKind iommu)
     {
         final double nsPerCycle = 1 / profile.clock().frequencyGhz();
         final List<Row> rows = new ArrayList<>();
 
-        final Harness warm = new Harness(profile, 4, PageSizePolicy.FORCED_4K, 64L << 20);
+        final Harness warm = new Harness(profile, iommu, 4, PageSizePolicy.FORCED_4K, 64L << 20);
         warm.send(IOVA);
         final long hit = warm.send(IOVA);
-        rows.add(new Row("IOTLB hit latency", cyclesNs(hit, nsPerCycle), "-", "link + IOTLB lookup; gem5 tlb_lat 3 [S1]"));
-        final Harness cold = new Harness(profile, 4, PageSizePolicy.FORCED_4K, 1L << 30);
+        rows.add(new Row("IOTLB hit latency (" + iommu.name().toLowerCase(java.util.Locale.ROOT) + ")", cyclesNs(hit, nsPerCycle), "-",
+            "link + IOTLB lookup; gem5 tlb_lat 3 [S1]"));
+        final Harness cold = new Harness(profile, iommu, 4, PageSizePolicy.FORCED_4K, 1L << 30);
+        cold.send(IOVA);
         final long miss = cold.send(IOVA + 0x1234_5000L);
-        rows.add(new Row("IOTLB miss extra latency (4-level walk, cold)", cyclesNs(miss - hit, nsPerCycle), "~330 ns",
-            "pcie-bench, Neugebauer et al. SIGCOMM 2018 [S9] (UNVERIFIED)"));
+        rows.add(new Row("IOTLB miss extra latency (4-level walk; device entry cached, lower levels cold)",
+            cyclesNs(miss - hit, nsPerCycle), "~330 ns", "pcie-bench, Neugebauer et al. SIGCOMM 2018 [S9] (UNVERIFIED)"));
 
-        for (final int levels : new int[] {3, 4, 5, 6})
+        for (final int levels : iommu == Scenario.IommuKind.AMDVI ? new int[] {3, 4, 5, 6} : new int[] {3, 4})
         {
-            final Harness h = new Harness(profile, levels, PageSizePolicy.FORCED_4K, 1L << 30);
+            final Harness h = new Harness(profile, iommu, levels, PageSizePolicy.FORCED_4K, 1L << 30);
             final long first = h.send(IOVA + 0x0100_0000L);
             h.send(IOVA);
             final long neighbour = h.send(IOVA + 0x0010_0000L); // shares the upper levels with IOVA
@@ -72,7 +80,7 @@ public final class Calibration
         {
             for (final long window : new long[] {128L << 10, 256L << 10, 512L << 10, 1L << 20, 64L << 20, 256L << 20})
             {
-                final Harness h = new Harness(profile, 4, policy, Math.max(window, 2L << 20));
+                final Harness h = new Harness(profile, iommu, 4, policy, Math.max(window, 2L << 20));
                 final double rate = h.hitRate(window);
                 rows.add(new Row(String.format(Locale.ROOT, "IOTLB hit rate, random DMA in %s, %s pages", Summary.bytes(window),
                     policy == PageSizePolicy.FORCED_4K ? "4 KiB" : "2 MiB"), String.format(Locale.ROOT, "%.1f%%", rate * 100),
@@ -97,10 +105,14 @@ public final class Calibration
         private final RequestOutcome outcome = new RequestOutcome();
         private long clock = 1_000_000;
 
-        Harness(final TimingProfile profile, final int levels, final PageSizePolicy policy, final long size)
+        Harness(final TimingProfile profile, final Scenario.IommuKind iommu, final int levels, final PageSizePolicy policy,
+            final long size)
         {
-            final Scenario scenario = new Scenario("calibration", "", "calibration", null,
-                Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT), null, null,
+            final Scenario.PlatformSpec platform = iommu == Scenario.IommuKind.AMDVI ?
+                Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT) :
+                new Scenario.PlatformSpec(iommu, profile, false, RmpConfig.DEFAULT, Scenario.VtdMode.LEGACY, false,
+                    org.iommuemu.tdx.UntrustedDmaRule.ABORT, org.iommuemu.tdx.HostReadMode.ZEROS);
+            final Scenario scenario = new Scenario("calibration", "", "calibration", null, platform, null, null,
                 List.of(new Scenario.DomainSpec(1, levels, policy,
                     List.of(new Scenario.Mapping(IOVA, IOVA, size, Permissions.READ_WRITE)), Scenario.KvmEpt.NONE, 0)),
                 List.of(new Scenario.DeviceSpec(DEVICE, 1, Permissions.READ_WRITE, false, 0)), List.of(), null);

@@ -57,6 +57,10 @@ public final class Summary
         }
         for (final ReplayResult.CacheStats cache : result.caches())
         {
+            if (cache.lookups() == 0)
+            {
+                continue; // a cache the traffic never consulted (guest tables without PASID traffic, device TLBs without ATS)
+            }
             rows.add(new Row("hit rate " + cache.name(), String.format(Locale.ROOT, "%.2f%% of %d lookups (%d entries)",
                 cache.hitRate() * 100, cache.lookups(), cache.entries()), cache.hitRate() * 100, Direction.HIGHER_IS_BETTER));
         }
