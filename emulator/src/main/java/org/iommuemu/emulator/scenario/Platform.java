@@ -328,6 +328,7 @@ public final class Platform
                 throw refused(line, "make-private", "spa 0x" + Long.toHexString(priv.spa()) + ": RMPUPDATE/PSMASH returned " +
                     RmpReturnCode.name(code));
             }
+            ((AmdViPlatformDriver)driver).rmpUpdated();
         }
         else if (action instanceof MakeSharedAction shared)
         {
@@ -337,6 +338,7 @@ public final class Platform
                 throw refused(line, "make-shared", "spa 0x" + Long.toHexString(shared.spa()) + ": RMPUPDATE returned " +
                     RmpReturnCode.name(code));
             }
+            ((AmdViPlatformDriver)driver).rmpUpdated();
         }
         else if (action instanceof AttachAction attach)
         {

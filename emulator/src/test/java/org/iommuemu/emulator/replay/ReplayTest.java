@@ -123,6 +123,36 @@ class ReplayTest
     }
 
     @Test
+    void anRmpUpdateFlushesTheIotlbAndTakesEffectOnTheNextDma() throws IOException
+    {
+        // The NIC's traffic hits the IOTLB; converting a page of the second 2 MiB region to private mid-trace
+        // flushes it (hardware's global flush on RMPUPDATE) and makes DMA through that 2 MiB leaf fault.
+        final String yaml = String.join("\n",
+            "platform: {iommu: amdvi, snp: true}",
+            "rmp: {conversions: [{action: make-shared, spa: 0x8000000, size: 2M}, {action: make-shared, spa: 0x8200000, size: 2M}]}",
+            "domains: [{id: 1, mappings: [{iova: 0x100000000, spa: 0x8000000, size: 4M}]}]",
+            "devices: [{requester: 0x1000, domain: 1}]",
+            "timeline: [{at: 3000, action: make-private, spa: 0x8000000, asid: 1}]",
+            "traffic: {workload: nic-rx, footprint: 4M, count: 6000}", "");
+        final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "rmp.yaml", null);
+        final long[] misses = new long[2];
+        final long[] faults = new long[2];
+        final Replay replay = new Replay(Platform.build(scenario));
+        replay.run(new GeneratedTraceReader(scenario.traffic()), record ->
+        {
+            if (record.trafficClass() == TrafficClass.DMA)
+            {
+                final int half = record.index() < 3000 ? 0 : 1;
+                misses[half] += record.outcome().iotlbHit() ? 0 : 1;
+                faults[half] += record.outcome().isOk() ? 0 : 1;
+            }
+        }, Replay.ProgressListener.NONE);
+        assertEquals(0, faults[0]);
+        assertTrue(faults[1] > 0, "the 2 MiB leaf over a mixed region faults after the conversion");
+        assertTrue(misses[1] >= 1, "the flush makes the next DMA walk again");
+    }
+
+    @Test
     void reportFolderHasPlotsAndPage() throws IOException
     {
         final ReplayResult result = replay(ScenarioReader.bundled("seed001-huge"), 2_000, ResultSink.NONE);
