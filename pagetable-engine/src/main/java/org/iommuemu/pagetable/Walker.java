@@ -48,6 +48,29 @@ public final class Walker
         return walkFrom(format, memory, rootAddress, top, inputAddress, access, initialPermissions, 0, result);
     }
 
+    /**
+     * Resume a walk at the table of {@code level} at {@code tableAddress}, as a page-walk cache hit lets hardware
+     * do: {@code permissionsAbove} are the permissions the skipped upper entries granted (ANDed with any initial
+     * ones). The result records only the entries read from here on. Same guarantees as {@link #walk}.
+     */
+    public static boolean resume(
+        final PageTableFormat format,
+        final PhysicalMemory memory,
+        final long tableAddress,
+        final int level,
+        final long inputAddress,
+        final int access,
+        final int permissionsAbove,
+        final WalkResult result)
+    {
+        if (!format.isValidInput(inputAddress) || level < 0 || level > format.topLevel())
+        {
+            result.set(inputAddress, access, 0, WalkFault.ADDRESS_WIDTH, level, 0, 0, 0);
+            return false;
+        }
+        return walkFrom(format, memory, tableAddress, level, inputAddress, access, permissionsAbove, 0, result);
+    }
+
     private static boolean walkFrom(
         final PageTableFormat format,
         final PhysicalMemory memory,

@@ -9,6 +9,8 @@ import java.util.Map;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.PageWalkCache;
+import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.scenario.Scenario.Action;
@@ -26,6 +28,7 @@ import org.iommuemu.emulator.scenario.Scenario.PolicyAction;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
 import org.iommuemu.emulator.timing.CacheParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.timing.WalkCacheGeometry;
 import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdIommu;
 import org.iommuemu.emulator.vtd.VtdRegisters;
@@ -117,9 +120,34 @@ public final class Platform
             final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), new VtdConfig(),
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
+            iommu.walkCaches(walkCache(caches, 2, 4), walkCache(caches, 1, 4));
             driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
         }
+    }
+
+    /**
+     * Page-walk caches of a stage for tables of {@code levels} levels from the profile's {@code caches.walk}: the
+     * profile's level index i (root first, gem5's numbering) is the engine's level {@code levels - 1 - i}; null when
+     * the profile disables walk caches.
+     */
+    private static PageWalkCache walkCache(final CacheParameters caches, final int stage, final int levels)
+    {
+        final WalkCacheGeometry geometry = caches.walk();
+        if (!geometry.enabled())
+        {
+            return null;
+        }
+        final TranslationCache[] byLevel = new TranslationCache[levels];
+        for (int level = 1; level < levels; level++)
+        {
+            final int index = levels - 1 - level;
+            if (index < geometry.levelCount(stage) && geometry.isLevelCached(stage, index))
+            {
+                byLevel[level] = caches.newWalkCache(stage, index);
+            }
+        }
+        return new PageWalkCache(byLevel);
     }
 
     /** Build the platform: bring the IOMMU up, build and map every domain, attach devices, set up SNP or TDX state. */

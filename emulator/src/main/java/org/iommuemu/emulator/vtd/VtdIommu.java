@@ -66,7 +66,7 @@ public final class VtdIommu implements IommuPort
     private final TranslationCache pasidCache;
     private final TranslationCache iotlb;
     private final TranslationCache nestedCache;
-    private final List<TranslationCache> caches;
+    private List<TranslationCache> caches;
     private final InvalidationDispatcher dispatcher = new InvalidationDispatcher();
     private final VtdInvalidation invalidation;
     private final VtdTranslator translator;
@@ -227,6 +227,36 @@ public final class VtdIommu implements IommuPort
     public String name()
     {
         return "vtd";
+    }
+
+    /**
+     * Put page-walk caches in front of the second-stage walks (requests translated by the second stage only) and the
+     * first-stage walks (first-stage only and nested). Their caches are registered with this unit's dispatcher as
+     * {@link org.iommuemu.emulator.cache.CacheRole#WALK}: an IOTLB invalidation (which VT-d defines to flush the
+     * paging-structure caches unless IH is set; the model always flushes, a choice) or a global one drops them.
+     * Call once, before traffic.
+     */
+    public void walkCaches(final org.iommuemu.emulator.cache.PageWalkCache secondStage,
+        final org.iommuemu.emulator.cache.PageWalkCache firstStage)
+    {
+        final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
+        for (final org.iommuemu.emulator.cache.PageWalkCache pwc : new org.iommuemu.emulator.cache.PageWalkCache[] {secondStage, firstStage})
+        {
+            if (pwc == null)
+            {
+                continue;
+            }
+            for (final TranslationCache cache : pwc.caches())
+            {
+                if (cache != null)
+                {
+                    dispatcher.register(cache);
+                    all.add(cache);
+                }
+            }
+        }
+        caches = List.copyOf(all);
+        translator.walkCaches(secondStage, firstStage);
     }
 
     public List<TranslationCache> caches()

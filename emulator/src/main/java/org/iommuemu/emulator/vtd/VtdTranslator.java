@@ -67,6 +67,15 @@ final class VtdTranslator
     private long pasid0;
     private long pasid2;
 
+    private org.iommuemu.emulator.cache.PageWalkCache secondStageWalkCache;
+    private org.iommuemu.emulator.cache.PageWalkCache firstStageWalkCache;
+
+    void walkCaches(final org.iommuemu.emulator.cache.PageWalkCache secondStage, final org.iommuemu.emulator.cache.PageWalkCache firstStage)
+    {
+        this.secondStageWalkCache = secondStage;
+        this.firstStageWalkCache = firstStage;
+    }
+
     VtdTranslator(final PhysicalMemory memory, final VtdConfig config, final long cap, final long ecap,
         final TranslationCache contextCache, final TranslationCache pasidCache, final TranslationCache iotlb,
         final TranslationCache nestedCache)
@@ -428,7 +437,9 @@ final class VtdTranslator
             return true;
         }
         final VtdSecondStageFormat format = secondStageFormat(aw + 2, slee);
-        if (!Walker.walk(format, hostView.direct(), root, address, stageAccess, Permissions.ALL, walk))
+        if (!(secondStageWalkCache == null ?
+            Walker.walk(format, hostView.direct(), root, address, stageAccess, Permissions.ALL, walk) :
+            secondStageWalkCache.walk(format, hostView.direct(), root, tag, address, stageAccess, Permissions.ALL, walk)))
         {
             return secondStageFault(walk, hostView, access);
         }
@@ -463,7 +474,9 @@ final class VtdTranslator
         final VtdSecondStageFormat ss = nested ? secondStageFormat(aw + 2, PasidEntry.secondStageExecute(pasid0)) : null;
         final long ssRoot = PasidEntry.secondStageRoot(pasid0);
         final StageMemory view = nested ? tableView.nested(ss, ssRoot, domainId) : hostView.direct();
-        if (!Walker.walk(format, view, PasidEntry.firstStageRoot(pasid2), address, stageAccess, Permissions.ALL, walk))
+        if (!(firstStageWalkCache == null ?
+            Walker.walk(format, view, PasidEntry.firstStageRoot(pasid2), address, stageAccess, Permissions.ALL, walk) :
+            firstStageWalkCache.walk(format, view, PasidEntry.firstStageRoot(pasid2), tag, address, stageAccess, Permissions.ALL, walk)))
         {
             return firstStageFault(view, stageAccess);
         }
