@@ -6,11 +6,7 @@ import java.util.List;
 
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
-import org.iommuemu.emulator.amdvi.DeviceTableEntry;
-import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
-import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
@@ -26,6 +22,8 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * With CmdBufEn set and the command head behind the tail, the model processes the pending commands, as the
  * hardware would on enable; their stores and the event log entries of faults go to the image's copy-on-write
  * overlay. SNP's RMP check is not applied: the RMP's location is in MSRs, not in the IOMMU's registers.
+ * Requests with a PASID to a device whose DTE sets GV (with Control.GTEn) are translated through the GCR3 table
+ * and the guest tables (v2), nested through the host table when the DTE has one, as the model does online.
  */
 final class AmdViOfflineModel implements OfflineModel
 {
@@ -40,13 +38,11 @@ final class AmdViOfflineModel implements OfflineModel
     private final AmdViIommu iommu;
     private final PhysicalMemory memory;
     private final List<String> notes = new ArrayList<>();
-    private final IommuPort port;
 
     private AmdViOfflineModel(final AmdViIommu iommu, final PhysicalMemory memory)
     {
         this.iommu = iommu;
         this.memory = memory;
-        this.port = new PasidGuard();
     }
 
     static OfflineModel create(final PhysicalMemory memory, final RegisterValues registers)
@@ -148,7 +144,7 @@ final class AmdViOfflineModel implements OfflineModel
 
     public IommuPort port()
     {
-        return port;
+        return iommu;
     }
 
     public void dumpTables(final PrintWriter out, final int requesterId)
@@ -159,48 +155,5 @@ final class AmdViOfflineModel implements OfflineModel
     public List<String> notes()
     {
         return notes;
-    }
-
-    /**
-     * The model's port, except that a request with a PASID to a device whose DTE enables guest translation (GV)
-     * is reported as {@link OfflineFault#NOT_MODELLED}: the hardware would walk the GCR3 table, which the model
-     * does not implement yet, and a host-table answer would be wrong.
-     */
-    private final class PasidGuard implements IommuPort
-    {
-        public boolean handle(final DmaRequest request, final RequestOutcome outcome)
-        {
-            if (request.hasPasid() && (iommu.readRegister(AmdViRegisters.CONTROL, 8) & AmdViRegisters.CONTROL_IOMMU_EN) != 0)
-            {
-                final long tableBase = iommu.readRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8) & AmdViRegisters.BASE_ADDRESS;
-                final long q0 = memory.readEntry(DeviceTableEntry.address(tableBase, request.requesterId()));
-                if (DeviceTableEntry.valid(q0) && (q0 & DeviceTableEntry.GV) != 0)
-                {
-                    outcome.reset().fault(OfflineFault.NOT_MODELLED, false);
-                    return false;
-                }
-            }
-            return iommu.handle(request, outcome);
-        }
-
-        public String name()
-        {
-            return iommu.name();
-        }
-
-        public List<TranslationCache> caches()
-        {
-            return iommu.caches();
-        }
-
-        public long readRegister(final int offset, final int width)
-        {
-            return iommu.readRegister(offset, width);
-        }
-
-        public void writeRegister(final int offset, final int width, final long value)
-        {
-            iommu.writeRegister(offset, width, value);
-        }
     }
 }

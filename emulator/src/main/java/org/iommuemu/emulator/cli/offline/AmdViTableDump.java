@@ -1,29 +1,31 @@
 package org.iommuemu.emulator.cli.offline;
 
 import java.io.PrintWriter;
-import java.util.TreeMap;
 
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.LongHashSet;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.amdvi.DeviceTableEntry;
+import org.iommuemu.emulator.amdvi.GuestCr3TableEntry;
 import org.iommuemu.emulator.image.ImageMemory;
-import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.pagetable.WalkFault;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.Walker;
 import org.iommuemu.pagetable.format.AmdV1Format;
+import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
- * A debugfs-like view of an AMD-Vi IOMMU's device table and host (v1) page tables: one block per valid DTE with
- * its fields, then its page-table tree as runs of contiguous leaves (same page size and permissions, IOVA and
+ * A debugfs-like view of an AMD-Vi IOMMU's device table and page tables: one block per valid DTE with its
+ * fields, then its host (v1) page-table tree and, for a GV device, its GCR3 table's valid PASIDs each with its
+ * guest (x86-64) page-table tree, as runs of contiguous leaves (same page size and permissions, IOVA and
  * output both contiguous) on one line each. Entries are decoded by the same {@link AmdV1Format} the model's
  * walker uses, so the dump and {@code translate} agree; each slot of a NextLevel=7 replicated leaf is what the
  * hardware reads for its part of the IOVA range, so replicas coalesce into their page and a replica that differs
  * is marked.
  * <p>
- * Hostile tables cannot hang it: a table frame is shown once (a second reference, whether a loop or a shared
+ * The trees are printed by {@link PageTableTreeDump}. Hostile tables cannot hang it: a table frame is shown once (a second reference, whether a loop or a shared
  * table, is a marked line), and tables outside the image are marked instead of read.
  */
 final class AmdViTableDump
@@ -32,27 +34,19 @@ final class AmdViTableDump
     private final PhysicalMemory memory;
     private final PrintWriter out;
     private final AmdV1Format[] formats = new AmdV1Format[7];
-    private final long[][] slots = new long[6][512];
-    private final LongHashSet visited = new LongHashSet();
-    private final TreeMap<Integer, Long> pagesBySize = new TreeMap<>();
-    private AmdV1Format format;
-    private int iovaDigits;
-    // The run being coalesced.
-    private long runIova;
-    private long runBytes;
-    private long runOutput;
-    private int runSizeLg2;
-    private int runPermissions;
-    private int runLevel;
-    private long runs;
-    private long tablePages;
-    private long mappedBytes;
+    /** [levels == 5][PASID 0]: the guest formats the model walks (canonical, or zero-extended for PASID 0). */
+    private final X86Format[] guestFormats = {
+        new X86Format(4), new X86Format(4, false, 52, true), new X86Format(5), new X86Format(5, false, 52, true)};
+    private final PageTableTreeDump trees;
+    private final LongHashSet gcr3Visited = new LongHashSet();
+    private final WalkResult hostWalk = new WalkResult();
 
     AmdViTableDump(final AmdViIommu iommu, final PhysicalMemory memory, final PrintWriter out)
     {
         this.iommu = iommu;
         this.memory = memory;
         this.out = out;
+        this.trees = new PageTableTreeDump(memory, out);
         for (int mode = 1; mode <= 6; mode++)
         {
             formats[mode] = new AmdV1Format(mode);
@@ -111,13 +105,23 @@ final class AmdViTableDump
     {
         final int mode = DeviceTableEntry.mode(q0);
         final long root = DeviceTableEntry.root(q0);
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
         out.printf("device %s (%s) DTE @%s: %016x %016x %016x %016x%n", HexField.requesterId(device), HexField.bdf(device),
             HexField.hex(address), q0, q1, q2, q3);
         out.printf("  domain %d, mode %d, root %s, %s%s%s%s%s%s%n", DeviceTableEntry.domainId(q1), mode, HexField.hex(root),
             DeviceTableEntry.translationValid(q0) ? "TV" : "TV=0", DeviceTableEntry.readPermitted(q0) ? " IR" : "",
             DeviceTableEntry.writePermitted(q0) ? " IW" : "", (q1 & DeviceTableEntry.I) != 0 ? " I (ATS)" : "",
             (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0 ? " faults suppressed (SE/SA)" : "",
-            (q0 & DeviceTableEntry.GV) != 0 ? " GV (guest tables not shown)" : "");
+            (q0 & DeviceTableEntry.GV) != 0 ? " GV (guest tables below)" : "");
+        hostTable(device, mode, root, q0, shownRoots);
+        if (DeviceTableEntry.guestTranslationValid(q0) && DeviceTableEntry.translationValid(q0) && mode != 7)
+        {
+            dumpGuest(q0, q1, q2, control);
+        }
+    }
+
+    private void hostTable(final int device, final int mode, final long root, final long q0, final Long2LongHashMap shownRoots)
+    {
         if (!DeviceTableEntry.translationValid(q0))
         {
             out.println("  no host translation (TV=0): every DMA is an IO_PAGE_FAULT");
@@ -125,7 +129,8 @@ final class AmdViTableDump
         }
         if (mode == 0)
         {
-            out.println("  mode 0: DMA passes untranslated");
+            out.println(DeviceTableEntry.guestTranslationValid(q0) ? "  mode 0: no host table (guest addresses are system physical)" :
+                "  mode 0: DMA passes untranslated");
             return;
         }
         if (mode == 7)
@@ -141,132 +146,102 @@ final class AmdViTableDump
             return;
         }
         shownRoots.put(key, device);
-        format = formats[mode];
-        iovaDigits = (Math.min(64, format.inputAddressLg2()) + 3) / 4;
-        visited.clear();
-        pagesBySize.clear();
-        runBytes = 0;
-        runs = 0;
-        tablePages = 0;
-        mappedBytes = 0;
-        table(root, format.topLevel(), 0, DeviceTableEntry.permissions(q0));
-        flush();
-        final StringBuilder sizes = new StringBuilder();
-        pagesBySize.forEach((lg2, count) -> sizes.append(sizes.length() == 0 ? "" : ", ").append(HexField.size(lg2)).append(" x").append(count));
-        out.printf("  %s mapped in %d run%s%s; %d table page%s%n", bytes(mappedBytes), runs, runs == 1 ? "" : "s",
-            sizes.length() == 0 ? "" : " (" + sizes + ")", tablePages, tablePages == 1 ? "" : "s");
+        trees.tablesThrough(null, 0, 0, null);
+        trees.dump("  ", formats[mode], root, DeviceTableEntry.permissions(q0), 2);
     }
 
-    private void table(final long table, final int level, final long iovaBase, final int permissions)
+    /**
+     * The guest (v2) side of a GV device: the GCR3 table's valid entries (PASID, guest CR3) and each PASID's
+     * guest page-table tree. With a host table (Mode 1-6) the guest tables sit at GPAs that the host table
+     * translates, and the guest leaves' outputs are GPAs; with GCR3TRPMode the GCR3 table pages are GPAs too.
+     */
+    private void dumpGuest(final long q0, final long q1, final long q2, final long control)
     {
-        if (memory instanceof ImageMemory image && !image.covers(table, PhysicalMemory.FRAME_SIZE))
+        final int glx = DeviceTableEntry.glx(q0);
+        final int gpm = DeviceTableEntry.guestPagingMode(q2);
+        final long gcr3Root = DeviceTableEntry.gcr3Root(q0, q1);
+        final int mode = DeviceTableEntry.mode(q0);
+        final boolean nested = mode >= 1 && mode <= 6 && DeviceTableEntry.translationValid(q0);
+        out.printf("  guest (v2): GCR3 table %s, %d level%s, %d-level guest tables%s%s%n", HexField.hex(gcr3Root), glx + 1,
+            glx == 0 ? "" : "s", gpm == DeviceTableEntry.GPM_5_LEVEL ? 5 : 4,
+            DeviceTableEntry.guestIoProtectionValid(q0) ? ", GIOV (requests without a PASID use PASID 0)" : "",
+            nested ? ", nested: guest addresses are GPAs translated by the host table above" : "");
+        if ((control & AmdViRegisters.CONTROL_GT_EN) == 0)
         {
-            flush();
-            out.printf("  ! L%d table %s for IOVA %s lies outside the image: reads as zero (nothing mapped)%n", level,
-                HexField.hex(table), iova(iovaBase));
+            out.println("  Control.GTEn is clear: GV is ignored, every request uses the host table");
             return;
         }
-        if (!visited.add(table))
+        if (glx >= GuestCr3TableEntry.MAX_LEVELS || gpm > DeviceTableEntry.GPM_5_LEVEL)
         {
-            flush();
-            out.printf("  ! L%d table %s for IOVA %s was already shown (a loop or a shared table): not followed%n", level,
-                HexField.hex(table), iova(iovaBase));
+            out.printf("  ! GLX %d / GPM %d is reserved: ILLEGAL_DEV_TABLE_ENTRY%n", glx, gpm);
             return;
         }
-        tablePages++;
-        final int items = 1 << format.itemsPerTableLg2(level);
-        final int itemLg2 = format.itemSizeLg2(level);
-        final long[] entries = slots[level];
-        for (int i = 0; i < items; i++)
+        final boolean gcr3IsGpa = nested && (control & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
+        trees.tablesThrough(null, 0, 0, null);
+        gcr3Visited.clear();
+        gcr3Table(gcr3Root, glx, 0, q0, q2, nested, gcr3IsGpa);
+        trees.tablesThrough(null, 0, 0, null);
+    }
+
+    private void gcr3Table(final long table, final int level, final int pasidBase, final long q0, final long q2,
+        final boolean nested, final boolean gcr3IsGpa)
+    {
+        final long hostTable = gcr3IsGpa ? hostTranslated(table, q0) : table;
+        if (hostTable < 0)
         {
-            final long entryAddress = table + ((long)i << PageTableFormat.ENTRY_SIZE_LG2);
+            out.printf("  ! GCR3 level-%d table GPA %s: the host table does not map it (%s): not followed%n", level,
+                HexField.hex(table), hostWalk.fault());
+            return;
+        }
+        if (memory instanceof ImageMemory image && !image.covers(hostTable, PhysicalMemory.FRAME_SIZE))
+        {
+            out.printf("  ! GCR3 level-%d table %s lies outside the image: reads as zero (no PASID)%n", level, HexField.hex(hostTable));
+            return;
+        }
+        if (!gcr3Visited.add(hostTable))
+        {
+            out.printf("  ! GCR3 level-%d table %s was already shown (a loop or a shared table): not followed%n", level,
+                HexField.hex(hostTable));
+            return;
+        }
+        for (int i = 0; i <= GuestCr3TableEntry.INDEX_MASK; i++)
+        {
+            final long entryAddress = hostTable + ((long)i << 3);
             final long entry = memory.readEntry(entryAddress);
-            entries[i] = entry;
-            final long iova = iovaBase + ((long)i << itemLg2);
-            final int kind = format.kind(entry, level);
-            if (kind == PageTableFormat.KIND_EMPTY)
+            if (!GuestCr3TableEntry.valid(entry))
             {
                 continue;
             }
-            final WalkFault fault = format.validate(entry, level, kind);
-            if (fault != WalkFault.NONE)
+            final int pasid = pasidBase | (i << (GuestCr3TableEntry.INDEX_BITS * level));
+            if (level > 0)
             {
-                flush();
-                out.printf("  ! %s-%s L%d entry @%s = %016x: %s%n", iova(iova), iova(iova + (1L << itemLg2) - 1), level,
-                    HexField.hex(entryAddress), entry, fault);
+                gcr3Table(GuestCr3TableEntry.address(entry), level - 1, pasid, q0, q2, nested, gcr3IsGpa);
                 continue;
             }
-            final int effective = permissions & format.permissions(entry, level);
-            if (kind == PageTableFormat.KIND_TABLE)
+            final long cr3 = GuestCr3TableEntry.address(entry);
+            final boolean five = DeviceTableEntry.guestPagingMode(q2) == DeviceTableEntry.GPM_5_LEVEL;
+            out.printf("  PASID 0x%x GCR3 entry @%s = %016x: guest CR3 %s%s%n", pasid, HexField.hex(entryAddress), entry,
+                nested ? "GPA " : "", HexField.hex(cr3));
+            // PASID 0 decodes the full width, zero-extended; other PASIDs are canonical (as the model walks them).
+            final X86Format format = guestFormats[(five ? 2 : 0) + (pasid == 0 ? 1 : 0)];
+            if (nested)
             {
-                table(format.tableAddress(entry, level), level - 1, iova, effective);
-                continue;
+                trees.tablesThrough(formats[DeviceTableEntry.mode(q0)], DeviceTableEntry.root(q0), DeviceTableEntry.permissions(q0),
+                    "the host table");
             }
-            final int sizeLg2 = format.leafSizeLg2(entry, level);
-            if (sizeLg2 > itemLg2)
-            {
-                final int first = i & -(1 << (sizeLg2 - itemLg2));
-                if (first != i && entries[first] != entry)
-                {
-                    flush();
-                    out.printf("  ! %s L%d entry @%s = %016x differs from its first replica %016x%n", iova(iova), level,
-                        HexField.hex(entryAddress), entry, entries[first]);
-                }
-            }
-            final long output = format.leafAddress(entry, level, sizeLg2) | (iova & ((1L << sizeLg2) - 1));
-            leaf(iova, 1L << itemLg2, output, sizeLg2, effective, level);
+            trees.dump("    ", format, cr3, nested ? Permissions.ALL : DeviceTableEntry.permissions(q0), 4);
+            trees.tablesThrough(null, 0, 0, null);
         }
     }
 
-    private void leaf(final long iova, final long bytes, final long output, final int sizeLg2, final int permissions, final int level)
+    /** The SPA of GPA {@code gpa} through the DTE's host table, or -1 (the fault is in {@link #hostWalk}). */
+    private long hostTranslated(final long gpa, final long q0)
     {
-        if (runBytes != 0 && iova == runIova + runBytes && output == runOutput + runBytes && sizeLg2 == runSizeLg2 &&
-            permissions == runPermissions && level == runLevel)
+        if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), gpa, Permissions.READ,
+            DeviceTableEntry.permissions(q0), hostWalk))
         {
-            runBytes += bytes;
-            return;
+            return -1;
         }
-        flush();
-        runIova = iova;
-        runOutput = output;
-        runBytes = bytes;
-        runSizeLg2 = sizeLg2;
-        runPermissions = permissions;
-        runLevel = level;
-    }
-
-    private void flush()
-    {
-        if (runBytes == 0)
-        {
-            return;
-        }
-        final long pages = runBytes >>> runSizeLg2;
-        final boolean whole = (runBytes & ((1L << runSizeLg2) - 1)) == 0 && ((runIova | runOutput) & ((1L << runSizeLg2) - 1)) == 0;
-        out.printf("  %s-%s -> %013x-%013x %5s x%-6d %s L%d%s%n", iova(runIova), iova(runIova + runBytes - 1), runOutput,
-            runOutput + runBytes - 1, HexField.size(runSizeLg2), Math.max(1, pages),
-            Permissions.toString(runPermissions).substring(0, 2), runLevel, whole ? "" : " (part of a page)");
-        runs++;
-        mappedBytes += runBytes;
-        pagesBySize.merge(runSizeLg2, Math.max(1, pages), Long::sum);
-        runBytes = 0;
-    }
-
-    private String iova(final long value)
-    {
-        return String.format("%0" + iovaDigits + "x", value);
-    }
-
-    private static String bytes(final long value)
-    {
-        if (value >= 1L << 30 && (value & ((1L << 30) - 1)) == 0)
-        {
-            return (value >>> 30) + " GiB";
-        }
-        if (value >= 1L << 20 && (value & ((1L << 20) - 1)) == 0)
-        {
-            return (value >>> 20) + " MiB";
-        }
-        return (value >>> 10) + " KiB";
+        return hostWalk.outputAddress() & -(long)PhysicalMemory.FRAME_SIZE;
     }
 }

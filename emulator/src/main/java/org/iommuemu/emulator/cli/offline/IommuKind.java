@@ -20,9 +20,7 @@ enum IommuKind
 
     /**
      * The factory for this kind's model: the one place a model plugs into the offline commands. Called before the
-     * image is opened, so an unavailable model fails before a large image is decompressed.
-     *
-     * @throws IllegalArgumentException when this build has no such model.
+     * image is opened, so an unavailable model would fail before a large image is decompressed.
      */
     OfflineModel.Factory factory()
     {
@@ -31,12 +29,7 @@ enum IommuKind
             case AMDVI:
                 return AmdViOfflineModel::create;
             case VTD:
-                // ---- VT-d plugs in here. ------------------------------------------------------------------------
-                // When org.iommuemu.emulator.vtd.VtdIommu lands, return a VtdOfflineModel::create that builds
-                // new VtdIommu(memory, CAP (0x08), ECAP (0x10)), writes RTADDR (0x20), then GCMD (0x18) with SRTP
-                // (latch the root table pointer), then GCMD with TE (translation enable), as a driver does, and
-                // dumps root/context (and PASID) tables for `tables`. Nothing else in the commands changes.
-                throw new IllegalArgumentException("VT-d offline translation: not available in this build");
+                return VtdOfflineModel::create;
             default:
                 throw new IllegalStateException("unknown IOMMU kind " + this);
         }

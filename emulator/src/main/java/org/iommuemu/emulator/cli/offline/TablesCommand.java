@@ -11,13 +11,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Show an IOMMU's device table and page tables in a memory image, like a kernel debugfs view. */
+/** Show an IOMMU's device, context or PASID tables and page tables in a memory image, like a kernel debugfs view. */
 @Command(
     name = "tables",
     mixinStandardHelpOptions = true,
     description = {
         "Dump the translation structures of an IOMMU in a physical memory image: the valid device table entries",
-        "(AMD-Vi) and each device's page-table tree, contiguous leaves coalesced into one line per run.",
+        "and GCR3 tables (AMD-Vi) or the root, context and PASID entries (VT-d), and each device's (or PASID's)",
+        "page-table trees, contiguous leaves coalesced into one line per run.",
         "Example: tables --iommu amdvi --memory mem.elf.xz --reg 0x0=0x100000001ff --device 00:02.0"})
 public final class TablesCommand implements Callable<Integer>
 {

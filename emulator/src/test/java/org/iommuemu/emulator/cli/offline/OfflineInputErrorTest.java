@@ -101,15 +101,15 @@ class OfflineInputErrorTest
     }
 
     @Test
-    void vtdIsNotAvailableYet() throws IOException
+    void unknownIommuKindAndVtdWithoutRootTable() throws IOException
     {
         final List<String> args = new ArrayList<>(List.of("translate", "--iommu", "vtd", "--memory", image.toString(),
             "--requests", OfflineTestBed.writeLines(dir.resolve("r.csv"), List.of("requester_id,pasid,iova,access")).toString(),
-            "--reg", "0x20=0x1000"));
-        assertError(OfflineTestBed.run(args), "VT-d offline translation: not available in this build");
+            "--reg", "0x1c=0x80000000"));
+        assertError(OfflineTestBed.run(args), "VT-d needs the root table address register: --reg 0x20=VALUE");
         args.set(0, "tables");
         args.subList(5, 7).clear();
-        assertError(OfflineTestBed.run(args), "VT-d offline translation: not available in this build");
+        assertError(OfflineTestBed.run(args), "VT-d needs the root table address register: --reg 0x20=VALUE");
         args.set(2, "arm-smmu");
         assertError(OfflineTestBed.run(args), "--iommu \"arm-smmu\" is not amdvi or vtd");
     }
