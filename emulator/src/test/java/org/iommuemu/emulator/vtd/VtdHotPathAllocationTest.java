@@ -68,13 +68,20 @@ class VtdHotPathAllocationTest extends VtdTestBed
         {
             round(DEVICE, DEVICE + 1);
         }
+        // The fewest bytes over three windows: a JIT recompilation or deoptimisation in one window (which can
+        // run a method interpreted, where escape analysis does not apply) must not fail the test, while a real
+        // allocation on the request path shows in every window.
         final long thread = Thread.currentThread().getId();
-        final long before = threads.getThreadAllocatedBytes(thread);
-        for (int i = 0; i < 50; i++)
+        long allocated = Long.MAX_VALUE;
+        for (int window = 0; window < 3; window++)
         {
-            round(DEVICE, DEVICE + 1);
+            final long before = threads.getThreadAllocatedBytes(thread);
+            for (int i = 0; i < 50; i++)
+            {
+                round(DEVICE, DEVICE + 1);
+            }
+            allocated = Math.min(allocated, threads.getThreadAllocatedBytes(thread) - before);
         }
-        final long allocated = threads.getThreadAllocatedBytes(thread) - before;
         assertEquals(0, allocated, "bytes allocated by " + 50 * (PAGES + 4) + " requests");
     }
 }
