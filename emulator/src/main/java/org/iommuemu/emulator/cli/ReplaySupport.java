@@ -63,7 +63,7 @@ final class ReplaySupport
         {
             final Scenario.TrafficSpec spec = countOverride == null ? scenario.traffic() : withCount(scenario.traffic(), countOverride);
             reader = new GeneratedTraceReader(spec);
-            totalBytes = -1;
+            totalBytes = spec.count(); // progress in TLPs for generated traffic
         }
         else
         {
@@ -72,7 +72,8 @@ final class ReplaySupport
         final Progress progress = new Progress(err, progressEnabled, "replay " + scenario.name(), totalBytes);
         try (reader)
         {
-            return replay.run(reader, sink, progress::tick);
+            return replay.run(reader, sink, reader instanceof GeneratedTraceReader ?
+                (records, position) -> progress.tick(records, records) : progress::tick);
         }
         finally
         {
