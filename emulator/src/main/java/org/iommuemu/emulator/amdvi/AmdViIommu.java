@@ -93,6 +93,15 @@ public final class AmdViIommu implements IommuPort
     private final List<TranslationCache> caches;
     private final AmdViEventLog eventLog;
     private final AmdViCommandProcessor commands;
+    /**
+     * Copies of the registers the request path reads (CONTROL, DEV_TABLE_BASE, EXCLUSION_BASE/LIMIT), so a
+     * request does not look each up in the register file. Only software writes ({@link #writeRegister}) change
+     * these registers (the model itself sets only status, head and tail), and every write refreshes the copies.
+     */
+    private long controlValue;
+    private long deviceTableBaseValue;
+    private long exclusionBaseValue;
+    private long exclusionLimitValue;
 
     /**
      * @param extendedFeatures the EFR value (bit 63 SNPSup and the rest as the platform reports them).
@@ -173,6 +182,15 @@ public final class AmdViIommu implements IommuPort
             AmdViRegisters.STATUS_W1C);
         eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
         commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
+        refreshRegisterCopies();
+    }
+
+    private void refreshRegisterCopies()
+    {
+        controlValue = registers.value(control);
+        deviceTableBaseValue = registers.value(deviceTableBase);
+        exclusionBaseValue = registers.value(exclusionBase);
+        exclusionLimitValue = registers.value(exclusionLimit);
     }
 
     /** A GCR3 cache with a default geometry (64 entries, 4-way, LRU) until timing profiles size it. */
@@ -245,6 +263,7 @@ public final class AmdViIommu implements IommuPort
     public void writeRegister(final int offset, final int width, final long value)
     {
         registers.write(offset, width, value);
+        refreshRegisterCopies();
     }
 
     /**
@@ -272,7 +291,7 @@ public final class AmdViIommu implements IommuPort
         out.reset();
         out.pasid = pasid;
         final boolean write = (access & Permissions.WRITE) != 0;
-        if ((registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
+        if ((controlValue & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
         {
             return passThrough(deviceId, address, write, out);
         }
@@ -542,7 +561,7 @@ public final class AmdViIommu implements IommuPort
         else
         {
             out.guest = true;
-            final boolean gcr3IsGpa = (registers.value(control) & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
+            final boolean gcr3IsGpa = (controlValue & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
             if (!guest.translate(q0, q1, q2, deviceId, pasid, address, walkAccess, gcr3IsGpa))
             {
                 out.walkFault = guest.fault;
@@ -594,7 +613,7 @@ public final class AmdViIommu implements IommuPort
     /** Whether guest translation is on for this DTE: GV and Control.GTEn. */
     private boolean guestTranslationOn(final long q0)
     {
-        return DeviceTableEntry.guestTranslationValid(q0) && (registers.value(control) & AmdViRegisters.CONTROL_GT_EN) != 0;
+        return DeviceTableEntry.guestTranslationValid(q0) && (controlValue & AmdViRegisters.CONTROL_GT_EN) != 0;
     }
 
     /** The PASID whose guest table translates the request, or NO_PASID for the host table alone. */
@@ -641,14 +660,14 @@ public final class AmdViIommu implements IommuPort
      */
     private boolean excluded(final long address, final long q1)
     {
-        final long base = registers.value(exclusionBase);
+        final long base = exclusionBaseValue;
         if ((base & AmdViRegisters.EXCLUSION_ENABLE) == 0 ||
             ((base & AmdViRegisters.EXCLUSION_ALLOW_ALL) == 0 && !DeviceTableEntry.exclusionAllowed(q1)))
         {
             return false;
         }
         final long first = base & AmdViRegisters.BASE_ADDRESS;
-        final long last = (registers.value(exclusionLimit) & AmdViRegisters.BASE_ADDRESS) | (PhysicalMemory.FRAME_SIZE - 1);
+        final long last = (exclusionLimitValue & AmdViRegisters.BASE_ADDRESS) | (PhysicalMemory.FRAME_SIZE - 1);
         return Long.compareUnsigned(address, first) >= 0 && Long.compareUnsigned(address, last) <= 0;
     }
 
@@ -694,14 +713,14 @@ public final class AmdViIommu implements IommuPort
 
     private boolean inDeviceTable(final int deviceId)
     {
-        final long tableEntries = ((registers.value(deviceTableBase) & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
+        final long tableEntries = ((deviceTableBaseValue & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
             (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
         return (deviceId & 0xFFFF) < tableEntries;
     }
 
     private void loadDeviceTableEntry(final int deviceId)
     {
-        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
+        final long tableBase = deviceTableBaseValue & AmdViRegisters.BASE_ADDRESS;
         dte.load(memory, DeviceTableEntry.address(tableBase, deviceId), deviceId);
     }
 
@@ -751,7 +770,7 @@ public final class AmdViIommu implements IommuPort
 
     private boolean atsAllowed(final long q0, final long q1)
     {
-        return (registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) != 0 &&
+        return (controlValue & AmdViRegisters.CONTROL_IOMMU_EN) != 0 &&
             DeviceTableEntry.valid(q0) && (q1 & DeviceTableEntry.I) != 0;
     }
 

@@ -19,6 +19,9 @@ public final class TranslationCache
     /** Returned by {@link #lookup} on a miss. */
     public static final int MISS = -1;
 
+    /** Fully associative caches with at least this many ways get a hash index. */
+    static final int INDEX_MIN_WAYS = 16;
+
     private final String name;
     private final CacheRole role;
     private final int entries;
@@ -37,6 +40,20 @@ public final class TranslationCache
     private final int[] nextVictim;
     /** Slot of the last {@link #lookupPage} hit, probed first. */
     private int lastHit;
+    /** Slot of the last {@link #lookup} hit, probed first (a DTE cache sees the same device again and again). */
+    private int lastLookupHit;
+    /** Valid entries per key size ({@link CacheKey#sizeLg2}), and bit n set when there is any of size n. */
+    private final int[] validBySize = new int[64];
+    private long presentSizes;
+    /**
+     * Fully associative caches of at least {@link #INDEX_MIN_WAYS} ways only (else null): an open-addressing
+     * hash index from (tag, key) to slot + 1 over the valid entries (linear probing, backward-shift deletion),
+     * so a lookup does not compare every way, and a bitmap of valid slots, so a fill finds the lowest free slot
+     * (the one the scan would take) without a scan.
+     */
+    private final int[] index;
+    private final int indexMask;
+    private final long[] validSlots;
     private long tick;
     private long random;
 
@@ -85,26 +102,47 @@ public final class TranslationCache
         this.stamps = new long[entries];
         this.nextVictim = new int[sets];
         this.random = seed == 0 ? 0x9E37_79B9_7F4A_7C15L : seed;
+        if (sets == 1 && associativity >= INDEX_MIN_WAYS)
+        {
+            final int capacity = Integer.highestOneBit(associativity * 4 - 1);
+            this.index = new int[capacity];
+            this.indexMask = capacity - 1;
+            this.validSlots = new long[(entries + 63) >>> 6];
+        }
+        else
+        {
+            this.index = null;
+            this.indexMask = 0;
+            this.validSlots = null;
+        }
     }
 
     /** The slot holding {@code (tag, key)}, or {@link #MISS}. A hit refreshes the entry under LRU. */
     public int lookup(final long tag, final long key)
     {
         lookups++;
-        final int base = setOf(tag, key) * ways;
-        for (int slot = base, end = base + ways; slot < end; slot++)
+        // Same answer as the scan: a (tag, key) pair is in at most one slot.
+        final int last = lastLookupHit;
+        int slot;
+        if (keys[last] == key && tags[last] == tag && stamps[last] != 0)
         {
-            if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
-            {
-                hits++;
-                if (replacement == Replacement.LRU)
-                {
-                    stamps[slot] = ++tick;
-                }
-                return slot;
-            }
+            slot = last;
         }
-        return MISS;
+        else
+        {
+            slot = find(tag, key);
+            if (slot == MISS)
+            {
+                return MISS;
+            }
+            lastLookupHit = slot;
+        }
+        hits++;
+        if (replacement == Replacement.LRU)
+        {
+            stamps[slot] = ++tick;
+        }
+        return slot;
     }
 
     /**
@@ -117,40 +155,71 @@ public final class TranslationCache
     public int lookupPage(final long tag, final long address, final long sizeLg2Mask)
     {
         lookups++;
-        // The entry of the last hit first: streaming DMA hits the same page again and again, and a fully
-        // associative IOTLB would otherwise compare every way. Same answer as the scan ((tag, key) is unique).
+        // Sizes of which no entry is valid cannot answer: skip them.
+        final long sizesPresent = sizeLg2Mask & presentSizes;
+        // The entry of the last hit first: streaming DMA hits the same page again and again. It is the scan's
+        // answer when it matches and no smaller size (probed first by the scan) could: (tag, key) is unique,
+        // so only an entry of a smaller size covering the address could take precedence.
         final int last = lastHit;
         final long lastKey = keys[last];
         final int lastSize = CacheKey.sizeLg2(lastKey);
-        if (stamps[last] != 0 && tags[last] == tag && ((sizeLg2Mask >>> lastSize) & 1) != 0 &&
-            lastKey == CacheKey.of(address, lastSize))
+        int slot = MISS;
+        if (stamps[last] != 0 && tags[last] == tag && ((sizesPresent >>> lastSize) & 1) != 0 &&
+            lastKey == CacheKey.of(address, lastSize) && (sizesPresent & ((1L << lastSize) - 1)) == 0)
         {
-            hits++;
-            if (replacement == Replacement.LRU)
-            {
-                stamps[last] = ++tick;
-            }
-            return last;
+            slot = last;
         }
-        long sizes = sizeLg2Mask;
-        while (sizes != 0)
+        else
         {
-            final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
-            sizes &= sizes - 1;
-            final long key = CacheKey.of(address, sizeLg2);
-            final int base = setOf(tag, key) * ways;
-            for (int slot = base, end = base + ways; slot < end; slot++)
+            long sizes = sizesPresent;
+            while (sizes != 0)
             {
-                if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+                final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
+                sizes &= sizes - 1;
+                slot = find(tag, CacheKey.of(address, sizeLg2));
+                if (slot != MISS)
                 {
-                    hits++;
-                    if (replacement == Replacement.LRU)
-                    {
-                        stamps[slot] = ++tick;
-                    }
                     lastHit = slot;
+                    break;
+                }
+            }
+            if (slot == MISS)
+            {
+                return MISS;
+            }
+        }
+        hits++;
+        if (replacement == Replacement.LRU)
+        {
+            stamps[slot] = ++tick;
+        }
+        return slot;
+    }
+
+    /** The valid slot holding {@code (tag, key)}, or {@link #MISS}; no statistics, no LRU refresh. */
+    private int find(final long tag, final long key)
+    {
+        if (index != null)
+        {
+            int position = indexHash(tag, key) & indexMask;
+            int entry;
+            while ((entry = index[position]) != 0)
+            {
+                final int slot = entry - 1;
+                if (keys[slot] == key && tags[slot] == tag)
+                {
                     return slot;
                 }
+                position = (position + 1) & indexMask;
+            }
+            return MISS;
+        }
+        final int base = setOf(tag, key) * ways;
+        for (int slot = base, end = base + ways; slot < end; slot++)
+        {
+            if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+            {
+                return slot;
             }
         }
         return MISS;
@@ -162,17 +231,30 @@ public final class TranslationCache
         fills++;
         final int set = setOf(tag, key);
         final int base = set * ways;
-        int target = -1;
-        for (int slot = base, end = base + ways; slot < end; slot++)
+        int target;
+        if (index != null)
         {
-            if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+            // As the scan below: the entry itself, else the lowest free slot, else a victim.
+            target = find(tag, key);
+            if (target < 0)
             {
-                target = slot;
-                break;
+                target = lowestFreeSlot();
             }
-            if (target < 0 && stamps[slot] == 0)
+        }
+        else
+        {
+            target = -1;
+            for (int slot = base, end = base + ways; slot < end; slot++)
             {
-                target = slot;
+                if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+                {
+                    target = slot;
+                    break;
+                }
+                if (target < 0 && stamps[slot] == 0)
+                {
+                    target = slot;
+                }
             }
         }
         if (target < 0)
@@ -180,11 +262,16 @@ public final class TranslationCache
             target = victim(set, base);
             evictions++;
         }
+        if (stamps[target] != 0)
+        {
+            dropValid(target);
+        }
         tags[target] = tag;
         keys[target] = key;
         values[target] = value;
         attributes[target] = attribute;
         stamps[target] = ++tick;
+        addValid(target);
         return target;
     }
 
@@ -196,6 +283,7 @@ public final class TranslationCache
         {
             if (stamps[slot] != 0 && scope.covers(tags[slot], keys[slot]))
             {
+                dropValid(slot);
                 stamps[slot] = 0;
                 removed++;
             }
@@ -314,6 +402,13 @@ public final class TranslationCache
     {
         Arrays.fill(stamps, 0);
         Arrays.fill(nextVictim, 0);
+        Arrays.fill(validBySize, 0);
+        presentSizes = 0;
+        if (index != null)
+        {
+            Arrays.fill(index, 0);
+            Arrays.fill(validSlots, 0);
+        }
         lookups = 0;
         hits = 0;
         fills = 0;
@@ -325,6 +420,89 @@ public final class TranslationCache
     {
         return name + "(" + role + ", " + entries + " entries, " + (sets == 1 ? "fully associative" : ways + "-way") +
             ", " + replacement + ", " + hitLatency + " cycles)";
+    }
+
+    /** Book-keeping of a slot that has just become valid (its tag and key set). */
+    private void addValid(final int slot)
+    {
+        final int size = CacheKey.sizeLg2(keys[slot]);
+        if (validBySize[size]++ == 0)
+        {
+            presentSizes |= 1L << size;
+        }
+        if (index != null)
+        {
+            validSlots[slot >>> 6] |= 1L << slot;
+            int position = indexHash(tags[slot], keys[slot]) & indexMask;
+            while (index[position] != 0)
+            {
+                position = (position + 1) & indexMask;
+            }
+            index[position] = slot + 1;
+        }
+    }
+
+    /** Book-keeping of a valid slot about to be overwritten or invalidated (its tag and key still set). */
+    private void dropValid(final int slot)
+    {
+        final int size = CacheKey.sizeLg2(keys[slot]);
+        if (--validBySize[size] == 0)
+        {
+            presentSizes &= ~(1L << size);
+        }
+        if (index != null)
+        {
+            validSlots[slot >>> 6] &= ~(1L << slot);
+            int hole = indexHash(tags[slot], keys[slot]) & indexMask;
+            while (index[hole] != slot + 1)
+            {
+                hole = (hole + 1) & indexMask;
+            }
+            // Backward-shift deletion: move up every later entry of the run that may not sit after the hole.
+            int position = hole;
+            while (true)
+            {
+                position = (position + 1) & indexMask;
+                final int entry = index[position];
+                if (entry == 0)
+                {
+                    break;
+                }
+                final int home = indexHash(tags[entry - 1], keys[entry - 1]) & indexMask;
+                // The entry stays when its home lies cyclically in (hole, position].
+                final boolean stays = hole <= position ? hole < home && home <= position : hole < home || home <= position;
+                if (!stays)
+                {
+                    index[hole] = entry;
+                    hole = position;
+                }
+            }
+            index[hole] = 0;
+        }
+    }
+
+    /** The lowest invalid slot of a fully associative cache with an index, or -1 when it is full. */
+    private int lowestFreeSlot()
+    {
+        final long[] valid = validSlots;
+        for (int word = 0; word < valid.length; word++)
+        {
+            final long free = ~valid[word];
+            if (free != 0)
+            {
+                final int slot = (word << 6) + Long.numberOfTrailingZeros(free);
+                return slot < entries ? slot : -1;
+            }
+        }
+        return -1;
+    }
+
+    private static int indexHash(final long tag, final long key)
+    {
+        long h = key * 0x9E37_79B9_7F4A_7C15L + tag * 0xC2B2_AE3D_27D4_EB4FL;
+        h ^= h >>> 29;
+        h *= 0xBF58_476D_1CE4_E5B9L;
+        return (int)(h ^ (h >>> 32));
     }
 
     private int setOf(final long tag, final long key)

@@ -35,6 +35,16 @@ public final class ReplayStatistics
     long actions;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
     final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
+    /**
+     * Run-length batching of the two histograms' updates: consecutive equal latencies (every IOTLB hit of a
+     * quiet link costs the same) are counted here and recorded with one {@code recordValueWithCount} when the
+     * value changes or a histogram is read, which leaves the histograms exactly as one {@code recordValue} per
+     * request would. {@code pendingCount} and {@code pendingOkCount} are 0 when nothing is pending.
+     */
+    private long pendingValue;
+    private long pendingCount;
+    private long pendingOkValue;
+    private long pendingOkCount;
     private final Map<FaultKind, long[]> faultCounts = new IdentityHashMap<>();
     private final Map<FaultKind, Histogram> faultLatency = new IdentityHashMap<>();
     private final List<FaultKind> faultOrder = new ArrayList<>();
@@ -64,13 +74,31 @@ public final class ReplayStatistics
             value = MAX_TRACKED_LATENCY;
             clampedLatencies++;
         }
-        latency.recordValue(value);
+        if (value != pendingValue)
+        {
+            if (pendingCount != 0)
+            {
+                latency.recordValueWithCount(pendingValue, pendingCount);
+                pendingCount = 0;
+            }
+            pendingValue = value;
+        }
+        pendingCount++;
         final boolean hit = record.outcome.iotlbHit();
         iotlbHits += hit ? 1 : 0;
         if (record.outcome.isOk())
         {
             ok++;
-            okLatency.recordValue(value);
+            if (value != pendingOkValue)
+            {
+                if (pendingOkCount != 0)
+                {
+                    okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
+                    pendingOkCount = 0;
+                }
+                pendingOkValue = value;
+            }
+            pendingOkCount++;
         }
         else
         {
@@ -88,6 +116,21 @@ public final class ReplayStatistics
             faultLatency.get(kind).recordValue(value);
         }
         series.record(record.index, true, hit, !record.outcome.isOk(), value, pageTableBytes, record.completionCycle);
+    }
+
+    /** Record the batched latencies; called before a histogram leaves this object. */
+    private void flush()
+    {
+        if (pendingCount != 0)
+        {
+            latency.recordValueWithCount(pendingValue, pendingCount);
+            pendingCount = 0;
+        }
+        if (pendingOkCount != 0)
+        {
+            okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
+            pendingOkCount = 0;
+        }
     }
 
     public long tlps()
@@ -134,6 +177,7 @@ public final class ReplayStatistics
     /** Latency histograms by outcome kind: "ok" and each fault name. */
     public Map<String, Histogram> latencyByOutcome()
     {
+        flush();
         final Map<String, Histogram> result = new LinkedHashMap<>();
         result.put("ok", okLatency);
         for (final FaultKind kind : faultOrder)
@@ -160,6 +204,7 @@ public final class ReplayStatistics
 
     public Histogram latency()
     {
+        flush();
         return latency;
     }
 

@@ -71,11 +71,12 @@ public final class TlpRequests
         {
             return TrafficClass.INTERRUPT;
         }
+        final AddressType addressType = AddressType.ofField(header.at());
         request.clear();
         request.requesterId(header.requesterId()).address(address)
             .length(header.lengthDw() * 4)
-            .addressType(AddressType.ofField(header.at()) == null ? AddressType.UNTRANSLATED : AddressType.ofField(header.at()))
-            .trusted(record.effectiveT() || tlp.teeOriginated());
+            .addressType(addressType == null ? AddressType.UNTRANSLATED : addressType)
+            .trusted(record.effectiveT()); // effectiveT() already includes the TLP's own T bit (teeOriginated)
         int access = write ? Permissions.WRITE : Permissions.READ;
         if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
         {
