@@ -48,6 +48,8 @@ public final class TimingModel implements MemoryAccessListener
     private final FreeAtQueue slots;
     private final FreeAtQueue walkers;
     private final double frequencyGhz;
+    private final boolean unitFrequency;
+    private static final long UNIT_EXACT = 1L << 53;
     private final int toIommu;
     private final int fromIommu;
     private final int iotlbLatency;
@@ -100,6 +102,7 @@ public final class TimingModel implements MemoryAccessListener
         this.slots = new FreeAtQueue(Math.max(1, profile.concurrency().translationsInFlight()));
         this.walkers = new FreeAtQueue(Math.max(1, profile.concurrency().concurrentWalkers()));
         this.frequencyGhz = profile.clock().frequencyGhz();
+        this.unitFrequency = frequencyGhz == 1.0;
         this.toIommu = profile.link().toIommuLatency();
         this.fromIommu = profile.link().fromIommuLatency();
         this.iotlbLatency = profile.caches().iotlb().hitLatency();
@@ -119,6 +122,11 @@ public final class TimingModel implements MemoryAccessListener
     /** Convert a timestamp in nanoseconds to IOMMU cycles. */
     public long nanosToCycles(final long nanos)
     {
+        // At 1 GHz the product is exact below 2^53 (a double holds such longs exactly): skip the conversions.
+        if (unitFrequency && nanos > -UNIT_EXACT && nanos < UNIT_EXACT)
+        {
+            return nanos;
+        }
         return (long)(nanos * frequencyGhz);
     }
 
