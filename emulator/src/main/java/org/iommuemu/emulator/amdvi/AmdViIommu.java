@@ -312,26 +312,56 @@ public final class AmdViIommu implements IommuPort
         {
             return illegalDeviceTableEntry(deviceId, pasid, address, write ? AmdViEvent.FLAG_RW : 0, out);
         }
-        if (write && pasid == CacheTag.NO_PASID && isInterruptAddress(address))
+        // The checks below in a method of their own keep this one small enough for the JIT to inline it.
+        final int untranslated = untranslated(deviceId, pasid, address, access, privileged, write, q0, q1, q2, out);
+        if (untranslated != TRANSLATE)
         {
-            return interruptRequest(deviceId, address, q1, q2, out);
-        }
-        if (pasid == CacheTag.NO_PASID && excluded(address, q1))
-        {
-            out.excluded = true;
-            return passThrough(deviceId, address, write, out);
-        }
-        if (!DeviceTableEntry.translationValid(q0))
-        {
-            return ioPageFault(deviceId, out.domainId, pasid, address, requestFlags(access, privileged, pasid, false), WalkFault.NOT_PRESENT,
-                suppressed(q1), out);
-        }
-        if (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid))
-        {
-            return passThrough(deviceId, address, write, out);
+            return untranslated == ALLOWED;
         }
         return translate(deviceId, pasid, address, access, privileged, 0, q0, q1, q2, out) &&
             rmpChecked(deviceId, address, write, out);
+    }
+
+    /** {@link #untranslated}: the request must be translated. */
+    private static final int TRANSLATE = 0;
+    /** {@link #untranslated}: the request was handled without translation and may proceed. */
+    private static final int ALLOWED = 1;
+    /** {@link #untranslated}: the request was handled without translation and refused. */
+    private static final int REFUSED = 2;
+
+    /**
+     * The requests of a valid, legal DTE that are not translated, in this order: interrupt requests, the
+     * exclusion range, a DTE without translation (V = 1, TV = 0: IO_PAGE_FAULT), Mode 0 pass-through.
+     *
+     * @return {@link #TRANSLATE}, or {@link #ALLOWED} / {@link #REFUSED} for a request handled here.
+     */
+    private int untranslated(final int deviceId, final int pasid, final long address, final int access,
+        final boolean privileged, final boolean write, final long q0, final long q1, final long q2, final AmdViOutcome out)
+    {
+        final boolean result;
+        if (write && pasid == CacheTag.NO_PASID && isInterruptAddress(address))
+        {
+            result = interruptRequest(deviceId, address, q1, q2, out);
+        }
+        else if (pasid == CacheTag.NO_PASID && excluded(address, q1))
+        {
+            out.excluded = true;
+            result = passThrough(deviceId, address, write, out);
+        }
+        else if (!DeviceTableEntry.translationValid(q0))
+        {
+            result = ioPageFault(deviceId, out.domainId, pasid, address, requestFlags(access, privileged, pasid, false),
+                WalkFault.NOT_PRESENT, suppressed(q1), out);
+        }
+        else if (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid))
+        {
+            result = passThrough(deviceId, address, write, out);
+        }
+        else
+        {
+            return TRANSLATE;
+        }
+        return result ? ALLOWED : REFUSED;
     }
 
     /**
@@ -524,8 +554,6 @@ public final class AmdViIommu implements IommuPort
         final int eventPasid = pasid == requestPasid ? requestPasid : CacheTag.NO_PASID;
         final boolean guestPath = pasid != CacheTag.NO_PASID;
         final int walkAccess = access | (guestPath && !privileged ? Permissions.USER : 0);
-        final int flags = extraFlags | requestFlags(access, privileged, eventPasid, guestPath);
-
         final long tag = CacheTag.of(domainId, pasid, 0, false, 0);
         final int slot = iotlb.lookupPage(tag, address, IOTLB_SIZES);
         if (slot != TranslationCache.MISS)
@@ -543,7 +571,16 @@ public final class AmdViIommu implements IommuPort
                 return true;
             }
         }
+        // The walk in a method of its own: the IOTLB hit path above stays small enough to be inlined.
+        return walkAndFill(deviceId, domainId, pasid, eventPasid, guestPath, address, walkAccess,
+            extraFlags | requestFlags(access, privileged, eventPasid, guestPath), tag, q0, q1, q2, out);
+    }
 
+    /** The IOTLB missed (or refused the access): walk the host or guest tables, fill the IOTLB. */
+    private boolean walkAndFill(final int deviceId, final int domainId, final int pasid, final int eventPasid,
+        final boolean guestPath, final long address, final int walkAccess, final int flags, final long tag, final long q0,
+        final long q1, final long q2, final AmdViOutcome out)
+    {
         if (!guestPath)
         {
             if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), address, walkAccess,
