@@ -56,7 +56,7 @@ public final class ReplayStatistics
         byClass[record.trafficClass.ordinal()]++;
         if (record.trafficClass != TrafficClass.DMA)
         {
-            series.record(record.index, false, false, false, 0, pageTableBytes, lastCompletion);
+            recordOther(record.index, pageTableBytes);
             return;
         }
         dmaRequests++;
@@ -68,54 +68,81 @@ public final class ReplayStatistics
             firstArrival = record.arrivalCycle;
         }
         lastCompletion = Math.max(lastCompletion, record.completionCycle);
-        long value = record.latencyCycles();
-        if (value > MAX_TRACKED_LATENCY)
-        {
-            value = MAX_TRACKED_LATENCY;
-            clampedLatencies++;
-        }
+        final long value = clamped(record.latencyCycles());
         if (value != pendingValue)
         {
-            if (pendingCount != 0)
-            {
-                latency.recordValueWithCount(pendingValue, pendingCount);
-                pendingCount = 0;
-            }
-            pendingValue = value;
+            latencyChanged(value);
         }
         pendingCount++;
         final boolean hit = record.outcome.iotlbHit();
         iotlbHits += hit ? 1 : 0;
-        if (record.outcome.isOk())
+        final boolean isOk = record.outcome.isOk();
+        if (isOk)
         {
             ok++;
             if (value != pendingOkValue)
             {
-                if (pendingOkCount != 0)
-                {
-                    okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
-                    pendingOkCount = 0;
-                }
-                pendingOkValue = value;
+                okLatencyChanged(value);
             }
             pendingOkCount++;
         }
         else
         {
-            faults++;
-            final FaultKind kind = record.outcome.fault();
-            long[] count = faultCounts.get(kind);
-            if (count == null)
-            {
-                count = new long[1];
-                faultCounts.put(kind, count);
-                faultLatency.put(kind, new Histogram(MAX_TRACKED_LATENCY, 3));
-                faultOrder.add(kind);
-            }
-            count[0]++;
-            faultLatency.get(kind).recordValue(value);
+            recordFault(record.outcome.fault(), value);
         }
-        series.record(record.index, true, hit, !record.outcome.isOk(), value, pageTableBytes, record.completionCycle);
+        series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
+    }
+
+    // The rarer paths of record() in methods of their own keep it small enough for the JIT to inline.
+
+    private long clamped(final long value)
+    {
+        if (value > MAX_TRACKED_LATENCY)
+        {
+            clampedLatencies++;
+            return MAX_TRACKED_LATENCY;
+        }
+        return value;
+    }
+
+    private void recordOther(final long index, final long pageTableBytes)
+    {
+        series.record(index, false, false, false, 0, pageTableBytes, lastCompletion);
+    }
+
+    private void latencyChanged(final long value)
+    {
+        if (pendingCount != 0)
+        {
+            latency.recordValueWithCount(pendingValue, pendingCount);
+            pendingCount = 0;
+        }
+        pendingValue = value;
+    }
+
+    private void okLatencyChanged(final long value)
+    {
+        if (pendingOkCount != 0)
+        {
+            okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
+            pendingOkCount = 0;
+        }
+        pendingOkValue = value;
+    }
+
+    private void recordFault(final FaultKind kind, final long value)
+    {
+        faults++;
+        long[] count = faultCounts.get(kind);
+        if (count == null)
+        {
+            count = new long[1];
+            faultCounts.put(kind, count);
+            faultLatency.put(kind, new Histogram(MAX_TRACKED_LATENCY, 3));
+            faultOrder.add(kind);
+        }
+        count[0]++;
+        faultLatency.get(kind).recordValue(value);
     }
 
     /** Record the batched latencies; called before a histogram leaves this object. */

@@ -84,18 +84,25 @@ public final class TlpRequests
         }
         if (tlp.pasidValid())
         {
-            request.pasid(tlp.pasid());
-            if (tlp.hasPasidPrefix())
-            {
-                final PasidPrefix prefix = tlp.pasidPrefix();
-                if (prefix.executeRequested())
-                {
-                    access |= Permissions.EXECUTE;
-                }
-                request.privileged(prefix.privilegedModeRequested());
-            }
+            access = pasid(tlp, request, access);
         }
         request.access(access);
         return TrafficClass.DMA;
+    }
+
+    /** The PASID, and from a PASID prefix the Execute (added to {@code access}, returned) and Privileged flags. */
+    private static int pasid(final Tlp tlp, final DmaRequest request, final int access)
+    {
+        request.pasid(tlp.pasid());
+        if (tlp.hasPasidPrefix())
+        {
+            final PasidPrefix prefix = tlp.pasidPrefix();
+            request.privileged(prefix.privilegedModeRequested());
+            if (prefix.executeRequested())
+            {
+                return access | Permissions.EXECUTE;
+            }
+        }
+        return access;
     }
 }
