@@ -7,7 +7,8 @@ import java.util.Arrays;
  * {@link CacheTag} (identity) and a key ({@link CacheKey} for addresses, a raw ID otherwise) holding a value
  * and an attribute word (for translations: the output page and permissions with the size).
  * <p>
- * Storage is parallel primitive arrays; lookup, fill and invalidation allocate nothing. Entries stay valid
+ * Storage is primitive arrays (a slot's tag, key, value and stamp side by side in one); lookup, fill and
+ * invalidation allocate nothing. Entries stay valid
  * until invalidated or evicted, which is how hardware behaves: an unmap that nobody invalidates leaves stale
  * hits behind. The geometry (entries, ways, replacement, hit latency) comes from the timing profile; the
  * latency is only carried here, the timing model charges it.
@@ -18,6 +19,13 @@ public final class TranslationCache
 {
     /** Returned by {@link #lookup} on a miss. */
     public static final int MISS = -1;
+
+    private static final int SLOT_SHIFT = 2;
+    private static final int STRIDE = 1 << SLOT_SHIFT;
+    private static final int TAG = 0;
+    private static final int KEY = 1;
+    private static final int VALUE = 2;
+    private static final int STAMP = 3;
 
     /** Fully associative caches with at least this many ways get a hash index. */
     static final int INDEX_MIN_WAYS = 16;
@@ -31,12 +39,14 @@ public final class TranslationCache
     private final int setMask;
     private final Replacement replacement;
     private final int hitLatency;
-    private final long[] tags;
-    private final long[] keys;
-    private final long[] values;
+    /**
+     * Per slot, side by side in one cache line: tag, key, value and stamp ({@link #STRIDE} longs, at
+     * {@code slot << SLOT_SHIFT} plus {@link #TAG}, {@link #KEY}, {@link #VALUE}, {@link #STAMP}), so a hit reads
+     * one line rather than one per array.
+     */
+    private final long[] slots;
     private final int[] attributes;
-    /** 0: invalid; otherwise the tick of the last use (LRU) or of the fill (FIFO, others). */
-    private final long[] stamps;
+    // Stamp: 0: invalid; otherwise the tick of the last use (LRU) or of the fill (FIFO, others).
     private final int[] nextVictim;
     /** Slot of the last {@link #lookupPage} hit, probed first. */
     private int lastHit;
@@ -95,11 +105,8 @@ public final class TranslationCache
         this.setMask = Integer.bitCount(sets) == 1 ? sets - 1 : -1;
         this.replacement = replacement;
         this.hitLatency = hitLatency;
-        this.tags = new long[entries];
-        this.keys = new long[entries];
-        this.values = new long[entries];
+        this.slots = new long[entries << SLOT_SHIFT];
         this.attributes = new int[entries];
-        this.stamps = new long[entries];
         this.nextVictim = new int[sets];
         this.random = seed == 0 ? 0x9E37_79B9_7F4A_7C15L : seed;
         if (sets == 1 && associativity >= INDEX_MIN_WAYS)
@@ -123,8 +130,9 @@ public final class TranslationCache
         lookups++;
         // Same answer as the scan: a (tag, key) pair is in at most one slot.
         final int last = lastLookupHit;
+        final int at = last << SLOT_SHIFT;
         int slot;
-        if (keys[last] == key && tags[last] == tag && stamps[last] != 0)
+        if (slots[at + KEY] == key && slots[at + TAG] == tag && slots[at + STAMP] != 0)
         {
             slot = last;
         }
@@ -140,7 +148,7 @@ public final class TranslationCache
         hits++;
         if (replacement == Replacement.LRU)
         {
-            stamps[slot] = ++tick;
+            slots[(slot << SLOT_SHIFT) + STAMP] = ++tick;
         }
         return slot;
     }
@@ -161,10 +169,11 @@ public final class TranslationCache
         // answer when it matches and no smaller size (probed first by the scan) could: (tag, key) is unique,
         // so only an entry of a smaller size covering the address could take precedence.
         final int last = lastHit;
-        final long lastKey = keys[last];
+        final int at = last << SLOT_SHIFT;
+        final long lastKey = slots[at + KEY];
         final int lastSize = CacheKey.sizeLg2(lastKey);
         int slot = MISS;
-        if (stamps[last] != 0 && tags[last] == tag && ((sizesPresent >>> lastSize) & 1) != 0 &&
+        if (slots[at + STAMP] != 0 && slots[at + TAG] == tag && ((sizesPresent >>> lastSize) & 1) != 0 &&
             lastKey == CacheKey.of(address, lastSize) && (sizesPresent & ((1L << lastSize) - 1)) == 0)
         {
             slot = last;
@@ -191,7 +200,7 @@ public final class TranslationCache
         hits++;
         if (replacement == Replacement.LRU)
         {
-            stamps[slot] = ++tick;
+            slots[(slot << SLOT_SHIFT) + STAMP] = ++tick;
         }
         return slot;
     }
@@ -206,7 +215,8 @@ public final class TranslationCache
             while ((entry = index[position]) != 0)
             {
                 final int slot = entry - 1;
-                if (keys[slot] == key && tags[slot] == tag)
+                final int at = slot << SLOT_SHIFT;
+                if (slots[at + KEY] == key && slots[at + TAG] == tag)
                 {
                     return slot;
                 }
@@ -217,7 +227,7 @@ public final class TranslationCache
         final int base = setOf(tag, key) * ways;
         for (int slot = base, end = base + ways; slot < end; slot++)
         {
-            if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) + TAG] == tag)
             {
                 return slot;
             }
@@ -246,12 +256,12 @@ public final class TranslationCache
             target = -1;
             for (int slot = base, end = base + ways; slot < end; slot++)
             {
-                if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+                if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) + TAG] == tag)
                 {
                     target = slot;
                     break;
                 }
-                if (target < 0 && stamps[slot] == 0)
+                if (target < 0 && slots[(slot << SLOT_SHIFT) + STAMP] == 0)
                 {
                     target = slot;
                 }
@@ -262,15 +272,15 @@ public final class TranslationCache
             target = victim(set, base);
             evictions++;
         }
-        if (stamps[target] != 0)
+        if (slots[(target << SLOT_SHIFT) + STAMP] != 0)
         {
             dropValid(target);
         }
-        tags[target] = tag;
-        keys[target] = key;
-        values[target] = value;
+        slots[(target << SLOT_SHIFT) + TAG] = tag;
+        slots[(target << SLOT_SHIFT) + KEY] = key;
+        slots[(target << SLOT_SHIFT) + VALUE] = value;
         attributes[target] = attribute;
-        stamps[target] = ++tick;
+        slots[(target << SLOT_SHIFT) + STAMP] = ++tick;
         addValid(target);
         return target;
     }
@@ -281,10 +291,10 @@ public final class TranslationCache
         int removed = 0;
         for (int slot = 0; slot < entries; slot++)
         {
-            if (stamps[slot] != 0 && scope.covers(tags[slot], keys[slot]))
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && scope.covers(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]))
             {
                 dropValid(slot);
-                stamps[slot] = 0;
+                slots[(slot << SLOT_SHIFT) + STAMP] = 0;
                 removed++;
             }
         }
@@ -294,7 +304,7 @@ public final class TranslationCache
 
     public long value(final int slot)
     {
-        return values[slot];
+        return slots[(slot << SLOT_SHIFT) + VALUE];
     }
 
     public int attribute(final int slot)
@@ -304,21 +314,21 @@ public final class TranslationCache
 
     public long tag(final int slot)
     {
-        return tags[slot];
+        return slots[(slot << SLOT_SHIFT) + TAG];
     }
 
     public long key(final int slot)
     {
-        return keys[slot];
+        return slots[(slot << SLOT_SHIFT) + KEY];
     }
 
     /** Valid entries. */
     public int occupancy()
     {
         int valid = 0;
-        for (final long stamp : stamps)
+        for (int slot = 0; slot < entries; slot++)
         {
-            if (stamp != 0)
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0)
             {
                 valid++;
             }
@@ -400,7 +410,10 @@ public final class TranslationCache
     /** Drop every entry and zero the statistics. */
     public void clear()
     {
-        Arrays.fill(stamps, 0);
+        for (int slot = 0; slot < entries; slot++)
+        {
+            slots[(slot << SLOT_SHIFT) + STAMP] = 0;
+        }
         Arrays.fill(nextVictim, 0);
         Arrays.fill(validBySize, 0);
         presentSizes = 0;
@@ -425,7 +438,7 @@ public final class TranslationCache
     /** Book-keeping of a slot that has just become valid (its tag and key set). */
     private void addValid(final int slot)
     {
-        final int size = CacheKey.sizeLg2(keys[slot]);
+        final int size = CacheKey.sizeLg2(slots[(slot << SLOT_SHIFT) + KEY]);
         if (validBySize[size]++ == 0)
         {
             presentSizes |= 1L << size;
@@ -433,7 +446,7 @@ public final class TranslationCache
         if (index != null)
         {
             validSlots[slot >>> 6] |= 1L << slot;
-            int position = indexHash(tags[slot], keys[slot]) & indexMask;
+            int position = indexHash(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]) & indexMask;
             while (index[position] != 0)
             {
                 position = (position + 1) & indexMask;
@@ -445,7 +458,7 @@ public final class TranslationCache
     /** Book-keeping of a valid slot about to be overwritten or invalidated (its tag and key still set). */
     private void dropValid(final int slot)
     {
-        final int size = CacheKey.sizeLg2(keys[slot]);
+        final int size = CacheKey.sizeLg2(slots[(slot << SLOT_SHIFT) + KEY]);
         if (--validBySize[size] == 0)
         {
             presentSizes &= ~(1L << size);
@@ -453,7 +466,7 @@ public final class TranslationCache
         if (index != null)
         {
             validSlots[slot >>> 6] &= ~(1L << slot);
-            int hole = indexHash(tags[slot], keys[slot]) & indexMask;
+            int hole = indexHash(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]) & indexMask;
             while (index[hole] != slot + 1)
             {
                 hole = (hole + 1) & indexMask;
@@ -468,7 +481,7 @@ public final class TranslationCache
                 {
                     break;
                 }
-                final int home = indexHash(tags[entry - 1], keys[entry - 1]) & indexMask;
+                final int home = indexHash(slots[((entry - 1) << SLOT_SHIFT) + TAG], slots[((entry - 1) << SLOT_SHIFT) + KEY]) & indexMask;
                 // The entry stays when its home lies cyclically in (hole, position].
                 final boolean stays = hole <= position ? hole < home && home <= position : hole < home || home <= position;
                 if (!stays)
@@ -540,7 +553,7 @@ public final class TranslationCache
                 int oldest = base;
                 for (int slot = base + 1, end = base + ways; slot < end; slot++)
                 {
-                    if (stamps[slot] < stamps[oldest])
+                    if (slots[(slot << SLOT_SHIFT) + STAMP] < slots[(oldest << SLOT_SHIFT) + STAMP])
                     {
                         oldest = slot;
                     }
