@@ -131,8 +131,8 @@ public class RequestHeader extends TlpHeader
     /** @return the address with bits 1:0 clear. */
     public long address()
     {
-        final long low = dw(lowAddressDw()) & ADDRESS_MASK & 0xFFFF_FFFFL;
-        return is4Dw() ? ((dw(DW2) & 0xFFFF_FFFFL) << 32) | low : low;
+        // DW0 read once; a 4DW header's DW2:DW3 is one big-endian quadword, Address[63:32] then Address[31:2].
+        return is4Dw() ? qw(DW2 * DW) & ADDRESS_MASK : dw(DW2) & ADDRESS_MASK & 0xFFFF_FFFFL;
     }
 
     /**

@@ -39,7 +39,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * <li>{@code translate}: the IOMMU model's {@link IommuPort#handle} on the already converted requests;</li>
  * <li>{@code pipeline}: {@link Replay#step}: classify, timeline check, translate, timing model, statistics;</li>
  * <li>{@code endToEnd}: decode + {@link Replay#step}, the whole per-TLP cost of replaying an in-memory trace.</li>
+ * <li>{@code stream}: the same as a trace reader feeds it: one {@link TraceRecord} re-pointed at each TLP of one
+ * contiguous buffer, decoded, then {@link Replay#step} (the distinct records of {@code endToEnd} add the cache
+ * misses of 4096 record object graphs, which a reader does not have).</li>
  * </ul>
+ * The converted requests of {@code translate} are allocated one after the other, apart from the records, so the
+ * benchmark measures the translation rather than cache misses on requests scattered through the setup's heap.
  * Platforms ({@code platform}): {@code hit} maps the 4 MiB footprint with 2 MiB pages (every translation an IOTLB
  * hit after warm-up); {@code miss4K} maps 1 GiB with 4 KiB pages under random traffic, so almost every request
  * misses the 64-entry IOTLB and walks 4 levels; {@code snp} is {@code hit} with SEV-SNP RMP checks on every DMA.
@@ -60,6 +65,13 @@ public class ReplayBenchmark
 
     private TraceRecord[] records;
     private DmaRequest[] requests;
+    private final TraceRecord streamRecord = new TraceRecord();
+    private UnsafeBuffer streamBuffer;
+    private int[] streamOffsets;
+    private int[] streamLengths;
+    private long[] streamTimestamps;
+    private int[] streamExponents;
+    private org.iommuemu.tlp.trace.Direction[] streamDirections;
     private final RequestOutcome outcome = new RequestOutcome();
     private final DmaRequest scratch = new DmaRequest();
     private IommuPort port;
@@ -92,18 +104,29 @@ public class ReplayBenchmark
             .workload(miss ? org.iommuemu.tlp.gen.Workload.RANDOM : org.iommuemu.tlp.gen.Workload.STRIDED)
             .footprint(miss ? 1L << 30 : 4L << 20).seed(7));
         records = new TraceRecord[RECORDS];
-        requests = new DmaRequest[RECORDS];
+        final byte[][] tlps = new byte[RECORDS][];
         final TraceRecord generated = new TraceRecord();
-        int dma = 0;
+        int total = 0;
         for (int i = 0; i < RECORDS; i++)
         {
             generator.next(generated);
             final byte[] bytes = new byte[generated.capturedLength()];
             generated.buffer().getBytes(generated.tlpOffset(), bytes);
+            tlps[i] = bytes;
+            total += bytes.length;
             records[i] = new TraceRecord().set(generated.timestamp(), generated.timestampExponent(), generated.direction(), 0)
                 .ide(false, false, 0).tlpBytes(false, new UnsafeBuffer(bytes), 0, bytes.length, bytes.length);
             records[i].decode();
+        }
+        // The requests one after the other (not interleaved with the records' objects).
+        requests = new DmaRequest[RECORDS];
+        for (int i = 0; i < RECORDS; i++)
+        {
             requests[i] = new DmaRequest();
+        }
+        int dma = 0;
+        for (int i = 0; i < RECORDS; i++)
+        {
             if (TlpRequests.toRequest(records[i], requests[i]) == TrafficClass.DMA)
             {
                 dma++;
@@ -112,6 +135,24 @@ public class ReplayBenchmark
         if (dma < RECORDS / 2)
         {
             throw new IllegalStateException("setup: only " + dma + " DMA requests");
+        }
+        // The trace as a reader holds it: the TLPs back to back in one buffer.
+        streamBuffer = new UnsafeBuffer(new byte[total]);
+        streamOffsets = new int[RECORDS];
+        streamLengths = new int[RECORDS];
+        streamTimestamps = new long[RECORDS];
+        streamExponents = new int[RECORDS];
+        streamDirections = new org.iommuemu.tlp.trace.Direction[RECORDS];
+        int offset = 0;
+        for (int i = 0; i < RECORDS; i++)
+        {
+            streamBuffer.putBytes(offset, tlps[i]);
+            streamOffsets[i] = offset;
+            streamLengths[i] = tlps[i].length;
+            streamTimestamps[i] = records[i].timestamp();
+            streamExponents[i] = records[i].timestampExponent();
+            streamDirections[i] = records[i].direction();
+            offset += tlps[i].length;
         }
     }
 
@@ -143,6 +184,16 @@ public class ReplayBenchmark
     public ReplayRecord endToEnd()
     {
         final TraceRecord record = records[cursor++ & (RECORDS - 1)];
+        record.decode();
+        return replay.step(index++, record);
+    }
+
+    @Benchmark
+    public ReplayRecord stream()
+    {
+        final int i = cursor++ & (RECORDS - 1);
+        final TraceRecord record = streamRecord.set(streamTimestamps[i], streamExponents[i], streamDirections[i], 0)
+            .ide(false, false, 0).tlpBytes(false, streamBuffer, streamOffsets[i], streamLengths[i], streamLengths[i]);
         record.decode();
         return replay.step(index++, record);
     }

@@ -93,6 +93,15 @@ public final class AmdViIommu implements IommuPort
     private final List<TranslationCache> caches;
     private final AmdViEventLog eventLog;
     private final AmdViCommandProcessor commands;
+    /**
+     * Copies of the registers the request path reads (CONTROL, DEV_TABLE_BASE, EXCLUSION_BASE/LIMIT), so a
+     * request does not look each up in the register file. Only software writes ({@link #writeRegister}) change
+     * these registers (the model itself sets only status, head and tail), and every write refreshes the copies.
+     */
+    private long controlValue;
+    private long deviceTableBaseValue;
+    private long exclusionBaseValue;
+    private long exclusionLimitValue;
 
     /**
      * @param extendedFeatures the EFR value (bit 63 SNPSup and the rest as the platform reports them).
@@ -173,6 +182,15 @@ public final class AmdViIommu implements IommuPort
             AmdViRegisters.STATUS_W1C);
         eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
         commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
+        refreshRegisterCopies();
+    }
+
+    private void refreshRegisterCopies()
+    {
+        controlValue = registers.value(control);
+        deviceTableBaseValue = registers.value(deviceTableBase);
+        exclusionBaseValue = registers.value(exclusionBase);
+        exclusionLimitValue = registers.value(exclusionLimit);
     }
 
     /** A GCR3 cache with a default geometry (64 entries, 4-way, LRU) until timing profiles size it. */
@@ -245,6 +263,7 @@ public final class AmdViIommu implements IommuPort
     public void writeRegister(final int offset, final int width, final long value)
     {
         registers.write(offset, width, value);
+        refreshRegisterCopies();
     }
 
     /**
@@ -272,7 +291,7 @@ public final class AmdViIommu implements IommuPort
         out.reset();
         out.pasid = pasid;
         final boolean write = (access & Permissions.WRITE) != 0;
-        if ((registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
+        if ((controlValue & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
         {
             return passThrough(deviceId, address, write, out);
         }
@@ -293,26 +312,56 @@ public final class AmdViIommu implements IommuPort
         {
             return illegalDeviceTableEntry(deviceId, pasid, address, write ? AmdViEvent.FLAG_RW : 0, out);
         }
-        if (write && pasid == CacheTag.NO_PASID && isInterruptAddress(address))
+        // The checks below in a method of their own keep this one small enough for the JIT to inline it.
+        final int untranslated = untranslated(deviceId, pasid, address, access, privileged, write, q0, q1, q2, out);
+        if (untranslated != TRANSLATE)
         {
-            return interruptRequest(deviceId, address, q1, q2, out);
-        }
-        if (pasid == CacheTag.NO_PASID && excluded(address, q1))
-        {
-            out.excluded = true;
-            return passThrough(deviceId, address, write, out);
-        }
-        if (!DeviceTableEntry.translationValid(q0))
-        {
-            return ioPageFault(deviceId, out.domainId, pasid, address, requestFlags(access, privileged, pasid, false), WalkFault.NOT_PRESENT,
-                suppressed(q1), out);
-        }
-        if (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid))
-        {
-            return passThrough(deviceId, address, write, out);
+            return untranslated == ALLOWED;
         }
         return translate(deviceId, pasid, address, access, privileged, 0, q0, q1, q2, out) &&
             rmpChecked(deviceId, address, write, out);
+    }
+
+    /** {@link #untranslated}: the request must be translated. */
+    private static final int TRANSLATE = 0;
+    /** {@link #untranslated}: the request was handled without translation and may proceed. */
+    private static final int ALLOWED = 1;
+    /** {@link #untranslated}: the request was handled without translation and refused. */
+    private static final int REFUSED = 2;
+
+    /**
+     * The requests of a valid, legal DTE that are not translated, in this order: interrupt requests, the
+     * exclusion range, a DTE without translation (V = 1, TV = 0: IO_PAGE_FAULT), Mode 0 pass-through.
+     *
+     * @return {@link #TRANSLATE}, or {@link #ALLOWED} / {@link #REFUSED} for a request handled here.
+     */
+    private int untranslated(final int deviceId, final int pasid, final long address, final int access,
+        final boolean privileged, final boolean write, final long q0, final long q1, final long q2, final AmdViOutcome out)
+    {
+        final boolean result;
+        if (write && pasid == CacheTag.NO_PASID && isInterruptAddress(address))
+        {
+            result = interruptRequest(deviceId, address, q1, q2, out);
+        }
+        else if (pasid == CacheTag.NO_PASID && excluded(address, q1))
+        {
+            out.excluded = true;
+            result = passThrough(deviceId, address, write, out);
+        }
+        else if (!DeviceTableEntry.translationValid(q0))
+        {
+            result = ioPageFault(deviceId, out.domainId, pasid, address, requestFlags(access, privileged, pasid, false),
+                WalkFault.NOT_PRESENT, suppressed(q1), out);
+        }
+        else if (DeviceTableEntry.mode(q0) == 0 && guestPasid(q0, pasid) == CacheTag.NO_PASID && pasidAccepted(q0, pasid))
+        {
+            result = passThrough(deviceId, address, write, out);
+        }
+        else
+        {
+            return TRANSLATE;
+        }
+        return result ? ALLOWED : REFUSED;
     }
 
     /**
@@ -505,8 +554,6 @@ public final class AmdViIommu implements IommuPort
         final int eventPasid = pasid == requestPasid ? requestPasid : CacheTag.NO_PASID;
         final boolean guestPath = pasid != CacheTag.NO_PASID;
         final int walkAccess = access | (guestPath && !privileged ? Permissions.USER : 0);
-        final int flags = extraFlags | requestFlags(access, privileged, eventPasid, guestPath);
-
         final long tag = CacheTag.of(domainId, pasid, 0, false, 0);
         final int slot = iotlb.lookupPage(tag, address, IOTLB_SIZES);
         if (slot != TranslationCache.MISS)
@@ -524,7 +571,16 @@ public final class AmdViIommu implements IommuPort
                 return true;
             }
         }
+        // The walk in a method of its own: the IOTLB hit path above stays small enough to be inlined.
+        return walkAndFill(deviceId, domainId, pasid, eventPasid, guestPath, address, walkAccess,
+            extraFlags | requestFlags(access, privileged, eventPasid, guestPath), tag, q0, q1, q2, out);
+    }
 
+    /** The IOTLB missed (or refused the access): walk the host or guest tables, fill the IOTLB. */
+    private boolean walkAndFill(final int deviceId, final int domainId, final int pasid, final int eventPasid,
+        final boolean guestPath, final long address, final int walkAccess, final int flags, final long tag, final long q0,
+        final long q1, final long q2, final AmdViOutcome out)
+    {
         if (!guestPath)
         {
             if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), address, walkAccess,
@@ -542,7 +598,7 @@ public final class AmdViIommu implements IommuPort
         else
         {
             out.guest = true;
-            final boolean gcr3IsGpa = (registers.value(control) & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
+            final boolean gcr3IsGpa = (controlValue & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
             if (!guest.translate(q0, q1, q2, deviceId, pasid, address, walkAccess, gcr3IsGpa))
             {
                 out.walkFault = guest.fault;
@@ -594,7 +650,7 @@ public final class AmdViIommu implements IommuPort
     /** Whether guest translation is on for this DTE: GV and Control.GTEn. */
     private boolean guestTranslationOn(final long q0)
     {
-        return DeviceTableEntry.guestTranslationValid(q0) && (registers.value(control) & AmdViRegisters.CONTROL_GT_EN) != 0;
+        return DeviceTableEntry.guestTranslationValid(q0) && (controlValue & AmdViRegisters.CONTROL_GT_EN) != 0;
     }
 
     /** The PASID whose guest table translates the request, or NO_PASID for the host table alone. */
@@ -641,14 +697,14 @@ public final class AmdViIommu implements IommuPort
      */
     private boolean excluded(final long address, final long q1)
     {
-        final long base = registers.value(exclusionBase);
+        final long base = exclusionBaseValue;
         if ((base & AmdViRegisters.EXCLUSION_ENABLE) == 0 ||
             ((base & AmdViRegisters.EXCLUSION_ALLOW_ALL) == 0 && !DeviceTableEntry.exclusionAllowed(q1)))
         {
             return false;
         }
         final long first = base & AmdViRegisters.BASE_ADDRESS;
-        final long last = (registers.value(exclusionLimit) & AmdViRegisters.BASE_ADDRESS) | (PhysicalMemory.FRAME_SIZE - 1);
+        final long last = (exclusionLimitValue & AmdViRegisters.BASE_ADDRESS) | (PhysicalMemory.FRAME_SIZE - 1);
         return Long.compareUnsigned(address, first) >= 0 && Long.compareUnsigned(address, last) <= 0;
     }
 
@@ -694,14 +750,14 @@ public final class AmdViIommu implements IommuPort
 
     private boolean inDeviceTable(final int deviceId)
     {
-        final long tableEntries = ((registers.value(deviceTableBase) & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
+        final long tableEntries = ((deviceTableBaseValue & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) *
             (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
         return (deviceId & 0xFFFF) < tableEntries;
     }
 
     private void loadDeviceTableEntry(final int deviceId)
     {
-        final long tableBase = registers.value(deviceTableBase) & AmdViRegisters.BASE_ADDRESS;
+        final long tableBase = deviceTableBaseValue & AmdViRegisters.BASE_ADDRESS;
         dte.load(memory, DeviceTableEntry.address(tableBase, deviceId), deviceId);
     }
 
@@ -751,7 +807,7 @@ public final class AmdViIommu implements IommuPort
 
     private boolean atsAllowed(final long q0, final long q1)
     {
-        return (registers.value(control) & AmdViRegisters.CONTROL_IOMMU_EN) != 0 &&
+        return (controlValue & AmdViRegisters.CONTROL_IOMMU_EN) != 0 &&
             DeviceTableEntry.valid(q0) && (q1 & DeviceTableEntry.I) != 0;
     }
 

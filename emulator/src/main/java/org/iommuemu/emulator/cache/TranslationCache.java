@@ -7,7 +7,8 @@ import java.util.Arrays;
  * {@link CacheTag} (identity) and a key ({@link CacheKey} for addresses, a raw ID otherwise) holding a value
  * and an attribute word (for translations: the output page and permissions with the size).
  * <p>
- * Storage is parallel primitive arrays; lookup, fill and invalidation allocate nothing. Entries stay valid
+ * Storage is primitive arrays (a slot's tag, key, value and stamp side by side in one); lookup, fill and
+ * invalidation allocate nothing. Entries stay valid
  * until invalidated or evicted, which is how hardware behaves: an unmap that nobody invalidates leaves stale
  * hits behind. The geometry (entries, ways, replacement, hit latency) comes from the timing profile; the
  * latency is only carried here, the timing model charges it.
@@ -19,6 +20,16 @@ public final class TranslationCache
     /** Returned by {@link #lookup} on a miss. */
     public static final int MISS = -1;
 
+    private static final int SLOT_SHIFT = 2;
+    private static final int STRIDE = 1 << SLOT_SHIFT;
+    private static final int TAG = 0;
+    private static final int KEY = 1;
+    private static final int VALUE = 2;
+    private static final int STAMP = 3;
+
+    /** Fully associative caches with at least this many ways get a hash index. */
+    static final int INDEX_MIN_WAYS = 16;
+
     private final String name;
     private final CacheRole role;
     private final int entries;
@@ -28,15 +39,31 @@ public final class TranslationCache
     private final int setMask;
     private final Replacement replacement;
     private final int hitLatency;
-    private final long[] tags;
-    private final long[] keys;
-    private final long[] values;
+    /**
+     * Per slot, side by side in one cache line: tag, key, value and stamp ({@link #STRIDE} longs, at
+     * {@code slot << SLOT_SHIFT} plus {@link #TAG}, {@link #KEY}, {@link #VALUE}, {@link #STAMP}), so a hit reads
+     * one line rather than one per array.
+     */
+    private final long[] slots;
     private final int[] attributes;
-    /** 0: invalid; otherwise the tick of the last use (LRU) or of the fill (FIFO, others). */
-    private final long[] stamps;
+    // Stamp: 0: invalid; otherwise the tick of the last use (LRU) or of the fill (FIFO, others).
     private final int[] nextVictim;
     /** Slot of the last {@link #lookupPage} hit, probed first. */
     private int lastHit;
+    /** Slot of the last {@link #lookup} hit, probed first (a DTE cache sees the same device again and again). */
+    private int lastLookupHit;
+    /** Valid entries per key size ({@link CacheKey#sizeLg2}), and bit n set when there is any of size n. */
+    private final int[] validBySize = new int[64];
+    private long presentSizes;
+    /**
+     * Fully associative caches of at least {@link #INDEX_MIN_WAYS} ways only (else null): an open-addressing
+     * hash index from (tag, key) to slot + 1 over the valid entries (linear probing, backward-shift deletion),
+     * so a lookup does not compare every way, and a bitmap of valid slots, so a fill finds the lowest free slot
+     * (the one the scan would take) without a scan.
+     */
+    private final int[] index;
+    private final int indexMask;
+    private final long[] validSlots;
     private long tick;
     private long random;
 
@@ -78,33 +105,52 @@ public final class TranslationCache
         this.setMask = Integer.bitCount(sets) == 1 ? sets - 1 : -1;
         this.replacement = replacement;
         this.hitLatency = hitLatency;
-        this.tags = new long[entries];
-        this.keys = new long[entries];
-        this.values = new long[entries];
+        this.slots = new long[entries << SLOT_SHIFT];
         this.attributes = new int[entries];
-        this.stamps = new long[entries];
         this.nextVictim = new int[sets];
         this.random = seed == 0 ? 0x9E37_79B9_7F4A_7C15L : seed;
+        if (sets == 1 && associativity >= INDEX_MIN_WAYS)
+        {
+            final int capacity = Integer.highestOneBit(associativity * 4 - 1);
+            this.index = new int[capacity];
+            this.indexMask = capacity - 1;
+            this.validSlots = new long[(entries + 63) >>> 6];
+        }
+        else
+        {
+            this.index = null;
+            this.indexMask = 0;
+            this.validSlots = null;
+        }
     }
 
     /** The slot holding {@code (tag, key)}, or {@link #MISS}. A hit refreshes the entry under LRU. */
     public int lookup(final long tag, final long key)
     {
         lookups++;
-        final int base = setOf(tag, key) * ways;
-        for (int slot = base, end = base + ways; slot < end; slot++)
+        // Same answer as the scan: a (tag, key) pair is in at most one slot.
+        final int last = lastLookupHit;
+        final int at = last << SLOT_SHIFT;
+        int slot;
+        if (slots[at + KEY] == key && slots[at + TAG] == tag && slots[at + STAMP] != 0)
         {
-            if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
-            {
-                hits++;
-                if (replacement == Replacement.LRU)
-                {
-                    stamps[slot] = ++tick;
-                }
-                return slot;
-            }
+            slot = last;
         }
-        return MISS;
+        else
+        {
+            slot = find(tag, key);
+            if (slot == MISS)
+            {
+                return MISS;
+            }
+            lastLookupHit = slot;
+        }
+        hits++;
+        if (replacement == Replacement.LRU)
+        {
+            slots[(slot << SLOT_SHIFT) + STAMP] = ++tick;
+        }
+        return slot;
     }
 
     /**
@@ -117,40 +163,73 @@ public final class TranslationCache
     public int lookupPage(final long tag, final long address, final long sizeLg2Mask)
     {
         lookups++;
-        // The entry of the last hit first: streaming DMA hits the same page again and again, and a fully
-        // associative IOTLB would otherwise compare every way. Same answer as the scan ((tag, key) is unique).
+        // Sizes of which no entry is valid cannot answer: skip them.
+        final long sizesPresent = sizeLg2Mask & presentSizes;
+        // The entry of the last hit first: streaming DMA hits the same page again and again. It is the scan's
+        // answer when it matches and no smaller size (probed first by the scan) could: (tag, key) is unique,
+        // so only an entry of a smaller size covering the address could take precedence.
         final int last = lastHit;
-        final long lastKey = keys[last];
+        final int at = last << SLOT_SHIFT;
+        final long lastKey = slots[at + KEY];
         final int lastSize = CacheKey.sizeLg2(lastKey);
-        if (stamps[last] != 0 && tags[last] == tag && ((sizeLg2Mask >>> lastSize) & 1) != 0 &&
-            lastKey == CacheKey.of(address, lastSize))
+        int slot = MISS;
+        if (slots[at + STAMP] != 0 && slots[at + TAG] == tag && ((sizesPresent >>> lastSize) & 1) != 0 &&
+            lastKey == CacheKey.of(address, lastSize) && (sizesPresent & ((1L << lastSize) - 1)) == 0)
         {
-            hits++;
-            if (replacement == Replacement.LRU)
-            {
-                stamps[last] = ++tick;
-            }
-            return last;
+            slot = last;
         }
-        long sizes = sizeLg2Mask;
-        while (sizes != 0)
+        else
         {
-            final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
-            sizes &= sizes - 1;
-            final long key = CacheKey.of(address, sizeLg2);
-            final int base = setOf(tag, key) * ways;
-            for (int slot = base, end = base + ways; slot < end; slot++)
+            long sizes = sizesPresent;
+            while (sizes != 0)
             {
-                if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+                final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
+                sizes &= sizes - 1;
+                slot = find(tag, CacheKey.of(address, sizeLg2));
+                if (slot != MISS)
                 {
-                    hits++;
-                    if (replacement == Replacement.LRU)
-                    {
-                        stamps[slot] = ++tick;
-                    }
                     lastHit = slot;
+                    break;
+                }
+            }
+            if (slot == MISS)
+            {
+                return MISS;
+            }
+        }
+        hits++;
+        if (replacement == Replacement.LRU)
+        {
+            slots[(slot << SLOT_SHIFT) + STAMP] = ++tick;
+        }
+        return slot;
+    }
+
+    /** The valid slot holding {@code (tag, key)}, or {@link #MISS}; no statistics, no LRU refresh. */
+    private int find(final long tag, final long key)
+    {
+        if (index != null)
+        {
+            int position = indexHash(tag, key) & indexMask;
+            int entry;
+            while ((entry = index[position]) != 0)
+            {
+                final int slot = entry - 1;
+                final int at = slot << SLOT_SHIFT;
+                if (slots[at + KEY] == key && slots[at + TAG] == tag)
+                {
                     return slot;
                 }
+                position = (position + 1) & indexMask;
+            }
+            return MISS;
+        }
+        final int base = setOf(tag, key) * ways;
+        for (int slot = base, end = base + ways; slot < end; slot++)
+        {
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) + TAG] == tag)
+            {
+                return slot;
             }
         }
         return MISS;
@@ -162,17 +241,30 @@ public final class TranslationCache
         fills++;
         final int set = setOf(tag, key);
         final int base = set * ways;
-        int target = -1;
-        for (int slot = base, end = base + ways; slot < end; slot++)
+        int target;
+        if (index != null)
         {
-            if (stamps[slot] != 0 && keys[slot] == key && tags[slot] == tag)
+            // As the scan below: the entry itself, else the lowest free slot, else a victim.
+            target = find(tag, key);
+            if (target < 0)
             {
-                target = slot;
-                break;
+                target = lowestFreeSlot();
             }
-            if (target < 0 && stamps[slot] == 0)
+        }
+        else
+        {
+            target = -1;
+            for (int slot = base, end = base + ways; slot < end; slot++)
             {
-                target = slot;
+                if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) + TAG] == tag)
+                {
+                    target = slot;
+                    break;
+                }
+                if (target < 0 && slots[(slot << SLOT_SHIFT) + STAMP] == 0)
+                {
+                    target = slot;
+                }
             }
         }
         if (target < 0)
@@ -180,11 +272,16 @@ public final class TranslationCache
             target = victim(set, base);
             evictions++;
         }
-        tags[target] = tag;
-        keys[target] = key;
-        values[target] = value;
+        if (slots[(target << SLOT_SHIFT) + STAMP] != 0)
+        {
+            dropValid(target);
+        }
+        slots[(target << SLOT_SHIFT) + TAG] = tag;
+        slots[(target << SLOT_SHIFT) + KEY] = key;
+        slots[(target << SLOT_SHIFT) + VALUE] = value;
         attributes[target] = attribute;
-        stamps[target] = ++tick;
+        slots[(target << SLOT_SHIFT) + STAMP] = ++tick;
+        addValid(target);
         return target;
     }
 
@@ -194,9 +291,10 @@ public final class TranslationCache
         int removed = 0;
         for (int slot = 0; slot < entries; slot++)
         {
-            if (stamps[slot] != 0 && scope.covers(tags[slot], keys[slot]))
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && scope.covers(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]))
             {
-                stamps[slot] = 0;
+                dropValid(slot);
+                slots[(slot << SLOT_SHIFT) + STAMP] = 0;
                 removed++;
             }
         }
@@ -206,7 +304,7 @@ public final class TranslationCache
 
     public long value(final int slot)
     {
-        return values[slot];
+        return slots[(slot << SLOT_SHIFT) + VALUE];
     }
 
     public int attribute(final int slot)
@@ -216,21 +314,21 @@ public final class TranslationCache
 
     public long tag(final int slot)
     {
-        return tags[slot];
+        return slots[(slot << SLOT_SHIFT) + TAG];
     }
 
     public long key(final int slot)
     {
-        return keys[slot];
+        return slots[(slot << SLOT_SHIFT) + KEY];
     }
 
     /** Valid entries. */
     public int occupancy()
     {
         int valid = 0;
-        for (final long stamp : stamps)
+        for (int slot = 0; slot < entries; slot++)
         {
-            if (stamp != 0)
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0)
             {
                 valid++;
             }
@@ -312,8 +410,18 @@ public final class TranslationCache
     /** Drop every entry and zero the statistics. */
     public void clear()
     {
-        Arrays.fill(stamps, 0);
+        for (int slot = 0; slot < entries; slot++)
+        {
+            slots[(slot << SLOT_SHIFT) + STAMP] = 0;
+        }
         Arrays.fill(nextVictim, 0);
+        Arrays.fill(validBySize, 0);
+        presentSizes = 0;
+        if (index != null)
+        {
+            Arrays.fill(index, 0);
+            Arrays.fill(validSlots, 0);
+        }
         lookups = 0;
         hits = 0;
         fills = 0;
@@ -325,6 +433,89 @@ public final class TranslationCache
     {
         return name + "(" + role + ", " + entries + " entries, " + (sets == 1 ? "fully associative" : ways + "-way") +
             ", " + replacement + ", " + hitLatency + " cycles)";
+    }
+
+    /** Book-keeping of a slot that has just become valid (its tag and key set). */
+    private void addValid(final int slot)
+    {
+        final int size = CacheKey.sizeLg2(slots[(slot << SLOT_SHIFT) + KEY]);
+        if (validBySize[size]++ == 0)
+        {
+            presentSizes |= 1L << size;
+        }
+        if (index != null)
+        {
+            validSlots[slot >>> 6] |= 1L << slot;
+            int position = indexHash(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]) & indexMask;
+            while (index[position] != 0)
+            {
+                position = (position + 1) & indexMask;
+            }
+            index[position] = slot + 1;
+        }
+    }
+
+    /** Book-keeping of a valid slot about to be overwritten or invalidated (its tag and key still set). */
+    private void dropValid(final int slot)
+    {
+        final int size = CacheKey.sizeLg2(slots[(slot << SLOT_SHIFT) + KEY]);
+        if (--validBySize[size] == 0)
+        {
+            presentSizes &= ~(1L << size);
+        }
+        if (index != null)
+        {
+            validSlots[slot >>> 6] &= ~(1L << slot);
+            int hole = indexHash(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]) & indexMask;
+            while (index[hole] != slot + 1)
+            {
+                hole = (hole + 1) & indexMask;
+            }
+            // Backward-shift deletion: move up every later entry of the run that may not sit after the hole.
+            int position = hole;
+            while (true)
+            {
+                position = (position + 1) & indexMask;
+                final int entry = index[position];
+                if (entry == 0)
+                {
+                    break;
+                }
+                final int home = indexHash(slots[((entry - 1) << SLOT_SHIFT) + TAG], slots[((entry - 1) << SLOT_SHIFT) + KEY]) & indexMask;
+                // The entry stays when its home lies cyclically in (hole, position].
+                final boolean stays = hole <= position ? hole < home && home <= position : hole < home || home <= position;
+                if (!stays)
+                {
+                    index[hole] = entry;
+                    hole = position;
+                }
+            }
+            index[hole] = 0;
+        }
+    }
+
+    /** The lowest invalid slot of a fully associative cache with an index, or -1 when it is full. */
+    private int lowestFreeSlot()
+    {
+        final long[] valid = validSlots;
+        for (int word = 0; word < valid.length; word++)
+        {
+            final long free = ~valid[word];
+            if (free != 0)
+            {
+                final int slot = (word << 6) + Long.numberOfTrailingZeros(free);
+                return slot < entries ? slot : -1;
+            }
+        }
+        return -1;
+    }
+
+    private static int indexHash(final long tag, final long key)
+    {
+        long h = key * 0x9E37_79B9_7F4A_7C15L + tag * 0xC2B2_AE3D_27D4_EB4FL;
+        h ^= h >>> 29;
+        h *= 0xBF58_476D_1CE4_E5B9L;
+        return (int)(h ^ (h >>> 32));
     }
 
     private int setOf(final long tag, final long key)
@@ -362,7 +553,7 @@ public final class TranslationCache
                 int oldest = base;
                 for (int slot = base + 1, end = base + ways; slot < end; slot++)
                 {
-                    if (stamps[slot] < stamps[oldest])
+                    if (slots[(slot << SLOT_SHIFT) + STAMP] < slots[(oldest << SLOT_SHIFT) + STAMP])
                     {
                         oldest = slot;
                     }

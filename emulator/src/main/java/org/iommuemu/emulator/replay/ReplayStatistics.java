@@ -35,6 +35,16 @@ public final class ReplayStatistics
     long actions;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
     final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
+    /**
+     * Run-length batching of the two histograms' updates: consecutive equal latencies (every IOTLB hit of a
+     * quiet link costs the same) are counted here and recorded with one {@code recordValueWithCount} when the
+     * value changes or a histogram is read, which leaves the histograms exactly as one {@code recordValue} per
+     * request would. {@code pendingCount} and {@code pendingOkCount} are 0 when nothing is pending.
+     */
+    private long pendingValue;
+    private long pendingCount;
+    private long pendingOkValue;
+    private long pendingOkCount;
     private final Map<FaultKind, long[]> faultCounts = new IdentityHashMap<>();
     private final Map<FaultKind, Histogram> faultLatency = new IdentityHashMap<>();
     private final List<FaultKind> faultOrder = new ArrayList<>();
@@ -46,7 +56,7 @@ public final class ReplayStatistics
         byClass[record.trafficClass.ordinal()]++;
         if (record.trafficClass != TrafficClass.DMA)
         {
-            series.record(record.index, false, false, false, 0, pageTableBytes, lastCompletion);
+            recordOther(record.index, pageTableBytes);
             return;
         }
         dmaRequests++;
@@ -58,36 +68,96 @@ public final class ReplayStatistics
             firstArrival = record.arrivalCycle;
         }
         lastCompletion = Math.max(lastCompletion, record.completionCycle);
-        long value = record.latencyCycles();
-        if (value > MAX_TRACKED_LATENCY)
+        final long value = clamped(record.latencyCycles());
+        if (value != pendingValue)
         {
-            value = MAX_TRACKED_LATENCY;
-            clampedLatencies++;
+            latencyChanged(value);
         }
-        latency.recordValue(value);
+        pendingCount++;
         final boolean hit = record.outcome.iotlbHit();
         iotlbHits += hit ? 1 : 0;
-        if (record.outcome.isOk())
+        final boolean isOk = record.outcome.isOk();
+        if (isOk)
         {
             ok++;
-            okLatency.recordValue(value);
+            if (value != pendingOkValue)
+            {
+                okLatencyChanged(value);
+            }
+            pendingOkCount++;
         }
         else
         {
-            faults++;
-            final FaultKind kind = record.outcome.fault();
-            long[] count = faultCounts.get(kind);
-            if (count == null)
-            {
-                count = new long[1];
-                faultCounts.put(kind, count);
-                faultLatency.put(kind, new Histogram(MAX_TRACKED_LATENCY, 3));
-                faultOrder.add(kind);
-            }
-            count[0]++;
-            faultLatency.get(kind).recordValue(value);
+            recordFault(record.outcome.fault(), value);
         }
-        series.record(record.index, true, hit, !record.outcome.isOk(), value, pageTableBytes, record.completionCycle);
+        series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
+    }
+
+    // The rarer paths of record() in methods of their own keep it small enough for the JIT to inline.
+
+    private long clamped(final long value)
+    {
+        if (value > MAX_TRACKED_LATENCY)
+        {
+            clampedLatencies++;
+            return MAX_TRACKED_LATENCY;
+        }
+        return value;
+    }
+
+    private void recordOther(final long index, final long pageTableBytes)
+    {
+        series.record(index, false, false, false, 0, pageTableBytes, lastCompletion);
+    }
+
+    private void latencyChanged(final long value)
+    {
+        if (pendingCount != 0)
+        {
+            latency.recordValueWithCount(pendingValue, pendingCount);
+            pendingCount = 0;
+        }
+        pendingValue = value;
+    }
+
+    private void okLatencyChanged(final long value)
+    {
+        if (pendingOkCount != 0)
+        {
+            okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
+            pendingOkCount = 0;
+        }
+        pendingOkValue = value;
+    }
+
+    private void recordFault(final FaultKind kind, final long value)
+    {
+        faults++;
+        long[] count = faultCounts.get(kind);
+        if (count == null)
+        {
+            count = new long[1];
+            faultCounts.put(kind, count);
+            faultLatency.put(kind, new Histogram(MAX_TRACKED_LATENCY, 3));
+            faultOrder.add(kind);
+        }
+        count[0]++;
+        faultLatency.get(kind).recordValue(value);
+    }
+
+    /** Record the batched latencies; called before a histogram leaves this object. */
+    private void flush()
+    {
+        if (pendingCount != 0)
+        {
+            latency.recordValueWithCount(pendingValue, pendingCount);
+            pendingCount = 0;
+        }
+        if (pendingOkCount != 0)
+        {
+            okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
+            pendingOkCount = 0;
+        }
     }
 
     public long tlps()
@@ -134,6 +204,7 @@ public final class ReplayStatistics
     /** Latency histograms by outcome kind: "ok" and each fault name. */
     public Map<String, Histogram> latencyByOutcome()
     {
+        flush();
         final Map<String, Histogram> result = new LinkedHashMap<>();
         result.put("ok", okLatency);
         for (final FaultKind kind : faultOrder)
@@ -160,6 +231,7 @@ public final class ReplayStatistics
 
     public Histogram latency()
     {
+        flush();
         return latency;
     }
 

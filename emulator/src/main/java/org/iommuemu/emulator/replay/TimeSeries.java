@@ -18,6 +18,17 @@ public final class TimeSeries
     private long width = 1;
     private int used;
     private long inBucket;
+    /**
+     * The open bucket ({@code used - 1}) is counted in these fields, not in the arrays: one TLP then updates
+     * fields of this object rather than six arrays. {@link #flush} copies them into the arrays before the
+     * bucket is closed, merged or read.
+     */
+    private long openDma;
+    private long openHits;
+    private long openFaults;
+    private long openLatencySum;
+    private long openTableBytes;
+    private long openEndCycle;
 
     public TimeSeries(final int capacity)
     {
@@ -39,30 +50,72 @@ public final class TimeSeries
     public void record(final long index, final boolean isDma, final boolean hit, final boolean fault, final long latency,
         final long pageTableBytes, final long cycle)
     {
-        if (used == 0 || inBucket == width)
+        if (inBucket == width || used == 0)
         {
-            if (used == capacity)
-            {
-                compact();
-            }
-            if (used == 0 || inBucket == width)
-            {
-                firstIndex[used] = index;
-                used++;
-                inBucket = 0;
-            }
+            openBucket(index);
         }
-        final int b = used - 1;
         inBucket++;
         if (isDma)
         {
-            dma[b]++;
-            hits[b] += hit ? 1 : 0;
-            faults[b] += fault ? 1 : 0;
-            latencySum[b] += latency;
+            openDma++;
+            openHits += hit ? 1 : 0;
+            openFaults += fault ? 1 : 0;
+            openLatencySum += latency;
         }
-        tableBytes[b] = pageTableBytes;
-        endCycle[b] = Math.max(endCycle[b], cycle);
+        openTableBytes = pageTableBytes;
+        openEndCycle = Math.max(openEndCycle, cycle);
+    }
+
+    private void openBucket(final long index)
+    {
+        if (used != 0)
+        {
+            flush();
+        }
+        if (used == capacity)
+        {
+            compact();
+        }
+        if (used == 0 || inBucket == width)
+        {
+            firstIndex[used] = index;
+            used++;
+            inBucket = 0;
+            openDma = 0;
+            openHits = 0;
+            openFaults = 0;
+            openLatencySum = 0;
+            openTableBytes = 0;
+            openEndCycle = 0;
+        }
+        else
+        {
+            // compact() merged the last two buckets into one that is not full yet: keep counting there.
+            loadOpen();
+        }
+    }
+
+    /** Copy the open bucket's counters into the arrays. */
+    private void flush()
+    {
+        final int b = used - 1;
+        dma[b] = openDma;
+        hits[b] = openHits;
+        faults[b] = openFaults;
+        latencySum[b] = openLatencySum;
+        tableBytes[b] = openTableBytes;
+        endCycle[b] = openEndCycle;
+    }
+
+    private void loadOpen()
+    {
+        final int b = used - 1;
+        openDma = dma[b];
+        openHits = hits[b];
+        openFaults = faults[b];
+        openLatencySum = latencySum[b];
+        openTableBytes = tableBytes[b];
+        openEndCycle = endCycle[b];
     }
 
     private void compact()
@@ -88,6 +141,14 @@ public final class TimeSeries
         inBucket = width; // the last merged bucket is full
     }
 
+    private void flushIfOpen()
+    {
+        if (used != 0)
+        {
+            flush();
+        }
+    }
+
     public int buckets()
     {
         return used;
@@ -95,36 +156,43 @@ public final class TimeSeries
 
     public long firstIndex(final int bucket)
     {
+        flushIfOpen();
         return firstIndex[bucket];
     }
 
     public long dma(final int bucket)
     {
+        flushIfOpen();
         return dma[bucket];
     }
 
     public long hits(final int bucket)
     {
+        flushIfOpen();
         return hits[bucket];
     }
 
     public long faults(final int bucket)
     {
+        flushIfOpen();
         return faults[bucket];
     }
 
     public double meanLatency(final int bucket)
     {
+        flushIfOpen();
         return dma[bucket] == 0 ? 0 : (double)latencySum[bucket] / dma[bucket];
     }
 
     public long pageTableBytes(final int bucket)
     {
+        flushIfOpen();
         return tableBytes[bucket];
     }
 
     public long endCycle(final int bucket)
     {
+        flushIfOpen();
         return endCycle[bucket];
     }
 

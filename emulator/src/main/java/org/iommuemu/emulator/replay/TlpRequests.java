@@ -71,11 +71,12 @@ public final class TlpRequests
         {
             return TrafficClass.INTERRUPT;
         }
+        final AddressType addressType = AddressType.ofField(header.at());
         request.clear();
         request.requesterId(header.requesterId()).address(address)
             .length(header.lengthDw() * 4)
-            .addressType(AddressType.ofField(header.at()) == null ? AddressType.UNTRANSLATED : AddressType.ofField(header.at()))
-            .trusted(record.effectiveT() || tlp.teeOriginated());
+            .addressType(addressType == null ? AddressType.UNTRANSLATED : addressType)
+            .trusted(record.effectiveT()); // effectiveT() already includes the TLP's own T bit (teeOriginated)
         int access = write ? Permissions.WRITE : Permissions.READ;
         if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
         {
@@ -83,18 +84,25 @@ public final class TlpRequests
         }
         if (tlp.pasidValid())
         {
-            request.pasid(tlp.pasid());
-            if (tlp.hasPasidPrefix())
-            {
-                final PasidPrefix prefix = tlp.pasidPrefix();
-                if (prefix.executeRequested())
-                {
-                    access |= Permissions.EXECUTE;
-                }
-                request.privileged(prefix.privilegedModeRequested());
-            }
+            access = pasid(tlp, request, access);
         }
         request.access(access);
         return TrafficClass.DMA;
+    }
+
+    /** The PASID, and from a PASID prefix the Execute (added to {@code access}, returned) and Privileged flags. */
+    private static int pasid(final Tlp tlp, final DmaRequest request, final int access)
+    {
+        request.pasid(tlp.pasid());
+        if (tlp.hasPasidPrefix())
+        {
+            final PasidPrefix prefix = tlp.pasidPrefix();
+            request.privileged(prefix.privilegedModeRequested());
+            if (prefix.executeRequested())
+            {
+                return access | Permissions.EXECUTE;
+            }
+        }
+        return access;
     }
 }

@@ -44,8 +44,12 @@ public final class TimingModel implements MemoryAccessListener
     private final long[] recentStamps;
     private final int recentSetMask;
     private final SplittableRandom random;
-    private final long[] slotFreeAt;
-    private final long[] walkerFreeAt;
+    /** Free-at cycles of the translation slots and of the walkers: see {@link FreeAtQueue}. */
+    private final FreeAtQueue slots;
+    private final FreeAtQueue walkers;
+    private final double frequencyGhz;
+    private final boolean unitFrequency;
+    private static final long UNIT_EXACT = 1L << 53;
     private final int toIommu;
     private final int fromIommu;
     private final int iotlbLatency;
@@ -95,8 +99,10 @@ public final class TimingModel implements MemoryAccessListener
         this.llcProbability = memory.llcHitProbability();
         this.llcLatency = memory.llcHitLatency();
         this.dramLatency = memory.dramLatency();
-        this.slotFreeAt = new long[Math.max(1, profile.concurrency().translationsInFlight())];
-        this.walkerFreeAt = new long[Math.max(1, profile.concurrency().concurrentWalkers())];
+        this.slots = new FreeAtQueue(Math.max(1, profile.concurrency().translationsInFlight()));
+        this.walkers = new FreeAtQueue(Math.max(1, profile.concurrency().concurrentWalkers()));
+        this.frequencyGhz = profile.clock().frequencyGhz();
+        this.unitFrequency = frequencyGhz == 1.0;
         this.toIommu = profile.link().toIommuLatency();
         this.fromIommu = profile.link().fromIommuLatency();
         this.iotlbLatency = profile.caches().iotlb().hitLatency();
@@ -116,7 +122,12 @@ public final class TimingModel implements MemoryAccessListener
     /** Convert a timestamp in nanoseconds to IOMMU cycles. */
     public long nanosToCycles(final long nanos)
     {
-        return (long)(nanos * profile.clock().frequencyGhz());
+        // At 1 GHz the product is exact below 2^53 (a double holds such longs exactly): skip the conversions.
+        if (unitFrequency && nanos > -UNIT_EXACT && nanos < UNIT_EXACT)
+        {
+            return nanos;
+        }
+        return (long)(nanos * frequencyGhz);
     }
 
     /** Start pricing a request that arrives (leaves the device) at {@code arrivalCycle}. */
@@ -141,7 +152,7 @@ public final class TimingModel implements MemoryAccessListener
     {
         active = false;
         final long atIommu = arrival + toIommu;
-        long t = Math.max(atIommu, slotFreeAt[0]);
+        long t = Math.max(atIommu, slots.earliest());
         if (t > atIommu)
         {
             queuedForSlot++;
@@ -149,13 +160,14 @@ public final class TimingModel implements MemoryAccessListener
         t += iotlbLatency;
         if (tableFetches > 0)
         {
-            if (walkerFreeAt[0] > t)
+            final long walkerFree = walkers.earliest();
+            if (walkerFree > t)
             {
                 queuedForWalker++;
-                t = walkerFreeAt[0];
+                t = walkerFree;
             }
             t += walkCycles;
-            replaceEarliest(walkerFreeAt, t);
+            walkers.replaceEarliest(t);
             totalWalks++;
         }
         if (rmpFetches > 0)
@@ -167,7 +179,7 @@ public final class TimingModel implements MemoryAccessListener
         {
             t += atsRoundTrip;
         }
-        replaceEarliest(slotFreeAt, t);
+        slots.replaceEarliest(t);
         totalTableFetches += tableFetches;
         totalRmpFetches += rmpFetches;
         totalLlcHits += llcHits;
@@ -295,32 +307,5 @@ public final class TimingModel implements MemoryAccessListener
     {
         final long h = line * 0x9E37_79B9_7F4A_7C15L;
         return h ^ (h >>> 29);
-    }
-
-    /**
-     * The free-at cycles of slots and walkers are binary min-heaps: the earliest free one is at index 0, and
-     * taking it until {@code value} is one sift-down (log n, not a scan of 64 translation slots per request).
-     */
-    private static void replaceEarliest(final long[] heap, final long value)
-    {
-        final int n = heap.length;
-        int i = 0;
-        while (true)
-        {
-            final int left = 2 * i + 1;
-            if (left >= n)
-            {
-                break;
-            }
-            final int right = left + 1;
-            final int child = right < n && heap[right] < heap[left] ? right : left;
-            if (heap[child] >= value)
-            {
-                break;
-            }
-            heap[i] = heap[child];
-            i = child;
-        }
-        heap[i] = value;
     }
 }

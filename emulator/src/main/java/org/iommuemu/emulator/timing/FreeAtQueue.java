@@ -1,0 +1,68 @@
+package org.iommuemu.emulator.timing;
+
+/**
+ * The free-at cycles of a pool of identical resources (translation slots, walkers): {@link #earliest()} is the
+ * earliest time one is free, and {@link #replaceEarliest} takes that one until a later time. Only the multiset
+ * of values matters to the timing model, so any priority queue gives the same answers; this one keeps the
+ * values sorted in a ring, which makes the common case O(1): completions mostly come in order (every IOTLB hit
+ * costs the same), so the new value belongs at the end and taking the earliest is just advancing the head. An
+ * out-of-order value is inserted by shifting the later ones, as an insertion sort does (a few places in
+ * practice, the pool size at worst). Allocation-free.
+ */
+final class FreeAtQueue
+{
+    private final long[] ring;
+    private final int size;
+    /** Index in {@link #ring} of the earliest value; the values ascend from there, wrapping around. */
+    private int head;
+
+    FreeAtQueue(final int size)
+    {
+        if (size < 1)
+        {
+            throw new IllegalArgumentException("size must be positive: " + size);
+        }
+        this.size = size;
+        this.ring = new long[size];
+    }
+
+    int size()
+    {
+        return size;
+    }
+
+    /** The earliest free-at cycle. */
+    long earliest()
+    {
+        return ring[head];
+    }
+
+    /** Replace the earliest value by {@code value}. */
+    void replaceEarliest(final long value)
+    {
+        final long[] ring = this.ring;
+        final int n = size;
+        final int oldHead = head;
+        // Remove the earliest: the ring's free place is now the old head, which is logically the last position.
+        int newHead = oldHead + 1;
+        if (newHead == n)
+        {
+            newHead = 0;
+        }
+        head = newHead;
+        int hole = oldHead;
+        // Shift later values up one place until value fits (the common case: no shift at all).
+        for (int moved = 1; moved < n; moved++)
+        {
+            final int previous = hole == 0 ? n - 1 : hole - 1;
+            final long p = ring[previous];
+            if (p <= value)
+            {
+                break;
+            }
+            ring[hole] = p;
+            hole = previous;
+        }
+        ring[hole] = value;
+    }
+}
