@@ -48,7 +48,10 @@ public final class Replay
     private long peakPageTableBytes;
     private long previousArrival = Long.MIN_VALUE;
     private int previousBeats;
-    private final LinkParameters link;
+    /** Bytes of a TLP on the link besides its payload (a 4-DW header), for the link-rate arrival bound. */
+    private static final int HEADER_BYTES = 16;
+    private final int portWidth;
+    private final int serialization;
 
     public Replay(final Platform platform)
     {
@@ -56,7 +59,9 @@ public final class Replay
         this.port = platform.port();
         this.timing = new TimingModel(platform.profile(), platform::isRmpAddress);
         this.timeline = platform.scenario().timeline();
-        this.link = platform.profile().link();
+        final LinkParameters link = platform.profile().link();
+        this.portWidth = link.portWidthBytes();
+        this.serialization = link.serialization();
         platform.memory().listener(timing);
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
@@ -88,35 +93,47 @@ public final class Replay
     {
         final ReplayRecord r = record;
         r.index = index;
-        r.timeNanos = traceRecord.timestampIn(TraceRecord.NANOSECONDS);
+        r.timeNanos = traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
+            traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS);
         r.trafficClass = TlpRequests.toRequest(traceRecord, r.request);
-        r.tableFetches = 0;
-        r.rmpFetches = 0;
         if (r.trafficClass == TrafficClass.DMA)
         {
-            platform.adjust(r.request);
-            long arrival = timing.nanosToCycles(r.timeNanos);
-            if (previousArrival != Long.MIN_VALUE)
-            {
-                arrival = Math.max(arrival, previousArrival + previousBeats);
-            }
-            previousArrival = arrival;
-            previousBeats = link.writeBeats(16 + (r.request.isWrite() ? r.request.length() : 0)) * link.serialization();
-            r.arrivalCycle = arrival;
-            timing.begin(arrival);
-            port.handle(r.request, r.outcome);
-            r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
-            r.tableFetches = timing.tableFetches();
-            r.rmpFetches = timing.rmpFetches();
+            translate(r);
         }
         else
         {
-            r.outcome.reset();
-            r.arrivalCycle = 0;
-            r.completionCycle = 0;
+            notTranslated(r);
         }
         statistics.record(r, pageTableBytes);
         return r;
+    }
+
+    private void translate(final ReplayRecord r)
+    {
+        platform.adjust(r.request);
+        long arrival = timing.nanosToCycles(r.timeNanos);
+        if (previousArrival != Long.MIN_VALUE)
+        {
+            arrival = Math.max(arrival, previousArrival + previousBeats);
+        }
+        previousArrival = arrival;
+        final int bytes = HEADER_BYTES + (r.request.isWrite() ? r.request.length() : 0);
+        previousBeats = ((bytes + portWidth - 1) / portWidth) * serialization;
+        r.arrivalCycle = arrival;
+        timing.begin(arrival);
+        port.handle(r.request, r.outcome);
+        r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
+        r.tableFetches = timing.tableFetches();
+        r.rmpFetches = timing.rmpFetches();
+    }
+
+    private static void notTranslated(final ReplayRecord r)
+    {
+        r.outcome.reset();
+        r.arrivalCycle = 0;
+        r.completionCycle = 0;
+        r.tableFetches = 0;
+        r.rmpFetches = 0;
     }
 
     /**
