@@ -90,7 +90,8 @@ public final class AmdViIommu implements IommuPort
     private final AmdV1Format[] formats = new AmdV1Format[7];
     private final long[] words = new long[2];
     private final AmdViOutcome portOutcome = new AmdViOutcome();
-    private final List<TranslationCache> caches;
+    private List<TranslationCache> caches;
+    private org.iommuemu.emulator.cache.PageWalkCache hostWalkCache;
     private final AmdViEventLog eventLog;
     private final AmdViCommandProcessor commands;
     /**
@@ -248,6 +249,26 @@ public final class AmdViIommu implements IommuPort
     }
 
     /** The IOTLB, the DTE cache, the GCR3 cache, the nested-walk cache and the device TLB, in that order. */
+    /**
+     * Put page-walk caches (the "PDE" caches that INVALIDATE_IOMMU_PAGES with PDE = 1 flushes; role WALK) in front of
+     * the host (v1) walks; registered with this IOMMU's dispatcher. Guest (v2) walks do not use them. Call once,
+     * before traffic.
+     */
+    public void hostWalkCache(final org.iommuemu.emulator.cache.PageWalkCache walkCache)
+    {
+        final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
+        for (final TranslationCache cache : walkCache.caches())
+        {
+            if (cache != null)
+            {
+                dispatcher.register(cache);
+                all.add(cache);
+            }
+        }
+        caches = List.copyOf(all);
+        hostWalkCache = walkCache;
+    }
+
     public List<TranslationCache> caches()
     {
         return caches;
@@ -583,8 +604,11 @@ public final class AmdViIommu implements IommuPort
     {
         if (!guestPath)
         {
-            if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), address, walkAccess,
-                DeviceTableEntry.permissions(q0), walk))
+            final AmdV1Format format = formats[DeviceTableEntry.mode(q0)];
+            if (!(hostWalkCache == null ?
+                Walker.walk(format, memory, DeviceTableEntry.root(q0), address, walkAccess, DeviceTableEntry.permissions(q0), walk) :
+                hostWalkCache.walk(format, memory, DeviceTableEntry.root(q0), tag, address, walkAccess, DeviceTableEntry.permissions(q0),
+                    walk)))
             {
                 return ioPageFault(deviceId, domainId, eventPasid, address, flags | faultFlags(walk.fault()), walk.fault(),
                     suppressed(q1), out);

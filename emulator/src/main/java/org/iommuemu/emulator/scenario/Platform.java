@@ -105,6 +105,11 @@ public final class Platform
             }
             final AmdViIommu iommu = new AmdViIommu(memory, spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0, rmpCheck,
                 caches.newCache(CacheRole.IOTLB));
+            final PageWalkCache hostWalkCache = walkCache(caches, 1, 4);
+            if (hostWalkCache != null)
+            {
+                iommu.hostWalkCache(hostWalkCache);
+            }
             driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
             tdx = null;
         }
