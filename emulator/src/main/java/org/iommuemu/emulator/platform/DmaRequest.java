@@ -46,6 +46,25 @@ public final class DmaRequest
         return this;
     }
 
+    /**
+     * Every field at once, no PASID and not privileged (the replay's per-TLP conversion; one call instead of seven).
+     *
+     * @param access {@link Permissions} bits.
+     */
+    public DmaRequest set(final int requesterId, final long address, final int length, final int access,
+        final AddressType addressType, final boolean trusted)
+    {
+        this.requesterId = requesterId & 0xFFFF;
+        this.pasid = NO_PASID;
+        this.address = address;
+        this.length = Math.max(1, length);
+        this.access = access & Permissions.ALL;
+        this.privileged = false;
+        this.addressType = addressType;
+        this.trusted = trusted;
+        return this;
+    }
+
     public int requesterId()
     {
         return requesterId;

@@ -31,11 +31,41 @@ public final class TlpRequests
     public static TrafficClass toRequest(final TraceRecord record, final DmaRequest request)
     {
         final Tlp tlp = record.tlp();
+        final TlpKind kind = tlp.kind();
+        // The common case first: an upstream non-flit memory request. Everything else is sorted out of line.
+        if (kind == null || !kind.isMemory() || tlp.isFlit() || record.direction() == Direction.DOWNSTREAM)
+        {
+            return notDma(record, tlp, kind);
+        }
+        final RequestHeader header = tlp.request();
+        final long address = header.address();
+        final boolean write = kind.hasData();
+        if (write && address >= MSI_FIRST && address <= MSI_LAST)
+        {
+            return TrafficClass.INTERRUPT;
+        }
+        final AddressType addressType = AddressType.ofField(header.at());
+        int access = write ? Permissions.WRITE : Permissions.READ;
+        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
+        {
+            access = Permissions.READ_WRITE;
+        }
+        // effectiveT() already includes the TLP's own T bit (teeOriginated).
+        request.set(header.requesterId(), address, header.lengthDw() * 4, access,
+            addressType == null ? AddressType.UNTRANSLATED : addressType, record.effectiveT());
+        if (tlp.pasidValid())
+        {
+            request.access(pasid(tlp, request, access));
+        }
+        return TrafficClass.DMA;
+    }
+
+    private static TrafficClass notDma(final TraceRecord record, final Tlp tlp, final TlpKind kind)
+    {
         if (record.direction() == Direction.DOWNSTREAM)
         {
             return TrafficClass.DOWNSTREAM;
         }
-        final TlpKind kind = tlp.kind();
         if (kind == null)
         {
             return TrafficClass.OTHER;
@@ -56,38 +86,11 @@ public final class TlpRequests
         {
             return TrafficClass.IO;
         }
-        if (!kind.isAddressRouted())
-        {
-            return TrafficClass.OTHER;
-        }
-        if (tlp.isFlit())
+        if (kind.isMemory() && tlp.isFlit())
         {
             return TrafficClass.FLIT_UNSUPPORTED;
         }
-        final RequestHeader header = tlp.request();
-        final long address = header.address();
-        final boolean write = kind.hasData();
-        if (write && address >= MSI_FIRST && address <= MSI_LAST)
-        {
-            return TrafficClass.INTERRUPT;
-        }
-        final AddressType addressType = AddressType.ofField(header.at());
-        request.clear();
-        request.requesterId(header.requesterId()).address(address)
-            .length(header.lengthDw() * 4)
-            .addressType(addressType == null ? AddressType.UNTRANSLATED : addressType)
-            .trusted(record.effectiveT()); // effectiveT() already includes the TLP's own T bit (teeOriginated)
-        int access = write ? Permissions.WRITE : Permissions.READ;
-        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
-        {
-            access = Permissions.READ_WRITE;
-        }
-        if (tlp.pasidValid())
-        {
-            access = pasid(tlp, request, access);
-        }
-        request.access(access);
-        return TrafficClass.DMA;
+        return TrafficClass.OTHER;
     }
 
     /** The PASID, and from a PASID prefix the Execute (added to {@code access}, returned) and Privileged flags. */
