@@ -257,14 +257,7 @@ public final class AmdViIommu implements IommuPort
     public void hostWalkCache(final org.iommuemu.emulator.cache.PageWalkCache walkCache)
     {
         final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
-        for (final TranslationCache cache : walkCache.caches())
-        {
-            if (cache != null)
-            {
-                dispatcher.register(cache);
-                all.add(cache);
-            }
-        }
+        all.addAll(dispatcher.register(walkCache));
         caches = List.copyOf(all);
         hostWalkCache = walkCache;
     }

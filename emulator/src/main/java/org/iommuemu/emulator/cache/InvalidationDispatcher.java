@@ -72,4 +72,19 @@ public final class InvalidationDispatcher
     {
         return entriesRemoved;
     }
+
+    /** Register every level cache of {@code walkCache}; returns them (levels without a cache left out). */
+    public java.util.List<TranslationCache> register(final PageWalkCache walkCache)
+    {
+        final java.util.List<TranslationCache> registered = new java.util.ArrayList<>();
+        for (final TranslationCache cache : walkCache.caches())
+        {
+            if (cache != null)
+            {
+                register(cache);
+                registered.add(cache);
+            }
+        }
+        return registered;
+    }
 }

@@ -242,17 +242,9 @@ public final class VtdIommu implements IommuPort
         final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
         for (final org.iommuemu.emulator.cache.PageWalkCache pwc : new org.iommuemu.emulator.cache.PageWalkCache[] {secondStage, firstStage})
         {
-            if (pwc == null)
+            if (pwc != null)
             {
-                continue;
-            }
-            for (final TranslationCache cache : pwc.caches())
-            {
-                if (cache != null)
-                {
-                    dispatcher.register(cache);
-                    all.add(cache);
-                }
+                all.addAll(dispatcher.register(pwc));
             }
         }
         caches = List.copyOf(all);

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -56,7 +57,7 @@ abstract class AmdViTestBed
         assertEquals(MapStatus.OK, domain.map(GUEST_POOL_GPA, GUEST_POOL_SPA, GUEST_POOL_SIZE, Permissions.READ_WRITE,
             PageSizePolicy.FORCED_4K));
         assertEquals(MapStatus.OK, domain.map(DATA_GPA, DATA_SPA, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
-        final GuestPhysicalMemory guestMemory = new GuestPhysicalMemory(memory, GUEST_POOL_SPA - GUEST_POOL_GPA);
+        final OffsetMemory guestMemory = new OffsetMemory(memory, GUEST_POOL_SPA - GUEST_POOL_GPA);
         final PageTable guest = new PageTable(new X86Format(guestLevels),
             new FrameAllocator(guestMemory, GUEST_POOL_GPA, GUEST_POOL_SIZE));
         gcr3 = driver.newGcr3Table();

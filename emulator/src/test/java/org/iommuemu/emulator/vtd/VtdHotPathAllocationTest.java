@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.vtd;
 
+import org.iommuemu.fixtures.OffsetMemory;
 import java.lang.management.ManagementFactory;
 
 import org.iommuemu.emulator.platform.AddressType;
@@ -59,7 +60,7 @@ class VtdHotPathAllocationTest extends VtdTestBed
         map4k(nestedSs, 0x1000_0000L, 0x1000_0000L + offset, 64 * 4096L, Permissions.READ_WRITE);
         map4k(nestedSs, 0x2000_0000L, 0x2000_0000L + offset, 4096, Permissions.READ_WRITE);
         final PageTable fs = new PageTable(iommu.firstStageFormat(4),
-            new FrameAllocator(new GuestMemory(memory, offset), 0x1000_0000L, 64 * 4096L));
+            new FrameAllocator(new OffsetMemory(memory, offset), 0x1000_0000L, 64 * 4096L));
         map4k(fs, 0x7000_0000L, 0x2000_0000L, 4096, Permissions.READ_WRITE | Permissions.USER);
         driver.setScalableContext(DEVICE + 1, 0, true, false, false, 0);
         driver.attachNested(DEVICE + 1, 1, fs.root(), 4, nestedSs, DOMAIN + 1, true, false);

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.vtd;
 
+import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
@@ -236,7 +237,7 @@ class VtdScalableTranslationTest extends VtdTestBed
 
     private PageTable guestFirstStage()
     {
-        return new PageTable(iommu.firstStageFormat(4), new FrameAllocator(new GuestMemory(memory, GUEST_OFFSET), GUEST_TABLES, 64 * 4096L));
+        return new PageTable(iommu.firstStageFormat(4), new FrameAllocator(new OffsetMemory(memory, GUEST_OFFSET), GUEST_TABLES, 64 * 4096L));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.cli.offline;
 
+import org.iommuemu.fixtures.OffsetMemory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
