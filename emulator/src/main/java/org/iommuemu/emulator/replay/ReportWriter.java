@@ -114,6 +114,8 @@ public final class ReportWriter
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
             .title("IOTLB hit rate and faults over the trace").xAxisTitle("TLP index").yAxisTitle("% of DMA requests").build();
         chart.getStyler().setMarkerSize(0);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisMax(100.0);
         final int n = Math.max(1, series.buckets());
         final double[] x = new double[n];
         final double[] hits = new double[n];
@@ -136,6 +138,7 @@ public final class ReportWriter
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT)
             .title("Page-table memory over the trace").xAxisTitle("TLP index").yAxisTitle("KiB").build();
         chart.getStyler().setMarkerSize(0);
+        chart.getStyler().setYAxisMin(0.0);
         final int n = Math.max(1, series.buckets());
         final double[] x = new double[n];
         final double[] kib = new double[n];
