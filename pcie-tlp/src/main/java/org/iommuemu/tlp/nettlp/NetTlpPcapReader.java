@@ -9,11 +9,10 @@ import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.MappedInput;
+import org.iommuemu.tlp.trace.MappedTraceReader;
 import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormatException;
-import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
-import org.iommuemu.tlp.trace.TraceSummary;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
@@ -35,7 +34,7 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * labelled downstream, all others upstream; NetTLP itself does not record a direction. Record indexes are
  * pcap frame indexes (0-based), so they match a packet list in Wireshark less one.
  */
-public final class NetTlpPcapReader implements TraceReader
+public final class NetTlpPcapReader extends MappedTraceReader
 {
     /** NetTLP UDP base port. */
     public static final int PORT_BASE = 12288;
@@ -72,17 +71,11 @@ public final class NetTlpPcapReader implements TraceReader
     private static final int UDP_DESTINATION_PORT_OFFSET = 2;
     private static final int UDP_LENGTH_OFFSET = 4;
 
-    private final String source;
-    private final ErrorPolicy policy;
     private final int downstreamSource;
-    private final MappedInput input;
     private final ByteOrder order;
     private final boolean nanoseconds;
-    private final TraceRecord record = new TraceRecord();
-    private final TraceSummary summary = new TraceSummary();
     private long position = GLOBAL_HEADER_LENGTH;
     private long frameIndex;
-    private boolean done;
 
     /**
      * Opens with the default downstream source address.
@@ -104,14 +97,11 @@ public final class NetTlpPcapReader implements TraceReader
      */
     public NetTlpPcapReader(final Path path, final ErrorPolicy policy, final int downstreamSource) throws IOException
     {
-        this.source = path.toString();
-        this.policy = policy;
+        super(path, policy);
         this.downstreamSource = downstreamSource;
-        this.input = new MappedInput(path.toFile());
         if (input.size() < GLOBAL_HEADER_LENGTH)
         {
-            input.close();
-            throw new TraceFormatException(source, TraceError.BAD_MAGIC, 0, 0, "file of " + input.size() +
+            throw badMagic("file of " + input.size() +
                 " bytes is shorter than a pcap header");
         }
         final UnsafeBuffer header = input.window(0, GLOBAL_HEADER_LENGTH);
@@ -128,9 +118,7 @@ public final class NetTlpPcapReader implements TraceReader
         }
         else
         {
-            input.close();
-            throw new TraceFormatException(source, TraceError.BAD_MAGIC, 0, 0,
-                "not a pcap file (magic 0x" + Integer.toHexString(magic) + ")");
+            throw badMagic("not a pcap file (magic 0x" + Integer.toHexString(magic) + ")");
         }
         final int linkType = header.getInt(LINKTYPE_OFFSET, order) & 0x0FFF_FFFF;
         if (LINKTYPE_ETHERNET != linkType)
@@ -180,7 +168,7 @@ public final class NetTlpPcapReader implements TraceReader
             }
             if (size - start < RECORD_HEADER_LENGTH)
             {
-                fail(TraceError.TRUNCATED_BLOCK, start, "file ends " + (size - start) +
+                fail(TraceError.TRUNCATED_BLOCK, frameIndex, start, "file ends " + (size - start) +
                     " bytes into a pcap record header");
                 continue;
             }
@@ -188,12 +176,12 @@ public final class NetTlpPcapReader implements TraceReader
             final long included = frame.getInt(INCL_LEN_OFFSET, order) & 0xFFFF_FFFFL;
             if (included > MappedInput.MAX_WINDOW - RECORD_HEADER_LENGTH)
             {
-                fail(TraceError.BAD_BLOCK_LENGTH, start, "captured length " + included + " is implausible");
+                fail(TraceError.BAD_BLOCK_LENGTH, frameIndex, start, "captured length " + included + " is implausible");
                 continue;
             }
             if (start + RECORD_HEADER_LENGTH + included > size)
             {
-                fail(TraceError.BLOCK_PAST_EOF, start, "record of " + included + " bytes runs " +
+                fail(TraceError.BLOCK_PAST_EOF, frameIndex, start, "record of " + included + " bytes runs " +
                     (start + RECORD_HEADER_LENGTH + included - size) + " bytes past the end of the file");
                 continue;
             }
@@ -278,38 +266,5 @@ public final class NetTlpPcapReader implements TraceReader
     private static boolean isNetTlpPort(final int port)
     {
         return port >= PORT_BASE && port < PORT_BASE + PORT_COUNT;
-    }
-
-    private boolean skip(final TraceError error, final long index, final long offset, final String detail)
-        throws TraceFormatException
-    {
-        policy.apply(new TraceFormatException(source, error, index, offset, detail), summary, false);
-        return false;
-    }
-
-    private void fail(final TraceError error, final long offset, final String detail) throws TraceFormatException
-    {
-        policy.apply(new TraceFormatException(source, error, frameIndex, offset, detail), summary, true);
-        done = true;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public TraceRecord record()
-    {
-        return record;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public TraceSummary summary()
-    {
-        return summary;
-    }
-
-    @Override
-    public void close()
-    {
-        input.close();
     }
 }

@@ -20,13 +20,8 @@ import org.iommuemu.tlp.TlpError;
  * packet block with a foreign link type, a bad pseudo-header or an undecodable TLP is skipped in
  * {@link ErrorPolicy#SKIP_BAD} mode and reading goes on.
  */
-public final class PcapngTraceReader implements TraceReader
+public final class PcapngTraceReader extends MappedTraceReader
 {
-    private final String source;
-    private final ErrorPolicy policy;
-    private final MappedInput input;
-    private final TraceRecord record = new TraceRecord();
-    private final TraceSummary summary = new TraceSummary();
     private final PseudoHeader pseudoHeader = new PseudoHeader();
     private final int[] linkTypes = new int[Pcapng.MAX_INTERFACES];
     private final int[] timestampExponents = new int[Pcapng.MAX_INTERFACES];
@@ -34,7 +29,6 @@ public final class PcapngTraceReader implements TraceReader
     private int interfaceCount;
     private long position;
     private long recordIndex;
-    private boolean done;
 
     /**
      * Maps the file and checks its magic number.
@@ -46,15 +40,11 @@ public final class PcapngTraceReader implements TraceReader
      */
     public PcapngTraceReader(final Path path, final ErrorPolicy policy) throws IOException
     {
-        this.source = path.toString();
-        this.policy = policy;
-        this.input = new MappedInput(path.toFile());
+        super(path, policy);
         if (input.size() < 4 ||
             input.window(0, 4).getInt(0, ByteOrder.LITTLE_ENDIAN) != Pcapng.SHB_TYPE)
         {
-            input.close();
-            throw new TraceFormatException(source, TraceError.BAD_MAGIC, 0, 0,
-                "not a pcapng file (no Section Header Block 0x0A0D0D0A at offset 0)");
+            throw badMagic("not a pcapng file (no Section Header Block 0x0A0D0D0A at offset 0)");
         }
     }
 
@@ -73,7 +63,7 @@ public final class PcapngTraceReader implements TraceReader
             final long start = position;
             if (size - start < Pcapng.MIN_BLOCK_LENGTH)
             {
-                fail(TraceError.TRUNCATED_BLOCK, start, "file ends " + (size - start) + " bytes into a block header");
+                fail(TraceError.TRUNCATED_BLOCK, recordIndex, start, "file ends " + (size - start) + " bytes into a block header");
                 continue;
             }
             UnsafeBuffer block = input.window(start, Pcapng.MIN_BLOCK_LENGTH);
@@ -98,12 +88,12 @@ public final class PcapngTraceReader implements TraceReader
             final long length = block.getInt(Pcapng.BLOCK_LENGTH_OFFSET, order) & 0xFFFF_FFFFL;
             if (length < Pcapng.MIN_BLOCK_LENGTH || (length & 3) != 0 || length > MappedInput.MAX_WINDOW)
             {
-                fail(TraceError.BAD_BLOCK_LENGTH, start, "block total length " + length + " is invalid");
+                fail(TraceError.BAD_BLOCK_LENGTH, recordIndex, start, "block total length " + length + " is invalid");
                 continue;
             }
             if (start + length > size)
             {
-                fail(TraceError.BLOCK_PAST_EOF, start, "block of " + length + " bytes runs " +
+                fail(TraceError.BLOCK_PAST_EOF, recordIndex, start, "block of " + length + " bytes runs " +
                     (start + length - size) + " bytes past the end of the file (" + size + " bytes)");
                 continue;
             }
@@ -111,7 +101,7 @@ public final class PcapngTraceReader implements TraceReader
             final long trailer = block.getInt((int)length - 4, order) & 0xFFFF_FFFFL;
             if (trailer != length)
             {
-                fail(TraceError.BAD_BLOCK_LENGTH, start, "block total length " + length +
+                fail(TraceError.BAD_BLOCK_LENGTH, recordIndex, start, "block total length " + length +
                     " differs from the trailing copy " + trailer);
                 continue;
             }
@@ -221,38 +211,5 @@ public final class PcapngTraceReader implements TraceReader
         }
         summary.onDecoded(record.tlp().isTruncatedCapture());
         return true;
-    }
-
-    private boolean skip(final TraceError error, final long index, final long offset, final String detail)
-        throws TraceFormatException
-    {
-        policy.apply(new TraceFormatException(source, error, index, offset, detail), summary, false);
-        return false;
-    }
-
-    private void fail(final TraceError error, final long offset, final String detail) throws TraceFormatException
-    {
-        policy.apply(new TraceFormatException(source, error, recordIndex, offset, detail), summary, true);
-        done = true;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public TraceRecord record()
-    {
-        return record;
-    }
-
-    /** {@inheritDoc} */
-    @Override
-    public TraceSummary summary()
-    {
-        return summary;
-    }
-
-    @Override
-    public void close()
-    {
-        input.close();
     }
 }
