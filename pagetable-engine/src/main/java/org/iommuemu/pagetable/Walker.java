@@ -93,7 +93,7 @@ public final class Walker
         while (true)
         {
             final long entryAddress = table + ((long)format.index(inputAddress, level) << PageTableFormat.ENTRY_SIZE_LG2);
-            entry = memory.readEntry(entryAddress);
+            entry = memory.readEntry(entryAddress, level);
             entryAddresses[count] = entryAddress;
             entryValues[count] = entry;
             entryLevels[count] = level;

@@ -103,6 +103,13 @@ public final class VtdSecondStageFormat implements PageTableFormat
         return levels;
     }
 
+    /** {@link PageTableFormat#radixIndex}: exact here because the input width is 12 + 9 x levels, so the top table decodes 9 bits. */
+    @Override
+    public int index(final long inputAddress, final int level)
+    {
+        return PageTableFormat.radixIndex(inputAddress, level);
+    }
+
     public int inputAddressLg2()
     {
         return GRANULE_LG2 + 9 * levels;

@@ -93,6 +93,13 @@ public final class X86Format implements PageTableFormat
         return levels;
     }
 
+    /** {@link PageTableFormat#radixIndex}: exact here because 48- or 57-bit inputs: the top table decodes bits 47:39 or 56:48, 9 bits. */
+    @Override
+    public int index(final long inputAddress, final int level)
+    {
+        return PageTableFormat.radixIndex(inputAddress, level);
+    }
+
     public int inputAddressLg2()
     {
         return levels == 4 ? 48 : 57;

@@ -37,6 +37,17 @@ public interface PhysicalMemory
      */
     long readEntry(long address);
 
+    /**
+     * {@link #readEntry(long)} with a hint: {@code stream} (0-7) tells apart interleaved sequences of reads that
+     * tend to stay in one frame, as the walker's reads at each table level do (it passes the level). An
+     * implementation may use it to guess the frame before it has decoded the address; the result and the
+     * listener report are exactly those of {@link #readEntry(long)}.
+     */
+    default long readEntry(final long address, final int stream)
+    {
+        return readEntry(address);
+    }
+
     /** Write the 64-bit little-endian entry at an 8-byte aligned address and report it to the listener. */
     void writeEntry(long address, long value);
 
