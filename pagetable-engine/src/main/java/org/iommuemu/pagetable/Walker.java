@@ -92,9 +92,9 @@ public final class Walker
         long entry;
         while (true)
         {
-            final long entryAddress = table + ((long)format.index(inputAddress, level) << PageTableFormat.ENTRY_SIZE_LG2);
-            entry = memory.readEntry(entryAddress, level);
-            entryAddresses[count] = entryAddress;
+            final int index = format.index(inputAddress, level);
+            entry = memory.readTableEntry(table, index, level);
+            entryAddresses[count] = table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2);
             entryValues[count] = entry;
             entryLevels[count] = level;
             count++;

@@ -42,8 +42,9 @@ public final class SparseMemory implements PhysicalMemory
      * the entry alignment.
      */
     private static final long FRAME_KEY_MASK = ~(long)(FRAME_SIZE - ENTRY_SIZE);
-    /** Streams with a remembered frame ({@link #readEntry(long, int)}): more than any format's level count. */
+    /** Streams with a remembered frame ({@link #readTableEntry}): more than any format's level count. */
     private static final int STREAMS = 8;
+    private static final int ENTRY_SIZE_LG2 = 3;
 
     /**
      * Pairs of (frame base address, native address of the frame), side by side so one bounds check and one cache
@@ -53,7 +54,7 @@ public final class SparseMemory implements PhysicalMemory
      * proves the address is in range. An empty line holds -1, which no masked address equals.
      */
     private final long[] frameCache = new long[CACHE_SIZE * 2];
-    /** Pairs of (frame base address, native address) per stream of {@link #readEntry(long, int)}; -1 when empty. */
+    /** Pairs of (frame base address, native address) per stream of {@link #readTableEntry}; -1 when empty. */
     private final long[] streamFrames = new long[STREAMS * 2];
     private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
     private int slotCount;
@@ -83,25 +84,38 @@ public final class SparseMemory implements PhysicalMemory
     }
 
     /**
-     * As {@link #readEntry(long)}, first trying the frame that the last read of the same {@code stream} used.
+     * {@link #readTableEntry}, first trying the frame that the last read of the same {@code stream} used.
      * <p>
-     * Why it is faster: the slot of the guess depends only on {@code stream}, not on the address, so the CPU
-     * loads the guessed frame's native address while the previous entry (which gives {@code address}) is still
-     * in flight; the comparison that confirms the guess is a predicted branch off the critical path, leaving one
-     * dependent load per level as in a hand-written walk. The frame cache needs the address to pick its line,
-     * which puts a second dependent load on every level.
+     * Why it is fast: the guessed frame's native address depends only on {@code stream} and the entry's offset
+     * only on {@code index}, so the load of the entry can issue before {@code tableAddress} is known (in a walk:
+     * before the previous level's entry has arrived). The comparison that confirms the guess is a branch the CPU
+     * predicts and checks off the critical path, so a hot walk's loads overlap instead of forming a chain.
      * <p>
-     * Why it is exact: a slot only ever holds a resident frame (below 2^52, so a hit proves the address in range)
-     * and its native address, which never changes while the memory lives (frames are never released); the key
-     * keeps address bits 2:0, so a misaligned address never hits and takes the checked path.
+     * Why it is exact: a slot holds only a resident frame's base address (4 KiB-aligned, below 2^52) and its
+     * native address, which never changes while the memory lives (frames are never released). A hit needs
+     * {@code tableAddress} equal to that base, below 2^52 (which also rejects the -1 of an empty slot) and
+     * {@code index} in [0, 512), so the entry lies in that frame and is aligned; anything else takes the frame
+     * cache and then the checked path of {@link #readEntry(long)}.
      */
-    public long readEntry(final long address, final int stream)
+    public long readTableEntry(final long tableAddress, final int index, final int stream)
     {
         final int slot = (stream & (STREAMS - 1)) << 1;
         final long[] streamFrames = this.streamFrames;
-        if (streamFrames[slot] == (address & FRAME_KEY_MASK))
+        final long offset = (long)index << ENTRY_SIZE_LG2;
+        if (streamFrames[slot] == tableAddress &&
+            ((tableAddress >>> MAX_ADDRESS_LG2) | (index >>> (FRAME_SIZE_LG2 - ENTRY_SIZE_LG2))) == 0)
         {
-            return entryRead(address, UnsafeApi.getLong(null, streamFrames[slot + 1] + (address & OFFSET_IN_FRAME_MASK)));
+            return entryRead(tableAddress + offset, UnsafeApi.getLong(null, streamFrames[slot + 1] + offset));
+        }
+        final long address = tableAddress + offset;
+        final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
+        final long[] frameCache = this.frameCache;
+        if (frameCache[line] == (address & FRAME_KEY_MASK))
+        {
+            final long base = frameCache[line + 1];
+            streamFrames[slot] = address & ~(long)OFFSET_IN_FRAME_MASK;
+            streamFrames[slot + 1] = base;
+            return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
         }
         return readEntryUncached(address, slot);
     }
@@ -119,7 +133,7 @@ public final class SparseMemory implements PhysicalMemory
     }
 
     /**
-     * The checked read when the guess of a stream and the frame cache both missed (out of line, so the fast
+     * The checked read when the frame cache (and the guess of a stream) missed (out of line, so the fast
      * paths stay small enough for C2 to inline into the walker); remembers the frame for {@code slot} (-1: none)
      * when it is resident.
      */
