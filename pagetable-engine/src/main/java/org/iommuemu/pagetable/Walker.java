@@ -82,21 +82,21 @@ public final class Walker
         final int entriesSoFar,
         final WalkResult result)
     {
-        final long[] entryAddresses = result.entryAddresses;
+        final long[] entryAddressLevels = result.entryAddressLevels;
         final long[] entryValues = result.entryValues;
-        final int[] entryLevels = result.entryLevels;
         long table = startTable;
-        int level = startLevel;
         int permissions = permissionsAbove;
         int count = entriesSoFar;
-        long entry;
-        while (true)
+        long entry = 0;
+        int level;
+        // A counted loop (C2 then drops the per-iteration safepoint poll): it always leaves through the break,
+        // as tableStep is zero at level 0.
+        for (level = startLevel; level >= 0; level--)
         {
             final int index = format.index(inputAddress, level);
             entry = memory.readTableEntry(table, index, level);
-            entryAddresses[count] = table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2);
+            entryAddressLevels[count] = (table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2)) | level;
             entryValues[count] = entry;
-            entryLevels[count] = level;
             count++;
             final long step = format.tableStep(entry, level);
             if (step == 0)
@@ -105,7 +105,6 @@ public final class Walker
             }
             permissions &= (int)(step >>> 1) & Permissions.ALL;
             table = step & ~(long)(PhysicalMemory.FRAME_SIZE - 1);
-            level--;
         }
         final int kind = format.kind(entry, level);
 
