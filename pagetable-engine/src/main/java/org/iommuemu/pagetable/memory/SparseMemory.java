@@ -107,7 +107,15 @@ public final class SparseMemory implements PhysicalMemory
         {
             return entryRead(tableAddress + offset, UnsafeApi.getLong(null, streamFrames[slot + 1] + offset));
         }
-        final long address = tableAddress + offset;
+        return readTableEntryGuessMissed(tableAddress + offset, slot);
+    }
+
+    /**
+     * {@link #readTableEntry} when the stream's guess missed: the frame cache, then the checked path; the frame
+     * becomes the stream's guess. Out of line to keep the inlined hit path (and so the walker's code) small.
+     */
+    private long readTableEntryGuessMissed(final long address, final int slot)
+    {
         final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
         final long[] frameCache = this.frameCache;
         if (frameCache[line] == (address & FRAME_KEY_MASK))
