@@ -38,18 +38,18 @@ public final class SecureEptFormat extends EptFormat
     private static final long SEPT_ATTRIBUTE_BITS = SecureEptEntry.RWX | SecureEptEntry.MEMORY_TYPE | SecureEptEntry.XU |
         SecureEptEntry.SVE | SecureEptEntry.TDIO | (STATE_MASK & ~SecureEptEntry.PS);
 
-    /** {@link #reservedMask} of a TABLE entry by level, for the fused {@link #tableStep}. */
-    private final long[] tableReserved;
+    /**
+     * {@link #reservedMask} of a TABLE entry without PS, for the fused {@link #tableStep}: PS (bit 7, reserved in
+     * a table entry at levels 3 and 4) is part of the state code and clear in both table states, so the level-1
+     * mask decides at every level.
+     */
+    private final long tableReserved;
 
     /** An S-EPT of 4 (GPAW 48) or 5 (GPAW 52) levels, 52-bit output. */
     public SecureEptFormat(final int levels)
     {
         super(levels, 52, true);
-        tableReserved = new long[levels];
-        for (int level = 0; level < levels; level++)
-        {
-            tableReserved[level] = reservedMask(level, KIND_TABLE, 0);
-        }
+        tableReserved = reservedMask(1, KIND_TABLE, 0);
     }
 
     public String name()
@@ -75,7 +75,7 @@ public final class SecureEptFormat extends EptFormat
     {
         final long state = entry & STATE_MASK;
         if (level == 0 || !(state == STATE_NL_BLOCKED || (state == STATE_NL_MAPPED && (entry & SecureEptEntry.RWX) != 0)) ||
-            (entry & (SecureEptEntry.R | SecureEptEntry.W)) == SecureEptEntry.W || (entry & tableReserved[level]) != 0)
+            (entry & (SecureEptEntry.R | SecureEptEntry.W)) == SecureEptEntry.W || (entry & tableReserved) != 0)
         {
             return 0;
         }
