@@ -28,37 +28,6 @@ public final class TlpDecoder
     /** Offset of Address[63:32] in a 4DW request header (DW2). */
     private static final int ADDRESS_HIGH_BYTE = RequestHeader.DW2 * Flyweight.DW;
 
-    /*
-     * What decode() asks of a kind, as bits per header byte 0, taken from TlpKind's own predicates: one table
-     * load instead of a chain of enum field loads and comparisons. The data and 4DW bits sit where the byte
-     * has Fmt[1] and Fmt[0] is irrelevant: lengths are computed from them without branches (the mixed workload's
-     * kinds, header sizes and data presence are unpredictable; a mispredicted branch costs more than the
-     * arithmetic).
-     */
-    private static final int KIND_RESERVED = 1;
-    private static final int KIND_IO_OR_CONFIG = 1 << 1;
-    /** A memory request with a 4DW header: Address[63:32] must not be zero. */
-    private static final int KIND_MEMORY_4DW = 1 << 2;
-    private static final int KIND_DATA_SHIFT = 3;
-    private static final byte[] KIND_FLAGS = new byte[256];
-
-    static
-    {
-        if (TlpHeader.HEADER_4DW_LENGTH - TlpHeader.HEADER_3DW_LENGTH != TlpHeader.BYTE0_4DW >>> 3)
-        {
-            throw new AssertionError("decode() computes the header length from byte 0 bit 5");
-        }
-        for (int byte0 = 0; byte0 < 256; byte0++)
-        {
-            final TlpKind kind = TlpKind.of(byte0);
-            final boolean fourDw = (byte0 & TlpHeader.BYTE0_4DW) != 0;
-            KIND_FLAGS[byte0] = (byte)((kind.isReserved() ? KIND_RESERVED : 0) |
-                (kind.isIo() || kind.isConfig() ? KIND_IO_OR_CONFIG : 0) |
-                (kind.isMemory() && fourDw ? KIND_MEMORY_4DW : 0) |
-                (kind.hasData() ? 1 << KIND_DATA_SHIFT : 0));
-        }
-    }
-
     private TlpDecoder()
     {
     }
@@ -119,29 +88,27 @@ public final class TlpDecoder
         {
             return tlp.fail(tlp.prefixCount > 0 ? TlpError.PREFIX_WITHOUT_HEADER : TlpError.TRUNCATED_HEADER, pos);
         }
-        final int byte0 = buffer.getByte(pos) & 0xFF;
-        final int flags = KIND_FLAGS[byte0];
-        if ((flags & KIND_RESERVED) != 0)
+        final TlpKind kind = TlpKind.of(buffer.getByte(pos));
+        if (kind.isReserved())
         {
             return tlp.fail(TlpError.RESERVED_FMT_TYPE, pos);
         }
-        // Fmt[0] (byte 0 bit 5) set: 16 bytes, else 12.
-        final int headerLength = TlpHeader.HEADER_3DW_LENGTH + ((byte0 & TlpHeader.BYTE0_4DW) >>> 3);
+        final int headerLength = TlpHeader.headerLength(buffer, pos);
         if (end - pos < headerLength)
         {
             return tlp.fail(TlpError.TRUNCATED_HEADER, end);
         }
-        tlp.kind = TlpKind.of(byte0);
+        tlp.kind = kind;
         tlp.headerOffset = pos;
         tlp.headerLength = headerLength;
 
         final int dw0 = buffer.getInt(pos, BIG_ENDIAN);
         final int lengthField = BitField.get(dw0, TlpHeader.LENGTH);
-        if ((flags & KIND_IO_OR_CONFIG) != 0 && 1 != lengthField)
+        if ((kind.isIo() || kind.isConfig()) && 1 != lengthField)
         {
             return tlp.fail(TlpError.IO_CONFIG_LENGTH, pos + LENGTH_FIELD_BYTE);
         }
-        if ((flags & KIND_MEMORY_4DW) != 0)
+        if (kind.isMemory() && TlpHeader.HEADER_4DW_LENGTH == headerLength)
         {
             final int addressHigh = buffer.getInt(pos + ADDRESS_HIGH_BYTE, BIG_ENDIAN);
             if (0 == addressHigh)
@@ -150,9 +117,8 @@ public final class TlpDecoder
             }
         }
 
-        // Length 0 means 1024 DW: ((Length - 1) mod 1024) + 1 DW; zero for a kind without data.
-        final int dataLength = ((((lengthField - 1) & (TlpHeader.MAX_LENGTH_DW - 1)) + 1) * Flyweight.DW) &
-            -((flags >>> KIND_DATA_SHIFT) & 1);
+        final int dataLength = kind.hasData() ?
+            (0 == lengthField ? TlpHeader.MAX_LENGTH_DW : lengthField) * Flyweight.DW : 0;
         final boolean td = BitField.isSet(dw0, TlpHeader.TD);
         final int dataOffset = pos + headerLength;
         final int wireEnd = offset + wireLength;
@@ -165,10 +131,12 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.LENGTH_MISMATCH, (int)expectedEnd);
         }
-        // Without data these store what reset() stored (end >= dataOffset here, so the captured length is 0).
-        tlp.dataOffset = dataLength > 0 ? dataOffset : Tlp.ABSENT;
-        tlp.dataLength = dataLength;
-        tlp.capturedDataLength = Math.min(dataLength, end - dataOffset);
+        if (dataLength > 0)
+        {
+            tlp.dataOffset = dataOffset;
+            tlp.dataLength = dataLength;
+            tlp.capturedDataLength = Math.min(dataLength, end - dataOffset);
+        }
         if (td && expectedEnd <= end)
         {
             tlp.digestOffset = dataOffset + dataLength;
