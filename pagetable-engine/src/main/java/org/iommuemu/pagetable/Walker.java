@@ -82,21 +82,21 @@ public final class Walker
         final int entriesSoFar,
         final WalkResult result)
     {
-        final long[] entryAddresses = result.entryAddresses;
+        final long[] entryAddressLevels = result.entryAddressLevels;
         final long[] entryValues = result.entryValues;
-        final int[] entryLevels = result.entryLevels;
         long table = startTable;
-        int level = startLevel;
         int permissions = permissionsAbove;
         int count = entriesSoFar;
-        long entry;
-        while (true)
+        long entry = 0;
+        int level;
+        // A counted loop (C2 then drops the per-iteration safepoint poll): it always leaves through the break,
+        // as tableStep is zero at level 0.
+        for (level = startLevel; level >= 0; level--)
         {
-            final long entryAddress = table + ((long)format.index(inputAddress, level) << PageTableFormat.ENTRY_SIZE_LG2);
-            entry = memory.readEntry(entryAddress);
-            entryAddresses[count] = entryAddress;
+            final int index = format.index(inputAddress, level);
+            entry = memory.readTableEntry(table, index, level);
+            entryAddressLevels[count] = (table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2)) | level;
             entryValues[count] = entry;
-            entryLevels[count] = level;
             count++;
             final long step = format.tableStep(entry, level);
             if (step == 0)
@@ -105,10 +105,42 @@ public final class Walker
             }
             permissions &= (int)(step >>> 1) & Permissions.ALL;
             table = step & ~(long)(PhysicalMemory.FRAME_SIZE - 1);
-            level--;
         }
         final int kind = format.kind(entry, level);
+        if (kind == PageTableFormat.KIND_LEAF)
+        {
+            final WalkFault invalid = format.validate(entry, level, kind);
+            if (invalid == WalkFault.NONE)
+            {
+                permissions &= format.permissions(entry, level);
+                final int sizeLg2 = format.leafSizeLg2(entry, level);
+                final long outputAddress = format.leafAddress(entry, level, sizeLg2) | (inputAddress & ((1L << sizeLg2) - 1));
+                final boolean allowed = (access & ~permissions) == 0;
+                result.set(inputAddress, access, count, allowed ? WalkFault.NONE : WalkFault.PERMISSION, level,
+                    outputAddress, sizeLg2, permissions);
+                return allowed;
+            }
+        }
+        return notAValidLeaf(format, memory, entry, kind, level, inputAddress, access, permissions, count, result);
+    }
 
+    /**
+     * The walk ended on an empty entry, an invalid one or a valid table entry that does not point at the next
+     * level: out of line so that {@link #walkFrom} stays under C2's inlining limit (325 bytecodes) and inlines
+     * into its callers. Same order of checks as for a leaf: kind, then {@link PageTableFormat#validate}.
+     */
+    private static boolean notAValidLeaf(
+        final PageTableFormat format,
+        final PhysicalMemory memory,
+        final long entry,
+        final int kind,
+        final int level,
+        final long inputAddress,
+        final int access,
+        final int permissionsAbove,
+        final int count,
+        final WalkResult result)
+    {
         if (kind == PageTableFormat.KIND_EMPTY)
         {
             result.set(inputAddress, access, count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
@@ -120,16 +152,7 @@ public final class Walker
             result.set(inputAddress, access, count, invalid, level, 0, 0, 0);
             return false;
         }
-        permissions &= format.permissions(entry, level);
-        if (kind == PageTableFormat.KIND_LEAF)
-        {
-            final int sizeLg2 = format.leafSizeLg2(entry, level);
-            final long outputAddress = format.leafAddress(entry, level, sizeLg2) | (inputAddress & ((1L << sizeLg2) - 1));
-            final boolean allowed = (access & ~permissions) == 0;
-            result.set(inputAddress, access, count, allowed ? WalkFault.NONE : WalkFault.PERMISSION, level,
-                outputAddress, sizeLg2, permissions);
-            return allowed;
-        }
+        final int permissions = permissionsAbove & format.permissions(entry, level);
         return skipLevels(format, memory, entry, level, inputAddress, access, permissions, count, result);
     }
 

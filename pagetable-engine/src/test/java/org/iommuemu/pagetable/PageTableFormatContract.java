@@ -48,6 +48,23 @@ public abstract class PageTableFormatContract
         return new PageTable(format, new FrameAllocator(memory, TABLE_POOL_BASE, TABLE_POOL_SIZE));
     }
 
+    /** An {@code index} override (the radix shortcut) equals the general formula at every level, for any input. */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void indexMatchesTheGeneralFormula(final PageTableFormat format)
+    {
+        final Random random = new Random(format.toString().hashCode() ^ 0x1DE8);
+        for (int i = 0; i < 4000; i++)
+        {
+            final long input = i < 64 ? 1L << i ^ (i % 3 == 0 ? -1L : 0) : random.nextLong();
+            for (int level = 0; level < format.levels(); level++)
+            {
+                final long expected = (input >>> format.itemSizeLg2(level)) & ((1L << format.itemsPerTableLg2(level)) - 1);
+                assertEquals(expected, format.index(input, level), format + " level " + level + " input " + hex(input));
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("formats")
     void levelsDecodeOneUnbrokenSpanOfInputBits(final PageTableFormat format)

@@ -67,7 +67,7 @@ public final class DmaRmpCheck
         {
             return ALLOWED;
         }
-        final long regionAddress = table.regionEntryAddress(spa);
+        final long regionAddress = RmpTable.regionEntryAddress(address, spa);
         final long regionQ0 = memory.readEntry(regionAddress);
         final boolean targetAssigned =
             RmpEntry.pageSizeOf(regionQ0) == RmpEntry.PAGE_SIZE_2M || address == regionAddress ?
@@ -105,7 +105,7 @@ public final class DmaRmpCheck
         {
             return false;
         }
-        final long regionAddress = table.regionEntryAddress(spa);
+        final long regionAddress = RmpTable.regionEntryAddress(address, spa);
         final long regionQ0 = memory.readEntry(regionAddress);
         if (RmpEntry.pageSizeOf(regionQ0) == RmpEntry.PAGE_SIZE_2M || address == regionAddress)
         {

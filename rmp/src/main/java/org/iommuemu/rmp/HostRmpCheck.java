@@ -46,7 +46,7 @@ public final class HostRmpCheck
         {
             return ALLOWED;
         }
-        final long regionAddress = table.regionEntryAddress(spa);
+        final long regionAddress = RmpTable.regionEntryAddress(address, spa);
         final long regionQ0 = memory.readEntry(regionAddress);
         final boolean violation;
         if (mappingSizeLg2 >= RmpTable.PAGE_2M_LG2)

@@ -81,13 +81,11 @@ public final class RmpPageFaultEvent
     public RmpPageFaultEvent set(
         final int deviceId, final int flagsRmp, final int vmgTag, final int flags, final long address)
     {
-        buffer.putInt(offset + DWORD0_OFFSET,
-            ((deviceId & DEVICE_ID_MASK) << DEVICE_ID_SHIFT) | ((flagsRmp & FLAGS_RMP_MASK) << FLAGS_RMP_SHIFT),
-            BYTE_ORDER);
-        buffer.putInt(offset + DWORD1_OFFSET,
-            ((vmgTag & VMG_TAG_MASK) << VMG_TAG_SHIFT) | ((flags & FLAGS_MASK) << FLAGS_SHIFT) |
-            (EVENT_CODE << CODE_SHIFT),
-            BYTE_ORDER);
+        final int dword0 = ((deviceId & DEVICE_ID_MASK) << DEVICE_ID_SHIFT) | ((flagsRmp & FLAGS_RMP_MASK) << FLAGS_RMP_SHIFT);
+        final int dword1 = ((vmgTag & VMG_TAG_MASK) << VMG_TAG_SHIFT) | ((flags & FLAGS_MASK) << FLAGS_SHIFT) |
+            (EVENT_CODE << CODE_SHIFT);
+        // DW0 and DW1 as one little-endian quadword (DW1 at the higher address): one bounds check, not two.
+        buffer.putLong(offset + DWORD0_OFFSET, (dword0 & 0xFFFF_FFFFL) | ((long)dword1 << 32), BYTE_ORDER);
         buffer.putLong(offset + ADDRESS_OFFSET, address, BYTE_ORDER);
         return this;
     }

@@ -174,6 +174,18 @@ public final class RmpTable
     }
 
     /**
+     * {@link #regionEntryAddress(long)} from the covered entry address of {@code spa} ({@link #entryAddress}, not
+     * {@link #NOT_COVERED}) without a second lookup. Exact because a region's 512 entries are consecutive in
+     * both layouts: contiguously they are indexed by {@code spa >> 12}, and a segment spans at least 2 MiB
+     * (segment shift 21 or more) from an aligned boundary, so the region's pages lie in the same segment at
+     * lower offsets, which are covered whenever the page's own offset is.
+     */
+    public static long regionEntryAddress(final long entryAddress, final long spa)
+    {
+        return entryAddress - (((spa >>> PAGE_4K_LG2) & (PAGES_PER_2M - 1)) << RmpEntry.LENGTH_LG2);
+    }
+
+    /**
      * Address of the entry that governs {@code spa}: the 2 MiB-aligned entry if its Page_Size is 1, else the
      * page's own. Costs one entry read (the 2 MiB-aligned quadword 0). {@link #NOT_COVERED} if not covered.
      */

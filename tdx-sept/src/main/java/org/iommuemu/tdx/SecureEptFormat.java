@@ -38,10 +38,18 @@ public final class SecureEptFormat extends EptFormat
     private static final long SEPT_ATTRIBUTE_BITS = SecureEptEntry.RWX | SecureEptEntry.MEMORY_TYPE | SecureEptEntry.XU |
         SecureEptEntry.SVE | SecureEptEntry.TDIO | (STATE_MASK & ~SecureEptEntry.PS);
 
+    /**
+     * {@link #reservedMask} of a TABLE entry without PS, for the fused {@link #tableStep}: PS (bit 7, reserved in
+     * a table entry at levels 3 and 4) is part of the state code and clear in both table states, so the level-1
+     * mask decides at every level.
+     */
+    private final long tableReserved;
+
     /** An S-EPT of 4 (GPAW 48) or 5 (GPAW 52) levels, 52-bit output. */
     public SecureEptFormat(final int levels)
     {
         super(levels, 52, true);
+        tableReserved = reservedMask(1, KIND_TABLE, 0);
     }
 
     public String name()
@@ -54,11 +62,24 @@ public final class SecureEptFormat extends EptFormat
         return INIT_VALUE;
     }
 
-    /** The S-EPT decides kinds by state code, so the walker's fused step is the composed one. */
+    /**
+     * The walker's fused step for the S-EPT, equal to {@link PageTableFormat#composedTableStep} (the contract
+     * tests compare them on every level and thousands of entries). Why each test is the composed one:
+     * {@link #kind} says TABLE only below level 0 for state NL_BLOCKED, or NL_MAPPED with some of R/W/X set (FREE
+     * and REMOVED are other states); both codes are legal and not leaf states, so {@link #validate} reduces to
+     * the EPT checks of a table entry, that is W without R (execute-only is always supported here) and the
+     * table's reserved bits; the EPT never skips levels.
+     */
     @Override
     public long tableStep(final long entry, final int level)
     {
-        return PageTableFormat.composedTableStep(this, entry, level);
+        final long state = entry & STATE_MASK;
+        if (level == 0 || !(state == STATE_NL_BLOCKED || (state == STATE_NL_MAPPED && (entry & SecureEptEntry.RWX) != 0)) ||
+            (entry & (SecureEptEntry.R | SecureEptEntry.W)) == SecureEptEntry.W || (entry & tableReserved) != 0)
+        {
+            return 0;
+        }
+        return tableAddress(entry, level) | ((long)permissions(entry, level) << 1) | 1;
     }
 
     public int kind(final long entry, final int level)

@@ -123,6 +123,13 @@ public final class AmdV1Format implements PageTableFormat
         return mode;
     }
 
+    /** {@link PageTableFormat#radixIndex}: exact here because the input width is 12 + 9 x mode (9 bits at the top), or 64 bits in mode 6, where the top index is bits 63:57 and the mask cannot reach beyond them. */
+    @Override
+    public int index(final long inputAddress, final int level)
+    {
+        return PageTableFormat.radixIndex(inputAddress, level);
+    }
+
     public int inputAddressLg2()
     {
         return mode == 6 ? 64 : GRANULE_LG2 + 9 * mode;

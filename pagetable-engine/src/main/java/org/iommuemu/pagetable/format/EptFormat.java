@@ -58,6 +58,11 @@ public class EptFormat implements PageTableFormat
     protected final boolean executeOnly;
     protected final long reservedAddressBits;
     private final long[] reservedByLevel;
+    /**
+     * A table entry's reserved bits at any level once PS is known clear: PS (bit 7 at levels 3 and 4) is the
+     * only level-dependent one, so the level-1 mask serves {@link #tableStep} at every level.
+     */
+    private final long tableReservedWithoutPs;
 
     /** 4- or 5-level EPT, 52-bit output, execute-only supported. */
     public EptFormat(final int levels)
@@ -77,6 +82,7 @@ public class EptFormat implements PageTableFormat
         this.executeOnly = executeOnly;
         this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
         this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
+        this.tableReservedWithoutPs = reservedMask(1, KIND_TABLE, 0);
     }
 
     public String name()
@@ -87,6 +93,13 @@ public class EptFormat implements PageTableFormat
     public int levels()
     {
         return levels;
+    }
+
+    /** {@link PageTableFormat#radixIndex}: exact here because 48- or 57-bit inputs: the top table decodes bits 47:39 or 56:48, 9 bits. */
+    @Override
+    public int index(final long inputAddress, final int level)
+    {
+        return PageTableFormat.radixIndex(inputAddress, level);
     }
 
     public int inputAddressLg2()
@@ -133,7 +146,7 @@ public class EptFormat implements PageTableFormat
     {
         // Present (R, W or X), PS clear, not misconfigured, no reserved bit.
         if ((entry & (R | W | X)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (R | W)) == W ||
-            (!executeOnly && (entry & (R | X)) == X) || (entry & reservedByLevel[level << 1]) != 0)
+            (!executeOnly && (entry & (R | X)) == X) || (entry & tableReservedWithoutPs) != 0)
         {
             return 0;
         }

@@ -103,6 +103,13 @@ public final class VtdSecondStageFormat implements PageTableFormat
         return levels;
     }
 
+    /** {@link PageTableFormat#radixIndex}: exact here because the input width is 12 + 9 x levels, so the top table decodes 9 bits. */
+    @Override
+    public int index(final long inputAddress, final int level)
+    {
+        return PageTableFormat.radixIndex(inputAddress, level);
+    }
+
     public int inputAddressLg2()
     {
         return GRANULE_LG2 + 9 * levels;
@@ -130,7 +137,8 @@ public final class VtdSecondStageFormat implements PageTableFormat
     public long tableStep(final long entry, final int level)
     {
         // Present (R or W), PS clear, no reserved bit.
-        if ((entry & (R | W)) == 0 || (entry & PS) != 0 || level == 0 || (entry & reservedByLevel[level << 1]) != 0)
+        // With PS clear a table entry's reserved bits are the same at every level (PS is the only level-dependent one).
+        if ((entry & (R | W)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (reservedAddressBits | SNP)) != 0)
         {
             return 0;
         }

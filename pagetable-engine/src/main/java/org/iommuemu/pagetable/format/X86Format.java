@@ -93,6 +93,13 @@ public final class X86Format implements PageTableFormat
         return levels;
     }
 
+    /** {@link PageTableFormat#radixIndex}: exact here because 48- or 57-bit inputs: the top table decodes bits 47:39 or 56:48, 9 bits. */
+    @Override
+    public int index(final long inputAddress, final int level)
+    {
+        return PageTableFormat.radixIndex(inputAddress, level);
+    }
+
     public int inputAddressLg2()
     {
         return levels == 4 ? 48 : 57;
@@ -124,8 +131,9 @@ public final class X86Format implements PageTableFormat
 
     public long tableStep(final long entry, final int level)
     {
-        // Present, PS clear (PS at levels 3-4 is in the table reserved mask), no reserved bit.
-        if ((entry & (P | PS)) != P || level == 0 || (entry & reservedByLevel[level << 1]) != 0)
+        // Present, PS clear, no reserved bit: with PS clear a table entry's reserved bits are the address bits
+        // above the output width at every level (PS is the only level-dependent one), so no per-level lookup.
+        if ((entry & (P | PS)) != P || level == 0 || (entry & reservedAddressBits) != 0)
         {
             return 0;
         }

@@ -37,6 +37,18 @@ public interface PhysicalMemory
      */
     long readEntry(long address);
 
+    /**
+     * Entry {@code index} of the table at {@code tableAddress}: exactly {@link #readEntry(long)} of
+     * {@code tableAddress + 8 * index}, result and listener report alike. The walker reads tables this way with
+     * {@code stream} (0-7) set to the table's level: reads of one stream tend to stay in one frame (the upper
+     * tables of a hot walk are the same walk after walk), and an implementation may use the hint to guess the
+     * frame from the stream alone, before it has the table address.
+     */
+    default long readTableEntry(final long tableAddress, final int index, final int stream)
+    {
+        return readEntry(tableAddress + ((long)index << 3));
+    }
+
     /** Write the 64-bit little-endian entry at an 8-byte aligned address and report it to the listener. */
     void writeEntry(long address, long value);
 

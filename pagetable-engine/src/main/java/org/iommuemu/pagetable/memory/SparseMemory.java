@@ -37,13 +37,25 @@ public final class SparseMemory implements PhysicalMemory
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     /**
-     * Pairs of (frame number, native address of the frame), side by side so one bounds check and one cache
+     * Key of an entry address in {@link #frameCache} and {@link #streamFrames}: the frame's base address with
+     * address bits 2:0 kept. Keys are stored with those bits zero, so one comparison proves both the frame and
+     * the entry alignment.
+     */
+    private static final long FRAME_KEY_MASK = ~(long)(FRAME_SIZE - ENTRY_SIZE);
+    /** Streams with a remembered frame ({@link #readTableEntry}): more than any format's level count. */
+    private static final int STREAMS = 8;
+    private static final int ENTRY_SIZE_LG2 = 3;
+
+    /**
+     * Pairs of (frame base address, native address of the frame), side by side so one bounds check and one cache
      * line serve both. A hot walk then costs two dependent loads per level (the address, then the entry)
      * instead of four through the slab buffer; the slabs stay referenced from {@link #slabs} for the memory's
-     * lifetime, so the addresses stay valid. Only frames below 2^40 are ever cached, so a hit also proves the
-     * address is in range.
+     * lifetime, so the addresses stay valid. Only resident frames (below 2^52) are ever cached, so a hit also
+     * proves the address is in range. An empty line holds -1, which no masked address equals.
      */
     private final long[] frameCache = new long[CACHE_SIZE * 2];
+    /** Pairs of (frame base address, native address) per stream of {@link #readTableEntry}; -1 when empty. */
+    private final long[] streamFrames = new long[STREAMS * 2];
     private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
     private int slotCount;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
@@ -54,27 +66,99 @@ public final class SparseMemory implements PhysicalMemory
         {
             frameCache[line << 1] = -1L;
         }
+        for (int slot = 0; slot < STREAMS; slot++)
+        {
+            streamFrames[slot << 1] = -1L;
+        }
     }
 
     public long readEntry(final long address)
     {
-        final long frame = address >>> FRAME_SIZE_LG2;
-        final int line = ((int)frame & CACHE_MASK) << 1;
-        final long value;
-        if (frameCache[line] == frame && (address & (ENTRY_SIZE - 1)) == 0)
+        final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
+        final long[] frameCache = this.frameCache;
+        if (frameCache[line] == (address & FRAME_KEY_MASK))
         {
-            final long raw = UnsafeApi.getLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK));
-            value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
+            return entryRead(address, UnsafeApi.getLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK)));
         }
-        else
+        return readEntryUncached(address, -1);
+    }
+
+    /**
+     * {@link #readTableEntry}, first trying the frame that the last read of the same {@code stream} used.
+     * <p>
+     * Why it is fast: the guessed frame's native address depends only on {@code stream} and the entry's offset
+     * only on {@code index}, so the load of the entry can issue before {@code tableAddress} is known (in a walk:
+     * before the previous level's entry has arrived). The comparison that confirms the guess is a branch the CPU
+     * predicts and checks off the critical path, so a hot walk's loads overlap instead of forming a chain.
+     * <p>
+     * Why it is exact: a slot holds only a resident frame's base address (4 KiB-aligned, below 2^52) and its
+     * native address, which never changes while the memory lives (frames are never released). A hit needs
+     * {@code tableAddress} equal to that base, below 2^52 (which also rejects the -1 of an empty slot) and
+     * {@code index} in [0, 512), so the entry lies in that frame and is aligned; anything else takes the frame
+     * cache and then the checked path of {@link #readEntry(long)}.
+     */
+    public long readTableEntry(final long tableAddress, final int index, final int stream)
+    {
+        final int slot = (stream & (STREAMS - 1)) << 1;
+        final long[] streamFrames = this.streamFrames;
+        final long offset = (long)index << ENTRY_SIZE_LG2;
+        if (streamFrames[slot] == tableAddress &&
+            ((tableAddress >>> MAX_ADDRESS_LG2) | (index >>> (FRAME_SIZE_LG2 - ENTRY_SIZE_LG2))) == 0)
         {
-            PhysicalMemory.checkEntryAddress(address);
-            final long base = frameAddress(frame, false);
-            final long raw = base == 0 ? 0 : UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK));
-            value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
+            return entryRead(tableAddress + offset, UnsafeApi.getLong(null, streamFrames[slot + 1] + offset));
         }
-        listener.onEntryRead(address, value);
+        return readTableEntryGuessMissed(tableAddress + offset, slot);
+    }
+
+    /**
+     * {@link #readTableEntry} when the stream's guess missed: the frame cache, then the checked path; the frame
+     * becomes the stream's guess. Out of line to keep the inlined hit path (and so the walker's code) small.
+     */
+    private long readTableEntryGuessMissed(final long address, final int slot)
+    {
+        final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
+        final long[] frameCache = this.frameCache;
+        if (frameCache[line] == (address & FRAME_KEY_MASK))
+        {
+            final long base = frameCache[line + 1];
+            streamFrames[slot] = address & ~(long)OFFSET_IN_FRAME_MASK;
+            streamFrames[slot + 1] = base;
+            return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
+        }
+        return readEntryUncached(address, slot);
+    }
+
+    /** Byte order and the listener report for an entry read from native memory. */
+    private long entryRead(final long address, final long raw)
+    {
+        final long value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
+        final MemoryAccessListener listener = this.listener;
+        if (listener != MemoryAccessListener.NONE)
+        {
+            listener.onEntryRead(address, value);
+        }
         return value;
+    }
+
+    /**
+     * The checked read when the frame cache (and the guess of a stream) missed (out of line, so the fast
+     * paths stay small enough for C2 to inline into the walker); remembers the frame for {@code slot} (-1: none)
+     * when it is resident.
+     */
+    private long readEntryUncached(final long address, final int slot)
+    {
+        PhysicalMemory.checkEntryAddress(address);
+        final long base = frameAddress(address >>> FRAME_SIZE_LG2, false);
+        if (base == 0)
+        {
+            return entryRead(address, 0);
+        }
+        if (slot >= 0)
+        {
+            streamFrames[slot] = address & ~(long)OFFSET_IN_FRAME_MASK;
+            streamFrames[slot + 1] = base;
+        }
+        return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
     }
 
     public void writeEntry(final long address, final long value)
@@ -146,7 +230,7 @@ public final class SparseMemory implements PhysicalMemory
     private long frameAddress(final long frame, final boolean allocate)
     {
         final int line = ((int)frame & CACHE_MASK) << 1;
-        if (frameCache[line] == frame)
+        if (frameCache[line] == frame << FRAME_SIZE_LG2)
         {
             return frameCache[line + 1];
         }
@@ -264,7 +348,7 @@ public final class SparseMemory implements PhysicalMemory
 
     private void cacheFrame(final int line, final long frame, final long slot)
     {
-        frameCache[line] = frame;
+        frameCache[line] = frame << FRAME_SIZE_LG2;
         frameCache[line + 1] = slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2);
     }
 

@@ -141,4 +141,65 @@ class SparseMemoryTest
         assertEquals(SparseMemory.SLAB_FRAMES * 3L, memory.residentFrames());
         assertFalse(memory.isResident(0x1000));
     }
+
+    /** readTableEntry equals readEntry of tableAddress + 8 * index: values, listener reports and refusals alike. */
+    @Test
+    void readTableEntryEqualsReadEntryWhateverTheStreamGuesses()
+    {
+        final long[] tables = {0x1000, 0x2000, 0x7_F000, 0x10_0000_0000L, 0x1234_5000L, 0xF_FFFF_FFFF_F000L};
+        for (final long table : tables)
+        {
+            for (int i = 0; i < 512; i += 7)
+            {
+                memory.writeEntry(table + 8L * i, table ^ i ^ 0x5A5AL);
+            }
+        }
+        final SparseMemory plain = new SparseMemory();
+        for (final long table : tables)
+        {
+            for (int i = 0; i < 512; i += 7)
+            {
+                plain.writeEntry(table + 8L * i, table ^ i ^ 0x5A5AL);
+            }
+        }
+        final StringBuilder viaTable = new StringBuilder();
+        final StringBuilder viaEntry = new StringBuilder();
+        memory.listener(new MemoryAccessListener()
+        {
+            public void onEntryRead(final long address, final long value)
+            {
+                viaTable.append(address).append('=').append(value).append(';');
+            }
+        });
+        plain.listener(new MemoryAccessListener()
+        {
+            public void onEntryRead(final long address, final long value)
+            {
+                viaEntry.append(address).append('=').append(value).append(';');
+            }
+        });
+        final long[] odd = {-1L, -4096L, 1L << 52, (1L << 52) - 4096, 0x1004, 0x1001, 0x3000};
+        final java.util.Random random = new java.util.Random(11);
+        for (int n = 0; n < 20_000; n++)
+        {
+            final long table = random.nextInt(4) == 0 ? odd[random.nextInt(odd.length)] : tables[random.nextInt(tables.length)];
+            final int index = random.nextInt(8) == 0 ? random.nextInt(2048) - 1024 : random.nextInt(512);
+            final int stream = random.nextInt(10) - 1;
+            final long address = table + 8L * index;
+            long expected;
+            try
+            {
+                expected = plain.readEntry(address);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                assertThrows(IllegalArgumentException.class, () -> memory.readTableEntry(table, index, stream),
+                    "table " + Long.toHexString(table) + " index " + index);
+                continue;
+            }
+            assertEquals(expected, memory.readTableEntry(table, index, stream),
+                "table " + Long.toHexString(table) + " index " + index + " stream " + stream);
+        }
+        assertEquals(viaEntry.toString(), viaTable.toString());
+    }
 }
