@@ -170,12 +170,12 @@ public interface PageTableFormat
     }
 
     /**
-     * The walker's hot-loop step, fusing {@link #kind}, {@link #validate}, {@link #nextLevel},
-     * {@link #permissions} and {@link #tableAddress} into one call: for a valid TABLE entry that points at
-     * level {@code level - 1}, the table address with the entry's permissions in bits 4:1 and bit 0 set;
-     * for anything else (empty, leaf, invalid, level skip) zero, and the walker decides the case with the
-     * separate functions. Formats override it with fused code; the contract tests check every override
-     * against {@link #composedTableStep}.
+     * The walker's hot-loop step, fusing {@link #kind}, {@link #validate}, {@link #nextLevel} and
+     * {@link #tableAddress} into one call: for a valid TABLE entry that points at level {@code level - 1}, the
+     * table address with bit 0 set; for anything else (empty, leaf, invalid, level skip) zero, and the walker
+     * decides the case with the separate functions. Permissions are not part of the step: the walker folds the
+     * raw entries into {@link #pathPermissions} once per walk. Formats override it with fused code; the contract
+     * tests check every override against {@link #composedTableStep}.
      */
     default long tableStep(final long entry, final int level)
     {
@@ -190,7 +190,34 @@ public interface PageTableFormat
         {
             return 0;
         }
-        return format.tableAddress(entry, level) | ((long)format.permissions(entry, level) << 1) | 1;
+        return format.tableAddress(entry, level) | 1;
+    }
+
+    /**
+     * Entry bits that deny a permission when set (x86's XD); every other bit {@link #permissions} reads grants
+     * a permission when set. Zero for formats with only granting bits.
+     */
+    default long denyBits()
+    {
+        return 0;
+    }
+
+    /**
+     * The permissions a whole path of valid entries grants, from the AND and the OR of the raw entries: the
+     * walker accumulates those two words (two instructions per level) instead of decoding permissions at every
+     * level. Equal to the AND of {@link #permissions} over the path whenever each permission is one bit that
+     * grants when set or, for {@link #denyBits}, denies when set, whatever the level (true of every format
+     * here; the contract tests check it on random paths). A format whose permissions depend on more than that
+     * overrides this.
+     *
+     * @param allEntries the AND of every entry on the path.
+     * @param anyEntries the OR of every entry on the path.
+     * @param level      the level of the last entry.
+     */
+    default int pathPermissions(final long allEntries, final long anyEntries, final int level)
+    {
+        final long deny = denyBits();
+        return permissions((allEntries & ~deny) | (anyEntries & deny), level);
     }
 
     /** Index of the item at {@code level} that decodes {@code inputAddress}. */

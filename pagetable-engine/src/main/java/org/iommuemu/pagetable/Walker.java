@@ -10,13 +10,21 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * come from the format already masked to its output width, so a hostile entry cannot reach outside
  * physical memory either. Nothing is allocated and nothing is thrown for any table content.
  * <p>
- * Shape: the hot loop handles only valid table entries that point at the next level, through the format's
- * fused {@link PageTableFormat#tableStep}, and has one exit; the last entry (a leaf, an empty or invalid
- * entry, or a level-skipping table) is sorted out after it with the separate functions. Keeping the loop
- * that small roughly halves the cost of a hot walk compared with deciding every case inside it.
+ * Shape: the hot path handles only valid table entries that point at the next level, through the format's
+ * fused {@link PageTableFormat#tableStep}, unrolled by level (one block per constant level, so the format's
+ * per-level arithmetic folds away); the last entry (a leaf, an empty or invalid entry, or a level-skipping
+ * table) is sorted out after it with the separate functions. Permissions are not decoded per level: the
+ * walker folds the raw entries into an AND and an OR and decodes them once
+ * ({@link PageTableFormat#pathPermissions}). Keeping the hot path that small matters more than anything
+ * else here: a hot walk is bound by the instructions it executes, not by memory.
  */
 public final class Walker
 {
+    /** The highest level the walker handles: AMD-Vi mode 6 has six levels, 5 to 0. */
+    public static final int MAX_LEVEL = 5;
+
+    private static final long TABLE_MASK = ~(long)(PhysicalMemory.FRAME_SIZE - 1);
+
     private Walker()
     {
     }
@@ -82,29 +90,90 @@ public final class Walker
         final int entriesSoFar,
         final WalkResult result)
     {
-        final long[] entryAddressLevels = result.entryAddressLevels;
-        final long[] entryValues = result.entryValues;
+        if (startLevel > MAX_LEVEL)
+        {
+            throw new IllegalStateException(format + ": level " + startLevel + " above the walker's " + MAX_LEVEL);
+        }
         long table = startTable;
-        int permissions = permissionsAbove;
         int count = entriesSoFar;
         long entry = 0;
+        // Every entry on the path folded into two words; the permissions come out of them once, at the end.
+        long allEntries = -1L;
+        long anyEntries = 0;
         int level;
-        // A counted loop (C2 then drops the per-iteration safepoint poll): it always leaves through the break,
-        // as tableStep is zero at level 0.
-        for (level = startLevel; level >= 0; level--)
+        // Unrolled by level: each block reads the entry of one constant level, so the format's index shift and
+        // level tests and the memory's guess slot fold to constants, and there is no loop to run. A block
+        // leaves to the tail below on anything but a valid table entry pointing one level down; the blocks
+        // above the start level are skipped.
+        path:
         {
-            final int index = format.index(inputAddress, level);
-            entry = memory.readTableEntry(table, index, level);
-            entryAddressLevels[count] = (table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2)) | level;
-            entryValues[count] = entry;
-            count++;
-            final long step = format.tableStep(entry, level);
-            if (step == 0)
+            if (startLevel >= 5)
             {
-                break;
+                entry = readAndRecord(format, memory, table, inputAddress, 5, count++, result);
+                final long step = format.tableStep(entry, 5);
+                if (step == 0)
+                {
+                    level = 5;
+                    break path;
+                }
+                allEntries &= entry;
+                anyEntries |= entry;
+                table = step & TABLE_MASK;
             }
-            permissions &= (int)(step >>> 1) & Permissions.ALL;
-            table = step & ~(long)(PhysicalMemory.FRAME_SIZE - 1);
+            if (startLevel >= 4)
+            {
+                entry = readAndRecord(format, memory, table, inputAddress, 4, count++, result);
+                final long step = format.tableStep(entry, 4);
+                if (step == 0)
+                {
+                    level = 4;
+                    break path;
+                }
+                allEntries &= entry;
+                anyEntries |= entry;
+                table = step & TABLE_MASK;
+            }
+            if (startLevel >= 3)
+            {
+                entry = readAndRecord(format, memory, table, inputAddress, 3, count++, result);
+                final long step = format.tableStep(entry, 3);
+                if (step == 0)
+                {
+                    level = 3;
+                    break path;
+                }
+                allEntries &= entry;
+                anyEntries |= entry;
+                table = step & TABLE_MASK;
+            }
+            if (startLevel >= 2)
+            {
+                entry = readAndRecord(format, memory, table, inputAddress, 2, count++, result);
+                final long step = format.tableStep(entry, 2);
+                if (step == 0)
+                {
+                    level = 2;
+                    break path;
+                }
+                allEntries &= entry;
+                anyEntries |= entry;
+                table = step & TABLE_MASK;
+            }
+            if (startLevel >= 1)
+            {
+                entry = readAndRecord(format, memory, table, inputAddress, 1, count++, result);
+                final long step = format.tableStep(entry, 1);
+                if (step == 0)
+                {
+                    level = 1;
+                    break path;
+                }
+                allEntries &= entry;
+                anyEntries |= entry;
+                table = step & TABLE_MASK;
+            }
+            entry = readAndRecord(format, memory, table, inputAddress, 0, count++, result);
+            level = 0;
         }
         final int kind = format.kind(entry, level);
         if (kind == PageTableFormat.KIND_LEAF)
@@ -112,7 +181,7 @@ public final class Walker
             final WalkFault invalid = format.validate(entry, level, kind);
             if (invalid == WalkFault.NONE)
             {
-                permissions &= format.permissions(entry, level);
+                final int permissions = permissionsAbove & format.pathPermissions(allEntries & entry, anyEntries | entry, level);
                 final int sizeLg2 = format.leafSizeLg2(entry, level);
                 final long outputAddress = format.leafAddress(entry, level, sizeLg2) | (inputAddress & ((1L << sizeLg2) - 1));
                 final boolean allowed = (access & ~permissions) == 0;
@@ -121,13 +190,15 @@ public final class Walker
                 return allowed;
             }
         }
-        return notAValidLeaf(format, memory, entry, kind, level, inputAddress, access, permissions, count, result);
+        return notAValidLeaf(format, memory, entry, kind, level, inputAddress, access,
+            permissionsAbove, allEntries, anyEntries, count, result);
     }
 
     /**
      * The walk ended on an empty entry, an invalid one or a valid table entry that does not point at the next
      * level: out of line so that {@link #walkFrom} stays under C2's inlining limit (325 bytecodes) and inlines
      * into its callers. Same order of checks as for a leaf: kind, then {@link PageTableFormat#validate}.
+     * {@code allEntries} and {@code anyEntries} fold the valid table entries above {@code entry}.
      */
     private static boolean notAValidLeaf(
         final PageTableFormat format,
@@ -138,6 +209,8 @@ public final class Walker
         final long inputAddress,
         final int access,
         final int permissionsAbove,
+        final long allEntries,
+        final long anyEntries,
         final int count,
         final WalkResult result)
     {
@@ -152,8 +225,25 @@ public final class Walker
             result.set(inputAddress, access, count, invalid, level, 0, 0, 0);
             return false;
         }
-        final int permissions = permissionsAbove & format.permissions(entry, level);
+        final int permissions = permissionsAbove & format.pathPermissions(allEntries & entry, anyEntries | entry, level);
         return skipLevels(format, memory, entry, level, inputAddress, access, permissions, count, result);
+    }
+
+    /** Read the entry of {@code level} that decodes {@code inputAddress} and record it as the walk's {@code count}th. */
+    private static long readAndRecord(
+        final PageTableFormat format,
+        final PhysicalMemory memory,
+        final long table,
+        final long inputAddress,
+        final int level,
+        final int count,
+        final WalkResult result)
+    {
+        final int index = format.index(inputAddress, level);
+        final long entry = memory.readTableEntry(table, index, level);
+        result.entryAddressLevels[count] = (table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2)) | level;
+        result.entryValues[count] = entry;
+        return entry;
     }
 
     /** A valid table entry that does not point at the next level: a bad encoding, or a level skip. */

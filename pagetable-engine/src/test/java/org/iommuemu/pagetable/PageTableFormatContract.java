@@ -216,6 +216,72 @@ public abstract class PageTableFormatContract
 
     @ParameterizedTest
     @MethodSource("formats")
+    void pathPermissionsEqualTheAndOfEveryEntrysPermissions(final PageTableFormat format)
+    {
+        // The walker folds a path into the AND and the OR of its raw entries; decoding those must give what
+        // ANDing the permissions of each entry gives. Valid entries only (tables and leaves from the format's
+        // own constructors, with every expressible permission set, and their valid single-bit variants).
+        final Random random = new Random(format.toString().hashCode() * 31L);
+        final List<Long> valid = new ArrayList<>();
+        final List<Integer> validLevels = new ArrayList<>();
+        for (int level = 0; level < format.levels(); level++)
+        {
+            final List<Long> candidates = new ArrayList<>();
+            if (level > 0)
+            {
+                candidates.add(format.makeTable(0x1234_5000L & ((1L << format.outputAddressLg2()) - 1), level));
+            }
+            long sizes = format.leafSizes(level);
+            while (sizes != 0)
+            {
+                final int lg2 = Long.numberOfTrailingZeros(sizes);
+                sizes &= sizes - 1;
+                for (final int permissions : expressiblePermissions(format))
+                {
+                    candidates.add(format.makeLeaf(0, lg2, level, format.attributesFor(permissions)));
+                }
+            }
+            final int seeds = candidates.size();
+            for (int i = 0; i < seeds; i++)
+            {
+                for (int bit = 0; bit < 64; bit++)
+                {
+                    candidates.add(candidates.get(i) ^ (1L << bit));
+                }
+            }
+            for (final long entry : candidates)
+            {
+                final int kind = format.kind(entry, level);
+                if (kind != PageTableFormat.KIND_EMPTY && format.validate(entry, level, kind) == WalkFault.NONE)
+                {
+                    valid.add(entry);
+                    validLevels.add(level);
+                }
+            }
+        }
+        assertTrue(valid.size() > 10, format + ": too few valid entries to test");
+        for (int i = 0; i < 20_000; i++)
+        {
+            final int length = 1 + random.nextInt(6);
+            long all = -1L;
+            long any = 0;
+            int expected = Permissions.ALL;
+            final StringBuilder path = new StringBuilder();
+            for (int j = 0; j < length; j++)
+            {
+                final int pick = random.nextInt(valid.size());
+                final long entry = valid.get(pick);
+                all &= entry;
+                any |= entry;
+                expected &= format.permissions(entry, validLevels.get(pick));
+                path.append(' ').append(hex(entry));
+            }
+            assertEquals(expected, format.pathPermissions(all, any, 0), format + " path" + path);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("formats")
     void mapWalkUnmapEveryLevelSizeAndBoundary(final PageTableFormat format)
     {
         final WalkResult result = new WalkResult();

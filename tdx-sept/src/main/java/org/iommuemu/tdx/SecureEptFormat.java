@@ -79,7 +79,7 @@ public final class SecureEptFormat extends EptFormat
         {
             return 0;
         }
-        return tableAddress(entry, level) | ((long)permissions(entry, level) << 1) | 1;
+        return tableAddress(entry, level) | 1;
     }
 
     public int kind(final long entry, final int level)

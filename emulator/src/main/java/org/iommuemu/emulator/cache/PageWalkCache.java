@@ -105,7 +105,7 @@ public final class PageWalkCache
             {
                 return; // a level-skipping or unusual entry: nothing below it is cached
             }
-            permissions &= (int)(step >>> 1) & Permissions.ALL;
+            permissions &= format.permissions(result.entryValue(i), level);
             if (level < byLevel.length && byLevel[level] != null)
             {
                 final int nextLevel = result.entryLevel(i + 1);

@@ -142,7 +142,7 @@ public final class VtdSecondStageFormat implements PageTableFormat
         {
             return 0;
         }
-        return (entry & ADDRESS) | ((long)permissions(entry, level) << 1) | 1;
+        return (entry & ADDRESS) | 1;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)

@@ -137,7 +137,7 @@ public final class X86Format implements PageTableFormat
         {
             return 0;
         }
-        return (entry & ADDRESS) | ((long)permissions(entry, level) << 1) | 1;
+        return (entry & ADDRESS) | 1;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
@@ -183,6 +183,13 @@ public final class X86Format implements PageTableFormat
             (int)(entry & RW) |
             (int)((entry & US) << 1) |
             (int)((~entry >>> 63) << 2);
+    }
+
+    /** XD denies execute when set, at any level: {@link #pathPermissions} ORs it over the path. */
+    @Override
+    public long denyBits()
+    {
+        return XD;
     }
 
     public int impliedPermissions()
