@@ -1,5 +1,6 @@
 package org.iommuemu.pagetable.memory;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
@@ -47,38 +48,49 @@ public final class SparseMemory implements PhysicalMemory
     private static final int ENTRY_SIZE_LG2 = 3;
 
     /**
-     * Pairs of (frame base address, native address of the frame), side by side so one bounds check and one cache
-     * line serve both. A hot walk then costs two dependent loads per level (the address, then the entry)
+     * Native address of {@link #CACHE_SIZE} pairs of (frame base address, native address of the frame), side by
+     * side so one cache line serves both. A hot read then costs two dependent loads (the address, then the entry)
      * instead of four through the slab buffer; the slabs stay referenced from {@link #slabs} for the memory's
      * lifetime, so the addresses stay valid. Only resident frames (below 2^52) are ever cached, so a hit also
      * proves the address is in range. An empty line holds -1, which no masked address equals.
      */
-    private final long[] frameCache = new long[CACHE_SIZE * 2];
+    private final long frameCache;
     /** Pairs of (frame base address, native address) per stream of {@link #readTableEntry}; -1 when empty. */
-    private final long[] streamFrames = new long[STREAMS * 2];
+    private final long streamFrames;
+    /**
+     * The storage of {@link #frameCache} and {@link #streamFrames}: off-heap, so that reading a line is one load
+     * with no array bounds check (every index is masked into range by construction). Referenced here for the
+     * memory's lifetime, which keeps the two native addresses valid.
+     */
+    private final ByteBuffer cacheStorage;
     private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
     private int slotCount;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
 
     public SparseMemory()
     {
+        cacheStorage = ByteBuffer.allocateDirect((CACHE_SIZE + STREAMS) * 2 * Long.BYTES + Long.BYTES);
+        final long storage = BufferUtil.address(cacheStorage);
+        frameCache = (storage + Long.BYTES - 1) & -Long.BYTES;
+        streamFrames = frameCache + (long)CACHE_SIZE * 2 * Long.BYTES;
         for (int line = 0; line < CACHE_SIZE; line++)
         {
-            frameCache[line << 1] = -1L;
+            put(frameCache, line << 1, -1L);
+            put(frameCache, (line << 1) + 1, 0L);
         }
         for (int slot = 0; slot < STREAMS; slot++)
         {
-            streamFrames[slot << 1] = -1L;
+            put(streamFrames, slot << 1, -1L);
+            put(streamFrames, (slot << 1) + 1, 0L);
         }
     }
 
     public long readEntry(final long address)
     {
         final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
-        final long[] frameCache = this.frameCache;
-        if (frameCache[line] == (address & FRAME_KEY_MASK))
+        if (get(frameCache, line) == (address & FRAME_KEY_MASK))
         {
-            return entryRead(address, UnsafeApi.getLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK)));
+            return entryRead(address, UnsafeApi.getLong(null, get(frameCache, line + 1) + (address & OFFSET_IN_FRAME_MASK)));
         }
         return readEntryUncached(address, -1);
     }
@@ -100,12 +112,11 @@ public final class SparseMemory implements PhysicalMemory
     public long readTableEntry(final long tableAddress, final int index, final int stream)
     {
         final int slot = (stream & (STREAMS - 1)) << 1;
-        final long[] streamFrames = this.streamFrames;
         final long offset = (long)index << ENTRY_SIZE_LG2;
-        if (streamFrames[slot] == tableAddress &&
+        if (get(streamFrames, slot) == tableAddress &&
             ((tableAddress >>> MAX_ADDRESS_LG2) | (index >>> (FRAME_SIZE_LG2 - ENTRY_SIZE_LG2))) == 0)
         {
-            return entryRead(tableAddress + offset, UnsafeApi.getLong(null, streamFrames[slot + 1] + offset));
+            return entryRead(tableAddress + offset, UnsafeApi.getLong(null, get(streamFrames, slot + 1) + offset));
         }
         return readTableEntryGuessMissed(tableAddress + offset, slot);
     }
@@ -117,12 +128,11 @@ public final class SparseMemory implements PhysicalMemory
     private long readTableEntryGuessMissed(final long address, final int slot)
     {
         final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
-        final long[] frameCache = this.frameCache;
-        if (frameCache[line] == (address & FRAME_KEY_MASK))
+        if (get(frameCache, line) == (address & FRAME_KEY_MASK))
         {
-            final long base = frameCache[line + 1];
-            streamFrames[slot] = address & ~(long)OFFSET_IN_FRAME_MASK;
-            streamFrames[slot + 1] = base;
+            final long base = get(frameCache, line + 1);
+            put(streamFrames, slot, address & ~(long)OFFSET_IN_FRAME_MASK);
+            put(streamFrames, slot + 1, base);
             return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
         }
         return readEntryUncached(address, slot);
@@ -155,8 +165,8 @@ public final class SparseMemory implements PhysicalMemory
         }
         if (slot >= 0)
         {
-            streamFrames[slot] = address & ~(long)OFFSET_IN_FRAME_MASK;
-            streamFrames[slot + 1] = base;
+            put(streamFrames, slot, address & ~(long)OFFSET_IN_FRAME_MASK);
+            put(streamFrames, slot + 1, base);
         }
         return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
     }
@@ -230,9 +240,9 @@ public final class SparseMemory implements PhysicalMemory
     private long frameAddress(final long frame, final boolean allocate)
     {
         final int line = ((int)frame & CACHE_MASK) << 1;
-        if (frameCache[line] == frame << FRAME_SIZE_LG2)
+        if (get(frameCache, line) == frame << FRAME_SIZE_LG2)
         {
-            return frameCache[line + 1];
+            return get(frameCache, line + 1);
         }
         long slot = frameToSlot.get(frame);
         if (slot == NO_SLOT)
@@ -244,7 +254,7 @@ public final class SparseMemory implements PhysicalMemory
             slot = allocateFrame(frame);
         }
         cacheFrame(line, frame, slot);
-        return frameCache[line + 1];
+        return get(frameCache, line + 1);
     }
 
     public void read(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
@@ -346,10 +356,21 @@ public final class SparseMemory implements PhysicalMemory
         }
     }
 
+    /** Long {@code index} of the off-heap array at {@code base} ({@link #frameCache}, {@link #streamFrames}). */
+    private static long get(final long base, final int index)
+    {
+        return UnsafeApi.getLong(null, base + ((long)index << 3));
+    }
+
+    private static void put(final long base, final int index, final long value)
+    {
+        UnsafeApi.putLong(null, base + ((long)index << 3), value);
+    }
+
     private void cacheFrame(final int line, final long frame, final long slot)
     {
-        frameCache[line] = frame << FRAME_SIZE_LG2;
-        frameCache[line + 1] = slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2);
+        put(frameCache, line, frame << FRAME_SIZE_LG2);
+        put(frameCache, line + 1, slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2));
     }
 
     private static int slotOffset(final long slot, final long address)
