@@ -206,16 +206,9 @@ public final class TdxConnect
      */
     public boolean translateTrusted(final int requesterId, final long address, final int access, final DmaOutcome out)
     {
-        out.reset();
-        final Tdi tdi = tdis.get(requesterId);
-        if (tdi == null || tdi.td == null)
+        final Tdi tdi = runningTdi(requesterId, out);
+        if (tdi == null)
         {
-            out.status(DmaOutcome.REFUSED_NO_TDI);
-            return false;
-        }
-        if (tdi.state != TdispState.RUN)
-        {
-            out.status(DmaOutcome.REFUSED_TDI_NOT_RUN);
             return false;
         }
         final TrustDomain td = tdi.td;
@@ -272,17 +265,42 @@ public final class TdxConnect
         {
             return false;
         }
-        if (out.viaSharedEpt())
-        {
-            return true;
-        }
+        return out.viaSharedEpt() || trustedAccess(requesterId, out.outputAddress(), length, write, out);
+    }
+
+    /**
+     * The TDISP check of a T=1 request, on its own: the TD whose S-EPT translates requests of {@code requesterId},
+     * or null when there is no TDI bound to a TD ({@link DmaOutcome#REFUSED_NO_TDI}) or it is not in RUN
+     * ({@link DmaOutcome#REFUSED_TDI_NOT_RUN}); {@code out} is reset and, on null, holds the refusal.
+     * <p>
+     * Why apart from {@link #translateTrusted}: an IOMMU that caches trusted translations caches only the
+     * translation. The TDI's state is not part of it (STOP, ERROR and unbind change it without any S-EPT change),
+     * so the cache must ask this on every request, hit or miss. One map lookup; allocates nothing.
+     */
+    public TrustDomain trustedDomain(final int requesterId, final DmaOutcome out)
+    {
+        final Tdi tdi = runningTdi(requesterId, out);
+        return tdi == null ? null : tdi.td;
+    }
+
+    /**
+     * The per-access part of a T=1 DMA of {@code length} bytes to TD private memory at host physical {@code hpa},
+     * translated already (by {@link #translateTrusted} or from a cached translation): the integrity check. A read
+     * of a poisoned line gives {@link DmaOutcome#MACHINE_CHECK} with {@link DmaOutcome#machineCheck()} filled; a
+     * full-line write clears poison. True when the access completed. Not for translations through the shared
+     * EPT (shared memory has no integrity state). Sets only the status and the machine-check record of
+     * {@code out}; call it after {@link #trustedDomain} or {@link #translateTrusted}, which reset it.
+     */
+    public boolean trustedAccess(final int requesterId, final long hpa, final int length, final boolean write,
+        final DmaOutcome out)
+    {
         final MemoryIntegrity integrity = module.integrity();
         if (write)
         {
-            integrity.write(Requester.TRUSTED_DEVICE, out.outputAddress(), length);
+            integrity.write(Requester.TRUSTED_DEVICE, hpa, length);
             return true;
         }
-        if (integrity.read(Requester.TRUSTED_DEVICE, requesterId, out.outputAddress(), length, out.machineCheck()) ==
+        if (integrity.read(Requester.TRUSTED_DEVICE, requesterId, hpa, length, out.machineCheck()) ==
             MemoryIntegrity.MACHINE_CHECK)
         {
             out.status(DmaOutcome.MACHINE_CHECK);
@@ -332,6 +350,24 @@ public final class TdxConnect
     }
 
     // ------------------------------------------------------------------------------------------------------
+
+    /** Reset {@code out}; the TDI of {@code requesterId} when bound and in RUN, else null with the refusal in {@code out}. */
+    private Tdi runningTdi(final int requesterId, final DmaOutcome out)
+    {
+        out.reset();
+        final Tdi tdi = tdis.get(requesterId);
+        if (tdi == null || tdi.td == null)
+        {
+            out.status(DmaOutcome.REFUSED_NO_TDI);
+            return null;
+        }
+        if (tdi.state != TdispState.RUN)
+        {
+            out.status(DmaOutcome.REFUSED_TDI_NOT_RUN);
+            return null;
+        }
+        return tdi;
+    }
 
     private static boolean isBlockedPath(final WalkResult walk)
     {

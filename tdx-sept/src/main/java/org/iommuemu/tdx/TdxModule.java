@@ -1,5 +1,7 @@
 package org.iommuemu.tdx;
 
+import java.util.Arrays;
+
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.pagetable.PageTable;
@@ -46,6 +48,8 @@ public final class TdxModule
     private final SecureEptFormat sept4 = new SecureEptFormat(4);
     private final SecureEptFormat sept5 = new SecureEptFormat(5);
     private final WalkResult walk = new WalkResult();
+    /** Told of BLOCK and TRACK (an array: SEAMCALLs iterate it without an iterator). */
+    private TlbTrackingListener[] trackingListeners = new TlbTrackingListener[0];
     private final UnsafeBuffer pageBuffer = new UnsafeBuffer(new byte[PhysicalMemory.FRAME_SIZE]);
     private int nextTdId = 1;
 
@@ -74,6 +78,24 @@ public final class TdxModule
     public MemoryIntegrity integrity()
     {
         return integrity;
+    }
+
+    /**
+     * Tell {@code listener} of every successful TDH.MEM.RANGE.BLOCK and TDH.MEM.TRACK from now on (an IOMMU whose
+     * trusted IOTLB caches S-EPT translations: see {@link TlbTrackingListener}). Call during setup.
+     */
+    public void addTrackingListener(final TlbTrackingListener listener)
+    {
+        for (final TlbTrackingListener existing : trackingListeners)
+        {
+            if (existing == listener)
+            {
+                throw new IllegalArgumentException("tracking listener registered already: " + listener);
+            }
+        }
+        final TlbTrackingListener[] grown = Arrays.copyOf(trackingListeners, trackingListeners.length + 1);
+        grown[trackingListeners.length] = listener;
+        trackingListeners = grown;
     }
 
     /** The TD whose TDR page is at {@code tdr}, or null. */
@@ -292,6 +314,7 @@ public final class TdxModule
     /**
      * TDH.MEM.RANGE.BLOCK: MAPPED/BLOCKEDW to BLOCKED, PENDING/PENDING_BLOCKEDW to PENDING_BLOCKED, NL_MAPPED
      * to NL_BLOCKED, MMIO_MAPPED to MMIO_BLOCKED; R/W/X cleared; the current TLB epoch is recorded (BEPOCH).
+     * Tracking listeners are told of the blocked range.
      */
     public SeamcallResult rangeBlock(final long pageInfo, final long tdr, final SeamcallResult out)
     {
@@ -324,12 +347,18 @@ public final class TdxModule
         }
         memory.writeEntry(entryAddress, SecureEptEntry.withState(entry, newState) & ~SecureEptEntry.RWX);
         pamt.blockEpoch(SecureEptEntry.hpa(entry), td.epoch);
+        final int sizeLg2 = PageInfo.sizeLg2(opLevel);
+        for (final TlbTrackingListener listener : trackingListeners)
+        {
+            listener.blocked(td, opGpa, sizeLg2);
+        }
         return success(out, 0, 0);
     }
 
     /**
      * TDH.MEM.TRACK: advance the TD's TLB epoch. TDX_PREVIOUS_TLB_EPOCH_BUSY (operand TD_EPOCH) while a vCPU
-     * that entered in the previous epoch still runs.
+     * that entered in the previous epoch still runs. On success the tracking listeners are told: this is where the
+     * module invalidates its trusted IOMMU entries of the TD (docs/tdx.md, "TLB tracking and trusted IOMMU caches").
      */
     public SeamcallResult track(final long tdr, final SeamcallResult out)
     {
@@ -341,6 +370,10 @@ public final class TdxModule
         if (!td.advanceEpoch())
         {
             return out.set(TdxStatus.withOperand(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, TdxStatus.OPERAND_ID_TD_EPOCH), 0, 0);
+        }
+        for (final TlbTrackingListener listener : trackingListeners)
+        {
+            listener.tracked(td, td.epoch);
         }
         return success(out, td.epoch, 0);
     }

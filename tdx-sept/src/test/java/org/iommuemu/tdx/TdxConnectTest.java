@@ -145,6 +145,37 @@ class TdxConnectTest
         assertTrue(connect.trustedDma(RID, 0x5080, 64, false, dma));
     }
 
+    /**
+     * The parts of trustedDma a cache of trusted translations needs apart: the TDISP check and the per-access
+     * integrity check give the same answers as trustedDma does.
+     */
+    @Test
+    void theTdiCheckAndTheIntegrityCheckStandAlone()
+    {
+        bed.mapPrivate(0x5000, dataPage(5));
+        assertEquals(null, connect.trustedDomain(RID, dma));
+        assertEquals(DmaOutcome.REFUSED_NO_TDI, dma.status());
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, mce));
+        assertEquals(null, connect.trustedDomain(RID, dma));
+        assertEquals(DmaOutcome.REFUSED_TDI_NOT_RUN, dma.status());
+        assertEquals(TdiStatus.OK, connect.start(tdi));
+        assertEquals(td, connect.trustedDomain(RID, dma));
+        assertEquals(DmaOutcome.OK, dma.status());
+
+        connect.untrustedDmaRule(UntrustedDmaRule.POISON);
+        assertTrue(connect.untrustedDma(0x0300, dataPage(5) + 0x80, 4, true, dma));
+        connect.trustedDomain(RID, dma);
+        assertFalse(connect.trustedAccess(RID, dataPage(5) + 0x80, 64, false, dma));
+        assertEquals(DmaOutcome.MACHINE_CHECK, dma.status());
+        assertEquals(dataPage(5) + 0x80, dma.machineCheck().address());
+        assertEquals(Requester.TRUSTED_DEVICE, dma.machineCheck().requesterKind());
+        connect.trustedDomain(RID, dma);
+        assertTrue(connect.trustedAccess(RID, dataPage(5) + 0x80, 64, true, dma), "a full-line write clears the poison");
+        assertTrue(connect.trustedAccess(RID, dataPage(5) + 0x80, 64, false, dma));
+        assertEquals(DmaOutcome.OK, dma.status());
+        assertFalse(dma.machineCheck().isValid());
+    }
+
     @Test
     void untrustedDmaToPrivateMemoryFollowsTheConfiguredRule()
     {

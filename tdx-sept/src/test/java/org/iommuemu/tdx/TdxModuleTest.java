@@ -198,6 +198,38 @@ class TdxModuleTest
         fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRemove(info(0x7000, 0), TDR, out));
     }
 
+    /** Tracking listeners hear every successful BLOCK (with its range) and TRACK (with the new epoch), nothing else. */
+    @Test
+    void trackingListenersHearSuccessfulBlocksAndTracksOnly()
+    {
+        final StringBuilder heard = new StringBuilder();
+        module.addTrackingListener(new TlbTrackingListener()
+        {
+            public void blocked(final TrustDomain blockedTd, final long gpa, final int sizeLg2)
+            {
+                heard.append("block ").append(blockedTd.id()).append(" 0x").append(Long.toHexString(gpa)).append('/')
+                    .append(sizeLg2).append(';');
+            }
+
+            public void tracked(final TrustDomain trackedTd, final long epoch)
+            {
+                heard.append("track ").append(trackedTd.id()).append(' ').append(epoch).append(';');
+            }
+        });
+        bed.finalizeTd();
+        bed.mapPrivate(0x7000, dataPage(3));
+        td.vcpuEnter(0);
+        ok(module.rangeBlock(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.rangeBlock(info(0x7000, 0), TDR, out));
+        ok(module.rangeBlock(info(0, 1), TDR, out));
+        ok(module.track(TDR, out));
+        fails(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, OPERAND_ID_TD_EPOCH, module.track(TDR, out));
+        td.vcpuExit(0);
+        ok(module.seamcall(SeamcallLeaf.TDH_MEM_TRACK, 0, TDR, 0, 0, out));
+        assertEquals("block " + td.id() + " 0x7000/12;block " + td.id() + " 0x0/21;track " + td.id() + " 1;track " + td.id() +
+            " 2;", heard.toString());
+    }
+
     @Test
     void trackAloneIsEnoughWhenNoVcpuRuns()
     {

@@ -13,12 +13,17 @@ package org.iommuemu.emulator.cache;
  */
 public final class InvalidationScope
 {
+    private static final int TRUSTED_ONLY = 1;
+    private static final int UNTRUSTED_ONLY = 2;
+
     private long tagMask;
     private long tagValue;
     private boolean hasRange;
     private long first;
     private long last;
     private String description = "all";
+    /** 0: no T-bit filter; else the {@link #trusted(boolean)} filter, kept apart so that narrowing allocates nothing. */
+    private int trustFilter;
 
     /** Everything. */
     public InvalidationScope all()
@@ -80,12 +85,15 @@ public final class InvalidationScope
         return withRange(first, last, "pasid range");
     }
 
-    /** Narrow the current scope to trusted (T=1) or untrusted entries only. */
+    /**
+     * Narrow the current scope to trusted (T=1) or untrusted entries only. Call after the typed setter (which
+     * clears the narrowing); allocates nothing, so the VT-d model can narrow every invalidation the VMM asks for.
+     */
     public InvalidationScope trusted(final boolean trusted)
     {
         tagMask |= CacheTag.TRUSTED;
         tagValue = trusted ? tagValue | CacheTag.TRUSTED : tagValue & ~CacheTag.TRUSTED;
-        description = description + (trusted ? ", trusted" : ", untrusted");
+        trustFilter = trusted ? TRUSTED_ONLY : UNTRUSTED_ONLY;
         return this;
     }
 
@@ -120,7 +128,8 @@ public final class InvalidationScope
 
     public String toString()
     {
-        return hasRange ? description + " [0x" + Long.toHexString(first) + ", 0x" + Long.toHexString(last) + "]" : description;
+        final String filtered = trustFilter == 0 ? description : description + (trustFilter == TRUSTED_ONLY ? ", trusted" : ", untrusted");
+        return hasRange ? filtered + " [0x" + Long.toHexString(first) + ", 0x" + Long.toHexString(last) + "]" : filtered;
     }
 
     private InvalidationScope set(final long mask, final long value, final String description)
@@ -129,6 +138,7 @@ public final class InvalidationScope
         this.tagValue = value & mask;
         this.hasRange = false;
         this.description = description;
+        this.trustFilter = 0;
         return this;
     }
 

@@ -122,7 +122,10 @@ public final class Platform
             {
                 connect = new TdxConnect(new TdxModule(memory, spec.hostReadMode()), spec.untrustedDmaRule());
             }
-            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), new VtdConfig(),
+            final VtdConfig config = new VtdConfig();
+            config.trustedIotlb = spec.trustedIotlb();
+            config.trustedInvalidation = spec.trustedInvalidation();
+            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), config,
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
             iommu.walkCaches(walkCache(caches, 2, 4), walkCache(caches, 1, 4));

@@ -6,6 +6,7 @@ import java.util.List;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
@@ -62,10 +63,24 @@ public record Scenario(String name, String description, String source, Path dire
      * @param tdxConnect VT-d with TDX Connect: T=1 requests take the TDX module's trusted path.
      * @param untrustedDmaRule TDX Connect: what T=0 DMA to TD private memory does.
      * @param hostReadMode TDX: what an untrusted read of private memory returns.
+     * @param trustedIotlb TDX Connect: the VT-d IOTLB caches trusted translations under the TEE tag
+     *                     ({@code VtdConfig.trustedIotlb}).
+     * @param trustedInvalidation TDX Connect: when the TDX module drops a TD's trusted IOTLB entries
+     *                     ({@code VtdConfig.trustedInvalidation}).
      */
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
-        boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode)
+        boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
+        TrustedInvalidation trustedInvalidation)
     {
+        /** A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK). */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, true,
+                TrustedInvalidation.TRACK);
+        }
+
         /** An AMD-Vi platform. */
         public static PlatformSpec amdvi(final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig)
         {

@@ -40,6 +40,7 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.tlp.gen.TraceGenerator;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
@@ -254,8 +255,18 @@ public final class ScenarioReader
         {
             throw section.error(section.has("mode") ? "mode" : "tdx-connect", "legacy/scalable mode and TDX Connect belong to VT-d platforms");
         }
+        final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
+        final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
+            TrustedInvalidation.TRACK);
+        for (final String key : new String[] {"trusted-iotlb", "trusted-invalidation"})
+        {
+            if (section.has(key) && !tdxConnect)
+            {
+                throw section.error(key, "the trusted IOTLB belongs to VT-d platforms with tdx-connect: true");
+            }
+        }
         section.rejectUnknownKeys();
-        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead);
+        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation);
     }
 
     private static DomainSpec domain(final YamlSection section, final IommuKind iommu)

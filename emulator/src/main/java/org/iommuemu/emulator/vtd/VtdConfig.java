@@ -33,4 +33,19 @@ public final class VtdConfig
 
     /** Refuse output addresses in 0xFEE00000-0xFEEFFFFF (fault 0xE or 0x87). */
     public boolean interruptRangeCheck = true;
+
+    /**
+     * TDX Connect: cache trusted (T=1) translations in the IOTLB. The reference (vtd-tdx.md 7, the TDX Connect
+     * spec's section 2.2 as quoted in the DID-MSB patches) says the IOMMU tags IOTLB, PASID-cache and context-cache
+     * entries with whether they came from TEE-IO transactions; the model caches the trusted path's final
+     * translations in the IOTLB with {@code CacheTag.TRUSTED} set, tagged with the TD's trusted DID
+     * ({@link VtdIommu#trustedDomainId}) and the requester, so a T=1 hit never serves a T=0 request nor the other
+     * way round. The TDI's TDISP state and the memory-integrity check are not cached: both run on every request.
+     * Off: every T=1 request walks the S-EPT and nothing of the trusted path enters the caches (the model before
+     * issue 7).
+     */
+    public boolean trustedIotlb = true;
+
+    /** TDX Connect with {@link #trustedIotlb}: when the TDX module drops a TD's trusted IOTLB entries. */
+    public TrustedInvalidation trustedInvalidation = TrustedInvalidation.TRACK;
 }

@@ -15,6 +15,13 @@ import org.iommuemu.emulator.cache.InvalidationScope;
  * PASID-selective PASID-cache invalidation drops that PASID for every device. A context-cache invalidation also
  * reaches the PASID cache (its entries hang off the context entry). IOTLB page invalidations drop every PASID of
  * the DID in the range; the hint (IH) has no effect (no paging-structure caches are modelled).
+ * <p>
+ * TDX Connect: every invalidation the VMM asks for (descriptors, CCMD, the IOTLB register) is narrowed to
+ * untrusted entries. The trusted entries are the TDX module's: they carry the DID MSB, which the VMM may not use
+ * (shared/reference/vtd-tdx.md 7), and the module invalidates them through its own queue; in the model that is
+ * {@link #trustedDomain} and {@link #trustedRange}, called from the module's TLB tracking. So not even a global
+ * invalidation from the VMM drops a trusted entry (a choice: the sources do not say whether the VMM's global
+ * descriptors reach TEE-tagged entries; isolation of TEE and non-TEE entries is what they do say).
  */
 final class VtdInvalidation
 {
@@ -23,20 +30,23 @@ final class VtdInvalidation
 
     private final InvalidationDispatcher dispatcher;
     private final InvalidationScope scope = new InvalidationScope();
+    private final boolean untrustedOnly;
 
-    VtdInvalidation(final InvalidationDispatcher dispatcher)
+    /** @param tdxConnect the unit has a trusted path: the VMM's invalidations leave trusted entries alone. */
+    VtdInvalidation(final InvalidationDispatcher dispatcher, final boolean tdxConnect)
     {
         this.dispatcher = dispatcher;
+        this.untrustedOnly = tdxConnect;
     }
 
     void contextGlobal()
     {
-        dispatcher.invalidate(scope.all(), CONTEXT_ROLES);
+        dispatcher.invalidate(vmm(scope.all()), CONTEXT_ROLES);
     }
 
     void contextDomain(final int domainId)
     {
-        dispatcher.invalidate(scope.all(), CONTEXT_ROLES);
+        dispatcher.invalidate(vmm(scope.all()), CONTEXT_ROLES);
     }
 
     /** Device-selective, with the function mask: FM masks the low 0, 1, 2 or 3 bits of the SID. */
@@ -46,18 +56,18 @@ final class VtdInvalidation
         final int first = sourceId & ~(span - 1);
         for (int i = 0; i < span; i++)
         {
-            dispatcher.invalidate(scope.device(first + i), CONTEXT_ROLES);
+            dispatcher.invalidate(vmm(scope.device(first + i)), CONTEXT_ROLES);
         }
     }
 
     void iotlbGlobal()
     {
-        dispatcher.invalidate(scope.all(), IOTLB_ROLES);
+        dispatcher.invalidate(vmm(scope.all()), IOTLB_ROLES);
     }
 
     void iotlbDomain(final int domainId)
     {
-        dispatcher.invalidate(scope.domain(domainId), IOTLB_ROLES);
+        dispatcher.invalidate(vmm(scope.domain(domainId)), IOTLB_ROLES);
     }
 
     /** Page-selective: 2^AM pages from {@code address} (aligned down to the span). */
@@ -65,39 +75,60 @@ final class VtdInvalidation
     {
         final long span = 4096L << addressMask;
         final long first = address & -span;
-        dispatcher.invalidate(scope.range(domainId, first, first + span - 1), IOTLB_ROLES);
+        dispatcher.invalidate(vmm(scope.range(domainId, first, first + span - 1)), IOTLB_ROLES);
     }
 
     void pasidIotlb(final int domainId, final int pasid)
     {
-        dispatcher.invalidate(scope.pasid(domainId, pasid), IOTLB_ROLES);
+        dispatcher.invalidate(vmm(scope.pasid(domainId, pasid)), IOTLB_ROLES);
     }
 
     void pasidIotlbPage(final int domainId, final int pasid, final long address, final int addressMask)
     {
         final long span = 4096L << addressMask;
         final long first = address & -span;
-        dispatcher.invalidate(scope.pasidRange(domainId, pasid, first, first + span - 1), IOTLB_ROLES);
+        dispatcher.invalidate(vmm(scope.pasidRange(domainId, pasid, first, first + span - 1)), IOTLB_ROLES);
     }
 
     void pasidCacheGlobal()
     {
-        dispatcher.invalidate(scope.all(), CacheRole.PASID.bit());
+        dispatcher.invalidate(vmm(scope.all()), CacheRole.PASID.bit());
     }
 
     void pasidCacheDomain(final int domainId)
     {
-        dispatcher.invalidate(scope.all(), CacheRole.PASID.bit());
+        dispatcher.invalidate(vmm(scope.all()), CacheRole.PASID.bit());
     }
 
     void pasidCachePasid(final int domainId, final int pasid)
     {
-        dispatcher.invalidate(scope.pasid(0, pasid), CacheRole.PASID.bit());
+        dispatcher.invalidate(vmm(scope.pasid(0, pasid)), CacheRole.PASID.bit());
     }
 
     /** Device-TLB (ATS) invalidation: reaches device TLBs registered with the dispatcher, if any. */
     void deviceTlb(final int sourceId)
     {
-        dispatcher.invalidate(scope.device(sourceId), CacheRole.DEVICE_TLB.bit());
+        dispatcher.invalidate(vmm(scope.device(sourceId)), CacheRole.DEVICE_TLB.bit());
+    }
+
+    /**
+     * The TDX module's invalidation of every trusted entry of a TD's trusted domain (DID MSB set) in the IOTLB and
+     * the caches invalidated with it.
+     */
+    void trustedDomain(final int trustedDomainId)
+    {
+        dispatcher.invalidate(scope.domain(trustedDomainId).trusted(true), IOTLB_ROLES);
+    }
+
+    /** The TDX module's invalidation of the trusted entries of a TD's trusted domain over {@code [first, last]}. */
+    void trustedRange(final int trustedDomainId, final long first, final long last)
+    {
+        dispatcher.invalidate(scope.range(trustedDomainId, first, last).trusted(true), IOTLB_ROLES);
+    }
+
+    /** A scope the VMM asked for: with TDX Connect, untrusted entries only. */
+    private InvalidationScope vmm(final InvalidationScope requested)
+    {
+        return untrustedOnly ? requested.trusted(false) : requested;
     }
 }

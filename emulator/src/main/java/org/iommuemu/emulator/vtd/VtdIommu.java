@@ -16,7 +16,9 @@ import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
 import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
+import org.iommuemu.tdx.DmaOutcome;
 import org.iommuemu.tdx.TdxConnect;
+import org.iommuemu.tdx.TrustDomain;
 import org.iommuemu.tlp.AtsRange;
 import org.iommuemu.tlp.TranslationCompletionEntry;
 
@@ -37,8 +39,9 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
  * Requests come in through {@link #handle}: untranslated requests are translated; ATS translation requests are
  * answered with a Translation Completion entry and translated requests honoured only when the context allows
  * the device TLB (legacy TT = 01, scalable DTE = 1), else fault 0xD or 0x44. With a {@link TdxConnect}, T=1
- * requests take the TDX module's trusted path and T=0 requests that land in TD private memory meet its
- * {@code UntrustedDmaRule}.
+ * requests take the TDX module's trusted path, whose translations the IOTLB caches under the TEE tag and the
+ * TD's trusted DID ({@link VtdConfig#trustedIotlb}, {@link #trustedDomainId}), and T=0 requests that land in TD
+ * private memory meet its {@code UntrustedDmaRule}.
  * <p>
  * Sources: shared/reference/vtd-tdx.md 1-4 and 7; choices on unverified behaviour are the switches of
  * {@link VtdConfig} and are listed in docs/vtd.md. Not thread-safe; the request path allocates nothing and
@@ -84,7 +87,9 @@ public final class VtdIommu implements IommuPort
      *                     {@link CacheRole#IOTLB} cache; nestedCache a {@link CacheRole#NESTED} cache of the
      *                     second-stage translations of nested first-stage table fetches, or null for none. All are
      *                     registered with this unit's dispatcher.
-     * @param tdx          TDX Connect for the trusted path, or null.
+     * @param tdx          TDX Connect for the trusted path, or null. The unit registers with its module's TLB
+     *                     tracking ({@code TdxModule.addTrackingListener}): the module's invalidation of the trusted
+     *                     IOTLB entries ({@link VtdConfig#trustedInvalidation}).
      */
     public VtdIommu(final PhysicalMemory memory, final long cap, final long ecap, final VtdConfig config,
         final TranslationCache contextCache, final TranslationCache pasidCache, final TranslationCache iotlb,
@@ -104,7 +109,6 @@ public final class VtdIommu implements IommuPort
         this.contextCache = contextCache;
         this.pasidCache = pasidCache;
         this.iotlb = iotlb;
-        this.trustedPath = tdx == null ? null : new TrustedPath(tdx);
         dispatcher.register(contextCache);
         dispatcher.register(pasidCache);
         dispatcher.register(iotlb);
@@ -115,7 +119,13 @@ public final class VtdIommu implements IommuPort
         this.caches = nestedCache == null ? List.of(contextCache, pasidCache, iotlb) :
             List.of(contextCache, pasidCache, iotlb, nestedCache);
         this.nestedCache = nestedCache;
-        this.invalidation = new VtdInvalidation(dispatcher);
+        this.invalidation = new VtdInvalidation(dispatcher, tdx != null);
+        this.trustedPath = tdx == null ? null :
+            new TrustedPath(tdx, config, iotlb, invalidation, VtdRegisters.domainIdBits(cap));
+        if (trustedPath != null)
+        {
+            tdx.module().addTrackingListener(trustedPath);
+        }
         this.translator = new VtdTranslator(memory, config, cap, ecap, contextCache, pasidCache, iotlb, nestedCache);
 
         final int faultOffset = VtdRegisters.faultRecordOffset(cap);
@@ -594,6 +604,29 @@ public final class VtdIommu implements IommuPort
     public InvalidationDispatcher dispatcher()
     {
         return dispatcher;
+    }
+
+    /**
+     * The DID under which this unit caches {@code td}'s trusted translations: the DID MSB (bit w - 1 for the DID
+     * width w that CAP.ND gives; bit 15 with 16-bit DIDs), which TDX Connect reserves for the TDX module and which it always
+     * sets in trusted tables (shared/reference/vtd-tdx.md 7), with the TD's ID in the bits below. The module's
+     * own numbering of trusted domains is not in the sources read; TD IDs wrap past 2^(width - 1) - 1.
+     *
+     * @throws IllegalStateException without TDX Connect.
+     */
+    public int trustedDomainId(final TrustDomain td)
+    {
+        if (trustedPath == null)
+        {
+            throw new IllegalStateException("no TDX Connect on this unit");
+        }
+        return trustedPath.trustedDomainId(td);
+    }
+
+    /** TDX Connect: the TDX module's outcome of the last T=1 request (status, machine-check record); null without. */
+    public DmaOutcome lastTrustedOutcome()
+    {
+        return trustedPath == null ? null : trustedPath.lastOutcome();
     }
 
     /** Fault event interrupts sent (FECTL.IM clear). */

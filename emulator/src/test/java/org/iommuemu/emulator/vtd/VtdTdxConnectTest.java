@@ -113,6 +113,19 @@ class VtdTdxConnectTest extends VtdTestBed
     @Test
     void trustedRequestsTakeTheTdxPath()
     {
+        trustedPath(true);
+    }
+
+    /** The switch off: the model before the TEE-tagged IOTLB, every T=1 request walks the S-EPT. */
+    @Test
+    void trustedRequestsTakeTheTdxPathUncached()
+    {
+        trustedPath(false);
+    }
+
+    private void trustedPath(final boolean cached)
+    {
+        config.trustedIotlb = cached;
         setUp(UntrustedDmaRule.ABORT);
         mapPrivate(0x7000, PRIVATE_PAGES + 0x7000, false);
         assertFalse(trusted(0x5000, false));
@@ -138,6 +151,12 @@ class VtdTdxConnectTest extends VtdTestBed
         assertFalse(trusted(0x7000, false));
         assertEquals(TrustedDmaFault.TDX_PENDING, outcome.fault());
         ok(module.rangeBlock(PageInfo.encode(0x5000, 0), TDR, out));
+        if (cached)
+        {
+            assertTrue(trusted(0x5000, false), "a cached trusted translation outlives BLOCK until TRACK");
+            assertTrue(outcome.iotlbHit());
+            ok(module.track(TDR, out));
+        }
         assertFalse(trusted(0x5000, false));
         assertEquals(TrustedDmaFault.TDX_BLOCKED, outcome.fault());
 
@@ -145,6 +164,7 @@ class VtdTdxConnectTest extends VtdTestBed
         assertFalse(iommu.handle(request, outcome));
         assertEquals(TrustedDmaFault.TDX_BLOCKED, outcome.fault());
         assertEquals(0, iommu.faultsRecorded());
-        assertEquals(0, iommu.iotlb().occupancy(), "trusted translations never enter the VMM's IOTLB");
+        assertEquals(0, iommu.iotlb().occupancy(), cached ? "TRACK dropped the trusted entries" :
+            "uncached: trusted translations never enter the IOTLB");
     }
 }
