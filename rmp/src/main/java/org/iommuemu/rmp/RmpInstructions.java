@@ -151,7 +151,7 @@ public final class RmpInstructions
         final long template = q0 & ~(RmpEntry.PAGE_SIZE_MASK | RmpEntry.SUBPAGE_COUNT_MASK);
         final long gpaStep = assigned ? 1L << RmpEntry.GPA_SHIFT : 0;
         // Entries of one 2 MiB region are contiguous in both the contiguous and the segmented layout; a 16-byte
-        // entry never straddles a frame, so each frame's run is two strided bulk writes (one per quadword).
+        // entry never straddles a frame, so each frame's run is one bulk write of (quadword 0, quadword 1) pairs.
         final int entriesPerFrame = PhysicalMemory.FRAME_SIZE >>> RmpEntry.LENGTH_LG2;
         long address = regionAddress + (1L << RmpEntry.LENGTH_LG2);
         long entryQ0 = template + gpaStep;
@@ -160,8 +160,7 @@ public final class RmpInstructions
         {
             final int leftInFrame = entriesPerFrame - (int)((address & (PhysicalMemory.FRAME_SIZE - 1)) >>> RmpEntry.LENGTH_LG2);
             final int count = Math.min(leftInFrame, RmpTable.PAGES_PER_2M - i);
-            memory.writeEntries(address + RmpEntry.QUADWORD0_OFFSET, count, entryQ0, gpaStep, RmpEntry.LENGTH);
-            memory.writeEntries(address + RmpEntry.QUADWORD1_OFFSET, count, q1, 0, RmpEntry.LENGTH);
+            memory.writeEntryPairs(address, count, entryQ0, gpaStep, q1);
             address += (long)count << RmpEntry.LENGTH_LG2;
             entryQ0 += gpaStep * count;
             i += count;

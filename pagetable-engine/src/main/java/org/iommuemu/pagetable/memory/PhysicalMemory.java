@@ -69,6 +69,20 @@ public interface PhysicalMemory
     void writeEntries(long address, int count, long firstValue, long increment, int stride);
 
     /**
+     * Write {@code count} consecutive 16-byte records from the 16-byte aligned {@code address}, all inside one
+     * 4 KiB frame: quadword 0 of record i is {@code firstValue + i * increment}, quadword 1 is {@code secondValue}.
+     * Reported as the two strided runs of {@link #writeEntries(long, int, long, long, int)} would be (every
+     * quadword 0, then every quadword 1). How PSMASH rewrites up to 256 RMP entries of one frame: an
+     * implementation may store each record's two quadwords together, one pass over the frame instead of two.
+     */
+    default void writeEntryPairs(final long address, final int count, final long firstValue, final long increment,
+        final long secondValue)
+    {
+        writeEntries(address, count, firstValue, increment, 2 * ENTRY_SIZE);
+        writeEntries(address + ENTRY_SIZE, count, secondValue, 0, 2 * ENTRY_SIZE);
+    }
+
+    /**
      * Read up to {@code count} entries {@code stride} bytes apart from {@code address} (all inside one frame)
      * and return how many leading ones equal {@code firstValue + i * increment}: {@code count} when all do.
      * Each entry read is reported; reading stops at the first mismatch. This is how a merge or PROMOTE

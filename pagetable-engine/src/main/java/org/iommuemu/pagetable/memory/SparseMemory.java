@@ -211,6 +211,47 @@ public final class SparseMemory implements PhysicalMemory
         }
     }
 
+    @Override
+    public void writeEntryPairs(final long address, final int count, final long firstValue, final long increment,
+        final long secondValue)
+    {
+        PhysicalMemory.checkEntryRun(address, count, 2 * ENTRY_SIZE);
+        if ((address & (2 * ENTRY_SIZE - 1)) != 0)
+        {
+            // The last record's second quadword would fall outside the frame that was checked.
+            throw new IllegalArgumentException("16-byte records need a 16-byte aligned address: 0x" + Long.toHexString(address));
+        }
+        if (count == 0)
+        {
+            return;
+        }
+        final long base = frameAddress(address >>> FRAME_SIZE_LG2, true) + (address & OFFSET_IN_FRAME_MASK);
+        final MemoryAccessListener listener = this.listener;
+        if (listener != MemoryAccessListener.NONE)
+        {
+            long value = firstValue;
+            for (int i = 0; i < count; i++)
+            {
+                listener.onEntryWrite(address + (long)i * 2 * ENTRY_SIZE, value);
+                value += increment;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                listener.onEntryWrite(address + (long)i * 2 * ENTRY_SIZE + ENTRY_SIZE, secondValue);
+            }
+        }
+        // One sequential pass: each record's two quadwords are stored together.
+        final long second = NATIVE_LITTLE_ENDIAN ? secondValue : Long.reverseBytes(secondValue);
+        long value = firstValue;
+        for (int i = 0; i < count; i++)
+        {
+            final long at = base + ((long)i << 4);
+            UnsafeApi.putLong(null, at, NATIVE_LITTLE_ENDIAN ? value : Long.reverseBytes(value));
+            UnsafeApi.putLong(null, at + ENTRY_SIZE, second);
+            value += increment;
+        }
+    }
+
     public int matchEntries(final long address, final int count, final long firstValue, final long increment,
         final int stride)
     {

@@ -101,6 +101,14 @@ class SparseMemoryTest
         memory.writeEntries(0x4FE8, 2, 1, 0, 16); // the second entry ends exactly at the frame's end
         assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4FF0, 2, 1, 0, 16));
         assertThrows(IllegalArgumentException.class, () -> memory.writeEntries(0x4000, 2, 1, 0, 12));
+        events.clear();
+        memory.writeEntryPairs(0x6FD0, 3, 100, 4, 7); // three 16-byte records, the last ends at the frame's end
+        assertEquals(List.of("w 6fd0 100", "w 6fe0 104", "w 6ff0 108", "w 6fd8 7", "w 6fe8 7", "w 6ff8 7"), events);
+        assertEquals(104, memory.readEntry(0x6FE0));
+        assertEquals(7, memory.readEntry(0x6FF8));
+        assertEquals(0, memory.readEntry(0x7000));
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntryPairs(0x6FF0, 2, 1, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> memory.writeEntryPairs(0x6FE8, 1, 1, 0, 0));
         memory.listener(null);
         assertEquals(MemoryAccessListener.NONE, memory.listener());
     }
