@@ -169,13 +169,16 @@ public interface PageTableFormat
         return sizeLg2 - itemSizeLg2(level);
     }
 
+    /** {@link #tableStep}'s answer for anything but a valid table entry pointing one level down. */
+    long NOT_A_TABLE = -1L;
+
     /**
-     * The walker's hot-loop step, fusing {@link #kind}, {@link #validate}, {@link #nextLevel} and
+     * The walker's hot-path step, fusing {@link #kind}, {@link #validate}, {@link #nextLevel} and
      * {@link #tableAddress} into one call: for a valid TABLE entry that points at level {@code level - 1}, the
-     * table address with bit 0 set; for anything else (empty, leaf, invalid, level skip) zero, and the walker
-     * decides the case with the separate functions. Permissions are not part of the step: the walker folds the
-     * raw entries into {@link #pathPermissions} once per walk. Formats override it with fused code; the contract
-     * tests check every override against {@link #composedTableStep}.
+     * (4 KiB-aligned) table address; for anything else (empty, leaf, invalid, level skip) {@link #NOT_A_TABLE},
+     * and the walker decides the case with the separate functions. Permissions are not part of the step: the
+     * walker folds the raw entries into {@link #pathPermissions} once per walk. Formats override it with fused
+     * code; the contract tests check every override against {@link #composedTableStep}.
      */
     default long tableStep(final long entry, final int level)
     {
@@ -188,9 +191,9 @@ public interface PageTableFormat
         if (level == 0 || format.kind(entry, level) != KIND_TABLE ||
             format.validate(entry, level, KIND_TABLE) != WalkFault.NONE || format.nextLevel(entry, level) != level - 1)
         {
-            return 0;
+            return NOT_A_TABLE;
         }
-        return format.tableAddress(entry, level) | 1;
+        return format.tableAddress(entry, level);
     }
 
     /**

@@ -1,5 +1,10 @@
 package org.iommuemu.pagetable;
 
+import java.nio.ByteBuffer;
+
+import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
+
 /**
  * The outcome of one walk, owned by the caller and re-pointed on every walk (Aeron's {@code Header}
  * pattern): nothing is allocated per walk.
@@ -19,12 +24,17 @@ public final class WalkResult
     /** Entry addresses are 8-byte aligned, so bits 2:0 of {@link #entryAddressLevels} hold the entry's level. */
     private static final long LEVEL_BITS = 7;
 
-    // The walker writes the entry arrays directly and publishes the rest once, at the end of a walk: keeping
+    /** Bytes of one recorded entry: its address with the level in bits 2:0, then its value. */
+    static final int RECORD_SIZE_LG2 = 4;
+
+    // The walker writes the entry records directly and publishes the rest once, at the end of a walk: keeping
     // its state in locals instead of these fields halves the cost of a hot walk. Each entry's address and level
-    // share one word (the level in the alignment bits): one store and one live array fewer in the walk loop,
-    // whose C2 code was spilling registers.
-    final long[] entryAddressLevels = new long[MAX_ENTRIES];
-    final long[] entryValues = new long[MAX_ENTRIES];
+    // share one word (the level in the alignment bits). The records are off-heap, at fixed offsets from a
+    // pointer the walker advances, so recording an entry is two plain stores with no array bounds checks: a walk
+    // records at most one entry per level, at most {@code Walker.MAX_LEVEL + 1} in all, fewer than MAX_ENTRIES.
+    private final ByteBuffer recordStorage = ByteBuffer.allocateDirect((MAX_ENTRIES << RECORD_SIZE_LG2) + 16);
+    /** Native address of record 0 (16-byte aligned); the storage is referenced above for this object's life. */
+    final long records = (BufferUtil.address(recordStorage) + 15) & -16L;
     private int entryCount;
     private long inputAddress;
     private int access;
@@ -34,7 +44,7 @@ public final class WalkResult
     private int permissions;
     private int level;
 
-    /** Publish a walk's outcome: {@code entryCount} entries are already in the arrays. */
+    /** Publish a walk's outcome: {@code entryCount} entries are already recorded. */
     void set(final long inputAddress, final int access, final int entryCount, final WalkFault fault, final int level,
         final long outputAddress, final int pageSizeLg2, final int permissions)
     {
@@ -103,22 +113,26 @@ public final class WalkResult
     /** Physical address of the i-th entry read. */
     public long entryAddress(final int i)
     {
-        checkIndex(i);
-        return entryAddressLevels[i] & ~LEVEL_BITS;
+        return addressLevel(i) & ~LEVEL_BITS;
     }
 
     /** Value of the i-th entry read. */
     public long entryValue(final int i)
     {
         checkIndex(i);
-        return entryValues[i];
+        return UnsafeApi.getLong(null, records + ((long)i << RECORD_SIZE_LG2) + 8);
     }
 
     /** Level of the i-th entry read. */
     public int entryLevel(final int i)
     {
+        return (int)(addressLevel(i) & LEVEL_BITS);
+    }
+
+    private long addressLevel(final int i)
+    {
         checkIndex(i);
-        return (int)(entryAddressLevels[i] & LEVEL_BITS);
+        return UnsafeApi.getLong(null, records + ((long)i << RECORD_SIZE_LG2));
     }
 
     private void checkIndex(final int i)
@@ -145,7 +159,7 @@ public final class WalkResult
         for (int i = 0; i < entryCount; i++)
         {
             sb.append(i == 0 ? "" : ", ").append("L").append(entryLevel(i)).append("@0x")
-                .append(Long.toHexString(entryAddress(i))).append("=0x").append(Long.toHexString(entryValues[i]));
+                .append(Long.toHexString(entryAddress(i))).append("=0x").append(Long.toHexString(entryValue(i)));
         }
         return sb.append("]}").toString();
     }

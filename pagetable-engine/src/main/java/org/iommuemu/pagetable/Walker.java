@@ -1,5 +1,6 @@
 package org.iommuemu.pagetable;
 
+import org.agrona.UnsafeApi;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
@@ -23,7 +24,7 @@ public final class Walker
     /** The highest level the walker handles: AMD-Vi mode 6 has six levels, 5 to 0. */
     public static final int MAX_LEVEL = 5;
 
-    private static final long TABLE_MASK = ~(long)(PhysicalMemory.FRAME_SIZE - 1);
+    private static final long RECORD_SIZE = 1L << WalkResult.RECORD_SIZE_LG2;
 
     private Walker()
     {
@@ -94,8 +95,13 @@ public final class Walker
         {
             throw new IllegalStateException(format + ": level " + startLevel + " above the walker's " + MAX_LEVEL);
         }
+        if (entriesSoFar + startLevel >= WalkResult.MAX_ENTRIES)
+        {
+            throw new IllegalStateException("a walk of " + (entriesSoFar + startLevel + 1) + " entries");
+        }
         long table = startTable;
-        int count = entriesSoFar;
+        // Where the next entry is recorded; entriesSoFar + startLevel + 1 records fit (checked above).
+        long record = result.records + ((long)entriesSoFar << WalkResult.RECORD_SIZE_LG2);
         long entry = 0;
         // Every entry on the path folded into two words; the permissions come out of them once, at the end.
         long allEntries = -1L;
@@ -109,72 +115,79 @@ public final class Walker
         {
             if (startLevel >= 5)
             {
-                entry = readAndRecord(format, memory, table, inputAddress, 5, count++, result);
+                entry = readAndRecord(format, memory, table, inputAddress, 5, record);
+                record += RECORD_SIZE;
                 final long step = format.tableStep(entry, 5);
-                if (step == 0)
+                if (step == PageTableFormat.NOT_A_TABLE)
                 {
                     level = 5;
                     break path;
                 }
                 allEntries &= entry;
                 anyEntries |= entry;
-                table = step & TABLE_MASK;
+                table = step;
             }
             if (startLevel >= 4)
             {
-                entry = readAndRecord(format, memory, table, inputAddress, 4, count++, result);
+                entry = readAndRecord(format, memory, table, inputAddress, 4, record);
+                record += RECORD_SIZE;
                 final long step = format.tableStep(entry, 4);
-                if (step == 0)
+                if (step == PageTableFormat.NOT_A_TABLE)
                 {
                     level = 4;
                     break path;
                 }
                 allEntries &= entry;
                 anyEntries |= entry;
-                table = step & TABLE_MASK;
+                table = step;
             }
             if (startLevel >= 3)
             {
-                entry = readAndRecord(format, memory, table, inputAddress, 3, count++, result);
+                entry = readAndRecord(format, memory, table, inputAddress, 3, record);
+                record += RECORD_SIZE;
                 final long step = format.tableStep(entry, 3);
-                if (step == 0)
+                if (step == PageTableFormat.NOT_A_TABLE)
                 {
                     level = 3;
                     break path;
                 }
                 allEntries &= entry;
                 anyEntries |= entry;
-                table = step & TABLE_MASK;
+                table = step;
             }
             if (startLevel >= 2)
             {
-                entry = readAndRecord(format, memory, table, inputAddress, 2, count++, result);
+                entry = readAndRecord(format, memory, table, inputAddress, 2, record);
+                record += RECORD_SIZE;
                 final long step = format.tableStep(entry, 2);
-                if (step == 0)
+                if (step == PageTableFormat.NOT_A_TABLE)
                 {
                     level = 2;
                     break path;
                 }
                 allEntries &= entry;
                 anyEntries |= entry;
-                table = step & TABLE_MASK;
+                table = step;
             }
             if (startLevel >= 1)
             {
-                entry = readAndRecord(format, memory, table, inputAddress, 1, count++, result);
+                entry = readAndRecord(format, memory, table, inputAddress, 1, record);
+                record += RECORD_SIZE;
                 final long step = format.tableStep(entry, 1);
-                if (step == 0)
+                if (step == PageTableFormat.NOT_A_TABLE)
                 {
                     level = 1;
                     break path;
                 }
                 allEntries &= entry;
                 anyEntries |= entry;
-                table = step & TABLE_MASK;
+                table = step;
             }
-            entry = readAndRecord(format, memory, table, inputAddress, 0, count++, result);
+            entry = readAndRecord(format, memory, table, inputAddress, 0, record);
+            record += RECORD_SIZE;
             level = 0;
         }
+        final int count = (int)((record - result.records) >>> WalkResult.RECORD_SIZE_LG2);
         final int kind = format.kind(entry, level);
         if (kind == PageTableFormat.KIND_LEAF)
         {
@@ -229,20 +242,19 @@ public final class Walker
         return skipLevels(format, memory, entry, level, inputAddress, access, permissions, count, result);
     }
 
-    /** Read the entry of {@code level} that decodes {@code inputAddress} and record it as the walk's {@code count}th. */
+    /** Read the entry of {@code level} that decodes {@code inputAddress} and record it at {@code record}. */
     private static long readAndRecord(
         final PageTableFormat format,
         final PhysicalMemory memory,
         final long table,
         final long inputAddress,
         final int level,
-        final int count,
-        final WalkResult result)
+        final long record)
     {
         final int index = format.index(inputAddress, level);
         final long entry = memory.readTableEntry(table, index, level);
-        result.entryAddressLevels[count] = (table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2)) | level;
-        result.entryValues[count] = entry;
+        UnsafeApi.putLong(null, record, (table + ((long)index << PageTableFormat.ENTRY_SIZE_LG2)) | level);
+        UnsafeApi.putLong(null, record + 8, entry);
         return entry;
     }
 

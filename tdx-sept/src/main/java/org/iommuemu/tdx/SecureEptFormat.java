@@ -77,9 +77,9 @@ public final class SecureEptFormat extends EptFormat
         if (level == 0 || !(state == STATE_NL_BLOCKED || (state == STATE_NL_MAPPED && (entry & SecureEptEntry.RWX) != 0)) ||
             (entry & (SecureEptEntry.R | SecureEptEntry.W)) == SecureEptEntry.W || (entry & tableReserved) != 0)
         {
-            return 0;
+            return NOT_A_TABLE;
         }
-        return tableAddress(entry, level) | 1;
+        return tableAddress(entry, level);
     }
 
     public int kind(final long entry, final int level)

@@ -101,7 +101,7 @@ public final class PageWalkCache
         {
             final int level = result.entryLevel(i);
             final long step = format.tableStep(result.entryValue(i), level);
-            if (step == 0)
+            if (step == PageTableFormat.NOT_A_TABLE)
             {
                 return; // a level-skipping or unusual entry: nothing below it is cached
             }

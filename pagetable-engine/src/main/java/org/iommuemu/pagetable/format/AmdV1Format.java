@@ -188,9 +188,9 @@ public final class AmdV1Format implements PageTableFormat
         // Present with NextLevel equal to this entry's level (a table one level down, no skip), no reserved bit.
         if ((entry & PR) == 0 || level == 0 || nextLevelField(entry) != level || (entry & reservedAddressBits) != 0)
         {
-            return 0;
+            return NOT_A_TABLE;
         }
-        return (entry & ADDRESS) | 1;
+        return entry & ADDRESS;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)

@@ -148,9 +148,9 @@ public class EptFormat implements PageTableFormat
         if ((entry & (R | W | X)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (R | W)) == W ||
             (!executeOnly && (entry & (R | X)) == X) || (entry & tableReservedWithoutPs) != 0)
         {
-            return 0;
+            return NOT_A_TABLE;
         }
-        return (entry & ADDRESS) | 1;
+        return entry & ADDRESS;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)

@@ -140,9 +140,9 @@ public final class VtdSecondStageFormat implements PageTableFormat
         // With PS clear a table entry's reserved bits are the same at every level (PS is the only level-dependent one).
         if ((entry & (R | W)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (reservedAddressBits | SNP)) != 0)
         {
-            return 0;
+            return NOT_A_TABLE;
         }
-        return (entry & ADDRESS) | 1;
+        return entry & ADDRESS;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)

@@ -135,9 +135,9 @@ public final class X86Format implements PageTableFormat
         // above the output width at every level (PS is the only level-dependent one), so no per-level lookup.
         if ((entry & (P | PS)) != P || level == 0 || (entry & reservedAddressBits) != 0)
         {
-            return 0;
+            return NOT_A_TABLE;
         }
-        return (entry & ADDRESS) | 1;
+        return entry & ADDRESS;
     }
 
     public long reservedMask(final int level, final int kind, final int leafSizeLg2)
