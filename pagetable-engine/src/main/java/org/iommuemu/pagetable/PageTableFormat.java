@@ -237,6 +237,7 @@ public interface PageTableFormat
      */
     static int radixIndex(final long inputAddress, final int level)
     {
-        return (int)(inputAddress >>> (GRANULE_LG2 + 9 * level)) & 511;
+        // Masked as a long, then narrowed: the JIT then knows the index is in [0, 511] and widens it for free.
+        return (int)((inputAddress >>> (GRANULE_LG2 + 9 * level)) & 511);
     }
 }

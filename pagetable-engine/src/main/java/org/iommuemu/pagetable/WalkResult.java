@@ -44,6 +44,22 @@ public final class WalkResult
     private int permissions;
     private int level;
 
+    /**
+     * What the walker needs before a walk and only reads again at its end: the request, the permissions granted
+     * above the first table and the entries already recorded. Kept here rather than passed along so that the
+     * walker's core takes six arguments, all of which the JIT passes in registers.
+     */
+    int permissionsAbove;
+
+    /** Start (or, after a level skip, continue) a walk: {@code entriesSoFar} entries are already recorded. */
+    void begin(final long inputAddress, final int access, final int permissionsAbove, final int entriesSoFar)
+    {
+        this.inputAddress = inputAddress;
+        this.access = access;
+        this.permissionsAbove = permissionsAbove;
+        this.entryCount = entriesSoFar;
+    }
+
     /** Publish a walk's outcome: {@code entryCount} entries are already recorded. */
     void set(final long inputAddress, final int access, final int entryCount, final WalkFault fault, final int level,
         final long outputAddress, final int pageSizeLg2, final int permissions)

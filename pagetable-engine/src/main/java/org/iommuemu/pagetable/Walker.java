@@ -54,7 +54,8 @@ public final class Walker
             result.set(inputAddress, access, 0, WalkFault.ADDRESS_WIDTH, top, 0, 0, 0);
             return false;
         }
-        return walkFrom(format, memory, rootAddress, top, inputAddress, access, initialPermissions, 0, result);
+        result.begin(inputAddress, access, initialPermissions, 0);
+        return walkFrom(format, memory, rootAddress, top, inputAddress, result);
     }
 
     /**
@@ -77,7 +78,8 @@ public final class Walker
             result.set(inputAddress, access, 0, WalkFault.ADDRESS_WIDTH, level, 0, 0, 0);
             return false;
         }
-        return walkFrom(format, memory, tableAddress, level, inputAddress, access, permissionsAbove, 0, result);
+        result.begin(inputAddress, access, permissionsAbove, 0);
+        return walkFrom(format, memory, tableAddress, level, inputAddress, result);
     }
 
     private static boolean walkFrom(
@@ -86,11 +88,9 @@ public final class Walker
         final long startTable,
         final int startLevel,
         final long inputAddress,
-        final int access,
-        final int permissionsAbove,
-        final int entriesSoFar,
         final WalkResult result)
     {
+        final int entriesSoFar = result.entryCount();
         if (startLevel > MAX_LEVEL)
         {
             throw new IllegalStateException(format + ": level " + startLevel + " above the walker's " + MAX_LEVEL);
@@ -188,6 +188,8 @@ public final class Walker
             level = 0;
         }
         final int count = (int)((record - result.records) >>> WalkResult.RECORD_SIZE_LG2);
+        final int access = result.access();
+        final int permissionsAbove = result.permissionsAbove;
         final int kind = format.kind(entry, level);
         if (kind == PageTableFormat.KIND_LEAF)
         {
@@ -283,7 +285,8 @@ public final class Walker
             return false;
         }
         // Bounded: the level strictly decreases on every re-entry.
-        return walkFrom(format, memory, format.tableAddress(entry, level), next, inputAddress, access, permissions, count, result);
+        result.begin(inputAddress, access, permissions, count);
+        return walkFrom(format, memory, format.tableAddress(entry, level), next, inputAddress, result);
     }
 
     private static boolean skippedBitsClear(final PageTableFormat format, final long inputAddress, final int level, final int next)

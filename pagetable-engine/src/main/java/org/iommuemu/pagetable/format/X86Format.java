@@ -192,6 +192,16 @@ public final class X86Format implements PageTableFormat
         return XD;
     }
 
+    /** {@link PageTableFormat#pathPermissions} decoded directly: R/W and U/S from the AND, XD from the OR. */
+    @Override
+    public int pathPermissions(final long allEntries, final long anyEntries, final int level)
+    {
+        return Permissions.READ |
+            (int)(allEntries & RW) |
+            (int)((allEntries & US) << 1) |
+            (int)((~anyEntries >>> 63) << 2);
+    }
+
     public int impliedPermissions()
     {
         return Permissions.READ;
