@@ -1,6 +1,7 @@
 package org.iommuemu.tlp;
 
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 import org.agrona.DirectBuffer;
 
@@ -29,26 +30,63 @@ public final class Tlp
     private final OhcA1 ohcA1 = new OhcA1();
     private final OhcC ohcC = new OhcC();
 
+    /*
+     * Layout of state: what a decode learns that fits in a few bits, in one field so that the decoder's hot path
+     * writes one int instead of a store per property. Kind and error are ordinals (no reference stores, so no GC
+     * write barriers per TLP); the header length is in DW.
+     */
+    static final int KIND_MASK = 0x1F;
+    static final int ERROR_SHIFT = 5;
+    static final int ERROR_MASK = 0xF << ERROR_SHIFT;
+    static final int HEADER_DW_SHIFT = 9;
+    static final int HEADER_DW_MASK = 0x7 << HEADER_DW_SHIFT;
+    static final int FLIT = 1 << 12;
+    static final int DIGEST = 1 << 13;
+
+    /** Kinds by ordinal, padded to the mask so that the lookup needs no range check. */
+    private static final TlpKind[] KINDS = new TlpKind[KIND_MASK + 1];
+    /** Errors by ordinal, padded likewise. */
+    private static final TlpError[] ERRORS = new TlpError[(ERROR_MASK >>> ERROR_SHIFT) + 1];
+
+    static
+    {
+        Arrays.fill(KINDS, TlpKind.RESERVED);
+        for (final TlpKind kind : TlpKind.values())
+        {
+            KINDS[kind.ordinal()] = kind;
+        }
+        Arrays.fill(ERRORS, TlpError.NONE);
+        for (final TlpError error : TlpError.values())
+        {
+            ERRORS[error.ordinal()] = error;
+        }
+        if (TlpKind.values().length > KINDS.length || TlpError.values().length > ERRORS.length ||
+            0 != TlpError.NONE.ordinal())
+        {
+            throw new AssertionError("Tlp.state cannot hold every TlpKind and TlpError");
+        }
+    }
+
+    /** Value of {@link #state} after a reset of a non-flit TLP: kind RESERVED, error NONE, no header, no digest. */
+    static final int RESET_STATE = TlpKind.RESERVED.ordinal();
+
     DirectBuffer buffer;
     int offset;
     int length;
-    boolean flit;
-    TlpError error = TlpError.NONE;
+    int capturedLength;
+    /** Kind, error, header length, flit and digest; see the masks above. */
+    int state;
+    /** Meaningful only while the state holds an error. */
     int errorOffset;
-    TlpKind kind = TlpKind.RESERVED;
     int prefixCount;
-    int pasidPrefixOffset;
-    int idePrefixOffset;
     int headerOffset;
-    int headerLength;
+    /** Where data would start (after header and OHC); also where the digest is when there is no data. */
+    int dataOffset;
+    int dataLength;
+    /** Flit only (the non-flit hot path does not write them; the getters check {@link #FLIT}). */
     int ohcOffset;
     int ohcAOffset;
     int ohcCOffset;
-    int dataOffset;
-    int dataLength;
-    int capturedLength;
-    int capturedDataLength;
-    int digestOffset;
     int trailerLength;
 
     void reset(final DirectBuffer buffer, final int offset, final int length, final boolean flit)
@@ -56,49 +94,49 @@ public final class Tlp
         this.buffer = buffer;
         this.offset = offset;
         this.length = length;
-        this.flit = flit;
-        error = TlpError.NONE;
+        state = RESET_STATE | (flit ? FLIT : 0);
         errorOffset = 0;
-        kind = TlpKind.RESERVED;
         prefixCount = 0;
-        pasidPrefixOffset = ABSENT;
-        idePrefixOffset = ABSENT;
         headerOffset = ABSENT;
-        headerLength = 0;
         ohcOffset = ABSENT;
         ohcAOffset = ABSENT;
         ohcCOffset = ABSENT;
         dataOffset = ABSENT;
         dataLength = 0;
         capturedLength = length;
-        capturedDataLength = 0;
-        digestOffset = ABSENT;
         trailerLength = 0;
     }
 
     TlpError fail(final TlpError error, final int absoluteOffset)
     {
-        this.error = error;
+        state = (state & ~ERROR_MASK) | (error.ordinal() << ERROR_SHIFT);
         this.errorOffset = absoluteOffset - offset;
         return error;
+    }
+
+    void header(final TlpKind kind, final int headerOffset, final int headerLength)
+    {
+        state = (state & ~(KIND_MASK | HEADER_DW_MASK)) | kind.ordinal() |
+            ((headerLength / Flyweight.DW) << HEADER_DW_SHIFT);
+        this.headerOffset = headerOffset;
     }
 
     /** @return true when the last decode found no error. */
     public boolean isValid()
     {
-        return TlpError.NONE == error;
+        return 0 == (state & ERROR_MASK);
     }
 
     /** @return the error of the last decode, {@link TlpError#NONE} when valid. */
     public TlpError error()
     {
-        return error;
+        return ERRORS[(state & ERROR_MASK) >>> ERROR_SHIFT];
     }
 
     /** @return byte offset of the error from the first byte of the TLP. */
     public int errorOffset()
     {
-        return errorOffset;
+        return isValid() ? 0 : errorOffset;
     }
 
     /** @return the buffer the TLP was decoded from. */
@@ -134,19 +172,19 @@ public final class Tlp
     /** @return bytes of data present in the buffer, at most {@link #dataLength()}. */
     public int capturedDataLength()
     {
-        return capturedDataLength;
+        return 0 == dataLength ? 0 : Math.min(dataLength, offset + capturedLength - dataOffset);
     }
 
     /** @return true for a flit-mode TLP. */
     public boolean isFlit()
     {
-        return flit;
+        return (state & FLIT) != 0;
     }
 
     /** @return the kind, from byte 0 of a non-flit header; {@link TlpKind#RESERVED} for flit mode. */
     public TlpKind kind()
     {
-        return kind;
+        return KINDS[state & KIND_MASK];
     }
 
     /** @return the number of one-DW prefixes before the header (local prefixes in flit mode). */
@@ -164,19 +202,19 @@ public final class Tlp
     /** @return header length in bytes (header base only, in flit mode). */
     public int headerLength()
     {
-        return headerLength;
+        return (state & HEADER_DW_MASK) >>> (HEADER_DW_SHIFT - 2);
     }
 
     /** @return offset of the first OHC DW, or {@link #ABSENT}. */
     public int ohcOffset()
     {
-        return ohcOffset;
+        return isFlit() ? ohcOffset : ABSENT;
     }
 
     /** @return offset of the data, or {@link #ABSENT}. */
     public int dataOffset()
     {
-        return dataOffset;
+        return dataLength > 0 ? dataOffset : ABSENT;
     }
 
     /** @return bytes of data. */
@@ -188,25 +226,25 @@ public final class Tlp
     /** @return offset of the ECRC (non-flit, TD = 1; or flit TS = 001), or {@link #ABSENT}. */
     public int digestOffset()
     {
-        return digestOffset;
+        return hasDigest() ? dataOffset + dataLength : ABSENT;
     }
 
     /** @return true when an ECRC is present. */
     public boolean hasDigest()
     {
-        return digestOffset != ABSENT;
+        return (state & DIGEST) != 0;
     }
 
     /** @return the ECRC value, read big-endian; only meaningful when {@link #hasDigest()}. */
     public int digest()
     {
-        return buffer.getInt(digestOffset, ByteOrder.BIG_ENDIAN);
+        return buffer.getInt(dataOffset + dataLength, ByteOrder.BIG_ENDIAN);
     }
 
     /** @return bytes of flit-mode trailer (ECRC or MAC/PCRC). */
     public int trailerLength()
     {
-        return trailerLength;
+        return isFlit() ? trailerLength : 0;
     }
 
     /** @return DW0 view of the non-flit header. */
@@ -251,36 +289,60 @@ public final class Tlp
         return flitHeader;
     }
 
+    /**
+     * Finds a prefix by its byte 0 when asked instead of at decode: the decoder's fast path then only counts
+     * prefixes, and a TLP whose prefixes nobody looks at costs nothing more.
+     *
+     * @param byte0 of the prefix wanted.
+     * @return offset of the first of the TLP's prefixes with that byte 0, or {@link #ABSENT} (always in flit mode,
+     * whose local prefixes are not PASID or IDE prefixes).
+     */
+    private int prefixOffset(final int byte0)
+    {
+        if (!isFlit())
+        {
+            final int end = offset + prefixCount * Flyweight.DW;
+            for (int pos = offset; pos < end; pos += Flyweight.DW)
+            {
+                if ((buffer.getByte(pos) & 0xFF) == byte0)
+                {
+                    return pos;
+                }
+            }
+        }
+        return ABSENT;
+    }
+
     /** @return true when a PASID prefix was found (non-flit). */
     public boolean hasPasidPrefix()
     {
-        return pasidPrefixOffset != ABSENT;
+        return ABSENT != prefixOffset(PasidPrefix.BYTE0);
     }
 
     /** @return the PASID prefix view. */
     public PasidPrefix pasidPrefix()
     {
-        pasidPrefix.wrap(buffer, pasidPrefixOffset);
+        pasidPrefix.wrap(buffer, prefixOffset(PasidPrefix.BYTE0));
         return pasidPrefix;
     }
 
     /** @return true when an IDE prefix was found (non-flit). */
     public boolean hasIdePrefix()
     {
-        return idePrefixOffset != ABSENT;
+        return ABSENT != prefixOffset(IdePrefix.BYTE0);
     }
 
     /** @return the IDE prefix view. */
     public IdePrefix idePrefix()
     {
-        idePrefix.wrap(buffer, idePrefixOffset);
+        idePrefix.wrap(buffer, prefixOffset(IdePrefix.BYTE0));
         return idePrefix;
     }
 
     /** @return true when OHC-A is present (flit mode). */
     public boolean hasOhcA()
     {
-        return ohcAOffset != ABSENT;
+        return isFlit() && ohcAOffset != ABSENT;
     }
 
     /** @return OHC-A viewed as OHC-A1. */
@@ -293,7 +355,7 @@ public final class Tlp
     /** @return true when OHC-C is present (flit mode). */
     public boolean hasOhcC()
     {
-        return ohcCOffset != ABSENT;
+        return isFlit() && ohcCOffset != ABSENT;
     }
 
     /** @return the OHC-C view. */
@@ -306,7 +368,7 @@ public final class Tlp
     /** @return true when a PASID travels with the TLP, in a prefix (non-flit) or in OHC-A1 with PV (flit). */
     public boolean pasidValid()
     {
-        return flit ? hasOhcA() && ohcA1().pasidValid() : hasPasidPrefix();
+        return isFlit() ? hasOhcA() && ohcA1().pasidValid() : hasPasidPrefix();
     }
 
     /** @return the PASID when {@link #pasidValid()}, else -1. */
@@ -316,13 +378,13 @@ public final class Tlp
         {
             return -1;
         }
-        return flit ? ohcA1().pasid() : pasidPrefix().pasid();
+        return isFlit() ? ohcA1().pasid() : pasidPrefix().pasid();
     }
 
     /** @return the TDISP T bit from the IDE prefix (non-flit) or OHC-C (flit); false when neither is present. */
     public boolean teeOriginated()
     {
-        if (flit)
+        if (isFlit())
         {
             return hasOhcC() && ohcC().t();
         }

@@ -1,6 +1,9 @@
 package org.iommuemu.tlp;
 
+import java.nio.ByteOrder;
+
 import org.agrona.DirectBuffer;
+import org.agrona.UnsafeApi;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
 
@@ -27,6 +30,38 @@ public final class TlpDecoder
     private static final int TS_FIELD_BYTE = 2;
     /** Offset of Address[63:32] in a 4DW request header (DW2). */
     private static final int ADDRESS_HIGH_BYTE = RequestHeader.DW2 * Flyweight.DW;
+    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == BIG_ENDIAN;
+    private static final int LENGTH_MASK = BitField.mask(TlpHeader.LENGTH);
+    private static final int TD_SHIFT = BitField.shift(TlpHeader.TD);
+
+    /*
+     * What the fast path of decode() needs to know of a header byte 0, as one int per byte value: the Tlp.state
+     * bits for kind and header length (copied as they are) and flags taken from TlpKind's own predicates. One
+     * table load replaces a chain of enum field loads and branches on values that are unpredictable in a mix.
+     * Prefix bytes are marked reserved: as a header byte they only reach the table when there are three or
+     * more prefixes, which the fast path leaves to decodeChecked anyway.
+     */
+    private static final int ENTRY_RESERVED = 1 << 16;
+    private static final int ENTRY_IO_OR_CONFIG = 1 << 17;
+    /** A memory request with a 4DW header: Address[63:32] must not be zero. */
+    private static final int ENTRY_MEMORY_4DW = 1 << 18;
+    private static final int ENTRY_DATA_SHIFT = 19;
+    private static final int[] KIND_TABLE = new int[256];
+
+    static
+    {
+        for (int byte0 = 0; byte0 < 256; byte0++)
+        {
+            final TlpKind kind = TlpKind.of(byte0);
+            final boolean fourDw = (byte0 & TlpHeader.BYTE0_4DW) != 0;
+            final int headerLength = fourDw ? TlpHeader.HEADER_4DW_LENGTH : TlpHeader.HEADER_3DW_LENGTH;
+            KIND_TABLE[byte0] = kind.ordinal() | ((headerLength / Flyweight.DW) << Tlp.HEADER_DW_SHIFT) |
+                (kind.isReserved() || kind.isPrefix() ? ENTRY_RESERVED : 0) |
+                (kind.isIo() || kind.isConfig() ? ENTRY_IO_OR_CONFIG : 0) |
+                (kind.isMemory() && fourDw ? ENTRY_MEMORY_4DW : 0) |
+                (kind.hasData() ? 1 << ENTRY_DATA_SHIFT : 0);
+        }
+    }
 
     private TlpDecoder()
     {
@@ -62,6 +97,71 @@ public final class TlpDecoder
     public static TlpError decode(
         final DirectBuffer buffer, final int offset, final int capturedLength, final int wireLength, final Tlp tlp)
     {
+        final int captured = Math.min(capturedLength, wireLength);
+        if (offset < 0 || captured < TlpHeader.HEADER_3DW_LENGTH || offset > buffer.capacity() - captured)
+        {
+            return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
+        }
+        // [offset, offset + captured) is inside the buffer: one bounds check for every read below.
+        final byte[] array = buffer.byteArray();
+        final long address = buffer.addressOffset() + offset;
+        final int end = offset + captured;
+
+        // At least 12 bytes: DW0 to DW2 are present, so up to two prefixes and the header's byte 0 are found
+        // without a loop. Prefix count and header size are unpredictable in a real mix: no branches on them.
+        final long dw01 = bigEndianLong(array, address);
+        final int prefix0 = isPrefix((int)(dw01 >>> 56));
+        final int prefix1 = prefix0 & isPrefix((int)(dw01 >>> 24) & 0xFF);
+        final int prefix2 = prefix1 & isPrefix(UnsafeApi.getByte(array, address + 2 * Flyweight.DW) & 0xFF);
+        final int prefixCount = prefix0 + prefix1;
+        final int pos = offset + prefixCount * Flyweight.DW;
+        final int dw0 = bigEndianInt(array, address + prefixCount * Flyweight.DW);
+        final int entry = KIND_TABLE[dw0 >>> 24];
+        final int headerLength = (entry & Tlp.HEADER_DW_MASK) >>> (Tlp.HEADER_DW_SHIFT - 2);
+        if (0 != prefix2 || end - pos < headerLength)
+        {
+            return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
+        }
+
+        final int lengthField = dw0 & LENGTH_MASK;
+        final int addressHigh = UnsafeApi.getInt(array, address + prefixCount * Flyweight.DW + ADDRESS_HIGH_BYTE);
+        final int invalid = (entry & ENTRY_RESERVED) |
+            (entry & ENTRY_IO_OR_CONFIG & -isNonZero(lengthField ^ 1)) |
+            (entry & ENTRY_MEMORY_4DW & (isNonZero(addressHigh) - 1));
+        // Length 0 means 1024 DW: ((Length - 1) mod 1024) + 1 DW; zero for a kind without data.
+        final int dataLength = ((((lengthField - 1) & LENGTH_MASK) + 1) * Flyweight.DW) &
+            -((entry >>> ENTRY_DATA_SHIFT) & 1);
+        final int td = (dw0 >>> TD_SHIFT) & 1;
+        final int dataOffset = pos + headerLength;
+        if (0 != invalid || (long)dataOffset + dataLength + td * TlpHeader.DIGEST_LENGTH != (long)offset + wireLength)
+        {
+            return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
+        }
+
+        if (tlp.buffer != buffer)
+        {
+            tlp.buffer = buffer;
+        }
+        tlp.offset = offset;
+        tlp.length = wireLength;
+        tlp.capturedLength = captured;
+        // The digest is there only if the capture kept the whole TLP.
+        tlp.state = (entry & (Tlp.KIND_MASK | Tlp.HEADER_DW_MASK)) | ((td & isEqual(captured, wireLength)) * Tlp.DIGEST);
+        tlp.prefixCount = prefixCount;
+        tlp.headerOffset = pos;
+        tlp.dataOffset = dataOffset;
+        tlp.dataLength = dataLength;
+        return TlpError.NONE;
+    }
+
+    /**
+     * The general decode: any number of prefixes, any range (an out-of-range one throws as a buffer access
+     * would), every error with its offset. {@link #decode(DirectBuffer, int, int, int, Tlp)} comes here for all
+     * that its fast path does not take, so this defines the behaviour the fast path must match.
+     */
+    private static TlpError decodeChecked(
+        final DirectBuffer buffer, final int offset, final int capturedLength, final int wireLength, final Tlp tlp)
+    {
         tlp.reset(buffer, offset, wireLength, false);
         tlp.capturedLength = Math.min(capturedLength, wireLength);
         final int end = offset + tlp.capturedLength;
@@ -71,15 +171,6 @@ public final class TlpDecoder
             if (end - pos < Flyweight.DW)
             {
                 return tlp.fail(TlpError.TRUNCATED_HEADER, end);
-            }
-            final int byte0 = buffer.getByte(pos) & 0xFF;
-            if (PasidPrefix.BYTE0 == byte0 && Tlp.ABSENT == tlp.pasidPrefixOffset)
-            {
-                tlp.pasidPrefixOffset = pos;
-            }
-            else if (IdePrefix.BYTE0 == byte0 && Tlp.ABSENT == tlp.idePrefixOffset)
-            {
-                tlp.idePrefixOffset = pos;
             }
             tlp.prefixCount++;
             pos += Flyweight.DW;
@@ -98,9 +189,7 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.TRUNCATED_HEADER, end);
         }
-        tlp.kind = kind;
-        tlp.headerOffset = pos;
-        tlp.headerLength = headerLength;
+        tlp.header(kind, pos, headerLength);
 
         final int dw0 = buffer.getInt(pos, BIG_ENDIAN);
         final int lengthField = BitField.get(dw0, TlpHeader.LENGTH);
@@ -131,15 +220,11 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.LENGTH_MISMATCH, (int)expectedEnd);
         }
-        if (dataLength > 0)
-        {
-            tlp.dataOffset = dataOffset;
-            tlp.dataLength = dataLength;
-            tlp.capturedDataLength = Math.min(dataLength, end - dataOffset);
-        }
+        tlp.dataOffset = dataOffset;
+        tlp.dataLength = dataLength;
         if (td && expectedEnd <= end)
         {
-            tlp.digestOffset = dataOffset + dataLength;
+            tlp.state |= Tlp.DIGEST;
         }
         return TlpError.NONE;
     }
@@ -187,8 +272,7 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.RESERVED_TRAILER_SIZE, pos + TS_FIELD_BYTE);
         }
-        tlp.headerOffset = pos;
-        tlp.headerLength = headerLength;
+        tlp.header(TlpKind.RESERVED, pos, headerLength);
         final int ohcOffset = pos + headerLength;
         final int ohcLength = FlitHeaderBase.ohcLengthDw(ohc) * Flyweight.DW;
         if (end - ohcOffset < ohcLength)
@@ -226,17 +310,54 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.LENGTH_MISMATCH, (int)expectedEnd);
         }
-        if (dataLength > 0)
-        {
-            tlp.dataOffset = dataOffset;
-            tlp.dataLength = dataLength;
-            tlp.capturedDataLength = dataLength;
-        }
+        tlp.dataOffset = dataOffset;
+        tlp.dataLength = dataLength;
         tlp.trailerLength = trailerDw * Flyweight.DW;
         if (1 == trailerDw)
         {
-            tlp.digestOffset = dataOffset + dataLength;
+            tlp.state |= Tlp.DIGEST;
         }
         return TlpError.NONE;
+    }
+
+    /**
+     * @param byteValue 0 to 255.
+     * @return 1 when the byte is a prefix's byte 0 (Fmt = 100), else 0; without a branch.
+     */
+    private static int isPrefix(final int byteValue)
+    {
+        return (((byteValue & PREFIX_FMT_MASK) ^ PREFIX_FMT) - 1) >>> 31;
+    }
+
+    /**
+     * @param value    0 to 255 (or any value with {@code expected} non-negative and {@code value ^ expected}
+     *                 not {@link Integer#MIN_VALUE}).
+     * @param expected value to compare with.
+     * @return 1 when equal, else 0; without a branch.
+     */
+    private static int isEqual(final int value, final int expected)
+    {
+        return ((value ^ expected) - 1) >>> 31;
+    }
+
+    /**
+     * @param value any int.
+     * @return 1 when non-zero, else 0; without a branch.
+     */
+    private static long bigEndianLong(final byte[] array, final long address)
+    {
+        final long value = UnsafeApi.getLong(array, address);
+        return NATIVE_BIG_ENDIAN ? value : Long.reverseBytes(value);
+    }
+
+    private static int bigEndianInt(final byte[] array, final long address)
+    {
+        final int value = UnsafeApi.getInt(array, address);
+        return NATIVE_BIG_ENDIAN ? value : Integer.reverseBytes(value);
+    }
+
+    private static int isNonZero(final int value)
+    {
+        return (value | -value) >>> 31;
     }
 }
