@@ -107,6 +107,35 @@ public final class Tlp
         trailerLength = 0;
     }
 
+    /**
+     * The whole result of a successful non-flit decode in one call (the decoder's fast path): keeps that path's
+     * bytecode small enough for C2 to inline it into callers.
+     */
+    void decoded(
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int capturedLength,
+        final int state,
+        final int prefixCount,
+        final int headerOffset,
+        final int dataOffset,
+        final int dataLength)
+    {
+        if (this.buffer != buffer)
+        {
+            this.buffer = buffer;
+        }
+        this.offset = offset;
+        this.length = length;
+        this.capturedLength = capturedLength;
+        this.state = state;
+        this.prefixCount = prefixCount;
+        this.headerOffset = headerOffset;
+        this.dataOffset = dataOffset;
+        this.dataLength = dataLength;
+    }
+
     TlpError fail(final TlpError error, final int absoluteOffset)
     {
         state = (state & ~ERROR_MASK) | (error.ordinal() << ERROR_SHIFT);

@@ -47,6 +47,8 @@ public final class TlpDecoder
     private static final int ENTRY_MEMORY_4DW = 1 << 18;
     private static final int ENTRY_DATA_SHIFT = 19;
     private static final int[] KIND_TABLE = new int[256];
+    private static final int PREFIX_COUNT_MASK = 0b11;
+    private static final int PREFIX_MORE_SHIFT = 2;
 
     static
     {
@@ -109,48 +111,31 @@ public final class TlpDecoder
 
         // At least 12 bytes: DW0 to DW2 are present, so up to two prefixes and the header's byte 0 are found
         // without a loop. Prefix count and header size are unpredictable in a real mix: no branches on them.
-        final long dw01 = bigEndianLong(array, address);
-        final int prefix0 = isPrefix((int)(dw01 >>> 56));
-        final int prefix1 = prefix0 & isPrefix((int)(dw01 >>> 24) & 0xFF);
-        final int prefix2 = prefix1 & isPrefix(UnsafeApi.getByte(array, address + 2 * Flyweight.DW) & 0xFF);
-        final int prefixCount = prefix0 + prefix1;
+        final int prefixes = prefixes(bigEndianLong(array, address), UnsafeApi.getByte(array, address + 2 * Flyweight.DW));
+        final int prefixCount = prefixes & PREFIX_COUNT_MASK;
         final int pos = offset + prefixCount * Flyweight.DW;
         final int dw0 = bigEndianInt(array, address + prefixCount * Flyweight.DW);
         final int entry = KIND_TABLE[dw0 >>> 24];
         final int headerLength = (entry & Tlp.HEADER_DW_MASK) >>> (Tlp.HEADER_DW_SHIFT - 2);
-        if (0 != prefix2 || end - pos < headerLength)
-        {
-            return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
-        }
-
-        final int lengthField = dw0 & LENGTH_MASK;
-        final int addressHigh = UnsafeApi.getInt(array, address + prefixCount * Flyweight.DW + ADDRESS_HIGH_BYTE);
-        final int invalid = (entry & ENTRY_RESERVED) |
-            (entry & ENTRY_IO_OR_CONFIG & -isNonZero(lengthField ^ 1)) |
-            (entry & ENTRY_MEMORY_4DW & (isNonZero(addressHigh) - 1));
-        // Length 0 means 1024 DW: ((Length - 1) mod 1024) + 1 DW; zero for a kind without data.
-        final int dataLength = ((((lengthField - 1) & LENGTH_MASK) + 1) * Flyweight.DW) &
-            -((entry >>> ENTRY_DATA_SHIFT) & 1);
-        final int td = (dw0 >>> TD_SHIFT) & 1;
         final int dataOffset = pos + headerLength;
-        if (0 != invalid || (long)dataOffset + dataLength + td * TlpHeader.DIGEST_LENGTH != (long)offset + wireLength)
+        // Address[63:32] of a 4DW header, only compared with zero (so in any byte order); the offset is clamped into
+        // the TLP so the read is safe even when the header does not fit (the value is then unused: that TLP fails
+        // below).
+        final int addressHigh = UnsafeApi.getInt(
+            array, address + Math.min(prefixCount * Flyweight.DW + ADDRESS_HIGH_BYTE, captured - Flyweight.DW));
+        final int invalid = (prefixes >>> PREFIX_MORE_SHIFT) | invalid(entry, dw0, addressHigh);
+        final int dataLength = dataLength(entry, dw0);
+        final int td = (dw0 >>> TD_SHIFT) & 1;
+        if (0 != invalid || end - pos < headerLength ||
+            (long)dataOffset + dataLength + td * TlpHeader.DIGEST_LENGTH != (long)offset + wireLength)
         {
             return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
         }
 
-        if (tlp.buffer != buffer)
-        {
-            tlp.buffer = buffer;
-        }
-        tlp.offset = offset;
-        tlp.length = wireLength;
-        tlp.capturedLength = captured;
         // The digest is there only if the capture kept the whole TLP.
-        tlp.state = (entry & (Tlp.KIND_MASK | Tlp.HEADER_DW_MASK)) | ((td & isEqual(captured, wireLength)) * Tlp.DIGEST);
-        tlp.prefixCount = prefixCount;
-        tlp.headerOffset = pos;
-        tlp.dataOffset = dataOffset;
-        tlp.dataLength = dataLength;
+        tlp.decoded(buffer, offset, wireLength, captured,
+            (entry & (Tlp.KIND_MASK | Tlp.HEADER_DW_MASK)) | ((td & isEqual(captured, wireLength)) * Tlp.DIGEST),
+            prefixCount, pos, dataOffset, dataLength);
         return TlpError.NONE;
     }
 
@@ -318,6 +303,45 @@ public final class TlpDecoder
             tlp.state |= Tlp.DIGEST;
         }
         return TlpError.NONE;
+    }
+
+    /**
+     * @param dw01  DW0 and DW1 of the TLP, big-endian.
+     * @param byte8 byte 0 of DW2.
+     * @return the number of prefixes among DW0 and DW1 (0 to 2), plus {@code 1 << PREFIX_MORE_SHIFT} when DW2
+     * is a prefix too (three or more prefixes: left to the general path); without a branch.
+     */
+    private static int prefixes(final long dw01, final int byte8)
+    {
+        final int prefix0 = isPrefix((int)(dw01 >>> 56));
+        final int prefix1 = prefix0 & isPrefix((int)(dw01 >>> 24) & 0xFF);
+        final int prefix2 = prefix1 & isPrefix(byte8 & 0xFF);
+        return prefix0 + prefix1 + (prefix2 << PREFIX_MORE_SHIFT);
+    }
+
+    /**
+     * @param entry       of {@link #KIND_TABLE} for the header's byte 0.
+     * @param dw0         of the header.
+     * @param addressHigh DW2 of the header (Address[63:32] for a 4DW memory request), in any byte order.
+     * @return non-zero when the kind is reserved, an I/O or configuration request has Length other than 1, or
+     * a 4DW memory request has an address below 4 GiB; without a branch.
+     */
+    private static int invalid(final int entry, final int dw0, final int addressHigh)
+    {
+        return (entry & ENTRY_RESERVED) |
+            (entry & ENTRY_IO_OR_CONFIG & -isNonZero((dw0 & LENGTH_MASK) ^ 1)) |
+            (entry & ENTRY_MEMORY_4DW & (isNonZero(addressHigh) - 1));
+    }
+
+    /**
+     * @param entry of {@link #KIND_TABLE} for the header's byte 0.
+     * @param dw0   of the header.
+     * @return bytes of data: Length DW, 0 meaning 1024, i.e. ((Length - 1) mod 1024) + 1; zero for a kind
+     * without data; without a branch.
+     */
+    private static int dataLength(final int entry, final int dw0)
+    {
+        return ((((dw0 & LENGTH_MASK) - 1) & LENGTH_MASK) + 1) * Flyweight.DW & -((entry >>> ENTRY_DATA_SHIFT) & 1);
     }
 
     /**
