@@ -49,6 +49,8 @@ public final class TlpDecoder
     private static final int[] KIND_TABLE = new int[256];
     private static final int PREFIX_COUNT_MASK = 0b11;
     private static final int PREFIX_MORE_SHIFT = 2;
+    /** See {@link #prefixes(long, int)}: index Fmt(DW0) | Fmt(DW1) << 3 | Fmt(DW2) << 6. */
+    private static final byte[] PREFIX_TABLE = new byte[512];
 
     static
     {
@@ -62,6 +64,13 @@ public final class TlpDecoder
                 (kind.isIo() || kind.isConfig() ? ENTRY_IO_OR_CONFIG : 0) |
                 (kind.isMemory() && fourDw ? ENTRY_MEMORY_4DW : 0) |
                 (kind.hasData() ? 1 << ENTRY_DATA_SHIFT : 0);
+        }
+        for (int index = 0; index < PREFIX_TABLE.length; index++)
+        {
+            final boolean prefix0 = TlpKind.FMT_PREFIX == (index & 0b111);
+            final boolean prefix1 = prefix0 && TlpKind.FMT_PREFIX == ((index >>> 3) & 0b111);
+            final boolean prefix2 = prefix1 && TlpKind.FMT_PREFIX == (index >>> 6);
+            PREFIX_TABLE[index] = (byte)((prefix0 ? 1 : 0) + (prefix1 ? 1 : 0) + (prefix2 ? 1 << PREFIX_MORE_SHIFT : 0));
         }
     }
 
@@ -107,7 +116,6 @@ public final class TlpDecoder
         // [offset, offset + captured) is inside the buffer: one bounds check for every read below.
         final byte[] array = buffer.byteArray();
         final long address = buffer.addressOffset() + offset;
-        final int end = offset + captured;
 
         // At least 12 bytes: DW0 to DW2 are present, so up to two prefixes and the header's byte 0 are found
         // without a loop. Prefix count and header size are unpredictable in a real mix: no branches on them.
@@ -126,8 +134,9 @@ public final class TlpDecoder
         final int invalid = (prefixes >>> PREFIX_MORE_SHIFT) | invalid(entry, dw0, addressHigh);
         final int dataLength = dataLength(entry, dw0);
         final int td = (dw0 >>> TD_SHIFT) & 1;
-        if (0 != invalid || end - pos < headerLength ||
-            (long)dataOffset + dataLength + td * TlpHeader.DIGEST_LENGTH != (long)offset + wireLength)
+        // Relative to offset, so nothing overflows whatever the lengths passed in.
+        final int headerEnd = prefixCount * Flyweight.DW + headerLength;
+        if (0 != invalid || headerEnd > captured || headerEnd + dataLength + td * TlpHeader.DIGEST_LENGTH != wireLength)
         {
             return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
         }
@@ -309,14 +318,12 @@ public final class TlpDecoder
      * @param dw01  DW0 and DW1 of the TLP, big-endian.
      * @param byte8 byte 0 of DW2.
      * @return the number of prefixes among DW0 and DW1 (0 to 2), plus {@code 1 << PREFIX_MORE_SHIFT} when DW2
-     * is a prefix too (three or more prefixes: left to the general path); without a branch.
+     * is a prefix too (three or more prefixes: left to the general path): one load from {@link #PREFIX_TABLE}
+     * indexed by the three Fmt fields.
      */
     private static int prefixes(final long dw01, final int byte8)
     {
-        final int prefix0 = isPrefix((int)(dw01 >>> 56));
-        final int prefix1 = prefix0 & isPrefix((int)(dw01 >>> 24) & 0xFF);
-        final int prefix2 = prefix1 & isPrefix(byte8 & 0xFF);
-        return prefix0 + prefix1 + (prefix2 << PREFIX_MORE_SHIFT);
+        return PREFIX_TABLE[(int)(dw01 >>> 61) | ((int)(dw01 >>> 26) & 0b111_000) | ((byte8 << 1) & 0b111_000_000)];
     }
 
     /**
@@ -329,8 +336,8 @@ public final class TlpDecoder
     private static int invalid(final int entry, final int dw0, final int addressHigh)
     {
         return (entry & ENTRY_RESERVED) |
-            (entry & ENTRY_IO_OR_CONFIG & -isNonZero((dw0 & LENGTH_MASK) ^ 1)) |
-            (entry & ENTRY_MEMORY_4DW & (isNonZero(addressHigh) - 1));
+            (entry & ENTRY_IO_OR_CONFIG & nonZeroMask((dw0 & LENGTH_MASK) ^ 1)) |
+            (entry & ENTRY_MEMORY_4DW & ~nonZeroMask(addressHigh));
     }
 
     /**
@@ -342,15 +349,6 @@ public final class TlpDecoder
     private static int dataLength(final int entry, final int dw0)
     {
         return ((((dw0 & LENGTH_MASK) - 1) & LENGTH_MASK) + 1) * Flyweight.DW & -((entry >>> ENTRY_DATA_SHIFT) & 1);
-    }
-
-    /**
-     * @param byteValue 0 to 255.
-     * @return 1 when the byte is a prefix's byte 0 (Fmt = 100), else 0; without a branch.
-     */
-    private static int isPrefix(final int byteValue)
-    {
-        return (((byteValue & PREFIX_FMT_MASK) ^ PREFIX_FMT) - 1) >>> 31;
     }
 
     /**
@@ -366,7 +364,19 @@ public final class TlpDecoder
 
     /**
      * @param value any int.
-     * @return 1 when non-zero, else 0; without a branch.
+     * @return -1 (all bits set) when non-zero, else 0; without a branch.
+     */
+    private static int nonZeroMask(final int value)
+    {
+        return (value | -value) >> 31;
+    }
+
+    /**
+     * Unchecked read: the caller has checked the range once for the whole header.
+     *
+     * @param array   of a heap buffer, null for off-heap memory ({@link DirectBuffer#byteArray()}).
+     * @param address of the first byte ({@link DirectBuffer#addressOffset()} plus the index).
+     * @return the 8 bytes there, big-endian.
      */
     private static long bigEndianLong(final byte[] array, final long address)
     {
@@ -374,14 +384,16 @@ public final class TlpDecoder
         return NATIVE_BIG_ENDIAN ? value : Long.reverseBytes(value);
     }
 
+    /**
+     * Unchecked read, as {@link #bigEndianLong(byte[], long)}.
+     *
+     * @param array   of a heap buffer, null for off-heap memory.
+     * @param address of the first byte.
+     * @return the 4 bytes there, big-endian.
+     */
     private static int bigEndianInt(final byte[] array, final long address)
     {
         final int value = UnsafeApi.getInt(array, address);
         return NATIVE_BIG_ENDIAN ? value : Integer.reverseBytes(value);
-    }
-
-    private static int isNonZero(final int value)
-    {
-        return (value | -value) >>> 31;
     }
 }
