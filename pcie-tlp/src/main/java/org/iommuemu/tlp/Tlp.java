@@ -79,11 +79,13 @@ public final class Tlp
     /** Meaningful only while the state holds an error. */
     int errorOffset;
     int prefixCount;
-    int headerOffset;
-    /** Where data would start (after header and OHC); also where the digest is when there is no data. */
-    int dataOffset;
     int dataLength;
-    /** Flit only (the non-flit hot path does not write them; the getters check {@link #FLIT}). */
+    /*
+     * Flit only (the non-flit hot path does not write them; the getters check FLIT). dataOffset is where data
+     * would start, after header and OHC, and so where the digest is when there is no data; without OHC (non-flit)
+     * it follows from the header and is not stored.
+     */
+    int dataOffset;
     int ohcOffset;
     int ohcAOffset;
     int ohcCOffset;
@@ -97,12 +99,11 @@ public final class Tlp
         state = RESET_STATE | (flit ? FLIT : 0);
         errorOffset = 0;
         prefixCount = 0;
-        headerOffset = ABSENT;
         ohcOffset = ABSENT;
         ohcAOffset = ABSENT;
         ohcCOffset = ABSENT;
-        dataOffset = ABSENT;
         dataLength = 0;
+        dataOffset = ABSENT;
         capturedLength = length;
         trailerLength = 0;
     }
@@ -118,8 +119,6 @@ public final class Tlp
         final int capturedLength,
         final int state,
         final int prefixCount,
-        final int headerOffset,
-        final int dataOffset,
         final int dataLength)
     {
         if (this.buffer != buffer)
@@ -131,8 +130,6 @@ public final class Tlp
         this.capturedLength = capturedLength;
         this.state = state;
         this.prefixCount = prefixCount;
-        this.headerOffset = headerOffset;
-        this.dataOffset = dataOffset;
         this.dataLength = dataLength;
     }
 
@@ -143,11 +140,20 @@ public final class Tlp
         return error;
     }
 
-    void header(final TlpKind kind, final int headerOffset, final int headerLength)
+    /**
+     * Records the header found after the {@link #prefixCount} prefixes (so at {@code offset + 4 * prefixCount},
+     * which is not stored).
+     */
+    void header(final TlpKind kind, final int headerLength)
     {
         state = (state & ~(KIND_MASK | HEADER_DW_MASK)) | kind.ordinal() |
             ((headerLength / Flyweight.DW) << HEADER_DW_SHIFT);
-        this.headerOffset = headerOffset;
+    }
+
+    /** @return where data starts (or would), after header and OHC: where the digest is when there is no data. */
+    private int dataStart()
+    {
+        return isFlit() ? dataOffset : offset + prefixCount * Flyweight.DW + headerLength();
     }
 
     /** @return true when the last decode found no error. */
@@ -201,7 +207,7 @@ public final class Tlp
     /** @return bytes of data present in the buffer, at most {@link #dataLength()}. */
     public int capturedDataLength()
     {
-        return 0 == dataLength ? 0 : Math.min(dataLength, offset + capturedLength - dataOffset);
+        return 0 == dataLength ? 0 : Math.min(dataLength, offset + capturedLength - dataStart());
     }
 
     /** @return true for a flit-mode TLP. */
@@ -225,7 +231,7 @@ public final class Tlp
     /** @return offset of the header (header base in flit mode). */
     public int headerOffset()
     {
-        return headerOffset;
+        return 0 == (state & HEADER_DW_MASK) ? ABSENT : offset + prefixCount * Flyweight.DW;
     }
 
     /** @return header length in bytes (header base only, in flit mode). */
@@ -243,7 +249,7 @@ public final class Tlp
     /** @return offset of the data, or {@link #ABSENT}. */
     public int dataOffset()
     {
-        return dataLength > 0 ? dataOffset : ABSENT;
+        return dataLength > 0 ? dataStart() : ABSENT;
     }
 
     /** @return bytes of data. */
@@ -255,7 +261,7 @@ public final class Tlp
     /** @return offset of the ECRC (non-flit, TD = 1; or flit TS = 001), or {@link #ABSENT}. */
     public int digestOffset()
     {
-        return hasDigest() ? dataOffset + dataLength : ABSENT;
+        return hasDigest() ? dataStart() + dataLength : ABSENT;
     }
 
     /** @return true when an ECRC is present. */
@@ -267,7 +273,7 @@ public final class Tlp
     /** @return the ECRC value, read big-endian; only meaningful when {@link #hasDigest()}. */
     public int digest()
     {
-        return buffer.getInt(dataOffset + dataLength, ByteOrder.BIG_ENDIAN);
+        return buffer.getInt(dataStart() + dataLength, ByteOrder.BIG_ENDIAN);
     }
 
     /** @return bytes of flit-mode trailer (ECRC or MAC/PCRC). */
@@ -279,42 +285,42 @@ public final class Tlp
     /** @return DW0 view of the non-flit header. */
     public TlpHeader header()
     {
-        header.wrap(buffer, headerOffset);
+        header.wrap(buffer, headerOffset());
         return header;
     }
 
     /** @return request view of the header (valid when {@code kind().isAddressRouted()}). */
     public RequestHeader request()
     {
-        request.wrap(buffer, headerOffset);
+        request.wrap(buffer, headerOffset());
         return request;
     }
 
     /** @return configuration request view of the header (valid when {@code kind().isConfig()}). */
     public ConfigRequestHeader config()
     {
-        config.wrap(buffer, headerOffset);
+        config.wrap(buffer, headerOffset());
         return config;
     }
 
     /** @return completion view of the header (valid when {@code kind().isCompletion()}). */
     public CompletionHeader completion()
     {
-        completion.wrap(buffer, headerOffset);
+        completion.wrap(buffer, headerOffset());
         return completion;
     }
 
     /** @return message view of the header (valid when {@code kind().isMessage()}). */
     public MessageHeader message()
     {
-        message.wrap(buffer, headerOffset);
+        message.wrap(buffer, headerOffset());
         return message;
     }
 
     /** @return flit-mode header base view (valid when {@link #isFlit()}). */
     public FlitHeaderBase flitHeader()
     {
-        flitHeader.wrap(buffer, headerOffset);
+        flitHeader.wrap(buffer, headerOffset());
         return flitHeader;
     }
 

@@ -41,16 +41,21 @@ public final class TlpDecoder
      * Prefix bytes are marked reserved: as a header byte they only reach the table when there are three or
      * more prefixes, which the fast path leaves to decodeChecked anyway.
      */
-    private static final int ENTRY_RESERVED = 1 << 16;
-    private static final int ENTRY_IO_OR_CONFIG = 1 << 17;
+    /**
+     * Reserved kinds, and I/O and configuration requests (Length must be 1): rare in the DMA traffic an IOMMU
+     * sees, so their check is left to decodeChecked, which keeps the common path shorter.
+     */
+    private static final int ENTRY_GENERAL_PATH = 1 << 16;
     /** A memory request with a 4DW header: Address[63:32] must not be zero. */
-    private static final int ENTRY_MEMORY_4DW = 1 << 18;
-    private static final int ENTRY_DATA_SHIFT = 19;
+    private static final int ENTRY_MEMORY_4DW = 1 << 17;
+    /** Sign bit: set for a kind with data, so that {@code entry >> 31} is the mask of the data length. */
+    private static final int ENTRY_DATA_SHIFT = 31;
     private static final int[] KIND_TABLE = new int[256];
     private static final int PREFIX_COUNT_MASK = 0b11;
     private static final int PREFIX_MORE_SHIFT = 2;
     /** See {@link #prefixes(long, int)}: index Fmt(DW0) | Fmt(DW1) << 3 | Fmt(DW2) << 6. */
-    private static final byte[] PREFIX_TABLE = new byte[512];
+    private static final int PREFIX_TABLE_LENGTH = 512;
+    private static final byte[] PREFIX_TABLE = new byte[PREFIX_TABLE_LENGTH];
 
     static
     {
@@ -60,8 +65,7 @@ public final class TlpDecoder
             final boolean fourDw = (byte0 & TlpHeader.BYTE0_4DW) != 0;
             final int headerLength = fourDw ? TlpHeader.HEADER_4DW_LENGTH : TlpHeader.HEADER_3DW_LENGTH;
             KIND_TABLE[byte0] = kind.ordinal() | ((headerLength / Flyweight.DW) << Tlp.HEADER_DW_SHIFT) |
-                (kind.isReserved() || kind.isPrefix() ? ENTRY_RESERVED : 0) |
-                (kind.isIo() || kind.isConfig() ? ENTRY_IO_OR_CONFIG : 0) |
+                (kind.isReserved() || kind.isPrefix() || kind.isIo() || kind.isConfig() ? ENTRY_GENERAL_PATH : 0) |
                 (kind.isMemory() && fourDw ? ENTRY_MEMORY_4DW : 0) |
                 (kind.hasData() ? 1 << ENTRY_DATA_SHIFT : 0);
         }
@@ -121,17 +125,15 @@ public final class TlpDecoder
         // without a loop. Prefix count and header size are unpredictable in a real mix: no branches on them.
         final int prefixes = prefixes(bigEndianLong(array, address), UnsafeApi.getByte(array, address + 2 * Flyweight.DW));
         final int prefixCount = prefixes & PREFIX_COUNT_MASK;
-        final int pos = offset + prefixCount * Flyweight.DW;
         final int dw0 = bigEndianInt(array, address + prefixCount * Flyweight.DW);
         final int entry = KIND_TABLE[dw0 >>> 24];
         final int headerLength = (entry & Tlp.HEADER_DW_MASK) >>> (Tlp.HEADER_DW_SHIFT - 2);
-        final int dataOffset = pos + headerLength;
         // Address[63:32] of a 4DW header, only compared with zero (so in any byte order); the offset is clamped into
         // the TLP so the read is safe even when the header does not fit (the value is then unused: that TLP fails
         // below).
         final int addressHigh = UnsafeApi.getInt(
             array, address + Math.min(prefixCount * Flyweight.DW + ADDRESS_HIGH_BYTE, captured - Flyweight.DW));
-        final int invalid = (prefixes >>> PREFIX_MORE_SHIFT) | invalid(entry, dw0, addressHigh);
+        final int invalid = (prefixes >>> PREFIX_MORE_SHIFT) | invalid(entry, addressHigh);
         final int dataLength = dataLength(entry, dw0);
         final int td = (dw0 >>> TD_SHIFT) & 1;
         // Relative to offset, so nothing overflows whatever the lengths passed in.
@@ -144,7 +146,7 @@ public final class TlpDecoder
         // The digest is there only if the capture kept the whole TLP.
         tlp.decoded(buffer, offset, wireLength, captured,
             (entry & (Tlp.KIND_MASK | Tlp.HEADER_DW_MASK)) | ((td & isEqual(captured, wireLength)) * Tlp.DIGEST),
-            prefixCount, pos, dataOffset, dataLength);
+            prefixCount, dataLength);
         return TlpError.NONE;
     }
 
@@ -183,7 +185,7 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.TRUNCATED_HEADER, end);
         }
-        tlp.header(kind, pos, headerLength);
+        tlp.header(kind, headerLength);
 
         final int dw0 = buffer.getInt(pos, BIG_ENDIAN);
         final int lengthField = BitField.get(dw0, TlpHeader.LENGTH);
@@ -214,7 +216,6 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.LENGTH_MISMATCH, (int)expectedEnd);
         }
-        tlp.dataOffset = dataOffset;
         tlp.dataLength = dataLength;
         if (td && expectedEnd <= end)
         {
@@ -266,7 +267,7 @@ public final class TlpDecoder
         {
             return tlp.fail(TlpError.RESERVED_TRAILER_SIZE, pos + TS_FIELD_BYTE);
         }
-        tlp.header(TlpKind.RESERVED, pos, headerLength);
+        tlp.header(TlpKind.RESERVED, headerLength);
         final int ohcOffset = pos + headerLength;
         final int ohcLength = FlitHeaderBase.ohcLengthDw(ohc) * Flyweight.DW;
         if (end - ohcOffset < ohcLength)
@@ -323,21 +324,20 @@ public final class TlpDecoder
      */
     private static int prefixes(final long dw01, final int byte8)
     {
-        return PREFIX_TABLE[(int)(dw01 >>> 61) | ((int)(dw01 >>> 26) & 0b111_000) | ((byte8 << 1) & 0b111_000_000)];
+        // the final mask is redundant but lets C2 drop the range check
+        return PREFIX_TABLE[((int)(dw01 >>> 61) | ((int)(dw01 >>> 26) & 0b111_000) | ((byte8 << 1) & 0b111_000_000)) &
+            (PREFIX_TABLE_LENGTH - 1)];
     }
 
     /**
      * @param entry       of {@link #KIND_TABLE} for the header's byte 0.
-     * @param dw0         of the header.
      * @param addressHigh DW2 of the header (Address[63:32] for a 4DW memory request), in any byte order.
-     * @return non-zero when the kind is reserved, an I/O or configuration request has Length other than 1, or
-     * a 4DW memory request has an address below 4 GiB; without a branch.
+     * @return non-zero when the kind is one the fast path leaves to the general one (reserved, I/O,
+     * configuration) or a 4DW memory request has an address below 4 GiB; without a branch.
      */
-    private static int invalid(final int entry, final int dw0, final int addressHigh)
+    private static int invalid(final int entry, final int addressHigh)
     {
-        return (entry & ENTRY_RESERVED) |
-            (entry & ENTRY_IO_OR_CONFIG & nonZeroMask((dw0 & LENGTH_MASK) ^ 1)) |
-            (entry & ENTRY_MEMORY_4DW & ~nonZeroMask(addressHigh));
+        return (entry & ENTRY_GENERAL_PATH) | (entry & ENTRY_MEMORY_4DW & ~nonZeroMask(addressHigh));
     }
 
     /**
@@ -348,7 +348,7 @@ public final class TlpDecoder
      */
     private static int dataLength(final int entry, final int dw0)
     {
-        return ((((dw0 & LENGTH_MASK) - 1) & LENGTH_MASK) + 1) * Flyweight.DW & -((entry >>> ENTRY_DATA_SHIFT) & 1);
+        return ((((dw0 - 1) & LENGTH_MASK) + 1) * Flyweight.DW) & (entry >> ENTRY_DATA_SHIFT);
     }
 
     /**
