@@ -42,6 +42,8 @@ public final class Tlp
     static final int HEADER_DW_MASK = 0x7 << HEADER_DW_SHIFT;
     static final int FLIT = 1 << 12;
     static final int DIGEST = 1 << 13;
+    /** {@link #pasidPrefixOffset} and {@link #idePrefixOffset} are known (found on first use, not at decode). */
+    static final int PREFIXES_FOUND = 1 << 14;
 
     /** Kinds by ordinal, padded to the mask so that the lookup needs no range check. */
     private static final TlpKind[] KINDS = new TlpKind[KIND_MASK + 1];
@@ -74,11 +76,15 @@ public final class Tlp
     int offset;
     int length;
     int capturedLength;
-    /** Kind, error, header length, flit and digest; see the masks above. */
+    /** Kind, error, header length, flit, digest and whether the prefixes were looked at; see the masks above. */
     int state;
     /** Meaningful only while the state holds an error. */
     int errorOffset;
     int prefixCount;
+    /** Valid only with {@link #PREFIXES_FOUND}. */
+    int pasidPrefixOffset;
+    /** Valid only with {@link #PREFIXES_FOUND}. */
+    int idePrefixOffset;
     int dataLength;
     /*
      * Flit only (the non-flit hot path does not write them; the getters check FLIT). dataOffset is where data
@@ -325,52 +331,77 @@ public final class Tlp
     }
 
     /**
-     * Finds a prefix by its byte 0 when asked instead of at decode: the decoder's fast path then only counts
-     * prefixes, and a TLP whose prefixes nobody looks at costs nothing more.
-     *
-     * @param byte0 of the prefix wanted.
-     * @return offset of the first of the TLP's prefixes with that byte 0, or {@link #ABSENT} (always in flit mode,
-     * whose local prefixes are not PASID or IDE prefixes).
+     * Finds the PASID and IDE prefixes when first asked instead of at decode: the decoder's fast path then only
+     * counts prefixes, and a TLP whose prefixes nobody looks at costs nothing more. The first prefix with each
+     * byte 0 counts, as the spec allows one of each; flit mode has neither (its local prefixes are something
+     * else).
      */
-    private int prefixOffset(final int byte0)
+    private void findPrefixes()
     {
+        int pasid = ABSENT;
+        int ide = ABSENT;
         if (!isFlit())
         {
             final int end = offset + prefixCount * Flyweight.DW;
-            for (int pos = offset; pos < end; pos += Flyweight.DW)
+            for (int pos = end - Flyweight.DW; pos >= offset; pos -= Flyweight.DW)
             {
-                if ((buffer.getByte(pos) & 0xFF) == byte0)
+                final int byte0 = buffer.getByte(pos) & 0xFF;
+                if (PasidPrefix.BYTE0 == byte0)
                 {
-                    return pos;
+                    pasid = pos;
+                }
+                else if (IdePrefix.BYTE0 == byte0)
+                {
+                    ide = pos;
                 }
             }
         }
-        return ABSENT;
+        pasidPrefixOffset = pasid;
+        idePrefixOffset = ide;
+        state |= PREFIXES_FOUND;
+    }
+
+    private int pasidPrefixOffset()
+    {
+        if (0 == (state & PREFIXES_FOUND))
+        {
+            findPrefixes();
+        }
+        return pasidPrefixOffset;
+    }
+
+    private int idePrefixOffset()
+    {
+        if (0 == (state & PREFIXES_FOUND))
+        {
+            findPrefixes();
+        }
+        return idePrefixOffset;
     }
 
     /** @return true when a PASID prefix was found (non-flit). */
     public boolean hasPasidPrefix()
     {
-        return ABSENT != prefixOffset(PasidPrefix.BYTE0);
+        return ABSENT != pasidPrefixOffset();
     }
 
     /** @return the PASID prefix view. */
     public PasidPrefix pasidPrefix()
     {
-        pasidPrefix.wrap(buffer, prefixOffset(PasidPrefix.BYTE0));
+        pasidPrefix.wrap(buffer, pasidPrefixOffset());
         return pasidPrefix;
     }
 
     /** @return true when an IDE prefix was found (non-flit). */
     public boolean hasIdePrefix()
     {
-        return ABSENT != prefixOffset(IdePrefix.BYTE0);
+        return ABSENT != idePrefixOffset();
     }
 
     /** @return the IDE prefix view. */
     public IdePrefix idePrefix()
     {
-        idePrefix.wrap(buffer, prefixOffset(IdePrefix.BYTE0));
+        idePrefix.wrap(buffer, idePrefixOffset());
         return idePrefix;
     }
 
