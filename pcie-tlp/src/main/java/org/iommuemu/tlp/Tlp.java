@@ -342,9 +342,10 @@ public final class Tlp
         int ide = ABSENT;
         if (!isFlit())
         {
-            final int end = offset + prefixCount * Flyweight.DW;
-            for (int pos = end - Flyweight.DW; pos >= offset; pos -= Flyweight.DW)
+            // backwards, so the first of each kind is the one kept; by index, so no offset arithmetic can overflow
+            for (int i = prefixCount - 1; i >= 0; i--)
             {
+                final int pos = offset + i * Flyweight.DW;
                 final int byte0 = buffer.getByte(pos) & 0xFF;
                 if (PasidPrefix.BYTE0 == byte0)
                 {

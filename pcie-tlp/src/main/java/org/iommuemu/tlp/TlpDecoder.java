@@ -19,6 +19,15 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * Checks, in order: truncated prefix/header, prefix with no header after it, reserved Fmt/Type, I/O and
  * configuration Length = 1, 4DW memory request below 4 GiB, then the byte count against Length, TD and TS
  * (too few bytes: {@link TlpError#TRUNCATED_DATA}; too many: {@link TlpError#LENGTH_MISMATCH}).
+ * <p>
+ * Non-flit {@code decode} has a fast path for what DMA traffic is made of (issue 3: at least 50 M TLPs/s on one
+ * core): at most two prefixes, a memory request, completion, message or AtomicOp header, the whole header
+ * inside the buffer. It checks the range once and then reads the buffer without bounds checks, finds the
+ * prefixes and the kind by table loads and computes every check without a branch (in a real mix the prefix
+ * count, header size and kind are not predictable, and a mispredicted branch costs more than the arithmetic).
+ * Only if all checks pass does it store the result; anything else, every error included, is decoded again by
+ * the general path, which therefore alone decides errors and their offsets. {@code TlpDecoderDifferentialTest}
+ * compares both with the decoder as it was before the fast path.
  */
 public final class TlpDecoder
 {
@@ -35,15 +44,15 @@ public final class TlpDecoder
     private static final int TD_SHIFT = BitField.shift(TlpHeader.TD);
 
     /*
-     * What the fast path of decode() needs to know of a header byte 0, as one int per byte value: the Tlp.state
-     * bits for kind and header length (copied as they are) and flags taken from TlpKind's own predicates. One
-     * table load replaces a chain of enum field loads and branches on values that are unpredictable in a mix.
-     * Prefix bytes are marked reserved: as a header byte they only reach the table when there are three or
-     * more prefixes, which the fast path leaves to decodeChecked anyway.
+     * KIND_TABLE: what the fast path of decode() needs to know of a header byte 0, one int per byte value: the
+     * Tlp.state bits for kind and header length (copied as they are) and flags taken from TlpKind's own
+     * predicates. One table load replaces a chain of enum field loads and branches on values that are
+     * unpredictable in a mix. Prefix bytes go to the general path: as a header byte they only reach the table
+     * with three or more prefixes, which the fast path leaves to decodeChecked anyway.
      */
     /**
-     * Reserved kinds, and I/O and configuration requests (Length must be 1): rare in the DMA traffic an IOMMU
-     * sees, so their check is left to decodeChecked, which keeps the common path shorter.
+     * Reserved kinds, prefixes, and I/O and configuration requests (Length must be 1): rare in the DMA traffic an
+     * IOMMU sees, so they are left to decodeChecked, which keeps the common path shorter.
      */
     private static final int ENTRY_GENERAL_PATH = 1 << 16;
     /** A memory request with a 4DW header: Address[63:32] must not be zero. */
@@ -74,7 +83,8 @@ public final class TlpDecoder
             final boolean prefix0 = TlpKind.FMT_PREFIX == (index & 0b111);
             final boolean prefix1 = prefix0 && TlpKind.FMT_PREFIX == ((index >>> 3) & 0b111);
             final boolean prefix2 = prefix1 && TlpKind.FMT_PREFIX == (index >>> 6);
-            PREFIX_TABLE[index] = (byte)((prefix0 ? 1 : 0) + (prefix1 ? 1 : 0) + (prefix2 ? 1 << PREFIX_MORE_SHIFT : 0));
+            PREFIX_TABLE[index] =
+                (byte)((prefix0 ? 1 : 0) + (prefix1 ? 1 : 0) + (prefix2 ? 1 << PREFIX_MORE_SHIFT : 0));
         }
     }
 
@@ -117,13 +127,15 @@ public final class TlpDecoder
         {
             return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
         }
-        // [offset, offset + captured) is inside the buffer: one bounds check for every read below.
+        // [offset, offset + captured) is inside the buffer: this one check stands for the bounds checks of every read
+        // below (an out-of-range call goes to the general path, which throws where it always did).
         final byte[] array = buffer.byteArray();
         final long address = buffer.addressOffset() + offset;
 
         // At least 12 bytes: DW0 to DW2 are present, so up to two prefixes and the header's byte 0 are found
         // without a loop. Prefix count and header size are unpredictable in a real mix: no branches on them.
-        final int prefixes = prefixes(bigEndianLong(array, address), UnsafeApi.getByte(array, address + 2 * Flyweight.DW));
+        final int prefixes =
+            prefixes(bigEndianLong(array, address), UnsafeApi.getByte(array, address + 2 * Flyweight.DW));
         final int prefixCount = prefixes & PREFIX_COUNT_MASK;
         final int dw0 = bigEndianInt(array, address + prefixCount * Flyweight.DW);
         final int entry = KIND_TABLE[dw0 >>> 24];
@@ -136,9 +148,12 @@ public final class TlpDecoder
         final int invalid = (prefixes >>> PREFIX_MORE_SHIFT) | invalid(entry, addressHigh);
         final int dataLength = dataLength(entry, dw0);
         final int td = (dw0 >>> TD_SHIFT) & 1;
-        // Relative to offset, so nothing overflows whatever the lengths passed in.
+        // Relative to offset, so nothing overflows whatever the lengths passed in; the general path computes the
+        // wire end as an int, so a TLP whose wire end would pass Integer.MAX_VALUE is left to it too.
         final int headerEnd = prefixCount * Flyweight.DW + headerLength;
-        if (0 != invalid || headerEnd > captured || headerEnd + dataLength + td * TlpHeader.DIGEST_LENGTH != wireLength)
+        if (0 != invalid || headerEnd > captured ||
+            headerEnd + dataLength + td * TlpHeader.DIGEST_LENGTH != wireLength ||
+            offset > Integer.MAX_VALUE - wireLength)
         {
             return decodeChecked(buffer, offset, capturedLength, wireLength, tlp);
         }

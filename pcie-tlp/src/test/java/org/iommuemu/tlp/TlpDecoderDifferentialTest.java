@@ -149,7 +149,8 @@ class TlpDecoderDifferentialTest
             buffer.putInt(pos, (byte0 << 24) | random.nextInt(1 << 24), BIG_ENDIAN);
             pos += 4;
         }
-        final int byte0 = random.nextInt(10) == 0 ? random.nextInt(256) : COMMON_BYTE0[random.nextInt(COMMON_BYTE0.length)];
+        final int byte0 = random.nextInt(10) == 0 ?
+            random.nextInt(256) : COMMON_BYTE0[random.nextInt(COMMON_BYTE0.length)];
         final TlpKind kind = TlpKind.of(byte0);
         int lengthField = random.nextInt(4) == 0 ? random.nextInt(1024) : 1 + random.nextInt(16);
         if ((kind.isIo() || kind.isConfig()) && random.nextInt(8) != 0)
@@ -181,7 +182,8 @@ class TlpDecoderDifferentialTest
     private void compare(
         final UnsafeBuffer buffer, final int offset, final int capturedLength, final int wireLength, final int i)
     {
-        final String referenceThrew = threw(() -> ReferenceTlpDecoder.decode(buffer, offset, capturedLength, wireLength, reference));
+        final String referenceThrew =
+            threw(() -> ReferenceTlpDecoder.decode(buffer, offset, capturedLength, wireLength, reference));
         final String threw = threw(() -> TlpDecoder.decode(buffer, offset, capturedLength, wireLength, tlp));
         final Supplier<String> where = () -> "case " + i + " offset " + offset + " captured " + capturedLength +
             " wire " + wireLength + (null == referenceThrew ? " bytes " + Hex.of(buffer, Math.max(0, offset),
