@@ -64,12 +64,6 @@ public class TlpDecodeBenchmark
     @Param({"mixed", "uniform"})
     public String mix;
 
-    /** TEMPORARY A/B: new decoder or the legacy copy. */
-    @Param({"new", "legacy"})
-    public String decoder;
-
-    private final LegacyTlp legacyTlp = new LegacyTlp();
-
     private UnsafeBuffer buffer;
     private int[] offsets;
     private int[] lengths;
@@ -133,27 +127,8 @@ public class TlpDecodeBenchmark
             .hugePageFraction(0.5).teeFraction(0.5).pasidFraction(0.5).seed(seed));
     }
 
-    private long decodeAllLegacy()
-    {
-        long sum = 0;
-        final UnsafeBuffer buffer = this.buffer;
-        final int[] offsets = this.offsets;
-        final int[] lengths = this.lengths;
-        final LegacyTlp tlp = this.legacyTlp;
-        for (int i = 0; i < TLPS; i++)
-        {
-            LegacyTlpDecoder.decode(buffer, offsets[i], lengths[i], tlp);
-            sum += tlp.dataLength() + tlp.kind().ordinal();
-        }
-        return sum;
-    }
-
     private long decodeAll()
     {
-        if ("legacy".equals(decoder))
-        {
-            return decodeAllLegacy();
-        }
         long sum = 0;
         final UnsafeBuffer buffer = this.buffer;
         final int[] offsets = this.offsets;
