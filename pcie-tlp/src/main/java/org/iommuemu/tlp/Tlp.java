@@ -13,6 +13,11 @@ import org.agrona.DirectBuffer;
  * All {@code *Offset()} values are absolute offsets in {@link #buffer()}; {@link #errorOffset()} is relative
  * to the first byte of the TLP. Offsets of absent parts are {@link #ABSENT}; the view of an absent part (or of
  * any part after a failed decode) must not be used.
+ * <p>
+ * The decoder stores only what validation produced (a handful of ints); the rest is derived when asked for:
+ * header, data and digest offsets from the prefix count and header length, and the PASID and IDE prefixes by
+ * reading the prefixes on first use (remembered until the next decode). The buffer must therefore not change
+ * between decode and use, as for the flyweight views. Not thread-safe, like the views.
  */
 public final class Tlp
 {
