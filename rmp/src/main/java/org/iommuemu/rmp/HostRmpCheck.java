@@ -46,6 +46,8 @@ public final class HostRmpCheck
         {
             return ALLOWED;
         }
+        // A local, so the JIT checks the memory's class once for both reads.
+        final PhysicalMemory memory = this.memory;
         final long regionAddress = RmpTable.regionEntryAddress(address, spa);
         final long regionQ0 = memory.readEntry(regionAddress);
         final boolean violation;

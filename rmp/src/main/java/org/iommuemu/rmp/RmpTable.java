@@ -46,6 +46,9 @@ public final class RmpTable
     private final boolean segmented;
     private final int segmentShift;
     private final long[] segmentTable;
+    /** Contiguous layout: address of the first entry, and how many 4 KiB pages the entries cover (0 if segmented). */
+    private final long entriesBase;
+    private final long coveredPages;
 
     private RmpTable(
         final PhysicalMemory memory, final long base, final long last, final int segmentShift, final long[] segmentTable)
@@ -56,6 +59,8 @@ public final class RmpTable
         this.segmented = segmentTable != null;
         this.segmentShift = segmentShift;
         this.segmentTable = segmentTable;
+        this.entriesBase = base + BOOKKEEPING_SIZE;
+        this.coveredPages = segmentTable != null ? 0 : (last + 1 - entriesBase) >>> RmpEntry.LENGTH_LG2;
     }
 
     /**
@@ -144,14 +149,16 @@ public final class RmpTable
     /** Address of the raw entry of the 4 KiB page holding {@code spa}, or {@link #NOT_COVERED}. */
     public long entryAddress(final long spa)
     {
+        if (!segmented)
+        {
+            // One unsigned comparison: a negative SPA shifts to a page number far above any covered count, and
+            // so does one at or above 2^52 (a table covers at most 2^40 pages).
+            final long page = spa >>> PAGE_4K_LG2;
+            return page < coveredPages ? entriesBase + (page << RmpEntry.LENGTH_LG2) : NOT_COVERED;
+        }
         if (spa < 0 || spa >= PhysicalMemory.ADDRESS_LIMIT)
         {
             return NOT_COVERED;
-        }
-        if (!segmented)
-        {
-            final long address = base + BOOKKEEPING_SIZE + ((spa >>> PAGE_4K_LG2) << RmpEntry.LENGTH_LG2);
-            return address + RmpEntry.LENGTH - 1 <= last ? address : NOT_COVERED;
         }
         final long index = spa >>> segmentShift;
         if (index >= segmentTable.length)

@@ -24,6 +24,9 @@ class RmpTableTest
         assertEquals(0x1_0100_3FF0L, table.entryAddress(0xFFFF_F000L));
         assertEquals(RmpTable.NOT_COVERED, table.entryAddress(0x1_0000_0000L));
         assertEquals(RmpTable.NOT_COVERED, table.entryAddress(-1));
+        assertEquals(RmpTable.NOT_COVERED, table.entryAddress(Long.MIN_VALUE));
+        assertEquals(RmpTable.NOT_COVERED, table.entryAddress(1L << 52));
+        assertEquals(RmpTable.NOT_COVERED, table.entryAddress(Long.MAX_VALUE));
     }
 
     @Test
