@@ -248,7 +248,6 @@ public final class AmdViIommu implements IommuPort
         return "amdvi";
     }
 
-    /** The IOTLB, the DTE cache, the GCR3 cache, the nested-walk cache and the device TLB, in that order. */
     /**
      * Put page-walk caches (the "PDE" caches that INVALIDATE_IOMMU_PAGES with PDE = 1 flushes; role WALK) in front of
      * the host (v1) walks; registered with this IOMMU's dispatcher. Guest (v2) walks do not use them. Call once,
@@ -262,6 +261,7 @@ public final class AmdViIommu implements IommuPort
         hostWalkCache = walkCache;
     }
 
+    /** The IOTLB, the DTE cache, the GCR3 cache, the nested-walk cache, the device TLB and any walk caches, in that order. */
     public List<TranslationCache> caches()
     {
         return caches;

@@ -6,20 +6,14 @@ import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.tdx.DmaOutcome;
-import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.MachineCheckRecord;
 import org.iommuemu.tdx.PageInfo;
 import org.iommuemu.tdx.Requester;
 import org.iommuemu.tdx.SeamcallResult;
-import org.iommuemu.tdx.SecureEptEntry;
 import org.iommuemu.tdx.Tdi;
 import org.iommuemu.tdx.TdiStatus;
-import org.iommuemu.tdx.TdxConnect;
-import org.iommuemu.tdx.TdxModule;
 import org.iommuemu.tdx.TdxStatus;
-import org.iommuemu.tdx.TrustDomain;
 import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tlp.TranslationCompletionEntry;
 import org.junit.jupiter.api.Assumptions;
@@ -35,42 +29,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * trusted DID, stay usable until the TDX module's TLB tracking invalidates them, never serve T=0 requests, survive
  * the VMM's invalidations, and do not cache the TDISP state or the integrity check.
  */
-class VtdTrustedIotlbTest extends VtdTestBed
+class VtdTrustedIotlbTest extends VtdTdxTestBed
 {
-    private static final long TDR = 0x10_0000L;
-    private static final long SEPT_ROOT = 0x10_1000L;
-    private static final long SEPT_PAGES = 0x100_0000L;
-    private static final long PRIVATE_PAGES = 0x4000_0000L;
     /** The VMM's (untrusted) IOVA over the same TD private page as GPA 0x5000 (for the POISON rule). */
     private static final long ALIAS_IOVA = 0x6000_1000L;
 
-    private final SeamcallResult out = new SeamcallResult();
-    private TdxModule module;
-    private TrustDomain td;
-    private TdxConnect connect;
-    private Tdi tdi;
     private PageTable domain;
-    private long nextSeptPage = SEPT_PAGES;
-
-    private void ok(final SeamcallResult result)
-    {
-        assertEquals(TdxStatus.SUCCESS, result.status(), result::toString);
-    }
-
-    private void mapPrivate(final long gpa, final long page)
-    {
-        for (int level = td.septFormat().topLevel(); level >= 1; level--)
-        {
-            if (SecureEptEntry.isFree(module.septEntry(td, PageInfo.encode(gpa, level))))
-            {
-                final long mask = (1L << (12 + 9 * level)) - 1;
-                ok(module.septAdd(PageInfo.encode(gpa & ~mask, level), TDR, nextSeptPage, out));
-                nextSeptPage += 4096;
-            }
-        }
-        ok(module.pageAug(PageInfo.encode(gpa, 0), TDR, page, out));
-        ok(module.accept(td, PageInfo.encode(gpa, 0), out));
-    }
 
     /**
      * A TD with private GPAs 0x5000 and 0x6000, its TDI bound and running; the device's VMM domain maps IOVA 0x5000
@@ -78,27 +42,13 @@ class VtdTrustedIotlbTest extends VtdTestBed
      */
     private void setUp(final UntrustedDmaRule rule)
     {
-        module = new TdxModule(memory, HostReadMode.ZEROS);
-        ok(module.createTd(TDR, SEPT_ROOT, TrustDomain.GPAW_48, 4, new FrameAllocator(memory, 0x7_0000_0000L, 16L << 20), out));
-        td = module.td(TDR);
-        ok(module.finalizeTd(TDR, out));
-        connect = new TdxConnect(module, rule);
-        tdi = connect.addTdi(DEVICE);
-        bringUp(false, VtdRegisters.defaultCap(4), VtdRegisters.defaultEcap() | VtdRegisters.ECAP_TDXCS, connect);
-        domain = secondStage(4);
-        driver.attachLegacy(DEVICE, domain, DOMAIN, ContextEntry.TT_MULTI_LEVEL, false);
-        mapPrivate(0x5000, PRIVATE_PAGES + 0x5000);
-        mapPrivate(0x6000, PRIVATE_PAGES + 0x6000);
+        domain = setUpTdAndUnit(rule);
+        mapPrivate(0x5000, PRIVATE_PAGES + 0x5000, true);
+        mapPrivate(0x6000, PRIVATE_PAGES + 0x6000, true);
         map4k(domain, 0x5000, DATA + 0x5000, 4096, Permissions.READ_WRITE);
         map4k(domain, ALIAS_IOVA, PRIVATE_PAGES + 0x5000, 4096, Permissions.READ_WRITE);
         assertEquals(TdiStatus.OK, connect.bind(tdi, td, new MachineCheckRecord()));
         assertEquals(TdiStatus.OK, connect.start(tdi));
-    }
-
-    private boolean trusted(final long gpa, final boolean write)
-    {
-        request.set(DEVICE, gpa, write).trusted(true);
-        return iommu.handle(request, outcome);
     }
 
     @Test
