@@ -11,7 +11,7 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * "PDE" caches that INVALIDATE_IOMMU_PAGES' PDE bit flushes, VT-d's paging-structure caches). The cache of level L
  * holds, per (tag, input address at the granule an L entry covers), the table that entry points to, the level of
  * that table and the permissions granted down to it. A walk probes the deepest cached level first and resumes
- * there; a miss walks from the root; a successful walk fills every cached level it passed through.
+ * there; a miss walks from the root; a successful walk, resumed or not, fills every cached level it passed through.
  * <p>
  * Semantics as hardware: a cached table pointer stays usable until invalidated (role {@link CacheRole#WALK}
  * through the {@link InvalidationDispatcher}), so a freed table can still be walked through a stale pointer. A walk
@@ -23,6 +23,7 @@ public final class PageWalkCache
     private final TranslationCache[] byLevel;
     private int hits;
     private int resumedLevel = -1;
+    private WalkCacheProbeListener probeListener = WalkCacheProbeListener.NONE;
 
     /**
      * @param byLevel the cache of each level, indexed by the engine's level numbering (0 = leaf table); null where a
@@ -52,6 +53,12 @@ public final class PageWalkCache
         return hits;
     }
 
+    /** Who hears each probe (the replay's timing model); {@link WalkCacheProbeListener#NONE} by default. */
+    public void probeListener(final WalkCacheProbeListener listener)
+    {
+        probeListener = listener == null ? WalkCacheProbeListener.NONE : listener;
+    }
+
     /** The level the last walk resumed at, or -1 when it walked from the root. */
     public int resumedLevel()
     {
@@ -71,15 +78,19 @@ public final class PageWalkCache
             {
                 continue;
             }
+            probeListener.onWalkCacheProbe();
             final int slot = cache.lookup(tag, CacheKey.of(inputAddress, format.itemSizeLg2(level)));
             if (slot != TranslationCache.MISS)
             {
                 final int attribute = cache.attribute(slot);
+                final int permissionsAbove = initialPermissions & attribute & Permissions.ALL;
                 if (Walker.resume(format, memory, cache.value(slot), attribute >>> 8, inputAddress, access,
-                    initialPermissions & attribute & Permissions.ALL, result))
+                    permissionsAbove, result))
                 {
                     hits++;
                     resumedLevel = level;
+                    // The levels walked below the cached pointer fill their caches too, as on a walk from the root.
+                    fill(format, tag, inputAddress, result, attribute & Permissions.ALL);
                     return true;
                 }
                 break;
@@ -89,13 +100,19 @@ public final class PageWalkCache
         {
             return false;
         }
-        fill(format, tag, inputAddress, result);
+        fill(format, tag, inputAddress, result, Permissions.ALL);
         return true;
     }
 
-    private void fill(final PageTableFormat format, final long tag, final long inputAddress, final WalkResult result)
+    /**
+     * Cache the table pointers of a successful walk's entries (all but the last), each with the permissions the
+     * tables grant down to it, starting from {@code permissionsAbove}: those the levels above the walk's first entry
+     * grant (a resumed walk's cached pointer), never the caller's initial permissions, which are per request.
+     */
+    private void fill(final PageTableFormat format, final long tag, final long inputAddress, final WalkResult result,
+        final int permissionsAbove)
     {
-        int permissions = Permissions.ALL;
+        int permissions = permissionsAbove;
         final int last = result.entryCount() - 1;
         for (int i = 0; i < last; i++)
         {

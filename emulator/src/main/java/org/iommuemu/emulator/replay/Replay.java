@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
@@ -63,6 +64,10 @@ public final class Replay
         this.portWidth = link.portWidthBytes();
         this.serialization = link.serialization();
         platform.memory().listener(timing);
+        for (final PageWalkCache walkCache : platform.walkCaches())
+        {
+            walkCache.probeListener(timing);
+        }
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
     }

@@ -77,6 +77,8 @@ public final class Platform
     private final Map<Integer, DeviceSpec> devices = new LinkedHashMap<>();
     private final List<String> events = new ArrayList<>();
     private final long[] trustedRequesters = new long[1024];
+    /** The page-walk caches built for this platform's IOMMU (none when the profile disables them). */
+    private final List<PageWalkCache> walkCaches = new ArrayList<>();
     private boolean anyTrustedRequester;
     private long eventCount;
     private long machineChecks;
@@ -105,7 +107,7 @@ public final class Platform
             }
             final AmdViIommu iommu = new AmdViIommu(memory, spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0, rmpCheck,
                 caches.newCache(CacheRole.IOTLB));
-            final PageWalkCache hostWalkCache = walkCache(caches, 1, 4);
+            final PageWalkCache hostWalkCache = walkCache(caches, 1, 4, walkCaches);
             if (hostWalkCache != null)
             {
                 iommu.hostWalkCache(hostWalkCache);
@@ -128,7 +130,7 @@ public final class Platform
             final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), config,
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
-            iommu.walkCaches(walkCache(caches, 2, 4), walkCache(caches, 1, 4));
+            iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
             driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
         }
@@ -137,9 +139,10 @@ public final class Platform
     /**
      * Page-walk caches of a stage for tables of {@code levels} levels from the profile's {@code caches.walk}: the
      * profile's level index i (root first, gem5's numbering) is the engine's level {@code levels - 1 - i}; null when
-     * the profile disables walk caches.
+     * the profile disables walk caches. A cache built is also added to {@code built}.
      */
-    private static PageWalkCache walkCache(final CacheParameters caches, final int stage, final int levels)
+    private static PageWalkCache walkCache(final CacheParameters caches, final int stage, final int levels,
+        final List<PageWalkCache> built)
     {
         final WalkCacheGeometry geometry = caches.walk();
         if (!geometry.enabled())
@@ -155,7 +158,9 @@ public final class Platform
                 byLevel[level] = caches.newWalkCache(stage, index);
             }
         }
-        return new PageWalkCache(byLevel);
+        final PageWalkCache cache = new PageWalkCache(byLevel);
+        built.add(cache);
+        return cache;
     }
 
     /** Build the platform: bring the IOMMU up, build and map every domain, attach devices, set up SNP or TDX state. */
@@ -229,6 +234,12 @@ public final class Platform
     public PhysicalMemory memory()
     {
         return memory;
+    }
+
+    /** The page-walk caches in front of the IOMMU's walks (empty when the profile disables them). */
+    public List<PageWalkCache> walkCaches()
+    {
+        return walkCaches;
     }
 
     public TimingProfile profile()

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.timing;
 
 import java.util.SplittableRandom;
 
+import org.iommuemu.emulator.cache.WalkCacheProbeListener;
 import org.iommuemu.pagetable.memory.MemoryAccessListener;
 
 /**
@@ -14,8 +15,10 @@ import org.iommuemu.pagetable.memory.MemoryAccessListener;
  *   at IOMMU   = arrival + link.to-iommu
  *   start      = max(at IOMMU, earliest free translation slot)
  *   looked up  = start + iotlb.hit-latency
- *   walk start = max(looked up, earliest free walker)          (only when the request fetched table entries)
- *   walked     = walk start + sum over fetches of (before + memory latency + after)
+ *   walk start = max(looked up, earliest free walker)          (only when the request fetched table entries
+ *                                                               or probed a walk cache)
+ *   walked     = walk start + walk-cache probes * caches.walk.hit-latency
+ *                           + sum over fetches of (before + memory latency + after)
  *   checked    = walked + RMP entry fetches + rmp.check-latency  (only when RMP entries were read)
  *   completion = checked + link.from-iommu (+ ats.round-trip for an ATS translation request)
  * </pre>
@@ -24,9 +27,11 @@ import org.iommuemu.pagetable.memory.MemoryAccessListener;
  * fully associative LRU), else DRAM; with {@link MemoryModel#LLC_PROBABILITY} a seeded draw. Everything is a
  * function of the trace and the profile: the model is deterministic. Nothing here allocates per request.
  * <p>
- * Use: {@link #begin(long)} before the functional model handles a request, {@link #complete(boolean)} after.
+ * Use: {@link #begin(long)} before the functional model handles a request, {@link #complete(boolean)} after; the
+ * model also listens to the page-walk caches' probes ({@link WalkCacheProbeListener}): gem5's walker pays
+ * {@code walk_lat} per probe, deepest cached level first.
  */
-public final class TimingModel implements MemoryAccessListener
+public final class TimingModel implements MemoryAccessListener, WalkCacheProbeListener
 {
     /** Classifies fetched addresses: the RMP's entries are priced and counted apart from table fetches. */
     @FunctionalInterface
@@ -63,6 +68,7 @@ public final class TimingModel implements MemoryAccessListener
     private final int rmpFixedLatency;
     private final int rmpCheckLatency;
     private final int atsRoundTrip;
+    private final int walkProbeLatency;
     private long stamp;
 
     // The request in progress.
@@ -70,12 +76,14 @@ public final class TimingModel implements MemoryAccessListener
     private long walkCycles;
     private long rmpCycles;
     private int tableFetches;
+    private int walkCacheProbes;
     private int rmpFetches;
     private int llcHits;
     private boolean active;
 
     // Totals.
     private long totalTableFetches;
+    private long totalWalkCacheProbes;
     private long totalRmpFetches;
     private long totalLlcHits;
     private long totalWalks;
@@ -108,6 +116,7 @@ public final class TimingModel implements MemoryAccessListener
         this.iotlbLatency = profile.caches().iotlb().hitLatency();
         this.beforeFetch = profile.walker().cyclesBeforeFetch();
         this.afterFetch = profile.walker().cyclesAfterFetch();
+        this.walkProbeLatency = profile.caches().walk().hitLatency();
         this.rmpThroughMemory = profile.rmp().fetchThroughMemory();
         this.rmpFixedLatency = profile.rmp().fixedFetchLatency();
         this.rmpCheckLatency = profile.rmp().checkLatency();
@@ -137,6 +146,7 @@ public final class TimingModel implements MemoryAccessListener
         walkCycles = 0;
         rmpCycles = 0;
         tableFetches = 0;
+        walkCacheProbes = 0;
         rmpFetches = 0;
         llcHits = 0;
         active = true;
@@ -158,7 +168,7 @@ public final class TimingModel implements MemoryAccessListener
             queuedForSlot++;
         }
         t += iotlbLatency;
-        if (tableFetches > 0)
+        if (tableFetches > 0 || walkCacheProbes > 0)
         {
             final long walkerFree = walkers.earliest();
             if (walkerFree > t)
@@ -181,6 +191,7 @@ public final class TimingModel implements MemoryAccessListener
         }
         slots.replaceEarliest(t);
         totalTableFetches += tableFetches;
+        totalWalkCacheProbes += walkCacheProbes;
         totalRmpFetches += rmpFetches;
         totalLlcHits += llcHits;
         lastCompletion = Math.max(lastCompletion, t);
@@ -236,6 +247,29 @@ public final class TimingModel implements MemoryAccessListener
     public long lastCompletion()
     {
         return lastCompletion;
+    }
+
+    /** A page-walk cache was probed for the request in progress: the walker pays the walk caches' hit latency. */
+    @Override
+    public void onWalkCacheProbe()
+    {
+        if (active)
+        {
+            walkCacheProbes++;
+            walkCycles += walkProbeLatency;
+        }
+    }
+
+    /** Walk-cache probes of the request just completed. */
+    public int walkCacheProbes()
+    {
+        return walkCacheProbes;
+    }
+
+    /** Walk-cache probes of every request so far. */
+    public long totalWalkCacheProbes()
+    {
+        return totalWalkCacheProbes;
     }
 
     @Override

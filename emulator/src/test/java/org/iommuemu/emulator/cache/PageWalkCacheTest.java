@@ -73,6 +73,36 @@ class PageWalkCacheTest
     }
 
     @Test
+    void eachLevelLookedUpIsOneProbeDeepestFirstUntilAHit()
+    {
+        final PageTable table = PageTables.domain("x86:4");
+        assertEquals(MapStatus.OK, table.map(0x4000_0000L, 0x9_0000_0000L, 8192, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        assertEquals(MapStatus.OK, table.map(0x8000_0000L, 0x2_0000_0000L, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+        final PageWalkCache pwc = cacheFor(4);
+        final int[] probes = new int[1];
+        pwc.probeListener(() -> probes[0]++);
+        final WalkResult result = new WalkResult();
+
+        assertTrue(pwc.walk(table.format(), table.memory(), table.root(), TAG, 0x4000_0000L, Permissions.READ, Permissions.ALL, result));
+        assertEquals(3, probes[0], "a cold walk misses levels 1, 2 and 3");
+        probes[0] = 0;
+        assertTrue(pwc.walk(table.format(), table.memory(), table.root(), TAG, 0x4000_1000L, Permissions.READ, Permissions.ALL, result));
+        assertEquals(1, probes[0], "the deepest level (the leaf table's pointer) hits first");
+        probes[0] = 0;
+        assertTrue(pwc.walk(table.format(), table.memory(), table.root(), TAG, 0x8000_0000L, Permissions.READ, Permissions.ALL, result));
+        assertEquals(3, probes[0]);
+        probes[0] = 0;
+        assertTrue(pwc.walk(table.format(), table.memory(), table.root(), TAG, 0x8010_0000L, Permissions.READ, Permissions.ALL, result));
+        assertEquals(2, probes[0], "a 2 MiB leaf: level 1 has no pointer, level 2 hits");
+        assertEquals(1, result.entryCount());
+
+        pwc.probeListener(null);
+        probes[0] = 0;
+        assertTrue(pwc.walk(table.format(), table.memory(), table.root(), TAG, 0x4000_1000L, Permissions.READ, Permissions.ALL, result));
+        assertEquals(0, probes[0], "null restores the silent default");
+    }
+
+    @Test
     void aCachedPointerOutlivesItsTableUntilInvalidated()
     {
         final PageTable table = PageTables.domain("x86:4");

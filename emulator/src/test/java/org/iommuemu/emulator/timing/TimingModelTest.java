@@ -41,6 +41,28 @@ class TimingModelTest
     }
 
     @Test
+    void eachWalkCacheProbeCostsTheWalkCachesHitLatency()
+    {
+        final TimingModel model = new TimingModel(GEM5, address -> false);
+        model.begin(0);
+        model.onEntryRead(0x1000, 0);
+        final long plain = model.complete(false);
+        model.begin(0);
+        model.onWalkCacheProbe();
+        model.onWalkCacheProbe();
+        model.onEntryRead(0x1000, 0); // the same line again: an LLC hit, so add back the difference below
+        final long probed = model.complete(false);
+        assertEquals(2, model.walkCacheProbes());
+        assertEquals(2, model.totalWalkCacheProbes());
+        final MemoryParameters memory = GEM5.memory();
+        assertEquals(plain - memory.dramLatency() + memory.llcHitLatency() + 2L * GEM5.caches().walk().hitLatency(), probed);
+
+        model.onWalkCacheProbe(); // outside a request: ignored
+        model.begin(0);
+        assertEquals(0, model.walkCacheProbes());
+    }
+
+    @Test
     void rmpFetchesArePricedApartFromTheWalk()
     {
         final TimingModel model = new TimingModel(GEM5, address -> address >= 0x8000_0000L);
