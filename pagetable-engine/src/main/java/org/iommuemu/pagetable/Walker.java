@@ -211,8 +211,8 @@ public final class Walker
 
     /**
      * The walk ended on an empty entry, an invalid one or a valid table entry that does not point at the next
-     * level: out of line so that {@link #walkFrom} stays under C2's inlining limit (325 bytecodes) and inlines
-     * into its callers. Same order of checks as for a leaf: kind, then {@link PageTableFormat#validate}.
+     * level: out of line, so that the hot path's compiled code stays small (fewer registers live, fewer spills).
+     * Same order of checks as for a leaf: kind, then {@link PageTableFormat#validate}.
      * {@code allEntries} and {@code anyEntries} fold the valid table entries above {@code entry}.
      */
     private static boolean notAValidLeaf(
