@@ -59,6 +59,11 @@ public final class VtdIommu implements IommuPort
     private final VtdConfig config;
     private final RegisterFile registers;
     private final Register gsts;
+    /**
+     * GSTS.TE, kept beside the register: {@link #setStatus} is the only writer of GSTS (software cannot write it), and
+     * every request reads it, so the hot path skips the register file's checked lookup.
+     */
+    private boolean translationEnabled;
     private final Register rtaddr;
     private final Register ccmd;
     private final Register fsts;
@@ -437,7 +442,9 @@ public final class VtdIommu implements IommuPort
     private void setStatus(final long bit, final boolean set)
     {
         final long status = registers.value(gsts);
-        registers.setValue(gsts, set ? status | bit : status & ~bit);
+        final long updated = set ? status | bit : status & ~bit;
+        registers.setValue(gsts, updated);
+        translationEnabled = (updated & VtdRegisters.TE) != 0;
     }
 
     /** CCMD with ICC: a register-based context-cache invalidation (ignored while QI is enabled). */
@@ -534,7 +541,7 @@ public final class VtdIommu implements IommuPort
 
     private boolean translationEnabled()
     {
-        return (registers.value(gsts) & VtdRegisters.TE) != 0;
+        return translationEnabled;
     }
 
     private static void checkRole(final TranslationCache cache, final CacheRole role)

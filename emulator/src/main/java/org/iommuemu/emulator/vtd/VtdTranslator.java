@@ -39,6 +39,12 @@ final class VtdTranslator
     private final int haw;
     private final TranslationCache contextCache;
     private final TranslationCache pasidCache;
+    /**
+     * Quadword 2 of the PASID entry cached in each slot of {@link #pasidCache} (whose value holds quadword 0 and
+     * whose attribute the DID and FPD): one slot per PASID entry, as a PASID cache holds whole entries, and one lookup
+     * per request. Valid while the slot's entry is (the cache owns validity and eviction).
+     */
+    private final long[] pasidQuadword2;
     private final TranslationCache iotlb;
     private final VtdSecondStageFormat[] secondStage = new VtdSecondStageFormat[12];
     private final X86Format[] firstStage = new X86Format[2];
@@ -87,6 +93,7 @@ final class VtdTranslator
         this.haw = config.hostAddressWidth;
         this.contextCache = contextCache;
         this.pasidCache = pasidCache;
+        this.pasidQuadword2 = new long[pasidCache.entries()];
         this.iotlb = iotlb;
         this.hostView = new StageMemory(memory, config);
         this.tableView = new StageMemory(memory, config, new StageMemory(memory, config), nestedCache);
@@ -218,42 +225,9 @@ final class VtdTranslator
             context0 = contextCache.value(slot);
             context1 = contextCache.attribute(slot) & 0xFFFF_FFFFL;
         }
-        else
+        else if (!scalableContextMiss(rootTable, requesterId, tag))
         {
-            final long rootAddress = RootEntry.address(rootTable, requesterId >>> 8);
-            if (!hostView.answers(rootAddress))
-            {
-                return fail(VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
-            }
-            final int devfn = requesterId & 0xFF;
-            final long half = memory.readEntry(rootAddress + (ScalableRootEntry.upper(devfn) ? 8 : 0));
-            if (!ScalableRootEntry.present(half))
-            {
-                return fail(VtdFaultReason.SM_ROOT_ENTRY_NOT_PRESENT);
-            }
-            if (ScalableRootEntry.reserved(half, haw))
-            {
-                return fail(VtdFaultReason.SM_ROOT_ENTRY_RESERVED);
-            }
-            final long contextAddress = ScalableContextEntry.address(ScalableRootEntry.contextTable(half), devfn);
-            if (!hostView.answers(contextAddress))
-            {
-                return fail(VtdFaultReason.SM_CONTEXT_ENTRY_ACCESS);
-            }
-            context0 = memory.readEntry(contextAddress);
-            context1 = memory.readEntry(contextAddress + 8);
-            final long q2 = memory.readEntry(contextAddress + 16);
-            final long q3 = memory.readEntry(contextAddress + 24);
-            fpd = ScalableContextEntry.faultProcessingDisabled(context0);
-            if (!ScalableContextEntry.present(context0))
-            {
-                return fail(VtdFaultReason.SM_CONTEXT_ENTRY_NOT_PRESENT);
-            }
-            if (ScalableContextEntry.reserved(context0, context1, q2, q3, haw))
-            {
-                return fail(VtdFaultReason.SM_CONTEXT_ENTRY_RESERVED);
-            }
-            contextCache.insert(tag, requesterId, context0, (int)context1);
+            return false;
         }
         fpd = ScalableContextEntry.faultProcessingDisabled(context0);
         deviceTlbAllowed = ScalableContextEntry.deviceTlbEnabled(context0) && (ecap & VtdRegisters.ECAP_DT) != 0;
@@ -283,69 +257,120 @@ final class VtdTranslator
         return pasidEntry(requesterId);
     }
 
+    /**
+     * {@link #scalableContext} when the context cache missed: read the scalable root and context entries, check them
+     * and fill the cache. Out of line so that the cache-hit path stays small enough for the JIT to inline.
+     */
+    private boolean scalableContextMiss(final long rootTable, final int requesterId, final long tag)
+    {
+        final long rootAddress = RootEntry.address(rootTable, requesterId >>> 8);
+        if (!hostView.answers(rootAddress))
+        {
+            return fail(VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
+        }
+        final int devfn = requesterId & 0xFF;
+        final long half = memory.readEntry(rootAddress + (ScalableRootEntry.upper(devfn) ? 8 : 0));
+        if (!ScalableRootEntry.present(half))
+        {
+            return fail(VtdFaultReason.SM_ROOT_ENTRY_NOT_PRESENT);
+        }
+        if (ScalableRootEntry.reserved(half, haw))
+        {
+            return fail(VtdFaultReason.SM_ROOT_ENTRY_RESERVED);
+        }
+        final long contextAddress = ScalableContextEntry.address(ScalableRootEntry.contextTable(half), devfn);
+        if (!hostView.answers(contextAddress))
+        {
+            return fail(VtdFaultReason.SM_CONTEXT_ENTRY_ACCESS);
+        }
+        context0 = memory.readEntry(contextAddress);
+        context1 = memory.readEntry(contextAddress + 8);
+        final long q2 = memory.readEntry(contextAddress + 16);
+        final long q3 = memory.readEntry(contextAddress + 24);
+        fpd = ScalableContextEntry.faultProcessingDisabled(context0);
+        if (!ScalableContextEntry.present(context0))
+        {
+            return fail(VtdFaultReason.SM_CONTEXT_ENTRY_NOT_PRESENT);
+        }
+        if (ScalableContextEntry.reserved(context0, context1, q2, q3, haw))
+        {
+            return fail(VtdFaultReason.SM_CONTEXT_ENTRY_RESERVED);
+        }
+        contextCache.insert(tag, requesterId, context0, (int)context1);
+        return true;
+    }
+
     private boolean pasidEntry(final int requesterId)
     {
-        final long tag0 = CacheTag.of(0, pasid, requesterId, false, 0);
-        final long tag1 = CacheTag.of(0, pasid, requesterId, false, 1);
-        final int slot0 = pasidCache.lookup(tag0, pasid);
-        final int slot1 = slot0 == TranslationCache.MISS ? TranslationCache.MISS : pasidCache.lookup(tag1, pasid);
-        if (slot1 != TranslationCache.MISS)
+        final long tag = CacheTag.of(0, pasid, requesterId, false, 0);
+        final int slot = pasidCache.lookup(tag, pasid);
+        if (slot != TranslationCache.MISS)
         {
-            pasid0 = pasidCache.value(slot0);
-            final int attribute = pasidCache.attribute(slot0);
+            pasid0 = pasidCache.value(slot);
+            final int attribute = pasidCache.attribute(slot);
             domainId = attribute & 0xFFFF;
             fpd |= (attribute & FPD_ATTRIBUTE) != 0 || PasidEntry.faultProcessingDisabled(pasid0);
-            pasid2 = pasidCache.value(slot1);
+            pasid2 = pasidQuadword2[slot];
         }
-        else
+        else if (!pasidEntryMiss(tag))
         {
-            final long directoryAddress = PasidDirectoryEntry.address(ScalableContextEntry.pasidDirectory(context0), pasid);
-            if (!hostView.answers(directoryAddress))
-            {
-                return fail(VtdFaultReason.SM_PASID_DIR_ACCESS);
-            }
-            final long directoryEntry = memory.readEntry(directoryAddress);
-            final boolean directoryFpd = PasidDirectoryEntry.faultProcessingDisabled(directoryEntry);
-            fpd |= directoryFpd;
-            if (!PasidDirectoryEntry.present(directoryEntry))
-            {
-                return fail(VtdFaultReason.SM_PASID_DIR_NOT_PRESENT);
-            }
-            if (PasidDirectoryEntry.reserved(directoryEntry, haw))
-            {
-                return fail(VtdFaultReason.SM_PASID_DIR_RESERVED);
-            }
-            final long entryAddress = PasidEntry.address(PasidDirectoryEntry.pasidTable(directoryEntry), pasid);
-            if (!hostView.answers(entryAddress))
-            {
-                return fail(VtdFaultReason.SM_PASID_TABLE_ACCESS);
-            }
-            pasid0 = memory.readEntry(entryAddress);
-            final long q1 = memory.readEntry(entryAddress + 8);
-            pasid2 = memory.readEntry(entryAddress + 16);
-            long upper = 0;
-            for (int i = 3; i < PasidEntry.QUADWORDS; i++)
-            {
-                upper |= memory.readEntry(entryAddress + i * 8L);
-            }
-            fpd |= PasidEntry.faultProcessingDisabled(pasid0);
-            if (!PasidEntry.present(pasid0))
-            {
-                return fail(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
-            }
-            if (upper != 0 || PasidEntry.reserved(pasid0, q1, pasid2, haw))
-            {
-                return fail(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
-            }
-            if (!pasidEntryValid(pasid0, pasid2))
-            {
-                return fail(VtdFaultReason.SM_PASID_ENTRY_INVALID);
-            }
-            domainId = PasidEntry.domainId(q1);
-            pasidCache.insert(tag0, pasid, pasid0, domainId | (directoryFpd ? FPD_ATTRIBUTE : 0));
-            pasidCache.insert(tag1, pasid, pasid2, 0);
+            return false;
         }
         pgtt = PasidEntry.pgtt(pasid0);
+        return true;
+    }
+
+    /**
+     * {@link #pasidEntry} when the PASID cache missed: read the PASID directory and table entries, check them and fill
+     * the cache. Out of line so that the cache-hit path stays small enough for the JIT to inline.
+     */
+    private boolean pasidEntryMiss(final long tag)
+    {
+        final long directoryAddress = PasidDirectoryEntry.address(ScalableContextEntry.pasidDirectory(context0), pasid);
+        if (!hostView.answers(directoryAddress))
+        {
+            return fail(VtdFaultReason.SM_PASID_DIR_ACCESS);
+        }
+        final long directoryEntry = memory.readEntry(directoryAddress);
+        final boolean directoryFpd = PasidDirectoryEntry.faultProcessingDisabled(directoryEntry);
+        fpd |= directoryFpd;
+        if (!PasidDirectoryEntry.present(directoryEntry))
+        {
+            return fail(VtdFaultReason.SM_PASID_DIR_NOT_PRESENT);
+        }
+        if (PasidDirectoryEntry.reserved(directoryEntry, haw))
+        {
+            return fail(VtdFaultReason.SM_PASID_DIR_RESERVED);
+        }
+        final long entryAddress = PasidEntry.address(PasidDirectoryEntry.pasidTable(directoryEntry), pasid);
+        if (!hostView.answers(entryAddress))
+        {
+            return fail(VtdFaultReason.SM_PASID_TABLE_ACCESS);
+        }
+        pasid0 = memory.readEntry(entryAddress);
+        final long q1 = memory.readEntry(entryAddress + 8);
+        pasid2 = memory.readEntry(entryAddress + 16);
+        long upper = 0;
+        for (int i = 3; i < PasidEntry.QUADWORDS; i++)
+        {
+            upper |= memory.readEntry(entryAddress + i * 8L);
+        }
+        fpd |= PasidEntry.faultProcessingDisabled(pasid0);
+        if (!PasidEntry.present(pasid0))
+        {
+            return fail(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
+        }
+        if (upper != 0 || PasidEntry.reserved(pasid0, q1, pasid2, haw))
+        {
+            return fail(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
+        }
+        if (!pasidEntryValid(pasid0, pasid2))
+        {
+            return fail(VtdFaultReason.SM_PASID_ENTRY_INVALID);
+        }
+        domainId = PasidEntry.domainId(q1);
+        final int slot = pasidCache.insert(tag, pasid, pasid0, domainId | (directoryFpd ? FPD_ATTRIBUTE : 0));
+        pasidQuadword2[slot] = pasid2;
         return true;
     }
 
