@@ -21,7 +21,7 @@ public final class WalkResult
 
     private static final WalkFault[] FAULTS = WalkFault.values();
 
-    /** Entry addresses are 8-byte aligned, so bits 2:0 of {@link #entryAddressLevels} hold the entry's level. */
+    /** Entry addresses are 8-byte aligned, so bits 2:0 of a record's first word hold the entry's level. */
     private static final long LEVEL_BITS = 7;
 
     /** Bytes of one recorded entry: its address with the level in bits 2:0, then its value. */
