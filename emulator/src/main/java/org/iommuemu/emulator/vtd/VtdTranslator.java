@@ -168,51 +168,61 @@ final class VtdTranslator
             context0 = contextCache.value(slot);
             context1 = contextCache.attribute(slot) & 0xFFFF_FFFFL;
         }
-        else
+        else if (!legacyContextMiss(rootTable, requesterId, tag))
         {
-            final long rootAddress = RootEntry.address(rootTable, requesterId >>> 8);
-            if (!hostView.answers(rootAddress))
-            {
-                return fail(VtdFaultReason.ROOT_TABLE_ACCESS);
-            }
-            final long rootLo = memory.readEntry(rootAddress);
-            final long rootHi = memory.readEntry(rootAddress + 8);
-            if (!RootEntry.present(rootLo))
-            {
-                return fail(VtdFaultReason.ROOT_ENTRY_NOT_PRESENT);
-            }
-            if (RootEntry.reserved(rootLo, rootHi, haw))
-            {
-                return fail(VtdFaultReason.ROOT_ENTRY_RESERVED);
-            }
-            final long contextAddress = ContextEntry.address(RootEntry.contextTable(rootLo), requesterId & 0xFF);
-            if (!hostView.answers(contextAddress))
-            {
-                return fail(VtdFaultReason.CONTEXT_TABLE_ACCESS);
-            }
-            context0 = memory.readEntry(contextAddress);
-            context1 = memory.readEntry(contextAddress + 8);
-            fpd = ContextEntry.faultProcessingDisabled(context0);
-            if (!ContextEntry.present(context0))
-            {
-                return fail(VtdFaultReason.CONTEXT_ENTRY_NOT_PRESENT);
-            }
-            if (ContextEntry.reserved(context0, context1, haw))
-            {
-                return fail(VtdFaultReason.CONTEXT_ENTRY_RESERVED);
-            }
-            final int tt = ContextEntry.translationType(context0);
-            if (tt == 3 || (tt == ContextEntry.TT_DEVICE_TLB && (ecap & VtdRegisters.ECAP_DT) == 0) ||
-                (tt == ContextEntry.TT_PASS_THROUGH && (ecap & VtdRegisters.ECAP_PT) == 0) ||
-                (tt != ContextEntry.TT_PASS_THROUGH && !sagawSupports(ContextEntry.addressWidth(context1))))
-            {
-                return fail(VtdFaultReason.CONTEXT_ENTRY_INVALID);
-            }
-            contextCache.insert(tag, requesterId, context0, (int)context1);
+            return false;
         }
         fpd = ContextEntry.faultProcessingDisabled(context0);
         domainId = ContextEntry.domainId(context1);
         deviceTlbAllowed = ContextEntry.translationType(context0) == ContextEntry.TT_DEVICE_TLB;
+        return true;
+    }
+
+    /**
+     * {@link #legacyContext} when the context cache missed: read the root and context entries, check them and fill the
+     * cache. Out of line so that the cache-hit path stays small enough for the JIT to inline.
+     */
+    private boolean legacyContextMiss(final long rootTable, final int requesterId, final long tag)
+    {
+        final long rootAddress = RootEntry.address(rootTable, requesterId >>> 8);
+        if (!hostView.answers(rootAddress))
+        {
+            return fail(VtdFaultReason.ROOT_TABLE_ACCESS);
+        }
+        final long rootLo = memory.readEntry(rootAddress);
+        final long rootHi = memory.readEntry(rootAddress + 8);
+        if (!RootEntry.present(rootLo))
+        {
+            return fail(VtdFaultReason.ROOT_ENTRY_NOT_PRESENT);
+        }
+        if (RootEntry.reserved(rootLo, rootHi, haw))
+        {
+            return fail(VtdFaultReason.ROOT_ENTRY_RESERVED);
+        }
+        final long contextAddress = ContextEntry.address(RootEntry.contextTable(rootLo), requesterId & 0xFF);
+        if (!hostView.answers(contextAddress))
+        {
+            return fail(VtdFaultReason.CONTEXT_TABLE_ACCESS);
+        }
+        context0 = memory.readEntry(contextAddress);
+        context1 = memory.readEntry(contextAddress + 8);
+        fpd = ContextEntry.faultProcessingDisabled(context0);
+        if (!ContextEntry.present(context0))
+        {
+            return fail(VtdFaultReason.CONTEXT_ENTRY_NOT_PRESENT);
+        }
+        if (ContextEntry.reserved(context0, context1, haw))
+        {
+            return fail(VtdFaultReason.CONTEXT_ENTRY_RESERVED);
+        }
+        final int tt = ContextEntry.translationType(context0);
+        if (tt == 3 || (tt == ContextEntry.TT_DEVICE_TLB && (ecap & VtdRegisters.ECAP_DT) == 0) ||
+            (tt == ContextEntry.TT_PASS_THROUGH && (ecap & VtdRegisters.ECAP_PT) == 0) ||
+            (tt != ContextEntry.TT_PASS_THROUGH && !sagawSupports(ContextEntry.addressWidth(context1))))
+        {
+            return fail(VtdFaultReason.CONTEXT_ENTRY_INVALID);
+        }
+        contextCache.insert(tag, requesterId, context0, (int)context1);
         return true;
     }
 
