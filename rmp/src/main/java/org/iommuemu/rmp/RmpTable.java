@@ -143,7 +143,7 @@ public final class RmpTable
         {
             throw new IllegalStateException("a segmented RMP has no single limit");
         }
-        return ((last + 1 - base - BOOKKEEPING_SIZE) >>> RmpEntry.LENGTH_LG2) << PAGE_4K_LG2;
+        return coveredPages << PAGE_4K_LG2;
     }
 
     /** Address of the raw entry of the 4 KiB page holding {@code spa}, or {@link #NOT_COVERED}. */
