@@ -60,12 +60,13 @@ public final class WalkResult
         this.entryCount = entriesSoFar;
     }
 
-    /** Publish a walk's outcome: {@code entryCount} entries are already recorded. */
-    void set(final long inputAddress, final int access, final int entryCount, final WalkFault fault, final int level,
-        final long outputAddress, final int pageSizeLg2, final int permissions)
+    /**
+     * Publish a walk's outcome after {@link #begin} (which stored the request): {@code entryCount} entries are
+     * already recorded.
+     */
+    void finish(final int entryCount, final WalkFault fault, final int level, final long outputAddress,
+        final int pageSizeLg2, final int permissions)
     {
-        this.inputAddress = inputAddress;
-        this.access = access;
         this.entryCount = entryCount;
         this.faultOrdinal = fault.ordinal();
         this.level = level;

@@ -51,7 +51,8 @@ public final class Walker
         final int top = format.topLevel();
         if (!format.isValidInput(inputAddress))
         {
-            result.set(inputAddress, access, 0, WalkFault.ADDRESS_WIDTH, top, 0, 0, 0);
+            result.begin(inputAddress, access, initialPermissions, 0);
+            result.finish(0, WalkFault.ADDRESS_WIDTH, top, 0, 0, 0);
             return false;
         }
         result.begin(inputAddress, access, initialPermissions, 0);
@@ -75,7 +76,8 @@ public final class Walker
     {
         if (!format.isValidInput(inputAddress) || level < 0 || level > format.topLevel())
         {
-            result.set(inputAddress, access, 0, WalkFault.ADDRESS_WIDTH, level, 0, 0, 0);
+            result.begin(inputAddress, access, permissionsAbove, 0);
+            result.finish(0, WalkFault.ADDRESS_WIDTH, level, 0, 0, 0);
             return false;
         }
         result.begin(inputAddress, access, permissionsAbove, 0);
@@ -200,7 +202,7 @@ public final class Walker
                 final int sizeLg2 = format.leafSizeLg2(entry, level);
                 final long outputAddress = format.leafAddress(entry, level, sizeLg2) | (inputAddress & ((1L << sizeLg2) - 1));
                 final boolean allowed = (access & ~permissions) == 0;
-                result.set(inputAddress, access, count, allowed ? WalkFault.NONE : WalkFault.PERMISSION, level,
+                result.finish(count, allowed ? WalkFault.NONE : WalkFault.PERMISSION, level,
                     outputAddress, sizeLg2, permissions);
                 return allowed;
             }
@@ -231,13 +233,13 @@ public final class Walker
     {
         if (kind == PageTableFormat.KIND_EMPTY)
         {
-            result.set(inputAddress, access, count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
+            result.finish(count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
             return false;
         }
         final WalkFault invalid = format.validate(entry, level, kind);
         if (invalid != WalkFault.NONE)
         {
-            result.set(inputAddress, access, count, invalid, level, 0, 0, 0);
+            result.finish(count, invalid, level, 0, 0, 0);
             return false;
         }
         final int permissions = permissionsAbove & format.pathPermissions(allEntries & entry, anyEntries | entry, level);
@@ -275,13 +277,13 @@ public final class Walker
         final int next = format.nextLevel(entry, level);
         if (next < 0 || next >= level)
         {
-            result.set(inputAddress, access, count, WalkFault.BAD_LEVEL_ENCODING, level, 0, 0, 0);
+            result.finish(count, WalkFault.BAD_LEVEL_ENCODING, level, 0, 0, 0);
             return false;
         }
         if (!skippedBitsClear(format, inputAddress, level, next))
         {
             // A level-skipping entry translates only inputs whose skipped index bits are zero.
-            result.set(inputAddress, access, count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
+            result.finish(count, WalkFault.NOT_PRESENT, level, 0, 0, 0);
             return false;
         }
         // Bounded: the level strictly decreases on every re-entry.
