@@ -10,6 +10,7 @@ import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.MemoryRing;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
+import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
@@ -222,17 +223,19 @@ public final class AmdViIommu implements IommuPort
         outcome.reset();
         final int deviceId = request.requesterId();
         final AmdViOutcome out = portOutcome;
-        switch (request.addressType())
+        // Identity tests rather than an enum switch, whose ordinal lookup table costs two dependent loads.
+        final AddressType type = request.addressType();
+        if (type == AddressType.UNTRANSLATED)
         {
-            case TRANSLATION_REQUEST:
-                outcome.completionEntry(translationRequest(deviceId, request.pasid(), request.address(), request.privileged(), out));
-                break;
-            case TRANSLATED:
-                translatedRequest(deviceId, request.address(), request.isWrite(), out);
-                break;
-            default:
-                dma(deviceId, request.pasid(), request.address(), request.access() & REQUEST_ACCESS, request.privileged(), out);
-                break;
+            dma(deviceId, request.pasid(), request.address(), request.access() & REQUEST_ACCESS, request.privileged(), out);
+        }
+        else if (type == AddressType.TRANSLATION_REQUEST)
+        {
+            outcome.completionEntry(translationRequest(deviceId, request.pasid(), request.address(), request.privileged(), out));
+        }
+        else
+        {
+            translatedRequest(deviceId, request.address(), request.isWrite(), out);
         }
         outcome.translated(out.outputAddress, out.pageSizeLg2, out.permissions).iotlbHit(out.iotlbHit).domainId(out.domainId);
         if (out.status != AmdViOutcome.Status.OK)

@@ -56,11 +56,18 @@ public final class AmdViOutcome
 
     void reset()
     {
-        status = Status.OK;
+        // Reference fields only when they change: a reference store costs the collector's write barriers.
+        if (status != Status.OK)
+        {
+            status = Status.OK;
+        }
+        if (walkFault != WalkFault.NONE)
+        {
+            walkFault = WalkFault.NONE;
+        }
         outputAddress = 0;
         pageSizeLg2 = 0;
         permissions = 0;
-        walkFault = WalkFault.NONE;
         iotlbHit = false;
         eventLogged = false;
         domainId = 0;

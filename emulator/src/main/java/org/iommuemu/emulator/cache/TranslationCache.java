@@ -48,10 +48,23 @@ public final class TranslationCache
     private final int[] attributes;
     // Stamp: 0: invalid; otherwise the tick of the last use (LRU) or of the fill (FIFO, others).
     private final int[] nextVictim;
-    /** Slot of the last {@link #lookupPage} hit, probed first. */
-    private int lastHit;
-    /** Slot of the last {@link #lookup} hit, probed first (a DTE cache sees the same device again and again). */
-    private int lastLookupHit;
+    /**
+     * The last {@link #lookupPage} hit, tried first (streaming DMA hits the same page again and again): valid while
+     * {@link #version} is {@code pageMemoVersion}, for the same tag and size mask and an address with the same key at
+     * the memo's size. Set only when no smaller size of the mask was present: then, with nothing changed since, the
+     * scan (smallest size first) would return that slot again. Fields, not slot reads: the check loads no array.
+     */
+    private long pageMemoVersion = -1;
+    private long pageMemoTag;
+    private long pageMemoKey;
+    private long pageMemoMask;
+    private int pageMemoSize;
+    private int pageMemoSlot;
+    /** The last {@link #lookup} hit (a DTE cache sees the same device again and again), valid as the above. */
+    private long lookupMemoVersion = -1;
+    private long lookupMemoTag;
+    private long lookupMemoKey;
+    private int lookupMemoSlot;
     /** Valid entries per key size ({@link CacheKey#sizeLg2}), and bit n set when there is any of size n. */
     private final int[] validBySize = new int[64];
     private long presentSizes;
@@ -66,8 +79,11 @@ public final class TranslationCache
     private final long[] validSlots;
     private long tick;
     private long random;
+    /** Changes whenever an entry is filled, replaced or removed ({@link #version}). */
+    private long version;
 
-    private long lookups;
+    // Lookups are counted as hits plus misses: one counter to bump on either path.
+    private long misses;
     private long hits;
     private long fills;
     private long evictions;
@@ -127,29 +143,26 @@ public final class TranslationCache
     /** The slot holding {@code (tag, key)}, or {@link #MISS}. A hit refreshes the entry under LRU. */
     public int lookup(final long tag, final long key)
     {
-        lookups++;
-        // Same answer as the scan: a (tag, key) pair is in at most one slot.
-        final int last = lastLookupHit;
-        final int at = last << SLOT_SHIFT;
         int slot;
-        if (slots[at + KEY] == key && slots[at + TAG] == tag && slots[at + STAMP] != 0)
+        if (version == lookupMemoVersion && key == lookupMemoKey && tag == lookupMemoTag)
         {
-            slot = last;
+            // Nothing changed since this pair hit this slot: a (tag, key) pair is in at most one slot.
+            slot = lookupMemoSlot;
         }
         else
         {
             slot = find(tag, key);
             if (slot == MISS)
             {
+                misses++;
                 return MISS;
             }
-            lastLookupHit = slot;
+            lookupMemoVersion = version;
+            lookupMemoTag = tag;
+            lookupMemoKey = key;
+            lookupMemoSlot = slot;
         }
-        hits++;
-        if (replacement == Replacement.LRU)
-        {
-            slots[(slot << SLOT_SHIFT) + STAMP] = ++tick;
-        }
+        hit(slot);
         return slot;
     }
 
@@ -162,47 +175,78 @@ public final class TranslationCache
      */
     public int lookupPage(final long tag, final long address, final long sizeLg2Mask)
     {
-        lookups++;
-        // Sizes of which no entry is valid cannot answer: skip them.
-        final long sizesPresent = sizeLg2Mask & presentSizes;
-        // The entry of the last hit first: streaming DMA hits the same page again and again. It is the scan's
-        // answer when it matches and no smaller size (probed first by the scan) could: (tag, key) is unique,
-        // so only an entry of a smaller size covering the address could take precedence.
-        final int last = lastHit;
-        final int at = last << SLOT_SHIFT;
-        final long lastKey = slots[at + KEY];
-        final int lastSize = CacheKey.sizeLg2(lastKey);
-        int slot = MISS;
-        if (slots[at + STAMP] != 0 && slots[at + TAG] == tag && ((sizesPresent >>> lastSize) & 1) != 0 &&
-            lastKey == CacheKey.of(address, lastSize) && (sizesPresent & ((1L << lastSize) - 1)) == 0)
+        int slot;
+        if (version == pageMemoVersion && CacheKey.of(address, pageMemoSize) == pageMemoKey && tag == pageMemoTag &&
+            sizeLg2Mask == pageMemoMask)
         {
-            slot = last;
+            slot = pageMemoSlot;
         }
         else
         {
-            long sizes = sizesPresent;
-            while (sizes != 0)
-            {
-                final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
-                sizes &= sizes - 1;
-                slot = find(tag, CacheKey.of(address, sizeLg2));
-                if (slot != MISS)
-                {
-                    lastHit = slot;
-                    break;
-                }
-            }
+            slot = scanPage(tag, address, sizeLg2Mask);
             if (slot == MISS)
             {
+                misses++;
                 return MISS;
             }
         }
+        hit(slot);
+        return slot;
+    }
+
+    /** {@link #lookupPage} without its memo: probe the present sizes, smallest first; remember a hit. */
+    private int scanPage(final long tag, final long address, final long sizeLg2Mask)
+    {
+        // Sizes of which no entry is valid cannot answer: skip them.
+        final long sizesPresent = sizeLg2Mask & presentSizes;
+        long sizes = sizesPresent;
+        while (sizes != 0)
+        {
+            final int sizeLg2 = Long.numberOfTrailingZeros(sizes);
+            sizes &= sizes - 1;
+            final long key = CacheKey.of(address, sizeLg2);
+            final int slot = find(tag, key);
+            if (slot != MISS)
+            {
+                // Only an entry of a smaller size covering the address could take precedence over this one.
+                if ((sizesPresent & ((1L << sizeLg2) - 1)) == 0)
+                {
+                    pageMemoVersion = version;
+                    pageMemoTag = tag;
+                    pageMemoKey = key;
+                    pageMemoMask = sizeLg2Mask;
+                    pageMemoSize = sizeLg2;
+                    pageMemoSlot = slot;
+                }
+                return slot;
+            }
+        }
+        return MISS;
+    }
+
+    /**
+     * Count a lookup that hits {@code slot} again, as {@link #lookup} would, without searching: the statistics and
+     * the LRU refresh are those of a hit. Only for a slot that a lookup (or {@link #insert}) of the same
+     * {@code (tag, key)} returned while {@link #version} was what it still is: then the entry is still there and
+     * a lookup would return that slot. A model that resolves the same structure for request after request (the
+     * context and PASID caches for a device's stream) uses this instead of re-deriving what it already holds.
+     */
+    public void hit(final int slot)
+    {
         hits++;
         if (replacement == Replacement.LRU)
         {
             slots[(slot << SLOT_SHIFT) + STAMP] = ++tick;
         }
-        return slot;
+    }
+
+    /**
+     * A number that changes whenever any entry is filled, replaced, invalidated or cleared (and at no other time):
+     * while it stays the same, every lookup finds what it found before.
+     */
+    public long version()
+    {
+        return version;
     }
 
     /** The valid slot holding {@code (tag, key)}, or {@link #MISS}; no statistics, no LRU refresh. */
@@ -239,6 +283,7 @@ public final class TranslationCache
     public int insert(final long tag, final long key, final long value, final int attribute)
     {
         fills++;
+        version++;
         final int set = setOf(tag, key);
         final int base = set * ways;
         int target;
@@ -299,6 +344,10 @@ public final class TranslationCache
             }
         }
         invalidated += removed;
+        if (removed != 0)
+        {
+            version++;
+        }
         return removed;
     }
 
@@ -373,7 +422,7 @@ public final class TranslationCache
 
     public long lookups()
     {
-        return lookups;
+        return hits + misses;
     }
 
     public long hits()
@@ -383,7 +432,7 @@ public final class TranslationCache
 
     public long misses()
     {
-        return lookups - hits;
+        return misses;
     }
 
     public long fills()
@@ -404,6 +453,7 @@ public final class TranslationCache
     /** Hits over lookups, 0 before the first lookup. */
     public double hitRate()
     {
+        final long lookups = lookups();
         return lookups == 0 ? 0 : (double)hits / lookups;
     }
 
@@ -422,7 +472,8 @@ public final class TranslationCache
             Arrays.fill(index, 0);
             Arrays.fill(validSlots, 0);
         }
-        lookups = 0;
+        version++;
+        misses = 0;
         hits = 0;
         fills = 0;
         evictions = 0;

@@ -22,7 +22,11 @@ public final class RequestOutcome
     /** Clear for the next request. */
     public RequestOutcome reset()
     {
-        fault = null;
+        // The reference field only when it changes: a reference store costs the collector's write barriers.
+        if (fault != null)
+        {
+            fault = null;
+        }
         outputAddress = 0;
         pageSizeLg2 = 0;
         permissions = 0;

@@ -223,19 +223,10 @@ public final class VtdIommu implements IommuPort
         {
             return trustedPath.trusted(request, outcome);
         }
-        final boolean ok;
-        switch (request.addressType())
-        {
-            case TRANSLATION_REQUEST:
-                ok = translationRequest(request, outcome);
-                break;
-            case TRANSLATED:
-                ok = translatedRequest(request, outcome);
-                break;
-            default:
-                ok = untranslated(request, outcome);
-                break;
-        }
+        // Identity tests rather than an enum switch, whose ordinal lookup table costs two dependent loads.
+        final AddressType type = request.addressType();
+        final boolean ok = type == AddressType.UNTRANSLATED ? untranslated(request, outcome) :
+            type == AddressType.TRANSLATION_REQUEST ? translationRequest(request, outcome) : translatedRequest(request, outcome);
         return ok && (trustedPath == null || trustedPath.untrustedChecked(request, outcome));
     }
 

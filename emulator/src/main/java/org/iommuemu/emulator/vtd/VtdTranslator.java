@@ -31,12 +31,16 @@ final class VtdTranslator
     private static final long INTERRUPT_FIRST = 0xFEE0_0000L;
     private static final long INTERRUPT_LAST = 0xFEEF_FFFFL;
     private static final int FPD_ATTRIBUTE = 1 << 16;
+    /** The IOTLB's page sizes ({@link TranslationCache#lookupPage} mask): 4 KiB, 2 MiB and 1 GiB. */
+    private static final long IOTLB_PAGE_SIZES = (1L << 12) | (1L << 21) | (1L << LARGEST_PAGE_LG2);
 
     private final PhysicalMemory memory;
     private final VtdConfig config;
     private final long cap;
     private final long ecap;
     private final int haw;
+    /** CAP.MGAW, decoded once. */
+    private final int mgaw;
     private final TranslationCache contextCache;
     private final TranslationCache pasidCache;
     /**
@@ -72,6 +76,19 @@ final class VtdTranslator
     private long context1;
     private long pasid0;
     private long pasid2;
+    /** Slots of the context cache and the PASID cache that the last lookup hit or filled. */
+    private int contextSlot;
+    private int pasidSlot;
+    /**
+     * The request context of the last successful {@link #context} and the versions of the two caches after it:
+     * while a request repeats it and neither cache changed, the lookups would hit the same slots and derive the
+     * same fields (the fields above still hold them: only {@link #context} writes them). -1: none.
+     */
+    private int lastRequesterId = -1;
+    private int lastRequestPasid;
+    private int lastTtm;
+    private long lastContextVersion;
+    private long lastPasidVersion;
 
     private org.iommuemu.emulator.cache.PageWalkCache secondStageWalkCache;
     private org.iommuemu.emulator.cache.PageWalkCache firstStageWalkCache;
@@ -91,6 +108,7 @@ final class VtdTranslator
         this.cap = cap;
         this.ecap = ecap;
         this.haw = config.hostAddressWidth;
+        this.mgaw = VtdRegisters.mgaw(cap);
         this.contextCache = contextCache;
         this.pasidCache = pasidCache;
         this.pasidQuadword2 = new long[pasidCache.entries()];
@@ -121,19 +139,29 @@ final class VtdTranslator
         return firstStage[levels == 5 ? 1 : 0];
     }
 
+    /** Forget the translation of the last request (its context stays). */
+    private void clearTranslation()
+    {
+        // The reference field only when it changes: a reference store costs the collector's write barriers.
+        if (fault != null)
+        {
+            fault = null;
+        }
+        noTranslation = false;
+        outputAddress = 0;
+        pageSizeLg2 = 0;
+        permissions = 0;
+        iotlbHit = false;
+    }
+
     private void reset()
     {
-        fault = null;
-        noTranslation = false;
+        clearTranslation();
         fpd = false;
         deviceTlbAllowed = false;
         domainId = 0;
         pasid = -1;
         pgtt = 0;
-        outputAddress = 0;
-        pageSizeLg2 = 0;
-        permissions = 0;
-        iotlbHit = false;
     }
 
     /**
@@ -146,13 +174,36 @@ final class VtdTranslator
      */
     boolean context(final long rootTable, final int ttm, final int requesterId, final int requestPasid)
     {
+        if (requesterId == lastRequesterId && requestPasid == lastRequestPasid && ttm == lastTtm &&
+            contextCache.version() == lastContextVersion && pasidCache.version() == lastPasidVersion)
+        {
+            // The same request context as the last one, and neither cache has changed since: the lookups would hit
+            // the same slots and derive the same fields, which still hold what they derived. Count the hits.
+            clearTranslation();
+            contextCache.hit(contextSlot);
+            if (scalable)
+            {
+                pasidCache.hit(pasidSlot);
+            }
+            return true;
+        }
+        lastRequesterId = -1;
         reset();
         scalable = ttm == VtdRegisters.TTM_SCALABLE;
         if (ttm > VtdRegisters.TTM_SCALABLE || (scalable && (ecap & VtdRegisters.ECAP_SMTS) == 0))
         {
             return fail(VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
         }
-        return scalable ? scalableContext(rootTable, requesterId, requestPasid) : legacyContext(rootTable, requesterId, requestPasid);
+        if (!(scalable ? scalableContext(rootTable, requesterId, requestPasid) : legacyContext(rootTable, requesterId, requestPasid)))
+        {
+            return false;
+        }
+        lastRequesterId = requesterId;
+        lastRequestPasid = requestPasid;
+        lastTtm = ttm;
+        lastContextVersion = contextCache.version();
+        lastPasidVersion = pasidCache.version();
+        return true;
     }
 
     private boolean legacyContext(final long rootTable, final int requesterId, final int requestPasid)
@@ -165,6 +216,7 @@ final class VtdTranslator
         final int slot = contextCache.lookup(tag, requesterId);
         if (slot != TranslationCache.MISS)
         {
+            contextSlot = slot;
             context0 = contextCache.value(slot);
             context1 = contextCache.attribute(slot) & 0xFFFF_FFFFL;
         }
@@ -222,7 +274,7 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.CONTEXT_ENTRY_INVALID);
         }
-        contextCache.insert(tag, requesterId, context0, (int)context1);
+        contextSlot = contextCache.insert(tag, requesterId, context0, (int)context1);
         return true;
     }
 
@@ -232,6 +284,7 @@ final class VtdTranslator
         final int slot = contextCache.lookup(tag, requesterId);
         if (slot != TranslationCache.MISS)
         {
+            contextSlot = slot;
             context0 = contextCache.value(slot);
             context1 = contextCache.attribute(slot) & 0xFFFF_FFFFL;
         }
@@ -306,7 +359,7 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.SM_CONTEXT_ENTRY_RESERVED);
         }
-        contextCache.insert(tag, requesterId, context0, (int)context1);
+        contextSlot = contextCache.insert(tag, requesterId, context0, (int)context1);
         return true;
     }
 
@@ -316,6 +369,7 @@ final class VtdTranslator
         final int slot = pasidCache.lookup(tag, pasid);
         if (slot != TranslationCache.MISS)
         {
+            pasidSlot = slot;
             pasid0 = pasidCache.value(slot);
             final int attribute = pasidCache.attribute(slot);
             domainId = attribute & 0xFFFF;
@@ -381,6 +435,7 @@ final class VtdTranslator
         domainId = PasidEntry.domainId(q1);
         final int slot = pasidCache.insert(tag, pasid, pasid0, domainId | (directoryFpd ? FPD_ATTRIBUTE : 0));
         pasidQuadword2[slot] = pasid2;
+        pasidSlot = slot;
         return true;
     }
 
@@ -467,10 +522,16 @@ final class VtdTranslator
         }
         final int stageAccess = access & (slee ? Permissions.READ_WRITE | Permissions.EXECUTE : Permissions.READ_WRITE);
         final long tag = CacheTag.of(domainId, tagPasid, 0, false, 0);
-        if (iotlbLookup(tag, address, stageAccess))
-        {
-            return true;
-        }
+        return iotlbLookup(tag, address, stageAccess) || secondStageWalk(address, access, root, aw, slee, tag, stageAccess);
+    }
+
+    /**
+     * {@link #secondStageOnly} after an IOTLB miss: walk, fill the IOTLB. Out of line so that the IOTLB-hit path stays
+     * small (the compiled hit path then carries none of the walk's register pressure).
+     */
+    private boolean secondStageWalk(final long address, final int access, final long root, final int aw, final boolean slee,
+        final long tag, final int stageAccess)
+    {
         final VtdSecondStageFormat format = secondStageFormat(aw + 2, slee);
         if (!(secondStageWalkCache == null ?
             Walker.walk(format, hostView.direct(), root, address, stageAccess, Permissions.ALL, walk) :
@@ -617,24 +678,22 @@ final class VtdTranslator
 
     private boolean iotlbLookup(final long tag, final long address, final int access)
     {
-        for (int sizeLg2 = PhysicalMemory.FRAME_SIZE_LG2; sizeLg2 <= LARGEST_PAGE_LG2; sizeLg2 += 9)
+        // One lookup over the three page sizes, smallest first (as the sizes are filled: 4 KiB, 2 MiB, 1 GiB).
+        final int slot = iotlb.lookupPage(tag, address, IOTLB_PAGE_SIZES);
+        if (slot == TranslationCache.MISS)
         {
-            final int slot = iotlb.lookup(tag, CacheKey.of(address, sizeLg2));
-            if (slot != TranslationCache.MISS)
-            {
-                final int attribute = iotlb.attribute(slot);
-                final int perms = attribute & Permissions.ALL;
-                if ((access & ~perms) != 0)
-                {
-                    // Walk again: the fault is reported from the tables, as a permission miss.
-                    return false;
-                }
-                iotlbHit = true;
-                final int size = attribute >>> 8;
-                return translated(iotlb.value(slot) | (address & ((1L << size) - 1)), size, perms);
-            }
+            return false;
         }
-        return false;
+        final int attribute = iotlb.attribute(slot);
+        final int perms = attribute & Permissions.ALL;
+        if ((access & ~perms) != 0)
+        {
+            // Walk again: the fault is reported from the tables, as a permission miss.
+            return false;
+        }
+        iotlbHit = true;
+        final int size = attribute >>> 8;
+        return translated(iotlb.value(slot) | (address & ((1L << size) - 1)), size, perms);
     }
 
     private void iotlbFill(final long tag, final long address, final long output, final int sizeLg2, final int perms)
@@ -670,7 +729,7 @@ final class VtdTranslator
     /** Input width of a second stage with AW: min(AGAW = 30 + 9 AW, MGAW). */
     private int inputWidth(final int aw)
     {
-        return Math.min(30 + 9 * aw, VtdRegisters.mgaw(cap));
+        return Math.min(30 + 9 * aw, mgaw);
     }
 
     private boolean sagawSupports(final int aw)

@@ -166,6 +166,44 @@ class TranslationCacheTest
     }
 
     @Test
+    void versionChangesExactlyWhenTheContentDoesAndHitCountsAsALookupHit()
+    {
+        final TranslationCache cache = new TranslationCache("ctx", CacheRole.CONTEXT, 4, 4, Replacement.LRU, 2, 1);
+        final long v0 = cache.version();
+        assertEquals(TranslationCache.MISS, cache.lookup(TAG, 1));
+        assertEquals(v0, cache.version(), "a miss changes nothing");
+        final int first = cache.insert(TAG, 1, 0x11, 0);
+        final long v1 = cache.version();
+        assertNotEquals(v0, v1, "a fill");
+        assertEquals(first, cache.lookup(TAG, 1));
+        assertEquals(TranslationCache.MISS, cache.lookupPage(TAG, 1L << 12, 1L << 12));
+        assertEquals(v1, cache.version(), "lookups and their LRU refresh change no entry");
+        assertEquals(0, cache.invalidate(new InvalidationScope().domain(99)));
+        assertEquals(v1, cache.version(), "an invalidation that removes nothing");
+
+        // hit() is a lookup that hits: statistics and LRU as lookup's. Fill the set; hit the oldest; the next fill must
+        // then evict the second oldest instead.
+        final int second = cache.insert(TAG, 2, 0x22, 0);
+        cache.insert(TAG, 3, 0x33, 0);
+        cache.insert(TAG, 4, 0x44, 0);
+        final long lookups = cache.lookups();
+        final long hits = cache.hits();
+        cache.hit(first);
+        assertEquals(lookups + 1, cache.lookups());
+        assertEquals(hits + 1, cache.hits());
+        final int fifth = cache.insert(TAG, 5, 0x55, 0);
+        assertEquals(second, fifth, "LRU evicted the entry not refreshed by hit()");
+        assertEquals(first, cache.lookup(TAG, 1), "the refreshed entry stayed");
+
+        final long v2 = cache.version();
+        assertEquals(4, cache.invalidate(new InvalidationScope().domain(CacheTag.domainId(TAG))));
+        assertNotEquals(v2, cache.version(), "an invalidation that removes entries");
+        final long v3 = cache.version();
+        cache.clear();
+        assertNotEquals(v3, cache.version(), "clear");
+    }
+
+    @Test
     void lookupFillAndInvalidationAllocateNothing()
     {
         final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.vtd;
 
+import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageTable;
@@ -392,6 +393,42 @@ class VtdScalableTranslationTest extends VtdTestBed
             PasidEntry.q2(DATA, 5, true, true));
         assertFalse(dma(DEVICE, 4, 0x1000, Permissions.READ, false), "5-level first stage without FS5LP");
         assertFault(VtdFaultReason.SM_PASID_ENTRY_INVALID);
+    }
+
+    @Test
+    void repeatedRequestsOfOneContextCountEveryContextAndPasidCacheLookup()
+    {
+        context(true, 0);
+        final PageTable ss = secondStage(4);
+        driver.attachSecondStage(DEVICE, 0, ss, DOMAIN);
+        driver.attachSecondStage(DEVICE, PASID, ss, DOMAIN + 1);
+        map4k(ss, IOVA, DATA, 4096, Permissions.READ_WRITE);
+        final TranslationCache contexts = iommu.contextCache();
+        final TranslationCache pasids = iommu.pasidCache();
+        final long contextLookups = contexts.lookups();
+        final long contextHits = contexts.hits();
+        final long pasidLookups = pasids.lookups();
+        final long pasidHits = pasids.hits();
+        for (int i = 0; i < 5; i++)
+        {
+            assertTrue(dma(DEVICE, IOVA + 8L * i, false));
+            assertEquals(DOMAIN, outcome.domainId());
+        }
+        // The PASID-tagged requests switch PASID entries (and domains), then go back: nothing leaks across the switch.
+        assertTrue(dma(DEVICE, PASID, IOVA, Permissions.READ, false));
+        assertEquals(DOMAIN + 1, outcome.domainId());
+        assertFalse(dma(DEVICE, PASID + 1, IOVA, Permissions.READ, false), "a PASID without an entry");
+        assertFault(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
+        assertTrue(dma(DEVICE, IOVA, false));
+        assertEquals(DOMAIN, outcome.domainId());
+        assertTrue(dma(DEVICE, IOVA, false));
+        // Every request looked up the context cache and the PASID cache once, as the hardware does: 9 requests; the
+        // context misses once (the first request), the PASID cache once per PASID entry first used (2) and once for
+        // the missing entry.
+        assertEquals(contextLookups + 9, contexts.lookups());
+        assertEquals(contextHits + 8, contexts.hits());
+        assertEquals(pasidLookups + 9, pasids.lookups());
+        assertEquals(pasidHits + 6, pasids.hits());
     }
 
     @Test
