@@ -24,6 +24,13 @@ final class DeviceTableCache
     long q1;
     long q2;
     boolean hit;
+    /**
+     * The device whose cached entry q0..q2 hold, its slot and the cache's version then (-1: none): while the version is
+     * unchanged that slot still holds the entry, so a repeated load needs no search and no copy.
+     */
+    private int lastDeviceId = -1;
+    private int lastSlot;
+    private long lastVersion;
 
     DeviceTableCache(final TranslationCache cache)
     {
@@ -50,6 +57,13 @@ final class DeviceTableCache
     /** Look up (or read and cache) the entry of {@code deviceId} at {@code entryAddress}. */
     void load(final PhysicalMemory memory, final long entryAddress, final int deviceId)
     {
+        if (deviceId == lastDeviceId && cache.version() == lastVersion)
+        {
+            // The entry the last load left in q0..q2 is still the cached one: count the hit, as a lookup would.
+            cache.hit(lastSlot);
+            hit = true;
+            return;
+        }
         final long tag = CacheTag.of(0, CacheTag.NO_PASID, deviceId, false, 0);
         final int slot = cache.lookup(tag, 0);
         if (slot != TranslationCache.MISS)
@@ -58,9 +72,11 @@ final class DeviceTableCache
             q0 = cache.value(slot);
             q1 = quadword1[slot];
             q2 = quadword2[slot];
+            remember(deviceId, slot);
             return;
         }
         hit = false;
+        lastDeviceId = -1;
         q0 = DeviceTableEntry.readQuadword(memory, entryAddress, 0);
         q1 = DeviceTableEntry.readQuadword(memory, entryAddress, 1);
         q2 = DeviceTableEntry.readQuadword(memory, entryAddress, 2);
@@ -69,6 +85,14 @@ final class DeviceTableCache
             final int filled = cache.insert(tag, 0, q0, 0);
             quadword1[filled] = q1;
             quadword2[filled] = q2;
+            remember(deviceId, filled);
         }
+    }
+
+    private void remember(final int deviceId, final int slot)
+    {
+        lastDeviceId = deviceId;
+        lastSlot = slot;
+        lastVersion = cache.version();
     }
 }

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -43,6 +44,28 @@ class AmdViCacheTest extends AmdViTestBed
         driver.invalidateAll();
         assertTrue(iommu.dma(DEVICE, 0x4000_1000L, false, out));
         assertEquals(DOMAIN, out.domainId());
+    }
+
+    @Test
+    void everyRequestLooksUpTheDeviceTableCacheOnce()
+    {
+        bringUp(null, 9);
+        driver.attach(DEVICE, domain, DOMAIN, true, true);
+        driver.attach(DEVICE + 1, domain, DOMAIN, true, true);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 8192, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        final TranslationCache dtes = iommu.deviceTableCache();
+        final long lookups = dtes.lookups();
+        final long hits = dtes.hits();
+        // Same device twice, the other device, back: 2 misses (first use of each), 4 hits, whichever way they are found.
+        final int[] devices = {DEVICE, DEVICE, DEVICE, DEVICE + 1, DEVICE + 1, DEVICE};
+        for (final int device : devices)
+        {
+            assertTrue(iommu.dma(device, 0x4000_0000L, false, out));
+            assertEquals(0x8_0000_0000L, out.outputAddress());
+        }
+        assertEquals(lookups + devices.length, dtes.lookups());
+        assertEquals(hits + 4, dtes.hits());
+        assertTrue(dtes.occupancy() >= 2);
     }
 
     @Test
