@@ -79,6 +79,8 @@ final class VtdTranslator
     /** Slots of the context cache and the PASID cache that the last lookup hit or filled. */
     private int contextSlot;
     private int pasidSlot;
+    /** The IOTLB tag of the context {@link #context} found (derived from it, as the fields above). */
+    private long iotlbTag;
     /**
      * The request context of the last successful {@link #context} and the versions of the two caches after it:
      * while a request repeats it and neither cache changed, the lookups would hit the same slots and derive the
@@ -198,6 +200,10 @@ final class VtdTranslator
         {
             return false;
         }
+        // The IOTLB tag of this context's translations: DID and PASID (none in legacy mode), the PGTT for first-stage
+        // and nested ones (their entries hold the combined translation, never shared with second-stage-only ones).
+        iotlbTag = scalable ? CacheTag.of(domainId, pasid, 0, false, pgtt == PasidEntry.PGTT_SECOND_STAGE ? 0 : pgtt) :
+            CacheTag.of(domainId, CacheTag.NO_PASID, 0, false, 0);
         lastRequesterId = requesterId;
         lastRequestPasid = requestPasid;
         lastTtm = ttm;
@@ -494,7 +500,7 @@ final class VtdTranslator
                 return passThrough(address);
             }
             final int aw = ContextEntry.addressWidth(context1);
-            return secondStageOnly(address, access, ContextEntry.secondStageRoot(context0), aw, false, CacheTag.NO_PASID);
+            return secondStageOnly(address, access, ContextEntry.secondStageRoot(context0), aw, false);
         }
         switch (pgtt)
         {
@@ -502,7 +508,7 @@ final class VtdTranslator
                 return passThrough(address);
             case PasidEntry.PGTT_SECOND_STAGE:
                 return secondStageOnly(address, access, PasidEntry.secondStageRoot(pasid0), PasidEntry.addressWidth(pasid0),
-                    PasidEntry.secondStageExecute(pasid0), pasid);
+                    PasidEntry.secondStageExecute(pasid0));
             default:
                 return firstStage(address, access, privileged);
         }
@@ -513,15 +519,14 @@ final class VtdTranslator
         return translated(address, PhysicalMemory.FRAME_SIZE_LG2, Permissions.ALL);
     }
 
-    private boolean secondStageOnly(final long address, final int access, final long root, final int aw, final boolean slee,
-        final int tagPasid)
+    private boolean secondStageOnly(final long address, final int access, final long root, final int aw, final boolean slee)
     {
         if ((address >>> inputWidth(aw)) != 0)
         {
             return fail(secondStageCode(VtdFaultReason.SM_ADDRESS_BEYOND_MAX, VtdFaultReason.ADDRESS_BEYOND_MGAW));
         }
         final int stageAccess = access & (slee ? Permissions.READ_WRITE | Permissions.EXECUTE : Permissions.READ_WRITE);
-        final long tag = CacheTag.of(domainId, tagPasid, 0, false, 0);
+        final long tag = iotlbTag;
         return iotlbLookup(tag, address, stageAccess) || secondStageWalk(address, access, root, aw, slee, tag, stageAccess);
     }
 
@@ -558,7 +563,7 @@ final class VtdTranslator
         final int stageAccess = access == 0 ? 0 : (access & (writeOverride ? ~Permissions.WRITE : -1)) |
             (privileged ? 0 : Permissions.USER);
         final int granted = writeOverride ? Permissions.WRITE : 0;
-        final long tag = CacheTag.of(domainId, pasid, 0, false, pgtt);
+        final long tag = iotlbTag;
         if (iotlbLookup(tag, address, stageAccess))
         {
             permissions |= granted;
