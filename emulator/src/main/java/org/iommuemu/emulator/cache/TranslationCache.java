@@ -575,9 +575,12 @@ public final class TranslationCache
         {
             return 0;
         }
-        // Consecutive pages go to consecutive sets; the tag and the size spread the rest.
-        long h = (key >>> CacheKey.SIZE_BITS) + (key & CacheKey.SIZE_MASK) * 0x9E37_79B9L + tag * 0xC2B2_AE3D_27D4_EB4FL;
-        h ^= h >>> 32;
+        // Consecutive pages go to consecutive sets (the low bits of the page number index the set, as in a hardware
+        // TLB); the tag and the size, mixed on their own, offset them so that domains and sizes spread. The address
+        // goes through one shift and one add: the mixing is off the lookup's dependency chain.
+        long spread = (key & CacheKey.SIZE_MASK) * 0x9E37_79B9L + tag * 0xC2B2_AE3D_27D4_EB4FL;
+        spread ^= spread >>> 32;
+        final long h = (key >>> CacheKey.SIZE_BITS) + spread;
         return setMask >= 0 ? (int)h & setMask : (int)Long.remainderUnsigned(h, sets);
     }
 

@@ -63,6 +63,13 @@ public class EptFormat implements PageTableFormat
      * only level-dependent one, so the level-1 mask serves {@link #tableStep} at every level.
      */
     private final long tableReservedWithoutPs;
+    /** PS and {@link #tableReservedWithoutPs}: any of them set and the entry is not a table entry ({@link #tableStep}). */
+    private final long tableRejectBits;
+    /**
+     * Bit n set when an entry whose R, W and X bits (2:0) are n is present and not misconfigured: R with any of W and
+     * X, and X alone when execute-only is supported. {@link #tableStep} tests all of it with one shift.
+     */
+    private final int tablePermissionCodes;
 
     /** 4- or 5-level EPT, 52-bit output, execute-only supported. */
     public EptFormat(final int levels)
@@ -83,6 +90,16 @@ public class EptFormat implements PageTableFormat
         this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
         this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
         this.tableReservedWithoutPs = reservedMask(1, KIND_TABLE, 0);
+        this.tableRejectBits = PS | tableReservedWithoutPs;
+        int codes = 0;
+        for (int rwx = 0; rwx < 8; rwx++)
+        {
+            if ((rwx & (R | W | X)) != 0 && (rwx & (R | W)) != W && (executeOnly || (rwx & (R | X)) != X))
+            {
+                codes |= 1 << rwx;
+            }
+        }
+        this.tablePermissionCodes = codes;
     }
 
     public String name()
@@ -145,8 +162,7 @@ public class EptFormat implements PageTableFormat
     public long tableStep(final long entry, final int level)
     {
         // Present (R, W or X), PS clear, not misconfigured, no reserved bit.
-        if ((entry & (R | W | X)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (R | W)) == W ||
-            (!executeOnly && (entry & (R | X)) == X) || (entry & tableReservedWithoutPs) != 0)
+        if (level == 0 || ((tablePermissionCodes >>> ((int)entry & (R | W | X))) & 1) == 0 || (entry & tableRejectBits) != 0)
         {
             return NOT_A_TABLE;
         }

@@ -52,6 +52,8 @@ public final class VtdSecondStageFormat implements PageTableFormat
     private final boolean transientMapping;
     private final long largePages;
     private final long reservedAddressBits;
+    /** PS, SNP and the address bits above the output width: any of them set and the entry is not a table entry. */
+    private final long tableRejectBits;
     private final long[] reservedByLevel;
     private final long permissionBits;
     private final int implied;
@@ -87,6 +89,7 @@ public final class VtdSecondStageFormat implements PageTableFormat
         this.transientMapping = transientMapping;
         this.largePages = largePages;
         this.reservedAddressBits = FormatBits.aboveOutputWidth(outputLg2);
+        this.tableRejectBits = PS | SNP | reservedAddressBits;
         this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
         // R, W and X sit at the positions of READ, WRITE and EXECUTE.
         this.permissionBits = executeEnabled ? R | W | X : R | W;
@@ -138,7 +141,7 @@ public final class VtdSecondStageFormat implements PageTableFormat
     {
         // Present (R or W), PS clear, no reserved bit.
         // With PS clear a table entry's reserved bits are the same at every level (PS is the only level-dependent one).
-        if ((entry & (R | W)) == 0 || (entry & PS) != 0 || level == 0 || (entry & (reservedAddressBits | SNP)) != 0)
+        if (level == 0 || (entry & (R | W)) == 0 || (entry & tableRejectBits) != 0)
         {
             return NOT_A_TABLE;
         }
