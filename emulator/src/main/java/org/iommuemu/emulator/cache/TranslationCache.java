@@ -51,14 +51,13 @@ public final class TranslationCache
     /**
      * The last {@link #lookupPage} hit, tried first (streaming DMA hits the same page again and again): valid while
      * {@link #version} is {@code pageMemoVersion}, for the same tag and size mask and an address with the same key at
-     * the memo's size. Set only when no smaller size of the mask was present: then, with nothing changed since, the
+     * the size of the memo's key. Set only when no smaller size of the mask was present: then, with nothing changed since, the
      * scan (smallest size first) would return that slot again. Fields, not slot reads: the check loads no array.
      */
     private long pageMemoVersion = -1;
     private long pageMemoTag;
     private long pageMemoKey;
     private long pageMemoMask;
-    private int pageMemoSize;
     private int pageMemoSlot;
     /** The last {@link #lookup} hit (a DTE cache sees the same device again and again), valid as the above. */
     private long lookupMemoVersion = -1;
@@ -176,7 +175,8 @@ public final class TranslationCache
     public int lookupPage(final long tag, final long address, final long sizeLg2Mask)
     {
         int slot;
-        if (version == pageMemoVersion && CacheKey.of(address, pageMemoSize) == pageMemoKey && tag == pageMemoTag &&
+        final long memoKey = pageMemoKey;
+        if (version == pageMemoVersion && CacheKey.of(address, CacheKey.sizeLg2(memoKey)) == memoKey && tag == pageMemoTag &&
             sizeLg2Mask == pageMemoMask)
         {
             slot = pageMemoSlot;
@@ -215,7 +215,6 @@ public final class TranslationCache
                     pageMemoTag = tag;
                     pageMemoKey = key;
                     pageMemoMask = sizeLg2Mask;
-                    pageMemoSize = sizeLg2;
                     pageMemoSlot = slot;
                 }
                 return slot;

@@ -21,9 +21,10 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * <p>
  * Cache tags: the context cache is tagged by requester ID (partition 0 legacy, 1 scalable) and holds the
  * entry's first quadword as the value and the low half of the second as the attribute; the PASID cache is
- * tagged by requester ID and PASID, partition 0 holding q0 with the DID (and the directory's FPD) and
- * partition 1 holding q2; the IOTLB is tagged by DID and PASID (none in legacy mode; RID_PASID for requests
- * without PASID in scalable mode) and keyed by input page at 4 KiB, 2 MiB and 1 GiB.
+ * tagged by requester ID and PASID, one slot per entry holding q0 as the value, the DID (and the directory's FPD)
+ * as the attribute and q2 in {@link #pasidQuadword2}; the IOTLB is tagged by DID and PASID (none in legacy mode;
+ * RID_PASID for requests without PASID in scalable mode; the PGTT as the partition for first-stage and nested
+ * translations) and keyed by input page at 4 KiB, 2 MiB and 1 GiB.
  */
 final class VtdTranslator
 {
