@@ -564,12 +564,21 @@ final class VtdTranslator
         final int stageAccess = access == 0 ? 0 : (access & (writeOverride ? ~Permissions.WRITE : -1)) |
             (privileged ? 0 : Permissions.USER);
         final int granted = writeOverride ? Permissions.WRITE : 0;
-        final long tag = iotlbTag;
-        if (iotlbLookup(tag, address, stageAccess))
+        if (iotlbLookup(iotlbTag, address, stageAccess))
         {
             permissions |= granted;
             return true;
         }
+        return firstStageWalk(address, access, stageAccess, granted);
+    }
+
+    /**
+     * {@link #firstStage} after an IOTLB miss: the first-stage (or nested) walk, the IOTLB fill. Out of line so that
+     * the IOTLB-hit path is small enough to be inlined.
+     */
+    private boolean firstStageWalk(final long address, final int access, final int stageAccess, final int granted)
+    {
+        final long tag = iotlbTag;
         final X86Format format = firstStageFormat(PasidEntry.firstStageLevels(pasid2));
         final boolean nested = pgtt == PasidEntry.PGTT_NESTED;
         final int aw = PasidEntry.addressWidth(pasid0);
