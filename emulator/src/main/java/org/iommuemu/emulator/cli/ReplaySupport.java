@@ -45,6 +45,12 @@ final class ReplaySupport
         final ResultSink sink, final PrintWriter err, final boolean progressEnabled) throws IOException
     {
         final Platform platform = Platform.build(scenario);
+        final String note = platform.profile().unmodelledNote();
+        if (note != null)
+        {
+            err.println(note);
+            err.flush();
+        }
         final Replay replay = new Replay(platform);
         final TraceReader reader;
         final long totalBytes;

@@ -81,6 +81,23 @@ class TimingProfileTest
     }
 
     @Test
+    void settingsTheModelDoesNotUseAreNamed()
+    {
+        final TimingProfile gem5 = TimingProfile.bundled("gem5-smmuv3");
+        assertEquals(List.of("caches.micro-tlb", "caches.*.slots", "concurrency.pte-requests-per-cycle",
+            "concurrency.merge-duplicate-misses", "concurrency.order-same-id"), gem5.unmodelled());
+        assertTrue(gem5.unmodelledNote().startsWith("note: timing profile gem5-smmuv3: caches.micro-tlb, "));
+        assertFalse(TimingProfile.bundled("amd").unmodelled().contains("caches.micro-tlb"), "the x86 profiles have no micro-TLB");
+        final TimingProfile quiet = parse("""
+            name: quiet
+            concurrency:
+              merge-duplicate-misses: false
+              order-same-id: false
+            """);
+        assertEquals(List.of("caches.micro-tlb", "caches.*.slots", "concurrency.pte-requests-per-cycle"), quiet.unmodelled());
+    }
+
+    @Test
     void x86ProfilesUseTheSmallIotlbAndNoMicroTlb()
     {
         for (final String name : List.of("amd", "intel"))
