@@ -18,6 +18,11 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * walker folds the raw entries into an AND and an OR and decodes them once
  * ({@link PageTableFormat#pathPermissions}). Keeping the hot path that small matters more than anything
  * else here: a hot walk is bound by the instructions it executes, not by memory.
+ * <p>
+ * Levels 3 to 0 are a method of their own ({@code lowerLevels}) that {@link #walk} calls directly for tables of up
+ * to four levels; the levels above are a prefix for five- and six-level tables and resumed walks. That keeps the
+ * common walk under C2's inlining limits (325 bytecodes; 2.5 KB of compiled code, which is why the formats' table
+ * tests are single branches), so it compiles into its caller instead of costing a call and the caller's reloads.
  */
 public final class Walker
 {
@@ -25,6 +30,8 @@ public final class Walker
     public static final int MAX_LEVEL = 5;
 
     private static final long RECORD_SIZE = 1L << WalkResult.RECORD_SIZE_LG2;
+    /** The top level {@link #lowerLevels} starts from: a table of four levels. */
+    private static final int LOWER_TOP = 3;
 
     private Walker()
     {
@@ -56,6 +63,11 @@ public final class Walker
             return false;
         }
         result.begin(inputAddress, access, initialPermissions, 0);
+        if (top <= LOWER_TOP)
+        {
+            // Up to four levels (and no entries recorded yet): the small part of the walker, which the JIT can inline.
+            return lowerLevels(format, memory, rootAddress, top, inputAddress, result, result.records, -1L, 0);
+        }
         return walkFrom(format, memory, rootAddress, top, inputAddress, result);
     }
 
@@ -93,56 +105,73 @@ public final class Walker
         final WalkResult result)
     {
         final int entriesSoFar = result.entryCount();
-        if (startLevel > MAX_LEVEL)
+        if (startLevel > MAX_LEVEL || entriesSoFar + startLevel >= WalkResult.MAX_ENTRIES)
         {
-            throw new IllegalStateException(format + ": level " + startLevel + " above the walker's " + MAX_LEVEL);
-        }
-        if (entriesSoFar + startLevel >= WalkResult.MAX_ENTRIES)
-        {
-            throw new IllegalStateException("a walk of " + (entriesSoFar + startLevel + 1) + " entries");
+            throw tooDeep(format, startLevel, entriesSoFar);
         }
         long table = startTable;
         // Where the next entry is recorded; entriesSoFar + startLevel + 1 records fit (checked above).
         long record = result.records + ((long)entriesSoFar << WalkResult.RECORD_SIZE_LG2);
-        long entry = 0;
         // Every entry on the path folded into two words; the permissions come out of them once, at the end.
         long allEntries = -1L;
         long anyEntries = 0;
+        // Unrolled by level, as lowerLevels: the two levels above a 4-level table.
+        if (startLevel >= 5)
+        {
+            final long entry = readAndRecord(format, memory, table, inputAddress, 5, record);
+            record += RECORD_SIZE;
+            final long step = format.tableStep(entry, 5);
+            if (step == PageTableFormat.NOT_A_TABLE)
+            {
+                return lastEntry(format, memory, entry, 5, inputAddress, allEntries, anyEntries, record, result);
+            }
+            allEntries &= entry;
+            anyEntries |= entry;
+            table = step;
+        }
+        if (startLevel >= 4)
+        {
+            final long entry = readAndRecord(format, memory, table, inputAddress, 4, record);
+            record += RECORD_SIZE;
+            final long step = format.tableStep(entry, 4);
+            if (step == PageTableFormat.NOT_A_TABLE)
+            {
+                return lastEntry(format, memory, entry, 4, inputAddress, allEntries, anyEntries, record, result);
+            }
+            allEntries &= entry;
+            anyEntries |= entry;
+            table = step;
+        }
+        return lowerLevels(format, memory, table, startLevel, inputAddress, result, record, allEntries, anyEntries);
+    }
+
+    /**
+     * Levels 3 to 0 of a walk (from {@code min(startLevel, 3)} down), with the entries above already folded into
+     * {@code allEntries} and {@code anyEntries} and recorded up to {@code record}. Each block reads the entry of one
+     * constant level, so the format's index shift and level tests and the memory's guess slot fold to constants,
+     * and there is no loop to run. A block leaves to {@link #lastEntry} on anything but a valid table entry pointing
+     * one level down. Kept to four levels, under the JIT's inlining limit, so a walk of a table of up to four levels
+     * (every format's common case) compiles into its caller.
+     */
+    private static boolean lowerLevels(
+        final PageTableFormat format,
+        final PhysicalMemory memory,
+        final long startTable,
+        final int startLevel,
+        final long inputAddress,
+        final WalkResult result,
+        final long firstRecord,
+        final long allAbove,
+        final long anyAbove)
+    {
+        long table = startTable;
+        long record = firstRecord;
+        long allEntries = allAbove;
+        long anyEntries = anyAbove;
+        long entry;
         int level;
-        // Unrolled by level: each block reads the entry of one constant level, so the format's index shift and
-        // level tests and the memory's guess slot fold to constants, and there is no loop to run. A block
-        // leaves to the tail below on anything but a valid table entry pointing one level down; the blocks
-        // above the start level are skipped.
         path:
         {
-            if (startLevel >= 5)
-            {
-                entry = readAndRecord(format, memory, table, inputAddress, 5, record);
-                record += RECORD_SIZE;
-                final long step = format.tableStep(entry, 5);
-                if (step == PageTableFormat.NOT_A_TABLE)
-                {
-                    level = 5;
-                    break path;
-                }
-                allEntries &= entry;
-                anyEntries |= entry;
-                table = step;
-            }
-            if (startLevel >= 4)
-            {
-                entry = readAndRecord(format, memory, table, inputAddress, 4, record);
-                record += RECORD_SIZE;
-                final long step = format.tableStep(entry, 4);
-                if (step == PageTableFormat.NOT_A_TABLE)
-                {
-                    level = 4;
-                    break path;
-                }
-                allEntries &= entry;
-                anyEntries |= entry;
-                table = step;
-            }
             if (startLevel >= 3)
             {
                 entry = readAndRecord(format, memory, table, inputAddress, 3, record);
@@ -189,7 +218,26 @@ public final class Walker
             record += RECORD_SIZE;
             level = 0;
         }
-        final int count = (int)((record - result.records) >>> WalkResult.RECORD_SIZE_LG2);
+        return lastEntry(format, memory, entry, level, inputAddress, allEntries, anyEntries, record, result);
+    }
+
+    /**
+     * The last entry read ({@code entry} at {@code level}; the valid table entries above it folded into
+     * {@code allEntries} and {@code anyEntries}; {@code recordEnd} just past its record): a leaf is the
+     * translation, anything else goes to {@link #notAValidLeaf}.
+     */
+    private static boolean lastEntry(
+        final PageTableFormat format,
+        final PhysicalMemory memory,
+        final long entry,
+        final int level,
+        final long inputAddress,
+        final long allEntries,
+        final long anyEntries,
+        final long recordEnd,
+        final WalkResult result)
+    {
+        final int count = (int)((recordEnd - result.records) >>> WalkResult.RECORD_SIZE_LG2);
         final int access = result.access();
         final int permissionsAbove = result.permissionsAbove;
         final int kind = format.kind(entry, level);
@@ -209,6 +257,14 @@ public final class Walker
         }
         return notAValidLeaf(format, memory, entry, kind, level, inputAddress, access,
             permissionsAbove, allEntries, anyEntries, count, result);
+    }
+
+    /** A walk the walker cannot hold: a format with more levels than it handles (an emulator bug, not a fault). */
+    private static IllegalStateException tooDeep(final PageTableFormat format, final int startLevel, final int entriesSoFar)
+    {
+        return startLevel > MAX_LEVEL ?
+            new IllegalStateException(format + ": level " + startLevel + " above the walker's " + MAX_LEVEL) :
+            new IllegalStateException("a walk of " + (entriesSoFar + startLevel + 1) + " entries");
     }
 
     /**

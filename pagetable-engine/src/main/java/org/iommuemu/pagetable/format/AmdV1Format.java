@@ -186,9 +186,9 @@ public final class AmdV1Format implements PageTableFormat
     public long tableStep(final long entry, final int level)
     {
         // Present with NextLevel equal to this entry's level (a table one level down, no skip), no reserved bit.
-        // PR and NextLevel in one comparison.
-        if (level == 0 || (entry & (PR | NEXT_LEVEL)) != (PR | ((long)level << NEXT_LEVEL_SHIFT)) ||
-            (entry & reservedAddressBits) != 0)
+        // PR, NextLevel and the reserved bits in one test: one branch keeps the walker's compiled code small.
+        if (level == 0 ||
+            (((entry & (PR | NEXT_LEVEL)) ^ (PR | ((long)level << NEXT_LEVEL_SHIFT))) | (entry & reservedAddressBits)) != 0)
         {
             return NOT_A_TABLE;
         }

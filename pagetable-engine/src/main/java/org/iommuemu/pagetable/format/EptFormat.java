@@ -70,6 +70,10 @@ public class EptFormat implements PageTableFormat
      * X, and X alone when execute-only is supported. {@link #tableStep} tests all of it with one shift.
      */
     private final int tablePermissionCodes;
+    /** Bit n set when R, W and X (bits 2:0) equal to n are a misconfiguration ({@link #validate}). */
+    private final int misconfiguredCodes;
+    /** Bit n set for the memory types (bits 5:3) that are reserved in a leaf: 2, 3 and 7. */
+    private static final int RESERVED_MEMORY_TYPES = (1 << 2) | (1 << 3) | (1 << 7);
 
     /** 4- or 5-level EPT, 52-bit output, execute-only supported. */
     public EptFormat(final int levels)
@@ -100,6 +104,15 @@ public class EptFormat implements PageTableFormat
             }
         }
         this.tablePermissionCodes = codes;
+        int misconfigured = 0;
+        for (int rwx = 0; rwx < 8; rwx++)
+        {
+            if ((rwx & (R | W)) == W || (!executeOnly && (rwx & (R | X)) == X))
+            {
+                misconfigured |= 1 << rwx;
+            }
+        }
+        this.misconfiguredCodes = misconfigured;
     }
 
     public String name()
@@ -140,19 +153,14 @@ public class EptFormat implements PageTableFormat
 
     public WalkFault validate(final long entry, final int level, final int kind)
     {
-        if ((entry & (R | W)) == W || (!executeOnly && (entry & (R | X)) == X))
-        {
-            return WalkFault.RESERVED_BIT;
-        }
-        if (kind == KIND_LEAF)
-        {
-            final int memoryType = (int)((entry & MEMORY_TYPE) >>> MEMORY_TYPE_SHIFT);
-            if (memoryType == 2 || memoryType == 3 || memoryType == 7)
-            {
-                return WalkFault.RESERVED_BIT;
-            }
-        }
-        return (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)]) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
+        // Misconfigured permissions (W without R; X without R when execute-only is not supported), a reserved memory
+        // type in a leaf (2, 3 or 7) and reserved bits, tested together: one branch keeps the walker's compiled code
+        // small.
+        final long misconfigured = (misconfiguredCodes >>> ((int)entry & (R | W | X))) & 1;
+        final long badMemoryType = kind == KIND_LEAF ?
+            (RESERVED_MEMORY_TYPES >>> ((int)(entry >>> MEMORY_TYPE_SHIFT) & 7)) & 1 : 0;
+        return (misconfigured | badMemoryType | (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)])) != 0 ?
+            WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
     /**
@@ -162,7 +170,8 @@ public class EptFormat implements PageTableFormat
     public long tableStep(final long entry, final int level)
     {
         // Present (R, W or X), PS clear, not misconfigured, no reserved bit.
-        if (level == 0 || ((tablePermissionCodes >>> ((int)entry & (R | W | X))) & 1) == 0 || (entry & tableRejectBits) != 0)
+        // The permission code and the reject bits in one test: one branch keeps the walker's compiled code small.
+        if (level == 0 || (((~tablePermissionCodes >>> ((int)entry & (R | W | X))) & 1) | (entry & tableRejectBits)) != 0)
         {
             return NOT_A_TABLE;
         }

@@ -132,8 +132,9 @@ public final class X86Format implements PageTableFormat
     public long tableStep(final long entry, final int level)
     {
         // Present, PS clear, no reserved bit: with PS clear a table entry's reserved bits are the address bits
-        // above the output width at every level (PS is the only level-dependent one), so no per-level lookup.
-        if ((entry & (P | PS)) != P || level == 0 || (entry & reservedAddressBits) != 0)
+        // above the output width at every level (PS is the only level-dependent one), so no per-level lookup. One
+        // test (one branch) keeps the walker's compiled code small.
+        if (level == 0 || (((entry & (P | PS)) ^ P) | (entry & reservedAddressBits)) != 0)
         {
             return NOT_A_TABLE;
         }

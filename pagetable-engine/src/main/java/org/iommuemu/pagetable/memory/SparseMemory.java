@@ -113,8 +113,9 @@ public final class SparseMemory implements PhysicalMemory
     {
         final int slot = (stream & (STREAMS - 1)) << 1;
         final long offset = (long)index << ENTRY_SIZE_LG2;
-        if (get(streamFrames, slot) == tableAddress &&
-            ((tableAddress >>> MAX_ADDRESS_LG2) | (index >>> (FRAME_SIZE_LG2 - ENTRY_SIZE_LG2))) == 0)
+        // One test (one branch) for the three conditions.
+        if (((get(streamFrames, slot) ^ tableAddress) | (tableAddress >>> MAX_ADDRESS_LG2) |
+            (index >>> (FRAME_SIZE_LG2 - ENTRY_SIZE_LG2))) == 0)
         {
             return entryRead(tableAddress + offset, UnsafeApi.getLong(null, get(streamFrames, slot + 1) + offset));
         }
