@@ -72,6 +72,8 @@ public class EptFormat implements PageTableFormat
     private final int tablePermissionCodes;
     /** Bit n set when R, W and X (bits 2:0) equal to n are a misconfiguration ({@link #validate}). */
     private final int misconfiguredCodes;
+    /** The reserved bits of a 4 KiB leaf ({@code reservedByLevel} at level 0, kind LEAF). */
+    private final long reservedLeaf4K;
     /** Bit n set for the memory types (bits 5:3) that are reserved in a leaf: 2, 3 and 7. */
     private static final int RESERVED_MEMORY_TYPES = (1 << 2) | (1 << 3) | (1 << 7);
 
@@ -113,6 +115,7 @@ public class EptFormat implements PageTableFormat
             }
         }
         this.misconfiguredCodes = misconfigured;
+        this.reservedLeaf4K = reservedByLevel[FormatBits.reservedIndex(0, KIND_LEAF)];
     }
 
     public String name()
@@ -159,8 +162,9 @@ public class EptFormat implements PageTableFormat
         final long misconfigured = (misconfiguredCodes >>> ((int)entry & (R | W | X))) & 1;
         final long badMemoryType = kind == KIND_LEAF ?
             (RESERVED_MEMORY_TYPES >>> ((int)(entry >>> MEMORY_TYPE_SHIFT) & 7)) & 1 : 0;
-        return (misconfigured | badMemoryType | (entry & reservedByLevel[FormatBits.reservedIndex(level, kind)])) != 0 ?
-            WalkFault.RESERVED_BIT : WalkFault.NONE;
+        // A 4 KiB leaf (the walk's common last entry) from a field: no array bounds check on the walk's path.
+        final long reserved = level == 0 && kind == KIND_LEAF ? reservedLeaf4K : reservedByLevel[FormatBits.reservedIndex(level, kind)];
+        return (misconfigured | badMemoryType | (entry & reserved)) != 0 ? WalkFault.RESERVED_BIT : WalkFault.NONE;
     }
 
     /**
