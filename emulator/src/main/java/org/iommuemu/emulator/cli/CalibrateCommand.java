@@ -35,12 +35,7 @@ final class CalibrateCommand implements Callable<Integer>
     public Integer call()
     {
         final TimingProfile timing = TimingProfile.BUNDLED.contains(profile) ? TimingProfile.bundled(profile) : TimingProfile.load(Path.of(profile));
-        final String note = timing.unmodelledNote();
-        if (note != null)
-        {
-            spec.commandLine().getErr().println(note);
-            spec.commandLine().getErr().flush();
-        }
+        ReplaySupport.printUnmodelled(timing, spec.commandLine().getErr());
         final List<Calibration.Row> rows;
         if (iommu == null)
         {

@@ -16,6 +16,7 @@ import org.iommuemu.emulator.replay.ResultSink;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 
@@ -45,12 +46,7 @@ final class ReplaySupport
         final ResultSink sink, final PrintWriter err, final boolean progressEnabled) throws IOException
     {
         final Platform platform = Platform.build(scenario);
-        final String note = platform.profile().unmodelledNote();
-        if (note != null)
-        {
-            err.println(note);
-            err.flush();
-        }
+        printUnmodelled(platform.profile(), err);
         final Replay replay = new Replay(platform);
         final TraceReader reader;
         final long totalBytes;
@@ -84,6 +80,17 @@ final class ReplaySupport
         finally
         {
             progress.done();
+        }
+    }
+
+    /** The note naming the profile's settings the timing model does not model, if any ({@link TimingProfile#unmodelledNote}). */
+    static void printUnmodelled(final TimingProfile profile, final PrintWriter err)
+    {
+        final String note = profile.unmodelledNote();
+        if (note != null)
+        {
+            err.println(note);
+            err.flush();
         }
     }
 

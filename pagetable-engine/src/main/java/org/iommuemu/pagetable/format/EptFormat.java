@@ -97,15 +97,6 @@ public class EptFormat implements PageTableFormat
         this.reservedByLevel = FormatBits.reservedMasksByLevel(this);
         this.tableReservedWithoutPs = reservedMask(1, KIND_TABLE, 0);
         this.tableRejectBits = PS | tableReservedWithoutPs;
-        int codes = 0;
-        for (int rwx = 0; rwx < 8; rwx++)
-        {
-            if ((rwx & (R | W | X)) != 0 && (rwx & (R | W)) != W && (executeOnly || (rwx & (R | X)) != X))
-            {
-                codes |= 1 << rwx;
-            }
-        }
-        this.tablePermissionCodes = codes;
         int misconfigured = 0;
         for (int rwx = 0; rwx < 8; rwx++)
         {
@@ -115,6 +106,8 @@ public class EptFormat implements PageTableFormat
             }
         }
         this.misconfiguredCodes = misconfigured;
+        // Present (code 0 is not) and not misconfigured.
+        this.tablePermissionCodes = 0xFE & ~misconfigured;
         this.reservedLeaf4K = reservedByLevel[FormatBits.reservedIndex(0, KIND_LEAF)];
     }
 
