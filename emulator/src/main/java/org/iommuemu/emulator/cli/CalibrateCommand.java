@@ -34,6 +34,11 @@ final class CalibrateCommand implements Callable<Integer>
 
     public Integer call()
     {
+        if (!TimingProfile.BUNDLED.contains(profile) && !java.nio.file.Files.isRegularFile(Path.of(profile)))
+        {
+            throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
+                String.join(", ", TimingProfile.BUNDLED) + ")");
+        }
         final TimingProfile timing = TimingProfile.BUNDLED.contains(profile) ? TimingProfile.bundled(profile) : TimingProfile.load(Path.of(profile));
         ReplaySupport.printUnmodelled(timing, spec.commandLine().getErr());
         final List<Calibration.Row> rows;

@@ -27,6 +27,28 @@ public record Scenario(String name, String description, String source, Path dire
     RmpSpec rmp, TdxSpec tdx, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
     TrafficSpec traffic)
 {
+    /**
+     * The files this scenario was read from or names: the scenario file, its timing profile file and its traffic
+     * file, where they are files (not bundled or generated). Commands treat them as inputs and never write them.
+     */
+    public List<Path> files()
+    {
+        final List<Path> files = new java.util.ArrayList<>();
+        if (directory != null)
+        {
+            files.add(Path.of(source));
+        }
+        if (platform.profileFile() != null)
+        {
+            files.add(platform.profileFile());
+        }
+        if (traffic != null && traffic.file() != null)
+        {
+            files.add(traffic.file());
+        }
+        return files;
+    }
+
     /** The IOMMU models a scenario can configure. */
     public enum IommuKind
     {
@@ -67,11 +89,21 @@ public record Scenario(String name, String description, String source, Path dire
      *                     ({@code VtdConfig.trustedIotlb}).
      * @param trustedInvalidation TDX Connect: when the TDX module drops a TD's trusted IOTLB entries
      *                     ({@code VtdConfig.trustedInvalidation}).
+     * @param profileFile  the timing profile's file, or null for a bundled profile (an input the commands never write).
      */
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
-        TrustedInvalidation trustedInvalidation)
+        TrustedInvalidation trustedInvalidation, Path profileFile)
     {
+        /** A platform whose profile is not a file of its own (bundled or built in code). */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, null);
+        }
+
         /** A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK). */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
