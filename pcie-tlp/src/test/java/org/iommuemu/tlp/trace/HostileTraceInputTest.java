@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.tlp.gen.TraceGenerator;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.gen.Workload;
 import org.iommuemu.tlp.nettlp.NetTlpPcapReader;
 import org.iommuemu.tlp.qemu.QemuTraceLogReader;

@@ -1,0 +1,247 @@
+package org.iommuemu.emulator.offline;
+
+import java.io.PrintWriter;
+
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.LongHashSet;
+import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.amdvi.DeviceTableEntry;
+import org.iommuemu.emulator.amdvi.GuestCr3TableEntry;
+import org.iommuemu.emulator.image.ImageMemory;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.Walker;
+import org.iommuemu.pagetable.format.AmdV1Format;
+import org.iommuemu.pagetable.format.X86Format;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
+/**
+ * A debugfs-like view of an AMD-Vi IOMMU's device table and page tables: one block per valid DTE with its
+ * fields, then its host (v1) page-table tree and, for a GV device, its GCR3 table's valid PASIDs each with its
+ * guest (x86-64) page-table tree, as runs of contiguous leaves (same page size and permissions, IOVA and
+ * output both contiguous) on one line each. Entries are decoded by the same {@link AmdV1Format} the model's
+ * walker uses, so the dump and {@code translate} agree; each slot of a NextLevel=7 replicated leaf is what the
+ * hardware reads for its part of the IOVA range, so replicas coalesce into their page and a replica that differs
+ * is marked.
+ * <p>
+ * The trees are printed by {@link PageTableTreeDump}. Hostile tables cannot hang it: a table frame is shown once (a second reference, whether a loop or a shared
+ * table, is a marked line), and tables outside the image are marked instead of read.
+ */
+public final class AmdViTableDump
+{
+    private final AmdViIommu iommu;
+    private final PhysicalMemory memory;
+    private final PrintWriter out;
+    private final AmdV1Format[] formats = new AmdV1Format[7];
+    /** [levels == 5][PASID 0]: the guest formats the model walks (canonical, or zero-extended for PASID 0). */
+    private final X86Format[] guestFormats = {
+        new X86Format(4), new X86Format(4, false, 52, true), new X86Format(5), new X86Format(5, false, 52, true)};
+    private final PageTableTreeDump trees;
+    private final LongHashSet gcr3Visited = new LongHashSet();
+    private final WalkResult hostWalk = new WalkResult();
+
+    AmdViTableDump(final AmdViIommu iommu, final PhysicalMemory memory, final PrintWriter out)
+    {
+        this.iommu = iommu;
+        this.memory = memory;
+        this.out = out;
+        this.trees = new PageTableTreeDump(memory, out);
+        for (int mode = 1; mode <= 6; mode++)
+        {
+            formats[mode] = new AmdV1Format(mode);
+        }
+    }
+
+    void dump(final int onlyDevice)
+    {
+        final long baseRegister = iommu.readRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8);
+        final long tableBase = baseRegister & AmdViRegisters.BASE_ADDRESS;
+        final int entries = (int)((baseRegister & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) * (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
+        out.printf("AMD-Vi device table at %s, %d entries (%d KiB); control %s%s%n", HexField.hex(tableBase), entries,
+            entries * DeviceTableEntry.SIZE / 1024, HexField.hex(control),
+            (control & AmdViRegisters.CONTROL_IOMMU_EN) == 0 ? " (IommuEn clear: all DMA passes untranslated)" : "");
+        if (memory instanceof ImageMemory image && !image.covers(tableBase, (long)entries * DeviceTableEntry.SIZE))
+        {
+            out.printf("! the device table %s-%s is not wholly inside the image: missing entries read as zero (V=0)%n",
+                HexField.hex(tableBase), HexField.hex(tableBase + (long)entries * DeviceTableEntry.SIZE - 1));
+        }
+        final Long2LongHashMap shownRoots = new Long2LongHashMap(-1);
+        int present = 0;
+        if (onlyDevice >= 0 && onlyDevice >= entries)
+        {
+            out.printf("device %s (%s): beyond the device table's %d entries: ILLEGAL_DEV_TABLE_ENTRY%n",
+                HexField.requesterId(onlyDevice), HexField.bdf(onlyDevice), entries);
+            return;
+        }
+        for (int device = onlyDevice < 0 ? 0 : onlyDevice; device < (onlyDevice < 0 ? entries : onlyDevice + 1); device++)
+        {
+            final long address = DeviceTableEntry.address(tableBase, device);
+            final long q0 = memory.readEntry(address);
+            if (!DeviceTableEntry.valid(q0))
+            {
+                if (onlyDevice >= 0)
+                {
+                    out.printf("device %s (%s): DTE @%s has V=0: DMA passes untranslated%n", HexField.requesterId(device),
+                        HexField.bdf(device), HexField.hex(address));
+                }
+                continue;
+            }
+            present++;
+            final long q1 = memory.readEntry(address + 8);
+            final long q2 = memory.readEntry(address + 16);
+            final long q3 = memory.readEntry(address + 24);
+            dumpDevice(device, address, q0, q1, q2, q3, shownRoots);
+        }
+        if (onlyDevice < 0)
+        {
+            out.printf("%d device%s with a valid DTE%n", present, present == 1 ? "" : "s");
+        }
+    }
+
+    private void dumpDevice(final int device, final long address, final long q0, final long q1, final long q2, final long q3,
+        final Long2LongHashMap shownRoots)
+    {
+        final int mode = DeviceTableEntry.mode(q0);
+        final long root = DeviceTableEntry.root(q0);
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
+        out.printf("device %s (%s) DTE @%s: %016x %016x %016x %016x%n", HexField.requesterId(device), HexField.bdf(device),
+            HexField.hex(address), q0, q1, q2, q3);
+        out.printf("  domain %d, mode %d, root %s, %s%s%s%s%s%s%n", DeviceTableEntry.domainId(q1), mode, HexField.hex(root),
+            DeviceTableEntry.translationValid(q0) ? "TV" : "TV=0", DeviceTableEntry.readPermitted(q0) ? " IR" : "",
+            DeviceTableEntry.writePermitted(q0) ? " IW" : "", (q1 & DeviceTableEntry.I) != 0 ? " I (ATS)" : "",
+            (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0 ? " faults suppressed (SE/SA)" : "",
+            (q0 & DeviceTableEntry.GV) != 0 ? " GV (guest tables below)" : "");
+        hostTable(device, mode, root, q0, shownRoots);
+        if (DeviceTableEntry.guestTranslationValid(q0) && DeviceTableEntry.translationValid(q0) && mode != 7)
+        {
+            dumpGuest(q0, q1, q2, control);
+        }
+    }
+
+    private void hostTable(final int device, final int mode, final long root, final long q0, final Long2LongHashMap shownRoots)
+    {
+        if (!DeviceTableEntry.translationValid(q0))
+        {
+            out.println("  no host translation (TV=0): every DMA is an IO_PAGE_FAULT");
+            return;
+        }
+        if (mode == 0)
+        {
+            out.println(DeviceTableEntry.guestTranslationValid(q0) ? "  mode 0: no host table (guest addresses are system physical)" :
+                "  mode 0: DMA passes untranslated");
+            return;
+        }
+        if (mode == 7)
+        {
+            out.println("  ! mode 7 is reserved: ILLEGAL_DEV_TABLE_ENTRY");
+            return;
+        }
+        final long key = root | mode;
+        final long shownFor = shownRoots.get(key);
+        if (shownFor >= 0)
+        {
+            out.printf("  same page table as device %s, shown above%n", HexField.requesterId((int)shownFor));
+            return;
+        }
+        shownRoots.put(key, device);
+        trees.tablesThrough(null, 0, 0, null);
+        trees.dump("  ", formats[mode], root, DeviceTableEntry.permissions(q0), 2);
+    }
+
+    /**
+     * The guest (v2) side of a GV device: the GCR3 table's valid entries (PASID, guest CR3) and each PASID's
+     * guest page-table tree. With a host table (Mode 1-6) the guest tables sit at GPAs that the host table
+     * translates, and the guest leaves' outputs are GPAs; with GCR3TRPMode the GCR3 table pages are GPAs too.
+     */
+    private void dumpGuest(final long q0, final long q1, final long q2, final long control)
+    {
+        final int glx = DeviceTableEntry.glx(q0);
+        final int gpm = DeviceTableEntry.guestPagingMode(q2);
+        final long gcr3Root = DeviceTableEntry.gcr3Root(q0, q1);
+        final int mode = DeviceTableEntry.mode(q0);
+        final boolean nested = mode >= 1 && mode <= 6 && DeviceTableEntry.translationValid(q0);
+        out.printf("  guest (v2): GCR3 table %s, %d level%s, %d-level guest tables%s%s%n", HexField.hex(gcr3Root), glx + 1,
+            glx == 0 ? "" : "s", gpm == DeviceTableEntry.GPM_5_LEVEL ? 5 : 4,
+            DeviceTableEntry.guestIoProtectionValid(q0) ? ", GIOV (requests without a PASID use PASID 0)" : "",
+            nested ? ", nested: guest addresses are GPAs translated by the host table above" : "");
+        if ((control & AmdViRegisters.CONTROL_GT_EN) == 0)
+        {
+            out.println("  Control.GTEn is clear: GV is ignored, every request uses the host table");
+            return;
+        }
+        if (glx >= GuestCr3TableEntry.MAX_LEVELS || gpm > DeviceTableEntry.GPM_5_LEVEL)
+        {
+            out.printf("  ! GLX %d / GPM %d is reserved: ILLEGAL_DEV_TABLE_ENTRY%n", glx, gpm);
+            return;
+        }
+        final boolean gcr3IsGpa = nested && (control & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
+        trees.tablesThrough(null, 0, 0, null);
+        gcr3Visited.clear();
+        gcr3Table(gcr3Root, glx, 0, q0, q2, nested, gcr3IsGpa);
+        trees.tablesThrough(null, 0, 0, null);
+    }
+
+    private void gcr3Table(final long table, final int level, final int pasidBase, final long q0, final long q2,
+        final boolean nested, final boolean gcr3IsGpa)
+    {
+        final long hostTable = gcr3IsGpa ? hostTranslated(table, q0) : table;
+        if (hostTable < 0)
+        {
+            out.printf("  ! GCR3 level-%d table GPA %s: the host table does not map it (%s): not followed%n", level,
+                HexField.hex(table), hostWalk.fault());
+            return;
+        }
+        if (memory instanceof ImageMemory image && !image.covers(hostTable, PhysicalMemory.FRAME_SIZE))
+        {
+            out.printf("  ! GCR3 level-%d table %s lies outside the image: reads as zero (no PASID)%n", level, HexField.hex(hostTable));
+            return;
+        }
+        if (!gcr3Visited.add(hostTable))
+        {
+            out.printf("  ! GCR3 level-%d table %s was already shown (a loop or a shared table): not followed%n", level,
+                HexField.hex(hostTable));
+            return;
+        }
+        for (int i = 0; i <= GuestCr3TableEntry.INDEX_MASK; i++)
+        {
+            final long entryAddress = hostTable + ((long)i << 3);
+            final long entry = memory.readEntry(entryAddress);
+            if (!GuestCr3TableEntry.valid(entry))
+            {
+                continue;
+            }
+            final int pasid = pasidBase | (i << (GuestCr3TableEntry.INDEX_BITS * level));
+            if (level > 0)
+            {
+                gcr3Table(GuestCr3TableEntry.address(entry), level - 1, pasid, q0, q2, nested, gcr3IsGpa);
+                continue;
+            }
+            final long cr3 = GuestCr3TableEntry.address(entry);
+            final boolean five = DeviceTableEntry.guestPagingMode(q2) == DeviceTableEntry.GPM_5_LEVEL;
+            out.printf("  PASID 0x%x GCR3 entry @%s = %016x: guest CR3 %s%s%n", pasid, HexField.hex(entryAddress), entry,
+                nested ? "GPA " : "", HexField.hex(cr3));
+            // PASID 0 decodes the full width, zero-extended; other PASIDs are canonical (as the model walks them).
+            final X86Format format = guestFormats[(five ? 2 : 0) + (pasid == 0 ? 1 : 0)];
+            if (nested)
+            {
+                trees.tablesThrough(formats[DeviceTableEntry.mode(q0)], DeviceTableEntry.root(q0), DeviceTableEntry.permissions(q0),
+                    "the host table");
+            }
+            trees.dump("    ", format, cr3, nested ? Permissions.ALL : DeviceTableEntry.permissions(q0), 4);
+            trees.tablesThrough(null, 0, 0, null);
+        }
+    }
+
+    /** The SPA of GPA {@code gpa} through the DTE's host table, or -1 (the fault is in {@link #hostWalk}). */
+    private long hostTranslated(final long gpa, final long q0)
+    {
+        if (!Walker.walk(formats[DeviceTableEntry.mode(q0)], memory, DeviceTableEntry.root(q0), gpa, Permissions.READ,
+            DeviceTableEntry.permissions(q0), hostWalk))
+        {
+            return -1;
+        }
+        return hostWalk.outputAddress() & -(long)PhysicalMemory.FRAME_SIZE;
+    }
+}

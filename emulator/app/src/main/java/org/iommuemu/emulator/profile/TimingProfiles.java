@@ -1,0 +1,64 @@
+package org.iommuemu.emulator.profile;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+import org.iommuemu.emulator.timing.TimingProfile;
+
+/**
+ * Where {@link TimingProfile}s come from: YAML files (schema in docs/timing.md), bundled with the emulator or on
+ * disk. A file may omit any parameter (the base's value applies) and may name a bundled base with
+ * {@code extends:}. The models take a built profile; only the application reads files.
+ */
+public final class TimingProfiles
+{
+    /** Names {@link #bundled(String)} accepts. */
+    public static final List<String> BUNDLED = List.of("gem5-smmuv3", "amd", "intel");
+
+    private TimingProfiles()
+    {
+    }
+
+    /** A profile shipped with the emulator, by name: one of {@link #BUNDLED}. */
+    public static TimingProfile bundled(final String name)
+    {
+        return ProfileReader.bundled(name, Set.of(name));
+    }
+
+    /** A profile file; its name defaults to the file name without {@code .yaml}. */
+    public static TimingProfile load(final Path file)
+    {
+        final String fileName = file.getFileName().toString();
+        final String baseName = fileName.endsWith(ProfileReader.EXTENSION) ?
+            fileName.substring(0, fileName.length() - ProfileReader.EXTENSION.length()) : fileName;
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            return ProfileReader.read(reader, file.toString(), baseName, Set.of());
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new TimingProfileException(file.toString(), TimingProfileException.NO_LINE, "", "no such file", ex);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(file.toString(), ex);
+        }
+    }
+
+    /**
+     * A profile from YAML text.
+     *
+     * @param source names the text in error messages (a file name, say), and the profile if it has no {@code name:}.
+     */
+    public static TimingProfile parse(final Reader yaml, final String source)
+    {
+        return ProfileReader.read(yaml, source, source, Set.of());
+    }
+}

@@ -1,0 +1,778 @@
+package org.iommuemu.emulator.scenario;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.iommuemu.emulator.config.ConfigException;
+import org.iommuemu.emulator.config.YamlSection;
+import org.iommuemu.emulator.scenario.Scenario.Action;
+import org.iommuemu.emulator.scenario.Scenario.AttachAction;
+import org.iommuemu.emulator.scenario.Scenario.DetachAction;
+import org.iommuemu.emulator.scenario.Scenario.DeviceSpec;
+import org.iommuemu.emulator.scenario.Scenario.DomainSpec;
+import org.iommuemu.emulator.scenario.Scenario.InvalidateAction;
+import org.iommuemu.emulator.scenario.Scenario.IommuKind;
+import org.iommuemu.emulator.scenario.Scenario.MakePrivateAction;
+import org.iommuemu.emulator.scenario.Scenario.MakeSharedAction;
+import org.iommuemu.emulator.scenario.Scenario.MapAction;
+import org.iommuemu.emulator.scenario.Scenario.Mapping;
+import org.iommuemu.emulator.scenario.Scenario.PlatformSpec;
+import org.iommuemu.emulator.scenario.Scenario.PolicyAction;
+import org.iommuemu.emulator.scenario.Scenario.RmpSpec;
+import org.iommuemu.emulator.scenario.Scenario.TimedAction;
+import org.iommuemu.emulator.scenario.Scenario.TrafficSpec;
+import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
+import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.rmp.RmpConfig;
+import org.iommuemu.tlp.gen.TraceGenerator;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
+import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.TdispState;
+import org.iommuemu.tdx.UntrustedDmaRule;
+import org.iommuemu.tlp.gen.Workload;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+import org.iommuemu.emulator.profile.TimingProfiles;
+
+/**
+ * Reads scenario files (docs/scenarios.md). Validation is strict and positional: an unknown key, a wrong type, a
+ * missing field, a misaligned mapping, a device attached to a domain that does not exist or an action that names
+ * an unknown domain is a {@link ScenarioException} naming the file, the line and the field path. Bundled
+ * scenarios are resources under {@code iommu-emu/scenarios/}.
+ */
+public final class ScenarioReader
+{
+    /** Folder of the bundled scenarios on the class path. */
+    public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
+    private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
+    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])");
+    private static final long PAGE = 4096;
+
+    private ScenarioReader()
+    {
+    }
+
+    /** A scenario file; relative paths inside it resolve against its folder. */
+    public static Scenario read(final Path file)
+    {
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+        {
+            final Path folder = file.toAbsolutePath().getParent();
+            return parse(reader, file.toString(), folder);
+        }
+        catch (final NoSuchFileException ex)
+        {
+            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", "no such file", ex);
+        }
+        catch (final IOException ex)
+        {
+            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", "cannot read: " + ex, ex);
+        }
+    }
+
+    /** A bundled scenario by name (see {@link #bundledNames()}). */
+    public static Scenario bundled(final String name)
+    {
+        final String resource = BUNDLED_FOLDER + name + ".yaml";
+        if (!BUNDLED_NAME.matcher(name).matches())
+        {
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "a bundled scenario name is lower case letters, digits and dashes");
+        }
+        final InputStream stream = ScenarioReader.class.getClassLoader().getResourceAsStream(resource);
+        if (stream == null)
+        {
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " + bundledNames());
+        }
+        try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8))
+        {
+            return parse(reader, resource, null);
+        }
+        catch (final IOException ex)
+        {
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "", ex.toString(), ex);
+        }
+    }
+
+    /** Names of the bundled scenarios, from the folder's index file. */
+    public static List<String> bundledNames()
+    {
+        final InputStream stream = ScenarioReader.class.getClassLoader().getResourceAsStream(BUNDLED_FOLDER + "index.txt");
+        if (stream == null)
+        {
+            return List.of();
+        }
+        try (stream)
+        {
+            final List<String> names = new ArrayList<>();
+            for (final String line : new String(stream.readAllBytes(), StandardCharsets.UTF_8).split("\n"))
+            {
+                if (!line.isBlank() && !line.startsWith("#"))
+                {
+                    names.add(line.trim());
+                }
+            }
+            return names;
+        }
+        catch (final IOException ex)
+        {
+            return List.of();
+        }
+    }
+
+    /** Read a scenario from {@code yaml}; {@code source} names it in messages, {@code folder} resolves relative paths. */
+    public static Scenario parse(final Reader yaml, final String source, final Path folder)
+    {
+        final Node document;
+        try
+        {
+            document = new Yaml(new LoaderOptions()).compose(yaml);
+        }
+        catch (final MarkedYAMLException ex)
+        {
+            final Mark mark = ex.getProblemMark();
+            throw new ScenarioException(source, mark == null ? ConfigException.NO_LINE : mark.getLine() + 1, "",
+                "YAML syntax: " + ex.getProblem(), ex);
+        }
+        catch (final YAMLException ex)
+        {
+            throw new ScenarioException(source, ConfigException.NO_LINE, "", "YAML: " + ex.getMessage(), ex);
+        }
+        if (document == null)
+        {
+            throw new ScenarioException(source, ConfigException.NO_LINE, "", "empty scenario");
+        }
+        final YamlSection root = YamlSection.root(source, document, ScenarioException::new);
+        final String name = root.string("name", fileName(source));
+        final String description = root.string("description", "");
+        final PlatformSpec platform = platform(root.requiredSection("platform"), folder);
+
+        final List<DomainSpec> domains = new ArrayList<>();
+        final Set<Integer> domainIds = new HashSet<>();
+        for (final YamlSection section : root.sections("domains"))
+        {
+            final DomainSpec domain = domain(section, platform.iommu());
+            if (!domainIds.add(domain.id()))
+            {
+                throw section.error("id", "domain " + domain.id() + " is defined twice");
+            }
+            domains.add(domain);
+        }
+        final List<DeviceSpec> devices = new ArrayList<>();
+        final Set<Integer> requesters = new HashSet<>();
+        for (final YamlSection section : root.sections("devices"))
+        {
+            final DeviceSpec device = device(section, domainIds);
+            if (!requesters.add(device.requesterId()))
+            {
+                throw section.error("requester", String.format("requester %04x is listed twice", device.requesterId()));
+            }
+            devices.add(device);
+        }
+        final RmpSpec rmp = rmp(root.section("rmp"), platform);
+        final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
+        final Set<Integer> tdiRequesters = new HashSet<>();
+        if (tdx != null)
+        {
+            tdx.tdis().forEach(t -> tdiRequesters.add(t.requesterId()));
+        }
+        final List<TimedAction> timeline = new ArrayList<>();
+        final Set<Integer> attached = new HashSet<>(requesters);
+        long previous = 0;
+        for (final YamlSection section : root.sections("timeline"))
+        {
+            final long at = section.requiredLong("at");
+            if (at < previous)
+            {
+                throw section.error("at", "timeline entries must be in order of 'at' (" + at + " after " + previous + ")");
+            }
+            previous = at;
+            final Action action = action(section, domainIds, platform, true);
+            checkTdiAction(section, action, tdiRequesters);
+            if (action instanceof AttachAction a)
+            {
+                attached.add(a.requesterId());
+            }
+            else if (action instanceof DetachAction d && !attached.remove(d.requesterId()))
+            {
+                throw section.error("requester", String.format("requester %04x is not attached at this point of the timeline " +
+                    "(not a device, or detached before)", d.requesterId()));
+            }
+            timeline.add(new TimedAction(at, action, section.line()));
+            section.rejectUnknownKeys();
+        }
+        final TrafficSpec traffic = traffic(root.section("traffic"), folder);
+        root.rejectUnknownKeys();
+        return new Scenario(name, description, source, folder, platform, rmp, tdx, List.copyOf(domains), List.copyOf(devices),
+            List.copyOf(timeline), traffic);
+    }
+
+    private static PlatformSpec platform(final YamlSection section, final Path folder)
+    {
+        final IommuKind iommu = section.enumValue("iommu", IommuKind.class, null);
+        if (iommu == null)
+        {
+            throw section.error("iommu", "required, but missing (amdvi or vtd)");
+        }
+        final String profileName = section.string("profile", iommu == IommuKind.AMDVI ? "amd" : "intel");
+        TimingProfile profile;
+        Path profileFile = null;
+        try
+        {
+            if (TimingProfiles.BUNDLED.contains(profileName))
+            {
+                profile = TimingProfiles.bundled(profileName);
+            }
+            else
+            {
+                profileFile = folder == null ? Path.of(profileName) : folder.resolve(profileName);
+                profile = TimingProfiles.load(profileFile);
+            }
+        }
+        catch (final ConfigException ex)
+        {
+            throw section.error("profile", "cannot use timing profile '" + profileName + "': " + ex.getMessage());
+        }
+        final boolean snp = section.booleanValue("snp", false);
+        if (snp && iommu != IommuKind.AMDVI)
+        {
+            throw section.error("snp", "SEV-SNP RMP checks belong to AMD-Vi platforms");
+        }
+        RmpConfig rmpConfig = RmpConfig.DEFAULT.withDmaLargeLeafRule(
+            section.enumValue("dma-large-leaf-rule", RmpConfig.DmaLargeLeafRule.class, RmpConfig.DEFAULT.dmaLargeLeafRule()));
+        rmpConfig = rmpConfig.withDmaReadsChecked(section.booleanValue("dma-reads-checked", RmpConfig.DEFAULT.dmaReadsChecked()));
+        final Scenario.VtdMode mode = section.enumValue("mode", Scenario.VtdMode.class, Scenario.VtdMode.LEGACY);
+        final boolean tdxConnect = section.booleanValue("tdx-connect", false);
+        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.ABORT);
+        final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
+        if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
+        {
+            throw section.error(section.has("mode") ? "mode" : "tdx-connect", "legacy/scalable mode and TDX Connect belong to VT-d platforms");
+        }
+        final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
+        final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
+            TrustedInvalidation.TRACK);
+        for (final String key : new String[] {"trusted-iotlb", "trusted-invalidation"})
+        {
+            if (section.has(key) && !tdxConnect)
+            {
+                throw section.error(key, "the trusted IOTLB belongs to VT-d platforms with tdx-connect: true");
+            }
+        }
+        section.rejectUnknownKeys();
+        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
+            profileFile);
+    }
+
+    private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
+    {
+        if (!section.has("id"))
+        {
+            throw section.error("id", "required, but missing");
+        }
+        final int id = section.intValue("id", 0);
+        if (id < 0 || id > 0xFFFF)
+        {
+            throw section.error("id", "a domain id is 0-65535, not " + id);
+        }
+        final int levels = section.intValue("levels", iommu == IommuKind.AMDVI ? 3 : 4);
+        if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
+        {
+            throw section.error("levels", (iommu == IommuKind.AMDVI ? "AMD-Vi v1 tables have 1-6 levels" :
+                "VT-d second-stage tables have 3 or 4 levels (the modelled CAP.SAGAW)") + ", not " + levels);
+        }
+        final Scenario.KvmEpt kvmEpt = section.enumValue("kvm-ept", Scenario.KvmEpt.class, Scenario.KvmEpt.NONE);
+        if (kvmEpt != Scenario.KvmEpt.NONE && iommu != IommuKind.VTD)
+        {
+            throw section.error("kvm-ept", "sharing a table with KVM's EPT needs VT-d (its second stage is EPT-compatible)");
+        }
+        final PageSizePolicy policy = policy(section, "policy", PageSizePolicy.LARGEST);
+        final List<Mapping> mappings = new ArrayList<>();
+        for (final YamlSection item : section.sections("mappings"))
+        {
+            mappings.add(mapping(item));
+            item.rejectUnknownKeys();
+        }
+        section.rejectUnknownKeys();
+        return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, section.line());
+    }
+
+    private static Mapping mapping(final YamlSection section)
+    {
+        final long iova = section.requiredSize("iova");
+        final long spa = section.has("spa") ? section.size("spa", 0) : iova;
+        final long size = section.requiredSize("size");
+        final int permissions = permissions(section, "access", Permissions.READ_WRITE);
+        if ((iova & (PAGE - 1)) != 0 || (spa & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+        {
+            throw section.error("mapping iova 0x" + Long.toHexString(iova) + " spa 0x" + Long.toHexString(spa) + " size 0x" +
+                Long.toHexString(size) + ": addresses and size must be positive multiples of 4 KiB");
+        }
+        return new Mapping(iova, spa, size, permissions);
+    }
+
+    private static DeviceSpec device(final YamlSection section, final Set<Integer> domainIds)
+    {
+        final int requester = requester(section, "requester");
+        if (!section.has("domain"))
+        {
+            throw section.error("domain", "required, but missing");
+        }
+        final int domain = section.intValue("domain", 0);
+        if (!domainIds.contains(domain))
+        {
+            throw section.error("domain", "no domain with id " + domain + " (domains: " + domainIds + ")");
+        }
+        final int permissions = permissions(section, "access", Permissions.READ_WRITE);
+        final boolean ats = section.booleanValue("ats", false);
+        section.rejectUnknownKeys();
+        return new DeviceSpec(requester, domain, permissions, ats, section.line());
+    }
+
+    private static RmpSpec rmp(final YamlSection section, final PlatformSpec platform)
+    {
+        if (section == null)
+        {
+            if (platform.snp())
+            {
+                return new RmpSpec(0x2_0000_0000L, 4L << 30, List.of());
+            }
+            return null;
+        }
+        if (!platform.snp())
+        {
+            throw section.error("an rmp section needs platform.snp: true");
+        }
+        final long base = section.size("base", 0x2_0000_0000L);
+        final long covers = section.size("covers", 4L << 30);
+        if ((base & (PAGE - 1)) != 0 || covers <= 0 || (covers & ((1L << 21) - 1)) != 0)
+        {
+            throw section.error("the RMP base must be 4 KiB aligned and 'covers' a positive multiple of 2 MiB");
+        }
+        final List<Action> conversions = new ArrayList<>();
+        for (final YamlSection item : section.sections("conversions"))
+        {
+            final Action action = action(item, Set.of(), platform, false);
+            conversions.add(action);
+            item.rejectUnknownKeys();
+        }
+        section.rejectUnknownKeys();
+        return new RmpSpec(base, covers, List.copyOf(conversions));
+    }
+
+    private static Action action(final YamlSection section, final Set<Integer> domainIds, final PlatformSpec platform,
+        final boolean driverActions)
+    {
+        final String kind = section.requiredString("action").trim().toLowerCase(Locale.ROOT);
+        switch (kind)
+        {
+            case "make-private":
+            {
+                requireSnp(section, platform);
+                final long spa = section.requiredSize("spa");
+                final long size = rmpSize(section);
+                final int asid = section.intValue("asid", 1);
+                if (asid < 1 || asid > org.iommuemu.rmp.RmpEntry.MAX_ASID)
+                {
+                    throw section.error("asid", "a guest ASID is 1-" + org.iommuemu.rmp.RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
+                        asid);
+                }
+                return new MakePrivateAction(spa, section.size("gpa", spa), asid, size);
+            }
+            case "make-shared":
+            {
+                requireSnp(section, platform);
+                return new MakeSharedAction(section.requiredSize("spa"), rmpSize(section));
+            }
+            default:
+                break;
+        }
+        if (!driverActions)
+        {
+            throw section.error("action", "an RMP conversion is make-private or make-shared, not '" + kind + "'");
+        }
+        switch (kind)
+        {
+            case "map":
+                return new MapAction(domainRef(section, domainIds), mapping(section));
+            case "unmap":
+            {
+                final int domain = domainRef(section, domainIds);
+                return new UnmapAction(domain, section.requiredSize("iova"), section.requiredSize("size"),
+                    section.booleanValue("invalidate", true));
+            }
+            case "invalidate":
+            {
+                final int domain = section.has("domain") ? domainRef(section, domainIds) : -1;
+                return new InvalidateAction(domain, section.size("iova", 0), section.size("size", 0));
+            }
+            case "set-policy":
+                return new PolicyAction(domainRef(section, domainIds), policy(section, "policy", null));
+            case "attach":
+                return new AttachAction(requester(section, "requester"), domainRef(section, domainIds));
+            case "detach":
+                return new DetachAction(requester(section, "requester"));
+            case "kvm-dirty-log":
+                return new Scenario.KvmDirtyLogAction(domainRef(section, domainIds));
+            case "tdi-bind":
+                return new Scenario.TdiBindAction(requester(section, "requester"));
+            case "tdi-start":
+                return new Scenario.TdiStartAction(requester(section, "requester"));
+            case "tdi-stop":
+                return new Scenario.TdiStopAction(requester(section, "requester"));
+            case "tdi-unbind":
+                return new Scenario.TdiUnbindAction(requester(section, "requester"));
+            case "mmio-map":
+                return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
+                    section.size("size", PAGE));
+            default:
+                throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, mmio-map");
+        }
+    }
+
+    private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
+    {
+        final int requester;
+        if (action instanceof Scenario.TdiBindAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.TdiStartAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.TdiStopAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.TdiUnbindAction a)
+        {
+            requester = a.requesterId();
+        }
+        else if (action instanceof Scenario.MmioMapAction a)
+        {
+            requester = a.requesterId();
+        }
+        else
+        {
+            return;
+        }
+        if (!tdiRequesters.contains(requester))
+        {
+            throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
+        }
+    }
+
+    private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)
+    {
+        if (section == null)
+        {
+            if (platform.tdxConnect())
+            {
+                throw root.error("tdx", "platform.tdx-connect needs a tdx section");
+            }
+            return null;
+        }
+        if (!platform.tdxConnect())
+        {
+            throw section.error("a tdx section needs platform.tdx-connect: true (and iommu: vtd)");
+        }
+        final List<Scenario.TdSpec> tds = new ArrayList<>();
+        final Set<Integer> ids = new HashSet<>();
+        for (final YamlSection item : section.sections("tds"))
+        {
+            if (!item.has("id"))
+            {
+                throw item.error("id", "required, but missing");
+            }
+            final int id = item.intValue("id", 0);
+            if (id < 1 || id > 64 || !ids.add(id))
+            {
+                throw item.error("id", "a TD id is 1-64 and unique, not " + id);
+            }
+            final int width = item.intValue("gpa-width", 48);
+            if (width != 48 && width != 52)
+            {
+                throw item.error("gpa-width", "48 or 52, not " + width);
+            }
+            final long page = item.size("page-size", PAGE);
+            if (page != PAGE && page != (1L << 21))
+            {
+                throw item.error("page-size", "private pages are 4K or 2M, not " + page);
+            }
+            final List<Mapping> privateMemory = new ArrayList<>();
+            for (final YamlSection m : item.sections("private"))
+            {
+                privateMemory.add(gpaMapping(m, page));
+            }
+            final List<Mapping> shared = new ArrayList<>();
+            for (final YamlSection m : item.sections("shared"))
+            {
+                shared.add(gpaMapping(m, PAGE));
+            }
+            item.rejectUnknownKeys();
+            tds.add(new Scenario.TdSpec(id, width, List.copyOf(privateMemory), Long.numberOfTrailingZeros(page), List.copyOf(shared),
+                item.line()));
+        }
+        final List<Scenario.TdiSpec> tdis = new ArrayList<>();
+        final Set<Integer> requesters = new HashSet<>();
+        for (final YamlSection item : section.sections("tdis"))
+        {
+            final int requester = requester(item, "requester");
+            if (!requesters.add(requester))
+            {
+                throw item.error("requester", String.format("requester %04x has two TDIs", requester));
+            }
+            if (!item.has("td"))
+            {
+                throw item.error("td", "required, but missing");
+            }
+            final int td = item.intValue("td", 0);
+            if (!ids.contains(td))
+            {
+                throw item.error("td", "no TD with id " + td + " (tds: " + ids + ")");
+            }
+            final List<Scenario.MmioSpec> mmio = new ArrayList<>();
+            for (final YamlSection m : item.sections("mmio"))
+            {
+                final long hpa = m.requiredSize("hpa");
+                final long size = m.requiredSize("size");
+                if ((hpa & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+                {
+                    throw m.error("MMIO ranges are 4 KiB aligned");
+                }
+                mmio.add(new Scenario.MmioSpec(hpa, size, m.booleanValue("private", true)));
+                m.rejectUnknownKeys();
+            }
+            String limitText;
+            try
+            {
+                limitText = item.string("private-iova-limit", "all");
+            }
+            catch (final ConfigException aNumber)
+            {
+                limitText = null;
+            }
+            final long limit;
+            if ("all".equals(limitText))
+            {
+                limit = -1L;
+            }
+            else if ("none".equals(limitText))
+            {
+                limit = Scenario.TdiSpec.NO_IOVA_SPLIT;
+            }
+            else
+            {
+                limit = item.size("private-iova-limit", -1L);
+            }
+            final TdispState state = item.enumValue("state", TdispState.class, TdispState.CONFIG_UNLOCKED);
+            if (state == TdispState.ERROR)
+            {
+                throw item.error("state", "a TDI starts CONFIG_UNLOCKED, CONFIG_LOCKED or RUN");
+            }
+            final boolean tFromState = item.booleanValue("t-from-state", true);
+            item.rejectUnknownKeys();
+            tdis.add(new Scenario.TdiSpec(requester, td, List.copyOf(mmio), limit, state, tFromState, item.line()));
+        }
+        section.rejectUnknownKeys();
+        return new Scenario.TdxSpec(List.copyOf(tds), List.copyOf(tdis));
+    }
+
+    private static Mapping gpaMapping(final YamlSection section, final long alignment)
+    {
+        final long gpa = section.requiredSize("gpa");
+        final long hpa = section.requiredSize("hpa");
+        final long size = section.requiredSize("size");
+        if ((gpa & (alignment - 1)) != 0 || (hpa & (alignment - 1)) != 0 || size <= 0 || (size & (alignment - 1)) != 0)
+        {
+            throw section.error("gpa, hpa and size must be multiples of " + alignment + " bytes");
+        }
+        section.rejectUnknownKeys();
+        return new Mapping(gpa, hpa, size, Permissions.READ_WRITE);
+    }
+
+    private static TrafficSpec traffic(final YamlSection section, final Path folder)
+    {
+        if (section == null)
+        {
+            return null;
+        }
+        final String file = section.string("file", null);
+        if (file != null)
+        {
+            section.rejectUnknownKeys();
+            return new TrafficSpec(folder == null ? Path.of(file) : folder.resolve(file), null, 0, 0, 0, 0, 0, 0, 0, 0);
+        }
+        final Workload workload = section.enumValue("workload", Workload.class, Workload.NIC_RX);
+        final int devices = section.intValue("devices", 1);
+        final long footprint = section.size("footprint", 256L << 20);
+        final long base = section.size("base", 0x1_0000_0000L);
+        final long count = section.longValue("count", 100_000);
+        final long seed = section.longValue("seed", 1);
+        final int transferSize = section.intValue("transfer-size", 4096);
+        final double pasid = section.doubleValue("pasid", 0);
+        final double tee = section.doubleValue("tee", 0);
+        if (devices < 1 || devices > 240 || count < 1 || count > TraceGenerator.MAX_COUNT || footprint < (4L << 20) * devices ||
+            pasid < 0 || pasid > 1 || tee < 0 || tee > 1 || transferSize < 1 || transferSize > 65536)
+        {
+            throw section.error("generated traffic needs 1-240 devices, a count of 1 to 10^9, at least 4M of footprint per device, " +
+                "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
+        }
+        section.rejectUnknownKeys();
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee);
+    }
+
+    /** The requester ID of generated device {@code index}, as the trace generator numbers them. */
+    public static int generatedRequester(final int index)
+    {
+        return TraceGenerator.requesterId(index);
+    }
+
+    private static void requireSnp(final YamlSection section, final PlatformSpec platform)
+    {
+        if (!platform.snp())
+        {
+            throw section.error("action", "page-state conversions need platform.snp: true");
+        }
+    }
+
+    private static long rmpSize(final YamlSection section)
+    {
+        final long size = section.size("size", PAGE);
+        if (size != PAGE && size != (1L << 21))
+        {
+            throw section.error("size", "an RMP page is 4K or 2M, not " + size);
+        }
+        return size;
+    }
+
+    private static int domainRef(final YamlSection section, final Set<Integer> domainIds)
+    {
+        if (!section.has("domain"))
+        {
+            throw section.error("domain", "required, but missing");
+        }
+        final int domain = section.intValue("domain", 0);
+        if (!domainIds.contains(domain))
+        {
+            throw section.error("domain", "no domain with id " + domain);
+        }
+        return domain;
+    }
+
+    private static PageSizePolicy policy(final YamlSection section, final String key, final PageSizePolicy fallback)
+    {
+        final String text = section.string(key, null);
+        if (text == null)
+        {
+            if (fallback == null)
+            {
+                throw section.error(key, "required, but missing (forced-4k, x86-sizes, largest or huge)");
+            }
+            return fallback;
+        }
+        try
+        {
+            return PageSizePolicy.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw section.error(key, ex.getMessage());
+        }
+    }
+
+    private static int permissions(final YamlSection section, final String key, final int fallback)
+    {
+        final String text = section.string(key, null);
+        if (text == null)
+        {
+            return fallback;
+        }
+        try
+        {
+            final int permissions = Permissions.parse(text);
+            if ((permissions & Permissions.READ_WRITE) == 0)
+            {
+                throw section.error(key, "access must include r or w, not '" + text + "'");
+            }
+            if ((permissions & ~Permissions.READ_WRITE) != 0)
+            {
+                throw section.error(key, "access '" + text + "': the IOMMU tables and device entries a scenario builds hold " +
+                    "read and write permissions only (AMD-Vi v1 has no execute or user bit; the VT-d second stage is built " +
+                    "without execute), so use r, w or rw");
+            }
+            return permissions;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw section.error(key, ex.getMessage());
+        }
+    }
+
+    /** A requester ID: an integer (0x4100) or a BDF string ("41:00.0", optionally with a segment). */
+    private static int requester(final YamlSection section, final String key)
+    {
+        if (!section.has(key))
+        {
+            throw section.error(key, "required, but missing");
+        }
+        return parseRequester(section, key);
+    }
+
+    private static int parseRequester(final YamlSection section, final String key)
+    {
+        long value;
+        try
+        {
+            value = section.longValue(key, -1);
+        }
+        catch (final ConfigException notAnInteger)
+        {
+            final String text = section.string(key, "");
+            final Matcher bdf = BDF.matcher(text.trim());
+            if (!bdf.matches())
+            {
+                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0, not '" + text + "'");
+            }
+            final int bus = Integer.parseInt(bdf.group(2), 16);
+            final int device = Integer.parseInt(bdf.group(3), 16);
+            final int function = Integer.parseInt(bdf.group(4));
+            if (device > 31)
+            {
+                throw section.error(key, "PCI device number is 0-1f, not " + bdf.group(3));
+            }
+            return bus << 8 | device << 3 | function;
+        }
+        if (value < 0 || value > 0xFFFF)
+        {
+            throw section.error(key, "a requester ID is 0-0xffff, not " + value);
+        }
+        return (int)value;
+    }
+
+    private static String fileName(final String source)
+    {
+        final String base = source.substring(Math.max(source.lastIndexOf('/'), source.lastIndexOf('\\')) + 1);
+        return base.endsWith(".yaml") ? base.substring(0, base.length() - 5) : base;
+    }
+}

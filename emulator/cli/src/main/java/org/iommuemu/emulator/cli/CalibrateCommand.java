@@ -1,0 +1,72 @@
+package org.iommuemu.emulator.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import org.iommuemu.emulator.replay.Calibration;
+import org.iommuemu.emulator.timing.TimingProfile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import org.iommuemu.emulator.profile.TimingProfiles;
+import org.iommuemu.emulator.offline.IommuKind;
+
+/** {@code calibrate}: the timing model's outputs beside the published figures (the table in docs/timing.md). */
+@Command(
+    name = "calibrate",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Run the calibration measurements through the AMD-Vi model and the timing model and print them beside the",
+        "published figures they should reproduce: IOTLB miss cost, walk cost per level, IOTLB reach with 4 KiB and",
+        "2 MiB pages. Output is a Markdown table (docs/timing.md holds one for each bundled profile)."})
+final class CalibrateCommand implements Callable<Integer>
+{
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--profile", defaultValue = "amd",
+        description = "Bundled profile (amd, intel, gem5-smmuv3) or a profile file. Default: ${DEFAULT-VALUE}.")
+    String profile;
+
+    @Option(names = "--iommu", description = "amdvi or vtd. Default: vtd for the intel profile, amdvi otherwise.")
+    String iommu;
+
+    public Integer call()
+    {
+        if (!TimingProfiles.BUNDLED.contains(profile) && !java.nio.file.Files.isRegularFile(Path.of(profile)))
+        {
+            throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
+                String.join(", ", TimingProfiles.BUNDLED) + ")");
+        }
+        final TimingProfile timing = TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) : TimingProfiles.load(Path.of(profile));
+        ReplaySupport.printUnmodelled(timing, spec.commandLine().getErr());
+        final List<Calibration.Row> rows;
+        if (iommu == null)
+        {
+            rows = Calibration.run(timing);
+        }
+        else
+        {
+            switch (iommu.toLowerCase(java.util.Locale.ROOT))
+            {
+                case "amdvi" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.AMDVI);
+                case "vtd" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.VTD);
+                default -> throw new IllegalArgumentException("--iommu must be amdvi or vtd, not " + iommu);
+            }
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        out.println("Calibration, profile " + timing.name() + " (" + timing.description() + ")");
+        out.println();
+        out.println("| quantity | model | published | source |");
+        out.println("|---|---|---|---|");
+        for (final Calibration.Row row : rows)
+        {
+            out.println("| " + row.quantity() + " | " + row.model() + " | " + row.published() + " | " + row.source() + " |");
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,57 @@
+package org.iommuemu.emulator.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import org.iommuemu.emulator.config.ConfigException;
+
+/** The {@code iommu-emu} command line. */
+@Command(
+    name = "iommu-emu",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
+    subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, CalibrateCommand.class, WalkCommand.class,
+        org.iommuemu.emulator.cli.trace.TraceCommand.class, org.iommuemu.emulator.cli.offline.TranslateCommand.class,
+        org.iommuemu.emulator.cli.offline.TablesCommand.class, CommandLine.HelpCommand.class})
+public final class Main
+{
+    public static void main(final String[] args)
+    {
+        System.exit(run(args));
+    }
+
+    /** Run without exiting, printing to the standard streams. */
+    public static int run(final String... args)
+    {
+        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Run without exiting, printing to the given writers (tests capture output this way). */
+    public static int run(final java.io.PrintWriter out, final java.io.PrintWriter err, final String... args)
+    {
+        final CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
+        {
+            final int code = ExitCodes.of(ex);
+            if (code < 0)
+            {
+                throw ex; // an emulator bug: picocli prints the stack trace, exit code 1
+            }
+            cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ExitCodes.message(ex)));
+            cmd.getErr().flush();
+            return code;
+        });
+        return commandLine.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        public String[] getVersion()
+        {
+            final String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"iommu-emu " + (version == null ? "development build" : version)};
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package org.iommuemu.emulator.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+
+import org.iommuemu.emulator.amdvi.AmdViDriver;
+import org.iommuemu.emulator.amdvi.AmdViEvent;
+import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.amdvi.AmdViOutcome;
+import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.memory.SparseMemory;
+import org.iommuemu.rmp.DmaRmpCheck;
+import org.iommuemu.rmp.PageStateConversion;
+import org.iommuemu.rmp.RmpConfig;
+import org.iommuemu.rmp.RmpEntry;
+import org.iommuemu.rmp.RmpInstructions;
+import org.iommuemu.rmp.RmpTable;
+import org.iommuemu.emulator.config.Numbers;
+
+/**
+ * The SNP passthrough story behind forced 4 KiB IOMMU pages, told through the AMD-Vi model: an SNP guest's
+ * shared 2 MiB range is mapped by the IOMMU, the guest converts one 4 KiB page in it to private (KVM PSMASHes
+ * the 2 MiB RMP entry first), and the device then writes a shared buffer in the same range. With a 2 MiB
+ * IOMMU leaf the IOMMU refuses the write and logs RMP_PAGE_FAULT; with the domain mapped forced-4K it goes
+ * through.
+ */
+final class Seed001Story
+{
+    private static final long RMP_BASE = 0x2_0000_0000L;
+    private static final long SPA = 0x0600_0000L;
+    private static final long IOVA = 0x8000_0000L;
+    private static final long PRIVATE_OFFSET = 0x5_0000L;
+    private static final long BUFFER_OFFSET = 0x7_8784L;
+    private static final int DEVICE = 0x4100;
+    private static final int DOMAIN = 1;
+    private static final int ASID = 9;
+
+    private Seed001Story()
+    {
+    }
+
+    static void run(final PrintWriter out)
+    {
+        out.printf("%nSNP passthrough (seed 001): one 4 KiB page of a shared 2 MiB range made private, then a device " +
+            "write to a shared buffer in that range%n");
+        for (final PageSizePolicy policy : new PageSizePolicy[] {PageSizePolicy.LARGEST, PageSizePolicy.FORCED_4K})
+        {
+            out.println("  " + outcome(policy));
+        }
+    }
+
+    private static String outcome(final PageSizePolicy policy)
+    {
+        final SparseMemory memory = new SparseMemory();
+        final RmpTable rmp = RmpTable.contiguousCovering(memory, RMP_BASE, 1L << 30);
+        final PageStateConversion conversion = new PageStateConversion(new RmpInstructions(rmp, RmpConfig.DEFAULT));
+        final AmdViIommu iommu = new AmdViIommu(memory, AmdViRegisters.EFR_SNP_SUP, new DmaRmpCheck(rmp, RmpConfig.DEFAULT),
+            AmdViIommu.defaultIotlb());
+        final AmdViDriver driver = new AmdViDriver(iommu, memory, AmdViDriver.Layout.DEFAULT).bringUp();
+        final PageTable domain = driver.newDomain(3);
+        driver.attach(DEVICE, domain, DOMAIN, true, true);
+        check(domain.map(IOVA, SPA, 2L << 20, Permissions.READ_WRITE, policy) == MapStatus.OK, "map");
+        check(conversion.makeShared(SPA, RmpEntry.PAGE_SIZE_2M) == 0, "RMPUPDATE shared 2M");
+        check(conversion.makePrivate(SPA + PRIVATE_OFFSET, IOVA + PRIVATE_OFFSET, ASID, RmpEntry.PAGE_SIZE_4K) == 0,
+            "PSMASH + RMPUPDATE private 4K");
+
+        final AmdViOutcome outcome = new AmdViOutcome();
+        final boolean allowed = iommu.dma(DEVICE, IOVA + BUFFER_OFFSET, true, outcome);
+        final String policyName = policy.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        if (allowed)
+        {
+            return String.format("%-9s IOMMU leaf %-2s: write to IOVA %s -> SPA %s allowed (%d table pages)", policyName,
+                Numbers.size(outcome.pageSizeLg2()), Numbers.hex(IOVA + BUFFER_OFFSET), Numbers.hex(outcome.outputAddress()),
+                domain.tablePages());
+        }
+        final long[] event = new long[2];
+        check(driver.nextEvent(event), "event log entry");
+        return String.format("%-9s IOMMU leaf %-2s: write to IOVA %s refused: %s, event log: code 0x%x device %04x address %s " +
+            "(%d table pages)", policyName, Numbers.size(outcome.pageSizeLg2()), Numbers.hex(IOVA + BUFFER_OFFSET),
+            outcome.status(), AmdViEvent.code(event[0]), AmdViEvent.deviceId(event[0]), Numbers.hex(event[1]),
+            domain.tablePages());
+    }
+
+    private static void check(final boolean ok, final String step)
+    {
+        if (!ok)
+        {
+            throw new IllegalStateException("seed 001 demo: " + step + " failed");
+        }
+    }
+}
