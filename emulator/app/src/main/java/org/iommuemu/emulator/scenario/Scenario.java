@@ -29,6 +29,28 @@ public record Scenario(String name, String description, String source, Path dire
     RmpSpec rmp, TdxSpec tdx, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
     TrafficSpec traffic)
 {
+    /**
+     * The files this scenario was read from or names: the scenario file, its timing profile file and its traffic
+     * file, where they are files (not bundled or generated). Commands treat them as inputs and never write them.
+     */
+    public List<Path> files()
+    {
+        final List<Path> files = new java.util.ArrayList<>();
+        if (directory != null)
+        {
+            files.add(Path.of(source));
+        }
+        if (platform.profileFile() != null)
+        {
+            files.add(platform.profileFile());
+        }
+        if (traffic != null && traffic.file() != null)
+        {
+            files.add(traffic.file());
+        }
+        return files;
+    }
+
     /** The IOMMU models a scenario can configure. */
     public enum IommuKind
     {
@@ -72,11 +94,23 @@ public record Scenario(String name, String description, String source, Path dire
      * @param staleTranslationRule TDX Connect: what TDI bind does when only a cached IOMMU translation still reaches
      *                     private MMIO.
      * @param untrustedMmioRule TDX Connect: what T=0 DMA to private MMIO of a locked TDI does.
+     * @param profileFile  the timing profile's file, or null for a bundled profile (an input the commands never write).
      */
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
-        TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule)
+        TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule,
+        Path profileFile)
     {
+        /** A platform whose profile is not a file of its own (bundled or built in code). */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation,
+            final StaleTranslationRule staleTranslationRule, final UntrustedMmioRule untrustedMmioRule)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, staleTranslationRule, untrustedMmioRule, null);
+        }
+
         /**
          * A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK) and the
          * default bind and T=0 MMIO rules.
