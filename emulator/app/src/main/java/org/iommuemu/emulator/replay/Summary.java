@@ -101,7 +101,7 @@ public final class Summary
         rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
             result.pageTableBytes(), Direction.LOWER_IS_BETTER));
         int shown = 0;
-        for (final String event : result.events())
+        for (final String event : result.eventLines())
         {
             if (shown++ == 8)
             {

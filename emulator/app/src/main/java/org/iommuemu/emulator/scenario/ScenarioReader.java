@@ -491,41 +491,18 @@ public final class ScenarioReader
 
     private static void checkTdAction(final YamlSection section, final Action action, final Set<Integer> tdIds)
     {
-        if (action instanceof Scenario.TdAccessAction a && !tdIds.contains(a.td()))
+        final int td = action.tdId();
+        if (td != Action.NONE && !tdIds.contains(td))
         {
             throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + a.td() + " in tdx.tds (tds: " + tdIds + ")");
+                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
         }
     }
 
     private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
     {
-        final int requester;
-        if (action instanceof Scenario.TdiBindAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.TdiStartAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.TdiStopAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.TdiUnbindAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.MmioMapAction a)
-        {
-            requester = a.requesterId();
-        }
-        else
-        {
-            return;
-        }
-        if (!tdiRequesters.contains(requester))
+        final int requester = action.tdiRequesterId();
+        if (requester != Action.NONE && !tdiRequesters.contains(requester))
         {
             throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
         }
