@@ -11,6 +11,7 @@ import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.AtsCompletion;
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.InterruptRange;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
@@ -35,8 +36,10 @@ import org.iommuemu.tdx.TrustDomain;
  * </ul>
  * GCMD is processed one command at a time (SRTP latches RTADDR and sets RTPS; TE, QIE and the other enables set
  * and clear their status bits). With translation disabled (GSTS.TES clear) requests pass through untranslated.
- * Requests come in through {@link #handle}, answered in a {@link RequestOutcome} filled in place: untranslated
- * requests are translated; ATS translation requests are answered with a Translation Completion entry ({@link AtsCompletion}) and translated requests honoured only
+ * Requests come in through {@link #handle}, answered in a {@link RequestOutcome} filled in place: an untranslated
+ * write without a PASID to the interrupt range is an interrupt request, not DMA (it goes to interrupt remapping,
+ * which is not modelled: it is forwarded as it is); untranslated requests are translated; ATS translation requests
+ * are answered with a Translation Completion entry ({@link AtsCompletion}) and translated requests honoured only
  * when the context allows the device TLB (legacy TT = 01, scalable DTE = 1), else fault 0xD or 0x44. With a
  * {@link TdxConnect}, T=1
  * requests take the TDX module's trusted path, whose translations the IOTLB caches under the TEE tag and the
@@ -213,12 +216,17 @@ public final class VtdIommu implements IommuPort
     // The platform port.
 
     /**
-     * One request: routed by the T bit (with TDX Connect) and by the address type. Faults are recorded in the fault recording registers unless FPD suppresses
+     * One request: an interrupt request is told apart first, then requests are routed by the T bit (with TDX
+     * Connect) and by the address type. Faults are recorded in the fault recording registers unless FPD suppresses
      * them (qualified faults) or the log has overflowed.
      */
     public boolean handle(final DmaRequest request, final RequestOutcome outcome)
     {
         outcome.reset();
+        if (InterruptRange.interruptRequest(request))
+        {
+            return interrupt(request, outcome);
+        }
         if (trustedPath != null && request.trusted())
         {
             return trustedPath.trusted(request, outcome);
@@ -270,6 +278,18 @@ public final class VtdIommu implements IommuPort
     public void writeRegister(final int offset, final int width, final long value)
     {
         registers.write(offset, width, value);
+    }
+
+    /**
+     * An interrupt request (an untranslated write without a PASID to 0xFEE0_0000-0xFEEF_FFFF): not DMA-remapped,
+     * whatever the T bit. Interrupt remapping is not modelled: the request is forwarded as it is (with GSTS.IRES set
+     * too). Ahead of the T-bit routing: TDX Connect's trusted path translates DMA only (how a T=1 interrupt write is
+     * treated is not in the sources read; docs/vtd.md).
+     */
+    private static boolean interrupt(final DmaRequest request, final RequestOutcome outcome)
+    {
+        outcome.interrupt(true).translated(request.address(), PhysicalMemory.FRAME_SIZE_LG2, Permissions.WRITE);
+        return true;
     }
 
     private boolean untranslated(final DmaRequest request, final RequestOutcome outcome)
