@@ -53,12 +53,13 @@ import org.iommuemu.tdx.TdxModule;
  * mode) brought up by its driver, the domains' page tables built in that memory through the same mapper a driver
  * uses, devices attached, SEV-SNP's RMP or TDX's TDs and TDIs in their starting state. {@link #apply} performs
  * timeline actions the way the kernel would (map, unmap followed by an IOTLB invalidation, page-state
- * conversions with PSMASH first, policy switches that remap a domain, TDISP bind and start, KVM dirty logging).
+ * conversions with PSMASH first, policy switches that remap a domain, TDISP bind and start, a TD's own reads and
+ * writes, KVM dirty logging).
  * <p>
  * A step the models refuse while building (a mapping over an existing one, a failing RMPUPDATE or SEAMCALL, a
  * mapping over the emulator's own structures) is a {@link ScenarioException} naming the scenario line, never a
- * silently different platform. Architectural events during the traffic (a machine check at TDI bind, a refused
- * TDISP transition) are recorded as {@link #events()}, not thrown.
+ * silently different platform. Architectural events during the traffic (a machine check at TDI bind or at a TD's
+ * access, a refused TDISP transition) are recorded as {@link #events()}, not thrown.
  */
 public final class Platform
 {
@@ -79,9 +80,12 @@ public final class Platform
     private final long[] trustedRequesters = new long[1024];
     /** The page-walk caches built for this platform's IOMMU (none when the profile disables them). */
     private final List<PageWalkCache> walkCaches = new ArrayList<>();
+    /** The VT-d unit, or null on AMD-Vi (TDX Connect's bind asks it for cached translations). */
+    private final VtdIommu vtd;
     private boolean anyTrustedRequester;
     private long eventCount;
-    private long machineChecks;
+    private long bindMachineChecks;
+    private long tdAccessMachineChecks;
     private long actionsApplied;
     private long currentTlp = -1;
 
@@ -114,6 +118,7 @@ public final class Platform
             }
             driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
             tdx = null;
+            vtd = null;
         }
         else
         {
@@ -123,6 +128,8 @@ public final class Platform
             if (spec.tdxConnect())
             {
                 connect = new TdxConnect(new TdxModule(memory, spec.hostReadMode()), spec.untrustedDmaRule());
+                connect.staleTranslationRule(spec.staleTranslationRule());
+                connect.untrustedMmioRule(spec.untrustedMmioRule());
             }
             final VtdConfig config = new VtdConfig();
             config.trustedIotlb = spec.trustedIotlb();
@@ -133,6 +140,7 @@ public final class Platform
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
             driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
+            vtd = iommu;
         }
     }
 
@@ -208,6 +216,7 @@ public final class Platform
             {
                 platform.tdx.connect().addHypervisorMappings((hpa, length) -> firstMapped(table, hpa, length));
             }
+            platform.tdx.connect().addCachedTranslations(platform.vtd::firstCachedOutput);
             platform.tdx.build(scenario.tdx());
         }
         platform.actionsApplied = 0;
@@ -312,9 +321,16 @@ public final class Platform
         return eventCount;
     }
 
-    public long machineChecks()
+    /** Machine checks raised at TDI bind (setup included); see {@code ReplayStatistics.machineChecks()}. */
+    public long bindMachineChecks()
     {
-        return machineChecks;
+        return bindMachineChecks;
+    }
+
+    /** Machine checks raised by the TD's own accesses ({@code td-read}). */
+    public long tdAccessMachineChecks()
+    {
+        return tdAccessMachineChecks;
     }
 
     /** The replay tells the platform which TLP comes next, so events carry it. */
@@ -420,6 +436,10 @@ public final class Platform
         {
             tdx.mmioMap(mmio, line);
         }
+        else if (action instanceof Scenario.TdAccessAction access)
+        {
+            tdx.tdAccess(access);
+        }
         else
         {
             throw new IllegalStateException("unhandled action " + action);
@@ -435,9 +455,17 @@ public final class Platform
         }
     }
 
-    void machineCheck(final String text)
+    /** A machine check at TDI bind: counted and listed as an event. */
+    void bindMachineCheck(final String text)
     {
-        machineChecks++;
+        bindMachineChecks++;
+        event(text);
+    }
+
+    /** A machine check raised by a TD's own access: counted and listed as an event. */
+    void tdAccessMachineCheck(final String text)
+    {
+        tdAccessMachineChecks++;
         event(text);
     }
 

@@ -8,8 +8,10 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
+import org.iommuemu.tdx.UntrustedMmioRule;
 import org.iommuemu.tlp.gen.Workload;
 
 /**
@@ -67,24 +69,30 @@ public record Scenario(String name, String description, String source, Path dire
      *                     ({@code VtdConfig.trustedIotlb}).
      * @param trustedInvalidation TDX Connect: when the TDX module drops a TD's trusted IOTLB entries
      *                     ({@code VtdConfig.trustedInvalidation}).
+     * @param staleTranslationRule TDX Connect: what TDI bind does when only a cached IOMMU translation still reaches
+     *                     private MMIO.
+     * @param untrustedMmioRule TDX Connect: what T=0 DMA to private MMIO of a locked TDI does.
      */
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
-        TrustedInvalidation trustedInvalidation)
+        TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule)
     {
-        /** A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK). */
+        /**
+         * A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK) and the
+         * default bind and T=0 MMIO rules.
+         */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
             final HostReadMode hostReadMode)
         {
             this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, true,
-                TrustedInvalidation.TRACK);
+                TrustedInvalidation.TRACK, StaleTranslationRule.DEFAULT, UntrustedMmioRule.DEFAULT);
         }
 
         /** An AMD-Vi platform. */
         public static PlatformSpec amdvi(final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig)
         {
-            return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.ABORT,
+            return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.DEFAULT,
                 HostReadMode.ZEROS);
         }
     }
@@ -298,6 +306,19 @@ public record Scenario(String name, String description, String source, Path dire
         public String describe()
         {
             return "mmio-map " + String.format("%04x gpa 0x%x hpa 0x%x", requesterId, gpa, hpa);
+        }
+    }
+
+    /**
+     * TDX: the TD's own CPU reads ({@code write} false) or writes {@code size} bytes at {@code gpa} (inside one 4 KiB
+     * page) through its EPTs, checked for integrity: a read of a poisoned line is a machine check (a platform event,
+     * counted), a full-line write clears the poison ({@code TdxModule.tdAccess}).
+     */
+    public record TdAccessAction(int td, long gpa, int size, boolean write) implements Action
+    {
+        public String describe()
+        {
+            return (write ? "td-write" : "td-read") + " td " + td + String.format(" gpa 0x%x size %d", gpa, size);
         }
     }
 

@@ -42,8 +42,10 @@ import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
+import org.iommuemu.tdx.UntrustedMmioRule;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -190,9 +192,11 @@ public final class ScenarioReader
         final RmpSpec rmp = rmp(root.section("rmp"), platform);
         final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
         final Set<Integer> tdiRequesters = new HashSet<>();
+        final Set<Integer> tdIds = new HashSet<>();
         if (tdx != null)
         {
             tdx.tdis().forEach(t -> tdiRequesters.add(t.requesterId()));
+            tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
         long previous = 0;
@@ -206,6 +210,7 @@ public final class ScenarioReader
             previous = at;
             final Action action = action(section, domainIds, platform, true);
             checkTdiAction(section, action, tdiRequesters);
+            checkTdAction(section, action, tdIds);
             timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
@@ -250,7 +255,7 @@ public final class ScenarioReader
         rmpConfig = rmpConfig.withDmaReadsChecked(section.booleanValue("dma-reads-checked", RmpConfig.DEFAULT.dmaReadsChecked()));
         final Scenario.VtdMode mode = section.enumValue("mode", Scenario.VtdMode.class, Scenario.VtdMode.LEGACY);
         final boolean tdxConnect = section.booleanValue("tdx-connect", false);
-        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.ABORT);
+        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.DEFAULT);
         final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
         if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
         {
@@ -259,6 +264,9 @@ public final class ScenarioReader
         final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
         final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
             TrustedInvalidation.TRACK);
+        final StaleTranslationRule staleRule = section.enumValue("stale-translation-at-bind", StaleTranslationRule.class,
+            StaleTranslationRule.DEFAULT);
+        final UntrustedMmioRule mmioRule = section.enumValue("untrusted-mmio-rule", UntrustedMmioRule.class, UntrustedMmioRule.DEFAULT);
         for (final String key : new String[] {"trusted-iotlb", "trusted-invalidation"})
         {
             if (section.has(key) && !tdxConnect)
@@ -266,8 +274,16 @@ public final class ScenarioReader
                 throw section.error(key, "the trusted IOTLB belongs to VT-d platforms with tdx-connect: true");
             }
         }
+        for (final String key : new String[] {"untrusted-dma-rule", "host-read", "stale-translation-at-bind", "untrusted-mmio-rule"})
+        {
+            if (section.has(key) && !tdxConnect)
+            {
+                throw section.error(key, "a TDX rule: it belongs to VT-d platforms with tdx-connect: true");
+            }
+        }
         section.rejectUnknownKeys();
-        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation);
+        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
+            staleRule, mmioRule);
     }
 
     private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
@@ -417,9 +433,43 @@ public final class ScenarioReader
             case "mmio-map":
                 return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
                     section.size("size", PAGE));
+            case "td-read":
+            case "td-write":
+                return tdAccess(section, kind.equals("td-write"));
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
-                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, mmio-map");
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
+                    "mmio-map, td-read, td-write");
+        }
+    }
+
+    /** A TD's own access: {@code td}, {@code gpa}, {@code size} (default one 64-byte line), inside one 4 KiB page. */
+    private static Scenario.TdAccessAction tdAccess(final YamlSection section, final boolean write)
+    {
+        if (!section.has("td"))
+        {
+            throw section.error("td", "required, but missing");
+        }
+        final int td = section.intValue("td", -1);
+        final long gpa = section.requiredSize("gpa");
+        final long size = section.size("size", 64);
+        if (size < 1 || size > PAGE)
+        {
+            throw section.error("size", "a TD access is 1 byte to 4K, not " + size);
+        }
+        if ((gpa & (PAGE - 1)) + size > PAGE)
+        {
+            throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
+        }
+        return new Scenario.TdAccessAction(td, gpa, (int)size, write);
+    }
+
+    private static void checkTdAction(final YamlSection section, final Action action, final Set<Integer> tdIds)
+    {
+        if (action instanceof Scenario.TdAccessAction a && !tdIds.contains(a.td()))
+        {
+            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
+                "no TD with id " + a.td() + " in tdx.tds (tds: " + tdIds + ")");
         }
     }
 

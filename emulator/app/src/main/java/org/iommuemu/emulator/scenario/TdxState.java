@@ -10,6 +10,7 @@ import org.iommuemu.emulator.scenario.Scenario.TdiSpec;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.tdx.MachineCheckRecord;
@@ -50,6 +51,7 @@ final class TdxState
     private final Map<Integer, TdiSpec> tdiSpecs = new HashMap<>();
     private final SeamcallResult out = new SeamcallResult();
     private final MachineCheckRecord machineCheck = new MachineCheckRecord();
+    private final WalkResult walk = new WalkResult();
 
     TdxState(final Platform platform, final TdxModule module, final TdxConnect connect, final PhysicalMemory memory)
     {
@@ -134,8 +136,16 @@ final class TdxState
         final TdiStatus status = connect.bind(tdi, tds.get(tdiSpecs.get(requesterId).td()), machineCheck);
         if (status == TdiStatus.MACHINE_CHECK)
         {
-            platform.machineCheck(String.format("TDI %04x bind: machine check, cause %d (private MMIO still mapped by the hypervisor) " +
-                "at 0x%x; TDI in ERROR", requesterId, machineCheck.cause(), machineCheck.address()));
+            final boolean cached = machineCheck.cause() == MachineCheckRecord.CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND;
+            platform.bindMachineCheck(String.format("TDI %04x bind: machine check, cause %d %s (private MMIO %s) at 0x%x; TDI in ERROR",
+                requesterId, machineCheck.cause(), MachineCheckRecord.causeName(machineCheck.cause()),
+                cached ? "still reachable through a cached IOMMU translation: unmapped without invalidation" :
+                    "still mapped by the hypervisor", machineCheck.address()));
+        }
+        else if (status == TdiStatus.STALE_TRANSLATION)
+        {
+            platform.event(String.format("TDI %04x bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches private " +
+                "MMIO at 0x%x; invalidate, then bind again)", requesterId, connect.lastStaleTranslation()));
         }
         else if (status != TdiStatus.OK)
         {
@@ -188,6 +198,31 @@ final class TdxState
             check(module.accept(td, PageInfo.encode(gpa, 0), out), line, String.format("TDG.MEM.PAGE.ACCEPT of MMIO gpa 0x%x", gpa));
         }
         platform.event(String.format("private MMIO hpa 0x%x mapped at gpa 0x%x for TDI %04x", action.hpa(), action.gpa(), action.requesterId()));
+    }
+
+    /** The TD's own read or write through its EPTs (TdxModule.tdAccess); a machine check is a counted event. */
+    void tdAccess(final Scenario.TdAccessAction action)
+    {
+        final TrustDomain td = tds.get(action.td());
+        final int result = module.tdAccess(td, action.gpa(), action.size(), action.write(), walk, machineCheck);
+        final String access = String.format("TD %d %s gpa 0x%x (%d bytes)", action.td(), action.write() ? "write" : "read", action.gpa(),
+            action.size());
+        switch (result)
+        {
+            case TdxModule.TD_ACCESS_MACHINE_CHECK:
+                platform.tdAccessMachineCheck(String.format("%s: machine check, cause %d %s at 0x%x", access, machineCheck.cause(),
+                    MachineCheckRecord.causeName(machineCheck.cause()), machineCheck.address()));
+                break;
+            case TdxModule.TD_ACCESS_EPT_VIOLATION:
+                platform.event(String.format("%s: EPT violation (%s); nothing accessed", access, walk.fault()));
+                break;
+            case TdxModule.TD_ACCESS_READ_ZEROS:
+                platform.event(String.format("%s: zeros (a shared-KeyID read of private memory at 0x%x)", access, walk.outputAddress()));
+                break;
+            default:
+                platform.event(String.format("%s: ok at 0x%x", access, walk.outputAddress()));
+                break;
+        }
     }
 
     private void refreshT(final int requesterId)

@@ -55,7 +55,19 @@ public final class CachedTranslation
     /** The output address of {@code inputAddress} through the translation in {@code slot}: composed at the entry's size. */
     public static long outputAddress(final TranslationCache cache, final int slot, final long inputAddress)
     {
-        return cache.value(slot) | (inputAddress & ((1L << CacheKey.sizeLg2(cache.key(slot))) - 1));
+        return cache.value(slot) | (inputAddress & ((1L << entrySizeLg2(cache, slot)) - 1));
+    }
+
+    /** The first output address of the entry in {@code slot}: its output page at the entry's size. */
+    public static long outputBase(final TranslationCache cache, final int slot)
+    {
+        return cache.value(slot);
+    }
+
+    /** The size the entry in {@code slot} covers (its key's), which may be below the reported page size. */
+    public static int entrySizeLg2(final TranslationCache cache, final int slot)
+    {
+        return CacheKey.sizeLg2(cache.key(slot));
     }
 
     public static int permissions(final int attribute)

@@ -6,15 +6,17 @@ import org.iommuemu.pagetable.WalkFault;
 /**
  * The outcome of one {@link DmaRequest} through an {@link IommuPort}: the output address, page size and
  * permissions, or the architectural fault with whether a record (event log entry, fault record) was written.
- * For ATS translation requests, the Translation Completion entry returned to the device. Both IOMMU models
- * answer in this one type and fill it in place, with the facts both report: the domain, an IOTLB hit, whether a
- * first-stage (guest) table translated, the walker's fault behind a translation fault, and whether the request
- * was an interrupt request rather than DMA (the model's decision, by its interrupt rules). Owned by the caller
- * and reused per request; the model fills it through the mutators below, which allocate nothing.
+ * A request that succeeded may carry an {@link AccessEffect} (what its success did: poisoned TD private memory,
+ * read zeros). For ATS translation requests, the Translation Completion entry returned to the device. Both IOMMU
+ * models answer in this one type and fill it in place, with the facts both report: the domain, an IOTLB hit,
+ * whether a first-stage (guest) table translated, the walker's fault behind a translation fault, and whether the
+ * request was an interrupt request rather than DMA (the model's decision, by its interrupt rules). Owned by the
+ * caller and reused per request; the model fills it through the mutators below, which allocate nothing.
  */
 public final class RequestOutcome
 {
     private FaultKind fault;
+    private AccessEffect effect;
     private long outputAddress;
     private int pageSizeLg2;
     private int permissions;
@@ -37,6 +39,10 @@ public final class RequestOutcome
         if (walkFault != WalkFault.NONE)
         {
             walkFault = WalkFault.NONE;
+        }
+        if (effect != null)
+        {
+            effect = null;
         }
         outputAddress = 0;
         pageSizeLg2 = 0;
@@ -64,6 +70,13 @@ public final class RequestOutcome
     {
         this.fault = fault;
         this.recordLogged = recordLogged;
+        return this;
+    }
+
+    /** The request succeeded with {@code effect} (see {@link AccessEffect}); it stays ok. */
+    public RequestOutcome effect(final AccessEffect effect)
+    {
+        this.effect = effect;
         return this;
     }
 
@@ -121,6 +134,12 @@ public final class RequestOutcome
     public FaultKind fault()
     {
         return fault;
+    }
+
+    /** What the successful request did besides its access, or null for nothing (always null for a fault). */
+    public AccessEffect effect()
+    {
+        return effect;
     }
 
     public long outputAddress()
@@ -188,7 +207,7 @@ public final class RequestOutcome
     {
         return isOk() ?
             "ok oa=0x" + Long.toHexString(outputAddress) + " size=2^" + pageSizeLg2 + " perms=" + Permissions.toString(permissions) +
-                (iotlbHit ? " (iotlb hit)" : "") :
+                (iotlbHit ? " (iotlb hit)" : "") + (effect != null ? " " + effect.effectName() : "") :
             "fault " + fault.faultName() + (recordLogged ? " (logged)" : " (not logged)");
     }
 }
