@@ -1,7 +1,9 @@
 package org.iommuemu.emulator.replay;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.scenario.PlatformEvent;
 import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
@@ -15,17 +17,28 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * @param llcHits            table and RMP fetches priced as LLC hits.
  * @param wallNanos          how long the replay took on this machine.
  * @param events             platform events (machine checks at bind and at TD accesses, TDISP transitions), the first
- *                           1000, with the TLP index.
+ *                           1000, each with the TLP index it came before ({@link PlatformEventText} prints them).
  */
 public record ReplayResult(String scenario, String iommu, String profile, ReplayStatistics statistics,
     List<CacheStats> caches, long pageTableBytes, long peakPageTableBytes, long walks, long queuedForSlot,
-    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<String> events,
+    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<PlatformEvent> events,
     long eventCount)
 {
     /** Every machine check raised, at bind, by a DMA or by a TD access: {@link ReplayStatistics#machineChecks()}. */
     public long machineChecks()
     {
         return statistics.machineChecks();
+    }
+
+    /** The events as the summary prints them, one line each ({@link PlatformEventText#line}). */
+    public List<String> eventLines()
+    {
+        final List<String> lines = new ArrayList<>(events.size());
+        for (final PlatformEvent event : events)
+        {
+            lines.add(PlatformEventText.line(event));
+        }
+        return lines;
     }
 
     /** One cache's counters at the end of the replay. */

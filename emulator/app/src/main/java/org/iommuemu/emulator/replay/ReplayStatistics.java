@@ -32,6 +32,8 @@ public final class ReplayStatistics
     long tlps;
     long dmaRequests;
     long dmaBytes;
+    long okBytes;
+    long faultBytes;
     long ok;
     long faults;
     long iotlbHits;
@@ -94,6 +96,7 @@ public final class ReplayStatistics
         if (isOk)
         {
             ok++;
+            okBytes += record.request.length();
             if (value != pendingOkValue)
             {
                 okLatencyChanged(value);
@@ -107,6 +110,7 @@ public final class ReplayStatistics
         }
         else
         {
+            faultBytes += record.request.length();
             recordFault(record.outcome.fault(), value);
         }
         series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
@@ -116,8 +120,12 @@ public final class ReplayStatistics
 
     private long clamped(final long value)
     {
-        if (value > MAX_TRACKED_LATENCY)
+        if (value < 0 || value > MAX_TRACKED_LATENCY)
         {
+            if (value < 0)
+            {
+                throw new IllegalStateException("negative latency " + value + " cycles: completion before arrival");
+            }
             clampedLatencies++;
             return MAX_TRACKED_LATENCY;
         }
@@ -194,6 +202,72 @@ public final class ReplayStatistics
             okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
             pendingOkCount = 0;
         }
+    }
+
+    /**
+     * The accounting a replay must balance, checked at its end: every record the reader read is a TLP replayed or
+     * a record skipped ({@code read = decoded + skipped}, {@code decoded = TLPs replayed = results delivered});
+     * the TLPs by class add up to the TLPs; ok plus faulted requests are the DMA requests; the faults by kind add up
+     * to the faults; the bytes of ok and of faulted requests add up to the DMA bytes.
+     *
+     * @param trace     the reader's counts.
+     * @param delivered results handed to the sink.
+     * @return what does not add up; empty when everything does.
+     */
+    public List<String> accountingErrors(final org.iommuemu.tlp.trace.TraceSummary trace, final long delivered)
+    {
+        final List<String> errors = new ArrayList<>();
+        if (!trace.balanced())
+        {
+            errors.add("records read " + trace.read() + " != decoded " + trace.decoded() + " + skipped " + trace.skipped());
+        }
+        if (trace.decoded() != tlps)
+        {
+            errors.add("records decoded " + trace.decoded() + " != TLPs replayed " + tlps);
+        }
+        if (delivered != tlps)
+        {
+            errors.add("results delivered " + delivered + " != TLPs replayed " + tlps);
+        }
+        long byClassSum = 0;
+        for (final long count : byClass)
+        {
+            byClassSum += count;
+        }
+        if (byClassSum != tlps)
+        {
+            errors.add("TLPs by class " + byClassSum + " != TLPs " + tlps);
+        }
+        if (ok + faults != dmaRequests)
+        {
+            errors.add("ok " + ok + " + faults " + faults + " != DMA requests " + dmaRequests);
+        }
+        long byKind = 0;
+        for (final long count : faultsByKind().values())
+        {
+            byKind += count;
+        }
+        if (byKind != faults)
+        {
+            errors.add("faults by kind " + byKind + " != faults " + faults);
+        }
+        if (okBytes + faultBytes != dmaBytes)
+        {
+            errors.add("bytes of ok " + okBytes + " + faulted " + faultBytes + " requests != DMA bytes " + dmaBytes);
+        }
+        return errors;
+    }
+
+    /** Bytes of the DMA requests that were translated. */
+    public long okBytes()
+    {
+        return okBytes;
+    }
+
+    /** Bytes of the DMA requests that faulted. */
+    public long faultBytes()
+    {
+        return faultBytes;
     }
 
     public long tlps()

@@ -32,7 +32,7 @@ class SeedScenariosTest
         final long refused = flip.statistics().faultsByKind().getOrDefault("TDX_NOT_MAPPED", 0L);
         assertTrue(refused > 0, "T=1 to a shared GPA taken as private: not in the S-EPT");
         assertEquals(flip.statistics().faults(), refused);
-        assertTrue(flip.events().stream().anyMatch(e -> e.contains("start: OK (RUN)")), flip.events().toString());
+        assertTrue(flip.eventLines().stream().anyMatch(e -> e.contains("start: OK (RUN)")), flip.eventLines().toString());
         assertEquals(0, split.statistics().faults(), "addresses at or above X are shared and keep working");
         assertEquals(flip.statistics().dmaRequests(), split.statistics().dmaRequests());
     }
@@ -43,10 +43,10 @@ class SeedScenariosTest
         final ReplayResult wrong = replay("seed004-wrong-order");
         final ReplayResult right = replay("seed004-right-order");
         assertEquals(1, wrong.machineChecks());
-        assertTrue(wrong.events().get(0).contains("machine check") && wrong.events().get(0).contains("0xf0000000"), wrong.events().toString());
-        assertTrue(wrong.events().stream().anyMatch(e -> e.contains("WRONG_STATE (ERROR)")), "START refused in ERROR");
+        assertTrue(wrong.eventLines().get(0).contains("machine check") && wrong.eventLines().get(0).contains("0xf0000000"), wrong.eventLines().toString());
+        assertTrue(wrong.eventLines().stream().anyMatch(e -> e.contains("WRONG_STATE (ERROR)")), "START refused in ERROR");
         assertEquals(0, right.machineChecks());
-        assertTrue(right.events().stream().anyMatch(e -> e.contains("private MMIO hpa 0xf0000000 mapped")), right.events().toString());
+        assertTrue(right.eventLines().stream().anyMatch(e -> e.contains("private MMIO hpa 0xf0000000 mapped")), right.eventLines().toString());
         assertEquals(0, right.statistics().faults(), "T=1 DMA to the shared buffers works through the shared EPT");
     }
 
@@ -120,10 +120,10 @@ class SeedScenariosTest
         final ReplayResult result = replay(scenario, tally.sink());
         assertEquals(1, result.machineChecks());
         assertEquals(1, result.statistics().bindMachineChecks());
-        final String bind = result.events().get(0);
+        final String bind = result.eventLines().get(0);
         assertTrue(bind.startsWith("before TLP 1000: TDI 1000 bind: machine check, cause 4 CACHED_MMIO_TRANSLATION_AT_BIND") &&
             bind.endsWith("at 0xf0000000; TDI in ERROR"), bind);
-        assertTrue(result.events().get(1).contains("TDH.MMIO.MAP gpa 0x200000000 hpa 0xf0000000 refused"), result.events().toString());
+        assertTrue(result.eventLines().get(1).contains("TDH.MMIO.MAP gpa 0x200000000 hpa 0xf0000000 refused"), result.eventLines().toString());
 
         assertTrue(tally.privateOkBeforeBind > 0, "before the bind the BAR is the hypervisor's to use");
         assertEquals(0, tally.privateOkAfterBind, "no T=0 request reaches locked private MMIO");
@@ -188,8 +188,8 @@ class SeedScenariosTest
         });
         assertEquals(0, result.machineChecks());
         assertEquals("before TLP 1000: TDI 1000 bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches " +
-            "private MMIO at 0xf0000000; invalidate, then bind again)", result.events().get(0));
-        assertEquals("before TLP 1000: TDI 1000 bound (CONFIG_LOCKED)", result.events().get(1));
+            "private MMIO at 0xf0000000; invalidate, then bind again)", result.eventLines().get(0));
+        assertEquals("before TLP 1000: TDI 1000 bound (CONFIG_LOCKED)", result.eventLines().get(1));
         assertTrue(vtdFaultsBefore2000[0] > 0, "unmapped and invalidated: the VMM's tables fault");
         assertTrue(refusedAfter2000[0] > 0, "mapped again after the bind: refused by the T=0 check");
     }

@@ -87,7 +87,7 @@ class UntrustedDmaReplayTest
         assertEquals(s.dmaMachineChecks() + 1, s.machineChecks());
         assertEquals(s.machineChecks(), result.machineChecks());
 
-        final List<String> events = result.events();
+        final List<String> events = result.eventLines();
         assertTrue(events.contains("before TLP 3000: TD 1 read gpa 0xf00 (64 bytes): ok at 0x40000f00"), events.toString());
         assertTrue(events.contains("before TLP 3000: TD 1 read gpa 0x40 (64 bytes): machine check, cause 1 POISON_CONSUMED at " +
             "0x40000040"), events.toString());
@@ -125,7 +125,7 @@ class UntrustedDmaReplayTest
         assertEquals(expected.untrustedRefused, s.faults());
         assertEquals(0, s.effects());
         assertEquals(0, s.machineChecks());
-        assertTrue(result.events().stream().noneMatch(e -> e.contains("machine check")), result.events().toString());
+        assertTrue(result.eventLines().stream().noneMatch(e -> e.contains("machine check")), result.eventLines().toString());
 
         // The same traffic as the poison variant: every T=0 request the one refuses, the other completes or checks.
         final ReplayResult poison = replay(ScenarioReader.bundled("tdx-t0-poison"), ResultSink.NONE);

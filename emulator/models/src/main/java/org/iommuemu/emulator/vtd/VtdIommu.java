@@ -272,6 +272,12 @@ public final class VtdIommu implements IommuPort
         return caches;
     }
 
+    /** The register that holds byte {@code offset} of the block, or null (offline bring-up checks values against it). */
+    public org.iommuemu.emulator.device.Register registerHolding(final int offset)
+    {
+        return registers.registerHolding(offset);
+    }
+
     public long readRegister(final int offset, final int width)
     {
         return registers.read(offset, width);
