@@ -22,6 +22,7 @@ import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
+import org.iommuemu.rmp.GuestRmpCheck;
 
 /**
  * An AMD-Vi IOMMU programmed only through its registers and in-memory structures, as Linux's amd_iommu driver
@@ -68,6 +69,7 @@ public final class AmdViIommu implements IommuPort
     private final MemoryRing eventRing;
     private final Register exclusionBase;
     private final Register exclusionLimit;
+    private final Register extendedFeatures2;
     private final TranslationCache iotlb;
     private final TranslationCache deviceTableCache;
     private final TranslationCache gcr3Cache;
@@ -79,6 +81,9 @@ public final class AmdViIommu implements IommuPort
     private final AmdViEventLog eventLog;
     private final AmdViCommandProcessor commands;
     private final AmdViTranslator translator;
+    private final PhysicalMemory memory;
+    /** SEV-TIO's trusted path for T = 1 requests, or null without SEV-TIO ({@link #sevTio}). */
+    private AmdViTrustedPath trustedPath;
     /** The translator's DTE flyweight, which {@link AmdViTranslator#lookUp} points at the request's entry. */
     private final DeviceTableEntry dte;
     /**
@@ -124,6 +129,7 @@ public final class AmdViIommu implements IommuPort
             throw new IllegalArgumentException("the GCR3 cache must have the PASID role, not " + gcr3Cache.role());
         }
         this.rmpCheck = rmpCheck;
+        this.memory = memory;
         this.iotlb = iotlb;
         this.options = options;
         this.deviceTableCache = dteCache;
@@ -151,6 +157,7 @@ public final class AmdViIommu implements IommuPort
             ~(baseWritable | AmdViRegisters.EXCLUSION_ENABLE | AmdViRegisters.EXCLUSION_ALLOW_ALL), 0);
         exclusionLimit = registers.define("EXCLUSION_LIMIT", AmdViRegisters.EXCLUSION_LIMIT, 8, 0, ~baseWritable, 0);
         registers.define("EFR", AmdViRegisters.EXTENDED_FEATURE, 8, extendedFeatures, -1L, 0);
+        extendedFeatures2 = registers.define("EFR2", AmdViRegisters.EXTENDED_FEATURE_2, 8, 0, -1L, 0);
         commandHead = registers.define("CMD_HEAD", AmdViRegisters.COMMAND_HEAD, 8, 0, ~AmdViRegisters.POINTER, 0,
             (register, oldValue, newValue) -> commandRing.head(index(newValue)));
         commandTail = registers.define("CMD_TAIL", AmdViRegisters.COMMAND_TAIL, 8, 0, ~AmdViRegisters.POINTER, 0,
@@ -206,6 +213,11 @@ public final class AmdViIommu implements IommuPort
     public boolean handle(final DmaRequest request, final RequestOutcome outcome)
     {
         final int deviceId = request.requesterId();
+        if (trustedPath != null && request.trusted() &&
+            !interruptRequest(request.pasid(), request.address(), request.isWrite()))
+        {
+            return trustedPath.handle(request, (controlValue & AmdViRegisters.CONTROL_IOMMU_EN) != 0, outcome);
+        }
         // Identity tests rather than an enum switch, whose ordinal lookup table costs two dependent loads.
         final AddressType type = request.addressType();
         if (type == AddressType.UNTRANSLATED)
@@ -224,6 +236,45 @@ public final class AmdViIommu implements IommuPort
     public String name()
     {
         return "amdvi";
+    }
+
+    /**
+     * Enable SEV-TIO's trusted path (docs/amdvi.md, "SEV-TIO"): requests with T = 1 then go through the device's
+     * secure DTE and the RMP's private-access check ({@link AmdViTrustedPath}); without this call the T bit is
+     * ignored, as on an IOMMU without SEV-TIO. Sets EFR2's SEV-TIO bit (the BIOS switch). Needs SNP (the RMP check).
+     * Call once, before traffic.
+     *
+     * @param state        the PSP firmware's TDISP states and ASID fences.
+     * @param privateCheck the RMP check of a guest's private access, over the same RMP as the DMA check.
+     */
+    public void sevTio(final TrustedIoState state, final GuestRmpCheck privateCheck)
+    {
+        if (rmpCheck == null)
+        {
+            throw new IllegalStateException("SEV-TIO needs SNP: build the IOMMU with an RMP check");
+        }
+        trustedPath = new AmdViTrustedPath(memory, translator, eventLog, state, privateCheck, rmpCheck, options);
+        registers.setValue(extendedFeatures2, registers.value(extendedFeatures2) | AmdViRegisters.EFR2_SEV_TIO_SUP);
+    }
+
+    /**
+     * The secure device table's base, as the PSP programs it at TIO_INIT (the IOMMU's internal SEV-TIO register, which
+     * x86 software cannot reach: there is no MMIO offset for it in the sources). Entries are
+     * {@link SecureDeviceTableEntry}s indexed by DeviceID.
+     */
+    public void secureDeviceTableBase(final long base)
+    {
+        if (trustedPath == null)
+        {
+            throw new IllegalStateException("SEV-TIO is not enabled on this IOMMU");
+        }
+        trustedPath.tableBase(base);
+    }
+
+    /** Whether SEV-TIO's trusted path is enabled. */
+    public boolean sevTioEnabled()
+    {
+        return trustedPath != null;
     }
 
     /**

@@ -9,9 +9,11 @@ package org.iommuemu.emulator.amdvi;
  * @param nestedFaultAddress what an IO_PAGE_FAULT reports when the host (v1) stage of a nested walk fails.
  * @param remappedInterrupts an interrupt request from a device whose DTE asks for remapping (IV = 1,
  *                           IntCtl = 10b): interrupt remapping is not modelled.
+ * @param vtomSharedAddress  SEV-TIO: the address a T = 1 request at or above the secure DTE's vTOM (a shared access)
+ *                           is translated at.
  */
 public record AmdViOptions(PasidWithoutGuest pasidWithoutGuest, NestedFaultAddress nestedFaultAddress,
-    RemappedInterrupts remappedInterrupts)
+    RemappedInterrupts remappedInterrupts, VtomSharedAddress vtomSharedAddress)
 {
     /** What a PASID request does on a device without guest translation. */
     public enum PasidWithoutGuest
@@ -40,12 +42,25 @@ public record AmdViOptions(PasidWithoutGuest pasidWithoutGuest, NestedFaultAddre
         IO_PAGE_FAULT
     }
 
+    /**
+     * SEV-TIO: a T = 1 request at or above vTOM is a shared (unencrypted) access; the guest's DMA layer adds vTOM to
+     * the addresses of shared buffers ({@code cc_shared_dma_offset}). Whether the IOMMU strips vTOM again or the VMM
+     * maps the alias is UNVERIFIED (confidential-io-extras.md 1.5).
+     */
+    public enum VtomSharedAddress
+    {
+        /** The IOMMU translates GPA = address - vTOM through the host table (the fact sheet's reading). */
+        STRIP,
+        /** The IOMMU translates the address as it is: the VMM maps the alias (GPA + vTOM) in the host table. */
+        ALIAS
+    }
+
     public static final AmdViOptions DEFAULT = new AmdViOptions(PasidWithoutGuest.HOST_TRANSLATION,
-        NestedFaultAddress.REQUEST_ADDRESS, RemappedInterrupts.FORWARD);
+        NestedFaultAddress.REQUEST_ADDRESS, RemappedInterrupts.FORWARD, VtomSharedAddress.STRIP);
 
     public AmdViOptions
     {
-        if (pasidWithoutGuest == null || nestedFaultAddress == null || remappedInterrupts == null)
+        if (pasidWithoutGuest == null || nestedFaultAddress == null || remappedInterrupts == null || vtomSharedAddress == null)
         {
             throw new IllegalArgumentException("every AMD-Vi option needs a value");
         }
@@ -53,16 +68,21 @@ public record AmdViOptions(PasidWithoutGuest pasidWithoutGuest, NestedFaultAddre
 
     public AmdViOptions withPasidWithoutGuest(final PasidWithoutGuest value)
     {
-        return new AmdViOptions(value, nestedFaultAddress, remappedInterrupts);
+        return new AmdViOptions(value, nestedFaultAddress, remappedInterrupts, vtomSharedAddress);
     }
 
     public AmdViOptions withNestedFaultAddress(final NestedFaultAddress value)
     {
-        return new AmdViOptions(pasidWithoutGuest, value, remappedInterrupts);
+        return new AmdViOptions(pasidWithoutGuest, value, remappedInterrupts, vtomSharedAddress);
     }
 
     public AmdViOptions withRemappedInterrupts(final RemappedInterrupts value)
     {
-        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, value);
+        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, value, vtomSharedAddress);
+    }
+
+    public AmdViOptions withVtomSharedAddress(final VtomSharedAddress value)
+    {
+        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, remappedInterrupts, value);
     }
 }

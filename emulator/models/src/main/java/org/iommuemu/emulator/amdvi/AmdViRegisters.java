@@ -14,6 +14,8 @@ public final class AmdViRegisters
     public static final int EXCLUSION_BASE = 0x0020;
     public static final int EXCLUSION_LIMIT = 0x0028;
     public static final int EXTENDED_FEATURE = 0x0030;
+    /** EFR2 (read-only). */
+    public static final int EXTENDED_FEATURE_2 = 0x01A0;
     public static final int COMMAND_HEAD = 0x2000;
     public static final int COMMAND_TAIL = 0x2008;
     public static final int EVENT_HEAD = 0x2010;
@@ -57,6 +59,11 @@ public final class AmdViRegisters
 
     /** EFR bit 63: SNP supported. */
     public static final long EFR_SNP_SUP = 1L << 63;
+    /**
+     * EFR2 bit 1: SEV-TIO supported (Linux FEATURE_SEVSNPIO_SUP, set by the BIOS "SEV-TIO" switch;
+     * confidential-io-extras.md 1.1).
+     */
+    public static final long EFR2_SEV_TIO_SUP = 1L << 1;
 
     private AmdViRegisters()
     {

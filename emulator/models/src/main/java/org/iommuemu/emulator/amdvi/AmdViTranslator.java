@@ -236,6 +236,56 @@ final class AmdViTranslator
         return true;
     }
 
+    /**
+     * SEV-TIO: translate {@code gpa} of a request with T = 1 through the host (v1) table of the looked-up DTE (valid and
+     * legal): "only the host (v1) page table translates; the sDTE has no host-table root" (confidential-io-extras.md
+     * 1.5). The walk starts from the DTE's IR/IW; the secure DTE's IR/IW ({@code secureIrIw}) are ANDed in on every
+     * use, so a rewritten secure DTE needs no invalidation of the host translation. The IOTLB holds these
+     * translations under the DTE's DomainID with the trusted tag bit: the hypervisor's invalidations of the domain
+     * reach them, as they reach the table they came from, and untrusted requests never hit them. TV = 0 or Mode 0 is
+     * an IO_PAGE_FAULT (there is no table to translate with); a failed walk is an IO_PAGE_FAULT at {@code gpa}.
+     *
+     * @param access     {@link Permissions#READ} or {@link Permissions#WRITE}.
+     * @param secureIrIw the secure DTE's IR/IW as {@link Permissions} (with EXECUTE and USER, which v1 tables imply).
+     */
+    boolean translateTrusted(final long gpa, final int access, final int secureIrIw, final RequestOutcome out)
+    {
+        final DeviceTableEntry dte = entry;
+        final int flags = (access & Permissions.WRITE) != 0 ? AmdViEvent.FLAG_RW : 0;
+        if (!dte.translationValid() || dte.mode() == 0)
+        {
+            return eventLog.ioPageFault(out, deviceId, dte.domainId(), CacheTag.NO_PASID, gpa, flags, WalkFault.NOT_PRESENT,
+                dte.faultsSuppressed());
+        }
+        final long tag = CacheTag.of(dte.domainId(), CacheTag.NO_PASID, 0, true, 0);
+        final int slot = iotlb.lookupPage(tag, gpa, IOTLB_SIZES);
+        if (slot != TranslationCache.MISS)
+        {
+            final int attribute = iotlb.attribute(slot);
+            final int permissions = CachedTranslation.permissions(attribute) & secureIrIw;
+            if ((access & ~permissions) == 0)
+            {
+                out.translated(CachedTranslation.outputAddress(iotlb, slot, gpa), CachedTranslation.pageSizeLg2(attribute),
+                    permissions).iotlbHit(true);
+                return true;
+            }
+        }
+        final AmdV1Format format = formats[dte.mode()];
+        if (!(hostWalkCache == null ?
+            Walker.walk(format, memory, dte.root(), gpa, access & secureIrIw, dte.permissions(), walk) :
+            hostWalkCache.walk(format, memory, dte.root(), tag, gpa, access & secureIrIw, dte.permissions(), walk)) ||
+            (access & ~secureIrIw) != 0)
+        {
+            final WalkFault fault = walk.fault() == WalkFault.NONE ? WalkFault.PERMISSION : walk.fault();
+            return eventLog.ioPageFault(out, deviceId, dte.domainId(), CacheTag.NO_PASID, gpa, flags | faultFlags(fault), fault,
+                dte.faultsSuppressed());
+        }
+        out.translated(walk.outputAddress(), walk.pageSizeLg2(), walk.permissions() & secureIrIw);
+        CachedTranslation.fill(iotlb, tag, gpa, iotlbEntrySize(walk.pageSizeLg2()), walk.outputAddress(), walk.permissions(),
+            walk.pageSizeLg2(), 0);
+        return true;
+    }
+
     /** The event flags a request carries whatever goes wrong: RW, NX for execute, US for a user guest request, GN. */
     static int requestFlags(final int access, final boolean privileged, final int eventPasid, final boolean guestPath)
     {
