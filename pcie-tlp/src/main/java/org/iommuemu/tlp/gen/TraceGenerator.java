@@ -8,6 +8,7 @@ import org.iommuemu.tlp.IdePrefix;
 import org.iommuemu.tlp.TlpEncoder;
 import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.trace.Direction;
+import org.iommuemu.tlp.trace.GuestAccess;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceWriter;
 
@@ -75,6 +76,29 @@ public final class TraceGenerator
         private int nvmeBlocks = 8;
         private long stride = 4096;
         private int timestampExponent = TraceRecord.NANOSECONDS;
+        private double guestCpuFraction;
+        private boolean guestCBit = true;
+
+        /**
+         * @param value fraction (0-1) of operations that are a guest CPU access by vCPU i (device i's index) to a
+         *              64-byte line of region i instead of a DMA operation ({@link Workload#GUEST_CPU} is 1).
+         * @return this.
+         */
+        public Config guestCpuFraction(final double value)
+        {
+            guestCpuFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param value the C-bit of generated guest CPU accesses (true: private, encrypted accesses).
+         * @return this.
+         */
+        public Config guestCBit(final boolean value)
+        {
+            guestCBit = value;
+            return this;
+        }
 
         /**
          * @param value workload.
@@ -265,6 +289,7 @@ public final class TraceGenerator
     private int cursorRemaining;
     private int device = -1;
     private boolean operationPasid;
+    private boolean operationCpu;
     private long operations;
     private long timestampNs;
 
@@ -338,6 +363,10 @@ public final class TraceGenerator
             if (transferCursor == transferCount)
             {
                 planOperation();
+                if (operationCpu)
+                {
+                    return guestAccess(record);
+                }
             }
             cursorAddress = transferAddress[transferCursor];
             cursorRemaining = transferBytes[transferCursor];
@@ -396,6 +425,17 @@ public final class TraceGenerator
         return count;
     }
 
+    /** One guest CPU access by vCPU {@code device}: a 64-byte line anywhere in its region, read or write, the configured C-bit. */
+    private TraceRecord guestAccess(final TraceRecord record)
+    {
+        final boolean write = random.nextBoolean();
+        final long address = regionBase(device) + random.nextLong(regionSize / 64) * 64;
+        timestampNs += 2;
+        record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent), config.timestampExponent,
+            Direction.UPSTREAM, 0).guestAccess(device, 0, address, 64, write ? GuestAccess.WRITE : GuestAccess.READ, config.guestCBit);
+        return record;
+    }
+
     private long regionBase(final int deviceIndex)
     {
         return config.baseAddress + deviceIndex * regionSize;
@@ -430,6 +470,13 @@ public final class TraceGenerator
         transferCount = 0;
         transferCursor = 0;
         device = (int)(operations++ % config.devices);
+        // Drawn only when guest CPU accesses are asked for, so DMA-only traces stay as they were for a seed.
+        operationCpu = config.workload == Workload.GUEST_CPU ||
+            (config.guestCpuFraction > 0 && random.nextDouble() < config.guestCpuFraction);
+        if (operationCpu)
+        {
+            return;
+        }
         operationPasid = random.nextDouble() < config.pasidFraction;
         timestampNs += OPERATION_GAP_NS;
         final long queues = regionBase(device);

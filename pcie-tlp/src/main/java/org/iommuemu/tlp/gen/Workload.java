@@ -1,6 +1,9 @@
 package org.iommuemu.tlp.gen;
 
-/** Synthetic DMA patterns that {@link TraceGenerator} produces, all as upstream requests from devices. */
+/**
+ * Synthetic patterns that {@link TraceGenerator} produces: DMA as upstream requests from devices, and guest CPU
+ * accesses ({@link #GUEST_CPU}).
+ */
 public enum Workload
 {
     /**
@@ -20,5 +23,11 @@ public enum Workload
     /** Reads and writes of random size (64 B to 4 KiB) at random addresses in the device's region. */
     RANDOM,
     /** Alternating reads and writes of {@code transferSize} bytes at a fixed stride through the region. */
-    STRIDED
+    STRIDED,
+    /**
+     * Guest CPU accesses, not DMA: vCPU i (one per "device") reads or writes a 64-byte line anywhere in region i, with the
+     * configured C-bit (trace records of {@code GuestAccess}, docs/trace-format.md). The same records are mixed into
+     * any other workload with {@code guestCpuFraction}.
+     */
+    GUEST_CPU
 }

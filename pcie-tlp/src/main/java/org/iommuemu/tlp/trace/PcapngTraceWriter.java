@@ -101,6 +101,11 @@ public final class PcapngTraceWriter implements TraceWriter
     @Override
     public void write(final TraceRecord record) throws IOException
     {
+        if (record.isGuestAccess())
+        {
+            throw new IllegalArgumentException("a guest CPU access (" + record.guestAccess() + ") is not a TLP: pcapng holds " +
+                "TLPs only; keep such traces in the text format");
+        }
         final int captured = PseudoHeader.LENGTH + record.capturedLength();
         final int original = PseudoHeader.LENGTH + Math.max(record.wireLength(), record.capturedLength());
         if (captured > Pcapng.SNAPLEN)

@@ -15,7 +15,7 @@ import org.iommuemu.tlp.TlpError;
  * line ends reading ({@link TraceError#LINE_TOO_LONG}, also with {@link ErrorPolicy#SKIP_BAD}): the reader does
  * not scan on to its end, so a multi-gigabyte line costs no more than 64 KiB of reading. A field given twice
  * ({@code port=}, {@code flit}, {@code ide=}, {@code wire=}) and a timestamp that does not fit 63 bits are bad
- * lines.
+ * lines. A line whose direction is {@code cpu} is a guest CPU access ({@link GuestAccess}), not a TLP.
  * Errors give the record index (0-based count of data lines before), the byte offset of the problem in the
  * file, and the line number in the detail.
  */
@@ -119,6 +119,14 @@ public final class TextTraceReader implements TraceReader
                 continue;
             }
             pos = skipSpaces(pos + 2);
+            if (matches(pos, "cpu") && isSpaceAt(pos + 3))
+            {
+                if (guestAccess(pos + 3, index, timestamp, exponent))
+                {
+                    return true;
+                }
+                continue;
+            }
             final Direction direction;
             if (matches(pos, "down"))
             {
@@ -132,7 +140,7 @@ public final class TextTraceReader implements TraceReader
             }
             else
             {
-                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "expected direction 'down' or 'up'");
+                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "expected direction 'down' or 'up', or 'cpu'");
                 continue;
             }
             int port = 0;
@@ -254,6 +262,106 @@ public final class TextTraceReader implements TraceReader
             return true;
         }
         return false;
+    }
+
+    /**
+     * The fields of a guest CPU access line after {@code cpu}: {@code vcpu=N vmpl=N gpa=0xHEX size=N access=r|w|x c=0|1},
+     * each at most once, in any order; vcpu, gpa, access and c are required, vmpl defaults to 0 and size to 8.
+     *
+     * @return true when the line made a record; false after reporting it as bad.
+     */
+    private boolean guestAccess(final int from, final long index, final long timestamp, final int exponent)
+        throws TraceFormatException
+    {
+        final String[] names = {"vcpu=", "vmpl=", "gpa=", "size=", "access=", "c="};
+        final long[] values = {-1, 0, -1, 8, -1, -1};
+        int seen = 0;
+        int pos = skipSpaces(from);
+        while (pos < lineLength && '#' != line[pos])
+        {
+            int field = -1;
+            for (int i = 0; i < names.length; i++)
+            {
+                if (matches(pos, names[i]))
+                {
+                    field = i;
+                }
+            }
+            final int end = tokenEnd(pos);
+            final String token = new String(line, pos, end - pos, StandardCharsets.US_ASCII);
+            if (field < 0)
+            {
+                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "unknown field '" + token + "' of a cpu record " +
+                    "(vcpu=, vmpl=, gpa=, size=, access=, c=)");
+                return false;
+            }
+            if ((seen & (1 << field)) != 0)
+            {
+                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "field " + names[field] + " appears twice");
+                return false;
+            }
+            seen |= 1 << field;
+            final String text = token.substring(names[field].length());
+            final long value;
+            if (field == 4)
+            {
+                value = "r".equals(text) ? GuestAccess.READ : "w".equals(text) ? GuestAccess.WRITE : "x".equals(text) ?
+                    GuestAccess.EXECUTE : -1;
+            }
+            else if (field == 5)
+            {
+                value = "1".equals(text) ? 1 : "0".equals(text) ? 0 : -1;
+            }
+            else
+            {
+                value = number(text, field == 2);
+            }
+            if (value < 0)
+            {
+                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "bad value in '" + token + "'" +
+                    (field == 4 ? ": access is r, w or x" : field == 5 ? ": c is 0 or 1" : ""));
+                return false;
+            }
+            values[field] = value;
+            pos = skipSpaces(end);
+        }
+        for (final int required : new int[] {0, 2, 4, 5})
+        {
+            if ((seen & (1 << required)) == 0)
+            {
+                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "a cpu record needs " + names[required]);
+                return false;
+            }
+        }
+        final String problem = GuestAccess.problem(values[0], values[1], values[2], values[3], (int)values[4]);
+        if (problem != null)
+        {
+            bad(TraceError.BAD_TEXT_LINE, index, lineStart + from, "cpu record: " + problem);
+            return false;
+        }
+        record.position(index, lineStart);
+        record.set(timestamp, exponent, Direction.UPSTREAM, 0).guestAccess((int)values[0], (int)values[1], values[2],
+            (int)values[3], (int)values[4], values[5] == 1);
+        summary.onDecoded(false);
+        return true;
+    }
+
+    /** A decimal number, or with {@code hex} a 0x-prefixed hexadecimal (or decimal) one of 64 bits; -1 when malformed. */
+    private static long number(final String text, final boolean hex)
+    {
+        try
+        {
+            if (hex && (text.startsWith("0x") || text.startsWith("0X")))
+            {
+                return text.length() > 2 && text.length() <= 18 && text.charAt(2) != '-' && text.charAt(2) != '+' ?
+                    Long.parseUnsignedLong(text.substring(2), 16) : -1;
+            }
+            return text.isEmpty() || text.charAt(0) == '+' || text.length() > 18 ? -1 : Long.parseLong(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            return -1;
+        }
     }
 
     private int tokenEnd(final int from)

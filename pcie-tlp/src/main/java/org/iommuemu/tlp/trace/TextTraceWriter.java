@@ -18,6 +18,7 @@ import org.iommuemu.tlp.TlpFormatter;
  * {@code ide=T:SS} (out-of-band T bit and hex stream ID) and {@code wire=N} (wire length when the capture is
  * shorter), then {@code tlp=} and the captured TLP bytes in hex, grouped by DW. Everything after {@code #} is
  * a decoded comment that readers ignore. The TLP bytes are the whole truth, so text and pcapng round-trip.
+ * A guest CPU access record is written {@code 1234ns cpu vcpu=0 vmpl=0 gpa=0x1000 size=8 access=w c=1}.
  */
 public final class TextTraceWriter implements TraceWriter
 {
@@ -60,6 +61,16 @@ public final class TextTraceWriter implements TraceWriter
         TraceRecord.checkTimestamp(record);
         line.setLength(0);
         line.append(record.timestamp()).append(unit(record.timestampExponent()));
+        if (record.isGuestAccess())
+        {
+            final GuestAccess access = record.guestAccess();
+            line.append(" cpu vcpu=").append(access.vcpu()).append(" vmpl=").append(access.vmpl()).append(" gpa=0x")
+                .append(Long.toHexString(access.gpa())).append(" size=").append(access.size()).append(" access=")
+                .append(access.accessName()).append(" c=").append(access.encrypted() ? 1 : 0).append('\n');
+            out.append(line);
+            records++;
+            return;
+        }
         line.append(' ').append(record.direction().token());
         line.append(" port=").append(record.port());
         if (record.flit())

@@ -32,7 +32,12 @@ public enum TraceError
     /** A timestamp that does not fit 63 bits, or a timestamp unit other than us, ns or ps. */
     BAD_TIMESTAMP(true),
     /** A text or log line longer than the reader's limit: reading stops there (the rest of the line is not scanned). */
-    LINE_TOO_LONG(false);
+    LINE_TOO_LONG(false),
+    /**
+     * A well-formed record the replayed platform cannot take (a guest CPU access by a vCPU that belongs to no guest of
+     * the scenario, or on a platform without SNP guests). Raised by a replay, not by a reader.
+     */
+    NOT_ON_PLATFORM(false);
 
     private final boolean recoverable;
 

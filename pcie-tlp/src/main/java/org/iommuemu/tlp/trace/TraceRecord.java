@@ -6,7 +6,9 @@ import org.iommuemu.tlp.TlpDecoder;
 import org.iommuemu.tlp.TlpError;
 
 /**
- * One TLP of a trace with its metadata: a caller-owned, re-pointed object. Readers fill the one they own and
+ * One TLP of a trace with its metadata, or a guest CPU access ({@link #isGuestAccess()}; the text format carries
+ * these beside the TLPs, and then {@link #tlp()}, the direction and the TLP fields mean nothing): a caller-owned,
+ * re-pointed object. Readers fill the one they own and
  * hand it out from {@link TraceReader#record()}; writers take one (or its fields) to write. The TLP bytes are
  * not copied: {@link #buffer()}, {@link #tlpOffset()} and {@link #capturedLength()} point into the reader's
  * memory map or line buffer and stay valid until the next {@code next()}.
@@ -24,6 +26,8 @@ public final class TraceRecord
     public static final int MICROSECONDS = 6;
 
     private final Tlp tlp = new Tlp();
+    private final GuestAccess guestAccess = new GuestAccess();
+    private boolean isGuestAccess;
     private long recordIndex;
     private long fileOffset;
     private long timestamp;
@@ -86,12 +90,47 @@ public final class TraceRecord
     public TraceRecord tlpBytes(
         final boolean flit, final DirectBuffer buffer, final int offset, final int capturedLength, final int wireLength)
     {
+        this.isGuestAccess = false;
         this.flit = flit;
         this.buffer = buffer;
         this.tlpOffset = offset;
         this.capturedLength = capturedLength;
         this.wireLength = wireLength;
         return this;
+    }
+
+    /**
+     * Makes this record a guest CPU access (set the timestamp with {@link #set}); the TLP fields are cleared.
+     *
+     * @throws IllegalArgumentException for fields {@link GuestAccess#set} refuses.
+     * @return this.
+     */
+    public TraceRecord guestAccess(final int vcpu, final int vmpl, final long gpa, final int size, final int access,
+        final boolean encrypted)
+    {
+        guestAccess.set(vcpu, vmpl, gpa, size, access, encrypted);
+        isGuestAccess = true;
+        flit = false;
+        ideValid = false;
+        t = false;
+        streamId = 0;
+        buffer = null;
+        tlpOffset = 0;
+        capturedLength = 0;
+        wireLength = 0;
+        return this;
+    }
+
+    /** @return whether this record is a guest CPU access rather than a TLP. */
+    public boolean isGuestAccess()
+    {
+        return isGuestAccess;
+    }
+
+    /** @return the guest CPU access (meaningful when {@link #isGuestAccess()}). */
+    public GuestAccess guestAccess()
+    {
+        return guestAccess;
     }
 
     /**
@@ -227,7 +266,7 @@ public final class TraceRecord
     /** @return the T bit that applies: from the TLP's IDE prefix or OHC-C if present, else the out-of-band one. */
     public boolean effectiveT()
     {
-        return tlp.teeOriginated() || (ideValid && t);
+        return !isGuestAccess && (tlp.teeOriginated() || (ideValid && t));
     }
 
     /** @return buffer holding the TLP bytes. */

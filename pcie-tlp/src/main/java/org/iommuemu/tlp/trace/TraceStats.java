@@ -30,6 +30,7 @@ public final class TraceStats
     private long pasidTlps;
     private long translationRequests;
     private long truncatedCaptures;
+    private long guestAccesses;
     private long lowestAddress = -1;
     private long highestAddress;
     private long firstTimestamp;
@@ -51,12 +52,17 @@ public final class TraceStats
         }
         lastTimestamp = record.timestamp();
         records++;
-        wireBytes += record.wireLength();
-        dataBytes += tlp.dataLength();
+        if (record.isGuestAccess())
+        {
+            guestAccesses++;
+            return;
+        }
         if (Direction.UPSTREAM == record.direction())
         {
             upstream++;
         }
+        wireBytes += record.wireLength();
+        dataBytes += tlp.dataLength();
         if (record.effectiveT())
         {
             teeTlps++;
@@ -158,6 +164,12 @@ public final class TraceStats
         return dataBytes;
     }
 
+    /** @return guest CPU access records (not TLPs; not in the other counts). */
+    public long guestAccesses()
+    {
+        return guestAccesses;
+    }
+
     /** @return TLPs with the T bit. */
     public long teeTlps()
     {
@@ -179,7 +191,11 @@ public final class TraceStats
     public StringBuilder report(final StringBuilder out)
     {
         out.append("records ").append(records).append(" (upstream ").append(upstream).append(", downstream ")
-            .append(records - upstream).append(", flit ").append(flit).append(")\n");
+            .append(records - upstream - guestAccesses).append(", flit ").append(flit).append(")\n");
+        if (guestAccesses > 0)
+        {
+            out.append("guest CPU accesses ").append(guestAccesses).append(" (not TLPs)\n");
+        }
         out.append("bytes on wire ").append(wireBytes).append(", data ").append(dataBytes).append('\n');
         out.append("by kind:");
         for (final TlpKind kind : TlpKind.values())

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TraceGeneratorTest
@@ -41,6 +42,10 @@ class TraceGeneratorTest
     {
         for (final Workload workload : Workload.values())
         {
+            if (workload == Workload.GUEST_CPU)
+            {
+                continue; // not TLPs: guestCpuAccessesAreDeterministicRecordsInTheirRegions
+            }
             final TraceGenerator.Config config = new TraceGenerator.Config().workload(workload).devices(3)
                 .seed(99).pasidFraction(0.5).teeFraction(0.5).hugePageFraction(0.3);
             final byte[] a = Files.readAllBytes(generate("a.pcapng", config, 3000));
@@ -51,11 +56,69 @@ class TraceGeneratorTest
         }
     }
 
+    /**
+     * GUEST_CPU makes guest CPU access records only: vCPU i touches 64-byte lines of region i with the configured
+     * C-bit, deterministic per seed (text format; pcapng refuses them). guestCpuFraction mixes them into a DMA workload,
+     * and a fraction of 0 leaves a DMA trace exactly as it was (no extra random draw).
+     */
+    @Test
+    void guestCpuAccessesAreDeterministicRecordsInTheirRegions() throws IOException
+    {
+        final TraceGenerator.Config config = new TraceGenerator.Config().workload(Workload.GUEST_CPU).devices(2)
+            .footprint(8L << 20).seed(3).guestCBit(false);
+        final TraceGenerator generator = new TraceGenerator(config);
+        final TraceRecord record = new TraceRecord();
+        int writes = 0;
+        final java.io.StringWriter text = new java.io.StringWriter();
+        try (org.iommuemu.tlp.trace.TextTraceWriter out = new org.iommuemu.tlp.trace.TextTraceWriter(text, false))
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                generator.next(record);
+                assertTrue(record.isGuestAccess());
+                final org.iommuemu.tlp.trace.GuestAccess access = record.guestAccess();
+                assertEquals(i % 2, access.vcpu());
+                assertFalse(access.encrypted());
+                assertEquals(64, access.size());
+                final long base = generator.baseAddress() + access.vcpu() * generator.regionSize();
+                assertTrue(access.gpa() >= base && access.gpa() + 64 <= base + generator.regionSize());
+                writes += access.isWrite() ? 1 : 0;
+                out.write(record);
+            }
+        }
+        assertTrue(writes > 400 && writes < 600, "reads and writes about evenly: " + writes);
+        final TraceGenerator again = new TraceGenerator(new TraceGenerator.Config().workload(Workload.GUEST_CPU).devices(2)
+            .footprint(8L << 20).seed(3).guestCBit(false));
+        final java.io.StringWriter second = new java.io.StringWriter();
+        try (org.iommuemu.tlp.trace.TextTraceWriter out = new org.iommuemu.tlp.trace.TextTraceWriter(second, false))
+        {
+            again.generate(out, 1000);
+        }
+        assertEquals(text.toString(), second.toString());
+        assertThrows(IllegalArgumentException.class, () -> generate("cpu.pcapng", config, 10));
+
+        final TraceGenerator mixed = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).seed(3)
+            .guestCpuFraction(0.25));
+        int cpu = 0;
+        for (int i = 0; i < 4000; i++)
+        {
+            cpu += mixed.next(record).isGuestAccess() ? 1 : 0;
+        }
+        assertTrue(cpu > 100 && cpu < 600, "about a quarter of the operations (4 TLPs each) are CPU accesses: " + cpu);
+        final byte[] plain = Files.readAllBytes(generate("plain.pcapng", new TraceGenerator.Config().seed(8), 2000));
+        final byte[] zero = Files.readAllBytes(generate("zero.pcapng", new TraceGenerator.Config().seed(8).guestCpuFraction(0), 2000));
+        assertArrayEquals(plain, zero);
+    }
+
     @Test
     void shouldRespectSizesBoundariesAndRegions() throws IOException
     {
         for (final Workload workload : Workload.values())
         {
+            if (workload == Workload.GUEST_CPU)
+            {
+                continue;
+            }
             final TraceGenerator.Config config = new TraceGenerator.Config().workload(workload).devices(4)
                 .footprint(64L << 20).seed(5).nvmeBlocks(16).maxPayload(128).maxReadRequest(256);
             final TraceGenerator generator = new TraceGenerator(config);

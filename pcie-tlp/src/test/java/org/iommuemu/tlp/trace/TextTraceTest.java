@@ -126,4 +126,83 @@ class TextTraceTest
             }
         }
     }
+
+    /** Guest CPU access lines: read among TLPs, written back identically, refused by pcapng, bad fields named. */
+    @Test
+    void shouldReadAndWriteGuestCpuAccessesBesideTlps() throws IOException
+    {
+        final String text = "100ns cpu vcpu=3 vmpl=1 gpa=0x10040 size=64 access=w c=1\n" +
+            "101ns up port=0 tlp=00000001 0100000f 00001000\n" +
+            "102ns cpu c=0 access=x gpa=4096 vcpu=0\n";
+        final StringWriter out = new StringWriter();
+        try (TextTraceReader reader = reader(text, ErrorPolicy.STOP); TextTraceWriter writer = new TextTraceWriter(out, false))
+        {
+            assertTrue(reader.next());
+            TraceRecord r = reader.record();
+            assertTrue(r.isGuestAccess());
+            assertFalse(r.effectiveT());
+            assertEquals(3, r.guestAccess().vcpu());
+            assertEquals(1, r.guestAccess().vmpl());
+            assertEquals(0x10040, r.guestAccess().gpa());
+            assertEquals(64, r.guestAccess().size());
+            assertTrue(r.guestAccess().isWrite());
+            assertTrue(r.guestAccess().encrypted());
+            writer.write(r);
+            assertThrows(IllegalArgumentException.class, () -> new PcapngTraceWriter(java.nio.file.Files.createTempFile("cpu", ".pcapng"),
+                TraceRecord.NANOSECONDS).write(reader.record()), "pcapng holds TLPs only");
+            assertTrue(reader.next());
+            assertFalse(reader.record().isGuestAccess(), "a TLP line after a cpu line is a TLP again");
+            assertEquals(TlpKind.MRD, reader.record().tlp().kind());
+            writer.write(reader.record());
+            assertTrue(reader.next());
+            r = reader.record();
+            assertEquals(GuestAccess.EXECUTE, r.guestAccess().access());
+            assertEquals(0, r.guestAccess().vmpl(), "vmpl defaults to 0");
+            assertEquals(8, r.guestAccess().size(), "size defaults to 8");
+            assertFalse(r.guestAccess().encrypted());
+            writer.write(r);
+            assertEquals(3, reader.summary().decoded());
+        }
+        assertEquals(TextTraceWriter.HEADER + "\n" +
+            "100ns cpu vcpu=3 vmpl=1 gpa=0x10040 size=64 access=w c=1\n" +
+            "101ns up port=0 tlp=00000001 0100000f 00001000\n" +
+            "102ns cpu vcpu=0 vmpl=0 gpa=0x1000 size=8 access=x c=0\n", out.toString());
+
+        final TraceStats stats = new TraceStats();
+        try (TextTraceReader reader = reader(text, ErrorPolicy.STOP))
+        {
+            while (reader.next())
+            {
+                stats.accept(reader.record());
+            }
+        }
+        assertEquals(2, stats.guestAccesses());
+        assertTrue(stats.report(new StringBuilder()).toString().contains("guest CPU accesses 2 (not TLPs)"));
+        assertTrue(stats.report(new StringBuilder()).toString().startsWith("records 3 (upstream 1, downstream 0, flit 0)"));
+
+        final String[] bad = {
+            "1ns cpu vcpu=0 gpa=0x1000 access=w\n",
+            "1ns cpu vcpu=0 gpa=0x1000 access=q c=1\n",
+            "1ns cpu vcpu=0 vcpu=1 gpa=0x1000 access=r c=1\n",
+            "1ns cpu vcpu=0 gpa=0x1ff8 size=16 access=r c=1\n",
+            "1ns cpu vcpu=0 vmpl=4 gpa=0x1000 access=r c=1\n",
+            "1ns cpu vcpu=0 gpa=0x1000 access=r c=1 colour=red\n",
+            "1ns cpu vcpu=0 gpa=0xzz access=r c=1\n",
+        };
+        final String[] reasons = {"needs c=", "access is r, w or x", "appears twice", "inside one 4 KiB page", "vmpl 4",
+            "unknown field 'colour=red'", "bad value in 'gpa=0xzz'"};
+        for (int i = 0; i < bad.length; i++)
+        {
+            final String line = bad[i];
+            final TraceFormatException ex = assertThrows(TraceFormatException.class, () ->
+            {
+                try (TextTraceReader reader = reader(line, ErrorPolicy.STOP))
+                {
+                    reader.next();
+                }
+            }, line);
+            assertEquals(TraceError.BAD_TEXT_LINE, ex.error());
+            assertTrue(ex.detail().contains(reasons[i]), line + ": " + ex.detail());
+        }
+    }
 }

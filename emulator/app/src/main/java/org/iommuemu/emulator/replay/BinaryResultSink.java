@@ -56,6 +56,11 @@ public final class BinaryResultSink implements ResultSink
         {
             flush();
         }
+        if (record.trafficClass == TrafficClass.GUEST_ACCESS)
+        {
+            guestAccess(record);
+            return;
+        }
         final boolean dma = record.trafficClass == TrafficClass.DMA;
         final int access = dma ? record.request.access() : 0;
         int flags = 0;
@@ -77,6 +82,22 @@ public final class BinaryResultSink implements ResultSink
             .putShort((short)(dma && !record.outcome.isOk() ? faultId(record.outcome.fault()) : 0))
             .putShort((short)Math.min(0xFFFF, record.tableFetches)).putShort((short)Math.min(0xFFFF, record.rmpFetches))
             .putLong(dma ? record.arrivalCycle : 0);
+        written++;
+    }
+
+    /**
+     * A guest CPU access record: the GPA as the address, the SPA as the output, the vCPU as the requester, the access
+     * flags, the C-bit as T, the NPT leaf size, the #NPF / #VC as the fault; no timing.
+     */
+    private void guestAccess(final ReplayRecord record)
+    {
+        final org.iommuemu.tlp.trace.GuestAccess access = record.guestAccess;
+        final boolean ok = record.outcome.isOk();
+        final int flags = access.access() | (access.encrypted() ? 8 : 0) | (ok ? 32 : 0);
+        buffer.putLong(record.index).putLong(record.timeNanos).putLong(access.gpa()).putLong(ok ? record.outcome.outputAddress() : 0)
+            .putLong(0).putInt(-1).putShort((short)access.vcpu()).put((byte)record.trafficClass.ordinal()).put((byte)flags)
+            .put((byte)(ok ? record.outcome.pageSizeLg2() : 0)).put((byte)0).putShort((short)(ok ? 0 : faultId(record.outcome.fault())))
+            .putShort((short)0).putShort((short)0).putLong(0);
         written++;
     }
 

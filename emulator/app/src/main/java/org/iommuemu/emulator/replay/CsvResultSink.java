@@ -59,12 +59,39 @@ public final class CsvResultSink implements ResultSink
                 b.append(record.outcome.effect().effectName());
             }
         }
+        else if (record.trafficClass == TrafficClass.GUEST_ACCESS)
+        {
+            guestAccess(record, b);
+        }
         else
         {
             b.append(",,,,,,").append(record.outcomeLabel()).append(",,,,,,,,");
         }
         b.append('\n');
         out.append(b);
+    }
+
+    /**
+     * A guest CPU access row: requester {@code vcpuN}, no PASID, the GPA as the address, the access, no AT, the C-bit in
+     * the t column, the SPA and NPT leaf size when ok, the #NPF / #VC as the fault; no timing columns.
+     */
+    private static void guestAccess(final ReplayRecord record, final StringBuilder b)
+    {
+        final org.iommuemu.tlp.trace.GuestAccess access = record.guestAccess;
+        b.append("vcpu").append(access.vcpu()).append(",,0x").append(Long.toHexString(access.gpa())).append(',');
+        b.append(access.access() == org.iommuemu.tlp.trace.GuestAccess.WRITE ? "-w-" :
+            access.access() == org.iommuemu.tlp.trace.GuestAccess.EXECUTE ? "--x" : "r--");
+        b.append(",,").append(access.encrypted() ? 1 : 0).append(',').append(record.outcomeLabel()).append(',');
+        if (record.outcome.isOk())
+        {
+            b.append("0x").append(Long.toHexString(record.outcome.outputAddress())).append(',').append(1L << record.outcome.pageSizeLg2())
+                .append(',');
+        }
+        else
+        {
+            b.append(",,").append(record.outcome.fault().faultName());
+        }
+        b.append(",,,,,");
     }
 
     public void close() throws IOException

@@ -1,6 +1,11 @@
 package org.iommuemu.emulator.replay;
 
+import org.iommuemu.emulator.scenario.GuestAccessFault;
 import org.iommuemu.emulator.scenario.PlatformEvent;
+import org.iommuemu.emulator.sevtio.TioCommand;
+import org.iommuemu.emulator.sevtio.TioStatus;
+import org.iommuemu.rmp.GuestRmpResult;
+import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.tdx.TdiStatus;
 import org.iommuemu.tdx.TdxStatus;
 
@@ -94,5 +99,66 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     {
         return "KVM dirty logging on domain " + e.domain() + ": " + e.leaves() + " EPT leaves write-protected" +
             (e.sharedWithIommu() ? " (the IOMMU's table: device writes now fault)" : " (KVM's own table; the IOMMU's is untouched)");
+    }
+
+    @Override
+    public String tioStep(final PlatformEvent.TioStep e)
+    {
+        final String state = e.state() == null ? "no TDI" : e.state().toString();
+        if (e.command() < 0)
+        {
+            return String.format("TDI %04x: the device reported a TDISP error (%s)", e.requesterId(), state);
+        }
+        if (e.guestRequest())
+        {
+            return String.format("TDI %04x guest SDTE_WRITE: %s (%s)", e.requesterId(), TioStatus.sdteName(e.status()), state);
+        }
+        if (e.command() == TioCommand.TIO_ASID_FENCE_STATUS)
+        {
+            return String.format("TDI %04x %s: %s (%s)", e.requesterId(), TioCommand.name(e.command()),
+                e.status() == 1 ? "fenced" : "not fenced", state);
+        }
+        return String.format("TDI %04x %s: %s (%s)", e.requesterId(), TioCommand.name(e.command()), TioStatus.name(e.status()), state);
+    }
+
+    @Override
+    public String guestRmpInstruction(final PlatformEvent.GuestRmpInstruction e)
+    {
+        final String what = e.instruction() == PlatformEvent.RmpInstruction.PVALIDATE ?
+            String.format("guest %d PVALIDATE %s gpa 0x%x (spa 0x%x, %s)", e.asid(), e.validate() ? "validate" : "rescind", e.gpa(),
+                e.spa(), e.pageSizeLg2() == 21 ? "2M" : "4K") :
+            String.format("%s spa 0x%x", e.instruction(), e.spa());
+        final String retry = e.retry() ? " (retry)" : "";
+        switch (e.result())
+        {
+            case GuestRmpResult.NESTED_PAGE_FAULT:
+                return String.format("%s%s: #NPF 0x%x (%s)", what, retry, e.exitInfo1(), GuestAccessFault.bits(e.exitInfo1()));
+            case GuestRmpResult.VMM_COMMUNICATION_EXCEPTION:
+                return String.format("%s%s: #VC", what, retry);
+            case GuestRmpResult.GENERAL_PROTECTION:
+                return String.format("%s%s: #GP", what, retry);
+            default:
+                return String.format("%s%s: %s", what, retry, RmpReturnCode.name(e.returnCode()));
+        }
+    }
+
+    @Override
+    public String pageStateChange(final PlatformEvent.PageStateChange e)
+    {
+        final StringBuilder b = new StringBuilder(String.format("guest %d page-state change gpa 0x%x size 0x%x to %s: %d RMPUPDATE, " +
+            "%d PSMASH, %d PVALIDATE", e.asid(), e.gpa(), e.size(), e.toPrivate() ? "private" : "shared", e.rmpUpdates(), e.psmashes(),
+            e.pvalidates()));
+        if (e.iommuPagesUnmapped() > 0 || e.iommuPagesMapped() > 0 || e.invalidations() > 0)
+        {
+            b.append(String.format("; the VMM's IOMMU mapping followed: %d pages unmapped, %d mapped, %d invalidations",
+                e.iommuPagesUnmapped(), e.iommuPagesMapped(), e.invalidations()));
+        }
+        if (!e.completed())
+        {
+            b.append(String.format("; stopped at gpa 0x%x: %s", e.failedGpa(), e.failedExitInfo1() != 0 ?
+                String.format("#NPF 0x%x (%s)", e.failedExitInfo1(), GuestAccessFault.bits(e.failedExitInfo1())) :
+                e.failedReturnCode() >= 0 ? RmpReturnCode.name(e.failedReturnCode()) : "not in the guest's memory"));
+        }
+        return b.toString();
     }
 }

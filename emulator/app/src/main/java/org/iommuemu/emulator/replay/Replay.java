@@ -102,7 +102,15 @@ public final class Replay
                     " s is beyond what the replay can time (at most " + maxNanos + " ns at " +
                     platform.profile().clock().frequencyGhz() + " GHz, so that cycle counts stay below 2^62)");
             }
-            step(traceRecord.recordIndex(), traceRecord);
+            try
+            {
+                step(traceRecord.recordIndex(), traceRecord);
+            }
+            catch (final NotOnPlatform ex)
+            {
+                throw new TraceFormatException(reader.source(), TraceError.NOT_ON_PLATFORM, traceRecord.recordIndex(),
+                    traceRecord.fileOffset(), ex.getMessage());
+            }
             sink.accept(record);
             delivered++;
             ordinal++;
@@ -112,6 +120,7 @@ public final class Replay
             }
         }
         applyDueActions(Long.MAX_VALUE);
+        statistics.platformCounters(platform.counters());
         final List<String> errors = statistics.accountingErrors(reader.summary(), delivered);
         if (!errors.isEmpty())
         {
@@ -161,6 +170,10 @@ public final class Replay
         {
             translate(r);
         }
+        else if (r.trafficClass == TrafficClass.GUEST_ACCESS)
+        {
+            guestAccess(r, traceRecord);
+        }
         else
         {
             notTranslated(r);
@@ -194,6 +207,32 @@ public final class Replay
         r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
+    }
+
+    /** A guest CPU access: the guest's NPT and the RMP check (not the IOMMU, not priced); see {@link Platform#guestAccess}. */
+    private void guestAccess(final ReplayRecord r, final TraceRecord traceRecord)
+    {
+        r.guestAccess = traceRecord.guestAccess();
+        noCycles(r);
+        try
+        {
+            platform.guestAccess(r.guestAccess, r.outcome);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new NotOnPlatform(ex.getMessage());
+        }
+    }
+
+    /** A record this platform cannot take ({@link TraceError#NOT_ON_PLATFORM}). */
+    private static final class NotOnPlatform extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        NotOnPlatform(final String message)
+        {
+            super(message, null, false, false);
+        }
     }
 
     private static void notTranslated(final ReplayRecord r)

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.replay;
 
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
+import org.iommuemu.tlp.trace.GuestAccess;
 
 /**
  * One TLP's result as the replay hands it to {@link ResultSink}s: re-pointed per TLP, never retained. For a
@@ -18,6 +19,8 @@ public final class ReplayRecord
     long completionCycle;
     int tableFetches;
     int rmpFetches;
+    /** The guest CPU access of a {@link TrafficClass#GUEST_ACCESS} record (the reader's object; never retained). */
+    GuestAccess guestAccess;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
     public long index()
@@ -42,7 +45,16 @@ public final class ReplayRecord
         return request;
     }
 
-    /** The outcome (valid for {@link TrafficClass#DMA}). */
+    /** The guest CPU access (valid for {@link TrafficClass#GUEST_ACCESS}). */
+    public GuestAccess guestAccess()
+    {
+        return guestAccess;
+    }
+
+    /**
+     * The outcome (valid for {@link TrafficClass#DMA}, and for {@link TrafficClass#GUEST_ACCESS}: the SPA and NPT leaf
+     * size, or the #NPF / #VC).
+     */
     public RequestOutcome outcome()
     {
         return outcome;
@@ -79,7 +91,7 @@ public final class ReplayRecord
     /** {@code ok}, {@code fault}, or the class label for TLPs that are not translated. */
     public String outcomeLabel()
     {
-        if (trafficClass != TrafficClass.DMA)
+        if (trafficClass != TrafficClass.DMA && trafficClass != TrafficClass.GUEST_ACCESS)
         {
             return trafficClass.label();
         }

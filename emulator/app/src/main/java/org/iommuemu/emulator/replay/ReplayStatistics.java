@@ -65,6 +65,11 @@ public final class ReplayStatistics
     private final Map<AccessEffect, long[]> effectCounts = new IdentityHashMap<>();
     private final List<AccessEffect> effectOrder = new ArrayList<>();
     final TimeSeries series = new TimeSeries(512);
+    long guestAccesses;
+    long guestAccessesOk;
+    private final Map<FaultKind, long[]> guestFaultCounts = new IdentityHashMap<>();
+    private final List<FaultKind> guestFaultOrder = new ArrayList<>();
+    private Map<String, Long> platformCounters = Map.of();
 
     void record(final ReplayRecord record, final long pageTableBytes)
     {
@@ -72,6 +77,10 @@ public final class ReplayStatistics
         byClass[record.trafficClass.ordinal()]++;
         if (record.trafficClass != TrafficClass.DMA)
         {
+            if (record.trafficClass == TrafficClass.GUEST_ACCESS)
+            {
+                recordGuestAccess(record);
+            }
             recordOther(record.index, pageTableBytes);
             return;
         }
@@ -135,6 +144,25 @@ public final class ReplayStatistics
     private void recordOther(final long index, final long pageTableBytes)
     {
         series.record(index, false, false, false, 0, pageTableBytes, lastCompletion);
+    }
+
+    private void recordGuestAccess(final ReplayRecord record)
+    {
+        guestAccesses++;
+        if (record.outcome.isOk())
+        {
+            guestAccessesOk++;
+            return;
+        }
+        final FaultKind kind = record.outcome.fault();
+        long[] count = guestFaultCounts.get(kind);
+        if (count == null)
+        {
+            count = new long[1];
+            guestFaultCounts.put(kind, count);
+            guestFaultOrder.add(kind);
+        }
+        count[0]++;
     }
 
     private void latencyChanged(final long value)
@@ -255,6 +283,16 @@ public final class ReplayStatistics
         {
             errors.add("bytes of ok " + okBytes + " + faulted " + faultBytes + " requests != DMA bytes " + dmaBytes);
         }
+        long guestFaults = 0;
+        for (final long count : guestAccessFaultsByKind().values())
+        {
+            guestFaults += count;
+        }
+        if (guestAccessesOk + guestFaults != guestAccesses || guestAccesses != count(TrafficClass.GUEST_ACCESS))
+        {
+            errors.add("guest CPU accesses ok " + guestAccessesOk + " + faulted " + guestFaults + " != guest CPU accesses " +
+                guestAccesses + " (records of that class " + count(TrafficClass.GUEST_ACCESS) + ")");
+        }
         return errors;
     }
 
@@ -361,6 +399,43 @@ public final class ReplayStatistics
     {
         this.bindMachineChecks = atBind;
         this.tdAccessMachineChecks = byTdAccess;
+    }
+
+    /** Guest CPU access records replayed (not DMA; see {@link TrafficClass#GUEST_ACCESS}). */
+    public long guestAccesses()
+    {
+        return guestAccesses;
+    }
+
+    /** Guest CPU accesses that completed. */
+    public long guestAccessesOk()
+    {
+        return guestAccessesOk;
+    }
+
+    /** Guest CPU accesses that did not, by the #NPF / #VC they took, in order of first appearance. */
+    public Map<String, Long> guestAccessFaultsByKind()
+    {
+        final Map<String, Long> result = new LinkedHashMap<>();
+        for (final FaultKind kind : guestFaultOrder)
+        {
+            result.merge(kind.faultName(), guestFaultCounts.get(kind)[0], Long::sum);
+        }
+        return result;
+    }
+
+    /**
+     * What the platform did outside the DMA stream, by name (VMM IOMMU map and unmap calls and their pages, IOMMU
+     * invalidations, RMP instructions of guest conversions), as the replay copied it at its end.
+     */
+    public Map<String, Long> platformCounters()
+    {
+        return platformCounters;
+    }
+
+    void platformCounters(final Map<String, Long> counters)
+    {
+        platformCounters = counters.isEmpty() ? Map.of() : new LinkedHashMap<>(counters);
     }
 
     /** Latency histograms by outcome kind: "ok" and each fault name. */

@@ -64,6 +64,23 @@ public final class Summary
         }
         rows.add(new Row("machine checks", String.format(Locale.ROOT, "%d (at bind %d, by DMA %d, by TD access %d)", s.machineChecks(),
             s.bindMachineChecks(), s.dmaMachineChecks(), s.tdAccessMachineChecks()), s.machineChecks(), Direction.LOWER_IS_BETTER));
+        if (s.guestAccesses() > 0)
+        {
+            rows.add(new Row("guest CPU accesses", s.guestAccesses() + " (ok " + s.guestAccessesOk() + ")", s.guestAccesses(),
+                Direction.NEUTRAL));
+            for (final Map.Entry<String, Long> fault : s.guestAccessFaultsByKind().entrySet())
+            {
+                rows.add(new Row("  " + fault.getKey(), count(fault.getValue(), s.guestAccesses()), fault.getValue(),
+                    Direction.LOWER_IS_BETTER));
+            }
+        }
+        for (final Map.Entry<String, Long> counter : s.platformCounters().entrySet())
+        {
+            if (counter.getValue() != 0)
+            {
+                rows.add(new Row(counter.getKey(), Long.toString(counter.getValue()), counter.getValue(), Direction.LOWER_IS_BETTER));
+            }
+        }
         for (final ReplayResult.CacheStats cache : result.caches())
         {
             if (cache.lookups() == 0)

@@ -28,6 +28,10 @@ public final class TlpRequests
      */
     public static TrafficClass toRequest(final TraceRecord record, final DmaRequest request)
     {
+        if (record.isGuestAccess())
+        {
+            return TrafficClass.GUEST_ACCESS;
+        }
         final Tlp tlp = record.tlp();
         final TlpKind kind = tlp.kind();
         // The common case first: an upstream non-flit memory request. Everything else is sorted out of line.

@@ -2,8 +2,8 @@ package org.iommuemu.emulator.replay;
 
 /**
  * What a TLP of a trace is to the IOMMU. {@link #DMA} requests go to the IOMMU model, which may answer that one
- * is an {@link #INTERRUPT}; every other class is counted and written to the results with its class, so nothing in
- * a trace is silently dropped.
+ * is an {@link #INTERRUPT}; {@link #GUEST_ACCESS} records go to the guest's CPU path; every other class is counted and
+ * written to the results with its class, so nothing in a trace is silently dropped.
  */
 public enum TrafficClass
 {
@@ -27,7 +27,12 @@ public enum TrafficClass
     /** A flit-mode (PCIe 6) memory request: the flit header's address fields are not decoded yet. */
     FLIT_UNSUPPORTED("flit-unsupported"),
     /** Anything else. */
-    OTHER("other");
+    OTHER("other"),
+    /**
+     * A guest CPU access record of the trace (not a TLP): through the guest's nested page table and the SNP RMP check,
+     * not the IOMMU (docs/replay.md); counted apart from DMA, not priced by the timing model.
+     */
+    GUEST_ACCESS("cpu");
 
     private final String label;
 

@@ -36,4 +36,12 @@ public interface ActionHandler
     void kvmDirtyLog(Scenario.KvmDirtyLogAction action, int line);
 
     void detach(Scenario.DetachAction action, int line);
+
+    void pageStateChange(Scenario.PageStateChangeAction action, int line);
+
+    void pvalidate(Scenario.PvalidateAction action, int line);
+
+    void psmash(Scenario.PsmashAction action, int line);
+
+    void tio(Scenario.TioAction action, int line);
 }

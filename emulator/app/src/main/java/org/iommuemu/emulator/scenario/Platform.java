@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.amdvi.AmdViOptions;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.PageWalkCache;
@@ -83,6 +84,10 @@ public final class Platform
     private final List<PageWalkCache> walkCaches = new ArrayList<>();
     /** The VT-d unit, or null on AMD-Vi (TDX Connect's bind asks it for cached translations). */
     private final VtdIommu vtd;
+    /** SEV-SNP guests and SEV-TIO, or null (docs/scenarios.md, the snp section). */
+    private final SnpState snp;
+    /** What the platform did outside the DMA stream, counted by name (VMM IOMMU maps, invalidations, RMP instructions). */
+    private final Map<String, long[]> counters = new LinkedHashMap<>();
     private boolean anyTrustedRequester;
     private long eventCount;
     private long bindMachineChecks;
@@ -99,19 +104,24 @@ public final class Platform
         if (spec.iommu() == Scenario.IommuKind.AMDVI)
         {
             DmaRmpCheck rmpCheck = null;
+            RmpInstructions instructions = null;
             if (spec.snp())
             {
                 rmp = RmpTable.contiguousCovering(memory, scenario.rmp().base(), scenario.rmp().covers());
                 rmpCheck = new DmaRmpCheck(rmp, spec.rmpConfig());
-                conversion = new PageStateConversion(new RmpInstructions(rmp, spec.rmpConfig()));
+                instructions = new RmpInstructions(rmp, spec.rmpConfig());
+                conversion = new PageStateConversion(instructions);
             }
             else
             {
                 rmp = null;
                 conversion = null;
             }
+            final SnpSpec snpSpec = scenario.snp();
+            final AmdViOptions options = snpSpec != null && snpSpec.tio() != null ?
+                AmdViOptions.DEFAULT.withVtomSharedAddress(snpSpec.tio().vtomSharedAddress()) : AmdViOptions.DEFAULT;
             final AmdViIommu iommu = new AmdViIommu(memory, spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0, rmpCheck,
-                caches.newCache(CacheRole.IOTLB));
+                caches.newCache(CacheRole.IOTLB), options);
             final PageWalkCache hostWalkCache = walkCache(caches, 1, 4, walkCaches);
             if (hostWalkCache != null)
             {
@@ -120,6 +130,7 @@ public final class Platform
             driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
             tdx = null;
             vtd = null;
+            snp = snpSpec == null ? null : new SnpState(this, memory, rmp, instructions, conversion, iommu, snpSpec);
         }
         else
         {
@@ -142,6 +153,7 @@ public final class Platform
             driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
             vtd = iommu;
+            snp = null;
         }
     }
 
@@ -210,6 +222,10 @@ public final class Platform
             {
                 platform.apply(action, 0);
             }
+        }
+        if (platform.snp != null)
+        {
+            platform.snp.build(scenario.snp());
         }
         if (platform.tdx != null)
         {
@@ -476,6 +492,110 @@ public final class Platform
         {
             tdx.tdAccess(action);
         }
+
+        @Override
+        public void pageStateChange(final Scenario.PageStateChangeAction action, final int line)
+        {
+            snp.pageStateChange(action, line);
+        }
+
+        @Override
+        public void pvalidate(final Scenario.PvalidateAction action, final int line)
+        {
+            snp.pvalidate(action, line);
+        }
+
+        @Override
+        public void psmash(final Scenario.PsmashAction action, final int line)
+        {
+            snp.psmash(action, line);
+        }
+
+        @Override
+        public void tio(final Scenario.TioAction action, final int line)
+        {
+            snp.tio(action);
+        }
+    }
+
+    /**
+     * A guest CPU access record of the trace: through the vCPU's guest's nested page table and the RMP check
+     * ({@code SnpState}); the outcome has the SPA, or the #NPF or #VC as a {@link GuestAccessFault}. Allocation-free once
+     * each fault has been seen.
+     *
+     * @throws IllegalArgumentException when the platform has no SNP guests or the vCPU belongs to none.
+     */
+    public boolean guestAccess(final org.iommuemu.tlp.trace.GuestAccess access, final org.iommuemu.emulator.platform.RequestOutcome out)
+    {
+        if (snp == null)
+        {
+            throw new IllegalArgumentException("a guest CPU access record needs an SNP guest with that vCPU (snp.guests; " +
+                "iommu: amdvi with snp: true)");
+        }
+        return snp.guestAccess(access, out);
+    }
+
+    /** What the platform did outside the DMA stream, by name (the summary prints the non-zero ones). */
+    public Map<String, Long> counters()
+    {
+        final Map<String, Long> result = new LinkedHashMap<>();
+        counters.forEach((name, value) -> result.put(name, value[0]));
+        return result;
+    }
+
+    /** Count {@code delta} more of {@code name}. */
+    void count(final String name, final long delta)
+    {
+        counters.computeIfAbsent(name, key -> new long[1])[0] += delta;
+    }
+
+    /** The RMP changed: the hardware's global IOTLB flush (see {@link IommuDriver#rmpChanged()}). */
+    void rmpChanged()
+    {
+        driver.rmpChanged();
+    }
+
+    /**
+     * The VMM maps {@code [iova, iova + size)} of a domain to {@code spa} for a guest's devices (VFIO/iommufd), with
+     * {@code policy} (null: the domain's); counted as a VMM map call and its pages.
+     *
+     * @return bytes mapped.
+     */
+    long vmmMap(final int domain, final long iova, final long spa, final long size, final PageSizePolicy policy, final int line)
+    {
+        final Mapping mapping = new Mapping(iova, spa, size, Permissions.READ_WRITE);
+        checkPlacement(mapping, line);
+        final MapStatus status = domains.get(domain).map(iova, spa, size, Permissions.READ_WRITE,
+            policy == null ? policies.get(domain) : policy);
+        if (status != MapStatus.OK)
+        {
+            throw refused(line, "map", "domain " + domain + " iova 0x" + Long.toHexString(iova) + " size 0x" + Long.toHexString(size) +
+                ": " + status);
+        }
+        count("VMM IOMMU map calls", 1);
+        count("VMM IOMMU pages mapped (4 KiB)", size / PhysicalMemory.FRAME_SIZE);
+        return size;
+    }
+
+    /**
+     * The VMM unmaps {@code [iova, iova + size)} of a domain and invalidates it (and waits), as VFIO/iommufd's unmap
+     * does; counted.
+     *
+     * @return bytes unmapped (0 when nothing was mapped there).
+     */
+    long vmmUnmap(final int domain, final long iova, final long size, final int line)
+    {
+        final MapStatus status = domains.get(domain).unmap(iova, size);
+        if (status != MapStatus.OK && status != MapStatus.NOT_MAPPED)
+        {
+            throw refused(line, "unmap", "iova 0x" + Long.toHexString(iova) + ": " + status);
+        }
+        driver.invalidateRange(domain, iova, size);
+        count("VMM IOMMU unmap calls", 1);
+        count("IOMMU invalidations (with completion wait)", 1);
+        final long unmapped = status == MapStatus.OK ? size : 0;
+        count("VMM IOMMU pages unmapped (4 KiB)", unmapped / PhysicalMemory.FRAME_SIZE);
+        return unmapped;
     }
 
     /** Where in the traffic an event happens now: the TLP the replay goes to next, or {@link PlatformEvent#SETUP}. */
@@ -635,7 +755,13 @@ public final class Platform
         return first[0];
     }
 
-    private void checkPlacement(final Mapping mapping, final int line)
+    void checkPlacement(final Mapping mapping, final int line)
+    {
+        checkPlacement(mapping, line, "map");
+    }
+
+    /** A mapping's SPAs must not overlap the emulator's own structures; {@code step} names it in the error. */
+    void checkPlacement(final Mapping mapping, final int line, final String step)
     {
         final long start = mapping.spa();
         final long end = mapping.spa() + mapping.size();
@@ -653,6 +779,10 @@ public final class Platform
         {
             reserved.addAll(TdxState.reserved());
         }
+        if (snp != null)
+        {
+            reserved.addAll(snp.reserved());
+        }
         for (final long[] range : reserved)
         {
             if (start < range[1] && range[0] < end)
@@ -662,7 +792,7 @@ public final class Platform
                 {
                     list.append(list.length() == 0 ? "" : ", ").append(String.format("0x%x-0x%x", r[0], r[1] - 1));
                 }
-                throw refused(line, "map", String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
+                throw refused(line, step, String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
                     "addresses", start, end - 1, list));
             }
         }

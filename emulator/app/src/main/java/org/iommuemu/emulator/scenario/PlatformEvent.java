@@ -46,6 +46,12 @@ public sealed interface PlatformEvent
         R tdAccess(TdAccess event);
 
         R kvmDirtyLog(KvmDirtyLog event);
+
+        R tioStep(TioStep event);
+
+        R guestRmpInstruction(GuestRmpInstruction event);
+
+        R pageStateChange(PageStateChange event);
     }
 
     /**
@@ -175,6 +181,75 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.kvmDirtyLog(this);
+        }
+    }
+
+    /**
+     * SEV-TIO: one command of the secure processor on a device's TDI, or the guest's request
+     * ({@code guestRequest}: TIO_GUEST_REQUEST carrying TIO_MSG_SDTE_WRITE), and its status.
+     *
+     * @param command the command code ({@code sevtio.TioCommand}).
+     * @param status  the command's status ({@code sevtio.TioStatus}; for a guest request the SDTE_WRITE status; for
+     *                TIO_ASID_FENCE_STATUS the fence status, 1 fenced).
+     * @param state   the TDI's TDISP state after it (null: no TDI).
+     */
+    record TioStep(long beforeTlp, int requesterId, int command, boolean guestRequest, int status, TdispState state)
+        implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.tioStep(this);
+        }
+    }
+
+    /** The SEV-SNP RMP instructions a timeline step runs. */
+    enum RmpInstruction
+    {
+        /** The guest's PVALIDATE. */
+        PVALIDATE,
+        /** The hypervisor's PSMASH (of a 2 MiB entry). */
+        PSMASH,
+        /** The hypervisor's RMPUPDATE. */
+        RMPUPDATE
+    }
+
+    /**
+     * SEV-SNP: an RMP instruction a {@code pvalidate} or {@code psmash} action ran, and its outcome.
+     *
+     * @param validate    PVALIDATE: validate (true) or rescind.
+     * @param result      the {@code GuestRmpResult} kind for PVALIDATE (OK, NPF, #VC, #GP), OK for the host's.
+     * @param returnCode  EAX (an {@code RmpReturnCode}) when the instruction completed.
+     * @param exitInfo1   the #NPF EXITINFO1 bits when it took one.
+     * @param retry       the guest's (or hypervisor's) retry of an earlier step (after PSMASH on SIZEM, or per 4 KiB
+     *                    after FAIL_SIZEMISMATCH).
+     */
+    record GuestRmpInstruction(long beforeTlp, int asid, RmpInstruction instruction, long gpa, long spa, int pageSizeLg2,
+        boolean validate, int result, int returnCode, long exitInfo1, boolean retry) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.guestRmpInstruction(this);
+        }
+    }
+
+    /**
+     * SEV-SNP: a guest's page-state change through the GHCB ({@code page-state-change}) and what it took: the
+     * hypervisor's RMPUPDATEs and PSMASHes, the guest's PVALIDATEs, and the VMM's IOMMU unmaps, maps and invalidations
+     * (pages of 4 KiB) when its DMA mapping follows conversions.
+     *
+     * @param completed whether every page converted (false: the first page that failed stopped it; see
+     *                  {@code failedGpa} and the RMP return code or #NPF bits).
+     */
+    record PageStateChange(long beforeTlp, int asid, long gpa, long size, boolean toPrivate, int rmpUpdates, int psmashes,
+        int pvalidates, long iommuPagesUnmapped, long iommuPagesMapped, int invalidations, boolean completed, long failedGpa,
+        int failedReturnCode, long failedExitInfo1) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.pageStateChange(this);
         }
     }
 }

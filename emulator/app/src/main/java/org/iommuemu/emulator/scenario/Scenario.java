@@ -24,9 +24,10 @@ import org.iommuemu.tlp.gen.Workload;
  * @param description what the scenario shows.
  * @param source      the file (or bundled resource) it came from, for messages.
  * @param directory   the folder relative paths in the file are resolved against (null for a bundled scenario).
+ * @param snp         SEV-SNP guests and SEV-TIO ({@link SnpSpec}), or null.
  */
 public record Scenario(String name, String description, String source, Path directory, PlatformSpec platform,
-    RmpSpec rmp, TdxSpec tdx, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
+    RmpSpec rmp, TdxSpec tdx, SnpSpec snp, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
     TrafficSpec traffic)
 {
     /**
@@ -214,11 +215,25 @@ public record Scenario(String name, String description, String source, Path dire
      * scenario) or a generated workload.
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
-        long seed, int transferSize, double pasidFraction, double teeFraction)
+        long seed, int transferSize, double pasidFraction, double teeFraction, double guestCpuFraction, boolean guestCBit)
     {
+        /** Generated traffic without guest CPU accesses (but for the {@code guest-cpu} workload's own, with C = 1). */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, 0, true);
+        }
+
         public boolean generated()
         {
             return file == null;
+        }
+
+        /** The same traffic, {@code newCount} records of it. */
+        public TrafficSpec withCount(final long newCount)
+        {
+            return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
+                teeFraction, guestCpuFraction, guestCBit);
         }
     }
 
@@ -483,6 +498,114 @@ public record Scenario(String name, String description, String source, Path dire
         public String describe()
         {
             return "detach " + String.format("%04x", requesterId);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // SEV-SNP guests and SEV-TIO (the snp section; docs/scenarios.md).
+
+    /**
+     * SEV-SNP: the guest's page-state change through the GHCB (Linux's set_memory_encrypted / decrypted): to private,
+     * the hypervisor's RMPUPDATE (PSMASH first inside a 2 MiB entry) then the guest's PVALIDATE; to shared, the guest
+     * rescinds validation, then the hypervisor's RMPUPDATE. The VMM's DMA mapping of the guest ({@code dma}) follows
+     * the conversion or not (seed 002).
+     */
+    public record PageStateChangeAction(int asid, long gpa, long size, boolean toPrivate) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.pageStateChange(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("page-state-change guest %d gpa 0x%x size 0x%x to %s", asid, gpa, size, toPrivate ? "private" : "shared");
+        }
+    }
+
+    /**
+     * SEV-SNP: the guest's PVALIDATE of {@code gpa} (4 KiB or 2 MiB) at {@code vmpl}; a size mismatch the hypervisor
+     * resolves (#NPF with SIZEM: KVM PSMASHes and the guest retries) is resolved, a FAIL_SIZEMISMATCH is retried per
+     * 4 KiB as Linux does.
+     */
+    public record PvalidateAction(int asid, long gpa, long size, boolean validate, int vmpl) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.pvalidate(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("pvalidate guest %d gpa 0x%x size 0x%x %s", asid, gpa, size, validate ? "validate" : "rescind");
+        }
+    }
+
+    /** SEV-SNP: the hypervisor's PSMASH of the 2 MiB RMP entry at {@code spa}. */
+    public record PsmashAction(long spa) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.psmash(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("psmash spa 0x%x", spa);
+        }
+    }
+
+    /** The SEV-TIO operations on a TDI a timeline can make (the PSP commands and the guest's request behind each). */
+    public enum TioOperation
+    {
+        /** TIO_TDI_CREATE (when there is no TDI) and TIO_TDI_BIND with run = 0: LOCK_INTERFACE, CONFIG_LOCKED. */
+        BIND("tio-bind"),
+        /** TIO_TDI_BIND with run = 1: START_INTERFACE, RUN. */
+        RUN("tio-run"),
+        /** The guest's TIO_MSG_SDTE_WRITE: the secure DTE with V, IR/IW, VMPL and vTOM (trusted DMA enabled). */
+        ACCEPT("tio-accept"),
+        /**
+         * Teardown as Linux does it: the guest's zeroing SDTE_WRITE, TIO_TDI_UNBIND, TIO_TDI_RECLAIM, then
+         * TIO_ASID_FENCE_STATUS and, unless told not to, TIO_ASID_FENCE_CLEAR.
+         */
+        UNBIND("tio-unbind"),
+        /** The device reports a TDISP error: the TDI goes to ERROR. */
+        ERROR("tio-error");
+
+        private final String action;
+
+        TioOperation(final String action)
+        {
+            this.action = action;
+        }
+
+        /** The timeline action's name. */
+        public String action()
+        {
+            return action;
+        }
+    }
+
+    /** SEV-TIO: an operation on the TDI of {@code requesterId}; {@code clearFence} applies to {@link TioOperation#UNBIND}. */
+    public record TioAction(int requesterId, TioOperation operation, boolean clearFence) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tio(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return operation.action() + " " + String.format("%04x", requesterId) +
+                (operation == TioOperation.UNBIND && !clearFence ? " (fence left set)" : "");
         }
     }
 }

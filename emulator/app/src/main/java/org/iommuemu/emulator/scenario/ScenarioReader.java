@@ -191,6 +191,7 @@ public final class ScenarioReader
         }
         final RmpSpec rmp = rmp(root.section("rmp"), platform);
         final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
+        final SnpSpec snp = SnpSectionReader.read(root.section("snp"), platform, domainIds);
         final Set<Integer> tdiRequesters = new HashSet<>();
         final Set<Integer> tdIds = new HashSet<>();
         if (tdx != null)
@@ -199,7 +200,7 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, snp);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -216,7 +217,7 @@ public final class ScenarioReader
         }
         final TrafficSpec traffic = traffic(root.section("traffic"), folder);
         root.rejectUnknownKeys();
-        return new Scenario(name, description, source, folder, platform, rmp, tdx, List.copyOf(domains), List.copyOf(devices),
+        return new Scenario(name, description, source, folder, platform, rmp, tdx, snp, List.copyOf(domains), List.copyOf(devices),
             List.copyOf(timeline), traffic);
     }
 
@@ -452,9 +453,16 @@ public final class ScenarioReader
             case "td-write":
                 return tdAccess(section, kind.equals("td-write"));
             default:
+            {
+                final Action snp = SnpSectionReader.action(kind, section, platform);
+                if (snp != null)
+                {
+                    return snp;
+                }
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
                     "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
-                    "mmio-map, td-read, td-write");
+                    "mmio-map, td-read, td-write, " + SnpSectionReader.ACTIONS);
+            }
         }
     }
 
@@ -629,6 +637,12 @@ public final class ScenarioReader
         final int transferSize = section.intValue("transfer-size", 4096);
         final double pasid = section.doubleValue("pasid", 0);
         final double tee = section.doubleValue("tee", 0);
+        final double guestCpu = section.doubleValue("guest-cpu", 0);
+        final boolean cBit = section.booleanValue("c-bit", true);
+        if (guestCpu < 0 || guestCpu > 1)
+        {
+            throw section.error("guest-cpu", "a fraction of operations, 0-1, not " + guestCpu);
+        }
         if (devices < 1 || devices > 240 || count < 1 || count > TraceGenerator.MAX_COUNT || footprint < (4L << 20) * devices ||
             pasid < 0 || pasid > 1 || tee < 0 || tee > 1 || transferSize < 1 || transferSize > 65536)
         {
@@ -636,7 +650,7 @@ public final class ScenarioReader
                 "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
         }
         section.rejectUnknownKeys();
-        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee);
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, guestCpu, cBit);
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */

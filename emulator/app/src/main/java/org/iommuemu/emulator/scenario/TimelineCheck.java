@@ -16,13 +16,64 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> tdiRequesters;
     private final Set<Integer> tdIds;
     private final Set<Integer> attached;
+    private final Set<Integer> snpGuests = new HashSet<>();
+    private final Set<Integer> tioRequesters = new HashSet<>();
     private YamlSection section;
 
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached)
     {
+        this(tdiRequesters, tdIds, initiallyAttached, null);
+    }
+
+    /** With the SNP guests and SEV-TIO TDIs of {@code snp} (null: none) for the SNP actions' checks. */
+    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp)
+    {
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;
         this.attached = new HashSet<>(initiallyAttached);
+        if (snp != null)
+        {
+            snp.guests().forEach(g -> snpGuests.add(g.asid()));
+            if (snp.tio() != null)
+            {
+                snp.tio().tdis().forEach(t -> tioRequesters.add(t.requesterId()));
+            }
+        }
+    }
+
+    private void snpGuest(final int asid)
+    {
+        if (!snpGuests.contains(asid))
+        {
+            throw section.error("guest", snpGuests.isEmpty() ? "a guest action needs an SNP guest in snp.guests" :
+                "no SNP guest with ASID " + asid + " in snp.guests (guests: " + snpGuests + ")");
+        }
+    }
+
+    @Override
+    public void pageStateChange(final Scenario.PageStateChangeAction action, final int line)
+    {
+        snpGuest(action.asid());
+    }
+
+    @Override
+    public void pvalidate(final Scenario.PvalidateAction action, final int line)
+    {
+        snpGuest(action.asid());
+    }
+
+    @Override
+    public void psmash(final Scenario.PsmashAction action, final int line)
+    {
+    }
+
+    @Override
+    public void tio(final Scenario.TioAction action, final int line)
+    {
+        if (!tioRequesters.contains(action.requesterId()))
+        {
+            throw section.error("requester", String.format("no SEV-TIO TDI for requester %04x in snp.sev-tio.tdis", action.requesterId()));
+        }
     }
 
     /** Check {@code action}, read from {@code section}, against the timeline so far. */

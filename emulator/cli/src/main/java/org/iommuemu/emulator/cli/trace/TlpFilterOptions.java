@@ -94,6 +94,11 @@ public final class TlpFilterOptions
      */
     boolean matches(final TraceRecord record)
     {
+        if (record.isGuestAccess())
+        {
+            // Not a TLP: it has neither a TLP type nor a requester, so any filter leaves it out.
+            return !anyType && !anyRequester;
+        }
         final Tlp tlp = record.tlp();
         if (tlp.isFlit())
         {

@@ -118,8 +118,13 @@ public final class TraceDumpCommand extends TraceCommandBase
      */
     static void line(final TraceRecord record, final StringBuilder text)
     {
-        text.append(record.recordIndex()).append(' ').append(record.timestamp()).append(unit(record.timestampExponent()))
-            .append(' ').append(record.direction().token()).append(" port=").append(record.port());
+        text.append(record.recordIndex()).append(' ').append(record.timestamp()).append(unit(record.timestampExponent()));
+        if (record.isGuestAccess())
+        {
+            text.append(" cpu ").append(record.guestAccess()).append('\n');
+            return;
+        }
+        text.append(' ').append(record.direction().token()).append(" port=").append(record.port());
         if (record.flit())
         {
             text.append(" flit");

@@ -30,8 +30,18 @@ public final class TraceGenCommand extends TraceCommandBase
 {
     @Option(names = {"-w", "--workload"}, paramLabel = "NAME", defaultValue = "nic-rx",
         description = "nic-rx, nic-tx (descriptor ring + packet + write-back + MSI-X), nvme-read, nvme-write " +
-            "(SQ entry, PRP list, data pages, CQ entry, MSI-X), random, strided. Default: ${DEFAULT-VALUE}.")
+            "(SQ entry, PRP list, data pages, CQ entry, MSI-X), random, strided, guest-cpu (guest CPU accesses, not " +
+            "TLPs: text output only). Default: ${DEFAULT-VALUE}.")
     String workload;
+
+    @Option(names = "--guest-cpu", paramLabel = "FRACTION", defaultValue = "0",
+        description = "Fraction (0-1) of operations that are a guest CPU access by vCPU i to a 64-byte line of device i's " +
+            "region instead of DMA (text output only). Default: ${DEFAULT-VALUE}.")
+    double guestCpu;
+
+    @Option(names = "--c-bit", paramLabel = "0|1", defaultValue = "1",
+        description = "The C-bit of generated guest CPU accesses (1: private). Default: ${DEFAULT-VALUE}.")
+    int cBit;
 
     @Option(names = {"-c", "--count"}, paramLabel = "N", defaultValue = "100000",
         description = "Number of TLPs to write, at most 10^9. Default: ${DEFAULT-VALUE}.")
@@ -115,8 +125,20 @@ public final class TraceGenCommand extends TraceCommandBase
         {
             throw new IllegalArgumentException("--timestamps \"" + timestamps + "\" is not ns or ps");
         }
+        final Workload kind = parseWorkload(workload);
+        if (cBit != 0 && cBit != 1)
+        {
+            throw new IllegalArgumentException("--c-bit must be 0 or 1, not " + cBit);
+        }
+        if ((kind == Workload.GUEST_CPU || guestCpu > 0) && format == TraceFormat.PCAPNG)
+        {
+            throw new IllegalArgumentException("guest CPU accesses are not TLPs and pcapng holds TLPs only: write the text " +
+                "format (an output not named .pcapng, or --to text)");
+        }
         final TraceGenerator.Config config = new TraceGenerator.Config()
-            .workload(parseWorkload(workload))
+            .workload(kind)
+            .guestCpuFraction(guestCpu)
+            .guestCBit(cBit == 1)
             .devices(devices)
             .footprint(parseSize(footprint, "--footprint"))
             .baseAddress(parseSize(base, "--base"))
@@ -196,7 +218,7 @@ public final class TraceGenCommand extends TraceCommandBase
             }
         }
         throw new IllegalArgumentException("--workload \"" + text +
-            "\" is not a workload (nic-rx, nic-tx, nvme-read, nvme-write, random, strided)");
+            "\" is not a workload (nic-rx, nic-tx, nvme-read, nvme-write, random, strided, guest-cpu)");
     }
 
     /** {@code 0x1000}, {@code 4096}, {@code 4K}, {@code 2M}, {@code 1G}, {@code 1T}, underscores allowed. */
