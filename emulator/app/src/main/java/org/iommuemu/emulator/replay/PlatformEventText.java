@@ -161,4 +161,22 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         }
         return b.toString();
     }
+
+    @Override
+    public String tdConversion(final PlatformEvent.TdConversion e)
+    {
+        final StringBuilder b = new StringBuilder(String.format("TD %d converts gpa 0x%x size 0x%x to %s in place: %d SEAMCALLs", e.td(),
+            e.gpa(), e.size(), e.toPrivate() ? "private" : "shared", e.seamcalls()));
+        if (e.iommuPagesUnmapped() > 0 || e.iommuPagesMapped() > 0 || e.invalidations() > 0)
+        {
+            b.append(String.format("; the VMM's IOMMU mapping followed: %d pages unmapped, %d mapped, %d invalidations",
+                e.iommuPagesUnmapped(), e.iommuPagesMapped(), e.invalidations()));
+        }
+        if (!e.completed())
+        {
+            b.append(String.format("; stopped at gpa 0x%x: %s", e.failedGpa(), e.failedStatus() < 0 ? "not in the TD's memory" :
+                TdxStatus.name(e.failedStatus())));
+        }
+        return b.toString();
+    }
 }

@@ -44,4 +44,6 @@ public interface ActionHandler
     void psmash(Scenario.PsmashAction action, int line);
 
     void tio(Scenario.TioAction action, int line);
+
+    void tdConvert(Scenario.TdConvertAction action, int line);
 }

@@ -516,6 +516,12 @@ public final class Platform
         {
             snp.tio(action);
         }
+
+        @Override
+        public void tdConvert(final Scenario.TdConvertAction action, final int line)
+        {
+            new TdxConversion(Platform.this, tdx, memory).convert(action, line);
+        }
     }
 
     /**

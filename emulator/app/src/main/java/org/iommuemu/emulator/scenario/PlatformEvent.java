@@ -52,6 +52,8 @@ public sealed interface PlatformEvent
         R guestRmpInstruction(GuestRmpInstruction event);
 
         R pageStateChange(PageStateChange event);
+
+        R tdConversion(TdConversion event);
     }
 
     /**
@@ -250,6 +252,23 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.pageStateChange(this);
+        }
+    }
+
+    /**
+     * TDX: a TD's in-place conversion ({@code td-convert}) and what it took: SEAMCALLs (SEPT.ADD, PAGE.AUG, the TD's
+     * ACCEPT; or BLOCK, TRACK, PAGE.REMOVE), and the VMM's IOMMU unmaps, maps and invalidations (pages of 4 KiB) when its
+     * DMA mapping follows conversions.
+     *
+     * @param failedStatus the SEAMCALL status that stopped it ({@code TdxStatus}), when not {@code completed}.
+     */
+    record TdConversion(long beforeTlp, int td, long gpa, long size, boolean toPrivate, int seamcalls, long iommuPagesUnmapped,
+        long iommuPagesMapped, int invalidations, boolean completed, long failedGpa, long failedStatus) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.tdConversion(this);
         }
     }
 }

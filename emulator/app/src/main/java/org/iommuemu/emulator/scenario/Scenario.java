@@ -502,7 +502,50 @@ public record Scenario(String name, String description, String source, Path dire
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // SEV-SNP guests and SEV-TIO (the snp section; docs/scenarios.md).
+    // SEV-SNP guests and SEV-TIO (the snp section; docs/scenarios.md), and the VMM's DMA mapping of private memory.
+
+    /** How the VMM maps a guest's memory for its assigned devices (seed 002). */
+    public enum VmmDmaMapping
+    {
+        /**
+         * VFIO's classic way: every page of guest memory pinned by its HVA and mapped at VM creation (IOVA = GPA), and
+         * left alone when the guest converts pages (the mapping keeps pointing at a page that is now private).
+         */
+        PIN,
+        /**
+         * guest_memfd file mappings that follow conversions (iommufd IOMMU_IOAS_MAP_FILE with a RamDiscardManager):
+         * only shared pages are mapped, at 4 KiB granularity; a page is unmapped (with the IOTLB invalidation) before it
+         * becomes private and mapped again after it becomes shared.
+         */
+        FOLLOW_CONVERSIONS
+    }
+
+    /**
+     * TDX: the TD converts {@code [gpa, gpa + size)} in place (guest_memfd in-place conversion: the same host page
+     * changes owner), 4 KiB at a time. To private: the VMM drops its shared-EPT mapping of the page (at the shared
+     * GPA), then TDH.MEM.SEPT.ADD for missing levels, TDH.MEM.PAGE.AUG and the TD's ACCEPT; to shared: BLOCK, TRACK and
+     * PAGE.REMOVE (the page back to the host), then the shared-EPT mapping. With {@code dmaDomain} (not
+     * {@link #NO_DMA_DOMAIN}) the VMM's DMA mapping of the page, at IOVA = the shared GPA, is left alone
+     * ({@link VmmDmaMapping#PIN}) or follows the conversion ({@link VmmDmaMapping#FOLLOW_CONVERSIONS}: unmapped with the
+     * IOTLB invalidation before the page becomes private, mapped after it becomes shared).
+     */
+    public record TdConvertAction(int td, long gpa, long size, boolean toPrivate, int dmaDomain, VmmDmaMapping dmaMapping)
+        implements Action
+    {
+        public static final int NO_DMA_DOMAIN = -1;
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdConvert(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("td-convert td %d gpa 0x%x size 0x%x to %s", td, gpa, size, toPrivate ? "private" : "shared");
+        }
+    }
 
     /**
      * SEV-SNP: the guest's page-state change through the GHCB (Linux's set_memory_encrypted / decrypted): to private,

@@ -452,6 +452,8 @@ public final class ScenarioReader
             case "td-read":
             case "td-write":
                 return tdAccess(section, kind.equals("td-write"));
+            case "td-convert":
+                return tdConvert(section, domainIds);
             default:
             {
                 final Action snp = SnpSectionReader.action(kind, section, platform);
@@ -461,7 +463,7 @@ public final class ScenarioReader
                 }
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
                     "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
-                    "mmio-map, td-read, td-write, " + SnpSectionReader.ACTIONS);
+                    "mmio-map, td-read, td-write, td-convert, " + SnpSectionReader.ACTIONS);
             }
         }
     }
@@ -485,6 +487,40 @@ public final class ScenarioReader
             throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
         }
         return new Scenario.TdAccessAction(td, gpa, (int)size, write);
+    }
+
+    /** A TD's in-place conversion: {@code td}, {@code gpa}, {@code size}, {@code to}, and optionally the VMM's DMA mapping. */
+    private static Scenario.TdConvertAction tdConvert(final YamlSection section, final Set<Integer> domainIds)
+    {
+        if (!section.has("td"))
+        {
+            throw section.error("td", "required, but missing");
+        }
+        final int td = section.intValue("td", -1);
+        final long gpa = section.requiredSize("gpa");
+        final long size = section.size("size", PAGE);
+        if ((gpa & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+        {
+            throw section.error("gpa 0x" + Long.toHexString(gpa) + " and size 0x" + Long.toHexString(size) + " must be positive " +
+                "multiples of 4 KiB");
+        }
+        final String to = section.requiredString("to").trim();
+        if (!to.equals("private") && !to.equals("shared"))
+        {
+            throw section.error("to", "private or shared, not '" + to + "'");
+        }
+        int domain = Scenario.TdConvertAction.NO_DMA_DOMAIN;
+        Scenario.VmmDmaMapping mapping = null;
+        if (section.has("domain"))
+        {
+            domain = domainRef(section, domainIds);
+            mapping = section.enumValue("dma-mapping", Scenario.VmmDmaMapping.class, null);
+            if (mapping == null)
+            {
+                throw section.error("dma-mapping", "required with a domain (pin or follow-conversions)");
+            }
+        }
+        return new Scenario.TdConvertAction(td, gpa, size, to.equals("private"), domain, mapping);
     }
 
     private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)

@@ -119,7 +119,7 @@ final class SnpSectionReader
             {
                 throw dmaSection.error("domain", "no domain with id " + domain + " (domains: " + domainIds + ")");
             }
-            final SnpSpec.DmaMappingMode mode = dmaSection.enumValue("mapping", SnpSpec.DmaMappingMode.class, null);
+            final Scenario.VmmDmaMapping mode = dmaSection.enumValue("mapping", Scenario.VmmDmaMapping.class, null);
             if (mode == null)
             {
                 throw dmaSection.error("mapping", "required, but missing (pin or follow-conversions)");

@@ -28,22 +28,6 @@ public record SnpSpec(List<GuestSpec> guests, TioSpec tio)
         SHARED
     }
 
-    /** How the VMM maps a guest's memory for its assigned devices (seed 002). */
-    public enum DmaMappingMode
-    {
-        /**
-         * VFIO's classic way: every page of guest memory pinned by its HVA and mapped at VM creation (IOVA = GPA), and
-         * left alone when the guest converts pages (the mapping keeps pointing at a page that is now private).
-         */
-        PIN,
-        /**
-         * guest_memfd file mappings that follow conversions (iommufd IOMMU_IOAS_MAP_FILE with a RamDiscardManager):
-         * only shared pages are mapped, at 4 KiB granularity; a page is unmapped (with the IOTLB invalidation) before it
-         * becomes private and mapped again after it becomes shared.
-         */
-        FOLLOW_CONVERSIONS
-    }
-
     /**
      * An SNP guest.
      *
@@ -65,7 +49,7 @@ public record SnpSpec(List<GuestSpec> guests, TioSpec tio)
     }
 
     /** The VMM's DMA mapping of a guest's memory: into {@code domain} at IOVA = GPA, by {@code mode}. */
-    public record DmaMappingSpec(int domain, DmaMappingMode mode)
+    public record DmaMappingSpec(int domain, Scenario.VmmDmaMapping mode)
     {
     }
 

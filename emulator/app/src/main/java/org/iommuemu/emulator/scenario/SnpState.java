@@ -209,7 +209,7 @@ final class SnpState
     {
         for (final SnpSpec.GuestRam ram : g.memory())
         {
-            if (g.dma().mode() == SnpSpec.DmaMappingMode.PIN)
+            if (g.dma().mode() == Scenario.VmmDmaMapping.PIN)
             {
                 platform.vmmMap(g.dma().domain(), ram.gpa(), ram.spa(), ram.size(), null, line);
             }
@@ -268,7 +268,7 @@ final class SnpState
     void pageStateChange(final Scenario.PageStateChangeAction action, final int line)
     {
         final Guest guest = guests.get(action.asid());
-        final boolean follow = guest.spec.dma() != null && guest.spec.dma().mode() == SnpSpec.DmaMappingMode.FOLLOW_CONVERSIONS;
+        final boolean follow = guest.spec.dma() != null && guest.spec.dma().mode() == Scenario.VmmDmaMapping.FOLLOW_CONVERSIONS;
         final long large = 1L << guest.spec.rmpPageLg2();
         final long step = ((action.gpa() | action.size()) & (large - 1)) == 0 ? large : PAGE;
         final int pageSize = step == PAGE_2M ? RmpEntry.PAGE_SIZE_2M : RmpEntry.PAGE_SIZE_4K;

@@ -68,6 +68,17 @@ final class TdxState
         return connect;
     }
 
+    /** The TD of {@code id} (null when there is none). */
+    TrustDomain td(final int id)
+    {
+        return tds.get(id);
+    }
+
+    TdxModule module()
+    {
+        return module;
+    }
+
     void build(final Scenario.TdxSpec spec)
     {
         for (final TdSpec td : spec.tds())
@@ -231,9 +242,10 @@ final class TdxState
         platform.trustedRequester(requesterId, spec.tFromState() && connect.tdi(requesterId).state() == TdispState.RUN);
     }
 
-    /** SEPT.ADD the missing non-leaf levels above {@code lowestLevel} for {@code gpa}. */
-    private void septPath(final TrustDomain td, final long gpa, final int lowestLevel, final int line)
+    /** SEPT.ADD the missing non-leaf levels above {@code lowestLevel} for {@code gpa}; returns how many were added. */
+    int septPath(final TrustDomain td, final long gpa, final int lowestLevel, final int line)
     {
+        int added = 0;
         for (int level = td.septFormat().topLevel(); level >= lowestLevel; level--)
         {
             final long entry = module.septEntry(td, PageInfo.encode(gpa, level));
@@ -242,8 +254,10 @@ final class TdxState
                 final long mask = (1L << PageInfo.sizeLg2(level)) - 1;
                 check(module.septAdd(PageInfo.encode(gpa & ~mask, level), td.tdr(), page(), out), line,
                     String.format("TDH.MEM.SEPT.ADD gpa 0x%x level %d", gpa, level));
+                added++;
             }
         }
+        return added;
     }
 
     private long page()

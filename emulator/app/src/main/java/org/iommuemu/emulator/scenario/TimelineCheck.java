@@ -68,6 +68,16 @@ final class TimelineCheck implements ActionHandler
     }
 
     @Override
+    public void tdConvert(final Scenario.TdConvertAction action, final int line)
+    {
+        if (!tdIds.contains(action.td()))
+        {
+            throw section.error("td", tdIds.isEmpty() ? "td-convert needs platform.tdx-connect: true and a TD in tdx.tds" :
+                "no TD with id " + action.td() + " in tdx.tds (tds: " + tdIds + ")");
+        }
+    }
+
+    @Override
     public void tio(final Scenario.TioAction action, final int line)
     {
         if (!tioRequesters.contains(action.requesterId()))
