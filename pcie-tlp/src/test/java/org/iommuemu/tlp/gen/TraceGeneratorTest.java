@@ -1,15 +1,19 @@
 package org.iommuemu.tlp.gen;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
-import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.tlp.trace.PcapngTraceWriter;
 import org.iommuemu.tlp.io.TraceFiles;
+import org.iommuemu.tlp.trace.ErrorPolicy;
+import org.iommuemu.tlp.trace.GuestAccess;
+import org.iommuemu.tlp.trace.PcapngTraceWriter;
+import org.iommuemu.tlp.trace.TextTraceWriter;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceStats;
@@ -52,7 +56,7 @@ class TraceGeneratorTest
             final byte[] b = Files.readAllBytes(generate("b.pcapng", config, 3000));
             assertArrayEquals(a, b, workload.toString());
             final byte[] c = Files.readAllBytes(generate("c.pcapng", config.seed(100), 3000));
-            assertFalse(java.util.Arrays.equals(a, c), workload.toString());
+            assertFalse(Arrays.equals(a, c), workload.toString());
         }
     }
 
@@ -69,14 +73,14 @@ class TraceGeneratorTest
         final TraceGenerator generator = new TraceGenerator(config);
         final TraceRecord record = new TraceRecord();
         int writes = 0;
-        final java.io.StringWriter text = new java.io.StringWriter();
-        try (org.iommuemu.tlp.trace.TextTraceWriter out = new org.iommuemu.tlp.trace.TextTraceWriter(text, false))
+        final StringWriter text = new StringWriter();
+        try (TextTraceWriter out = new TextTraceWriter(text, false))
         {
             for (int i = 0; i < 1000; i++)
             {
                 generator.next(record);
                 assertTrue(record.isGuestAccess());
-                final org.iommuemu.tlp.trace.GuestAccess access = record.guestAccess();
+                final GuestAccess access = record.guestAccess();
                 assertEquals(i % 2, access.vcpu());
                 assertFalse(access.encrypted());
                 assertEquals(64, access.size());
@@ -89,8 +93,8 @@ class TraceGeneratorTest
         assertTrue(writes > 400 && writes < 600, "reads and writes about evenly: " + writes);
         final TraceGenerator again = new TraceGenerator(new TraceGenerator.Config().workload(Workload.GUEST_CPU).devices(2)
             .footprint(8L << 20).seed(3).guestCBit(false));
-        final java.io.StringWriter second = new java.io.StringWriter();
-        try (org.iommuemu.tlp.trace.TextTraceWriter out = new org.iommuemu.tlp.trace.TextTraceWriter(second, false))
+        final StringWriter second = new StringWriter();
+        try (TextTraceWriter out = new TextTraceWriter(second, false))
         {
             again.generate(out, 1000);
         }

@@ -4,6 +4,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.TlpKind;
@@ -148,7 +149,7 @@ class TextTraceTest
             assertTrue(r.guestAccess().isWrite());
             assertTrue(r.guestAccess().encrypted());
             writer.write(r);
-            assertThrows(IllegalArgumentException.class, () -> new PcapngTraceWriter(java.nio.file.Files.createTempFile("cpu", ".pcapng"),
+            assertThrows(IllegalArgumentException.class, () -> new PcapngTraceWriter(Files.createTempFile("cpu", ".pcapng"),
                 TraceRecord.NANOSECONDS).write(reader.record()), "pcapng holds TLPs only");
             assertTrue(reader.next());
             assertFalse(reader.record().isGuestAccess(), "a TLP line after a cpu line is a TLP again");

@@ -15,6 +15,7 @@ import java.util.Map;
 import org.iommuemu.emulator.platform.AccessEffect;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.tlp.trace.GuestAccess;
 
 /**
  * Per-TLP results in a compact binary file for large runs (docs/replay.md): a 16-byte header ({@code IOMMURS1},
@@ -91,7 +92,7 @@ public final class BinaryResultSink implements ResultSink
      */
     private void guestAccess(final ReplayRecord record)
     {
-        final org.iommuemu.tlp.trace.GuestAccess access = record.guestAccess;
+        final GuestAccess access = record.guestAccess;
         final boolean ok = record.outcome.isOk();
         final int flags = access.access() | (access.encrypted() ? 8 : 0) | (ok ? 32 : 0);
         buffer.putLong(record.index).putLong(record.timeNanos).putLong(access.gpa()).putLong(ok ? record.outcome.outputAddress() : 0)

@@ -5,10 +5,12 @@ import java.io.IOException;
 import java.io.Writer;
 
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.tlp.trace.GuestAccess;
 
 /**
  * Per-TLP results as CSV (docs/replay.md): one header line, then one line per TLP of the trace in order:
- * {@code index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address,page_size,fault,cycles,iotlb_hit,table_fetches,rmp_fetches,effect}.
+ * {@code index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address,page_size,fault,cycles,iotlb_hit,
+ * table_fetches,rmp_fetches,effect} (one line).
  * Addresses and requester IDs are hex; empty fields where a column does not apply. {@code effect} is the
  * {@link org.iommuemu.emulator.platform.AccessEffect} of an ok request (POISONED_WRITE, READ_ZEROS), else empty.
  */
@@ -77,10 +79,10 @@ public final class CsvResultSink implements ResultSink
      */
     private static void guestAccess(final ReplayRecord record, final StringBuilder b)
     {
-        final org.iommuemu.tlp.trace.GuestAccess access = record.guestAccess;
+        final GuestAccess access = record.guestAccess;
         b.append("vcpu").append(access.vcpu()).append(",,0x").append(Long.toHexString(access.gpa())).append(',');
-        b.append(access.access() == org.iommuemu.tlp.trace.GuestAccess.WRITE ? "-w-" :
-            access.access() == org.iommuemu.tlp.trace.GuestAccess.EXECUTE ? "--x" : "r--");
+        b.append(access.access() == GuestAccess.WRITE ? "-w-" :
+            access.access() == GuestAccess.EXECUTE ? "--x" : "r--");
         b.append(",,").append(access.encrypted() ? 1 : 0).append(',').append(record.outcomeLabel()).append(',');
         if (record.outcome.isOk())
         {

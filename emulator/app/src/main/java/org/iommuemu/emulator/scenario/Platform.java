@@ -14,6 +14,7 @@ import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
 import org.iommuemu.emulator.scenario.Scenario.DetachAction;
@@ -48,6 +49,7 @@ import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpTable;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TdxModule;
+import org.iommuemu.tlp.trace.GuestAccess;
 
 /**
  * A scenario turned into running models: emulated memory, the IOMMU (AMD-Vi, or VT-d in legacy or scalable
@@ -531,7 +533,7 @@ public final class Platform
      *
      * @throws IllegalArgumentException when the platform has no SNP guests or the vCPU belongs to none.
      */
-    public boolean guestAccess(final org.iommuemu.tlp.trace.GuestAccess access, final org.iommuemu.emulator.platform.RequestOutcome out)
+    public boolean guestAccess(final GuestAccess access, final RequestOutcome out)
     {
         if (snp == null)
         {

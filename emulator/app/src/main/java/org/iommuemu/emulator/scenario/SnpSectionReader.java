@@ -3,6 +3,7 @@ package org.iommuemu.emulator.scenario;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 import org.iommuemu.emulator.amdvi.AmdViOptions;
@@ -94,7 +95,7 @@ final class SnpSectionReader
             if (((gpa | spa) & (alignment - 1)) != 0 || size <= 0 || (size & (alignment - 1)) != 0)
             {
                 throw m.error(String.format("gpa 0x%x, spa 0x%x and size 0x%x must be multiples of 0x%x (%s memory with %s RMP " +
-                    "entries)", gpa, spa, size, alignment, state.name().toLowerCase(java.util.Locale.ROOT), rmpPage == PAGE ? "4K" : "2M"));
+                    "entries)", gpa, spa, size, alignment, state.name().toLowerCase(Locale.ROOT), rmpPage == PAGE ? "4K" : "2M"));
             }
             for (final SnpSpec.GuestRam other : memory)
             {

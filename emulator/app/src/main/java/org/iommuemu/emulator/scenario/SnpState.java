@@ -131,7 +131,8 @@ final class SnpState
             final PageSizePolicy nptPolicy = g.rmpPageLg2() == 21 ? PageSizePolicy.LARGEST : PageSizePolicy.FORCED_4K;
             for (final SnpSpec.GuestRam ram : g.memory())
             {
-                platform.checkPlacement(new Scenario.Mapping(ram.gpa(), ram.spa(), ram.size(), Permissions.READ_WRITE), g.line(), "snp.guests");
+                platform.checkPlacement(new Scenario.Mapping(ram.gpa(), ram.spa(), ram.size(), Permissions.READ_WRITE), g.line(),
+                    "snp.guests");
                 final MapStatus status = npt.map(ram.gpa(), ram.spa(), ram.size(), Permissions.ALL, nptPolicy);
                 if (status != MapStatus.OK)
                 {
@@ -386,8 +387,8 @@ final class SnpState
         if (spa < 0)
         {
             // The NPT does not map it: the PVALIDATE itself takes the #NPF of its translation.
-            platform.event(new PlatformEvent.GuestRmpInstruction(platform.beforeTlp(), action.asid(), PlatformEvent.RmpInstruction.PVALIDATE,
-                action.gpa(), -1, sizeLg2, action.validate(), GuestRmpResult.NESTED_PAGE_FAULT, 0,
+            platform.event(new PlatformEvent.GuestRmpInstruction(platform.beforeTlp(), action.asid(),
+                PlatformEvent.RmpInstruction.PVALIDATE, action.gpa(), -1, sizeLg2, action.validate(), GuestRmpResult.NESTED_PAGE_FAULT, 0,
                 PageFaultErrorCode.GUEST_FINAL | PageFaultErrorCode.GUEST_ENC, false));
             return;
         }
@@ -411,8 +412,9 @@ final class SnpState
     {
         guestInstructions.pvalidate(spa, gpa, guest.spec.asid(), vmpl, pageSize, validate, result);
         platform.count("PVALIDATE", 1);
-        platform.event(new PlatformEvent.GuestRmpInstruction(platform.beforeTlp(), guest.spec.asid(), PlatformEvent.RmpInstruction.PVALIDATE,
-            gpa, spa, pageSize == RmpEntry.PAGE_SIZE_2M ? 21 : 12, validate, result.kind(), result.returnCode(), result.exitInfo1(), retry));
+        platform.event(new PlatformEvent.GuestRmpInstruction(platform.beforeTlp(), guest.spec.asid(),
+            PlatformEvent.RmpInstruction.PVALIDATE, gpa, spa, pageSize == RmpEntry.PAGE_SIZE_2M ? 21 : 12, validate, result.kind(),
+            result.returnCode(), result.exitInfo1(), retry));
     }
 
     /** The hypervisor's PSMASH of the 2 MiB entry at {@code spa} (an event), then the IOTLB flush an RMP change takes. */
@@ -479,7 +481,8 @@ final class SnpState
             case ERROR:
             default:
                 firmware.tdiError(rid);
-                platform.event(new PlatformEvent.TioStep(platform.beforeTlp(), rid, -1, false, TioStatus.SUCCESS, firmware.tdispState(rid)));
+                platform.event(new PlatformEvent.TioStep(platform.beforeTlp(), rid, -1, false, TioStatus.SUCCESS,
+                    firmware.tdispState(rid)));
                 break;
         }
         refreshT(rid);

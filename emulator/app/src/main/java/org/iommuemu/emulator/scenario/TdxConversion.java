@@ -2,6 +2,7 @@ package org.iommuemu.emulator.scenario;
 
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.Walker;
@@ -135,7 +136,7 @@ final class TdxConversion
     /** The host page the VMM's shared EPT maps {@code sharedGpa} to, or -1. */
     private long sharedPage(final TrustDomain td, final long sharedGpa)
     {
-        final org.iommuemu.pagetable.PageTable ept = td.sharedEpt();
+        final PageTable ept = td.sharedEpt();
         if (!Walker.walk(ept.format(), memory, ept.root(), sharedGpa, Permissions.READ, Permissions.ALL, walk))
         {
             return -1;

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 
 import org.iommuemu.emulator.amdvi.AmdViFault;
 import org.iommuemu.emulator.amdvi.SevTioFault;
+import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.PlatformEvent;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioException;
@@ -112,7 +113,8 @@ class SevTioReplayTest
         }
         // Without the alias mapping, STRIP still works (it walks GPA = address - vTOM) and ALIAS fails after the flip.
         final String noAlias = bundledText("seed003-sev-tio-iova-split")
-            .replace("      - {iova: 0x10100000000, spa: 0x50000000, size: 4M}    # and at GPA + vTOM, the addresses the driver uses (T=0)\n", "");
+            .replace("      - {iova: 0x10100000000, spa: 0x50000000, size: 4M}    " +
+                "# and at GPA + vTOM, the addresses the driver uses (T=0)\n", "");
         assertFalse(noAlias.contains("0x10100000000, spa"));
         final ReplayResult alias = UntrustedDmaReplayTest.replay(ScenarioReader.parse(new StringReader(
             noAlias.replace("vtom-shared-address: strip", "vtom-shared-address: alias")), "alias.yaml", null), ResultSink.NONE);
@@ -159,7 +161,8 @@ class SevTioReplayTest
             {"  - {at: 10000, action: tio-run, requester: \"10:00.0\"}", "  - {at: 10000, action: tio-run, requester: \"11:00.0\"}",
                 "no SEV-TIO TDI for requester 1100"},
             {"  snp: true\n", "  snp: false\n", "needs platform.snp: true"},
-            {"        - {gpa: 0x0, spa: 0x40000000, size: 4M, state: private}", "        - {gpa: 0x0, spa: 0x1400000, size: 4M, state: private}",
+            {"        - {gpa: 0x0, spa: 0x40000000, size: 4M, state: private}",
+                "        - {gpa: 0x0, spa: 0x1400000, size: 4M, state: private}",
                 "overlaps the emulator's own structures"},
         };
         for (final String[] c : cases)
@@ -167,7 +170,7 @@ class SevTioReplayTest
             assertTrue(base.contains(c[0]), c[0]);
             final String yaml = base.replace(c[0], c[1]);
             final ScenarioException ex = assertThrows(ScenarioException.class, () ->
-                org.iommuemu.emulator.scenario.Platform.build(ScenarioReader.parse(new StringReader(yaml), "bad.yaml", null)), c[1]);
+                Platform.build(ScenarioReader.parse(new StringReader(yaml), "bad.yaml", null)), c[1]);
             assertTrue(ex.getMessage().contains(c[2]), ex.getMessage());
             assertTrue(ex.getMessage().startsWith("bad.yaml:"), ex.getMessage());
         }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import org.iommuemu.emulator.amdvi.AmdViFault;
 import org.iommuemu.emulator.scenario.GuestAccessFault;
@@ -84,7 +85,7 @@ class SnpGuestCpuReplayTest
         assertEquals(10_000, s.guestAccesses());
         assertEquals(counts[0], s.guestAccessesOk());
         assertEquals(counts[1], s.guestAccessFaultsByKind().get("#VC 0x404 PAGE_NOT_VALIDATED"));
-        assertTrue(counts[1] > 1000 && counts[2] > 500 && counts[3] > 200, java.util.Arrays.toString(counts));
+        assertTrue(counts[1] > 1000 && counts[2] > 500 && counts[3] > 200, Arrays.toString(counts));
         assertEquals(0, s.dmaRequests());
         // The timeline's instructions, as typed events: PVALIDATE 4K inside a 2 MiB entry takes #NPF with SIZEM, KVM
         // PSMASHes, the retry succeeds.
@@ -188,8 +189,8 @@ class SnpGuestCpuReplayTest
             final String trace = "1ns cpu vcpu=0 gpa=0x100000040 access=r c=1\n2ns cpu vcpu=7 gpa=0x100000040 access=r c=1\n";
             final TraceFormatException ex = assertThrows(TraceFormatException.class, () ->
             {
-                try (TextTraceReader reader = new TextTraceReader("t.txt", new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)),
-                    ErrorPolicy.STOP))
+                try (TextTraceReader reader = new TextTraceReader("t.txt",
+                    new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)), ErrorPolicy.STOP))
                 {
                     new Replay(Platform.build(scenario)).run(reader, ResultSink.NONE, Replay.ProgressListener.NONE);
                 }

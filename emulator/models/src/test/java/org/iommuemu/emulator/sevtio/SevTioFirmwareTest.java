@@ -2,6 +2,7 @@ package org.iommuemu.emulator.sevtio;
 
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViFault;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
@@ -221,9 +222,9 @@ class SevTioFirmwareTest
 
     private void assertNoAllocation(final DmaRequest request, final RequestOutcome out, final long vtom)
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
         final long thread = Thread.currentThread().getId();

@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
+import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViFault;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
@@ -32,7 +34,6 @@ import org.iommuemu.rmp.RmpInstructions;
 import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpState;
 import org.iommuemu.rmp.RmpTable;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -333,7 +334,7 @@ class SevTioOutcomeTableTest
         assertEquals(8 * 6 + 8 * 2 * 6, covered.size(), "the docs' rows cover every combination: " + covered.keySet());
     }
 
-    private static <E> List<E> expand(final String cell, final E[] all, final java.util.function.Function<E, String> token)
+    private static <E> List<E> expand(final String cell, final E[] all, final Function<E, String> token)
     {
         final String text = cell.trim();
         if (text.equals("any"))
