@@ -248,6 +248,21 @@ public final class AmdViDriver
         invalidateDeviceTableEntry(deviceId);
     }
 
+    /**
+     * Turn host access/dirty tracking of a device's host table on or off as amd_iommu_set_dirty_tracking does: rewrite
+     * DTE.HAD ({@link DeviceTableEntry#HAD_ACCESSED_DIRTY} or {@link DeviceTableEntry#HAD_NONE}), INVALIDATE_DEVTAB_ENTRY,
+     * then INVALIDATE_IOMMU_PAGES over the whole domain (so cached translations are walked, and marked, again), each
+     * with its completion wait.
+     */
+    public void setDirtyTracking(final int deviceId, final int domainId, final boolean enable)
+    {
+        final long address = DeviceTableEntry.address(layout.deviceTable(), deviceId);
+        memory.writeEntry(address, DeviceTableEntry.withHostAccessDirty(memory.readEntry(address),
+            enable ? DeviceTableEntry.HAD_ACCESSED_DIRTY : DeviceTableEntry.HAD_NONE));
+        invalidateDeviceTableEntry(deviceId);
+        invalidatePages(domainId, 0, 1L << 63);
+    }
+
     /** Detach: clear the DTE (V = 0) and invalidate it. */
     public void detach(final int deviceId)
     {

@@ -171,7 +171,7 @@ public final class AmdViIommu implements IommuPort
         eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
         commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
         translator = new AmdViTranslator(memory, iotlb, new DeviceTableCache(dteCache), gcr3Cache, nestedCache, options,
-            eventLog, rmpCheck != null);
+            eventLog, rmpCheck != null, extendedFeatures);
         dte = translator.entry();
         refreshRegisterCopies();
     }
@@ -545,6 +545,12 @@ public final class AmdViIommu implements IommuPort
     public long commandsProcessed()
     {
         return commands.processed();
+    }
+
+    /** Host page-table entries the IOMMU wrote back to set A or D (DTE.HAD; docs/amdvi.md, "Dirty tracking"). */
+    public long accessDirtyUpdates()
+    {
+        return translator.accessDirtyUpdates();
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -57,6 +57,12 @@ public final class AmdViRegisters
     public static final long STATUS_CMD_BUF_RUN = 1L << 4;
     public static final long STATUS_W1C = STATUS_EVENT_OVERFLOW | STATUS_EVENT_LOG_INT | STATUS_COM_WAIT_INT;
 
+    /** EFR bit 1: PPRSup, peripheral page requests supported. */
+    public static final long EFR_PPR_SUP = 1L << 1;
+    /** EFR bit 49: HASup, hardware access-bit update of host (v1) page table entries (Linux FEATURE_HASUP). */
+    public static final long EFR_HA_SUP = 1L << 49;
+    /** EFR bit 52: HDSup, hardware dirty-bit update (Linux FEATURE_HDSUP; Linux offers dirty tracking only with it). */
+    public static final long EFR_HD_SUP = 1L << 52;
     /** EFR bit 63: SNP supported. */
     public static final long EFR_SNP_SUP = 1L << 63;
     /**

@@ -5,6 +5,7 @@ import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.RequestOutcome;
+import org.iommuemu.pagetable.AccessedDirty;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
@@ -43,6 +44,11 @@ final class AmdViTranslator
     private final AmdViEventLog eventLog;
     /** SNP is enabled (an RMP check is configured): Mode 0 is illegal. */
     private final boolean snp;
+    /** EFR.HASup and EFR.HDSup: DTE.HAD may enable access (01b) and access-and-dirty (11b) updates of host entries. */
+    private final boolean accessedSupported;
+    private final boolean dirtySupported;
+    /** Host page-table entries written back to set A or D. */
+    private long accessDirtyUpdates;
     private final WalkResult walk = new WalkResult();
     private final AmdV1Format[] formats = new AmdV1Format[7];
     private PageWalkCache hostWalkCache;
@@ -59,8 +65,10 @@ final class AmdViTranslator
 
     AmdViTranslator(final PhysicalMemory memory, final TranslationCache iotlb, final DeviceTableCache deviceTableCache,
         final TranslationCache gcr3Cache, final TranslationCache nestedCache, final AmdViOptions options,
-        final AmdViEventLog eventLog, final boolean snp)
+        final AmdViEventLog eventLog, final boolean snp, final long extendedFeatures)
     {
+        this.accessedSupported = (extendedFeatures & AmdViRegisters.EFR_HA_SUP) != 0;
+        this.dirtySupported = (extendedFeatures & AmdViRegisters.EFR_HD_SUP) != 0;
         this.memory = memory;
         this.iotlb = iotlb;
         this.deviceTableCache = deviceTableCache;
@@ -164,7 +172,10 @@ final class AmdViTranslator
         if (slot != TranslationCache.MISS)
         {
             final int attribute = iotlb.attribute(slot);
-            if (CachedTranslation.grants(attribute, walkAccess))
+            // A write (or an ATS translation request, which may grant one) needs the entry to say the page is dirty
+            // already, or untracked (DIRTY); else it walks, as hardware re-walks to set D.
+            final int needed = (access & Permissions.WRITE) != 0 || access == 0 ? CachedTranslation.DIRTY : 0;
+            if (CachedTranslation.grants(attribute, walkAccess) && (attribute & needed) == needed)
             {
                 untranslatedOnly = CachedTranslation.has(attribute, CachedTranslation.UNTRANSLATED_ONLY);
                 out.translated(CachedTranslation.outputAddress(iotlb, slot, address), CachedTranslation.pageSizeLg2(attribute),
@@ -185,6 +196,7 @@ final class AmdViTranslator
         final long outputAddress;
         final int pageSizeLg2;
         final int permissions;
+        int cacheFlags = CachedTranslation.DIRTY;
         if (pasid == CacheTag.NO_PASID)
         {
             final AmdV1Format format = formats[dte.mode()];
@@ -200,6 +212,10 @@ final class AmdViTranslator
             permissions = walk.permissions();
             // The host leaf's U bit (v1 PTE bit 59); guest-only translations have no host leaf.
             untranslatedOnly = (walk.entryValue(walk.entryCount() - 1) & AmdV1Format.U) != 0;
+            if (dte.hostAccessDirty() != DeviceTableEntry.HAD_NONE)
+            {
+                cacheFlags = markAccessedDirty(format, dte.hostAccessDirty(), walkAccess);
+            }
         }
         else
         {
@@ -225,8 +241,42 @@ final class AmdViTranslator
         out.translated(outputAddress, pageSizeLg2, permissions);
         // One IOTLB entry of the leaf's size (4 KiB, 2 MiB or 1 GiB; other sizes as the fragment used), carrying the leaf size.
         CachedTranslation.fill(iotlb, tag, address, iotlbEntrySize(pageSizeLg2), outputAddress, permissions, pageSizeLg2,
-            untranslatedOnly ? CachedTranslation.UNTRANSLATED_ONLY : 0);
+            cacheFlags | (untranslatedOnly ? CachedTranslation.UNTRANSLATED_ONLY : 0));
         return true;
+    }
+
+    /**
+     * Host access/dirty tracking after a successful host walk whose DTE sets HAD (confidential-io-extras.md 3.2): A in
+     * every entry the walk used (HAD 01b with EFR.HASup, 11b with EFR.HDSup) and, for HAD 11b, D in the leaf on a write,
+     * or on an ATS translation request whose answer grants write (the device may write through it without the IOMMU
+     * seeing the write); each an atomic read-modify-write only when a flag is missing ({@link AccessedDirty#mark}).
+     * Without the EFR bit the DTE's request is ignored (a choice). Returns {@link CachedTranslation#DIRTY} when a write
+     * may use the cached translation as it is: not tracking D, the leaf now carries D, or the translation grants no
+     * write; else 0, so a later write that hits it walks again and marks D.
+     */
+    private int markAccessedDirty(final AmdV1Format format, final int had, final int access)
+    {
+        final boolean trackDirty = had == DeviceTableEntry.HAD_ACCESSED_DIRTY && dirtySupported;
+        if (!trackDirty && !(had == DeviceTableEntry.HAD_ACCESSED && accessedSupported))
+        {
+            return CachedTranslation.DIRTY;
+        }
+        final boolean grantsWrite = (walk.permissions() & Permissions.WRITE) != 0;
+        final boolean dirty = trackDirty && ((access & Permissions.WRITE) != 0 || (access == 0 && grantsWrite));
+        accessDirtyUpdates += AccessedDirty.mark(format, memory, walk, dirty);
+        if (!trackDirty)
+        {
+            return CachedTranslation.DIRTY;
+        }
+        final int leaf = walk.entryCount() - 1;
+        final boolean leafDirty = (walk.entryValue(leaf) & format.dirtyFlag(walk.entryLevel(leaf))) != 0;
+        return dirty || leafDirty || !grantsWrite ? CachedTranslation.DIRTY : 0;
+    }
+
+    /** Host page-table entries written back to set A or D so far. */
+    long accessDirtyUpdates()
+    {
+        return accessDirtyUpdates;
     }
 
     /**
@@ -275,7 +325,7 @@ final class AmdViTranslator
         }
         out.translated(walk.outputAddress(), walk.pageSizeLg2(), walk.permissions() & secureIrIw);
         CachedTranslation.fill(iotlb, tag, gpa, iotlbEntrySize(walk.pageSizeLg2()), walk.outputAddress(), walk.permissions(),
-            walk.pageSizeLg2(), 0);
+            walk.pageSizeLg2(), CachedTranslation.DIRTY);
         return true;
     }
 

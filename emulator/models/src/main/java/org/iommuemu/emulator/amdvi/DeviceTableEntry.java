@@ -44,9 +44,14 @@ public final class DeviceTableEntry
     // Quadword 0.
     public static final long V = 1L;
     public static final long TV = 1L << 1;
+    /** HAD, bits 8:7: host access/dirty update (0 none, 1 A only, 2 reserved, 3 A and D; Linux DTE_FLAG_HAD). */
+    public static final int HAD_SHIFT = 7;
+    public static final long HAD = 3L << HAD_SHIFT;
     public static final int MODE_SHIFT = 9;
     public static final long MODE = 7L << MODE_SHIFT;
     public static final long ROOT = 0x000F_FFFF_FFFF_F000L;
+    /** PPR: the device may send peripheral page requests (PRI). */
+    public static final long PPR = 1L << 52;
     public static final long GIOV = 1L << 54;
     public static final long GV = 1L << 55;
     public static final int GLX_SHIFT = 56;
@@ -75,6 +80,11 @@ public final class DeviceTableEntry
     public static final int INT_CTL_ABORT = 0;
     public static final int INT_CTL_FORWARD = 1;
     public static final int INT_CTL_REMAP = 2;
+    /** HAD values: no update, accessed only, reserved, accessed and dirty. */
+    public static final int HAD_NONE = 0;
+    public static final int HAD_ACCESSED = 1;
+    public static final int HAD_RESERVED = 2;
+    public static final int HAD_ACCESSED_DIRTY = 3;
     /** GPM values: 4-level and 5-level guest tables (Linux GUEST_PGTABLE_4/5_LEVEL). */
     public static final int GPM_4_LEVEL = 0;
     public static final int GPM_5_LEVEL = 1;
@@ -145,10 +155,31 @@ public final class DeviceTableEntry
         return guestTranslationValid() && (glx() >= GuestCr3TableEntry.MAX_LEVELS || guestPagingMode() > GPM_5_LEVEL);
     }
 
-    /** Whether a valid entry is illegal for a request ({@link #illegalMode} or {@link #illegalGuestFields}). */
+    /** HAD = 10b is reserved: ILLEGAL_DEV_TABLE_ENTRY (a choice: the reference lists the value as reserved). */
+    public boolean illegalAccessDirty()
+    {
+        return hostAccessDirty(quadword0) == HAD_RESERVED;
+    }
+
+    /**
+     * Whether a valid entry is illegal for a request ({@link #illegalMode}, {@link #illegalGuestFields} or
+     * {@link #illegalAccessDirty}).
+     */
     public boolean illegal(final boolean snp)
     {
-        return illegalMode(snp) || illegalGuestFields();
+        return illegalMode(snp) || illegalGuestFields() || illegalAccessDirty();
+    }
+
+    /** HAD: {@link #HAD_NONE}, {@link #HAD_ACCESSED}, {@link #HAD_RESERVED} or {@link #HAD_ACCESSED_DIRTY}. */
+    public int hostAccessDirty()
+    {
+        return hostAccessDirty(quadword0);
+    }
+
+    /** PPR: the device may send page requests. */
+    public boolean pageRequestsEnabled()
+    {
+        return (quadword0 & PPR) != 0;
     }
 
     /** The host page table root. */
@@ -243,6 +274,17 @@ public final class DeviceTableEntry
     public static boolean valid(final long q0)
     {
         return (q0 & V) != 0;
+    }
+
+    public static int hostAccessDirty(final long q0)
+    {
+        return (int)((q0 & HAD) >>> HAD_SHIFT);
+    }
+
+    /** Quadword 0 with HAD set to {@code had}. */
+    public static long withHostAccessDirty(final long q0, final int had)
+    {
+        return (q0 & ~HAD) | (((long)had << HAD_SHIFT) & HAD);
     }
 
     public static boolean translationValid(final long q0)
