@@ -8,6 +8,8 @@ import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
+import org.iommuemu.bench.Failures;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -41,6 +43,8 @@ public class TranslationCacheBenchmark
     private long[] residentKeys;
     private long[] missKeys;
     private int cursor;
+    /** Timed lookups of resident translations that missed (checked per iteration). */
+    private long failures;
 
     @Setup(Level.Trial)
     public void build()
@@ -67,10 +71,23 @@ public class TranslationCacheBenchmark
         }
     }
 
+    @TearDown(Level.Iteration)
+    public void verify()
+    {
+        Failures.verify(failures, "resident-translation lookup");
+        failures = 0;
+    }
+
     @Benchmark
     public long hit()
     {
-        return iotlb.value(iotlb.lookup(TAG, residentKeys[cursor++ & (residentKeys.length - 1)]));
+        final int slot = iotlb.lookup(TAG, residentKeys[cursor++ & (residentKeys.length - 1)]);
+        if (slot == TranslationCache.MISS)
+        {
+            failures++;
+            return -1;
+        }
+        return iotlb.value(slot);
     }
 
     @Benchmark

@@ -2,6 +2,7 @@ package org.iommuemu.bench.pagetable;
 
 import java.util.concurrent.TimeUnit;
 
+import org.iommuemu.bench.Failures;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -21,6 +22,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -51,6 +53,15 @@ public class MapperBenchmark
         public String format;
 
         PageTable domain;
+        /** Operations of the benchmark that did not return OK (checked after each iteration). */
+        long failures;
+
+        @TearDown(Level.Iteration)
+        public void verify()
+        {
+            Failures.verify(failures, getClass().getSimpleName() + " mapper");
+            failures = 0;
+        }
 
         void create()
         {
@@ -172,8 +183,9 @@ public class MapperBenchmark
         for (int i = 0; i < PAGES; i++)
         {
             final long offset = (long)i << 12;
-            failures += state.domain.map(BASE + offset, (1L << 32) + offset, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K).ordinal();
+            failures += state.domain.map(BASE + offset, (1L << 32) + offset, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K) == MapStatus.OK ? 0 : 1;
         }
+        state.failures += failures;
         return failures;
     }
 
@@ -184,8 +196,9 @@ public class MapperBenchmark
         long failures = 0;
         for (int i = 0; i < PAGES; i++)
         {
-            failures += state.domain.unmap(BASE + ((long)i << 12), 4096).ordinal();
+            failures += state.domain.unmap(BASE + ((long)i << 12), 4096) == MapStatus.OK ? 0 : 1;
         }
+        state.failures += failures;
         return failures;
     }
 
@@ -196,8 +209,9 @@ public class MapperBenchmark
         long failures = 0;
         for (int i = 0; i < TWO_MEG_LEAVES; i++)
         {
-            failures += state.domain.split(BASE + ((long)i << 21), 12).ordinal();
+            failures += state.domain.split(BASE + ((long)i << 21), 12) == MapStatus.OK ? 0 : 1;
         }
+        state.failures += failures;
         return failures;
     }
 
@@ -208,8 +222,9 @@ public class MapperBenchmark
         long failures = 0;
         for (int i = 0; i < ONE_GIG_LEAVES; i++)
         {
-            failures += state.domain.split(BASE + ((long)i << 30), 21).ordinal();
+            failures += state.domain.split(BASE + ((long)i << 30), 21) == MapStatus.OK ? 0 : 1;
         }
+        state.failures += failures;
         return failures;
     }
 
@@ -220,8 +235,9 @@ public class MapperBenchmark
         long failures = 0;
         for (int i = 0; i < TWO_MEG_LEAVES; i++)
         {
-            failures += state.domain.merge(BASE + ((long)i << 21), 21).ordinal();
+            failures += state.domain.merge(BASE + ((long)i << 21), 21) == MapStatus.OK ? 0 : 1;
         }
+        state.failures += failures;
         return failures;
     }
 }

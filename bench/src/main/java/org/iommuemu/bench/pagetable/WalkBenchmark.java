@@ -13,6 +13,8 @@ import org.iommuemu.pagetable.format.Formats;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
+import org.iommuemu.bench.Failures;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -59,6 +61,8 @@ public class WalkBenchmark
     private int cursor;
     private long previous;
     private final WalkResult result = new WalkResult();
+    /** Timed walks that faulted (every input is mapped; checked per iteration). */
+    private long failures;
 
     @Setup(Level.Trial)
     public void build()
@@ -100,10 +104,17 @@ public class WalkBenchmark
         }
     }
 
+    @TearDown(Level.Iteration)
+    public void verify()
+    {
+        Failures.verify(failures, "walk");
+        failures = 0;
+    }
+
     @Benchmark
     public long independent()
     {
-        Walker.walk(pageTableFormat, memory, root, inputs[cursor++ & mask], Permissions.READ, Permissions.ALL, result);
+        failures += Walker.walk(pageTableFormat, memory, root, inputs[cursor++ & mask], Permissions.READ, Permissions.ALL, result) ? 0 : 1;
         return result.outputAddress();
     }
 
@@ -112,7 +123,7 @@ public class WalkBenchmark
     {
         // The next input's index depends on the previous walk's output: walks cannot overlap.
         final int index = (int)((previous >>> 3) + cursor++) & mask;
-        Walker.walk(pageTableFormat, memory, root, inputs[index], Permissions.READ, Permissions.ALL, result);
+        failures += Walker.walk(pageTableFormat, memory, root, inputs[index], Permissions.READ, Permissions.ALL, result) ? 0 : 1;
         previous = result.outputAddress() & 7;
         return previous;
     }

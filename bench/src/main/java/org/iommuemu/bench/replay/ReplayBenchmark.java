@@ -16,6 +16,7 @@ import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.bench.Failures;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,6 +28,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -78,6 +80,8 @@ public class ReplayBenchmark
     private Replay replay;
     private int cursor;
     private long index;
+    /** Timed translations that faulted (every request is mapped; checked per iteration). */
+    private long failures;
 
     @Setup(Level.Trial)
     public void build()
@@ -156,6 +160,18 @@ public class ReplayBenchmark
         }
     }
 
+    /**
+     * Every timed operation succeeded: {@code translate}'s requests translated, and the replays of the pipeline
+     * benchmarks saw no fault (the statistics count every request {@link Replay#step} translated).
+     */
+    @TearDown(Level.Iteration)
+    public void verify()
+    {
+        Failures.verify(failures, "translation");
+        Failures.verify(replay.statistics().faults(), "replayed DMA");
+        failures = 0;
+    }
+
     @Benchmark
     public Object decode()
     {
@@ -171,7 +187,9 @@ public class ReplayBenchmark
     @Benchmark
     public boolean translate()
     {
-        return port.handle(requests[cursor++ & (RECORDS - 1)], outcome);
+        final boolean ok = port.handle(requests[cursor++ & (RECORDS - 1)], outcome);
+        failures += ok ? 0 : 1;
+        return ok;
     }
 
     @Benchmark

@@ -14,6 +14,8 @@ import org.iommuemu.rmp.RmpPageFaultEvent;
 import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpState;
 import org.iommuemu.rmp.RmpTable;
+import org.iommuemu.bench.Failures;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -61,9 +63,18 @@ public class RmpBenchmark
         HostRmpCheck host;
         RmpInstructions instructions;
         final RmpState state = new RmpState().wrap(new UnsafeBuffer(new byte[RmpState.LENGTH]), 0);
+        /** Timed RMPUPDATEs that did not succeed (checked per iteration). */
+        long failures;
         final RmpPageFaultEvent event = new RmpPageFaultEvent().wrap(new UnsafeBuffer(new byte[RmpPageFaultEvent.LENGTH]), 0);
         long[] addresses;
         int cursor;
+
+        @TearDown(Level.Iteration)
+        public void verify()
+        {
+            Failures.verify(failures, "RMPUPDATE");
+            failures = 0;
+        }
 
         @Setup(Level.Trial)
         public void build()
@@ -94,6 +105,15 @@ public class RmpBenchmark
         final SparseMemory memory = new SparseMemory();
         RmpInstructions instructions;
         final RmpState state = new RmpState().wrap(new UnsafeBuffer(new byte[RmpState.LENGTH]), 0);
+        /** Timed PSMASHes that did not succeed (checked per iteration). */
+        long failures;
+
+        @TearDown(Level.Iteration)
+        public void verify()
+        {
+            Failures.verify(failures, "PSMASH");
+            failures = 0;
+        }
 
         @Setup(Level.Trial)
         public void build()
@@ -147,7 +167,9 @@ public class RmpBenchmark
         s.state.clear().gpa(spa).assigned(1).pageSize(RmpEntry.PAGE_SIZE_4K).asid(ASID);
         final int first = s.instructions.rmpupdate(spa, s.state);
         s.state.clear().pageSize(RmpEntry.PAGE_SIZE_4K);
-        return first + s.instructions.rmpupdate(spa, s.state);
+        final int second = s.instructions.rmpupdate(spa, s.state);
+        s.failures += (first == RmpReturnCode.SUCCESS ? 0 : 1) + (second == RmpReturnCode.SUCCESS ? 0 : 1);
+        return first + second;
     }
 
     @Benchmark
@@ -157,8 +179,9 @@ public class RmpBenchmark
         int failures = 0;
         for (int i = 0; i < REGIONS; i++)
         {
-            failures += s.instructions.psmash((long)i << 21);
+            failures += s.instructions.psmash((long)i << 21) == RmpReturnCode.SUCCESS ? 0 : 1;
         }
+        s.failures += failures;
         return failures;
     }
 

@@ -14,6 +14,8 @@ import org.iommuemu.tdx.SecureEptEntry;
 import org.iommuemu.tdx.TdxModule;
 import org.iommuemu.tdx.TdxStatus;
 import org.iommuemu.tdx.TrustDomain;
+import org.iommuemu.bench.Failures;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -50,6 +52,7 @@ public class TdxBenchmark
     static final int PAGES = 128;
 
     /** A finalized TD with an S-EPT; S-EPT pages are handed out as the VMM would. */
+    @State(Scope.Thread)
     public static class Td
     {
         final SparseMemory memory = new SparseMemory();
@@ -57,6 +60,15 @@ public class TdxBenchmark
         TdxModule module;
         TrustDomain td;
         long nextSeptPage = SEPT_PAGES;
+        /** Timed SEAMCALLs that did not return TDX_SUCCESS, and timed walks that faulted (checked per iteration). */
+        long failures;
+
+        @TearDown(Level.Iteration)
+        public void verify()
+        {
+            Failures.verify(failures, getClass().getSimpleName() + " TDX");
+            failures = 0;
+        }
 
         void create()
         {
@@ -216,7 +228,9 @@ public class TdxBenchmark
         long status = 0;
         for (int i = 0; i < PAGES; i++)
         {
-            status |= s.module.pageDemote(PageInfo.encode(HugePages.gpa(i), 1), TDR, s.spare[i], s.out).status();
+            final long result = s.module.pageDemote(PageInfo.encode(HugePages.gpa(i), 1), TDR, s.spare[i], s.out).status();
+            s.failures += result == TdxStatus.SUCCESS ? 0 : 1;
+            status |= result;
         }
         return status;
     }
@@ -228,7 +242,9 @@ public class TdxBenchmark
         long status = 0;
         for (int i = 0; i < PAGES; i++)
         {
-            status |= s.module.pagePromote(PageInfo.encode(HugePages.gpa(i), 1), TDR, s.out).status();
+            final long result = s.module.pagePromote(PageInfo.encode(HugePages.gpa(i), 1), TDR, s.out).status();
+            s.failures += result == TdxStatus.SUCCESS ? 0 : 1;
+            status |= result;
         }
         return status;
     }
@@ -237,7 +253,7 @@ public class TdxBenchmark
     public long septWalkDependent(final SmallPages s)
     {
         final int index = (int)((s.previous >>> 3) + s.cursor++) & (s.inputs.length - 1);
-        s.module.walkSept(s.td, s.inputs[index], Permissions.READ, s.result);
+        s.failures += s.module.walkSept(s.td, s.inputs[index], Permissions.READ, s.result) ? 0 : 1;
         s.previous = s.result.outputAddress() & 7;
         return s.previous;
     }
@@ -245,7 +261,7 @@ public class TdxBenchmark
     @Benchmark
     public long septWalkIndependent(final SmallPages s)
     {
-        s.module.walkSept(s.td, s.inputs[s.cursor++ & (s.inputs.length - 1)], Permissions.READ, s.result);
+        s.failures += s.module.walkSept(s.td, s.inputs[s.cursor++ & (s.inputs.length - 1)], Permissions.READ, s.result) ? 0 : 1;
         return s.result.outputAddress();
     }
 }

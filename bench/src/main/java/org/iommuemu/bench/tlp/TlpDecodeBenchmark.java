@@ -11,6 +11,8 @@ import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.bench.Failures;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -69,6 +71,8 @@ public class TlpDecodeBenchmark
     private int[] lengths;
     private final Tlp tlp = new Tlp();
     private int cursor;
+    /** Timed decodes that returned an error (every TLP is valid; checked per iteration). */
+    private long failures;
 
     @Setup(Level.Trial)
     public void encode()
@@ -127,6 +131,13 @@ public class TlpDecodeBenchmark
             .hugePageFraction(0.5).teeFraction(0.5).pasidFraction(0.5).seed(seed));
     }
 
+    @TearDown(Level.Iteration)
+    public void verify()
+    {
+        Failures.verify(failures, "TLP decode");
+        failures = 0;
+    }
+
     private long decodeAll()
     {
         long sum = 0;
@@ -134,11 +145,13 @@ public class TlpDecodeBenchmark
         final int[] offsets = this.offsets;
         final int[] lengths = this.lengths;
         final Tlp tlp = this.tlp;
+        long failures = 0;
         for (int i = 0; i < TLPS; i++)
         {
-            TlpDecoder.decode(buffer, offsets[i], lengths[i], tlp);
+            failures += TlpDecoder.decode(buffer, offsets[i], lengths[i], tlp) == TlpError.NONE ? 0 : 1;
             sum += tlp.dataLength() + tlp.kind().ordinal();
         }
+        this.failures += failures;
         return sum;
     }
 
@@ -166,7 +179,7 @@ public class TlpDecodeBenchmark
     public int decodeOne()
     {
         final int i = cursor++ & (TLPS - 1);
-        TlpDecoder.decode(buffer, offsets[i], lengths[i], tlp);
+        failures += TlpDecoder.decode(buffer, offsets[i], lengths[i], tlp) == TlpError.NONE ? 0 : 1;
         return tlp.dataLength() + tlp.kind().ordinal();
     }
 }

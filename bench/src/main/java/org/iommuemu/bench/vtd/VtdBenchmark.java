@@ -14,6 +14,8 @@ import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.SparseMemory;
+import org.iommuemu.bench.Failures;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -66,6 +68,8 @@ public class VtdBenchmark
     private DmaRequest[] requests;
     private final RequestOutcome outcome = new RequestOutcome();
     private int cursor;
+    /** Timed translations that faulted (every request is mapped; checked per iteration). */
+    private long failures;
 
     @Setup(Level.Trial)
     public void build()
@@ -115,10 +119,19 @@ public class VtdBenchmark
         }
     }
 
+    @TearDown(Level.Iteration)
+    public void verify()
+    {
+        Failures.verify(failures, "VT-d translation");
+        failures = 0;
+    }
+
     @Benchmark
     public boolean translate()
     {
-        return iommu.handle(requests[cursor++ & (REQUESTS - 1)], outcome);
+        final boolean ok = iommu.handle(requests[cursor++ & (REQUESTS - 1)], outcome);
+        failures += ok ? 0 : 1;
+        return ok;
     }
 
     private static void check(final MapStatus status)

@@ -9,7 +9,7 @@ import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceWriter;
-import org.iommuemu.tlp.trace.TraceFiles;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceStats;

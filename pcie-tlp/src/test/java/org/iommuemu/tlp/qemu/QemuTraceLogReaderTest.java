@@ -13,7 +13,7 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.TraceError;
-import org.iommuemu.tlp.trace.TraceFiles;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;

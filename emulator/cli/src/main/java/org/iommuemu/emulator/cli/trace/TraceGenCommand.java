@@ -8,7 +8,7 @@ import java.util.Locale;
 import org.iommuemu.tlp.TlpFormatter;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
-import org.iommuemu.tlp.trace.TraceFiles;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceWriter;

@@ -10,7 +10,7 @@ import org.iommuemu.tlp.qemu.QemuTraceLogReader;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceReader;
 import org.iommuemu.tlp.trace.TextTraceReader;
-import org.iommuemu.tlp.trace.TraceFiles;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 import picocli.CommandLine.Option;

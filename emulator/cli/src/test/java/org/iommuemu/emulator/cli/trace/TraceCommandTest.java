@@ -21,7 +21,7 @@ import org.iommuemu.tlp.TlpKind;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.tlp.trace.TraceFiles;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.fixtures.SharedMaterial;

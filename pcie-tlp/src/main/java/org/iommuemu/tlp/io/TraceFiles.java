@@ -1,4 +1,4 @@
-package org.iommuemu.tlp.trace;
+package org.iommuemu.tlp.io;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +9,16 @@ import java.util.regex.Pattern;
 
 import org.iommuemu.tlp.nettlp.NetTlpPcapReader;
 import org.iommuemu.tlp.qemu.QemuTraceLogReader;
+import org.iommuemu.tlp.trace.ErrorPolicy;
+import org.iommuemu.tlp.trace.Pcapng;
+import org.iommuemu.tlp.trace.PcapngTraceReader;
+import org.iommuemu.tlp.trace.PcapngTraceWriter;
+import org.iommuemu.tlp.trace.TextTraceReader;
+import org.iommuemu.tlp.trace.TextTraceWriter;
+import org.iommuemu.tlp.trace.TraceFormat;
+import org.iommuemu.tlp.trace.TraceReader;
+import org.iommuemu.tlp.trace.TraceSummary;
+import org.iommuemu.tlp.trace.TraceWriter;
 
 /**
  * Entry point for the {@code trace} commands: opens any supported trace by sniffing its first bytes, makes
