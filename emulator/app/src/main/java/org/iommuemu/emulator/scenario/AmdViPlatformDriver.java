@@ -58,18 +58,6 @@ final class AmdViPlatformDriver implements IommuDriver
         driver.invalidateAll();
     }
 
-    /**
-     * SEV-SNP: an RMP update (RMPUPDATE, PSMASH) is followed by a global TLB and IOTLB flush on hardware
-     * (timing-perf.md 2 and 5.1, Bagia et al. [S13]); the IOMMU's cached translations are dropped, so the next DMA
-     * of every device walks again. The RMP itself is not cached by the model: every DMA reads its entry.
-     */
-    void rmpUpdated()
-    {
-        final org.iommuemu.emulator.cache.InvalidationScope scope = new org.iommuemu.emulator.cache.InvalidationScope().all();
-        ((AmdViIommu)port()).dispatcher().invalidate(scope, org.iommuemu.emulator.cache.CacheRole.IOTLB.bit() |
-            org.iommuemu.emulator.cache.CacheRole.NESTED.bit());
-    }
-
     public long[] reservedRanges()
     {
         final AmdViDriver.Layout layout = driver.layout();

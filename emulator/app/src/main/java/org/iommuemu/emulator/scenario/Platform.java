@@ -65,8 +65,10 @@ public final class Platform
     private static final int MAX_EVENTS = 1000;
 
     private final Scenario scenario;
-    private final SparseMemory memory = new SparseMemory();
+    private final PhysicalMemory memory;
+    /** The driver that built the platform; null when the guest drives the IOMMU ({@link #forGuest}). */
     private final IommuDriver driver;
+    private final IommuPort port;
     private final RmpTable rmp;
     private final PageStateConversion conversion;
     private final TdxState tdx;
@@ -85,9 +87,10 @@ public final class Platform
     private long actionsApplied;
     private long currentTlp = -1;
 
-    private Platform(final Scenario scenario)
+    private Platform(final Scenario scenario, final PhysicalMemory memory, final boolean guestDriven)
     {
         this.scenario = scenario;
+        this.memory = memory;
         final Scenario.PlatformSpec spec = scenario.platform();
         final TimingProfile profile = spec.profile();
         final CacheParameters caches = profile.caches();
@@ -112,7 +115,8 @@ public final class Platform
             {
                 iommu.hostWalkCache(hostWalkCache);
             }
-            driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
+            driver = guestDriven ? null : new AmdViPlatformDriver(iommu, memory, spec.snp());
+            port = iommu;
             tdx = null;
         }
         else
@@ -131,7 +135,8 @@ public final class Platform
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
-            driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            driver = guestDriven ? null : new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            port = iommu;
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
         }
     }
@@ -166,7 +171,7 @@ public final class Platform
     /** Build the platform: bring the IOMMU up, build and map every domain, attach devices, set up SNP or TDX state. */
     public static Platform build(final Scenario scenario)
     {
-        final Platform platform = new Platform(scenario);
+        final Platform platform = new Platform(scenario, new SparseMemory(), false);
         for (final DomainSpec spec : scenario.domains())
         {
             final PageTable table;
@@ -214,6 +219,57 @@ public final class Platform
         return platform;
     }
 
+    /**
+     * A platform whose IOMMU a guest brings up and programs (co-simulation): the models over {@code memory}, reset and
+     * disabled as at power-on, with no domains, devices or table pool of the emulator's own (the scenario's
+     * {@code domains} and {@code devices} are not built: the guest's driver writes its own tables). SEV-SNP's RMP and
+     * its conversions, and TDX's TDs and TDIs, are set up as {@link #build} sets them up: they belong to the host and
+     * the TDX module, not to the guest's IOMMU driver. {@code memory} must keep {@link #emulatorRanges} in memory the
+     * emulator owns; everything else may be the guest's.
+     */
+    public static Platform forGuest(final Scenario scenario, final PhysicalMemory memory)
+    {
+        final Platform platform = new Platform(scenario, memory, true);
+        if (scenario.rmp() != null)
+        {
+            for (final Action action : scenario.rmp().conversions())
+            {
+                platform.apply(action, 0);
+            }
+        }
+        if (platform.tdx != null)
+        {
+            platform.tdx.build(scenario.tdx());
+        }
+        platform.actionsApplied = 0;
+        return platform;
+    }
+
+    /**
+     * The physical ranges, as {start, end} pairs, of the structures a {@link #forGuest} platform keeps in memory of the
+     * emulator's own: the RMP (with SNP) and the TDX module's page pools (with TDX Connect).
+     */
+    public static List<long[]> emulatorRanges(final Scenario scenario)
+    {
+        final List<long[]> ranges = new ArrayList<>();
+        if (scenario.rmp() != null && scenario.platform().snp())
+        {
+            final RmpTable layout = RmpTable.contiguousCovering(new SparseMemory(), scenario.rmp().base(), scenario.rmp().covers());
+            ranges.add(new long[] {layout.base(), layout.last() + 1});
+        }
+        if (scenario.platform().tdxConnect())
+        {
+            ranges.addAll(TdxState.reserved());
+        }
+        return ranges;
+    }
+
+    /** Whether the guest drives the IOMMU ({@link #forGuest}); false for a platform built from the scenario. */
+    public boolean guestDriven()
+    {
+        return driver == null;
+    }
+
     public Scenario scenario()
     {
         return scenario;
@@ -222,13 +278,15 @@ public final class Platform
     /** The IOMMU, as the replay sees it. */
     public IommuPort port()
     {
-        return driver.port();
+        return port;
     }
 
     /** The IOMMU and its mode, for summaries. */
     public String describe()
     {
-        return driver.describe() + (tdx != null ? "+tdx-connect" : "");
+        final String iommu = driver != null ? driver.describe() :
+            port.name() + (rmp != null ? "+snp" : "") + " (guest-driven)";
+        return iommu + (tdx != null ? "+tdx-connect" : "");
     }
 
     public PhysicalMemory memory()
@@ -327,6 +385,14 @@ public final class Platform
     public void apply(final Action action, final int line)
     {
         actionsApplied++;
+        if (driver == null && !(action instanceof MakePrivateAction || action instanceof MakeSharedAction ||
+            action instanceof Scenario.TdiBindAction || action instanceof Scenario.TdiStartAction ||
+            action instanceof Scenario.TdiStopAction || action instanceof Scenario.TdiUnbindAction || action instanceof Scenario.MmioMapAction))
+        {
+            throw refused(line, "timeline", "the guest programs this IOMMU's domains and devices; " +
+                action.getClass().getSimpleName().replace("Action", "").toLowerCase(java.util.Locale.ROOT) +
+                " actions need a platform the scenario builds");
+        }
         if (action instanceof MapAction map)
         {
             map(map.domain(), map.mapping(), line);
@@ -375,7 +441,7 @@ public final class Platform
                 throw refused(line, "make-private", "spa 0x" + Long.toHexString(priv.spa()) + ": RMPUPDATE/PSMASH returned " +
                     RmpReturnCode.name(code));
             }
-            ((AmdViPlatformDriver)driver).rmpUpdated();
+            rmpUpdated();
         }
         else if (action instanceof MakeSharedAction shared)
         {
@@ -385,7 +451,7 @@ public final class Platform
                 throw refused(line, "make-shared", "spa 0x" + Long.toHexString(shared.spa()) + ": RMPUPDATE returned " +
                     RmpReturnCode.name(code));
             }
-            ((AmdViPlatformDriver)driver).rmpUpdated();
+            rmpUpdated();
         }
         else if (action instanceof AttachAction attach)
         {
@@ -424,6 +490,17 @@ public final class Platform
         {
             throw new IllegalStateException("unhandled action " + action);
         }
+    }
+
+    /**
+     * SEV-SNP: an RMP update (RMPUPDATE, PSMASH) is followed by a global TLB and IOTLB flush on hardware
+     * (timing-perf.md 2 and 5.1, Bagia et al. [S13]); the IOMMU's cached translations are dropped, so the next DMA
+     * of every device walks again. The RMP itself is not cached by the model: every DMA reads its entry.
+     */
+    private void rmpUpdated()
+    {
+        ((AmdViIommu)port).dispatcher().invalidate(new org.iommuemu.emulator.cache.InvalidationScope().all(),
+            CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
     }
 
     void event(final String text)
