@@ -293,6 +293,16 @@ public final class AmdViIommu implements IommuPort
         signalInterrupts();
     }
 
+    public int registerBlockSize()
+    {
+        return registers.size();
+    }
+
+    public int registerWidth(final int offset)
+    {
+        return registers.widthAt(offset);
+    }
+
     /**
      * Who hears the MSIs this IOMMU sends (event log, completion wait), with the address and data of the MSI mirror
      * registers; {@link InterruptListener#NONE} by default.

@@ -279,6 +279,16 @@ public final class VtdIommu implements IommuPort
         signalInterrupts();
     }
 
+    public int registerBlockSize()
+    {
+        return registers.size();
+    }
+
+    public int registerWidth(final int offset)
+    {
+        return registers.widthAt(offset);
+    }
+
     /**
      * Who hears the MSIs this unit sends: the fault event (FEADDR, FEUADDR, FEDATA) and the invalidation completion
      * event (IEADDR, IEUADDR, IEDATA); {@link InterruptListener#NONE} by default.
