@@ -89,13 +89,14 @@ public record Scenario(String name, String description, String source, Path dire
      * @param mmioBase     the MMIO channel's address of register offset 0.
      * @param requester    the master ID of the emulator's own memory accesses.
      * @param translationRequester the requester ID of ATS_REQs that do not carry one; -1: the first device, else 0.
+     * @param errorsReadAsOnes a guest-memory read the peer fails reads as all ones (a master abort; the default), else zeros.
      */
     public record CosimSpec(CosimSetup setup, int mmioChannel, int memoryChannel, int interruptChannel, int translationChannel,
         int tlpChannel, CosimInterrupts interrupts, CosimMemory memory, Path sharedFile, List<SharedRange> sharedRanges,
-        long mmioBase, int requester, int translationRequester, CosimSync sync, CosimClock clock)
+        long mmioBase, int requester, int translationRequester, CosimSync sync, CosimClock clock, boolean errorsReadAsOnes)
     {
         public static final CosimSpec DEFAULT = new CosimSpec(CosimSetup.GUEST, 1, 2, 3, 4, 5, CosimInterrupts.WIRE,
-            CosimMemory.REMOTE, null, List.of(), 0, 0, -1, CosimSync.FREE_RUNNING, CosimClock.NS);
+            CosimMemory.REMOTE, null, List.of(), 0, 0, -1, CosimSync.FREE_RUNNING, CosimClock.NS, true);
     }
 
     /** The IOMMU models a scenario can configure. */

@@ -249,11 +249,18 @@ public final class ScenarioReader
         final Scenario.CosimInterrupts irq = section.enumValue("interrupts", Scenario.CosimInterrupts.class, d.interrupts());
         Scenario.CosimMemory backing = d.memory();
         Path file = null;
+        boolean ones = d.errorsReadAsOnes();
         final List<Scenario.SharedRange> ranges = new ArrayList<>();
         final YamlSection memorySection = section.section("memory");
         if (memorySection != null)
         {
             backing = memorySection.enumValue("backing", Scenario.CosimMemory.class, backing);
+            final String fill = memorySection.string("errors-read-as", "ones");
+            if (!fill.equals("ones") && !fill.equals("zeros"))
+            {
+                throw memorySection.error("errors-read-as", "ones or zeros, not '" + fill + "'");
+            }
+            ones = fill.equals("ones");
             if (memorySection.has("file"))
             {
                 final String name = memorySection.requiredString("file");
@@ -294,7 +301,7 @@ public final class ScenarioReader
         final Scenario.CosimClock clock = section.enumValue("clock", Scenario.CosimClock.class, d.clock());
         section.rejectUnknownKeys();
         return new Scenario.CosimSpec(setup, mmio, memory, interrupts, translation, tlp, irq, backing, file, List.copyOf(ranges),
-            mmioBase, requester, translationRequester, sync, clock);
+            mmioBase, requester, translationRequester, sync, clock, ones);
     }
 
     private static int channel(final YamlSection section, final String key, final int fallback)

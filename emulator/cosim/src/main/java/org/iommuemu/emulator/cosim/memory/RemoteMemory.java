@@ -17,6 +17,7 @@ public final class RemoteMemory implements PhysicalMemory
     private static final int PAGE = FRAME_SIZE;
 
     private final PeerAccess peer;
+    private final byte fill;
     private final byte[] entry = new byte[ENTRY_SIZE];
     private final byte[] page = new byte[PAGE];
     private final byte[] zeros = new byte[PAGE];
@@ -28,9 +29,11 @@ public final class RemoteMemory implements PhysicalMemory
     private long bytesWritten;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
 
-    public RemoteMemory(final PeerAccess peer)
+    /** @param fill the byte a failed read reads as: 0xFF (all ones) or 0. */
+    public RemoteMemory(final PeerAccess peer, final byte fill)
     {
         this.peer = peer;
+        this.fill = fill;
     }
 
     public long readEntry(final long address)
@@ -148,7 +151,7 @@ public final class RemoteMemory implements PhysicalMemory
         if (peer.read(address, dst, length) != 0)
         {
             failedReads++;
-            java.util.Arrays.fill(dst, 0, length, (byte)0);
+            java.util.Arrays.fill(dst, 0, length, fill);
         }
     }
 

@@ -416,7 +416,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         final Scenario.CosimSpec c = spec;
         if (c.setup() == Scenario.CosimSetup.GUEST)
         {
-            remote = new RemoteMemory(this);
+            remote = new RemoteMemory(this, c.errorsReadAsOnes() ? (byte)0xFF : 0);
             if (c.memory() == Scenario.CosimMemory.SHARED)
             {
                 final List<long[]> ranges = new ArrayList<>();
@@ -990,7 +990,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 return RemotePort.RESP_BUS_GENERIC_ERROR;
             }
             server.log(name() + ": the peer answered a " + length + "-byte READ of guest memory at 0x" + Long.toHexString(address) +
-                " with response code " + response.responseCode() + "; it reads as zeros");
+                " with response code " + response.responseCode() + "; it reads as " + (spec.errorsReadAsOnes() ? "all ones" : "zeros"));
             return response.responseCode();
         }
         if (answer != null)

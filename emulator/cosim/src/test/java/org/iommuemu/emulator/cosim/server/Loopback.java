@@ -23,7 +23,7 @@ public final class Loopback implements AutoCloseable
 
     public Loopback(final Scenario scenario, final ServerOptions options) throws Exception
     {
-        server = new CosimServer(scenario, options.withAddress("127.0.0.1", options.unixPath() == null ? 0 : options.port()), log::add,
+        server = new CosimServer(scenario, options.unixPath() == null ? options.withAddress("127.0.0.1", 0) : options, log::add,
             statistics::add);
         address = server.start();
     }
