@@ -185,8 +185,9 @@ public final class CosimClient implements AutoCloseable
             }
             return client[0];
         }
-        catch (final RuntimeException ex)
+        catch (final Exception ex)
         {
+            // Netty rethrows the connect's checked exceptions undeclared; all of them mean the same here.
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             if (client[0] != null)
             {
