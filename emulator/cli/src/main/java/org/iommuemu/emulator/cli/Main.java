@@ -12,7 +12,7 @@ import org.iommuemu.emulator.config.ConfigException;
     description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
     subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, CalibrateCommand.class, WalkCommand.class,
         org.iommuemu.emulator.cli.trace.TraceCommand.class, org.iommuemu.emulator.cli.offline.TranslateCommand.class,
-        org.iommuemu.emulator.cli.offline.TablesCommand.class, ServeCommand.class, ClientCommand.class, CommandLine.HelpCommand.class})
+        org.iommuemu.emulator.cli.offline.TablesCommand.class, ServeCommand.class, ClientCommand.class, CosimLoadCommand.class, CommandLine.HelpCommand.class})
 public final class Main
 {
     public static void main(final String[] args)
