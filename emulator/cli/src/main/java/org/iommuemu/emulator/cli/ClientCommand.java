@@ -13,7 +13,6 @@ import org.iommuemu.emulator.cosim.wire.AtsLayout;
 import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.cosim.wire.TranslateWords;
-import org.iommuemu.emulator.offline.HexField;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.emulator.replay.TrafficClass;
 import picocli.CommandLine.Command;
@@ -98,7 +97,7 @@ final class ClientCommand
 
         int run(final CosimClient client, final PrintWriter out)
         {
-            out.println(HexField.hex(client.mmioRead(Numbers.parse(offset, "OFFSET"), width)));
+            out.println(Numbers.hex(client.mmioRead(Numbers.parse(offset, "OFFSET"), width)));
             return 0;
         }
     }
@@ -152,7 +151,7 @@ final class ClientCommand
 
         int run(final CosimClient client, final PrintWriter out)
         {
-            final CosimClient.Translation t = new CosimClient.Translation(HexField.parseRequesterId(requester),
+            final CosimClient.Translation t = new CosimClient.Translation(Numbers.parseRequesterId(requester),
                 pasid == null ? -1 : pasid, Numbers.parse(address, "ADDRESS"), 4, !write, write, exec, privileged, trusted, at);
             final Ats answer = client.translate(t);
             final long word = answer.reserved(0);

@@ -12,7 +12,6 @@ import java.util.concurrent.CountDownLatch;
 import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
-import org.iommuemu.emulator.offline.HexField;
 import org.iommuemu.emulator.scenario.Scenario;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -301,6 +300,6 @@ final class ServeCommand implements Callable<Integer>
 
     static int requester(final String text)
     {
-        return HexField.parseRequesterId(text);
+        return Numbers.parseRequesterId(text);
     }
 }
