@@ -158,7 +158,8 @@ final class ClientCommand
             if (answer.result() == AtsLayout.RESULT_OK)
             {
                 out.printf("0x%x len 0x%x %s%s%s page 2^%d%s%n", answer.address(), answer.length(),
-                    (answer.attributes() & AtsLayout.ATTR_READ) != 0 ? "r" : "-", (answer.attributes() & AtsLayout.ATTR_WRITE) != 0 ? "w" : "-",
+                    (answer.attributes() & AtsLayout.ATTR_READ) != 0 ? "r" : "-",
+                    (answer.attributes() & AtsLayout.ATTR_WRITE) != 0 ? "w" : "-",
                     (answer.attributes() & AtsLayout.ATTR_EXEC) != 0 ? "x" : "-", TranslateWords.outcomePageSizeLg2(word),
                     TranslateWords.outcomeIotlbHit(word) ? " (iotlb hit)" : "");
                 return 0;
@@ -210,8 +211,10 @@ final class ClientCommand
                 return 0;
             }
             out.printf("%s requester 0x%04x address 0x%x: %s%n", kind, r.requesterId, r.address, r.outcome == TlpCommandLayout.OUTCOME_OK ?
-                String.format("ok 0x%x page 2^%d, %d cycles%s", r.outputAddress, r.pageSizeLg2, r.latencyCycles, r.iotlbHit() ? " (iotlb hit)" : "") :
-                "fault " + r.name + ((r.resultFlags & TlpCommandLayout.RESULT_RECORDED) != 0 ? " (logged)" : "") + ", " + r.latencyCycles + " cycles");
+                String.format("ok 0x%x page 2^%d, %d cycles%s", r.outputAddress, r.pageSizeLg2, r.latencyCycles,
+                    r.iotlbHit() ? " (iotlb hit)" : "") :
+                "fault " + r.name + ((r.resultFlags & TlpCommandLayout.RESULT_RECORDED) != 0 ? " (logged)" : "") + ", " +
+                    r.latencyCycles + " cycles");
             return r.outcome == TlpCommandLayout.OUTCOME_OK ? 0 : 1;
         }
     }
