@@ -115,7 +115,7 @@ public final class Calibration
                 Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT) :
                 new Scenario.PlatformSpec(iommu, profile, false, RmpConfig.DEFAULT, Scenario.VtdMode.LEGACY, false,
                     UntrustedDmaRule.DEFAULT, HostReadMode.ZEROS);
-            final Scenario scenario = new Scenario("calibration", "", "calibration", null, platform, null, null, null,
+            final Scenario scenario = new Scenario("calibration", "", "calibration", null, platform, null, null,
                 List.of(new Scenario.DomainSpec(1, levels, policy,
                     List.of(new Scenario.Mapping(IOVA, IOVA, size, Permissions.READ_WRITE)), Scenario.KvmEpt.NONE, 0)),
                 List.of(new Scenario.DeviceSpec(DEVICE, 1, Permissions.READ_WRITE, false, 0)), List.of(), null);
