@@ -590,10 +590,6 @@ public final class Platform
         @Override
         public void tdConvert(final Scenario.TdConvertAction action, final int line)
         {
-            if (action.dmaDomain() != Scenario.TdConvertAction.NO_DMA_DOMAIN)
-            {
-                throw guestOwns(line, "td-convert with a DMA domain");
-            }
             new TdxConversion(Platform.this, tdx, memory).convert(action, line);
         }
     }
