@@ -16,6 +16,8 @@ import org.iommuemu.emulator.cache.InvalidationScope;
  *                                 55:48 PASID[7:0], 59:56 PASID[19:16]
  *                             q1: 0 S (range), 2 GN (PASID valid), 63:12 address
  * INVALIDATE_INTERRUPT_TABLE (5): q0: 15:0 DeviceID
+ * COMPLETE_PPR_REQUEST (7):   q0: 15:0 DeviceID, 51:32 PASID
+ *                             q1: 2 GN (PASID valid), 40:32 completion tag, 47:44 status
  * INVALIDATE_IOMMU_ALL (8):   no operands
  * </pre>
  * With S=1 the range is {@code 2^(1 + first zero bit of (address | 0xFFF))} bytes, aligned; a first zero bit
@@ -104,6 +106,41 @@ public final class AmdViCommand
     {
         words[0] = opcode(INVALIDATE_INTERRUPT_TABLE) | (deviceId & 0xFFFFL);
         words[1] = 0;
+    }
+
+    /** PPR completion statuses (Linux {@code PPR_SUCCESS}, {@code PPR_INVALID}, {@code PPR_FAILURE}). */
+    public static final int PPR_SUCCESS = 0x0;
+    public static final int PPR_INVALID = 0x1;
+    public static final int PPR_FAILURE = 0xF;
+    private static final int PPR_TAG_SHIFT = 32;
+    private static final int PPR_STATUS_SHIFT = 44;
+
+    /**
+     * COMPLETE_PPR_REQUEST for a device's page request with {@code tag}, for {@code pasid} (GN) or {@link CacheTag#NO_PASID},
+     * as Linux's build_complete_ppr (tag bits 8:0, status bits 15:12 of the last dword).
+     */
+    public static void completePprRequest(final long[] words, final int deviceId, final int pasid, final int tag, final int status)
+    {
+        words[0] = opcode(COMPLETE_PPR_REQUEST) | (deviceId & 0xFFFFL) |
+            (pasid == CacheTag.NO_PASID ? 0 : ((long)pasid & 0xF_FFFFL) << 32);
+        words[1] = (pasid == CacheTag.NO_PASID ? 0 : INVALIDATE_GN) | ((long)(tag & 0x1FF) << PPR_TAG_SHIFT) |
+            ((long)(status & 0xF) << PPR_STATUS_SHIFT);
+    }
+
+    /** COMPLETE_PPR_REQUEST's PASID, or {@link CacheTag#NO_PASID} when GN is clear. */
+    public static int pprPasid(final long q0, final long q1)
+    {
+        return (q1 & INVALIDATE_GN) == 0 ? CacheTag.NO_PASID : (int)((q0 >>> 32) & 0xF_FFFFL);
+    }
+
+    public static int pprTag(final long q1)
+    {
+        return (int)((q1 >>> PPR_TAG_SHIFT) & 0x1FF);
+    }
+
+    public static int pprStatus(final long q1)
+    {
+        return (int)((q1 >>> PPR_STATUS_SHIFT) & 0xF);
     }
 
     /** DeviceID of INVALIDATE_DEVTAB_ENTRY, INVALIDATE_IOTLB_PAGES and INVALIDATE_INTERRUPT_TABLE. */

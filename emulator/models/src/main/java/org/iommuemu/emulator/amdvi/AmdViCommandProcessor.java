@@ -18,8 +18,9 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  *     PASID and range;</li>
  * <li>INVALIDATE_IOTLB_PAGES: the device's ATS cache (DEVICE_TLB) for the PASID and range;</li>
  * <li>INVALIDATE_IOMMU_ALL: every IOMMU cache, not the devices' ATS caches;</li>
- * <li>INVALIDATE_INTERRUPT_TABLE, PREFETCH_IOMMU_PAGES, COMPLETE_PPR_REQUEST: accepted without effect
- *     (no interrupt remapping, prefetch or PPR model).</li>
+ * <li>COMPLETE_PPR_REQUEST: the page response to the device ({@link PprResponseListener});</li>
+ * <li>INVALIDATE_INTERRUPT_TABLE, PREFETCH_IOMMU_PAGES: accepted without effect (no interrupt remapping or prefetch
+ *     model).</li>
  * </ul>
  * An unknown opcode is ILLEGAL_COMMAND_ERROR: logged with the command's address, and processing stops with the
  * head on it (CmdBufRun clears) until software rewrites the control register.
@@ -36,6 +37,8 @@ final class AmdViCommandProcessor
     private final AmdViEventLog eventLog;
     private final InvalidationScope scope = new InvalidationScope();
     private final long[] words = new long[2];
+    private PprResponseListener pprResponses = PprResponseListener.NONE;
+    private long pprCompletions;
     private boolean halted;
     private long processed;
     private long completionWaitInterrupts;
@@ -90,6 +93,16 @@ final class AmdViCommandProcessor
         return processed;
     }
 
+    void pprResponses(final PprResponseListener listener)
+    {
+        pprResponses = listener;
+    }
+
+    long pprCompletions()
+    {
+        return pprCompletions;
+    }
+
     long completionWaitInterrupts()
     {
         return completionWaitInterrupts;
@@ -129,9 +142,13 @@ final class AmdViCommandProcessor
             case AmdViCommand.INVALIDATE_IOMMU_ALL:
                 dispatcher.invalidate(scope.all(), CacheRole.ALL_ROLES & ~CacheRole.DEVICE_TLB.bit());
                 return true;
+            case AmdViCommand.COMPLETE_PPR_REQUEST:
+                pprCompletions++;
+                pprResponses.pageResponse(AmdViCommand.deviceId(q0), AmdViCommand.pprPasid(q0, q1), AmdViCommand.pprTag(q1),
+                    AmdViCommand.pprStatus(q1));
+                return true;
             case AmdViCommand.INVALIDATE_INTERRUPT_TABLE:
             case AmdViCommand.PREFETCH_IOMMU_PAGES:
-            case AmdViCommand.COMPLETE_PPR_REQUEST:
                 return true;
             default:
                 return false;

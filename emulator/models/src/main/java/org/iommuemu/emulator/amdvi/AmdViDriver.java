@@ -62,6 +62,9 @@ public final class AmdViDriver
     private final long[] command = new long[2];
     private int commandTail;
     private int eventsRead;
+    private long pprLogBase = -1;
+    private int pprLogLengthLg2 = 9;
+    private int pprRead;
     private long completionWaits;
 
     /**
@@ -267,6 +270,59 @@ public final class AmdViDriver
             enable ? DeviceTableEntry.HAD_ACCESSED_DIRTY : DeviceTableEntry.HAD_NONE));
         invalidateDeviceTableEntry(deviceId);
         invalidatePages(domainId, 0, 1L << 63);
+    }
+
+    /**
+     * Place the PPR log at {@code base} with 2^{@code lengthLg2} entries and turn page requests on as
+     * iommu_enable_ppr_log does: PPR log base, then Control.PPRLogEn, PprIntEn and PPREn.
+     */
+    public void enablePageRequests(final long base, final int lengthLg2)
+    {
+        pprLogBase = base;
+        pprLogLengthLg2 = lengthLg2;
+        pprRead = 0;
+        iommu.writeRegister(AmdViRegisters.PPR_LOG_BASE, 8, base | ((long)lengthLg2 << AmdViRegisters.LENGTH_SHIFT));
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, iommu.readRegister(AmdViRegisters.CONTROL, 8) |
+            AmdViRegisters.CONTROL_PPR_LOG_EN | AmdViRegisters.CONTROL_PPR_INT_EN | AmdViRegisters.CONTROL_PPR_EN);
+    }
+
+    /** Set or clear the DTE's PPR bit (the device may send page requests), then INVALIDATE_DEVTAB_ENTRY. */
+    public void allowPageRequests(final int deviceId, final boolean allowed)
+    {
+        final long address = DeviceTableEntry.address(layout.deviceTable(), deviceId);
+        final long q0 = memory.readEntry(address);
+        memory.writeEntry(address, allowed ? q0 | DeviceTableEntry.PPR : q0 & ~DeviceTableEntry.PPR);
+        invalidateDeviceTableEntry(deviceId);
+    }
+
+    /**
+     * Read the next unread PPR log entry into {@code dst[0..1]} and move the PPR head register past it, as the PPR
+     * interrupt handler does.
+     *
+     * @return false when the log holds no unread entry.
+     */
+    public boolean nextPageRequest(final long[] dst)
+    {
+        final int entries = 1 << pprLogLengthLg2;
+        final int tail = (int)(iommu.readRegister(AmdViRegisters.PPR_TAIL, 8) >>> 4);
+        if (pprLogBase < 0 || tail == pprRead)
+        {
+            return false;
+        }
+        final long address = pprLogBase + pprRead * 16L;
+        dst[0] = memory.readEntry(address);
+        dst[1] = memory.readEntry(address + 8);
+        pprRead = (pprRead + 1) & (entries - 1);
+        iommu.writeRegister(AmdViRegisters.PPR_HEAD, 8, (long)pprRead << 4);
+        return true;
+    }
+
+    /** COMPLETE_PPR_REQUEST (amd_iommu_complete_ppr), then a completion wait. */
+    public void completePageRequest(final int deviceId, final int pasid, final int tag, final int status)
+    {
+        AmdViCommand.completePprRequest(command, deviceId, pasid, tag, status);
+        queue(command);
+        completionWait();
     }
 
     /** Detach: clear the DTE (V = 0) and invalidate it. */

@@ -35,6 +35,11 @@ public final class AmdViEvent
     public static final int ILLEGAL_COMMAND_ERROR = 0x5;
     /** A request the device may not make, such as ATS without DTE.I (layout as the generic event: UNVERIFIED). */
     public static final int INVALID_DEVICE_REQUEST = 0x8;
+    /**
+     * A page request the IOMMU does not take (DTE.PPR or Control.PPREn clear): the tag in dword1 bits 9:0 (reference
+     * 4.1); the rest of its layout is UNVERIFIED and follows the generic event (DeviceID, RW flag, address).
+     */
+    public static final int INVALID_PPR_REQUEST = 0x9;
     public static final int RMP_PAGE_FAULT = RmpPageFaultEvent.EVENT_CODE;
     /** Not produced by the model (device TLB invalidations complete at once); listed for decoders. */
     public static final int IOTLB_INV_TIMEOUT = 0x7;

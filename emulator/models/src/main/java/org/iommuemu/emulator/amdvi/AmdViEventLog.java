@@ -107,6 +107,17 @@ final class AmdViEventLog
         return false;
     }
 
+    /**
+     * INVALID_PPR_REQUEST: the request's tag in dword1 bits 9:0, RW for a write request, the page address.
+     *
+     * @return whether it was logged.
+     */
+    boolean invalidPprRequest(final int deviceId, final int tag, final boolean write, final long address)
+    {
+        event.set(AmdViEvent.INVALID_PPR_REQUEST, deviceId, tag & 0x3FF, write ? AmdViEvent.FLAG_RW : 0, address);
+        return append();
+    }
+
     /** The staging record as an RMP_PAGE_FAULT, for the RMP check to fill before {@link #rmpPageFault}. */
     RmpPageFaultEvent rmpEvent()
     {

@@ -69,6 +69,11 @@ public final class AmdViIommu implements IommuPort
     private final Register status;
     private final MemoryRing commandRing;
     private final MemoryRing eventRing;
+    private final MemoryRing pprRing;
+    private final Register pprHead;
+    private final Register pprTail;
+    private final AmdViPprLog pprLog;
+    private final long extendedFeatures;
     private final Register exclusionBase;
     private final Register exclusionLimit;
     private final Register extendedFeatures2;
@@ -143,6 +148,8 @@ public final class AmdViIommu implements IommuPort
         this.deviceTlb = new DeviceTlb(deviceTlb);
         this.commandRing = new MemoryRing("command buffer", memory, AmdViEvent.LENGTH);
         this.eventRing = new MemoryRing("event log", memory, AmdViEvent.LENGTH);
+        this.pprRing = new MemoryRing("PPR log", memory, PprLogEntry.LENGTH);
+        this.extendedFeatures = extendedFeatures;
         dispatcher.register(iotlb);
         dispatcher.register(dteCache);
         dispatcher.register(gcr3Cache);
@@ -157,6 +164,8 @@ public final class AmdViIommu implements IommuPort
             ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(commandRing, newValue));
         registers.define("EVENT_LOG_BASE", AmdViRegisters.EVENT_LOG_BASE, 8, 0,
             ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(eventRing, newValue));
+        registers.define("PPR_LOG_BASE", AmdViRegisters.PPR_LOG_BASE, 8, 0,
+            ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(pprRing, newValue));
         control = registers.define("CONTROL", AmdViRegisters.CONTROL, 8, 0, 0, 0,
             (register, oldValue, newValue) -> controlWritten(newValue));
         exclusionBase = registers.define("EXCLUSION_BASE", AmdViRegisters.EXCLUSION_BASE, 8, 0,
@@ -177,6 +186,11 @@ public final class AmdViIommu implements IommuPort
             (register, oldValue, newValue) -> eventRing.tail(index(newValue)));
         status = registers.define("STATUS", AmdViRegisters.STATUS, 8, 0, ~AmdViRegisters.STATUS_W1C,
             AmdViRegisters.STATUS_W1C);
+        pprHead = registers.define("PPR_HEAD", AmdViRegisters.PPR_HEAD, 8, 0, ~AmdViRegisters.POINTER, 0,
+            (register, oldValue, newValue) -> pprRing.head(index(newValue)));
+        pprTail = registers.define("PPR_TAIL", AmdViRegisters.PPR_TAIL, 8, 0, ~AmdViRegisters.POINTER, 0,
+            (register, oldValue, newValue) -> pprRing.tail(index(newValue)));
+        pprLog = new AmdViPprLog(registers, control, status, pprTail, pprRing);
         eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
         eventLog.interruptHook(this::signalInterrupts);
         commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
@@ -600,6 +614,72 @@ public final class AmdViIommu implements IommuPort
         return commands.processed();
     }
 
+    /** {@link #pageRequest}: the request went into the PPR log. */
+    public static final int PPR_LOGGED = 0;
+    /** {@link #pageRequest}: the PPR log is disabled, unconfigured, full or overflowed: the request is lost. */
+    public static final int PPR_DROPPED = 1;
+    /** {@link #pageRequest}: the IOMMU does not take page requests from this device: INVALID_PPR_REQUEST. */
+    public static final int PPR_INVALID_REQUEST = 2;
+    /** {@link #pageRequest}: the IOMMU is disabled, or the DeviceID is beyond the device table: nothing happens. */
+    public static final int PPR_IGNORED = 3;
+
+    /**
+     * A PRI Page Request message (PCIe 10.4.1) from a device: with EFR.PPRSup, Control.PPREn and the device's DTE.PPR
+     * (and V) it is written to the PPR log ({@link PprLogEntry}: the page, R/W/X, US for a non-privileged request, GN
+     * with the PASID, the PRG index as the tag), raising PprInt; otherwise INVALID_PPR_REQUEST is logged (UNVERIFIED
+     * which conditions hardware reports so; docs/amdvi.md). Software answers with COMPLETE_PPR_REQUEST
+     * ({@link #pprResponses}). Allocation-free.
+     *
+     * @param pasid the PASID, or {@link CacheTag#NO_PASID}.
+     * @return {@link #PPR_LOGGED}, {@link #PPR_DROPPED}, {@link #PPR_INVALID_REQUEST} or {@link #PPR_IGNORED}.
+     */
+    public int pageRequest(final int deviceId, final int pasid, final long address, final boolean read, final boolean write,
+        final boolean execute, final boolean privileged, final int prgIndex)
+    {
+        if ((controlValue & AmdViRegisters.CONTROL_IOMMU_EN) == 0 || !translator.lookUp(deviceId))
+        {
+            return PPR_IGNORED;
+        }
+        if ((extendedFeatures & AmdViRegisters.EFR_PPR_SUP) == 0 || (controlValue & AmdViRegisters.CONTROL_PPR_EN) == 0 ||
+            !dte.valid() || !dte.pageRequestsEnabled())
+        {
+            eventLog.invalidPprRequest(deviceId, prgIndex, write, address);
+            return PPR_INVALID_REQUEST;
+        }
+        final int flags = (read ? PprLogEntry.FLAG_READ : 0) | (write ? PprLogEntry.FLAG_WRITE : 0) |
+            (execute ? PprLogEntry.FLAG_EXEC : 0) | (privileged ? 0 : PprLogEntry.FLAG_US);
+        return pprLog.append(deviceId, pasid, prgIndex, flags, address) ? PPR_LOGGED : PPR_DROPPED;
+    }
+
+    /** Where the page responses of COMPLETE_PPR_REQUEST go. */
+    public void pprResponses(final PprResponseListener listener)
+    {
+        commands.pprResponses(listener);
+    }
+
+    /** Page requests written to the PPR log, and lost (log off or full). */
+    public long pprLogged()
+    {
+        return pprLog.logged();
+    }
+
+    public long pprDropped()
+    {
+        return pprLog.dropped();
+    }
+
+    /** COMPLETE_PPR_REQUEST commands executed. */
+    public long pprCompletions()
+    {
+        return commands.pprCompletions();
+    }
+
+    /** PPR interrupts raised (PprInt with Control.PprIntEn). */
+    public long pprInterrupts()
+    {
+        return pprLog.interrupts();
+    }
+
     /** Host page-table entries the IOMMU wrote back to set A or D (DTE.HAD; docs/amdvi.md, "Dirty tracking"). */
     public long accessDirtyUpdates()
     {
@@ -704,6 +784,11 @@ public final class AmdViIommu implements IommuPort
             registers.setValue(commandHead, 0);
             registers.setValue(commandTail, 0);
         }
+        else if (ring == pprRing)
+        {
+            registers.setValue(pprHead, 0);
+            registers.setValue(pprTail, 0);
+        }
         else
         {
             registers.setValue(eventHead, 0);
@@ -713,10 +798,15 @@ public final class AmdViIommu implements IommuPort
 
     private void controlWritten(final long value)
     {
-        long statusValue = registers.value(status) & ~(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN);
+        long statusValue = registers.value(status) &
+            ~(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN | AmdViRegisters.STATUS_PPR_LOG_RUN);
         if ((value & AmdViRegisters.CONTROL_EVENT_LOG_EN) != 0 && eventRing.entries() != 0)
         {
             statusValue |= AmdViRegisters.STATUS_EVENT_LOG_RUN;
+        }
+        if ((value & AmdViRegisters.CONTROL_PPR_LOG_EN) != 0 && pprRing.entries() != 0)
+        {
+            statusValue |= AmdViRegisters.STATUS_PPR_LOG_RUN;
         }
         if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && commandRing.entries() != 0)
         {

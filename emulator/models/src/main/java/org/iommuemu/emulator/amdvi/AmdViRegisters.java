@@ -13,6 +13,8 @@ public final class AmdViRegisters
     public static final int CONTROL = 0x0018;
     public static final int EXCLUSION_BASE = 0x0020;
     public static final int EXCLUSION_LIMIT = 0x0028;
+    /** PPR log base: bits 51:12 base, bits 59:56 log2 of the entry count (as the event log's). */
+    public static final int PPR_LOG_BASE = 0x0038;
     public static final int EXTENDED_FEATURE = 0x0030;
     /** EFR2 (read-only). */
     public static final int EXTENDED_FEATURE_2 = 0x01A0;
@@ -30,6 +32,8 @@ public final class AmdViRegisters
     public static final int EVENT_HEAD = 0x2010;
     public static final int EVENT_TAIL = 0x2018;
     public static final int STATUS = 0x2020;
+    public static final int PPR_HEAD = 0x2030;
+    public static final int PPR_TAIL = 0x2038;
     /** Bytes of MMIO space the model decodes (up to the end of the status register page). */
     public static final int SIZE = 0x4000;
 
@@ -48,6 +52,10 @@ public final class AmdViRegisters
     public static final long CONTROL_EVENT_INT_EN = 1L << 3;
     public static final long CONTROL_COM_WAIT_INT_EN = 1L << 4;
     public static final long CONTROL_CMD_BUF_EN = 1L << 12;
+    /** PPRLogEn, PprIntEn, PPREn: the PPR log, its interrupt, and page requests at all. */
+    public static final long CONTROL_PPR_LOG_EN = 1L << 13;
+    public static final long CONTROL_PPR_INT_EN = 1L << 14;
+    public static final long CONTROL_PPR_EN = 1L << 15;
     /** GTEn: guest (v2) translation enabled; without it DTE.GV is ignored. */
     public static final long CONTROL_GT_EN = 1L << 16;
     /** GCR3TRPMode: the DTE's GCR3 table root pointer (and the GCR3 table's own pointers) are GPAs. */
@@ -58,13 +66,18 @@ public final class AmdViRegisters
     public static final long EXCLUSION_ENABLE = 1L;
     public static final long EXCLUSION_ALLOW_ALL = 1L << 1;
 
-    // Status (0x2020): bits 2:0 are RW1C, the rest read-only.
+    // Status (0x2020): bits 2:0, 5 and 6 are RW1C, the rest read-only.
     public static final long STATUS_EVENT_OVERFLOW = 1L;
     public static final long STATUS_EVENT_LOG_INT = 1L << 1;
     public static final long STATUS_COM_WAIT_INT = 1L << 2;
     public static final long STATUS_EVENT_LOG_RUN = 1L << 3;
     public static final long STATUS_CMD_BUF_RUN = 1L << 4;
-    public static final long STATUS_W1C = STATUS_EVENT_OVERFLOW | STATUS_EVENT_LOG_INT | STATUS_COM_WAIT_INT;
+    /** PprOverflow and PprInt are RW1C (Linux clears them by writing them); PprLogRun is read-only. */
+    public static final long STATUS_PPR_OVERFLOW = 1L << 5;
+    public static final long STATUS_PPR_INT = 1L << 6;
+    public static final long STATUS_PPR_LOG_RUN = 1L << 7;
+    public static final long STATUS_W1C = STATUS_EVENT_OVERFLOW | STATUS_EVENT_LOG_INT | STATUS_COM_WAIT_INT |
+        STATUS_PPR_OVERFLOW | STATUS_PPR_INT;
 
     /** EFR bit 1: PPRSup, peripheral page requests supported. */
     public static final long EFR_PPR_SUP = 1L << 1;
