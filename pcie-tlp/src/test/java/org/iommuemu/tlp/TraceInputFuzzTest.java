@@ -64,7 +64,8 @@ class TraceInputFuzzTest
             }
             else
             {
-                assertTrue(tlp.errorOffset() >= 0 && tlp.errorOffset() <= data.length, "error offset " + tlp.errorOffset());
+                // Offsets count from the TLP's first byte on the wire: at most the wire length.
+                assertTrue(tlp.errorOffset() >= 0 && tlp.errorOffset() <= Math.max(wire, data.length), "error offset " + tlp.errorOffset());
             }
         }
     }
@@ -104,7 +105,7 @@ class TraceInputFuzzTest
         for (final ErrorPolicy policy : ErrorPolicy.values())
         {
             final TraceSummary summary = read(new TextTraceReader("fuzz.txt", new ByteArrayInputStream(data), policy),
-                policy, lines(data));
+                policy, lines(data), data.length);
             if (summary != null && !summary.stoppedEarly())
             {
                 assertEquals(dataLines(data), summary.read(), "every data line is a record or a skipped record");
@@ -119,7 +120,7 @@ class TraceInputFuzzTest
         for (final ErrorPolicy policy : ErrorPolicy.values())
         {
             // A translation line gives two records (request and completion).
-            read(new QemuTraceLogReader("fuzz.log", new ByteArrayInputStream(data), policy), policy, 2 * lines(data));
+            read(new QemuTraceLogReader("fuzz.log", new ByteArrayInputStream(data), policy), policy, 2 * lines(data), data.length);
         }
     }
 
@@ -146,7 +147,7 @@ class TraceInputFuzzTest
                 {
                     continue; // the documented error of a file that is not of the format
                 }
-                read(reader, policy, units);
+                read(reader, policy, units, data.length);
             }
         }
         finally
@@ -159,9 +160,11 @@ class TraceInputFuzzTest
      * Reads every record, checking the invariants.
      *
      * @param units the most records, skipped records and ignored items the input can hold.
+     * @param size  bytes of the input: every error's byte offset lies in it.
      * @return the summary, or null when the reader stopped with the documented error (stop mode).
      */
-    private static TraceSummary read(final TraceReader reader, final ErrorPolicy policy, final long units) throws IOException
+    private static TraceSummary read(final TraceReader reader, final ErrorPolicy policy, final long units, final long size)
+        throws IOException
     {
         final long allocatedBefore = THREADS.getCurrentThreadAllocatedBytes();
         final long started = System.nanoTime();
@@ -180,7 +183,12 @@ class TraceInputFuzzTest
             {
                 fail("skip-bad mode threw for a recoverable error: " + error.getMessage());
             }
-            assertTrue(error.byteOffset() >= 0, error.getMessage());
+            assertTrue(error.byteOffset() >= 0 && error.byteOffset() <= size + TextTraceReader.MAX_LINE,
+                "the error's byte offset is in the file: " + error.getMessage());
+            if (error.error() != org.iommuemu.tlp.trace.TraceError.LINE_TOO_LONG)
+            {
+                assertTrue(error.byteOffset() <= size, "the error's byte offset is in the file: " + error.getMessage());
+            }
             checkBudget(started, allocatedBefore);
             return null;
         }
@@ -190,6 +198,11 @@ class TraceInputFuzzTest
         }
         final TraceSummary summary = reader.summary();
         assertTrue(summary.balanced(), summary.toString());
+        for (final TraceFormatException skipped : summary.firstErrors())
+        {
+            assertTrue(skipped.byteOffset() >= 0 && (skipped.byteOffset() <= size ||
+                skipped.error() == org.iommuemu.tlp.trace.TraceError.LINE_TOO_LONG), "in the file: " + skipped.getMessage());
+        }
         assertEquals(records, summary.decoded(), "decoded = records returned");
         assertTrue(summary.read() + summary.ignored() <= units, "counted from nothing: " + summary + " of " + units + " units");
         checkBudget(started, allocatedBefore);
