@@ -1,9 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -12,12 +9,12 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
+import org.iommuemu.emulator.cache.CoherenceOracle;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Property-based test of the AMD-Vi model's caches (DTE cache, IOTLB, page-walk caches) against the tables: random
@@ -38,7 +35,6 @@ class CacheCoherenceProperties
     private static final long WINDOW = 0x4000_0000L;
     private static final int PAGES = 1024;
     private static final long PA_BASE = 0x8_0000_0000L;
-    private static final long UNMAPPED = -1;
 
     enum Kind
     {
@@ -76,13 +72,7 @@ class CacheCoherenceProperties
         final Bed bed = new Bed();
         bed.bringUp(null, 9);
         bed.driver.attach(AmdViTestBed.DEVICE, bed.domain, AmdViTestBed.DOMAIN, true, true);
-        final long[] current = new long[PAGES];
-        final List<Set<Long>> allowed = new ArrayList<>();
-        for (int page = 0; page < PAGES; page++)
-        {
-            current[page] = UNMAPPED;
-            allowed.add(new HashSet<>(Set.of(UNMAPPED)));
-        }
+        final CoherenceOracle oracle = new CoherenceOracle(PAGES);
         int step = 0;
         for (final Op op : operations)
         {
@@ -101,8 +91,7 @@ class CacheCoherenceProperties
                     {
                         for (int i = 0; i < pages; i++)
                         {
-                            current[op.start() + i] = pa + ((long)i << 12);
-                            allowed.get(op.start() + i).add(current[op.start() + i]);
+                            oracle.tables(op.start() + i, pa + ((long)i << 12));
                         }
                     }
                 }
@@ -111,8 +100,7 @@ class CacheCoherenceProperties
                     assertEquals(MapStatus.OK, bed.domain.unmap(iova, (long)pages << 12), where);
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
-                        current[i] = UNMAPPED;
-                        allowed.get(i).add(UNMAPPED);
+                        oracle.tables(i, CoherenceOracle.UNMAPPED);
                     }
                 }
                 case INVALIDATE_PAGES ->
@@ -120,23 +108,20 @@ class CacheCoherenceProperties
                     bed.driver.invalidatePages(AmdViTestBed.DOMAIN, iova, (long)pages << 12);
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
-                        allowed.set(i, new HashSet<>(Set.of(current[i])));
+                        oracle.invalidated(i);
                     }
                 }
                 case INVALIDATE_ALL ->
                 {
                     bed.driver.invalidateAll();
-                    for (int i = 0; i < PAGES; i++)
-                    {
-                        allowed.set(i, new HashSet<>(Set.of(current[i])));
-                    }
+                    oracle.invalidatedAll();
                 }
-                case DMA -> check(bed, op.start(), op.paShift() == 7, allowed, where);
+                case DMA -> check(bed, op.start(), op.paShift() == 7, oracle, where);
                 case DMA_BURST ->
                 {
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
-                        check(bed, i, (i & 1) == 0, allowed, where);
+                        check(bed, i, (i & 1) == 0, oracle, where);
                     }
                 }
                 default -> throw new IllegalStateException();
@@ -144,31 +129,10 @@ class CacheCoherenceProperties
         }
     }
 
-    private static void check(final Bed bed, final int page, final boolean write, final List<Set<Long>> allowed, final String where)
+    private static void check(final Bed bed, final int page, final boolean write, final CoherenceOracle oracle, final String where)
     {
         final long iova = WINDOW + ((long)page << 12) + 0x40;
         final boolean ok = bed.iommu.dma(AmdViTestBed.DEVICE, iova, write, bed.out);
-        final Set<Long> answers = allowed.get(page);
-        if (ok)
-        {
-            final long pa = bed.out.outputAddress() - 0x40;
-            assertTrue(answers.contains(pa), where + ": page " + page + " translated to 0x" + Long.toHexString(pa) +
-                ", which the tables did not give since its last invalidation (they gave " + hex(answers) + ")");
-        }
-        else
-        {
-            assertTrue(answers.contains(UNMAPPED), where + ": page " + page + " faulted although the tables mapped it all along " +
-                "since its last invalidation (" + hex(answers) + ")");
-        }
-    }
-
-    private static String hex(final Set<Long> values)
-    {
-        final StringBuilder text = new StringBuilder();
-        for (final long value : values)
-        {
-            text.append(text.length() == 0 ? "" : " ").append(value == UNMAPPED ? "unmapped" : "0x" + Long.toHexString(value));
-        }
-        return text.toString();
+        oracle.check(page, ok, ok ? bed.out.outputAddress() - 0x40 : CoherenceOracle.UNMAPPED, where);
     }
 }
