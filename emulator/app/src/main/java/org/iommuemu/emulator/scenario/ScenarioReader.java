@@ -85,7 +85,7 @@ public final class ScenarioReader
         }
         catch (final IOException ex)
         {
-            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", "cannot read: " + ex, ex);
+            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
     }
 
@@ -154,7 +154,7 @@ public final class ScenarioReader
         }
         catch (final YAMLException ex)
         {
-            throw new ScenarioException(source, ConfigException.NO_LINE, "", "YAML: " + ex.getMessage(), ex);
+            throw new ScenarioException(source, ConfigException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
         if (document == null)
         {
