@@ -74,6 +74,7 @@ public final class Replay
         }
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
+        statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
     }
 
     /**
@@ -227,6 +228,7 @@ public final class Replay
             platform.currentTlp(index == Long.MAX_VALUE ? statistics.tlps() : index);
             platform.apply(action.action(), action.line());
             statistics.actions++;
+            statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
             pageTableBytes = platform.pageTableBytes();
             peakPageTableBytes = Math.max(peakPageTableBytes, pageTableBytes);
         }
@@ -242,6 +244,6 @@ public final class Replay
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
             timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos,
-            List.copyOf(platform.events()), platform.eventCount(), platform.machineChecks());
+            List.copyOf(platform.events()), platform.eventCount());
     }
 }

@@ -7,13 +7,21 @@ import java.util.List;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.platform.AccessEffect;
 import org.iommuemu.emulator.platform.FaultKind;
 
 /**
- * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes and faults by kind, IOTLB hits,
- * table and RMP fetches, and latency distributions (HdrHistogram, 3 significant digits) overall and per outcome
- * kind, plus a {@link TimeSeries}. Constant memory; nothing allocates per TLP once every fault kind has been
+ * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes, faults by kind and the effects of
+ * requests that succeeded ({@link AccessEffect}: poisoned writes, zero reads), machine checks, IOTLB hits, table
+ * and RMP fetches, and latency distributions (HdrHistogram, 3 significant digits) overall and per outcome kind,
+ * plus a {@link TimeSeries}. Constant memory; nothing allocates per TLP once every fault and effect kind has been
  * seen once.
+ * <p>
+ * <b>Machine checks</b> ({@link #machineChecks()}) have one definition: every machine check raised on the platform
+ * from its setup to the end of the replay, whatever raised it: a TDI bind ({@link #bindMachineChecks()}), a DMA
+ * ({@link #dmaMachineChecks()}: requests whose fault {@link FaultKind#isMachineCheck() is a machine check}; they are
+ * also counted among the faults), a TD's own access ({@link #tdAccessMachineChecks()}). The summary, its CSV and the
+ * report print this number (docs/replay.md).
  */
 public final class ReplayStatistics
 {
@@ -35,6 +43,10 @@ public final class ReplayStatistics
     long firstArrival = -1;
     long lastCompletion;
     long actions;
+    long dmaMachineChecks;
+    long bindMachineChecks;
+    long tdAccessMachineChecks;
+    long effects;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
     final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
     /**
@@ -50,6 +62,8 @@ public final class ReplayStatistics
     private final Map<FaultKind, long[]> faultCounts = new IdentityHashMap<>();
     private final Map<FaultKind, Histogram> faultLatency = new IdentityHashMap<>();
     private final List<FaultKind> faultOrder = new ArrayList<>();
+    private final Map<AccessEffect, long[]> effectCounts = new IdentityHashMap<>();
+    private final List<AccessEffect> effectOrder = new ArrayList<>();
     final TimeSeries series = new TimeSeries(512);
 
     void record(final ReplayRecord record, final long pageTableBytes)
@@ -88,6 +102,11 @@ public final class ReplayStatistics
                 okLatencyChanged(value);
             }
             pendingOkCount++;
+            final AccessEffect effect = record.outcome.effect();
+            if (effect != null)
+            {
+                recordEffect(effect);
+            }
         }
         else
         {
@@ -138,9 +157,26 @@ public final class ReplayStatistics
         pendingOkValue = value;
     }
 
+    private void recordEffect(final AccessEffect effect)
+    {
+        effects++;
+        long[] count = effectCounts.get(effect);
+        if (count == null)
+        {
+            count = new long[1];
+            effectCounts.put(effect, count);
+            effectOrder.add(effect);
+        }
+        count[0]++;
+    }
+
     private void recordFault(final FaultKind kind, final long value)
     {
         faults++;
+        if (kind.isMachineCheck())
+        {
+            dmaMachineChecks++;
+        }
         long[] count = faultCounts.get(kind);
         if (count == null)
         {
@@ -273,6 +309,58 @@ public final class ReplayStatistics
             result.merge(kind.faultName(), faultCounts.get(kind)[0], Long::sum);
         }
         return result;
+    }
+
+    /** Requests that succeeded with an {@link AccessEffect} (they are also counted in {@link #ok()}). */
+    public long effects()
+    {
+        return effects;
+    }
+
+    /** Effects of successful requests by name, in order of first appearance. */
+    public Map<String, Long> effectsByKind()
+    {
+        final Map<String, Long> result = new LinkedHashMap<>();
+        for (final AccessEffect effect : effectOrder)
+        {
+            result.merge(effect.effectName(), effectCounts.get(effect)[0], Long::sum);
+        }
+        return result;
+    }
+
+    /**
+     * Every machine check raised on the platform, its setup included: {@link #bindMachineChecks()} +
+     * {@link #dmaMachineChecks()} + {@link #tdAccessMachineChecks()}. The one count the summary, its CSV and the
+     * report print.
+     */
+    public long machineChecks()
+    {
+        return bindMachineChecks + dmaMachineChecks + tdAccessMachineChecks;
+    }
+
+    /** Machine checks raised at TDI bind (a hypervisor mapping or cached translation of private MMIO). */
+    public long bindMachineChecks()
+    {
+        return bindMachineChecks;
+    }
+
+    /** DMA requests whose fault is a machine check ({@link FaultKind#isMachineCheck()}). */
+    public long dmaMachineChecks()
+    {
+        return dmaMachineChecks;
+    }
+
+    /** Machine checks raised by a TD's own accesses ({@code td-read} timeline actions). */
+    public long tdAccessMachineChecks()
+    {
+        return tdAccessMachineChecks;
+    }
+
+    /** The platform's own machine-check counts so far (the replay copies them after setup and every action). */
+    void platformMachineChecks(final long atBind, final long byTdAccess)
+    {
+        this.bindMachineChecks = atBind;
+        this.tdAccessMachineChecks = byTdAccess;
     }
 
     /** Latency histograms by outcome kind: "ok" and each fault name. */

@@ -52,11 +52,18 @@ public final class Summary
         }
         rows.add(new Row("DMA bytes", bytes(s.dmaBytes()), s.dmaBytes(), Direction.NEUTRAL));
         rows.add(new Row("ok", count(s.ok(), s.dmaRequests()), s.ok(), Direction.HIGHER_IS_BETTER));
+        for (final Map.Entry<String, Long> effect : s.effectsByKind().entrySet())
+        {
+            rows.add(new Row("  ok with " + effect.getKey(), count(effect.getValue(), s.dmaRequests()), effect.getValue(),
+                Direction.LOWER_IS_BETTER));
+        }
         rows.add(new Row("faults", count(s.faults(), s.dmaRequests()), s.faults(), Direction.LOWER_IS_BETTER));
         for (final Map.Entry<String, Long> fault : s.faultsByKind().entrySet())
         {
             rows.add(new Row("  " + fault.getKey(), count(fault.getValue(), s.dmaRequests()), fault.getValue(), Direction.LOWER_IS_BETTER));
         }
+        rows.add(new Row("machine checks", String.format(Locale.ROOT, "%d (at bind %d, by DMA %d, by TD access %d)", s.machineChecks(),
+            s.bindMachineChecks(), s.dmaMachineChecks(), s.tdAccessMachineChecks()), s.machineChecks(), Direction.LOWER_IS_BETTER));
         for (final ReplayResult.CacheStats cache : result.caches())
         {
             if (cache.lookups() == 0)
@@ -93,12 +100,8 @@ public final class Summary
         rows.add(new Row("DMA throughput", String.format(Locale.ROOT, "%.3f GB/s", throughput), throughput, Direction.HIGHER_IS_BETTER));
         rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
             result.pageTableBytes(), Direction.LOWER_IS_BETTER));
-        if (result.machineChecks() > 0)
-        {
-            rows.add(new Row("machine checks", Long.toString(result.machineChecks()), result.machineChecks(), Direction.LOWER_IS_BETTER));
-        }
         int shown = 0;
-        for (final String event : result.events())
+        for (final String event : result.eventLines())
         {
             if (shown++ == 8)
             {

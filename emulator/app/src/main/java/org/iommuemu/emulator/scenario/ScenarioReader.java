@@ -42,8 +42,10 @@ import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
+import org.iommuemu.tdx.UntrustedMmioRule;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -190,12 +192,14 @@ public final class ScenarioReader
         final RmpSpec rmp = rmp(root.section("rmp"), platform);
         final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
         final Set<Integer> tdiRequesters = new HashSet<>();
+        final Set<Integer> tdIds = new HashSet<>();
         if (tdx != null)
         {
             tdx.tdis().forEach(t -> tdiRequesters.add(t.requesterId()));
+            tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final Set<Integer> attached = new HashSet<>(requesters);
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -206,16 +210,7 @@ public final class ScenarioReader
             }
             previous = at;
             final Action action = action(section, domainIds, platform, true);
-            checkTdiAction(section, action, tdiRequesters);
-            if (action instanceof AttachAction a)
-            {
-                attached.add(a.requesterId());
-            }
-            else if (action instanceof DetachAction d && !attached.remove(d.requesterId()))
-            {
-                throw section.error("requester", String.format("requester %04x is not attached at this point of the timeline " +
-                    "(not a device, or detached before)", d.requesterId()));
-            }
+            check.check(action, section);
             timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
@@ -261,7 +256,7 @@ public final class ScenarioReader
         rmpConfig = rmpConfig.withDmaReadsChecked(section.booleanValue("dma-reads-checked", RmpConfig.DEFAULT.dmaReadsChecked()));
         final Scenario.VtdMode mode = section.enumValue("mode", Scenario.VtdMode.class, Scenario.VtdMode.LEGACY);
         final boolean tdxConnect = section.booleanValue("tdx-connect", false);
-        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.ABORT);
+        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.DEFAULT);
         final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
         if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
         {
@@ -270,6 +265,9 @@ public final class ScenarioReader
         final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
         final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
             TrustedInvalidation.TRACK);
+        final StaleTranslationRule staleRule = section.enumValue("stale-translation-at-bind", StaleTranslationRule.class,
+            StaleTranslationRule.DEFAULT);
+        final UntrustedMmioRule mmioRule = section.enumValue("untrusted-mmio-rule", UntrustedMmioRule.class, UntrustedMmioRule.DEFAULT);
         for (final String key : new String[] {"trusted-iotlb", "trusted-invalidation"})
         {
             if (section.has(key) && !tdxConnect)
@@ -277,9 +275,16 @@ public final class ScenarioReader
                 throw section.error(key, "the trusted IOTLB belongs to VT-d platforms with tdx-connect: true");
             }
         }
+        for (final String key : new String[] {"untrusted-dma-rule", "host-read", "stale-translation-at-bind", "untrusted-mmio-rule"})
+        {
+            if (section.has(key) && !tdxConnect)
+            {
+                throw section.error(key, "a TDX rule: it belongs to VT-d platforms with tdx-connect: true");
+            }
+        }
         section.rejectUnknownKeys();
         return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
-            profileFile);
+            staleRule, mmioRule, profileFile);
     }
 
     private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
@@ -443,43 +448,35 @@ public final class ScenarioReader
             case "mmio-map":
                 return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
                     section.size("size", PAGE));
+            case "td-read":
+            case "td-write":
+                return tdAccess(section, kind.equals("td-write"));
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
-                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, mmio-map");
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
+                    "mmio-map, td-read, td-write");
         }
     }
 
-    private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
+    /** A TD's own access: {@code td}, {@code gpa}, {@code size} (default one 64-byte line), inside one 4 KiB page. */
+    private static Scenario.TdAccessAction tdAccess(final YamlSection section, final boolean write)
     {
-        final int requester;
-        if (action instanceof Scenario.TdiBindAction a)
+        if (!section.has("td"))
         {
-            requester = a.requesterId();
+            throw section.error("td", "required, but missing");
         }
-        else if (action instanceof Scenario.TdiStartAction a)
+        final int td = section.intValue("td", -1);
+        final long gpa = section.requiredSize("gpa");
+        final long size = section.size("size", 64);
+        if (size < 1 || size > PAGE)
         {
-            requester = a.requesterId();
+            throw section.error("size", "a TD access is 1 byte to 4K, not " + size);
         }
-        else if (action instanceof Scenario.TdiStopAction a)
+        if ((gpa & (PAGE - 1)) + size > PAGE)
         {
-            requester = a.requesterId();
+            throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
         }
-        else if (action instanceof Scenario.TdiUnbindAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.MmioMapAction a)
-        {
-            requester = a.requesterId();
-        }
-        else
-        {
-            return;
-        }
-        if (!tdiRequesters.contains(requester))
-        {
-            throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
-        }
+        return new Scenario.TdAccessAction(td, gpa, (int)size, write);
     }
 
     private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)
