@@ -24,6 +24,7 @@ import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.pagetable.memory.SparseMemory;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,10 +57,32 @@ class InputFileFuzzTest
         void run() throws Exception;
     }
 
-    /** Runs {@code target}; only {@code documented} exceptions may leave it, with a message naming {@code source}. */
+    /** Targets run once already in this JVM (see {@link #check}). */
+    private static final java.util.Set<String> WARM = new java.util.HashSet<>();
+
+    /**
+     * Runs {@code target} on {@code input}; only {@code documented} exceptions may leave it, with a message naming
+     * {@code source} and holding no Java internals (unless the input itself holds those words: messages quote it).
+     * The first run of each target in a JVM is repeated unmeasured before the measured one: class loading and, when
+     * fuzzing, Jazzer's instrumentation of every class on first use would otherwise count against the time and heap
+     * budgets (the first fuzz campaigns reported exactly that, on seed inputs).
+     */
     @SafeVarargs
-    private static void check(final String source, final Target target, final Class<? extends Exception>... documented)
+    private static void check(final String name, final byte[] input, final String source, final Target target,
+        final Class<? extends Exception>... documented)
     {
+        if (WARM.add(name))
+        {
+            try
+            {
+                target.run();
+            }
+            catch (final Exception | AssertionError ignored)
+            {
+                // the measured run below judges it
+            }
+        }
+        final String text = new String(input, StandardCharsets.ISO_8859_1);
         final long allocated = THREADS.getCurrentThreadAllocatedBytes();
         final long started = System.nanoTime();
         try
@@ -79,8 +102,10 @@ class InputFileFuzzTest
             }
             assertNotNull(ex.getMessage());
             assertTrue(ex.getMessage().contains(source), "the message names " + source + ": " + ex.getMessage());
-            assertTrue(!ex.getMessage().contains("Exception") && !ex.getMessage().contains("For input string"),
-                "no Java internals: " + ex.getMessage());
+            for (final String internal : new String[] {"Exception", "For input string", "exceeds range"})
+            {
+                assertTrue(!ex.getMessage().contains(internal) || text.contains(internal), "no Java internals: " + ex.getMessage());
+            }
         }
         final long nanos = System.nanoTime() - started;
         assertTrue(nanos < MAX_NANOS, "took " + nanos / 1_000_000 + " ms");
@@ -93,7 +118,7 @@ class InputFileFuzzTest
         final Path folder = Files.createTempDirectory("iommu-emu-fuzz-");
         try
         {
-            check("fuzz.yaml", () ->
+            check("scenario", data, "fuzz.yaml", () ->
             {
                 final Scenario scenario = ScenarioReader.parse(new InputStreamReader(new ByteArrayInputStream(data),
                     StandardCharsets.UTF_8), "fuzz.yaml", folder);
@@ -109,7 +134,7 @@ class InputFileFuzzTest
     @FuzzTest(maxDuration = DURATION)
     void timingProfile(final byte[] data)
     {
-        check("fuzz-profile.yaml", () -> assertNotNull(TimingProfiles.parse(new InputStreamReader(new ByteArrayInputStream(data),
+        check("timingProfile", data, "fuzz-profile.yaml", () -> assertNotNull(TimingProfiles.parse(new InputStreamReader(new ByteArrayInputStream(data),
             StandardCharsets.UTF_8), "fuzz-profile.yaml")), ConfigException.class);
     }
 
@@ -117,8 +142,9 @@ class InputFileFuzzTest
     void memoryImage(final FuzzedDataProvider data) throws IOException
     {
         final long base = data.consumeBoolean() ? 0 : data.consumeLong(0, 1L << 40) & ~0xFFFL;
-        final long[] addresses = {data.consumeLong() & ~7L, data.consumeLong(0, 1L << 32) & ~7L, base, base + 0x1000};
-        image(data.consumeRemainingAsBytes(), base, addresses);
+        // Entry addresses as a walker passes them: 8-byte aligned, below 2^52 (others are a caller's bug).
+        final long[] addresses = {data.consumeLong() & 0x000F_FFFF_FFFF_FFF8L, data.consumeLong(0, 1L << 32) & ~7L, base, base + 0x1000};
+        image("memoryImage", data.consumeRemainingAsBytes(), base, addresses);
     }
 
     @FuzzTest(maxDuration = DURATION)
@@ -131,26 +157,29 @@ class InputFileFuzzTest
         elf[2] = 'L';
         elf[3] = 'F';
         System.arraycopy(data, 0, elf, 4, data.length);
-        image(elf, 0, new long[] {0, 0x1000, 0x10_0000});
+        image("elfCore", elf, 0, new long[] {0, 0x1000, 0x10_0000});
     }
 
-    private static void image(final byte[] bytes, final long base, final long[] addresses) throws IOException
+    private static void image(final String name, final byte[] bytes, final long base, final long[] addresses) throws IOException
     {
         final Path file = Files.createTempFile("iommu-emu-fuzz-", ".img");
         try
         {
             Files.write(file, bytes);
-            check(file.toString(), () ->
+            check(name, bytes, file.toString(), () ->
             {
                 try (ImageMemory image = ImageMemory.open(file, base, DecompressionProgress.NONE, IMAGE_CAP))
                 {
-                    final long outside = image.outsideReads();
                     for (final long address : addresses)
                     {
+                        // A read that is not wholly inside the image is counted (translate then answers no request
+                        // from it); a read inside is not.
+                        final long before = image.outsideReads();
                         final long value = image.readEntry(address);
-                        assertTrue(image.covers(address, 8) || value == 0, "a read outside the image is zero");
+                        final boolean covered = image.covers(address, 8);
+                        assertEquals(covered ? before : before + 1, image.outsideReads(), () -> "read of 0x" +
+                            Long.toHexString(address) + " (0x" + Long.toHexString(value) + ") in " + image.regions());
                     }
-                    assertTrue(image.outsideReads() >= outside);
                     assertNotNull(image.description());
                 }
             }, ImageFormatException.class);
@@ -171,7 +200,8 @@ class InputFileFuzzTest
         {
             Files.write(regs, file);
             final String source = option.isEmpty() ? regs.toString() : "";
-            check(source, () ->
+            final byte[] input = (option + new String(file, StandardCharsets.ISO_8859_1)).getBytes(StandardCharsets.ISO_8859_1);
+            check("registers", input, source, () ->
             {
                 final RegisterValues values = RegisterValues.parse(regs, option.isEmpty() ? List.of() : List.of(option));
                 for (final IommuKind kind : IommuKind.values())
@@ -207,7 +237,7 @@ class InputFileFuzzTest
     @FuzzTest(maxDuration = DURATION)
     void requests(final byte[] data)
     {
-        check("fuzz.csv", () ->
+        check("requests", data, "fuzz.csv", () ->
         {
             final RequestReader reader = new RequestReader(new ByteArrayInputStream(data), "fuzz.csv");
             final DmaRequest request = new DmaRequest();
