@@ -238,7 +238,7 @@ public final class ScenarioReader
             }
             else
             {
-                profileFile = folder == null ? Path.of(profileName) : folder.resolve(profileName);
+                profileFile = file(section, "profile", folder, profileName);
                 profile = TimingProfiles.load(profileFile);
             }
         }
@@ -618,7 +618,7 @@ public final class ScenarioReader
         if (file != null)
         {
             section.rejectUnknownKeys();
-            return new TrafficSpec(folder == null ? Path.of(file) : folder.resolve(file), null, 0, 0, 0, 0, 0, 0, 0, 0);
+            return new TrafficSpec(file(section, "file", folder, file), null, 0, 0, 0, 0, 0, 0, 0, 0);
         }
         final Workload workload = section.enumValue("workload", Workload.class, Workload.NIC_RX);
         final int devices = section.intValue("devices", 1);
@@ -637,6 +637,19 @@ public final class ScenarioReader
         }
         section.rejectUnknownKeys();
         return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee);
+    }
+
+    /** A file the scenario names, relative to its folder; a name no file can have is an error at its line. */
+    private static Path file(final YamlSection section, final String key, final Path folder, final String name)
+    {
+        try
+        {
+            return folder == null ? Path.of(name) : folder.resolve(name);
+        }
+        catch (final java.nio.file.InvalidPathException ex)
+        {
+            throw section.error(key, "'" + name + "' is not a file name: " + ex.getReason());
+        }
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */
