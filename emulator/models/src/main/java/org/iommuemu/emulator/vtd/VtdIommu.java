@@ -1,11 +1,13 @@
 package org.iommuemu.emulator.vtd;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
+import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.Register;
@@ -252,11 +254,11 @@ public final class VtdIommu implements IommuPort
      * paging-structure caches unless IH is set; the model always flushes, a choice) or a global one drops them.
      * Call once, before traffic.
      */
-    public void walkCaches(final org.iommuemu.emulator.cache.PageWalkCache secondStage,
-        final org.iommuemu.emulator.cache.PageWalkCache firstStage)
+    public void walkCaches(final PageWalkCache secondStage,
+        final PageWalkCache firstStage)
     {
-        final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
-        for (final org.iommuemu.emulator.cache.PageWalkCache pwc : new org.iommuemu.emulator.cache.PageWalkCache[] {secondStage, firstStage})
+        final ArrayList<TranslationCache> all = new ArrayList<>(caches);
+        for (final PageWalkCache pwc : new PageWalkCache[] {secondStage, firstStage})
         {
             if (pwc != null)
             {
@@ -273,7 +275,7 @@ public final class VtdIommu implements IommuPort
     }
 
     /** The register that holds byte {@code offset} of the block, or null (offline bring-up checks values against it). */
-    public org.iommuemu.emulator.device.Register registerHolding(final int offset)
+    public Register registerHolding(final int offset)
     {
         return registers.registerHolding(offset);
     }
