@@ -9,6 +9,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.pagetable.format.EptFormat;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
@@ -58,16 +59,16 @@ class MapperProperties
     Arbitrary<List<Op>> operations()
     {
         final Arbitrary<Integer> start = Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(0, PAGES - 1)),
-            net.jqwik.api.Tuple.of(2, Arbitraries.of(0, 512)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(0, 7).map(i -> i * 64)));
+            Tuple.of(3, Arbitraries.integers().between(0, PAGES - 1)),
+            Tuple.of(2, Arbitraries.of(0, 512)),
+            Tuple.of(1, Arbitraries.integers().between(0, 7).map(i -> i * 64)));
         final Arbitrary<Integer> count = Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(3, Arbitraries.integers().between(1, 24)),
-            net.jqwik.api.Tuple.of(2, Arbitraries.of(512, 1024)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, PAGES)));
+            Tuple.of(3, Arbitraries.integers().between(1, 24)),
+            Tuple.of(2, Arbitraries.of(512, 1024)),
+            Tuple.of(1, Arbitraries.integers().between(1, PAGES)));
         final Arbitrary<Integer> shift = Arbitraries.frequencyOf(
-            net.jqwik.api.Tuple.of(3, Arbitraries.of(0, 512, 4096)),
-            net.jqwik.api.Tuple.of(1, Arbitraries.integers().between(1, 600)));
+            Tuple.of(3, Arbitraries.of(0, 512, 4096)),
+            Tuple.of(1, Arbitraries.integers().between(1, 600)));
         return Combinators.combine(Arbitraries.of(Kind.values()), start, count, shift, Arbitraries.of(true, false))
             .as(Op::new).list().ofMinSize(1).ofMaxSize(25);
     }

@@ -7,12 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.sun.management.ThreadMXBean;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.nettlp.NetTlpPcapReader;
 import org.iommuemu.tlp.qemu.QemuTraceLogReader;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceReader;
 import org.iommuemu.tlp.trace.TextTraceReader;
+import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceSummary;
@@ -50,8 +52,7 @@ class TraceInputFuzzTest
 
     /** Jazzer's fuzzing mode (bin/fuzz), as opposed to regression mode. */
     private static final boolean FUZZING = System.getenv("JAZZER_FUZZ") != null && !System.getenv("JAZZER_FUZZ").isEmpty();
-    private static final com.sun.management.ThreadMXBean THREADS =
-        (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+    private static final ThreadMXBean THREADS = (ThreadMXBean)ManagementFactory.getThreadMXBean();
 
     @FuzzTest(maxDuration = DURATION)
     void tlpDecoder(final byte[] data)
@@ -190,7 +191,7 @@ class TraceInputFuzzTest
             }
             assertTrue(error.byteOffset() >= 0 && error.byteOffset() <= size + TextTraceReader.MAX_LINE,
                 "the error's byte offset is in the file: " + error.getMessage());
-            if (error.error() != org.iommuemu.tlp.trace.TraceError.LINE_TOO_LONG)
+            if (error.error() != TraceError.LINE_TOO_LONG)
             {
                 assertTrue(error.byteOffset() <= size, "the error's byte offset is in the file: " + error.getMessage());
             }
@@ -206,7 +207,7 @@ class TraceInputFuzzTest
         for (final TraceFormatException skipped : summary.firstErrors())
         {
             assertTrue(skipped.byteOffset() >= 0 && (skipped.byteOffset() <= size ||
-                skipped.error() == org.iommuemu.tlp.trace.TraceError.LINE_TOO_LONG), "in the file: " + skipped.getMessage());
+                skipped.error() == TraceError.LINE_TOO_LONG), "in the file: " + skipped.getMessage());
         }
         assertEquals(records, summary.decoded(), "decoded = records returned");
         assertTrue(summary.read() + summary.ignored() <= units, "counted from nothing: " + summary + " of " + units + " units");

@@ -1,5 +1,7 @@
 package org.iommuemu.emulator.config;
 
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -74,12 +76,12 @@ public final class YamlSection
     {
         for (Throwable cause = ex; cause != null; cause = cause.getCause())
         {
-            if (cause instanceof java.nio.charset.CharacterCodingException)
+            if (cause instanceof CharacterCodingException)
             {
                 return "not UTF-8 text";
             }
         }
-        if (ex instanceof java.io.IOException)
+        if (ex instanceof IOException)
         {
             return "cannot read the file" + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
         }

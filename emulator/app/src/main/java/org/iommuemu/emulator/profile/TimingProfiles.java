@@ -3,6 +3,7 @@ package org.iommuemu.emulator.profile;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ public final class TimingProfiles
         {
             // A file that cannot be opened or read (a name too long, a folder, no permission) is a profile error
             // like any other, so a scenario naming it reports its own line (found by fuzzing the scenario parser).
-            final String reason = ex instanceof java.nio.file.FileSystemException fs && fs.getReason() != null ?
+            final String reason = ex instanceof FileSystemException fs && fs.getReason() != null ?
                 fs.getReason() : YamlSection.describe(ex);
             throw new TimingProfileException(file.toString(), TimingProfileException.NO_LINE, "", "cannot read: " + reason, ex);
         }

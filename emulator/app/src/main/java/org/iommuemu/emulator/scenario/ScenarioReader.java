@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -649,7 +650,7 @@ public final class ScenarioReader
         {
             return folder == null ? Path.of(name) : folder.resolve(name);
         }
-        catch (final java.nio.file.InvalidPathException ex)
+        catch (final InvalidPathException ex)
         {
             throw section.error(key, "'" + name + "' is not a file name: " + ex.getReason());
         }

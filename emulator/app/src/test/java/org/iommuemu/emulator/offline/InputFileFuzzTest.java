@@ -3,15 +3,19 @@ package org.iommuemu.emulator.offline;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.emulator.config.ConfigException;
 import org.iommuemu.emulator.config.InputDataException;
 import org.iommuemu.emulator.image.DecompressionProgress;
@@ -22,6 +26,7 @@ import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.SparseMemory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,8 +56,7 @@ class InputFileFuzzTest
 
     /** Jazzer's fuzzing mode (bin/fuzz), as opposed to regression mode. */
     private static final boolean FUZZING = System.getenv("JAZZER_FUZZ") != null && !System.getenv("JAZZER_FUZZ").isEmpty();
-    private static final com.sun.management.ThreadMXBean THREADS =
-        (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+    private static final ThreadMXBean THREADS = (ThreadMXBean)ManagementFactory.getThreadMXBean();
 
     @FunctionalInterface
     private interface Target
@@ -61,7 +65,7 @@ class InputFileFuzzTest
     }
 
     /** Targets run once already in this JVM (see {@link #check}). */
-    private static final java.util.Set<String> WARM = new java.util.HashSet<>();
+    private static final Set<String> WARM = new HashSet<>();
 
     /**
      * Runs {@code target} on {@code input}; only {@code documented} exceptions may leave it, with a message naming
@@ -139,8 +143,8 @@ class InputFileFuzzTest
     @FuzzTest(maxDuration = DURATION)
     void timingProfile(final byte[] data)
     {
-        check("timingProfile", data, "fuzz-profile.yaml", () -> assertNotNull(TimingProfiles.parse(new InputStreamReader(new ByteArrayInputStream(data),
-            StandardCharsets.UTF_8), "fuzz-profile.yaml")), ConfigException.class);
+        check("timingProfile", data, "fuzz-profile.yaml", () -> assertNotNull(TimingProfiles.parse(
+            new InputStreamReader(new ByteArrayInputStream(data), StandardCharsets.UTF_8), "fuzz-profile.yaml")), ConfigException.class);
     }
 
     @FuzzTest(maxDuration = DURATION)
@@ -226,10 +230,10 @@ class InputFileFuzzTest
                     for (final long iova : new long[] {0, 0x1000, 0x4000_0000L, -4096L})
                     {
                         request.clear();
-                        request.requesterId(0x10).address(iova).access(org.iommuemu.pagetable.Permissions.READ);
+                        request.requesterId(0x10).address(iova).access(Permissions.READ);
                         model.port().handle(request, outcome);
                     }
-                    model.dumpTables(new java.io.PrintWriter(new StringWriter()), -1);
+                    model.dumpTables(new PrintWriter(new StringWriter()), -1);
                 }
             }, InputDataException.class, IllegalArgumentException.class);
         }

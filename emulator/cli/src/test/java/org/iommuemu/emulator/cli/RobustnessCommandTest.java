@@ -242,7 +242,8 @@ class RobustnessCommandTest
             "--requests", requests.toString()));
         assertTrue(err.toString().contains("r.csv:2: field iova"), err.toString());
         assertClean(err.toString());
-        final Path scenario = Files.write(dir.resolve("latin.yaml"), "platform:\n  iommu: amdvi\n# caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        final Path scenario = Files.write(dir.resolve("latin.yaml"),
+            "platform:\n  iommu: amdvi\n# caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
         assertEquals(ExitCodes.BAD_INPUT, run("replay", "--scenario", scenario.toString()));
         assertTrue(err.toString().contains("latin.yaml: not UTF-8 text"), err.toString());
         assertClean(err.toString());

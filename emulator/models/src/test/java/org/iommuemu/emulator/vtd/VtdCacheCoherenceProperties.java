@@ -12,6 +12,7 @@ import net.jqwik.api.Tuple;
 import org.iommuemu.emulator.cache.CoherenceOracle;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -73,7 +74,7 @@ class VtdCacheCoherenceProperties
     {
         final Bed bed = new Bed();
         bed.bringUp(false);
-        final org.iommuemu.pagetable.PageTable domain = bed.secondStage(4);
+        final PageTable domain = bed.secondStage(4);
         bed.driver.attachLegacy(VtdTestBed.DEVICE, domain, VtdTestBed.DOMAIN, ContextEntry.TT_MULTI_LEVEL, false);
         final CoherenceOracle oracle = new CoherenceOracle(PAGES);
         int step = 0;
