@@ -15,8 +15,8 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
     subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, CalibrateCommand.class, WalkCommand.class,
-        TraceCommand.class, TranslateCommand.class,
-        TablesCommand.class, CommandLine.HelpCommand.class})
+        TraceCommand.class, TranslateCommand.class, TablesCommand.class, ServeCommand.class, ClientCommand.class,
+        CosimLoadCommand.class, CommandLine.HelpCommand.class})
 public final class Main
 {
     public static void main(final String[] args)
