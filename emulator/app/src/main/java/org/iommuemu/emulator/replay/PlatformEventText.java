@@ -179,4 +179,19 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         }
         return b.toString();
     }
+
+    @Override
+    public String dirtyTracking(final PlatformEvent.DirtyTracking e)
+    {
+        return String.format("dirty tracking of domain %d %s: %d device table entries rewritten%s", e.domain(), e.enabled() ? "on" : "off",
+            e.entriesRewritten(), e.enabled() ? String.format(", %d stale dirty bytes cleared", e.staleDirtyBytes()) : "");
+    }
+
+    @Override
+    public String dirtyBitmap(final PlatformEvent.DirtyBitmap e)
+    {
+        return String.format("dirty bitmap of domain %d, iova 0x%x size 0x%x: %d pages dirty (%d leaves)%s%s%s", e.domain(), e.iova(),
+            e.length(), e.dirtyBytes() / 4096, e.dirtyLeaves(), e.trackingOn() ? "" : " (tracking off)",
+            e.cleared() ? ", cleared" : " (NO_CLEAR)", e.cleared() && !e.flushed() ? " without the IOTLB flush" : "");
+    }
 }

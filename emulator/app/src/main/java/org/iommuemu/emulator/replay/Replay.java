@@ -14,6 +14,9 @@ import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.timing.LinkParameters;
 import org.iommuemu.emulator.timing.TimingModel;
+import org.iommuemu.tlp.MessageHeader;
+import org.iommuemu.tlp.Tlp;
+import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
@@ -177,6 +180,11 @@ public final class Replay
         }
         else
         {
+            if (r.trafficClass == TrafficClass.MESSAGE && platform.takesPageRequests() && isPageRequest(traceRecord))
+            {
+                // A PRI Page Request: to the IOMMU's PPR log and the OS's handler (counted in the summary).
+                platform.pageRequest(traceRecord.tlp());
+            }
             notTranslated(r);
         }
         statistics.record(r, pageTableBytes);
@@ -248,6 +256,14 @@ public final class Replay
         {
             throw new NotOnPlatform(ex.getMessage());
         }
+    }
+
+    /** Whether the record is an upstream PRI Page Request (Msg, message code 0x04). */
+    private static boolean isPageRequest(final TraceRecord record)
+    {
+        final Tlp tlp = record.tlp();
+        return record.direction() == Direction.UPSTREAM && !tlp.isFlit() && tlp.kind() != null && tlp.kind().isMessage() &&
+            tlp.message().messageCode() == MessageHeader.CODE_PAGE_REQUEST;
     }
 
     /** A record this platform cannot take ({@link TraceError#NOT_ON_PLATFORM}). */

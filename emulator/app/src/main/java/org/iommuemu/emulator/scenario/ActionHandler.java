@@ -46,4 +46,8 @@ public interface ActionHandler
     void tio(Scenario.TioAction action, int line);
 
     void tdConvert(Scenario.TdConvertAction action, int line);
+
+    void setDirtyTracking(Scenario.SetDirtyTrackingAction action, int line);
+
+    void readDirty(Scenario.ReadDirtyAction action, int line);
 }

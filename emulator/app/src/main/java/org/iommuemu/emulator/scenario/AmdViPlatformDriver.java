@@ -21,6 +21,12 @@ final class AmdViPlatformDriver implements IommuDriver
         this.snp = snp;
     }
 
+    /** The driver model behind this platform driver (guest translation, page requests, dirty tracking use it directly). */
+    AmdViDriver driver()
+    {
+        return driver;
+    }
+
     public IommuPort port()
     {
         return driver.iommu();

@@ -2,10 +2,14 @@ package org.iommuemu.emulator.scenario;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViOptions;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
@@ -49,6 +53,7 @@ import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpTable;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TdxModule;
+import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.trace.GuestAccess;
 
 /**
@@ -91,6 +96,12 @@ public final class Platform
     private final VtdIommu vtd;
     /** SEV-SNP guests and SEV-TIO, or null (docs/scenarios.md, the snp section). */
     private final SnpState snp;
+    /** AMD-Vi guest translation, page requests, dirty tracking (the amdvi section), or null. */
+    private final AmdViState amdvi;
+    /** Domains whose host dirty tracking is on (set-dirty-tracking). */
+    private final Set<Integer> dirtyTracked = new HashSet<>();
+    /** The domain each device is attached to now. */
+    private final Map<Integer, Integer> attachedTo = new LinkedHashMap<>();
     /** What the platform did outside the DMA stream, counted by name (VMM IOMMU maps, invalidations, RMP instructions). */
     private final Map<String, long[]> counters = new LinkedHashMap<>();
     private boolean anyTrustedRequester;
@@ -126,8 +137,8 @@ public final class Platform
             final SnpSpec snpSpec = scenario.snp();
             final AmdViOptions options = snpSpec != null && snpSpec.tio() != null ?
                 AmdViOptions.DEFAULT.withVtomSharedAddress(snpSpec.tio().vtomSharedAddress()) : AmdViOptions.DEFAULT;
-            final AmdViIommu iommu = new AmdViIommu(memory, spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0, rmpCheck,
-                caches.newCache(CacheRole.IOTLB), options);
+            final long efr = (spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0) | AmdViState.extendedFeatures(scenario.amdvi());
+            final AmdViIommu iommu = new AmdViIommu(memory, efr, rmpCheck, caches.newCache(CacheRole.IOTLB), options);
             final PageWalkCache hostWalkCache = walkCache(caches, 1, 4, walkCaches);
             if (hostWalkCache != null)
             {
@@ -139,6 +150,8 @@ public final class Platform
             vtd = null;
             // SNP guests and SEV-TIO are built by the platform (build); a guest-driven platform refuses them (forGuest).
             snp = snpSpec == null || guestDriven ? null : new SnpState(this, memory, rmp, instructions, conversion, iommu, snpSpec);
+            amdvi = scenario.amdvi() == null || guestDriven ? null :
+                new AmdViState(this, memory, iommu, ((AmdViPlatformDriver)driver).driver(), scenario.amdvi());
         }
         else
         {
@@ -163,6 +176,7 @@ public final class Platform
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
             vtd = iommu;
             snp = null;
+            amdvi = null;
         }
     }
 
@@ -235,6 +249,16 @@ public final class Platform
         if (platform.snp != null)
         {
             platform.snp.build(scenario.snp());
+        }
+        if (platform.amdvi != null)
+        {
+            final Map<Integer, Boolean> ats = new HashMap<>();
+            scenario.devices().forEach(d -> ats.put(d.requesterId(), d.ats()));
+            platform.amdvi.build(platform.domains, ats);
+            for (final AmdViSpec.GuestTableSpec table : scenario.amdvi().guestTables())
+            {
+                platform.policies.put(table.id(), table.policy());
+            }
         }
         if (platform.tdx != null)
         {
@@ -457,7 +481,7 @@ public final class Platform
             }
             if (action.invalidate())
             {
-                driver.invalidateRange(action.domain(), action.iova(), action.size());
+                invalidateRange(action.domain(), action.iova(), action.size());
             }
         }
 
@@ -470,11 +494,11 @@ public final class Platform
             }
             else if (action.size() > 0)
             {
-                driver.invalidateRange(action.domain(), action.iova(), action.size());
+                invalidateRange(action.domain(), action.iova(), action.size());
             }
             else
             {
-                driver.invalidateDomain(action.domain());
+                invalidateRange(action.domain(), 0, 1L << 63);
             }
         }
 
@@ -592,6 +616,125 @@ public final class Platform
         {
             new TdxConversion(Platform.this, tdx, memory).convert(action, line);
         }
+
+        @Override
+        public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+        {
+            Platform.this.setDirtyTracking(action.domain(), action.enable());
+        }
+
+        @Override
+        public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+        {
+            Platform.this.readDirty(action);
+        }
+    }
+
+    /**
+     * Invalidate a domain's (or an AMD-Vi guest table's) translations of {@code [iova, iova + size)} and wait; the whole
+     * space with {@code size} 2^63.
+     */
+    private void invalidateRange(final int domain, final long iova, final long size)
+    {
+        if (amdvi != null && amdvi.isGuestTable(domain))
+        {
+            amdvi.invalidateGuestTable(domain, iova, size);
+        }
+        else if (size == 1L << 63)
+        {
+            driver.invalidateDomain(domain);
+        }
+        else
+        {
+            driver.invalidateRange(domain, iova, size);
+        }
+    }
+
+    /**
+     * iommufd's SET_DIRTY_TRACKING on an AMD-Vi host domain: DTE.HAD of every device attached to it rewritten (with the
+     * DTE invalidation and the domain's IOTLB flush: amd_iommu_set_dirty_tracking); enabling first clears the D bits left
+     * from before (a read-and-clear without a bitmap) and flushes. An event; the device entries rewritten are counted.
+     */
+    private void setDirtyTracking(final int domain, final boolean enable)
+    {
+        final AmdViDriver amd = ((AmdViPlatformDriver)driver).driver();
+        long stale = 0;
+        if (enable)
+        {
+            final long[] bytes = new long[1];
+            final PageTable table = domains.get(domain);
+            for (final long[] run : leaves(table))
+            {
+                table.readDirty(run[0], run[2], true, (first, last, lg2) -> bytes[0] += last - first + 1);
+            }
+            stale = bytes[0];
+            driver.invalidateDomain(domain);
+            dirtyTracked.add(domain);
+        }
+        else
+        {
+            dirtyTracked.remove(domain);
+        }
+        int entries = 0;
+        for (final Map.Entry<Integer, Integer> attachment : attachedTo.entrySet())
+        {
+            if (attachment.getValue() == domain)
+            {
+                amd.setDirtyTracking(attachment.getKey(), domain, enable);
+                entries++;
+            }
+        }
+        count("device table entries rewritten for dirty tracking", entries);
+        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, entries, stale));
+    }
+
+    /**
+     * iommufd's GET_DIRTY_BITMAP: the dirty leaves of the range reported and, unless NO_CLEAR, cleared, then (unless the
+     * scenario skips it) the IOTLB flush iommu_iotlb_sync makes. An event; the bitmap reads and pages are counted.
+     */
+    private void readDirty(final Scenario.ReadDirtyAction action)
+    {
+        final long[] found = new long[2];
+        final MapStatus status = domains.get(action.domain()).readDirty(action.iova(), action.size(), action.clear(),
+            (first, last, lg2) ->
+            {
+                found[0]++;
+                found[1] += last - first + 1;
+            });
+        if (status != MapStatus.OK)
+        {
+            throw refused(0, "read-dirty", String.format("domain %d iova 0x%x size 0x%x: %s", action.domain(), action.iova(),
+                action.size(), status));
+        }
+        if (action.clear() && action.flush())
+        {
+            driver.invalidateRange(action.domain(), action.iova(), action.size());
+        }
+        count("dirty bitmap reads", 1);
+        count("dirty pages reported (4 KiB)", found[1] / PhysicalMemory.FRAME_SIZE);
+        event(new PlatformEvent.DirtyBitmap(beforeTlp(), action.domain(), action.iova(), action.size(), found[0], found[1],
+            dirtyTracked.contains(action.domain()), action.clear(), action.flush()));
+    }
+
+    /** The host domain a device of the scenario is attached to now (its DomainID). */
+    int deviceDomain(final int requesterId)
+    {
+        return attachedTo.getOrDefault(requesterId, devices.get(requesterId).domain());
+    }
+
+    /** Whether the platform takes PRI page requests (AMD-Vi with a PPR log). */
+    public boolean takesPageRequests()
+    {
+        return amdvi != null && amdvi.takesPageRequests();
+    }
+
+    /**
+     * A PRI Page Request message of the trace (a decoded Msg TLP with that message code): to the IOMMU's PPR log, then
+     * serviced as the OS's PPR handler does ({@code AmdViState}); counted in the summary.
+     */
+    public void pageRequest(final Tlp tlp)
+    {
+        amdvi.pageRequest(tlp);
     }
 
     /**
@@ -616,6 +759,10 @@ public final class Platform
     {
         final Map<String, Long> result = new LinkedHashMap<>();
         counters.forEach((name, value) -> result.put(name, value[0]));
+        if (amdvi != null && ((AmdViIommu)port).accessDirtyUpdates() > 0)
+        {
+            result.put("IOMMU A/D updates (host entries written)", ((AmdViIommu)port).accessDirtyUpdates());
+        }
         return result;
     }
 
@@ -808,6 +955,18 @@ public final class Platform
         }
 
         @Override
+        public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+        {
+            throw guestOwns(line, "set-dirty-tracking");
+        }
+
+        @Override
+        public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+        {
+            throw guestOwns(line, "read-dirty");
+        }
+
+        @Override
         public void tdConvert(final Scenario.TdConvertAction action, final int line)
         {
             if (action.dmaDomain() != Scenario.TdConvertAction.NO_DMA_DOMAIN)
@@ -873,6 +1032,7 @@ public final class Platform
 
     private void attach(final int requesterId, final int domain)
     {
+        attachedTo.put(requesterId, domain);
         final DeviceSpec device = devices.get(requesterId);
         final int permissions = device == null ? Permissions.READ_WRITE : device.permissions();
         driver.attach(requesterId, domain, domains.get(domain), permissions, device != null && device.ats());
@@ -880,9 +1040,15 @@ public final class Platform
 
     private void map(final int domain, final Mapping mapping, final int line)
     {
-        checkPlacement(mapping, line);
+        final boolean guestTable = amdvi != null && amdvi.isGuestTable(domain);
+        if (!guestTable || !amdvi.isNested(domain))
+        {
+            checkPlacement(mapping, line);
+        }
         final PageSizePolicy policy = policies.get(domain);
-        final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions(), policy);
+        // A guest (v2) table's leaves carry U/S: requests without PASID, and non-privileged ones, are user requests.
+        final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(),
+            mapping.permissions() | (guestTable ? Permissions.USER : 0), policy);
         if (status != MapStatus.OK)
         {
             throw refused(line, "map", "domain " + domain + " iova 0x" + Long.toHexString(mapping.iova()) + " size 0x" +
@@ -1002,6 +1168,10 @@ public final class Platform
         if (snp != null)
         {
             reserved.addAll(snp.reserved());
+        }
+        if (amdvi != null)
+        {
+            reserved.addAll(amdvi.reserved());
         }
         for (final long[] range : reserved)
         {

@@ -26,17 +26,19 @@ import org.iommuemu.tlp.gen.Workload;
  * @param source      the file (or bundled resource) it came from, for messages.
  * @param directory   the folder relative paths in the file are resolved against (null for a bundled scenario).
  * @param snp         SEV-SNP guests and SEV-TIO ({@link SnpSpec}), or null.
+ * @param amdvi       AMD-Vi guest translation, page requests and dirty tracking ({@link AmdViSpec}), or null.
  */
 public record Scenario(String name, String description, String source, Path directory, PlatformSpec platform,
-    RmpSpec rmp, TdxSpec tdx, SnpSpec snp, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
-    TrafficSpec traffic, CosimSpec cosim)
+    RmpSpec rmp, TdxSpec tdx, SnpSpec snp, AmdViSpec amdvi, List<DomainSpec> domains, List<DeviceSpec> devices,
+    List<TimedAction> timeline, TrafficSpec traffic, CosimSpec cosim)
 {
-    /** A scenario without SNP guests and with the co-simulation defaults ({@link CosimSpec#DEFAULT}). */
+    /** A scenario without SNP guests or AMD-Vi specifics and with the co-simulation defaults ({@link CosimSpec#DEFAULT}). */
     public Scenario(final String name, final String description, final String source, final Path directory,
         final PlatformSpec platform, final RmpSpec rmp, final TdxSpec tdx, final List<DomainSpec> domains,
         final List<DeviceSpec> devices, final List<TimedAction> timeline, final TrafficSpec traffic)
     {
-        this(name, description, source, directory, platform, rmp, tdx, null, domains, devices, timeline, traffic, CosimSpec.DEFAULT);
+        this(name, description, source, directory, platform, rmp, tdx, null, null, domains, devices, timeline, traffic,
+            CosimSpec.DEFAULT);
     }
 
     /** Who brings the IOMMU up in co-simulation. */
@@ -576,6 +578,49 @@ public record Scenario(String name, String description, String source, Path dire
 
     // ---------------------------------------------------------------------------------------------------------
     // SEV-SNP guests and SEV-TIO (the snp section; docs/scenarios.md), and the VMM's DMA mapping of private memory.
+
+    /**
+     * iommufd's IOMMU_HWPT_SET_DIRTY_TRACKING on a domain (AMD-Vi: DTE.HAD of every device attached to it rewritten, with
+     * INVALIDATE_DEVTAB_ENTRY and the domain's IOTLB flush, as amd_iommu_set_dirty_tracking does); enabling also clears
+     * the D bits left from before (iommufd's read-and-clear without a bitmap) and flushes.
+     */
+    public record SetDirtyTrackingAction(int domain, boolean enable) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.setDirtyTracking(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "set-dirty-tracking domain " + domain + (enable ? " on" : " off");
+        }
+    }
+
+    /**
+     * iommufd's IOMMU_HWPT_GET_DIRTY_BITMAP over {@code [iova, iova + size)} of a domain: the dirty leaves are
+     * reported (a platform event) and, with {@code clear} (the default; iommufd's NO_CLEAR flag is {@code clear:
+     * false}), their D bits cleared, then, with {@code flush} (the default), the IOTLB flush the kernel makes after
+     * clearing (iommu_iotlb_sync): without it a cached translation still says "dirty" and a write through it does not
+     * set D again.
+     */
+    public record ReadDirtyAction(int domain, long iova, long size, boolean clear, boolean flush) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.readDirty(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("read-dirty domain %d iova 0x%x size 0x%x%s%s", domain, iova, size, clear ? "" : " (no clear)",
+                flush ? "" : " (no flush)");
+        }
+    }
 
     /** How the VMM maps a guest's memory for its assigned devices (seed 002). */
     public enum VmmDmaMapping

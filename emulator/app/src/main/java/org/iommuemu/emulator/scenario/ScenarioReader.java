@@ -10,9 +10,11 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -195,6 +197,15 @@ public final class ScenarioReader
         final RmpSpec rmp = rmp(root.section("rmp"), platform);
         final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
         final SnpSpec snp = SnpSectionReader.read(root.section("snp"), platform, domainIds);
+        final Map<Integer, DeviceSpec> deviceMap = new HashMap<>();
+        devices.forEach(d -> deviceMap.put(d.requesterId(), d));
+        final AmdViSpec amdvi = AmdViSectionReader.read(root.section("amdvi"), platform, Set.copyOf(domainIds), deviceMap);
+        final Set<Integer> hostDomains = Set.copyOf(domainIds);
+        if (amdvi != null)
+        {
+            // The timeline's map, unmap and invalidate reach guest tables by their ids too.
+            amdvi.guestTables().forEach(t -> domainIds.add(t.id()));
+        }
         final Set<Integer> tdiRequesters = new HashSet<>();
         final Set<Integer> tdIds = new HashSet<>();
         if (tdx != null)
@@ -203,7 +214,7 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, snp);
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, snp, amdvi, hostDomains, platform.iommu());
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -221,7 +232,7 @@ public final class ScenarioReader
         final TrafficSpec traffic = traffic(root.section("traffic"), folder);
         final Scenario.CosimSpec cosim = cosim(root.section("cosim"), folder);
         root.rejectUnknownKeys();
-        return new Scenario(name, description, source, folder, platform, rmp, tdx, snp, List.copyOf(domains), List.copyOf(devices),
+        return new Scenario(name, description, source, folder, platform, rmp, tdx, snp, amdvi, List.copyOf(domains), List.copyOf(devices),
             List.copyOf(timeline), traffic, cosim);
     }
 
@@ -424,7 +435,7 @@ public final class ScenarioReader
         return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, section.line());
     }
 
-    private static Mapping mapping(final YamlSection section)
+    static Mapping mapping(final YamlSection section)
     {
         final long iova = section.requiredSize("iova");
         final long spa = section.has("spa") ? section.size("spa", 0) : iova;
@@ -557,6 +568,21 @@ public final class ScenarioReader
                 return tdAccess(section, kind.equals("td-write"));
             case "td-convert":
                 return tdConvert(section, domainIds);
+            case "set-dirty-tracking":
+                return new Scenario.SetDirtyTrackingAction(domainRef(section, domainIds), section.booleanValue("enable", true));
+            case "read-dirty":
+            {
+                final int domain = domainRef(section, domainIds);
+                final long iova = section.requiredSize("iova");
+                final long size = section.requiredSize("size");
+                if ((iova & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+                {
+                    throw section.error("size", String.format("iova 0x%x and size 0x%x must be positive multiples of 4 KiB (iommufd's " +
+                        "page_size)", iova, size));
+                }
+                return new Scenario.ReadDirtyAction(domain, iova, size, section.booleanValue("clear", true),
+                    section.booleanValue("flush", true));
+            }
             default:
             {
                 final Action snp = SnpSectionReader.action(kind, section, platform);
@@ -566,7 +592,7 @@ public final class ScenarioReader
                 }
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
                     "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
-                    "mmio-map, td-read, td-write, td-convert, " + SnpSectionReader.ACTIONS);
+                    "mmio-map, td-read, td-write, td-convert, set-dirty-tracking, read-dirty, " + SnpSectionReader.ACTIONS);
             }
         }
     }
@@ -843,7 +869,7 @@ public final class ScenarioReader
         return domain;
     }
 
-    private static PageSizePolicy policy(final YamlSection section, final String key, final PageSizePolicy fallback)
+    static PageSizePolicy policy(final YamlSection section, final String key, final PageSizePolicy fallback)
     {
         final String text = section.string(key, null);
         if (text == null)

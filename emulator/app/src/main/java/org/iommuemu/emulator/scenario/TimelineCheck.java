@@ -17,6 +17,8 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> tdIds;
     private final Set<Integer> attached;
     private final Set<Integer> snpGuests = new HashSet<>();
+    private final Set<Integer> hostDomains;
+    private final boolean dirtyTracking;
     private final Set<Integer> tioRequesters = new HashSet<>();
     private YamlSection section;
 
@@ -28,9 +30,22 @@ final class TimelineCheck implements ActionHandler
     /** With the SNP guests and SEV-TIO TDIs of {@code snp} (null: none) for the SNP actions' checks. */
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp)
     {
+        this(tdiRequesters, tdIds, initiallyAttached, snp, null, null, Scenario.IommuKind.AMDVI);
+    }
+
+    /**
+     * With the AMD-Vi section ({@code amdvi}, null: none) and the host domains' ids ({@code hostDomains}, null: every
+     * domain id the reader accepts is a host domain): guest tables take map, unmap and invalidate only; dirty tracking
+     * needs AMD-Vi with {@code amdvi.dirty-tracking}.
+     */
+    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp,
+        final AmdViSpec amdvi, final Set<Integer> hostDomains, final Scenario.IommuKind iommu)
+    {
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;
         this.attached = new HashSet<>(initiallyAttached);
+        this.hostDomains = hostDomains;
+        this.dirtyTracking = iommu == Scenario.IommuKind.AMDVI && amdvi != null && amdvi.dirtyTracking();
         if (snp != null)
         {
             snp.guests().forEach(g -> snpGuests.add(g.asid()));
@@ -65,6 +80,36 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void psmash(final Scenario.PsmashAction action, final int line)
     {
+    }
+
+    /** {@code domain} must be a host domain, not an AMD-Vi guest table, for {@code what}. */
+    private void hostDomain(final int domain, final String what)
+    {
+        if (hostDomains != null && !hostDomains.contains(domain))
+        {
+            throw section.error("domain", domain + " is a guest (v2) table: " + what + " takes a host domain");
+        }
+    }
+
+    @Override
+    public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+    {
+        dirty(action.domain());
+    }
+
+    @Override
+    public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+    {
+        dirty(action.domain());
+    }
+
+    private void dirty(final int domain)
+    {
+        if (!dirtyTracking)
+        {
+            throw section.error("action", "dirty tracking needs iommu: amdvi with amdvi.dirty-tracking: true (EFR.HASup and HDSup)");
+        }
+        hostDomain(domain, "dirty tracking (host v1 tables only)");
     }
 
     @Override
@@ -119,6 +164,7 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void policy(final Scenario.PolicyAction action, final int line)
     {
+        hostDomain(action.domain(), "set-policy");
     }
 
     @Override
@@ -134,6 +180,7 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void attach(final Scenario.AttachAction action, final int line)
     {
+        hostDomain(action.domain(), "attach");
         attached.add(action.requesterId());
     }
 
@@ -150,6 +197,7 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void kvmDirtyLog(final Scenario.KvmDirtyLogAction action, final int line)
     {
+        hostDomain(action.domain(), "kvm-dirty-log");
     }
 
     @Override

@@ -103,6 +103,7 @@ final class CompareCommand implements Callable<Integer>
             domains.add(new Scenario.DomainSpec(domain.id(), domain.levels(), policy, domain.mappings(), domain.kvmEpt(), domain.line()));
         }
         return new Scenario(base.name() + "-" + label, base.description(), base.source(), base.directory(), base.platform(), base.rmp(),
-            base.tdx(), base.snp(), List.copyOf(domains), base.devices(), base.timeline(), base.traffic(), base.cosim());
+            base.tdx(), base.snp(), base.amdvi(), List.copyOf(domains), base.devices(), base.timeline(), base.traffic(),
+            base.cosim());
     }
 }

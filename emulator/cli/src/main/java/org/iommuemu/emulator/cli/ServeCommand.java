@@ -257,8 +257,8 @@ final class ServeCommand implements Callable<Integer>
             List.copyOf(ranges), mmioBase == null ? c.mmioBase() : Numbers.parse(mmioBase, "--mmio-base"), c.requester(),
             c.translationRequester(), sync == null ? c.sync() : value(Scenario.CosimSync.class, sync, "--sync"),
             clock == null ? c.clock() : value(Scenario.CosimClock.class, clock, "--clock"), c.errorsReadAsOnes());
-        return new Scenario(s.name(), s.description(), s.source(), s.directory(), s.platform(), s.rmp(), s.tdx(), s.snp(), s.domains(),
-            s.devices(), s.timeline(), s.traffic(), spec);
+        return new Scenario(s.name(), s.description(), s.source(), s.directory(), s.platform(), s.rmp(), s.tdx(), s.snp(), s.amdvi(),
+            s.domains(), s.devices(), s.timeline(), s.traffic(), spec);
     }
 
     /** A guest-driven platform cannot carry out the scenario's domain actions; say what is ignored. */
