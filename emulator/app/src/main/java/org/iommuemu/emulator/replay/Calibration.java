@@ -111,7 +111,7 @@ public final class Calibration
             final Scenario.PlatformSpec platform = iommu == Scenario.IommuKind.AMDVI ?
                 Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT) :
                 new Scenario.PlatformSpec(iommu, profile, false, RmpConfig.DEFAULT, Scenario.VtdMode.LEGACY, false,
-                    org.iommuemu.tdx.UntrustedDmaRule.ABORT, org.iommuemu.tdx.HostReadMode.ZEROS);
+                    org.iommuemu.tdx.UntrustedDmaRule.DEFAULT, org.iommuemu.tdx.HostReadMode.ZEROS);
             final Scenario scenario = new Scenario("calibration", "", "calibration", null, platform, null, null,
                 List.of(new Scenario.DomainSpec(1, levels, policy,
                     List.of(new Scenario.Mapping(IOVA, IOVA, size, Permissions.READ_WRITE)), Scenario.KvmEpt.NONE, 0)),

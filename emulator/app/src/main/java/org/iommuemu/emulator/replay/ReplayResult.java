@@ -1,7 +1,9 @@
 package org.iommuemu.emulator.replay;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.scenario.PlatformEvent;
 import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
@@ -14,14 +16,31 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * @param queuedForWalker    requests that waited for a walker.
  * @param llcHits            table and RMP fetches priced as LLC hits.
  * @param wallNanos          how long the replay took on this machine.
- * @param events             platform events (machine checks, TDISP transitions), the first 1000, with the TLP index.
- * @param machineChecks      machine-check records the platform raised (TDX: private MMIO mapped at bind).
+ * @param events             platform events (machine checks at bind and at TD accesses, TDISP transitions), the first
+ *                           1000, each with the TLP index it came before ({@link PlatformEventText} prints them).
  */
 public record ReplayResult(String scenario, String iommu, String profile, ReplayStatistics statistics,
     List<CacheStats> caches, long pageTableBytes, long peakPageTableBytes, long walks, long queuedForSlot,
-    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<String> events,
-    long eventCount, long machineChecks)
+    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<PlatformEvent> events,
+    long eventCount)
 {
+    /** Every machine check raised, at bind, by a DMA or by a TD access: {@link ReplayStatistics#machineChecks()}. */
+    public long machineChecks()
+    {
+        return statistics.machineChecks();
+    }
+
+    /** The events as the summary prints them, one line each ({@link PlatformEventText#line}). */
+    public List<String> eventLines()
+    {
+        final List<String> lines = new ArrayList<>(events.size());
+        for (final PlatformEvent event : events)
+        {
+            lines.add(PlatformEventText.line(event));
+        }
+        return lines;
+    }
+
     /** One cache's counters at the end of the replay. */
     public record CacheStats(String name, long lookups, long hits, int entries, int ways)
     {

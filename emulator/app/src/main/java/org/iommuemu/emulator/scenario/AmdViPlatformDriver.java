@@ -2,6 +2,8 @@ package org.iommuemu.emulator.scenario;
 
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationScope;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
@@ -56,6 +58,23 @@ final class AmdViPlatformDriver implements IommuDriver
     public void invalidateAll()
     {
         driver.invalidateAll();
+    }
+
+    /**
+     * SEV-SNP: an RMP update (RMPUPDATE, PSMASH) is followed by a global TLB and IOTLB flush on hardware
+     * (timing-perf.md 2 and 5.1, Bagia et al. [S13]); the IOMMU's cached translations are dropped, so the next DMA
+     * of every device walks again. The RMP itself is not cached by the model: every DMA reads its entry.
+     */
+    @Override
+    public void rmpChanged()
+    {
+        flushAfterRmpChange((AmdViIommu)driver.iommu());
+    }
+
+    /** The flush that follows an RMP change, for a platform with this driver or a guest-driven one. */
+    static void flushAfterRmpChange(final AmdViIommu iommu)
+    {
+        iommu.dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
     }
 
     public long[] reservedRanges()

@@ -36,6 +36,11 @@ final class CalibrateCommand implements Callable<Integer>
 
     public Integer call()
     {
+        if (!TimingProfiles.BUNDLED.contains(profile) && !java.nio.file.Files.isRegularFile(Path.of(profile)))
+        {
+            throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
+                String.join(", ", TimingProfiles.BUNDLED) + ")");
+        }
         final TimingProfile timing = TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) : TimingProfiles.load(Path.of(profile));
         ReplaySupport.printUnmodelled(timing, spec.commandLine().getErr());
         final List<Calibration.Row> rows;

@@ -12,7 +12,7 @@ import org.iommuemu.emulator.config.ConfigException;
     description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
     subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, CalibrateCommand.class, WalkCommand.class,
         org.iommuemu.emulator.cli.trace.TraceCommand.class, org.iommuemu.emulator.cli.offline.TranslateCommand.class,
-        org.iommuemu.emulator.cli.offline.TablesCommand.class, ServeCommand.class, ClientCommand.class, CommandLine.HelpCommand.class})
+        org.iommuemu.emulator.cli.offline.TablesCommand.class, ServeCommand.class, ClientCommand.class, CosimLoadCommand.class, CommandLine.HelpCommand.class})
 public final class Main
 {
     public static void main(final String[] args)
@@ -34,17 +34,14 @@ public final class Main
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
-            if (ex instanceof IllegalArgumentException || ex instanceof org.iommuemu.emulator.config.ConfigException)
+            final int code = ExitCodes.of(ex);
+            if (code < 0)
             {
-                cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ex.getMessage()));
-                return 2;
+                throw ex; // an emulator bug: picocli prints the stack trace, exit code 1
             }
-            if (ex instanceof java.io.IOException)
-            {
-                cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ex));
-                return 1;
-            }
-            throw ex;
+            cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ExitCodes.message(ex)));
+            cmd.getErr().flush();
+            return code;
         });
         return commandLine.execute(args);
     }

@@ -6,7 +6,8 @@ import java.io.StringWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -86,6 +87,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private static final RpPacket START = new Control(RemotePort.CMD_NOP);
     private static final RpPacket STOP = new Control(RemotePort.CMD_NOP);
     private static final int SPIN_NANOS = 20_000;
+    /** How long the model thread polls for the next request before it parks (a pipelining peer keeps it busy). */
+    private static final int IDLE_SPIN_NANOS = 5_000;
 
     private final int number;
     private final String peerName;
@@ -94,7 +97,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private final Scenario scenario;
     private final Scenario.CosimSpec spec;
     private final ServerOptions options;
-    private final LinkedBlockingQueue<RpPacket> inbox = new LinkedBlockingQueue<>();
+    /** Requests for the model, from the event loop; {@link #queued} counts them, {@link #modelParked} says when to wake it. */
+    private final ConcurrentLinkedQueue<RpPacket> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private volatile boolean modelParked;
     private final long started = System.nanoTime();
 
     // Negotiated in the peer's HELLO (event loop), read by the model thread after START (the queue orders them).
@@ -239,14 +245,61 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         ieTlp = hello.has(RemotePort.IE_TLP);
         ieControl = hello.has(RemotePort.IE_CONTROL);
         helloDone = true;
-        inbox.add(START);
+        offer(START);
+    }
+
+    /** Queue a packet or marker for the model thread and wake it if it sleeps; returns the queue's length. */
+    private int offer(final RpPacket packet)
+    {
+        inbox.offer(packet);
+        final int n = queued.incrementAndGet();
+        if (modelParked)
+        {
+            LockSupport.unpark(modelThread);
+        }
+        return n;
+    }
+
+    /** The model thread's next packet: polls, flushes the batch, spins a little, then parks until one comes. */
+    private RpPacket take()
+    {
+        RpPacket packet = inbox.poll();
+        if (packet != null)
+        {
+            queued.decrementAndGet();
+            return packet;
+        }
+        flush();
+        final long spinEnd = System.nanoTime() + IDLE_SPIN_NANOS;
+        while (System.nanoTime() - spinEnd < 0)
+        {
+            packet = inbox.poll();
+            if (packet != null)
+            {
+                queued.decrementAndGet();
+                return packet;
+            }
+            Thread.onSpinWait();
+        }
+        while (true)
+        {
+            modelParked = true;
+            packet = inbox.poll();
+            if (packet != null)
+            {
+                modelParked = false;
+                queued.decrementAndGet();
+                return packet;
+            }
+            LockSupport.park(this);
+            modelParked = false;
+        }
     }
 
     /** A request for the model (event loop). */
     void enqueue(final RpPacket packet)
     {
-        inbox.add(packet);
-        if (inbox.size() >= options.queueHigh() && !readingPaused)
+        if (offer(packet) >= options.queueHigh() && !readingPaused)
         {
             readingPaused = true;
             channel.config().setAutoRead(false);
@@ -280,7 +333,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     {
         if (channel.isWritable())
         {
-            if (readingPaused && inbox.size() < options.queueLow())
+            if (readingPaused && queued.get() < options.queueLow())
             {
                 readingPaused = false;
                 channel.config().setAutoRead(true);
@@ -298,7 +351,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     void closed()
     {
         closing = true;
-        inbox.add(STOP);
+        offer(STOP);
         LockSupport.unpark(modelThread);
     }
 
@@ -311,7 +364,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         {
             readingPaused = true;
             channel.config().setAutoRead(false);
-            inbox.add(STOP);
+            offer(STOP);
         });
     }
 
@@ -330,7 +383,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     {
         try
         {
-            final RpPacket first = inbox.take();
+            final RpPacket first = take();
             if (first == STOP)
             {
                 endReason = closing ? "the peer closed before its HELLO" : "shutdown before the peer's HELLO";
@@ -339,17 +392,12 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             build();
             while (true)
             {
-                RpPacket packet = inbox.poll();
-                if (packet == null)
-                {
-                    flush();
-                    packet = inbox.take();
-                }
+                final RpPacket packet = take();
                 if (packet == STOP)
                 {
                     break;
                 }
-                if (readingPaused && inbox.size() < options.queueLow() && !shuttingDown)
+                if (readingPaused && queued.get() < options.queueLow() && !shuttingDown)
                 {
                     resumeReading();
                 }
@@ -382,11 +430,6 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         {
             endReason = "cannot map the shared guest memory: " + ex.getMessage();
             server.log(name() + ": " + endReason);
-        }
-        catch (final InterruptedException ex)
-        {
-            endReason = "interrupted";
-            Thread.currentThread().interrupt();
         }
         catch (final RuntimeException | Error ex)
         {
@@ -1124,7 +1167,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     {
         channel.eventLoop().execute(() ->
         {
-            if (readingPaused && channel.isWritable() && inbox.size() < options.queueLow() && !shuttingDown)
+            if (readingPaused && channel.isWritable() && queued.get() < options.queueLow() && !shuttingDown)
             {
                 readingPaused = false;
                 channel.config().setAutoRead(true);
@@ -1245,6 +1288,6 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
 
     int queued()
     {
-        return inbox.size();
+        return queued.get();
     }
 }

@@ -74,7 +74,7 @@ class SecurityCosimTest
         }
     }
 
-    static final String TDX = String.join("\n", "name: tdx-guest", "platform:", "  iommu: vtd", "  tdx-connect: true",
+    static final String TDX = String.join("\n", "name: tdx-guest", "platform:", "  iommu: vtd", "  tdx-connect: true", "  untrusted-dma-rule: abort",
         "tdx:",
         "  tds:",
         "    - {id: 1, gpa-width: 48, page-size: 4K, private: [{gpa: 0x0, hpa: 0x40000000, size: 64K}]}",
