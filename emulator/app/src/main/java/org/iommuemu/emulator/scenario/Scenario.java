@@ -1,12 +1,13 @@
 package org.iommuemu.emulator.scenario;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
-import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
@@ -107,7 +108,7 @@ public record Scenario(String name, String description, String source, Path dire
      */
     public List<Path> files()
     {
-        final List<Path> files = new java.util.ArrayList<>();
+        final List<Path> files = new ArrayList<>();
         if (directory != null)
         {
             files.add(Path.of(source));

@@ -13,11 +13,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.iommuemu.emulator.config.ConfigException;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.config.YamlSection;
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
 import org.iommuemu.emulator.scenario.Scenario.DetachAction;
@@ -36,16 +37,17 @@ import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.scenario.Scenario.TrafficSpec;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.rmp.RmpConfig;
-import org.iommuemu.tlp.gen.TraceGenerator;
-import org.iommuemu.emulator.vtd.TrustedInvalidation;
+import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tdx.UntrustedMmioRule;
+import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -53,7 +55,6 @@ import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
-import org.iommuemu.emulator.profile.TimingProfiles;
 
 /**
  * Reads scenario files (docs/scenarios.md). Validation is strict and positional: an unknown key, a wrong type, a
@@ -66,7 +67,6 @@ public final class ScenarioReader
     /** Folder of the bundled scenarios on the class path. */
     public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
     private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
-    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])");
     private static final long PAGE = 4096;
 
     private ScenarioReader()
@@ -97,12 +97,14 @@ public final class ScenarioReader
         final String resource = BUNDLED_FOLDER + name + ".yaml";
         if (!BUNDLED_NAME.matcher(name).matches())
         {
-            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "a bundled scenario name is lower case letters, digits and dashes");
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "",
+                "a bundled scenario name is lower case letters, digits and dashes");
         }
         final InputStream stream = ScenarioReader.class.getClassLoader().getResourceAsStream(resource);
         if (stream == null)
         {
-            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " + bundledNames());
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " +
+                bundledNames());
         }
         try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8))
         {
@@ -359,7 +361,8 @@ public final class ScenarioReader
         final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
         if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
         {
-            throw section.error(section.has("mode") ? "mode" : "tdx-connect", "legacy/scalable mode and TDX Connect belong to VT-d platforms");
+            throw section.error(section.has("mode") ? "mode" : "tdx-connect",
+                "legacy/scalable mode and TDX Connect belong to VT-d platforms");
         }
         final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
         final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
@@ -494,9 +497,9 @@ public final class ScenarioReader
                 final long spa = section.requiredSize("spa");
                 final long size = rmpSize(section);
                 final int asid = section.intValue("asid", 1);
-                if (asid < 1 || asid > org.iommuemu.rmp.RmpEntry.MAX_ASID)
+                if (asid < 1 || asid > RmpEntry.MAX_ASID)
                 {
-                    throw section.error("asid", "a guest ASID is 1-" + org.iommuemu.rmp.RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
+                    throw section.error("asid", "a guest ASID is 1-" + RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
                         asid);
                 }
                 return new MakePrivateAction(spa, section.size("gpa", spa), asid, size);
@@ -845,19 +848,14 @@ public final class ScenarioReader
         catch (final ConfigException notAnInteger)
         {
             final String text = section.string(key, "");
-            final Matcher bdf = BDF.matcher(text.trim());
-            if (!bdf.matches())
+            try
             {
-                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0, not '" + text + "'");
+                return Numbers.parseRequesterId(text);
             }
-            final int bus = Integer.parseInt(bdf.group(2), 16);
-            final int device = Integer.parseInt(bdf.group(3), 16);
-            final int function = Integer.parseInt(bdf.group(4));
-            if (device > 31)
+            catch (final NumberFormatException ex)
             {
-                throw section.error(key, "PCI device number is 0-1f, not " + bdf.group(3));
+                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0: " + ex.getMessage());
             }
-            return bus << 8 | device << 3 | function;
         }
         if (value < 0 || value > 0xFFFF)
         {

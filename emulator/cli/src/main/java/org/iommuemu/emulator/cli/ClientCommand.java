@@ -13,7 +13,6 @@ import org.iommuemu.emulator.cosim.wire.AtsLayout;
 import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.cosim.wire.TranslateWords;
-import org.iommuemu.emulator.offline.HexField;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.emulator.replay.TrafficClass;
 import picocli.CommandLine.Command;
@@ -98,7 +97,7 @@ final class ClientCommand
 
         int run(final CosimClient client, final PrintWriter out)
         {
-            out.println(HexField.hex(client.mmioRead(Numbers.parse(offset, "OFFSET"), width)));
+            out.println(Numbers.hex(client.mmioRead(Numbers.parse(offset, "OFFSET"), width)));
             return 0;
         }
     }
@@ -152,14 +151,15 @@ final class ClientCommand
 
         int run(final CosimClient client, final PrintWriter out)
         {
-            final CosimClient.Translation t = new CosimClient.Translation(HexField.parseRequesterId(requester),
+            final CosimClient.Translation t = new CosimClient.Translation(Numbers.parseRequesterId(requester),
                 pasid == null ? -1 : pasid, Numbers.parse(address, "ADDRESS"), 4, !write, write, exec, privileged, trusted, at);
             final Ats answer = client.translate(t);
             final long word = answer.reserved(0);
             if (answer.result() == AtsLayout.RESULT_OK)
             {
                 out.printf("0x%x len 0x%x %s%s%s page 2^%d%s%n", answer.address(), answer.length(),
-                    (answer.attributes() & AtsLayout.ATTR_READ) != 0 ? "r" : "-", (answer.attributes() & AtsLayout.ATTR_WRITE) != 0 ? "w" : "-",
+                    (answer.attributes() & AtsLayout.ATTR_READ) != 0 ? "r" : "-",
+                    (answer.attributes() & AtsLayout.ATTR_WRITE) != 0 ? "w" : "-",
                     (answer.attributes() & AtsLayout.ATTR_EXEC) != 0 ? "x" : "-", TranslateWords.outcomePageSizeLg2(word),
                     TranslateWords.outcomeIotlbHit(word) ? " (iotlb hit)" : "");
                 return 0;
@@ -211,8 +211,10 @@ final class ClientCommand
                 return 0;
             }
             out.printf("%s requester 0x%04x address 0x%x: %s%n", kind, r.requesterId, r.address, r.outcome == TlpCommandLayout.OUTCOME_OK ?
-                String.format("ok 0x%x page 2^%d, %d cycles%s", r.outputAddress, r.pageSizeLg2, r.latencyCycles, r.iotlbHit() ? " (iotlb hit)" : "") :
-                "fault " + r.name + ((r.resultFlags & TlpCommandLayout.RESULT_RECORDED) != 0 ? " (logged)" : "") + ", " + r.latencyCycles + " cycles");
+                String.format("ok 0x%x page 2^%d, %d cycles%s", r.outputAddress, r.pageSizeLg2, r.latencyCycles,
+                    r.iotlbHit() ? " (iotlb hit)" : "") :
+                "fault " + r.name + ((r.resultFlags & TlpCommandLayout.RESULT_RECORDED) != 0 ? " (logged)" : "") + ", " +
+                    r.latencyCycles + " cycles");
             return r.outcome == TlpCommandLayout.OUTCOME_OK ? 0 : 1;
         }
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -12,7 +13,6 @@ import java.util.concurrent.CountDownLatch;
 import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
-import org.iommuemu.emulator.offline.HexField;
 import org.iommuemu.emulator.scenario.Scenario;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -41,10 +41,12 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--listen", paramLabel = "HOST:PORT", description = "TCP address to listen on. Default: 127.0.0.1:7575 (port 0: any).")
     String listen;
 
-    @Option(names = "--unix", paramLabel = "PATH", description = "Listen on a UNIX domain socket instead (QEMU -machine-path: DIR/qemu-rport-NAME).")
+    @Option(names = "--unix", paramLabel = "PATH",
+        description = "Listen on a UNIX domain socket instead (QEMU -machine-path: DIR/qemu-rport-NAME).")
     Path unix;
 
-    @Option(names = "--setup", paramLabel = "WHO", description = "guest (the guest brings the IOMMU up; default) or scenario (built as replay builds it).")
+    @Option(names = "--setup", paramLabel = "WHO",
+        description = "guest (the guest brings the IOMMU up; default) or scenario (built as replay builds it).")
     String setup;
 
     @Option(names = "--channel", paramLabel = "NAME=DEV", split = ",",
@@ -54,7 +56,8 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--interrupts", paramLabel = "MODE", description = "wire (INTERRUPT packets; default) or msi-write.")
     String interrupts;
 
-    @Option(names = "--memory", paramLabel = "BACKING", description = "remote (every fetch a READ; default) or shared (with --shared-file).")
+    @Option(names = "--memory", paramLabel = "BACKING",
+        description = "remote (every fetch a READ; default) or shared (with --shared-file).")
     String memory;
 
     @Option(names = "--shared-file", paramLabel = "FILE", description = "The peer's guest RAM file (memory-backend-file,share=on).")
@@ -205,7 +208,7 @@ final class ServeCommand implements Callable<Integer>
                     "translation and tlp");
             }
         }
-        if (new java.util.HashSet<>(List.of(mmio, mem, irq, ats, tlp)).size() != 5)
+        if (new HashSet<>(List.of(mmio, mem, irq, ats, tlp)).size() != 5)
         {
             throw new IllegalArgumentException("the five channels need five different numbers: mmio " + mmio + ", memory " + mem +
                 ", interrupts " + irq + ", translation " + ats + ", tlp " + tlp);
@@ -229,7 +232,8 @@ final class ServeCommand implements Callable<Integer>
                 final long size = Numbers.parse(parts[2], "--shared-range SIZE");
                 if (((gpa | offset | size) & 0xFFF) != 0 || size <= 0)
                 {
-                    throw new IllegalArgumentException("--shared-range " + range + ": GPA, OFFSET and SIZE are positive multiples of 4 KiB");
+                    throw new IllegalArgumentException("--shared-range " + range +
+                        ": GPA, OFFSET and SIZE are positive multiples of 4 KiB");
                 }
                 ranges.add(new Scenario.SharedRange(gpa, offset, size));
             }
@@ -245,7 +249,8 @@ final class ServeCommand implements Callable<Integer>
         }
         if (who == Scenario.CosimSetup.SCENARIO && backing == Scenario.CosimMemory.SHARED)
         {
-            throw new IllegalArgumentException("--setup scenario keeps the platform in the emulator's own memory; --memory shared needs --setup guest");
+            throw new IllegalArgumentException("--setup scenario keeps the platform in the emulator's own memory; " +
+                "--memory shared needs --setup guest");
         }
         final Scenario.CosimSpec spec = new Scenario.CosimSpec(who, mmio, mem, irq, ats, tlp,
             interrupts == null ? c.interrupts() : value(Scenario.CosimInterrupts.class, interrupts, "--interrupts"), backing, file,
@@ -266,11 +271,13 @@ final class ServeCommand implements Callable<Integer>
         for (final Scenario.TimedAction action : s.timeline())
         {
             final Scenario.Action a = action.action();
-            if (!(a instanceof Scenario.MakePrivateAction || a instanceof Scenario.MakeSharedAction || a instanceof Scenario.TdiBindAction ||
+            if (!(a instanceof Scenario.MakePrivateAction || a instanceof Scenario.MakeSharedAction ||
+                a instanceof Scenario.TdiBindAction ||
                 a instanceof Scenario.TdiStartAction || a instanceof Scenario.TdiStopAction || a instanceof Scenario.TdiUnbindAction ||
                 a instanceof Scenario.MmioMapAction))
             {
-                throw new IllegalArgumentException(s.source() + ":" + action.line() + ": timeline: the guest programs the IOMMU's domains " +
+                throw new IllegalArgumentException(s.source() + ":" + action.line() +
+                    ": timeline: the guest programs the IOMMU's domains " +
                     "and devices in co-simulation (setup: guest); use --setup scenario, or remove this action");
             }
         }
@@ -301,6 +308,6 @@ final class ServeCommand implements Callable<Integer>
 
     static int requester(final String text)
     {
-        return HexField.parseRequesterId(text);
+        return Numbers.parseRequesterId(text);
     }
 }

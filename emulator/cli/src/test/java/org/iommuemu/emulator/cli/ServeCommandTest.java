@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.BufferedReader;
 import java.io.PipedReader;
 import java.io.PipedWriter;
 import java.io.PrintWriter;
@@ -32,7 +33,7 @@ class ServeCommandTest
         final Path scenario = dir.resolve("s.yaml");
         Files.writeString(scenario, "name: cli\nplatform:\n  iommu: amdvi\n");
         final PipedWriter pipe = new PipedWriter();
-        final java.io.BufferedReader lines = new java.io.BufferedReader(new PipedReader(pipe, 1 << 16));
+        final BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
         final StringWriter err = new StringWriter();
         final CompletableFuture<Integer> server = CompletableFuture.supplyAsync(() -> Main.run(new PrintWriter(pipe, true),
             new PrintWriter(err, true), "serve", "--scenario", scenario.toString(), "--listen", "127.0.0.1:0", "--max-sessions", "4"));
@@ -71,7 +72,8 @@ class ServeCommandTest
     void badOptionsAreOneLineErrors(@TempDir final Path dir) throws Exception
     {
         final Path scenario = dir.resolve("s.yaml");
-        Files.writeString(scenario, "name: cli\nplatform:\n  iommu: amdvi\ndomains:\n  - {id: 1}\ntimeline:\n  - {at: 1, action: invalidate, domain: 1}\n");
+        Files.writeString(scenario, "name: cli\nplatform:\n  iommu: amdvi\ndomains:\n  - {id: 1}\n" +
+            "timeline:\n  - {at: 1, action: invalidate, domain: 1}\n");
         String[] r = run("serve", "--scenario", scenario.toString(), "--listen", "127.0.0.1:0");
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("s.yaml:7: timeline: the guest programs"), r[2]);

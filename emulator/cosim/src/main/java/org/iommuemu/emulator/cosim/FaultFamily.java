@@ -1,6 +1,6 @@
 package org.iommuemu.emulator.cosim;
 
-import org.iommuemu.emulator.amdvi.AmdViOutcome;
+import org.iommuemu.emulator.amdvi.AmdViFault;
 import org.iommuemu.emulator.cosim.wire.TranslateWords;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.emulator.vtd.TrustedDmaFault;
@@ -23,7 +23,7 @@ public final class FaultFamily
         {
             return TranslateWords.FAMILY_NONE;
         }
-        if (fault instanceof AmdViOutcome.Status)
+        if (fault instanceof AmdViFault)
         {
             return TranslateWords.FAMILY_AMDVI_EVENT;
         }
@@ -45,7 +45,7 @@ public final class FaultFamily
         switch (family)
         {
             case TranslateWords.FAMILY_AMDVI_EVENT:
-                candidates = AmdViOutcome.Status.values();
+                candidates = AmdViFault.values();
                 break;
             case TranslateWords.FAMILY_VTD_REASON:
                 candidates = VtdFaultReason.values();
@@ -58,7 +58,7 @@ public final class FaultFamily
         }
         for (final FaultKind kind : candidates)
         {
-            if (kind.faultCode() == code && !(kind == AmdViOutcome.Status.OK))
+            if (kind.faultCode() == code)
             {
                 return kind;
             }

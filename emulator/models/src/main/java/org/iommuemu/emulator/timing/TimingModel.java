@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import org.iommuemu.emulator.cache.WalkCacheProbeListener;
@@ -100,7 +101,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         final int sets = Math.max(1, Integer.highestOneBit(Math.max(1, memory.recentLines() / RECENT_WAYS)));
         this.recentTags = new long[sets * RECENT_WAYS];
         this.recentStamps = new long[sets * RECENT_WAYS];
-        java.util.Arrays.fill(recentTags, -1L);
+        Arrays.fill(recentTags, -1L);
         this.recentSetMask = sets - 1;
         this.random = new SplittableRandom(memory.seed());
         this.probabilistic = memory.model() == MemoryModel.LLC_PROBABILITY;
@@ -196,6 +197,16 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         totalLlcHits += llcHits;
         lastCompletion = Math.max(lastCompletion, t);
         return t;
+    }
+
+    /**
+     * Drop the request begun last without pricing it: it occupies no translation slot or walker and adds nothing to
+     * the totals (a request the IOMMU model took for an interrupt request, which the timing model does not price).
+     * Its fetches, if any, stay in the recent-lines state: they did happen.
+     */
+    public void abandon()
+    {
+        active = false;
     }
 
     /** Table entries (device table, context, page tables) fetched by the request just completed. */

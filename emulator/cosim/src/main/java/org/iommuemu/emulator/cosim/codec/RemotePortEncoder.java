@@ -58,7 +58,8 @@ public final class RemotePortEncoder extends MessageToByteEncoder<RpPacket>
         }
         else if (packet instanceof Ats ats)
         {
-            out.writeLong(ats.timestamp()).writeLong(ats.attributes()).writeLong(ats.address()).writeLong(ats.length()).writeInt(ats.result());
+            out.writeLong(ats.timestamp()).writeLong(ats.attributes()).writeLong(ats.address())
+                .writeLong(ats.length()).writeInt(ats.result());
             for (int i = 0; i < AtsLayout.RESERVED_COUNT; i++)
             {
                 out.writeLong(ats.reserved(i));

@@ -80,7 +80,8 @@ public final class CosimLoad
             {
                 pipelinedHits(client, pipelined / 10, false);
                 final double rate = pipelinedHits(client, pipelined, true);
-                out.printf(Locale.ROOT, "pipelined translations, IOTLB hits, window %d: %.0f translations/s (%d)%n", window, rate, pipelined);
+                out.printf(Locale.ROOT, "pipelined translations, IOTLB hits, window %d: %.0f translations/s (%d)%n",
+                    window, rate, pipelined);
                 singleOutstanding(client, Math.max(2000, single / 2), false);
                 singleOutstanding(client, single, true);
             }
@@ -246,10 +247,12 @@ public final class CosimLoad
         final List<long[]> ranges = List.of(new long[] {0, 0, 32L << 20}, new long[] {0x4_0000_0000L, 32L << 20, 32L << 20});
         final String yaml = String.join("\n", "name: load-shared", "platform:", "  iommu: amdvi", "cosim:",
             "  translation-requester: 0x100", "  memory:",
-            "    backing: shared", "    file: " + ram, "    ranges: [{gpa: 0, offset: 0, size: 32M}, {gpa: 0x400000000, offset: 32M, size: 32M}]", "");
+            "    backing: shared", "    file: " + ram,
+                "    ranges: [{gpa: 0, offset: 0, size: 32M}, {gpa: 0x400000000, offset: 32M, size: 32M}]", "");
         try (Server server = new Server(yaml))
         {
-            final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(), new SharedFileMemory(ram, ranges), new SparseMemory());
+            final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(),
+                new SharedFileMemory(ram, ranges), new SparseMemory());
             final CosimClient.Options options = new CosimClient.Options();
             options.memory = new PhysicalGuestMemory(guestRam);
             final CosimClient client = CosimClient.connect(server.address, options);

@@ -1,5 +1,7 @@
 package org.iommuemu.emulator.cosim.memory;
 
+import java.util.Arrays;
+
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.iommuemu.pagetable.memory.MemoryAccessListener;
@@ -151,7 +153,7 @@ public final class RemoteMemory implements PhysicalMemory
         if (peer.read(address, dst, length) != 0)
         {
             failedReads++;
-            java.util.Arrays.fill(dst, 0, length, fill);
+            Arrays.fill(dst, 0, length, fill);
         }
     }
 

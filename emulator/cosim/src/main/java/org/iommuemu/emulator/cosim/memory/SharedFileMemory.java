@@ -7,6 +7,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.agrona.DirectBuffer;
@@ -84,7 +85,7 @@ public final class SharedFileMemory implements PhysicalMemory
         {
             order[i] = i;
         }
-        java.util.Arrays.sort(order, (a, b) -> Long.compareUnsigned(pieces.get(a)[0], pieces.get(b)[0]));
+        Arrays.sort(order, (a, b) -> Long.compareUnsigned(pieces.get(a)[0], pieces.get(b)[0]));
         chunkStart = new long[n];
         chunkEnd = new long[n];
         chunks = new UnsafeBuffer[n];

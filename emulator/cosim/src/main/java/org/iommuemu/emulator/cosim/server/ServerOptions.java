@@ -79,7 +79,8 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
 
     public ServerOptions withMaxFrame(final int bytes)
     {
-        return new ServerOptions(host, port, unixPath, bytes, idleSeconds, graceMillis, memoryTimeoutMillis, queueHigh, queueLow, maxErrors);
+        return new ServerOptions(host, port, unixPath, bytes, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors);
     }
 
     public ServerOptions withQueue(final int high, final int low)
@@ -89,6 +90,7 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
 
     public ServerOptions withMaxErrors(final int errors)
     {
-        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis, queueHigh, queueLow, errors);
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, errors);
     }
 }

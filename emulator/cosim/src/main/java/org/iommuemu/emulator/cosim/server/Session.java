@@ -3,12 +3,13 @@ package org.iommuemu.emulator.cosim.server;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -26,6 +27,7 @@ import org.iommuemu.emulator.cosim.codec.Ats;
 import org.iommuemu.emulator.cosim.codec.BusAccess;
 import org.iommuemu.emulator.cosim.codec.Control;
 import org.iommuemu.emulator.cosim.codec.ErrorResponse;
+import org.iommuemu.emulator.cosim.codec.Hello;
 import org.iommuemu.emulator.cosim.codec.Interrupt;
 import org.iommuemu.emulator.cosim.codec.RpPacket;
 import org.iommuemu.emulator.cosim.codec.Stats;
@@ -57,9 +59,9 @@ import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.vtd.VtdIommu;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.SparseMemory;
+import org.iommuemu.tlp.AtsRange;
 import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.TranslationCompletionEntry;
-import org.iommuemu.tlp.AtsRange;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormatException;
@@ -176,7 +178,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private static String describe(final Channel channel)
     {
         final Object remote = channel.remoteAddress();
-        if (remote instanceof java.net.InetSocketAddress inet)
+        if (remote instanceof InetSocketAddress inet)
         {
             return "tcp:" + inet.getHostString() + ":" + inet.getPort();
         }
@@ -237,7 +239,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     }
 
     /** The peer's HELLO was accepted: record what both sides support, then let the model build the platform. */
-    void helloReceived(final org.iommuemu.emulator.cosim.codec.Hello hello)
+    void helloReceived(final Hello hello)
     {
         extBase = hello.has(RemotePort.CAP_BUSACCESS_EXT_BASE);
         peerAts = hello.has(RemotePort.CAP_ATS);
@@ -1264,7 +1266,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 remote.reads(), remote.failedReads(), remote.writes(), remote.failedWrites(), memoryTimeouts,
                 walks == 0 ? 0.0 : remoteReadsDuringRequests / (double)walks);
         }
-        out.println("  interrupts sent: " + interruptsSent + " (" + spec.interrupts().name().toLowerCase(Locale.ROOT).replace('_', '-') + ")");
+        out.println("  interrupts sent: " + interruptsSent + " (" +
+            spec.interrupts().name().toLowerCase(Locale.ROOT).replace('_', '-') + ")");
         out.println("  ATS_INV: " + atsInvalidationsSent + " sent, " + atsInvalidationsAcknowledged + " acknowledged, " +
             atsInvalidationsTimedOut + " timed out" + (invalidationsNotForwarded > 0 ? ", " + invalidationsNotForwarded +
             " not forwarded (the peer has no ATS)" : "") + "; " + shadow.size() + " translations held by the peer");

@@ -1,8 +1,12 @@
 package org.iommuemu.emulator.cosim.memory;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
@@ -105,14 +109,14 @@ class RoutedMemoryTest
         assertEquals("peer", memory.backingName(0x12000));
         memory.writeEntry(0x10008, 42);
         assertEquals(42, shared.readEntry(0x10008));
-        assertEquals(42, java.nio.ByteBuffer.wrap(Files.readAllBytes(file)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0x1008),
+        assertEquals(42, ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN).getLong(0x1008),
             "the store is in the file, where the peer sees it");
         memory.writeEntry(0x21000, 7);
         assertEquals(7, local.readEntry(0x21000));
         assertTrue(peer.trips.isEmpty());
         // A bulk write from the peer's memory across the shared range and on into the peer's.
         final byte[] data = new byte[0x4000];
-        java.util.Arrays.fill(data, (byte)1);
+        Arrays.fill(data, (byte)1);
         memory.write(0xF000, new UnsafeBuffer(data), 0, data.length);
         assertEquals(List.of("W 0xf000+4096", "W 0x12000+4096"), peer.trips, "the 8 KiB in the middle went to the file");
         assertEquals(0x0101_0101_0101_0101L, shared.readEntry(0x11FF8));
@@ -136,7 +140,7 @@ class RoutedMemoryTest
     {
         final Path file = dir.resolve("ram");
         Files.write(file, new byte[4096]);
-        assertThrows(java.io.IOException.class, () -> new SharedFileMemory(file, List.of(new long[] {0, 0, 0x2000})));
+        assertThrows(IOException.class, () -> new SharedFileMemory(file, List.of(new long[] {0, 0, 0x2000})));
         assertThrows(IllegalArgumentException.class, () -> new SharedFileMemory(file, List.of(new long[] {0x10, 0, 0x1000})));
         assertThrows(IllegalArgumentException.class, () -> new RoutedMemory(new SparseMemory(), List.<long[]>of(new long[] {0, 0x10}),
             null, new SparseMemory()));

@@ -7,6 +7,7 @@ import java.util.function.BiConsumer;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
+import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cosim.codec.TlpResponse;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.platform.IommuPort;
@@ -60,7 +61,8 @@ class CosimEqualsReplayTest
             final String outcome = r.outcome == TlpCommandLayout.OUTCOME_OK ? "ok" : r.outcome == TlpCommandLayout.OUTCOME_FAULT ? "fault" :
                 TrafficClass.values()[r.trafficClass].label();
             final boolean dma = r.trafficClass == TrafficClass.DMA.ordinal();
-            lines.add(line(r.trafficClass, outcome, r.outputAddress, r.pageSizeLg2, r.outcome == TlpCommandLayout.OUTCOME_FAULT ? r.name : "",
+            lines.add(line(r.trafficClass, outcome, r.outputAddress, r.pageSizeLg2,
+                r.outcome == TlpCommandLayout.OUTCOME_FAULT ? r.name : "",
                 dma ? r.latencyCycles : 0, r.iotlbHit(), r.tableFetches, r.rmpFetches));
         }
         return lines;
@@ -74,7 +76,8 @@ class CosimEqualsReplayTest
             final TraceRecord record = new TraceRecord();
             for (final byte[] tlp : tlps)
             {
-                record.set(0, TraceRecord.NANOSECONDS, Direction.UPSTREAM, 0).tlpBytes(false, new UnsafeBuffer(tlp), 0, tlp.length, tlp.length);
+                record.set(0, TraceRecord.NANOSECONDS, Direction.UPSTREAM, 0)
+                    .tlpBytes(false, new UnsafeBuffer(tlp), 0, tlp.length, tlp.length);
                 writer.write(record);
             }
         }
@@ -138,7 +141,7 @@ class CosimEqualsReplayTest
         tlps.add(Tlps.memory(false, 0x0200, iova, 4));                       // a device without a DTE
         tlps.add(Tlps.memory(true, device, 0xFEE0_0000L, 4));                // an MSI: not translated
         tlps.add(new byte[] {0x4A, 0, 0, 1, 0, 0x10, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0}); // a completion: not translated
-        same("name: amdvi-same\nplatform:\n  iommu: amdvi\n", org.iommuemu.emulator.amdvi.AmdViRegisters.SIZE, guestDriver, tlps, dir);
+        same("name: amdvi-same\nplatform:\n  iommu: amdvi\n", AmdViRegisters.SIZE, guestDriver, tlps, dir);
     }
 
     @Test

@@ -1,7 +1,12 @@
 package org.iommuemu.emulator.cosim.server;
 
+import java.io.IOException;
+import java.util.Arrays;
+
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.cosim.FaultFamily;
 import org.iommuemu.emulator.cosim.client.CosimClient;
+import org.iommuemu.emulator.cosim.client.GuestMemory;
 import org.iommuemu.emulator.cosim.codec.Ats;
 import org.iommuemu.emulator.cosim.codec.BusAccess;
 import org.iommuemu.emulator.cosim.codec.ErrorResponse;
@@ -51,7 +56,7 @@ class CosimFaultTest
     /** After every fault, a fresh session still works. */
     private static void serverStillServes(final Loopback loop) throws Exception
     {
-        try (CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (CosimClient client = loop.client((GuestMemory)null))
         {
             client.mmioWrite(AmdViRegisters.EXCLUSION_LIMIT, 8, 0x3000);
             assertEquals(0x3000, client.mmioRead(AmdViRegisters.EXCLUSION_LIMIT, 8));
@@ -210,7 +215,7 @@ class CosimFaultTest
             try (RawPeer peer = new RawPeer(loop.address))
             {
                 peer.handshake(ALL);
-                final byte[] half = java.util.Arrays.copyOf(header(RemotePort.CMD_ATS_REQ, 68, 2), 50);
+                final byte[] half = Arrays.copyOf(header(RemotePort.CMD_ATS_REQ, 68, 2), 50);
                 peer.sendBytes(half);
                 Thread.sleep(100);
             }
@@ -224,7 +229,7 @@ class CosimFaultTest
     void aFloodOfMalformedFramesEndsOnlyThatSession() throws Exception
     {
         try (Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults().withMaxErrors(50));
-            CosimClient bystander = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null);
+            CosimClient bystander = loop.client((GuestMemory)null);
             RawPeer peer = new RawPeer(loop.address))
         {
             peer.handshake(ALL);
@@ -244,7 +249,7 @@ class CosimFaultTest
                     errors++;
                 }
             }
-            catch (final java.io.IOException closed)
+            catch (final IOException closed)
             {
                 // The server closed the session after its error limit.
             }
@@ -258,7 +263,7 @@ class CosimFaultTest
     @Test
     void requestsOnTheWrongChannelAreRefused() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
             final BusAccess read = BusAccess.read().address(0).length(8).streamWidth(8);
             read.dev(2);
@@ -316,21 +321,21 @@ class CosimFaultTest
     @Test
     void aGuestMemoryErrorReadsAsAllOnesSoTheRequestFaultsAndIsCounted() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
             // No guest memory on this client: every READ is answered with an address error.
             client.mmioWrite(AmdViRegisters.DEVICE_TABLE_BASE, 8, 0x100_0000L | 0x1FF);
             client.mmioWrite(AmdViRegisters.CONTROL, 8, AmdViRegisters.CONTROL_IOMMU_EN);
             final Ats ats = client.translate(CosimClient.Translation.of(0x100, 0x5000, false));
             assertEquals(AtsLayout.RESULT_ERROR, ats.result(), "an all-ones DTE (Mode 7) is illegal: the DMA faults");
-            assertEquals("ILLEGAL_DEV_TABLE_ENTRY", org.iommuemu.emulator.cosim.FaultFamily.kind(
+            assertEquals("ILLEGAL_DEV_TABLE_ENTRY", FaultFamily.kind(
                 TranslateWords.outcomeFamily(ats.reserved(0)), TranslateWords.outcomeFaultCode(ats.reserved(0))).faultName());
             final String stats = client.stats();
             assertTrue(stats.contains("guest memory: 3 reads (3 failed)"), stats);
             assertTrue(loop.awaitLog("with response code 2; it reads as all ones").contains("session 1"));
         }
         try (Loopback loop = new Loopback(AMDVI + "cosim:\n  memory: {errors-read-as: zeros}\n");
-            CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+            CosimClient client = loop.client((GuestMemory)null))
         {
             client.mmioWrite(AmdViRegisters.DEVICE_TABLE_BASE, 8, 0x100_0000L | 0x1FF);
             client.mmioWrite(AmdViRegisters.CONTROL, 8, AmdViRegisters.CONTROL_IOMMU_EN);

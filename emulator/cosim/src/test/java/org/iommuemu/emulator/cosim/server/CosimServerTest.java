@@ -1,24 +1,30 @@
 package org.iommuemu.emulator.cosim.server;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.CosimException;
+import org.iommuemu.emulator.cosim.client.GuestMemory;
 import org.iommuemu.emulator.cosim.codec.Ats;
 import org.iommuemu.emulator.cosim.codec.BusAccess;
 import org.iommuemu.emulator.cosim.codec.Hello;
 import org.iommuemu.emulator.cosim.codec.RpPacket;
 import org.iommuemu.emulator.cosim.codec.Sync;
+import org.iommuemu.emulator.cosim.codec.TlpRequest;
 import org.iommuemu.emulator.cosim.codec.TlpResponse;
 import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.vtd.VtdRegisters;
+import org.iommuemu.tlp.TlpError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +43,7 @@ class CosimServerTest
     @Test
     void handshakeListsTheExtensionAndRegistersAreReadAndWritten() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
             assertTrue(loop.address.startsWith("tcp:127.0.0.1:"), loop.address);
             final Hello hello = client.serverHello();
@@ -61,7 +67,7 @@ class CosimServerTest
     @Test
     void mmioAccessesAreCheckedAndSplitAndByteEnablesMerge() throws Exception
     {
-        try (Loopback loop = new Loopback(VTD); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(VTD); CosimClient client = loop.client((GuestMemory)null))
         {
             // FEADDR (0x40) and FEUADDR (0x44) are two 4-byte registers: one 8-byte access reaches both.
             assertEquals(RemotePort.RESP_OK, client.mmioWrite(VtdRegisters.FEADDR, 8, 0x0000_0012_FEE0_1000L));
@@ -112,7 +118,7 @@ class CosimServerTest
         {
             assertEquals("unix:" + socket, loop.address);
             assertTrue(Files.exists(socket));
-            try (CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+            try (CosimClient client = loop.client((GuestMemory)null))
             {
                 assertEquals(AmdViRegisters.EFR_SNP_SUP & 0, client.mmioRead(AmdViRegisters.EXTENDED_FEATURE, 8));
                 assertTrue(loop.awaitLog("connected").contains("(unix:"));
@@ -129,7 +135,7 @@ class CosimServerTest
             final List<CosimClient> clients = new ArrayList<>();
             for (int i = 0; i < 4; i++)
             {
-                clients.add(loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null));
+                clients.add(loop.client((GuestMemory)null));
             }
             for (int i = 0; i < clients.size(); i++)
             {
@@ -155,7 +161,7 @@ class CosimServerTest
     @Test
     void pipelinedRequestsAreAnsweredInOrderWithTheirIds() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
             // IommuEn is clear: every translation passes through, so each answer names its own request's address.
             final List<CompletableFuture<RpPacket>> answers = new ArrayList<>();
@@ -178,7 +184,7 @@ class CosimServerTest
     @Test
     void aSlowReaderNeverMakesTheServerBufferWithoutBound() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
             client.pauseReading();
             final List<CompletableFuture<RpPacket>> answers = new ArrayList<>();
@@ -211,12 +217,12 @@ class CosimServerTest
     @Test
     void syncIsEchoedFreeRunningAndWaitsForTheModelInLockStep() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
             assertEquals(12345, client.sync(12345));
         }
         try (Loopback loop = new Loopback(AMDVI + "cosim:\n  sync: lock-step\n");
-            CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+            CosimClient client = loop.client((GuestMemory)null))
         {
             client.timestamp(1000);
             final Ats ats = client.translate(CosimClient.Translation.of(0x10, 0x5000, false));
@@ -232,7 +238,7 @@ class CosimServerTest
     {
         try (Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults().withIdleSeconds(1)))
         {
-            final CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null);
+            final CosimClient client = loop.client((GuestMemory)null);
             client.closeFuture().get(5, TimeUnit.SECONDS);
             assertTrue(loop.awaitLog("no packet from the peer for 1 s").contains("session 1"));
             loop.awaitEnded(1);
@@ -244,11 +250,11 @@ class CosimServerTest
     void shutdownAnswersOrFailsEveryRequestInFlight() throws Exception
     {
         final Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults().withGraceMillis(200));
-        final CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null);
+        final CosimClient client = loop.client((GuestMemory)null);
         final List<CompletableFuture<RpPacket>> answers = new ArrayList<>();
         for (int i = 0; i < 20_000; i++)
         {
-            answers.add(client.requestNoFlush(new org.iommuemu.emulator.cosim.codec.TlpRequest().tlp(Tlps.memory(false, 0x10, 0x1000, 4))
+            answers.add(client.requestNoFlush(new TlpRequest().tlp(Tlps.memory(false, 0x10, 0x1000, 4))
                 .dev(5)));
         }
         client.flush();
@@ -263,7 +269,7 @@ class CosimServerTest
                 final RpPacket packet = answer.get(10, TimeUnit.SECONDS);
                 answered += packet instanceof TlpResponse ? 1 : 0;
             }
-            catch (final java.util.concurrent.ExecutionException ex)
+            catch (final ExecutionException ex)
             {
                 final Throwable cause = ex.getCause();
                 assertInstanceOf(CosimException.class, cause);
@@ -281,13 +287,13 @@ class CosimServerTest
     @Test
     void aTlpThatDoesNotDecodeIsAnsweredWithTheDecodersErrorAndOffset() throws Exception
     {
-        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((org.iommuemu.emulator.cosim.client.GuestMemory)null))
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
         {
-            final byte[] truncated = java.util.Arrays.copyOf(Tlps.memory(true, 0x10, 0x1000, 64), 20);
+            final byte[] truncated = Arrays.copyOf(Tlps.memory(true, 0x10, 0x1000, 64), 20);
             final TlpResponse r = client.tlp(truncated, 0);
             assertEquals(TlpCommandLayout.CLASS_NOT_DECODED, r.trafficClass);
             assertEquals(TlpCommandLayout.OUTCOME_TLP_ERROR, r.outcome);
-            assertEquals(org.iommuemu.tlp.TlpError.TRUNCATED_DATA.ordinal(), r.tlpError);
+            assertEquals(TlpError.TRUNCATED_DATA.ordinal(), r.tlpError);
             assertTrue(r.name.startsWith("truncated data"), r.name);
             final TlpResponse completion = client.tlp(new byte[] {0x4A, 0, 0, 1, 0, 0x10, 0, 4, 0, 0x10, 0, 0, 0, 0, 0, 0}, 0);
             assertEquals(TlpCommandLayout.OUTCOME_NOT_TRANSLATED, completion.outcome);
@@ -301,6 +307,6 @@ class CosimServerTest
     @Test
     void theClientFailsCleanlyWhenNoServerListens()
     {
-        assertThrows(java.io.IOException.class, () -> CosimClient.connect("tcp:127.0.0.1:1"));
+        assertThrows(IOException.class, () -> CosimClient.connect("tcp:127.0.0.1:1"));
     }
 }

@@ -74,7 +74,8 @@ class SecurityCosimTest
         }
     }
 
-    static final String TDX = String.join("\n", "name: tdx-guest", "platform:", "  iommu: vtd", "  tdx-connect: true", "  untrusted-dma-rule: abort",
+    static final String TDX = String.join("\n", "name: tdx-guest", "platform:", "  iommu: vtd", "  tdx-connect: true",
+        "  untrusted-dma-rule: abort",
         "tdx:",
         "  tds:",
         "    - {id: 1, gpa-width: 48, page-size: 4K, private: [{gpa: 0x0, hpa: 0x40000000, size: 64K}]}",
@@ -89,7 +90,8 @@ class SecurityCosimTest
             final VtdCosimTest.Guest g = new VtdCosimTest.Guest(guest.port, guest.memory);
             // The TD's private pages were zeroed by PAGE.AUG in the guest's memory when the session started.
             assertTrue(guest.events.stream().anyMatch(e -> e.startsWith("write 0x40000000+")), guest.events.toString());
-            assertEquals(MapStatus.OK, g.domain.map(0x6000_0000L, 0x4000_0000L, 64L << 10, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+            assertEquals(MapStatus.OK, g.domain.map(0x6000_0000L, 0x4000_0000L, 64L << 10, Permissions.READ_WRITE,
+                PageSizePolicy.FORCED_4K));
             // T = 1 from the TDI in RUN: the GPA is translated by the TD's S-EPT, not by the guest's VT-d tables.
             final Ats trusted = guest.client.translate(CosimClient.Translation.of(VtdCosimTest.DEVICE, 0x1010, true).withTrusted(true));
             assertEquals(AtsLayout.RESULT_OK, trusted.result(), () -> "outcome 0x" + Long.toHexString(trusted.reserved(0)));

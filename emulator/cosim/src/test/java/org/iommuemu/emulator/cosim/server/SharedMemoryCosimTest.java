@@ -3,6 +3,7 @@ package org.iommuemu.emulator.cosim.server;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
@@ -45,12 +46,13 @@ class SharedMemoryCosimTest
             "    ranges: [{gpa: 0, offset: 0, size: 32M}, {gpa: 0x400000000, offset: 32M, size: 16M}]", "");
         final List<long[]> ranges = List.of(new long[] {0, 0, 32L << 20}, new long[] {0x4_0000_0000L, 32L << 20, 16L << 20});
         // The client's guest RAM: the same file, mapped; anything else in a buffer.
-        final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(), new SharedFileMemory(ram, ranges), new SparseMemory());
+        final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(),
+            new SharedFileMemory(ram, ranges), new SparseMemory());
         try (Loopback loop = new Loopback(yaml))
         {
             final CosimClient.Options options = new CosimClient.Options();
             final PhysicalGuestMemory served = new PhysicalGuestMemory(guestRam);
-            final List<String> remote = new java.util.concurrent.CopyOnWriteArrayList<>();
+            final List<String> remote = new CopyOnWriteArrayList<>();
             options.memory = new GuestMemory()
             {
                 public int read(final long address, final byte[] dst, final int length)
@@ -72,7 +74,8 @@ class SharedMemoryCosimTest
                 port.writeRegister(AmdViRegisters.MSI_DATA, 4, 0x41);
                 final AmdViDriver driver = new AmdViDriver(port, guestRam, AmdViDriver.Layout.DEFAULT).bringUp();
                 final PageTable domain = driver.newDomain(3);
-                assertEquals(MapStatus.OK, domain.map(0x1_0000_0000L, 0x100_0000L, 1L << 20, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+                assertEquals(MapStatus.OK, domain.map(0x1_0000_0000L, 0x100_0000L, 1L << 20,
+                    Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
                 driver.attach(0x0100, domain, 1, true, true);
                 assertTrue(driver.completionWait(), "the completion-wait store reached the shared file");
                 for (int i = 0; i < 64; i++)

@@ -11,6 +11,7 @@ import org.iommuemu.emulator.cosim.wire.TranslateWords;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.vtd.ContextEntry;
 import org.iommuemu.emulator.vtd.FaultRecord;
+import org.iommuemu.emulator.vtd.InvalidationDescriptor;
 import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdDriver;
 import org.iommuemu.emulator.vtd.VtdFaultReason;
@@ -95,9 +96,9 @@ class VtdCosimTest
             // Page-selective IOTLB invalidation then a wait descriptor with IF: the ATS_INV first, then the status, then the event.
             assertEquals(MapStatus.OK, g.domain.unmap(IOVA, 2L << 20));
             guest.takeEvents();
-            g.driver.submit(new long[] {org.iommuemu.emulator.vtd.InvalidationDescriptor.IOTLB |
-                ((long)VtdRegisters.IOTLB_PAGE << org.iommuemu.emulator.vtd.InvalidationDescriptor.G_SHIFT) |
-                ((long)DOMAIN << org.iommuemu.emulator.vtd.InvalidationDescriptor.DID_SHIFT), IOVA | 9});
+            g.driver.submit(new long[] {InvalidationDescriptor.IOTLB |
+                ((long)VtdRegisters.IOTLB_PAGE << InvalidationDescriptor.G_SHIFT) |
+                ((long)DOMAIN << InvalidationDescriptor.DID_SHIFT), IOVA | 9});
             assertTrue(g.driver.waitForCompletion(true));
             assertEquals(List.of(String.format("ats_inv 0x%x+0x200000", IOVA), String.format("write 0x%x+4", status),
                 "interrupt line 1 val 1", "interrupt line 1 val 0"), guest.takeEvents());
