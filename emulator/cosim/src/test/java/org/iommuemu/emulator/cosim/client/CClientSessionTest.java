@@ -226,8 +226,8 @@ class CClientSessionTest
             // Request 4 (IE_TLP): an answer whose name length runs 200 bytes past its end.
             request = read(in);
             seen.add("request " + request.getInt(RemotePort.ID_OFFSET) + " " + name(request.getInt(RemotePort.CMD_OFFSET)));
-            final ByteBuffer tlp = header(RemotePort.CMD_IE_TLP, TlpCommandLayout.RESPONSE_LENGTH - 20, request.getInt(RemotePort.ID_OFFSET),
-                RemotePort.FLAG_RESPONSE, 5, TlpCommandLayout.RESPONSE_LENGTH - 20);
+            final ByteBuffer tlp = header(RemotePort.CMD_IE_TLP, TlpCommandLayout.RESPONSE_LENGTH - 20,
+                request.getInt(RemotePort.ID_OFFSET), RemotePort.FLAG_RESPONSE, 5, TlpCommandLayout.RESPONSE_LENGTH - 20);
             tlp.put(TlpCommandLayout.NAME_LENGTH_OFFSET, (byte)200);
             send(out, tlp);
 
