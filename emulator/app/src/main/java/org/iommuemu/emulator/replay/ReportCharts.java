@@ -171,14 +171,17 @@ final class ReportCharts
         return new DecimalFormat("0.###", symbols).format(v);
     }
 
-    /** The percentile plot: latency against percentile, the axis spread so that 90, 99, 99.9 and 99.99% get equal room. */
+    /**
+     * The percentile plot: latency against percentile on HdrHistogram's tail axis, log10(1 / (1 - percentile)), so that
+     * 0-90%, 90-99%, 99-99.9% and 99.9-99.99% get equal room.
+     */
     static XYChart latency(final List<Run> runs)
     {
         final XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title("Translation latency by outcome (percentiles)")
             .xAxisTitle("percentile").yAxisTitle("latency (cycles)").build();
         chart.getStyler().setMarkerSize(0);
-        chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setXAxisTickMarkSpacingHint(90);
+        chart.getStyler().setXAxisMin(0.0);
         chart.getStyler().setxAxisTickLabelsFormattingFunction(ReportCharts::percentileLabel);
         chart.getStyler().setyAxisTickLabelsFormattingFunction(ReportCharts::shortNumber);
         chart.getStyler().setYAxisMin(0.0);
@@ -199,7 +202,7 @@ final class ReportCharts
                 for (final HistogramIterationValue value : histogram.percentiles(5))
                 {
                     final double percentile = Math.min(value.getPercentileLevelIteratedTo(), 99.9999);
-                    xs.add(100.0 / (100.0 - percentile));
+                    xs.add(Math.log10(100.0 / (100.0 - percentile)));
                     ys.add((double)value.getValueIteratedTo());
                 }
                 chart.addSeries(run.series(entry.getKey() + " (" + histogram.getTotalCount() + ")"), xs, ys).setMarker(SeriesMarkers.NONE);
@@ -208,20 +211,23 @@ final class ReportCharts
         }
         if (!any)
         {
-            chart.addSeries("no DMA requests", new double[] {1}, new double[] {0}).setMarker(SeriesMarkers.NONE);
+            chart.addSeries("no DMA requests", new double[] {0}, new double[] {0}).setMarker(SeriesMarkers.NONE);
         }
         return chart;
     }
 
-    /** The percentile a point of the log axis stands for: 1 -> 0%, 10 -> 90%, 100 -> 99%, ... */
+    /**
+     * The percentile a point of the tail axis stands for: the axis is log10(1 / (1 - percentile)), so 0 -> 0%,
+     * 1 -> 90%, 2 -> 99%, 3 -> 99.9%, ...
+     */
     static String percentileLabel(final Double x)
     {
-        final double percentile = 100.0 - 100.0 / x;
-        if (percentile <= 0)
-        {
-            return "0%";
-        }
-        return new DecimalFormat("0.####", DecimalFormatSymbols.getInstance(Locale.ROOT)).format(percentile) + "%";
+        // Every tick gets a distinct label (XChart widens the tick spacing until they are, so equal labels for ticks
+        // left of 0, or rounded to the same digits, would never let it finish): as many decimals as the tail needs.
+        final double percentile = 100.0 - 100.0 / Math.pow(10, x);
+        final int decimals = (int)Math.min(12, Math.max(0, Math.ceil(Math.abs(x))) + 2);
+        return new DecimalFormat(decimals == 0 ? "0" : "0." + "#".repeat(decimals), DecimalFormatSymbols.getInstance(Locale.ROOT))
+            .format(percentile) + "%";
     }
 
     static XYChart hitRates(final List<Run> runs, final List<Marker> markers)

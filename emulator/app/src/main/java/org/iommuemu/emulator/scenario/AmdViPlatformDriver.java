@@ -14,6 +14,7 @@ final class AmdViPlatformDriver implements IommuDriver
 {
     private final AmdViDriver driver;
     private final boolean snp;
+    private final long[] event = new long[2];
 
     AmdViPlatformDriver(final AmdViIommu iommu, final PhysicalMemory memory, final boolean snp)
     {
@@ -69,6 +70,22 @@ final class AmdViPlatformDriver implements IommuDriver
     public void rmpChanged()
     {
         driver.iommu().dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
+    }
+
+    public org.iommuemu.emulator.cache.InvalidationDispatcher dispatcher()
+    {
+        return driver.iommu().dispatcher();
+    }
+
+    public int serviceFaults(final FaultRecordConsumer consumer)
+    {
+        int read = 0;
+        while (driver.nextEvent(event))
+        {
+            consumer.amdViEvent(event[0], event[1]);
+            read++;
+        }
+        return read;
     }
 
     public long[] reservedRanges()

@@ -116,6 +116,16 @@ final class VtdPlatformDriver implements IommuDriver
         driver.invalidateAll();
     }
 
+    public org.iommuemu.emulator.cache.InvalidationDispatcher dispatcher()
+    {
+        return iommu.dispatcher();
+    }
+
+    public int serviceFaults(final FaultRecordConsumer consumer)
+    {
+        return driver.serviceFaults((index, low, high) -> consumer.vtdFault(low, high));
+    }
+
     public long[] reservedRanges()
     {
         return new long[] {STRUCTURES, STRUCTURES + STRUCTURES_SIZE, TABLE_POOL, TABLE_POOL + TABLE_POOL_SIZE};

@@ -17,6 +17,7 @@ import org.iommuemu.emulator.offline.IommuKind;
 /** {@code calibrate}: the timing model's outputs beside the published figures (the table in docs/timing.md). */
 @Command(
     name = "calibrate",
+    header = "Print the timing model beside published figures.",
     mixinStandardHelpOptions = true,
     description = {
         "Run the calibration measurements through the AMD-Vi model and the timing model and print them beside the",
@@ -27,15 +28,19 @@ final class CalibrateCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--profile", defaultValue = "amd",
+    @Option(names = "--profile", paramLabel = "PROFILE", defaultValue = "amd",
         description = "Bundled profile (amd, intel, gem5-smmuv3) or a profile file. Default: ${DEFAULT-VALUE}.")
     String profile;
 
-    @Option(names = "--iommu", description = "amdvi or vtd. Default: vtd for the intel profile, amdvi otherwise.")
+    @Option(names = "--iommu", paramLabel = "IOMMU", description = "amdvi or vtd. Default: vtd for the intel profile, amdvi otherwise.")
     String iommu;
 
-    public Integer call()
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the table as JSON (docs/results.schema.json).")
+    Path json;
+
+    public Integer call() throws java.io.IOException
     {
+        new CommandFiles().input("--profile", TimingProfiles.BUNDLED.contains(profile) ? null : Path.of(profile)).output("--json", json).check();
         if (!TimingProfiles.BUNDLED.contains(profile) && !java.nio.file.Files.isRegularFile(Path.of(profile)))
         {
             throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
@@ -65,6 +70,15 @@ final class CalibrateCommand implements Callable<Integer>
         for (final Calibration.Row row : rows)
         {
             out.println("| " + row.quantity() + " | " + row.model() + " | " + row.published() + " | " + row.source() + " |");
+        }
+        if (json != null)
+        {
+            ReplaySupport.createParent(json);
+            final boolean vtd = iommu != null ? iommu.equalsIgnoreCase("vtd") : timing.name().contains("intel");
+            org.iommuemu.emulator.replay.JsonReport.write(org.iommuemu.emulator.replay.JsonReport.calibration(timing.name(),
+                timing.description(), vtd ? "vtd" : "amdvi", rows), json);
+            out.println();
+            out.println("JSON: " + json);
         }
         out.flush();
         return 0;

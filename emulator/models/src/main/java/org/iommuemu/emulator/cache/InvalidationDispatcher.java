@@ -13,6 +13,7 @@ public final class InvalidationDispatcher
     private int count;
     private long invalidations;
     private long entriesRemoved;
+    private InvalidationListener listener = InvalidationListener.NONE;
 
     public void register(final TranslationCache cache)
     {
@@ -46,7 +47,14 @@ public final class InvalidationDispatcher
             }
         }
         entriesRemoved += removed;
+        listener.onInvalidation(scope, roleMask);
         return removed;
+    }
+
+    /** Who hears each invalidation once its caches have been invalidated; {@link InvalidationListener#NONE} by default. */
+    public void listener(final InvalidationListener listener)
+    {
+        this.listener = listener == null ? InvalidationListener.NONE : listener;
     }
 
     public int cacheCount()
