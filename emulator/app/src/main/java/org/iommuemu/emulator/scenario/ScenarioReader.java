@@ -54,6 +54,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 import org.iommuemu.emulator.profile.TimingProfiles;
+import org.iommuemu.emulator.config.Numbers;
 
 /**
  * Reads scenario files (docs/scenarios.md). Validation is strict and positional: an unknown key, a wrong type, a
@@ -66,7 +67,6 @@ public final class ScenarioReader
     /** Folder of the bundled scenarios on the class path. */
     public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
     private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
-    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])");
     private static final long PAGE = 4096;
 
     private ScenarioReader()
@@ -199,7 +199,7 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final Set<Integer> attached = new HashSet<>(requesters);
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -210,17 +210,7 @@ public final class ScenarioReader
             }
             previous = at;
             final Action action = action(section, domainIds, platform, true);
-            checkTdiAction(section, action, tdiRequesters);
-            checkTdAction(section, action, tdIds);
-            if (action instanceof AttachAction a)
-            {
-                attached.add(a.requesterId());
-            }
-            else if (action instanceof DetachAction d && !attached.remove(d.requesterId()))
-            {
-                throw section.error("requester", String.format("requester %04x is not attached at this point of the timeline " +
-                    "(not a device, or detached before)", d.requesterId()));
-            }
+            check.check(action, section);
             timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
@@ -487,25 +477,6 @@ public final class ScenarioReader
             throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
         }
         return new Scenario.TdAccessAction(td, gpa, (int)size, write);
-    }
-
-    private static void checkTdAction(final YamlSection section, final Action action, final Set<Integer> tdIds)
-    {
-        final int td = action.tdId();
-        if (td != Action.NONE && !tdIds.contains(td))
-        {
-            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
-        }
-    }
-
-    private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
-    {
-        final int requester = action.tdiRequesterId();
-        if (requester != Action.NONE && !tdiRequesters.contains(requester))
-        {
-            throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
-        }
     }
 
     private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)
@@ -775,19 +746,14 @@ public final class ScenarioReader
         catch (final ConfigException notAnInteger)
         {
             final String text = section.string(key, "");
-            final Matcher bdf = BDF.matcher(text.trim());
-            if (!bdf.matches())
+            try
             {
-                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0, not '" + text + "'");
+                return Numbers.parseRequesterId(text);
             }
-            final int bus = Integer.parseInt(bdf.group(2), 16);
-            final int device = Integer.parseInt(bdf.group(3), 16);
-            final int function = Integer.parseInt(bdf.group(4));
-            if (device > 31)
+            catch (final NumberFormatException ex)
             {
-                throw section.error(key, "PCI device number is 0-1f, not " + bdf.group(3));
+                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0: " + ex.getMessage());
             }
-            return bus << 8 | device << 3 | function;
         }
         if (value < 0 || value > 0xFFFF)
         {
