@@ -75,6 +75,12 @@ public final class TraceDumpCommand extends TraceCommandBase
                     continue;
                 }
                 line(record, text);
+                final String annotation = reader.annotation();
+                if (annotation != null)
+                {
+                    text.setLength(text.length() - 1);
+                    text.append("  # ").append(annotation).append('\n');
+                }
                 printed++;
                 if (text.length() >= FLUSH_CHARS)
                 {
