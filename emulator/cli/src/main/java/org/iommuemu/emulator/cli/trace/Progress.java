@@ -73,7 +73,7 @@ public final class Progress
     }
 
     /** A remaining time as people say it: {@code 42s}, {@code 3m05s}, {@code 1h02m}. */
-    static String duration(final double seconds)
+    public static String duration(final double seconds)
     {
         final long s = Math.max(0, Math.round(seconds));
         if (s < 60)
