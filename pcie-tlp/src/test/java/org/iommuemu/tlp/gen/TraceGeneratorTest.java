@@ -3,13 +3,14 @@ package org.iommuemu.tlp.gen;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceWriter;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceStats;
@@ -47,7 +48,7 @@ class TraceGeneratorTest
             final byte[] b = Files.readAllBytes(generate("b.pcapng", config, 3000));
             assertArrayEquals(a, b, workload.toString());
             final byte[] c = Files.readAllBytes(generate("c.pcapng", config.seed(100), 3000));
-            assertFalse(java.util.Arrays.equals(a, c), workload.toString());
+            assertFalse(Arrays.equals(a, c), workload.toString());
         }
     }
 

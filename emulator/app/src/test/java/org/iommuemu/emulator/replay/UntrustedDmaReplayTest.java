@@ -129,7 +129,8 @@ class UntrustedDmaReplayTest
 
         // The same traffic as the poison variant: every T=0 request the one refuses, the other completes or checks.
         final ReplayResult poison = replay(ScenarioReader.bundled("tdx-t0-poison"), ResultSink.NONE);
-        assertEquals(expected.untrustedRefused, poison.statistics().effects() + poison.statistics().faultsByKind().get("TDX_MACHINE_CHECK") -
+        assertEquals(expected.untrustedRefused, poison.statistics().effects() +
+            poison.statistics().faultsByKind().get("TDX_MACHINE_CHECK") -
             trustedMachineChecks(), "T=0 requests");
     }
 

@@ -1,6 +1,8 @@
 package org.iommuemu.emulator.cache;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The one place invalidations go: AMD-Vi commands and VT-d descriptors state a typed
@@ -82,9 +84,9 @@ public final class InvalidationDispatcher
     }
 
     /** Register every level cache of {@code walkCache}; returns them (levels without a cache left out). */
-    public java.util.List<TranslationCache> register(final PageWalkCache walkCache)
+    public List<TranslationCache> register(final PageWalkCache walkCache)
     {
-        final java.util.List<TranslationCache> registered = new java.util.ArrayList<>();
+        final List<TranslationCache> registered = new ArrayList<>();
         for (final TranslationCache cache : walkCache.caches())
         {
             if (cache != null)
