@@ -80,10 +80,13 @@ public final class QemuTraceLogReader implements TraceReader
     private static final Pattern VTD_FAULT = Pattern.compile(
         "sid 0x([0-9a-fA-F]{1,8}) fault (\\d{1,9}) addr 0x([0-9a-fA-F]{1,16}) write ([01])\\s*$");
     private static final Pattern VTD_IOTLB_HIT = Pattern.compile(
-        "IOTLB page hit sid 0x([0-9a-fA-F]{1,8}) iova 0x([0-9a-fA-F]{1,16}) slpte 0x([0-9a-fA-F]{1,16}) domain 0x([0-9a-fA-F]{1,8})\\s*$");
+        "IOTLB page hit sid 0x([0-9a-fA-F]{1,8}) iova 0x([0-9a-fA-F]{1,16}) slpte 0x([0-9a-fA-F]{1,16}) " +
+        "domain 0x([0-9a-fA-F]{1,8})\\s*$");
     private static final Pattern AMDVI_IOTLB_HIT = Pattern.compile(
-        "hit iotlb devid ([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8})\\.([0-9a-fA-F]{1,8}) gpa 0x([0-9a-fA-F]{1,16}) hpa 0x([0-9a-fA-F]{1,16})\\s*$");
-    private static final Pattern AMDVI_PAGE_FAULT = Pattern.compile("error: page fault accessing guest physical address 0x([0-9a-fA-F]{1,16})\\s*$");
+        "hit iotlb devid ([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8})\\.([0-9a-fA-F]{1,8}) gpa 0x([0-9a-fA-F]{1,16}) " +
+        "hpa 0x([0-9a-fA-F]{1,16})\\s*$");
+    private static final Pattern AMDVI_PAGE_FAULT =
+        Pattern.compile("error: page fault accessing guest physical address 0x([0-9a-fA-F]{1,16})\\s*$");
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private final String source;

@@ -1,6 +1,8 @@
 package org.iommuemu.tlp.trace;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.agrona.collections.Int2IntCounterMap;
 import org.agrona.collections.LongHashSet;
@@ -219,9 +221,9 @@ public final class TraceStats
     }
 
     /** @return non-flit TLPs by kind mnemonic ({@code MRd}, {@code MWr}, ...), kinds seen only, in {@link TlpKind} order. */
-    public java.util.Map<String, Long> byKind()
+    public Map<String, Long> byKind()
     {
-        final java.util.Map<String, Long> result = new java.util.LinkedHashMap<>();
+        final Map<String, Long> result = new LinkedHashMap<>();
         for (final TlpKind kind : TlpKind.values())
         {
             if (byKind[kind.ordinal()] > 0)
@@ -233,13 +235,13 @@ public final class TraceStats
     }
 
     /** @return TLPs by requester as {@code bus:dev.fn}, in requester ID order. */
-    public java.util.Map<String, Long> byRequester()
+    public Map<String, Long> byRequester()
     {
         final int[] ids = new int[byRequester.size()];
         final int[] n = {0};
         byRequester.forEach((id, count) -> ids[n[0]++] = id);
         Arrays.sort(ids);
-        final java.util.Map<String, Long> result = new java.util.LinkedHashMap<>();
+        final Map<String, Long> result = new LinkedHashMap<>();
         for (final int id : ids)
         {
             result.put(TlpFormatter.bdf(new StringBuilder(7), id).toString(), (long)byRequester.get(id));

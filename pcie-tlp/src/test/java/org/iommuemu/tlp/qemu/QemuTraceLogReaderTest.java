@@ -1,6 +1,7 @@
 package org.iommuemu.tlp.qemu;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -142,12 +143,12 @@ class QemuTraceLogReaderTest
 
     private static QemuTraceLogReader reader(final byte[] log, final ErrorPolicy policy)
     {
-        return new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(log), policy);
+        return new QemuTraceLogReader("log", new ByteArrayInputStream(log), policy);
     }
 
     private static QemuTraceLogReader reader(final String log, final ErrorPolicy policy)
     {
-        return reader(log.getBytes(java.nio.charset.StandardCharsets.UTF_8), policy);
+        return reader(log.getBytes(StandardCharsets.UTF_8), policy);
     }
 
     /** Faults keep QEMU's reason: vtd_dmar_fault's code, amdvi_page_fault joined with the translation result after it. */
@@ -218,11 +219,11 @@ class QemuTraceLogReaderTest
     @Test
     void shouldRefuseBytesThatAreNotUtf8() throws IOException
     {
-        final byte[] good = "vtd_dmar_translate dev 10:00.00 iova 0x1000 -> gpa 0x2000 mask 0xfff\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        final byte[] good = "vtd_dmar_translate dev 10:00.00 iova 0x1000 -> gpa 0x2000 mask 0xfff\n".getBytes(StandardCharsets.UTF_8);
         final byte[] bad = "vtd_dmar_translate dev 10:00.00 iova 0x1000 -> gpa 0x2000 mask 0xfff \u00e9\n"
-            .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-        final byte[] comment = "# r\u00e9sum\u00e9 \u2713 in UTF-8 is fine\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        final java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+            .getBytes(StandardCharsets.ISO_8859_1);
+        final byte[] comment = "# r\u00e9sum\u00e9 \u2713 in UTF-8 is fine\n".getBytes(StandardCharsets.UTF_8);
+        final ByteArrayOutputStream log = new ByteArrayOutputStream();
         log.writeBytes(good);
         log.writeBytes(comment);
         log.writeBytes(bad);

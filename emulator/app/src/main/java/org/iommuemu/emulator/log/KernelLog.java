@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.log;
 
+import java.io.Flushable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
@@ -77,7 +78,7 @@ public final class KernelLog implements ReplayListener, FaultRecordConsumer
     {
         clock = Math.max(clock, statistics.lastCompletionCycle());
         service();
-        if (out instanceof java.io.Flushable flushable)
+        if (out instanceof Flushable flushable)
         {
             try
             {
@@ -124,7 +125,8 @@ public final class KernelLog implements ReplayListener, FaultRecordConsumer
                 eventBytes.putLong(0, quadword0, ByteOrder.LITTLE_ENDIAN);
                 eventBytes.putLong(8, quadword1, ByteOrder.LITTLE_ENDIAN);
                 device(stamp().append("AMD-Vi: Event logged [RMP_PAGE_FAULT device="), rmpEvent.deviceId());
-                line.append(", vmg_tag=0x").append(hex(rmpEvent.vmgTag(), 4)).append(", gpa=0x").append(Long.toHexString(rmpEvent.address()))
+                line.append(", vmg_tag=0x").append(hex(rmpEvent.vmgTag(), 4))
+                    .append(", gpa=0x").append(Long.toHexString(rmpEvent.address()))
                     .append(", flags_rmp=0x").append(hex(rmpEvent.flagsRmp(), 4)).append(", flags=0x").append(hex(rmpEvent.flags(), 4))
                     .append(']');
                 break;
@@ -139,7 +141,8 @@ public final class KernelLog implements ReplayListener, FaultRecordConsumer
                     .append(" flags=0x").append(hex(flags, 4)).append(']');
                 break;
             case AmdViEvent.ILLEGAL_COMMAND_ERROR:
-                stamp().append("iommu ivhd0: Event logged [ILLEGAL_COMMAND_ERROR address=0x").append(Long.toHexString(quadword1)).append(']');
+                stamp().append("iommu ivhd0: Event logged [ILLEGAL_COMMAND_ERROR address=0x").append(Long.toHexString(quadword1))
+                    .append(']');
                 break;
             case AmdViEvent.IOTLB_INV_TIMEOUT:
                 device(stamp().append("iommu ivhd0: Event logged [IOTLB_INV_TIMEOUT device="), deviceId);

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.log;
 
+import java.io.Flushable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -311,7 +312,7 @@ public final class QemuTraceLog implements ReplayListener, InvalidationListener
 
     private void flush()
     {
-        if (out instanceof java.io.Flushable flushable)
+        if (out instanceof Flushable flushable)
         {
             try
             {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * How {@code compare} judges two values of one metric. Values within 1% of each other (0 and 0 included) are
@@ -141,7 +142,7 @@ public final class Comparison
             }
             else
             {
-                verdict = java.util.Objects.equals(l, r) ? Verdict.EQUAL : Verdict.DIFFERENT;
+                verdict = Objects.equals(l, r) ? Verdict.EQUAL : Verdict.DIFFERENT;
             }
             final Double ratio = Double.isNaN(x) || Double.isNaN(y) || x == 0 ? null : y / x;
             lines.add(new Line(key, l, r, ratio, verdict));

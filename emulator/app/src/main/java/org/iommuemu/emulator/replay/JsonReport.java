@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -273,7 +275,7 @@ public final class JsonReport
     {
         try
         {
-            out.write(text(node).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write(text(node).getBytes(StandardCharsets.UTF_8));
             out.flush();
         }
         catch (final IOException ex)
@@ -367,7 +369,7 @@ public final class JsonReport
         node.put("total_count", histogram.getTotalCount());
         final ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
         final int length = histogram.encodeIntoCompressedByteBuffer(buffer);
-        node.put("data", Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buffer.array(), length)));
+        node.put("data", Base64.getEncoder().encodeToString(Arrays.copyOf(buffer.array(), length)));
         return node;
     }
 }

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.replay;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -468,7 +469,7 @@ public final class ReplayStatistics
     private static long[] minusOnes(final int length)
     {
         final long[] values = new long[length];
-        java.util.Arrays.fill(values, -1);
+        Arrays.fill(values, -1);
         return values;
     }
 

@@ -21,6 +21,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -140,8 +141,8 @@ final class ReportCharts
         chart.getStyler().setYAxisTickMarkSpacingHint(60);
         chart.getStyler().setxAxisTickLabelsFormattingFunction(ReportCharts::shortNumber);
         chart.getStyler().setyAxisTickLabelsFormattingFunction(ReportCharts::shortNumber);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setPlotGridVerticalLinesVisible(false);
         return chart;
     }
@@ -185,8 +186,8 @@ final class ReportCharts
         chart.getStyler().setxAxisTickLabelsFormattingFunction(ReportCharts::percentileLabel);
         chart.getStyler().setyAxisTickLabelsFormattingFunction(ReportCharts::shortNumber);
         chart.getStyler().setYAxisMin(0.0);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        chart.getStyler().setLegendLayout(org.knowm.xchart.style.Styler.LegendLayout.Horizontal);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         boolean any = false;
         for (final Run run : runs)
         {
@@ -425,7 +426,8 @@ final class ReportCharts
             }
         }
         chart.getStyler().setAnnotationLineColor(new Color(120, 120, 120));
-        chart.getStyler().setAnnotationLineStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
+        chart.getStyler().setAnnotationLineStroke(
+            new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
         return chart;
     }
 

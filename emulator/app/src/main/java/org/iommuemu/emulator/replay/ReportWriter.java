@@ -234,7 +234,8 @@ public final class ReportWriter
             {
                 continue;
             }
-            final String value = metric.value() instanceof Boolean flag ? (flag ? "1" : "0") : metric.value() == null ? "nan" : metric.text();
+            final String value = metric.value() instanceof Boolean flag ? (flag ? "1" : "0") :
+                metric.value() == null ? "nan" : metric.text();
             b.append(String.format(Locale.ROOT, "%-60s %20s   # %s%s%n", "system.iommu." + metric.key(), value, metric.description(),
                 metric.unit().isEmpty() ? "" : " (" + metric.unit() + ")"));
         }
@@ -308,7 +309,8 @@ public final class ReportWriter
             b.append("<figcaption>").append(escape(image.getKey()));
             for (final String file : files)
             {
-                b.append(" <a href=\"").append(file).append("\">").append(file.substring(file.lastIndexOf('.') + 1).toUpperCase(Locale.ROOT))
+                b.append(" <a href=\"").append(file).append("\">")
+                    .append(file.substring(file.lastIndexOf('.') + 1).toUpperCase(Locale.ROOT))
                     .append("</a>");
             }
             b.append("</figcaption></figure>\n");
@@ -332,7 +334,8 @@ public final class ReportWriter
         b.append("</ol></details>\n");
         final List<PlatformEvent> events = result.events();
         b.append("<details").append(events.size() <= 50 ? " open" : "").append("><summary>Platform events (").append(result.eventCount())
-            .append(result.eventCount() > events.size() ? ", the first " + events.size() + " kept" : "").append(")</summary>\n<ol class=\"events\">\n");
+            .append(result.eventCount() > events.size() ? ", the first " + events.size() + " kept" : "")
+            .append(")</summary>\n<ol class=\"events\">\n");
         for (int i = 0; i < events.size(); i++)
         {
             final PlatformEvent event = events.get(i);

@@ -115,7 +115,8 @@ public final class ResultMetrics
         {
             final long value = dma == 0 ? 0 : latency.getValueAtPercentile(PERCENTILES[i]);
             m.add("latency." + PERCENTILE_KEYS[i] + "_cycles", value, "Cycle", "translation latency, percentile " + trim(PERCENTILES[i]));
-            m.add("latency." + PERCENTILE_KEYS[i] + "_ns", value / ghz, "Nanosecond", "translation latency, percentile " + trim(PERCENTILES[i]));
+            m.add("latency." + PERCENTILE_KEYS[i] + "_ns", value / ghz, "Nanosecond",
+                "translation latency, percentile " + trim(PERCENTILES[i]));
         }
         m.add("latency.min_cycles", dma == 0 ? 0 : latency.getMinValue(), "Cycle", "shortest translation latency");
         m.add("latency.max_cycles", dma == 0 ? 0 : latency.getMaxValue(), "Cycle", "longest translation latency");

@@ -3,6 +3,7 @@ package org.iommuemu.emulator.scenario;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.InvalidationScope;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.pagetable.PageTable;
@@ -78,7 +79,7 @@ final class AmdViPlatformDriver implements IommuDriver
         iommu.dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
     }
 
-    public org.iommuemu.emulator.cache.InvalidationDispatcher dispatcher()
+    public InvalidationDispatcher dispatcher()
     {
         return driver.iommu().dispatcher();
     }

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.DmaRequest;
@@ -397,7 +398,7 @@ public final class Platform
     }
 
     /** The IOMMU's invalidation dispatcher: every cache invalidation goes through it (logs listen to it). */
-    public org.iommuemu.emulator.cache.InvalidationDispatcher dispatcher()
+    public InvalidationDispatcher dispatcher()
     {
         return driver.dispatcher();
     }

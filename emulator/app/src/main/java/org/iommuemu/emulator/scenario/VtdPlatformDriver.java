@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.scenario;
 
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.vtd.ContextEntry;
 import org.iommuemu.emulator.vtd.InvalidationDescriptor;
@@ -117,7 +118,7 @@ final class VtdPlatformDriver implements IommuDriver
         driver.invalidateAll();
     }
 
-    public org.iommuemu.emulator.cache.InvalidationDispatcher dispatcher()
+    public InvalidationDispatcher dispatcher()
     {
         return iommu.dispatcher();
     }

@@ -17,6 +17,8 @@ import org.iommuemu.emulator.replay.Replay;
 import org.iommuemu.emulator.replay.ReplayListener;
 import org.iommuemu.emulator.replay.ReplayRecord;
 import org.iommuemu.emulator.replay.ReplayResult;
+import org.iommuemu.emulator.replay.ReplayStatistics;
+import org.iommuemu.emulator.replay.ResultSink;
 import org.iommuemu.emulator.replay.TrafficClass;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
@@ -41,7 +43,8 @@ class LogsTest
     /** QEMU's formats (hw/i386/trace-events), with the log backend's prefix. */
     private static final Map<String, Pattern> QEMU = Map.ofEntries(
         qemu("amdvi_iotlb_hit", "hit iotlb devid [0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] gpa 0x[0-9a-f]+ hpa 0x[0-9a-f]+"),
-        qemu("amdvi_cache_update", " update iotlb domid 0x[0-9a-f]+ devid: [0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] gpa 0x[0-9a-f]+ hpa 0x[0-9a-f]+"),
+        qemu("amdvi_cache_update",
+            " update iotlb domid 0x[0-9a-f]+ devid: [0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] gpa 0x[0-9a-f]+ hpa 0x[0-9a-f]+"),
         qemu("amdvi_translation_result", "devid: [0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] gpa 0x[0-9a-f]+ hpa 0x[0-9a-f]+"),
         qemu("amdvi_page_fault", "error: page fault accessing guest physical address 0x[0-9a-f]+"),
         qemu("amdvi_pages_inval", "AMD-Vi pages for domain 0x[0-9a-f]+ invalidated"),
@@ -60,7 +63,8 @@ class LogsTest
 
     private static final Pattern PREFIX = Pattern.compile("^1@(\\d+)\\.(\\d{6}):([a-z_0-9]+) (.*)$");
 
-    private static final Pattern AMDVI_DMESG = Pattern.compile("^\\[ *\\d+\\.\\d{6}\\] (AMD-Vi: Event logged \\[(IO_PAGE_FAULT device=0000:" +
+    private static final Pattern AMDVI_DMESG = Pattern.compile("^\\[ *\\d+\\.\\d{6}\\] " +
+        "(AMD-Vi: Event logged \\[(IO_PAGE_FAULT device=0000:" +
         "[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7] domain=0x[0-9a-f]{4} address=0x[0-9a-f]+ flags=0x[0-9a-f]{4}|RMP_PAGE_FAULT device=0000:" +
         "[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7], vmg_tag=0x[0-9a-f]{4}, gpa=0x[0-9a-f]+, flags_rmp=0x[0-9a-f]{4}, flags=0x[0-9a-f]{4})\\])$");
     private static final Pattern DMAR_DMESG = Pattern.compile("^\\[ *\\d+\\.\\d{6}\\] DMAR: (DRHD: handling fault status reg [0-9a-f]+|" +
@@ -160,7 +164,7 @@ class LogsTest
             }
 
             @Override
-            public void end(final org.iommuemu.emulator.replay.ReplayStatistics statistics)
+            public void end(final ReplayStatistics statistics)
             {
                 qemuLog.end(statistics);
                 kernelLog.end(statistics);
@@ -168,7 +172,7 @@ class LogsTest
         };
         try (GeneratedTraceReader reader = new GeneratedTraceReader(scenario.traffic()))
         {
-            final ReplayResult result = new Replay(platform).listener(all).run(reader, org.iommuemu.emulator.replay.ResultSink.NONE,
+            final ReplayResult result = new Replay(platform).listener(all).run(reader, ResultSink.NONE,
                 Replay.ProgressListener.NONE);
             return new Run(result, tally, qemu.toString(), dmesg.toString());
         }

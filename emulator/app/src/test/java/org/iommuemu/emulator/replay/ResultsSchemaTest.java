@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.zip.DataFormatException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -79,7 +80,7 @@ class ResultsSchemaTest
     @ParameterizedTest
     @ValueSource(strings = {"seed001-huge", "seed001-4k", "seed003-t-flip", "seed004-wrong-order", "seed004-stale-iotlb",
         "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept"})
-    void everyBundledStoryGivesValidJsonWithItsNumbers(final String name) throws IOException, java.util.zip.DataFormatException
+    void everyBundledStoryGivesValidJsonWithItsNumbers(final String name) throws IOException, DataFormatException
     {
         final ReplayResult result = replay(name);
         final ObjectNode json = JsonReport.replay(result);

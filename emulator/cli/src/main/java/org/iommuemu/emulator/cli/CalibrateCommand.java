@@ -1,18 +1,22 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.replay.Calibration;
+import org.iommuemu.emulator.replay.JsonReport;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.timing.TimingProfile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.profile.TimingProfiles;
-import org.iommuemu.emulator.offline.IommuKind;
 
 /** {@code calibrate}: the timing model's outputs beside the published figures (the table in docs/timing.md). */
 @Command(
@@ -38,15 +42,17 @@ final class CalibrateCommand implements Callable<Integer>
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the table as JSON (docs/results.schema.json).")
     Path json;
 
-    public Integer call() throws java.io.IOException
+    public Integer call() throws IOException
     {
-        new CommandFiles().input("--profile", TimingProfiles.BUNDLED.contains(profile) ? null : Path.of(profile)).output("--json", json).check();
-        if (!TimingProfiles.BUNDLED.contains(profile) && !java.nio.file.Files.isRegularFile(Path.of(profile)))
+        new CommandFiles().input("--profile", TimingProfiles.BUNDLED.contains(profile) ? null : Path.of(profile))
+            .output("--json", json).check();
+        if (!TimingProfiles.BUNDLED.contains(profile) && !Files.isRegularFile(Path.of(profile)))
         {
             throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
                 String.join(", ", TimingProfiles.BUNDLED) + ")");
         }
-        final TimingProfile timing = TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) : TimingProfiles.load(Path.of(profile));
+        final TimingProfile timing = TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) :
+            TimingProfiles.load(Path.of(profile));
         ReplaySupport.printUnmodelled(timing, spec.commandLine().getErr());
         final List<Calibration.Row> rows;
         if (iommu == null)
@@ -55,10 +61,10 @@ final class CalibrateCommand implements Callable<Integer>
         }
         else
         {
-            switch (iommu.toLowerCase(java.util.Locale.ROOT))
+            switch (iommu.toLowerCase(Locale.ROOT))
             {
-                case "amdvi" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.AMDVI);
-                case "vtd" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.VTD);
+                case "amdvi" -> rows = Calibration.run(timing, Scenario.IommuKind.AMDVI);
+                case "vtd" -> rows = Calibration.run(timing, Scenario.IommuKind.VTD);
                 default -> throw new IllegalArgumentException("--iommu must be amdvi or vtd, not " + iommu);
             }
         }
@@ -75,7 +81,7 @@ final class CalibrateCommand implements Callable<Integer>
         {
             ReplaySupport.createParent(json);
             final boolean vtd = iommu != null ? iommu.equalsIgnoreCase("vtd") : timing.name().contains("intel");
-            org.iommuemu.emulator.replay.JsonReport.write(org.iommuemu.emulator.replay.JsonReport.calibration(timing.name(),
+            JsonReport.write(JsonReport.calibration(timing.name(),
                 timing.description(), vtd ? "vtd" : "amdvi", rows), json);
             out.println();
             out.println("JSON: " + json);

@@ -86,7 +86,8 @@ final class CompareCommand implements Callable<Integer>
         {
             if (scenarios.size() != 1 || policies.size() != 2)
             {
-                throw new IllegalArgumentException("--policies needs exactly one --scenario and two policies, like --policies huge,forced-4k");
+                throw new IllegalArgumentException(
+                    "--policies needs exactly one --scenario and two policies, like --policies huge,forced-4k");
             }
             final Scenario base = ReplaySupport.scenario(scenarios.get(0));
             final List<Scenario> pair = new ArrayList<>();
@@ -110,7 +111,8 @@ final class CompareCommand implements Callable<Integer>
         {
             domains.add(new Scenario.DomainSpec(domain.id(), domain.levels(), policy, domain.mappings(), domain.kvmEpt(), domain.line()));
         }
-        return new Scenario(base.name() + "-" + label, base.description(), base.source(), base.directory(), base.platform(), base.rmp(), base.tdx(),
+        return new Scenario(base.name() + "-" + label, base.description(), base.source(), base.directory(), base.platform(),
+            base.rmp(), base.tdx(),
             List.copyOf(domains), base.devices(), base.timeline(), base.traffic());
     }
 }

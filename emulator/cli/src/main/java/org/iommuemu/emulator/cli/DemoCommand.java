@@ -1,11 +1,16 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.cli.trace.TraceInputOptions;
+import org.iommuemu.emulator.config.Numbers;
+import org.iommuemu.emulator.replay.ReportWriter;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -19,7 +24,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * The bundled default job, the README's first command: replay the bundled seed 001 scenarios (an SNP guest's NIC
@@ -64,7 +68,8 @@ final class DemoCommand implements Callable<Integer>
         description = "Show progress with an estimated time left on stderr. Default: on when a console is attached.")
     Boolean progress;
 
-    @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1280M", description = "Tour: guest RAM to map. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1280M",
+        description = "Tour: guest RAM to map. Default: ${DEFAULT-VALUE}.")
     String ram;
 
     @Option(names = "--formats", paramLabel = "FORMAT[,FORMAT...]", split = ",", defaultValue = "amdv1:3,x86:4,vtd-ss:4,ept:4",
@@ -75,21 +80,21 @@ final class DemoCommand implements Callable<Integer>
         description = "Tour: IOTLB size used for the reach column (entries x average leaf size). Default: ${DEFAULT-VALUE}.")
     int iotlbEntries;
 
-    public Integer call() throws java.io.IOException
+    public Integer call() throws IOException
     {
         if (!tour && !spec.commandLine().getParseResult().hasMatchedOption("--ram") &&
             !spec.commandLine().getParseResult().hasMatchedOption("--formats"))
         {
             final PrintWriter out = spec.commandLine().getOut();
-            final java.util.Set<org.iommuemu.emulator.replay.ReportWriter.ImageFormat> formats = ReplaySupport.imageFormats(plots);
+            final Set<ReportWriter.ImageFormat> formats = ReplaySupport.imageFormats(plots);
             new CommandFiles().outputFolder("--report", report,
-                ReplaySupport.comparisonFiles(java.util.List.of("seed001-huge", "seed001-4k"), formats)).check();
+                ReplaySupport.comparisonFiles(List.of("seed001-huge", "seed001-4k"), formats)).check();
             out.println("iommu-emu demo: seed 001, an SNP guest's passthrough NIC; the IOMMU maps its DMA buffers with 2 MiB");
             out.println("pages (seed001-huge) or 4 KiB pages (seed001-4k) over a range where one 4 KiB page was made private.");
             out.println();
-            final ReplaySupport.Context context = new ReplaySupport.Context(new org.iommuemu.emulator.cli.trace.TraceInputOptions(), count,
-                out, spec.commandLine().getErr(), progress != null ? progress : System.console() != null, java.util.List.of());
-            final Path page = ReplaySupport.compare(java.util.List.of(ReplaySupport.scenario("seed001-huge"),
+            final ReplaySupport.Context context = new ReplaySupport.Context(new TraceInputOptions(), count,
+                out, spec.commandLine().getErr(), progress != null ? progress : System.console() != null, List.of());
+            final Path page = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
                 ReplaySupport.scenario("seed001-4k")), null, context, report, formats, null);
             out.println();
             out.println("Open " + page + " for both runs side by side, overlaid on every plot.");

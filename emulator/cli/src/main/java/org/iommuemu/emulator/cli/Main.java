@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import org.iommuemu.emulator.cli.offline.TablesCommand;
 import org.iommuemu.emulator.cli.offline.TranslateCommand;
 import org.iommuemu.emulator.cli.trace.TraceCommand;
+import org.iommuemu.emulator.config.BuildVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -75,7 +76,7 @@ public final class Main
     {
         public String[] getVersion()
         {
-            return new String[] {"iommu-emu " + org.iommuemu.emulator.config.BuildVersion.current()};
+            return new String[] {"iommu-emu " + BuildVersion.current()};
         }
     }
 }

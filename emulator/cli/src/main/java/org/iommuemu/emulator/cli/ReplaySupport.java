@@ -25,6 +25,7 @@ import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 
@@ -255,9 +256,9 @@ final class ReplaySupport
 
     private static Scenario.TrafficSpec withCount(final Scenario.TrafficSpec spec, final long count)
     {
-        if (count < 1 || count > org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT)
+        if (count < 1 || count > TraceGenerator.MAX_COUNT)
         {
-            throw new IllegalArgumentException("--count must be 1 to " + org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT + ", not " + count);
+            throw new IllegalArgumentException("--count must be 1 to " + TraceGenerator.MAX_COUNT + ", not " + count);
         }
         return new Scenario.TrafficSpec(spec.file(), spec.workload(), spec.devices(), spec.footprint(), spec.baseAddress(), count,
             spec.seed(), spec.transferSize(), spec.pasidFraction(), spec.teeFraction());

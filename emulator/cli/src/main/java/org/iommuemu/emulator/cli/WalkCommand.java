@@ -52,7 +52,8 @@ final class WalkCommand implements Callable<Integer>
         description = "A mapping, repeatable. PERMS are letters r w x u (default rw). Without --map a sample layout is used.")
     List<String> maps = new ArrayList<>();
 
-    @Option(names = "--access", paramLabel = "LETTERS", defaultValue = "r", description = "Access to check: letters r w x u. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--access", paramLabel = "LETTERS", defaultValue = "r",
+        description = "Access to check: letters r w x u. Default: ${DEFAULT-VALUE}.")
     String access;
 
     @Option(names = "--entries", description = "Also print every entry the walker read.")

@@ -59,7 +59,8 @@ class OutputsCommandTest
         assertFalse(Files.exists(report.resolve("latency.png")), "--plots svg writes no PNG");
         assertEquals(node.at("/faults/total"), JsonReport.mapper().readTree(report.resolve("summary.json").toFile()).at("/faults/total"));
         final List<String> qemuLines = Files.readAllLines(qemu);
-        assertEquals(node.at("/traffic/dma_requests").asLong(), qemuLines.stream().filter(l -> l.contains(":amdvi_translation_result ")).count());
+        assertEquals(node.at("/traffic/dma_requests").asLong(),
+            qemuLines.stream().filter(l -> l.contains(":amdvi_translation_result ")).count());
         final List<String> kernel = Files.readAllLines(dmesg);
         assertEquals(node.at("/faults/by_kind/RMP_PAGE_FAULT").asLong(), kernel.size());
         assertTrue(kernel.get(0).contains("AMD-Vi: Event logged [RMP_PAGE_FAULT device=0000:10:00.0, "), kernel.get(0));

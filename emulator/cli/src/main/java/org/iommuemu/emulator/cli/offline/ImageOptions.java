@@ -85,7 +85,8 @@ final class ImageOptions
         {
             throw new IllegalArgumentException("--max-image-size \"" + maxImageSize + "\" must be a positive size (4G, 0x100000000, ...)");
         }
-        return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress != null ? progress : System.console() != null),
+        return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress != null ? progress :
+            System.console() != null),
             cap);
     }
 

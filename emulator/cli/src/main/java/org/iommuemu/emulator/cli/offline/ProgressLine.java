@@ -2,6 +2,7 @@ package org.iommuemu.emulator.cli.offline;
 
 import java.io.PrintWriter;
 
+import org.iommuemu.emulator.cli.trace.Progress;
 import org.iommuemu.emulator.image.DecompressionProgress;
 
 /**
@@ -48,7 +49,7 @@ final class ProgressLine implements DecompressionProgress
             final double done = Math.min(1.0, (double)compressedRead / compressedTotal);
             if (done > 0.001)
             {
-                line.append(", ETA ").append(org.iommuemu.emulator.cli.trace.Progress.duration((now - start) / 1e9 * (1 - done) / done));
+                line.append(", ETA ").append(Progress.duration((now - start) / 1e9 * (1 - done) / done));
             }
             line.append(')');
         }

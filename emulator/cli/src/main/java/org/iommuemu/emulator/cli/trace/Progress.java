@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.cli.trace;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 
 /**
  * A one-line progress indicator on stderr, redrawn with a carriage return at most twice a second. Checking the
@@ -65,7 +66,7 @@ public final class Progress
                 line.append(", ETA ").append(duration(seconds * (1 - done) / done));
             }
         }
-        line.append(String.format(java.util.Locale.ROOT, ", %.0f records/s ", records / Math.max(seconds, 1e-9)));
+        line.append(String.format(Locale.ROOT, ", %.0f records/s ", records / Math.max(seconds, 1e-9)));
         widest = Math.max(widest, line.length() - 1);
         err.print(line);
         err.flush();
@@ -82,9 +83,9 @@ public final class Progress
         }
         if (s < 3600)
         {
-            return String.format(java.util.Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+            return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
         }
-        return String.format(java.util.Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
+        return String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
     }
 
     /** Erases the progress line, if one was drawn. */

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.iommuemu.emulator.cli.CommandFiles;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
@@ -41,7 +43,7 @@ public final class TraceStatsCommand extends TraceCommandBase
     public Integer call()
     {
         filter.parse();
-        new org.iommuemu.emulator.cli.CommandFiles().input("FILE", file).output("--json", json).check();
+        new CommandFiles().input("FILE", file).output("--json", json).check();
         final boolean filtering = !filter.isEmpty();
         final TraceStats stats = new TraceStats();
         TraceReader reader = null;
@@ -64,7 +66,7 @@ public final class TraceStatsCommand extends TraceCommandBase
             printSummary(file, reader.summary(), filtering ? ", matching the filters " + stats.records() : null);
             if (json != null)
             {
-                org.iommuemu.emulator.replay.JsonReport.write(org.iommuemu.emulator.replay.JsonReport.traceStats(file.toString(), stats,
+                JsonReport.write(JsonReport.traceStats(file.toString(), stats,
                     reader.summary(), filtering), json);
             }
             return OK;
