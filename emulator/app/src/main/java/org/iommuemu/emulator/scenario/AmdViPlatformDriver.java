@@ -81,7 +81,7 @@ final class AmdViPlatformDriver implements IommuDriver
 
     public InvalidationDispatcher dispatcher()
     {
-        return driver.iommu().dispatcher();
+        return ((AmdViIommu)driver.iommu()).dispatcher();
     }
 
     public int serviceFaults(final FaultRecordConsumer consumer)
