@@ -18,6 +18,7 @@ public final class ReplayRecord
     long completionCycle;
     int tableFetches;
     int rmpFetches;
+    boolean walked;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
     public long index()
@@ -68,6 +69,12 @@ public final class ReplayRecord
     public int tableFetches()
     {
         return tableFetches;
+    }
+
+    /** Whether this request walked: fetched table entries or probed the page-walk caches. */
+    public boolean walked()
+    {
+        return walked;
     }
 
     /** RMP entry quadwords this request fetched. */
