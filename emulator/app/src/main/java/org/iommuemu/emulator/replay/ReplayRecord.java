@@ -21,6 +21,7 @@ public final class ReplayRecord
     int rmpFetches;
     /** The guest CPU access of a {@link TrafficClass#GUEST_ACCESS} record (the reader's object; never retained). */
     GuestAccess guestAccess;
+    boolean walked;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
     public long index()
@@ -80,6 +81,12 @@ public final class ReplayRecord
     public int tableFetches()
     {
         return tableFetches;
+    }
+
+    /** Whether this request walked: fetched table entries or probed the page-walk caches. */
+    public boolean walked()
+    {
+        return walked;
     }
 
     /** RMP entry quadwords this request fetched. */
