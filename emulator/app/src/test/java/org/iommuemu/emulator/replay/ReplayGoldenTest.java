@@ -121,13 +121,16 @@ class ReplayGoldenTest
         assertDigests(actual);
     }
 
-    /** Issue 18's AMD scenarios: SEV-TIO's seed 003 pair and seed 002 (SNP and TDX), generated DMA traffic. */
+    /**
+     * Issue 18's AMD scenarios: SEV-TIO's seed 003 pair and seed 002 (SNP and TDX), AMD-Vi dirty tracking and guest
+     * tables with PASIDs, generated DMA traffic.
+     */
     @Test
     void issue18ScenariosGiveTheRecordedResults() throws IOException
     {
         final Map<String, String> actual = new TreeMap<>();
         for (final String name : new String[] {"seed003-sev-tio-t-flip", "seed003-sev-tio-iova-split", "seed002-pin-snp",
-            "seed002-follow-snp", "seed002-pin-tdx", "seed002-follow-tdx"})
+            "seed002-follow-snp", "seed002-pin-tdx", "seed002-follow-tdx", "amdvi-dirty-tracking", "amdvi-guest-pasids"})
         {
             actual.put(name, digest(ScenarioReader.bundled(name), 20_000));
         }
@@ -205,7 +208,9 @@ class ReplayGoldenTest
         Map.entry("seed002-pin-snp", "b970bcfd4f07fbf30863c7754f8d87d36050d58e2a583d2af4cb8f1553e28359"),
         Map.entry("seed002-follow-snp", "ef444a517e14a874426702a1e60d64ade291e1ec562cb6e4161f16661e064e86"),
         Map.entry("seed002-pin-tdx", "cdd626eb26c0ac53e4539882b7e81a40c43266911cbfa689392ab3f96b1be6b3"),
-        Map.entry("seed002-follow-tdx", "008fdca8e222baa87854ff6227ac21664184aa126ec234e5f3bd0a5f0e9e4117"));
+        Map.entry("seed002-follow-tdx", "008fdca8e222baa87854ff6227ac21664184aa126ec234e5f3bd0a5f0e9e4117"),
+        Map.entry("amdvi-dirty-tracking", "6ef45f1fb10510f6fb9193c04b8d39b5ef915dc81ba064c11cadb74c894ac651"),
+        Map.entry("amdvi-guest-pasids", "8258156bdffe796de89ba47b57557dc072d685783ae0abb317edc596984d3a08"));
 
     private static String digest(final Scenario scenario, final long count) throws IOException
     {
