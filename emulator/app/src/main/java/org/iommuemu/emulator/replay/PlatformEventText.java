@@ -116,18 +116,18 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         final String state = e.state() == null ? "no TDI" : e.state().toString();
         if (e.command() < 0)
         {
-            return String.format("TDI %04x: the device reported a TDISP error (%s)", e.requesterId(), state);
+            return String.format("TDI %s: the device reported a TDISP error (%s)", bdf(e.requesterId()), state);
         }
         if (e.guestRequest())
         {
-            return String.format("TDI %04x guest SDTE_WRITE: %s (%s)", e.requesterId(), TioStatus.sdteName(e.status()), state);
+            return String.format("TDI %s guest SDTE_WRITE: %s (%s)", bdf(e.requesterId()), TioStatus.sdteName(e.status()), state);
         }
         if (e.command() == TioCommand.TIO_ASID_FENCE_STATUS)
         {
-            return String.format("TDI %04x %s: %s (%s)", e.requesterId(), TioCommand.name(e.command()),
+            return String.format("TDI %s %s: %s (%s)", bdf(e.requesterId()), TioCommand.name(e.command()),
                 e.status() == 1 ? "fenced" : "not fenced", state);
         }
-        return String.format("TDI %04x %s: %s (%s)", e.requesterId(), TioCommand.name(e.command()), TioStatus.name(e.status()), state);
+        return String.format("TDI %s %s: %s (%s)", bdf(e.requesterId()), TioCommand.name(e.command()), TioStatus.name(e.status()), state);
     }
 
     @Override

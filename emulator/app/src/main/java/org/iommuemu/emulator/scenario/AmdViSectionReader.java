@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import org.iommuemu.emulator.amdvi.AmdViOptions;
 import org.iommuemu.emulator.amdvi.GuestCr3TableEntry;
 import org.iommuemu.emulator.config.ConfigException;
 import org.iommuemu.emulator.config.Numbers;
@@ -48,6 +49,8 @@ final class AmdViSectionReader
         }
         final boolean dirty = section.booleanValue("dirty-tracking", false);
         final boolean pageRequests = section.booleanValue("page-requests", false);
+        final AmdViOptions.PasidWithoutGuest pasidWithoutGuest = section.enumValue("pasid-without-guest",
+            AmdViOptions.PasidWithoutGuest.class, AmdViOptions.DEFAULT.pasidWithoutGuest());
         final List<AmdViSpec.GuestTableSpec> tables = new ArrayList<>();
         final Map<Integer, AmdViSpec.GuestTableSpec> byId = new HashMap<>();
         for (final YamlSection item : section.sections("guest-tables"))
@@ -71,7 +74,7 @@ final class AmdViSectionReader
             guestDevices.add(device);
         }
         section.rejectUnknownKeys();
-        return new AmdViSpec(dirty, pageRequests, List.copyOf(tables), List.copyOf(guestDevices));
+        return new AmdViSpec(dirty, pageRequests, List.copyOf(tables), List.copyOf(guestDevices), pasidWithoutGuest);
     }
 
     private static AmdViSpec.GuestTableSpec table(final YamlSection item, final Set<Integer> domains)

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.scenario;
 
 import java.util.List;
 
+import org.iommuemu.emulator.amdvi.AmdViOptions;
 import org.iommuemu.pagetable.PageSizePolicy;
 
 /**
@@ -12,9 +13,17 @@ import org.iommuemu.pagetable.PageSizePolicy;
  *
  * @param dirtyTracking EFR.HASup and HDSup: DTE.HAD may enable host access/dirty updates (set-dirty-tracking).
  * @param pageRequests  EFR.PPRSup and a PPR log, serviced by the OS's handler after each page request.
+ * @param pasidWithoutGuest   a PASID request to a device without guest translation (UNVERIFIED; {@link AmdViOptions}).
  */
-public record AmdViSpec(boolean dirtyTracking, boolean pageRequests, List<GuestTableSpec> guestTables, List<GuestDeviceSpec> devices)
+public record AmdViSpec(boolean dirtyTracking, boolean pageRequests, List<GuestTableSpec> guestTables, List<GuestDeviceSpec> devices,
+    AmdViOptions.PasidWithoutGuest pasidWithoutGuest)
 {
+    /** The model's options with this section's switches applied. */
+    public AmdViOptions options(final AmdViOptions base)
+    {
+        return base.withPasidWithoutGuest(pasidWithoutGuest);
+    }
+
     /**
      * A guest (v2) table: one PASID's address space, in the x86-64 format.
      *

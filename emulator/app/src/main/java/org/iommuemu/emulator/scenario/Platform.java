@@ -136,8 +136,9 @@ public final class Platform
                 conversion = null;
             }
             final SnpSpec snpSpec = scenario.snp();
-            final AmdViOptions options = snpSpec != null && snpSpec.tio() != null ?
+            final AmdViOptions tioOptions = snpSpec != null && snpSpec.tio() != null ?
                 AmdViOptions.DEFAULT.withVtomSharedAddress(snpSpec.tio().vtomSharedAddress()) : AmdViOptions.DEFAULT;
+            final AmdViOptions options = scenario.amdvi() != null ? scenario.amdvi().options(tioOptions) : tioOptions;
             final long efr = (spec.snp() ? AmdViRegisters.EFR_SNP_SUP : 0) | AmdViState.extendedFeatures(scenario.amdvi());
             final AmdViIommu iommu = new AmdViIommu(memory, efr, rmpCheck, caches.newCache(CacheRole.IOTLB), options);
             final PageWalkCache hostWalkCache = walkCache(caches, 1, 4, walkCaches);

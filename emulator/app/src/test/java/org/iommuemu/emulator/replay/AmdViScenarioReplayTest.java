@@ -149,6 +149,50 @@ class AmdViScenarioReplayTest
         assertTrue(result.statistics().faults() > nic0Giov[0]);
     }
 
+    /**
+     * A device without guest translation sending PASID-tagged DMA: by default the PASID is dropped and the host table
+     * translates (amdvi.md's UNVERIFIED choice); {@code amdvi.pasid-without-guest: invalid-device-request} refuses it.
+     */
+    @Test
+    void pasidWithoutGuestTranslationIsASwitch() throws IOException
+    {
+        final String yaml = String.join("\n",
+            "name: pasid-no-guest",
+            "platform: {iommu: amdvi}",
+            "amdvi: {pasid-without-guest: RULE}",
+            "domains: [{id: 1, levels: 3, mappings: [{iova: 0x100000000, size: 4M}]}]",
+            "devices: [{requester: \"10:00.0\", domain: 1}]",
+            "traffic: {workload: nic-rx, devices: 1, footprint: 4M, base: 0x100000000, count: 3000, seed: 3, pasid: 0.5}",
+            "");
+        for (final String rule : new String[] {"host-translation", "invalid-device-request"})
+        {
+            final long[] counts = new long[2];
+            final boolean refuse = rule.equals("invalid-device-request");
+            UntrustedDmaReplayTest.replay(ScenarioReader.parse(new StringReader(yaml.replace("RULE", rule)), "p.yaml", null), r ->
+            {
+                if (r.trafficClass() != TrafficClass.DMA)
+                {
+                    return;
+                }
+                final String where = rule + " record " + r.index() + " " + r.outcome();
+                if (r.request().hasPasid() && refuse)
+                {
+                    assertEquals(AmdViFault.INVALID_DEVICE_REQUEST, r.outcome().fault(), where);
+                }
+                else
+                {
+                    assertTrue(r.outcome().isOk(), where);
+                    assertEquals(r.request().address(), r.outcome().outputAddress(), where);
+                }
+                counts[r.request().hasPasid() ? 1 : 0]++;
+            });
+            assertTrue(counts[0] > 500 && counts[1] > 500, rule + " " + counts[0] + " " + counts[1]);
+        }
+        final ScenarioException ex = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(
+            yaml.replace("RULE", "drop")), "bad.yaml", null));
+        assertTrue(ex.getMessage().startsWith("bad.yaml:3:") && ex.getMessage().contains("pasid-without-guest"), ex.getMessage());
+    }
+
     /** The pages a trace wrote between two read-dirty actions, and the bitmaps the actions read. */
     private static final class Written implements ResultSink
     {

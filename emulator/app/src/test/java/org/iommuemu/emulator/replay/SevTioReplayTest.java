@@ -95,7 +95,7 @@ class SevTioReplayTest
         assertEquals(FLIP, bind.beforeTlp());
         assertEquals(TdispState.RUN, ((PlatformEvent.TioStep)result.events().get(1)).state());
         assertTrue(((PlatformEvent.TioStep)result.events().get(2)).guestRequest());
-        assertEquals("before TLP 10000: TDI 1000 guest SDTE_WRITE: SUCCESS (RUN)", result.eventLines().get(2));
+        assertEquals("before TLP 10000: TDI 10:00.0 guest SDTE_WRITE: SUCCESS (RUN)", result.eventLines().get(2));
     }
 
     @Test

@@ -106,4 +106,17 @@ class MainTest
         assertTrue(text.contains("nvme-passthrough-huge") && text.contains("nvme-passthrough-forced-4k"), text);
         assertTrue(text.lines().anyMatch(l -> l.startsWith("< page-table memory")), text);
     }
+
+    /** Seed 003 told on TDX and on SEV-TIO: the same requests fail, under each platform's own fault name. */
+    @Test
+    void compareRunsSeed003OnTdxBesideSevTio()
+    {
+        assertEquals(0, run("compare", "--scenario", "seed003-t-flip", "--scenario", "seed003-sev-tio-t-flip", "--count", "20000"));
+        final String text = out.toString();
+        assertTrue(text.contains("(vtd-legacy+tdx-connect, profile intel)") && text.contains("(amdvi+snp, profile amd)"), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("= faults") && l.contains("9474 (50.00%)")), text);
+        assertTrue(text.lines().anyMatch(l -> l.trim().startsWith("TDX_NOT_MAPPED") && l.contains("9474")), text);
+        assertTrue(text.lines().anyMatch(l -> l.trim().startsWith("RMP_PAGE_FAULT") && l.contains("9474")), text);
+        assertTrue(text.contains("TDI 10:00.0 guest SDTE_WRITE: SUCCESS (RUN)"), text);
+    }
 }
