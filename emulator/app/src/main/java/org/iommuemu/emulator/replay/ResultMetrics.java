@@ -83,6 +83,19 @@ public final class ResultMetrics
         m.add("machine_checks.at_bind", s.bindMachineChecks(), "Count", "machine checks raised at TDI bind");
         m.add("machine_checks.by_dma", s.dmaMachineChecks(), "Count", "DMA requests whose fault is a machine check");
         m.add("machine_checks.by_td_access", s.tdAccessMachineChecks(), "Count", "machine checks raised by a TD's own accesses");
+        if (s.guestAccesses() > 0)
+        {
+            m.add("guest_cpu.accesses", s.guestAccesses(), "Count", "guest CPU access records (through the NPT and the RMP check)");
+            m.add("guest_cpu.ok", s.guestAccessesOk(), "Count", "guest CPU accesses that completed");
+            for (final Map.Entry<String, Long> fault : s.guestAccessFaultsByKind().entrySet())
+            {
+                m.add("guest_cpu.faults." + key(fault.getKey()), fault.getValue(), "Count", "guest CPU accesses that took " + fault.getKey());
+            }
+        }
+        for (final Map.Entry<String, Long> counter : s.platformCounters().entrySet())
+        {
+            m.add("platform." + key(counter.getKey()), counter.getValue(), "Count", counter.getKey());
+        }
 
         for (final ReplayResult.CacheStats cache : result.caches())
         {

@@ -79,7 +79,8 @@ class ResultsSchemaTest
 
     @ParameterizedTest
     @ValueSource(strings = {"seed001-huge", "seed001-4k", "seed003-t-flip", "seed004-wrong-order", "seed004-stale-iotlb",
-        "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept"})
+        "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept", "seed002-follow-snp", "snp-guest-cpu", "amdvi-dirty-tracking",
+        "amdvi-guest-pasids", "seed003-sev-tio-t-flip"})
     void everyBundledStoryGivesValidJsonWithItsNumbers(final String name) throws IOException, DataFormatException
     {
         final ReplayResult result = replay(name);
@@ -101,6 +102,21 @@ class ResultsSchemaTest
         assertEquals(s.bindMachineChecks() + s.dmaMachineChecks() + s.tdAccessMachineChecks(),
             json.at("/machine_checks/at_bind").asLong() + json.at("/machine_checks/by_dma").asLong() +
                 json.at("/machine_checks/by_td_access").asLong());
+        assertEquals(s.platformCounters().size(), json.at("/platform").size(), name);
+        for (final Map.Entry<String, Long> counter : s.platformCounters().entrySet())
+        {
+            assertEquals(counter.getValue(), json.at("/platform/" + ResultMetrics.key(counter.getKey())).asLong(), counter.getKey());
+        }
+        assertEquals(s.guestAccesses() > 0, json.has("guest_cpu"), name);
+        if (s.guestAccesses() > 0)
+        {
+            assertEquals(s.guestAccesses(), json.at("/guest_cpu/accesses").asLong());
+            assertEquals(s.guestAccessesOk(), json.at("/guest_cpu/ok").asLong());
+            for (final Map.Entry<String, Long> fault : s.guestAccessFaultsByKind().entrySet())
+            {
+                assertEquals(fault.getValue(), json.at("/guest_cpu/faults/" + ResultMetrics.key(fault.getKey())).asLong(), fault.getKey());
+            }
+        }
         for (final ReplayResult.CacheStats cache : result.caches())
         {
             final JsonNode node = json.at("/caches/" + ResultMetrics.key(cache.name()));
