@@ -5,6 +5,7 @@ import java.util.SplittableRandom;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.IdePrefix;
+import org.iommuemu.tlp.PageRequest;
 import org.iommuemu.tlp.TlpEncoder;
 import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.trace.Direction;
@@ -24,7 +25,8 @@ import org.iommuemu.tlp.trace.TraceWriter;
  * locality of that page-size mix. Devices are bus 0x10 + i, device 0, function 0. A device is a TEE device
  * (its TLPs carry an IDE prefix with T = 1 and stream ID i) with probability {@code teeFraction}, drawn once
  * per device; each operation carries a PASID prefix (PASID 1 + device index) with probability
- * {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations.
+ * {@code pasidFraction}; with {@code pageRequests} a device sends a PRI Page Request before its first PASID-tagged
+ * request to each 4 KiB page. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations.
  * <pre>{@code
  * TraceGenerator gen = new TraceGenerator(new TraceGenerator.Config()
  *     .workload(Workload.NVME_READ).devices(4).footprint(1L << 30).seed(42).pasidFraction(0.5));
@@ -58,6 +60,8 @@ public final class TraceGenerator
     private static final int PRP_ENTRY = 8;
     private static final int OPERATION_GAP_NS = 20;
     private static final int BYTES_PER_NS = 16;
+    /** A Page Request message: a 4-DW header, no data. */
+    private static final int PAGE_REQUEST_BYTES = 16;
 
     /** Knobs of a synthetic workload; setters return this. */
     public static final class Config
@@ -78,6 +82,7 @@ public final class TraceGenerator
         private int timestampExponent = TraceRecord.NANOSECONDS;
         private double guestCpuFraction;
         private boolean guestCBit = true;
+        private boolean pageRequests;
 
         /**
          * @param value fraction (0-1) of operations that are a guest CPU access by vCPU i (device i's index) to a
@@ -97,6 +102,18 @@ public final class TraceGenerator
         public Config guestCBit(final boolean value)
         {
             guestCBit = value;
+            return this;
+        }
+
+        /**
+         * @param value whether devices use PRI: before its first PASID-tagged request to a 4 KiB page, a device sends a
+         *              PRI Page Request for that page (read, write if the request writes, last of its group), as an SVA
+         *              device whose access faulted asks the OS to map the page before it retries.
+         * @return this.
+         */
+        public Config pageRequests(final boolean value)
+        {
+            pageRequests = value;
             return this;
         }
 
@@ -278,6 +295,11 @@ public final class TraceGenerator
     private final long regionSize;
     private final boolean[] tee;
     private final int[] tags;
+    private final PageRequest pageRequest = new PageRequest();
+    /** With page requests: per device, a bit per 4 KiB page of its region already requested (null without). */
+    private final long[] requested;
+    private final long wordsPerDevice;
+    private final int[] prgIndex;
     private final int[] ringIndex;
     private final long[] strideCursor;
     private final boolean[] transferWrite = new boolean[MAX_TRANSFERS];
@@ -314,6 +336,9 @@ public final class TraceGenerator
         tags = new int[config.devices];
         ringIndex = new int[config.devices];
         strideCursor = new long[config.devices];
+        wordsPerDevice = (regionSize / SMALL_PAGE + 63) / 64;
+        requested = config.pageRequests ? new long[Math.toIntExact(wordsPerDevice * config.devices)] : null;
+        prgIndex = new int[config.devices];
         for (int i = 0; i < config.devices; i++)
         {
             tee[i] = random.nextDouble() < config.teeFraction;
@@ -376,6 +401,10 @@ public final class TraceGenerator
         final long toPageEnd = SMALL_PAGE - (cursorAddress & (SMALL_PAGE - 1));
         final int bytes = (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
 
+        if (requested != null && operationPasid && cursorAddress != msiAddress(device) && firstTouch(cursorAddress))
+        {
+            return pageRequest(record, write);
+        }
         int length = 0;
         if (tee[device])
         {
@@ -433,6 +462,47 @@ public final class TraceGenerator
         timestampNs += 2;
         record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent), config.timestampExponent,
             Direction.UPSTREAM, 0).guestAccess(device, 0, address, 64, write ? GuestAccess.WRITE : GuestAccess.READ, config.guestCBit);
+        return record;
+    }
+
+    /** Whether the device has not asked for the page of {@code address} yet (in its region; marks it asked). */
+    private boolean firstTouch(final long address)
+    {
+        final long offset = address - regionBase(device);
+        if (offset < 0 || offset >= regionSize)
+        {
+            return false;
+        }
+        final long page = offset / SMALL_PAGE;
+        final int word = (int)(device * wordsPerDevice + (page >>> 6));
+        final long bit = 1L << (page & 63);
+        if ((requested[word] & bit) != 0)
+        {
+            return false;
+        }
+        requested[word] |= bit;
+        return true;
+    }
+
+    /** A PRI Page Request (with the operation's PASID) for the page of the cursor; the access itself comes next. */
+    private TraceRecord pageRequest(final TraceRecord record, final boolean write)
+    {
+        int length = encoder.pasidPrefix(tlp, 0, 1 + device, false, false);
+        pageRequest.wrap(tlp, length);
+        pageRequest.initialise();
+        pageRequest.requesterId(requesterId(device));
+        final int index = prgIndex[device];
+        prgIndex[device] = (index + 1) & 0x1FF;
+        pageRequest.pageAddress(cursorAddress).prgIndex(index).last(true).write(write).read(true);
+        length += PAGE_REQUEST_BYTES;
+        timestampNs += 1 + length / BYTES_PER_NS;
+        record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent),
+            config.timestampExponent, Direction.UPSTREAM, 0).ide(false, false, 0)
+            .tlpBytes(false, tlp, 0, length, length);
+        if (TlpError.NONE != record.decode())
+        {
+            throw new IllegalStateException("generator built an invalid Page Request: " + record.tlp().error());
+        }
         return record;
     }
 

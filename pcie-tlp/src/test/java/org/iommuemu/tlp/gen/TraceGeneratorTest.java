@@ -5,7 +5,11 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 
+import org.iommuemu.tlp.MessageHeader;
+import org.iommuemu.tlp.PageRequest;
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
@@ -183,6 +187,68 @@ class TraceGeneratorTest
             assertFalse(tlp.teeOriginated());
             assertFalse(tlp.pasidValid());
             assertEquals(0, tlp.prefixCount());
+        }
+    }
+
+    /**
+     * With page requests, each device's first PASID-tagged request to a 4 KiB page comes right after its Page Request
+     * for that page (same PASID and requester), and no page is requested twice; MSI writes and PASID-less requests
+     * never ask.
+     */
+    @Test
+    void pageRequestsPrecedeTheFirstTouchOfEachPage()
+    {
+        final TraceGenerator generator = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
+            .footprint(8L << 20).seed(5).pasidFraction(0.7).pageRequests(true));
+        final TraceRecord record = new TraceRecord();
+        final Set<Long> requested = new HashSet<>();
+        final Set<Long> touched = new HashSet<>();
+        long pending = -1;
+        int pageRequests = 0;
+        for (int i = 0; i < 20_000; i++)
+        {
+            final Tlp tlp = generator.next(record).tlp();
+            if (tlp.kind().isMessage())
+            {
+                assertEquals(-1, pending, "two Page Requests in a row at " + i);
+                assertEquals(MessageHeader.CODE_PAGE_REQUEST, tlp.message().messageCode());
+                final PageRequest request = new PageRequest().wrap(tlp.buffer(), tlp.headerOffset());
+                assertTrue(tlp.pasidValid() && request.last() && request.read());
+                final int device = (request.requesterId() >>> 8) - 0x10;
+                assertEquals(1 + device, tlp.pasid());
+                pending = ((long)device << 52) | request.pageAddress();
+                assertTrue(requested.add(pending), "page requested twice at " + i);
+                pageRequests++;
+                continue;
+            }
+            final RequestHeader request = tlp.request();
+            final long page = ((long)((request.requesterId() >>> 8) - 0x10) << 52) | (request.address() & ~0xFFFL);
+            if (tlp.pasidValid() && touched.add(page))
+            {
+                assertEquals(page, pending, "the first PASID-tagged request to a page follows its Page Request, at " + i);
+            }
+            else
+            {
+                assertEquals(-1, pending, "a Page Request is followed by the first request to its page, at " + i);
+            }
+            if (tlp.pasidValid())
+            {
+                assertTrue(requested.contains(page), "a PASID-tagged request to a page never requested, at " + i);
+            }
+            pending = -1;
+        }
+        assertTrue(pageRequests > 300, "pages requested: " + pageRequests);
+
+        // Without the option, or without PASIDs, there are none.
+        for (final TraceGenerator.Config config : new TraceGenerator.Config[] {
+            new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2).footprint(8L << 20).seed(5).pasidFraction(0.7),
+            new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2).footprint(8L << 20).seed(5).pageRequests(true)})
+        {
+            final TraceGenerator plain = new TraceGenerator(config);
+            for (int i = 0; i < 5000; i++)
+            {
+                assertFalse(plain.next(record).tlp().kind().isMessage());
+            }
         }
     }
 }

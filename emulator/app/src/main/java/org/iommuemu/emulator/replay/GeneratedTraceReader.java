@@ -24,7 +24,7 @@ public final class GeneratedTraceReader implements TraceReader
         this(new TraceGenerator(new TraceGenerator.Config().workload(spec.workload()).devices(spec.devices())
             .footprint(spec.footprint()).baseAddress(spec.baseAddress()).seed(spec.seed()).transferSize(spec.transferSize())
             .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction()).guestCpuFraction(spec.guestCpuFraction())
-            .guestCBit(spec.guestCBit())), spec.count());
+            .guestCBit(spec.guestCBit()).pageRequests(spec.pageRequests())), spec.count());
     }
 
     public GeneratedTraceReader(final TraceGenerator generator, final long count)

@@ -89,7 +89,8 @@ public final class ResultMetrics
             m.add("guest_cpu.ok", s.guestAccessesOk(), "Count", "guest CPU accesses that completed");
             for (final Map.Entry<String, Long> fault : s.guestAccessFaultsByKind().entrySet())
             {
-                m.add("guest_cpu.faults." + key(fault.getKey()), fault.getValue(), "Count", "guest CPU accesses that took " + fault.getKey());
+                m.add("guest_cpu.faults." + key(fault.getKey()), fault.getValue(), "Count",
+                    "guest CPU accesses that took " + fault.getKey());
             }
         }
         for (final Map.Entry<String, Long> counter : s.platformCounters().entrySet())

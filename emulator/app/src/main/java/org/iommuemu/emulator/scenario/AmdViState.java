@@ -28,7 +28,8 @@ import org.iommuemu.tlp.Tlp;
  * The AMD-Vi specifics of a platform ({@link AmdViSpec}, the {@code amdvi} section): guest (v2) translation built the
  * way Linux's v2 and nested paths build it (Control.GTEn, a GCR3 table per device, x86-64 guest tables per PASID, the
  * DTE with GV, GLX, GPM and GIOV over the device's host table or Mode 0), page requests (the PPR log and the OS's PPR
- * handler, which maps a requested page of a table's on-demand range and answers with COMPLETE_PPR_REQUEST), and host
+ * handler, which maps a requested page of a table's on-demand range, or finds it mapped, and answers with
+ * COMPLETE_PPR_REQUEST), and host
  * dirty tracking (set-dirty-tracking, read-dirty).
  */
 final class AmdViState
@@ -237,8 +238,9 @@ final class AmdViState
 
     /**
      * A PRI Page Request message of the trace: to the IOMMU ({@link AmdViIommu#pageRequest}), then, as the PPR
-     * interrupt handler does, every entry of the PPR log is serviced: a page of the PASID's table's on-demand range is
-     * mapped (4 KiB, with the PASID's IOTLB invalidation) and answered PPR_SUCCESS; anything else PPR_INVALID.
+     * interrupt handler does, every entry of the PPR log is serviced: a page the PASID's table already maps with the
+     * requested access is answered PPR_SUCCESS; a page of the table's on-demand range is mapped (4 KiB, with the PASID's
+     * IOTLB invalidation) and answered PPR_SUCCESS; anything else PPR_INVALID.
      */
     void pageRequest(final Tlp tlp)
     {
@@ -270,7 +272,14 @@ final class AmdViState
         final GuestTable table = pasid < 0 ? null : byPasid.get(((long)device << 20) | pasid);
         final Scenario.Mapping demand = table == null ? null : table.spec.onDemand();
         int status = AmdViCommand.PPR_INVALID;
-        if (demand != null && Long.compareUnsigned(address - demand.iova(), demand.size()) < 0)
+        final int access = ((PprLogEntry.flags(q0) & PprLogEntry.FLAG_WRITE) != 0 ? Permissions.WRITE : 0) |
+            ((PprLogEntry.flags(q0) & PprLogEntry.FLAG_READ) != 0 ? Permissions.READ : 0);
+        if (table != null && table.table.translate(address, access, walk))
+        {
+            // Already mapped with that access (the page fault handler finds the page present): success, nothing to do.
+            status = AmdViCommand.PPR_SUCCESS;
+        }
+        else if (demand != null && Long.compareUnsigned(address - demand.iova(), demand.size()) < 0)
         {
             final MapStatus mapped = table.table.map(address, demand.spa() + (address - demand.iova()), PhysicalMemory.FRAME_SIZE,
                 demand.permissions() | Permissions.USER, PageSizePolicy.FORCED_4K);

@@ -290,8 +290,18 @@ public record Scenario(String name, String description, String source, Path dire
      * scenario) or a generated workload.
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
-        long seed, int transferSize, double pasidFraction, double teeFraction, double guestCpuFraction, boolean guestCBit)
+        long seed, int transferSize, double pasidFraction, double teeFraction, double guestCpuFraction, boolean guestCBit,
+        boolean pageRequests)
     {
+        /** Generated traffic without PRI page requests. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
+            final double guestCpuFraction, final boolean guestCBit)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, guestCpuFraction,
+                guestCBit, false);
+        }
+
         /** Generated traffic without guest CPU accesses (but for the {@code guest-cpu} workload's own, with C = 1). */
         public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
             final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
@@ -308,7 +318,7 @@ public record Scenario(String name, String description, String source, Path dire
         public TrafficSpec withCount(final long newCount)
         {
             return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
-                teeFraction, guestCpuFraction, guestCBit);
+                teeFraction, guestCpuFraction, guestCBit, pageRequests);
         }
     }
 

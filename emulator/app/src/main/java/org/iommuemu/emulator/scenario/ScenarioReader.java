@@ -804,6 +804,7 @@ public final class ScenarioReader
         final double tee = section.doubleValue("tee", 0);
         final double guestCpu = section.doubleValue("guest-cpu", 0);
         final boolean cBit = section.booleanValue("c-bit", true);
+        final boolean pageRequests = section.booleanValue("page-requests", false);
         if (guestCpu < 0 || guestCpu > 1)
         {
             throw section.error("guest-cpu", "a fraction of operations, 0-1, not " + guestCpu);
@@ -815,7 +816,8 @@ public final class ScenarioReader
                 "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
         }
         section.rejectUnknownKeys();
-        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, guestCpu, cBit);
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, guestCpu, cBit,
+            pageRequests);
     }
 
     /** A file the scenario names, relative to its folder; a name no file can have is an error at its line. */

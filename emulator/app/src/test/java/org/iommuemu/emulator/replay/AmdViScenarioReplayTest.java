@@ -348,6 +348,70 @@ class AmdViScenarioReplayTest
         assertTrue(ex.getMessage().startsWith("bad.yaml:9:") && ex.getMessage().contains("amdvi.page-requests"), ex.getMessage());
     }
 
+    /**
+     * amdvi-page-requests: generated traffic whose devices send a Page Request before the first PASID-tagged access to
+     * each page. 10:00.0 (DTE.PPR) gets every page mapped on demand and never faults; 11:00.0 (no PPR) has each request
+     * refused with INVALID_PPR_REQUEST and faults on every buffer access, its pinned rings working.
+     */
+    @Test
+    void generatedPageRequestsMapPagesOnDemandForTheDeviceWithPpr() throws IOException
+    {
+        final Set<Long> nic0Buffers = new HashSet<>();
+        final Set<Long> nic1Pages = new HashSet<>();
+        final long[] counts = new long[3];
+        final ReplayResult result = UntrustedDmaReplayTest.replay(ScenarioReader.bundled("amdvi-page-requests"), r ->
+        {
+            if (r.trafficClass() != TrafficClass.DMA)
+            {
+                return;
+            }
+            final long address = r.request().address();
+            final String where = "record " + r.index() + " " + r.outcome();
+            assertTrue(r.request().hasPasid(), where);
+            final boolean ring = (address & 0x3F_FFFFL) < 0x1_0000L;
+            if (r.request().requesterId() == NIC0)
+            {
+                assertTrue(r.outcome().isOk(), where);
+                assertEquals(0xA000_0000L + (address - REGION0), r.outcome().outputAddress(), where);
+                if (!ring)
+                {
+                    nic0Buffers.add(address >>> 12);
+                }
+                counts[0]++;
+                return;
+            }
+            assertEquals(NIC1, r.request().requesterId());
+            nic1Pages.add(address >>> 12);
+            if (ring)
+            {
+                assertTrue(r.outcome().isOk(), where);
+                assertEquals(0xA040_0000L + (address - REGION1), r.outcome().outputAddress(), where);
+                counts[1]++;
+            }
+            else
+            {
+                assertEquals(AmdViFault.IO_PAGE_FAULT, r.outcome().fault(), where);
+                counts[2]++;
+            }
+        });
+        assertTrue(counts[0] > 1000 && counts[1] > 300 && counts[2] > 1000, counts[0] + " " + counts[1] + " " + counts[2]);
+        final Map<String, Long> counters = result.statistics().platformCounters();
+        assertEquals(nic0Buffers.size(), counters.get("pages mapped on demand"), counters.toString());
+        // Its ring page too was requested (already mapped: success without a mapping).
+        assertEquals(nic0Buffers.size() + 1, counters.get("page requests logged (PPR log)"), counters.toString());
+        assertEquals(nic0Buffers.size() + 1, counters.get("page responses: success"), counters.toString());
+        assertFalse(counters.containsKey("page responses: invalid"), counters.toString());
+        assertEquals(nic1Pages.size(), counters.get("page requests refused (INVALID_PPR_REQUEST)"), counters.toString());
+        assertEquals(counts[2], result.statistics().faults());
+
+        // Without the Page Requests, 10:00.0's buffer accesses fault like 11:00.0's.
+        final String none = SevTioReplayTest.bundledText("amdvi-page-requests").replace("  page-requests: true\n  count:", "  count:");
+        final ReplayResult without = UntrustedDmaReplayTest.replay(ScenarioReader.parse(new StringReader(none), "none.yaml", null),
+            r -> assertFalse(r.trafficClass() == TrafficClass.MESSAGE, "no Page Request without traffic.page-requests"));
+        assertTrue(without.statistics().faults() > 2 * counts[2] * 3 / 4, without.statistics().faults() + " " + counts[2]);
+        assertFalse(without.statistics().platformCounters().containsKey("pages mapped on demand"));
+    }
+
     @Test
     void sectionMistakesNameTheirLine()
     {

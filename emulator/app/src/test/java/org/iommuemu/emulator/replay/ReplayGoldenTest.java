@@ -130,7 +130,8 @@ class ReplayGoldenTest
     {
         final Map<String, String> actual = new TreeMap<>();
         for (final String name : new String[] {"seed003-sev-tio-t-flip", "seed003-sev-tio-iova-split", "seed002-pin-snp",
-            "seed002-follow-snp", "seed002-pin-tdx", "seed002-follow-tdx", "amdvi-dirty-tracking", "amdvi-guest-pasids"})
+            "seed002-follow-snp", "seed002-pin-tdx", "seed002-follow-tdx", "amdvi-dirty-tracking", "amdvi-guest-pasids",
+            "amdvi-page-requests"})
         {
             actual.put(name, digest(ScenarioReader.bundled(name), 20_000));
         }
@@ -210,13 +211,13 @@ class ReplayGoldenTest
         Map.entry("seed002-pin-tdx", "cdd626eb26c0ac53e4539882b7e81a40c43266911cbfa689392ab3f96b1be6b3"),
         Map.entry("seed002-follow-tdx", "008fdca8e222baa87854ff6227ac21664184aa126ec234e5f3bd0a5f0e9e4117"),
         Map.entry("amdvi-dirty-tracking", "6ef45f1fb10510f6fb9193c04b8d39b5ef915dc81ba064c11cadb74c894ac651"),
-        Map.entry("amdvi-guest-pasids", "8258156bdffe796de89ba47b57557dc072d685783ae0abb317edc596984d3a08"));
+        Map.entry("amdvi-guest-pasids", "8258156bdffe796de89ba47b57557dc072d685783ae0abb317edc596984d3a08"),
+        Map.entry("amdvi-page-requests", "1eb79074f3ebe72c571fd388b21ab78bf9c0aeacd979a6467d2cd63e3e71e8e7"));
 
     private static String digest(final Scenario scenario, final long count) throws IOException
     {
-        final Scenario.TrafficSpec t = scenario.traffic();
-        final Scenario.TrafficSpec spec = new Scenario.TrafficSpec(null, t.workload(), t.devices(), t.footprint(), t.baseAddress(),
-            count, t.seed(), t.transferSize(), t.pasidFraction(), t.teeFraction());
+        // The scenario's traffic (guest CPU accesses and page requests included), count records of it.
+        final Scenario.TrafficSpec spec = scenario.traffic().withCount(count);
         final StringWriter text = new StringWriter();
         final ReplayResult result;
         try (GeneratedTraceReader reader = new GeneratedTraceReader(spec); CsvResultSink sink = new CsvResultSink(text))

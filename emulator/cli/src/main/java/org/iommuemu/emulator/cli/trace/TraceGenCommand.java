@@ -44,6 +44,10 @@ public final class TraceGenCommand extends TraceCommandBase
         description = "The C-bit of generated guest CPU accesses (1: private). Default: ${DEFAULT-VALUE}.")
     int cBit;
 
+    @Option(names = "--page-requests",
+        description = "Devices use PRI: a Page Request before the first PASID-tagged request to each 4 KiB page.")
+    boolean pageRequests;
+
     @Option(names = {"-c", "--count"}, paramLabel = "N", defaultValue = "100000",
         description = "Number of TLPs to write, at most 10^9. Default: ${DEFAULT-VALUE}.")
     long count;
@@ -141,6 +145,7 @@ public final class TraceGenCommand extends TraceCommandBase
             .workload(kind)
             .guestCpuFraction(guestCpu)
             .guestCBit(cBit == 1)
+            .pageRequests(pageRequests)
             .devices(devices)
             .footprint(parseSize(footprint, "--footprint"))
             .baseAddress(parseSize(base, "--base"))
