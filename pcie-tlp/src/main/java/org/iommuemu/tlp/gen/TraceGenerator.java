@@ -488,6 +488,7 @@ public final class TraceGenerator
     private TraceRecord pageRequest(final TraceRecord record, final boolean write)
     {
         int length = encoder.pasidPrefix(tlp, 0, 1 + device, false, false);
+        tlp.setMemory(length, PAGE_REQUEST_BYTES, (byte)0); // no stale header bits of the previous TLP (Length, Tag)
         pageRequest.wrap(tlp, length);
         pageRequest.initialise();
         pageRequest.requesterId(requesterId(device));

@@ -138,6 +138,21 @@ class TraceCommandTest
     }
 
     @Test
+    void genWithPageRequestsAsksOncePerPageBeforeTheFirstTouch()
+    {
+        final Path file = gen("pri.txt", "-w", "nic-rx", "--pasid", "1", "--page-requests", "-c", "40");
+        assertEquals(0, run("trace", "dump", file.toString()));
+        final List<String> lines = outLines();
+        assertTrue(lines.get(0).contains("code PageReq(0x04)") && lines.get(0).contains("pasid 0x00001"), out.toString());
+        assertTrue(lines.get(1).contains("MRd64") && lines.get(1).contains("addr 0x100000000"), out.toString());
+        final long requests = lines.stream().filter(l -> l.contains("PageReq")).count();
+        assertTrue(requests > 1 && requests < 20, out.toString());
+        final Path plain = gen("plain.txt", "-w", "nic-rx", "--pasid", "1", "-c", "40");
+        assertEquals(0, run("trace", "dump", plain.toString()));
+        assertTrue(outLines().stream().noneMatch(l -> l.contains("PageReq")), out.toString());
+    }
+
+    @Test
     void dumpAndStatsRejectBadFiltersWithExitCodeTwo()
     {
         final Path file = gen("f.pcapng", "-c", "4");
