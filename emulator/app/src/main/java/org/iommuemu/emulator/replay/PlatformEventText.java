@@ -95,4 +95,29 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         return "KVM dirty logging on domain " + e.domain() + ": " + e.leaves() + " EPT leaves write-protected" +
             (e.sharedWithIommu() ? " (the IOMMU's table: device writes now fault)" : " (KVM's own table; the IOMMU's is untouched)");
     }
+
+    @Override
+    public String seamcall(final PlatformEvent.Seamcall e)
+    {
+        final StringBuilder b = new StringBuilder().append("TD ").append(e.td()).append(' ').append(e.leaf());
+        if (e.level() >= 0)
+        {
+            b.append(String.format(" gpa 0x%x %s", e.gpa(), e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G"));
+        }
+        b.append(": ").append(TdxStatus.name(e.status()));
+        if (TdxStatus.isError(e.status()))
+        {
+            b.append(String.format(" (rcx 0x%x, rdx 0x%x)", e.rcx(), e.rdx()));
+        }
+        else if (e.level() < 0)
+        {
+            b.append(" (epoch ").append(e.rcx()).append(')');
+        }
+        if (e.trustedIotlbDropped() > 0)
+        {
+            b.append("; ").append(e.trustedIotlbDropped()).append(" trusted IOTLB entr").append(e.trustedIotlbDropped() == 1 ? "y" : "ies")
+                .append(" dropped");
+        }
+        return b.toString();
+    }
 }

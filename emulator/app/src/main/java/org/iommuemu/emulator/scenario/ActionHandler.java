@@ -33,6 +33,10 @@ public interface ActionHandler
 
     void tdAccess(Scenario.TdAccessAction action, int line);
 
+    void tdiError(Scenario.TdiErrorAction action, int line);
+
+    void seamcall(Scenario.SeamcallAction action, int line);
+
     void kvmDirtyLog(Scenario.KvmDirtyLogAction action, int line);
 
     void detach(Scenario.DetachAction action, int line);

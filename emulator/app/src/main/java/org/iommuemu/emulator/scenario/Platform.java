@@ -476,6 +476,29 @@ public final class Platform
         {
             tdx.tdAccess(action);
         }
+
+        @Override
+        public void tdiError(final Scenario.TdiErrorAction action, final int line)
+        {
+            tdx.error(action.requesterId());
+        }
+
+        @Override
+        public void seamcall(final Scenario.SeamcallAction action, final int line)
+        {
+            if (action.call() == Scenario.SeamcallCall.AUG)
+            {
+                checkPlacement(new Mapping(action.gpa(), action.hpa(), 1L << (12 + 9 * action.level()), Permissions.READ_WRITE), line,
+                    "seamcall");
+            }
+            tdx.seamcall(action, line);
+        }
+    }
+
+    /** Entries the IOMMU's invalidations removed so far, every cache (a SEAMCALL's trusted IOTLB drops are the difference). */
+    long iotlbEntriesInvalidated()
+    {
+        return vtd == null ? 0 : vtd.dispatcher().entriesRemoved();
     }
 
     /** Where in the traffic an event happens now: the TLP the replay goes to next, or {@link PlatformEvent#SETUP}. */
@@ -540,7 +563,7 @@ public final class Platform
 
     private void map(final int domain, final Mapping mapping, final int line)
     {
-        checkPlacement(mapping, line);
+        checkPlacement(mapping, line, "map");
         final PageSizePolicy policy = policies.get(domain);
         final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions(), policy);
         if (status != MapStatus.OK)
@@ -635,7 +658,7 @@ public final class Platform
         return first[0];
     }
 
-    private void checkPlacement(final Mapping mapping, final int line)
+    private void checkPlacement(final Mapping mapping, final int line, final String step)
     {
         final long start = mapping.spa();
         final long end = mapping.spa() + mapping.size();
@@ -662,7 +685,7 @@ public final class Platform
                 {
                     list.append(list.length() == 0 ? "" : ", ").append(String.format("0x%x-0x%x", r[0], r[1] - 1));
                 }
-                throw refused(line, "map", String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
+                throw refused(line, step, String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
                     "addresses", start, end - 1, list));
             }
         }

@@ -46,6 +46,8 @@ public sealed interface PlatformEvent
         R tdAccess(TdAccess event);
 
         R kvmDirtyLog(KvmDirtyLog event);
+
+        R seamcall(Seamcall event);
     }
 
     /**
@@ -175,6 +177,27 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.kvmDirtyLog(this);
+        }
+    }
+
+    /**
+     * A memory SEAMCALL the timeline made ({@code seamcall} action) and what the TDX module answered.
+     *
+     * @param leaf        the call's name (TDH.MEM.RANGE.BLOCK, ..., TDG.MEM.PAGE.ACCEPT).
+     * @param gpa         the GPA operand (0 for TDH.MEM.TRACK).
+     * @param level       the level operand: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB (-1 for TDH.MEM.TRACK).
+     * @param status      RAX: TDX_SUCCESS (0) or the error code with its operand ID.
+     * @param rcx         RCX returned (the offending or removed entry, the new epoch, a freed page).
+     * @param rdx         RDX returned (level and state of the offending entry).
+     * @param trustedIotlbDropped trusted (TEE-tagged) IOTLB entries the module's invalidation removed during the call.
+     */
+    record Seamcall(long beforeTlp, String leaf, int td, long gpa, int level, long status, long rcx, long rdx,
+        int trustedIotlbDropped) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.seamcall(this);
         }
     }
 }

@@ -502,6 +502,95 @@ public record Scenario(String name, String description, String source, Path dire
     }
 
     /**
+     * The TDX module's memory SEAMCALLs (and the TD's TDG.MEM.PAGE.ACCEPT) a scenario can call during the traffic
+     * (docs/tdx.md, "SEAMCALLs and the state machine"), with the names the module gives them.
+     */
+    public enum SeamcallCall
+    {
+        /** TDH.MEM.RANGE.BLOCK: a leaf (or a non-leaf entry) becomes BLOCKED; the TLB epoch is recorded. */
+        BLOCK("TDH.MEM.RANGE.BLOCK"),
+        /** TDH.MEM.RANGE.UNBLOCK: back to MAPPED, once TLB tracking is done. */
+        UNBLOCK("TDH.MEM.RANGE.UNBLOCK"),
+        /** TDH.MEM.TRACK: advance the TD's TLB epoch (where the module drops its trusted IOTLB entries). */
+        TRACK("TDH.MEM.TRACK"),
+        /** TDH.MEM.PAGE.REMOVE: a blocked leaf becomes FREE, its pages go back to the host. */
+        REMOVE("TDH.MEM.PAGE.REMOVE"),
+        /** TDH.MEM.PAGE.DEMOTE: a blocked 2 MiB (1 GiB) leaf becomes a table of 512 smaller MAPPED leaves. */
+        DEMOTE("TDH.MEM.PAGE.DEMOTE"),
+        /** TDH.MEM.PAGE.PROMOTE: a blocked table of 512 uniform leaves becomes one larger leaf. */
+        PROMOTE("TDH.MEM.PAGE.PROMOTE"),
+        /** TDH.MEM.PAGE.AUG: a FREE entry becomes PENDING over a host page (the TD accepts it to use it). */
+        AUG("TDH.MEM.PAGE.AUG"),
+        /** TDG.MEM.PAGE.ACCEPT, the TD's own call: PENDING becomes MAPPED. */
+        ACCEPT("TDG.MEM.PAGE.ACCEPT");
+
+        private final String leafName;
+
+        SeamcallCall(final String leafName)
+        {
+            this.leafName = leafName;
+        }
+
+        /** The module's name of the call, as events print it. */
+        public String leafName()
+        {
+            return leafName;
+        }
+    }
+
+    /**
+     * TDX: the VMM's memory SEAMCALL {@code call} on TD {@code td} for the entry of {@code gpa} at {@code level}
+     * (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB; unused by TRACK), during the traffic. AUG maps {@code hpa} and, with
+     * {@code accept}, the TD accepts the page at once. The status (an error code with RCX and RDX, or success) is a
+     * platform event, never a scenario error: refusals are what a user asks about.
+     */
+    public record SeamcallAction(SeamcallCall call, int td, long gpa, int level, long hpa, boolean accept) implements Action
+    {
+        @Override
+        public int tdId()
+        {
+            return td;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.seamcall(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return call.leafName() + " td " + td + (call == SeamcallCall.TRACK ? "" : String.format(" gpa 0x%x level %d", gpa, level));
+        }
+    }
+
+    /**
+     * TDX Connect: the device reports an error (or a TDISP violation) and its TDI goes to ERROR: its T=1 requests are
+     * refused until the TSM recovers it (STOP_INTERFACE, then bind and start again).
+     */
+    public record TdiErrorAction(int requesterId) implements Action
+    {
+        @Override
+        public int tdiRequesterId()
+        {
+            return requesterId;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdiError(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "tdi-error " + String.format("%04x", requesterId);
+        }
+    }
+
+    /**
      * KVM starts dirty logging (live migration): it write-protects the guest's EPT leaves over the domain's mappings.
      * With {@link KvmEpt#SHARED} the IOMMU walks that same table, so device writes fault; with
      * {@link KvmEpt#SEPARATE} the IOMMU's table is untouched.

@@ -458,14 +458,68 @@ public final class ScenarioReader
             case "mmio-map":
                 return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
                     section.size("size", PAGE));
+            case "tdi-error":
+                return new Scenario.TdiErrorAction(requester(section, "requester"));
             case "td-read":
             case "td-write":
                 return tdAccess(section, kind.equals("td-write"));
+            case "seamcall":
+                return seamcall(section);
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
-                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
-                    "mmio-map, td-read, td-write");
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-error, " +
+                    "tdi-unbind, mmio-map, td-read, td-write, seamcall");
         }
+    }
+
+    /**
+     * A memory SEAMCALL: {@code call} (block, unblock, track, remove, demote, promote, aug, accept), {@code td}, and
+     * but for track {@code gpa} with {@code size} (4K, 2M or 1G: the entry's level; default 4K); aug also {@code hpa}
+     * and {@code accept} (default true).
+     */
+    private static Scenario.SeamcallAction seamcall(final YamlSection section)
+    {
+        final Scenario.SeamcallCall call = section.enumValue("call", Scenario.SeamcallCall.class, null);
+        if (call == null)
+        {
+            throw section.error("call", "required, but missing (block, unblock, track, remove, demote, promote, aug or accept)");
+        }
+        if (!section.has("td"))
+        {
+            throw section.error("td", "required, but missing");
+        }
+        final int td = section.intValue("td", -1);
+        if (call == Scenario.SeamcallCall.TRACK)
+        {
+            return new Scenario.SeamcallAction(call, td, 0, 0, 0, false);
+        }
+        final long gpa = section.requiredSize("gpa");
+        final long size = section.size("size", PAGE);
+        final int level = size == PAGE ? 0 : size == (1L << 21) ? 1 : size == (1L << 30) ? 2 : -1;
+        if (level < 0)
+        {
+            throw section.error("size", "an S-EPT entry maps 4K, 2M or 1G, not " + size);
+        }
+        if ((call == Scenario.SeamcallCall.DEMOTE || call == Scenario.SeamcallCall.PROMOTE) && level == 0)
+        {
+            throw section.error("size", call.leafName() + " works on a 2M or 1G entry, not 4K");
+        }
+        if ((gpa & (size - 1)) != 0)
+        {
+            throw section.error("gpa", String.format("gpa 0x%x is not aligned to its size 0x%x", gpa, size));
+        }
+        long hpa = 0;
+        boolean accept = false;
+        if (call == Scenario.SeamcallCall.AUG)
+        {
+            hpa = section.requiredSize("hpa");
+            if ((hpa & (size - 1)) != 0)
+            {
+                throw section.error("hpa", String.format("hpa 0x%x is not aligned to its size 0x%x", hpa, size));
+            }
+            accept = section.booleanValue("accept", true);
+        }
+        return new Scenario.SeamcallAction(call, td, gpa, level, hpa, accept);
     }
 
     /** A TD's own access: {@code td}, {@code gpa}, {@code size} (default one 64-byte line), inside one 4 KiB page. */

@@ -225,6 +225,79 @@ final class TdxState
             walk.outputAddress(), what == PlatformEvent.TdAccessResult.EPT_VIOLATION ? walk.fault() : WalkFault.NONE, 0, ""));
     }
 
+    /** The device reports an error: its TDI goes to ERROR (TdxConnect.error); its T=1 requests are refused from now on. */
+    void error(final int requesterId)
+    {
+        final TdiStatus status = connect.error(connect.tdi(requesterId));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "error", status, connect.tdi(requesterId).state()));
+        refreshT(requesterId);
+    }
+
+    /**
+     * A memory SEAMCALL during the traffic, as KVM makes it: the answer (success, or the error code with RCX and RDX)
+     * is a platform event with the number of trusted IOTLB entries the module's invalidation dropped. DEMOTE takes
+     * its new S-EPT page from the TDX pool (returned when refused); PROMOTE gives the freed one back; AUG first adds
+     * the missing S-EPT levels (SEPT.ADD) and, with {@code accept}, the TD accepts the page.
+     */
+    void seamcall(final Scenario.SeamcallAction action, final int line)
+    {
+        final TrustDomain td = tds.get(action.td());
+        final long pageInfo = PageInfo.encode(action.gpa(), action.level());
+        final long removedBefore = platform.iotlbEntriesInvalidated();
+        switch (action.call())
+        {
+            case BLOCK:
+                module.rangeBlock(pageInfo, td.tdr(), out);
+                break;
+            case UNBLOCK:
+                module.rangeUnblock(pageInfo, td.tdr(), out);
+                break;
+            case TRACK:
+                module.track(td.tdr(), out);
+                break;
+            case REMOVE:
+                module.pageRemove(pageInfo, td.tdr(), out);
+                break;
+            case DEMOTE:
+            {
+                final long page = page();
+                if (module.pageDemote(pageInfo, td.tdr(), page, out).status() != TdxStatus.SUCCESS)
+                {
+                    pages.free(page);
+                }
+                break;
+            }
+            case PROMOTE:
+                if (module.pagePromote(pageInfo, td.tdr(), out).status() == TdxStatus.SUCCESS)
+                {
+                    pages.free(out.rcx());
+                }
+                break;
+            case AUG:
+                septPath(td, action.gpa(), action.level() + 1, line);
+                module.pageAug(pageInfo, td.tdr(), action.hpa(), out);
+                break;
+            case ACCEPT:
+            default:
+                module.accept(td, pageInfo, out);
+                break;
+        }
+        platform.event(seamcallEvent(action.call(), action, removedBefore));
+        if (action.call() == Scenario.SeamcallCall.AUG && action.accept() && out.status() == TdxStatus.SUCCESS)
+        {
+            module.accept(td, pageInfo, out);
+            platform.event(seamcallEvent(Scenario.SeamcallCall.ACCEPT, action, removedBefore));
+        }
+    }
+
+    private PlatformEvent.Seamcall seamcallEvent(final Scenario.SeamcallCall call, final Scenario.SeamcallAction action,
+        final long removedBefore)
+    {
+        final boolean track = call == Scenario.SeamcallCall.TRACK;
+        return new PlatformEvent.Seamcall(platform.beforeTlp(), call.leafName(), action.td(), track ? 0 : action.gpa(),
+            track ? -1 : action.level(), out.status(), out.rcx(), out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
+    }
+
     private void refreshT(final int requesterId)
     {
         final TdiSpec spec = tdiSpecs.get(requesterId);
