@@ -235,21 +235,6 @@ public record Scenario(String name, String description, String source, Path dire
 
         /** Dispatch to the handler's method for this kind of action. */
         void applyTo(ActionHandler handler, int line);
-
-        /** {@link #tdiRequesterId()} and {@link #tdId()} of an action on no TDI or TD. */
-        int NONE = Integer.MIN_VALUE;
-
-        /** The requester ID of the TDI the action operates on, or {@link #NONE}. */
-        default int tdiRequesterId()
-        {
-            return NONE;
-        }
-
-        /** The TD the action operates on directly, or {@link #NONE}. */
-        default int tdId()
-        {
-            return NONE;
-        }
     }
 
     /** Map a range in a domain (as the driver's map_pages), with the domain's current policy. */
@@ -369,12 +354,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record TdiBindAction(int requesterId) implements Action
     {
         @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.tdiBind(this, line);
@@ -390,12 +369,6 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: START_INTERFACE (CONFIG_LOCKED to RUN). */
     public record TdiStartAction(int requesterId) implements Action
     {
-        @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
@@ -413,12 +386,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record TdiStopAction(int requesterId) implements Action
     {
         @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.tdiStop(this, line);
@@ -435,12 +402,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record TdiUnbindAction(int requesterId) implements Action
     {
         @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.tdiUnbind(this, line);
@@ -456,12 +417,6 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: TDH.MMIO.MAP of a TDI's private MMIO into its TD's S-EPT, then the TD's accept. */
     public record MmioMapAction(int requesterId, long gpa, long hpa, long size) implements Action
     {
-        @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
@@ -482,12 +437,6 @@ public record Scenario(String name, String description, String source, Path dire
      */
     public record TdAccessAction(int td, long gpa, int size, boolean write) implements Action
     {
-        @Override
-        public int tdId()
-        {
-            return td;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {

@@ -199,7 +199,7 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final Set<Integer> attached = new HashSet<>(requesters);
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -210,17 +210,7 @@ public final class ScenarioReader
             }
             previous = at;
             final Action action = action(section, domainIds, platform, true);
-            checkTdiAction(section, action, tdiRequesters);
-            checkTdAction(section, action, tdIds);
-            if (action instanceof AttachAction a)
-            {
-                attached.add(a.requesterId());
-            }
-            else if (action instanceof DetachAction d && !attached.remove(d.requesterId()))
-            {
-                throw section.error("requester", String.format("requester %04x is not attached at this point of the timeline " +
-                    "(not a device, or detached before)", d.requesterId()));
-            }
+            check.check(action, section);
             timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
@@ -541,25 +531,6 @@ public final class ScenarioReader
             throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
         }
         return new Scenario.TdAccessAction(td, gpa, (int)size, write);
-    }
-
-    private static void checkTdAction(final YamlSection section, final Action action, final Set<Integer> tdIds)
-    {
-        final int td = action.tdId();
-        if (td != Action.NONE && !tdIds.contains(td))
-        {
-            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
-        }
-    }
-
-    private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
-    {
-        final int requester = action.tdiRequesterId();
-        if (requester != Action.NONE && !tdiRequesters.contains(requester))
-        {
-            throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
-        }
     }
 
     private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)
