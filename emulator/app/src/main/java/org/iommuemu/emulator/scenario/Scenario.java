@@ -496,12 +496,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record SeamcallAction(SeamcallCall call, int td, long gpa, int level, long hpa, boolean accept) implements Action
     {
         @Override
-        public int tdId()
-        {
-            return td;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.seamcall(this, line);
@@ -520,12 +514,6 @@ public record Scenario(String name, String description, String source, Path dire
      */
     public record TdiErrorAction(int requesterId) implements Action
     {
-        @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {

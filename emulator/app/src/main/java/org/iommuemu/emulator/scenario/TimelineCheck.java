@@ -124,10 +124,27 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void tdAccess(final Scenario.TdAccessAction action, final int line)
     {
-        if (!tdIds.contains(action.td()))
+        td(action.td(), "a TD access");
+    }
+
+    @Override
+    public void tdiError(final Scenario.TdiErrorAction action, final int line)
+    {
+        tdi(action.requesterId());
+    }
+
+    @Override
+    public void seamcall(final Scenario.SeamcallAction action, final int line)
+    {
+        td(action.td(), "a SEAMCALL");
+    }
+
+    private void td(final int td, final String what)
+    {
+        if (!tdIds.contains(td))
         {
-            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + action.td() + " in tdx.tds (tds: " + tdIds + ")");
+            throw section.error("td", tdIds.isEmpty() ? what + " needs platform.tdx-connect: true and a TD in tdx.tds" :
+                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
         }
     }
 }
