@@ -22,8 +22,8 @@ import org.iommuemu.tlp.trace.TraceWriter;
  * 2 MiB page with probability {@code hugePageFraction}, else on a 4 KiB page, so the address stream shows the
  * locality of that page-size mix. Devices are bus 0x10 + i, device 0, function 0. A device is a TEE device
  * (its TLPs carry an IDE prefix with T = 1 and stream ID i) with probability {@code teeFraction}, drawn once
- * per device; each operation carries a PASID prefix (PASID 1 + device index) with probability
- * {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations.
+ * per device; each operation carries a PASID prefix (PASID 1 + device index, or one drawn from {@code pasids}) with
+ * probability {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations.
  * <pre>{@code
  * TraceGenerator gen = new TraceGenerator(new TraceGenerator.Config()
  *     .workload(Workload.NVME_READ).devices(4).footprint(1L << 30).seed(42).pasidFraction(0.5));
@@ -75,6 +75,7 @@ public final class TraceGenerator
         private int nvmeBlocks = 8;
         private long stride = 4096;
         private int timestampExponent = TraceRecord.NANOSECONDS;
+        private int[] pasids = new int[0];
 
         /**
          * @param value workload.
@@ -147,6 +148,24 @@ public final class TraceGenerator
         public Config pasidFraction(final double value)
         {
             pasidFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param values the PASIDs an operation with a PASID carries, one drawn per operation (uniformly, from the
+         *               seeded generator); empty (the default): PASID 1 + the device index. Each 1 to 0xFFFFF.
+         * @return this.
+         */
+        public Config pasids(final int... values)
+        {
+            for (final int value : values)
+            {
+                if (value < 1 || value > 0xF_FFFF)
+                {
+                    throw new IllegalArgumentException("a PASID must be 1-0xfffff: " + value);
+                }
+            }
+            pasids = values.clone();
             return this;
         }
 
@@ -265,6 +284,7 @@ public final class TraceGenerator
     private int cursorRemaining;
     private int device = -1;
     private boolean operationPasid;
+    private int operationPasidValue;
     private long operations;
     private long timestampNs;
 
@@ -355,7 +375,7 @@ public final class TraceGenerator
         }
         if (operationPasid && cursorAddress != msiAddress(device))
         {
-            length += encoder.pasidPrefix(tlp, length, 1 + device, false, false);
+            length += encoder.pasidPrefix(tlp, length, operationPasidValue, false, false);
         }
         final int tag = tags[device];
         tags[device] = (tag + 1) & 0xFF;
@@ -431,6 +451,9 @@ public final class TraceGenerator
         transferCursor = 0;
         device = (int)(operations++ % config.devices);
         operationPasid = random.nextDouble() < config.pasidFraction;
+        // Only with a PASID list is a PASID drawn: without one the stream of draws (so the trace) is as it always was.
+        operationPasidValue = !operationPasid ? 0 : config.pasids.length == 0 ? 1 + device :
+            config.pasids[random.nextInt(config.pasids.length)];
         timestampNs += OPERATION_GAP_NS;
         final long queues = regionBase(device);
         final int index = ringIndex[device];

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TraceGeneratorTest
@@ -117,5 +118,36 @@ class TraceGeneratorTest
             assertFalse(tlp.pasidValid());
             assertEquals(0, tlp.prefixCount());
         }
+    }
+
+    @Test
+    void shouldDrawPasidsFromTheListAndLeaveTheRestOfTheTraceAlone()
+    {
+        final int[] list = {1, 7, 0x12345};
+        final TraceGenerator withList = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
+            .seed(3).pasidFraction(0.7).pasids(list));
+        final TraceGenerator without = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
+            .seed(3).pasidFraction(0.7));
+        final TraceRecord a = new TraceRecord();
+        final TraceRecord b = new TraceRecord();
+        final java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        int withPasid = 0;
+        for (int i = 0; i < 5000; i++)
+        {
+            final Tlp tlp = withList.next(a).tlp();
+            if (tlp.pasidValid())
+            {
+                seen.add(tlp.pasid());
+                withPasid++;
+            }
+            assertTrue(tlp.pasid() == -1 || tlp.pasid() == 1 || tlp.pasid() == 7 || tlp.pasid() == 0x12345, "PASID " + tlp.pasid());
+            // Without the list every PASID is 1 + the device index.
+            final Tlp plain = without.next(b).tlp();
+            assertTrue(!plain.pasidValid() || plain.pasid() == 1 + ((plain.request().requesterId() >>> 8) - 0x10));
+        }
+        assertEquals(java.util.Set.of(1, 7, 0x12345), seen);
+        assertTrue(withPasid > 2000, "about 70% of the operations: " + withPasid);
+        assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0));
+        assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0x10_0000));
     }
 }

@@ -37,6 +37,7 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.EptFormat;
+import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
@@ -72,6 +73,9 @@ public final class Platform
     private final PageStateConversion conversion;
     private final TdxState tdx;
     private final Map<Integer, PageTable> domains = new LinkedHashMap<>();
+    private final Map<Integer, DomainSpec> domainSpecs = new LinkedHashMap<>();
+    /** Second-stage domains whose PASID entries have SSADE set (hardware dirty tracking on). */
+    private final java.util.Set<Integer> dirtyTracking = new java.util.HashSet<>();
     private final Map<Integer, PageTable> kvmEpts = new LinkedHashMap<>();
     private final Map<Integer, KvmEpt> kvmModes = new LinkedHashMap<>();
     private final Map<Integer, PageSizePolicy> policies = new LinkedHashMap<>();
@@ -135,7 +139,9 @@ public final class Platform
             final VtdConfig config = new VtdConfig();
             config.trustedIotlb = spec.trustedIotlb();
             config.trustedInvalidation = spec.trustedInvalidation();
-            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), config,
+            // The modelled unit: the defaults plus 5-level first-stage tables, second-stage A/D (SSADS) and page requests.
+            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8) | VtdRegisters.CAP_FS5LP,
+                VtdRegisters.defaultEcap() | VtdRegisters.ECAP_SLADS | VtdRegisters.ECAP_PRS, config,
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
@@ -176,10 +182,19 @@ public final class Platform
     public static Platform build(final Scenario scenario)
     {
         final Platform platform = new Platform(scenario);
-        for (final DomainSpec spec : scenario.domains())
+        // Second stages first: a nested first stage's tables live in guest memory that a second stage maps.
+        final List<DomainSpec> ordered = new ArrayList<>();
+        scenario.domains().stream().filter(d -> d.stage() == Scenario.Stage.SECOND).forEach(ordered::add);
+        scenario.domains().stream().filter(d -> d.stage() == Scenario.Stage.FIRST).forEach(ordered::add);
+        for (final DomainSpec spec : ordered)
         {
+            platform.domainSpecs.put(spec.id(), spec);
             final PageTable table;
-            if (spec.kvmEpt() == KvmEpt.SHARED)
+            if (spec.stage() == Scenario.Stage.FIRST)
+            {
+                table = platform.firstStageTable(spec);
+            }
+            else if (spec.kvmEpt() == KvmEpt.SHARED)
             {
                 table = ((VtdPlatformDriver)platform.driver).newTable(new EptFormat(spec.levels()));
             }
@@ -194,6 +209,10 @@ public final class Platform
                 platform.kvmEpts.put(spec.id(), ((VtdPlatformDriver)platform.driver).newTable(new EptFormat(spec.levels())));
             }
             platform.policies.put(spec.id(), spec.policy());
+            if (spec.dirtyTracking())
+            {
+                platform.dirtyTracking.add(spec.id());
+            }
             for (final Mapping mapping : spec.mappings())
             {
                 platform.map(spec.id(), mapping, spec.line());
@@ -213,8 +232,13 @@ public final class Platform
         }
         if (platform.tdx != null)
         {
-            for (final PageTable table : platform.domains.values())
+            for (final Map.Entry<Integer, PageTable> domain : platform.domains.entrySet())
             {
+                if (platform.domainSpecs.get(domain.getKey()).nestedIn() != DomainSpec.NOT_NESTED)
+                {
+                    continue; // its outputs are GPAs; the second stage under it is registered itself
+                }
+                final PageTable table = domain.getValue();
                 platform.tdx.connect().addHypervisorMappings((hpa, length) -> firstMapped(table, hpa, length));
             }
             platform.tdx.connect().addCachedTranslations(platform.vtd::firstCachedOutput);
@@ -371,7 +395,7 @@ public final class Platform
             }
             if (action.invalidate())
             {
-                driver.invalidateRange(action.domain(), action.iova(), action.size());
+                invalidateRange(action.domain(), action.iova(), action.size());
             }
         }
 
@@ -384,11 +408,11 @@ public final class Platform
             }
             else if (action.size() > 0)
             {
-                driver.invalidateRange(action.domain(), action.iova(), action.size());
+                invalidateRange(action.domain(), action.iova(), action.size());
             }
             else
             {
-                driver.invalidateDomain(action.domain());
+                invalidateDomain(action.domain());
             }
         }
 
@@ -558,14 +582,117 @@ public final class Platform
     {
         final DeviceSpec device = devices.get(requesterId);
         final int permissions = device == null ? Permissions.READ_WRITE : device.permissions();
-        driver.attach(requesterId, domain, domains.get(domain), permissions, device != null && device.ats());
+        final boolean ats = device != null && device.ats();
+        if (driver instanceof VtdPlatformDriver vtdDriver && scenario.platform().vtdMode() == Scenario.VtdMode.SCALABLE)
+        {
+            final List<Scenario.PasidSpec> pasids = device == null ? List.of() : device.pasids();
+            final int[] numbers = new int[pasids.size()];
+            final VtdPlatformDriver.Binding[] bindings = new VtdPlatformDriver.Binding[pasids.size()];
+            for (int i = 0; i < numbers.length; i++)
+            {
+                numbers[i] = pasids.get(i).pasid();
+                bindings[i] = pasids.get(i).domain() == Scenario.PasidSpec.PASS_THROUGH ? VtdPlatformDriver.Binding.PASS_THROUGH :
+                    binding(pasids.get(i).domain());
+            }
+            vtdDriver.attachScalable(requesterId, binding(domain), numbers, bindings, ats, device != null && device.pri());
+            return;
+        }
+        driver.attach(requesterId, domain, domains.get(domain), permissions, ats);
+    }
+
+    /** VT-d scalable mode: what a PASID entry of {@code domain} points at (second stage, first stage or nested). */
+    private VtdPlatformDriver.Binding binding(final int domain)
+    {
+        final DomainSpec spec = domainSpecs.get(domain);
+        if (spec.stage() == Scenario.Stage.SECOND)
+        {
+            return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.SECOND_STAGE, domain, domains.get(domain), null,
+                dirtyTracking.contains(domain));
+        }
+        if (spec.nestedIn() == DomainSpec.NOT_NESTED)
+        {
+            return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.FIRST_STAGE, domain, domains.get(domain), null, false);
+        }
+        return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.NESTED, domain, domains.get(domain), domains.get(spec.nestedIn()),
+            dirtyTracking.contains(spec.nestedIn()));
+    }
+
+    /**
+     * A first-stage domain's table, built as the guest-side driver builds it: x86 tables of the unit's first-stage
+     * format; first stage only, from the driver's table pool in host memory; nested, from the guest's own pages
+     * ({@code guest-tables}, GPAs) written through the nesting parent's second stage ({@link GuestMemory}).
+     */
+    private PageTable firstStageTable(final DomainSpec spec)
+    {
+        final VtdPlatformDriver vtdDriver = (VtdPlatformDriver)driver;
+        if (spec.nestedIn() == DomainSpec.NOT_NESTED)
+        {
+            return vtdDriver.newTable(vtdDriver.firstStageFormat(spec.levels()));
+        }
+        final GuestMemory guest = new GuestMemory(memory, domains.get(spec.nestedIn()), spec.nestedIn());
+        try
+        {
+            return new PageTable(vtdDriver.firstStageFormat(spec.levels()),
+                new FrameAllocator(guest, spec.guestTablesGpa(), spec.guestTablesSize()));
+        }
+        catch (final GuestMemory.UnmappedGuestMemory ex)
+        {
+            throw refused(spec.line(), "guest-tables", ex.getMessage() + ": the guest's page-table pages must be guest RAM");
+        }
+    }
+
+    /**
+     * Invalidate a domain's translations of {@code [iova, iova + size)} and wait; a second stage's nested first stages
+     * too (their DIDs tag what the unit cached through it, as intel-iommu flushes a nesting parent's nested domains).
+     */
+    private void invalidateRange(final int domain, final long iova, final long size)
+    {
+        driver.invalidateRange(domain, iova, size);
+        invalidateNested(domain);
+    }
+
+    private void invalidateDomain(final int domain)
+    {
+        driver.invalidateDomain(domain);
+        invalidateNested(domain);
+    }
+
+    private void invalidateNested(final int domain)
+    {
+        for (final DomainSpec spec : domainSpecs.values())
+        {
+            if (spec.nestedIn() == domain)
+            {
+                driver.invalidateDomain(spec.id());
+            }
+        }
+    }
+
+    /** Whether {@code domain} is a first-stage domain (its leaves carry U/S: device requests without PMR are user requests). */
+    private boolean firstStage(final int domain)
+    {
+        final DomainSpec spec = domainSpecs.get(domain);
+        return spec != null && spec.stage() == Scenario.Stage.FIRST;
     }
 
     private void map(final int domain, final Mapping mapping, final int line)
     {
-        checkPlacement(mapping, line, "map");
+        final DomainSpec spec = domainSpecs.get(domain);
+        if (spec == null || spec.nestedIn() == DomainSpec.NOT_NESTED)
+        {
+            checkPlacement(mapping, line, "map"); // a nested first stage outputs GPAs, not host addresses
+        }
         final PageSizePolicy policy = policies.get(domain);
-        final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions(), policy);
+        final int permissions = mapping.permissions() | (firstStage(domain) ? Permissions.USER : 0);
+        final MapStatus status;
+        try
+        {
+            status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), permissions, policy);
+        }
+        catch (final GuestMemory.UnmappedGuestMemory ex)
+        {
+            throw refused(line, "map", "domain " + domain + ": a new first-stage table page: " + ex.getMessage());
+        }
         if (status != MapStatus.OK)
         {
             throw refused(line, "map", "domain " + domain + " iova 0x" + Long.toHexString(mapping.iova()) + " size 0x" +
@@ -595,7 +722,7 @@ public final class Platform
         if (mode == KvmEpt.SHARED)
         {
             // intel-iommu would have to flush too, since its walks use this table.
-            driver.invalidateDomain(domain);
+            invalidateDomain(domain);
         }
         event(new PlatformEvent.KvmDirtyLog(beforeTlp(), domain, leaves.size(), mode == KvmEpt.SHARED));
     }
@@ -616,7 +743,7 @@ public final class Platform
         {
             map(domain, new Mapping(run[0], run[1], run[2], (int)run[3]), line);
         }
-        driver.invalidateDomain(domain);
+        invalidateDomain(domain);
     }
 
     /** A table's leaves as {iova, oa, size, permissions}, contiguous runs with equal permissions merged. */

@@ -180,16 +180,49 @@ public record Scenario(String name, String description, String source, Path dire
     {
     }
 
+    /** Which VT-d table format a domain is (scalable mode: the PASID entry's PGTT follows from it). */
+    public enum Stage
+    {
+        /** A second-stage table (VT-d second-stage format; AMD-Vi's host table): IOVA or GPA to host physical. */
+        SECOND,
+        /** An x86 first-stage table built by the guest-side driver (VT-d scalable mode only). */
+        FIRST
+    }
+
     /**
      * One I/O address space.
      *
      * @param id       DomainID (AMD-Vi) or DID (VT-d).
-     * @param levels   page-table levels (AMD-Vi Mode 1-6; VT-d 3-5).
+     * @param levels   page-table levels (AMD-Vi Mode 1-6; VT-d second stage 3-4, first stage 4-5).
      * @param policy   page-size policy for its mappings.
-     * @param mappings the mappings made before the traffic starts.
+     * @param mappings the mappings made before the traffic starts (for a nested first stage: IOVA to GPA).
+     * @param stage    VT-d: second stage (default) or first stage.
+     * @param nestedIn VT-d first stage: the second-stage domain it is nested over ({@link #NOT_NESTED}: first stage
+     *                 only, its tables and outputs host physical).
+     * @param guestTablesGpa a nested first stage: the first GPA of the range the guest takes its table pages from
+     *                 (the second stage must map it); {@code guestTablesSize} its size (0 when not nested).
+     * @param dirtyTracking VT-d second stage: hardware dirty tracking is on from setup (SSADE in the PASID entries
+     *                 that use the domain; iommufd's IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
      */
-    public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, int line)
+    public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, Stage stage,
+        int nestedIn, long guestTablesGpa, long guestTablesSize, boolean dirtyTracking, int line)
     {
+        /** {@link #nestedIn} of a domain that is not a nested first stage. */
+        public static final int NOT_NESTED = -1;
+
+        /** A second-stage domain without dirty tracking (every AMD-Vi domain; VT-d's default). */
+        public DomainSpec(final int id, final int levels, final PageSizePolicy policy, final List<Mapping> mappings,
+            final KvmEpt kvmEpt, final int line)
+        {
+            this(id, levels, policy, mappings, kvmEpt, Stage.SECOND, NOT_NESTED, 0, 0, false, line);
+        }
+
+        /** The same domain with another page-size policy. */
+        public DomainSpec withPolicy(final PageSizePolicy newPolicy)
+        {
+            return new DomainSpec(id, levels, newPolicy, mappings, kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
+                dirtyTracking, line);
+        }
     }
 
     /** A mapping of {@code [iova, iova + size)} to {@code [spa, spa + size)} with {@link org.iommuemu.pagetable.Permissions}. */
@@ -205,8 +238,25 @@ public record Scenario(String name, String description, String source, Path dire
      * @param permissions the device-level permissions (AMD-Vi DTE IR/IW).
      * @param ats         whether ATS is allowed (DTE.I).
      */
-    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, int line)
+    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, List<PasidSpec> pasids, boolean pri, int line)
     {
+        /** A device without PASIDs or page requests. */
+        public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final int line)
+        {
+            this(requesterId, domain, permissions, ats, List.of(), false, line);
+        }
+    }
+
+    /**
+     * VT-d scalable mode: a PASID entry of a device (besides RID_PASID 0, which its {@code domain} gives): the PASID
+     * entry's PGTT follows from the domain (second stage; first stage; nested, a first stage nested over a second),
+     * or pass-through.
+     *
+     * @param domain the domain, or {@link #PASS_THROUGH}.
+     */
+    public record PasidSpec(int pasid, int domain, int line)
+    {
+        public static final int PASS_THROUGH = -1;
     }
 
     /**
@@ -214,11 +264,25 @@ public record Scenario(String name, String description, String source, Path dire
      * scenario) or a generated workload.
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
-        long seed, int transferSize, double pasidFraction, double teeFraction)
+        long seed, int transferSize, double pasidFraction, double teeFraction, List<Integer> pasids)
     {
+        /** Generated traffic whose PASIDs (if any) are 1 + the device index. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of());
+        }
+
         public boolean generated()
         {
             return file == null;
+        }
+
+        /** The same traffic, {@code newCount} TLPs of it. */
+        public TrafficSpec withCount(final long newCount)
+        {
+            return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
+                teeFraction, pasids);
         }
     }
 

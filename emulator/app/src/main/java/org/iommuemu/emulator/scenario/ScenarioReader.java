@@ -169,20 +169,22 @@ public final class ScenarioReader
 
         final List<DomainSpec> domains = new ArrayList<>();
         final Set<Integer> domainIds = new HashSet<>();
-        for (final YamlSection section : root.sections("domains"))
+        final List<YamlSection> domainSections = root.sections("domains");
+        for (final YamlSection section : domainSections)
         {
-            final DomainSpec domain = domain(section, platform.iommu());
+            final DomainSpec domain = domain(section, platform);
             if (!domainIds.add(domain.id()))
             {
                 throw section.error("id", "domain " + domain.id() + " is defined twice");
             }
             domains.add(domain);
         }
+        checkNesting(domains, domainSections);
         final List<DeviceSpec> devices = new ArrayList<>();
         final Set<Integer> requesters = new HashSet<>();
         for (final YamlSection section : root.sections("devices"))
         {
-            final DeviceSpec device = device(section, domainIds);
+            final DeviceSpec device = device(section, domainIds, platform);
             if (!requesters.add(device.requesterId()))
             {
                 throw section.error("requester", String.format("requester %04x is listed twice", device.requesterId()));
@@ -287,8 +289,9 @@ public final class ScenarioReader
             staleRule, mmioRule, profileFile);
     }
 
-    private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
+    private static DomainSpec domain(final YamlSection section, final PlatformSpec platform)
     {
+        final IommuKind iommu = platform.iommu();
         if (!section.has("id"))
         {
             throw section.error("id", "required, but missing");
@@ -298,16 +301,62 @@ public final class ScenarioReader
         {
             throw section.error("id", "a domain id is 0-65535, not " + id);
         }
+        final Scenario.Stage stage = section.enumValue("stage", Scenario.Stage.class, Scenario.Stage.SECOND);
+        if (stage == Scenario.Stage.FIRST && (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE))
+        {
+            throw section.error("stage", "first-stage domains need a VT-d platform in scalable mode (platform.mode: scalable)");
+        }
         final int levels = section.intValue("levels", iommu == IommuKind.AMDVI ? 3 : 4);
-        if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
+        if (stage == Scenario.Stage.FIRST)
+        {
+            if (levels != 4 && levels != 5)
+            {
+                throw section.error("levels", "VT-d first-stage tables have 4 or 5 levels, not " + levels);
+            }
+        }
+        else if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
         {
             throw section.error("levels", (iommu == IommuKind.AMDVI ? "AMD-Vi v1 tables have 1-6 levels" :
                 "VT-d second-stage tables have 3 or 4 levels (the modelled CAP.SAGAW)") + ", not " + levels);
         }
         final Scenario.KvmEpt kvmEpt = section.enumValue("kvm-ept", Scenario.KvmEpt.class, Scenario.KvmEpt.NONE);
-        if (kvmEpt != Scenario.KvmEpt.NONE && iommu != IommuKind.VTD)
+        if (kvmEpt != Scenario.KvmEpt.NONE && (iommu != IommuKind.VTD || stage == Scenario.Stage.FIRST))
         {
-            throw section.error("kvm-ept", "sharing a table with KVM's EPT needs VT-d (its second stage is EPT-compatible)");
+            throw section.error("kvm-ept", "sharing a table with KVM's EPT needs a VT-d second-stage domain (EPT-compatible)");
+        }
+        int nestedIn = DomainSpec.NOT_NESTED;
+        long guestTablesGpa = 0;
+        long guestTablesSize = 0;
+        if (section.has("nested"))
+        {
+            if (stage != Scenario.Stage.FIRST)
+            {
+                throw section.error("nested", "only a first-stage domain (stage: first) is nested over a second-stage one");
+            }
+            nestedIn = section.intValue("nested", 0);
+            final YamlSection tables = section.section("guest-tables");
+            if (tables == null)
+            {
+                throw section.error("guest-tables", "a nested first stage needs guest-tables: {gpa, size}, the guest-physical " +
+                    "pages its page tables live in (the second stage must map them)");
+            }
+            guestTablesGpa = tables.requiredSize("gpa");
+            guestTablesSize = tables.requiredSize("size");
+            if ((guestTablesGpa & (PAGE - 1)) != 0 || guestTablesSize <= 0 || (guestTablesSize & (PAGE - 1)) != 0)
+            {
+                throw tables.error("gpa and size must be positive multiples of 4 KiB");
+            }
+            tables.rejectUnknownKeys();
+        }
+        else if (section.has("guest-tables"))
+        {
+            throw section.error("guest-tables", "only a nested first stage (nested: <domain>) has guest tables");
+        }
+        final boolean dirtyTracking = section.booleanValue("dirty-tracking", false);
+        if (dirtyTracking && (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE || stage != Scenario.Stage.SECOND))
+        {
+            throw section.error("dirty-tracking", "hardware dirty tracking (SSADE) belongs to VT-d second-stage domains in scalable " +
+                "mode (first-stage tables always get A/D)");
         }
         final PageSizePolicy policy = policy(section, "policy", PageSizePolicy.LARGEST);
         final List<Mapping> mappings = new ArrayList<>();
@@ -317,7 +366,27 @@ public final class ScenarioReader
             item.rejectUnknownKeys();
         }
         section.rejectUnknownKeys();
-        return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, section.line());
+        return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
+            dirtyTracking, section.line());
+    }
+
+    /** A nested first stage names a second-stage domain of the scenario. */
+    private static void checkNesting(final List<DomainSpec> domains, final List<YamlSection> sections)
+    {
+        for (int i = 0; i < domains.size(); i++)
+        {
+            final DomainSpec domain = domains.get(i);
+            if (domain.nestedIn() == DomainSpec.NOT_NESTED)
+            {
+                continue;
+            }
+            final DomainSpec parent = domains.stream().filter(d -> d.id() == domain.nestedIn()).findFirst().orElse(null);
+            if (parent == null || parent.stage() != Scenario.Stage.SECOND)
+            {
+                throw sections.get(i).error("nested", parent == null ? "no domain with id " + domain.nestedIn() :
+                    "domain " + domain.nestedIn() + " is a first stage; a first stage nests over a second-stage domain");
+            }
+        }
     }
 
     private static Mapping mapping(final YamlSection section)
@@ -334,7 +403,7 @@ public final class ScenarioReader
         return new Mapping(iova, spa, size, permissions);
     }
 
-    private static DeviceSpec device(final YamlSection section, final Set<Integer> domainIds)
+    private static DeviceSpec device(final YamlSection section, final Set<Integer> domainIds, final PlatformSpec platform)
     {
         final int requester = requester(section, "requester");
         if (!section.has("domain"))
@@ -348,8 +417,49 @@ public final class ScenarioReader
         }
         final int permissions = permissions(section, "access", Permissions.READ_WRITE);
         final boolean ats = section.booleanValue("ats", false);
+        final boolean scalable = platform.iommu() == IommuKind.VTD && platform.vtdMode() == Scenario.VtdMode.SCALABLE;
+        final List<Scenario.PasidSpec> pasids = new ArrayList<>();
+        final Set<Integer> seen = new HashSet<>();
+        for (final YamlSection item : section.sections("pasids"))
+        {
+            if (!scalable)
+            {
+                throw item.error("pasid entries need a VT-d platform in scalable mode (platform.mode: scalable)");
+            }
+            if (!item.has("pasid"))
+            {
+                throw item.error("pasid", "required, but missing");
+            }
+            final int pasid = item.intValue("pasid", 0);
+            if (pasid < 1 || pasid > 0xF_FFFF)
+            {
+                throw item.error("pasid", "a PASID is 1-0xfffff (PASID 0 is RID_PASID: the device's own domain), not " + pasid);
+            }
+            if (!seen.add(pasid))
+            {
+                throw item.error("pasid", "PASID " + pasid + " is listed twice");
+            }
+            final boolean passThrough = item.booleanValue("pass-through", false);
+            if (passThrough == item.has("domain"))
+            {
+                throw item.error(passThrough ? "domain" : "pass-through",
+                    "a PASID entry names a domain or says pass-through: true, one of the two");
+            }
+            final int pasidDomain = passThrough ? Scenario.PasidSpec.PASS_THROUGH : item.intValue("domain", 0);
+            if (!passThrough && !domainIds.contains(pasidDomain))
+            {
+                throw item.error("domain", "no domain with id " + pasidDomain + " (domains: " + domainIds + ")");
+            }
+            item.rejectUnknownKeys();
+            pasids.add(new Scenario.PasidSpec(pasid, pasidDomain, item.line()));
+        }
+        final boolean pri = section.booleanValue("pri", false);
+        if (pri && (!scalable || !ats))
+        {
+            throw section.error("pri", "page requests (PRI) need ats: true on a VT-d platform in scalable mode");
+        }
         section.rejectUnknownKeys();
-        return new DeviceSpec(requester, domain, permissions, ats, section.line());
+        return new DeviceSpec(requester, domain, permissions, ats, List.copyOf(pasids), pri, section.line());
     }
 
     private static RmpSpec rmp(final YamlSection section, final PlatformSpec platform)
@@ -683,6 +793,18 @@ public final class ScenarioReader
         final int transferSize = section.intValue("transfer-size", 4096);
         final double pasid = section.doubleValue("pasid", 0);
         final double tee = section.doubleValue("tee", 0);
+        final List<Integer> pasids = section.intList("pasids", List.of());
+        for (final int value : pasids)
+        {
+            if (value < 1 || value > 0xF_FFFF)
+            {
+                throw section.error("pasids", "a PASID is 1-0xfffff, not " + value);
+            }
+        }
+        if (!pasids.isEmpty() && pasid == 0)
+        {
+            throw section.error("pasids", "PASIDs for the generated operations need a pasid fraction above 0 (traffic.pasid)");
+        }
         if (devices < 1 || devices > 240 || count < 1 || count > TraceGenerator.MAX_COUNT || footprint < (4L << 20) * devices ||
             pasid < 0 || pasid > 1 || tee < 0 || tee > 1 || transferSize < 1 || transferSize > 65536)
         {
@@ -690,7 +812,7 @@ public final class ScenarioReader
                 "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
         }
         section.rejectUnknownKeys();
-        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee);
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, List.copyOf(pasids));
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */

@@ -56,6 +56,88 @@ final class VtdPlatformDriver implements IommuDriver
         return new PageTable(format, tables);
     }
 
+    /** How a PASID entry translates: its PGTT and the tables behind it. */
+    enum Kind
+    {
+        SECOND_STAGE,
+        FIRST_STAGE,
+        NESTED,
+        PASS_THROUGH
+    }
+
+    /**
+     * What one PASID entry points at.
+     *
+     * @param domainId      the entry's DID (the domain's id; for nested, the first-stage domain's).
+     * @param table         the second-stage table (SECOND_STAGE), the first-stage table (FIRST_STAGE, NESTED; its root a
+     *                      GPA when nested), null for PASS_THROUGH.
+     * @param secondStage   NESTED: the nesting parent's second-stage table.
+     * @param dirtyTracking SSADE: the second stage's A/D (SECOND_STAGE, NESTED).
+     */
+    record Binding(Kind kind, int domainId, PageTable table, PageTable secondStage, boolean dirtyTracking)
+    {
+        static final Binding PASS_THROUGH = new Binding(Kind.PASS_THROUGH, 0, null, null, false);
+    }
+
+    /**
+     * Scalable mode, intel-iommu's way: the device's context entry (PASIDE when it has PASID entries, with a PASID
+     * directory large enough for its highest PASID; DTE with ATS; PRE with page requests), RID_PASID 0 from
+     * {@code ridPasid}, then each PASID entry of {@code pasids} (indexed like {@code bindings}), each followed by the
+     * PASID-cache and PASID-based IOTLB invalidation.
+     */
+    void attachScalable(final int requesterId, final Binding ridPasid, final int[] pasids, final Binding[] bindings,
+        final boolean ats, final boolean pageRequests)
+    {
+        int maxPasid = 0;
+        for (final int pasid : pasids)
+        {
+            maxPasid = Math.max(maxPasid, pasid);
+        }
+        int pdts = 0;
+        while ((maxPasid >>> 6) >= (1 << (pdts + 7)))
+        {
+            pdts++;
+        }
+        driver.setScalableContext(requesterId, pdts, pasids.length > 0, ats, pageRequests, false, 0);
+        writePasid(requesterId, 0, ridPasid);
+        driver.invalidateDevice(requesterId, ridPasid.domainId());
+        driver.invalidatePasid(ridPasid.domainId(), 0);
+        for (int i = 0; i < pasids.length; i++)
+        {
+            writePasid(requesterId, pasids[i], bindings[i]);
+            driver.invalidatePasid(bindings[i].domainId(), pasids[i]);
+        }
+    }
+
+    private void writePasid(final int requesterId, final int pasid, final Binding binding)
+    {
+        switch (binding.kind())
+        {
+            case SECOND_STAGE:
+                driver.attachSecondStage(requesterId, pasid, binding.table(), binding.domainId(), binding.dirtyTracking());
+                break;
+            case FIRST_STAGE:
+                // Supervisor requests allowed (and WPE), as intel-iommu sets up a kernel first-stage domain; no execute.
+                driver.attachFirstStage(requesterId, pasid, binding.table().root(), binding.table().format().levels(),
+                    binding.domainId(), true, false);
+                break;
+            case NESTED:
+                driver.attachNested(requesterId, pasid, binding.table().root(), binding.table().format().levels(),
+                    binding.secondStage(), binding.domainId(), true, false, binding.dirtyTracking());
+                break;
+            case PASS_THROUGH:
+            default:
+                driver.attachPassThrough(requesterId, pasid, binding.domainId());
+                break;
+        }
+    }
+
+    /** The unit's first-stage format for {@code levels} (4 or 5) levels. */
+    org.iommuemu.pagetable.PageTableFormat firstStageFormat(final int levels)
+    {
+        return iommu.firstStageFormat(levels);
+    }
+
     public void attach(final int requesterId, final int domainId, final PageTable table, final int permissions, final boolean ats)
     {
         if (scalable)

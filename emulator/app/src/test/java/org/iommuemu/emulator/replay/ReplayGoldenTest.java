@@ -165,8 +165,7 @@ class ReplayGoldenTest
     private static String digest(final Scenario scenario, final long count) throws IOException
     {
         final Scenario.TrafficSpec t = scenario.traffic();
-        final Scenario.TrafficSpec spec = new Scenario.TrafficSpec(null, t.workload(), t.devices(), t.footprint(), t.baseAddress(),
-            count, t.seed(), t.transferSize(), t.pasidFraction(), t.teeFraction());
+        final Scenario.TrafficSpec spec = t.withCount(count);
         final StringWriter text = new StringWriter();
         final ReplayResult result;
         try (GeneratedTraceReader reader = new GeneratedTraceReader(spec); CsvResultSink sink = new CsvResultSink(text))

@@ -154,7 +154,6 @@ final class ReplaySupport
         {
             throw new IllegalArgumentException("--count must be 1 to " + org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT + ", not " + count);
         }
-        return new Scenario.TrafficSpec(spec.file(), spec.workload(), spec.devices(), spec.footprint(), spec.baseAddress(), count,
-            spec.seed(), spec.transferSize(), spec.pasidFraction(), spec.teeFraction());
+        return spec.withCount(count);
     }
 }

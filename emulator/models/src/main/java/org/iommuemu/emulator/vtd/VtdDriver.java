@@ -184,6 +184,16 @@ public final class VtdDriver
     public void setScalableContext(final int sourceId, final int pdts, final boolean pasidEnable, final boolean deviceTlb,
         final boolean fpd, final int ridPasid)
     {
+        setScalableContext(sourceId, pdts, pasidEnable, deviceTlb, false, fpd, ridPasid);
+    }
+
+    /**
+     * {@link #setScalableContext(int, int, boolean, boolean, boolean, int)} with PRE (page requests enabled, bit 4) as
+     * {@code pageRequests} says, as intel-iommu sets it for a device with PRI (context_set_sm_pre).
+     */
+    public void setScalableContext(final int sourceId, final int pdts, final boolean pasidEnable, final boolean deviceTlb,
+        final boolean pageRequests, final boolean fpd, final int ridPasid)
+    {
         long directory = pasidDirectories.get(sourceId);
         if (directory == -1)
         {
@@ -196,7 +206,8 @@ public final class VtdDriver
             pasidDirectories.put(sourceId, directory);
         }
         ScalableContextEntry.write(memory, scalableContextTable(sourceId), sourceId & 0x7F,
-            ScalableContextEntry.q0(directory, pdts, pasidEnable, deviceTlb, fpd), ridPasid & ScalableContextEntry.RID_PASID);
+            ScalableContextEntry.q0(directory, pdts, pasidEnable, deviceTlb, fpd) | (pageRequests ? ScalableContextEntry.PRE : 0),
+            ridPasid & ScalableContextEntry.RID_PASID);
     }
 
     /** Write a raw scalable-mode context entry (for provoking faults). */
@@ -256,9 +267,19 @@ public final class VtdDriver
     /** PGTT = second-stage only over {@code domain} (a {@link VtdSecondStageFormat} table). */
     public void attachSecondStage(final int sourceId, final int pasid, final PageTable domain, final int domainId)
     {
+        attachSecondStage(sourceId, pasid, domain, domainId, false);
+    }
+
+    /**
+     * PGTT = second-stage only over {@code domain}, with SSADE (second-stage A/D, PASID entry bit 9) as {@code dirtyTracking}
+     * says: intel-iommu's pasid_set_ssade for a domain allocated with dirty tracking.
+     */
+    public void attachSecondStage(final int sourceId, final int pasid, final PageTable domain, final int domainId,
+        final boolean dirtyTracking)
+    {
         final boolean slee = domain.format() instanceof VtdSecondStageFormat && (domain.format().impliedPermissions() & 4) == 0;
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_SECOND_STAGE, domain.root(), domain.format().levels() - 2,
-            slee, false), PasidEntry.q1(domainId), 0);
+            slee, false) | (dirtyTracking ? PasidEntry.SLADE : 0), PasidEntry.q1(domainId), 0);
     }
 
     /**
@@ -284,8 +305,18 @@ public final class VtdDriver
     public void attachNested(final int sourceId, final int pasid, final long firstStageRoot, final int firstStageLevels,
         final PageTable secondStage, final int domainId, final boolean supervisorRequests, final boolean executeRequests)
     {
+        attachNested(sourceId, pasid, firstStageRoot, firstStageLevels, secondStage, domainId, supervisorRequests, executeRequests,
+            false);
+    }
+
+    /** {@link #attachNested} with SSADE (second-stage A/D of the nesting parent) as {@code dirtyTracking} says. */
+    public void attachNested(final int sourceId, final int pasid, final long firstStageRoot, final int firstStageLevels,
+        final PageTable secondStage, final int domainId, final boolean supervisorRequests, final boolean executeRequests,
+        final boolean dirtyTracking)
+    {
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_NESTED, secondStage.root(), secondStage.format().levels() - 2,
-            false, false), PasidEntry.q1(domainId), firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
+            false, false) | (dirtyTracking ? PasidEntry.SLADE : 0), PasidEntry.q1(domainId),
+            firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
     }
 
     /** PGTT = pass-through. */
