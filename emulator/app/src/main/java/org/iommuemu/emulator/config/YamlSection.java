@@ -323,27 +323,20 @@ public final class YamlSection
             }
             return value;
         }
-        final String text = scalar.getValue().trim().replace("_", "");
-        final int last = text.isEmpty() ? 0 : Character.toUpperCase(text.charAt(text.length() - 1));
-        final int shift = last == 'K' ? 10 : last == 'M' ? 20 : last == 'G' ? 30 : last == 'T' ? 40 : -1;
-        if (shift < 0)
-        {
-            throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not '" + scalar.getValue() + "'");
-        }
+        final long value;
         try
         {
-            final long number = text.startsWith("0x") || text.startsWith("0X") ?
-                Long.parseLong(text.substring(2, text.length() - 1), 16) : Long.parseLong(text.substring(0, text.length() - 1));
-            if (number < 0 || number > (Long.MAX_VALUE >> shift))
-            {
-                throw error(raw, key, "size out of range: " + scalar.getValue());
-            }
-            return number << shift;
+            value = Numbers.parseSize(scalar.getValue());
         }
         catch (final NumberFormatException ex)
         {
             throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not '" + scalar.getValue() + "'");
         }
+        if (value < 0)
+        {
+            throw error(raw, key, "size out of range: " + scalar.getValue());
+        }
+        return value;
     }
 
     /** A size or address that must be present (see {@link #size}). */

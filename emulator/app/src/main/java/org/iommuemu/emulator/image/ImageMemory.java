@@ -19,6 +19,7 @@ import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.pagetable.memory.FrameCache;
 import org.iommuemu.pagetable.memory.MemoryAccessListener;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
@@ -38,8 +39,8 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  * copy-on-write overlay (a {@link SparseMemory}); the first write to a frame copies the frame's image bytes into
  * the overlay, and reads see the overlay first.
  * <p>
- * Entry reads go through a direct-mapped cache of frame to native address, as {@link SparseMemory}'s do: a hit
- * costs two dependent loads and allocates nothing. Not thread-safe.
+ * Entry reads go through a direct-mapped cache of frame to native address, the same {@link FrameCache} as
+ * {@link SparseMemory}'s: a hit costs two dependent loads and allocates nothing. Not thread-safe.
  */
 public final class ImageMemory implements PhysicalMemory, AutoCloseable
 {
@@ -76,7 +77,9 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     private final long[] regionFileOffset;
     private final MappedByteBuffer[][] chunks;
     private final long[][] chunkAddress;
-    private final long[] frameCache = new long[CACHE_SIZE * 2];
+    /** Frame number to its class or native address ({@link #classify}); see {@link FrameCache}. */
+    private final FrameCache cache = new FrameCache(CACHE_SIZE);
+    private final long frameCache = cache.address();
     private final SparseMemory overlay = new SparseMemory();
     private final UnsafeBuffer frameScratch = new UnsafeBuffer(new byte[FRAME_SIZE]);
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
@@ -117,10 +120,6 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             final int chunkCount = (int)((region.fileLength() + (1L << chunkLg2) - 1) >>> chunkLg2);
             chunks[i] = new MappedByteBuffer[chunkCount];
             chunkAddress[i] = new long[chunkCount];
-        }
-        for (int line = 0; line < CACHE_SIZE; line++)
-        {
-            frameCache[line << 1] = -1L;
         }
     }
 
@@ -235,11 +234,11 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     public long readEntry(final long address)
     {
         final long frame = address >>> FRAME_SIZE_LG2;
-        final int line = ((int)frame & CACHE_MASK) << 1;
+        final int line = FrameCache.keyIndex(frame, CACHE_MASK);
         final long value;
-        if (frameCache[line] == frame && (address & (ENTRY_SIZE - 1)) == 0 && frameCache[line + 1] > 0)
+        if (FrameCache.get(frameCache, line) == frame && (address & (ENTRY_SIZE - 1)) == 0 && FrameCache.get(frameCache, line + 1) > 0)
         {
-            final long raw = UnsafeApi.getLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK));
+            final long raw = UnsafeApi.getLong(null, FrameCache.get(frameCache, line + 1) + (address & OFFSET_IN_FRAME_MASK));
             value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
         }
         else
@@ -491,10 +490,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             return;
         }
         closed = true;
-        for (int line = 0; line < CACHE_SIZE; line++)
-        {
-            frameCache[line << 1] = -1L;
-        }
+        cache.clear();
         for (final MappedByteBuffer[] regionChunks : chunks)
         {
             for (int i = 0; i < regionChunks.length; i++)
@@ -527,16 +523,16 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     /** The frame's class or native address, cached; frames the overlay holds are OVERLAY. */
     private long classify(final long frame)
     {
-        final int line = ((int)frame & CACHE_MASK) << 1;
-        if (frameCache[line] == frame)
+        final int line = FrameCache.keyIndex(frame, CACHE_MASK);
+        if (FrameCache.get(frameCache, line) == frame)
         {
-            return frameCache[line + 1];
+            return FrameCache.get(frameCache, line + 1);
         }
         final long base = classifyQuietly(frame);
         if (base != MIXED)
         {
-            frameCache[line] = frame;
-            frameCache[line + 1] = base;
+            FrameCache.put(frameCache, line, frame);
+            FrameCache.put(frameCache, line + 1, base);
         }
         return base;
     }
@@ -676,9 +672,9 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             frameScratch.setMemory(0, FRAME_SIZE, (byte)0);
         }
         overlay.write(start, frameScratch, 0, FRAME_SIZE);
-        final int line = ((int)frame & CACHE_MASK) << 1;
-        frameCache[line] = frame;
-        frameCache[line + 1] = OVERLAY;
+        final int line = FrameCache.keyIndex(frame, CACHE_MASK);
+        FrameCache.put(frameCache, line, frame);
+        FrameCache.put(frameCache, line + 1, OVERLAY);
     }
 
     private static int readHead(final Path file, final byte[] head) throws IOException

@@ -10,6 +10,7 @@ import org.iommuemu.tlp.trace.BoundedLineReader;
 
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.emulator.config.Numbers;
 
 /**
  * Reads a requests file one line at a time (a million requests are never held in memory):
@@ -132,7 +133,7 @@ public final class RequestReader
         final String requesterText = fields[columnOf[REQUESTER_ID]];
         try
         {
-            request.requesterId(HexField.parseRequesterId(requesterText));
+            request.requesterId(Numbers.parseRequesterId(requesterText));
         }
         catch (final IllegalArgumentException ex)
         {
@@ -144,7 +145,7 @@ public final class RequestReader
             final long pasid;
             try
             {
-                pasid = HexField.parseNumber(pasidText);
+                pasid = Numbers.parseNumber(pasidText);
             }
             catch (final NumberFormatException ex)
             {
@@ -159,7 +160,7 @@ public final class RequestReader
         final String iovaText = fields[columnOf[IOVA]];
         try
         {
-            request.address(HexField.parseNumber(iovaText));
+            request.address(Numbers.parseNumber(iovaText));
         }
         catch (final NumberFormatException ex)
         {
@@ -175,9 +176,9 @@ public final class RequestReader
         };
         request.access(access);
         records++;
-        echo[0] = HexField.requesterId(request.requesterId());
-        echo[1] = request.hasPasid() ? HexField.hex(request.pasid()) : "";
-        echo[2] = HexField.hex(request.address());
+        echo[0] = Numbers.requesterId(request.requesterId());
+        echo[1] = request.hasPasid() ? Numbers.hex(request.pasid()) : "";
+        echo[2] = Numbers.hex(request.address());
         echo[3] = access == Permissions.READ_WRITE ? "rw" : access == Permissions.READ ? "r" : "w";
         return true;
     }

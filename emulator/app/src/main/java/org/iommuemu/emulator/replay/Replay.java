@@ -177,12 +177,20 @@ public final class Replay
         {
             arrival = Math.max(arrival, previousArrival + previousBeats);
         }
+        timing.begin(arrival);
+        port.handle(r.request, r.outcome);
+        if (r.outcome.interrupt())
+        {
+            // The model took the write for an interrupt request: counted as one, neither priced nor on the link's clock.
+            timing.abandon();
+            r.trafficClass = TrafficClass.INTERRUPT;
+            noCycles(r);
+            return;
+        }
         previousArrival = arrival;
         final int bytes = HEADER_BYTES + (r.request.isWrite() ? r.request.length() : 0);
         previousBeats = ((bytes + portWidth - 1) / portWidth) * serialization;
         r.arrivalCycle = arrival;
-        timing.begin(arrival);
-        port.handle(r.request, r.outcome);
         r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
@@ -191,6 +199,11 @@ public final class Replay
     private static void notTranslated(final ReplayRecord r)
     {
         r.outcome.reset();
+        noCycles(r);
+    }
+
+    private static void noCycles(final ReplayRecord r)
+    {
         r.arrivalCycle = 0;
         r.completionCycle = 0;
         r.tableFetches = 0;

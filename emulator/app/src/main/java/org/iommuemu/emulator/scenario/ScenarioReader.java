@@ -54,6 +54,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 import org.iommuemu.emulator.profile.TimingProfiles;
+import org.iommuemu.emulator.config.Numbers;
 
 /**
  * Reads scenario files (docs/scenarios.md). Validation is strict and positional: an unknown key, a wrong type, a
@@ -66,7 +67,6 @@ public final class ScenarioReader
     /** Folder of the bundled scenarios on the class path. */
     public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
     private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
-    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])");
     private static final long PAGE = 4096;
 
     private ScenarioReader()
@@ -922,19 +922,14 @@ public final class ScenarioReader
         catch (final ConfigException notAnInteger)
         {
             final String text = section.string(key, "");
-            final Matcher bdf = BDF.matcher(text.trim());
-            if (!bdf.matches())
+            try
             {
-                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0, not '" + text + "'");
+                return Numbers.parseRequesterId(text);
             }
-            final int bus = Integer.parseInt(bdf.group(2), 16);
-            final int device = Integer.parseInt(bdf.group(3), 16);
-            final int function = Integer.parseInt(bdf.group(4));
-            if (device > 31)
+            catch (final NumberFormatException ex)
             {
-                throw section.error(key, "PCI device number is 0-1f, not " + bdf.group(3));
+                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0: " + ex.getMessage());
             }
-            return bus << 8 | device << 3 | function;
         }
         if (value < 0 || value > 0xFFFF)
         {

@@ -6,8 +6,8 @@ import java.util.Locale;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViEvent;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
-import org.iommuemu.emulator.amdvi.AmdViOutcome;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -68,7 +68,7 @@ final class Seed001Story
         check(conversion.makePrivate(SPA + PRIVATE_OFFSET, IOVA + PRIVATE_OFFSET, ASID, RmpEntry.PAGE_SIZE_4K) == 0,
             "PSMASH + RMPUPDATE private 4K");
 
-        final AmdViOutcome outcome = new AmdViOutcome();
+        final RequestOutcome outcome = new RequestOutcome();
         final boolean allowed = iommu.dma(DEVICE, IOVA + BUFFER_OFFSET, true, outcome);
         final String policyName = policy.name().toLowerCase(Locale.ROOT).replace('_', '-');
         if (allowed)
@@ -81,7 +81,7 @@ final class Seed001Story
         check(driver.nextEvent(event), "event log entry");
         return String.format("%-9s IOMMU leaf %-2s: write to IOVA %s refused: %s, event log: code 0x%x device %04x address %s " +
             "(%d table pages)", policyName, Numbers.size(outcome.pageSizeLg2()), Numbers.hex(IOVA + BUFFER_OFFSET),
-            outcome.status(), AmdViEvent.code(event[0]), AmdViEvent.deviceId(event[0]), Numbers.hex(event[1]),
+            outcome.fault().faultName(), AmdViEvent.code(event[0]), AmdViEvent.deviceId(event[0]), Numbers.hex(event[1]),
             domain.tablePages());
     }
 

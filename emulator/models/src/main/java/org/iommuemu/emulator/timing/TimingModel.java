@@ -198,6 +198,16 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         return t;
     }
 
+    /**
+     * Drop the request begun last without pricing it: it occupies no translation slot or walker and adds nothing to
+     * the totals (a request the IOMMU model took for an interrupt request, which the timing model does not price).
+     * Its fetches, if any, stay in the recent-lines state: they did happen.
+     */
+    public void abandon()
+    {
+        active = false;
+    }
+
     /** Table entries (device table, context, page tables) fetched by the request just completed. */
     public int tableFetches()
     {

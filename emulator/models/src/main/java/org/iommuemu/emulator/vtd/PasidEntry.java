@@ -23,6 +23,11 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * levels = AW + 2; first-stage levels = 4 + FLPM. Sources: TDX module {@code dmar_pasidte_t}; Linux pasid.h
  * {@code PASID_ENTRY_PGTT_*}, {@code pasid_set_*}; QEMU {@code VTD_PE_GET_SL_LEVEL}, {@code VTD_PE_GET_FL_LEVEL},
  * {@code vtd_pe_type_check}; shared/reference/vtd-tdx.md 1.6.
+ * <p>
+ * The class owns the layout: static helpers decode one quadword (offline dumps, builders); an instance is a
+ * flyweight over one entry's quadwords 0-2 (3-7 are reserved and checked when the entry is read) with the fields as
+ * named accessors, re-pointed by the translator at the PASID cache's copy ({@link #set}) or at the entry in memory
+ * ({@link #read}). Allocation-free.
  */
 public final class PasidEntry
 {
@@ -60,8 +65,127 @@ public final class PasidEntry
     public static final int PGTT_NESTED = 3;
     public static final int PGTT_PASS_THROUGH = 4;
 
-    private PasidEntry()
+    private long quadword0;
+    private long quadword1;
+    private long quadword2;
+    private boolean reservedQuadwordsClear = true;
+
+    /** Point the flyweight at an entry's quadwords 0-2 (a cached entry: its reserved quadwords were clear). */
+    public PasidEntry set(final long q0, final long q1, final long q2)
     {
+        quadword0 = q0;
+        quadword1 = q1;
+        quadword2 = q2;
+        reservedQuadwordsClear = true;
+        return this;
+    }
+
+    /** Read the entry at {@code entryAddress}: eight fetches (quadwords 3-7 only for the reserved check). */
+    public PasidEntry read(final PhysicalMemory memory, final long entryAddress)
+    {
+        quadword0 = memory.readEntry(entryAddress);
+        quadword1 = memory.readEntry(entryAddress + 8);
+        quadword2 = memory.readEntry(entryAddress + 16);
+        long upper = 0;
+        for (int i = 3; i < QUADWORDS; i++)
+        {
+            upper |= memory.readEntry(entryAddress + i * 8L);
+        }
+        reservedQuadwordsClear = upper == 0;
+        return this;
+    }
+
+    public long quadword0()
+    {
+        return quadword0;
+    }
+
+    public long quadword1()
+    {
+        return quadword1;
+    }
+
+    public long quadword2()
+    {
+        return quadword2;
+    }
+
+    /** P. */
+    public boolean present()
+    {
+        return present(quadword0);
+    }
+
+    /** FPD. */
+    public boolean faultProcessingDisabled()
+    {
+        return faultProcessingDisabled(quadword0);
+    }
+
+    /** AW: second-stage levels - 2. */
+    public int addressWidth()
+    {
+        return addressWidth(quadword0);
+    }
+
+    /** PGTT. */
+    public int pgtt()
+    {
+        return pgtt(quadword0);
+    }
+
+    /** SLEE. */
+    public boolean secondStageExecute()
+    {
+        return secondStageExecute(quadword0);
+    }
+
+    /** SLPTPTR. */
+    public long secondStageRoot()
+    {
+        return secondStageRoot(quadword0);
+    }
+
+    /** DID. */
+    public int domainId()
+    {
+        return domainId(quadword1);
+    }
+
+    /** SRE. */
+    public boolean supervisorRequests()
+    {
+        return supervisorRequests(quadword2);
+    }
+
+    /** ERE. */
+    public boolean executeRequests()
+    {
+        return executeRequests(quadword2);
+    }
+
+    /** WPE. */
+    public boolean writeProtect()
+    {
+        return writeProtect(quadword2);
+    }
+
+    /** First-stage levels: 4 + FLPM. */
+    public int firstStageLevels()
+    {
+        return firstStageLevels(quadword2);
+    }
+
+    /** FLPTPTR. */
+    public long firstStageRoot()
+    {
+        return firstStageRoot(quadword2);
+    }
+
+    /** Whether a reserved bit (quadwords 0-7, or an address bit above the host address width) is set. */
+    public boolean reserved(final int haw)
+    {
+        return !reservedQuadwordsClear || reserved(quadword0, quadword1, quadword2, haw);
     }
 
     public static long address(final long pasidTable, final int pasid)

@@ -73,7 +73,7 @@ class AmdViHotPathAllocationTest extends AmdViTestBed
         final DmaRequest request = new DmaRequest().requesterId(DEVICE).pasid(0x77).address(0x4000_0008L).access(Permissions.WRITE);
         final RequestOutcome outcome = new RequestOutcome();
         assertFalse(iommu.handle(request, outcome), "a supervisor page, a user request");
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, outcome.fault());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, outcome.fault());
         assertTrue(outcome.recordLogged());
         assertTrue(iommu.handle(request.privileged(true), outcome), outcome.toString());
         assertEquals(DATA_SPA + 8, outcome.outputAddress());

@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.offline.HexField;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.offline.OfflineModel;
 import org.iommuemu.emulator.offline.RegisterValues;
 
@@ -45,7 +45,7 @@ public final class TablesCommand implements Callable<Integer>
         {
             try
             {
-                requesterId = HexField.parseRequesterId(device);
+                requesterId = Numbers.parseRequesterId(device);
             }
             catch (final IllegalArgumentException ex)
             {

@@ -22,7 +22,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.offline.HexField;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.offline.OfflineModel;
 import org.iommuemu.emulator.offline.RegisterValues;
 import org.iommuemu.emulator.offline.RequestReader;
@@ -170,7 +170,7 @@ public final class TranslateCommand implements Callable<Integer>
             if (answer > 0)
             {
                 line.append("ok,0x").append(Long.toHexString(outcome.outputAddress())).append(',')
-                    .append(HexField.size(outcome.pageSizeLg2())).append(',')
+                    .append(Numbers.size(outcome.pageSizeLg2())).append(',')
                     .append((outcome.permissions() & Permissions.READ) != 0 ? "r" : "")
                     .append((outcome.permissions() & Permissions.WRITE) != 0 ? "w" : "").append(',');
             }
@@ -182,7 +182,7 @@ public final class TranslateCommand implements Callable<Integer>
             }
             else
             {
-                line.append("error,,,,outside the image at ").append(HexField.hex(answers.memory.lastOutsideAddress()));
+                line.append("error,,,,outside the image at ").append(Numbers.hex(answers.memory.lastOutsideAddress()));
             }
             line.append('\n');
             out.append(line);

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.iommuemu.emulator.offline.HexField;
+import org.iommuemu.emulator.config.Numbers;
 
 import static org.iommuemu.emulator.cli.offline.OfflineTestBed.ABSENT;
 import static org.iommuemu.emulator.cli.offline.OfflineTestBed.HOSTILE;
