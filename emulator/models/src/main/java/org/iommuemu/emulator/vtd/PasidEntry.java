@@ -134,6 +134,12 @@ public final class PasidEntry
         return pgtt(quadword0);
     }
 
+    /** SLADE (SSADE): second-stage accessed and dirty flags are updated by the hardware. */
+    public boolean secondStageAccessedDirty()
+    {
+        return secondStageAccessedDirty(quadword0);
+    }
+
     /** SLEE. */
     public boolean secondStageExecute()
     {
@@ -211,6 +217,12 @@ public final class PasidEntry
     public static int pgtt(final long q0)
     {
         return (int)((q0 & PGTT) >>> PGTT_SHIFT);
+    }
+
+    /** SLADE (SSADE, bit 9). */
+    public static boolean secondStageAccessedDirty(final long q0)
+    {
+        return (q0 & SLADE) != 0;
     }
 
     public static boolean secondStageExecute(final long q0)
