@@ -120,4 +120,21 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         }
         return b.toString();
     }
+
+    @Override
+    public String dirtyTracking(final PlatformEvent.DirtyTracking e)
+    {
+        return String.format("dirty tracking turned %s for domain %d (%d PASID entr%s with SSADE %s)%s", e.enabled() ? "on" : "off", e.domain(),
+            e.pasidEntries(), e.pasidEntries() == 1 ? "y" : "ies", e.enabled() ? "set" : "cleared",
+            e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) : "");
+    }
+
+    @Override
+    public String dirtyBitmap(final PlatformEvent.DirtyBitmap e)
+    {
+        return String.format("dirty bitmap of domain %d [0x%x, +0x%x): %d dirty lea%s, %d KiB (%d pages of 4K)%s%s%s", e.domain(), e.iova(),
+            e.length(), e.dirtyLeaves(), e.dirtyLeaves() == 1 ? "f" : "ves", e.dirtyBytes() >> 10, e.dirtyBytes() >> 12,
+            e.trackingOn() ? "" : " (tracking off)", e.cleared() ? "; cleared" : "; not cleared",
+            !e.cleared() ? "" : e.flushed() ? ", IOTLB flushed" : ", no IOTLB flush (cached translations still say dirty)");
+    }
 }

@@ -37,6 +37,10 @@ public interface ActionHandler
 
     void seamcall(Scenario.SeamcallAction action, int line);
 
+    void setDirtyTracking(Scenario.SetDirtyTrackingAction action, int line);
+
+    void readDirty(Scenario.ReadDirtyAction action, int line);
+
     void kvmDirtyLog(Scenario.KvmDirtyLogAction action, int line);
 
     void detach(Scenario.DetachAction action, int line);

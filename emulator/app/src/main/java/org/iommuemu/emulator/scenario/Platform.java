@@ -76,6 +76,8 @@ public final class Platform
     private final Map<Integer, DomainSpec> domainSpecs = new LinkedHashMap<>();
     /** Second-stage domains whose PASID entries have SSADE set (hardware dirty tracking on). */
     private final java.util.Set<Integer> dirtyTracking = new java.util.HashSet<>();
+    /** The domain each attached device's RID_PASID (or context) points at now. */
+    private final Map<Integer, Integer> attachedTo = new LinkedHashMap<>();
     private final Map<Integer, PageTable> kvmEpts = new LinkedHashMap<>();
     private final Map<Integer, KvmEpt> kvmModes = new LinkedHashMap<>();
     private final Map<Integer, PageSizePolicy> policies = new LinkedHashMap<>();
@@ -455,8 +457,8 @@ public final class Platform
         @Override
         public void detach(final DetachAction action, final int line)
         {
-            final DeviceSpec device = devices.get(action.requesterId());
-            driver.detach(action.requesterId(), device == null ? 0 : device.domain());
+            final Integer domain = attachedTo.remove(action.requesterId());
+            driver.detach(action.requesterId(), domain == null ? 0 : domain);
         }
 
         @Override
@@ -499,6 +501,18 @@ public final class Platform
         public void tdAccess(final Scenario.TdAccessAction action, final int line)
         {
             tdx.tdAccess(action);
+        }
+
+        @Override
+        public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+        {
+            Platform.this.setDirtyTracking(action.domain(), action.enable());
+        }
+
+        @Override
+        public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+        {
+            Platform.this.readDirty(action, line);
         }
 
         @Override
@@ -578,8 +592,90 @@ public final class Platform
         return new ScenarioException(scenario.source(), line, step, reason);
     }
 
+    /**
+     * iommufd's IOMMU_HWPT_SET_DIRTY_TRACKING on a second-stage domain, as intel-iommu does it: SSADE set or cleared in
+     * every PASID entry that uses the domain (a device's RID_PASID or PASID entry naming it, a nested first stage over
+     * it), each rewrite followed by the PASID-cache, IOTLB and device-TLB invalidations; enabling then clears the D bits
+     * left from before (iommufd's read-and-clear without a bitmap) and flushes the IOTLB.
+     */
+    private void setDirtyTracking(final int domain, final boolean enable)
+    {
+        if (enable)
+        {
+            dirtyTracking.add(domain);
+        }
+        else
+        {
+            dirtyTracking.remove(domain);
+        }
+        final VtdPlatformDriver vtdDriver = (VtdPlatformDriver)driver;
+        int entries = 0;
+        for (final Map.Entry<Integer, Integer> attachment : attachedTo.entrySet())
+        {
+            final int requesterId = attachment.getKey();
+            final DeviceSpec device = devices.get(requesterId);
+            final boolean ats = device != null && device.ats();
+            if (usesSecondStage(attachment.getValue(), domain))
+            {
+                vtdDriver.rewritePasid(requesterId, 0, binding(attachment.getValue()), ats);
+                entries++;
+            }
+            for (final Scenario.PasidSpec pasid : device == null ? List.<Scenario.PasidSpec>of() : device.pasids())
+            {
+                if (pasid.domain() != Scenario.PasidSpec.PASS_THROUGH && usesSecondStage(pasid.domain(), domain))
+                {
+                    vtdDriver.rewritePasid(requesterId, pasid.pasid(), binding(pasid.domain()), ats);
+                    entries++;
+                }
+            }
+        }
+        long stale = 0;
+        if (enable)
+        {
+            final PageTable table = domains.get(domain);
+            final long[] bytes = {0};
+            for (final long[] run : leaves(table))
+            {
+                table.readDirty(run[0], run[2], true, (first, last, lg2) -> bytes[0] += last - first + 1);
+            }
+            stale = bytes[0];
+            invalidateDomain(domain);
+        }
+        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, entries, stale));
+    }
+
+    /** Whether a PASID entry of {@code entryDomain} translates through second-stage {@code domain} (itself, or nested over it). */
+    private boolean usesSecondStage(final int entryDomain, final int domain)
+    {
+        return entryDomain == domain || domainSpecs.get(entryDomain).nestedIn() == domain;
+    }
+
+    /** iommufd's GET_DIRTY_BITMAP: report the dirty leaves, clear them, flush what was cleared (iommu_iotlb_sync). */
+    private void readDirty(final Scenario.ReadDirtyAction action, final int line)
+    {
+        final long[] found = {0, 0};
+        final MapStatus status = domains.get(action.domain()).readDirty(action.iova(), action.size(), action.clear(), (first, last, lg2) ->
+        {
+            found[0]++;
+            found[1] += last - first + 1;
+        });
+        if (status != MapStatus.OK)
+        {
+            throw refused(line, "read-dirty", String.format("domain %d iova 0x%x size 0x%x: %s", action.domain(), action.iova(),
+                action.size(), status));
+        }
+        final boolean flushed = action.clear() && action.flush() && found[0] > 0;
+        if (flushed)
+        {
+            invalidateRange(action.domain(), action.iova(), action.size());
+        }
+        event(new PlatformEvent.DirtyBitmap(beforeTlp(), action.domain(), action.iova(), action.size(), found[0], found[1],
+            dirtyTracking.contains(action.domain()), action.clear(), flushed));
+    }
+
     private void attach(final int requesterId, final int domain)
     {
+        attachedTo.put(requesterId, domain);
         final DeviceSpec device = devices.get(requesterId);
         final int permissions = device == null ? Permissions.READ_WRITE : device.permissions();
         final boolean ats = device != null && device.ats();

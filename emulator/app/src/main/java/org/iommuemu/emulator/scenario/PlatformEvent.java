@@ -48,6 +48,10 @@ public sealed interface PlatformEvent
         R kvmDirtyLog(KvmDirtyLog event);
 
         R seamcall(Seamcall event);
+
+        R dirtyTracking(DirtyTracking event);
+
+        R dirtyBitmap(DirtyBitmap event);
     }
 
     /**
@@ -198,6 +202,40 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.seamcall(this);
+        }
+    }
+
+    /**
+     * Hardware dirty tracking of a second-stage domain turned on or off ({@code set-dirty-tracking}).
+     *
+     * @param pasidEntries      PASID entries rewritten (SSADE set or cleared), with their invalidations.
+     * @param staleDirtyBytes   enabling: bytes whose D bits were left from before and cleared.
+     */
+    record DirtyTracking(long beforeTlp, int domain, boolean enabled, int pasidEntries, long staleDirtyBytes) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.dirtyTracking(this);
+        }
+    }
+
+    /**
+     * iommufd's GET_DIRTY_BITMAP over {@code [iova, iova + length)} of a domain ({@code read-dirty}).
+     *
+     * @param dirtyLeaves   leaves found dirty (a whole leaf is dirty at once: 2 MiB leaves report 2 MiB).
+     * @param dirtyBytes    bytes of the range they cover (the bitmap's 4 KiB pages set, times 4096).
+     * @param trackingOn    whether the domain's dirty tracking was on (off: only D bits left from before show).
+     * @param cleared       whether the D bits were cleared (not iommufd's NO_CLEAR).
+     * @param flushed       whether the IOTLB flush followed the clear.
+     */
+    record DirtyBitmap(long beforeTlp, int domain, long iova, long length, long dirtyLeaves, long dirtyBytes, boolean trackingOn,
+        boolean cleared, boolean flushed) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.dirtyBitmap(this);
         }
     }
 }

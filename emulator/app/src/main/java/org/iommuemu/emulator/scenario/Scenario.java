@@ -515,6 +515,50 @@ public record Scenario(String name, String description, String source, Path dire
     }
 
     /**
+     * iommufd's IOMMU_HWPT_SET_DIRTY_TRACKING on a VT-d second-stage domain (scalable mode): SSADE set (or cleared) in
+     * every PASID entry that uses the domain (its own, and nested first stages over it), each followed by the
+     * PASID-cache, IOTLB and device-TLB invalidations intel-iommu makes; enabling also clears the D bits left from
+     * before (iommufd reads and clears the whole domain without a bitmap).
+     */
+    public record SetDirtyTrackingAction(int domain, boolean enable) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.setDirtyTracking(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "set-dirty-tracking domain " + domain + (enable ? " on" : " off");
+        }
+    }
+
+    /**
+     * iommufd's IOMMU_HWPT_GET_DIRTY_BITMAP over {@code [iova, iova + size)} of a domain: the dirty leaves are
+     * reported (a platform event) and, with {@code clear} (the default; iommufd's NO_CLEAR flag is {@code clear:
+     * false}), their D bits cleared, then, with {@code flush} (the default), the IOTLB flush the kernel makes after
+     * clearing (iommu_iotlb_sync): without it a cached translation still says "dirty" and a write through it does not
+     * set D again.
+     */
+    public record ReadDirtyAction(int domain, long iova, long size, boolean clear, boolean flush) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.readDirty(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("read-dirty domain %d iova 0x%x size 0x%x%s%s", domain, iova, size, clear ? "" : " (no clear)",
+                flush ? "" : " (no flush)");
+        }
+    }
+
+    /**
      * The TDX module's memory SEAMCALLs (and the TD's TDG.MEM.PAGE.ACCEPT) a scenario can call during the traffic
      * (docs/tdx.md, "SEAMCALLs and the state machine"), with the names the module gives them.
      */

@@ -201,7 +201,10 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
+        final java.util.Map<Integer, Scenario.Stage> stages = new java.util.HashMap<>();
+        domains.forEach(d -> stages.put(d.id(), d.stage()));
+        final boolean scalable = platform.iommu() == IommuKind.VTD && platform.vtdMode() == Scenario.VtdMode.SCALABLE;
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, scalable ? stages : java.util.Map.of());
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -565,10 +568,25 @@ public final class ScenarioReader
                 return tdAccess(section, kind.equals("td-write"));
             case "seamcall":
                 return seamcall(section);
+            case "set-dirty-tracking":
+                return new Scenario.SetDirtyTrackingAction(domainRef(section, domainIds), section.booleanValue("enable", true));
+            case "read-dirty":
+            {
+                final int domain = domainRef(section, domainIds);
+                final long iova = section.requiredSize("iova");
+                final long size = section.requiredSize("size");
+                if ((iova & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+                {
+                    throw section.error("size", String.format("iova 0x%x and size 0x%x must be positive multiples of 4 KiB (iommufd's " +
+                        "page_size)", iova, size));
+                }
+                return new Scenario.ReadDirtyAction(domain, iova, size, section.booleanValue("clear", true),
+                    section.booleanValue("flush", true));
+            }
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
                     "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-error, " +
-                    "tdi-unbind, mmio-map, td-read, td-write, seamcall");
+                    "tdi-unbind, mmio-map, td-read, td-write, seamcall, set-dirty-tracking, read-dirty");
         }
     }
 

@@ -16,13 +16,17 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> tdiRequesters;
     private final Set<Integer> tdIds;
     private final Set<Integer> attached;
+    /** VT-d scalable mode: each domain's stage (empty on other platforms: no hardware dirty tracking there). */
+    private final java.util.Map<Integer, Scenario.Stage> scalableStages;
     private YamlSection section;
 
-    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached)
+    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached,
+        final java.util.Map<Integer, Scenario.Stage> scalableStages)
     {
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;
         this.attached = new HashSet<>(initiallyAttached);
+        this.scalableStages = scalableStages;
     }
 
     /** Check {@code action}, read from {@code section}, against the timeline so far. */
@@ -145,6 +149,28 @@ final class TimelineCheck implements ActionHandler
         {
             throw section.error("td", tdIds.isEmpty() ? what + " needs platform.tdx-connect: true and a TD in tdx.tds" :
                 "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
+        }
+    }
+
+    @Override
+    public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+    {
+        trackedDomain(action.domain());
+    }
+
+    @Override
+    public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+    {
+        trackedDomain(action.domain());
+    }
+
+    /** Hardware dirty tracking (SSADE) belongs to VT-d second-stage domains in scalable mode. */
+    private void trackedDomain(final int domain)
+    {
+        if (scalableStages.get(domain) != Scenario.Stage.SECOND)
+        {
+            throw section.error("domain", scalableStages.isEmpty() ? "hardware dirty tracking needs a VT-d platform in scalable mode" :
+                "domain " + domain + " is a first stage; dirty tracking (SSADE) is a second-stage domain's");
         }
     }
 }

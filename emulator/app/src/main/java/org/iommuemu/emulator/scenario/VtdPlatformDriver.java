@@ -109,6 +109,24 @@ final class VtdPlatformDriver implements IommuDriver
         }
     }
 
+    /**
+     * Rewrite one PASID entry of an attached device (dirty tracking turned on or off: intel_pasid_setup_dirty_tracking),
+     * then the PASID-selective PASID-cache and PASID-based IOTLB invalidation, the domain's IOTLB invalidation and,
+     * with ATS, the device-TLB invalidation.
+     */
+    void rewritePasid(final int requesterId, final int pasid, final Binding binding, final boolean ats)
+    {
+        writePasid(requesterId, pasid, binding);
+        driver.invalidatePasid(binding.domainId(), pasid);
+        invalidateDomain(binding.domainId());
+        if (ats)
+        {
+            InvalidationDescriptor.pasidDeviceTlb(descriptor, requesterId, pasid, 0, true, false);
+            driver.submit(descriptor);
+            driver.waitForCompletion(false);
+        }
+    }
+
     private void writePasid(final int requesterId, final int pasid, final Binding binding)
     {
         switch (binding.kind())
