@@ -76,6 +76,7 @@ public final class TraceGenerator
         private long stride = 4096;
         private int timestampExponent = TraceRecord.NANOSECONDS;
         private int[] pasids = new int[0];
+        private boolean flit;
 
         /**
          * @param value workload.
@@ -148,6 +149,17 @@ public final class TraceGenerator
         public Config pasidFraction(final double value)
         {
             pasidFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param value whether the TLPs are flit mode (PCIe 6.0+): the PASID in OHC-A1, the T bit in OHC-C, instead of
+         *              the non-flit prefixes ({@link TlpEncoder#flitMemoryRequest}).
+         * @return this.
+         */
+        public Config flit(final boolean value)
+        {
+            flit = value;
             return this;
         }
 
@@ -368,18 +380,27 @@ public final class TraceGenerator
         final int bytes = (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
 
         int length = 0;
-        if (tee[device])
-        {
-            length += encoder.idePrefix(tlp, length, true,
-                write ? IdePrefix.SUB_STREAM_POSTED : IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
-        }
-        if (operationPasid && cursorAddress != msiAddress(device))
-        {
-            length += encoder.pasidPrefix(tlp, length, operationPasidValue, false, false);
-        }
+        final boolean pasid = operationPasid && cursorAddress != msiAddress(device);
         final int tag = tags[device];
         tags[device] = (tag + 1) & 0xFF;
-        length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+        if (config.flit)
+        {
+            length = encoder.flitMemoryRequest(tlp, 0, write, requesterId(device), cursorAddress, bytes,
+                pasid ? operationPasidValue : -1, tee[device], true, device & 0xFF);
+        }
+        else
+        {
+            if (tee[device])
+            {
+                length += encoder.idePrefix(tlp, length, true,
+                    write ? IdePrefix.SUB_STREAM_POSTED : IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
+            }
+            if (pasid)
+            {
+                length += encoder.pasidPrefix(tlp, length, operationPasidValue, false, false);
+            }
+            length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+        }
 
         cursorAddress += bytes;
         cursorRemaining -= bytes;
@@ -390,7 +411,7 @@ public final class TraceGenerator
         timestampNs += 1 + length / BYTES_PER_NS;
         record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent),
             config.timestampExponent, Direction.UPSTREAM, 0).ide(false, false, 0)
-            .tlpBytes(false, tlp, 0, length, length);
+            .tlpBytes(config.flit, tlp, 0, length, length);
         if (TlpError.NONE != record.decode())
         {
             throw new IllegalStateException("generator built an invalid TLP: " + record.tlp().error());

@@ -150,4 +150,28 @@ class TraceGeneratorTest
         assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0));
         assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0x10_0000));
     }
+
+    @Test
+    void shouldGenerateTheSameOperationsInFlitMode()
+    {
+        final TraceGenerator flit = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2).seed(4)
+            .pasidFraction(0.5).teeFraction(1.0).flit(true));
+        final TraceGenerator plain = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2).seed(4)
+            .pasidFraction(0.5).teeFraction(1.0));
+        final TraceRecord a = new TraceRecord();
+        final TraceRecord b = new TraceRecord();
+        for (int i = 0; i < 3000; i++)
+        {
+            final Tlp f = flit.next(a).tlp();
+            final Tlp p = plain.next(b).tlp();
+            assertTrue(f.isFlit());
+            assertFalse(p.isFlit());
+            assertEquals(p.request().requesterId(), f.flitHeader().requesterId());
+            assertEquals(p.request().address(), f.flitHeader().address());
+            assertEquals(p.kind(), f.flitHeader().kind());
+            assertEquals(p.pasid(), f.pasid(), "the PASID prefix's PASID in OHC-A1");
+            assertEquals(p.teeOriginated(), f.teeOriginated(), "the IDE prefix's T in OHC-C");
+            assertEquals(p.dataLength(), f.dataLength());
+        }
+    }
 }

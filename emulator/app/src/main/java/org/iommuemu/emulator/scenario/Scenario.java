@@ -264,13 +264,14 @@ public record Scenario(String name, String description, String source, Path dire
      * scenario) or a generated workload.
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
-        long seed, int transferSize, double pasidFraction, double teeFraction, List<Integer> pasids)
+        long seed, int transferSize, double pasidFraction, double teeFraction, List<Integer> pasids, boolean flit)
     {
-        /** Generated traffic whose PASIDs (if any) are 1 + the device index. */
+        /** Generated non-flit traffic whose PASIDs (if any) are 1 + the device index. */
         public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
             final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
         {
-            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of());
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(),
+                false);
         }
 
         public boolean generated()
@@ -282,7 +283,7 @@ public record Scenario(String name, String description, String source, Path dire
         public TrafficSpec withCount(final long newCount)
         {
             return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
-                teeFraction, pasids);
+                teeFraction, pasids, flit);
         }
     }
 

@@ -829,8 +829,10 @@ public final class ScenarioReader
             throw section.error("generated traffic needs 1-240 devices, a count of 1 to 10^9, at least 4M of footprint per device, " +
                 "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
         }
+        final boolean flit = section.booleanValue("flit", false);
         section.rejectUnknownKeys();
-        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, List.copyOf(pasids));
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, List.copyOf(pasids),
+            flit);
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */
