@@ -461,6 +461,89 @@ public final class VtdDriver
     }
 
     // -------------------------------------------------------------------------------------------------------
+    // Page requests (ECAP.PRS).
+
+    /** Decides the response to one page request (the OS's page-fault handler for device faults). */
+    @FunctionalInterface
+    public interface PageRequestHandler
+    {
+        /**
+         * @param pasid the PASID, or -1.
+         * @return the response code of the group if this request ends it ({@code PrgResponse.RESPONSE_*}); ignored
+         *         otherwise.
+         */
+        int pageRequest(int requesterId, int pasid, long address, boolean read, boolean write, boolean last, int prgIndex);
+    }
+
+    /**
+     * The page request queue, as intel-iommu sets it up (intel_iommu_enable_prq): 2^{@code pqsOrder} zeroed pages,
+     * PQH = PQT = 0, PQA = base | order, then the page request event unmasked.
+     *
+     * @return the queue's base.
+     */
+    public long enablePageRequests(final int pqsOrder)
+    {
+        final long base = allocate();
+        for (int i = 1; i < (1 << pqsOrder); i++)
+        {
+            allocate();
+        }
+        unit.writeRegister(VtdRegisters.PQH, 8, 0);
+        unit.writeRegister(VtdRegisters.PQT, 8, 0);
+        unit.writeRegister(VtdRegisters.PQA, 8, base | (pqsOrder & VtdRegisters.PQA_PQS));
+        unit.writeRegister(VtdRegisters.PECTL, 4, 0);
+        return base;
+    }
+
+    /**
+     * Service the page request queue as intel-iommu's prq_event_thread does: clear PRS.PPR, take every descriptor from
+     * PQH to PQT to {@code handler}, answer each request that ends its group with a page group response descriptor
+     * (then an invalidation wait), move PQH to the tail; then, if PRS.PRO is set and the queue is empty, clear PRO.
+     *
+     * @return the descriptors taken.
+     */
+    public int servicePageRequests(final PageRequestHandler handler)
+    {
+        unit.writeRegister(VtdRegisters.PRS, 4, VtdRegisters.PRS_PPR);
+        final long pqa = unit.readRegister(VtdRegisters.PQA, 8);
+        final long base = pqa & VtdRegisters.PQA_ADDRESS;
+        final int ringBytes = PhysicalMemory.FRAME_SIZE << (int)(pqa & VtdRegisters.PQA_PQS);
+        final int tail = (int)(unit.readRegister(VtdRegisters.PQT, 8) & VtdRegisters.PQ_POINTER) % ringBytes;
+        int head = (int)(unit.readRegister(VtdRegisters.PQH, 8) & VtdRegisters.PQ_POINTER) % ringBytes;
+        int taken = 0;
+        boolean responded = false;
+        while (head != tail)
+        {
+            final long q0 = memory.readEntry(base + head);
+            final long q1 = memory.readEntry(base + head + 8);
+            final int requester = PageRequestDescriptor.requesterId(q0);
+            final int pasid = PageRequestDescriptor.pasid(q0);
+            final boolean last = PageRequestDescriptor.last(q1);
+            final int code = handler.pageRequest(requester, pasid, PageRequestDescriptor.address(q1), PageRequestDescriptor.read(q1),
+                PageRequestDescriptor.write(q1), last, PageRequestDescriptor.prgIndex(q1));
+            if (last)
+            {
+                InvalidationDescriptor.pageGroupResponse(descriptor, requester, pasid, PageRequestDescriptor.prgIndex(q1), code, true);
+                submit(descriptor);
+                responded = true;
+            }
+            head = (head + PageRequestDescriptor.SIZE) % ringBytes;
+            taken++;
+        }
+        if (responded)
+        {
+            waitForCompletion(false);
+        }
+        unit.writeRegister(VtdRegisters.PQH, 8, tail);
+        if ((unit.readRegister(VtdRegisters.PRS, 4) & VtdRegisters.PRS_PRO) != 0 &&
+            (unit.readRegister(VtdRegisters.PQT, 8) & VtdRegisters.PQ_POINTER) % ringBytes == tail)
+        {
+            unit.writeRegister(VtdRegisters.PRS, 4, VtdRegisters.PRS_PRO);
+        }
+        return taken;
+    }
+
+    // -------------------------------------------------------------------------------------------------------
     // Faults.
 
     /**

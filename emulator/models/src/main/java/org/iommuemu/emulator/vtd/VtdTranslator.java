@@ -68,6 +68,7 @@ final class VtdTranslator
     private boolean noTranslation;
     private boolean fpd;
     private boolean deviceTlbAllowed;
+    private boolean pageRequestsAllowed;
     private boolean scalable;
     private int domainId;
     private int pasid;
@@ -183,6 +184,12 @@ final class VtdTranslator
         return deviceTlbAllowed;
     }
 
+    /** The context allows page requests: scalable mode, the context entry's PRE with ECAP.PRS. */
+    boolean pageRequestsAllowed()
+    {
+        return pageRequestsAllowed;
+    }
+
     /** The last lookup was in scalable mode. */
     boolean scalable()
     {
@@ -200,6 +207,7 @@ final class VtdTranslator
         clearTranslation();
         fpd = false;
         deviceTlbAllowed = false;
+        pageRequestsAllowed = false;
         domainId = 0;
         pasid = -1;
         pgtt = 0;
@@ -339,6 +347,7 @@ final class VtdTranslator
         }
         fpd = entry.faultProcessingDisabled();
         deviceTlbAllowed = entry.deviceTlbEnabled() && (ecap & VtdRegisters.ECAP_DT) != 0;
+        pageRequestsAllowed = entry.pageRequestsEnabled() && (ecap & VtdRegisters.ECAP_PRS) != 0;
 
         final int directoryEntries = entry.directoryEntries();
         if (requestPasid >= 0)
