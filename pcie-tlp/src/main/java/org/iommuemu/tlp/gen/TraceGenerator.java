@@ -287,6 +287,17 @@ public final class TraceGenerator
     private final int[] tags;
     private final int[] ringIndex;
     private final long[] strideCursor;
+    /** Transfer kinds of {@link Workload#ATS_PRI}: a plain request, a Translation Request, a Page Request, a translated request. */
+    private static final int PLAIN = 0;
+    private static final int TRANSLATION_REQUEST = 1;
+    private static final int PAGE_REQUEST = 2;
+    private static final int TRANSLATED = 3;
+    private final int[] transferKind = new int[MAX_TRANSFERS];
+    private final org.iommuemu.tlp.PageRequest pageRequest = new org.iommuemu.tlp.PageRequest();
+    private final org.iommuemu.tlp.RequestHeader requestHeader = new org.iommuemu.tlp.RequestHeader();
+    /** {@link Workload#ATS_PRI}: the pages each device has faulted in, one bit per 4 KiB page of the footprint. */
+    private final long[] faultedIn;
+    private final int[] prgIndex;
     private final boolean[] transferWrite = new boolean[MAX_TRANSFERS];
     private final long[] transferAddress = new long[MAX_TRANSFERS];
     private final int[] transferBytes = new int[MAX_TRANSFERS];
@@ -317,6 +328,17 @@ public final class TraceGenerator
         {
             throw new IllegalArgumentException("base address must be 2 MiB aligned");
         }
+        if (config.workload == Workload.ATS_PRI && config.flit)
+        {
+            throw new IllegalArgumentException("the ats-pri workload has no flit-mode encoding in this generator");
+        }
+        final long pages = config.workload == Workload.ATS_PRI ? regionSize * config.devices / SMALL_PAGE : 0;
+        if (pages > (1L << 28))
+        {
+            throw new IllegalArgumentException("the ats-pri workload tracks at most 2^28 pages (1 TiB of footprint)");
+        }
+        faultedIn = new long[(int)((pages + 63) / 64)];
+        prgIndex = new int[config.devices];
         tee = new boolean[config.devices];
         tags = new int[config.devices];
         ringIndex = new int[config.devices];
@@ -377,13 +399,44 @@ public final class TraceGenerator
         final boolean write = transferWrite[transferCursor];
         final int limit = write ? config.maxPayload : config.maxReadRequest;
         final long toPageEnd = SMALL_PAGE - (cursorAddress & (SMALL_PAGE - 1));
-        final int bytes = (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
+        final int kind = transferKind[transferCursor];
+        final int bytes = kind == TRANSLATION_REQUEST || kind == PAGE_REQUEST ? cursorRemaining :
+            (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
 
         int length = 0;
         final boolean pasid = operationPasid && cursorAddress != msiAddress(device);
         final int tag = tags[device];
         tags[device] = (tag + 1) & 0xFF;
-        if (config.flit)
+        if (kind != PLAIN)
+        {
+            if (tee[device])
+            {
+                length += encoder.idePrefix(tlp, length, true, IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
+            }
+            if (pasid)
+            {
+                length += encoder.pasidPrefix(tlp, length, operationPasidValue, false, false);
+            }
+            if (kind == TRANSLATION_REQUEST)
+            {
+                length += encoder.translationRequest(tlp, length, requesterId(device), tag, cursorAddress, 1, false);
+            }
+            else if (kind == PAGE_REQUEST)
+            {
+                tlp.setMemory(length, org.iommuemu.tlp.TlpHeader.HEADER_4DW_LENGTH, (byte)0);
+                pageRequest.wrap(tlp, length).initialise().requesterId(requesterId(device));
+                pageRequest.pageAddress(cursorAddress).prgIndex(prgIndex[device]).last(true).write(true).read(true);
+                prgIndex[device] = (prgIndex[device] + 1) & 0x1FF;
+                length += org.iommuemu.tlp.TlpHeader.HEADER_4DW_LENGTH;
+            }
+            else
+            {
+                final int at = length;
+                length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+                requestHeader.wrap(tlp, at).at(2);
+            }
+        }
+        else if (config.flit)
         {
             length = encoder.flitMemoryRequest(tlp, 0, write, requesterId(device), cursorAddress, bytes,
                 pasid ? operationPasidValue : -1, tee[device], true, device & 0xFF);
@@ -460,6 +513,12 @@ public final class TraceGenerator
 
     private void add(final boolean write, final long address, final int bytes)
     {
+        add(PLAIN, write, address, bytes);
+    }
+
+    private void add(final int kind, final boolean write, final long address, final int bytes)
+    {
+        transferKind[transferCount] = kind;
         transferWrite[transferCount] = write;
         transferAddress[transferCount] = address;
         transferBytes[transferCount] = bytes;
@@ -518,6 +577,20 @@ public final class TraceGenerator
             {
                 final int bytes = 64 << random.nextInt(7);
                 add(random.nextBoolean(), buffer(bytes), bytes);
+                break;
+            }
+            case ATS_PRI:
+            {
+                final long page = buffer((int)SMALL_PAGE) & ~(SMALL_PAGE - 1);
+                final long bit = (page - config.baseAddress) / SMALL_PAGE;
+                if ((faultedIn[(int)(bit >>> 6)] & (1L << bit)) == 0)
+                {
+                    faultedIn[(int)(bit >>> 6)] |= 1L << bit;
+                    add(TRANSLATION_REQUEST, false, page, 8);
+                    add(PAGE_REQUEST, false, page, 16);
+                    add(TRANSLATION_REQUEST, false, page, 8);
+                }
+                add(TRANSLATED, true, page, Math.min(config.transferSize, (int)SMALL_PAGE));
                 break;
             }
             case STRIDED:

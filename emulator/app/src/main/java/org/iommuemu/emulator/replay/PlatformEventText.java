@@ -137,4 +137,11 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
             e.trackingOn() ? "" : " (tracking off)", e.cleared() ? "; cleared" : "; not cleared",
             !e.cleared() ? "" : e.flushed() ? ", IOTLB flushed" : ", no IOTLB flush (cached translations still say dirty)");
     }
+
+    @Override
+    public String pageRequestOverflow(final PlatformEvent.PageRequestOverflow e)
+    {
+        return e.set() ? "page request queue overflow (PRS.PRO): page requests not queued until software empties the queue" :
+            "page request queue overflow cleared by software (queue empty)";
+    }
 }

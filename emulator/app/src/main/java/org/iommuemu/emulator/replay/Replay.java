@@ -45,6 +45,8 @@ public final class Replay
     private final TimingModel timing;
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
+    private final TlpMessages messages = new TlpMessages();
+    private final org.iommuemu.emulator.platform.DeviceMessage message = new org.iommuemu.emulator.platform.DeviceMessage();
     private final List<TimedAction> timeline;
     private int nextAction;
     private long pageTableBytes;
@@ -157,6 +159,10 @@ public final class Replay
         r.timeNanos = traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
             traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS);
         r.trafficClass = TlpRequests.toRequest(traceRecord, r.request);
+        if (r.messageResult != null)
+        {
+            r.messageResult = null;
+        }
         if (r.trafficClass == TrafficClass.DMA)
         {
             translate(r);
@@ -164,6 +170,10 @@ public final class Replay
         else
         {
             notTranslated(r);
+            if (r.trafficClass == TrafficClass.MESSAGE || r.trafficClass == TrafficClass.DOWNSTREAM)
+            {
+                message(r, traceRecord);
+            }
         }
         statistics.record(r, pageTableBytes);
         return r;
@@ -194,6 +204,26 @@ public final class Replay
         r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
+    }
+
+    /** A message TLP the IOMMU takes (page request, Invalidate Completion), or an Invalidate Request seen going to a device. */
+    private void message(final ReplayRecord r, final TraceRecord traceRecord)
+    {
+        switch (messages.decode(traceRecord, message))
+        {
+            case TlpMessages.DEVICE_MESSAGE:
+                final org.iommuemu.emulator.platform.MessageResult result = platform.message(message);
+                if (result != org.iommuemu.emulator.platform.MessageResult.NOT_HANDLED)
+                {
+                    r.messageResult = result;
+                }
+                break;
+            case TlpMessages.INVALIDATE_REQUEST:
+                platform.invalidateRequestSeen(messages.destination(), messages.itag());
+                break;
+            default:
+                break;
+        }
     }
 
     private static void notTranslated(final ReplayRecord r)
@@ -249,6 +279,7 @@ public final class Replay
 
     private ReplayResult result(final TraceReader reader, final long wallNanos)
     {
+        statistics.messagesSent(platform.messageCounts());
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {

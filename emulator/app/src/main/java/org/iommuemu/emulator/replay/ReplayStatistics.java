@@ -66,12 +66,22 @@ public final class ReplayStatistics
     private final List<AccessEffect> effectOrder = new ArrayList<>();
     final TimeSeries series = new TimeSeries(512);
 
+    /** Message TLPs the IOMMU handled, by {@link org.iommuemu.emulator.platform.MessageResult} ordinal. */
+    final long[] messageResults = new long[org.iommuemu.emulator.platform.MessageResult.values().length];
+    /** The messages the platform's IOMMU sent devices and the page requests its OS answered (set at the end). */
+    org.iommuemu.emulator.scenario.Platform.MessageCounts messagesSent =
+        new org.iommuemu.emulator.scenario.Platform.MessageCounts(0, 0, 0, 0, 0);
+
     void record(final ReplayRecord record, final long pageTableBytes)
     {
         tlps++;
         byClass[record.trafficClass.ordinal()]++;
         if (record.trafficClass != TrafficClass.DMA)
         {
+            if (record.messageResult != null)
+            {
+                messageResults[record.messageResult.ordinal()]++;
+            }
             recordOther(record.index, pageTableBytes);
             return;
         }
@@ -114,6 +124,31 @@ public final class ReplayStatistics
             recordFault(record.outcome.fault(), value);
         }
         series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
+    }
+
+    void messagesSent(final org.iommuemu.emulator.scenario.Platform.MessageCounts counts)
+    {
+        messagesSent = counts;
+    }
+
+    /** The message TLPs the IOMMU handled (page requests, Invalidate Completions) by what it did, in declaration order. */
+    public Map<String, Long> messageResults()
+    {
+        final Map<String, Long> counts = new LinkedHashMap<>();
+        for (final org.iommuemu.emulator.platform.MessageResult result : org.iommuemu.emulator.platform.MessageResult.values())
+        {
+            if (messageResults[result.ordinal()] > 0)
+            {
+                counts.put(result.label(), messageResults[result.ordinal()]);
+            }
+        }
+        return counts;
+    }
+
+    /** What the platform's IOMMU sent devices and how its OS answered page requests. */
+    public org.iommuemu.emulator.scenario.Platform.MessageCounts messagesSent()
+    {
+        return messagesSent;
     }
 
     // The rarer paths of record() in methods of their own keep it small enough for the JIT to inline.

@@ -41,6 +41,8 @@ public interface ActionHandler
 
     void readDirty(Scenario.ReadDirtyAction action, int line);
 
+    void servicePageRequests(Scenario.ServicePageRequestsAction action, int line);
+
     void kvmDirtyLog(Scenario.KvmDirtyLogAction action, int line);
 
     void detach(Scenario.DetachAction action, int line);

@@ -85,6 +85,12 @@ public final class Platform
     private final List<PlatformEvent> events = new ArrayList<>();
     private final Actions actions = new Actions();
     private final long[] trustedRequesters = new long[1024];
+    /** The messages the IOMMU sends to devices, counted; their rare conditions recorded as events. */
+    private final SentMessages messages = new SentMessages();
+    /** The page request queue overflowed (PRS.PRO) and software has not cleared it yet. */
+    private boolean pageRequestOverflow;
+    private long pagesFaultedIn;
+    private long pageRequestsRefused;
     /** The page-walk caches built for this platform's IOMMU (none when the profile disables them). */
     private final List<PageWalkCache> walkCaches = new ArrayList<>();
     /** The VT-d unit, or null on AMD-Vi (TDX Connect's bind asks it for cached translations). */
@@ -141,13 +147,16 @@ public final class Platform
             final VtdConfig config = new VtdConfig();
             config.trustedIotlb = spec.trustedIotlb();
             config.trustedInvalidation = spec.trustedInvalidation();
+            config.pageRequestOverflow = spec.pageRequests().overflow();
             // The modelled unit: the defaults plus 5-level first-stage tables, second-stage A/D (SSADS) and page requests.
             final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8) | VtdRegisters.CAP_FS5LP,
                 VtdRegisters.defaultEcap() | VtdRegisters.ECAP_SLADS | VtdRegisters.ECAP_PRS, config,
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
-            driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE,
+                spec.pageRequests().queuePagesLg2());
+            iommu.messageListener(messages);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
             vtd = iommu;
         }
@@ -516,6 +525,12 @@ public final class Platform
         }
 
         @Override
+        public void servicePageRequests(final Scenario.ServicePageRequestsAction action, final int line)
+        {
+            Platform.this.servicePageRequests();
+        }
+
+        @Override
         public void tdiError(final Scenario.TdiErrorAction action, final int line)
         {
             tdx.error(action.requesterId());
@@ -531,6 +546,155 @@ public final class Platform
             }
             tdx.seamcall(action, line);
         }
+    }
+
+    /** Counts of the messages the IOMMU sent devices (ATS Invalidate Requests, Page Group Responses). */
+    private static final class SentMessages implements org.iommuemu.emulator.platform.DeviceMessageListener
+    {
+        long atsInvalidateRequests;
+        long prgResponses;
+        long prgResponsesByHardware;
+
+        @Override
+        public void atsInvalidateRequest(final int requesterId, final int pasid, final long address, final long size,
+            final boolean global, final int itag)
+        {
+            atsInvalidateRequests++;
+        }
+
+        @Override
+        public void prgResponse(final int requesterId, final int pasid, final int prgIndex, final int responseCode,
+            final boolean byHardware)
+        {
+            if (byHardware)
+            {
+                prgResponsesByHardware++;
+            }
+            else
+            {
+                prgResponses++;
+            }
+        }
+    }
+
+    /**
+     * What the platform's devices and IOMMU exchanged in messages so far: the IOMMU's ATS Invalidate Requests (device-TLB
+     * invalidations), its Page Group Responses (by software, and by the hardware itself), and the page requests the OS's
+     * handler answered by mapping a page or refused.
+     */
+    public record MessageCounts(long atsInvalidateRequests, long prgResponses, long prgResponsesByHardware, long pagesFaultedIn,
+        long pageRequestsRefused)
+    {
+    }
+
+    public MessageCounts messageCounts()
+    {
+        return new MessageCounts(messages.atsInvalidateRequests, messages.prgResponses, messages.prgResponsesByHardware, pagesFaultedIn,
+            pageRequestsRefused);
+    }
+
+    /**
+     * A message from a device to the IOMMU (a trace's PRI Page Request or ATS Invalidate Completion): the IOMMU's answer;
+     * with {@code page-requests.service: immediate} a queued page request is serviced at once, as the OS's handler of the
+     * page request event would. Allocates nothing on the common path.
+     */
+    public org.iommuemu.emulator.platform.MessageResult message(final org.iommuemu.emulator.platform.DeviceMessage message)
+    {
+        final org.iommuemu.emulator.platform.MessageResult result = port().message(message);
+        switch (result)
+        {
+            case PAGE_REQUEST_QUEUED:
+                if (scenario.platform().pageRequests().immediate())
+                {
+                    servicePageRequests();
+                }
+                break;
+            case PAGE_REQUEST_OVERFLOW_RESPONDED:
+            case PAGE_REQUEST_OVERFLOW_DROPPED:
+                if (!pageRequestOverflow)
+                {
+                    pageRequestOverflow = true;
+                    event(new PlatformEvent.PageRequestOverflow(beforeTlp(), true));
+                }
+                break;
+            default:
+                break;
+        }
+        return result;
+    }
+
+    /** An ATS Invalidate Request a trace shows the host sending device {@code requesterId}: its ITag is outstanding. */
+    public void invalidateRequestSeen(final int requesterId, final int itag)
+    {
+        port().invalidateRequestSeen(requesterId, itag);
+    }
+
+    /**
+     * The OS services the page request queue (intel-iommu's prq handling with the iopf handler): each request is looked
+     * up in its requester's domain (RID_PASID, or the PASID entry's), a 4 KiB page of the domain's on-demand ranges is
+     * mapped for it (Success), or it is refused (Invalid Request: no on-demand range holds it, a write to a read-only
+     * range, a pass-through PASID); each group is answered with a page group response.
+     */
+    private void servicePageRequests()
+    {
+        ((VtdPlatformDriver)driver).servicePageRequests(this::faultIn);
+        if (pageRequestOverflow && (port().readRegister(org.iommuemu.emulator.vtd.VtdRegisters.PRS, 4) &
+            org.iommuemu.emulator.vtd.VtdRegisters.PRS_PRO) == 0)
+        {
+            pageRequestOverflow = false;
+            event(new PlatformEvent.PageRequestOverflow(beforeTlp(), false));
+        }
+    }
+
+    private int faultIn(final int requesterId, final int pasid, final long address, final boolean read, final boolean write,
+        final boolean last, final int prgIndex)
+    {
+        final Integer domain = domainOf(requesterId, pasid);
+        final DomainSpec spec = domain == null ? null : domainSpecs.get(domain);
+        if (spec != null)
+        {
+            for (final Mapping range : spec.onDemand())
+            {
+                if (address >= range.iova() && address - range.iova() < range.size())
+                {
+                    if (write && (range.permissions() & Permissions.WRITE) == 0)
+                    {
+                        break;
+                    }
+                    final int permissions = range.permissions() | (firstStage(domain) ? Permissions.USER : 0);
+                    final MapStatus status = domains.get(domain).map(address, range.spa() + (address - range.iova()),
+                        PhysicalMemory.FRAME_SIZE, permissions, PageSizePolicy.FORCED_4K);
+                    if (status == MapStatus.OK)
+                    {
+                        pagesFaultedIn++;
+                    }
+                    return org.iommuemu.tlp.PrgResponse.RESPONSE_SUCCESS;
+                }
+            }
+        }
+        pageRequestsRefused++;
+        return org.iommuemu.tlp.PrgResponse.RESPONSE_INVALID_REQUEST;
+    }
+
+    /** The domain a request of {@code requesterId} with {@code pasid} (negative: none) translates through, or null. */
+    private Integer domainOf(final int requesterId, final int pasid)
+    {
+        if (pasid < 0)
+        {
+            return attachedTo.get(requesterId);
+        }
+        final DeviceSpec device = devices.get(requesterId);
+        if (device != null)
+        {
+            for (final Scenario.PasidSpec entry : device.pasids())
+            {
+                if (entry.pasid() == pasid && entry.domain() != Scenario.PasidSpec.PASS_THROUGH)
+                {
+                    return entry.domain();
+                }
+            }
+        }
+        return null;
     }
 
     /** Entries the IOMMU's invalidations removed so far, every cache (a SEAMCALL's trusted IOTLB drops are the difference). */
@@ -745,12 +909,47 @@ public final class Platform
     {
         driver.invalidateRange(domain, iova, size);
         invalidateNested(domain);
+        invalidateDeviceTlbs(domain, iova, size);
     }
 
     private void invalidateDomain(final int domain)
     {
         driver.invalidateDomain(domain);
         invalidateNested(domain);
+        invalidateDeviceTlbs(domain, 0, -1);
+    }
+
+    /**
+     * VT-d: the device TLBs of the ATS devices whose RID_PASID or PASID entries translate through {@code domain} (or a
+     * first stage nested over it), as intel-iommu flushes them after the IOTLB: a device-TLB invalidation descriptor
+     * (with the PASID for a PASID entry), which makes the unit send the device an ATS Invalidate Request; {@code size}
+     * negative: everything.
+     */
+    private void invalidateDeviceTlbs(final int domain, final long iova, final long size)
+    {
+        if (!(driver instanceof VtdPlatformDriver vtdDriver))
+        {
+            return;
+        }
+        for (final Map.Entry<Integer, Integer> attachment : attachedTo.entrySet())
+        {
+            final DeviceSpec device = devices.get(attachment.getKey());
+            if (device == null || !device.ats())
+            {
+                continue;
+            }
+            if (domainSpecs.containsKey(attachment.getValue()) && usesSecondStage(attachment.getValue(), domain))
+            {
+                vtdDriver.invalidateDeviceTlb(attachment.getKey(), -1, iova, size);
+            }
+            for (final Scenario.PasidSpec pasid : device.pasids())
+            {
+                if (pasid.domain() != Scenario.PasidSpec.PASS_THROUGH && usesSecondStage(pasid.domain(), domain))
+                {
+                    vtdDriver.invalidateDeviceTlb(attachment.getKey(), pasid.pasid(), iova, size);
+                }
+            }
+        }
     }
 
     private void invalidateNested(final int domain)

@@ -52,6 +52,8 @@ public sealed interface PlatformEvent
         R dirtyTracking(DirtyTracking event);
 
         R dirtyBitmap(DirtyBitmap event);
+
+        R pageRequestOverflow(PageRequestOverflow event);
     }
 
     /**
@@ -236,6 +238,19 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.dirtyBitmap(this);
+        }
+    }
+
+    /**
+     * The page request queue overflowed (PRS.PRO set: requests it cannot take are answered by the hardware or dropped),
+     * or, {@code set} false, software cleared the overflow after emptying the queue.
+     */
+    record PageRequestOverflow(long beforeTlp, boolean set) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.pageRequestOverflow(this);
         }
     }
 }

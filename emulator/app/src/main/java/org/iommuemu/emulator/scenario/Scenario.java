@@ -99,8 +99,18 @@ public record Scenario(String name, String description, String source, Path dire
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
         TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule,
-        Path profileFile)
+        Path profileFile, PageRequestSpec pageRequests)
     {
+        /** A platform whose page request queue (VT-d scalable mode) has the defaults. */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation,
+            final StaleTranslationRule staleTranslationRule, final UntrustedMmioRule untrustedMmioRule, final Path profileFile)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, staleTranslationRule, untrustedMmioRule, profileFile, PageRequestSpec.DEFAULT);
+        }
+
         /** A platform whose profile is not a file of its own (bundled or built in code). */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
@@ -129,6 +139,19 @@ public record Scenario(String name, String description, String source, Path dire
             return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.DEFAULT,
                 HostReadMode.ZEROS);
         }
+    }
+
+    /**
+     * VT-d scalable mode: the page request queue the driver sets up and how the OS services it.
+     *
+     * @param queuePagesLg2 PQA.PQS: the queue is 2^PQS 4 KiB pages (128 descriptors per page).
+     * @param immediate     the OS's page-fault handler services the queue at every page request event (true), or
+     *                      only when the timeline says ({@code service-page-requests}).
+     * @param overflow      what the unit does with a request it cannot queue ({@code VtdConfig.pageRequestOverflow}).
+     */
+    public record PageRequestSpec(int queuePagesLg2, boolean immediate, org.iommuemu.emulator.vtd.PageRequestOverflow overflow)
+    {
+        public static final PageRequestSpec DEFAULT = new PageRequestSpec(0, true, org.iommuemu.emulator.vtd.PageRequestOverflow.RESPOND);
     }
 
     /** TDX Connect state: trust domains and the TDIs of devices. */
@@ -203,9 +226,11 @@ public record Scenario(String name, String description, String source, Path dire
      *                 (the second stage must map it); {@code guestTablesSize} its size (0 when not nested).
      * @param dirtyTracking VT-d second stage: hardware dirty tracking is on from setup (SSADE in the PASID entries
      *                 that use the domain; iommufd's IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
+     * @param onDemand the ranges the OS maps a 4 KiB page of when a device's page request (PRI) asks for it (memory
+     *                 the process or guest has, not yet mapped for the device); not mapped at setup.
      */
     public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, Stage stage,
-        int nestedIn, long guestTablesGpa, long guestTablesSize, boolean dirtyTracking, int line)
+        int nestedIn, long guestTablesGpa, long guestTablesSize, boolean dirtyTracking, List<Mapping> onDemand, int line)
     {
         /** {@link #nestedIn} of a domain that is not a nested first stage. */
         public static final int NOT_NESTED = -1;
@@ -214,14 +239,14 @@ public record Scenario(String name, String description, String source, Path dire
         public DomainSpec(final int id, final int levels, final PageSizePolicy policy, final List<Mapping> mappings,
             final KvmEpt kvmEpt, final int line)
         {
-            this(id, levels, policy, mappings, kvmEpt, Stage.SECOND, NOT_NESTED, 0, 0, false, line);
+            this(id, levels, policy, mappings, kvmEpt, Stage.SECOND, NOT_NESTED, 0, 0, false, List.of(), line);
         }
 
         /** The same domain with another page-size policy. */
         public DomainSpec withPolicy(final PageSizePolicy newPolicy)
         {
             return new DomainSpec(id, levels, newPolicy, mappings, kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
-                dirtyTracking, line);
+                dirtyTracking, onDemand, line);
         }
     }
 
@@ -556,6 +581,26 @@ public record Scenario(String name, String description, String source, Path dire
         {
             return String.format("read-dirty domain %d iova 0x%x size 0x%x%s%s", domain, iova, size, clear ? "" : " (no clear)",
                 flush ? "" : " (no flush)");
+        }
+    }
+
+    /**
+     * The OS services the page request queue now (its page-fault handler for devices: each page request is looked up
+     * in the requester's domain, its page mapped from the domain's on-demand ranges, and each group answered with a page
+     * group response), as with {@code page-requests.service: timeline}.
+     */
+    public record ServicePageRequestsAction() implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.servicePageRequests(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "service-page-requests";
         }
     }
 

@@ -287,9 +287,33 @@ public final class ScenarioReader
                 throw section.error(key, "a TDX rule: it belongs to VT-d platforms with tdx-connect: true");
             }
         }
+        Scenario.PageRequestSpec pageRequests = Scenario.PageRequestSpec.DEFAULT;
+        final YamlSection prq = section.section("page-requests");
+        if (prq != null)
+        {
+            if (iommu != IommuKind.VTD || mode != Scenario.VtdMode.SCALABLE)
+            {
+                throw section.error("page-requests", "the page request queue belongs to VT-d platforms in scalable mode");
+            }
+            final int pages = prq.intValue("queue-pages", 1);
+            if (pages < 1 || pages > 128 || Integer.bitCount(pages) != 1)
+            {
+                throw prq.error("queue-pages", "the queue is 1, 2, 4, ... 128 pages (PQA.PQS), not " + pages);
+            }
+            final String service = prq.string("service", "immediate");
+            if (!service.equals("immediate") && !service.equals("timeline"))
+            {
+                throw prq.error("service", "expected immediate (at every page request event) or timeline (service-page-requests " +
+                    "actions), not '" + service + "'");
+            }
+            pageRequests = new Scenario.PageRequestSpec(Integer.numberOfTrailingZeros(pages), service.equals("immediate"),
+                prq.enumValue("overflow", org.iommuemu.emulator.vtd.PageRequestOverflow.class,
+                    org.iommuemu.emulator.vtd.PageRequestOverflow.RESPOND));
+            prq.rejectUnknownKeys();
+        }
         section.rejectUnknownKeys();
         return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
-            staleRule, mmioRule, profileFile);
+            staleRule, mmioRule, profileFile, pageRequests);
     }
 
     private static DomainSpec domain(final YamlSection section, final PlatformSpec platform)
@@ -368,9 +392,19 @@ public final class ScenarioReader
             mappings.add(mapping(item));
             item.rejectUnknownKeys();
         }
+        final List<Mapping> onDemand = new ArrayList<>();
+        for (final YamlSection item : section.sections("on-demand"))
+        {
+            if (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE)
+            {
+                throw item.error("on-demand mappings are made by the page-request handler: VT-d scalable mode only");
+            }
+            onDemand.add(mapping(item));
+            item.rejectUnknownKeys();
+        }
         section.rejectUnknownKeys();
         return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
-            dirtyTracking, section.line());
+            dirtyTracking, List.copyOf(onDemand), section.line());
     }
 
     /** A nested first stage names a second-stage domain of the scenario. */
@@ -568,6 +602,8 @@ public final class ScenarioReader
                 return tdAccess(section, kind.equals("td-write"));
             case "seamcall":
                 return seamcall(section);
+            case "service-page-requests":
+                return new Scenario.ServicePageRequestsAction();
             case "set-dirty-tracking":
                 return new Scenario.SetDirtyTrackingAction(domainRef(section, domainIds), section.booleanValue("enable", true));
             case "read-dirty":
@@ -586,7 +622,7 @@ public final class ScenarioReader
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
                     "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-error, " +
-                    "tdi-unbind, mmio-map, td-read, td-write, seamcall, set-dirty-tracking, read-dirty");
+                    "tdi-unbind, mmio-map, td-read, td-write, seamcall, set-dirty-tracking, read-dirty, service-page-requests");
         }
     }
 

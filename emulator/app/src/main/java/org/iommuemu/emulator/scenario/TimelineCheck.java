@@ -173,4 +173,13 @@ final class TimelineCheck implements ActionHandler
                 "domain " + domain + " is a first stage; dirty tracking (SSADE) is a second-stage domain's");
         }
     }
+
+    @Override
+    public void servicePageRequests(final Scenario.ServicePageRequestsAction action, final int line)
+    {
+        if (scalableStages.isEmpty())
+        {
+            throw section.error("action", "page requests need a VT-d platform in scalable mode");
+        }
+    }
 }

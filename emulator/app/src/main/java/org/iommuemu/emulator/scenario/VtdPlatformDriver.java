@@ -31,13 +31,61 @@ final class VtdPlatformDriver implements IommuDriver
     private final boolean scalable;
     private final long[] descriptor = new long[4];
 
-    VtdPlatformDriver(final VtdIommu iommu, final PhysicalMemory memory, final boolean scalable)
+    /**
+     * @param pageRequestQueueOrder scalable mode with ECAP.PRS: the page request queue is 2^order pages (PQA.PQS).
+     */
+    VtdPlatformDriver(final VtdIommu iommu, final PhysicalMemory memory, final boolean scalable, final int pageRequestQueueOrder)
     {
         this.iommu = iommu;
         this.scalable = scalable;
         this.driver = new VtdDriver(iommu, memory, new FrameAllocator(memory, STRUCTURES, STRUCTURES_SIZE));
         this.tables = new FrameAllocator(memory, TABLE_POOL, TABLE_POOL_SIZE);
         driver.bringUp(scalable, 0, 0xFEE0_0000L);
+        if (scalable && (iommu.ecap() & VtdRegisters.ECAP_PRS) != 0)
+        {
+            driver.enablePageRequests(pageRequestQueueOrder);
+        }
+    }
+
+    /** The OS's page request handling (intel-iommu's prq thread with {@code handler} as the fault handler). */
+    int servicePageRequests(final VtdDriver.PageRequestHandler handler)
+    {
+        return driver.servicePageRequests(handler);
+    }
+
+    /**
+     * A device-TLB invalidation of {@code [iova, iova + size)} ({@code size} negative: everything) for {@code pasid}
+     * (negative: the device's requests without PASID), then the wait: the unit sends the device an Invalidate Request.
+     */
+    void invalidateDeviceTlb(final int requesterId, final int pasid, final long iova, final long size)
+    {
+        long address = iova;
+        boolean sized = false;
+        if (size < 0)
+        {
+            address = InvalidationDescriptor.ADDRESS; // S with address bits 63:12 all set: the whole address space
+            sized = true;
+        }
+        else if (size > PhysicalMemory.FRAME_SIZE)
+        {
+            long span = Long.highestOneBit(size - 1) << 1;
+            while ((iova & -span) + span < iova + size)
+            {
+                span <<= 1;
+            }
+            address = org.iommuemu.tlp.AtsRange.encode(iova & -span, span);
+            sized = true;
+        }
+        if (pasid < 0)
+        {
+            InvalidationDescriptor.deviceTlb(descriptor, requesterId, address, sized);
+        }
+        else
+        {
+            InvalidationDescriptor.pasidDeviceTlb(descriptor, requesterId, pasid, address, false, sized);
+        }
+        driver.submit(descriptor);
+        driver.waitForCompletion(false);
     }
 
     public IommuPort port()
