@@ -31,6 +31,11 @@ import org.iommuemu.emulator.config.Numbers;
  */
 public final class AmdViTableDump
 {
+    /**
+     * The entry being dumped, as the model sees it: its legality predicates are the model's own. The offline model has
+     * no RMP, so Mode 0 is legal here as it is in that model.
+     */
+    private final DeviceTableEntry entry = new DeviceTableEntry();
     private final AmdViIommu iommu;
     private final PhysicalMemory memory;
     private final PrintWriter out;
@@ -104,8 +109,9 @@ public final class AmdViTableDump
     private void dumpDevice(final int device, final long address, final long q0, final long q1, final long q2, final long q3,
         final Long2LongHashMap shownRoots)
     {
-        final int mode = DeviceTableEntry.mode(q0);
-        final long root = DeviceTableEntry.root(q0);
+        entry.set(q0, q1, q2);
+        final int mode = entry.mode();
+        final long root = entry.root();
         final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
         out.printf("device %s (%s) DTE @%s: %016x %016x %016x %016x%n", Numbers.requesterId(device), Numbers.bdf(device),
             Numbers.hex(address), q0, q1, q2, q3);
@@ -134,7 +140,7 @@ public final class AmdViTableDump
                 "  mode 0: DMA passes untranslated");
             return;
         }
-        if (mode == 7)
+        if (entry.illegalMode(false))
         {
             out.println("  ! mode 7 is reserved: ILLEGAL_DEV_TABLE_ENTRY");
             return;
@@ -172,7 +178,7 @@ public final class AmdViTableDump
             out.println("  Control.GTEn is clear: GV is ignored, every request uses the host table");
             return;
         }
-        if (glx >= GuestCr3TableEntry.MAX_LEVELS || gpm > DeviceTableEntry.GPM_5_LEVEL)
+        if (entry.illegalGuestFields())
         {
             out.printf("  ! GLX %d / GPM %d is reserved: ILLEGAL_DEV_TABLE_ENTRY%n", glx, gpm);
             return;

@@ -123,13 +123,10 @@ public final class VtdOfflineModel implements OfflineModel
         apply(rtaddr, 8);
         command(VtdRegisters.SRTP, true);
         final int ttm = (int)((rtaddr.value() & VtdRegisters.RTADDR_TTM) >>> VtdRegisters.RTADDR_TTM_SHIFT);
-        if (ttm == VtdRegisters.TTM_SCALABLE && (ecap & VtdRegisters.ECAP_SMTS) == 0)
+        if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
-            notes.add(rtaddr.source() + ": TTM 01 (scalable) but ECAP.SMTS is clear: every request faults SM_ROOT_TABLE_ADDRESS");
-        }
-        else if (ttm > VtdRegisters.TTM_SCALABLE)
-        {
-            notes.add(rtaddr.source() + ": TTM " + Integer.toBinaryString(ttm) + " is reserved: every request faults SM_ROOT_TABLE_ADDRESS");
+            notes.add(rtaddr.source() + (ttm == VtdRegisters.TTM_SCALABLE ? ": TTM 01 (scalable) but ECAP.SMTS is clear" :
+                ": TTM " + Integer.toBinaryString(ttm) + " is reserved") + ": every request faults SM_ROOT_TABLE_ADDRESS");
         }
         if ((status & VtdRegisters.TES) != 0)
         {

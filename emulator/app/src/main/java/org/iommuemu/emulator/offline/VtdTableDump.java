@@ -77,7 +77,7 @@ public final class VtdTableDump
                 "TTM " + Integer.toBinaryString(ttm) + " (reserved)",
             Numbers.hex(gsts), (gsts & VtdRegisters.TES) != 0 ? "TES" : "TES clear: all DMA passes untranslated",
             (gsts & VtdRegisters.RTPS) != 0 ? " RTPS" : "", (gsts & VtdRegisters.QIES) != 0 ? " QIES" : "", cap, ecap);
-        if (ttm > VtdRegisters.TTM_SCALABLE || (ttm == VtdRegisters.TTM_SCALABLE && (ecap & VtdRegisters.ECAP_SMTS) == 0))
+        if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
             out.println("! " + (ttm == VtdRegisters.TTM_SCALABLE ? "scalable mode without ECAP.SMTS" : "reserved TTM") + ": "
                 + VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
@@ -173,9 +173,7 @@ public final class VtdTableDump
             out.println("    ! reserved bits set: " + VtdFaultReason.CONTEXT_ENTRY_RESERVED);
             return;
         }
-        if (tt == 3 || (tt == ContextEntry.TT_DEVICE_TLB && (ecap & VtdRegisters.ECAP_DT) == 0) ||
-            (tt == ContextEntry.TT_PASS_THROUGH && (ecap & VtdRegisters.ECAP_PT) == 0) ||
-            (tt != ContextEntry.TT_PASS_THROUGH && !sagawSupports(aw)))
+        if (!ContextEntry.supported(tt, aw, cap, ecap))
         {
             out.println("    ! TT or AW not supported by CAP/ECAP: " + VtdFaultReason.CONTEXT_ENTRY_INVALID);
             return;
@@ -420,36 +418,22 @@ public final class VtdTableDump
         }
     }
 
-    /** Why the model would refuse this PASID entry as invalid (0x5B), or null; see VtdTranslator. */
+    /** Why the model would refuse this PASID entry as invalid (0x5B), or null: the model's own rule, {@link PasidEntry#check}. */
     private String invalidPasidEntry(final int pgtt, final int aw, final int firstLevels)
     {
-        final boolean usesFirst = pgtt == PasidEntry.PGTT_FIRST_STAGE || pgtt == PasidEntry.PGTT_NESTED;
-        final boolean usesSecond = pgtt == PasidEntry.PGTT_SECOND_STAGE || pgtt == PasidEntry.PGTT_NESTED;
-        final long needs = switch (pgtt)
+        switch (PasidEntry.check(pgtt, aw, firstLevels, cap, ecap))
         {
-            case PasidEntry.PGTT_FIRST_STAGE -> VtdRegisters.ECAP_FLTS;
-            case PasidEntry.PGTT_SECOND_STAGE -> VtdRegisters.ECAP_SLTS;
-            case PasidEntry.PGTT_NESTED -> VtdRegisters.ECAP_NEST;
-            case PasidEntry.PGTT_PASS_THROUGH -> VtdRegisters.ECAP_PT;
-            default -> -1;
-        };
-        if (needs == -1)
-        {
-            return "PGTT " + pgtt + " is reserved";
+            case RESERVED_PGTT:
+                return "PGTT " + pgtt + " is reserved";
+            case PGTT_NOT_SUPPORTED:
+                return "PGTT " + pgtt + " (" + pgttText(pgtt) + ") is not supported by ECAP";
+            case AW_NOT_IN_SAGAW:
+                return "AW " + aw + " is not in CAP.SAGAW";
+            case FIRST_STAGE_LEVELS_NOT_SUPPORTED:
+                return firstLevels + "-level first stage is not supported (CAP.FS5LP)";
+            default:
+                return null;
         }
-        if ((ecap & needs) == 0)
-        {
-            return "PGTT " + pgtt + " (" + pgttText(pgtt) + ") is not supported by ECAP";
-        }
-        if (usesSecond && !sagawSupports(aw))
-        {
-            return "AW " + aw + " is not in CAP.SAGAW";
-        }
-        if (usesFirst && firstLevels != 4 && !(firstLevels == 5 && (cap & VtdRegisters.CAP_FS5LP) != 0))
-        {
-            return firstLevels + "-level first stage is not supported (CAP.FS5LP)";
-        }
-        return null;
     }
 
     // -------------------------------------------------------------------------------------------------------
@@ -517,10 +501,6 @@ public final class VtdTableDump
         return !(memory instanceof ImageMemory image) || image.covers(address, length);
     }
 
-    private boolean sagawSupports(final int aw)
-    {
-        return aw <= 3 && (VtdRegisters.sagaw(cap) & (1 << aw)) != 0;
-    }
 
     private static String halfText(final long half)
     {

@@ -119,17 +119,10 @@ final class AmdViTranslator
         return (deviceId & 0xFFFF) < deviceTableEntries;
     }
 
-    /** Mode 7; Mode 0 with SNP (SNP forbids it); with GV, GLX 3 or a reserved GPM. */
+    /** Mode 7; Mode 0 with SNP (SNP forbids it); with GV, GLX 3 or a reserved GPM ({@link DeviceTableEntry#illegal}). */
     boolean illegal()
     {
-        final DeviceTableEntry dte = entry;
-        final int mode = dte.mode();
-        if (mode == 7 || (mode == 0 && snp))
-        {
-            return true;
-        }
-        return dte.guestTranslationValid() &&
-            (dte.glx() >= GuestCr3TableEntry.MAX_LEVELS || dte.guestPagingMode() > DeviceTableEntry.GPM_5_LEVEL);
+        return entry.illegal(snp);
     }
 
     /** Whether there is no table to translate a request of {@code requestPasid} with: Mode 0, no guest table. */

@@ -132,6 +132,25 @@ public final class DeviceTableEntry
         return mode(quadword0);
     }
 
+    /** Mode 7 is reserved, and Mode 0 (no host table) is illegal when SNP is enabled: ILLEGAL_DEV_TABLE_ENTRY. */
+    public boolean illegalMode(final boolean snp)
+    {
+        final int mode = mode();
+        return mode == 7 || (mode == 0 && snp);
+    }
+
+    /** With GV, GLX 3 and a GPM above 5-level are reserved: ILLEGAL_DEV_TABLE_ENTRY. */
+    public boolean illegalGuestFields()
+    {
+        return guestTranslationValid() && (glx() >= GuestCr3TableEntry.MAX_LEVELS || guestPagingMode() > GPM_5_LEVEL);
+    }
+
+    /** Whether a valid entry is illegal for a request ({@link #illegalMode} or {@link #illegalGuestFields}). */
+    public boolean illegal(final boolean snp)
+    {
+        return illegalMode(snp) || illegalGuestFields();
+    }
+
     /** The host page table root. */
     public long root()
     {

@@ -165,4 +165,16 @@ public final class ContextEntry
         memory.writeEntry(address, lo);
         memory.writeEntry(address + 8, hi);
     }
+
+    /**
+     * Whether the unit supports a present legacy context entry's translation type {@code tt} and address width
+     * {@code aw}: TT 3 is reserved, TT 1 (device TLB) needs ECAP.DT, TT 2 (pass-through) needs ECAP.PT, and a
+     * translated entry's AW must be in CAP.SAGAW. An unsupported entry gives {@code VtdFaultReason.CONTEXT_ENTRY_INVALID}.
+     */
+    public static boolean supported(final int tt, final int aw, final long cap, final long ecap)
+    {
+        return tt != 3 && (tt != TT_DEVICE_TLB || (ecap & VtdRegisters.ECAP_DT) != 0) &&
+            (tt != TT_PASS_THROUGH || (ecap & VtdRegisters.ECAP_PT) != 0) &&
+            (tt == TT_PASS_THROUGH || VtdRegisters.sagawSupports(cap, aw));
+    }
 }

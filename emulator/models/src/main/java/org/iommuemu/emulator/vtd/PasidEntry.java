@@ -302,4 +302,61 @@ public final class PasidEntry
             memory.writeEntry(address + i * 8L, 0);
         }
     }
+
+    /** What makes a present scalable-mode PASID entry invalid for a unit (SM_PASID_ENTRY_INVALID), or {@link #VALID}. */
+    public enum Validity
+    {
+        /** Usable. */
+        VALID,
+        /** PGTT 0, 5, 6 or 7. */
+        RESERVED_PGTT,
+        /** The PGTT's translation is not in ECAP (FLTS, SLTS, NEST, PT). */
+        PGTT_NOT_SUPPORTED,
+        /** A second-stage or nested entry whose AW is not in CAP.SAGAW. */
+        AW_NOT_IN_SAGAW,
+        /** A first-stage or nested entry with 5-level first-stage tables and no CAP.FS5LP. */
+        FIRST_STAGE_LEVELS_NOT_SUPPORTED
+    }
+
+    /**
+     * Whether a unit with {@code cap} and {@code ecap} can use an entry of translation type {@code pgtt}, second-stage
+     * address width {@code aw} and {@code firstLevels}-level first-stage tables (vtd-tdx.md; the rules
+     * {@code VtdTranslator} applies and the offline dump explains).
+     */
+    public static Validity check(final int pgtt, final int aw, final int firstLevels, final long cap, final long ecap)
+    {
+        final long needs;
+        switch (pgtt)
+        {
+            case PGTT_FIRST_STAGE:
+                needs = VtdRegisters.ECAP_FLTS;
+                break;
+            case PGTT_SECOND_STAGE:
+                needs = VtdRegisters.ECAP_SLTS;
+                break;
+            case PGTT_NESTED:
+                needs = VtdRegisters.ECAP_NEST;
+                break;
+            case PGTT_PASS_THROUGH:
+                needs = VtdRegisters.ECAP_PT;
+                break;
+            default:
+                return Validity.RESERVED_PGTT;
+        }
+        if ((ecap & needs) == 0)
+        {
+            return Validity.PGTT_NOT_SUPPORTED;
+        }
+        final boolean usesSecond = pgtt == PGTT_SECOND_STAGE || pgtt == PGTT_NESTED;
+        final boolean usesFirst = pgtt == PGTT_FIRST_STAGE || pgtt == PGTT_NESTED;
+        if (usesSecond && !VtdRegisters.sagawSupports(cap, aw))
+        {
+            return Validity.AW_NOT_IN_SAGAW;
+        }
+        if (usesFirst && firstLevels != 4 && !(firstLevels == 5 && (cap & VtdRegisters.CAP_FS5LP) != 0))
+        {
+            return Validity.FIRST_STAGE_LEVELS_NOT_SUPPORTED;
+        }
+        return Validity.VALID;
+    }
 }

@@ -240,7 +240,7 @@ final class VtdTranslator
         lastRequesterId = -1;
         reset();
         scalable = ttm == VtdRegisters.TTM_SCALABLE;
-        if (ttm > VtdRegisters.TTM_SCALABLE || (scalable && (ecap & VtdRegisters.ECAP_SMTS) == 0))
+        if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
             return fail(VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
         }
@@ -320,10 +320,7 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.CONTEXT_ENTRY_RESERVED);
         }
-        final int tt = entry.translationType();
-        if (tt == 3 || (tt == ContextEntry.TT_DEVICE_TLB && (ecap & VtdRegisters.ECAP_DT) == 0) ||
-            (tt == ContextEntry.TT_PASS_THROUGH && (ecap & VtdRegisters.ECAP_PT) == 0) ||
-            (tt != ContextEntry.TT_PASS_THROUGH && !sagawSupports(entry.addressWidth())))
+        if (!ContextEntry.supported(entry.translationType(), entry.addressWidth(), cap, ecap))
         {
             return fail(VtdFaultReason.CONTEXT_ENTRY_INVALID);
         }
@@ -488,40 +485,7 @@ final class VtdTranslator
 
     private boolean pasidEntryValid(final PasidEntry entry)
     {
-        final int type = entry.pgtt();
-        final boolean usesSecond = type == PasidEntry.PGTT_SECOND_STAGE || type == PasidEntry.PGTT_NESTED;
-        final boolean usesFirst = type == PasidEntry.PGTT_FIRST_STAGE || type == PasidEntry.PGTT_NESTED;
-        switch (type)
-        {
-            case PasidEntry.PGTT_FIRST_STAGE:
-                if ((ecap & VtdRegisters.ECAP_FLTS) == 0)
-                {
-                    return false;
-                }
-                break;
-            case PasidEntry.PGTT_SECOND_STAGE:
-                if ((ecap & VtdRegisters.ECAP_SLTS) == 0)
-                {
-                    return false;
-                }
-                break;
-            case PasidEntry.PGTT_NESTED:
-                if ((ecap & VtdRegisters.ECAP_NEST) == 0)
-                {
-                    return false;
-                }
-                break;
-            case PasidEntry.PGTT_PASS_THROUGH:
-                return (ecap & VtdRegisters.ECAP_PT) != 0;
-            default:
-                return false;
-        }
-        if (usesSecond && !sagawSupports(entry.addressWidth()))
-        {
-            return false;
-        }
-        final int firstLevels = entry.firstStageLevels();
-        return !usesFirst || firstLevels == 4 || (firstLevels == 5 && (cap & VtdRegisters.CAP_FS5LP) != 0);
+        return PasidEntry.check(entry.pgtt(), entry.addressWidth(), entry.firstStageLevels(), cap, ecap) == PasidEntry.Validity.VALID;
     }
 
     /**
@@ -843,10 +807,5 @@ final class VtdTranslator
     private int inputWidth(final int aw)
     {
         return Math.min(30 + 9 * aw, mgaw);
-    }
-
-    private boolean sagawSupports(final int aw)
-    {
-        return aw <= 3 && (VtdRegisters.sagaw(cap) & (1 << aw)) != 0;
     }
 }
