@@ -466,8 +466,7 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
         }
-        // SSADE is reserved (0) on a unit without second-stage A/D support (ECAP.SSADS clear).
-        if (entry.reserved(haw) || (entry.secondStageAccessedDirty() && (ecap & VtdRegisters.ECAP_SLADS) == 0))
+        if (entry.reserved(haw, ecap))
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
         }
