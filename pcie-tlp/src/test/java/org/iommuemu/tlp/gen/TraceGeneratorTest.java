@@ -65,6 +65,17 @@ class TraceGeneratorTest
             {
                 final Tlp tlp = generator.next(record).tlp();
                 assertTrue(tlp.isValid());
+                if (tlp.kind().isMessage())
+                {
+                    // ATS_PRI's page requests: in the requester's region.
+                    assertEquals(Workload.ATS_PRI, workload);
+                    final org.iommuemu.tlp.PageRequest request = new org.iommuemu.tlp.PageRequest().wrap(tlp.buffer(), tlp.headerOffset());
+                    assertEquals(org.iommuemu.tlp.MessageHeader.CODE_PAGE_REQUEST, request.messageCode());
+                    final int device = (request.requesterId() >>> 8) - 0x10;
+                    final long base = generator.baseAddress() + device * generator.regionSize();
+                    assertTrue(request.pageAddress() >= base && request.pageAddress() < base + generator.regionSize());
+                    continue;
+                }
                 final RequestHeader r = tlp.request();
                 final int bytes = r.lengthDw() * 4;
                 assertTrue(tlp.kind() == TlpKind.MWR ? bytes <= 128 : bytes <= 256, workload + " " + bytes);
