@@ -43,6 +43,15 @@ class FlitReplayTest
     @Test
     void flitTrafficIsTranslatedAsItsNonFlitTwin() throws IOException
     {
+        try (GeneratedTraceReader reader = new GeneratedTraceReader(ScenarioReader.bundled("vtd-flit").traffic()))
+        {
+            int flitTlps = 0;
+            for (int i = 0; i < 1000 && reader.next(); i++)
+            {
+                flitTlps += reader.record().tlp().isFlit() && !reader.record().tlp().hasPasidPrefix() ? 1 : 0;
+            }
+            assertEquals(1000, flitTlps, "vtd-flit's traffic is flit mode, without prefixes");
+        }
         final List<Row> flit = rows(ScenarioReader.bundled("vtd-flit"));
         final List<Row> plain = rows(ScenarioReader.bundled("vtd-pasids"));
         assertEquals(plain.size(), flit.size());
