@@ -385,7 +385,8 @@ public final class SparseMemory implements PhysicalMemory
     private void cacheFrame(final int line, final long frame, final long slot)
     {
         FrameCache.put(frameCache, line, frame << FRAME_SIZE_LG2);
-        FrameCache.put(frameCache, line + 1, slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2));
+        FrameCache.put(frameCache, line + 1, slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot &
+            (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2));
     }
 
     private static int slotOffset(final long slot, final long address)

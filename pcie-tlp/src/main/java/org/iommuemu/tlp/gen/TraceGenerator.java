@@ -5,8 +5,11 @@ import java.util.SplittableRandom;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.IdePrefix;
+import org.iommuemu.tlp.PageRequest;
+import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.TlpEncoder;
 import org.iommuemu.tlp.TlpError;
+import org.iommuemu.tlp.TlpHeader;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceWriter;
@@ -293,8 +296,8 @@ public final class TraceGenerator
     private static final int PAGE_REQUEST = 2;
     private static final int TRANSLATED = 3;
     private final int[] transferKind = new int[MAX_TRANSFERS];
-    private final org.iommuemu.tlp.PageRequest pageRequest = new org.iommuemu.tlp.PageRequest();
-    private final org.iommuemu.tlp.RequestHeader requestHeader = new org.iommuemu.tlp.RequestHeader();
+    private final PageRequest pageRequest = new PageRequest();
+    private final RequestHeader requestHeader = new RequestHeader();
     /** {@link Workload#ATS_PRI}: the pages each device has faulted in, one bit per 4 KiB page of the footprint. */
     private final long[] faultedIn;
     private final int[] prgIndex;
@@ -423,11 +426,11 @@ public final class TraceGenerator
             }
             else if (kind == PAGE_REQUEST)
             {
-                tlp.setMemory(length, org.iommuemu.tlp.TlpHeader.HEADER_4DW_LENGTH, (byte)0);
+                tlp.setMemory(length, TlpHeader.HEADER_4DW_LENGTH, (byte)0);
                 pageRequest.wrap(tlp, length).initialise().requesterId(requesterId(device));
                 pageRequest.pageAddress(cursorAddress).prgIndex(prgIndex[device]).last(true).write(true).read(true);
                 prgIndex[device] = (prgIndex[device] + 1) & 0x1FF;
-                length += org.iommuemu.tlp.TlpHeader.HEADER_4DW_LENGTH;
+                length += TlpHeader.HEADER_4DW_LENGTH;
             }
             else
             {

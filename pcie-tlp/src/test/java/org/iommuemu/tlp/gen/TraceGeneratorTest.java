@@ -3,13 +3,18 @@ package org.iommuemu.tlp.gen;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
 
+import org.iommuemu.tlp.MessageHeader;
+import org.iommuemu.tlp.PageRequest;
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceWriter;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceStats;
@@ -48,7 +53,7 @@ class TraceGeneratorTest
             final byte[] b = Files.readAllBytes(generate("b.pcapng", config, 3000));
             assertArrayEquals(a, b, workload.toString());
             final byte[] c = Files.readAllBytes(generate("c.pcapng", config.seed(100), 3000));
-            assertFalse(java.util.Arrays.equals(a, c), workload.toString());
+            assertFalse(Arrays.equals(a, c), workload.toString());
         }
     }
 
@@ -69,8 +74,8 @@ class TraceGeneratorTest
                 {
                     // ATS_PRI's page requests: in the requester's region.
                     assertEquals(Workload.ATS_PRI, workload);
-                    final org.iommuemu.tlp.PageRequest request = new org.iommuemu.tlp.PageRequest().wrap(tlp.buffer(), tlp.headerOffset());
-                    assertEquals(org.iommuemu.tlp.MessageHeader.CODE_PAGE_REQUEST, request.messageCode());
+                    final PageRequest request = new PageRequest().wrap(tlp.buffer(), tlp.headerOffset());
+                    assertEquals(MessageHeader.CODE_PAGE_REQUEST, request.messageCode());
                     final int device = (request.requesterId() >>> 8) - 0x10;
                     final long base = generator.baseAddress() + device * generator.regionSize();
                     assertTrue(request.pageAddress() >= base && request.pageAddress() < base + generator.regionSize());
@@ -141,7 +146,7 @@ class TraceGeneratorTest
             .seed(3).pasidFraction(0.7));
         final TraceRecord a = new TraceRecord();
         final TraceRecord b = new TraceRecord();
-        final java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        final Set<Integer> seen = new TreeSet<>();
         int withPasid = 0;
         for (int i = 0; i < 5000; i++)
         {
@@ -156,7 +161,7 @@ class TraceGeneratorTest
             final Tlp plain = without.next(b).tlp();
             assertTrue(!plain.pasidValid() || plain.pasid() == 1 + ((plain.request().requesterId() >>> 8) - 0x10));
         }
-        assertEquals(java.util.Set.of(1, 7, 0x12345), seen);
+        assertEquals(Set.of(1, 7, 0x12345), seen);
         assertTrue(withPasid > 2000, "about 70% of the operations: " + withPasid);
         assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0));
         assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0x10_0000));

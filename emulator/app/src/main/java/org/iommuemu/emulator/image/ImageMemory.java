@@ -1,17 +1,23 @@
 package org.iommuemu.emulator.image;
 
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
@@ -175,14 +181,16 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         try
         {
             channel = FileChannel.open(mapped, StandardOpenOption.READ);
-            final String compressed = compression == ImageCompression.NONE ? "" : ", " + compression.name().toLowerCase(java.util.Locale.ROOT) + "-compressed";
+            final String compressed = compression == ImageCompression.NONE ? "" : ", " + compression.name().toLowerCase(Locale.ROOT) +
+                "-compressed";
             final List<ImageRegion> regions;
             final String description;
             if (ElfCore.isElf(head, length))
             {
                 if (rawBase != 0)
                 {
-                    throw new ImageFormatException(file + ": an ELF core says where its segments belong; --memory-base applies to raw images only");
+                    throw new ImageFormatException(file +
+                        ": an ELF core says where its segments belong; --memory-base applies to raw images only");
                 }
                 regions = ElfCore.readLoadSegments(channel, file.toString());
                 if (regions.isEmpty())
@@ -193,8 +201,8 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             }
             else
             {
-                if (ImageCompression.startsWith(head, length, "KDUMP   ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) ||
-                    ImageCompression.startsWith(head, length, "makedump".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                if (ImageCompression.startsWith(head, length, "KDUMP   ".getBytes(StandardCharsets.US_ASCII)) ||
+                    ImageCompression.startsWith(head, length, "makedump".getBytes(StandardCharsets.US_ASCII)))
                 {
                     throw new ImageFormatException(file + ": kdump-compressed (makedumpfile) images are not supported; " +
                         "use dump-guest-memory without -z/-l/-s (ELF) or pmemsave (raw)");
@@ -329,7 +337,8 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             if (base > 0)
             {
                 dst.boundsCheck(dstOffset + done, chunk);
-                UnsafeApi.copyMemory(null, base + (pa & OFFSET_IN_FRAME_MASK), dst.byteArray(), dst.addressOffset() + dstOffset + done, chunk);
+                UnsafeApi.copyMemory(null, base + (pa & OFFSET_IN_FRAME_MASK), dst.byteArray(), dst.addressOffset() + dstOffset + done,
+                    chunk);
             }
             else if (base == OVERLAY)
             {
@@ -642,7 +651,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new java.io.UncheckedIOException(file + ": cannot map " + size + " bytes at offset 0x" +
+            throw new UncheckedIOException(file + ": cannot map " + size + " bytes at offset 0x" +
                 Long.toHexString(regionFileOffset[region] + offset), ex);
         }
     }
@@ -693,7 +702,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         temporary.toFile().deleteOnExit();
         final long total = Files.size(file);
         long written = 0;
-        final String name = compression.name().toLowerCase(java.util.Locale.ROOT);
+        final String name = compression.name().toLowerCase(Locale.ROOT);
         try (CountingInputStream counted = new CountingInputStream(Files.newInputStream(file));
              InputStream in = compression.decompress(counted);
              OutputStream out = Files.newOutputStream(temporary))
@@ -732,11 +741,11 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     /** Why decompression failed, in words. */
     private static String reason(final Exception ex)
     {
-        if (ex instanceof java.io.EOFException)
+        if (ex instanceof EOFException)
         {
             return "the compressed data ends early (a truncated file?)";
         }
-        if (ex instanceof java.nio.file.FileSystemException fs)
+        if (ex instanceof FileSystemException fs)
         {
             return (fs.getFile() == null ? "" : fs.getFile() + ": ") + (fs.getReason() == null ? "cannot write" : fs.getReason());
         }
@@ -749,7 +758,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     }
 
     /** Counts the compressed bytes consumed, for progress. */
-    private static final class CountingInputStream extends java.io.FilterInputStream
+    private static final class CountingInputStream extends FilterInputStream
     {
         long count;
 

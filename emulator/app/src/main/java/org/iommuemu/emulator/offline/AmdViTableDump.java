@@ -8,6 +8,7 @@ import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.amdvi.DeviceTableEntry;
 import org.iommuemu.emulator.amdvi.GuestCr3TableEntry;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
@@ -15,7 +16,6 @@ import org.iommuemu.pagetable.Walker;
 import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * A debugfs-like view of an AMD-Vi IOMMU's device table and page tables: one block per valid DTE with its
@@ -26,7 +26,8 @@ import org.iommuemu.emulator.config.Numbers;
  * hardware reads for its part of the IOVA range, so replicas coalesce into their page and a replica that differs
  * is marked.
  * <p>
- * The trees are printed by {@link PageTableTreeDump}. Hostile tables cannot hang it: a table frame is shown once (a second reference, whether a loop or a shared
+ * The trees are printed by {@link PageTableTreeDump}. Hostile tables cannot hang it: a table frame is shown once (a second reference,
+ * whether a loop or a shared
  * table, is a marked line), and tables outside the image are marked instead of read.
  */
 public final class AmdViTableDump
@@ -63,7 +64,8 @@ public final class AmdViTableDump
     {
         final long baseRegister = iommu.readRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8);
         final long tableBase = baseRegister & AmdViRegisters.BASE_ADDRESS;
-        final int entries = (int)((baseRegister & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) * (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
+        final int entries = (int)((baseRegister & AmdViRegisters.DEVICE_TABLE_SIZE) +
+            1) * (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
         final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
         out.printf("AMD-Vi device table at %s, %d entries (%d KiB); control %s%s%n", Numbers.hex(tableBase), entries,
             entries * DeviceTableEntry.SIZE / 1024, Numbers.hex(control),

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.TreeMap;
 
 import org.agrona.collections.LongHashSet;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
@@ -11,7 +12,6 @@ import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.Walker;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * One page-table tree of any {@link PageTableFormat} printed as runs: consecutive leaves whose input and output
@@ -110,7 +110,8 @@ public final class PageTableTreeDump
         table(root, format.topLevel(), 0, initialPermissions);
         flush();
         final StringBuilder sizes = new StringBuilder();
-        pagesBySize.forEach((lg2, count) -> sizes.append(sizes.length() == 0 ? "" : ", ").append(Numbers.size(lg2)).append(" x").append(count));
+        pagesBySize.forEach((lg2, count) -> sizes.append(sizes.length() == 0 ? "" :
+            ", ").append(Numbers.size(lg2)).append(" x").append(count));
         out.printf("%s%s mapped in %d run%s%s; %d table page%s%n", indent, bytes(mappedBytes), runs, runs == 1 ? "" : "s",
             sizes.length() == 0 ? "" : " (" + sizes + ")", tablePages, tablePages == 1 ? "" : "s");
     }

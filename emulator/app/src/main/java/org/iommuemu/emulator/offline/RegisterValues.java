@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.iommuemu.emulator.config.InputDataException;
-import org.iommuemu.tlp.trace.BoundedLineReader;
 import org.iommuemu.emulator.config.Numbers;
+import org.iommuemu.tlp.trace.BoundedLineReader;
 
 /**
  * Register values captured from a real IOMMU: {@code OFFSET=VALUE} pairs from {@code --regs FILE} lines and

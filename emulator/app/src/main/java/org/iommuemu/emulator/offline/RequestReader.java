@@ -3,14 +3,14 @@ package org.iommuemu.emulator.offline;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
+import java.util.Arrays;
 import java.util.Locale;
 
 import org.iommuemu.emulator.config.InputDataException;
-import org.iommuemu.tlp.trace.BoundedLineReader;
-
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.emulator.config.Numbers;
+import org.iommuemu.tlp.trace.BoundedLineReader;
 
 /**
  * Reads a requests file one line at a time (a million requests are never held in memory):
@@ -58,7 +58,7 @@ public final class RequestReader
         }
         while (isBlankOrComment(header));
         final String[] names = header.split(",", -1);
-        java.util.Arrays.fill(columnOf, -1);
+        Arrays.fill(columnOf, -1);
         for (int i = 0; i < names.length; i++)
         {
             final String column = unquote(names[i]).toLowerCase(Locale.ROOT);

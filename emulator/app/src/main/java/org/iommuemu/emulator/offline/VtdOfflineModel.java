@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdIommu;
@@ -201,7 +202,7 @@ public final class VtdOfflineModel implements OfflineModel
     /** A value must start at its register and fit its width (the 32-bit GCMD, GSTS, FSTS, FECTL..., say). */
     private static void checkWidth(final VtdIommu iommu, final RegisterValues.Value value)
     {
-        final org.iommuemu.emulator.device.Register register = iommu.registerHolding(value.offset());
+        final Register register = iommu.registerHolding(value.offset());
         if (register == null)
         {
             return; // not modelled: a note says it is ignored

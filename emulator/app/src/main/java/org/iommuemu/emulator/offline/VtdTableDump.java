@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.agrona.collections.LongHashSet;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.emulator.vtd.ContextEntry;
 import org.iommuemu.emulator.vtd.PasidDirectoryEntry;
@@ -18,7 +19,6 @@ import org.iommuemu.emulator.vtd.VtdRegisters;
 import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * A debugfs-like view of a VT-d unit's translation structures (like Linux's {@code dmar_translation_struct}):
@@ -79,8 +79,8 @@ public final class VtdTableDump
             (gsts & VtdRegisters.RTPS) != 0 ? " RTPS" : "", (gsts & VtdRegisters.QIES) != 0 ? " QIES" : "", cap, ecap);
         if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
-            out.println("! " + (ttm == VtdRegisters.TTM_SCALABLE ? "scalable mode without ECAP.SMTS" : "reserved TTM") + ": "
-                + VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
+            out.println("! " + (ttm == VtdRegisters.TTM_SCALABLE ? "scalable mode without ECAP.SMTS" : "reserved TTM") + ": " +
+                VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
             return;
         }
         if (!readable(root, PhysicalMemory.FRAME_SIZE))
@@ -267,7 +267,8 @@ public final class VtdTableDump
             Numbers.hex(entryAddress), q0, q1, q2, q3);
         out.printf("    PASID directory %s, %d entries, RID_PASID 0x%x%s%s%s%n", Numbers.hex(directory), directoryEntries, ridPasid,
             ScalableContextEntry.pasidEnabled(q0) ? ", PASIDE" : ", PASIDE clear (requests with a PASID fault)",
-            ScalableContextEntry.deviceTlbEnabled(q0) ? ", DTE (ATS)" : "", ScalableContextEntry.faultProcessingDisabled(q0) ? ", FPD" : "");
+            ScalableContextEntry.deviceTlbEnabled(q0) ? ", DTE (ATS)" : "", ScalableContextEntry.faultProcessingDisabled(q0) ? ", FPD" :
+                "");
         if (ScalableContextEntry.reserved(q0, q1, q2, q3, haw))
         {
             out.println("    ! reserved bits set: " + VtdFaultReason.SM_CONTEXT_ENTRY_RESERVED);
@@ -357,7 +358,8 @@ public final class VtdTableDump
         {
             if (always)
             {
-                out.printf("    PASID 0x%x entry @%s is not present: %s%n", pasid, Numbers.hex(address), VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
+                out.printf("    PASID 0x%x entry @%s is not present: %s%n", pasid, Numbers.hex(address),
+                    VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
             }
             return;
         }
@@ -457,7 +459,8 @@ public final class VtdTableDump
     {
         out.printf("      first stage (%d-level%s):%n", levels,
             secondStage == null ? "" : "; its tables and outputs are GPAs, each translated by the second stage below");
-        if (shown("        ", "first stage " + root + "/" + levels + (secondStage == null ? "" : " through " + secondStageRoot + "/" + secondStage), owner))
+        if (shown("        ", "first stage " + root + "/" + levels + (secondStage == null ? "" : " through " + secondStageRoot + "/" +
+            secondStage), owner))
         {
             return;
         }

@@ -13,6 +13,8 @@ import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.rmp.RmpConfig;
+import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.UntrustedDmaRule;
 
 /**
  * Puts the timing model's outputs beside the published figures it should reproduce (docs/timing.md, the
@@ -57,7 +59,7 @@ public final class Calibration
         final Harness warm = new Harness(profile, iommu, 4, PageSizePolicy.FORCED_4K, 64L << 20);
         warm.send(IOVA);
         final long hit = warm.send(IOVA);
-        rows.add(new Row("IOTLB hit latency (" + iommu.name().toLowerCase(java.util.Locale.ROOT) + ")", cyclesNs(hit, nsPerCycle), "-",
+        rows.add(new Row("IOTLB hit latency (" + iommu.name().toLowerCase(Locale.ROOT) + ")", cyclesNs(hit, nsPerCycle), "-",
             "link + IOTLB lookup; gem5 tlb_lat 3 [S1]"));
         final Harness cold = new Harness(profile, iommu, 4, PageSizePolicy.FORCED_4K, 1L << 30);
         cold.send(IOVA);
@@ -86,7 +88,8 @@ public final class Calibration
                     policy == PageSizePolicy.FORCED_4K ? "4 KiB" : "2 MiB"), String.format(Locale.ROOT, "%.1f%%", rate * 100),
                     policy == PageSizePolicy.FORCED_4K ? (window <= 256L << 10 ? "~100% (inside reach)" : "drops beyond 256 KiB") :
                         "~100% (hugepages recover)",
-                    policy == PageSizePolicy.FORCED_4K ? "pcie-bench 64-entry IOTLB [S9] (UNVERIFIED)" : "Farshin et al. PeerJ CS 2023 [S7]"));
+                    policy == PageSizePolicy.FORCED_4K ? "pcie-bench 64-entry IOTLB [S9] (UNVERIFIED)" :
+                        "Farshin et al. PeerJ CS 2023 [S7]"));
             }
         }
         return rows;
@@ -111,7 +114,7 @@ public final class Calibration
             final Scenario.PlatformSpec platform = iommu == Scenario.IommuKind.AMDVI ?
                 Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT) :
                 new Scenario.PlatformSpec(iommu, profile, false, RmpConfig.DEFAULT, Scenario.VtdMode.LEGACY, false,
-                    org.iommuemu.tdx.UntrustedDmaRule.DEFAULT, org.iommuemu.tdx.HostReadMode.ZEROS);
+                    UntrustedDmaRule.DEFAULT, HostReadMode.ZEROS);
             final Scenario scenario = new Scenario("calibration", "", "calibration", null, platform, null, null,
                 List.of(new Scenario.DomainSpec(1, levels, policy,
                     List.of(new Scenario.Mapping(IOVA, IOVA, size, Permissions.READ_WRITE)), Scenario.KvmEpt.NONE, 0)),

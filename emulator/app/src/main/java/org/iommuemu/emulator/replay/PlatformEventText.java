@@ -124,7 +124,8 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     @Override
     public String dirtyTracking(final PlatformEvent.DirtyTracking e)
     {
-        return String.format("dirty tracking turned %s for domain %d (%d PASID entr%s with SSADE %s)%s", e.enabled() ? "on" : "off", e.domain(),
+        return String.format("dirty tracking turned %s for domain %d (%d PASID entr%s with SSADE %s)%s", e.enabled() ? "on" : "off",
+            e.domain(),
             e.pasidEntries(), e.pasidEntries() == 1 ? "y" : "ies", e.enabled() ? "set" : "cleared",
             e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) : "");
     }

@@ -7,9 +7,11 @@ import java.util.List;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.DeviceMessage;
 import org.iommuemu.emulator.platform.DmaRequest;
-import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.MessageResult;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.timing.LinkParameters;
@@ -18,6 +20,7 @@ import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
  * Runs a trace through a {@link Platform}: for each TLP, the timeline actions due before it, then
@@ -46,7 +49,7 @@ public final class Replay
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
     private final TlpMessages messages = new TlpMessages();
-    private final org.iommuemu.emulator.platform.DeviceMessage message = new org.iommuemu.emulator.platform.DeviceMessage();
+    private final DeviceMessage message = new DeviceMessage();
     private final List<TimedAction> timeline;
     private int nextAction;
     private long pageTableBytes;
@@ -179,6 +182,31 @@ public final class Replay
         return r;
     }
 
+    /**
+     * One request that came without a TLP (co-simulation's ATS_REQ): a DMA request priced and counted exactly as a
+     * translated TLP of a trace is, {@code timeNanos} being its arrival time (0: back to back at the link rate).
+     * The record is re-pointed per call; allocation-free.
+     */
+    public ReplayRecord stepRequest(final long index, final long timeNanos, final DmaRequest request)
+    {
+        final ReplayRecord r = record;
+        r.index = index;
+        r.timeNanos = timeNanos;
+        r.trafficClass = TrafficClass.DMA;
+        r.request.set(request.requesterId(), request.address(), request.length(), request.access(), request.addressType(),
+            request.trusted());
+        r.request.pasid(request.pasid()).privileged(request.privileged());
+        translate(r);
+        statistics.record(r, pageTableBytes);
+        return r;
+    }
+
+    /** Apply the scenario's timeline actions due before request {@code index} (the loop of {@link #run} does it per TLP). */
+    public void applyActionsBefore(final long index)
+    {
+        applyDueActions(index);
+    }
+
     private void translate(final ReplayRecord r)
     {
         platform.adjust(r.request);
@@ -212,8 +240,8 @@ public final class Replay
         switch (messages.decode(traceRecord, message))
         {
             case TlpMessages.DEVICE_MESSAGE:
-                final org.iommuemu.emulator.platform.MessageResult result = platform.message(message);
-                if (result != org.iommuemu.emulator.platform.MessageResult.NOT_HANDLED)
+                final MessageResult result = platform.message(message);
+                if (result != MessageResult.NOT_HANDLED)
                 {
                     r.messageResult = result;
                 }
@@ -279,6 +307,12 @@ public final class Replay
 
     private ReplayResult result(final TraceReader reader, final long wallNanos)
     {
+        return result(reader.summary(), wallNanos);
+    }
+
+    /** The result so far, for a run that did not come from one {@link TraceReader} (co-simulation). */
+    public ReplayResult result(final TraceSummary trace, final long wallNanos)
+    {
         statistics.messagesSent(platform.messageCounts());
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
@@ -287,7 +321,7 @@ public final class Replay
         }
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
-            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos,
+            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), trace, wallNanos,
             List.copyOf(platform.events()), platform.eventCount());
     }
 }

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.replay;
 
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 
 /**
@@ -19,7 +20,7 @@ public final class ReplayRecord
     int tableFetches;
     int rmpFetches;
     /** What the IOMMU did with a message TLP (a page request, an Invalidate Completion), or null. */
-    org.iommuemu.emulator.platform.MessageResult messageResult;
+    MessageResult messageResult;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
     public long index()
@@ -79,7 +80,7 @@ public final class ReplayRecord
     }
 
     /** What the IOMMU did with this message TLP (a page request, an ATS Invalidate Completion), or null. */
-    public org.iommuemu.emulator.platform.MessageResult messageResult()
+    public MessageResult messageResult()
     {
         return messageResult;
     }

@@ -9,6 +9,9 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.iommuemu.emulator.platform.AccessEffect;
 import org.iommuemu.emulator.platform.FaultKind;
+import org.iommuemu.emulator.platform.MessageResult;
+import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
  * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes, faults by kind and the effects of
@@ -67,10 +70,10 @@ public final class ReplayStatistics
     final TimeSeries series = new TimeSeries(512);
 
     /** Message TLPs the IOMMU handled, by {@link org.iommuemu.emulator.platform.MessageResult} ordinal. */
-    final long[] messageResults = new long[org.iommuemu.emulator.platform.MessageResult.values().length];
+    final long[] messageResults = new long[MessageResult.values().length];
     /** The messages the platform's IOMMU sent devices and the page requests its OS answered (set at the end). */
-    org.iommuemu.emulator.scenario.Platform.MessageCounts messagesSent =
-        new org.iommuemu.emulator.scenario.Platform.MessageCounts(0, 0, 0, 0, 0);
+    Platform.MessageCounts messagesSent =
+        new Platform.MessageCounts(0, 0, 0, 0, 0);
 
     void record(final ReplayRecord record, final long pageTableBytes)
     {
@@ -126,7 +129,7 @@ public final class ReplayStatistics
         series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
     }
 
-    void messagesSent(final org.iommuemu.emulator.scenario.Platform.MessageCounts counts)
+    void messagesSent(final Platform.MessageCounts counts)
     {
         messagesSent = counts;
     }
@@ -135,7 +138,7 @@ public final class ReplayStatistics
     public Map<String, Long> messageResults()
     {
         final Map<String, Long> counts = new LinkedHashMap<>();
-        for (final org.iommuemu.emulator.platform.MessageResult result : org.iommuemu.emulator.platform.MessageResult.values())
+        for (final MessageResult result : MessageResult.values())
         {
             if (messageResults[result.ordinal()] > 0)
             {
@@ -146,7 +149,7 @@ public final class ReplayStatistics
     }
 
     /** What the platform's IOMMU sent devices and how its OS answered page requests. */
-    public org.iommuemu.emulator.scenario.Platform.MessageCounts messagesSent()
+    public Platform.MessageCounts messagesSent()
     {
         return messagesSent;
     }
@@ -249,7 +252,7 @@ public final class ReplayStatistics
      * @param delivered results handed to the sink.
      * @return what does not add up; empty when everything does.
      */
-    public List<String> accountingErrors(final org.iommuemu.tlp.trace.TraceSummary trace, final long delivered)
+    public List<String> accountingErrors(final TraceSummary trace, final long delivered)
     {
         final List<String> errors = new ArrayList<>();
         if (!trace.balanced())

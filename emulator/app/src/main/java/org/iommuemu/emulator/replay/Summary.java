@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceSummary;
 
@@ -54,11 +55,12 @@ public final class Summary
         {
             rows.add(new Row("  message: " + handled.getKey(), Long.toString(handled.getValue()), handled.getValue(), Direction.NEUTRAL));
         }
-        final org.iommuemu.emulator.scenario.Platform.MessageCounts sent = s.messagesSent();
+        final Platform.MessageCounts sent = s.messagesSent();
         if (sent.atsInvalidateRequests() + sent.prgResponses() + sent.prgResponsesByHardware() > 0)
         {
             rows.add(new Row("messages to devices", String.format(Locale.ROOT, "ATS invalidate requests %d, PRG responses %d (%d by the " +
-                "hardware)", sent.atsInvalidateRequests(), sent.prgResponses() + sent.prgResponsesByHardware(), sent.prgResponsesByHardware()),
+                "hardware)", sent.atsInvalidateRequests(), sent.prgResponses() + sent.prgResponsesByHardware(),
+                sent.prgResponsesByHardware()),
                 sent.atsInvalidateRequests() + sent.prgResponses() + sent.prgResponsesByHardware(), Direction.NEUTRAL));
         }
         if (sent.pagesFaultedIn() + sent.pageRequestsRefused() > 0)

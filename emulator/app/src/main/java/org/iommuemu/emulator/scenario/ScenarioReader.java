@@ -9,15 +9,18 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.iommuemu.emulator.config.ConfigException;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.config.YamlSection;
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
 import org.iommuemu.emulator.scenario.Scenario.DetachAction;
@@ -36,16 +39,18 @@ import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.scenario.Scenario.TrafficSpec;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.PageRequestOverflow;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.rmp.RmpConfig;
-import org.iommuemu.tlp.gen.TraceGenerator;
-import org.iommuemu.emulator.vtd.TrustedInvalidation;
+import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tdx.UntrustedMmioRule;
+import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -53,8 +58,6 @@ import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
-import org.iommuemu.emulator.profile.TimingProfiles;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * Reads scenario files (docs/scenarios.md). Validation is strict and positional: an unknown key, a wrong type, a
@@ -97,12 +100,14 @@ public final class ScenarioReader
         final String resource = BUNDLED_FOLDER + name + ".yaml";
         if (!BUNDLED_NAME.matcher(name).matches())
         {
-            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "a bundled scenario name is lower case letters, digits and dashes");
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "",
+                "a bundled scenario name is lower case letters, digits and dashes");
         }
         final InputStream stream = ScenarioReader.class.getClassLoader().getResourceAsStream(resource);
         if (stream == null)
         {
-            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " + bundledNames());
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " +
+                bundledNames());
         }
         try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8))
         {
@@ -201,10 +206,10 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final java.util.Map<Integer, Scenario.Stage> stages = new java.util.HashMap<>();
+        final Map<Integer, Scenario.Stage> stages = new HashMap<>();
         domains.forEach(d -> stages.put(d.id(), d.stage()));
         final boolean scalable = platform.iommu() == IommuKind.VTD && platform.vtdMode() == Scenario.VtdMode.SCALABLE;
-        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, scalable ? stages : java.util.Map.of());
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, scalable ? stages : Map.of());
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -220,9 +225,108 @@ public final class ScenarioReader
             section.rejectUnknownKeys();
         }
         final TrafficSpec traffic = traffic(root.section("traffic"), folder);
+        final Scenario.CosimSpec cosim = cosim(root.section("cosim"), folder);
         root.rejectUnknownKeys();
         return new Scenario(name, description, source, folder, platform, rmp, tdx, List.copyOf(domains), List.copyOf(devices),
-            List.copyOf(timeline), traffic);
+            List.copyOf(timeline), traffic, cosim);
+    }
+
+    /** The {@code cosim} section: co-simulation settings (docs/protocol.md 5 and 8); absent: the defaults. */
+    private static Scenario.CosimSpec cosim(final YamlSection section, final Path folder)
+    {
+        final Scenario.CosimSpec d = Scenario.CosimSpec.DEFAULT;
+        if (section == null)
+        {
+            return d;
+        }
+        final Scenario.CosimSetup setup = section.enumValue("setup", Scenario.CosimSetup.class, d.setup());
+        int mmio = d.mmioChannel();
+        int memory = d.memoryChannel();
+        int interrupts = d.interruptChannel();
+        int translation = d.translationChannel();
+        int tlp = d.tlpChannel();
+        final YamlSection channels = section.section("channels");
+        if (channels != null)
+        {
+            mmio = channel(channels, "mmio", mmio);
+            memory = channel(channels, "memory", memory);
+            interrupts = channel(channels, "interrupts", interrupts);
+            translation = channel(channels, "translation", translation);
+            tlp = channel(channels, "tlp", tlp);
+            channels.rejectUnknownKeys();
+            final Set<Integer> distinct = new HashSet<>(List.of(mmio, memory, interrupts, translation, tlp));
+            if (distinct.size() != 5)
+            {
+                throw channels.error("the five channels need five different numbers: mmio " + mmio + ", memory " + memory +
+                    ", interrupts " + interrupts + ", translation " + translation + ", tlp " + tlp);
+            }
+        }
+        final Scenario.CosimInterrupts irq = section.enumValue("interrupts", Scenario.CosimInterrupts.class, d.interrupts());
+        Scenario.CosimMemory backing = d.memory();
+        Path file = null;
+        boolean ones = d.errorsReadAsOnes();
+        final List<Scenario.SharedRange> ranges = new ArrayList<>();
+        final YamlSection memorySection = section.section("memory");
+        if (memorySection != null)
+        {
+            backing = memorySection.enumValue("backing", Scenario.CosimMemory.class, backing);
+            final String fill = memorySection.string("errors-read-as", "ones");
+            if (!fill.equals("ones") && !fill.equals("zeros"))
+            {
+                throw memorySection.error("errors-read-as", "ones or zeros, not '" + fill + "'");
+            }
+            ones = fill.equals("ones");
+            if (memorySection.has("file"))
+            {
+                final String name = memorySection.requiredString("file");
+                file = folder == null ? Path.of(name) : folder.resolve(name);
+            }
+            for (final YamlSection range : memorySection.sections("ranges"))
+            {
+                final long gpa = range.requiredSize("gpa");
+                final long offset = range.size("offset", 0);
+                final long size = range.requiredSize("size");
+                if (((gpa | offset | size) & (PAGE - 1)) != 0 || size <= 0)
+                {
+                    throw range.error("a shared range's gpa, offset and size are positive multiples of 4 KiB");
+                }
+                ranges.add(new Scenario.SharedRange(gpa, offset, size));
+                range.rejectUnknownKeys();
+            }
+            memorySection.rejectUnknownKeys();
+            if (backing == Scenario.CosimMemory.SHARED && file == null)
+            {
+                throw memorySection.error("file", "backing: shared needs the file the peer's guest RAM is in");
+            }
+            if (backing == Scenario.CosimMemory.REMOTE && (file != null || !ranges.isEmpty()))
+            {
+                throw memorySection.error(file != null ? "file" : "ranges", "a file and ranges belong to backing: shared");
+            }
+            if (setup == Scenario.CosimSetup.SCENARIO)
+            {
+                throw memorySection.error("setup: scenario keeps the platform in the emulator's own memory; memory belongs to " +
+                    "setup: guest");
+            }
+        }
+        final long mmioBase = section.size("mmio-base", d.mmioBase());
+        final int requester = section.has("requester") ? requester(section, "requester") : d.requester();
+        final int translationRequester = section.has("translation-requester") ? requester(section, "translation-requester") :
+            d.translationRequester();
+        final Scenario.CosimSync sync = section.enumValue("sync", Scenario.CosimSync.class, d.sync());
+        final Scenario.CosimClock clock = section.enumValue("clock", Scenario.CosimClock.class, d.clock());
+        section.rejectUnknownKeys();
+        return new Scenario.CosimSpec(setup, mmio, memory, interrupts, translation, tlp, irq, backing, file, List.copyOf(ranges),
+            mmioBase, requester, translationRequester, sync, clock, ones);
+    }
+
+    private static int channel(final YamlSection section, final String key, final int fallback)
+    {
+        final long value = section.longValue(key, fallback);
+        if (value < 0 || value > 0xFFFF_FFFFL)
+        {
+            throw section.error(key, "a channel (the header's dev) is a u32, not " + value);
+        }
+        return (int)value;
     }
 
     private static PlatformSpec platform(final YamlSection section, final Path folder)
@@ -265,7 +369,8 @@ public final class ScenarioReader
         final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
         if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
         {
-            throw section.error(section.has("mode") ? "mode" : "tdx-connect", "legacy/scalable mode and TDX Connect belong to VT-d platforms");
+            throw section.error(section.has("mode") ? "mode" : "tdx-connect",
+                "legacy/scalable mode and TDX Connect belong to VT-d platforms");
         }
         final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
         final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
@@ -307,8 +412,8 @@ public final class ScenarioReader
                     "actions), not '" + service + "'");
             }
             pageRequests = new Scenario.PageRequestSpec(Integer.numberOfTrailingZeros(pages), service.equals("immediate"),
-                prq.enumValue("overflow", org.iommuemu.emulator.vtd.PageRequestOverflow.class,
-                    org.iommuemu.emulator.vtd.PageRequestOverflow.RESPOND));
+                prq.enumValue("overflow", PageRequestOverflow.class,
+                    PageRequestOverflow.RESPOND));
             prq.rejectUnknownKeys();
         }
         section.rejectUnknownKeys();
@@ -542,9 +647,9 @@ public final class ScenarioReader
                 final long spa = section.requiredSize("spa");
                 final long size = rmpSize(section);
                 final int asid = section.intValue("asid", 1);
-                if (asid < 1 || asid > org.iommuemu.rmp.RmpEntry.MAX_ASID)
+                if (asid < 1 || asid > RmpEntry.MAX_ASID)
                 {
-                    throw section.error("asid", "a guest ASID is 1-" + org.iommuemu.rmp.RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
+                    throw section.error("asid", "a guest ASID is 1-" + RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
                         asid);
                 }
                 return new MakePrivateAction(spa, section.size("gpa", spa), asid, size);

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.scenario;
 
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 import org.iommuemu.emulator.config.YamlSection;
@@ -17,11 +18,11 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> tdIds;
     private final Set<Integer> attached;
     /** VT-d scalable mode: each domain's stage (empty on other platforms: no hardware dirty tracking there). */
-    private final java.util.Map<Integer, Scenario.Stage> scalableStages;
+    private final Map<Integer, Scenario.Stage> scalableStages;
     private YamlSection section;
 
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached,
-        final java.util.Map<Integer, Scenario.Stage> scalableStages)
+        final Map<Integer, Scenario.Stage> scalableStages)
     {
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;

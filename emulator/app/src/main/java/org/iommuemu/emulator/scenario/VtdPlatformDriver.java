@@ -7,9 +7,11 @@ import org.iommuemu.emulator.vtd.VtdDriver;
 import org.iommuemu.emulator.vtd.VtdIommu;
 import org.iommuemu.emulator.vtd.VtdRegisters;
 import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
+import org.iommuemu.tlp.AtsRange;
 
 /**
  * {@link IommuDriver} over {@link VtdDriver}: legacy context entries (TT multi-level, or device-TLB with ATS), or in
@@ -73,7 +75,7 @@ final class VtdPlatformDriver implements IommuDriver
             {
                 span <<= 1;
             }
-            address = org.iommuemu.tlp.AtsRange.encode(iova & -span, span);
+            address = AtsRange.encode(iova & -span, span);
             sized = true;
         }
         if (pasid < 0)
@@ -99,7 +101,7 @@ final class VtdPlatformDriver implements IommuDriver
     }
 
     /** A page table of another format (KVM's EPT) from the same pool. */
-    PageTable newTable(final org.iommuemu.pagetable.PageTableFormat format)
+    PageTable newTable(final PageTableFormat format)
     {
         return new PageTable(format, tables);
     }
@@ -199,7 +201,7 @@ final class VtdPlatformDriver implements IommuDriver
     }
 
     /** The unit's first-stage format for {@code levels} (4 or 5) levels. */
-    org.iommuemu.pagetable.PageTableFormat firstStageFormat(final int levels)
+    PageTableFormat firstStageFormat(final int levels)
     {
         return iommu.firstStageFormat(levels);
     }

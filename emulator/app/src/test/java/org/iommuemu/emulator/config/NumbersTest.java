@@ -48,7 +48,8 @@ class NumbersTest
         assertMessage(() -> Numbers.parseSize("2X"), "\"2X\" is not a size (0x hex or decimal, or a K/M/G/T size such as 4K)");
         assertMessage(() -> Numbers.parseSize("K"), "\"K\" is not a size (0x hex or decimal, or a K/M/G/T size such as 4K)");
         assertMessage(() -> Numbers.parseSize("20000000T"), "\"20000000T\" is beyond 64 bits");
-        assertMessage(() -> Numbers.parse("0xq", "--memory-base"), "--memory-base \"0xq\" is not a size (0x hex or decimal, or a K/M/G/T size " +
+        assertMessage(() -> Numbers.parse("0xq", "--memory-base"),
+            "--memory-base \"0xq\" is not a size (0x hex or decimal, or a K/M/G/T size " +
             "such as 4K)");
     }
 
@@ -70,7 +71,8 @@ class NumbersTest
         assertEquals(0x4100, Numbers.parseRequesterId("0x4100"));
         assertMessage(() -> Numbers.parseRequesterId("16"), "\"16\" is neither a 0x-prefixed requester ID nor a BDF like 00:02.0");
         assertMessage(() -> Numbers.parseRequesterId("0x10000"), "\"0x10000\" is wider than a 16-bit requester ID");
-        assertMessage(() -> Numbers.parseRequesterId("0001:00:02.0"), "\"0001:00:02.0\": PCI segment 0001 is not 0000 (one IOMMU serves one segment)");
+        assertMessage(() -> Numbers.parseRequesterId("0001:00:02.0"),
+            "\"0001:00:02.0\": PCI segment 0001 is not 0000 (one IOMMU serves one segment)");
         assertMessage(() -> Numbers.parseRequesterId("00:20.0"), "\"00:20.0\" is out of range (bus 00-ff, device 00-1f, function 0-7)");
         assertMessage(() -> Numbers.parseRequesterId("00:02.8"), "\"00:02.8\" is out of range (bus 00-ff, device 00-1f, function 0-7)");
         assertMessage(() -> Numbers.parseRequesterId("100:02.0"), "\"100:02.0\" is not a BDF like 00:02.0");

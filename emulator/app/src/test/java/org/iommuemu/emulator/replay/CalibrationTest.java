@@ -2,9 +2,9 @@ package org.iommuemu.emulator.replay;
 
 import java.util.List;
 
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.junit.jupiter.api.Test;
-import org.iommuemu.emulator.profile.TimingProfiles;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

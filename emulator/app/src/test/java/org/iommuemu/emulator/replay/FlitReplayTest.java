@@ -62,7 +62,8 @@ class FlitReplayTest
             withPasid += flit.get(i).pasid() >= 0 ? 1 : 0;
         }
         assertTrue(withPasid > 5000, "PASIDs from OHC-A1: " + withPasid);
-        assertTrue(flit.stream().noneMatch(r -> r.trafficClass() == TrafficClass.FLIT_UNSUPPORTED || r.trafficClass() == TrafficClass.OTHER));
+        assertTrue(flit.stream().noneMatch(r -> r.trafficClass() == TrafficClass.FLIT_UNSUPPORTED ||
+            r.trafficClass() == TrafficClass.OTHER));
     }
 
     @Test

@@ -274,7 +274,8 @@ class TdxSeamcallReplayTest
         assertScenarioError(base, "{at: 1, action: seamcall, call: block, td: 2, gpa: 0}", line, "timeline[0].td", "no TD with id 2");
         assertScenarioError(base, "{at: 1, action: seamcall, call: block, td: 1, gpa: 0x1000, size: 2M}", line, "timeline[0].gpa",
             "not aligned");
-        assertScenarioError(base, "{at: 1, action: seamcall, call: block, td: 1, gpa: 0, size: 8K}", line, "timeline[0].size", "4K, 2M or 1G");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: block, td: 1, gpa: 0, size: 8K}", line, "timeline[0].size",
+            "4K, 2M or 1G");
         assertScenarioError(base, "{at: 1, action: seamcall, call: demote, td: 1, gpa: 0}", line, "timeline[0].size", "2M or 1G");
         assertScenarioError(base, "{at: 1, action: seamcall, call: aug, td: 1, gpa: 0}", line, "timeline[0].hpa", "required");
         assertScenarioError(base, "{at: 1, action: seamcall, call: track, td: 1, gpa: 0}", line, "timeline[0].gpa", "unknown key");

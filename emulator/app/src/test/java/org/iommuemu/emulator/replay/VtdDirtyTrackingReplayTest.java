@@ -140,14 +140,17 @@ class VtdDirtyTrackingReplayTest
             "{at: 60000, action: read-dirty, domain: 1, iova: 0x100000800, size: 1G}"), "iova: 0x100000800", "timeline[2].size", "4 KiB");
         assertError(base.replace("{at: 60000, action: read-dirty, domain: 1,", "{at: 60000, action: read-dirty, domain: 2,"),
             "domain: 2,", "timeline[2].domain", "no domain with id 2");
-        assertError(base.replace("    kvm-ept: separate\n", "    kvm-ept: separate\n    dirty-tracking: true\n").replace("  mode: scalable\n", ""),
+        assertError(base.replace("    kvm-ept: separate\n", "    kvm-ept: separate\n    dirty-tracking: true\n")
+                .replace("  mode: scalable\n", ""),
             "dirty-tracking: true", "domains[0].dirty-tracking", "scalable");
         // A range beyond the table's width is refused when the read runs, naming its line.
         final String wide = base.replace("{at: 60000, action: read-dirty, domain: 1, iova: 0x100000000, size: 1G}",
             "{at: 60000, action: read-dirty, domain: 1, iova: 0x1000000000000, size: 1G}");
         final Scenario scenario = ScenarioReader.parse(new StringReader(wide), "wide.yaml", null);
-        final ScenarioException error = assertThrows(ScenarioException.class, () -> UntrustedDmaReplayTest.replay(scenario, ResultSink.NONE));
-        assertTrue(error.getMessage().startsWith("wide.yaml:" + lineOf(wide, "iova: 0x1000000000000") + ": read-dirty: "), error.getMessage());
+        final ScenarioException error = assertThrows(ScenarioException.class,
+            () -> UntrustedDmaReplayTest.replay(scenario, ResultSink.NONE));
+        assertTrue(error.getMessage().startsWith("wide.yaml:" + lineOf(wide, "iova: 0x1000000000000") + ": read-dirty: "),
+            error.getMessage());
     }
 
     private static void assertError(final String yaml, final String lineText, final String field, final String reasonPart)

@@ -3,6 +3,7 @@ package org.iommuemu.emulator.replay;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -169,19 +170,21 @@ class VtdPageRequestReplayTest
             buffer.setMemory(0, 64, (byte)0);
             new AtsInvalidateRequest().wrap(buffer, 0).initialise().requesterId(0).destinationId(0x1000);
             new AtsInvalidateRequest().wrap(buffer, 0).itag(3).range(0x1_0000_0000L, 4096, false);
-            out.write(record.set(1, TraceRecord.NANOSECONDS, Direction.DOWNSTREAM, 0).ide(false, false, 0).tlpBytes(false, buffer, 0, 24, 24));
+            out.write(record.set(1, TraceRecord.NANOSECONDS, Direction.DOWNSTREAM, 0).ide(false, false, 0)
+                .tlpBytes(false, buffer, 0, 24, 24));
             for (final int vector : new int[] {1 << 3, 1 << 3, 1})
             {
                 buffer.setMemory(0, 64, (byte)0);
                 new AtsInvalidateCompletion().wrap(buffer, 0).initialise().requesterId(0x1000).destinationId(0);
                 new AtsInvalidateCompletion().wrap(buffer, 0).completionCount(1).itagVector(vector);
-                out.write(record.set(2, TraceRecord.NANOSECONDS, Direction.UPSTREAM, 0).ide(false, false, 0).tlpBytes(false, buffer, 0, 16, 16));
+                out.write(record.set(2, TraceRecord.NANOSECONDS, Direction.UPSTREAM, 0).ide(false, false, 0)
+                    .tlpBytes(false, buffer, 0, 16, 16));
             }
         }
         // The platform's own Invalidate Request (the unmap before the first TLP) takes ITag 0 of 10:00.0.
         final String yaml = TdxSeamcallReplayTest.bundledText("vtd-pri").replace("{at: 5000, action: unmap", "{at: 0, action: unmap");
         final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "inv.yaml", null);
-        final List<String> outcomes = new java.util.ArrayList<>();
+        final List<String> outcomes = new ArrayList<>();
         try (TraceReader reader = TraceFiles.open(trace, ErrorPolicy.STOP))
         {
             new Replay(Platform.build(scenario)).run(reader, r -> outcomes.add(r.outcomeLabel()), Replay.ProgressListener.NONE);
@@ -197,7 +200,8 @@ class VtdPageRequestReplayTest
         assertError(base.replace("queue-pages: 1,", "queue-pages: 3,"), "page-requests:", "platform.page-requests.queue-pages", "128");
         assertError(base.replace("service: immediate", "service: never"), "page-requests:", "platform.page-requests.service", "never");
         assertError(base.replace("    ats: true\n", ""), "pri: true", "devices[0].pri", "ats");
-        assertError(base.replace("  mode: scalable\n", "").replace("    stage: first\n", "").replace("    pasids:\n      - {pasid: 1, domain: 11}\n", ""),
+        assertError(base.replace("  mode: scalable\n", "").replace("    stage: first\n", "")
+                .replace("    pasids:\n      - {pasid: 1, domain: 11}\n", ""),
             "page-requests:", "platform.page-requests", "scalable");
     }
 

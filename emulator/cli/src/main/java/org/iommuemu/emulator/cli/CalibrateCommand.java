@@ -1,18 +1,20 @@
 package org.iommuemu.emulator.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.replay.Calibration;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.timing.TimingProfile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.profile.TimingProfiles;
-import org.iommuemu.emulator.offline.IommuKind;
 
 /** {@code calibrate}: the timing model's outputs beside the published figures (the table in docs/timing.md). */
 @Command(
@@ -36,12 +38,13 @@ final class CalibrateCommand implements Callable<Integer>
 
     public Integer call()
     {
-        if (!TimingProfiles.BUNDLED.contains(profile) && !java.nio.file.Files.isRegularFile(Path.of(profile)))
+        if (!TimingProfiles.BUNDLED.contains(profile) && !Files.isRegularFile(Path.of(profile)))
         {
             throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
                 String.join(", ", TimingProfiles.BUNDLED) + ")");
         }
-        final TimingProfile timing = TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) : TimingProfiles.load(Path.of(profile));
+        final TimingProfile timing = TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) :
+            TimingProfiles.load(Path.of(profile));
         ReplaySupport.printUnmodelled(timing, spec.commandLine().getErr());
         final List<Calibration.Row> rows;
         if (iommu == null)
@@ -50,10 +53,10 @@ final class CalibrateCommand implements Callable<Integer>
         }
         else
         {
-            switch (iommu.toLowerCase(java.util.Locale.ROOT))
+            switch (iommu.toLowerCase(Locale.ROOT))
             {
-                case "amdvi" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.AMDVI);
-                case "vtd" -> rows = Calibration.run(timing, org.iommuemu.emulator.scenario.Scenario.IommuKind.VTD);
+                case "amdvi" -> rows = Calibration.run(timing, Scenario.IommuKind.AMDVI);
+                case "vtd" -> rows = Calibration.run(timing, Scenario.IommuKind.VTD);
                 default -> throw new IllegalArgumentException("--iommu must be amdvi or vtd, not " + iommu);
             }
         }

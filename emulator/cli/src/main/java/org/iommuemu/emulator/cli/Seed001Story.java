@@ -7,6 +7,7 @@ import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViEvent;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
@@ -19,7 +20,6 @@ import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.rmp.RmpInstructions;
 import org.iommuemu.rmp.RmpTable;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * The SNP passthrough story behind forced 4 KiB IOMMU pages, told through the AMD-Vi model: an SNP guest's

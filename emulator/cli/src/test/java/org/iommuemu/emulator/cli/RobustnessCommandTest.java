@@ -115,7 +115,8 @@ class RobustnessCommandTest
         assertEquals(ExitCodes.USAGE, run("compare", "--scenario", scenario.toString(), "--policies", "huge,forced-4k", "--report",
             profile.toString()));
         assertEquals("extends: amd\n", Files.readString(profile));
-        assertEquals(ExitCodes.OK, run("replay", "--scenario", scenario.toString(), "--results", dir.resolve("r.csv").toString()), err.toString());
+        assertEquals(ExitCodes.OK, run("replay", "--scenario", scenario.toString(), "--results", dir.resolve("r.csv").toString()),
+            err.toString());
     }
 
     @Test

@@ -32,6 +32,10 @@ final class AmdViEventLog
     private final RmpPageFaultEvent rmpEvent = new RmpPageFaultEvent().wrap(record, 0);
     private final long[] words = new long[2];
     private long interrupts;
+    /** Runs after each event interrupt ({@link AmdViIommu} passes it to its interrupt listener). */
+    private Runnable interruptHook = () ->
+    {
+    };
 
     AmdViEventLog(final RegisterFile registers, final Register control, final Register status, final Register tail,
         final MemoryRing ring)
@@ -153,8 +157,14 @@ final class AmdViEventLog
         if ((controlValue & AmdViRegisters.CONTROL_EVENT_INT_EN) != 0)
         {
             interrupts++;
+            interruptHook.run();
         }
         return true;
+    }
+
+    void interruptHook(final Runnable hook)
+    {
+        interruptHook = hook;
     }
 
     /** Event interrupts raised. */

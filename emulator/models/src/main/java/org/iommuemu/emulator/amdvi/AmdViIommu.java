@@ -15,7 +15,9 @@ import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.AtsCompletion;
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.InterruptListener;
 import org.iommuemu.emulator.platform.InterruptRange;
+import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
@@ -89,6 +91,10 @@ public final class AmdViIommu implements IommuPort
     private long controlValue;
     private long exclusionBaseValue;
     private long exclusionLimitValue;
+    private InterruptListener interruptListener = InterruptListener.NONE;
+    /** Event-log and completion-wait interrupts already passed to the listener. */
+    private long eventInterruptsSignalled;
+    private long completionWaitInterruptsSignalled;
 
     /**
      * @param extendedFeatures the EFR value (bit 63 SNPSup and the rest as the platform reports them).
@@ -151,6 +157,9 @@ public final class AmdViIommu implements IommuPort
             ~(baseWritable | AmdViRegisters.EXCLUSION_ENABLE | AmdViRegisters.EXCLUSION_ALLOW_ALL), 0);
         exclusionLimit = registers.define("EXCLUSION_LIMIT", AmdViRegisters.EXCLUSION_LIMIT, 8, 0, ~baseWritable, 0);
         registers.define("EFR", AmdViRegisters.EXTENDED_FEATURE, 8, extendedFeatures, -1L, 0);
+        registers.define("MSI_ADDR_LO", AmdViRegisters.MSI_ADDRESS_LOW, 4, 0, 3, 0);
+        registers.define("MSI_ADDR_HI", AmdViRegisters.MSI_ADDRESS_HIGH, 4, 0, 0, 0);
+        registers.define("MSI_DATA", AmdViRegisters.MSI_DATA, 4, 0, 0, 0);
         commandHead = registers.define("CMD_HEAD", AmdViRegisters.COMMAND_HEAD, 8, 0, ~AmdViRegisters.POINTER, 0,
             (register, oldValue, newValue) -> commandRing.head(index(newValue)));
         commandTail = registers.define("CMD_TAIL", AmdViRegisters.COMMAND_TAIL, 8, 0, ~AmdViRegisters.POINTER, 0,
@@ -162,6 +171,7 @@ public final class AmdViIommu implements IommuPort
         status = registers.define("STATUS", AmdViRegisters.STATUS, 8, 0, ~AmdViRegisters.STATUS_W1C,
             AmdViRegisters.STATUS_W1C);
         eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
+        eventLog.interruptHook(this::signalInterrupts);
         commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
         translator = new AmdViTranslator(memory, iotlb, new DeviceTableCache(dteCache), gcr3Cache, nestedCache, options,
             eventLog, rmpCheck != null);
@@ -256,6 +266,49 @@ public final class AmdViIommu implements IommuPort
     {
         registers.write(offset, width, value);
         refreshRegisterCopies();
+        signalInterrupts();
+    }
+
+    public int registerBlockSize()
+    {
+        return registers.size();
+    }
+
+    public int registerWidth(final int offset)
+    {
+        return registers.widthAt(offset);
+    }
+
+    /**
+     * Who hears the MSIs this IOMMU sends (event log, completion wait), with the address and data of the MSI mirror
+     * registers; {@link InterruptListener#NONE} by default.
+     */
+    public void interruptListener(final InterruptListener listener)
+    {
+        interruptListener = listener == null ? InterruptListener.NONE : listener;
+    }
+
+    /** Pass the interrupts raised since the last call to the listener, in the order of their kinds. */
+    private void signalInterrupts()
+    {
+        final long eventInterrupts = eventLog.interrupts();
+        final long waitInterrupts = commands.completionWaitInterrupts();
+        if (eventInterrupts == eventInterruptsSignalled && waitInterrupts == completionWaitInterruptsSignalled)
+        {
+            return;
+        }
+        final long address = (registers.read(AmdViRegisters.MSI_ADDRESS_HIGH, 4) << 32) | registers.read(AmdViRegisters.MSI_ADDRESS_LOW, 4);
+        final int data = (int)registers.read(AmdViRegisters.MSI_DATA, 4);
+        while (eventInterruptsSignalled < eventInterrupts)
+        {
+            eventInterruptsSignalled++;
+            interruptListener.onInterrupt(InterruptSource.AMDVI_EVENT_LOG, address, data);
+        }
+        while (completionWaitInterruptsSignalled < waitInterrupts)
+        {
+            completionWaitInterruptsSignalled++;
+            interruptListener.onInterrupt(InterruptSource.AMDVI_COMPLETION_WAIT, address, data);
+        }
     }
 
     /**

@@ -2,8 +2,8 @@ package org.iommuemu.emulator.amdvi;
 
 import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
-import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 

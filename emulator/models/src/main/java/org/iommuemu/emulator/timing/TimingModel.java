@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import org.iommuemu.emulator.cache.WalkCacheProbeListener;
@@ -100,7 +101,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         final int sets = Math.max(1, Integer.highestOneBit(Math.max(1, memory.recentLines() / RECENT_WAYS)));
         this.recentTags = new long[sets * RECENT_WAYS];
         this.recentStamps = new long[sets * RECENT_WAYS];
-        java.util.Arrays.fill(recentTags, -1L);
+        Arrays.fill(recentTags, -1L);
         this.recentSetMask = sets - 1;
         this.random = new SplittableRandom(memory.seed());
         this.probabilistic = memory.model() == MemoryModel.LLC_PROBABILITY;

@@ -49,8 +49,9 @@ public final class PageRequestDescriptor
     /** Quadword 0 of a page request; {@code pasid} negative for none. */
     public static long q0(final int requesterId, final int pasid, final boolean execute, final boolean privileged)
     {
-        return TYPE_PAGE_REQUEST | ((long)(requesterId & 0xFFFF) << RID_SHIFT) |
-            (pasid >= 0 ? PASID_PRESENT | ((pasid & 0xF_FFFFL) << PASID_SHIFT) | (execute ? EXECUTE : 0) | (privileged ? PRIVILEGED : 0) : 0);
+        final long withPasid = PASID_PRESENT | ((pasid & 0xF_FFFFL) << PASID_SHIFT) | (execute ? EXECUTE : 0) |
+            (privileged ? PRIVILEGED : 0);
+        return TYPE_PAGE_REQUEST | ((long)(requesterId & 0xFFFF) << RID_SHIFT) | (pasid >= 0 ? withPasid : 0);
     }
 
     /** Quadword 1 of a page request. */

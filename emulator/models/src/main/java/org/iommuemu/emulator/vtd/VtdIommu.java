@@ -1,23 +1,27 @@
 package org.iommuemu.emulator.vtd;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
+import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.AtsCompletion;
 import org.iommuemu.emulator.platform.DeviceMessage;
 import org.iommuemu.emulator.platform.DeviceMessageListener;
-import org.iommuemu.emulator.platform.MessageResult;
-import org.iommuemu.emulator.platform.AtsCompletion;
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.InterruptListener;
 import org.iommuemu.emulator.platform.InterruptRange;
+import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
@@ -95,6 +99,10 @@ public final class VtdIommu implements IommuPort
     private long rootTable;
     private int ttm;
     private long rejectedCommands;
+    private InterruptListener interruptListener = InterruptListener.NONE;
+    /** Fault-event and invalidation-completion interrupts already passed to the listener. */
+    private long faultInterruptsSignalled;
+    private long waitInterruptsSignalled;
 
     /**
      * @param cap          the CAP register value (the machine being modelled).
@@ -320,11 +328,11 @@ public final class VtdIommu implements IommuPort
      * paging-structure caches unless IH is set; the model always flushes, a choice) or a global one drops them.
      * Call once, before traffic.
      */
-    public void walkCaches(final org.iommuemu.emulator.cache.PageWalkCache secondStage,
-        final org.iommuemu.emulator.cache.PageWalkCache firstStage)
+    public void walkCaches(final PageWalkCache secondStage,
+        final PageWalkCache firstStage)
     {
-        final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
-        for (final org.iommuemu.emulator.cache.PageWalkCache pwc : new org.iommuemu.emulator.cache.PageWalkCache[] {secondStage, firstStage})
+        final ArrayList<TranslationCache> all = new ArrayList<>(caches);
+        for (final PageWalkCache pwc : new PageWalkCache[] {secondStage, firstStage})
         {
             if (pwc != null)
             {
@@ -341,7 +349,7 @@ public final class VtdIommu implements IommuPort
     }
 
     /** The register that holds byte {@code offset} of the block, or null (offline bring-up checks values against it). */
-    public org.iommuemu.emulator.device.Register registerHolding(final int offset)
+    public Register registerHolding(final int offset)
     {
         return registers.registerHolding(offset);
     }
@@ -354,6 +362,47 @@ public final class VtdIommu implements IommuPort
     public void writeRegister(final int offset, final int width, final long value)
     {
         registers.write(offset, width, value);
+        signalInterrupts();
+    }
+
+    public int registerBlockSize()
+    {
+        return registers.size();
+    }
+
+    public int registerWidth(final int offset)
+    {
+        return registers.widthAt(offset);
+    }
+
+    /**
+     * Who hears the MSIs this unit sends: the fault event (FEADDR, FEUADDR, FEDATA) and the invalidation completion
+     * event (IEADDR, IEUADDR, IEDATA); {@link InterruptListener#NONE} by default.
+     */
+    public void interruptListener(final InterruptListener listener)
+    {
+        interruptListener = listener == null ? InterruptListener.NONE : listener;
+    }
+
+    /** Pass the interrupts raised since the last call to the listener. */
+    private void signalInterrupts()
+    {
+        final long faultInterrupts = faults.interrupts();
+        final long waitInterrupts = queue.waitInterrupts();
+        while (faultInterruptsSignalled < faultInterrupts)
+        {
+            faultInterruptsSignalled++;
+            interruptListener.onInterrupt(InterruptSource.VTD_FAULT_EVENT,
+                (registers.read(VtdRegisters.FEUADDR, 4) << 32) | registers.read(VtdRegisters.FEADDR, 4),
+                (int)registers.read(VtdRegisters.FEDATA, 4));
+        }
+        while (waitInterruptsSignalled < waitInterrupts)
+        {
+            waitInterruptsSignalled++;
+            interruptListener.onInterrupt(InterruptSource.VTD_INVALIDATION_COMPLETION,
+                (registers.read(VtdRegisters.IEUADDR, 4) << 32) | registers.read(VtdRegisters.IEADDR, 4),
+                (int)registers.read(VtdRegisters.IEDATA, 4));
+        }
     }
 
     /**
@@ -451,6 +500,7 @@ public final class VtdIommu implements IommuPort
         final boolean logged = !suppressed && faults.record(reason, request.requesterId(), request.address(),
             !request.isWrite(), request.pasid(), (request.access() & Permissions.EXECUTE) != 0, request.privileged());
         outcome.domainId(translator.domainId()).fault(reason, logged);
+        signalInterrupts();
         return false;
     }
 

@@ -166,7 +166,9 @@ final class VtdTranslator
         return fault;
     }
 
-    /** The last {@link #translate} failed for want of a translation at the last stage (not present or not permitted), not a structure error. */
+    /**
+     * The last {@link #translate} failed for want of a translation at the last stage (not present or not permitted), not a structure error.
+     */
     boolean noTranslation()
     {
         return noTranslation;

@@ -274,7 +274,8 @@ class AmdViGuestTranslationTest extends AmdViTestBed
             // GV set but Control.GTEn clear: GV is ignored the same way.
             memory.writeEntry(DEVICE_TABLE + DEVICE * 32L, memory.readEntry(DEVICE_TABLE + DEVICE * 32L) | DeviceTableEntry.GV);
             driver.invalidateDeviceTableEntry(DEVICE);
-            assertEquals(choice == AmdViOptions.PasidWithoutGuest.HOST_TRANSLATION, iommu.dma(DEVICE, 3, 0x4000_0000L, Permissions.READ, false, out));
+            assertEquals(choice == AmdViOptions.PasidWithoutGuest.HOST_TRANSLATION, iommu.dma(DEVICE, 3, 0x4000_0000L, Permissions.READ,
+                false, out));
         }
     }
 

@@ -1,9 +1,9 @@
 package org.iommuemu.emulator.amdvi;
 
+import java.util.SplittableRandom;
+
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
-
-import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,7 +17,8 @@ class DeviceTableEntryTest
     {
         final long root = 0x000F_FFFF_FFFF_F000L;
         assertEquals(7L << 58, DeviceTableEntry.gcr3Quadword0(root), "q0[60:58] = SPA[14:12]");
-        assertEquals(0xFFFFL << 16 | 0x1F_FFFFL << 43, DeviceTableEntry.gcr3Quadword1(root), "q1[31:16] = SPA[30:15], q1[63:43] = SPA[51:31]");
+        assertEquals(0xFFFFL << 16 | 0x1F_FFFFL << 43, DeviceTableEntry.gcr3Quadword1(root),
+            "q1[31:16] = SPA[30:15], q1[63:43] = SPA[51:31]");
         final SplittableRandom random = new SplittableRandom(7);
         for (int i = 0; i < 1000; i++)
         {
@@ -40,7 +41,8 @@ class DeviceTableEntryTest
         assertEquals(4, DeviceTableEntry.mode(q[0]));
         assertEquals(0x1234, DeviceTableEntry.domainId(q[1]));
         assertEquals(0x5_6789_A000L, DeviceTableEntry.gcr3Root(q[0], q[1]));
-        assertEquals(1L << 54, DeviceTableEntry.guestPagingQuadword2(5), "GPM at absolute bits 183:182 = q2 55:54; 1 = 5-level (Linux DTE_GPT_LEVEL_SHIFT 54)");
+        assertEquals(1L << 54, DeviceTableEntry.guestPagingQuadword2(5),
+            "GPM at absolute bits 183:182 = q2 55:54; 1 = 5-level (Linux DTE_GPT_LEVEL_SHIFT 54)");
         assertEquals(1L << 39, DeviceTableEntry.EX, "absolute bit 103");
         assertEquals(3L << 60, DeviceTableEntry.INT_CTL, "absolute bits 189:188");
     }

@@ -1,11 +1,14 @@
 package org.iommuemu.emulator.vtd;
 
-import org.iommuemu.fixtures.OffsetMemory;
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.format.VtdSecondStageFormat;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -24,11 +27,11 @@ class VtdHotPathAllocationTest extends VtdTestBed
     private static final long IOVA = 0x1000_0000L;
     private static final int PAGES = 1024;
 
-    private static com.sun.management.ThreadMXBean threads()
+    private static ThreadMXBean threads()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter on this JVM");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
         return threads;
@@ -46,7 +49,7 @@ class VtdHotPathAllocationTest extends VtdTestBed
         // Dirty tracking (SSADE): clean pages, written through an IOTLB too small to hold them all, are walked and marked.
         for (final long leaf : trackedLeaves)
         {
-            memory.writeEntry(leaf, memory.readEntry(leaf) & ~org.iommuemu.pagetable.format.VtdSecondStageFormat.D);
+            memory.writeEntry(leaf, memory.readEntry(leaf) & ~VtdSecondStageFormat.D);
         }
         for (int i = 0; i < PAGES; i++)
         {
@@ -61,7 +64,7 @@ class VtdHotPathAllocationTest extends VtdTestBed
     @Test
     void handleAllocatesNothingOnceWarm()
     {
-        final com.sun.management.ThreadMXBean threads = threads();
+        final ThreadMXBean threads = threads();
         bringUp(true, VtdRegisters.defaultCap(4), VtdRegisters.defaultEcap() | VtdRegisters.ECAP_SLADS, null);
         final PageTable ss = secondStage(4);
         map4k(ss, IOVA, DATA, PAGES * 4096L, Permissions.READ_WRITE);
@@ -82,7 +85,7 @@ class VtdHotPathAllocationTest extends VtdTestBed
         map4k(tracked, IOVA, DATA, PAGES * 4096L, Permissions.READ_WRITE);
         driver.setScalableContext(DEVICE + 2, 0, false, false, false, 0);
         driver.attachSecondStage(DEVICE + 2, 0, tracked, DOMAIN + 2, true);
-        final org.iommuemu.pagetable.WalkResult walk = new org.iommuemu.pagetable.WalkResult();
+        final WalkResult walk = new WalkResult();
         for (int i = 0; i < PAGES; i++)
         {
             assertTrue(tracked.translate(IOVA + i * 4096L, 0, walk));
@@ -93,7 +96,7 @@ class VtdHotPathAllocationTest extends VtdTestBed
         {
             round(DEVICE, DEVICE + 1);
         }
-        assertTrue((memory.readEntry(trackedLeaves[7]) & org.iommuemu.pagetable.format.VtdSecondStageFormat.D) != 0,
+        assertTrue((memory.readEntry(trackedLeaves[7]) & VtdSecondStageFormat.D) != 0,
             "the tracked writes marked their pages");
         // The fewest bytes over three windows: a JIT recompilation or deoptimisation in one window (which can
         // run a method interpreted, where escape analysis does not apply) must not fail the test, while a real

@@ -2,17 +2,18 @@ package org.iommuemu.emulator.cli.offline;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.iommuemu.emulator.image.ImageMemory;
-import picocli.CommandLine.Option;
+import org.iommuemu.emulator.config.InputDataException;
 import org.iommuemu.emulator.config.Numbers;
+import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.emulator.offline.IommuKind;
 import org.iommuemu.emulator.offline.OfflineModel;
 import org.iommuemu.emulator.offline.RegisterValues;
-import org.iommuemu.emulator.config.InputDataException;
+import picocli.CommandLine.Option;
 
 /** The options {@code translate} and {@code tables} share: which IOMMU, which image, which register values. */
 final class ImageOptions
@@ -56,10 +57,10 @@ final class ImageOptions
     /** The image, mapped; a missing image file is a usage error. */
     ImageMemory open(final PrintWriter err) throws IOException
     {
-        if (!java.nio.file.Files.isRegularFile(memory))
+        if (!Files.isRegularFile(memory))
         {
             throw new IllegalArgumentException("--memory " + memory + ": " +
-                (java.nio.file.Files.exists(memory) ? "not a regular file" : "no such file"));
+                (Files.exists(memory) ? "not a regular file" : "no such file"));
         }
         final long base;
         try
@@ -116,7 +117,7 @@ final class ImageOptions
         final OfflineModel model = factory.create(memory, registers);
         if (memory.outsideReads() != before)
         {
-            throw new org.iommuemu.emulator.config.InputDataException(memory.file() + ": bringing the IOMMU up from the register " +
+            throw new InputDataException(memory.file() + ": bringing the IOMMU up from the register " +
                 "values read physical address " + Numbers.hex(memory.firstOutsideAddress()) + ", which the image (" +
                 memory.description() + ") does not hold: check --memory-base and the register values");
         }

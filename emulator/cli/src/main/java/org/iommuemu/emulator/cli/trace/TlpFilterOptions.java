@@ -3,12 +3,12 @@ package org.iommuemu.emulator.cli.trace;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpHeader;
 import org.iommuemu.tlp.TlpKind;
 import org.iommuemu.tlp.trace.TraceRecord;
 import picocli.CommandLine.Option;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * {@code --type} and {@code --requester} filters. A record passes when it matches one of the types (if any

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 import org.iommuemu.emulator.cli.CommandFiles;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.tlp.TlpFormatter;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
@@ -15,7 +16,6 @@ import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceWriter;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import org.iommuemu.emulator.config.Numbers;
 
 /** {@code trace gen}: a synthetic, deterministic trace from {@link TraceGenerator}. */
 @Command(
@@ -109,7 +109,8 @@ public final class TraceGenCommand extends TraceCommandBase
     {
         if (count < 0 || count > TraceGenerator.MAX_COUNT)
         {
-            throw new IllegalArgumentException("--count must be 0 to " + TraceGenerator.MAX_COUNT + " (10^9, see docs/reliability.md), not " +
+            throw new IllegalArgumentException("--count must be 0 to " + TraceGenerator.MAX_COUNT +
+                " (10^9, see docs/reliability.md), not " +
                 count);
         }
         new CommandFiles().output("--output", output).check();

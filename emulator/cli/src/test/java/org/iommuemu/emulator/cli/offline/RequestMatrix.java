@@ -6,11 +6,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.pagetable.memory.MemoryAccessListener;
 import org.iommuemu.pagetable.memory.SparseMemory;
 
