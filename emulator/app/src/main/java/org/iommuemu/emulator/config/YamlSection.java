@@ -1,5 +1,7 @@
 package org.iommuemu.emulator.config;
 
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -64,6 +66,27 @@ public final class YamlSection
                 throw errors.create(source, lineOf(key), child(name), "duplicate key");
             }
         }
+    }
+
+    /**
+     * A YAML reader failure that has no position, in words: "not UTF-8 text" for a byte that is no UTF-8
+     * character (SnakeYAML's message would name the Java exception), else SnakeYAML's own message.
+     */
+    public static String describe(final Throwable ex)
+    {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause())
+        {
+            if (cause instanceof CharacterCodingException)
+            {
+                return "not UTF-8 text";
+            }
+        }
+        if (ex instanceof IOException)
+        {
+            return "cannot read the file" + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+        }
+        final String message = ex.getMessage();
+        return message == null ? "unreadable YAML" : "YAML: " + message;
     }
 
     public static YamlSection root(final String source, final Node node, final ErrorFactory errors)

@@ -210,6 +210,12 @@ public final class ElfCore
     private static ByteBuffer read(final FileChannel channel, final long position, final int length, final String fileName,
         final String what) throws IOException
     {
+        if (position < 0 || position > channel.size())
+        {
+            // An offset field of 2^63 or more reads as negative (found by fuzzing: e_shoff with e_phnum = PN_XNUM).
+            throw new ImageFormatException(fileName + ": the " + what + " at offset 0x" + Long.toHexString(position) +
+                " lies beyond the end of the file (" + channel.size() + " bytes)");
+        }
         final ByteBuffer buffer = ByteBuffer.allocate(length).order(BYTE_ORDER);
         while (buffer.hasRemaining())
         {

@@ -87,7 +87,7 @@ final class ProfileReader
         }
         catch (final YAMLException ex)
         {
-            throw new TimingProfileException(source, TimingProfileException.NO_LINE, "", "YAML: " + ex.getMessage(), ex);
+            throw new TimingProfileException(source, TimingProfileException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
         if (document == null)
         {

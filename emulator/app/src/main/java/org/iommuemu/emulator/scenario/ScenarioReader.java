@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -90,7 +91,7 @@ public final class ScenarioReader
         }
         catch (final IOException ex)
         {
-            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", "cannot read: " + ex, ex);
+            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
     }
 
@@ -161,7 +162,7 @@ public final class ScenarioReader
         }
         catch (final YAMLException ex)
         {
-            throw new ScenarioException(source, ConfigException.NO_LINE, "", "YAML: " + ex.getMessage(), ex);
+            throw new ScenarioException(source, ConfigException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
         if (document == null)
         {
@@ -347,7 +348,7 @@ public final class ScenarioReader
             }
             else
             {
-                profileFile = folder == null ? Path.of(profileName) : folder.resolve(profileName);
+                profileFile = file(section, "profile", folder, profileName);
                 profile = TimingProfiles.load(profileFile);
             }
         }
@@ -941,7 +942,7 @@ public final class ScenarioReader
         if (file != null)
         {
             section.rejectUnknownKeys();
-            return new TrafficSpec(folder == null ? Path.of(file) : folder.resolve(file), null, 0, 0, 0, 0, 0, 0, 0, 0);
+            return new TrafficSpec(file(section, "file", folder, file), null, 0, 0, 0, 0, 0, 0, 0, 0);
         }
         final Workload workload = section.enumValue("workload", Workload.class, Workload.NIC_RX);
         final int devices = section.intValue("devices", 1);
@@ -974,6 +975,19 @@ public final class ScenarioReader
         section.rejectUnknownKeys();
         return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, List.copyOf(pasids),
             flit);
+    }
+
+    /** A file the scenario names, relative to its folder; a name no file can have is an error at its line. */
+    private static Path file(final YamlSection section, final String key, final Path folder, final String name)
+    {
+        try
+        {
+            return folder == null ? Path.of(name) : folder.resolve(name);
+        }
+        catch (final InvalidPathException ex)
+        {
+            throw section.error(key, "'" + name + "' is not a file name: " + ex.getReason());
+        }
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */
