@@ -45,6 +45,7 @@ public final class Replay
 
     private final Platform platform;
     private final IommuPort port;
+    private ReplayListener listener = ReplayListener.NONE;
     private final TimingModel timing;
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
@@ -80,6 +81,14 @@ public final class Replay
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
         statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
+        statistics.series.watch(port.caches());
+    }
+
+    /** Who hears every DMA request and timeline action ({@link ReplayListener#NONE}, the default, hears nothing). */
+    public Replay listener(final ReplayListener listener)
+    {
+        this.listener = listener == null ? ReplayListener.NONE : listener;
+        return this;
     }
 
     /**
@@ -99,7 +108,11 @@ public final class Replay
         while (reader.next())
         {
             final TraceRecord traceRecord = reader.record();
-            applyDueActions(ordinal);
+            if (actionDue(ordinal))
+            {
+                applyDueActions(ordinal, timeFits(traceRecord) ? arrivalCycle(traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
+                    traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS)) : clock());
+            }
             if (!timeFits(traceRecord))
             {
                 throw new TraceFormatException(reader.source(), TraceError.BAD_TIMESTAMP, traceRecord.recordIndex(),
@@ -116,7 +129,8 @@ public final class Replay
                 progress.progress(ordinal, traceRecord.fileOffset());
             }
         }
-        applyDueActions(Long.MAX_VALUE);
+        applyDueActions(Long.MAX_VALUE, clock());
+        listener.end(statistics);
         final List<String> errors = statistics.accountingErrors(reader.summary(), delivered);
         if (!errors.isEmpty())
         {
@@ -210,12 +224,9 @@ public final class Replay
     private void translate(final ReplayRecord r)
     {
         platform.adjust(r.request);
-        long arrival = timing.nanosToCycles(r.timeNanos);
-        if (previousArrival != Long.MIN_VALUE)
-        {
-            arrival = Math.max(arrival, previousArrival + previousBeats);
-        }
+        final long arrival = arrivalCycle(r.timeNanos);
         timing.begin(arrival);
+        final long walksBefore = timing.totalWalks();
         port.handle(r.request, r.outcome);
         if (r.outcome.interrupt())
         {
@@ -232,6 +243,21 @@ public final class Replay
         r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
+        r.walked = timing.totalWalks() != walksBefore;
+        listener.request(r);
+    }
+
+    /** The cycle a TLP stamped {@code timeNanos} arrives: its timestamp, but not before the link delivered the previous one. */
+    private long arrivalCycle(final long timeNanos)
+    {
+        final long arrival = timing.nanosToCycles(timeNanos);
+        return previousArrival == Long.MIN_VALUE ? arrival : Math.max(arrival, previousArrival + previousBeats);
+    }
+
+    /** Now on the replay's clock, between TLPs: the latest arrival or completion so far. */
+    private long clock()
+    {
+        return Math.max(previousArrival == Long.MIN_VALUE ? 0 : previousArrival, statistics.lastCompletionCycle());
     }
 
     /** A message TLP the IOMMU takes (page request, Invalidate Completion), or an Invalidate Request seen going to a device. */
@@ -266,6 +292,7 @@ public final class Replay
         r.completionCycle = 0;
         r.tableFetches = 0;
         r.rmpFetches = 0;
+        r.walked = false;
     }
 
     /**
@@ -291,13 +318,33 @@ public final class Replay
         return timing;
     }
 
+    private boolean actionDue(final long index)
+    {
+        return nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index;
+    }
+
+    /** Apply the actions due before TLP {@code index} at the current clock ({@link #clock()}). */
     private void applyDueActions(final long index)
     {
-        while (nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index)
+        if (actionDue(index))
+        {
+            applyDueActions(index, clock());
+        }
+    }
+
+    /** Apply the actions due before TLP {@code index}, which happen at {@code cycle} of the replay's clock. */
+    private void applyDueActions(final long index, final long cycle)
+    {
+        while (actionDue(index))
         {
             final TimedAction action = timeline.get(nextAction++);
-            platform.currentTlp(index == Long.MAX_VALUE ? statistics.tlps() : index);
+            final long beforeTlp = index == Long.MAX_VALUE ? statistics.tlps() : index;
+            platform.currentTlp(beforeTlp);
+            final int eventsBefore = platform.events().size();
+            listener.action(action.action(), beforeTlp, cycle);
             platform.apply(action.action(), action.line());
+            statistics.action(new ReplayStatistics.ActionMark(beforeTlp, cycle, action.action().describe(), action.line()));
+            statistics.eventsAt(eventsBefore, platform.events().size(), cycle);
             statistics.actions++;
             statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
             pageTableBytes = platform.pageTableBytes();
@@ -317,7 +364,8 @@ public final class Replay
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {
-            caches.add(new ReplayResult.CacheStats(cache.name(), cache.lookups(), cache.hits(), cache.entries(), cache.ways()));
+            caches.add(new ReplayResult.CacheStats(cache.name(), cache.lookups(), cache.hits(), cache.entries(), cache.ways(),
+                cache.misses(), cache.fills(), cache.evictions(), cache.invalidated()));
         }
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),

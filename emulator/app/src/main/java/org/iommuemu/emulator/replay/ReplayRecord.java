@@ -21,6 +21,7 @@ public final class ReplayRecord
     int rmpFetches;
     /** What the IOMMU did with a message TLP (a page request, an Invalidate Completion), or null. */
     MessageResult messageResult;
+    boolean walked;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
     public long index()
@@ -71,6 +72,12 @@ public final class ReplayRecord
     public int tableFetches()
     {
         return tableFetches;
+    }
+
+    /** Whether this request walked: fetched table entries or probed the page-walk caches. */
+    public boolean walked()
+    {
+        return walked;
     }
 
     /** RMP entry quadwords this request fetched. */

@@ -212,8 +212,10 @@ class TdxSeamcallReplayTest
         assertTrue(counts.notRun > 1000 && counts.noTdi > 300, counts.notRun + " " + counts.noTdi);
         assertTrue(counts.hitsAfterRecovery > 0, "the translations cached before the error serve after recovery");
         assertEquals(counts.notRun + counts.noTdi, result.statistics().faults());
-        assertTrue(result.eventLines().contains("before TLP 3000: TDI 1000 error: OK (ERROR)"), result.eventLines().toString());
-        assertTrue(result.eventLines().contains("before TLP 4500: TDI 1000 unbind: OK (CONFIG_UNLOCKED)"), result.eventLines().toString());
+        assertTrue(result.eventLines().contains("before TLP 3000: TDI 10:00.0 error: OK (ERROR)"),
+            result.eventLines().toString());
+        assertTrue(result.eventLines().contains("before TLP 4500: TDI 10:00.0 unbind: OK (CONFIG_UNLOCKED)"),
+            result.eventLines().toString());
     }
 
     @Test

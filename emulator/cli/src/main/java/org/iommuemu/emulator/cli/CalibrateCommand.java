@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.replay.Calibration;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.timing.TimingProfile;
 import picocli.CommandLine.Command;
@@ -19,6 +21,7 @@ import picocli.CommandLine.Spec;
 /** {@code calibrate}: the timing model's outputs beside the published figures (the table in docs/timing.md). */
 @Command(
     name = "calibrate",
+    header = "Print the timing model beside published figures.",
     mixinStandardHelpOptions = true,
     description = {
         "Run the calibration measurements through the AMD-Vi model and the timing model and print them beside the",
@@ -29,15 +32,20 @@ final class CalibrateCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--profile", defaultValue = "amd",
+    @Option(names = "--profile", paramLabel = "PROFILE", defaultValue = "amd",
         description = "Bundled profile (amd, intel, gem5-smmuv3) or a profile file. Default: ${DEFAULT-VALUE}.")
     String profile;
 
-    @Option(names = "--iommu", description = "amdvi or vtd. Default: vtd for the intel profile, amdvi otherwise.")
+    @Option(names = "--iommu", paramLabel = "IOMMU", description = "amdvi or vtd. Default: vtd for the intel profile, amdvi otherwise.")
     String iommu;
 
-    public Integer call()
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the table as JSON (docs/results.schema.json).")
+    Path json;
+
+    public Integer call() throws IOException
     {
+        new CommandFiles().input("--profile", TimingProfiles.BUNDLED.contains(profile) ? null : Path.of(profile))
+            .output("--json", json).check();
         if (!TimingProfiles.BUNDLED.contains(profile) && !Files.isRegularFile(Path.of(profile)))
         {
             throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
@@ -68,6 +76,15 @@ final class CalibrateCommand implements Callable<Integer>
         for (final Calibration.Row row : rows)
         {
             out.println("| " + row.quantity() + " | " + row.model() + " | " + row.published() + " | " + row.source() + " |");
+        }
+        if (json != null)
+        {
+            ReplaySupport.createParent(json);
+            final boolean vtd = iommu != null ? iommu.equalsIgnoreCase("vtd") : timing.name().contains("intel");
+            JsonReport.write(JsonReport.calibration(timing.name(),
+                timing.description(), vtd ? "vtd" : "amdvi", rows), json);
+            out.println();
+            out.println("JSON: " + json);
         }
         out.flush();
         return 0;
