@@ -625,7 +625,7 @@ public final class Platform
         @Override
         public void seamcall(final Scenario.SeamcallAction action, final int line)
         {
-            if (action.call() == Scenario.SeamcallCall.AUG)
+            if (action.call() == Scenario.SeamcallCall.AUG || action.call() == Scenario.SeamcallCall.RELOCATE)
             {
                 checkPlacement(new Mapping(action.gpa(), action.hpa(), 1L << (12 + 9 * action.level()), Permissions.READ_WRITE), line,
                     "seamcall");

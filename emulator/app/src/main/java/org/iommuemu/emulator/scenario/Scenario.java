@@ -696,6 +696,11 @@ public record Scenario(String name, String description, String source, Path dire
         DEMOTE("TDH.MEM.PAGE.DEMOTE"),
         /** TDH.MEM.PAGE.PROMOTE: a blocked table of 512 uniform leaves becomes one larger leaf. */
         PROMOTE("TDH.MEM.PAGE.PROMOTE"),
+        /**
+         * TDH.MEM.PAGE.RELOCATE: a blocked, tracked 4 KiB leaf moves to another host page with its content and is
+         * MAPPED again, without the TD's accept (UNVERIFIED beyond the leaf number: docs/tdx.md).
+         */
+        RELOCATE("TDH.MEM.PAGE.RELOCATE"),
         /** TDH.MEM.PAGE.AUG: a FREE entry becomes PENDING over a host page (the TD accepts it to use it). */
         AUG("TDH.MEM.PAGE.AUG"),
         /** TDG.MEM.PAGE.ACCEPT, the TD's own call: PENDING becomes MAPPED. */
@@ -717,7 +722,8 @@ public record Scenario(String name, String description, String source, Path dire
 
     /**
      * TDX: the VMM's memory SEAMCALL {@code call} on TD {@code td} for the entry of {@code gpa} at {@code level}
-     * (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB; unused by TRACK), during the traffic. AUG maps {@code hpa} and, with
+     * (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB; unused by TRACK), during the traffic. RELOCATE moves the page to {@code hpa};
+     * AUG maps {@code hpa} and, with
      * {@code accept}, the TD accepts the page at once. The status (an error code with RCX and RDX, or success) is a
      * platform event, never a scenario error: refusals are what a user asks about.
      */

@@ -742,7 +742,8 @@ public final class ScenarioReader
         final Scenario.SeamcallCall call = section.enumValue("call", Scenario.SeamcallCall.class, null);
         if (call == null)
         {
-            throw section.error("call", "required, but missing (block, unblock, track, remove, demote, promote, aug or accept)");
+            throw section.error("call", "required, but missing (block, unblock, track, remove, relocate, demote, promote, aug or " +
+                "accept)");
         }
         if (!section.has("td"))
         {
@@ -764,12 +765,24 @@ public final class ScenarioReader
         {
             throw section.error("size", call.leafName() + " works on a 2M or 1G entry, not 4K");
         }
+        if (call == Scenario.SeamcallCall.RELOCATE && level != 0)
+        {
+            throw section.error("size", call.leafName() + " moves a 4K page, not " + (level == 1 ? "2M" : "1G"));
+        }
         if ((gpa & (size - 1)) != 0)
         {
             throw section.error("gpa", String.format("gpa 0x%x is not aligned to its size 0x%x", gpa, size));
         }
         long hpa = 0;
         boolean accept = false;
+        if (call == Scenario.SeamcallCall.RELOCATE)
+        {
+            hpa = section.requiredSize("hpa");
+            if ((hpa & (size - 1)) != 0)
+            {
+                throw section.error("hpa", String.format("hpa 0x%x is not aligned to 4K", hpa));
+            }
+        }
         if (call == Scenario.SeamcallCall.AUG)
         {
             hpa = section.requiredSize("hpa");

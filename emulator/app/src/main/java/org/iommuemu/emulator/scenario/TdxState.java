@@ -263,6 +263,9 @@ final class TdxState
             case REMOVE:
                 module.pageRemove(pageInfo, td.tdr(), out);
                 break;
+            case RELOCATE:
+                module.pageRelocate(pageInfo, td.tdr(), action.hpa(), out);
+                break;
             case DEMOTE:
             {
                 final long page = page();

@@ -109,7 +109,7 @@ class ReplayGoldenTest
     }
 
     /**
-     * Issue 17's VT-d and TDX scenarios in replay (memory SEAMCALLs under trusted DMA, TDISP error and recovery, PASID
+     * Issue 17's VT-d and TDX scenarios in replay (memory SEAMCALLs under trusted DMA, RELOCATE, TDISP error and recovery, PASID
      * entries of every kind, flit-mode traffic, IOMMU dirty tracking, page requests), recorded when they were added;
      * their outcomes are asserted request by request in TdxSeamcallReplayTest, VtdPasidReplayTest, FlitReplayTest,
      * VtdDirtyTrackingReplayTest and VtdPageRequestReplayTest.
@@ -119,7 +119,7 @@ class ReplayGoldenTest
     {
         final Map<String, String> actual = new TreeMap<>();
         for (final String name : new String[] {"tdx-block-track", "tdx-demote-live", "tdx-tdi-error", "vtd-pasids", "vtd-flit",
-            "seed000-iommu-dirty", "vtd-pri"})
+            "seed000-iommu-dirty", "vtd-pri", "tdx-relocate"})
         {
             actual.put(name, digest(ScenarioReader.bundled(name), 20_000));
         }
@@ -199,6 +199,8 @@ class ReplayGoldenTest
         Map.entry("vtd-flit", "3930f5bd075d5a019a41c86fa112bf881ac38d6745c82947b85b9a7e132bcf24"),
         Map.entry("seed000-iommu-dirty", "04df59b3ab862a9cf075c51259bf24b4d901b269314c971f5ef29b8fbb12c73c"),
         Map.entry("vtd-pri", "8ffad3bcf1bb4251cf24389e0e9e43f47057dcb5e3c93ccea0aa1238a73c924f"),
+        // Recorded from the code that added TDH.MEM.PAGE.RELOCATE (no other digest moved with it).
+        Map.entry("tdx-relocate", "825e51730511a2c316c852b26efa9cc45e1c8a7cf1fb3dac631d07bb3e33c66e"),
         Map.entry("vtd-legacy", "1d596c6c5e459945239880586dd9fed2ddfa5b6185a4a107685911e46cf4ad7d"),
         Map.entry("vtd-scalable", "9618b557f9d61322b5fa764bcb989fafa404d14182b0ad9a6d342f93cdd2ae84"));
 

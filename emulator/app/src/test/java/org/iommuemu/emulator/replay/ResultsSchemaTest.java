@@ -80,8 +80,8 @@ class ResultsSchemaTest
 
     @ParameterizedTest
     @ValueSource(strings = {"seed001-huge", "seed001-4k", "seed003-t-flip", "seed004-wrong-order", "seed004-stale-iotlb",
-        "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept", "tdx-block-track", "tdx-demote-live", "tdx-tdi-error", "vtd-pasids",
-        "seed000-iommu-dirty", "vtd-flit", "vtd-pri"})
+        "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept", "tdx-block-track", "tdx-relocate", "tdx-demote-live",
+        "tdx-tdi-error", "vtd-pasids", "seed000-iommu-dirty", "vtd-flit", "vtd-pri"})
     void everyBundledStoryGivesValidJsonWithItsNumbers(final String name) throws IOException, DataFormatException
     {
         final ReplayResult result = replay(name);

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 17, TDX in replay: the memory SEAMCALLs and the TDISP transitions as timeline actions during T=1 traffic.
- * The bundled tdx-block-track, tdx-demote-live and tdx-tdi-error are checked request by request against what each
+ * The bundled tdx-block-track, tdx-relocate, tdx-demote-live and tdx-tdi-error are checked request by request against what each
  * window of the timeline must give (a stale trusted IOTLB hit between BLOCK and TRACK, TDX_BLOCKED after TRACK, the new
  * host page after REMOVE and AUG, 4 KiB translations after DEMOTE, the TDISP refusals), and the SEAMCALLs' answers,
  * error codes included, are platform events.
@@ -113,6 +113,61 @@ class TdxSeamcallReplayTest
         assertEquals(PRIVATE_HPA, calls.get(5).rcx() & 0x000F_FFFF_FFFF_F000L, "REMOVE returns the removed entry");
         assertTrue(result.eventLines().contains("before TLP 4000: TD 1 TDH.MEM.TRACK: TDX_SUCCESS (epoch 1); " +
             calls.get(1).trustedIotlbDropped() + " trusted IOTLB entries dropped"), result.eventLines().toString());
+    }
+
+    @Test
+    void relocateIsRefusedUntilTheBlockIsTrackedThenMovesThePageUnderLiveDma() throws IOException
+    {
+        final Counts counts = new Counts();
+        final ReplayResult result = replay(ScenarioReader.bundled("tdx-relocate"), record ->
+        {
+            if (record.trafficClass() != TrafficClass.DMA)
+            {
+                return;
+            }
+            final long i = record.index();
+            final long address = record.request().address();
+            final RequestOutcome outcome = record.outcome();
+            if (address >= RING_END || i < 3000)
+            {
+                assertTrue(outcome.isOk(), () -> "TLP " + i + ": " + outcome);
+                assertEquals(PRIVATE_HPA + address, outcome.outputAddress());
+            }
+            else if (i < 4000)
+            {
+                if (outcome.isOk())
+                {
+                    assertTrue(outcome.iotlbHit(), () -> "TLP " + i + ": only a cached translation reaches a blocked page");
+                    assertEquals(PRIVATE_HPA + address, outcome.outputAddress(), "the stale translation: the old page");
+                    counts.staleHits++;
+                }
+                else
+                {
+                    assertEquals(TrustedDmaFault.TDX_BLOCKED, outcome.fault());
+                }
+            }
+            else if (i < 5000)
+            {
+                assertEquals(TrustedDmaFault.TDX_BLOCKED, outcome.fault(), () -> "TLP " + i + ": tracked, " + outcome);
+                counts.blocked++;
+            }
+            else
+            {
+                assertTrue(outcome.isOk(), () -> "TLP " + i + ": relocated and MAPPED, no accept needed: " + outcome);
+                assertEquals(MOVED_HPA + address, outcome.outputAddress(), "RELOCATE moved the ring");
+                counts.moved++;
+            }
+        });
+        assertTrue(counts.staleHits > 50 && counts.blocked > 100 && counts.moved > 100,
+            counts.staleHits + " " + counts.blocked + " " + counts.moved);
+        final List<PlatformEvent.Seamcall> calls = seamcalls(result);
+        assertEquals(List.of("TDH.MEM.RANGE.BLOCK", "TDH.MEM.PAGE.RELOCATE", "TDH.MEM.TRACK", "TDH.MEM.PAGE.RELOCATE"),
+            calls.stream().map(PlatformEvent.Seamcall::leaf).toList());
+        assertEquals(TdxStatus.TLB_TRACKING_NOT_DONE, TdxStatus.code(calls.get(1).status()), "not tracked yet");
+        assertEquals(TdxStatus.SUCCESS, calls.get(3).status());
+        assertEquals(PRIVATE_HPA, calls.get(3).rcx() & 0x000F_FFFF_FFFF_F000L, "RELOCATE returns the old entry");
+        assertTrue(result.eventLines().stream().anyMatch(l -> l.startsWith("before TLP 3000: TD 1 TDH.MEM.PAGE.RELOCATE gpa 0x0 4K: " +
+            "TDX_TLB_TRACKING_NOT_DONE")), result.eventLines().toString());
     }
 
     @Test
@@ -281,6 +336,11 @@ class TdxSeamcallReplayTest
         assertScenarioError(base, "{at: 1, action: seamcall, call: demote, td: 1, gpa: 0}", line, "timeline[0].size", "2M or 1G");
         assertScenarioError(base, "{at: 1, action: seamcall, call: aug, td: 1, gpa: 0}", line, "timeline[0].hpa", "required");
         assertScenarioError(base, "{at: 1, action: seamcall, call: track, td: 1, gpa: 0}", line, "timeline[0].gpa", "unknown key");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: relocate, td: 1, gpa: 0}", line, "timeline[0].hpa", "required");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: relocate, td: 1, gpa: 0, size: 2M, hpa: 0x48000000}", line,
+            "timeline[0].size", "moves a 4K page");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: relocate, td: 1, gpa: 0, hpa: 0x48000800}", line,
+            "timeline[0].hpa", "not aligned");
         assertScenarioError(base, "{at: 1, action: tdi-error, requester: \"11:00.0\"}", line, "timeline[0].requester", "no TDI");
 
         // Placement is checked when the action runs: AUG onto the IOMMU's own structures stops the replay with the line.
