@@ -264,6 +264,19 @@ public final class JsonReport
         }
     }
 
+    /** The document on one line (JSON Lines: one document per line), with its newline. */
+    public static String line(final JsonNode node)
+    {
+        try
+        {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node) + "\n";
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalStateException("a JSON tree did not serialize", ex);
+        }
+    }
+
     /** Write the document to {@code file}. */
     public static void write(final JsonNode node, final Path file) throws IOException
     {
@@ -290,7 +303,8 @@ public final class JsonReport
         return MAPPER;
     }
 
-    private static ObjectNode header(final String kind)
+    /** A document's first keys: schema, kind, tool (name and build version). */
+    public static ObjectNode header(final String kind)
     {
         final ObjectNode root = NODES.objectNode();
         root.put("schema", SCHEMA);
