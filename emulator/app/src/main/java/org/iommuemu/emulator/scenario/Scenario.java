@@ -228,9 +228,19 @@ public record Scenario(String name, String description, String source, Path dire
         public static final PageRequestSpec DEFAULT = new PageRequestSpec(0, true, PageRequestOverflow.RESPOND);
     }
 
-    /** TDX Connect state: trust domains and the TDIs of devices. */
-    public record TdxSpec(List<TdSpec> tds, List<TdiSpec> tdis)
+    /**
+     * TDX Connect state: trust domains and the TDIs of devices.
+     *
+     * @param relocateUnblocks TDH.MEM.PAGE.RELOCATE leaves the leaf MAPPED (true, the default) or BLOCKED: UNVERIFIED,
+     *                         {@code TdxModule.relocateUnblocks}.
+     */
+    public record TdxSpec(List<TdSpec> tds, List<TdiSpec> tdis, boolean relocateUnblocks)
     {
+        /** TDs and TDIs, RELOCATE at its default. */
+        public TdxSpec(final List<TdSpec> tds, final List<TdiSpec> tdis)
+        {
+            this(tds, tdis, true);
+        }
     }
 
     /**

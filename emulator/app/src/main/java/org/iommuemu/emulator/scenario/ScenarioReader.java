@@ -928,8 +928,14 @@ public final class ScenarioReader
             item.rejectUnknownKeys();
             tdis.add(new Scenario.TdiSpec(requester, td, List.copyOf(mmio), limit, state, tFromState, item.line()));
         }
+        final String relocate = section.string("relocate", "mapped");
+        if (!relocate.equals("mapped") && !relocate.equals("blocked"))
+        {
+            throw section.error("relocate", "expected mapped (the relocated leaf is MAPPED) or blocked (it stays BLOCKED for " +
+                "UNBLOCK), not '" + relocate + "'");
+        }
         section.rejectUnknownKeys();
-        return new Scenario.TdxSpec(List.copyOf(tds), List.copyOf(tdis));
+        return new Scenario.TdxSpec(List.copyOf(tds), List.copyOf(tdis), relocate.equals("mapped"));
     }
 
     private static Mapping gpaMapping(final YamlSection section, final long alignment)

@@ -70,6 +70,7 @@ final class TdxState
 
     void build(final Scenario.TdxSpec spec)
     {
+        module.relocateUnblocks(spec.relocateUnblocks());
         for (final TdSpec td : spec.tds())
         {
             final long tdr = page();

@@ -170,6 +170,46 @@ class TdxSeamcallReplayTest
             "TDX_TLB_TRACKING_NOT_DONE")), result.eventLines().toString());
     }
 
+    /** The UNVERIFIED switch: with tdx.relocate: blocked the moved leaf stays BLOCKED until the VMM's UNBLOCK. */
+    @Test
+    void withRelocateBlockedTheMovedPageWaitsForUnblock() throws IOException
+    {
+        final String yaml = bundledText("tdx-relocate")
+            .replace("      t-from-state: true", "      t-from-state: true\n  relocate: blocked")
+            .replace("traffic:\n", "  - {at: 6000, action: seamcall, call: unblock, td: 1, gpa: 0x0}\ntraffic:\n");
+        final Counts counts = new Counts();
+        final ReplayResult result = replay(ScenarioReader.parse(new StringReader(yaml), "blocked.yaml", null), record ->
+        {
+            final long i = record.index();
+            if (record.trafficClass() != TrafficClass.DMA || record.request().address() >= RING_END || i < 5000)
+            {
+                return;
+            }
+            final RequestOutcome outcome = record.outcome();
+            if (i < 6000)
+            {
+                assertEquals(TrustedDmaFault.TDX_BLOCKED, outcome.fault(), () -> "TLP " + i + ": relocated, still BLOCKED");
+                counts.blocked++;
+            }
+            else
+            {
+                assertTrue(outcome.isOk(), () -> "TLP " + i + ": " + outcome);
+                assertEquals(MOVED_HPA + record.request().address(), outcome.outputAddress());
+                counts.moved++;
+            }
+        });
+        assertTrue(counts.blocked > 100 && counts.moved > 100, counts.blocked + " " + counts.moved);
+        final List<PlatformEvent.Seamcall> calls = seamcalls(result);
+        assertEquals("TDH.MEM.RANGE.UNBLOCK", calls.get(4).leaf());
+        assertEquals(TdxStatus.SUCCESS, calls.get(4).status(), "the block's epoch moved with the page: no second TRACK");
+
+        final String bad = bundledText("tdx-relocate").replace("      t-from-state: true", "      t-from-state: true\n  relocate: maybe");
+        final ScenarioException error = assertThrows(ScenarioException.class,
+            () -> ScenarioReader.parse(new StringReader(bad), "bad.yaml", null));
+        assertEquals("tdx.relocate", error.fieldPath(), error.getMessage());
+        assertEquals((int)bad.lines().takeWhile(l -> !l.contains("relocate: maybe")).count() + 1, error.line(), error.getMessage());
+    }
+
     @Test
     void withInvalidationAtBlockThereIsNoStaleHit() throws IOException
     {
