@@ -565,7 +565,7 @@ public final class Platform
         @Override
         public void tdiBind(final Scenario.TdiBindAction action, final int line)
         {
-            tdx.bind(action.requesterId(), line);
+            tdx.bind(action.requesterId(), action.td(), line);
         }
 
         @Override

@@ -524,9 +524,18 @@ public record Scenario(String name, String description, String source, Path dire
         }
     }
 
-    /** TDX Connect: LOCK_INTERFACE (bind the TDI to its TD); a machine check when private MMIO is still mapped. */
-    public record TdiBindAction(int requesterId) implements Action
+    /**
+     * TDX Connect: LOCK_INTERFACE (bind the TDI to a TD: {@code td}, or, 0, the TD of its {@code tdx.tdis} entry); a
+     * machine check when private MMIO is still mapped. A TDI bound to another TD must be unbound first (WRONG_TD).
+     */
+    public record TdiBindAction(int requesterId, int td) implements Action
     {
+        /** Bind to the TD of the TDI's {@code tdx.tdis} entry. */
+        public TdiBindAction(final int requesterId)
+        {
+            this(requesterId, 0);
+        }
+
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
@@ -536,7 +545,7 @@ public record Scenario(String name, String description, String source, Path dire
         @Override
         public String describe()
         {
-            return "tdi-bind " + String.format("%04x", requesterId);
+            return "tdi-bind " + String.format("%04x", requesterId) + (td > 0 ? " to TD " + td : "");
         }
     }
 

@@ -691,7 +691,14 @@ public final class ScenarioReader
             case "kvm-dirty-log":
                 return new Scenario.KvmDirtyLogAction(domainRef(section, domainIds));
             case "tdi-bind":
-                return new Scenario.TdiBindAction(requester(section, "requester"));
+            {
+                final int td = section.intValue("td", 0);
+                if (section.has("td") && td < 1)
+                {
+                    throw section.error("td", "a TD id is 1-64, not " + td);
+                }
+                return new Scenario.TdiBindAction(requester(section, "requester"), td);
+            }
             case "tdi-start":
                 return new Scenario.TdiStartAction(requester(section, "requester"));
             case "tdi-stop":

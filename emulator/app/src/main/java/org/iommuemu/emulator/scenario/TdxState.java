@@ -123,7 +123,7 @@ final class TdxState
             tdiSpecs.put(spec1.requesterId(), spec1);
             if (spec1.startState() != TdispState.CONFIG_UNLOCKED)
             {
-                bind(spec1.requesterId(), spec1.line());
+                bind(spec1.requesterId(), 0, spec1.line());
                 if (spec1.startState() == TdispState.RUN)
                 {
                     start(spec1.requesterId(), spec1.line());
@@ -133,10 +133,10 @@ final class TdxState
     }
 
     /** LOCK_INTERFACE; a machine check is a platform event, not a scenario error. */
-    void bind(final int requesterId, final int line)
+    void bind(final int requesterId, final int tdId, final int line)
     {
         final Tdi tdi = connect.tdi(requesterId);
-        final TdiStatus status = connect.bind(tdi, tds.get(tdiSpecs.get(requesterId).td()), machineCheck);
+        final TdiStatus status = connect.bind(tdi, tds.get(tdId > 0 ? tdId : tdiSpecs.get(requesterId).td()), machineCheck);
         if (status == TdiStatus.MACHINE_CHECK)
         {
             platform.bindMachineCheck(new PlatformEvent.TdiBindMachineCheck(platform.beforeTlp(), requesterId, machineCheck.cause(),
@@ -186,7 +186,7 @@ final class TdxState
     void mmioMap(final Scenario.MmioMapAction action, final int line)
     {
         final Tdi tdi = connect.tdi(action.requesterId());
-        final TrustDomain td = tds.get(tdiSpecs.get(action.requesterId()).td());
+        final TrustDomain td = tdi.td() != null ? tdi.td() : tds.get(tdiSpecs.get(action.requesterId()).td());
         for (long offset = 0; offset < action.size(); offset += PhysicalMemory.FRAME_SIZE)
         {
             final long gpa = action.gpa() + offset;

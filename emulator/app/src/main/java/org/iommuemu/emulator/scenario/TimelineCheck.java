@@ -100,6 +100,10 @@ final class TimelineCheck implements ActionHandler
     public void tdiBind(final Scenario.TdiBindAction action, final int line)
     {
         tdi(action.requesterId());
+        if (action.td() > 0)
+        {
+            td(action.td(), "a TDI bind to a TD");
+        }
     }
 
     @Override

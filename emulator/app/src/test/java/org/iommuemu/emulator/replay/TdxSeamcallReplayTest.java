@@ -313,6 +313,57 @@ class TdxSeamcallReplayTest
             result.eventLines().toString());
     }
 
+    /**
+     * Unbound from TD 1 and bound to TD 2 (same GPAs, other host pages): the device's T=1 DMA goes to TD 2's memory from
+     * the first request on; TD 1's trusted translations, still cached, are never served to it (the trusted DID in the
+     * tag is the TD's). Binding to TD 2 while still bound to TD 1 (unlocked, not yet unbound) is refused.
+     */
+    @Test
+    void aTdiReboundToAnotherTdNeverHitsTheFirstTdsCachedTranslations() throws IOException
+    {
+        final long td2Hpa = 0x4400_0000L;
+        final String yaml = bundledText("tdx-tdi-error")
+            .replace("        - {gpa: 0x0, hpa: 0x40000000, size: 4M}\n",
+                "        - {gpa: 0x0, hpa: 0x40000000, size: 4M}\n    - id: 2\n      private:\n" +
+                    "        - {gpa: 0x0, hpa: 0x44000000, size: 4M}\n")
+            .replace("  - {at: 4000, action: tdi-stop, requester: \"10:00.0\"}\n",
+                "  - {at: 4000, action: tdi-stop, requester: \"10:00.0\"}\n" +
+                    "  - {at: 4200, action: tdi-bind, requester: \"10:00.0\", td: 2}\n")
+            .replace("  - {at: 5000, action: tdi-bind, requester: \"10:00.0\"}",
+                "  - {at: 5000, action: tdi-bind, requester: \"10:00.0\", td: 2}");
+        final Counts counts = new Counts();
+        final ReplayResult result = replay(ScenarioReader.parse(new StringReader(yaml), "rebind.yaml", null), record ->
+        {
+            if (record.trafficClass() != TrafficClass.DMA)
+            {
+                return;
+            }
+            final long i = record.index();
+            final RequestOutcome outcome = record.outcome();
+            if (i < 3000)
+            {
+                assertEquals(PRIVATE_HPA + record.request().address(), outcome.outputAddress(), () -> "TLP " + i + ": TD 1");
+            }
+            else if (i >= 5000)
+            {
+                assertTrue(outcome.isOk(), () -> "TLP " + i + ": " + outcome);
+                assertEquals(td2Hpa + record.request().address(), outcome.outputAddress(), () -> "TLP " + i + ": TD 2's page, " + outcome);
+                if (i < 5010)
+                {
+                    counts.ok++;
+                }
+            }
+        });
+        assertTrue(counts.ok > 0);
+        assertTrue(result.eventLines().contains("before TLP 4200: TDI 10:00.0 bind refused: WRONG_TD"), result.eventLines().toString());
+        assertTrue(result.eventLines().contains("before TLP 5000: TDI 10:00.0 bound (CONFIG_LOCKED)"), result.eventLines().toString());
+
+        final String bad = yaml.replace("requester: \"10:00.0\", td: 2}", "requester: \"10:00.0\", td: 3}");
+        final ScenarioException error = assertThrows(ScenarioException.class,
+            () -> ScenarioReader.parse(new StringReader(bad), "bad.yaml", null));
+        assertTrue(error.getMessage().contains("no TD with id 3"), error.getMessage());
+    }
+
     @Test
     void refusedSeamcallsArePlatformEventsWithTheirErrorCodes() throws IOException
     {
