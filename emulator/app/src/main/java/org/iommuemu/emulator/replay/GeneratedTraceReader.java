@@ -23,7 +23,8 @@ public final class GeneratedTraceReader implements TraceReader
     {
         this(new TraceGenerator(new TraceGenerator.Config().workload(spec.workload()).devices(spec.devices())
             .footprint(spec.footprint()).baseAddress(spec.baseAddress()).seed(spec.seed()).transferSize(spec.transferSize())
-            .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction())), spec.count());
+            .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction())
+            .pasids(spec.pasids().stream().mapToInt(Integer::intValue).toArray()).flit(spec.flit())), spec.count());
     }
 
     public GeneratedTraceReader(final TraceGenerator generator, final long count)

@@ -260,7 +260,6 @@ final class ReplaySupport
         {
             throw new IllegalArgumentException("--count must be 1 to " + TraceGenerator.MAX_COUNT + ", not " + count);
         }
-        return new Scenario.TrafficSpec(spec.file(), spec.workload(), spec.devices(), spec.footprint(), spec.baseAddress(), count,
-            spec.seed(), spec.transferSize(), spec.pasidFraction(), spec.teeFraction());
+        return spec.withCount(count);
     }
 }
