@@ -29,5 +29,14 @@ public enum Workload
      * configured C-bit (trace records of {@code GuestAccess}, docs/trace-format.md). The same records are mixed into
      * any other workload with {@code guestCpuFraction}.
      */
-    GUEST_CPU
+    GUEST_CPU,
+    /**
+     * A device with ATS and PRI writing random 4 KiB pages of its buffer area, faulting them in on demand (a shared
+     * virtual memory device): for a page it has not touched before, a Translation Request, a Page Request (read,
+     * write, last of its group), the Translation Request again; then translated (AT = 10) MWr of {@code transferSize}
+     * bytes into the page. A trace cannot react to answers: the translated writes carry the untranslated address as
+     * if the translation were the identity, so a scenario maps these pages IOVA = host address; and every page request
+     * is assumed answered with success.
+     */
+    ATS_PRI
 }

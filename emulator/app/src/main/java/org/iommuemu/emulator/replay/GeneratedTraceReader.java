@@ -24,7 +24,8 @@ public final class GeneratedTraceReader implements TraceReader
         this(new TraceGenerator(new TraceGenerator.Config().workload(spec.workload()).devices(spec.devices())
             .footprint(spec.footprint()).baseAddress(spec.baseAddress()).seed(spec.seed()).transferSize(spec.transferSize())
             .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction()).guestCpuFraction(spec.guestCpuFraction())
-            .guestCBit(spec.guestCBit()).pageRequests(spec.pageRequests())), spec.count());
+            .guestCBit(spec.guestCBit()).pageRequests(spec.pageRequests())
+            .pasids(spec.pasids().stream().mapToInt(Integer::intValue).toArray()).flit(spec.flit())), spec.count());
     }
 
     public GeneratedTraceReader(final TraceGenerator generator, final long count)

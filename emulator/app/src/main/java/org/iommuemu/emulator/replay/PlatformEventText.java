@@ -190,17 +190,59 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     }
 
     @Override
+    public String seamcall(final PlatformEvent.Seamcall e)
+    {
+        final StringBuilder b = new StringBuilder().append("TD ").append(e.td()).append(' ').append(e.leaf());
+        if (e.level() >= 0)
+        {
+            b.append(String.format(" gpa 0x%x %s", e.gpa(), e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G"));
+        }
+        b.append(": ").append(TdxStatus.name(e.status()));
+        if (TdxStatus.isError(e.status()))
+        {
+            b.append(String.format(" (rcx 0x%x, rdx 0x%x)", e.rcx(), e.rdx()));
+        }
+        else if (e.level() < 0)
+        {
+            b.append(" (epoch ").append(e.rcx()).append(')');
+        }
+        if (e.trustedIotlbDropped() > 0)
+        {
+            b.append("; ").append(e.trustedIotlbDropped()).append(" trusted IOTLB entr").append(e.trustedIotlbDropped() == 1 ? "y" : "ies")
+                .append(" dropped");
+        }
+        return b.toString();
+    }
+
+    @Override
     public String dirtyTracking(final PlatformEvent.DirtyTracking e)
     {
-        return String.format("dirty tracking of domain %d %s: %d device table entries rewritten%s", e.domain(), e.enabled() ? "on" : "off",
-            e.entriesRewritten(), e.enabled() ? String.format(", %d stale dirty bytes cleared", e.staleDirtyBytes()) : "");
+        if (e.amdvi())
+        {
+            return String.format("dirty tracking turned %s for domain %d (%d device table entr%s with HAD = %s)%s",
+                e.enabled() ? "on" : "off", e.domain(), e.entriesRewritten(), e.entriesRewritten() == 1 ? "y" : "ies",
+                e.enabled() ? "11b" : "00b", e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) :
+                "");
+        }
+        return String.format("dirty tracking turned %s for domain %d (%d PASID entr%s with SSADE %s)%s", e.enabled() ? "on" : "off",
+            e.domain(),
+            e.entriesRewritten(), e.entriesRewritten() == 1 ? "y" : "ies", e.enabled() ? "set" : "cleared",
+            e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) : "");
     }
 
     @Override
     public String dirtyBitmap(final PlatformEvent.DirtyBitmap e)
     {
-        return String.format("dirty bitmap of domain %d, iova 0x%x size 0x%x: %d pages dirty (%d leaves)%s%s%s", e.domain(), e.iova(),
-            e.length(), e.dirtyBytes() / 4096, e.dirtyLeaves(), e.trackingOn() ? "" : " (tracking off)",
-            e.cleared() ? ", cleared" : " (NO_CLEAR)", e.cleared() && !e.flushed() ? " without the IOTLB flush" : "");
+        return String.format("dirty bitmap of domain %d [0x%x, +0x%x): %d dirty lea%s, %d KiB (%d pages of 4K)%s%s%s", e.domain(), e.iova(),
+            e.length(), e.dirtyLeaves(), e.dirtyLeaves() == 1 ? "f" : "ves", e.dirtyBytes() >> 10, e.dirtyBytes() >> 12,
+            e.trackingOn() ? "" : " (tracking off)", e.cleared() ? "; cleared" : "; not cleared",
+            !e.cleared() ? "" : e.flushed() ? ", IOTLB flushed" : ", no IOTLB flush (cached translations still say dirty)");
+    }
+
+    @Override
+    public String pageRequestOverflow(final PlatformEvent.PageRequestOverflow e)
+    {
+        return e.set() ? "page request queue overflow (PRS.PRO): page requests not queued until software empties the queue" :
+            "page request queue overflow cleared by software (queue empty)";
     }
 }

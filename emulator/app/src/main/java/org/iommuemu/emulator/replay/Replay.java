@@ -7,8 +7,10 @@ import java.util.List;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.DeviceMessage;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
@@ -50,6 +52,8 @@ public final class Replay
     private final TimingModel timing;
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
+    private final TlpMessages messages = new TlpMessages();
+    private final DeviceMessage message = new DeviceMessage();
     private final List<TimedAction> timeline;
     private int nextAction;
     private long pageTableBytes;
@@ -184,9 +188,13 @@ public final class Replay
         r.timeNanos = traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
             traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS);
         r.trafficClass = TlpRequests.toRequest(traceRecord, r.request);
+        if (r.messageResult != null)
+        {
+            r.messageResult = null;
+        }
         if (r.trafficClass == TrafficClass.DMA)
         {
-            translate(r);
+            translate(r, traceRecord.effectiveT());
         }
         else if (r.trafficClass == TrafficClass.GUEST_ACCESS)
         {
@@ -194,12 +202,16 @@ public final class Replay
         }
         else
         {
+            notTranslated(r);
             if (r.trafficClass == TrafficClass.MESSAGE && platform.takesPageRequests() && isPageRequest(traceRecord))
             {
-                // A PRI Page Request: to the IOMMU's PPR log and the OS's handler (counted in the summary).
+                // AMD-Vi with amdvi.page-requests: a PRI Page Request to the PPR log and the OS's handler (counted).
                 platform.pageRequest(traceRecord.tlp());
             }
-            notTranslated(r);
+            else if (r.trafficClass == TrafficClass.MESSAGE || r.trafficClass == TrafficClass.DOWNSTREAM)
+            {
+                message(r, traceRecord);
+            }
         }
         statistics.record(r, pageTableBytes);
         return r;
@@ -216,10 +228,9 @@ public final class Replay
         r.index = index;
         r.timeNanos = timeNanos;
         r.trafficClass = TrafficClass.DMA;
-        r.request.set(request.requesterId(), request.address(), request.length(), request.access(), request.addressType(),
-            request.trusted());
+        r.request.set(request.requesterId(), request.address(), request.length(), request.access(), request.addressType(), false);
         r.request.pasid(request.pasid()).privileged(request.privileged());
-        translate(r);
+        translate(r, request.trusted());
         statistics.record(r, pageTableBytes);
         return r;
     }
@@ -230,9 +241,10 @@ public final class Replay
         applyDueActions(index);
     }
 
-    private void translate(final ReplayRecord r)
+    /** One DMA request through the model and the timing; {@code carriedT}: the T bit the request carried. */
+    private void translate(final ReplayRecord r, final boolean carriedT)
     {
-        platform.adjust(r.request);
+        r.request.trusted(platform.tBit(r.request.requesterId(), carriedT));
         final long arrival = arrivalCycle(r.timeNanos);
         timing.begin(arrival);
         final long walksBefore = timing.totalWalks();
@@ -300,6 +312,26 @@ public final class Replay
         NotOnPlatform(final String message)
         {
             super(message, null, false, false);
+        }
+    }
+
+    /** A message TLP the IOMMU takes (page request, Invalidate Completion), or an Invalidate Request seen going to a device. */
+    private void message(final ReplayRecord r, final TraceRecord traceRecord)
+    {
+        switch (messages.decode(traceRecord, message))
+        {
+            case TlpMessages.DEVICE_MESSAGE:
+                final MessageResult result = platform.message(message);
+                if (result != MessageResult.NOT_HANDLED)
+                {
+                    r.messageResult = result;
+                }
+                break;
+            case TlpMessages.INVALIDATE_REQUEST:
+                platform.invalidateRequestSeen(messages.destination(), messages.itag());
+                break;
+            default:
+                break;
         }
     }
 
@@ -383,6 +415,7 @@ public final class Replay
     /** The result so far, for a run that did not come from one {@link TraceReader} (co-simulation). */
     public ReplayResult result(final TraceSummary trace, final long wallNanos)
     {
+        statistics.messagesSent(platform.messageCounts());
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {

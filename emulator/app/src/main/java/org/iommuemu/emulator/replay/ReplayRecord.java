@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.replay;
 
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.tlp.trace.GuestAccess;
 
@@ -21,6 +22,8 @@ public final class ReplayRecord
     int rmpFetches;
     /** The guest CPU access of a {@link TrafficClass#GUEST_ACCESS} record (the reader's object; never retained). */
     GuestAccess guestAccess;
+    /** What the IOMMU did with a message TLP (a page request, an Invalidate Completion), or null. */
+    MessageResult messageResult;
     boolean walked;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
@@ -95,12 +98,22 @@ public final class ReplayRecord
         return rmpFetches;
     }
 
-    /** {@code ok}, {@code fault}, or the class label for TLPs that are not translated. */
+    /** What the IOMMU did with this message TLP (a page request, an ATS Invalidate Completion), or null. */
+    public MessageResult messageResult()
+    {
+        return messageResult;
+    }
+
+    /**
+     * {@code ok}, {@code fault}, what the IOMMU did with a message it handled (a page request queued, an invalidation
+     * completed: {@link org.iommuemu.emulator.platform.MessageResult#label()}), or the class label for other TLPs that
+     * are not translated.
+     */
     public String outcomeLabel()
     {
         if (trafficClass != TrafficClass.DMA && trafficClass != TrafficClass.GUEST_ACCESS)
         {
-            return trafficClass.label();
+            return messageResult != null ? messageResult.label() : trafficClass.label();
         }
         return outcome.isOk() ? "ok" : "fault";
     }

@@ -54,10 +54,13 @@ public sealed interface PlatformEvent
         R pageStateChange(PageStateChange event);
 
         R tdConversion(TdConversion event);
+        R seamcall(Seamcall event);
 
         R dirtyTracking(DirtyTracking event);
 
         R dirtyBitmap(DirtyBitmap event);
+
+        R pageRequestOverflow(PageRequestOverflow event);
     }
 
     /**
@@ -260,6 +263,27 @@ public sealed interface PlatformEvent
     }
 
     /**
+     * A memory SEAMCALL the timeline made ({@code seamcall} action) and what the TDX module answered.
+     *
+     * @param leaf        the call's name (TDH.MEM.RANGE.BLOCK, ..., TDG.MEM.PAGE.ACCEPT).
+     * @param gpa         the GPA operand (0 for TDH.MEM.TRACK).
+     * @param level       the level operand: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB (-1 for TDH.MEM.TRACK).
+     * @param status      RAX: TDX_SUCCESS (0) or the error code with its operand ID.
+     * @param rcx         RCX returned (the offending or removed entry, the new epoch, a freed page).
+     * @param rdx         RDX returned (level and state of the offending entry).
+     * @param trustedIotlbDropped trusted (TEE-tagged) IOTLB entries the module's invalidation removed during the call.
+     */
+    record Seamcall(long beforeTlp, String leaf, int td, long gpa, int level, long status, long rcx, long rdx,
+        int trustedIotlbDropped) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.seamcall(this);
+        }
+    }
+
+    /**
      * TDX: a TD's in-place conversion ({@code td-convert}) and what it took: SEAMCALLs (SEPT.ADD, PAGE.AUG, the TD's
      * ACCEPT; or BLOCK, TRACK, PAGE.REMOVE), and the VMM's IOMMU unmaps, maps and invalidations (pages of 4 KiB) when its
      * DMA mapping follows conversions.
@@ -279,10 +303,13 @@ public sealed interface PlatformEvent
     /**
      * Hardware dirty tracking of a domain turned on or off ({@code set-dirty-tracking}).
      *
-     * @param entriesRewritten  device table entries rewritten (DTE.HAD), each with its invalidation.
+     * @param entriesRewritten  the entries rewritten, each with its invalidations: AMD-Vi device table entries (DTE.HAD),
+     *                          VT-d PASID entries (SSADE).
      * @param staleDirtyBytes   enabling: bytes whose D bits were left from before and cleared.
+     * @param amdvi             whether the entries are AMD-Vi DTEs (else VT-d PASID entries).
      */
-    record DirtyTracking(long beforeTlp, int domain, boolean enabled, int entriesRewritten, long staleDirtyBytes) implements PlatformEvent
+    record DirtyTracking(long beforeTlp, int domain, boolean enabled, int entriesRewritten, long staleDirtyBytes, boolean amdvi)
+        implements PlatformEvent
     {
         @Override
         public <R> R accept(final Visitor<R> visitor)
@@ -307,6 +334,19 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.dirtyBitmap(this);
+        }
+    }
+
+    /**
+     * The page request queue overflowed (PRS.PRO set: requests it cannot take are answered by the hardware or dropped),
+     * or, {@code set} false, software cleared the overflow after emptying the queue.
+     */
+    record PageRequestOverflow(long beforeTlp, boolean set) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.pageRequestOverflow(this);
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.scenario;
 
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 import org.iommuemu.emulator.config.YamlSection;
@@ -20,17 +21,14 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> hostDomains;
     private final boolean dirtyTracking;
     private final Set<Integer> tioRequesters = new HashSet<>();
+    /** VT-d scalable mode: each domain's stage (empty on other platforms: no hardware dirty tracking there). */
+    private final Map<Integer, Scenario.Stage> scalableStages;
     private YamlSection section;
-
-    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached)
-    {
-        this(tdiRequesters, tdIds, initiallyAttached, null);
-    }
 
     /** With the SNP guests and SEV-TIO TDIs of {@code snp} (null: none) for the SNP actions' checks. */
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp)
     {
-        this(tdiRequesters, tdIds, initiallyAttached, snp, null, null, Scenario.IommuKind.AMDVI);
+        this(tdiRequesters, tdIds, initiallyAttached, snp, null, null, Scenario.IommuKind.AMDVI, Map.of());
     }
 
     /**
@@ -39,13 +37,15 @@ final class TimelineCheck implements ActionHandler
      * needs AMD-Vi with {@code amdvi.dirty-tracking}.
      */
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp,
-        final AmdViSpec amdvi, final Set<Integer> hostDomains, final Scenario.IommuKind iommu)
+        final AmdViSpec amdvi, final Set<Integer> hostDomains, final Scenario.IommuKind iommu,
+        final Map<Integer, Scenario.Stage> scalableStages)
     {
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;
         this.attached = new HashSet<>(initiallyAttached);
         this.hostDomains = hostDomains;
         this.dirtyTracking = iommu == Scenario.IommuKind.AMDVI && amdvi != null && amdvi.dirtyTracking();
+        this.scalableStages = scalableStages;
         if (snp != null)
         {
             snp.guests().forEach(g -> snpGuests.add(g.asid()));
@@ -103,11 +103,24 @@ final class TimelineCheck implements ActionHandler
         dirty(action.domain());
     }
 
+    /**
+     * Hardware dirty tracking: on AMD-Vi a host (v1) domain with amdvi.dirty-tracking (EFR.HASup and HDSup); on VT-d a
+     * second-stage domain in scalable mode (SSADE).
+     */
     private void dirty(final int domain)
     {
+        if (!scalableStages.isEmpty())
+        {
+            if (scalableStages.get(domain) != Scenario.Stage.SECOND)
+            {
+                throw section.error("domain", "domain " + domain + " is a first stage; dirty tracking (SSADE) is a second-stage domain's");
+            }
+            return;
+        }
         if (!dirtyTracking)
         {
-            throw section.error("action", "dirty tracking needs iommu: amdvi with amdvi.dirty-tracking: true (EFR.HASup and HDSup)");
+            throw section.error("action", "hardware dirty tracking needs iommu: amdvi with amdvi.dirty-tracking: true (EFR.HASup " +
+                "and HDSup), or a VT-d platform in scalable mode");
         }
         hostDomain(domain, "dirty tracking (host v1 tables only)");
     }
@@ -204,6 +217,10 @@ final class TimelineCheck implements ActionHandler
     public void tdiBind(final Scenario.TdiBindAction action, final int line)
     {
         tdi(action.requesterId());
+        if (action.td() > 0)
+        {
+            td(action.td(), "a TDI bind to a TD");
+        }
     }
 
     @Override
@@ -233,10 +250,36 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void tdAccess(final Scenario.TdAccessAction action, final int line)
     {
-        if (!tdIds.contains(action.td()))
+        td(action.td(), "a TD access");
+    }
+
+    @Override
+    public void tdiError(final Scenario.TdiErrorAction action, final int line)
+    {
+        tdi(action.requesterId());
+    }
+
+    @Override
+    public void seamcall(final Scenario.SeamcallAction action, final int line)
+    {
+        td(action.td(), "a SEAMCALL");
+    }
+
+    private void td(final int td, final String what)
+    {
+        if (!tdIds.contains(td))
         {
-            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + action.td() + " in tdx.tds (tds: " + tdIds + ")");
+            throw section.error("td", tdIds.isEmpty() ? what + " needs platform.tdx-connect: true and a TD in tdx.tds" :
+                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
+        }
+    }
+
+    @Override
+    public void servicePageRequests(final Scenario.ServicePageRequestsAction action, final int line)
+    {
+        if (scalableStages.isEmpty())
+        {
+            throw section.error("action", "page requests need a VT-d platform in scalable mode");
         }
     }
 }

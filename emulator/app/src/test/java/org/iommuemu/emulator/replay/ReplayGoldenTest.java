@@ -138,6 +138,24 @@ class ReplayGoldenTest
         assertDigests(actual);
     }
 
+    /**
+     * Issue 17's VT-d and TDX scenarios in replay (memory SEAMCALLs under trusted DMA, RELOCATE, TDISP error and recovery, PASID
+     * entries of every kind, flit-mode traffic, IOMMU dirty tracking, page requests), recorded when they were added;
+     * their outcomes are asserted request by request in TdxSeamcallReplayTest, VtdPasidReplayTest, FlitReplayTest,
+     * VtdDirtyTrackingReplayTest and VtdPageRequestReplayTest.
+     */
+    @Test
+    void issue17ScenariosGiveTheRecordedResults() throws IOException
+    {
+        final Map<String, String> actual = new TreeMap<>();
+        for (final String name : new String[] {"tdx-block-track", "tdx-demote-live", "tdx-tdi-error", "vtd-pasids", "vtd-flit",
+            "seed000-iommu-dirty", "vtd-pri", "tdx-relocate"})
+        {
+            actual.put(name, digest(ScenarioReader.bundled(name), 20_000));
+        }
+        assertDigests(actual);
+    }
+
     /** A VT-d platform in {@code mode}, 1 GiB mapped with 4 KiB pages, random traffic. */
     private static Scenario vtd(final String mode)
     {
@@ -202,6 +220,17 @@ class ReplayGoldenTest
         Map.entry("seed004-stale-iotlb", "a4d0edaef7b68ec6d44f08f3171441185fd46fe1a06b0aaac8bcec783b176585"),
         Map.entry("tdx-t0-poison", "ea8a12675f60cef6b428e0626774f4674a732e01c1918c78172a92a2f5a78949"),
         Map.entry("tdx-t0-abort", "8adfa0e6fdd40434be6095027df65777099edc4398574085df133edb1d72d571"),
+        Map.entry("tdx-block-track", "acf9c2d3906b84493135d01ae01ddf06eaee6159f1bf662868af0b71b3e8ee51"),
+        Map.entry("tdx-demote-live", "cd803b9e7c073163bfacd43329d6b624740bfbf46bbeba97fd65d51e3d417224"),
+        Map.entry("tdx-tdi-error", "bc535072be389545829e6b136c13a844faed4120b704ad8e40b18638268e5d42"),
+        Map.entry("vtd-pasids", "3930f5bd075d5a019a41c86fa112bf881ac38d6745c82947b85b9a7e132bcf24"),
+        // The same digest as vtd-pasids: its flit-mode TLPs have the same lengths (OHC-A1 where the other has a PASID
+        // prefix), so the same timestamps, and every result is the same (FlitReplayTest).
+        Map.entry("vtd-flit", "3930f5bd075d5a019a41c86fa112bf881ac38d6745c82947b85b9a7e132bcf24"),
+        Map.entry("seed000-iommu-dirty", "04df59b3ab862a9cf075c51259bf24b4d901b269314c971f5ef29b8fbb12c73c"),
+        Map.entry("vtd-pri", "8ffad3bcf1bb4251cf24389e0e9e43f47057dcb5e3c93ccea0aa1238a73c924f"),
+        // Recorded from the code that added TDH.MEM.PAGE.RELOCATE (no other digest moved with it).
+        Map.entry("tdx-relocate", "825e51730511a2c316c852b26efa9cc45e1c8a7cf1fb3dac631d07bb3e33c66e"),
         Map.entry("vtd-legacy", "beef83ed152f9d1788ddb82ac71468b37324a64bc86444568981ddb65084dc3a"),
         Map.entry("vtd-scalable", "cbe2e272b88ae26cbef4d4dc9eee379dc1e0aa4aef2de4325225c74580a9cdb7"),
         Map.entry("seed003-sev-tio-t-flip", "f5f22d831bddc125e2ea17c54700c3b6418ca67f69b171d57b480ae6cec1dece"),
@@ -216,8 +245,8 @@ class ReplayGoldenTest
 
     private static String digest(final Scenario scenario, final long count) throws IOException
     {
-        // The scenario's traffic (guest CPU accesses and page requests included), count records of it.
-        final Scenario.TrafficSpec spec = scenario.traffic().withCount(count);
+        final Scenario.TrafficSpec t = scenario.traffic();
+        final Scenario.TrafficSpec spec = t.withCount(count);
         final StringWriter text = new StringWriter();
         final ReplayResult result;
         try (GeneratedTraceReader reader = new GeneratedTraceReader(spec); CsvResultSink sink = new CsvResultSink(text))
