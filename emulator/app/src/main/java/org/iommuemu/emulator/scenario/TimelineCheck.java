@@ -20,6 +20,7 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> snpGuests = new HashSet<>();
     private final Set<Integer> hostDomains;
     private final boolean dirtyTracking;
+    private final Scenario.IommuKind iommu;
     private final Set<Integer> tioRequesters = new HashSet<>();
     /** VT-d scalable mode: each domain's stage (empty on other platforms: no hardware dirty tracking there). */
     private final Map<Integer, Scenario.Stage> scalableStages;
@@ -46,6 +47,7 @@ final class TimelineCheck implements ActionHandler
         this.hostDomains = hostDomains;
         this.dirtyTracking = iommu == Scenario.IommuKind.AMDVI && amdvi != null && amdvi.dirtyTracking();
         this.scalableStages = scalableStages;
+        this.iommu = iommu;
         if (snp != null)
         {
             snp.guests().forEach(g -> snpGuests.add(g.asid()));
@@ -109,18 +111,18 @@ final class TimelineCheck implements ActionHandler
      */
     private void dirty(final int domain)
     {
-        if (!scalableStages.isEmpty())
+        if (iommu == Scenario.IommuKind.VTD)
         {
             if (scalableStages.get(domain) != Scenario.Stage.SECOND)
             {
-                throw section.error("domain", "domain " + domain + " is a first stage; dirty tracking (SSADE) is a second-stage domain's");
+                throw section.error("domain", scalableStages.isEmpty() ? "hardware dirty tracking needs a VT-d platform in scalable " +
+                    "mode" : "domain " + domain + " is a first stage; dirty tracking (SSADE) is a second-stage domain's");
             }
             return;
         }
         if (!dirtyTracking)
         {
-            throw section.error("action", "hardware dirty tracking needs iommu: amdvi with amdvi.dirty-tracking: true (EFR.HASup " +
-                "and HDSup), or a VT-d platform in scalable mode");
+            throw section.error("action", "dirty tracking needs iommu: amdvi with amdvi.dirty-tracking: true (EFR.HASup and HDSup)");
         }
         hostDomain(domain, "dirty tracking (host v1 tables only)");
     }
