@@ -221,8 +221,8 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         {
             return String.format("dirty tracking turned %s for domain %d (%d device table entr%s with HAD = %s)%s",
                 e.enabled() ? "on" : "off", e.domain(), e.entriesRewritten(), e.entriesRewritten() == 1 ? "y" : "ies",
-                e.enabled() ? "11b" : "00b", e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) :
-                "");
+                e.enabled() ? "11b" : "00b",
+                e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) : "");
         }
         return String.format("dirty tracking turned %s for domain %d (%d PASID entr%s with SSADE %s)%s", e.enabled() ? "on" : "off",
             e.domain(),

@@ -20,8 +20,8 @@ import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.DeviceMessage;
 import org.iommuemu.emulator.platform.DeviceMessageListener;
 import org.iommuemu.emulator.platform.IommuPort;
-import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.platform.MessageResult;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
 import org.iommuemu.emulator.scenario.Scenario.DetachAction;
@@ -57,9 +57,9 @@ import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpTable;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TdxModule;
+import org.iommuemu.tlp.PrgResponse;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.trace.GuestAccess;
-import org.iommuemu.tlp.PrgResponse;
 
 /**
  * A scenario turned into running models: emulated memory, the IOMMU (AMD-Vi, or VT-d in legacy or scalable
