@@ -23,7 +23,11 @@ import org.iommuemu.tlp.trace.TraceWriter;
  * locality of that page-size mix. Devices are bus 0x10 + i, device 0, function 0. A device is a TEE device
  * (its TLPs carry an IDE prefix with T = 1 and stream ID i) with probability {@code teeFraction}, drawn once
  * per device; each operation carries a PASID prefix (PASID 1 + device index) with probability
- * {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations.
+ * {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations; with a
+ * {@code lineRateGbps}, operations are paced at that line rate per device instead (a NIC receiving or sending
+ * packets of {@code transferSize} bytes plus 24 bytes of Ethernet preamble, FCS and inter-frame gap back to back;
+ * other workloads one operation per its data bytes), and every TLP of an operation carries the operation's start:
+ * the earliest time its device may issue it.
  * <pre>{@code
  * TraceGenerator gen = new TraceGenerator(new TraceGenerator.Config()
  *     .workload(Workload.NVME_READ).devices(4).footprint(1L << 30).seed(42).pasidFraction(0.5));
@@ -51,6 +55,8 @@ public final class TraceGenerator
     private static final int PRP_ENTRY = 8;
     private static final int OPERATION_GAP_NS = 20;
     private static final int BYTES_PER_NS = 16;
+    /** Ethernet bytes on the wire besides a frame's: preamble and start delimiter 8, FCS 4, inter-frame gap 12. */
+    public static final int ETHERNET_WIRE_OVERHEAD = 24;
 
     /** Knobs of a synthetic workload; setters return this. */
     public static final class Config
@@ -69,6 +75,7 @@ public final class TraceGenerator
         private int nvmeBlocks = 8;
         private long stride = 4096;
         private int timestampExponent = TraceRecord.NANOSECONDS;
+        private double lineRateGbps;
 
         /**
          * @param value workload.
@@ -222,6 +229,20 @@ public final class TraceGenerator
             return this;
         }
 
+        /**
+         * @param value line rate per device in Gb/s (operations paced at it), or 0 for the default timestamps.
+         * @return this.
+         */
+        public Config lineRateGbps(final double value)
+        {
+            if (!(value >= 0) || Double.isInfinite(value))
+            {
+                throw new IllegalArgumentException("line rate must be 0 or a positive number of Gb/s: " + value);
+            }
+            lineRateGbps = value;
+            return this;
+        }
+
         private static double fraction(final double value)
         {
             if (!(value >= 0 && value <= 1))
@@ -261,6 +282,10 @@ public final class TraceGenerator
     private boolean operationPasid;
     private long operations;
     private long timestampNs;
+    /** Line-rate pacing: the start of the current operation, in nanoseconds. */
+    private double operationStartNs;
+    /** Line-rate pacing: the time the previous operation takes at the line rate (its share among the devices). */
+    private double operationNs;
 
     /**
      * @param config knobs; not copied, do not change it afterwards.
@@ -361,7 +386,14 @@ public final class TraceGenerator
         {
             transferCursor++;
         }
-        timestampNs += 1 + length / BYTES_PER_NS;
+        if (config.lineRateGbps > 0)
+        {
+            timestampNs = (long)operationStartNs;
+        }
+        else
+        {
+            timestampNs += 1 + length / BYTES_PER_NS;
+        }
         record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent),
             config.timestampExponent, Direction.UPSTREAM, 0).ide(false, false, 0)
             .tlpBytes(false, tlp, 0, length, length);
@@ -425,7 +457,14 @@ public final class TraceGenerator
         transferCursor = 0;
         device = (int)(operations++ % config.devices);
         operationPasid = random.nextDouble() < config.pasidFraction;
-        timestampNs += OPERATION_GAP_NS;
+        if (config.lineRateGbps <= 0)
+        {
+            timestampNs += OPERATION_GAP_NS;
+        }
+        else
+        {
+            operationStartNs += operationNs;
+        }
         final long queues = regionBase(device);
         final int index = ringIndex[device];
         ringIndex[device] = (index + 1) % RING_ENTRIES;
@@ -480,6 +519,31 @@ public final class TraceGenerator
                 add((operations & 1) == 0, area + offset, config.transferSize);
                 break;
             }
+        }
+        if (config.lineRateGbps > 0)
+        {
+            operationNs = operationBytes() * 8.0 / config.lineRateGbps / config.devices;
+        }
+    }
+
+    /** The bytes an operation carries on the device's other side (the wire for a NIC): what line-rate pacing spaces. */
+    private long operationBytes()
+    {
+        switch (config.workload)
+        {
+            case NIC_RX:
+            case NIC_TX:
+                return config.transferSize + ETHERNET_WIRE_OVERHEAD;
+            case NVME_READ:
+            case NVME_WRITE:
+                return (long)config.nvmeBlocks * SMALL_PAGE;
+            default:
+                long bytes = 0;
+                for (int i = 0; i < transferCount; i++)
+                {
+                    bytes += transferBytes[i];
+                }
+                return bytes;
         }
     }
 }

@@ -2,17 +2,18 @@ package org.iommuemu.emulator.replay;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
-import org.iommuemu.emulator.timing.LinkParameters;
 import org.iommuemu.emulator.timing.TimingModel;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
@@ -23,9 +24,9 @@ import org.iommuemu.tlp.trace.TraceRecord;
  * {@link TimingModel} -> statistics and result sinks. Streaming: memory does not grow with the trace; the
  * per-TLP path allocates nothing.
  * <p>
- * Arrival cycles come from the trace's timestamps, but a TLP cannot arrive before the link has delivered the one
- * in front of it: {@code arrival = max(timestamp, previous arrival + link beats of the previous TLP)}, so traces
- * without timestamps replay as back-to-back traffic at the link's rate.
+ * The timing is closed-loop: a trace's timestamp is the earliest a device may issue its request; the timing model's
+ * device side (each device's tags, credits, engine and link, described in the scenario) decides when it leaves,
+ * so traces without timestamps replay as fast as the devices and the IOMMU allow (docs/timing.md).
  */
 public final class Replay
 {
@@ -44,15 +45,11 @@ public final class Replay
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
     private final List<TimedAction> timeline;
+    /** The ATS devices of the scenario and the domain each is attached to now (empty without ATS). */
+    private final Map<Integer, Integer> atsDevices = new LinkedHashMap<>();
     private int nextAction;
     private long pageTableBytes;
     private long peakPageTableBytes;
-    private long previousArrival = Long.MIN_VALUE;
-    private int previousBeats;
-    /** Bytes of a TLP on the link besides its payload (a 4-DW header), for the link-rate arrival bound. */
-    private static final int HEADER_BYTES = 16;
-    private final int portWidth;
-    private final int serialization;
 
     public Replay(final Platform platform)
     {
@@ -60,13 +57,19 @@ public final class Replay
         this.port = platform.port();
         this.timing = new TimingModel(platform.profile(), platform::isRmpAddress);
         this.timeline = platform.scenario().timeline();
-        final LinkParameters link = platform.profile().link();
-        this.portWidth = link.portWidthBytes();
-        this.serialization = link.serialization();
         platform.memory().listener(timing);
         for (final PageWalkCache walkCache : platform.walkCaches())
         {
             walkCache.probeListener(timing);
+        }
+        timing.trackCaches(port.caches());
+        for (final Scenario.DeviceSpec device : platform.scenario().devices())
+        {
+            timing.device(device.requesterId(), device.dma(), device.ats());
+            if (device.ats())
+            {
+                atsDevices.put(device.requesterId(), device.domain());
+            }
         }
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
@@ -116,18 +119,12 @@ public final class Replay
     private void translate(final ReplayRecord r)
     {
         platform.adjust(r.request);
-        long arrival = timing.nanosToCycles(r.timeNanos);
-        if (previousArrival != Long.MIN_VALUE)
-        {
-            arrival = Math.max(arrival, previousArrival + previousBeats);
-        }
-        previousArrival = arrival;
-        final int bytes = HEADER_BYTES + (r.request.isWrite() ? r.request.length() : 0);
-        previousBeats = ((bytes + portWidth - 1) / portWidth) * serialization;
-        r.arrivalCycle = arrival;
-        timing.begin(arrival);
+        // The device's DMA engine decides when the request leaves (the timestamp is the earliest it may).
+        r.earliestCycle = timing.nanosToCycles(r.timeNanos);
+        r.arrivalCycle = timing.issue(r.request, r.earliestCycle);
         port.handle(r.request, r.outcome);
-        r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
+        r.completionCycle = timing.complete(r.outcome);
+        r.releaseCycle = timing.releaseCycle();
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
     }
@@ -135,8 +132,10 @@ public final class Replay
     private static void notTranslated(final ReplayRecord r)
     {
         r.outcome.reset();
+        r.earliestCycle = 0;
         r.arrivalCycle = 0;
         r.completionCycle = 0;
+        r.releaseCycle = 0;
         r.tableFetches = 0;
         r.rmpFetches = 0;
     }
@@ -149,9 +148,24 @@ public final class Replay
      */
     public long timeRequest(final DmaRequest request, final RequestOutcome outcome, final long arrivalCycle)
     {
-        timing.begin(arrivalCycle);
+        timing.begin(request, arrivalCycle);
         port.handle(request, outcome);
-        return timing.complete(request.addressType() == AddressType.TRANSLATION_REQUEST);
+        return timing.complete(outcome);
+    }
+
+    /**
+     * One request of a closed-loop device that did not come from a trace (calibration): its device issues it at the
+     * earliest at {@code earliestCycle}, it goes through the IOMMU model and the timing model (statistics are not
+     * touched); {@link #timing()} then has its issue and release cycles.
+     *
+     * @return the cycle its device has it done (its {@link TimingModel#releaseCycle()}).
+     */
+    public long dma(final DmaRequest request, final RequestOutcome outcome, final long earliestCycle)
+    {
+        timing.issue(request, earliestCycle);
+        port.handle(request, outcome);
+        timing.complete(outcome);
+        return timing.releaseCycle();
     }
 
     public ReplayStatistics statistics()
@@ -171,9 +185,66 @@ public final class Replay
             final TimedAction action = timeline.get(nextAction++);
             platform.currentTlp(index == Long.MAX_VALUE ? statistics.tlps() : index);
             platform.apply(action.action(), action.line());
+            if (!atsDevices.isEmpty())
+            {
+                invalidateAts(action.action());
+            }
             statistics.actions++;
             pageTableBytes = platform.pageTableBytes();
             peakPageTableBytes = Math.max(peakPageTableBytes, pageTableBytes);
+        }
+    }
+
+    /**
+     * The ATS invalidations a driver sends with an action (Linux flushes the device TLBs of a domain's ATS devices
+     * with its IOTLB): each ATS device of the domain the action changed gets one, priced by the timing model.
+     */
+    private void invalidateAts(final Scenario.Action action)
+    {
+        if (action instanceof Scenario.AttachAction attach)
+        {
+            if (atsDevices.containsKey(attach.requesterId()))
+            {
+                atsDevices.put(attach.requesterId(), attach.domain());
+                timing.atsInvalidation(attach.requesterId());
+            }
+            return;
+        }
+        if (action instanceof Scenario.DetachAction detach)
+        {
+            if (atsDevices.containsKey(detach.requesterId()))
+            {
+                timing.atsInvalidation(detach.requesterId());
+            }
+            return;
+        }
+        final int domain;
+        if (action instanceof Scenario.UnmapAction unmap)
+        {
+            domain = unmap.invalidate() ? unmap.domain() : Integer.MIN_VALUE;
+        }
+        else if (action instanceof Scenario.InvalidateAction invalidate)
+        {
+            domain = invalidate.domain();
+        }
+        else if (action instanceof Scenario.PolicyAction policy)
+        {
+            domain = policy.domain();
+        }
+        else
+        {
+            return;
+        }
+        if (domain == Integer.MIN_VALUE)
+        {
+            return;
+        }
+        for (final Map.Entry<Integer, Integer> device : atsDevices.entrySet())
+        {
+            if (domain < 0 || device.getValue() == domain)
+            {
+                timing.atsInvalidation(device.getKey());
+            }
         }
     }
 
@@ -187,6 +258,6 @@ public final class Replay
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
             timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos,
-            List.copyOf(platform.events()), platform.eventCount(), platform.machineChecks());
+            List.copyOf(platform.events()), platform.eventCount(), platform.machineChecks(), ReplayResult.TimingTotals.of(timing));
     }
 }

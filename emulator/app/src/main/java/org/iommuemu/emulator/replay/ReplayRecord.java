@@ -14,8 +14,10 @@ public final class ReplayRecord
     TrafficClass trafficClass;
     final DmaRequest request = new DmaRequest();
     final RequestOutcome outcome = new RequestOutcome();
+    long earliestCycle;
     long arrivalCycle;
     long completionCycle;
+    long releaseCycle;
     int tableFetches;
     int rmpFetches;
 
@@ -48,9 +50,28 @@ public final class ReplayRecord
         return outcome;
     }
 
+    /** The trace's timestamp in IOMMU cycles: the earliest the device could issue the request. */
+    public long earliestCycle()
+    {
+        return earliestCycle;
+    }
+
+    /** When the request left its device (after waiting for a tag, a credit, its engine or its link). */
     public long arrivalCycle()
     {
         return arrivalCycle;
+    }
+
+    /** Cycles the request waited in its device before it could leave (closed-loop timing, docs/timing.md). */
+    public long waitCycles()
+    {
+        return arrivalCycle - earliestCycle;
+    }
+
+    /** When the device had the request's tag or credit back: the write passed on, the read's data all received. */
+    public long releaseCycle()
+    {
+        return releaseCycle;
     }
 
     public long completionCycle()

@@ -32,8 +32,14 @@ public final class ReplayStatistics
     long clampedLatencies;
     long firstArrival = -1;
     long lastCompletion;
+    long lastEarliest;
+    long deviceWaits;
     long actions;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
+    /** Cycles requests waited in their device before leaving (closed-loop timing), waits of 0 included. */
+    final Histogram deviceWait = new Histogram(MAX_TRACKED_LATENCY, 3);
+    private long pendingWait;
+    private long pendingWaitCount;
     final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
     /**
      * Run-length batching of the two histograms' updates: consecutive equal latencies (every IOTLB hit of a
@@ -63,11 +69,18 @@ public final class ReplayStatistics
         dmaBytes += record.request.length();
         tableFetches += record.tableFetches;
         rmpFetches += record.rmpFetches;
-        if (firstArrival < 0 || record.arrivalCycle < firstArrival)
+        if (firstArrival < 0 || record.earliestCycle < firstArrival)
         {
-            firstArrival = record.arrivalCycle;
+            firstArrival = record.earliestCycle;
         }
-        lastCompletion = Math.max(lastCompletion, record.completionCycle);
+        lastEarliest = Math.max(lastEarliest, record.earliestCycle);
+        lastCompletion = Math.max(lastCompletion, Math.max(record.completionCycle, record.releaseCycle));
+        final long wait = clampedWait(record.arrivalCycle - record.earliestCycle);
+        if (wait != pendingWait)
+        {
+            waitChanged(wait);
+        }
+        pendingWaitCount++;
         final long value = clamped(record.latencyCycles());
         if (value != pendingValue)
         {
@@ -103,6 +116,25 @@ public final class ReplayStatistics
             return MAX_TRACKED_LATENCY;
         }
         return value;
+    }
+
+    private long clampedWait(final long value)
+    {
+        if (value > 0)
+        {
+            deviceWaits++;
+        }
+        return Math.min(value, MAX_TRACKED_LATENCY);
+    }
+
+    private void waitChanged(final long value)
+    {
+        if (pendingWaitCount != 0)
+        {
+            deviceWait.recordValueWithCount(pendingWait, pendingWaitCount);
+            pendingWaitCount = 0;
+        }
+        pendingWait = value;
     }
 
     private void recordOther(final long index, final long pageTableBytes)
@@ -157,6 +189,11 @@ public final class ReplayStatistics
         {
             okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
             pendingOkCount = 0;
+        }
+        if (pendingWaitCount != 0)
+        {
+            deviceWait.recordValueWithCount(pendingWait, pendingWaitCount);
+            pendingWaitCount = 0;
         }
     }
 
@@ -235,10 +272,32 @@ public final class ReplayStatistics
         return latency;
     }
 
-    /** Simulated time in cycles from the first arrival to the last completion. */
+    /**
+     * Simulated time in cycles from the first request's timestamp (the earliest it could be issued) to the end of the
+     * last transfer (a write passed on, a read's data received).
+     */
     public long simulatedCycles()
     {
         return firstArrival < 0 ? 0 : lastCompletion - firstArrival;
+    }
+
+    /** Cycles from the first to the last request's timestamp: the time over which the trace offered its bytes. */
+    public long offeredCycles()
+    {
+        return firstArrival < 0 ? 0 : lastEarliest - firstArrival;
+    }
+
+    /** DMA requests that waited in their device before leaving (for a tag, a credit, the engine or the link). */
+    public long deviceWaits()
+    {
+        return deviceWaits;
+    }
+
+    /** How long requests waited in their device before leaving, in cycles (every DMA request, waits of 0 included). */
+    public Histogram deviceWait()
+    {
+        flush();
+        return deviceWait;
     }
 
     public long timelineActions()

@@ -3,6 +3,7 @@ package org.iommuemu.emulator.scenario;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
@@ -161,19 +162,42 @@ public record Scenario(String name, String description, String source, Path dire
      * @param requesterId the PCIe requester ID (bus << 8 | device << 3 | function).
      * @param domain      the domain id it is attached to.
      * @param permissions the device-level permissions (AMD-Vi DTE IR/IW).
-     * @param ats         whether ATS is allowed (DTE.I).
+     * @param ats         whether ATS is allowed (DTE.I); the device then caches translations in its ATC and sends
+     *                    translated requests (the timing model's device side, docs/timing.md).
+     * @param dma         its DMA engine's and link's limits (the closed-loop timing, docs/timing.md).
      */
-    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, int line)
+    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, DeviceDmaParameters dma, int line)
     {
+        /** A device with the default DMA limits ({@link DeviceDmaParameters#DEFAULT}). */
+        public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final int line)
+        {
+            this(requesterId, domain, permissions, ats, DeviceDmaParameters.DEFAULT, line);
+        }
     }
 
     /**
      * The default traffic, used when the replay command is given no trace file: a trace file (relative to the
-     * scenario) or a generated workload.
+     * scenario) or a generated workload; {@code lineRateGbps}, when positive, paces the generated operations at that
+     * rate per device (a NIC at line rate).
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
-        long seed, int transferSize, double pasidFraction, double teeFraction)
+        long seed, int transferSize, double pasidFraction, double teeFraction, double lineRateGbps)
     {
+        /** Generated traffic with the generator's own timestamps (no line-rate pacing). */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint,
+            final long baseAddress, final long count, final long seed, final int transferSize, final double pasidFraction,
+            final double teeFraction)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, 0);
+        }
+
+        /** The same traffic with another count of TLPs. */
+        public TrafficSpec withCount(final long newCount)
+        {
+            return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
+                teeFraction, lineRateGbps);
+        }
+
         public boolean generated()
         {
             return file == null;

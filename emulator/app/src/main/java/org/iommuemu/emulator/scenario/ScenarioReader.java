@@ -35,6 +35,8 @@ import org.iommuemu.emulator.scenario.Scenario.RmpSpec;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.scenario.Scenario.TrafficSpec;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
+import org.iommuemu.emulator.timing.DeviceDmaParameters;
+import org.iommuemu.emulator.timing.ParameterException;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
@@ -61,6 +63,11 @@ import org.iommuemu.emulator.profile.TimingProfiles;
  */
 public final class ScenarioReader
 {
+    /** A PCIe link in a device's {@code dma.link}: generation and width. */
+    private static final Pattern PCIE_LINK = Pattern.compile("gen([1-5])-x(1|2|4|8|16|32)");
+    /** Transfer rate per lane of PCIe generations 1 to 5, GT/s. */
+    private static final double[] GT_PER_SECOND = {0, 2.5, 5, 8, 16, 32};
+
     /** Folder of the bundled scenarios on the class path. */
     public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
     private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
@@ -323,8 +330,65 @@ public final class ScenarioReader
         }
         final int permissions = permissions(section, "access", Permissions.READ_WRITE);
         final boolean ats = section.booleanValue("ats", false);
+        final DeviceDmaParameters dma = dma(section);
         section.rejectUnknownKeys();
-        return new DeviceSpec(requester, domain, permissions, ats, section.line());
+        return new DeviceSpec(requester, domain, permissions, ats, dma, section.line());
+    }
+
+    /**
+     * A device's {@code dma:} entry: a preset name ({@link DeviceDmaParameters#PRESETS}), or a mapping of limits over a
+     * {@code preset:} (default {@code nic-200g}); absent, the default preset.
+     */
+    private static DeviceDmaParameters dma(final YamlSection device)
+    {
+        if (!device.has("dma"))
+        {
+            return DeviceDmaParameters.DEFAULT;
+        }
+        if (!device.isMapping("dma"))
+        {
+            return preset(device, "dma", device.string("dma", null));
+        }
+        final YamlSection section = device.section("dma");
+        final DeviceDmaParameters base = section.has("preset") ? preset(section, "preset", section.string("preset", null)) :
+            DeviceDmaParameters.DEFAULT;
+        double link = base.linkGbps();
+        if (section.has("link"))
+        {
+            link = link(section, section.string("link", null));
+        }
+        final double linkGbps = section.doubleValue("link-gbps", link);
+        final int maxPayload = section.intValue("max-payload", base.maxPayload());
+        final int reads = section.intValue("outstanding-reads", base.outstandingReads());
+        final int buffer = (int)Math.min(Integer.MAX_VALUE, section.size("completion-buffer-bytes", base.completionBufferBytes()));
+        final int credits = section.intValue("posted-credits", base.postedCredits());
+        final double interval = section.doubleValue("request-interval-ns", base.requestIntervalNs());
+        final double engine = section.doubleValue("engine-gbps", base.engineGbps());
+        section.rejectUnknownKeys();
+        return section.build(() -> new DeviceDmaParameters(linkGbps, maxPayload, reads, buffer, credits, interval, engine));
+    }
+
+    private static DeviceDmaParameters preset(final YamlSection section, final String key, final String name)
+    {
+        try
+        {
+            return DeviceDmaParameters.preset(name);
+        }
+        catch (final ParameterException ex)
+        {
+            throw section.error(key, ex.reason());
+        }
+    }
+
+    /** A PCIe link written {@code genN-xM} (N 1 to 5, M 1 to 32): its data rate per direction in Gb/s. */
+    private static double link(final YamlSection section, final String text)
+    {
+        final Matcher m = PCIE_LINK.matcher(text);
+        if (!m.matches())
+        {
+            throw section.error("link", "expected genN-xM (gen1 to gen5, x1 to x32), like gen4-x16, not '" + text + "'");
+        }
+        return DeviceDmaParameters.gbps(GT_PER_SECOND[Integer.parseInt(m.group(1))], Integer.parseInt(m.group(2)));
     }
 
     private static RmpSpec rmp(final YamlSection section, final PlatformSpec platform)
@@ -598,13 +662,18 @@ public final class ScenarioReader
         final int transferSize = section.intValue("transfer-size", 4096);
         final double pasid = section.doubleValue("pasid", 0);
         final double tee = section.doubleValue("tee", 0);
+        final double lineRate = section.doubleValue("line-rate-gbps", 0);
         if (devices < 1 || devices > 240 || count < 1 || footprint < (4L << 20) * devices || pasid < 0 || pasid > 1 || tee < 0 || tee > 1)
         {
             throw section.error("generated traffic needs 1-240 devices, a positive count, at least 4M of footprint per device " +
                 "and pasid/tee fractions in 0-1");
         }
+        if (lineRate < 0)
+        {
+            throw section.error("line-rate-gbps", "must be 0 (the generator's own pacing) or a positive rate in Gb/s, not " + lineRate);
+        }
         section.rejectUnknownKeys();
-        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee);
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, lineRate);
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */

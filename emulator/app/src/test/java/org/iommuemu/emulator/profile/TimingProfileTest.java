@@ -68,7 +68,7 @@ class TimingProfileTest
         assertFalse(walk.isLevelCached(1, 3));
         assertFalse(walk.nonFinal());
 
-        assertEquals(new LinkParameters(8, 8, 1, 16), gem5.link());
+        assertEquals(new LinkParameters(8, 8, 1, 16, true), gem5.link());
         assertEquals(64, gem5.concurrency().translationsInFlight());
         assertEquals(16, gem5.concurrency().deviceTranslationsInFlight());
         assertEquals(16, gem5.concurrency().concurrentWalkers());
@@ -86,23 +86,6 @@ class TimingProfileTest
         final TimingProfile gem5 = TimingProfiles.bundled("gem5-smmuv3");
         assertEquals(TimingProfile.defaults(), gem5.withName("defaults")
             .withDescription(TimingProfile.defaults().description()));
-    }
-
-    @Test
-    void settingsTheModelDoesNotUseAreNamed()
-    {
-        final TimingProfile gem5 = TimingProfiles.bundled("gem5-smmuv3");
-        assertEquals(List.of("caches.micro-tlb", "caches.*.slots", "concurrency.pte-requests-per-cycle",
-            "concurrency.merge-duplicate-misses", "concurrency.order-same-id"), gem5.unmodelled());
-        assertTrue(gem5.unmodelledNote().startsWith("note: timing profile gem5-smmuv3: caches.micro-tlb, "));
-        assertFalse(TimingProfiles.bundled("amd").unmodelled().contains("caches.micro-tlb"), "the x86 profiles have no micro-TLB");
-        final TimingProfile quiet = parse("""
-            name: quiet
-            concurrency:
-              merge-duplicate-misses: false
-              order-same-id: false
-            """);
-        assertEquals(List.of("caches.micro-tlb", "caches.*.slots", "concurrency.pte-requests-per-cycle"), quiet.unmodelled());
     }
 
     @Test

@@ -16,7 +16,6 @@ import org.iommuemu.emulator.replay.ResultSink;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
-import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 
@@ -46,7 +45,6 @@ final class ReplaySupport
         final ResultSink sink, final PrintWriter err, final boolean progressEnabled) throws IOException
     {
         final Platform platform = Platform.build(scenario);
-        printUnmodelled(platform.profile(), err);
         final Replay replay = new Replay(platform);
         final TraceReader reader;
         final long totalBytes;
@@ -83,17 +81,6 @@ final class ReplaySupport
         }
     }
 
-    /** The note naming the profile's settings the timing model does not model, if any ({@link TimingProfile#unmodelledNote}). */
-    static void printUnmodelled(final TimingProfile profile, final PrintWriter err)
-    {
-        final String note = profile.unmodelledNote();
-        if (note != null)
-        {
-            err.println(note);
-            err.flush();
-        }
-    }
-
     /** Replay two scenarios on the same traffic, print the comparison, and write both reports when {@code report} is set. */
     static void compare(final java.util.List<Scenario> pair, final Path trace, final TraceInputOptions input, final Long count,
         final Path report, final PrintWriter out, final PrintWriter err, final boolean progress) throws IOException
@@ -127,7 +114,6 @@ final class ReplaySupport
         {
             throw new IllegalArgumentException("--count must be positive");
         }
-        return new Scenario.TrafficSpec(spec.file(), spec.workload(), spec.devices(), spec.footprint(), spec.baseAddress(), count,
-            spec.seed(), spec.transferSize(), spec.pasidFraction(), spec.teeFraction());
+        return spec.withCount(count);
     }
 }

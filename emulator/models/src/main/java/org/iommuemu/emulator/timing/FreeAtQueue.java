@@ -37,6 +37,19 @@ final class FreeAtQueue
         return ring[head];
     }
 
+    /** The {@code k}-th earliest free-at cycle (1 is {@link #earliest()}): when {@code k} of the resources are free. */
+    long earliest(final int k)
+    {
+        final int i = head + Math.min(k, size) - 1;
+        return ring[i >= size ? i - size : i];
+    }
+
+    /** The latest free-at cycle: when every resource is free. */
+    long latest()
+    {
+        return ring[head == 0 ? size - 1 : head - 1];
+    }
+
     /** Replace the earliest value by {@code value}. */
     void replaceEarliest(final long value)
     {
