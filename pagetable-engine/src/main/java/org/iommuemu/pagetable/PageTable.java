@@ -330,6 +330,28 @@ public final class PageTable
         visitLeaves(root, format.topLevel(), 0, Permissions.ALL, visitor);
     }
 
+    /**
+     * Read, and optionally clear, the dirty flags ({@link PageTableFormat#dirtyFlag}) of the leaves in
+     * {@code [inputAddress, inputAddress + length)}: iommufd's GET_DIRTY_BITMAP over this table. A leaf is dirty when
+     * any of its replicas carries the flag (AMD-Vi may set it in the replica it used); the visitor receives the
+     * dirty part of each dirty leaf that lies in the range. With {@code clear}, the flag is cleared in every replica
+     * of the leaves that lie wholly inside the range; a leaf the range covers only partly is reported and keeps its
+     * flag (clearing it would lose the dirtiness of its part outside the range). Tables are never split. After
+     * clearing, the IOMMU's cached translations still say "dirty": the caller must invalidate them before it
+     * trusts a cleared flag (confidential-io-extras.md 3.4).
+     *
+     * @return {@link MapStatus#OK}, or MISALIGNED / OUT_OF_RANGE for a bad range, BAD_TABLE for a foreign table.
+     */
+    public MapStatus readDirty(final long inputAddress, final long length, final boolean clear, final DirtyVisitor visitor)
+    {
+        final MapStatus check = checkRange(inputAddress, length);
+        if (check != MapStatus.OK)
+        {
+            return check;
+        }
+        return scanDirty(root, format.topLevel(), inputAddress, inputAddress + length - 1, clear, visitor);
+    }
+
     /** Visit every table, root first, parents before children. */
     public void forEachTable(final TableVisitor visitor)
     {
@@ -526,6 +548,70 @@ public final class PageTable
         }
     }
 
+    private MapStatus scanDirty(final long table, final int level, final long start, final long last, final boolean clear,
+        final DirtyVisitor visitor)
+    {
+        final int itemLg2 = format.itemSizeLg2(level);
+        final long itemMask = itemLg2 >= 64 ? -1L : (1L << itemLg2) - 1;
+        long cur = start;
+        while (true)
+        {
+            final int index = format.index(cur, level);
+            final long entry = readSlot(table, index);
+            final int kind = format.kind(entry, level);
+            final long itemLast = cur | itemMask;
+            long segmentLast = Long.compareUnsigned(itemLast, last) < 0 ? itemLast : last;
+            if (kind != PageTableFormat.KIND_EMPTY && format.validate(entry, level, kind) != WalkFault.NONE)
+            {
+                return MapStatus.BAD_TABLE;
+            }
+            if (kind == PageTableFormat.KIND_LEAF)
+            {
+                final int sizeLg2 = format.leafSizeLg2(entry, level);
+                final long leafFirst = cur & -(1L << sizeLg2);
+                final long leafLast = leafFirst + (1L << sizeLg2) - 1;
+                final int count = 1 << format.replicaCountLg2(sizeLg2, level);
+                final long firstSlot = slotAddress(table, index & -count);
+                final long dirtyFlag = format.dirtyFlag(level);
+                boolean dirty = false;
+                for (int i = 0; i < count && !dirty; i++)
+                {
+                    dirty = (memory.readEntry(firstSlot + ((long)i << PageTableFormat.ENTRY_SIZE_LG2)) & dirtyFlag) != 0;
+                }
+                segmentLast = Long.compareUnsigned(leafLast, last) < 0 ? leafLast : last;
+                if (dirty)
+                {
+                    visitor.dirty(Long.compareUnsigned(leafFirst, start) > 0 ? leafFirst : start, segmentLast, sizeLg2);
+                    if (clear && Long.compareUnsigned(leafFirst, start) >= 0 && Long.compareUnsigned(leafLast, last) <= 0)
+                    {
+                        for (int i = 0; i < count; i++)
+                        {
+                            final long slot = firstSlot + ((long)i << PageTableFormat.ENTRY_SIZE_LG2);
+                            memory.writeEntry(slot, memory.readEntry(slot) & ~dirtyFlag);
+                        }
+                    }
+                }
+            }
+            else if (kind == PageTableFormat.KIND_TABLE)
+            {
+                if (!isOwnTable(entry, level))
+                {
+                    return MapStatus.BAD_TABLE;
+                }
+                final MapStatus status = scanDirty(format.tableAddress(entry, level), level - 1, cur, segmentLast, clear, visitor);
+                if (status != MapStatus.OK)
+                {
+                    return status;
+                }
+            }
+            if (segmentLast == last)
+            {
+                return MapStatus.OK;
+            }
+            cur = segmentLast + 1;
+        }
+    }
+
     /** Split the leaf in {@code index} one step: replicas to item-sized leaves, or an item to a lower table. */
     private MapStatus splitLeaf(final long table, final int level, final int index)
     {
@@ -537,8 +623,16 @@ public final class PageTable
         if (sizeLg2 > itemLg2)
         {
             final int count = 1 << format.replicaCountLg2(sizeLg2, level);
-            final long first = format.makeLeaf(base, itemLg2, level, attributes);
-            memory.writeEntries(slotAddress(table, index & -count), count, first, 1L << itemLg2);
+            final long firstSlot = slotAddress(table, index & -count);
+            // Hardware may have set D in any one replica: every smaller leaf inherits it.
+            final long dirtyFlag = format.dirtyFlag(level);
+            long dirty = 0;
+            for (int i = 0; i < count && dirtyFlag != 0; i++)
+            {
+                dirty |= memory.readEntry(firstSlot + ((long)i << PageTableFormat.ENTRY_SIZE_LG2)) & dirtyFlag;
+            }
+            final long first = format.makeLeaf(base, itemLg2, level, attributes) | dirty;
+            memory.writeEntries(firstSlot, count, first, 1L << itemLg2);
             return MapStatus.OK;
         }
         if (level == 0)
@@ -557,8 +651,10 @@ public final class PageTable
             return MapStatus.NO_MEMORY;
         }
         final int items = 1 << format.itemsPerTableLg2(childLevel);
-        // Leaves of one size differ only in their address field, so consecutive items step by the item size.
-        memory.writeEntries(child, items, format.makeLeaf(base, childItemLg2, childLevel, attributes), 1L << childItemLg2);
+        // Leaves of one size differ only in their address field, so consecutive items step by the item size. A dirty
+        // leaf splits into dirty leaves: the tracker cannot know which part was written.
+        final long dirty = (entry & format.dirtyFlag(level)) != 0 ? format.dirtyFlag(childLevel) : 0;
+        memory.writeEntries(child, items, format.makeLeaf(base, childItemLg2, childLevel, attributes) | dirty, 1L << childItemLg2);
         liveItems[allocator.frameIndex(child)] = items;
         memory.writeEntry(slotAddress(table, index), format.makeTable(child, level));
         return MapStatus.OK;
@@ -594,8 +690,9 @@ public final class PageTable
             if ((firstOutput & ((1L << format.itemSizeLg2(level)) - 1)) == 0 &&
                 memory.matchEntries(child + PhysicalMemory.ENTRY_SIZE, items - 1, first + step, step, PhysicalMemory.ENTRY_SIZE) == items - 1)
             {
+                final long dirty = (first & format.dirtyFlag(childLevel)) != 0 ? format.dirtyFlag(level) : 0;
                 memory.writeEntry(slotAddress(table, index),
-                    format.makeLeaf(firstOutput, format.itemSizeLg2(level), level, format.attributes(first, childLevel)));
+                    format.makeLeaf(firstOutput, format.itemSizeLg2(level), level, format.attributes(first, childLevel)) | dirty);
                 freeTable(child);
                 return MapStatus.OK;
             }
@@ -603,9 +700,11 @@ public final class PageTable
 
         long base = 0;
         long attributes = 0;
+        long dirty = 0;
         for (int i = 0; i < items; i++)
         {
             final long childEntry = readSlot(child, i);
+            dirty |= childEntry & format.dirtyFlag(childLevel);
             final int kind = format.kind(childEntry, childLevel);
             if (kind != PageTableFormat.KIND_LEAF || format.validate(childEntry, childLevel, kind) != WalkFault.NONE)
             {
@@ -629,7 +728,9 @@ public final class PageTable
                 return MapStatus.NOT_UNIFORM;
             }
         }
-        memory.writeEntry(slotAddress(table, index), format.makeLeaf(base, format.itemSizeLg2(level), level, attributes));
+        // The merged leaf is dirty when any leaf it folds was.
+        memory.writeEntry(slotAddress(table, index),
+            format.makeLeaf(base, format.itemSizeLg2(level), level, attributes) | (dirty != 0 ? format.dirtyFlag(level) : 0));
         freeTable(child);
         return MapStatus.OK;
     }

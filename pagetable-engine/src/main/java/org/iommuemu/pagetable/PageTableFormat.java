@@ -223,6 +223,26 @@ public interface PageTableFormat
         return permissions((allEntries & ~deny) | (anyEntries & deny), level);
     }
 
+    /**
+     * The accessed flag hardware sets in an entry at {@code level} that a translation used (x86 and AMD-Vi v1 A,
+     * bit 5; VT-d second stage and EPT A, bit 8), or 0 when the format has none. Hardware sets it only where the
+     * translation context enables access/dirty tracking ({@link AccessedDirty}).
+     */
+    default long accessedFlag(final int level)
+    {
+        return 0;
+    }
+
+    /**
+     * The dirty flag hardware sets in a leaf at {@code level} that a write went through (x86 and AMD-Vi v1 D, bit 6;
+     * VT-d second stage and EPT D, bit 9), or 0 when the format has none. Splits copy it to every smaller leaf and
+     * merges OR it over the leaves they fold, so no dirtiness is lost ({@link PageTable#readDirty}).
+     */
+    default long dirtyFlag(final int level)
+    {
+        return 0;
+    }
+
     /** Index of the item at {@code level} that decodes {@code inputAddress}. */
     default int index(final long inputAddress, final int level)
     {

@@ -572,6 +572,112 @@ public abstract class PageTableFormatContract
         return Math.min(64L << 20, 1L << Math.min(62, format.inputAddressLg2() - 1));
     }
 
+    // ------------------------------------------------------------------------------------------- access/dirty
+
+    /** Marking a write walk sets A in every entry used and D in the leaf; the entries stay valid and translate the same. */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void markingAWalkSetsAccessedAndDirtyFlags(final PageTableFormat format)
+    {
+        Assumptions.assumeTrue(format.accessedFlag(0) != 0, format + " has no accessed flag");
+        assumeWidth(format, 32);
+        final PageTable domain = newDomain(format);
+        assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8000_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        final WalkResult read = new WalkResult();
+        assertTrue(domain.translate(0x4000_0123L, Permissions.READ, read));
+        assertEquals(read.entryCount(), AccessedDirty.mark(format, domain.memory(), read, false), "a read sets A in every entry");
+        for (int i = 0; i < read.entryCount(); i++)
+        {
+            final long entry = domain.memory().readEntry(read.entryAddress(i));
+            assertEquals(format.accessedFlag(read.entryLevel(i)), entry & format.accessedFlag(read.entryLevel(i)), "A at entry " + i);
+        }
+        final long leafAddress = read.entryAddress(read.entryCount() - 1);
+        assertEquals(0, domain.memory().readEntry(leafAddress) & format.dirtyFlag(0), "a read leaves D clear");
+
+        final WalkResult write = new WalkResult();
+        assertTrue(domain.translate(0x4000_0123L, Permissions.WRITE, write), "A does not change the translation");
+        assertEquals(read.outputAddress(), write.outputAddress());
+        assertEquals(read.permissions(), write.permissions());
+        assertEquals(1, AccessedDirty.mark(format, domain.memory(), write, true), "a write adds only the leaf's D");
+        assertEquals(format.dirtyFlag(0), domain.memory().readEntry(leafAddress) & format.dirtyFlag(0));
+        assertEquals(0, AccessedDirty.mark(format, domain.memory(), write, true), "every flag already set: no write");
+        assertTrue(domain.translate(0x4000_0123L, Permissions.WRITE, write), "D does not change the translation");
+        assertEquals(read.outputAddress(), write.outputAddress());
+    }
+
+    /** readDirty reports each dirty leaf's part of the range, clears whole leaves only, and never splits. */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void readDirtyReportsAndClearsDirtyLeaves(final PageTableFormat format)
+    {
+        Assumptions.assumeTrue(format.dirtyFlag(0) != 0, format + " has no dirty flag");
+        assumeWidth(format, 32);
+        final PageTable domain = newDomain(format);
+        final long base = 0x4000_0000L;
+        assertEquals(MapStatus.OK, domain.map(base, 0x8000_0000L, 16 * 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
+        final WalkResult walk = new WalkResult();
+        for (final int page : new int[] {1, 2, 7, 15})
+        {
+            assertTrue(domain.translate(base + page * 4096L, Permissions.WRITE, walk));
+            AccessedDirty.mark(format, domain.memory(), walk, true);
+        }
+        final List<String> found = new ArrayList<>();
+        final DirtyVisitor record = (first, last, sizeLg2) -> found.add(hex(first - base) + "-" + hex(last - base) + "/" + sizeLg2);
+        final long tables = domain.tablePages();
+        assertEquals(MapStatus.OK, domain.readDirty(base, 16 * 4096, false, record));
+        assertEquals(List.of("0x1000-0x1fff/12", "0x2000-0x2fff/12", "0x7000-0x7fff/12", "0xf000-0xffff/12"), found);
+        found.clear();
+        assertEquals(MapStatus.OK, domain.readDirty(base + 0x2000, 0x6000, true, record));
+        assertEquals(List.of("0x2000-0x2fff/12", "0x7000-0x7fff/12"), found, "the scan is limited to its range");
+        found.clear();
+        assertEquals(MapStatus.OK, domain.readDirty(base, 16 * 4096, false, record));
+        assertEquals(List.of("0x1000-0x1fff/12", "0xf000-0xffff/12"), found, "cleared in the range only");
+        assertEquals(tables, domain.tablePages(), "a dirty scan allocates no table");
+        assertEquals(MapStatus.MISALIGNED, domain.readDirty(base + 1, 4096, false, record));
+    }
+
+    /** A dirty huge leaf splits into dirty leaves, and a merge is dirty when any leaf it folds is. */
+    @ParameterizedTest
+    @MethodSource("formats")
+    void splitAndMergeKeepDirtiness(final PageTableFormat format)
+    {
+        Assumptions.assumeTrue(format.dirtyFlag(0) != 0, format + " has no dirty flag");
+        assumeWidth(format, 32);
+        Assumptions.assumeTrue((format.allLeafSizes() & (1L << 21)) != 0, format + " has no 2 MiB leaves");
+        final PageTable domain = newDomain(format);
+        final long base = 0x4000_0000L;
+        assertEquals(MapStatus.OK, domain.map(base, 0x8000_0000L, 2L << 20, Permissions.READ_WRITE, PageSizePolicy.X86_SIZES));
+        final WalkResult walk = new WalkResult();
+        assertTrue(domain.translate(base + 0x1234, Permissions.WRITE, walk));
+        assertEquals(21, walk.pageSizeLg2());
+        AccessedDirty.mark(format, domain.memory(), walk, true);
+        final long[] dirtyBytes = {0};
+        final DirtyVisitor count = (first, last, sizeLg2) -> dirtyBytes[0] += last - first + 1;
+        assertEquals(MapStatus.OK, domain.readDirty(base, 1 << 20, false, count));
+        assertEquals(1 << 20, dirtyBytes[0], "half of a dirty 2 MiB leaf is reported as dirty");
+        dirtyBytes[0] = 0;
+        assertEquals(MapStatus.OK, domain.readDirty(base, 1 << 20, true, count));
+        assertEquals(MapStatus.OK, domain.readDirty(base, 2 << 20, false, count));
+        assertEquals((1 << 20) + (2 << 20), dirtyBytes[0], "a partly scanned leaf keeps its flag");
+
+        assertEquals(MapStatus.OK, domain.split(base, 12));
+        dirtyBytes[0] = 0;
+        assertEquals(MapStatus.OK, domain.readDirty(base, 2 << 20, true, count));
+        assertEquals(2 << 20, dirtyBytes[0], "every 4 KiB leaf of a dirty 2 MiB leaf is dirty");
+        dirtyBytes[0] = 0;
+        assertEquals(MapStatus.OK, domain.readDirty(base, 2 << 20, false, count));
+        assertEquals(0, dirtyBytes[0], "all cleared");
+
+        assertTrue(domain.translate(base + 0x5000, Permissions.WRITE, walk));
+        AccessedDirty.mark(format, domain.memory(), walk, true);
+        assertEquals(MapStatus.OK, domain.merge(base, 21));
+        assertTrue(domain.translate(base, Permissions.READ, walk));
+        assertEquals(21, walk.pageSizeLg2(), "merged back despite the differing A/D flags");
+        dirtyBytes[0] = 0;
+        assertEquals(MapStatus.OK, domain.readDirty(base, 2 << 20, false, count));
+        assertEquals(2 << 20, dirtyBytes[0], "one dirty 4 KiB leaf makes the merged leaf dirty");
+    }
+
     private static void assumeWidth(final PageTableFormat format, final int bits)
     {
         Assumptions.assumeTrue(format.inputAddressLg2() >= bits, format + " has fewer than " + bits + " input bits");

@@ -32,6 +32,8 @@ public final class DmaOutcome
     public static final int REFUSED_PERMISSION = 9;
     /** T=0 to TD private memory under {@link UntrustedDmaRule#ABORT} (UR/CA). */
     public static final int REFUSED_PRIVATE_T0 = 10;
+    /** T=0 to private MMIO of a locked TDI under {@link UntrustedMmioRule#ABORT} (UR/CA). */
+    public static final int REFUSED_PRIVATE_MMIO_T0 = 11;
 
     private final WalkResult walk = new WalkResult();
     private final MachineCheckRecord machineCheck = new MachineCheckRecord();
@@ -139,6 +141,7 @@ public final class DmaOutcome
             case REFUSED_PENDING: return "REFUSED_PENDING";
             case REFUSED_PERMISSION: return "REFUSED_PERMISSION";
             case REFUSED_PRIVATE_T0: return "REFUSED_PRIVATE_T0";
+            case REFUSED_PRIVATE_MMIO_T0: return "REFUSED_PRIVATE_MMIO_T0";
             default: return "UNKNOWN(" + status + ")";
         }
     }

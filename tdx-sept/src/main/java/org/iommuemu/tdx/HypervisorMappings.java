@@ -3,7 +3,9 @@ package org.iommuemu.tdx;
 /**
  * A VMM-owned translation (an IOMMU domain of the untrusted path, a host page table) that
  * {@link TdxConnect} asks at TDI bind whether it still maps private MMIO (seed 004). The TD's shared EPT
- * is always checked; the emulator registers its IOMMU domains through this interface.
+ * is always checked; the emulator registers its IOMMU domains through this interface
+ * ({@link TdxConnect#addHypervisorMappings}), and the translations its IOMMU has cached from them
+ * ({@link TdxConnect#addCachedTranslations}).
  */
 @FunctionalInterface
 public interface HypervisorMappings

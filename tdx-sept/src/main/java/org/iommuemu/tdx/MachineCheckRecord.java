@@ -13,6 +13,13 @@ public final class MachineCheckRecord
     public static final int CAUSE_HOST_READ_PRIVATE = 2;
     /** Seed 004: a hypervisor (KVM or IOMMU) shared mapping of private MMIO still existed at TDI bind. */
     public static final int CAUSE_SHARED_MMIO_MAPPING_AT_BIND = 3;
+    /**
+     * Seed 004 through a stale entry: no hypervisor table mapped the private MMIO at TDI bind, but a translation the
+     * IOMMU cached from one still did ({@link StaleTranslationRule#MACHINE_CHECK}).
+     */
+    public static final int CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND = 4;
+    /** A T=0 request reached private MMIO of a locked TDI ({@link UntrustedMmioRule#MACHINE_CHECK}). */
+    public static final int CAUSE_UNTRUSTED_PRIVATE_MMIO = 5;
 
     private boolean valid;
     private long address;
@@ -84,6 +91,8 @@ public final class MachineCheckRecord
             case CAUSE_POISON_CONSUMED: return "POISON_CONSUMED";
             case CAUSE_HOST_READ_PRIVATE: return "HOST_READ_PRIVATE";
             case CAUSE_SHARED_MMIO_MAPPING_AT_BIND: return "SHARED_MMIO_MAPPING_AT_BIND";
+            case CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND: return "CACHED_MMIO_TRANSLATION_AT_BIND";
+            case CAUSE_UNTRUSTED_PRIVATE_MMIO: return "UNTRUSTED_PRIVATE_MMIO";
             default: return "NONE";
         }
     }

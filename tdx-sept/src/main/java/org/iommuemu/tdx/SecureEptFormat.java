@@ -136,4 +136,20 @@ public final class SecureEptFormat extends EptFormat
     {
         return name() + "(" + levels + "-level)";
     }
+
+    /**
+     * None: the S-EPT keeps its entry state in bit 9 (the EPT D position) and TDGL in bit 8 ({@link SecureEptEntry}),
+     * and the VMM has no access/dirty view of private memory.
+     */
+    @Override
+    public long accessedFlag(final int level)
+    {
+        return 0;
+    }
+
+    @Override
+    public long dirtyFlag(final int level)
+    {
+        return 0;
+    }
 }

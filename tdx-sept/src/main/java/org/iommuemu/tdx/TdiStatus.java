@@ -13,6 +13,14 @@ public enum TdiStatus
     WRONG_TD,
     /** Unbind while private MMIO of the TDI is still mapped in the S-EPT. */
     MMIO_STILL_MAPPED,
-    /** Bind found a hypervisor shared mapping of the TDI's private MMIO: the machine-check record is filled. */
-    MACHINE_CHECK
+    /**
+     * Bind found a hypervisor shared mapping of the TDI's private MMIO (in a table, or cached by the IOMMU under
+     * {@link StaleTranslationRule#MACHINE_CHECK}): the machine-check record is filled.
+     */
+    MACHINE_CHECK,
+    /**
+     * Bind refused under {@link StaleTranslationRule#REFUSE}: a translation the IOMMU cached still reaches the TDI's
+     * private MMIO; the VMM must invalidate it first ({@link TdxConnect#lastStaleTranslation()} says where).
+     */
+    STALE_TRANSLATION
 }

@@ -1,6 +1,7 @@
 package org.iommuemu.tdx;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.agrona.collections.Int2ObjectHashMap;
@@ -21,7 +22,14 @@ import org.iommuemu.pagetable.WalkResult;
  * <b>Ordering (seed 004).</b> Private MMIO may be mapped into the S-EPT only while its TDI is bound to the TD
  * (CONFIG_LOCKED or RUN). At bind, any hypervisor shared mapping (the TD's shared EPT, or a registered
  * {@link HypervisorMappings} such as an IOMMU domain) of the TDI's private MMIO is what makes x86 "explode":
- * the model fills a {@link MachineCheckRecord} and puts the TDI in ERROR.
+ * the model fills a {@link MachineCheckRecord} and puts the TDI in ERROR. A translation an IOMMU still caches from
+ * such a mapping (registered with {@link #addCachedTranslations}) is a mapping too for the hardware, which uses it
+ * until an invalidation completes: {@link StaleTranslationRule} says whether bind meets it with the machine check
+ * (default) or refuses until the VMM invalidates.
+ * <p>
+ * <b>Locked private MMIO.</b> While a TDI is bound and locked (CONFIG_LOCKED, RUN or ERROR, until STOP), a T=0
+ * request whose output lies in one of its private MMIO ranges meets {@link UntrustedMmioRule} (refused by default),
+ * however the VMM's translation got there (a mapping made after bind, a stale IOTLB entry, a translated request).
  * <p>
  * The DMA methods are the hot path: they allocate nothing, box nothing and throw nothing.
  */
@@ -30,7 +38,18 @@ public final class TdxConnect
     private final TdxModule module;
     private final Int2ObjectHashMap<Tdi> tdis = new Int2ObjectHashMap<>();
     private final List<HypervisorMappings> hypervisorMappings = new ArrayList<>();
+    private final List<HypervisorMappings> cachedTranslations = new ArrayList<>();
     private UntrustedDmaRule untrustedDmaRule;
+    private StaleTranslationRule staleTranslationRule = StaleTranslationRule.DEFAULT;
+    private UntrustedMmioRule untrustedMmioRule = UntrustedMmioRule.DEFAULT;
+    /**
+     * The private MMIO ranges of the locked TDIs (bound, not CONFIG_UNLOCKED), rebuilt at every TDISP transition so
+     * that the T=0 check scans primitives: {@code [start, end)} at {@code 2i, 2i + 1}, the TDI at {@code i}.
+     */
+    private long[] lockedMmio = new long[8];
+    private Tdi[] lockedMmioTdi = new Tdi[4];
+    private int lockedMmioCount;
+    private long lastStaleTranslation = -1;
 
     public TdxConnect(final TdxModule module, final UntrustedDmaRule untrustedDmaRule)
     {
@@ -53,10 +72,48 @@ public final class TdxConnect
         this.untrustedDmaRule = rule;
     }
 
+    public StaleTranslationRule staleTranslationRule()
+    {
+        return staleTranslationRule;
+    }
+
+    public void staleTranslationRule(final StaleTranslationRule rule)
+    {
+        this.staleTranslationRule = rule;
+    }
+
+    public UntrustedMmioRule untrustedMmioRule()
+    {
+        return untrustedMmioRule;
+    }
+
+    public void untrustedMmioRule(final UntrustedMmioRule rule)
+    {
+        this.untrustedMmioRule = rule;
+    }
+
     /** Register a VMM translation that bind checks for leftover shared mappings of private MMIO. */
     public void addHypervisorMappings(final HypervisorMappings mappings)
     {
         hypervisorMappings.add(mappings);
+    }
+
+    /**
+     * Register the translations an IOMMU has cached from VMM tables (its untrusted IOTLB entries), which bind checks
+     * after the tables ({@link StaleTranslationRule}): the outputs the hardware would still reach with them.
+     */
+    public void addCachedTranslations(final HypervisorMappings cached)
+    {
+        cachedTranslations.add(cached);
+    }
+
+    /**
+     * The first private MMIO address the last bind refused with {@link TdiStatus#STALE_TRANSLATION} found still
+     * reachable through a cached translation, or -1.
+     */
+    public long lastStaleTranslation()
+    {
+        return lastStaleTranslation;
     }
 
     /** Create the TDI of a function (CONFIG_UNLOCKED, unbound) with the MMIO ranges of its interface report. */
@@ -83,7 +140,9 @@ public final class TdxConnect
      * Bind (TDISP LOCK_INTERFACE on behalf of {@code td}): CONFIG_UNLOCKED to CONFIG_LOCKED. If a hypervisor
      * shared mapping of the TDI's private MMIO still exists, {@code machineCheck} is filled (address = the
      * first mapped HPA, requester = the TDI) and the TDI goes to ERROR, still bound so it can be stopped and
-     * unbound.
+     * unbound. The tables are asked first (cause {@code SHARED_MMIO_MAPPING_AT_BIND}), then the cached translations
+     * under {@link StaleTranslationRule}: a machine check (cause {@code CACHED_MMIO_TRANSLATION_AT_BIND}), or
+     * {@link TdiStatus#STALE_TRANSLATION} with the TDI left as it was (CONFIG_UNLOCKED, not bound by this call).
      */
     public TdiStatus bind(final Tdi tdi, final TrustDomain td, final MachineCheckRecord machineCheck)
     {
@@ -96,25 +155,45 @@ public final class TdxConnect
         {
             return TdiStatus.WRONG_TD;
         }
-        tdi.td = td;
+        lastStaleTranslation = -1;
         for (int i = 0; i < tdi.mmioRangeCount(); i++)
         {
             final MmioRange range = tdi.mmioRange(i);
-            if (range.isShared())
+            final long mapped = range.isShared() ? -1 : firstHypervisorMapping(td, range.hpa(), range.size());
+            if (mapped >= 0)
+            {
+                return bindMachineCheck(tdi, td, mapped, MachineCheckRecord.CAUSE_SHARED_MMIO_MAPPING_AT_BIND, machineCheck);
+            }
+        }
+        for (int i = 0; i < tdi.mmioRangeCount(); i++)
+        {
+            final MmioRange range = tdi.mmioRange(i);
+            final long cached = range.isShared() ? -1 : firstMapped(cachedTranslations, range.hpa(), range.size());
+            if (cached < 0)
             {
                 continue;
             }
-            final long mapped = firstHypervisorMapping(td, range.hpa(), range.size());
-            if (mapped >= 0)
+            if (staleTranslationRule == StaleTranslationRule.REFUSE)
             {
-                machineCheck.set(mapped, Requester.HOST_CPU, tdi.requesterId(), td.id(),
-                    MachineCheckRecord.CAUSE_SHARED_MMIO_MAPPING_AT_BIND);
-                tdi.state = TdispState.ERROR;
-                return TdiStatus.MACHINE_CHECK;
+                lastStaleTranslation = cached;
+                return TdiStatus.STALE_TRANSLATION;
             }
+            return bindMachineCheck(tdi, td, cached, MachineCheckRecord.CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND, machineCheck);
         }
+        tdi.td = td;
         tdi.state = TdispState.CONFIG_LOCKED;
+        refreshLockedMmio();
         return TdiStatus.OK;
+    }
+
+    private TdiStatus bindMachineCheck(final Tdi tdi, final TrustDomain td, final long address, final int cause,
+        final MachineCheckRecord machineCheck)
+    {
+        machineCheck.set(address, Requester.HOST_CPU, tdi.requesterId(), td.id(), cause);
+        tdi.td = td;
+        tdi.state = TdispState.ERROR;
+        refreshLockedMmio();
+        return TdiStatus.MACHINE_CHECK;
     }
 
     /** START_INTERFACE (the TD accepted the TDI): CONFIG_LOCKED to RUN. */
@@ -136,6 +215,7 @@ public final class TdxConnect
             return TdiStatus.WRONG_STATE;
         }
         tdi.state = TdispState.CONFIG_UNLOCKED;
+        refreshLockedMmio();
         return TdiStatus.OK;
     }
 
@@ -143,6 +223,7 @@ public final class TdxConnect
     public TdiStatus error(final Tdi tdi)
     {
         tdi.state = TdispState.ERROR;
+        refreshLockedMmio();
         return TdiStatus.OK;
     }
 
@@ -173,6 +254,7 @@ public final class TdxConnect
             }
         }
         tdi.td = null;
+        refreshLockedMmio();
         return TdiStatus.OK;
     }
 
@@ -310,16 +392,26 @@ public final class TdxConnect
     }
 
     /**
-     * A T=0 DMA that the VMM's translation sent to host physical {@code hpa}. Memory the TDX module does not own
-     * is simply allowed. TD private memory: {@link UntrustedDmaRule#ABORT} refuses it; {@link UntrustedDmaRule#POISON}
-     * lets a write poison the lines and a read behave as a host read ({@link HostReadMode}). True when the
-     * request completed (possibly with poisoned lines or zeros).
+     * A T=0 DMA that the VMM's translation sent to host physical {@code hpa}. Private MMIO of a locked TDI (bound,
+     * CONFIG_LOCKED, RUN or ERROR): {@link UntrustedMmioRule#ABORT} refuses it ({@link DmaOutcome#REFUSED_PRIVATE_MMIO_T0}),
+     * {@link UntrustedMmioRule#MACHINE_CHECK} raises one. Memory the TDX module does not own is simply allowed. TD
+     * private memory: {@link UntrustedDmaRule#ABORT} refuses it; {@link UntrustedDmaRule#POISON} lets a write poison
+     * the lines and a read behave as a host read ({@link HostReadMode}). True when the request completed (possibly
+     * with poisoned lines or zeros: {@link DmaOutcome#WRITE_POISONED}, {@link DmaOutcome#READ_ZEROS}).
      */
     public boolean untrustedDma(final int requesterId, final long hpa, final int length, final boolean write,
         final DmaOutcome out)
     {
         out.reset();
         out.translation(hpa, 0, false);
+        if (lockedMmioCount != 0)
+        {
+            final int locked = lockedMmioIndex(hpa, hpa + length);
+            if (locked >= 0)
+            {
+                return untrustedPrivateMmio(locked, requesterId, hpa, out);
+            }
+        }
         final Pamt pamt = module.pamt();
         final boolean touchesPrivate = pamt.isPrivateMemory(hpa) || pamt.isPrivateMemory(hpa + length - 1);
         if (!touchesPrivate)
@@ -347,6 +439,64 @@ public final class TdxConnect
         }
         out.status(result == MemoryIntegrity.READ_ZEROS ? DmaOutcome.READ_ZEROS : DmaOutcome.OK);
         return true;
+    }
+
+    /** A T=0 request into locked private MMIO ({@code locked}: its index in the table of locked ranges). */
+    private boolean untrustedPrivateMmio(final int locked, final int requesterId, final long hpa, final DmaOutcome out)
+    {
+        if (untrustedMmioRule == UntrustedMmioRule.ABORT)
+        {
+            out.status(DmaOutcome.REFUSED_PRIVATE_MMIO_T0);
+            return false;
+        }
+        out.machineCheck().set(Math.max(hpa, lockedMmio[2 * locked]), Requester.UNTRUSTED_DEVICE, requesterId,
+            lockedMmioTdi[locked].td.id(), MachineCheckRecord.CAUSE_UNTRUSTED_PRIVATE_MMIO);
+        out.status(DmaOutcome.MACHINE_CHECK);
+        return false;
+    }
+
+    /** The index of the first locked private MMIO range that {@code [start, end)} overlaps, or -1. */
+    private int lockedMmioIndex(final long start, final long end)
+    {
+        final long[] ranges = lockedMmio;
+        for (int i = 0; i < lockedMmioCount; i++)
+        {
+            if (start < ranges[2 * i + 1] && ranges[2 * i] < end)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Rebuild the table of locked private MMIO ranges after a TDISP transition (not on the DMA path). */
+    private void refreshLockedMmio()
+    {
+        lockedMmioCount = 0;
+        for (final Tdi tdi : tdis.values())
+        {
+            if (tdi.td == null || tdi.state == TdispState.CONFIG_UNLOCKED)
+            {
+                continue;
+            }
+            for (int i = 0; i < tdi.mmioRangeCount(); i++)
+            {
+                final MmioRange range = tdi.mmioRange(i);
+                if (range.isShared())
+                {
+                    continue;
+                }
+                if (lockedMmioCount == lockedMmioTdi.length)
+                {
+                    lockedMmio = Arrays.copyOf(lockedMmio, lockedMmio.length * 2);
+                    lockedMmioTdi = Arrays.copyOf(lockedMmioTdi, lockedMmioTdi.length * 2);
+                }
+                lockedMmio[2 * lockedMmioCount] = range.hpa();
+                lockedMmio[2 * lockedMmioCount + 1] = range.hpa() + range.size();
+                lockedMmioTdi[lockedMmioCount] = tdi;
+                lockedMmioCount++;
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------------
@@ -396,7 +546,12 @@ public final class TdxConnect
         {
             return found[0];
         }
-        for (final HypervisorMappings mappings : hypervisorMappings)
+        return firstMapped(hypervisorMappings, hpa, length);
+    }
+
+    private static long firstMapped(final List<HypervisorMappings> translations, final long hpa, final long length)
+    {
+        for (final HypervisorMappings mappings : translations)
         {
             final long mapped = mappings.firstMapped(hpa, length);
             if (mapped >= 0)

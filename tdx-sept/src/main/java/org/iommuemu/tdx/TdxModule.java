@@ -41,6 +41,15 @@ public final class TdxModule
         SecureEptEntry.memoryTypeBits(SecureEptEntry.MEMORY_TYPE_WB);
     private static final long MMIO_PERMISSIONS = SecureEptEntry.R | SecureEptEntry.W;
 
+    /** {@link #tdAccess}: the access completed. */
+    public static final int TD_ACCESS_OK = 0;
+    /** {@link #tdAccess}: the EPTs do not allow it (an EPT violation, or a #VE for a pending page); no data moved. */
+    public static final int TD_ACCESS_EPT_VIOLATION = 1;
+    /** {@link #tdAccess}: the access raised a machine check; the record says where and why. */
+    public static final int TD_ACCESS_MACHINE_CHECK = 2;
+    /** {@link #tdAccess}: a read through the shared EPT of private memory, answered with zeros ({@link HostReadMode}). */
+    public static final int TD_ACCESS_READ_ZEROS = 3;
+
     private final PhysicalMemory memory;
     private final Pamt pamt = new Pamt();
     private final MemoryIntegrity integrity;
@@ -714,6 +723,34 @@ public final class TdxModule
             return td.sharedEpt.translate(gpa, access, result);
         }
         return Walker.walk(td.format, memory, td.septRoot, gpa, access, Permissions.ALL, result);
+    }
+
+    /**
+     * The TD's own CPU access (a vCPU's load or store) of {@code length} bytes at {@code gpa}, inside one page:
+     * translated as {@link #translate} does, then checked by {@link MemoryIntegrity}. A private GPA is accessed with
+     * the TD's private KeyID ({@link Requester#TD}): a read of a poisoned line is a machine check (cause
+     * {@code POISON_CONSUMED}, the record filled), a full-line write clears the line's poison. A shared GPA uses a
+     * shared KeyID, so it is checked as a host access ({@link Requester#HOST_CPU}, requester id = the TD's id).
+     * Returns one of the {@code TD_ACCESS_*} codes; {@code walk} holds the translation (or the EPT fault).
+     */
+    public int tdAccess(final TrustDomain td, final long gpa, final int length, final boolean write, final WalkResult walk,
+        final MachineCheckRecord machineCheck)
+    {
+        machineCheck.clear();
+        if (!translate(td, gpa, write ? Permissions.WRITE : Permissions.READ, walk))
+        {
+            return TD_ACCESS_EPT_VIOLATION;
+        }
+        final int requester = td.isShared(gpa) ? Requester.HOST_CPU : Requester.TD;
+        final long hpa = walk.outputAddress();
+        if (write)
+        {
+            integrity.write(requester, hpa, length);
+            return TD_ACCESS_OK;
+        }
+        final int result = integrity.read(requester, td.id(), hpa, length, machineCheck);
+        return result == MemoryIntegrity.MACHINE_CHECK ? TD_ACCESS_MACHINE_CHECK :
+            result == MemoryIntegrity.READ_ZEROS ? TD_ACCESS_READ_ZEROS : TD_ACCESS_OK;
     }
 
     /** Walk the S-EPT only (the trusted-DMA second stage, or a benchmark of the S-EPT walk). */

@@ -25,6 +25,7 @@ class HotPathAllocationTest
     private final WalkResult walk = new WalkResult();
     private final DmaOutcome dma = new DmaOutcome();
     private static final long GPA = 0x20_0000L;
+    private static final long PRIVATE_MMIO = 0xF000_0000L;
 
     private static com.sun.management.ThreadMXBean threads()
     {
@@ -80,7 +81,7 @@ class HotPathAllocationTest
         final com.sun.management.ThreadMXBean threads = threads();
         bed.finalizeTd();
         bed.mapPrivate(0x5000, dataPage(5));
-        final Tdi tdi = connect.addTdi(0x0100);
+        final Tdi tdi = connect.addTdi(0x0100, new MmioRange(PRIVATE_MMIO, 0x1_0000, false));
         final MachineCheckRecord mce = new MachineCheckRecord();
         connect.bind(tdi, bed.td, mce);
         connect.start(tdi);
@@ -89,6 +90,7 @@ class HotPathAllocationTest
             bed.module.walkSept(bed.td, 0x5000 + (i & 0xFF8), Permissions.READ, walk);
             connect.trustedDma(0x0100, 0x5000 + (i & 0xFC0), 64, false, dma);
             connect.translateTrusted(0x0100, 0x9000, Permissions.READ, dma);
+            untrustedDmas(i);
         }
         final long thread = Thread.currentThread().getId();
         boolean ok = true;
@@ -101,10 +103,22 @@ class HotPathAllocationTest
                 ok &= bed.module.walkSept(bed.td, 0x5000 + (i & 0xFF8), Permissions.READ, walk);
                 ok &= connect.trustedDma(0x0100, 0x5000 + (i & 0xFC0), 64, false, dma);
                 ok &= !connect.translateTrusted(0x0100, 0x9000, Permissions.READ, dma);
+                ok &= untrustedDmas(i);
             }
             least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
         }
         assertEquals(0, least, "bytes allocated by 10000 walks and DMAs");
         assertTrue(ok);
+    }
+
+    /** T=0: host memory (allowed), private MMIO of the locked TDI (refused, then a machine check by the other rule). */
+    private boolean untrustedDmas(final int i)
+    {
+        connect.untrustedMmioRule(UntrustedMmioRule.ABORT);
+        boolean ok = connect.untrustedDma(0x0300, dataPage(50) + (i & 0xFC0), 64, true, dma);
+        ok &= !connect.untrustedDma(0x0300, PRIVATE_MMIO + (i & 0xFC0), 64, true, dma);
+        connect.untrustedMmioRule(UntrustedMmioRule.MACHINE_CHECK);
+        ok &= !connect.untrustedDma(0x0300, PRIVATE_MMIO + (i & 0xFC0), 64, true, dma);
+        return ok && dma.status() == DmaOutcome.MACHINE_CHECK;
     }
 }

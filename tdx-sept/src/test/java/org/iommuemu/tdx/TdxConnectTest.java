@@ -218,6 +218,131 @@ class TdxConnectTest
         assertEquals(PRIVATE_MMIO + 0xF000, mce.address());
     }
 
+    /** What an IOMMU still caches after an unmap without invalidation; -1 once "invalidated". */
+    private long staleOutput = PRIVATE_MMIO + 0x3000;
+
+    private long cached(final long hpa, final long length)
+    {
+        return staleOutput >= hpa && staleOutput < hpa + length ? staleOutput : -1;
+    }
+
+    @Test
+    void theRulesDefaultToPoisonForMemoryAndAbortForMmioAndAStaleTranslationIsAMachineCheck()
+    {
+        assertEquals(UntrustedDmaRule.POISON, UntrustedDmaRule.DEFAULT);
+        assertEquals(UntrustedMmioRule.ABORT, UntrustedMmioRule.DEFAULT);
+        assertEquals(StaleTranslationRule.MACHINE_CHECK, StaleTranslationRule.DEFAULT);
+        assertEquals(UntrustedMmioRule.DEFAULT, connect.untrustedMmioRule());
+        assertEquals(StaleTranslationRule.DEFAULT, connect.staleTranslationRule());
+    }
+
+    @Test
+    void seed004AStaleCachedTranslationOfPrivateMmioAtBindIsTheMachineCheck()
+    {
+        connect.addCachedTranslations(this::cached);
+        assertEquals(TdiStatus.MACHINE_CHECK, connect.bind(tdi, td, mce));
+        assertEquals(MachineCheckRecord.CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND, mce.cause());
+        assertEquals("CACHED_MMIO_TRANSLATION_AT_BIND", MachineCheckRecord.causeName(mce.cause()));
+        assertEquals(PRIVATE_MMIO + 0x3000, mce.address());
+        assertEquals(RID, mce.requesterId());
+        assertEquals(TdispState.ERROR, tdi.state());
+        assertEquals(td, tdi.td(), "still bound, so it can be stopped and unbound");
+    }
+
+    @Test
+    void seed004UnderTheRefuseRuleAStaleTranslationRefusesTheBindUntilInvalidated()
+    {
+        connect.addCachedTranslations(this::cached);
+        connect.staleTranslationRule(StaleTranslationRule.REFUSE);
+        assertEquals(TdiStatus.STALE_TRANSLATION, connect.bind(tdi, td, mce));
+        assertFalse(mce.isValid());
+        assertEquals(PRIVATE_MMIO + 0x3000, connect.lastStaleTranslation());
+        assertEquals(TdispState.CONFIG_UNLOCKED, tdi.state());
+        assertEquals(null, tdi.td());
+        assertTrue(connect.untrustedDma(0x0300, PRIVATE_MMIO + 0x3000, 64, true, dma), "not locked: the MMIO is not private yet");
+
+        staleOutput = -1;   // the VMM's invalidation
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, mce));
+        assertEquals(-1, connect.lastStaleTranslation());
+        assertEquals(TdispState.CONFIG_LOCKED, tdi.state());
+    }
+
+    @Test
+    void aTableMappingIsCheckedBeforeTheCachesAndIsAMachineCheckUnderEitherRule()
+    {
+        connect.addCachedTranslations(this::cached);
+        connect.staleTranslationRule(StaleTranslationRule.REFUSE);
+        connect.addHypervisorMappings((hpa, length) -> PRIVATE_MMIO + 0x8000 >= hpa && PRIVATE_MMIO + 0x8000 < hpa + length ?
+            PRIVATE_MMIO + 0x8000 : -1);
+        assertEquals(TdiStatus.MACHINE_CHECK, connect.bind(tdi, td, mce));
+        assertEquals(MachineCheckRecord.CAUSE_SHARED_MMIO_MAPPING_AT_BIND, mce.cause());
+        assertEquals(PRIVATE_MMIO + 0x8000, mce.address());
+    }
+
+    @Test
+    void aCachedTranslationOfTheSharedMmioDoesNotCount()
+    {
+        staleOutput = SHARED_MMIO + 0x100;
+        connect.addCachedTranslations(this::cached);
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, mce));
+    }
+
+    @Test
+    void untrustedDmaToPrivateMmioOfALockedTdiIsRefused()
+    {
+        assertTrue(connect.untrustedDma(0x0300, PRIVATE_MMIO + 0x40, 64, true, dma), "unbound: ordinary MMIO");
+        assertEquals(DmaOutcome.OK, dma.status());
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, mce));
+        assertFalse(connect.untrustedDma(0x0300, PRIVATE_MMIO + 0x40, 64, true, dma));
+        assertEquals(DmaOutcome.REFUSED_PRIVATE_MMIO_T0, dma.status());
+        assertEquals("REFUSED_PRIVATE_MMIO_T0", DmaOutcome.statusName(dma.status()));
+        assertFalse(connect.untrustedDma(0x0300, PRIVATE_MMIO - 8, 16, false, dma), "a request straddling the range start");
+        assertEquals(DmaOutcome.REFUSED_PRIVATE_MMIO_T0, dma.status());
+        assertTrue(connect.untrustedDma(0x0300, PRIVATE_MMIO + 0x1_0000, 64, true, dma), "just past the private range");
+        assertTrue(connect.untrustedDma(0x0300, SHARED_MMIO, 64, true, dma), "the range the report keeps shared");
+        assertEquals(DmaOutcome.OK, dma.status());
+
+        assertEquals(TdiStatus.OK, connect.start(tdi));
+        assertFalse(connect.untrustedDma(0x0300, PRIVATE_MMIO, 4, false, dma), "RUN: locked");
+        assertEquals(TdiStatus.OK, connect.error(tdi));
+        assertFalse(connect.untrustedDma(0x0300, PRIVATE_MMIO, 4, false, dma), "ERROR: locked until STOP");
+        assertEquals(TdiStatus.OK, connect.stop(tdi));
+        assertTrue(connect.untrustedDma(0x0300, PRIVATE_MMIO, 4, false, dma), "STOP unlocks the interface");
+        assertEquals(TdiStatus.OK, connect.unbind(tdi));
+        assertTrue(connect.untrustedDma(0x0300, PRIVATE_MMIO, 4, false, dma));
+    }
+
+    @Test
+    void underTheMachineCheckRuleUntrustedDmaToLockedPrivateMmioRaisesOne()
+    {
+        connect.untrustedMmioRule(UntrustedMmioRule.MACHINE_CHECK);
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, mce));
+        assertFalse(connect.untrustedDma(0x0300, PRIVATE_MMIO + 0x2040, 64, true, dma));
+        assertEquals(DmaOutcome.MACHINE_CHECK, dma.status());
+        final MachineCheckRecord record = dma.machineCheck();
+        assertTrue(record.isValid());
+        assertEquals(MachineCheckRecord.CAUSE_UNTRUSTED_PRIVATE_MMIO, record.cause());
+        assertEquals(PRIVATE_MMIO + 0x2040, record.address());
+        assertEquals(Requester.UNTRUSTED_DEVICE, record.requesterKind());
+        assertEquals(0x0300, record.requesterId());
+        assertEquals(td.id(), record.tdId());
+        assertTrue(connect.untrustedDma(0x0300, SHARED_MMIO, 64, true, dma));
+        assertFalse(dma.machineCheck().isValid());
+    }
+
+    @Test
+    void lockedRangesOfSeveralTdisAreAllChecked()
+    {
+        final Tdi other = connect.addTdi(0x0400, new MmioRange(0xE000_0000L, 0x4000, false));
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, mce));
+        assertEquals(TdiStatus.OK, connect.bind(other, td, mce));
+        assertFalse(connect.untrustedDma(0x0300, 0xE000_3FC0L, 64, true, dma));
+        assertFalse(connect.untrustedDma(0x0300, PRIVATE_MMIO, 64, true, dma));
+        assertEquals(TdiStatus.OK, connect.stop(tdi));
+        assertTrue(connect.untrustedDma(0x0300, PRIVATE_MMIO, 64, true, dma));
+        assertFalse(connect.untrustedDma(0x0300, 0xE000_0000L, 64, true, dma));
+    }
+
     @Test
     void seed004RightOrderUnmapSharedThenBindThenMapPrivate()
     {

@@ -293,4 +293,17 @@ public final class AmdV1Format implements PageTableFormat
         return "amdv1(mode " + mode + ", " + inputAddressLg2() + "-bit IOVA, " + outputLg2 + "-bit OA" +
             (allowLevelSkip ? ", level skipping" : "") + ")";
     }
+
+    /** A (bit 5) and D (bit 6), set by hardware where DTE.HAD enables them (confidential-io-extras.md 3.2). */
+    @Override
+    public long accessedFlag(final int level)
+    {
+        return A;
+    }
+
+    @Override
+    public long dirtyFlag(final int level)
+    {
+        return D;
+    }
 }

@@ -260,4 +260,17 @@ public class EptFormat implements PageTableFormat
     {
         return name() + "(" + levels + "-level, " + outputLg2 + "-bit OA" + (executeOnly ? "" : ", no execute-only") + ")";
     }
+
+    /** A (bit 8) and D (bit 9), set by the CPU when the EPTP enables accessed/dirty flags. */
+    @Override
+    public long accessedFlag(final int level)
+    {
+        return A;
+    }
+
+    @Override
+    public long dirtyFlag(final int level)
+    {
+        return D;
+    }
 }

@@ -36,6 +36,11 @@ public final class Formats
             {
                 throw new IllegalArgumentException("format \"" + spec + "\": the level count after ':' is not a number");
             }
+            if (levels < 1)
+            {
+                // Without this a negative count would silently become the format's default.
+                throw new IllegalArgumentException("format \"" + spec + "\": the level count after ':' must be positive, not " + levels);
+            }
         }
         switch (name)
         {

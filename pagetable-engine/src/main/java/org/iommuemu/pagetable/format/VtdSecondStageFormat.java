@@ -245,4 +245,17 @@ public final class VtdSecondStageFormat implements PageTableFormat
         return "vtd-ss(" + levels + "-level, " + inputAddressLg2() + "-bit IOVA, " + outputLg2 + "-bit OA" +
             (snoopControl ? ", SC" : "") + (executeEnabled ? ", SLEE" : "") + ")";
     }
+
+    /** A (bit 8) and D (bit 9) of second-stage entries, set where the PASID entry's SSADE enables them (confidential-io-extras.md 3.3). */
+    @Override
+    public long accessedFlag(final int level)
+    {
+        return A;
+    }
+
+    @Override
+    public long dirtyFlag(final int level)
+    {
+        return D;
+    }
 }

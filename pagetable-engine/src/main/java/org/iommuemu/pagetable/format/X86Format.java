@@ -245,4 +245,17 @@ public final class X86Format implements PageTableFormat
         return "x86-64(" + levels + "-level, " + (signExtended ? "canonical" : "zero-extended") + ", " +
             outputLg2 + "-bit OA" + (gigabytePages ? "" : ", no 1G pages") + ")";
     }
+
+    /** A (bit 5) in every entry a walk uses; D (bit 6) in the leaf a write goes through (x86 paging, AMD-Vi v2, VT-d first stage). */
+    @Override
+    public long accessedFlag(final int level)
+    {
+        return A;
+    }
+
+    @Override
+    public long dirtyFlag(final int level)
+    {
+        return D;
+    }
 }

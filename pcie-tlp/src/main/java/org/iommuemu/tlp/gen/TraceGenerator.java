@@ -43,6 +43,12 @@ public final class TraceGenerator
     public static final long QUEUE_AREA = 64 * 1024;
     /** MSI-X message address base; device i writes {@code MSI_BASE + i * 0x1000}. */
     public static final long MSI_BASE = 0xFEE0_0000L;
+    /**
+     * The most TLPs one generated trace may have (10^9): about 100 GB of pcapng or 150 GB of text and several
+     * minutes of generation. A larger count is almost always a typo, and the generator's output would fill the disk
+     * before anyone noticed; split bigger runs into several traces (the seed makes each one reproducible).
+     */
+    public static final long MAX_COUNT = 1_000_000_000L;
     private static final long SMALL_PAGE = 4096;
     private static final long HUGE_PAGE = 2L << 20;
     private static final int MAX_TRANSFERS = 1024;

@@ -15,7 +15,9 @@ import org.iommuemu.tlp.trace.PcapngTraceReader;
 import org.iommuemu.tlp.trace.PcapngTraceWriter;
 import org.iommuemu.tlp.trace.TextTraceReader;
 import org.iommuemu.tlp.trace.TextTraceWriter;
+import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormat;
+import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceSummary;
 import org.iommuemu.tlp.trace.TraceWriter;
@@ -43,11 +45,13 @@ public final class TraceFiles
     /**
      * Guesses the format from the first bytes: pcapng Section Header Block, pcap magic (either byte order,
      * us or ns), a first non-comment line that is a QEMU {@code vtd_*} / {@code amdvi_*} trace event, otherwise
-     * the pcie-tlp text format.
+     * the pcie-tlp text format. A file whose first 4 KiB hold a control byte (other than tab, CR, LF) is neither
+     * text nor a known capture: a {@link TraceError#BAD_MAGIC} error, whatever the error policy.
      *
      * @param path of an existing file.
      * @return its format.
-     * @throws IOException when it cannot be read.
+     * @throws TraceFormatException when it is binary without a known magic number.
+     * @throws IOException          when it cannot be read.
      */
     public static TraceFormat detect(final Path path) throws IOException
     {
@@ -74,6 +78,18 @@ public final class TraceFiles
         if (0xA1B2C3D4 == le || 0xA1B23C4D == le || 0xA1B2C3D4 == be || 0xA1B23C4D == be)
         {
             return TraceFormat.NETTLP_PCAP;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final int b = head[i] & 0xFF;
+            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == 0x7F)
+            {
+                // Not text: a capture whose magic number is damaged must not fall through to the text reader, where
+                // --skip-bad would skip every "line" and report success.
+                throw new TraceFormatException(path.toString(), TraceError.BAD_MAGIC, 0, i, String.format(
+                    "not a trace: the file starts with %02x %02x %02x %02x, which is no pcapng or pcap magic number, " +
+                    "and byte %d (0x%02x) is not text", head[0] & 0xFF, head[1] & 0xFF, head[2] & 0xFF, head[3] & 0xFF, i, b));
+            }
         }
         for (final String line : new String(head, 0, n, StandardCharsets.ISO_8859_1).split("\n"))
         {

@@ -188,6 +188,20 @@ public final class NetTlpPcapReader extends MappedTraceReader
             frame = input.window(start, RECORD_HEADER_LENGTH + (int)included);
             position = start + RECORD_HEADER_LENGTH + included;
             final long index = frameIndex++;
+            final long original = frame.getInt(ORIG_LEN_OFFSET, order) & 0xFFFF_FFFFL;
+            if (original < included)
+            {
+                skip(TraceError.BAD_BLOCK_LENGTH, index, start + ORIG_LEN_OFFSET, "original length " + original +
+                    " is smaller than the captured length " + included);
+                continue;
+            }
+            final long fraction = frame.getInt(TS_FRAC_OFFSET, order) & 0xFFFF_FFFFL;
+            if (fraction >= (nanoseconds ? 1_000_000_000L : 1_000_000L))
+            {
+                skip(TraceError.BAD_TIMESTAMP, index, start + TS_FRAC_OFFSET, "timestamp fraction " + fraction +
+                    (nanoseconds ? " ns" : " us") + " is a second or more");
+                continue;
+            }
             if (onFrame(frame, RECORD_HEADER_LENGTH + (int)included, start, index))
             {
                 return true;
@@ -202,8 +216,7 @@ public final class NetTlpPcapReader extends MappedTraceReader
         int at = RECORD_HEADER_LENGTH;
         if (end - at < ETHER_HEADER_LENGTH)
         {
-            summary.onIgnored();
-            return false;
+            return ignore(index, "shorter than an Ethernet header");
         }
         int etherType = frame.getShort(at + ETHERTYPE_OFFSET, BIG_ENDIAN) & 0xFFFF;
         at += ETHER_HEADER_LENGTH;
@@ -215,16 +228,14 @@ public final class NetTlpPcapReader extends MappedTraceReader
         }
         if (ETHERTYPE_IPV4 != etherType || end - at < IPV4_MIN_HEADER)
         {
-            summary.onIgnored();
-            return false;
+            return ignore(index, ETHERTYPE_IPV4 != etherType ? "not IPv4" : "shorter than an IPv4 header");
         }
         final int versionIhl = frame.getByte(at) & 0xFF;
         final int ihl = (versionIhl & 0x0F) * 4;
         if ((versionIhl >>> 4) != 4 || ihl < IPV4_MIN_HEADER ||
             (frame.getByte(at + IPV4_PROTOCOL_OFFSET) & 0xFF) != IP_PROTOCOL_UDP || end - at < ihl + UDP_HEADER_LENGTH)
         {
-            summary.onIgnored();
-            return false;
+            return ignore(index, "not a whole IPv4 UDP header");
         }
         final int sourceAddress = frame.getInt(at + IPV4_SOURCE_OFFSET, BIG_ENDIAN);
         at += ihl;
@@ -232,8 +243,7 @@ public final class NetTlpPcapReader extends MappedTraceReader
         final int destinationPort = frame.getShort(at + UDP_DESTINATION_PORT_OFFSET, BIG_ENDIAN) & 0xFFFF;
         if (!isNetTlpPort(sourcePort) && !isNetTlpPort(destinationPort))
         {
-            summary.onIgnored();
-            return false;
+            return ignore(index, "UDP to no NetTLP port");
         }
         final int udpLength = frame.getShort(at + UDP_LENGTH_OFFSET, BIG_ENDIAN) & 0xFFFF;
         final int tlpStart = at + UDP_HEADER_LENGTH + NETTLP_HEADER_LENGTH;
@@ -244,6 +254,7 @@ public final class NetTlpPcapReader extends MappedTraceReader
                 " leaves no TLP after the NetTLP header");
         }
         final int captured = Math.min(wireLength, end - tlpStart);
+        // A u32 of seconds times 10^9 plus less than a second stays below 2^63 (fractions were checked in next()).
         final long seconds = frame.getInt(TS_SEC_OFFSET, order) & 0xFFFF_FFFFL;
         final long fraction = frame.getInt(TS_FRAC_OFFSET, order) & 0xFFFF_FFFFL;
         final long timestampNs = seconds * 1_000_000_000L + (nanoseconds ? fraction : fraction * 1_000L);
@@ -259,8 +270,22 @@ public final class NetTlpPcapReader extends MappedTraceReader
             return skip(TraceError.UNDECODABLE_TLP, index, start + tlpStart + errorOffset,
                 error.description() + " at TLP byte " + errorOffset);
         }
-        summary.onDecoded(record.tlp().isTruncatedCapture());
+        summary.onDecoded(record.tlp().isTruncatedCapture(), captured);
         return true;
+    }
+
+    /** A frame that is not NetTLP: counted as ignored, the first few with their reason. */
+    private boolean ignore(final long index, final String why)
+    {
+        if (summary.wantsIgnoredReason())
+        {
+            summary.onIgnored("frame " + index + ": " + why);
+        }
+        else
+        {
+            summary.onIgnored();
+        }
+        return false;
     }
 
     private static boolean isNetTlpPort(final int port)

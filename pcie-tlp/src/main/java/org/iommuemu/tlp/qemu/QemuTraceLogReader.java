@@ -1,9 +1,7 @@
 package org.iommuemu.tlp.qemu;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -15,6 +13,7 @@ import org.iommuemu.tlp.TlpEncoder;
 import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.TlpHeader;
 import org.iommuemu.tlp.TranslationCompletionEntry;
+import org.iommuemu.tlp.trace.BoundedLineReader;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.TraceError;
@@ -36,27 +35,38 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * an upstream ATS Translation Request (MRd, AT = 01, one entry) from the device for the page of the input
  * address, and the downstream CplD whose single Translation Completion entry holds what QEMU answered (the
  * output page, R = W = 1 because the events do not carry permissions, size from the VT-d mask or 4 KiB for
- * AMD-Vi). A {@code vtd_dmar_fault} becomes an untranslated 4-byte MRd or MWr to the faulting address. Other
- * lines are counted as ignored. Timestamps come from the prefix (microseconds) or, without one, are the line
- * number in microseconds. Tags count up modulo 1024 to pair requests with completions.
+ * AMD-Vi). A {@code vtd_dmar_fault} becomes an untranslated 4-byte MRd or MWr to the faulting address. Lines
+ * of other events, and lines that are not events at all, are counted as ignored (the first few with their line
+ * numbers). A line of one of the three events whose arguments do not match, whose device, source ID or mask is out
+ * of range (bus above ff, device above 1f, function above 7, a mask that is not 2^n - 1), or whose
+ * {@code PID@SECONDS.MICROS:} prefix is malformed is a bad line. Timestamps come from the prefix or, without
+ * one, are the line number in microseconds; one that does not fit 63 bits of nanoseconds is a bad line. Lines
+ * are at most {@link #MAX_LINE} bytes: a longer one ends reading. Tags count up modulo 1024 to pair requests
+ * with completions.
  */
 public final class QemuTraceLogReader implements TraceReader
 {
     /** Completer ID used for the translation agent (the Root Complex, 00:00.0). */
     public static final int TRANSLATION_AGENT_ID = 0x0000;
 
-    private static final Pattern PREFIX = Pattern.compile("^\\s*(?:\\d+@(\\d+)\\.(\\d{1,9}):)?\\s*(\\w+)\\s*(.*)$");
+    /** Longest line accepted. */
+    public static final int MAX_LINE = 1 << 16;
+
+    private static final Pattern PREFIX = Pattern.compile("^\\s*(?:(\\d+)@(\\d+)\\.(\\d{1,9}):)?\\s*([A-Za-z_]\\w*)(?:\\s+(.*))?$");
+    /** A line that starts like the log backend's prefix (digits and {@code @}) must have a whole one. */
+    private static final Pattern PREFIX_START = Pattern.compile("^\\s*\\d+@.*");
     private static final Pattern VTD_TRANSLATE = Pattern.compile(
-        "dev ([0-9a-fA-F]+):([0-9a-fA-F]+)\\.([0-9a-fA-F]+) iova 0x([0-9a-fA-F]+) -> gpa 0x([0-9a-fA-F]+) " +
-        "mask 0x([0-9a-fA-F]+)\\s*$");
+        "dev ([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8})\\.([0-9a-fA-F]{1,8}) iova 0x([0-9a-fA-F]{1,16}) -> gpa 0x([0-9a-fA-F]{1,16}) " +
+        "mask 0x([0-9a-fA-F]{1,16})\\s*$");
     private static final Pattern AMDVI_TRANSLATE = Pattern.compile(
-        "devid: ([0-9a-fA-F]+):([0-9a-fA-F]+)\\.([0-9a-fA-F]+) gpa 0x([0-9a-fA-F]+) hpa 0x([0-9a-fA-F]+)\\s*$");
+        "devid: ([0-9a-fA-F]{1,8}):([0-9a-fA-F]{1,8})\\.([0-9a-fA-F]{1,8}) gpa 0x([0-9a-fA-F]{1,16}) hpa 0x([0-9a-fA-F]{1,16})\\s*$");
     private static final Pattern VTD_FAULT = Pattern.compile(
-        "sid 0x([0-9a-fA-F]+) fault (\\d+) addr 0x([0-9a-fA-F]+) write (\\d)\\s*$");
+        "sid 0x([0-9a-fA-F]{1,8}) fault (\\d{1,9}) addr 0x([0-9a-fA-F]{1,16}) write ([01])\\s*$");
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private final String source;
     private final ErrorPolicy policy;
-    private final BufferedReader in;
+    private final BoundedLineReader in;
     private final TlpEncoder encoder = new TlpEncoder();
     private final UnsafeBuffer requestBuffer = new UnsafeBuffer(new byte[64]);
     private final UnsafeBuffer completionBuffer = new UnsafeBuffer(new byte[64]);
@@ -65,8 +75,8 @@ public final class QemuTraceLogReader implements TraceReader
     private final TraceSummary summary = new TraceSummary();
     private long lineNumber;
     private long lineOffset;
-    private long nextLineOffset;
     private long recordIndex;
+    private boolean done;
     private int tag;
     private boolean completionPending;
     private long pendingTimestamp;
@@ -79,18 +89,19 @@ public final class QemuTraceLogReader implements TraceReader
      */
     public QemuTraceLogReader(final Path path, final ErrorPolicy policy) throws IOException
     {
-        this(path.toString(), Files.newBufferedReader(path, StandardCharsets.UTF_8), policy);
+        this(path.toString(), Files.newInputStream(path), policy);
     }
 
     /**
      * @param source name for messages.
-     * @param in     log text; closed by {@link #close()}.
+     * @param in     log bytes (ASCII; other bytes are read as ISO-8859-1 and fail the event formats); closed by
+     *               {@link #close()}.
      * @param policy on malformed event lines.
      */
-    public QemuTraceLogReader(final String source, final Reader in, final ErrorPolicy policy)
+    public QemuTraceLogReader(final String source, final InputStream in, final ErrorPolicy policy)
     {
         this.source = source;
-        this.in = in instanceof BufferedReader ? (BufferedReader)in : new BufferedReader(in);
+        this.in = new BoundedLineReader(in, MAX_LINE);
         this.policy = policy;
     }
 
@@ -103,26 +114,50 @@ public final class QemuTraceLogReader implements TraceReader
             completionPending = false;
             return emit(pendingTimestamp, Direction.DOWNSTREAM, completionBuffer, pendingLength);
         }
-        String line;
-        while ((line = in.readLine()) != null)
+        int n;
+        while (!done && (n = in.next()) != BoundedLineReader.END)
         {
-            lineNumber++;
-            lineOffset = nextLineOffset;
-            nextLineOffset += line.length() + 1;
+            lineNumber = in.lineNumber();
+            lineOffset = in.lineStart();
+            if (BoundedLineReader.TOO_LONG == n)
+            {
+                done = true;
+                policy.apply(new TraceFormatException(source, TraceError.LINE_TOO_LONG, recordIndex, lineOffset + MAX_LINE,
+                    "line " + lineNumber + ": longer than " + MAX_LINE + " bytes; reading stops here"), summary, true);
+                return false;
+            }
+            final String line = in.latin1();
+            if (line.isBlank())
+            {
+                continue;
+            }
             final Matcher prefix = PREFIX.matcher(line);
             if (!prefix.matches())
             {
-                if (!line.isBlank())
+                if (PREFIX_START.matcher(line).matches())
                 {
-                    summary.onIgnored();
+                    bad(TraceError.BAD_TEXT_LINE, "the PID@SECONDS.MICROS: prefix is malformed");
+                }
+                else
+                {
+                    ignore("not a trace event");
                 }
                 continue;
             }
-            final long timestampNs = null != prefix.group(1) ?
-                Long.parseLong(prefix.group(1)) * 1_000_000_000L + fractionNs(prefix.group(2)) :
-                lineNumber * 1_000L;
-            final String event = prefix.group(3);
-            final String args = prefix.group(4);
+            final String event = prefix.group(4);
+            if (!"vtd_dmar_translate".equals(event) && !"amdvi_translation_result".equals(event) && !"vtd_dmar_fault".equals(event))
+            {
+                ignore("event " + event + " is not a translation or a fault");
+                continue;
+            }
+            final long timestampNs = null != prefix.group(2) ? prefixNanos(prefix.group(2), prefix.group(3)) :
+                lineNumber > Long.MAX_VALUE / 1_000L ? -1 : lineNumber * 1_000L;
+            if (timestampNs < 0)
+            {
+                bad(TraceError.BAD_TIMESTAMP, "timestamp " + prefix.group(2) + "." + prefix.group(3) + " s does not fit 63 bits of ns");
+                continue;
+            }
+            final String args = null == prefix.group(5) ? "" : prefix.group(5);
             switch (event)
             {
                 case "vtd_dmar_translate":
@@ -130,45 +165,80 @@ public final class QemuTraceLogReader implements TraceReader
                     final Matcher m = VTD_TRANSLATE.matcher(args);
                     if (!m.matches())
                     {
-                        bad(event);
+                        badArguments(event);
                         continue;
                     }
+                    final int requester = bdf(m.group(1), m.group(2), m.group(3));
                     final long mask = Long.parseUnsignedLong(m.group(6), 16);
-                    return translation(timestampNs, bdf(m.group(1), m.group(2), m.group(3)),
-                        Long.parseUnsignedLong(m.group(4), 16), Long.parseUnsignedLong(m.group(5), 16), mask + 1);
+                    if (requester < 0)
+                    {
+                        bad(TraceError.BAD_TEXT_LINE, "dev " + m.group(1) + ":" + m.group(2) + "." + m.group(3) +
+                            " is out of range (bus 00-ff, device 00-1f, function 0-7)");
+                        continue;
+                    }
+                    if (mask == -1L || Long.bitCount(mask + 1) != 1 || mask + 1 < AtsRange.MIN_SIZE)
+                    {
+                        bad(TraceError.BAD_TEXT_LINE, "mask 0x" + m.group(6) + " is not a page mask (2^n - 1, at least 0xfff)");
+                        continue;
+                    }
+                    return translation(timestampNs, requester, Long.parseUnsignedLong(m.group(4), 16),
+                        Long.parseUnsignedLong(m.group(5), 16), mask + 1);
                 }
                 case "amdvi_translation_result":
                 {
                     final Matcher m = AMDVI_TRANSLATE.matcher(args);
                     if (!m.matches())
                     {
-                        bad(event);
+                        badArguments(event);
                         continue;
                     }
-                    return translation(timestampNs, bdf(m.group(1), m.group(2), m.group(3)),
-                        Long.parseUnsignedLong(m.group(4), 16), Long.parseUnsignedLong(m.group(5), 16),
-                        AtsRange.MIN_SIZE);
+                    final int requester = bdf(m.group(1), m.group(2), m.group(3));
+                    if (requester < 0)
+                    {
+                        bad(TraceError.BAD_TEXT_LINE, "devid " + m.group(1) + ":" + m.group(2) + "." + m.group(3) +
+                            " is out of range (bus 00-ff, device 00-1f, function 0-7)");
+                        continue;
+                    }
+                    return translation(timestampNs, requester, Long.parseUnsignedLong(m.group(4), 16),
+                        Long.parseUnsignedLong(m.group(5), 16), AtsRange.MIN_SIZE);
                 }
-                case "vtd_dmar_fault":
+                default: // vtd_dmar_fault
                 {
                     final Matcher m = VTD_FAULT.matcher(args);
                     if (!m.matches())
                     {
-                        bad(event);
+                        badArguments(event);
                         continue;
                     }
-                    final int sid = Integer.parseInt(m.group(1), 16);
+                    final long sid = Long.parseLong(m.group(1), 16);
+                    if (sid > 0xFFFF)
+                    {
+                        bad(TraceError.BAD_TEXT_LINE, "sid 0x" + m.group(1) + " is wider than a 16-bit source ID");
+                        continue;
+                    }
                     final long address = Long.parseUnsignedLong(m.group(3), 16) & ~3L;
-                    final int length = encoder.memoryRequest(requestBuffer, 0, !"0".equals(m.group(4)), sid,
+                    final int length = encoder.memoryRequest(requestBuffer, 0, "1".equals(m.group(4)), (int)sid,
                         nextTag(), address, 4);
                     return emit(timestampNs, Direction.UPSTREAM, requestBuffer, length);
                 }
-                default:
-                    summary.onIgnored();
-                    break;
             }
         }
         return false;
+    }
+
+    /** {@code SECONDS} and {@code FRACTION} of the log prefix in nanoseconds, or -1 when that does not fit 63 bits. */
+    private static long prefixNanos(final String seconds, final String fraction)
+    {
+        if (seconds.length() > 18)
+        {
+            return -1;
+        }
+        final long whole = Long.parseLong(seconds);
+        if (whole > (Long.MAX_VALUE - NANOS_PER_SECOND) / NANOS_PER_SECOND)
+        {
+            return -1;
+        }
+        return whole * NANOS_PER_SECOND + fractionNs(fraction);
     }
 
     private boolean translation(
@@ -198,7 +268,7 @@ public final class QemuTraceLogReader implements TraceReader
         {
             throw new IllegalStateException("encoder produced an invalid TLP: " + record.tlp().error());
         }
-        summary.onDecoded(false);
+        summary.onDecoded(false, length);
         return true;
     }
 
@@ -219,16 +289,40 @@ public final class QemuTraceLogReader implements TraceReader
         return value;
     }
 
+    /** The requester ID of {@code BB:SS.F} (hex), or -1 when a part is out of range. */
     private static int bdf(final String bus, final String slot, final String func)
     {
-        return (Integer.parseInt(bus, 16) & 0xFF) << 8 | (Integer.parseInt(slot, 16) & 0x1F) << 3 |
-            (Integer.parseInt(func, 16) & 0x7);
+        final long b = Long.parseLong(bus, 16);
+        final long s = Long.parseLong(slot, 16);
+        final long f = Long.parseLong(func, 16);
+        if (b > 0xFF || s > 0x1F || f > 7)
+        {
+            return -1;
+        }
+        return (int)(b << 8 | s << 3 | f);
     }
 
-    private void bad(final String event) throws TraceFormatException
+    private void badArguments(final String event) throws TraceFormatException
     {
-        policy.apply(new TraceFormatException(source, TraceError.BAD_TEXT_LINE, recordIndex, lineOffset,
-            "line " + lineNumber + ": " + event + " arguments do not match the QEMU trace-events format"), summary, false);
+        bad(TraceError.BAD_TEXT_LINE, event + " arguments do not match the QEMU trace-events format");
+    }
+
+    private void bad(final TraceError error, final String detail) throws TraceFormatException
+    {
+        policy.apply(new TraceFormatException(source, error, recordIndex, lineOffset, "line " + lineNumber + ": " + detail),
+            summary, false);
+    }
+
+    private void ignore(final String why)
+    {
+        if (summary.wantsIgnoredReason())
+        {
+            summary.onIgnored("line " + lineNumber + ": " + why);
+        }
+        else
+        {
+            summary.onIgnored();
+        }
     }
 
     /** {@inheritDoc} */
@@ -243,6 +337,12 @@ public final class QemuTraceLogReader implements TraceReader
     public TraceSummary summary()
     {
         return summary;
+    }
+
+    @Override
+    public final String source()
+    {
+        return source;
     }
 
     @Override

@@ -61,6 +61,12 @@ public abstract class MappedTraceReader implements TraceReader
     }
 
     @Override
+    public final String source()
+    {
+        return source;
+    }
+
+    @Override
     public void close()
     {
         input.close();

@@ -28,6 +28,22 @@ public final class Pcapng
     public static final int SPB_TYPE = 0x00000003;
     /** Block type: Enhanced Packet Block. */
     public static final int EPB_TYPE = 0x00000006;
+    /** Block type: obsolete Packet Block. */
+    public static final int PB_TYPE = 0x00000002;
+    /** Block type: Name Resolution Block. */
+    public static final int NRB_TYPE = 0x00000004;
+    /** Block type: Interface Statistics Block. */
+    public static final int ISB_TYPE = 0x00000005;
+    /** Block type: Systemd Journal Export Block. */
+    public static final int SJE_TYPE = 0x00000009;
+    /** Block type: Decryption Secrets Block. */
+    public static final int DSB_TYPE = 0x0000000A;
+    /** Block type: Custom Block (copyable). */
+    public static final int CB_COPY_TYPE = 0x00000BAD;
+    /** Block type: Custom Block (not copyable). */
+    public static final int CB_NO_COPY_TYPE = 0x40000BAD;
+    /** The only SHB major version this reader knows. */
+    public static final int MAJOR_VERSION = 1;
     /** Byte-order magic. */
     public static final int BYTE_ORDER_MAGIC = 0x1A2B3C4D;
 
@@ -73,6 +89,13 @@ public final class Pcapng
     /** EPB: packet data. */
     public static final int EPB_DATA_OFFSET = EPB_ORIGINAL_LENGTH_OFFSET + 4;
 
+    /** Smallest Section Header Block: header, magic, versions, section length, trailer. */
+    public static final int SHB_MIN_LENGTH = SHB_OPTIONS_OFFSET + 4;
+    /** Smallest Interface Description Block. */
+    public static final int IDB_MIN_LENGTH = IDB_OPTIONS_OFFSET + 4;
+    /** Smallest Enhanced Packet Block (no packet data). */
+    public static final int EPB_MIN_LENGTH = EPB_DATA_OFFSET + 4;
+
     /** Option code: end of options. */
     public static final int OPT_ENDOFOPT = 0;
     /** Option code: shb_userappl. */
@@ -89,6 +112,18 @@ public final class Pcapng
 
     private Pcapng()
     {
+    }
+
+    /**
+     * @param type a block type.
+     * @return true for the block types of the pcapng specification that carry no packet (name resolution,
+     *         interface statistics, journal export, decryption secrets, custom blocks): a reader counts them as
+     *         ignored.
+     */
+    public static boolean isNonPacketBlock(final int type)
+    {
+        return NRB_TYPE == type || ISB_TYPE == type || SJE_TYPE == type || DSB_TYPE == type || CB_COPY_TYPE == type ||
+            CB_NO_COPY_TYPE == type;
     }
 
     /**

@@ -11,9 +11,14 @@ import org.iommuemu.tlp.TlpError;
 /**
  * Reads a pcie-tlp pcapng file (see {@link PcapngTraceWriter} and docs/trace-format.md) through a memory map,
  * one Enhanced Packet Block per {@link #next()}, allocating nothing per record. Sections of either byte
- * order and several interfaces are accepted; blocks other than SHB, IDB and EPB are counted as ignored.
+ * order and several interfaces are accepted. The non-packet blocks of the specification (name resolution,
+ * interface statistics, journal export, decryption secrets, custom) are counted as ignored, with their offsets;
+ * a block of any other type (a Simple Packet Block, or a type the specification does not define, which may be a
+ * packet whose type was damaged) is a bad record ({@link TraceError#UNKNOWN_BLOCK}). A section of a major
+ * version other than 1 ends reading ({@link TraceError#UNSUPPORTED_VERSION}).
  * <p>
- * Errors name the record index (count of packet blocks before it), the byte offset in the file and the
+ * Errors name the record index (count of packet blocks, and of blocks of unknown type, before it), the byte offset
+ * in the file and the
  * reason. A bad magic number always throws at open. A block whose length cannot be trusted (truncated,
  * past the end of the file, inconsistent) ends reading: it throws in {@link ErrorPolicy#STOP} mode and is
  * counted as skipped, with {@link TraceSummary#stoppedEarly()}, in {@link ErrorPolicy#SKIP_BAD} mode. A
@@ -109,10 +114,10 @@ public final class PcapngTraceReader extends MappedTraceReader
             switch (type)
             {
                 case Pcapng.SHB_TYPE:
-                    interfaceCount = 0;
+                    onSection(block, (int)length, start);
                     break;
                 case Pcapng.IDB_TYPE:
-                    onInterface(block, (int)length);
+                    onInterface(block, (int)length, start);
                     break;
                 case Pcapng.EPB_TYPE:
                     if (onPacket(block, (int)length, start))
@@ -121,18 +126,67 @@ public final class PcapngTraceReader extends MappedTraceReader
                     }
                     break;
                 default:
-                    summary.onIgnored();
+                    onOtherBlock(type, start);
                     break;
             }
         }
         return false;
     }
 
-    private void onInterface(final UnsafeBuffer block, final int length)
+    private void onSection(final UnsafeBuffer block, final int length, final long start) throws TraceFormatException
     {
+        if (length < Pcapng.SHB_MIN_LENGTH)
+        {
+            fail(TraceError.BAD_BLOCK_LENGTH, recordIndex, start, "Section Header Block of " + length + " bytes is shorter than " +
+                Pcapng.SHB_MIN_LENGTH);
+            return;
+        }
+        final int major = block.getShort(Pcapng.SHB_MAJOR_OFFSET, order) & 0xFFFF;
+        if (Pcapng.MAJOR_VERSION != major)
+        {
+            // The layout of every block of the section depends on the version: nothing after this can be read.
+            fail(TraceError.UNSUPPORTED_VERSION, recordIndex, start + Pcapng.SHB_MAJOR_OFFSET, "pcapng section of major version " +
+                major + " (this reader knows version " + Pcapng.MAJOR_VERSION + ")");
+            return;
+        }
+        interfaceCount = 0;
+    }
+
+    /** A block that is not SHB, IDB or EPB: a non-packet block of the specification is ignored, any other is bad. */
+    private void onOtherBlock(final int type, final long start) throws TraceFormatException
+    {
+        if (Pcapng.isNonPacketBlock(type))
+        {
+            if (summary.wantsIgnoredReason())
+            {
+                summary.onIgnored("block type 0x" + Integer.toHexString(type) + " at byte offset " + start +
+                    " (not a packet block)");
+            }
+            else
+            {
+                summary.onIgnored();
+            }
+            return;
+        }
+        final long index = recordIndex++;
+        skip(TraceError.UNKNOWN_BLOCK, index, start, Pcapng.SPB_TYPE == type || Pcapng.PB_TYPE == type ?
+            "a " + (Pcapng.SPB_TYPE == type ? "Simple" : "(obsolete)") + " Packet Block, which this reader does not read" :
+            "unknown block type 0x" + Integer.toHexString(type) + " (a damaged packet block?)");
+    }
+
+    private void onInterface(final UnsafeBuffer block, final int length, final long start) throws TraceFormatException
+    {
+        if (length < Pcapng.IDB_MIN_LENGTH)
+        {
+            // Packets name interfaces by their order: one lost description would misattribute every later packet.
+            fail(TraceError.BAD_BLOCK_LENGTH, recordIndex, start, "Interface Description Block of " + length +
+                " bytes is shorter than " + Pcapng.IDB_MIN_LENGTH);
+            return;
+        }
         if (interfaceCount == Pcapng.MAX_INTERFACES)
         {
-            summary.onIgnored();
+            summary.onIgnored("Interface Description Block at byte offset " + start + ": more than " + Pcapng.MAX_INTERFACES +
+                " interfaces in one section");
             return;
         }
         int exponent = 6;
@@ -160,6 +214,11 @@ public final class PcapngTraceReader extends MappedTraceReader
     private boolean onPacket(final UnsafeBuffer block, final int length, final long start) throws IOException
     {
         final long index = recordIndex++;
+        if (length < Pcapng.EPB_MIN_LENGTH)
+        {
+            return skip(TraceError.BAD_BLOCK_LENGTH, index, start, "Enhanced Packet Block of " + length +
+                " bytes is shorter than " + Pcapng.EPB_MIN_LENGTH);
+        }
         final int interfaceId = block.getInt(Pcapng.EPB_INTERFACE_OFFSET, order);
         if (interfaceId < 0 || interfaceId >= interfaceCount)
         {
@@ -171,9 +230,11 @@ public final class PcapngTraceReader extends MappedTraceReader
             return skip(TraceError.UNSUPPORTED_LINK_TYPE, index, start, "link type " + linkTypes[interfaceId] +
                 " is not pcie-tlp (" + Pcapng.LINKTYPE_PCIE_TLP + ")");
         }
-        if (timestampExponents[interfaceId] < 0)
+        final int exponent = timestampExponents[interfaceId];
+        if (TraceRecord.MICROSECONDS != exponent && TraceRecord.NANOSECONDS != exponent && TraceRecord.PICOSECONDS != exponent)
         {
-            return skip(TraceError.UNSUPPORTED_LINK_TYPE, index, start, "binary if_tsresol is not supported");
+            return skip(TraceError.BAD_TIMESTAMP, index, start, exponent < 0 ? "binary if_tsresol is not supported" :
+                "if_tsresol 10^-" + exponent + " s is not us, ns or ps");
         }
         final int captured = block.getInt(Pcapng.EPB_CAPTURED_LENGTH_OFFSET, order);
         final int original = block.getInt(Pcapng.EPB_ORIGINAL_LENGTH_OFFSET, order);
@@ -181,6 +242,11 @@ public final class PcapngTraceReader extends MappedTraceReader
         {
             return skip(TraceError.BAD_BLOCK_LENGTH, index, start, "captured length " + captured +
                 " does not fit the block of " + length + " bytes");
+        }
+        if (original < captured)
+        {
+            return skip(TraceError.BAD_BLOCK_LENGTH, index, start + Pcapng.EPB_ORIGINAL_LENGTH_OFFSET, "original length " +
+                (original & 0xFFFF_FFFFL) + " is smaller than the captured length " + captured);
         }
         if (captured < PseudoHeader.LENGTH)
         {
@@ -195,11 +261,16 @@ public final class PcapngTraceReader extends MappedTraceReader
         }
         final long timestamp = ((block.getInt(Pcapng.EPB_TS_HIGH_OFFSET, order) & 0xFFFF_FFFFL) << 32) |
             (block.getInt(Pcapng.EPB_TS_LOW_OFFSET, order) & 0xFFFF_FFFFL);
+        if (timestamp < 0)
+        {
+            return skip(TraceError.BAD_TIMESTAMP, index, start + Pcapng.EPB_TS_HIGH_OFFSET, "timestamp 0x" +
+                Long.toHexString(timestamp) + " does not fit 63 bits");
+        }
         final int tlpOffset = Pcapng.EPB_DATA_OFFSET + PseudoHeader.LENGTH;
         final int tlpCaptured = captured - PseudoHeader.LENGTH;
         final int tlpWire = Math.max(original - PseudoHeader.LENGTH, tlpCaptured);
         record.position(index, start);
-        record.set(timestamp, timestampExponents[interfaceId], pseudoHeader.direction(), pseudoHeader.port())
+        record.set(timestamp, exponent, pseudoHeader.direction(), pseudoHeader.port())
             .ide(pseudoHeader.ideValid(), pseudoHeader.t(), pseudoHeader.streamId())
             .tlpBytes(pseudoHeader.flit(), block, tlpOffset, tlpCaptured, tlpWire);
         final TlpError error = record.decode();
@@ -209,7 +280,7 @@ public final class PcapngTraceReader extends MappedTraceReader
             return skip(TraceError.UNDECODABLE_TLP, index, start + tlpOffset + tlp.errorOffset(),
                 error.description() + " at TLP byte " + tlp.errorOffset());
         }
-        summary.onDecoded(record.tlp().isTruncatedCapture());
+        summary.onDecoded(record.tlp().isTruncatedCapture(), tlpCaptured);
         return true;
     }
 }

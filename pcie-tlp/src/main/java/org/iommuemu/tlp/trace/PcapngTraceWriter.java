@@ -115,6 +115,7 @@ public final class PcapngTraceWriter implements TraceWriter
         final long timestamp;
         try
         {
+            TraceRecord.checkTimestamp(record);
             timestamp = record.timestampIn(timestampExponent);
         }
         catch (final ArithmeticException ex)

@@ -1,6 +1,5 @@
 package org.iommuemu.tlp.trace;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +11,11 @@ import org.iommuemu.tlp.TlpError;
 
 /**
  * Reads the text trace format of {@link TextTraceWriter}, streaming line by line through fixed buffers
- * (a line may be up to {@link #MAX_LINE} bytes). Blank lines and lines starting with {@code #} are skipped.
+ * (a line may be up to {@link #MAX_LINE} bytes). Blank lines and lines starting with {@code #} are skipped. A longer
+ * line ends reading ({@link TraceError#LINE_TOO_LONG}, also with {@link ErrorPolicy#SKIP_BAD}): the reader does
+ * not scan on to its end, so a multi-gigabyte line costs no more than 64 KiB of reading. A field given twice
+ * ({@code port=}, {@code flit}, {@code ide=}, {@code wire=}) and a timestamp that does not fit 63 bits are bad
+ * lines.
  * Errors give the record index (0-based count of data lines before), the byte offset of the problem in the
  * file, and the line number in the detail.
  */
@@ -25,8 +28,8 @@ public final class TextTraceReader implements TraceReader
 
     private final String source;
     private final ErrorPolicy policy;
-    private final InputStream in;
-    private final byte[] line = new byte[MAX_LINE];
+    private final BoundedLineReader lines;
+    private final byte[] line;
     private final UnsafeBuffer tlpBuffer = new UnsafeBuffer(new byte[MAX_TLP]);
     private final TraceRecord record = new TraceRecord();
     private final TraceSummary summary = new TraceSummary();
@@ -34,9 +37,7 @@ public final class TextTraceReader implements TraceReader
     private boolean lineTooLong;
     private long lineNumber;
     private long lineStart;
-    private long nextLineStart;
     private long recordIndex;
-    private boolean eof;
 
     /**
      * @param path   of the text trace.
@@ -56,51 +57,23 @@ public final class TextTraceReader implements TraceReader
     public TextTraceReader(final String source, final InputStream in, final ErrorPolicy policy)
     {
         this.source = source;
-        this.in = new BufferedInputStream(in, 1 << 16);
+        this.lines = new BoundedLineReader(in, MAX_LINE);
+        this.line = lines.bytes();
         this.policy = policy;
     }
 
     private boolean readLine() throws IOException
     {
-        if (eof)
+        final int n = lines.next();
+        if (BoundedLineReader.END == n)
         {
             return false;
         }
-        lineStart = nextLineStart;
-        lineLength = 0;
-        lineTooLong = false;
-        int b;
-        boolean any = false;
-        while ((b = in.read()) != -1)
-        {
-            any = true;
-            nextLineStart++;
-            if ('\n' == b)
-            {
-                break;
-            }
-            if (lineLength < MAX_LINE)
-            {
-                line[lineLength++] = (byte)b;
-            }
-            else
-            {
-                lineTooLong = true;
-            }
-        }
-        if (-1 == b)
-        {
-            eof = true;
-        }
-        if (lineLength > 0 && '\r' == line[lineLength - 1])
-        {
-            lineLength--;
-        }
-        if (any)
-        {
-            lineNumber++;
-        }
-        return any;
+        lineTooLong = BoundedLineReader.TOO_LONG == n;
+        lineLength = lineTooLong ? MAX_LINE : n;
+        lineNumber = lines.lineNumber();
+        lineStart = lines.lineStart();
+        return true;
     }
 
     /** {@inheritDoc} */
@@ -117,19 +90,26 @@ public final class TextTraceReader implements TraceReader
             final long index = recordIndex++;
             if (lineTooLong)
             {
-                bad(TraceError.BAD_TEXT_LINE, index, lineStart + MAX_LINE, "line longer than " + MAX_LINE + " bytes");
-                continue;
+                // Bounded work: the rest of the line is not scanned, so the next line cannot be found either.
+                policy.apply(new TraceFormatException(source, TraceError.LINE_TOO_LONG, index, lineStart + MAX_LINE,
+                    "line " + lineNumber + ": longer than " + MAX_LINE + " bytes; reading stops here"), summary, true);
+                return false;
             }
             // timestamp with unit
             long timestamp = 0;
             final int digitsStart = pos;
+            boolean overflow = false;
             while (pos < lineLength && line[pos] >= '0' && line[pos] <= '9')
             {
-                if (timestamp > (Long.MAX_VALUE - 9) / 10)
-                {
-                    break;
-                }
-                timestamp = timestamp * 10 + (line[pos++] - '0');
+                final int digit = line[pos++] - '0';
+                overflow |= timestamp > (Long.MAX_VALUE - digit) / 10;
+                timestamp = overflow ? timestamp : timestamp * 10 + digit;
+            }
+            if (overflow)
+            {
+                bad(TraceError.BAD_TIMESTAMP, index, lineStart + digitsStart, "timestamp " +
+                    new String(line, digitsStart, pos - digitsStart, StandardCharsets.US_ASCII) + " does not fit 63 bits");
+                continue;
             }
             final int exponent = pos + 2 <= lineLength ? unitExponent(line[pos], line[pos + 1]) : -1;
             if (pos == digitsStart || exponent < 0 || !isSpaceAt(pos + 2))
@@ -162,10 +142,20 @@ public final class TextTraceReader implements TraceReader
             int stream = 0;
             int wire = -1;
             boolean ok = true;
+            int seen = 0;
+            String duplicate = null;
             pos = skipSpaces(pos);
             while (pos < lineLength && !matches(pos, "tlp="))
             {
                 final int tokenStart = pos;
+                final int field = matches(pos, "port=") ? 1 : matches(pos, "flit") ? 2 : matches(pos, "ide=") ? 4 :
+                    matches(pos, "wire=") ? 8 : 0;
+                if ((seen & field) != 0)
+                {
+                    duplicate = field == 1 ? "port=" : field == 2 ? "flit" : field == 4 ? "ide=" : "wire=";
+                    break;
+                }
+                seen |= field;
                 if (matches(pos, "port="))
                 {
                     final long value = parseNumber(pos + 5, 10);
@@ -203,6 +193,11 @@ public final class TextTraceReader implements TraceReader
                     break;
                 }
                 pos = skipSpaces(tokenEnd(pos));
+            }
+            if (null != duplicate)
+            {
+                bad(TraceError.BAD_TEXT_LINE, index, lineStart + pos, "field " + duplicate + " appears twice");
+                continue;
             }
             if (!ok)
             {
@@ -255,7 +250,7 @@ public final class TextTraceReader implements TraceReader
                     record.tlp().errorOffset());
                 continue;
             }
-            summary.onDecoded(record.tlp().isTruncatedCapture());
+            summary.onDecoded(record.tlp().isTruncatedCapture(), length);
             return true;
         }
         return false;
@@ -363,8 +358,14 @@ public final class TextTraceReader implements TraceReader
     }
 
     @Override
+    public final String source()
+    {
+        return source;
+    }
+
+    @Override
     public void close() throws IOException
     {
-        in.close();
+        lines.close();
     }
 }

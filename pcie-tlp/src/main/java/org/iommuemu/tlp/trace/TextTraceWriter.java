@@ -57,6 +57,7 @@ public final class TextTraceWriter implements TraceWriter
     @Override
     public void write(final TraceRecord record) throws IOException
     {
+        TraceRecord.checkTimestamp(record);
         line.setLength(0);
         line.append(record.timestamp()).append(unit(record.timestampExponent()));
         line.append(' ').append(record.direction().token());

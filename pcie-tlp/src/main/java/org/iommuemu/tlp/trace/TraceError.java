@@ -20,7 +20,19 @@ public enum TraceError
     /** A line of a text trace does not parse. */
     BAD_TEXT_LINE(true),
     /** A pcap frame that looks like NetTLP (UDP to a NetTLP port) is malformed. */
-    BAD_NETTLP_FRAME(true);
+    BAD_NETTLP_FRAME(true),
+    /** A pcapng section of a major version other than 1: its blocks cannot be read. */
+    UNSUPPORTED_VERSION(false),
+    /**
+     * A pcapng block whose type this reader does not know (not a type of the pcapng specification), or a packet
+     * block of a kind it does not read (Simple Packet Block, obsolete Packet Block): perhaps a packet whose type
+     * was damaged, so it is a bad record, not an ignored one.
+     */
+    UNKNOWN_BLOCK(true),
+    /** A timestamp that does not fit 63 bits, or a timestamp unit other than us, ns or ps. */
+    BAD_TIMESTAMP(true),
+    /** A text or log line longer than the reader's limit: reading stops there (the rest of the line is not scanned). */
+    LINE_TOO_LONG(false);
 
     private final boolean recoverable;
 

@@ -33,4 +33,10 @@ public interface TraceReader extends Closeable
 
     /** @return counts so far; complete after {@link #next()} returned false. */
     TraceSummary summary();
+
+    /** @return the file (or other source) the records come from, for messages. */
+    default String source()
+    {
+        return "trace";
+    }
 }

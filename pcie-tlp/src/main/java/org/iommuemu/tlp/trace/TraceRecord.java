@@ -173,6 +173,21 @@ public final class TraceRecord
         return result;
     }
 
+    /**
+     * Refuses a timestamp no reader accepts back (a negative one), so a writer never writes what the readers
+     * reject.
+     *
+     * @param record about to be written.
+     * @throws IllegalArgumentException when its timestamp is negative.
+     */
+    public static void checkTimestamp(final TraceRecord record)
+    {
+        if (record.timestamp < 0)
+        {
+            throw new IllegalArgumentException("timestamp " + record.timestamp + " is negative; trace files hold 0 to 2^63 - 1");
+        }
+    }
+
     /** @return direction. */
     public Direction direction()
     {

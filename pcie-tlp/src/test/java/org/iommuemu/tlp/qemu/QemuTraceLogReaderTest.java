@@ -37,7 +37,7 @@ class QemuTraceLogReaderTest
     @Test
     void shouldTurnTranslationsIntoRequestAndCompletionPairs() throws IOException
     {
-        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new StringReader(LOG), ErrorPolicy.STOP))
+        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(LOG.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), ErrorPolicy.STOP))
         {
             final TranslationCompletionEntry entry = new TranslationCompletionEntry();
 
@@ -122,14 +122,14 @@ class QemuTraceLogReaderTest
         final String log = "vtd_dmar_translate dev 00:03.00 iova zz -> gpa 0x1 mask 0xfff\n";
         final TraceFormatException ex = assertThrows(TraceFormatException.class, () ->
         {
-            try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new StringReader(log), ErrorPolicy.STOP))
+            try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(log.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), ErrorPolicy.STOP))
             {
                 reader.next();
             }
         });
         assertEquals(TraceError.BAD_TEXT_LINE, ex.error());
         assertTrue(ex.detail().startsWith("line 1: vtd_dmar_translate"), ex.detail());
-        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new StringReader(log), ErrorPolicy.SKIP_BAD))
+        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(log.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), ErrorPolicy.SKIP_BAD))
         {
             assertFalse(reader.next());
             assertEquals(1, reader.summary().skipped());

@@ -228,7 +228,7 @@ public final class Experiments
         final Scenario.PlatformSpec platform = iommu == Scenario.IommuKind.AMDVI ?
             Scenario.PlatformSpec.amdvi(profile, false, RmpConfig.DEFAULT) :
             new Scenario.PlatformSpec(iommu, profile, false, RmpConfig.DEFAULT, Scenario.VtdMode.LEGACY, false,
-                UntrustedDmaRule.ABORT, HostReadMode.ZEROS);
+                UntrustedDmaRule.DEFAULT, HostReadMode.ZEROS);
         final PageSizePolicy policy = mode == PublishedPoint.Mode.PAGES_2M ? PageSizePolicy.LARGEST : PageSizePolicy.FORCED_4K;
         return new Scenario(name, "calibration", "calibration", null, platform, null, null,
             List.of(new Scenario.DomainSpec(1, 4, policy, List.of(new Scenario.Mapping(IOVA, IOVA, mapped, Permissions.READ_WRITE)),

@@ -305,7 +305,7 @@ public final class YamlSection
     }
 
     /**
-     * A size or address: an integer (decimal, 0x hex) or a number with a binary suffix K, M, G or T
+     * A size or address: a non-negative integer (decimal, 0x hex) or a number with a binary suffix K, M, G or T
      * ({@code 4K}, {@code 2M}, {@code 64G}); {@code fallback} when absent.
      */
     public long size(final String key, final long fallback)
@@ -322,7 +322,12 @@ public final class YamlSection
         final ScalarNode scalar = (ScalarNode)raw;
         if (scalar.getTag().equals(Tag.INT))
         {
-            return parseLong(key, scalar);
+            final long value = parseLong(key, scalar);
+            if (value < 0)
+            {
+                throw error(raw, key, "a size or address is not negative: " + scalar.getValue());
+            }
+            return value;
         }
         final String text = scalar.getValue().trim().replace("_", "");
         final int last = text.isEmpty() ? 0 : Character.toUpperCase(text.charAt(text.length() - 1));

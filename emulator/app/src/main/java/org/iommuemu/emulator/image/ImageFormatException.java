@@ -2,10 +2,10 @@ package org.iommuemu.emulator.image;
 
 /**
  * A memory image that cannot be used: unknown or unsupported format, a truncated header, a segment beyond the
- * end of the file. The message names the file and, where there is one, the offset or segment. An
- * {@link IllegalArgumentException} so the command line reports it as bad input (exit code 2).
+ * end of the file. The message names the file and, where there is one, the offset or segment. The command line
+ * reports it as bad input data (exit code 1).
  */
-public final class ImageFormatException extends IllegalArgumentException
+public final class ImageFormatException extends org.iommuemu.emulator.config.InputDataException
 {
     public ImageFormatException(final String message)
     {

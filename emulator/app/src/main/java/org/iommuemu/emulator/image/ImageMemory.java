@@ -28,9 +28,10 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  * and lazily, so a 4 GiB image costs address space, not heap: each region is mapped in chunks of at most 1 GiB
  * on the first access that needs them.
  * <p>
- * Reads of physical addresses no region covers return zeros and are counted ({@link #outsideReads()}), so a
- * command can say how much of a walk hit memory the image does not hold (a partial dump, a hostile pointer)
- * instead of failing or guessing. Bytes of a region past its file bytes (an ELF segment's p_memsz beyond
+ * Reads of physical addresses no region covers return zeros and are counted ({@link #outsideReads()}, with the
+ * first and latest address), so a command can tell that an answer depended on memory the image does not hold (a
+ * partial dump, a wrong base, a hostile pointer): {@code translate} then answers that request with an error
+ * instead of a translation or fault made up from the zeros. Bytes of a region past its file bytes (an ELF segment's p_memsz beyond
  * p_filesz) are covered and read as zero without being counted.
  * <p>
  * Writes (the model's event log entries, completion-wait stores) never reach the file: they go to a
@@ -42,6 +43,14 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  */
 public final class ImageMemory implements PhysicalMemory, AutoCloseable
 {
+    /**
+     * The default cap on the size a compressed image may decompress to: 64 GiB. The image is decompressed into a
+     * temporary file, and xz shrinks a run of zeros some thousand times, so a few megabytes of hostile input could
+     * otherwise fill the disk; 64 GiB holds the memory of any guest the offline commands are meant for. The commands
+     * raise it with {@code --max-image-size}.
+     */
+    public static final long DEFAULT_MAX_DECOMPRESSED = 64L << 30;
+
     /** Mapping chunks: at most 1 GiB each (a MappedByteBuffer holds at most 2 GiB). */
     public static final int DEFAULT_CHUNK_LG2 = 30;
 
@@ -73,6 +82,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
     private long outsideReads;
     private long firstOutsideAddress = -1;
+    private long lastOutsideAddress = -1;
     private boolean closed;
 
     ImageMemory(final Path file, final String description, final FileChannel channel, final Path temporaryFile,
@@ -123,11 +133,29 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
      */
     public static ImageMemory open(final Path file, final long rawBase, final DecompressionProgress progress) throws IOException
     {
-        return open(file, rawBase, progress, DEFAULT_CHUNK_LG2);
+        return open(file, rawBase, progress, DEFAULT_CHUNK_LG2, DEFAULT_MAX_DECOMPRESSED);
+    }
+
+    /**
+     * {@link #open(Path, long, DecompressionProgress)} with a cap on the decompressed size of a compressed image.
+     *
+     * @param maxDecompressed the most bytes a compressed image may decompress to; more is an
+     *                        {@link ImageFormatException} and the temporary file is deleted.
+     */
+    public static ImageMemory open(final Path file, final long rawBase, final DecompressionProgress progress,
+        final long maxDecompressed) throws IOException
+    {
+        return open(file, rawBase, progress, DEFAULT_CHUNK_LG2, maxDecompressed);
     }
 
     static ImageMemory open(final Path file, final long rawBase, final DecompressionProgress progress, final int chunkLg2)
         throws IOException
+    {
+        return open(file, rawBase, progress, chunkLg2, DEFAULT_MAX_DECOMPRESSED);
+    }
+
+    static ImageMemory open(final Path file, final long rawBase, final DecompressionProgress progress, final int chunkLg2,
+        final long maxDecompressed) throws IOException
     {
         if (!Files.isRegularFile(file))
         {
@@ -140,7 +168,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         Path temporary = null;
         if (compression != ImageCompression.NONE)
         {
-            temporary = decompress(file, compression, progress);
+            temporary = decompress(file, compression, progress, maxDecompressed);
             mapped = temporary;
             length = readHead(mapped, head);
         }
@@ -443,6 +471,12 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         return firstOutsideAddress;
     }
 
+    /** The address of the latest such read, or -1. */
+    public long lastOutsideAddress()
+    {
+        return lastOutsideAddress;
+    }
+
     /** The temporary file a compressed image was decompressed into, or null. */
     public Path temporaryFile()
     {
@@ -487,6 +521,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         {
             firstOutsideAddress = address;
         }
+        lastOutsideAddress = address;
     }
 
     /** The frame's class or native address, cached; frames the overlay holds are OVERLAY. */
@@ -654,14 +689,15 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         }
     }
 
-    /** Stream-decompress into a temporary file next to the JVM's other temporary files. */
-    private static Path decompress(final Path file, final ImageCompression compression, final DecompressionProgress progress)
-        throws IOException
+    /** Stream-decompress into a temporary file next to the JVM's other temporary files, at most {@code cap} bytes. */
+    private static Path decompress(final Path file, final ImageCompression compression, final DecompressionProgress progress,
+        final long cap) throws IOException
     {
         final Path temporary = Files.createTempFile("iommu-emu-image-", ".raw");
         temporary.toFile().deleteOnExit();
         final long total = Files.size(file);
         long written = 0;
+        final String name = compression.name().toLowerCase(java.util.Locale.ROOT);
         try (CountingInputStream counted = new CountingInputStream(Files.newInputStream(file));
              InputStream in = compression.decompress(counted);
              OutputStream out = Files.newOutputStream(temporary))
@@ -670,20 +706,50 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             int n;
             while ((n = in.read(buffer)) > 0)
             {
+                if (n > cap - written)
+                {
+                    throw new ImageFormatException(file + ": the " + name + "-compressed image decompresses to more than " +
+                        cap + " bytes, the cap (--max-image-size); stopped there");
+                }
                 out.write(buffer, 0, n);
                 written += n;
                 progress.progress(counted.count, total, written);
             }
         }
+        catch (final ImageFormatException ex)
+        {
+            Files.deleteIfExists(temporary);
+            progress.done(written);
+            throw ex;
+        }
         catch (final IOException | RuntimeException ex)
         {
             Files.deleteIfExists(temporary);
             progress.done(written);
-            throw new ImageFormatException(file + ": " + compression.name().toLowerCase(java.util.Locale.ROOT) + " decompression failed after " + written +
-                " bytes: " + ex.getMessage());
+            throw new ImageFormatException(file + ": " + name + " decompression failed after " + written +
+                " bytes: " + reason(ex));
         }
         progress.done(written);
         return temporary;
+    }
+
+    /** Why decompression failed, in words. */
+    private static String reason(final Exception ex)
+    {
+        if (ex instanceof java.io.EOFException)
+        {
+            return "the compressed data ends early (a truncated file?)";
+        }
+        if (ex instanceof java.nio.file.FileSystemException fs)
+        {
+            return (fs.getFile() == null ? "" : fs.getFile() + ": ") + (fs.getReason() == null ? "cannot write" : fs.getReason());
+        }
+        final String message = ex.getMessage();
+        if (message == null || message.isBlank())
+        {
+            return "the compressed data is corrupt";
+        }
+        return message.endsWith(".") ? message.substring(0, message.length() - 1) : message;
     }
 
     /** Counts the compressed bytes consumed, for progress. */

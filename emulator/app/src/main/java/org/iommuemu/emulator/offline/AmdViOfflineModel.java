@@ -51,7 +51,7 @@ public final class AmdViOfflineModel implements OfflineModel
         {
             if ((value.offset() & 7) != 0 || value.offset() >= MMIO_SIZE)
             {
-                throw new IllegalArgumentException(value.source() + ": offset 0x" + Integer.toHexString(value.offset()) +
+                throw value.error("offset 0x" + Integer.toHexString(value.offset()) +
                     " is not an 8-byte aligned offset inside the AMD-Vi MMIO block (0x0-0x7fff8)");
             }
         }
@@ -138,7 +138,9 @@ public final class AmdViOfflineModel implements OfflineModel
         }
         catch (final IllegalArgumentException ex)
         {
-            throw new IllegalArgumentException(value.source() + ": " + ex.getMessage(), ex);
+            final RuntimeException error = value.error(ex.getMessage());
+            error.initCause(ex);
+            throw error;
         }
     }
 

@@ -43,6 +43,28 @@ public final class HexField
         return Long.parseUnsignedLong(s);
     }
 
+    /** A positive size: {@code 0x} hex or decimal with an optional K/M/G/T suffix; throws {@link NumberFormatException}. */
+    public static long parseSize(final String text)
+    {
+        String s = text.trim().replace("_", "").toUpperCase(Locale.ROOT);
+        int shift = 0;
+        if (!s.startsWith("0X") && !s.isEmpty())
+        {
+            final char unit = s.charAt(s.length() - 1);
+            shift = unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : unit == 'T' ? 40 : 0;
+            if (shift != 0)
+            {
+                s = s.substring(0, s.length() - 1);
+            }
+        }
+        final long value = parseNumber(s.toLowerCase(Locale.ROOT));
+        if (value <= 0 || value > (Long.MAX_VALUE >>> shift))
+        {
+            throw new NumberFormatException();
+        }
+        return value << shift;
+    }
+
     /**
      * A PCI requester ID: {@code 0x} hexadecimal (0x0010) or a BDF {@code BB:DD.F}, optionally with segment
      * {@code 0000:BB:DD.F} (segment 0 only: one IOMMU serves one segment).

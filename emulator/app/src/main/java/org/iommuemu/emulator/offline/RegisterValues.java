@@ -1,8 +1,8 @@
 package org.iommuemu.emulator.offline;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +10,9 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import org.iommuemu.emulator.config.InputDataException;
+import org.iommuemu.tlp.trace.BoundedLineReader;
 
 /**
  * Register values captured from a real IOMMU: {@code OFFSET=VALUE} pairs from {@code --regs FILE} lines and
@@ -20,9 +23,26 @@ import java.util.Map;
  */
 public final class RegisterValues
 {
+    /** Longest line of a register file. */
+    static final int MAX_LINE = 4096;
+
     /** One value and where it came from ("regs.txt:12", "--reg 0x18=1"). */
     record Value(int offset, long value, String source)
     {
+        /**
+         * An error about this value: bad input data (exit code 1) when it came from a register file, a usage error
+         * (exit code 2) when it came from a {@code --reg} option.
+         */
+        RuntimeException error(final String reason)
+        {
+            return error(source, reason);
+        }
+
+        static RuntimeException error(final String source, final String reason)
+        {
+            return source.startsWith("--reg") ? new IllegalArgumentException(source + ": " + reason) :
+                new InputDataException(source + ": " + reason);
+        }
     }
 
     private final Map<Integer, Value> values = new LinkedHashMap<>();
@@ -37,13 +57,25 @@ public final class RegisterValues
             {
                 throw new IllegalArgumentException("--regs " + file + ": no such file");
             }
-            try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8))
+            try (InputStream stream = Files.newInputStream(file); BoundedLineReader in = new BoundedLineReader(stream, MAX_LINE))
             {
-                String line;
-                int number = 0;
-                while ((line = in.readLine()) != null)
+                int length;
+                while ((length = in.next()) != BoundedLineReader.END)
                 {
-                    number++;
+                    final long number = in.lineNumber();
+                    if (length == BoundedLineReader.TOO_LONG)
+                    {
+                        throw new InputDataException(file + ":" + number + ": longer than " + MAX_LINE + " bytes: not a register value");
+                    }
+                    final String line;
+                    try
+                    {
+                        line = in.utf8();
+                    }
+                    catch (final CharacterCodingException ex)
+                    {
+                        throw new InputDataException(file + ":" + number + ": not UTF-8 text");
+                    }
                     final int hash = line.indexOf('#');
                     final String text = (hash < 0 ? line : line.substring(0, hash)).trim();
                     if (!text.isEmpty())
@@ -66,7 +98,7 @@ public final class RegisterValues
         final int eq = text.indexOf('=');
         if (eq < 0)
         {
-            throw new IllegalArgumentException(source + ": \"" + text + "\" is not OFFSET=VALUE (both hexadecimal)");
+            throw Value.error(source, "\"" + text + "\" is not OFFSET=VALUE (both hexadecimal)");
         }
         final String offsetText = text.substring(0, eq).trim();
         final String valueText = text.substring(eq + 1).trim();
@@ -78,7 +110,7 @@ public final class RegisterValues
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException(source + ": offset \"" + offsetText + "\" is not a hexadecimal number");
+            throw Value.error(source, "offset \"" + offsetText + "\" is not a hexadecimal number");
         }
         try
         {
@@ -86,11 +118,11 @@ public final class RegisterValues
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException(source + ": value \"" + valueText + "\" is not a hexadecimal number of up to 64 bits");
+            throw Value.error(source, "value \"" + valueText + "\" is not a hexadecimal number of up to 64 bits");
         }
         if (offset > Integer.MAX_VALUE)
         {
-            throw new IllegalArgumentException(source + ": offset " + offsetText + " is beyond any IOMMU's register block");
+            throw Value.error(source, "offset " + offsetText + " is beyond any IOMMU's register block");
         }
         values.remove((int)offset);
         values.put((int)offset, new Value((int)offset, value, source));

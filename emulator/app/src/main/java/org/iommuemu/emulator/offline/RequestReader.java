@@ -1,8 +1,12 @@
 package org.iommuemu.emulator.offline;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.CharacterCodingException;
 import java.util.Locale;
+
+import org.iommuemu.emulator.config.InputDataException;
+import org.iommuemu.tlp.trace.BoundedLineReader;
 
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.pagetable.Permissions;
@@ -18,36 +22,37 @@ import org.iommuemu.pagetable.Permissions;
  * requester_id is {@code 0x} hexadecimal or a BDF ({@code 00:02.0}, {@code 0000:00:02.0}); pasid is empty (no
  * PASID), {@code 0x} hexadecimal or decimal, at most 20 bits; iova is {@code 0x} hexadecimal or decimal, 64 bits;
  * access is {@code r}, {@code w} or {@code rw}. Blank lines and lines starting with {@code #} are not requests.
- * Fields may be surrounded by spaces or double quotes. A malformed line is an {@link IllegalArgumentException}
- * naming the file, line and field; nothing is skipped.
+ * Fields may be surrounded by spaces or double quotes. A malformed line (bad field, not UTF-8, longer than
+ * {@link #MAX_LINE} bytes) is an {@link InputDataException} naming the file, line and field; nothing is skipped.
  */
 public final class RequestReader
 {
     public static final String[] COLUMNS = {"requester_id", "pasid", "iova", "access"};
+    /** Longest line accepted: a request is some 60 bytes, so a longer line is not a request. */
+    static final int MAX_LINE = 4096;
     private static final int REQUESTER_ID = 0;
     private static final int PASID = 1;
     private static final int IOVA = 2;
     private static final int ACCESS = 3;
 
-    private final BufferedReader in;
+    private final BoundedLineReader in;
     private final String name;
     private final int[] columnOf = new int[COLUMNS.length];
     private final String[] fields;
     private int lineNumber;
     private long records;
 
-    public RequestReader(final BufferedReader in, final String name) throws IOException
+    public RequestReader(final InputStream in, final String name) throws IOException
     {
-        this.in = in;
+        this.in = new BoundedLineReader(in, MAX_LINE);
         this.name = name;
         String header;
         do
         {
-            header = in.readLine();
-            lineNumber++;
+            header = readLine();
             if (header == null)
             {
-                throw new IllegalArgumentException(name + ": empty; the first line must be the header " + String.join(",", COLUMNS));
+                throw new InputDataException(name + ": empty; the first line must be the header " + String.join(",", COLUMNS));
             }
         }
         while (isBlankOrComment(header));
@@ -66,12 +71,12 @@ public final class RequestReader
             }
             if (index < 0)
             {
-                throw new IllegalArgumentException(name + ":" + lineNumber + ": header column \"" + names[i].trim() +
+                throw new InputDataException(name + ":" + lineNumber + ": header column \"" + names[i].trim() +
                     "\" is not one of " + String.join(",", COLUMNS) + (column.startsWith("0x") ? " (is the header row missing?)" : ""));
             }
             if (columnOf[index] >= 0)
             {
-                throw new IllegalArgumentException(name + ":" + lineNumber + ": header column \"" + column + "\" appears twice");
+                throw new InputDataException(name + ":" + lineNumber + ": header column \"" + column + "\" appears twice");
             }
             columnOf[index] = i;
         }
@@ -79,7 +84,7 @@ public final class RequestReader
         {
             if (columnOf[c] < 0)
             {
-                throw new IllegalArgumentException(name + ":" + lineNumber + ": the header lacks the column \"" + COLUMNS[c] + "\"");
+                throw new InputDataException(name + ":" + lineNumber + ": the header lacks the column \"" + COLUMNS[c] + "\"");
             }
         }
         fields = new String[names.length];
@@ -96,12 +101,11 @@ public final class RequestReader
         String line;
         do
         {
-            line = in.readLine();
+            line = readLine();
             if (line == null)
             {
                 return false;
             }
-            lineNumber++;
         }
         while (isBlankOrComment(line));
         int start = 0;
@@ -189,9 +193,32 @@ public final class RequestReader
         return records;
     }
 
-    private IllegalArgumentException error(final String reason)
+    private InputDataException error(final String reason)
     {
-        return new IllegalArgumentException(name + ":" + lineNumber + ": " + reason);
+        return new InputDataException(name + ":" + lineNumber + ": " + reason);
+    }
+
+    /** The next line as text, or null at the end. */
+    private String readLine() throws IOException
+    {
+        final int length = in.next();
+        if (length == BoundedLineReader.END)
+        {
+            return null;
+        }
+        lineNumber = (int)in.lineNumber();
+        if (length == BoundedLineReader.TOO_LONG)
+        {
+            throw error("longer than " + MAX_LINE + " bytes: not a request line");
+        }
+        try
+        {
+            return in.utf8();
+        }
+        catch (final CharacterCodingException ex)
+        {
+            throw error("not UTF-8 text");
+        }
     }
 
     private static boolean isBlankOrComment(final String line)

@@ -60,7 +60,7 @@ public final class VtdOfflineModel implements OfflineModel
         {
             if ((value.offset() & 3) != 0 || value.offset() >= blockSize)
             {
-                throw new IllegalArgumentException(value.source() + ": offset 0x" + Integer.toHexString(value.offset()) +
+                throw value.error("offset 0x" + Integer.toHexString(value.offset()) +
                     " is not a 4-byte aligned offset inside the VT-d register block (0x0-0x" + Integer.toHexString(blockSize - 4) +
                     ", sized by CAP.FRO/NFR and ECAP.IRO)");
             }
@@ -82,6 +82,10 @@ public final class VtdOfflineModel implements OfflineModel
         {
             throw new IllegalArgumentException(source(registers, VtdRegisters.CAP) + ", " + source(registers, VtdRegisters.ECAP) +
                 ": " + ex.getMessage(), ex);
+        }
+        for (final RegisterValues.Value value : registers.all())
+        {
+            checkWidth(iommu, value);
         }
         final VtdOfflineModel model = new VtdOfflineModel(iommu, memory);
         model.notes.addAll(notes);
@@ -185,18 +189,36 @@ public final class VtdOfflineModel implements OfflineModel
         {
             return;
         }
-        if (width == 4 && (value.value() >>> 32) != 0)
-        {
-            throw new IllegalArgumentException(value.source() + ": " + registerName(value.offset()) + " is a 32-bit register; 0x" +
-                Long.toHexString(value.value()) + " does not fit");
-        }
         try
         {
             iommu.writeRegister(value.offset(), width, value.value());
         }
         catch (final IllegalArgumentException | IllegalStateException ex)
         {
-            throw new IllegalArgumentException(value.source() + ": " + ex.getMessage(), ex);
+            final RuntimeException error = value.error(ex.getMessage());
+            error.initCause(ex);
+            throw error;
+        }
+    }
+
+    /** A value must start at its register and fit its width (the 32-bit GCMD, GSTS, FSTS, FECTL..., say). */
+    private static void checkWidth(final VtdIommu iommu, final RegisterValues.Value value)
+    {
+        final org.iommuemu.emulator.device.Register register = iommu.registerHolding(value.offset());
+        if (register == null)
+        {
+            return; // not modelled: a note says it is ignored
+        }
+        if (register.offset() != value.offset())
+        {
+            throw value.error("offset 0x" + Integer.toHexString(value.offset()) + " is inside the " + register.width() * 8 +
+                "-bit register " + register.name() + " at 0x" + Integer.toHexString(register.offset()) +
+                ": give the whole register at its own offset");
+        }
+        if (register.width() == 4 && (value.value() >>> 32) != 0)
+        {
+            throw value.error(register.name() + " is a 32-bit register; 0x" + Long.toHexString(value.value()) +
+                " does not fit");
         }
     }
 

@@ -8,13 +8,14 @@ import org.iommuemu.pagetable.Permissions;
 
 /**
  * Per-TLP results as CSV (docs/replay.md): one header line, then one line per TLP of the trace in order:
- * {@code index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address,page_size,fault,cycles,iotlb_hit,table_fetches,rmp_fetches}.
- * Addresses and requester IDs are hex; empty fields where a column does not apply.
+ * {@code index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address,page_size,fault,cycles,iotlb_hit,table_fetches,rmp_fetches,effect}.
+ * Addresses and requester IDs are hex; empty fields where a column does not apply. {@code effect} is the
+ * {@link org.iommuemu.emulator.platform.AccessEffect} of an ok request (POISONED_WRITE, READ_ZEROS), else empty.
  */
 public final class CsvResultSink implements ResultSink
 {
     public static final String HEADER = "index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address," +
-        "page_size,fault,cycles,iotlb_hit,table_fetches,rmp_fetches";
+        "page_size,fault,cycles,iotlb_hit,table_fetches,rmp_fetches,effect";
 
     private final Writer out;
     private final StringBuilder line = new StringBuilder(160);
@@ -52,11 +53,15 @@ public final class CsvResultSink implements ResultSink
                 b.append(",,").append(record.outcome.fault().faultName());
             }
             b.append(',').append(record.latencyCycles()).append(',').append(record.outcome.iotlbHit() ? 1 : 0).append(',')
-                .append(record.tableFetches).append(',').append(record.rmpFetches);
+                .append(record.tableFetches).append(',').append(record.rmpFetches).append(',');
+            if (record.outcome.effect() != null)
+            {
+                b.append(record.outcome.effect().effectName());
+            }
         }
         else
         {
-            b.append(",,,,,,").append(record.outcomeLabel()).append(",,,,,,,");
+            b.append(",,,,,,").append(record.outcomeLabel()).append(",,,,,,,,");
         }
         b.append('\n');
         out.append(b);

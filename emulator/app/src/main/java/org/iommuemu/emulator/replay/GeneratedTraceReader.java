@@ -61,6 +61,11 @@ public final class GeneratedTraceReader implements TraceReader
         return count;
     }
 
+    public String source()
+    {
+        return "generated traffic";
+    }
+
     public void close()
     {
     }

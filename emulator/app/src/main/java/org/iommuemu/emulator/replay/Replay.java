@@ -15,6 +15,8 @@ import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.timing.TimingModel;
+import org.iommuemu.tlp.trace.TraceError;
+import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 
@@ -50,6 +52,7 @@ public final class Replay
     private int nextAction;
     private long pageTableBytes;
     private long peakPageTableBytes;
+    private final long maxNanos;
 
     public Replay(final Platform platform)
     {
@@ -57,6 +60,7 @@ public final class Replay
         this.port = platform.port();
         this.timing = new TimingModel(platform.profile(), platform::isRmpAddress);
         this.timeline = platform.scenario().timeline();
+        this.maxNanos = (long)Math.min(Long.MAX_VALUE, (double)(1L << 62) / platform.profile().clock().frequencyGhz());
         platform.memory().listener(timing);
         for (final PageWalkCache walkCache : platform.walkCaches())
         {
@@ -73,27 +77,79 @@ public final class Replay
         }
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
+        statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
     }
 
-    /** Replay every record of {@code reader}; {@code sink} receives every TLP's result in order. */
+    /**
+     * Replay every record of {@code reader}; {@code sink} receives every TLP's result in order, each with the
+     * trace's own record index. Timeline actions count TLPs in replay order ({@code at: N} runs before the N-th
+     * replayed TLP, 0-based). At the end the accounting is checked ({@link ReplayStatistics#accountingErrors}):
+     * a broken count is an emulator bug and throws.
+     *
+     * @throws TraceFormatException when a record's timestamp is beyond what the replay can time (see
+     *                              {@link #maxNanos()}), naming the record.
+     */
     public ReplayResult run(final TraceReader reader, final ResultSink sink, final ProgressListener progress) throws IOException
     {
         final long started = System.nanoTime();
-        long index = 0;
+        long ordinal = 0;
+        long delivered = 0;
         while (reader.next())
         {
             final TraceRecord traceRecord = reader.record();
-            applyDueActions(index);
-            step(index, traceRecord);
-            sink.accept(record);
-            index++;
-            if ((index & 0x3FFF) == 0)
+            applyDueActions(ordinal);
+            if (!timeFits(traceRecord))
             {
-                progress.progress(index, traceRecord.fileOffset());
+                throw new TraceFormatException(reader.source(), TraceError.BAD_TIMESTAMP, traceRecord.recordIndex(),
+                    traceRecord.fileOffset(), "timestamp " + traceRecord.timestamp() + " x 10^-" + traceRecord.timestampExponent() +
+                    " s is beyond what the replay can time (at most " + maxNanos + " ns at " +
+                    platform.profile().clock().frequencyGhz() + " GHz, so that cycle counts stay below 2^62)");
+            }
+            step(traceRecord.recordIndex(), traceRecord);
+            sink.accept(record);
+            delivered++;
+            ordinal++;
+            if ((ordinal & 0x3FFF) == 0)
+            {
+                progress.progress(ordinal, traceRecord.fileOffset());
             }
         }
         applyDueActions(Long.MAX_VALUE);
+        final List<String> errors = statistics.accountingErrors(reader.summary(), delivered);
+        if (!errors.isEmpty())
+        {
+            throw new IllegalStateException("replay of " + reader.source() + ": the accounting does not add up: " +
+                String.join("; ", errors));
+        }
         return result(reader, System.nanoTime() - started);
+    }
+
+    /** Whether the record's timestamp, in nanoseconds, is at most {@link #maxNanos()}. */
+    private boolean timeFits(final TraceRecord traceRecord)
+    {
+        final long timestamp = traceRecord.timestamp();
+        if (timestamp < 0)
+        {
+            return false;
+        }
+        if (traceRecord.timestampExponent() == TraceRecord.NANOSECONDS)
+        {
+            return timestamp <= maxNanos;
+        }
+        try
+        {
+            return traceRecord.timestampIn(TraceRecord.NANOSECONDS) <= maxNanos;
+        }
+        catch (final ArithmeticException overflow)
+        {
+            return false;
+        }
+    }
+
+    /** The largest timestamp the replay accepts, in nanoseconds: its cycle count at the profile's clock is below 2^62. */
+    public long maxNanos()
+    {
+        return maxNanos;
     }
 
     /** One TLP through the platform (public for benchmarks that feed records without a reader). */
@@ -190,6 +246,7 @@ public final class Replay
                 invalidateAts(action.action());
             }
             statistics.actions++;
+            statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
             pageTableBytes = platform.pageTableBytes();
             peakPageTableBytes = Math.max(peakPageTableBytes, pageTableBytes);
         }
@@ -258,6 +315,6 @@ public final class Replay
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
             timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos,
-            List.copyOf(platform.events()), platform.eventCount(), platform.machineChecks(), ReplayResult.TimingTotals.of(timing));
+            List.copyOf(platform.events()), platform.eventCount(), ReplayResult.TimingTotals.of(timing));
     }
 }

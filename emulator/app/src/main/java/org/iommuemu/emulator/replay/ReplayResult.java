@@ -1,7 +1,10 @@
 package org.iommuemu.emulator.replay;
 
+import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.scenario.PlatformEvent;
+import org.iommuemu.emulator.timing.TimingModel;
 import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
@@ -14,14 +17,14 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * @param queuedForWalker    requests that waited for a walker.
  * @param llcHits            table and RMP fetches priced as LLC hits.
  * @param wallNanos          how long the replay took on this machine.
- * @param events             platform events (machine checks, TDISP transitions), the first 1000, with the TLP index.
- * @param machineChecks      machine-check records the platform raised (TDX: private MMIO mapped at bind).
+ * @param events             platform events (machine checks at bind and at TD accesses, TDISP transitions), the first
+ *                           1000, each with the TLP index it came before ({@link PlatformEventText} prints them).
  * @param timing             the timing model's other totals (device queueing, hazards, ATS).
  */
 public record ReplayResult(String scenario, String iommu, String profile, ReplayStatistics statistics,
     List<CacheStats> caches, long pageTableBytes, long peakPageTableBytes, long walks, long queuedForSlot,
-    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<String> events,
-    long eventCount, long machineChecks, TimingTotals timing)
+    long queuedForWalker, long llcHits, double frequencyGhz, TraceSummary trace, long wallNanos, List<PlatformEvent> events,
+    long eventCount, TimingTotals timing)
 {
     /**
      * What the timing model counted besides walks and queues (docs/timing.md).
@@ -49,7 +52,7 @@ public record ReplayResult(String scenario, String iommu, String profile, Replay
         public static final TimingTotals NONE = new TimingTotals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
         /** The totals of a timing model now. */
-        public static TimingTotals of(final org.iommuemu.emulator.timing.TimingModel timing)
+        public static TimingTotals of(final TimingModel timing)
         {
             final long[] causes = timing.deviceWaitCauses();
             final long[] atc = timing.deviceTlbCounts();
@@ -63,11 +66,27 @@ public record ReplayResult(String scenario, String iommu, String profile, Replay
     public ReplayResult(final String scenario, final String iommu, final String profile, final ReplayStatistics statistics,
         final List<CacheStats> caches, final long pageTableBytes, final long peakPageTableBytes, final long walks,
         final long queuedForSlot, final long queuedForWalker, final long llcHits, final double frequencyGhz,
-        final TraceSummary trace, final long wallNanos, final List<String> events, final long eventCount,
-        final long machineChecks)
+        final TraceSummary trace, final long wallNanos, final List<PlatformEvent> events, final long eventCount)
     {
         this(scenario, iommu, profile, statistics, caches, pageTableBytes, peakPageTableBytes, walks, queuedForSlot,
-            queuedForWalker, llcHits, frequencyGhz, trace, wallNanos, events, eventCount, machineChecks, TimingTotals.NONE);
+            queuedForWalker, llcHits, frequencyGhz, trace, wallNanos, events, eventCount, TimingTotals.NONE);
+    }
+
+    /** Every machine check raised, at bind, by a DMA or by a TD access: {@link ReplayStatistics#machineChecks()}. */
+    public long machineChecks()
+    {
+        return statistics.machineChecks();
+    }
+
+    /** The events as the summary prints them, one line each ({@link PlatformEventText#line}). */
+    public List<String> eventLines()
+    {
+        final List<String> lines = new ArrayList<>(events.size());
+        for (final PlatformEvent event : events)
+        {
+            lines.add(PlatformEventText.line(event));
+        }
+        return lines;
     }
 
     /** One cache's counters at the end of the replay. */

@@ -7,13 +7,21 @@ import java.util.List;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.platform.AccessEffect;
 import org.iommuemu.emulator.platform.FaultKind;
 
 /**
- * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes and faults by kind, IOTLB hits,
- * table and RMP fetches, and latency distributions (HdrHistogram, 3 significant digits) overall and per outcome
- * kind, plus a {@link TimeSeries}. Constant memory; nothing allocates per TLP once every fault kind has been
+ * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes, faults by kind and the effects of
+ * requests that succeeded ({@link AccessEffect}: poisoned writes, zero reads), machine checks, IOTLB hits, table
+ * and RMP fetches, and latency distributions (HdrHistogram, 3 significant digits) overall and per outcome kind,
+ * plus a {@link TimeSeries}. Constant memory; nothing allocates per TLP once every fault and effect kind has been
  * seen once.
+ * <p>
+ * <b>Machine checks</b> ({@link #machineChecks()}) have one definition: every machine check raised on the platform
+ * from its setup to the end of the replay, whatever raised it: a TDI bind ({@link #bindMachineChecks()}), a DMA
+ * ({@link #dmaMachineChecks()}: requests whose fault {@link FaultKind#isMachineCheck() is a machine check}; they are
+ * also counted among the faults), a TD's own access ({@link #tdAccessMachineChecks()}). The summary, its CSV and the
+ * report print this number (docs/replay.md).
  */
 public final class ReplayStatistics
 {
@@ -24,6 +32,8 @@ public final class ReplayStatistics
     long tlps;
     long dmaRequests;
     long dmaBytes;
+    long okBytes;
+    long faultBytes;
     long ok;
     long faults;
     long iotlbHits;
@@ -35,6 +45,10 @@ public final class ReplayStatistics
     long lastEarliest;
     long deviceWaits;
     long actions;
+    long dmaMachineChecks;
+    long bindMachineChecks;
+    long tdAccessMachineChecks;
+    long effects;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
     /** Cycles requests waited in their device before leaving (closed-loop timing), waits of 0 included. */
     final Histogram deviceWait = new Histogram(MAX_TRACKED_LATENCY, 3);
@@ -54,6 +68,8 @@ public final class ReplayStatistics
     private final Map<FaultKind, long[]> faultCounts = new IdentityHashMap<>();
     private final Map<FaultKind, Histogram> faultLatency = new IdentityHashMap<>();
     private final List<FaultKind> faultOrder = new ArrayList<>();
+    private final Map<AccessEffect, long[]> effectCounts = new IdentityHashMap<>();
+    private final List<AccessEffect> effectOrder = new ArrayList<>();
     final TimeSeries series = new TimeSeries(512);
 
     void record(final ReplayRecord record, final long pageTableBytes)
@@ -93,14 +109,21 @@ public final class ReplayStatistics
         if (isOk)
         {
             ok++;
+            okBytes += record.request.length();
             if (value != pendingOkValue)
             {
                 okLatencyChanged(value);
             }
             pendingOkCount++;
+            final AccessEffect effect = record.outcome.effect();
+            if (effect != null)
+            {
+                recordEffect(effect);
+            }
         }
         else
         {
+            faultBytes += record.request.length();
             recordFault(record.outcome.fault(), value);
         }
         series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
@@ -110,8 +133,12 @@ public final class ReplayStatistics
 
     private long clamped(final long value)
     {
-        if (value > MAX_TRACKED_LATENCY)
+        if (value < 0 || value > MAX_TRACKED_LATENCY)
         {
+            if (value < 0)
+            {
+                throw new IllegalStateException("negative latency " + value + " cycles: completion before arrival");
+            }
             clampedLatencies++;
             return MAX_TRACKED_LATENCY;
         }
@@ -162,9 +189,26 @@ public final class ReplayStatistics
         pendingOkValue = value;
     }
 
+    private void recordEffect(final AccessEffect effect)
+    {
+        effects++;
+        long[] count = effectCounts.get(effect);
+        if (count == null)
+        {
+            count = new long[1];
+            effectCounts.put(effect, count);
+            effectOrder.add(effect);
+        }
+        count[0]++;
+    }
+
     private void recordFault(final FaultKind kind, final long value)
     {
         faults++;
+        if (kind.isMachineCheck())
+        {
+            dmaMachineChecks++;
+        }
         long[] count = faultCounts.get(kind);
         if (count == null)
         {
@@ -195,6 +239,72 @@ public final class ReplayStatistics
             deviceWait.recordValueWithCount(pendingWait, pendingWaitCount);
             pendingWaitCount = 0;
         }
+    }
+
+    /**
+     * The accounting a replay must balance, checked at its end: every record the reader read is a TLP replayed or
+     * a record skipped ({@code read = decoded + skipped}, {@code decoded = TLPs replayed = results delivered});
+     * the TLPs by class add up to the TLPs; ok plus faulted requests are the DMA requests; the faults by kind add up
+     * to the faults; the bytes of ok and of faulted requests add up to the DMA bytes.
+     *
+     * @param trace     the reader's counts.
+     * @param delivered results handed to the sink.
+     * @return what does not add up; empty when everything does.
+     */
+    public List<String> accountingErrors(final org.iommuemu.tlp.trace.TraceSummary trace, final long delivered)
+    {
+        final List<String> errors = new ArrayList<>();
+        if (!trace.balanced())
+        {
+            errors.add("records read " + trace.read() + " != decoded " + trace.decoded() + " + skipped " + trace.skipped());
+        }
+        if (trace.decoded() != tlps)
+        {
+            errors.add("records decoded " + trace.decoded() + " != TLPs replayed " + tlps);
+        }
+        if (delivered != tlps)
+        {
+            errors.add("results delivered " + delivered + " != TLPs replayed " + tlps);
+        }
+        long byClassSum = 0;
+        for (final long count : byClass)
+        {
+            byClassSum += count;
+        }
+        if (byClassSum != tlps)
+        {
+            errors.add("TLPs by class " + byClassSum + " != TLPs " + tlps);
+        }
+        if (ok + faults != dmaRequests)
+        {
+            errors.add("ok " + ok + " + faults " + faults + " != DMA requests " + dmaRequests);
+        }
+        long byKind = 0;
+        for (final long count : faultsByKind().values())
+        {
+            byKind += count;
+        }
+        if (byKind != faults)
+        {
+            errors.add("faults by kind " + byKind + " != faults " + faults);
+        }
+        if (okBytes + faultBytes != dmaBytes)
+        {
+            errors.add("bytes of ok " + okBytes + " + faulted " + faultBytes + " requests != DMA bytes " + dmaBytes);
+        }
+        return errors;
+    }
+
+    /** Bytes of the DMA requests that were translated. */
+    public long okBytes()
+    {
+        return okBytes;
+    }
+
+    /** Bytes of the DMA requests that faulted. */
+    public long faultBytes()
+    {
+        return faultBytes;
     }
 
     public long tlps()
@@ -236,6 +346,58 @@ public final class ReplayStatistics
             result.merge(kind.faultName(), faultCounts.get(kind)[0], Long::sum);
         }
         return result;
+    }
+
+    /** Requests that succeeded with an {@link AccessEffect} (they are also counted in {@link #ok()}). */
+    public long effects()
+    {
+        return effects;
+    }
+
+    /** Effects of successful requests by name, in order of first appearance. */
+    public Map<String, Long> effectsByKind()
+    {
+        final Map<String, Long> result = new LinkedHashMap<>();
+        for (final AccessEffect effect : effectOrder)
+        {
+            result.merge(effect.effectName(), effectCounts.get(effect)[0], Long::sum);
+        }
+        return result;
+    }
+
+    /**
+     * Every machine check raised on the platform, its setup included: {@link #bindMachineChecks()} +
+     * {@link #dmaMachineChecks()} + {@link #tdAccessMachineChecks()}. The one count the summary, its CSV and the
+     * report print.
+     */
+    public long machineChecks()
+    {
+        return bindMachineChecks + dmaMachineChecks + tdAccessMachineChecks;
+    }
+
+    /** Machine checks raised at TDI bind (a hypervisor mapping or cached translation of private MMIO). */
+    public long bindMachineChecks()
+    {
+        return bindMachineChecks;
+    }
+
+    /** DMA requests whose fault is a machine check ({@link FaultKind#isMachineCheck()}). */
+    public long dmaMachineChecks()
+    {
+        return dmaMachineChecks;
+    }
+
+    /** Machine checks raised by a TD's own accesses ({@code td-read} timeline actions). */
+    public long tdAccessMachineChecks()
+    {
+        return tdAccessMachineChecks;
+    }
+
+    /** The platform's own machine-check counts so far (the replay copies them after setup and every action). */
+    void platformMachineChecks(final long atBind, final long byTdAccess)
+    {
+        this.bindMachineChecks = atBind;
+        this.tdAccessMachineChecks = byTdAccess;
     }
 
     /** Latency histograms by outcome kind: "ok" and each fault name. */

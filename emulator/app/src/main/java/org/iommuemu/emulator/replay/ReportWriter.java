@@ -41,6 +41,14 @@ public final class ReportWriter
     {
     }
 
+    /** The files {@link #write} creates in its folder (for the check that none of them is an input). */
+    public static List<String> files(final ImageFormat format)
+    {
+        final String extension = "." + format.name().toLowerCase(Locale.ROOT);
+        return List.of("summary.txt", "summary.csv", "latency" + extension, "timeline" + extension, "page-tables" + extension,
+            "index.html");
+    }
+
     /** Write the report for {@code result} into {@code folder} (created if needed); returns the HTML page. */
     public static Path write(final ReplayResult result, final Path folder, final ImageFormat format) throws IOException
     {

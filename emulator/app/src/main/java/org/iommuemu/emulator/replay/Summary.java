@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.tlp.trace.TraceFormatException;
+import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
  * The replay summary as rows of (metric, value), printed as a table, written into the report, and set side by
@@ -50,11 +52,18 @@ public final class Summary
         }
         rows.add(new Row("DMA bytes", bytes(s.dmaBytes()), s.dmaBytes(), Direction.NEUTRAL));
         rows.add(new Row("ok", count(s.ok(), s.dmaRequests()), s.ok(), Direction.HIGHER_IS_BETTER));
+        for (final Map.Entry<String, Long> effect : s.effectsByKind().entrySet())
+        {
+            rows.add(new Row("  ok with " + effect.getKey(), count(effect.getValue(), s.dmaRequests()), effect.getValue(),
+                Direction.LOWER_IS_BETTER));
+        }
         rows.add(new Row("faults", count(s.faults(), s.dmaRequests()), s.faults(), Direction.LOWER_IS_BETTER));
         for (final Map.Entry<String, Long> fault : s.faultsByKind().entrySet())
         {
             rows.add(new Row("  " + fault.getKey(), count(fault.getValue(), s.dmaRequests()), fault.getValue(), Direction.LOWER_IS_BETTER));
         }
+        rows.add(new Row("machine checks", String.format(Locale.ROOT, "%d (at bind %d, by DMA %d, by TD access %d)", s.machineChecks(),
+            s.bindMachineChecks(), s.dmaMachineChecks(), s.tdAccessMachineChecks()), s.machineChecks(), Direction.LOWER_IS_BETTER));
         for (final ReplayResult.CacheStats cache : result.caches())
         {
             if (cache.lookups() == 0)
@@ -100,12 +109,8 @@ public final class Summary
         }
         rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
             result.pageTableBytes(), Direction.LOWER_IS_BETTER));
-        if (result.machineChecks() > 0)
-        {
-            rows.add(new Row("machine checks", Long.toString(result.machineChecks()), result.machineChecks(), Direction.LOWER_IS_BETTER));
-        }
         int shown = 0;
-        for (final String event : result.events())
+        for (final String event : result.eventLines())
         {
             if (shown++ == 8)
             {
@@ -118,10 +123,26 @@ public final class Summary
         {
             rows.add(new Row("timeline actions", Long.toString(s.timelineActions()), s.timelineActions(), Direction.NEUTRAL));
         }
-        if (result.trace().skipped() > 0)
+        final TraceSummary trace = result.trace();
+        rows.add(new Row("trace records read", trace.read() + " (replayed " + trace.decoded() + ", skipped " + trace.skipped() +
+            ")" + (trace.stoppedEarly() ? ", stopped early" : ""), trace.read(), Direction.NEUTRAL));
+        if (trace.skipped() > 0)
         {
-            rows.add(new Row("bad trace records skipped", Long.toString(result.trace().skipped()), result.trace().skipped(),
-                Direction.LOWER_IS_BETTER));
+            rows.add(new Row("bad trace records skipped", Long.toString(trace.skipped()), trace.skipped(), Direction.LOWER_IS_BETTER));
+            int number = 0;
+            for (final TraceFormatException error : trace.firstErrors())
+            {
+                rows.add(new Row("  skipped " + ++number, error.getMessage(), Double.NaN, Direction.NEUTRAL));
+            }
+        }
+        if (trace.ignored() > 0)
+        {
+            rows.add(new Row("not TLP records, ignored", Long.toString(trace.ignored()), trace.ignored(), Direction.NEUTRAL));
+            int number = 0;
+            for (final String reason : trace.firstIgnoredReasons())
+            {
+                rows.add(new Row("  ignored " + ++number, reason, Double.NaN, Direction.NEUTRAL));
+            }
         }
         rows.add(new Row("replay rate", String.format(Locale.ROOT, "%.2f M TLPs/s (%.2f s)", result.replayRate() / 1e6,
             result.wallNanos() / 1e9), Double.NaN, Direction.NEUTRAL));

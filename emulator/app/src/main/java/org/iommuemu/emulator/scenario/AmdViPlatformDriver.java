@@ -2,6 +2,8 @@ package org.iommuemu.emulator.scenario;
 
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationScope;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
@@ -63,11 +65,10 @@ final class AmdViPlatformDriver implements IommuDriver
      * (timing-perf.md 2 and 5.1, Bagia et al. [S13]); the IOMMU's cached translations are dropped, so the next DMA
      * of every device walks again. The RMP itself is not cached by the model: every DMA reads its entry.
      */
-    void rmpUpdated()
+    @Override
+    public void rmpChanged()
     {
-        final org.iommuemu.emulator.cache.InvalidationScope scope = new org.iommuemu.emulator.cache.InvalidationScope().all();
-        ((AmdViIommu)port()).dispatcher().invalidate(scope, org.iommuemu.emulator.cache.CacheRole.IOTLB.bit() |
-            org.iommuemu.emulator.cache.CacheRole.NESTED.bit());
+        driver.iommu().dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
     }
 
     public long[] reservedRanges()

@@ -30,6 +30,14 @@ interface IommuDriver
     /** Invalidate everything and wait. */
     void invalidateAll();
 
+    /**
+     * The SNP RMP changed (RMPUPDATE, PSMASH): hardware follows it with a global TLB and IOTLB flush, so an IOMMU that
+     * checks the RMP drops its cached translations. Nothing to do for an IOMMU without SNP.
+     */
+    default void rmpChanged()
+    {
+    }
+
     /** Physical ranges the driver's own structures and table pool occupy, as {start, end} pairs. */
     long[] reservedRanges();
 

@@ -53,12 +53,13 @@ import org.iommuemu.tdx.TdxModule;
  * mode) brought up by its driver, the domains' page tables built in that memory through the same mapper a driver
  * uses, devices attached, SEV-SNP's RMP or TDX's TDs and TDIs in their starting state. {@link #apply} performs
  * timeline actions the way the kernel would (map, unmap followed by an IOTLB invalidation, page-state
- * conversions with PSMASH first, policy switches that remap a domain, TDISP bind and start, KVM dirty logging).
+ * conversions with PSMASH first, policy switches that remap a domain, TDISP bind and start, a TD's own reads and
+ * writes, KVM dirty logging).
  * <p>
  * A step the models refuse while building (a mapping over an existing one, a failing RMPUPDATE or SEAMCALL, a
  * mapping over the emulator's own structures) is a {@link ScenarioException} naming the scenario line, never a
- * silently different platform. Architectural events during the traffic (a machine check at TDI bind, a refused
- * TDISP transition) are recorded as {@link #events()}, not thrown.
+ * silently different platform. Architectural events during the traffic (a machine check at TDI bind or at a TD's
+ * access, a refused TDISP transition) are recorded as {@link #events()}, not thrown.
  */
 public final class Platform
 {
@@ -75,13 +76,17 @@ public final class Platform
     private final Map<Integer, KvmEpt> kvmModes = new LinkedHashMap<>();
     private final Map<Integer, PageSizePolicy> policies = new LinkedHashMap<>();
     private final Map<Integer, DeviceSpec> devices = new LinkedHashMap<>();
-    private final List<String> events = new ArrayList<>();
+    private final List<PlatformEvent> events = new ArrayList<>();
+    private final Actions actions = new Actions();
     private final long[] trustedRequesters = new long[1024];
     /** The page-walk caches built for this platform's IOMMU (none when the profile disables them). */
     private final List<PageWalkCache> walkCaches = new ArrayList<>();
+    /** The VT-d unit, or null on AMD-Vi (TDX Connect's bind asks it for cached translations). */
+    private final VtdIommu vtd;
     private boolean anyTrustedRequester;
     private long eventCount;
-    private long machineChecks;
+    private long bindMachineChecks;
+    private long tdAccessMachineChecks;
     private long actionsApplied;
     private long currentTlp = -1;
 
@@ -114,6 +119,7 @@ public final class Platform
             }
             driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
             tdx = null;
+            vtd = null;
         }
         else
         {
@@ -123,6 +129,8 @@ public final class Platform
             if (spec.tdxConnect())
             {
                 connect = new TdxConnect(new TdxModule(memory, spec.hostReadMode()), spec.untrustedDmaRule());
+                connect.staleTranslationRule(spec.staleTranslationRule());
+                connect.untrustedMmioRule(spec.untrustedMmioRule());
             }
             final VtdConfig config = new VtdConfig();
             config.trustedIotlb = spec.trustedIotlb();
@@ -133,6 +141,7 @@ public final class Platform
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
             driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
+            vtd = iommu;
         }
     }
 
@@ -208,6 +217,7 @@ public final class Platform
             {
                 platform.tdx.connect().addHypervisorMappings((hpa, length) -> firstMapped(table, hpa, length));
             }
+            platform.tdx.connect().addCachedTranslations(platform.vtd::firstCachedOutput);
             platform.tdx.build(scenario.tdx());
         }
         platform.actionsApplied = 0;
@@ -302,7 +312,7 @@ public final class Platform
     }
 
     /** Events during the replay (machine checks, TDISP transitions), each with the TLP index it came before. */
-    public List<String> events()
+    public List<PlatformEvent> events()
     {
         return Collections.unmodifiableList(events);
     }
@@ -312,9 +322,16 @@ public final class Platform
         return eventCount;
     }
 
-    public long machineChecks()
+    /** Machine checks raised at TDI bind (setup included); see {@code ReplayStatistics.machineChecks()}. */
+    public long bindMachineChecks()
     {
-        return machineChecks;
+        return bindMachineChecks;
+    }
+
+    /** Machine checks raised by the TD's own accesses ({@code td-read}). */
+    public long tdAccessMachineChecks()
+    {
+        return tdAccessMachineChecks;
     }
 
     /** The replay tells the platform which TLP comes next, so events carry it. */
@@ -327,118 +344,168 @@ public final class Platform
     public void apply(final Action action, final int line)
     {
         actionsApplied++;
-        if (action instanceof MapAction map)
+        action.applyTo(actions, line);
+    }
+
+    /** The platform's handling of each kind of timeline action. */
+    private final class Actions implements ActionHandler
+    {
+        @Override
+        public void map(final MapAction action, final int line)
         {
-            map(map.domain(), map.mapping(), line);
+            Platform.this.map(action.domain(), action.mapping(), line);
         }
-        else if (action instanceof UnmapAction unmap)
+
+        @Override
+        public void unmap(final UnmapAction action, final int line)
         {
-            final MapStatus status = domains.get(unmap.domain()).unmap(unmap.iova(), unmap.size());
+            final MapStatus status = domains.get(action.domain()).unmap(action.iova(), action.size());
             if (status != MapStatus.OK && status != MapStatus.NOT_MAPPED)
             {
-                throw refused(line, "unmap", "iova 0x" + Long.toHexString(unmap.iova()) + ": " + status);
+                throw refused(line, "unmap", "iova 0x" + Long.toHexString(action.iova()) + ": " + status);
             }
-            final PageTable kvm = kvmEpts.get(unmap.domain());
+            final PageTable kvm = kvmEpts.get(action.domain());
             if (kvm != null)
             {
-                kvm.unmap(unmap.iova(), unmap.size());
+                kvm.unmap(action.iova(), action.size());
             }
-            if (unmap.invalidate())
+            if (action.invalidate())
             {
-                driver.invalidateRange(unmap.domain(), unmap.iova(), unmap.size());
+                driver.invalidateRange(action.domain(), action.iova(), action.size());
             }
         }
-        else if (action instanceof InvalidateAction invalidate)
+
+        @Override
+        public void invalidate(final InvalidateAction action, final int line)
         {
-            if (invalidate.domain() < 0)
+            if (action.domain() < 0)
             {
                 driver.invalidateAll();
             }
-            else if (invalidate.size() > 0)
+            else if (action.size() > 0)
             {
-                driver.invalidateRange(invalidate.domain(), invalidate.iova(), invalidate.size());
+                driver.invalidateRange(action.domain(), action.iova(), action.size());
             }
             else
             {
-                driver.invalidateDomain(invalidate.domain());
+                driver.invalidateDomain(action.domain());
             }
         }
-        else if (action instanceof PolicyAction policy)
+
+        @Override
+        public void policy(final PolicyAction action, final int line)
         {
-            switchPolicy(policy.domain(), policy.policy(), line);
+            switchPolicy(action.domain(), action.policy(), line);
         }
-        else if (action instanceof MakePrivateAction priv)
+
+        @Override
+        public void makePrivate(final MakePrivateAction action, final int line)
         {
-            final int code = conversion.makePrivate(priv.spa(), priv.gpa(), priv.asid(), rmpPageSize(priv.size()));
+            final int code = conversion.makePrivate(action.spa(), action.gpa(), action.asid(), rmpPageSize(action.size()));
             if (code != RmpReturnCode.SUCCESS)
             {
-                throw refused(line, "make-private", "spa 0x" + Long.toHexString(priv.spa()) + ": RMPUPDATE/PSMASH returned " +
+                throw refused(line, "make-private", "spa 0x" + Long.toHexString(action.spa()) + ": RMPUPDATE/PSMASH returned " +
                     RmpReturnCode.name(code));
             }
-            ((AmdViPlatformDriver)driver).rmpUpdated();
+            driver.rmpChanged();
         }
-        else if (action instanceof MakeSharedAction shared)
+
+        @Override
+        public void makeShared(final MakeSharedAction action, final int line)
         {
-            final int code = conversion.makeShared(shared.spa(), rmpPageSize(shared.size()));
+            final int code = conversion.makeShared(action.spa(), rmpPageSize(action.size()));
             if (code != RmpReturnCode.SUCCESS)
             {
-                throw refused(line, "make-shared", "spa 0x" + Long.toHexString(shared.spa()) + ": RMPUPDATE returned " +
+                throw refused(line, "make-shared", "spa 0x" + Long.toHexString(action.spa()) + ": RMPUPDATE returned " +
                     RmpReturnCode.name(code));
             }
-            ((AmdViPlatformDriver)driver).rmpUpdated();
+            driver.rmpChanged();
         }
-        else if (action instanceof AttachAction attach)
+
+        @Override
+        public void attach(final AttachAction action, final int line)
         {
-            attach(attach.requesterId(), attach.domain());
+            Platform.this.attach(action.requesterId(), action.domain());
         }
-        else if (action instanceof DetachAction detach)
+
+        @Override
+        public void detach(final DetachAction action, final int line)
         {
-            final DeviceSpec device = devices.get(detach.requesterId());
-            driver.detach(detach.requesterId(), device == null ? 0 : device.domain());
+            final DeviceSpec device = devices.get(action.requesterId());
+            driver.detach(action.requesterId(), device == null ? 0 : device.domain());
         }
-        else if (action instanceof Scenario.KvmDirtyLogAction dirty)
+
+        @Override
+        public void kvmDirtyLog(final Scenario.KvmDirtyLogAction action, final int line)
         {
-            kvmDirtyLog(dirty.domain(), line);
+            Platform.this.kvmDirtyLog(action.domain(), line);
         }
-        else if (action instanceof Scenario.TdiBindAction bind)
+
+        @Override
+        public void tdiBind(final Scenario.TdiBindAction action, final int line)
         {
-            tdx.bind(bind.requesterId(), line);
+            tdx.bind(action.requesterId(), line);
         }
-        else if (action instanceof Scenario.TdiStartAction start)
+
+        @Override
+        public void tdiStart(final Scenario.TdiStartAction action, final int line)
         {
-            tdx.start(start.requesterId(), line);
+            tdx.start(action.requesterId(), line);
         }
-        else if (action instanceof Scenario.TdiStopAction stop)
+
+        @Override
+        public void tdiStop(final Scenario.TdiStopAction action, final int line)
         {
-            tdx.stop(stop.requesterId());
+            tdx.stop(action.requesterId());
         }
-        else if (action instanceof Scenario.TdiUnbindAction unbind)
+
+        @Override
+        public void tdiUnbind(final Scenario.TdiUnbindAction action, final int line)
         {
-            tdx.unbind(unbind.requesterId());
+            tdx.unbind(action.requesterId());
         }
-        else if (action instanceof Scenario.MmioMapAction mmio)
+
+        @Override
+        public void mmioMap(final Scenario.MmioMapAction action, final int line)
         {
-            tdx.mmioMap(mmio, line);
+            tdx.mmioMap(action, line);
         }
-        else
+
+        @Override
+        public void tdAccess(final Scenario.TdAccessAction action, final int line)
         {
-            throw new IllegalStateException("unhandled action " + action);
+            tdx.tdAccess(action);
         }
     }
 
-    void event(final String text)
+    /** Where in the traffic an event happens now: the TLP the replay goes to next, or {@link PlatformEvent#SETUP}. */
+    long beforeTlp()
+    {
+        return currentTlp < 0 ? PlatformEvent.SETUP : currentTlp;
+    }
+
+    /** Record an event (the first {@code MAX_EVENTS} are kept, all are counted). */
+    void event(final PlatformEvent event)
     {
         eventCount++;
         if (events.size() < MAX_EVENTS)
         {
-            events.add((currentTlp < 0 ? "setup" : "before TLP " + currentTlp) + ": " + text);
+            events.add(event);
         }
     }
 
-    void machineCheck(final String text)
+    /** A machine check at TDI bind: counted and recorded. */
+    void bindMachineCheck(final PlatformEvent.TdiBindMachineCheck event)
     {
-        machineChecks++;
-        event(text);
+        bindMachineChecks++;
+        event(event);
+    }
+
+    /** A machine check raised by a TD's own access: counted and recorded. */
+    void tdAccessMachineCheck(final PlatformEvent.TdAccess event)
+    {
+        tdAccessMachineChecks++;
+        event(event);
     }
 
     void trustedRequester(final int requesterId, final boolean trusted)
@@ -507,8 +574,7 @@ public final class Platform
             // intel-iommu would have to flush too, since its walks use this table.
             driver.invalidateDomain(domain);
         }
-        event("KVM dirty logging on domain " + domain + ": " + leaves.size() + " EPT leaves write-protected" +
-            (mode == KvmEpt.SHARED ? " (the IOMMU's table: device writes now fault)" : " (KVM's own table; the IOMMU's is untouched)"));
+        event(new PlatformEvent.KvmDirtyLog(beforeTlp(), domain, leaves.size(), mode == KvmEpt.SHARED));
     }
 
     /** Remap a domain's current leaves under {@code policy}: contiguous runs are mapped as one range. */

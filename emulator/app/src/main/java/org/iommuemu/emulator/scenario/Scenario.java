@@ -9,8 +9,10 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
+import org.iommuemu.tdx.UntrustedMmioRule;
 import org.iommuemu.tlp.gen.Workload;
 
 /**
@@ -28,6 +30,28 @@ public record Scenario(String name, String description, String source, Path dire
     RmpSpec rmp, TdxSpec tdx, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
     TrafficSpec traffic)
 {
+    /**
+     * The files this scenario was read from or names: the scenario file, its timing profile file and its traffic
+     * file, where they are files (not bundled or generated). Commands treat them as inputs and never write them.
+     */
+    public List<Path> files()
+    {
+        final List<Path> files = new java.util.ArrayList<>();
+        if (directory != null)
+        {
+            files.add(Path.of(source));
+        }
+        if (platform.profileFile() != null)
+        {
+            files.add(platform.profileFile());
+        }
+        if (traffic != null && traffic.file() != null)
+        {
+            files.add(traffic.file());
+        }
+        return files;
+    }
+
     /** The IOMMU models a scenario can configure. */
     public enum IommuKind
     {
@@ -68,24 +92,42 @@ public record Scenario(String name, String description, String source, Path dire
      *                     ({@code VtdConfig.trustedIotlb}).
      * @param trustedInvalidation TDX Connect: when the TDX module drops a TD's trusted IOTLB entries
      *                     ({@code VtdConfig.trustedInvalidation}).
+     * @param staleTranslationRule TDX Connect: what TDI bind does when only a cached IOMMU translation still reaches
+     *                     private MMIO.
+     * @param untrustedMmioRule TDX Connect: what T=0 DMA to private MMIO of a locked TDI does.
+     * @param profileFile  the timing profile's file, or null for a bundled profile (an input the commands never write).
      */
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
-        TrustedInvalidation trustedInvalidation)
+        TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule,
+        Path profileFile)
     {
-        /** A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK). */
+        /** A platform whose profile is not a file of its own (bundled or built in code). */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation,
+            final StaleTranslationRule staleTranslationRule, final UntrustedMmioRule untrustedMmioRule)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, staleTranslationRule, untrustedMmioRule, null);
+        }
+
+        /**
+         * A platform with the trusted IOTLB switches at their defaults (on, invalidated at TDH.MEM.TRACK) and the
+         * default bind and T=0 MMIO rules.
+         */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
             final HostReadMode hostReadMode)
         {
             this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, true,
-                TrustedInvalidation.TRACK);
+                TrustedInvalidation.TRACK, StaleTranslationRule.DEFAULT, UntrustedMmioRule.DEFAULT);
         }
 
         /** An AMD-Vi platform. */
         public static PlatformSpec amdvi(final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig)
         {
-            return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.ABORT,
+            return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.DEFAULT,
                 HostReadMode.ZEROS);
         }
     }
@@ -214,11 +256,36 @@ public record Scenario(String name, String description, String source, Path dire
     {
         /** A short description for logs and reports. */
         String describe();
+
+        /** Dispatch to the handler's method for this kind of action. */
+        void applyTo(ActionHandler handler, int line);
+
+        /** {@link #tdiRequesterId()} and {@link #tdId()} of an action on no TDI or TD. */
+        int NONE = Integer.MIN_VALUE;
+
+        /** The requester ID of the TDI the action operates on, or {@link #NONE}. */
+        default int tdiRequesterId()
+        {
+            return NONE;
+        }
+
+        /** The TD the action operates on directly, or {@link #NONE}. */
+        default int tdId()
+        {
+            return NONE;
+        }
     }
 
     /** Map a range in a domain (as the driver's map_pages), with the domain's current policy. */
     public record MapAction(int domain, Mapping mapping) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.map(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "map domain " + domain + " iova 0x" + Long.toHexString(mapping.iova()) + " size 0x" + Long.toHexString(mapping.size());
@@ -228,6 +295,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** Unmap a range from a domain; with {@code invalidate}, invalidate the IOTLB for it afterwards. */
     public record UnmapAction(int domain, long iova, long size, boolean invalidate) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.unmap(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "unmap domain " + domain + " iova 0x" + Long.toHexString(iova) + " size 0x" + Long.toHexString(size) +
@@ -238,6 +312,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** Invalidate a domain's translations (all of them, or a range when {@code size > 0}). */
     public record InvalidateAction(int domain, long iova, long size) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.invalidate(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return domain < 0 ? "invalidate all" : "invalidate domain " + domain + (size > 0 ? " iova 0x" + Long.toHexString(iova) : "");
@@ -247,6 +328,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** Switch a domain's page-size policy and remap its current mappings under it, then invalidate the domain. */
     public record PolicyAction(int domain, PageSizePolicy policy) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.policy(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "domain " + domain + " policy " + policy;
@@ -256,6 +344,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** SNP: make a page private to a guest (PSMASH first when a 2 MiB entry governs a 4 KiB page). */
     public record MakePrivateAction(long spa, long gpa, int asid, long size) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.makePrivate(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "make private spa 0x" + Long.toHexString(spa) + " asid " + asid;
@@ -265,6 +360,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** SNP: give a page back to the hypervisor (shared). */
     public record MakeSharedAction(long spa, long size) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.makeShared(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "make shared spa 0x" + Long.toHexString(spa);
@@ -274,6 +376,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** Attach a device to a domain (or move it). */
     public record AttachAction(int requesterId, int domain) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.attach(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "attach " + String.format("%04x", requesterId) + " to domain " + domain;
@@ -283,6 +392,19 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: LOCK_INTERFACE (bind the TDI to its TD); a machine check when private MMIO is still mapped. */
     public record TdiBindAction(int requesterId) implements Action
     {
+        @Override
+        public int tdiRequesterId()
+        {
+            return requesterId;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdiBind(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "tdi-bind " + String.format("%04x", requesterId);
@@ -292,6 +414,19 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: START_INTERFACE (CONFIG_LOCKED to RUN). */
     public record TdiStartAction(int requesterId) implements Action
     {
+        @Override
+        public int tdiRequesterId()
+        {
+            return requesterId;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdiStart(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "tdi-start " + String.format("%04x", requesterId);
@@ -301,6 +436,19 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: STOP_INTERFACE (to CONFIG_UNLOCKED, still bound). */
     public record TdiStopAction(int requesterId) implements Action
     {
+        @Override
+        public int tdiRequesterId()
+        {
+            return requesterId;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdiStop(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "tdi-stop " + String.format("%04x", requesterId);
@@ -310,6 +458,19 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: unbind (after stop, and after private MMIO left the S-EPT). */
     public record TdiUnbindAction(int requesterId) implements Action
     {
+        @Override
+        public int tdiRequesterId()
+        {
+            return requesterId;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdiUnbind(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "tdi-unbind " + String.format("%04x", requesterId);
@@ -319,9 +480,48 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: TDH.MMIO.MAP of a TDI's private MMIO into its TD's S-EPT, then the TD's accept. */
     public record MmioMapAction(int requesterId, long gpa, long hpa, long size) implements Action
     {
+        @Override
+        public int tdiRequesterId()
+        {
+            return requesterId;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.mmioMap(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "mmio-map " + String.format("%04x gpa 0x%x hpa 0x%x", requesterId, gpa, hpa);
+        }
+    }
+
+    /**
+     * TDX: the TD's own CPU reads ({@code write} false) or writes {@code size} bytes at {@code gpa} (inside one 4 KiB
+     * page) through its EPTs, checked for integrity: a read of a poisoned line is a machine check (a platform event,
+     * counted), a full-line write clears the poison ({@code TdxModule.tdAccess}).
+     */
+    public record TdAccessAction(int td, long gpa, int size, boolean write) implements Action
+    {
+        @Override
+        public int tdId()
+        {
+            return td;
+        }
+
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdAccess(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return (write ? "td-write" : "td-read") + " td " + td + String.format(" gpa 0x%x size %d", gpa, size);
         }
     }
 
@@ -332,6 +532,13 @@ public record Scenario(String name, String description, String source, Path dire
      */
     public record KvmDirtyLogAction(int domain) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.kvmDirtyLog(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "kvm-dirty-log domain " + domain;
@@ -341,6 +548,13 @@ public record Scenario(String name, String description, String source, Path dire
     /** Detach a device (its DTE or context entry becomes invalid). */
     public record DetachAction(int requesterId) implements Action
     {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.detach(this, line);
+        }
+
+        @Override
         public String describe()
         {
             return "detach " + String.format("%04x", requesterId);

@@ -44,8 +44,10 @@ import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
+import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
+import org.iommuemu.tdx.UntrustedMmioRule;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -197,11 +199,14 @@ public final class ScenarioReader
         final RmpSpec rmp = rmp(root.section("rmp"), platform);
         final Scenario.TdxSpec tdx = tdx(root.section("tdx"), root, platform);
         final Set<Integer> tdiRequesters = new HashSet<>();
+        final Set<Integer> tdIds = new HashSet<>();
         if (tdx != null)
         {
             tdx.tdis().forEach(t -> tdiRequesters.add(t.requesterId()));
+            tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
+        final Set<Integer> attached = new HashSet<>(requesters);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -213,6 +218,16 @@ public final class ScenarioReader
             previous = at;
             final Action action = action(section, domainIds, platform, true);
             checkTdiAction(section, action, tdiRequesters);
+            checkTdAction(section, action, tdIds);
+            if (action instanceof AttachAction a)
+            {
+                attached.add(a.requesterId());
+            }
+            else if (action instanceof DetachAction d && !attached.remove(d.requesterId()))
+            {
+                throw section.error("requester", String.format("requester %04x is not attached at this point of the timeline " +
+                    "(not a device, or detached before)", d.requesterId()));
+            }
             timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
@@ -231,6 +246,7 @@ public final class ScenarioReader
         }
         final String profileName = section.string("profile", iommu == IommuKind.AMDVI ? "amd" : "intel");
         TimingProfile profile;
+        Path profileFile = null;
         try
         {
             if (TimingProfiles.BUNDLED.contains(profileName))
@@ -239,8 +255,8 @@ public final class ScenarioReader
             }
             else
             {
-                final Path file = folder == null ? Path.of(profileName) : folder.resolve(profileName);
-                profile = TimingProfiles.load(file);
+                profileFile = folder == null ? Path.of(profileName) : folder.resolve(profileName);
+                profile = TimingProfiles.load(profileFile);
             }
         }
         catch (final ConfigException ex)
@@ -257,7 +273,7 @@ public final class ScenarioReader
         rmpConfig = rmpConfig.withDmaReadsChecked(section.booleanValue("dma-reads-checked", RmpConfig.DEFAULT.dmaReadsChecked()));
         final Scenario.VtdMode mode = section.enumValue("mode", Scenario.VtdMode.class, Scenario.VtdMode.LEGACY);
         final boolean tdxConnect = section.booleanValue("tdx-connect", false);
-        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.ABORT);
+        final UntrustedDmaRule rule = section.enumValue("untrusted-dma-rule", UntrustedDmaRule.class, UntrustedDmaRule.DEFAULT);
         final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
         if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
         {
@@ -266,6 +282,9 @@ public final class ScenarioReader
         final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
         final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
             TrustedInvalidation.TRACK);
+        final StaleTranslationRule staleRule = section.enumValue("stale-translation-at-bind", StaleTranslationRule.class,
+            StaleTranslationRule.DEFAULT);
+        final UntrustedMmioRule mmioRule = section.enumValue("untrusted-mmio-rule", UntrustedMmioRule.class, UntrustedMmioRule.DEFAULT);
         for (final String key : new String[] {"trusted-iotlb", "trusted-invalidation"})
         {
             if (section.has(key) && !tdxConnect)
@@ -273,16 +292,28 @@ public final class ScenarioReader
                 throw section.error(key, "the trusted IOTLB belongs to VT-d platforms with tdx-connect: true");
             }
         }
+        for (final String key : new String[] {"untrusted-dma-rule", "host-read", "stale-translation-at-bind", "untrusted-mmio-rule"})
+        {
+            if (section.has(key) && !tdxConnect)
+            {
+                throw section.error(key, "a TDX rule: it belongs to VT-d platforms with tdx-connect: true");
+            }
+        }
         section.rejectUnknownKeys();
-        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation);
+        return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
+            staleRule, mmioRule, profileFile);
     }
 
     private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
     {
-        final int id = section.intValue("id", -1);
+        if (!section.has("id"))
+        {
+            throw section.error("id", "required, but missing");
+        }
+        final int id = section.intValue("id", 0);
         if (id < 0 || id > 0xFFFF)
         {
-            throw section.error("id", id < 0 ? "required, but missing" : "a domain id is 0-65535, not " + id);
+            throw section.error("id", "a domain id is 0-65535, not " + id);
         }
         final int levels = section.intValue("levels", iommu == IommuKind.AMDVI ? 3 : 4);
         if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
@@ -323,10 +354,14 @@ public final class ScenarioReader
     private static DeviceSpec device(final YamlSection section, final Set<Integer> domainIds)
     {
         final int requester = requester(section, "requester");
-        final int domain = section.intValue("domain", -1);
+        if (!section.has("domain"))
+        {
+            throw section.error("domain", "required, but missing");
+        }
+        final int domain = section.intValue("domain", 0);
         if (!domainIds.contains(domain))
         {
-            throw section.error("domain", domain < 0 ? "required, but missing" : "no domain with id " + domain + " (domains: " + domainIds + ")");
+            throw section.error("domain", "no domain with id " + domain + " (domains: " + domainIds + ")");
         }
         final int permissions = permissions(section, "access", Permissions.READ_WRITE);
         final boolean ats = section.booleanValue("ats", false);
@@ -433,7 +468,13 @@ public final class ScenarioReader
                 requireSnp(section, platform);
                 final long spa = section.requiredSize("spa");
                 final long size = rmpSize(section);
-                return new MakePrivateAction(spa, section.size("gpa", spa), section.intValue("asid", 1), size);
+                final int asid = section.intValue("asid", 1);
+                if (asid < 1 || asid > org.iommuemu.rmp.RmpEntry.MAX_ASID)
+                {
+                    throw section.error("asid", "a guest ASID is 1-" + org.iommuemu.rmp.RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
+                        asid);
+                }
+                return new MakePrivateAction(spa, section.size("gpa", spa), asid, size);
             }
             case "make-shared":
             {
@@ -481,40 +522,51 @@ public final class ScenarioReader
             case "mmio-map":
                 return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
                     section.size("size", PAGE));
+            case "td-read":
+            case "td-write":
+                return tdAccess(section, kind.equals("td-write"));
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
-                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, mmio-map");
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
+                    "mmio-map, td-read, td-write");
+        }
+    }
+
+    /** A TD's own access: {@code td}, {@code gpa}, {@code size} (default one 64-byte line), inside one 4 KiB page. */
+    private static Scenario.TdAccessAction tdAccess(final YamlSection section, final boolean write)
+    {
+        if (!section.has("td"))
+        {
+            throw section.error("td", "required, but missing");
+        }
+        final int td = section.intValue("td", -1);
+        final long gpa = section.requiredSize("gpa");
+        final long size = section.size("size", 64);
+        if (size < 1 || size > PAGE)
+        {
+            throw section.error("size", "a TD access is 1 byte to 4K, not " + size);
+        }
+        if ((gpa & (PAGE - 1)) + size > PAGE)
+        {
+            throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
+        }
+        return new Scenario.TdAccessAction(td, gpa, (int)size, write);
+    }
+
+    private static void checkTdAction(final YamlSection section, final Action action, final Set<Integer> tdIds)
+    {
+        final int td = action.tdId();
+        if (td != Action.NONE && !tdIds.contains(td))
+        {
+            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
+                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
         }
     }
 
     private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
     {
-        final int requester;
-        if (action instanceof Scenario.TdiBindAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.TdiStartAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.TdiStopAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.TdiUnbindAction a)
-        {
-            requester = a.requesterId();
-        }
-        else if (action instanceof Scenario.MmioMapAction a)
-        {
-            requester = a.requesterId();
-        }
-        else
-        {
-            return;
-        }
-        if (!tdiRequesters.contains(requester))
+        final int requester = action.tdiRequesterId();
+        if (requester != Action.NONE && !tdiRequesters.contains(requester))
         {
             throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
         }
@@ -538,7 +590,11 @@ public final class ScenarioReader
         final Set<Integer> ids = new HashSet<>();
         for (final YamlSection item : section.sections("tds"))
         {
-            final int id = item.intValue("id", -1);
+            if (!item.has("id"))
+            {
+                throw item.error("id", "required, but missing");
+            }
+            final int id = item.intValue("id", 0);
             if (id < 1 || id > 64 || !ids.add(id))
             {
                 throw item.error("id", "a TD id is 1-64 and unique, not " + id);
@@ -576,7 +632,11 @@ public final class ScenarioReader
             {
                 throw item.error("requester", String.format("requester %04x has two TDIs", requester));
             }
-            final int td = item.intValue("td", -1);
+            if (!item.has("td"))
+            {
+                throw item.error("td", "required, but missing");
+            }
+            final int td = item.intValue("td", 0);
             if (!ids.contains(td))
             {
                 throw item.error("td", "no TD with id " + td + " (tds: " + ids + ")");
@@ -663,10 +723,11 @@ public final class ScenarioReader
         final double pasid = section.doubleValue("pasid", 0);
         final double tee = section.doubleValue("tee", 0);
         final double lineRate = section.doubleValue("line-rate-gbps", 0);
-        if (devices < 1 || devices > 240 || count < 1 || footprint < (4L << 20) * devices || pasid < 0 || pasid > 1 || tee < 0 || tee > 1)
+        if (devices < 1 || devices > 240 || count < 1 || count > TraceGenerator.MAX_COUNT || footprint < (4L << 20) * devices ||
+            pasid < 0 || pasid > 1 || tee < 0 || tee > 1 || transferSize < 1 || transferSize > 65536)
         {
-            throw section.error("generated traffic needs 1-240 devices, a positive count, at least 4M of footprint per device " +
-                "and pasid/tee fractions in 0-1");
+            throw section.error("generated traffic needs 1-240 devices, a count of 1 to 10^9, at least 4M of footprint per device, " +
+                "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
         }
         if (lineRate < 0)
         {
@@ -702,10 +763,14 @@ public final class ScenarioReader
 
     private static int domainRef(final YamlSection section, final Set<Integer> domainIds)
     {
-        final int domain = section.intValue("domain", -1);
+        if (!section.has("domain"))
+        {
+            throw section.error("domain", "required, but missing");
+        }
+        final int domain = section.intValue("domain", 0);
         if (!domainIds.contains(domain))
         {
-            throw section.error("domain", domain < 0 ? "required, but missing" : "no domain with id " + domain);
+            throw section.error("domain", "no domain with id " + domain);
         }
         return domain;
     }
@@ -744,6 +809,12 @@ public final class ScenarioReader
             if ((permissions & Permissions.READ_WRITE) == 0)
             {
                 throw section.error(key, "access must include r or w, not '" + text + "'");
+            }
+            if ((permissions & ~Permissions.READ_WRITE) != 0)
+            {
+                throw section.error(key, "access '" + text + "': the IOMMU tables and device entries a scenario builds hold " +
+                    "read and write permissions only (AMD-Vi v1 has no execute or user bit; the VT-d second stage is built " +
+                    "without execute), so use r, w or rw");
             }
             return permissions;
         }

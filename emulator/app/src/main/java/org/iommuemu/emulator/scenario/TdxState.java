@@ -10,6 +10,8 @@ import org.iommuemu.emulator.scenario.Scenario.TdiSpec;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkFault;
+import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.tdx.MachineCheckRecord;
@@ -50,6 +52,7 @@ final class TdxState
     private final Map<Integer, TdiSpec> tdiSpecs = new HashMap<>();
     private final SeamcallResult out = new SeamcallResult();
     private final MachineCheckRecord machineCheck = new MachineCheckRecord();
+    private final WalkResult walk = new WalkResult();
 
     TdxState(final Platform platform, final TdxModule module, final TdxConnect connect, final PhysicalMemory memory)
     {
@@ -134,16 +137,21 @@ final class TdxState
         final TdiStatus status = connect.bind(tdi, tds.get(tdiSpecs.get(requesterId).td()), machineCheck);
         if (status == TdiStatus.MACHINE_CHECK)
         {
-            platform.machineCheck(String.format("TDI %04x bind: machine check, cause %d (private MMIO still mapped by the hypervisor) " +
-                "at 0x%x; TDI in ERROR", requesterId, machineCheck.cause(), machineCheck.address()));
+            platform.bindMachineCheck(new PlatformEvent.TdiBindMachineCheck(platform.beforeTlp(), requesterId, machineCheck.cause(),
+                MachineCheckRecord.causeName(machineCheck.cause()),
+                machineCheck.cause() == MachineCheckRecord.CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND, machineCheck.address()));
+        }
+        else if (status == TdiStatus.STALE_TRANSLATION)
+        {
+            platform.event(new PlatformEvent.TdiBindRefused(platform.beforeTlp(), requesterId, status, connect.lastStaleTranslation()));
         }
         else if (status != TdiStatus.OK)
         {
-            platform.event(String.format("TDI %04x bind refused: %s", requesterId, status));
+            platform.event(new PlatformEvent.TdiBindRefused(platform.beforeTlp(), requesterId, status, -1));
         }
         else
         {
-            platform.event(String.format("TDI %04x bound (CONFIG_LOCKED)", requesterId));
+            platform.event(new PlatformEvent.TdiBound(platform.beforeTlp(), requesterId));
         }
         refreshT(requesterId);
     }
@@ -151,21 +159,21 @@ final class TdxState
     void start(final int requesterId, final int line)
     {
         final TdiStatus status = connect.start(connect.tdi(requesterId));
-        platform.event(String.format("TDI %04x start: %s (%s)", requesterId, status, connect.tdi(requesterId).state()));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "start", status, connect.tdi(requesterId).state()));
         refreshT(requesterId);
     }
 
     void stop(final int requesterId)
     {
         final TdiStatus status = connect.stop(connect.tdi(requesterId));
-        platform.event(String.format("TDI %04x stop: %s (%s)", requesterId, status, connect.tdi(requesterId).state()));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "stop", status, connect.tdi(requesterId).state()));
         refreshT(requesterId);
     }
 
     void unbind(final int requesterId)
     {
         final TdiStatus status = connect.unbind(connect.tdi(requesterId));
-        platform.event(String.format("TDI %04x unbind: %s (%s)", requesterId, status, connect.tdi(requesterId).state()));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "unbind", status, connect.tdi(requesterId).state()));
         refreshT(requesterId);
     }
 
@@ -181,13 +189,40 @@ final class TdxState
             connect.mmioMap(td, PageInfo.encode(gpa, 0), action.hpa() + offset, out);
             if (out.status() != TdxStatus.SUCCESS)
             {
-                platform.event(String.format("TDH.MMIO.MAP gpa 0x%x hpa 0x%x refused: %s (TDI %s)", gpa, action.hpa() + offset,
-                    out, tdi.state()));
+                platform.event(new PlatformEvent.MmioMapRefused(platform.beforeTlp(), action.requesterId(), gpa, action.hpa() + offset,
+                    out.status(), out.rcx(), out.rdx(), tdi.state()));
                 return;
             }
             check(module.accept(td, PageInfo.encode(gpa, 0), out), line, String.format("TDG.MEM.PAGE.ACCEPT of MMIO gpa 0x%x", gpa));
         }
-        platform.event(String.format("private MMIO hpa 0x%x mapped at gpa 0x%x for TDI %04x", action.hpa(), action.gpa(), action.requesterId()));
+        platform.event(new PlatformEvent.MmioMapped(platform.beforeTlp(), action.requesterId(), action.hpa(), action.gpa(), action.size()));
+    }
+
+    /** The TD's own read or write through its EPTs (TdxModule.tdAccess); a machine check is a counted event. */
+    void tdAccess(final Scenario.TdAccessAction action)
+    {
+        final TrustDomain td = tds.get(action.td());
+        final int result = module.tdAccess(td, action.gpa(), action.size(), action.write(), walk, machineCheck);
+        final PlatformEvent.TdAccessResult what;
+        switch (result)
+        {
+            case TdxModule.TD_ACCESS_MACHINE_CHECK:
+                platform.tdAccessMachineCheck(new PlatformEvent.TdAccess(platform.beforeTlp(), action.td(), action.write(), action.gpa(),
+                    action.size(), PlatformEvent.TdAccessResult.MACHINE_CHECK, machineCheck.address(), WalkFault.NONE, machineCheck.cause(),
+                    MachineCheckRecord.causeName(machineCheck.cause())));
+                return;
+            case TdxModule.TD_ACCESS_EPT_VIOLATION:
+                what = PlatformEvent.TdAccessResult.EPT_VIOLATION;
+                break;
+            case TdxModule.TD_ACCESS_READ_ZEROS:
+                what = PlatformEvent.TdAccessResult.ZEROS;
+                break;
+            default:
+                what = PlatformEvent.TdAccessResult.OK;
+                break;
+        }
+        platform.event(new PlatformEvent.TdAccess(platform.beforeTlp(), action.td(), action.write(), action.gpa(), action.size(), what,
+            walk.outputAddress(), what == PlatformEvent.TdAccessResult.EPT_VIOLATION ? walk.fault() : WalkFault.NONE, 0, ""));
     }
 
     private void refreshT(final int requesterId)

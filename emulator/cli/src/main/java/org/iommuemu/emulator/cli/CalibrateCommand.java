@@ -151,6 +151,11 @@ final class CalibrateCommand implements Callable<Integer>
     {
         if (profile != null)
         {
+            if (!TimingProfiles.BUNDLED.contains(profile) && !Files.isRegularFile(Path.of(profile)))
+            {
+                throw new IllegalArgumentException("--profile " + profile + ": no such file, and no bundled profile of that name (" +
+                    String.join(", ", TimingProfiles.BUNDLED) + ")");
+            }
             return TimingProfiles.BUNDLED.contains(profile) ? TimingProfiles.bundled(profile) : TimingProfiles.load(Path.of(profile));
         }
         if (TimingProfiles.BUNDLED.contains(measured.profile()))

@@ -56,6 +56,15 @@ final class CompareCommand implements Callable<Integer>
     public Integer call() throws IOException
     {
         final List<Scenario> pair = pair();
+        final List<String> reportFiles = new ArrayList<>(List.of("compare.txt"));
+        for (final Scenario scenario : pair)
+        {
+            for (final String file : org.iommuemu.emulator.replay.ReportWriter.files(org.iommuemu.emulator.replay.ReportWriter.ImageFormat.PNG))
+            {
+                reportFiles.add(scenario.name() + "/" + file);
+            }
+        }
+        ReplaySupport.files(pair, trace).outputFolder("--report", report, reportFiles).check();
         ReplaySupport.compare(pair, trace, input, count, report, spec.commandLine().getOut(), spec.commandLine().getErr(),
             progress != null ? progress : System.console() != null);
         return 0;

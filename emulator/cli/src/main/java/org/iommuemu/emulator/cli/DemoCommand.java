@@ -70,6 +70,15 @@ final class DemoCommand implements Callable<Integer>
             !spec.commandLine().getParseResult().hasMatchedOption("--formats"))
         {
             final PrintWriter out = spec.commandLine().getOut();
+            final java.util.List<String> reportFiles = new java.util.ArrayList<>(java.util.List.of("compare.txt"));
+            for (final String name : java.util.List.of("seed001-huge", "seed001-4k"))
+            {
+                for (final String file : org.iommuemu.emulator.replay.ReportWriter.files(org.iommuemu.emulator.replay.ReportWriter.ImageFormat.PNG))
+                {
+                    reportFiles.add(name + "/" + file);
+                }
+            }
+            new CommandFiles().outputFolder("--report", report, reportFiles).check();
             out.println("iommu-emu demo: seed 001, an SNP guest's passthrough NIC; the IOMMU maps its DMA buffers with 2 MiB");
             out.println("pages (seed001-huge) or 4 KiB pages (seed001-4k) over a range where one 4 KiB page was made private.");
             out.println();

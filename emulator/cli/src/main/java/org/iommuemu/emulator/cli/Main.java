@@ -34,17 +34,14 @@ public final class Main
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
-            if (ex instanceof IllegalArgumentException || ex instanceof org.iommuemu.emulator.config.ConfigException)
+            final int code = ExitCodes.of(ex);
+            if (code < 0)
             {
-                cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ex.getMessage()));
-                return 2;
+                throw ex; // an emulator bug: picocli prints the stack trace, exit code 1
             }
-            if (ex instanceof java.io.IOException)
-            {
-                cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ex));
-                return 1;
-            }
-            throw ex;
+            cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ExitCodes.message(ex)));
+            cmd.getErr().flush();
+            return code;
         });
         return commandLine.execute(args);
     }

@@ -73,6 +73,8 @@ final class ReplayCommand implements Callable<Integer>
         final PrintWriter err = spec.commandLine().getErr();
         final Scenario loaded = ReplaySupport.scenario(scenario);
         final ReportWriter.ImageFormat format = imageFormat(plots);
+        ReplaySupport.files(java.util.List.of(loaded), trace).output("--results", results)
+            .outputFolder("--report", report, ReportWriter.files(format)).check();
         final ReplayResult result;
         try (ResultSink sink = sink(results))
         {

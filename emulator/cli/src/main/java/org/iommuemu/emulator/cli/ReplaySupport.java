@@ -26,15 +26,42 @@ final class ReplaySupport
     {
     }
 
-    /** A scenario by file path, or by bundled name when no such file exists. */
+    /**
+     * A scenario by file path, or by bundled name when no such file exists. A missing file or an unknown bundled name
+     * is a usage error (exit code 2); a bad scenario file is bad input data (exit code 1).
+     */
     static Scenario scenario(final String nameOrPath)
     {
         final Path path = Path.of(nameOrPath);
         if (Files.exists(path) || nameOrPath.endsWith(".yaml") || nameOrPath.contains("/"))
         {
+            if (!Files.isRegularFile(path))
+            {
+                throw new IllegalArgumentException("--scenario " + nameOrPath + ": " +
+                    (Files.exists(path) ? "not a regular file" : "no such file"));
+            }
             return ScenarioReader.read(path);
         }
+        if (!ScenarioReader.bundledNames().contains(nameOrPath))
+        {
+            throw new IllegalArgumentException("--scenario " + nameOrPath + ": no such file, and no bundled scenario of " +
+                "that name; bundled: " + String.join(", ", ScenarioReader.bundledNames()));
+        }
         return ScenarioReader.bundled(nameOrPath);
+    }
+
+    /** The inputs of a replay or comparison: the trace and every file the scenarios name (see {@link CommandFiles}). */
+    static CommandFiles files(final java.util.List<Scenario> scenarios, final Path trace)
+    {
+        final CommandFiles files = new CommandFiles().input("TRACE", trace);
+        for (final Scenario scenario : scenarios)
+        {
+            for (final Path file : scenario.files())
+            {
+                files.input("(a file of scenario " + scenario.name() + ")", file);
+            }
+        }
+        return files;
     }
 
     /**
@@ -110,9 +137,9 @@ final class ReplaySupport
 
     private static Scenario.TrafficSpec withCount(final Scenario.TrafficSpec spec, final long count)
     {
-        if (count < 1)
+        if (count < 1 || count > org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT)
         {
-            throw new IllegalArgumentException("--count must be positive");
+            throw new IllegalArgumentException("--count must be 1 to " + org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT + ", not " + count);
         }
         return spec.withCount(count);
     }

@@ -91,10 +91,11 @@ class MainTest
 
         final Path bad = folder.resolve("bad.yaml");
         Files.writeString(bad, "platform:\n  iommu: amdvi\ndomains:\n  - {id: 1, levels: 9}\n");
-        assertEquals(2, run("replay", "--scenario", bad.toString()));
+        assertEquals(1, run("replay", "--scenario", bad.toString()), "a bad scenario file is bad input data");
         assertTrue(err.toString().contains("bad.yaml:4: domains[0].levels: AMD-Vi v1 tables have 1-6 levels, not 9"), err.toString());
-        assertEquals(2, run("replay", "--scenario", "no-such-scenario"));
-        assertTrue(err.toString().contains("no bundled scenario 'no-such-scenario'"), err.toString());
+        assertEquals(2, run("replay", "--scenario", "no-such-scenario"), "a name that is neither a file nor bundled is a usage error");
+        assertTrue(err.toString().contains("--scenario no-such-scenario: no such file, and no bundled scenario of that name"),
+            err.toString());
     }
 
     @Test

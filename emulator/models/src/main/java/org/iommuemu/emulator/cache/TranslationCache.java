@@ -350,6 +350,12 @@ public final class TranslationCache
         return removed;
     }
 
+    /** Whether {@code slot} (0 to {@link #entries()} - 1) holds an entry; with the accessors below, for inspection. */
+    public boolean isValid(final int slot)
+    {
+        return slots[(slot << SLOT_SHIFT) + STAMP] != 0;
+    }
+
     public long value(final int slot)
     {
         return slots[(slot << SLOT_SHIFT) + VALUE];

@@ -161,6 +161,17 @@ public final class RegisterFile
         return registers[index];
     }
 
+    /** The register that holds byte {@code offset}, or null (no register there, or outside the block). */
+    public Register registerHolding(final int offset)
+    {
+        if (offset < 0 || offset >= size)
+        {
+            return null;
+        }
+        final int index = registerAt[offset >>> GRANULE_LG2];
+        return index < 0 ? null : registers[index];
+    }
+
     public long undefinedReads()
     {
         return undefinedReads;

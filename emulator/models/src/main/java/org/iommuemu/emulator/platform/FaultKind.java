@@ -13,4 +13,14 @@ public interface FaultKind
 
     /** The architectural code (event type, fault reason), or -1 where the architecture has none. */
     int faultCode();
+
+    /**
+     * Whether this fault is a machine check raised by the access (TDX: consumed poison, a host read of private
+     * memory under that switch, T=0 to locked private MMIO under that switch). Replay statistics count these among
+     * the machine checks (docs/replay.md).
+     */
+    default boolean isMachineCheck()
+    {
+        return false;
+    }
 }

@@ -5,12 +5,14 @@ import org.iommuemu.pagetable.Permissions;
 /**
  * The outcome of one {@link DmaRequest} through an {@link IommuPort}: the output address, page size and
  * permissions, or the architectural fault with whether a record (event log entry, fault record) was written.
- * For ATS translation requests, the Translation Completion entry returned to the device. Owned by the caller
- * and reused per request; the model fills it through the mutators below, which allocate nothing.
+ * A request that succeeded may carry an {@link AccessEffect} (what its success did: poisoned TD private memory,
+ * read zeros). For ATS translation requests, the Translation Completion entry returned to the device. Owned by the
+ * caller and reused per request; the model fills it through the mutators below, which allocate nothing.
  */
 public final class RequestOutcome
 {
     private FaultKind fault;
+    private AccessEffect effect;
     private long outputAddress;
     private int pageSizeLg2;
     private int permissions;
@@ -26,6 +28,10 @@ public final class RequestOutcome
         if (fault != null)
         {
             fault = null;
+        }
+        if (effect != null)
+        {
+            effect = null;
         }
         outputAddress = 0;
         pageSizeLg2 = 0;
@@ -51,6 +57,13 @@ public final class RequestOutcome
     {
         this.fault = fault;
         this.recordLogged = recordLogged;
+        return this;
+    }
+
+    /** The request succeeded with {@code effect} (see {@link AccessEffect}); it stays ok. */
+    public RequestOutcome effect(final AccessEffect effect)
+    {
+        this.effect = effect;
         return this;
     }
 
@@ -81,6 +94,12 @@ public final class RequestOutcome
     public FaultKind fault()
     {
         return fault;
+    }
+
+    /** What the successful request did besides its access, or null for nothing (always null for a fault). */
+    public AccessEffect effect()
+    {
+        return effect;
     }
 
     public long outputAddress()
@@ -126,7 +145,7 @@ public final class RequestOutcome
     {
         return isOk() ?
             "ok oa=0x" + Long.toHexString(outputAddress) + " size=2^" + pageSizeLg2 + " perms=" + Permissions.toString(permissions) +
-                (iotlbHit ? " (iotlb hit)" : "") :
+                (iotlbHit ? " (iotlb hit)" : "") + (effect != null ? " " + effect.effectName() : "") :
             "fault " + fault.faultName() + (recordLogged ? " (logged)" : " (not logged)");
     }
 }

@@ -25,7 +25,12 @@ public enum TrustedDmaFault implements FaultKind
     TDX_PERMISSION(DmaOutcome.REFUSED_PERMISSION),
     /** T=0 and the output address is TD private memory, under {@code UntrustedDmaRule.ABORT}. */
     TDX_PRIVATE_UNTRUSTED(DmaOutcome.REFUSED_PRIVATE_T0),
-    /** A read consumed poisoned private memory: a machine check. */
+    /** T=0 and the output address is private MMIO of a locked TDI, under {@code UntrustedMmioRule.ABORT}. */
+    TDX_PRIVATE_MMIO_UNTRUSTED(DmaOutcome.REFUSED_PRIVATE_MMIO_T0),
+    /**
+     * A machine check: a read consumed poisoned private memory, or (by their switches) an untrusted read of private
+     * memory or a T=0 request to locked private MMIO; the cause is in the module's machine-check record.
+     */
     TDX_MACHINE_CHECK(DmaOutcome.MACHINE_CHECK);
 
     private static final TrustedDmaFault[] BY_STATUS = new TrustedDmaFault[16];
@@ -59,5 +64,10 @@ public enum TrustedDmaFault implements FaultKind
     public int faultCode()
     {
         return status;
+    }
+
+    public boolean isMachineCheck()
+    {
+        return this == TDX_MACHINE_CHECK;
     }
 }

@@ -18,7 +18,8 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
 /**
  * The TDX Connect side of a VT-d unit (shared/reference/vtd-tdx.md 7): T=1 requests go to the TDX module's
  * trusted translation instead of the VMM's tables, and the output of a T=0 request is checked against TD private
- * memory under the {@code UntrustedDmaRule}. Refusals are {@link TrustedDmaFault}s; they write no VT-d fault
+ * memory under the {@code UntrustedDmaRule} (a completed one carries its {@link TrustedDmaEffect}) and against the
+ * private MMIO of locked TDIs under the {@code UntrustedMmioRule}. Refusals are {@link TrustedDmaFault}s; they write no VT-d fault
  * record. One instance per unit, reused per request.
  * <p>
  * <b>The TEE-tagged IOTLB</b> ({@link VtdConfig#trustedIotlb}, on by default). A trusted translation is cached in
@@ -190,7 +191,10 @@ final class TrustedPath implements TlbTrackingListener
         return ok;
     }
 
-    /** T=0 with TDX Connect: the output address is checked against TD private memory. */
+    /**
+     * T=0 with TDX Connect: the output address is checked against TD private memory and the private MMIO of locked
+     * TDIs. A request that completed with poisoned lines or zeros stays ok and carries its {@link TrustedDmaEffect}.
+     */
     boolean untrustedChecked(final DmaRequest request, final RequestOutcome outcome)
     {
         if (request.addressType() == AddressType.TRANSLATION_REQUEST)
@@ -199,6 +203,10 @@ final class TrustedPath implements TlbTrackingListener
         }
         if (tdx.untrustedDma(request.requesterId(), outcome.outputAddress(), request.length(), request.isWrite(), out))
         {
+            if (out.status() != DmaOutcome.OK)
+            {
+                outcome.effect(TrustedDmaEffect.of(out.status()));
+            }
             return true;
         }
         outcome.fault(tdxFault(out.status()), false);

@@ -2,7 +2,9 @@ package org.iommuemu.emulator.vtd;
 
 import java.util.List;
 
+import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
@@ -260,6 +262,12 @@ public final class VtdIommu implements IommuPort
     public List<TranslationCache> caches()
     {
         return caches;
+    }
+
+    /** The register that holds byte {@code offset} of the block, or null (offline bring-up checks values against it). */
+    public org.iommuemu.emulator.device.Register registerHolding(final int offset)
+    {
+        return registers.registerHolding(offset);
     }
 
     public long readRegister(final int offset, final int width)
@@ -619,6 +627,32 @@ public final class VtdIommu implements IommuPort
             throw new IllegalStateException("no TDX Connect on this unit");
         }
         return trustedPath.trustedDomainId(td);
+    }
+
+    /**
+     * The lowest host physical address in {@code [hpa, hpa + length)} that an untrusted IOTLB entry (a translation
+     * cached from the VMM's tables, T bit clear) outputs to, or -1. The unit uses such an entry until an invalidation
+     * removes it, whatever the tables say now (an unmap without invalidation leaves it), so TDX Connect's bind asks
+     * this as well as the tables ({@code TdxConnect.addCachedTranslations}, docs/vtd.md). Not for the request path.
+     */
+    public long firstCachedOutput(final long hpa, final long length)
+    {
+        long first = -1;
+        for (int slot = 0; slot < iotlb.entries(); slot++)
+        {
+            if (!iotlb.isValid(slot) || CacheTag.isTrusted(iotlb.tag(slot)))
+            {
+                continue;
+            }
+            final long output = iotlb.value(slot);
+            final long end = output + (1L << CacheKey.sizeLg2(iotlb.key(slot)));
+            if (output < hpa + length && hpa < end)
+            {
+                final long candidate = Math.max(output, hpa);
+                first = first < 0 ? candidate : Math.min(first, candidate);
+            }
+        }
+        return first;
     }
 
     /** TDX Connect: the TDX module's outcome of the last T=1 request (status, machine-check record); null without. */

@@ -47,10 +47,75 @@ class VtdTdxConnectTest extends VtdTdxTestBed
     {
         setUp(UntrustedDmaRule.POISON);
         assertTrue(dma(DEVICE, IOVA + 0x1000, true), "POISON: the write completes, poisoning the line");
+        assertTrue(outcome.isOk());
+        assertEquals(TrustedDmaEffect.POISONED_WRITE, outcome.effect(), "ok on the bus, and the line is poisoned");
+        assertTrue(outcome.toString().endsWith("POISONED_WRITE"), outcome.toString());
+        assertTrue(module.integrity().isPoisoned(PRIVATE_PAGES + 0x5000));
+        assertTrue(dma(DEVICE, IOVA + 0x1100, false));
+        assertEquals(TrustedDmaEffect.READ_ZEROS, outcome.effect(), "a line nobody wrote reads as zeros");
+        assertFalse(dma(DEVICE, IOVA + 0x1000, false), "any read of a poisoned line");
+        assertEquals(TrustedDmaFault.TDX_MACHINE_CHECK, outcome.fault());
+        assertTrue(outcome.fault().isMachineCheck());
+        assertEquals(null, outcome.effect());
+        assertTrue(dma(DEVICE, IOVA + 8, true));
+        assertEquals(null, outcome.effect(), "host memory: no effect");
         assertEquals(TdiStatus.OK, connect.bind(tdi, td, new MachineCheckRecord()));
         assertEquals(TdiStatus.OK, connect.start(tdi));
         assertFalse(trusted(0x5000, false));
         assertEquals(TrustedDmaFault.TDX_MACHINE_CHECK, outcome.fault());
+        assertTrue(trusted(0x5100, false), "the line beside it is clean");
+        assertEquals(null, outcome.effect(), "trusted requests have no effect");
+        assertFalse(TrustedDmaFault.TDX_PRIVATE_UNTRUSTED.isMachineCheck());
+    }
+
+    /**
+     * Seed 004 through a stale IOTLB entry: the VMM unmaps a peer-to-peer mapping of private MMIO without the
+     * invalidation; the unit keeps translating through its entry, bind sees it (firstCachedOutput), and from then on
+     * T=0 requests into the locked private MMIO are refused however they got there.
+     */
+    @Test
+    void aStaleIotlbEntryOfPrivateMmioIsSeenAtBindAndT0ToLockedMmioIsRefused()
+    {
+        final PageTable domain = setUp(UntrustedDmaRule.POISON);
+        final long mmio = 0xF000_0000L;
+        final org.iommuemu.tdx.Tdi nic = connect.addTdi(0x0400, new org.iommuemu.tdx.MmioRange(mmio, 0x2000, false),
+            new org.iommuemu.tdx.MmioRange(mmio + 0x2000, 0x2000, true));
+        connect.addCachedTranslations(iommu::firstCachedOutput);
+        map4k(domain, IOVA + 0x10_0000, mmio, 0x4000, Permissions.READ_WRITE);
+        assertTrue(dma(DEVICE, IOVA + 0x10_1040, true));
+        assertTrue(dma(DEVICE, IOVA + 0x10_2040, true));
+        assertEquals(MapStatus.OK, domain.unmap(IOVA + 0x10_0000, 0x2000));   // the private half, no invalidation
+        assertTrue(dma(DEVICE, IOVA + 0x10_1080, true), "the unit still uses its entry");
+        assertTrue(outcome.iotlbHit());
+        assertEquals(mmio + 0x1080, outcome.outputAddress());
+        assertEquals(mmio + 0x1000, iommu.firstCachedOutput(mmio, 0x2000));
+        assertEquals(mmio + 0x1800, iommu.firstCachedOutput(mmio + 0x1800, 0x10));
+        assertEquals(-1, iommu.firstCachedOutput(mmio, 0x1000), "page 0 was never cached");
+
+        final MachineCheckRecord mce = new MachineCheckRecord();
+        assertEquals(TdiStatus.MACHINE_CHECK, connect.bind(nic, td, mce));
+        assertEquals(MachineCheckRecord.CAUSE_CACHED_MMIO_TRANSLATION_AT_BIND, mce.cause());
+        assertEquals(mmio + 0x1000, mce.address());
+        assertFalse(dma(DEVICE, IOVA + 0x10_1080, true));
+        assertEquals(TrustedDmaFault.TDX_PRIVATE_MMIO_UNTRUSTED, outcome.fault());
+        assertFalse(outcome.recordLogged());
+        assertEquals(0, iommu.faultsRecorded(), "a TDX refusal, not a VT-d fault record");
+        assertTrue(dma(DEVICE, IOVA + 0x10_2080, true), "the shared half");
+
+        assertTrue(driver.invalidateIotlbPages(DOMAIN, IOVA + 0x10_0000, 1));
+        assertEquals(-1, iommu.firstCachedOutput(mmio, 0x2000), "gone with the invalidation");
+        assertEquals(mmio + 0x2000, iommu.firstCachedOutput(mmio, 0x4000), "the shared half is still cached");
+    }
+
+    @Test
+    void trustedIotlbEntriesAreNotTheVmmsCachedTranslations()
+    {
+        setUp(UntrustedDmaRule.ABORT);
+        assertEquals(TdiStatus.OK, connect.bind(tdi, td, new MachineCheckRecord()));
+        assertEquals(TdiStatus.OK, connect.start(tdi));
+        assertTrue(trusted(0x5010, false));
+        assertTrue(iommu.iotlb().occupancy() > 0);
+        assertEquals(-1, iommu.firstCachedOutput(PRIVATE_PAGES + 0x5000, 0x1000));
     }
 
     @Test

@@ -37,6 +37,10 @@ final class ImageOptions
     @Option(names = "--progress", description = "Show decompression progress on stderr even without a console.")
     boolean progress;
 
+    @Option(names = "--max-image-size", paramLabel = "SIZE", defaultValue = "64G",
+        description = "Largest size a compressed image may decompress to (K/M/G/T suffixes or 0x hex). Default: ${DEFAULT-VALUE}.")
+    String maxImageSize;
+
     /** The model factory; fails before anything is opened when the kind is unavailable. */
     OfflineModel.Factory factory()
     {
@@ -48,8 +52,14 @@ final class ImageOptions
         return RegisterValues.parse(registersFile, registers);
     }
 
+    /** The image, mapped; a missing image file is a usage error. */
     ImageMemory open(final PrintWriter err) throws IOException
     {
+        if (!java.nio.file.Files.isRegularFile(memory))
+        {
+            throw new IllegalArgumentException("--memory " + memory + ": " +
+                (java.nio.file.Files.exists(memory) ? "not a regular file" : "no such file"));
+        }
         final long base;
         try
         {
@@ -59,7 +69,17 @@ final class ImageOptions
         {
             throw new IllegalArgumentException("--memory-base \"" + memoryBase + "\" is not a number (0x hex or decimal)");
         }
-        return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress || System.console() != null));
+        final long cap;
+        try
+        {
+            cap = HexField.parseSize(maxImageSize);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("--max-image-size \"" + maxImageSize + "\" is not a size (4G, 0x100000000, ...)");
+        }
+        return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress || System.console() != null),
+            cap);
     }
 
     /** Print the model's notes from its bring-up. */
@@ -76,8 +96,25 @@ final class ImageOptions
     {
         if (image.outsideReads() > 0)
         {
-            err.printf("%d read%s outside the image (read as zero; first at %s)%n", image.outsideReads(),
+            err.printf("%d read%s outside the image (first at %s)%n", image.outsideReads(),
                 image.outsideReads() == 1 ? "" : "s", HexField.hex(image.firstOutsideAddress()));
         }
+    }
+
+    /**
+     * Bring the model up; bring-up that reads memory the image does not hold (a command buffer outside it, say) is
+     * bad input: the model would start from zeros that are not in the image.
+     */
+    static OfflineModel bringUp(final OfflineModel.Factory factory, final ImageMemory memory, final RegisterValues registers)
+    {
+        final long before = memory.outsideReads();
+        final OfflineModel model = factory.create(memory, registers);
+        if (memory.outsideReads() != before)
+        {
+            throw new org.iommuemu.emulator.config.InputDataException(memory.file() + ": bringing the IOMMU up from the register " +
+                "values read physical address " + HexField.hex(memory.firstOutsideAddress()) + ", which the image (" +
+                memory.description() + ") does not hold: check --memory-base and the register values");
+        }
+        return model;
     }
 }

@@ -54,7 +54,7 @@ public final class TablesCommand implements Callable<Integer>
         }
         try (ImageMemory memory = image.open(err))
         {
-            final OfflineModel model = factory.create(memory, registers);
+            final OfflineModel model = ImageOptions.bringUp(factory, memory, registers);
             ImageOptions.report(err, model);
             out.println("image: " + memory.file() + " (" + memory.description() + ")");
             model.dumpTables(out, requesterId);

@@ -1,6 +1,5 @@
 package org.iommuemu.emulator.cli.offline;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -11,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.cli.CommandFiles;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.FaultKind;
@@ -61,17 +61,19 @@ public final class TranslateCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--requests " + requests + ": no such file");
         }
+        new CommandFiles().input("--memory", image.memory).input("--regs", image.registersFile).input("--requests", requests)
+            .output("--out", output).check();
         try (ImageMemory memory = image.open(err))
         {
-            final OfflineModel model = factory.create(memory, registers);
+            final OfflineModel model = ImageOptions.bringUp(factory, memory, registers);
             ImageOptions.report(err, model);
             final Map<String, long[]> faults = new LinkedHashMap<>();
-            final long[] counts = new long[2];
+            final Answers answers = new Answers(factory, memory, registers, model);
             final Writer out = output == null ? spec.commandLine().getOut() :
                 Files.newBufferedWriter(output, StandardCharsets.UTF_8);
-            try (BufferedReader in = Files.newBufferedReader(requests, StandardCharsets.UTF_8))
+            try (java.io.InputStream in = Files.newInputStream(requests))
             {
-                translateAll(model.port(), new RequestReader(in, requests.toString()), out, faults, counts);
+                translateAll(answers, new RequestReader(in, requests.toString()), out, faults);
             }
             finally
             {
@@ -84,18 +86,75 @@ public final class TranslateCommand implements Callable<Integer>
                     out.close();
                 }
             }
-            final StringBuilder summary = new StringBuilder().append(counts[0] + counts[1]).append(" request")
-                .append(counts[0] + counts[1] == 1 ? "" : "s").append(": ").append(counts[0]).append(" ok, ")
-                .append(counts[1]).append(" fault").append(counts[1] == 1 ? "" : "s");
+            final long total = answers.ok + answers.faults + answers.errors;
+            final StringBuilder summary = new StringBuilder().append(total).append(" request")
+                .append(total == 1 ? "" : "s").append(": ").append(answers.ok).append(" ok, ")
+                .append(answers.faults).append(" fault").append(answers.faults == 1 ? "" : "s");
             faults.forEach((name, count) -> summary.append(", ").append(name).append(' ').append(count[0]));
+            if (answers.errors > 0)
+            {
+                summary.append(", ").append(answers.errors).append(" not answered (they need memory the image does not hold)");
+            }
             err.println(summary.append(" (").append(memory.description()).append(')'));
             ImageOptions.reportOutside(err, memory);
+            if (answers.errors > 0)
+            {
+                err.println("iommu-emu: " + requests + ": " + answers.errors + " request" + (answers.errors == 1 ? "" : "s") +
+                    " could not be answered from " + memory.file() + " (outcome \"error\"): is --memory-base right, and does the " +
+                    "image hold the tables the registers point at?");
+                err.flush();
+                return org.iommuemu.emulator.cli.ExitCodes.BAD_INPUT;
+            }
         }
         return 0;
     }
 
-    private static void translateAll(final IommuPort port, final RequestReader reader, final Writer out,
-        final Map<String, long[]> faults, final long[] counts) throws IOException
+    /**
+     * The model that answers, and the counts. A request whose walk read memory the image does not hold is not
+     * answered (its zeros would make up a translation or a fault): it is an {@code error}, and the model is brought
+     * up again from the register values, so nothing derived from those zeros stays in its caches.
+     */
+    private static final class Answers
+    {
+        private final OfflineModel.Factory factory;
+        private final ImageMemory memory;
+        private final RegisterValues registers;
+        private IommuPort port;
+        long ok;
+        long faults;
+        long errors;
+
+        Answers(final OfflineModel.Factory factory, final ImageMemory memory, final RegisterValues registers, final OfflineModel model)
+        {
+            this.factory = factory;
+            this.memory = memory;
+            this.registers = registers;
+            this.port = model.port();
+        }
+
+        /** @return 1 ok, 0 fault, -1 not answered (read outside the image at {@link ImageMemory#lastOutsideAddress()}). */
+        int answer(final DmaRequest request, final RequestOutcome outcome)
+        {
+            final long before = memory.outsideReads();
+            final boolean translated = translate(port, request, outcome);
+            if (memory.outsideReads() != before)
+            {
+                errors++;
+                port = factory.create(memory, registers).port();
+                return -1;
+            }
+            if (translated)
+            {
+                ok++;
+                return 1;
+            }
+            faults++;
+            return 0;
+        }
+    }
+
+    private static void translateAll(final Answers answers, final RequestReader reader, final Writer out,
+        final Map<String, long[]> faults) throws IOException
     {
         final DmaRequest request = new DmaRequest();
         final RequestOutcome outcome = new RequestOutcome();
@@ -105,23 +164,25 @@ public final class TranslateCommand implements Callable<Integer>
         out.write('\n');
         while (reader.next(request, echo))
         {
-            final boolean ok = translate(port, request, outcome);
+            final int answer = answers.answer(request, outcome);
             line.setLength(0);
             line.append(echo[0]).append(',').append(echo[1]).append(',').append(echo[2]).append(',').append(echo[3]).append(',');
-            if (ok)
+            if (answer > 0)
             {
-                counts[0]++;
                 line.append("ok,0x").append(Long.toHexString(outcome.outputAddress())).append(',')
                     .append(HexField.size(outcome.pageSizeLg2())).append(',')
                     .append((outcome.permissions() & Permissions.READ) != 0 ? "r" : "")
                     .append((outcome.permissions() & Permissions.WRITE) != 0 ? "w" : "").append(',');
             }
-            else
+            else if (answer == 0)
             {
-                counts[1]++;
                 final FaultKind fault = outcome.fault();
                 faults.computeIfAbsent(fault.faultName(), name -> new long[1])[0]++;
                 line.append("fault,,,,").append(fault.faultName());
+            }
+            else
+            {
+                line.append("error,,,,outside the image at ").append(HexField.hex(answers.memory.lastOutsideAddress()));
             }
             line.append('\n');
             out.append(line);

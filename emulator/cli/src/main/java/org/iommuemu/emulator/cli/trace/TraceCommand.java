@@ -11,10 +11,11 @@ import picocli.CommandLine.Spec;
  * <p>
  * Conventions shared by the subcommands (documented in docs/trace-format.md, "trace commands"):
  * results go to standard output; the summary line (records read, decoded, skipped, ignored) always goes to
- * standard error, so that standard output stays pipeable. Exit codes: 0 success (also when {@code --skip-bad}
- * skipped records: the summary counts them); 1 the trace is bad or unreadable (the first bad record in the
- * default stop mode, a wrong magic, an I/O error): the error names the file, record index, byte offset and
- * reason; 2 the command line is wrong (unknown option or value, missing input file).
+ * standard error, so that standard output stays pipeable. Exit codes are those of every command
+ * ({@link org.iommuemu.emulator.cli.ExitCodes}): 0 success (also when {@code --skip-bad} skipped records: the
+ * summary counts them); 1 the trace is bad or unreadable (the first bad record in the default stop mode, a wrong
+ * magic, a line too long, an I/O error): the error names the file, record index, byte offset and reason; 2 the
+ * command line is wrong (unknown option or value, missing input file, an output that is the input).
  */
 @Command(
     name = "trace",

@@ -64,8 +64,9 @@ abstract class TraceCommandBase implements Callable<Integer>
     /** Prints an I/O error. */
     final int ioError(final Path path, final IOException ex)
     {
+        final String described = org.iommuemu.emulator.cli.ExitCodes.describe(ex);
         err().println(spec.commandLine().getColorScheme().errorText(
-            "iommu-emu: " + path + ": " + ex.getClass().getSimpleName() + ": " + ex.getMessage()));
+            "iommu-emu: " + (described.startsWith(path.toString()) ? described : path + ": " + described)));
         err().flush();
         return BAD_TRACE;
     }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
+import org.iommuemu.emulator.cli.CommandFiles;
 import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceFormatException;
@@ -56,17 +57,7 @@ public final class TraceConvertCommand extends TraceCommandBase
         final TraceFormat outFormat = outputFormat(to, outFile);
         final int forcedExponent = exponent(timestamps);
         TraceInputOptions.requireFile(in);
-        try
-        {
-            if (Files.exists(outFile) && Files.isSameFile(in, outFile))
-            {
-                throw new IllegalArgumentException("IN and OUT are the same file: " + in);
-            }
-        }
-        catch (final IOException ex)
-        {
-            return ioError(outFile, ex);
-        }
+        new CommandFiles().input("IN", in).output("OUT", outFile).check();
 
         TraceReader reader = null;
         TraceWriter writer = null;

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
+import org.iommuemu.emulator.cli.CommandFiles;
 import org.iommuemu.tlp.TlpFormatter;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
@@ -32,7 +33,7 @@ public final class TraceGenCommand extends TraceCommandBase
     String workload;
 
     @Option(names = {"-c", "--count"}, paramLabel = "N", defaultValue = "100000",
-        description = "Number of TLPs to write. Default: ${DEFAULT-VALUE}.")
+        description = "Number of TLPs to write, at most 10^9. Default: ${DEFAULT-VALUE}.")
     long count;
 
     @Option(names = {"-d", "--devices"}, paramLabel = "N", defaultValue = "1",
@@ -101,10 +102,12 @@ public final class TraceGenCommand extends TraceCommandBase
     @Override
     public Integer call()
     {
-        if (count < 0)
+        if (count < 0 || count > TraceGenerator.MAX_COUNT)
         {
-            throw new IllegalArgumentException("--count must be at least 0: " + count);
+            throw new IllegalArgumentException("--count must be 0 to " + TraceGenerator.MAX_COUNT + " (10^9, see docs/reliability.md), not " +
+                count);
         }
+        new CommandFiles().output("--output", output).check();
         final TraceFormat format = TraceConvertCommand.outputFormat(to, output);
         final int exponent = TraceConvertCommand.exponent(timestamps);
         if (0 == exponent)

@@ -10,9 +10,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Malformed requests, register values and options: a clear error naming where and why, exit code 2. */
+/**
+ * Malformed requests, register values and options: a clear error naming where and why; exit code 1 for bad data
+ * in a file (requests, register file, image), 2 for a bad command line.
+ */
 class OfflineInputErrorTest
 {
     @TempDir
@@ -43,10 +47,19 @@ class OfflineInputErrorTest
         return OfflineTestBed.run(args);
     }
 
+    /** A usage error: exit code 2. */
     private void assertError(final String[] result, final String message)
     {
         assertEquals("2", result[2], result[1]);
         assertTrue(result[1].contains(message), result[1]);
+    }
+
+    /** Bad data in an input file: exit code 1. */
+    private void assertDataError(final String[] result, final String message)
+    {
+        assertEquals("1", result[2], result[1]);
+        assertTrue(result[1].contains(message), result[1]);
+        assertFalse(result[1].contains("Exception"), result[1]);
     }
 
     @Test
@@ -54,18 +67,18 @@ class OfflineInputErrorTest
     {
         final String header = "requester_id,pasid,iova,access";
         final String[] result = translate(List.of(header, "0x0010,,0x1000,r", "", "# a comment", "0x0010,,0xZZ,r"));
-        assertError(result, "reqs.csv:5: field iova: \"0xZZ\" is not a 64-bit number");
+        assertDataError(result, "reqs.csv:5: field iova: \"0xZZ\" is not a 64-bit number");
         assertTrue(result[0].contains("0x0010,,0x1000,r,ok"), "earlier lines were answered: " + result[0]);
-        assertError(translate(List.of(header, "0x0010,,0x1000,x")), "reqs.csv:2: field access: \"x\" is not r, w or rw");
-        assertError(translate(List.of(header, "0x10000,,0x1000,r")), "reqs.csv:2: field requester_id: \"0x10000\" is wider than a 16-bit requester ID");
-        assertError(translate(List.of(header, "00:20.0,,0x1000,r")), "reqs.csv:2: field requester_id: \"00:20.0\" is out of range");
-        assertError(translate(List.of(header, "16,,0x1000,r")), "reqs.csv:2: field requester_id: \"16\" is neither a 0x-prefixed requester ID nor a BDF");
-        assertError(translate(List.of(header, "0x0010,0x100000,0x1000,r")), "reqs.csv:2: field pasid: \"0x100000\" is wider than a 20-bit PASID");
-        assertError(translate(List.of(header, "0x0010,,0x1000")), "reqs.csv:2: has 3 fields, the header 4");
-        assertError(translate(List.of(header, "0x0010,,0x1000,r,extra")), "reqs.csv:2: has more than the header's 4 fields");
-        assertError(translate(List.of("0x0010,,0x1000,r")), "reqs.csv:1: header column \"0x0010\" is not one of requester_id,pasid,iova,access (is the header row missing?)");
-        assertError(translate(List.of("requester_id,iova,access")), "reqs.csv:1: the header lacks the column \"pasid\"");
-        assertError(translate(List.of()), "reqs.csv: empty");
+        assertDataError(translate(List.of(header, "0x0010,,0x1000,x")), "reqs.csv:2: field access: \"x\" is not r, w or rw");
+        assertDataError(translate(List.of(header, "0x10000,,0x1000,r")), "reqs.csv:2: field requester_id: \"0x10000\" is wider than a 16-bit requester ID");
+        assertDataError(translate(List.of(header, "00:20.0,,0x1000,r")), "reqs.csv:2: field requester_id: \"00:20.0\" is out of range");
+        assertDataError(translate(List.of(header, "16,,0x1000,r")), "reqs.csv:2: field requester_id: \"16\" is neither a 0x-prefixed requester ID nor a BDF");
+        assertDataError(translate(List.of(header, "0x0010,0x100000,0x1000,r")), "reqs.csv:2: field pasid: \"0x100000\" is wider than a 20-bit PASID");
+        assertDataError(translate(List.of(header, "0x0010,,0x1000")), "reqs.csv:2: has 3 fields, the header 4");
+        assertDataError(translate(List.of(header, "0x0010,,0x1000,r,extra")), "reqs.csv:2: has more than the header's 4 fields");
+        assertDataError(translate(List.of("0x0010,,0x1000,r")), "reqs.csv:1: header column \"0x0010\" is not one of requester_id,pasid,iova,access (is the header row missing?)");
+        assertDataError(translate(List.of("requester_id,iova,access")), "reqs.csv:1: the header lacks the column \"pasid\"");
+        assertDataError(translate(List.of()), "reqs.csv: empty");
     }
 
     @Test
@@ -73,13 +86,13 @@ class OfflineInputErrorTest
     {
         final Path regs = OfflineTestBed.writeLines(dir.resolve("regs.txt"), List.of("# captured from debugfs", "",
             "0x0000 = 0x2001ff   # device table", "0x18=zz"));
-        assertError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
+        assertDataError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
             "regs.txt:4: value \"zz\" is not a hexadecimal number");
         OfflineTestBed.writeLines(regs, List.of("0x0000=0x2001ff", "0x0018"));
-        assertError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
+        assertDataError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
             "regs.txt:2: \"0x0018\" is not OFFSET=VALUE");
         OfflineTestBed.writeLines(regs, List.of("0x0000=0x2001ff", "0x1c=1"));
-        assertError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
+        assertDataError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
             "regs.txt:2: offset 0x1c is not an 8-byte aligned offset inside the AMD-Vi MMIO block");
         OfflineTestBed.writeLines(regs, List.of("0x18=1"));
         assertError(translate(List.of("requester_id,pasid,iova,access"), "--regs", regs.toString()),
@@ -124,7 +137,7 @@ class OfflineInputErrorTest
         final Path zstd = dir.resolve("mem.raw");
         java.nio.file.Files.write(zstd, new byte[] {0x28, (byte)0xB5, 0x2F, (byte)0xFD, 0, 0, 0, 0});
         args.set(4, zstd.toString());
-        assertError(OfflineTestBed.run(args), "zstd-compressed images are not supported");
+        assertDataError(OfflineTestBed.run(args), "zstd-compressed images are not supported");
         args.set(4, image.toString());
         args.addAll(List.of("--memory-base", "0xq"));
         assertError(OfflineTestBed.run(args), "--memory-base \"0xq\" is not a number");

@@ -11,6 +11,8 @@ import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.emulator.offline.HexField;
+import org.iommuemu.pagetable.memory.MemoryAccessListener;
+import org.iommuemu.pagetable.memory.SparseMemory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -25,7 +27,48 @@ final class RequestMatrix
     final List<String> requests = new ArrayList<>(List.of("requester_id,pasid,iova,access"));
     final List<String> expected = new ArrayList<>(List.of(TranslateCommand.RESULT_HEADER));
 
-    RequestMatrix(final IommuPort model, final int[] devices, final int[] pasids, final List<Long> addresses)
+    /**
+     * @param memory     the memory the model reads: a listener on it tells which requests read outside
+     *                   {@code [imageStart, imageEnd)}, the part of it the image holds; those requests are answered
+     *                   {@code error} (translate answers nothing made up from memory the image lacks).
+     */
+    RequestMatrix(final IommuPort model, final SparseMemory memory, final long imageStart, final long imageEnd,
+        final int[] devices, final int[] pasids, final List<Long> addresses)
+    {
+        final long[] outside = {-1};
+        final MemoryAccessListener before = memory.listener();
+        memory.listener(new MemoryAccessListener()
+        {
+            @Override
+            public void onEntryRead(final long address, final long value)
+            {
+                if (address < imageStart || address + 8 > imageEnd)
+                {
+                    outside[0] = address;
+                }
+            }
+
+            @Override
+            public void onDataRead(final long address, final int length)
+            {
+                if (address < imageStart || address + length > imageEnd)
+                {
+                    outside[0] = address;
+                }
+            }
+        });
+        try
+        {
+            build(model, devices, pasids, addresses, outside);
+        }
+        finally
+        {
+            memory.listener(before);
+        }
+    }
+
+    private void build(final IommuPort model, final int[] devices, final int[] pasids, final List<Long> addresses,
+        final long[] outside)
     {
         final DmaRequest request = new DmaRequest();
         final RequestOutcome outcome = new RequestOutcome();
@@ -46,7 +89,10 @@ final class RequestMatrix
                         {
                             request.pasid(pasid);
                         }
-                        expected.add(echo + "," + answer(model, request, outcome));
+                        outside[0] = -1;
+                        final String answer = answer(model, request, outcome);
+                        expected.add(echo + "," + (outside[0] < 0 ? answer : "error,,,,outside the image at 0x" +
+                            Long.toHexString(outside[0])));
                     }
                 }
             }

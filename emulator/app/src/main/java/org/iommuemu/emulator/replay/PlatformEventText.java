@@ -1,0 +1,98 @@
+package org.iommuemu.emulator.replay;
+
+import org.iommuemu.emulator.scenario.PlatformEvent;
+import org.iommuemu.tdx.TdiStatus;
+import org.iommuemu.tdx.TdxStatus;
+
+/**
+ * How the summary and the report print a {@link PlatformEvent}: one sentence, prefixed with where in the traffic
+ * it happened ({@code setup:} or {@code before TLP n:}).
+ */
+public final class PlatformEventText implements PlatformEvent.Visitor<String>
+{
+    private static final PlatformEventText INSTANCE = new PlatformEventText();
+
+    private PlatformEventText()
+    {
+    }
+
+    /** The event's line: where it happened, then what. */
+    public static String line(final PlatformEvent event)
+    {
+        return (event.beforeTlp() == PlatformEvent.SETUP ? "setup" : "before TLP " + event.beforeTlp()) + ": " + sentence(event);
+    }
+
+    /** What happened, without where. */
+    public static String sentence(final PlatformEvent event)
+    {
+        return event.accept(INSTANCE);
+    }
+
+    @Override
+    public String bindMachineCheck(final PlatformEvent.TdiBindMachineCheck e)
+    {
+        return String.format("TDI %04x bind: machine check, cause %d %s (private MMIO %s) at 0x%x; TDI in ERROR", e.requesterId(),
+            e.cause(), e.causeName(), e.cached() ? "still reachable through a cached IOMMU translation: unmapped without invalidation" :
+                "still mapped by the hypervisor", e.address());
+    }
+
+    @Override
+    public String bindRefused(final PlatformEvent.TdiBindRefused e)
+    {
+        if (e.status() == TdiStatus.STALE_TRANSLATION)
+        {
+            return String.format("TDI %04x bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches private " +
+                "MMIO at 0x%x; invalidate, then bind again)", e.requesterId(), e.staleAddress());
+        }
+        return String.format("TDI %04x bind refused: %s", e.requesterId(), e.status());
+    }
+
+    @Override
+    public String bound(final PlatformEvent.TdiBound e)
+    {
+        return String.format("TDI %04x bound (CONFIG_LOCKED)", e.requesterId());
+    }
+
+    @Override
+    public String transition(final PlatformEvent.TdiTransition e)
+    {
+        return String.format("TDI %04x %s: %s (%s)", e.requesterId(), e.operation(), e.status(), e.state());
+    }
+
+    @Override
+    public String mmioMapped(final PlatformEvent.MmioMapped e)
+    {
+        return String.format("private MMIO hpa 0x%x mapped at gpa 0x%x for TDI %04x", e.hpa(), e.gpa(), e.requesterId());
+    }
+
+    @Override
+    public String mmioMapRefused(final PlatformEvent.MmioMapRefused e)
+    {
+        return String.format("TDH.MMIO.MAP gpa 0x%x hpa 0x%x refused: SeamcallResult{%s, rcx=0x%x, rdx=0x%x} (TDI %s)", e.gpa(), e.hpa(),
+            TdxStatus.name(e.status()), e.rcx(), e.rdx(), e.tdiState());
+    }
+
+    @Override
+    public String tdAccess(final PlatformEvent.TdAccess e)
+    {
+        final String access = String.format("TD %d %s gpa 0x%x (%d bytes)", e.td(), e.write() ? "write" : "read", e.gpa(), e.size());
+        switch (e.result())
+        {
+            case MACHINE_CHECK:
+                return String.format("%s: machine check, cause %d %s at 0x%x", access, e.cause(), e.causeName(), e.address());
+            case EPT_VIOLATION:
+                return String.format("%s: EPT violation (%s); nothing accessed", access, e.walkFault());
+            case ZEROS:
+                return String.format("%s: zeros (a shared-KeyID read of private memory at 0x%x)", access, e.address());
+            default:
+                return String.format("%s: ok at 0x%x", access, e.address());
+        }
+    }
+
+    @Override
+    public String kvmDirtyLog(final PlatformEvent.KvmDirtyLog e)
+    {
+        return "KVM dirty logging on domain " + e.domain() + ": " + e.leaves() + " EPT leaves write-protected" +
+            (e.sharedWithIommu() ? " (the IOMMU's table: device writes now fault)" : " (KVM's own table; the IOMMU's is untouched)");
+    }
+}

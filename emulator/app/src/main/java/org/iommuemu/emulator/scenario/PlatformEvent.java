@@ -1,0 +1,180 @@
+package org.iommuemu.emulator.scenario;
+
+import org.iommuemu.pagetable.WalkFault;
+import org.iommuemu.tdx.TdiStatus;
+import org.iommuemu.tdx.TdispState;
+
+/**
+ * Something architectural that happened on the platform outside the DMA stream, as data: a TDI's TDISP transition,
+ * a machine check at bind or at a TD's access, a refused SEAMCALL, KVM write-protecting its EPT. The platform
+ * records events ({@link Platform#events()}); the report decides how to print them (the replay package's
+ * {@code PlatformEventText}), and machine-readable outputs carry the fields. Every event knows where in the traffic
+ * it happened: {@link #beforeTlp()} is the index of the TLP it came before, or {@link #SETUP} when it happened while
+ * the platform was built.
+ */
+public sealed interface PlatformEvent
+{
+    /** {@link #beforeTlp()} of an event of the platform's setup, before any traffic. */
+    long SETUP = -1;
+
+    /** The index of the TLP the event came before, or {@link #SETUP}. */
+    long beforeTlp();
+
+    /** Whether the event is a machine check (counted in the summary's one machine-check count). */
+    default boolean machineCheck()
+    {
+        return false;
+    }
+
+    <R> R accept(Visitor<R> visitor);
+
+    /** One method per kind of event: the report's printer and any other consumer dispatch through it. */
+    interface Visitor<R>
+    {
+        R bindMachineCheck(TdiBindMachineCheck event);
+
+        R bindRefused(TdiBindRefused event);
+
+        R bound(TdiBound event);
+
+        R transition(TdiTransition event);
+
+        R mmioMapped(MmioMapped event);
+
+        R mmioMapRefused(MmioMapRefused event);
+
+        R tdAccess(TdAccess event);
+
+        R kvmDirtyLog(KvmDirtyLog event);
+    }
+
+    /**
+     * LOCK_INTERFACE found private MMIO still reachable: a machine check, the TDI goes to ERROR.
+     *
+     * @param cause     the {@code MachineCheckRecord} cause code.
+     * @param causeName its name.
+     * @param cached    whether a cached IOMMU translation (not a table) still reached it.
+     * @param address   the first private MMIO address still reachable.
+     */
+    record TdiBindMachineCheck(long beforeTlp, int requesterId, int cause, String causeName, boolean cached, long address)
+        implements PlatformEvent
+    {
+        @Override
+        public boolean machineCheck()
+        {
+            return true;
+        }
+
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.bindMachineCheck(this);
+        }
+    }
+
+    /**
+     * LOCK_INTERFACE refused without a machine check; {@code staleAddress} is the private MMIO address a cached
+     * translation still reaches when the status is {@link TdiStatus#STALE_TRANSLATION}, else -1.
+     */
+    record TdiBindRefused(long beforeTlp, int requesterId, TdiStatus status, long staleAddress) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.bindRefused(this);
+        }
+    }
+
+    /** LOCK_INTERFACE succeeded: the TDI is bound, CONFIG_LOCKED. */
+    record TdiBound(long beforeTlp, int requesterId) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.bound(this);
+        }
+    }
+
+    /** A TDISP operation other than bind ({@code operation}: start, stop, unbind) with its status and the TDI's state after it. */
+    record TdiTransition(long beforeTlp, int requesterId, String operation, TdiStatus status, TdispState state)
+        implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.transition(this);
+        }
+    }
+
+    /** TDH.MMIO.MAP and the TD's accept mapped a TDI's private MMIO into the S-EPT. */
+    record MmioMapped(long beforeTlp, int requesterId, long hpa, long gpa, long size) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.mmioMapped(this);
+        }
+    }
+
+    /** TDH.MMIO.MAP refused one page: the SEAMCALL's status (with operand), RCX and RDX, and the TDI's state. */
+    record MmioMapRefused(long beforeTlp, int requesterId, long gpa, long hpa, long status, long rcx, long rdx, TdispState tdiState)
+        implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.mmioMapRefused(this);
+        }
+    }
+
+    /**
+     * The TD's own read or write through its EPTs ({@code td-read}, {@code td-write}).
+     *
+     * @param result       what happened: one of the {@link TdAccessResult}s.
+     * @param address      the host physical address reached (the machine check's address for a machine check).
+     * @param walkFault    the EPT violation's walk fault, {@link WalkFault#NONE} otherwise.
+     * @param cause        the machine check's cause code, 0 otherwise.
+     * @param causeName    its name, empty otherwise.
+     */
+    record TdAccess(long beforeTlp, int td, boolean write, long gpa, int size, TdAccessResult result, long address,
+        WalkFault walkFault, int cause, String causeName) implements PlatformEvent
+    {
+        @Override
+        public boolean machineCheck()
+        {
+            return result == TdAccessResult.MACHINE_CHECK;
+        }
+
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.tdAccess(this);
+        }
+    }
+
+    /** What a TD's own access did. */
+    enum TdAccessResult
+    {
+        /** Done. */
+        OK,
+        /** A shared-KeyID read of private memory: zeros. */
+        ZEROS,
+        /** The EPTs do not map it: nothing accessed. */
+        EPT_VIOLATION,
+        /** Poison consumed: a machine check. */
+        MACHINE_CHECK
+    }
+
+    /**
+     * KVM started dirty logging on a domain's guest memory and write-protected {@code leaves} EPT leaves: the IOMMU's
+     * own table when {@code sharedWithIommu} (device writes now fault), else KVM's separate EPT.
+     */
+    record KvmDirtyLog(long beforeTlp, int domain, int leaves, boolean sharedWithIommu) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.kvmDirtyLog(this);
+        }
+    }
+}
