@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.iommuemu.emulator.timing.TimingProfile;
+
 /**
  * Writes a fitted profile as a profile file ({@code calibrate --fit --write FILE}): {@code extends:} the base it was
  * fitted from, and the fitted values under their sections, with a header saying what they were fitted to and how
@@ -23,9 +25,11 @@ public final class FittedProfileWriter
     /**
      * The profile file text.
      *
-     * @param base the bundled profile the fit started from (the file {@code extends:} it).
+     * @param base        the bundled profile the file {@code extends:}.
+     * @param baseProfile that profile: only what the fit changed from it is written.
      */
-    public static String text(final ProfileFit.Result fit, final MeasuredSystem system, final String base)
+    public static String text(final ProfileFit.Result fit, final MeasuredSystem system, final String base,
+        final TimingProfile baseProfile)
     {
         final StringBuilder b = new StringBuilder();
         b.append("# Fitted by `bin/iommu-emu calibrate --system ").append(system.name()).append(" --fit` (docs/timing.md,\n");
@@ -38,40 +42,56 @@ public final class FittedProfileWriter
         b.append("name: ").append(fit.profile().name()).append('\n');
         b.append("extends: ").append(base).append('\n');
         b.append("description: 'fitted to ").append(system.description().replace("'", "''")).append("'\n");
-        final Map<String, Map<String, Integer>> sections = new LinkedHashMap<>();
-        for (final Map.Entry<String, Integer> value : fit.values().entrySet())
-        {
-            final String[] key = value.getKey().split("\\.", 2);
-            sections.computeIfAbsent(key[0], k -> new LinkedHashMap<>()).put(key[1], value.getValue());
-        }
+        // Every key the fit changed from the base: the fitted ones, and those a fitted one moved (an LLC latency kept at
+        // or below a lower DRAM latency).
+        final TimingProfile fitted = fit.profile();
+        final Map<String, Integer> memory = new LinkedHashMap<>();
+        memory.put("dma-read-latency", fitted.memory().dmaReadLatency() - baseProfile.memory().dmaReadLatency());
+        memory.put("dram-latency", fitted.memory().dramLatency() - baseProfile.memory().dramLatency());
+        memory.put("llc-hit-latency", fitted.memory().llcHitLatency() - baseProfile.memory().llcHitLatency());
+        memory.put("recent-lines", fitted.memory().recentLines() - baseProfile.memory().recentLines());
+        final Map<String, Integer> concurrency = new LinkedHashMap<>();
+        concurrency.put("translations-in-flight", fitted.concurrency().translationsInFlight() -
+            baseProfile.concurrency().translationsInFlight());
+        concurrency.put("concurrent-walkers", fitted.concurrency().concurrentWalkers() - baseProfile.concurrency().concurrentWalkers());
+        final Map<String, Integer> values = new LinkedHashMap<>();
+        values.put("memory.dma-read-latency", fitted.memory().dmaReadLatency());
+        values.put("memory.dram-latency", fitted.memory().dramLatency());
+        values.put("memory.llc-hit-latency", fitted.memory().llcHitLatency());
+        values.put("memory.recent-lines", fitted.memory().recentLines());
+        values.put("concurrency.translations-in-flight", fitted.concurrency().translationsInFlight());
+        values.put("concurrency.concurrent-walkers", fitted.concurrency().concurrentWalkers());
         for (final String section : List.of("memory", "concurrency"))
         {
-            final Map<String, Integer> values = sections.remove(section);
-            if (values == null)
+            final Map<String, Integer> changes = section.equals("memory") ? memory : concurrency;
+            boolean header = false;
+            for (final Map.Entry<String, Integer> change : changes.entrySet())
             {
-                continue;
+                final String key = section + "." + change.getKey();
+                if (change.getValue() == 0 && !fit.values().containsKey(key))
+                {
+                    continue;
+                }
+                if (!header)
+                {
+                    b.append('\n').append(section).append(":\n");
+                    header = true;
+                }
+                b.append("  ").append(change.getKey()).append(": ").append(values.get(key))
+                    .append(fit.values().containsKey(key) ? "   # fitted\n" : "   # moved with a fitted value\n");
             }
-            b.append('\n').append(section).append(":\n");
-            for (final Map.Entry<String, Integer> value : values.entrySet())
-            {
-                b.append("  ").append(value.getKey()).append(": ").append(value.getValue()).append("   # fitted\n");
-            }
-        }
-        if (!sections.isEmpty())
-        {
-            throw new IllegalStateException("fitted parameters outside memory and concurrency: " + sections.keySet());
         }
         return b.toString();
     }
 
     /** Write {@link #text} to {@code file}; refuses to overwrite a file that is not a fitted profile. */
-    public static void write(final ProfileFit.Result fit, final MeasuredSystem system, final String base, final Path file)
-        throws IOException
+    public static void write(final ProfileFit.Result fit, final MeasuredSystem system, final String base,
+        final TimingProfile baseProfile, final Path file) throws IOException
     {
         if (Files.exists(file) && !Files.readString(file, StandardCharsets.UTF_8).startsWith("# Fitted by `bin/iommu-emu calibrate"))
         {
             throw new IllegalArgumentException(file + " exists and is not a fitted profile; not overwriting it");
         }
-        Files.writeString(file, text(fit, system, base), StandardCharsets.UTF_8);
+        Files.writeString(file, text(fit, system, base, baseProfile), StandardCharsets.UTF_8);
     }
 }

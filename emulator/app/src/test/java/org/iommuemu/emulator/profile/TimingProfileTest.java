@@ -34,13 +34,36 @@ import org.iommuemu.emulator.timing.WalkerParameters;
 class TimingProfileTest
 {
     @ParameterizedTest
-    @ValueSource(strings = {"gem5-smmuv3", "amd", "intel"})
+    @ValueSource(strings = {"gem5-smmuv3", "amd", "intel", "pcie-bench-bdw", "pcie-bench-hsw-2620v3", "pcie-bench-hsw-2637v3",
+        "pcie-bench-ivb", "pcie-bench-snb", "farshin-200g"})
     void everyBundledProfileLoadsUnderItsName(final String name)
     {
         final TimingProfile profile = TimingProfiles.bundled(name);
         assertEquals(name, profile.name());
         assertFalse(profile.description().isEmpty());
         assertTrue(TimingProfiles.BUNDLED.contains(name));
+    }
+
+    @Test
+    void theFittedProfilesChangeOnlyTheFreeParametersOfTheirBase()
+    {
+        final TimingProfile intel = TimingProfiles.bundled("intel");
+        for (final String name : new String[] {"pcie-bench-bdw", "pcie-bench-hsw-2620v3", "pcie-bench-hsw-2637v3", "pcie-bench-ivb",
+            "pcie-bench-snb"})
+        {
+            final TimingProfile fitted = TimingProfiles.bundled(name);
+            assertEquals(intel.caches(), fitted.caches(), name);
+            assertEquals(intel.link(), fitted.link(), name);
+            assertEquals(intel.walker(), fitted.walker(), name);
+            assertEquals(intel.concurrency().pteRequestsPerCycle(), fitted.concurrency().pteRequestsPerCycle(), name);
+            assertTrue(fitted.concurrency().concurrentWalkers() < intel.concurrency().concurrentWalkers(), name +
+                ": pcie-bench's miss throughput needs fewer walkers than gem5's 16");
+        }
+        final TimingProfile farshin = TimingProfiles.bundled("farshin-200g");
+        final TimingProfile bdw = TimingProfiles.bundled("pcie-bench-bdw");
+        assertEquals(bdw.caches(), farshin.caches(), "only the miss latency and the slots are fitted to one published number");
+        assertEquals(bdw.concurrency().concurrentWalkers(), farshin.concurrency().concurrentWalkers());
+        assertEquals(bdw.memory().dmaReadLatency(), farshin.memory().dmaReadLatency());
     }
 
     /** timing-perf.md 1.1, literally. */

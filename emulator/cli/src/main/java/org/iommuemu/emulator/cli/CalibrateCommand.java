@@ -125,7 +125,7 @@ final class CalibrateCommand implements Callable<Integer>
                 out.println("Fitted " + result.values());
                 if (write != null)
                 {
-                    FittedProfileWriter.write(result, measured, measured.base(), write);
+                    FittedProfileWriter.write(result, measured, measured.base(), TimingProfiles.bundled(measured.base()), write);
                     out.println("fitted profile: " + write);
                 }
             }

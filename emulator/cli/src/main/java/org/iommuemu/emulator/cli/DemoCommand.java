@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.replay.ReplayResult;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -82,9 +83,11 @@ final class DemoCommand implements Callable<Integer>
             out.println("iommu-emu demo: seed 001, an SNP guest's passthrough NIC; the IOMMU maps its DMA buffers with 2 MiB");
             out.println("pages (seed001-huge) or 4 KiB pages (seed001-4k) over a range where one 4 KiB page was made private.");
             out.println();
-            ReplaySupport.compare(java.util.List.of(ReplaySupport.scenario("seed001-huge"), ReplaySupport.scenario("seed001-4k")),
-                null, new org.iommuemu.emulator.cli.trace.TraceInputOptions(), count, report, out, spec.commandLine().getErr(),
-                System.console() != null);
+            final List<ReplayResult> results = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
+                ReplaySupport.scenario("seed001-4k")), null, new org.iommuemu.emulator.cli.trace.TraceInputOptions(), count, report,
+                out, spec.commandLine().getErr(), System.console() != null);
+            out.println();
+            out.println(Seed001Story.throughputCost(results.get(0), results.get(1)));
             out.println();
             out.println("Next: bin/iommu-emu replay --help, bin/iommu-emu compare --scenario nic-passthrough --policies huge,forced-4k,");
             out.println("bin/iommu-emu demo --tour (the page-table engine), docs/scenarios.md (the bundled scenarios).");

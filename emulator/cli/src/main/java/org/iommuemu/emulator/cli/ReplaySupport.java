@@ -7,6 +7,7 @@ import java.nio.file.Path;
 
 import org.iommuemu.emulator.cli.trace.Progress;
 import org.iommuemu.emulator.cli.trace.TraceInputOptions;
+import org.iommuemu.emulator.replay.ComparisonChart;
 import org.iommuemu.emulator.replay.GeneratedTraceReader;
 import org.iommuemu.emulator.replay.Replay;
 import org.iommuemu.emulator.replay.ReplayResult;
@@ -109,8 +110,8 @@ final class ReplaySupport
     }
 
     /** Replay two scenarios on the same traffic, print the comparison, and write both reports when {@code report} is set. */
-    static void compare(final java.util.List<Scenario> pair, final Path trace, final TraceInputOptions input, final Long count,
-        final Path report, final PrintWriter out, final PrintWriter err, final boolean progress) throws IOException
+    static java.util.List<ReplayResult> compare(final java.util.List<Scenario> pair, final Path trace, final TraceInputOptions input,
+        final Long count, final Path report, final PrintWriter out, final PrintWriter err, final boolean progress) throws IOException
     {
         final java.util.List<ReplayResult> results = new java.util.ArrayList<>();
         for (final Scenario scenario : pair)
@@ -123,16 +124,21 @@ final class ReplaySupport
         out.println("Comparison of " + pair.get(0).name() + " and " + pair.get(1).name() + " on " +
             (trace != null ? trace.toString() : "the scenario's traffic"));
         out.print(table);
+        final String throughput = ComparisonChart.throughputLine(pair.get(0).name(), results.get(0), pair.get(1).name(), results.get(1));
+        out.println(throughput);
         if (report != null)
         {
             Files.createDirectories(report);
-            Files.writeString(report.resolve("compare.txt"), table.toString(), java.nio.charset.StandardCharsets.UTF_8);
+            Files.writeString(report.resolve("compare.txt"), table + throughput + System.lineSeparator(),
+                java.nio.charset.StandardCharsets.UTF_8);
+            out.println("plot: " + ComparisonChart.write(pair.get(0).name(), results.get(0), pair.get(1).name(), results.get(1), report));
             for (int i = 0; i < 2; i++)
             {
                 out.println("report: " + ReportWriter.write(results.get(i), report.resolve(pair.get(i).name()), ReportWriter.ImageFormat.PNG));
             }
         }
         out.flush();
+        return results;
     }
 
     private static Scenario.TrafficSpec withCount(final Scenario.TrafficSpec spec, final long count)
