@@ -178,6 +178,7 @@ public final class Replay
         // The device's DMA engine decides when the request leaves (the timestamp is the earliest it may).
         r.earliestCycle = timing.nanosToCycles(r.timeNanos);
         r.arrivalCycle = timing.issue(r.request, r.earliestCycle);
+        r.waitCycles = timing.waitCycles();
         port.handle(r.request, r.outcome);
         r.completionCycle = timing.complete(r.outcome);
         r.releaseCycle = timing.releaseCycle();
@@ -189,6 +190,7 @@ public final class Replay
     {
         r.outcome.reset();
         r.earliestCycle = 0;
+        r.waitCycles = 0;
         r.arrivalCycle = 0;
         r.completionCycle = 0;
         r.releaseCycle = 0;

@@ -15,6 +15,7 @@ public final class ReplayRecord
     final DmaRequest request = new DmaRequest();
     final RequestOutcome outcome = new RequestOutcome();
     long earliestCycle;
+    long waitCycles;
     long arrivalCycle;
     long completionCycle;
     long releaseCycle;
@@ -56,16 +57,19 @@ public final class ReplayRecord
         return earliestCycle;
     }
 
-    /** When the request left its device (after waiting for a tag, a credit, its engine or its link). */
+    /**
+     * When the request was on the link to the IOMMU (its last byte sent), after waiting in its device for a tag, a
+     * credit, its engine or its link ({@link #waitCycles()}).
+     */
     public long arrivalCycle()
     {
         return arrivalCycle;
     }
 
-    /** Cycles the request waited in its device before it could leave (closed-loop timing, docs/timing.md). */
+    /** Cycles the request waited in its device before it could start to leave (closed-loop timing, docs/timing.md). */
     public long waitCycles()
     {
-        return arrivalCycle - earliestCycle;
+        return waitCycles;
     }
 
     /** When the device had the request's tag or credit back: the write passed on, the read's data all received. */

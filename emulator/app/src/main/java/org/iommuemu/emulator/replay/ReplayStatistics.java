@@ -50,10 +50,15 @@ public final class ReplayStatistics
     long tdAccessMachineChecks;
     long effects;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
-    /** Cycles requests waited in their device before leaving (closed-loop timing), waits of 0 included. */
-    final Histogram deviceWait = new Histogram(MAX_TRACKED_LATENCY, 3);
-    private long pendingWait;
-    private long pendingWaitCount;
+    /**
+     * Cycles requests waited in their device before leaving (closed-loop timing), counted per log-linear bucket: 16
+     * buckets per power of two (a value is counted at most 1/16 below its own), since in a saturated replay every
+     * wait differs and a histogram update per request costs more than the rest of the timing. Waits of 0 are
+     * bucket 0. {@link #deviceWait()} turns the counts into a histogram.
+     */
+    private final long[] waitBuckets = new long[64 * WAIT_SUB_BUCKETS];
+    private static final int WAIT_SUB_BUCKETS = 16;
+    private static final int WAIT_SUB_BITS = 4;
     final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
     /**
      * Run-length batching of the two histograms' updates: consecutive equal latencies (every IOTLB hit of a
@@ -91,12 +96,15 @@ public final class ReplayStatistics
         }
         lastEarliest = Math.max(lastEarliest, record.earliestCycle);
         lastCompletion = Math.max(lastCompletion, Math.max(record.completionCycle, record.releaseCycle));
-        final long wait = clampedWait(record.arrivalCycle - record.earliestCycle);
-        if (wait != pendingWait)
+        final long wait = record.waitCycles;
+        if (wait == 0)
         {
-            waitChanged(wait);
+            waitBuckets[0]++;
         }
-        pendingWaitCount++;
+        else
+        {
+            waited(wait);
+        }
         final long value = clamped(record.latencyCycles());
         if (value != pendingValue)
         {
@@ -145,23 +153,32 @@ public final class ReplayStatistics
         return value;
     }
 
-    private long clampedWait(final long value)
+    private void waited(final long cycles)
     {
-        if (value > 0)
-        {
-            deviceWaits++;
-        }
-        return Math.min(value, MAX_TRACKED_LATENCY);
+        deviceWaits++;
+        waitBuckets[waitBucket(Math.min(cycles, MAX_TRACKED_LATENCY))]++;
     }
 
-    private void waitChanged(final long value)
+    /** The bucket of a wait of {@code value} cycles: exact below 16, then 16 per power of two. */
+    static int waitBucket(final long value)
     {
-        if (pendingWaitCount != 0)
+        if (value < WAIT_SUB_BUCKETS)
         {
-            deviceWait.recordValueWithCount(pendingWait, pendingWaitCount);
-            pendingWaitCount = 0;
+            return (int)value;
         }
-        pendingWait = value;
+        final int exponent = 63 - Long.numberOfLeadingZeros(value);
+        return (exponent - WAIT_SUB_BITS + 1) * WAIT_SUB_BUCKETS + (int)((value >>> (exponent - WAIT_SUB_BITS)) & (WAIT_SUB_BUCKETS - 1));
+    }
+
+    /** The smallest wait counted in {@code bucket}. */
+    static long waitBucketValue(final int bucket)
+    {
+        if (bucket < WAIT_SUB_BUCKETS)
+        {
+            return bucket;
+        }
+        final int exponent = bucket / WAIT_SUB_BUCKETS + WAIT_SUB_BITS - 1;
+        return (1L << exponent) | ((long)(bucket % WAIT_SUB_BUCKETS) << (exponent - WAIT_SUB_BITS));
     }
 
     private void recordOther(final long index, final long pageTableBytes)
@@ -233,11 +250,6 @@ public final class ReplayStatistics
         {
             okLatency.recordValueWithCount(pendingOkValue, pendingOkCount);
             pendingOkCount = 0;
-        }
-        if (pendingWaitCount != 0)
-        {
-            deviceWait.recordValueWithCount(pendingWait, pendingWaitCount);
-            pendingWaitCount = 0;
         }
     }
 
@@ -455,11 +467,21 @@ public final class ReplayStatistics
         return deviceWaits;
     }
 
-    /** How long requests waited in their device before leaving, in cycles (every DMA request, waits of 0 included). */
+    /**
+     * How long requests waited in their device before leaving, in cycles (every DMA request, waits of 0 included), each
+     * wait at the lowest value of its bucket (at most 1/16 below it).
+     */
     public Histogram deviceWait()
     {
-        flush();
-        return deviceWait;
+        final Histogram histogram = new Histogram(MAX_TRACKED_LATENCY, 3);
+        for (int bucket = 0; bucket < waitBuckets.length; bucket++)
+        {
+            if (waitBuckets[bucket] != 0)
+            {
+                histogram.recordValueWithCount(waitBucketValue(bucket), waitBuckets[bucket]);
+            }
+        }
+        return histogram;
     }
 
     public long timelineActions()

@@ -32,6 +32,7 @@ final class DeviceEngine
     /** The engine's minimum spacing of requests, cycles x 2^20. */
     final long requestInterval;
     final int maxPayload;
+    private final int maxPayloadShift;
 
     /** When each direction of the link is free again, and the fraction of a cycle past that (x 2^20). */
     long upstreamFree;
@@ -79,6 +80,7 @@ final class DeviceEngine
         this.readLatency = profile.memory().dmaReadLatency();
         this.requestInterval = Math.round(dma.requestIntervalNs() * ghz * (1L << FIXED_SHIFT));
         this.maxPayload = dma.maxPayload();
+        this.maxPayloadShift = Integer.numberOfTrailingZeros(dma.maxPayload());
         final CacheGeometry micro = profile.caches().microTlb();
         this.microTlb = micro.enabled() ? filled(micro.entries()) : null;
         this.microSlots = micro.enabled() ? new FreeAtQueue(micro.slots()) : null;
@@ -137,14 +139,14 @@ final class DeviceEngine
     /** Read completion bytes on the link for {@code bytes} of data: one completion per Max_Payload_Size. */
     int completionBytes(final int bytes)
     {
-        final int completions = Math.max(1, (bytes + maxPayload - 1) / maxPayload);
+        final int completions = Math.max(1, (bytes + maxPayload - 1) >>> maxPayloadShift);
         return bytes + completions * DeviceDmaParameters.COMPLETION_OVERHEAD_BYTES;
     }
 
     /** Completion-buffer units a read of {@code bytes} reserves. */
     static int completionUnits(final int bytes)
     {
-        return Math.max(1, (bytes + DeviceDmaParameters.COMPLETION_UNIT_BYTES - 1) / DeviceDmaParameters.COMPLETION_UNIT_BYTES);
+        return Math.max(1, (bytes + DeviceDmaParameters.COMPLETION_UNIT_BYTES - 1) >>> 6);
     }
 
     /** Whether the micro-TLB holds the 4 KiB page of {@code address}. */

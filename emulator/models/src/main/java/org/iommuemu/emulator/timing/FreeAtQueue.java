@@ -15,6 +15,7 @@ final class FreeAtQueue
     private final int size;
     /** Index in {@link #ring} of the earliest value; the values ascend from there, wrapping around. */
     private int head;
+    private long waited;
 
     FreeAtQueue(final int size)
     {
@@ -29,6 +30,35 @@ final class FreeAtQueue
     int size()
     {
         return size;
+    }
+
+    /**
+     * Take the earliest-free resource at {@code earliest} or when it is free, whichever is later, for {@code hold}
+     * cycles (a lookup slot, a port beat): a pool of identical servers taken in arrival order.
+     *
+     * @return the cycle it was taken.
+     */
+    long take(final long earliest, final long hold)
+    {
+        final long free = ring[head];
+        final long start;
+        if (free > earliest)
+        {
+            start = free;
+            waited++;
+        }
+        else
+        {
+            start = earliest;
+        }
+        replaceEarliest(start + hold);
+        return start;
+    }
+
+    /** Times {@link #take} had to wait for a resource. */
+    long waited()
+    {
+        return waited;
     }
 
     /** The earliest free-at cycle. */
@@ -63,6 +93,12 @@ final class FreeAtQueue
             newHead = 0;
         }
         head = newHead;
+        // The common case: the new value is the latest, it takes the freed place.
+        if (ring[oldHead == 0 ? n - 1 : oldHead - 1] <= value)
+        {
+            ring[oldHead] = value;
+            return;
+        }
         int hole = oldHead;
         // Shift later values up one place until value fits (the common case: no shift at all).
         for (int moved = 1; moved < n; moved++)

@@ -1,7 +1,5 @@
 package org.iommuemu.emulator.timing;
 
-import java.util.Arrays;
-
 /**
  * The IOTLB fills still in flight, for gem5's 4 KiB duplicate-miss hazard (timing-perf.md 1.2): per (requester,
  * 4 KiB page), the cycle the walk that fills the IOTLB for it ends and what that walk cost. The functional model
@@ -15,24 +13,29 @@ final class PendingFills
     private static final int ENTRIES = 1 << 10;
     private static final int MASK = ENTRIES - 1;
 
-    private final long[] keys = new long[ENTRIES];
-    private final long[] filledAt = new long[ENTRIES];
-    private final long[] walkCycles = new long[ENTRIES];
+    /** Per entry, side by side (one cache line): the key, the cycle the walk ends, what it cost. */
+    private final long[] entries = new long[ENTRIES * 4];
     private int index;
+    /** The latest end of any walk recorded: a lookup after it finds nothing pending without a look at the table. */
+    private long latest = Long.MIN_VALUE;
 
     PendingFills()
     {
-        Arrays.fill(keys, -1L);
+        for (int i = 0; i < ENTRIES; i++)
+        {
+            entries[i * 4] = -1L;
+        }
     }
 
     /** Remember that the walk for {@code address} of {@code requesterId} ends at {@code cycle} after {@code cost} cycles. */
     void walked(final int requesterId, final long address, final long cycle, final long cost)
     {
         final long key = key(requesterId, address);
-        final int i = slot(key);
-        keys[i] = key;
-        filledAt[i] = cycle;
-        walkCycles[i] = cost;
+        final int i = slot(key) << 2;
+        entries[i] = key;
+        entries[i + 1] = cycle;
+        entries[i + 2] = cost;
+        latest = Math.max(latest, cycle);
     }
 
     /**
@@ -41,20 +44,24 @@ final class PendingFills
      */
     boolean pendingAfter(final int requesterId, final long address, final long cycle)
     {
+        if (cycle >= latest)
+        {
+            return false;
+        }
         final long key = key(requesterId, address);
-        final int i = slot(key);
+        final int i = slot(key) << 2;
         index = i;
-        return keys[i] == key && filledAt[i] > cycle;
+        return entries[i] == key && entries[i + 1] > cycle;
     }
 
     long filledAt()
     {
-        return filledAt[index];
+        return entries[index + 1];
     }
 
     long walkCycles()
     {
-        return walkCycles[index];
+        return entries[index + 2];
     }
 
     private static long key(final int requesterId, final long address)

@@ -10,25 +10,32 @@ import java.util.Arrays;
  * Unlike a {@link FreeAtQueue}, the calendar takes bookings in any time order: the replay prices requests in trace
  * order, and with several devices throttled differently a later request of the trace may use the IOMMU earlier than
  * one priced before it; it still finds the cycles that one left free. The calendar is a ring of {@link #WINDOW}
- * cycles, each slot remembering which cycle it counts for; a booking more than a window away from the others
- * forgets theirs (the model is then optimistic for that cycle). Allocation-free.
+ * cycles, each slot one long holding the cycle it counts for and its units in use (8 KiB, so a booking touches one
+ * cache line that stays in the core's caches); a booking more than a window away from the others forgets theirs
+ * (the model is then optimistic for that cycle). A run of full cycles is remembered, so a saturated resource (a
+ * queue of bookings) costs one step per booking, not a scan of the queue. Allocation-free.
  */
 final class SlotCalendar
 {
     /** Cycles the ring covers; a power of two. */
-    static final int WINDOW = 1 << 13;
+    static final int WINDOW = 1 << 10;
+    /** Units a cycle can count; a larger capacity is counted as this many (255 requests in one cycle never happen). */
+    static final int MAX_CAPACITY = 255;
     private static final int MASK = WINDOW - 1;
+    private static final int COUNT_BITS = 8;
+    private static final long COUNT_MASK = (1L << COUNT_BITS) - 1;
+    /** A slot that counts for no cycle (no booked cycle has this tag). */
+    private static final long EMPTY = -1L;
 
     private final int capacity;
-    private final long[] cycleOf = new long[WINDOW];
-    private final int[] used = new int[WINDOW];
+    /** Per slot: (cycle << 8) | units in use. */
+    private final long[] slots = new long[WINDOW];
     private long waited;
-    /**
-     * A run of cycles known to be full, {@code [fullFrom, fullUntil)}: a booking asked for inside it starts its search
-     * at its end, so a saturated resource (a queue of bookings) costs one step, not a scan of the queue.
-     */
+    /** A run of cycles known to be full, {@code [fullFrom, fullUntil)}. */
     private long fullFrom;
     private long fullUntil;
+    /** No cycle at or after this one is booked: a booking from here on needs no look at the calendar. */
+    private long frontier = Long.MIN_VALUE;
 
     SlotCalendar(final int capacity)
     {
@@ -36,8 +43,8 @@ final class SlotCalendar
         {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }
-        this.capacity = capacity;
-        Arrays.fill(cycleOf, Long.MIN_VALUE);
+        this.capacity = Math.min(capacity, MAX_CAPACITY);
+        Arrays.fill(slots, EMPTY);
     }
 
     /**
@@ -48,22 +55,39 @@ final class SlotCalendar
      */
     long reserve(final long earliest, final int hold)
     {
-        if (hold <= 0)
+        if (earliest >= frontier && hold > 0)
         {
+            // The common case, bookings in time order: nothing is booked from here on.
+            for (int k = 0; k < hold; k++)
+            {
+                final long cycle = earliest + k;
+                slots[(int)cycle & MASK] = (tag(cycle) << COUNT_BITS) | 1;
+            }
+            frontier = earliest + hold;
+            if (capacity == 1)
+            {
+                // The booked cycles are full now; nothing after them is booked.
+                if (earliest != fullUntil)
+                {
+                    fullFrom = earliest;
+                }
+                fullUntil = earliest + hold;
+            }
             return earliest;
         }
-        long start = earliest;
-        if (start >= fullFrom && start < fullUntil)
-        {
-            start = fullUntil;
-        }
+        return hold <= 0 ? earliest : reserveBehind(earliest, hold);
+    }
+
+    /** A booking before the last booked cycle: search the calendar. */
+    private long reserveBehind(final long earliest, final int hold)
+    {
+        long start = earliest >= fullFrom && earliest < fullUntil ? fullUntil : earliest;
         int d = 0;
         // Slide the window [start, start + hold) forward past every full cycle in it.
         while (d < hold)
         {
             final long cycle = start + d;
-            final int i = (int)cycle & MASK;
-            if (cycleOf[i] == cycle && used[i] >= capacity)
+            if (used(cycle) >= capacity)
             {
                 start = cycle + 1 >= fullFrom && cycle + 1 < fullUntil ? fullUntil : cycle + 1;
                 d = 0;
@@ -73,53 +97,59 @@ final class SlotCalendar
                 d++;
             }
         }
+        boolean filled = false;
         for (int k = 0; k < hold; k++)
         {
             final long cycle = start + k;
             final int i = (int)cycle & MASK;
-            if (cycleOf[i] != cycle)
-            {
-                cycleOf[i] = cycle;
-                used[i] = 1;
-            }
-            else
-            {
-                used[i]++;
-            }
+            final long slot = slots[i];
+            final int used = (slot >>> COUNT_BITS) == tag(cycle) ? (int)(slot & COUNT_MASK) + 1 : 1;
+            slots[i] = (tag(cycle) << COUNT_BITS) | used;
+            filled |= used == capacity;
         }
         if (start != earliest)
         {
             waited++;
         }
-        extendFullRun(start, hold);
+        if (filled)
+        {
+            extendFullRun(start, hold);
+        }
+        frontier = Math.max(frontier, start + hold);
         return start;
     }
 
-    /** Keep {@code [fullFrom, fullUntil)} the run of full cycles the booking at {@code start} joined or began. */
+    /** Units in use at {@code cycle}. */
+    private int used(final long cycle)
+    {
+        final long slot = slots[(int)cycle & MASK];
+        return (slot >>> COUNT_BITS) == tag(cycle) ? (int)(slot & COUNT_MASK) : 0;
+    }
+
+    private static long tag(final long cycle)
+    {
+        return cycle & (-1L >>> COUNT_BITS);
+    }
+
+    /** A booking at {@code start} filled a cycle: keep {@code [fullFrom, fullUntil)} the run of full cycles it joined or began. */
     private void extendFullRun(final long start, final int hold)
     {
-        if (start <= fullUntil && start + hold >= fullUntil && start >= fullFrom)
+        if (start >= fullFrom && start <= fullUntil && start + hold >= fullUntil)
         {
-            while (full(fullUntil))
+            while (used(fullUntil) >= capacity)
             {
                 fullUntil++;
             }
         }
-        else if (full(start))
+        else if (used(start) >= capacity)
         {
             fullFrom = start;
             fullUntil = start;
-            while (full(fullUntil))
+            while (used(fullUntil) >= capacity)
             {
                 fullUntil++;
             }
         }
-    }
-
-    private boolean full(final long cycle)
-    {
-        final int i = (int)cycle & MASK;
-        return cycleOf[i] == cycle && used[i] >= capacity;
     }
 
     /** Bookings that could not start at the cycle asked for. */

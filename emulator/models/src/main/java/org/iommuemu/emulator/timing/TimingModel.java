@@ -29,9 +29,9 @@ import org.iommuemu.pagetable.memory.MemoryAccessListener;
  *            start     = max(at IOMMU, a translation slot, one of the device's translation slots)
  *            looked up = micro-TLB (a hit skips the IOTLB) or IOTLB lookup, each in a free lookup slot;
  *                        a hit on a page whose walk is still in flight waits for it (duplicate-miss merging)
- *            walked    = a free walker, then per walk-cache probe a walk-cache slot and its latency, per table
- *                        fetch (before + a PTE request slot + memory latency + after); context, PASID and nested
- *                        cache lookups of the walk in their slots
+ *            walked    = a free walker, a context-cache lookup (and a PASID-cache lookup with a PASID, and the
+ *                        nested-cache lookups), then per walk-cache probe a walk-cache slot and its latency, per
+ *                        table fetch (before + a PTE request slot + memory latency + after), each in its slots
  *            checked   = + RMP entry fetches + rmp.check-latency
  *            done      = + link.from-iommu, and not before the device's earlier posted write (PCIe ordering)
  *   device   released  = a write's credit returns at done; a read's data leaves the root complex read-latency
@@ -70,8 +70,10 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final SplittableRandom random;
     private final FreeAtQueue slots;
     private final FreeAtQueue walkers;
-    private final SlotCalendar port;
-    private final SlotCalendar iotlbSlots;
+    /** When the IOMMU's input port is free, and the IOTLB's lookup slots: taken once per request, in arrival order. */
+    private long portFree;
+    private long portWaits;
+    private final FreeAtQueue iotlbSlots;
     private final SlotCalendar walkSlots;
     private final SlotCalendar pteRequests;
     private final PendingFills pending = new PendingFills();
@@ -84,9 +86,11 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final int fromIommu;
     private final int serialization;
     private final int portWidth;
+    private final int portWidthShift;
     private final boolean carriesPayload;
     private final int iotlbLatency;
     private final int microTlbLatency;
+    private final boolean microTlbOn;
     private final int deviceTlbLatency;
     private final int beforeFetch;
     private final int afterFetch;
@@ -103,11 +107,19 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final boolean orderSameId;
     private long stamp;
 
-    // Caches the functional model looks up on a walk (context, PASID, nested): lookups counted, priced per lookup.
+    // The configuration caches a walk looks up (gem5: after a TLB miss): the context (DTE) cache once, the PASID cache
+    // once for a request with a PASID; each in its slots.
+    private final FreeAtQueue contextSlots;
+    private final int contextLatency;
+    private final boolean contextEnabled;
+    private final FreeAtQueue pasidSlots;
+    private final int pasidLatency;
+    private final boolean pasidEnabled;
+    // The nested (stage-2 result) caches, when the profile enables them: the functional model's lookups are counted.
     private TranslationCache[] tracked = new TranslationCache[0];
     private long[] trackedLookups = new long[0];
-    private SlotCalendar[] trackedSlots = new SlotCalendar[0];
-    private int[] trackedLatency = new int[0];
+    private FreeAtQueue nestedSlots;
+    private int nestedLatency;
 
     // The request in progress.
     private final int[] events = new int[MAX_EVENTS];
@@ -118,6 +130,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private long address;
     private int length;
     private boolean posted;
+    private boolean hasPasid;
     private AddressType type;
     private boolean atcHit;
     private boolean atcMiss;
@@ -173,9 +186,14 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         this.mergeDuplicates = concurrency.mergeDuplicateMisses();
         this.orderSameId = concurrency.orderSameId();
         final CacheParameters caches = profile.caches();
-        this.iotlbSlots = new SlotCalendar(caches.iotlb().slots());
+        this.iotlbSlots = new FreeAtQueue(caches.iotlb().slots());
+        this.contextSlots = new FreeAtQueue(caches.context().slots());
+        this.contextLatency = caches.context().hitLatency();
+        this.contextEnabled = caches.context().enabled();
+        this.pasidSlots = new FreeAtQueue(caches.pasid().slots());
+        this.pasidLatency = caches.pasid().hitLatency();
+        this.pasidEnabled = caches.pasid().enabled();
         this.walkSlots = new SlotCalendar(caches.walk().slots());
-        this.port = new SlotCalendar(1);
         this.frequencyGhz = profile.clock().frequencyGhz();
         this.unitFrequency = frequencyGhz == 1.0;
         final LinkParameters link = profile.link();
@@ -183,9 +201,11 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         this.fromIommu = link.fromIommuLatency();
         this.serialization = link.serialization();
         this.portWidth = link.portWidthBytes();
+        this.portWidthShift = Integer.numberOfTrailingZeros(link.portWidthBytes());
         this.carriesPayload = link.carriesPayload();
         this.iotlbLatency = caches.iotlb().hitLatency();
         this.microTlbLatency = caches.microTlb().hitLatency();
+        this.microTlbOn = caches.microTlb().enabled();
         this.deviceTlbLatency = caches.deviceTlb().hitLatency();
         this.beforeFetch = profile.walker().cyclesBeforeFetch();
         this.afterFetch = profile.walker().cyclesAfterFetch();
@@ -202,31 +222,28 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     }
 
     /**
-     * Price the lookups the functional model makes in these caches (context, PASID and nested roles; the IOTLB, the
-     * walk caches and the device TLB are priced by their own stages): each lookup of a request that walks costs
-     * the cache's hit latency in one of its profile {@code slots}. Call once, before traffic.
+     * Price the lookups the functional model makes in its nested (stage-2 result) caches when the profile enables them:
+     * each lookup of a request that walks costs {@code caches.nested.hit-latency} in one of its {@code slots}. (The
+     * context and PASID caches are priced once per walk, as gem5 looks its configuration cache up after a TLB miss.)
+     * Call once, before traffic.
      */
     public void trackCaches(final List<TranslationCache> caches)
     {
         final List<TranslationCache> chosen = new ArrayList<>();
-        for (final TranslationCache cache : caches)
+        if (profile.caches().nested().enabled())
         {
-            final CacheRole role = cache.role();
-            if (role == CacheRole.CONTEXT || role == CacheRole.PASID || role == CacheRole.NESTED)
+            for (final TranslationCache cache : caches)
             {
-                chosen.add(cache);
+                if (cache.role() == CacheRole.NESTED)
+                {
+                    chosen.add(cache);
+                }
             }
         }
         tracked = chosen.toArray(new TranslationCache[0]);
         trackedLookups = new long[tracked.length];
-        trackedSlots = new SlotCalendar[tracked.length];
-        trackedLatency = new int[tracked.length];
-        for (int i = 0; i < tracked.length; i++)
-        {
-            final CacheGeometry geometry = profile.caches().geometry(tracked[i].role());
-            trackedSlots[i] = new SlotCalendar(geometry.slots());
-            trackedLatency[i] = geometry.hitLatency();
-        }
+        nestedSlots = new FreeAtQueue(profile.caches().nested().slots());
+        nestedLatency = profile.caches().nested().hitLatency();
     }
 
     /**
@@ -260,7 +277,8 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
      * Start a request of a closed-loop replay: its device issues it at the earliest at {@code earliestCycle} (the
      * trace's timestamp), once its DMA engine, a tag (non-posted) or a posted credit (write), and its link are free.
      *
-     * @return the cycle the request leaves the device.
+     * @return the cycle the request is on the link (its last byte sent): from here the link and the IOMMU take over.
+     *         {@link #issued()} is when it started, {@link #waitCycles()} how long it waited before that.
      */
     public long issue(final DmaRequest request, final long earliestCycle)
     {
@@ -319,7 +337,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         }
         issued = t;
         now = Math.max(now, t);
-        return t;
+        return onLink;
     }
 
     /**
@@ -342,6 +360,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         address = request.address();
         length = request.length();
         type = request.addressType();
+        hasPasid = request.hasPasid();
         posted = (request.access() & Permissions.READ) == 0 && type != AddressType.TRANSLATION_REQUEST;
         atcHit = false;
         atcMiss = false;
@@ -367,13 +386,70 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     public long complete(final RequestOutcome outcome)
     {
         active = false;
+        final long done;
+        // The common case in a method of its own, small enough to inline: an untranslated request that hit the IOTLB
+        // and read nothing from memory.
+        if (eventCount == 0 && type == AddressType.UNTRANSLATED && !atcHit && !atcMiss && !microTlbOn && outcome.iotlbHit())
+        {
+            done = ordered(hit());
+        }
+        else
+        {
+            done = ordered(other(outcome));
+            totalTableFetches += tableFetches;
+            totalWalkCacheProbes += walkCacheProbes;
+            totalRmpFetches += rmpFetches;
+            totalLlcHits += llcHits;
+        }
+        release = release(done);
+        if (done > lastCompletion)
+        {
+            lastCompletion = done;
+        }
+        if (release > lastRelease)
+        {
+            lastRelease = release;
+        }
+        return done;
+    }
+
+    /** An untranslated IOTLB hit without table or RMP fetches: the port, a slot, the IOTLB lookup, the link back. */
+    private long hit()
+    {
+        final DeviceEngine e = engine;
+        final long atIommu = portArrival(onLink) + toIommu;
+        long t = Math.max(atIommu, slots.earliest());
+        if (e != null)
+        {
+            t = Math.max(t, e.translations.earliest());
+        }
+        if (t > atIommu)
+        {
+            queuedForSlot++;
+        }
+        t = iotlbSlots.take(t, iotlbLatency) + iotlbLatency;
+        if (pending.pendingAfter(requesterId, address, t))
+        {
+            t = pendingWalk(t);
+        }
+        t += fromIommu;
+        slots.replaceEarliest(t);
+        if (e != null)
+        {
+            e.translations.replaceEarliest(t);
+        }
+        return t;
+    }
+
+    /** Everything but {@link #hit()}: translated requests, ATS, the micro-TLB, misses, walks, RMP checks. */
+    private long other(final RequestOutcome outcome)
+    {
         final boolean iotlbHit = outcome.iotlbHit();
-        long done;
         if (type == AddressType.TRANSLATED || atcHit)
         {
-            done = checkOnly(onLink);
+            return checkOnly(onLink);
         }
-        else if (atcMiss)
+        if (atcMiss)
         {
             // Translation Request, its completion back on the link, then the request itself, translated.
             final long translated = translate(onLink, iotlbHit, atsRoundTrip >>> 1, atsRoundTrip - (atsRoundTrip >>> 1), true);
@@ -385,27 +461,35 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             {
                 e.atcFill(address, outcome.pageSizeLg2());
             }
-            done = checkOnly(sent);
             translationRequests++;
+            return checkOnly(sent);
         }
-        else if (type == AddressType.TRANSLATION_REQUEST)
+        if (type == AddressType.TRANSLATION_REQUEST)
         {
-            done = translate(onLink, iotlbHit, atsRoundTrip >>> 1, atsRoundTrip - (atsRoundTrip >>> 1), false);
             translationRequests++;
+            return translate(onLink, iotlbHit, atsRoundTrip >>> 1, atsRoundTrip - (atsRoundTrip >>> 1), false);
         }
-        else
+        return translate(onLink, iotlbHit, toIommu, fromIommu, false);
+    }
+
+    /** A hit on a page whose walk is still in flight: wait for it (merging) or walk the page again. */
+    private long pendingWalk(final long t)
+    {
+        if (mergeDuplicates)
         {
-            done = translate(onLink, iotlbHit, toIommu, fromIommu, false);
+            mergedMisses++;
+            return pending.filledAt() + iotlbLatency;
         }
-        done = ordered(done);
-        release = release(done);
-        totalTableFetches += tableFetches;
-        totalWalkCacheProbes += walkCacheProbes;
-        totalRmpFetches += rmpFetches;
-        totalLlcHits += llcHits;
-        lastCompletion = Math.max(lastCompletion, done);
-        lastRelease = Math.max(lastRelease, release);
-        return done;
+        final long walkStart = Math.max(t, walkers.earliest());
+        if (walkStart > t)
+        {
+            queuedForWalker++;
+        }
+        final long walked = walkStart + pending.walkCycles();
+        walkers.replaceEarliest(walked);
+        duplicateWalks++;
+        totalWalks++;
+        return walked;
     }
 
     /**
@@ -425,8 +509,19 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     /** Through the IOMMU's input port: the cycle a request fully on the link at {@code onLink} reaches the IOMMU. */
     private long portArrival(final long onLink)
     {
-        final int beats = carriesPayload && posted ? Math.max(1, (length + portWidth - 1) / portWidth) : 1;
-        return port.reserve(onLink, beats * serialization);
+        final int beats = carriesPayload && posted ? Math.max(1, (length + portWidth - 1) >>> portWidthShift) : 1;
+        final long start;
+        if (portFree > onLink)
+        {
+            start = portFree;
+            portWaits++;
+        }
+        else
+        {
+            start = onLink;
+        }
+        portFree = start + beats * serialization;
+        return start;
     }
 
     /**
@@ -468,29 +563,13 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         }
         if (!looked)
         {
-            t = iotlbSlots.reserve(t, iotlbLatency) + iotlbLatency;
+            t = iotlbSlots.take(t, iotlbLatency) + iotlbLatency;
         }
         final boolean walks = tableFetchEvents() > 0 || walkCacheProbes > 0;
         if (iotlbHit && !walks && pending.pendingAfter(requesterId, address, t))
         {
             // The page's walk, started by an earlier request, is still in flight.
-            if (mergeDuplicates)
-            {
-                t = pending.filledAt() + iotlbLatency;
-                mergedMisses++;
-            }
-            else
-            {
-                final long walkStart = Math.max(t, walkers.earliest());
-                if (walkStart > t)
-                {
-                    queuedForWalker++;
-                }
-                t = walkStart + pending.walkCycles();
-                walkers.replaceEarliest(t);
-                duplicateWalks++;
-                totalWalks++;
-            }
+            t = pendingWalk(t);
         }
         else if (walks)
         {
@@ -542,33 +621,59 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             queuedForWalker++;
         }
         long w = walkStart;
+        if (contextEnabled)
+        {
+            w = contextSlots.take(w, contextLatency) + contextLatency;
+        }
+        if (pasidEnabled && hasPasid)
+        {
+            w = pasidSlots.take(w, pasidLatency) + pasidLatency;
+        }
         for (int i = 0; i < tracked.length; i++)
         {
             final long lookups = tracked[i].lookups() - trackedLookups[i];
             for (long k = 0; k < lookups; k++)
             {
-                w = trackedSlots[i].reserve(w, trackedLatency[i]) + trackedLatency[i];
+                w = nestedSlots.take(w, nestedLatency) + nestedLatency;
             }
         }
+        // Consecutive probes (deepest cached level first) hold one walk-cache slot for all their cycles: one booking.
+        int probes = 0;
         for (int i = 0; i < eventCount; i++)
         {
             final int event = events[i];
             if (event == EVENT_PROBE)
             {
-                w = walkSlots.reserve(w, walkProbeLatency) + walkProbeLatency;
+                probes++;
             }
             else if ((event & EVENT_RMP) == 0)
             {
+                if (probes != 0)
+                {
+                    w = probe(w, probes);
+                    probes = 0;
+                }
                 w += beforeFetch;
                 w = pteRequests.reserve(w, 1);
                 w += event + afterFetch;
             }
+        }
+        if (probes != 0)
+        {
+            w = probe(w, probes);
         }
         w += overflowCycles;
         walkers.replaceEarliest(w);
         totalWalks++;
         pending.walked(requesterId, address, w, w - walkStart);
         return w;
+    }
+
+    /** {@code probes} walk-cache probes from {@code w}, one after the other in one walk-cache slot. */
+    private long probe(final long w, final int probes)
+    {
+        final int hold = probes * walkProbeLatency;
+        return walkSlots.reserve(w, hold) + hold;
     }
 
     /** The RMP entry fetches of the request (through the PTE request port) and the check. */
@@ -720,7 +825,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         return e;
     }
 
-    /** The cycle the request the model finished last left its device ({@link #issue}) or arrived ({@link #begin}). */
+    /** The cycle the request begun last started to leave its device ({@link #issue}) or arrived ({@link #begin}). */
     public long issued()
     {
         return issued;
@@ -879,11 +984,8 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     /** Bookings of a lookup, walk-cache, PTE-request or port slot that had to wait for a free one. */
     public long slotWaits()
     {
-        long waits = iotlbSlots.waited() + walkSlots.waited() + pteRequests.waited() + port.waited();
-        for (final SlotCalendar calendar : trackedSlots)
-        {
-            waits += calendar.waited();
-        }
+        long waits = iotlbSlots.waited() + walkSlots.waited() + pteRequests.waited() + portWaits;
+        waits += contextSlots.waited() + pasidSlots.waited() + (nestedSlots == null ? 0 : nestedSlots.waited());
         return waits;
     }
 

@@ -1,9 +1,5 @@
 package org.iommuemu.emulator.timing;
 
-import java.util.List;
-
-import org.iommuemu.emulator.cache.CacheRole;
-import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
@@ -28,6 +24,12 @@ class TimingModelTest
     private static long base(final TimingProfile profile)
     {
         return profile.link().toIommuLatency() + profile.caches().iotlb().hitLatency() + profile.link().fromIommuLatency();
+    }
+
+    /** What a walk costs besides its fetches: one context-cache lookup (gem5 looks its config cache up after a TLB miss). */
+    private static long walkBase(final TimingProfile profile)
+    {
+        return base(profile) + profile.caches().context().hitLatency();
     }
 
     private static long perFetch(final TimingProfile profile, final boolean dram)
@@ -66,8 +68,8 @@ class TimingModelTest
         model.begin(read(0x5000), first);
         model.onEntryRead(0x1008, 0); // the same 64-byte line as 0x1000
         final long second = model.complete(miss) - first;
-        assertEquals(base(GEM5) + 2 * perFetch(GEM5, true), first, "two cold lines");
-        assertEquals(base(GEM5) + perFetch(GEM5, false), second, "a recently fetched line");
+        assertEquals(walkBase(GEM5) + 2 * perFetch(GEM5, true), first, "two cold lines");
+        assertEquals(walkBase(GEM5) + perFetch(GEM5, false), second, "a recently fetched line");
         assertEquals(3, model.totalTableFetches());
         assertEquals(1, model.totalLlcHits());
     }
@@ -119,7 +121,7 @@ class TimingModelTest
             model.onEntryRead(0x10_0000L * (i + 1), 0);
             done[i] = model.complete(miss);
         }
-        final long walk = perFetch(GEM5, true);
+        final long walk = GEM5.caches().context().hitLatency() + perFetch(GEM5, true);
         assertEquals(walk, done[1] - done[0], "the second waits for the only walker");
         assertEquals(walk, done[2] - done[1]);
         assertEquals(2, model.queuedForWalker());
@@ -139,12 +141,14 @@ class TimingModelTest
     void pteRequestsPerCycleSpacesTheFetchesOfWalksInFlight()
     {
         final long[] spread = new long[2];
-        // No port serialization and eight IOTLB lookup slots: four walks start in the same cycle.
+        // No port serialization and eight IOTLB and context lookup slots: four walks start in the same cycle.
         final LinkParameters link = GEM5.link();
         final CacheParameters c = NO_MICRO.caches();
         final CacheGeometry iotlb = c.iotlb();
+        final CacheGeometry context = c.context();
         final TimingProfile wide = withCaches(NO_MICRO, new CacheParameters(c.microTlb(), new CacheGeometry(true, iotlb.entries(),
-            iotlb.ways(), iotlb.replacement(), iotlb.hitLatency(), 8), c.deviceTlb(), c.context(), c.pasid(), c.walk(), c.nested(), c.seed()));
+            iotlb.ways(), iotlb.replacement(), iotlb.hitLatency(), 8), c.deviceTlb(), new CacheGeometry(true, context.entries(),
+            context.ways(), context.replacement(), context.hitLatency(), 8), c.pasid(), c.walk(), c.nested(), c.seed()));
         final TimingProfile simultaneous = new TimingProfile("test", "", wide.clock(), new LinkParameters(link.toIommuLatency(),
             link.fromIommuLatency(), 0, link.portWidthBytes(), link.carriesPayload()), wide.caches(), wide.memory(), wide.rmp(),
             wide.concurrency(), wide.walker(), wide.ats());
@@ -189,18 +193,22 @@ class TimingModelTest
     }
 
     @Test
-    void contextCacheLookupsOfAWalkCostTheirHitLatency()
+    void aWalkLooksTheContextCacheUpOnceAndThePasidCacheForAPasid()
     {
-        final TranslationCache context = new TranslationCache("context", CacheRole.CONTEXT, 64, 4,
-            GEM5.caches().context().replacement(), 3, 1);
         final TimingModel model = new TimingModel(GEM5, address -> false);
-        model.trackCaches(List.of(context));
         model.begin(read(0x1000), 0);
-        context.lookup(1, 1);
-        context.lookup(1, 2);
         model.onEntryRead(0x1000, 0);
-        final long done = model.complete(miss);
-        assertEquals(base(GEM5) + 2L * GEM5.caches().context().hitLatency() + perFetch(GEM5, true), done);
+        assertEquals(base(GEM5) + GEM5.caches().context().hitLatency() + perFetch(GEM5, true), model.complete(miss));
+        final CacheParameters c = GEM5.caches();
+        final CacheGeometry p = c.pasid();
+        final TimingProfile withPasidCache = withCaches(GEM5, new CacheParameters(c.microTlb(), c.iotlb(), c.deviceTlb(), c.context(),
+            new CacheGeometry(true, p.entries(), p.ways(), p.replacement(), 5, p.slots()), c.walk(), c.nested(), c.seed()));
+        final TimingModel pasid = new TimingModel(withPasidCache, address -> false);
+        pasid.begin(read(0x1000).pasid(7), 0);
+        pasid.onEntryRead(0x1000, 0);
+        assertEquals(base(GEM5) + GEM5.caches().context().hitLatency() + 5 + perFetch(GEM5, true), pasid.complete(miss));
+        pasid.begin(read(0x9000), 10_000);
+        assertEquals(10_000 + base(GEM5), pasid.complete(hit), "a hit looks no configuration cache up");
     }
 
     @Test
@@ -215,6 +223,7 @@ class TimingModelTest
         assertEquals(1, merging.mergedMisses());
         assertEquals(walked - NO_MICRO.link().fromIommuLatency() + NO_MICRO.caches().iotlb().hitLatency() +
             NO_MICRO.link().fromIommuLatency(), merged, "looks the IOTLB up again once the walk has filled it");
+        assertEquals(walkBase(NO_MICRO) + perFetch(NO_MICRO, true), walked);
 
         final TimingProfile off = withConcurrency(NO_MICRO, new ConcurrencyParameters(64, 16, 1, 1, false, true));
         final TimingModel walking = new TimingModel(off, address -> false);
@@ -302,10 +311,13 @@ class TimingModelTest
         final DeviceDmaParameters slowLink = new DeviceDmaParameters(8, 256, 0, 0, 0, 0, 0);
         final TimingModel model = new TimingModel(NO_MICRO, address -> false);
         model.device(DEVICE, slowLink, false);
-        assertEquals(0, model.issue(write(0x1000), 0));
+        assertEquals(88, model.issue(write(0x1040 - 0x40), 0), "the write is on the link after 88 cycles");
+        assertEquals(0, model.issued());
         final long first = model.complete(hit);
         assertEquals(88 + base(NO_MICRO), first, "the IOMMU sees the write once it is on the link");
-        assertEquals(88, model.issue(write(0x1040), 0));
+        assertEquals(176, model.issue(write(0x1040), 0));
+        assertEquals(88, model.issued(), "the second starts when the link is free");
+        assertEquals(88, model.waitCycles());
         model.complete(hit);
         assertEquals(1, model.deviceWaitCauses()[2]);
         model.issue(read(0x2000), 1000);
