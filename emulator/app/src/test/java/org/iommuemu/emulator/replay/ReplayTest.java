@@ -191,8 +191,7 @@ class ReplayTest
     private static ReplayResult replay(final Scenario scenario, final long count, final ResultSink sink) throws IOException
     {
         final Scenario.TrafficSpec t = scenario.traffic();
-        final Scenario.TrafficSpec spec = new Scenario.TrafficSpec(null, t.workload(), t.devices(), t.footprint(), t.baseAddress(),
-            count, t.seed(), t.transferSize(), t.pasidFraction(), t.teeFraction());
+        final Scenario.TrafficSpec spec = t.withCount(count);
         try (GeneratedTraceReader reader = new GeneratedTraceReader(spec))
         {
             return new Replay(Platform.build(scenario)).run(reader, sink, Replay.ProgressListener.NONE);

@@ -70,10 +70,12 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final SplittableRandom random;
     private final FreeAtQueue slots;
     private final FreeAtQueue walkers;
-    /** When the IOMMU's input port is free, and the IOTLB's lookup slots: taken once per request, in arrival order. */
-    private long portFree;
-    private long portWaits;
-    private final FreeAtQueue iotlbSlots;
+    /**
+     * The IOMMU's input port and the IOTLB's lookup slots: shared by every device, whose requests are priced in trace
+     * order but may arrive out of time order (devices throttled differently), so booked on calendars.
+     */
+    private final SlotCalendar port;
+    private final SlotCalendar iotlbSlots;
     private final SlotCalendar walkSlots;
     private final SlotCalendar pteRequests;
     private final PendingFills pending = new PendingFills();
@@ -109,16 +111,16 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
 
     // The configuration caches a walk looks up (gem5: after a TLB miss): the context (DTE) cache once, the PASID cache
     // once for a request with a PASID; each in its slots.
-    private final FreeAtQueue contextSlots;
+    private final SlotCalendar contextSlots;
     private final int contextLatency;
     private final boolean contextEnabled;
-    private final FreeAtQueue pasidSlots;
+    private final SlotCalendar pasidSlots;
     private final int pasidLatency;
     private final boolean pasidEnabled;
     // The nested (stage-2 result) caches, when the profile enables them: the functional model's lookups are counted.
     private TranslationCache[] tracked = new TranslationCache[0];
     private long[] trackedLookups = new long[0];
-    private FreeAtQueue nestedSlots;
+    private SlotCalendar nestedSlots;
     private int nestedLatency;
 
     // The request in progress.
@@ -186,14 +188,15 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         this.mergeDuplicates = concurrency.mergeDuplicateMisses();
         this.orderSameId = concurrency.orderSameId();
         final CacheParameters caches = profile.caches();
-        this.iotlbSlots = new FreeAtQueue(caches.iotlb().slots());
-        this.contextSlots = new FreeAtQueue(caches.context().slots());
+        this.iotlbSlots = new SlotCalendar(caches.iotlb().slots());
+        this.contextSlots = new SlotCalendar(caches.context().slots());
         this.contextLatency = caches.context().hitLatency();
         this.contextEnabled = caches.context().enabled();
-        this.pasidSlots = new FreeAtQueue(caches.pasid().slots());
+        this.pasidSlots = new SlotCalendar(caches.pasid().slots());
         this.pasidLatency = caches.pasid().hitLatency();
         this.pasidEnabled = caches.pasid().enabled();
         this.walkSlots = new SlotCalendar(caches.walk().slots());
+        this.port = new SlotCalendar(1);
         this.frequencyGhz = profile.clock().frequencyGhz();
         this.unitFrequency = frequencyGhz == 1.0;
         final LinkParameters link = profile.link();
@@ -242,7 +245,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         }
         tracked = chosen.toArray(new TranslationCache[0]);
         trackedLookups = new long[tracked.length];
-        nestedSlots = new FreeAtQueue(profile.caches().nested().slots());
+        nestedSlots = new SlotCalendar(profile.caches().nested().slots());
         nestedLatency = profile.caches().nested().hitLatency();
     }
 
@@ -427,7 +430,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         {
             queuedForSlot++;
         }
-        t = iotlbSlots.take(t, iotlbLatency) + iotlbLatency;
+        t = iotlbSlots.reserve(t, iotlbLatency) + iotlbLatency;
         if (pending.pendingAfter(requesterId, address, t))
         {
             t = pendingWalk(t);
@@ -510,18 +513,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private long portArrival(final long onLink)
     {
         final int beats = carriesPayload && posted ? Math.max(1, (length + portWidth - 1) >>> portWidthShift) : 1;
-        final long start;
-        if (portFree > onLink)
-        {
-            start = portFree;
-            portWaits++;
-        }
-        else
-        {
-            start = onLink;
-        }
-        portFree = start + beats * serialization;
-        return start;
+        return port.reserve(onLink, beats * serialization);
     }
 
     /**
@@ -563,7 +555,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         }
         if (!looked)
         {
-            t = iotlbSlots.take(t, iotlbLatency) + iotlbLatency;
+            t = iotlbSlots.reserve(t, iotlbLatency) + iotlbLatency;
         }
         final boolean walks = tableFetchEvents() > 0 || walkCacheProbes > 0;
         if (iotlbHit && !walks && pending.pendingAfter(requesterId, address, t))
@@ -623,18 +615,18 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         long w = walkStart;
         if (contextEnabled)
         {
-            w = contextSlots.take(w, contextLatency) + contextLatency;
+            w = contextSlots.reserve(w, contextLatency) + contextLatency;
         }
         if (pasidEnabled && hasPasid)
         {
-            w = pasidSlots.take(w, pasidLatency) + pasidLatency;
+            w = pasidSlots.reserve(w, pasidLatency) + pasidLatency;
         }
         for (int i = 0; i < tracked.length; i++)
         {
             final long lookups = tracked[i].lookups() - trackedLookups[i];
             for (long k = 0; k < lookups; k++)
             {
-                w = nestedSlots.take(w, nestedLatency) + nestedLatency;
+                w = nestedSlots.reserve(w, nestedLatency) + nestedLatency;
             }
         }
         // Consecutive probes (deepest cached level first) hold one walk-cache slot for all their cycles: one booking.
@@ -984,7 +976,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     /** Bookings of a lookup, walk-cache, PTE-request or port slot that had to wait for a free one. */
     public long slotWaits()
     {
-        long waits = iotlbSlots.waited() + walkSlots.waited() + pteRequests.waited() + portWaits;
+        long waits = iotlbSlots.waited() + walkSlots.waited() + pteRequests.waited() + port.waited();
         waits += contextSlots.waited() + pasidSlots.waited() + (nestedSlots == null ? 0 : nestedSlots.waited());
         return waits;
     }
