@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 
+import org.openjdk.jmh.Main;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 import org.openjdk.jmh.runner.options.Options;
@@ -25,7 +26,7 @@ public final class BenchMain
         if (commandLine.shouldHelp() || commandLine.shouldList() || commandLine.shouldListWithParams() ||
             commandLine.shouldListProfilers() || commandLine.shouldListResultFormats())
         {
-            org.openjdk.jmh.Main.main(args);
+            Main.main(args);
             return;
         }
         final Options options = new OptionsBuilder().parent(commandLine).jvmArgsAppend(jvmFlags()).build();

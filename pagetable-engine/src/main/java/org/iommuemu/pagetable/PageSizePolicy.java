@@ -1,5 +1,7 @@
 package org.iommuemu.pagetable;
 
+import java.util.Locale;
+
 /**
  * Which leaf sizes a mapping may use, as a bitmask of sizes (bit n = 2^n bytes), intersected with what the
  * format can hold. This is Linux's {@code pgsize_bitmap}: the mapper picks, for each chunk, the largest
@@ -34,7 +36,7 @@ public enum PageSizePolicy
     /** Parse {@code forced-4k}, {@code x86-sizes} or {@code largest} (also {@code huge}), case-insensitive. */
     public static PageSizePolicy parse(final String text)
     {
-        switch (text.trim().toLowerCase(java.util.Locale.ROOT))
+        switch (text.trim().toLowerCase(Locale.ROOT))
         {
             case "forced-4k":
             case "4k":

@@ -688,7 +688,8 @@ public final class PageTable
         {
             final long firstOutput = format.leafAddress(first, childLevel, childItemLg2);
             if ((firstOutput & ((1L << format.itemSizeLg2(level)) - 1)) == 0 &&
-                memory.matchEntries(child + PhysicalMemory.ENTRY_SIZE, items - 1, first + step, step, PhysicalMemory.ENTRY_SIZE) == items - 1)
+                memory.matchEntries(child + PhysicalMemory.ENTRY_SIZE, items - 1, first + step, step,
+                    PhysicalMemory.ENTRY_SIZE) == items - 1)
             {
                 final long dirty = (first & format.dirtyFlag(childLevel)) != 0 ? format.dirtyFlag(level) : 0;
                 memory.writeEntry(slotAddress(table, index),

@@ -1,6 +1,7 @@
 package org.iommuemu.pagetable;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -690,12 +691,12 @@ public abstract class PageTableFormatContract
     private void randomOperations(final PageTableFormat format, final long base, final long seed)
     {
         final Random random = new Random(seed * 31 + format.toString().hashCode());
-        final long WINDOW = window(format);
+        final long span = window(format);
         final PageTable domain = newDomain(format);
         final Map<Long, Long> model = new HashMap<>();
         final int[] permissionChoices = expressiblePermissions(format);
         final long outputBase = 0x2_0000_0000L;
-        final long sizesInWindow = format.allLeafSizes() & (WINDOW - 1);
+        final long sizesInWindow = format.allLeafSizes() & (span - 1);
 
         for (int step = 0; step < 250; step++)
         {
@@ -705,9 +706,9 @@ public abstract class PageTableFormatContract
             {
                 final int alignLg2 = randomSizeLg2(random, sizesInWindow);
                 final long length = (1 + random.nextInt(3)) * (1L << alignLg2) + (random.nextInt(4) == 0 ? 4096L * random.nextInt(8) : 0);
-                final long start = base + (random.nextLong() & (WINDOW - 1) & -(1L << alignLg2));
-                final long clipped = Math.min(length, base + WINDOW - start);
-                final long oa = outputBase + (random.nextLong() & (WINDOW * 4 - 1) & -(1L << alignLg2));
+                final long start = base + (random.nextLong() & (span - 1) & -(1L << alignLg2));
+                final long clipped = Math.min(length, base + span - start);
+                final long oa = outputBase + (random.nextLong() & (span * 4 - 1) & -(1L << alignLg2));
                 final int permissions = permissionChoices[random.nextInt(permissionChoices.length)];
                 final PageSizePolicy policy = random.nextBoolean() ? PageSizePolicy.LARGEST : PageSizePolicy.FORCED_4K;
                 what = "map " + hex(start) + "+" + hex(clipped) + " -> " + hex(oa) + " " + Permissions.toString(permissions) + " " + policy;
@@ -732,8 +733,8 @@ public abstract class PageTableFormatContract
             }
             else if (op < 6)
             {
-                final long start = base + (random.nextLong() & (WINDOW - 1) & -4096L);
-                final long length = Math.min(4096L * (1 + random.nextInt(1024)) * (random.nextBoolean() ? 1 : 8), base + WINDOW - start);
+                final long start = base + (random.nextLong() & (span - 1) & -4096L);
+                final long length = Math.min(4096L * (1 + random.nextInt(1024)) * (random.nextBoolean() ? 1 : 8), base + span - start);
                 what = "unmap " + hex(start) + "+" + hex(length);
                 long expected = 0;
                 for (long page = start; page < start + length; page += 4096)
@@ -748,8 +749,8 @@ public abstract class PageTableFormatContract
             }
             else if (op < 7)
             {
-                final long start = base + (random.nextLong() & (WINDOW - 1) & -4096L);
-                final long length = Math.min(4096L * (1 + random.nextInt(1024)), base + WINDOW - start);
+                final long start = base + (random.nextLong() & (span - 1) & -4096L);
+                final long length = Math.min(4096L * (1 + random.nextInt(1024)), base + span - start);
                 final int permissions = permissionChoices[random.nextInt(permissionChoices.length)];
                 what = "protect " + hex(start) + "+" + hex(length) + " " + Permissions.toString(permissions);
                 for (long page = start; page < start + length; page += 4096)
@@ -764,7 +765,7 @@ public abstract class PageTableFormatContract
             }
             else if (op < 8)
             {
-                final long iova = base + (random.nextLong() & (WINDOW - 1) & -4096L);
+                final long iova = base + (random.nextLong() & (span - 1) & -4096L);
                 final int target = randomSizeLg2(random, format.allLeafSizes() & ((1L << 21) - 1) | (1L << 12));
                 what = "split " + hex(iova) + " to 2^" + target;
                 final MapStatus status = domain.split(iova, target);
@@ -777,13 +778,13 @@ public abstract class PageTableFormatContract
                 {
                     continue;
                 }
-                final long iova = base + (random.nextLong() & (WINDOW - 1) & -(1L << lg2));
+                final long iova = base + (random.nextLong() & (span - 1) & -(1L << lg2));
                 what = "merge " + hex(iova) + " to 2^" + lg2;
                 final boolean uniform = isUniform(model, iova, lg2);
                 final MapStatus status = domain.merge(iova, lg2);
                 assertEquals(uniform, status == MapStatus.OK, what + " -> " + status);
             }
-            checkAgainstModel(domain, model, base, WINDOW, random, what);
+            checkAgainstModel(domain, model, base, span, random, what);
         }
     }
 
@@ -806,7 +807,7 @@ public abstract class PageTableFormatContract
     }
 
     private static void checkAgainstModel(final PageTable domain, final Map<Long, Long> model, final long base,
-        final long WINDOW, final Random random, final String what)
+        final long span, final Random random, final String what)
     {
         final Map<Long, Long> actual = new HashMap<>();
         domain.forEachLeaf((iova, oa, sizeLg2, permissions, level) ->
@@ -824,12 +825,13 @@ public abstract class PageTableFormatContract
             model.keySet().forEach(extra::remove);
             fail("after " + what + ": table and model differ; model has " + model.size() + " pages, table " + actual.size() +
                 "; missing " + missing.size() + ", extra " + extra.size() + ", first differing page " +
-                model.keySet().stream().filter(k -> !model.get(k).equals(actual.get(k))).findFirst().map(PageTableFormatContract::hex).orElse("-"));
+                model.keySet().stream().filter(k ->
+                    !model.get(k).equals(actual.get(k))).findFirst().map(PageTableFormatContract::hex).orElse("-"));
         }
         final WalkResult result = new WalkResult();
         for (int i = 0; i < 16; i++)
         {
-            final long iova = base + (random.nextLong() & (WINDOW - 1) & -8L);
+            final long iova = base + (random.nextLong() & (span - 1) & -8L);
             final Long expected = model.get(iova & -4096L);
             final boolean ok = domain.translate(iova, Permissions.READ, result);
             if (expected == null)
@@ -897,7 +899,7 @@ public abstract class PageTableFormatContract
     /** Permission sets the format can express (the format's own attributesFor decides). */
     protected static int[] expressiblePermissions(final PageTableFormat format)
     {
-        return java.util.Arrays.stream(PERMISSION_CANDIDATES).filter(permissions ->
+        return Arrays.stream(PERMISSION_CANDIDATES).filter(permissions ->
         {
             try
             {
@@ -945,7 +947,7 @@ public abstract class PageTableFormatContract
         assertEquals(expected.size(), actual.size());
         for (int i = 0; i < expected.size(); i++)
         {
-            assertEquals(java.util.Arrays.toString(expected.get(i)), java.util.Arrays.toString(actual.get(i)));
+            assertEquals(Arrays.toString(expected.get(i)), Arrays.toString(actual.get(i)));
         }
     }
 

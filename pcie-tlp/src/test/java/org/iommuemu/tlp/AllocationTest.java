@@ -4,6 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.Random;
 
+import com.sun.management.ThreadMXBean;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.ErrorPolicy;
@@ -25,13 +26,13 @@ class AllocationTest
 
     private static long allocatedBytes()
     {
-        return ((com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+        return ((ThreadMXBean)ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
     }
 
     @Test
     void shouldDecodeWithoutAllocating()
     {
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof ThreadMXBean);
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1 << 16]);
         final int[] offsets = new int[64];
         final int[] lengths = new int[64];
@@ -70,7 +71,7 @@ class AllocationTest
     @Test
     void shouldReadPcapngWithoutAllocatingPerRecord() throws Exception
     {
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof ThreadMXBean);
         final Path file = dir.resolve("big.pcapng");
         final int records = 200_000;
         final UnsafeBuffer tlpBytes = new UnsafeBuffer(new byte[16 + 64]);

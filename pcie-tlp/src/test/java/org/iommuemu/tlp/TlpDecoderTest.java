@@ -1,5 +1,7 @@
 package org.iommuemu.tlp;
 
+import java.nio.ByteOrder;
+
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -53,7 +55,7 @@ class TlpDecoderTest
         assertEquals(0xa0000010L, tlp.request().address());
         assertEquals(12, tlp.dataOffset());
         assertEquals(4, tlp.dataLength());
-        assertEquals(0x11223344, tlp.buffer().getInt(tlp.dataOffset(), java.nio.ByteOrder.BIG_ENDIAN));
+        assertEquals(0x11223344, tlp.buffer().getInt(tlp.dataOffset(), ByteOrder.BIG_ENDIAN));
     }
 
     @Test

@@ -1,14 +1,16 @@
 package org.iommuemu.rmp;
 
+import java.lang.management.ManagementFactory;
+
+import com.sun.management.ThreadMXBean;
+import org.iommuemu.pagetable.memory.MemoryAccessListener;
+import org.junit.jupiter.api.Test;
+
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
 import static org.iommuemu.rmp.RmpEntry.PERMISSION_READ;
 import static org.iommuemu.rmp.RmpFixture.ASID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.lang.management.ManagementFactory;
-
-import org.junit.jupiter.api.Test;
 
 /** The check paths allocate nothing (measured with the JVM's per-thread allocation counter). */
 class CheckPathAllocationTest
@@ -18,14 +20,14 @@ class CheckPathAllocationTest
     @Test
     void hostDmaAndGuestChecksAllocateNothing()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no per-thread allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof ThreadMXBean, "no per-thread allocation counter");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
 
         final RmpFixture f = new RmpFixture();
-        f.memory.listener(org.iommuemu.pagetable.memory.MemoryAccessListener.NONE);
+        f.memory.listener(MemoryAccessListener.NONE);
         f.privateValidated(REGION + 0x1000, 0x1000, PAGE_SIZE_4K);
         f.update(REGION + 0x3000, 0x3000, 1, PAGE_SIZE_4K, ASID);
 

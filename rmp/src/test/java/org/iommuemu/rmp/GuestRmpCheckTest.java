@@ -1,5 +1,7 @@
 package org.iommuemu.rmp;
 
+import org.junit.jupiter.api.Test;
+
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_ENC;
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_FINAL;
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_PAGE;
@@ -15,8 +17,6 @@ import static org.iommuemu.rmp.RmpEntry.PERMISSION_READ;
 import static org.iommuemu.rmp.RmpEntry.PERMISSION_WRITE;
 import static org.iommuemu.rmp.RmpFixture.ASID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import org.junit.jupiter.api.Test;
 
 class GuestRmpCheckTest
 {

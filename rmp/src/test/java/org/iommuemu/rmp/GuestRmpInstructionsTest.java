@@ -1,5 +1,7 @@
 package org.iommuemu.rmp;
 
+import org.junit.jupiter.api.Test;
+
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_ENC;
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_FINAL;
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_SIZEM;
@@ -13,8 +15,6 @@ import static org.iommuemu.rmp.RmpFixture.ASID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
 
 class GuestRmpInstructionsTest
 {

@@ -1,12 +1,12 @@
 package org.iommuemu.rmp;
 
+import org.junit.jupiter.api.Test;
+
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_2M;
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
 import static org.iommuemu.rmp.RmpFixture.ASID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.junit.jupiter.api.Test;
 
 class HostRmpCheckTest
 {

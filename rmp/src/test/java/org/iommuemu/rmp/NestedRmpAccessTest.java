@@ -1,5 +1,14 @@
 package org.iommuemu.rmp;
 
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
+import org.iommuemu.pagetable.format.X86Format;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.junit.jupiter.api.Test;
+
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_ENC;
 import static org.iommuemu.rmp.PageFaultErrorCode.GUEST_FINAL;
 import static org.iommuemu.rmp.PageFaultErrorCode.PRESENT;
@@ -10,15 +19,6 @@ import static org.iommuemu.rmp.RmpEntry.PERMISSION_READ;
 import static org.iommuemu.rmp.RmpEntry.PERMISSION_WRITE;
 import static org.iommuemu.rmp.RmpFixture.ASID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-
-import org.iommuemu.pagetable.MapStatus;
-import org.iommuemu.pagetable.PageSizePolicy;
-import org.iommuemu.pagetable.PageTable;
-import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.pagetable.WalkResult;
-import org.iommuemu.pagetable.format.X86Format;
-import org.iommuemu.pagetable.memory.FrameAllocator;
-import org.junit.jupiter.api.Test;
 
 class NestedRmpAccessTest
 {

@@ -1,5 +1,9 @@
 package org.iommuemu.rmp;
 
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_2M;
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
 import static org.iommuemu.rmp.RmpFixture.ASID;
@@ -7,10 +11,6 @@ import static org.iommuemu.rmp.RmpReturnCode.SUCCESS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.util.Random;
-
-import org.junit.jupiter.api.Test;
 
 class PageStateConversionTest
 {

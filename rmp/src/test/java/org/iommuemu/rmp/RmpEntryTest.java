@@ -1,14 +1,14 @@
 package org.iommuemu.rmp;
 
+import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.pagetable.memory.SparseMemory;
+import org.junit.jupiter.api.Test;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.agrona.concurrent.UnsafeBuffer;
-import org.iommuemu.pagetable.memory.SparseMemory;
-import org.junit.jupiter.api.Test;
 
 class RmpEntryTest
 {

@@ -1,5 +1,10 @@
 package org.iommuemu.rmp;
 
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_2M;
 import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
 import static org.iommuemu.rmp.RmpFixture.ASID;
@@ -11,11 +16,6 @@ import static org.iommuemu.rmp.RmpReturnCode.SUCCESS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
 class RmpInstructionsTest
 {

@@ -1,12 +1,5 @@
 package org.iommuemu.rmp;
 
-import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_2M;
-import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
-import static org.iommuemu.rmp.RmpFixture.ASID;
-import static org.iommuemu.rmp.RmpReturnCode.SUCCESS;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -14,9 +7,16 @@ import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
+
+import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_2M;
+import static org.iommuemu.rmp.RmpEntry.PAGE_SIZE_4K;
+import static org.iommuemu.rmp.RmpFixture.ASID;
+import static org.iommuemu.rmp.RmpReturnCode.SUCCESS;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seed 001 (AMDSEV#109, "iommu/amd: Introduce Protection-domain flag VFIO"): a passthrough device in an SNP

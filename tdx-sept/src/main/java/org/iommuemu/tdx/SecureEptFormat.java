@@ -1,7 +1,6 @@
 package org.iommuemu.tdx;
 
 import org.iommuemu.pagetable.PageTableFormat;
-
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.format.EptFormat;
 

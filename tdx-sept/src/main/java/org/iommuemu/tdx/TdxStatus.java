@@ -99,23 +99,25 @@ public final class TdxStatus
         return (level & LEVEL_STATE_LEVEL_MASK) | ((long)SecureEptEntry.stateCode(entry) << LEVEL_STATE_STATE_SHIFT);
     }
 
+    private static final long[] NAMED_CODES = {SUCCESS, OPERAND_INVALID, OPERAND_BUSY, PREVIOUS_TLB_EPOCH_BUSY,
+        PAGE_METADATA_INCORRECT, KEY_STATE_INCORRECT, EPT_WALK_FAILED, EPT_ENTRY_NOT_FREE, TLB_TRACKING_NOT_DONE,
+        EPT_INVALID_PROMOTE_CONDITIONS, EPT_ENTRY_STATE_INCORRECT};
+    private static final String[] CODE_NAMES = {"TDX_SUCCESS", "TDX_OPERAND_INVALID", "TDX_OPERAND_BUSY",
+        "TDX_PREVIOUS_TLB_EPOCH_BUSY", "TDX_PAGE_METADATA_INCORRECT", "TDX_KEY_STATE_INCORRECT", "TDX_EPT_WALK_FAILED",
+        "TDX_EPT_ENTRY_NOT_FREE", "TDX_TLB_TRACKING_NOT_DONE", "TDX_EPT_INVALID_PROMOTE_CONDITIONS", "TDX_EPT_ENTRY_STATE_INCORRECT"};
+
     /** Name of a status code for reports and test messages (not for hot paths). */
     public static String name(final long status)
     {
         final long code = code(status);
-        final String name;
-        if (code == SUCCESS) name = "TDX_SUCCESS";
-        else if (code == OPERAND_INVALID) name = "TDX_OPERAND_INVALID";
-        else if (code == OPERAND_BUSY) name = "TDX_OPERAND_BUSY";
-        else if (code == PREVIOUS_TLB_EPOCH_BUSY) name = "TDX_PREVIOUS_TLB_EPOCH_BUSY";
-        else if (code == PAGE_METADATA_INCORRECT) name = "TDX_PAGE_METADATA_INCORRECT";
-        else if (code == KEY_STATE_INCORRECT) name = "TDX_KEY_STATE_INCORRECT";
-        else if (code == EPT_WALK_FAILED) name = "TDX_EPT_WALK_FAILED";
-        else if (code == EPT_ENTRY_NOT_FREE) name = "TDX_EPT_ENTRY_NOT_FREE";
-        else if (code == TLB_TRACKING_NOT_DONE) name = "TDX_TLB_TRACKING_NOT_DONE";
-        else if (code == EPT_INVALID_PROMOTE_CONDITIONS) name = "TDX_EPT_INVALID_PROMOTE_CONDITIONS";
-        else if (code == EPT_ENTRY_STATE_INCORRECT) name = "TDX_EPT_ENTRY_STATE_INCORRECT";
-        else name = "0x" + Long.toHexString(code);
+        String name = "0x" + Long.toHexString(code);
+        for (int i = 0; i < NAMED_CODES.length; i++)
+        {
+            if (NAMED_CODES[i] == code)
+            {
+                name = CODE_NAMES[i];
+            }
+        }
         return name + (operand(status) != 0 ? "|0x" + Integer.toHexString(operand(status)) : "");
     }
 }

@@ -2,6 +2,7 @@ package org.iommuemu.tdx;
 
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
 import org.junit.jupiter.api.Assumptions;
@@ -27,11 +28,11 @@ class HotPathAllocationTest
     private static final long GPA = 0x20_0000L;
     private static final long PRIVATE_MMIO = 0xF000_0000L;
 
-    private static com.sun.management.ThreadMXBean threads()
+    private static ThreadMXBean threads()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter on this JVM");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
         return threads;
@@ -50,7 +51,7 @@ class HotPathAllocationTest
     @Test
     void demoteAndPromoteAllocateNothing()
     {
-        final com.sun.management.ThreadMXBean threads = threads();
+        final ThreadMXBean threads = threads();
         bed.finalizeTd();
         bed.septPath(GPA, 2);
         ok(bed.module.pageAug(info(GPA, 1), TDR, TdxTestBed.HUGE_PAGE, bed.out));
@@ -78,7 +79,7 @@ class HotPathAllocationTest
     @Test
     void septWalkAndTrustedDmaAllocateNothing()
     {
-        final com.sun.management.ThreadMXBean threads = threads();
+        final ThreadMXBean threads = threads();
         bed.finalizeTd();
         bed.mapPrivate(0x5000, dataPage(5));
         final Tdi tdi = connect.addTdi(0x0100, new MmioRange(PRIVATE_MMIO, 0x1_0000, false));

@@ -48,7 +48,8 @@ class SecureEptFormatTest
     @Test
     void makeLeafAndMakeTableKnownAnswers()
     {
-        assertEquals(0x8000_0000_ABCD_E0F7L, format.makeLeaf(0xABCD_E000L, 12, 0, format.attributesFor(Permissions.READ | Permissions.WRITE | Permissions.EXECUTE)));
+        assertEquals(0x8000_0000_ABCD_E0F7L, format.makeLeaf(0xABCD_E000L, 12, 0, format.attributesFor(Permissions.READ |
+            Permissions.WRITE | Permissions.EXECUTE)));
         assertEquals(0x8000_0000_4000_00F3L, format.makeLeaf(0x4000_0000L, 21, 1, format.attributesFor(Permissions.READ_WRITE)));
         assertEquals(0x0000_0000_0000_3007L, format.makeTable(0x3000, 2));
         assertEquals(0x80E0_0000_0000_0000L, format.emptyEntry(0));

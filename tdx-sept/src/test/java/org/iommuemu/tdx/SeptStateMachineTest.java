@@ -152,6 +152,7 @@ class SeptStateMachineTest
             return bits | SecureEptEntry.TDIO | hpa | SecureEptEntry.SVE |
                 (state.equals("MMIO_MAPPED") ? SecureEptEntry.R | SecureEptEntry.W : 0);
         }
-        return bits | hpa | SecureEptEntry.memoryTypeBits(SecureEptEntry.MEMORY_TYPE_WB) | (usable ? SecureEptEntry.RWX | SecureEptEntry.SVE : 0);
+        return bits | hpa | SecureEptEntry.memoryTypeBits(SecureEptEntry.MEMORY_TYPE_WB) | (usable ? SecureEptEntry.RWX |
+            SecureEptEntry.SVE : 0);
     }
 }

@@ -194,7 +194,7 @@ class TdxConnectTest
     }
 
     @Test
-    void seed004WrongOrderBindWithTheShared_mappingStillPresentRecordsTheMachineCheck()
+    void seed004WrongOrderBindWithTheSharedMappingStillPresentRecordsTheMachineCheck()
     {
         // The VMM still maps the private MMIO through the shared EPT (KVM) when the TDI is bound.
         assertEquals(MapStatus.OK, td.sharedEpt().map(td.sharedBit() | MMIO_GPA, PRIVATE_MMIO + 0x2000, 4096,
@@ -213,7 +213,8 @@ class TdxConnectTest
     @Test
     void seed004AnIommuMappingOfPrivateMmioAtBindAlsoRecordsTheMachineCheck()
     {
-        connect.addHypervisorMappings((hpa, length) -> PRIVATE_MMIO + 0xF000 >= hpa && PRIVATE_MMIO + 0xF000 < hpa + length ? PRIVATE_MMIO + 0xF000 : -1);
+        connect.addHypervisorMappings((hpa, length) -> PRIVATE_MMIO + 0xF000 >= hpa && PRIVATE_MMIO + 0xF000 < hpa + length ?
+            PRIVATE_MMIO + 0xF000 : -1);
         assertEquals(TdiStatus.MACHINE_CHECK, connect.bind(tdi, td, mce));
         assertEquals(PRIVATE_MMIO + 0xF000, mce.address());
     }

@@ -1,10 +1,12 @@
 package org.iommuemu.tdx;
 
+import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.memory.FrameAllocator;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -46,13 +48,13 @@ class TdxModuleTest
         assertEquals(SecureEptEntry.INIT_VALUE, bed.memory.readEntry(TdxTestBed.SEPT_ROOT + 8 * 100));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_RCX,
             module.createTd(TDR, 0x20_0000, 48, 1, new FrameAllocator(bed.memory, 0x8_0000_0000L, 1 << 20), out));
-        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_RDX(),
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, operandIdRdx(),
             module.createTd(0x30_0000, TdxTestBed.SEPT_ROOT, 48, 1, new FrameAllocator(bed.memory, 0x8_0000_0000L, 1 << 20), out));
         assertThrows(IllegalArgumentException.class,
             () -> module.createTd(0x30_0000, 0x31_0000, 50, 1, new FrameAllocator(bed.memory, 0x8_0000_0000L, 1 << 20), out));
     }
 
-    private static int OPERAND_ID_RDX()
+    private static int operandIdRdx()
     {
         return TdxStatus.OPERAND_ID_RDX;
     }
@@ -465,8 +467,8 @@ class TdxModuleTest
     {
         final TdxTestBed b = fiveLevel == 0 ? bed : new TdxTestBed(TrustDomain.GPAW_52, HostReadMode.ZEROS);
         final long shared = b.td.sharedBit() | 0x1000;
-        assertEquals(org.iommuemu.pagetable.MapStatus.OK,
-            b.td.sharedEpt().map(shared, 0x9900_0000L, 4096, Permissions.READ_WRITE, org.iommuemu.pagetable.PageSizePolicy.FORCED_4K));
+        assertEquals(MapStatus.OK,
+            b.td.sharedEpt().map(shared, 0x9900_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
         assertTrue(b.module.translate(b.td, shared + 4, Permissions.WRITE, walk));
         assertEquals(0x9900_0004L, walk.outputAddress());
         assertFalse(b.module.translate(b.td, 0x1000, Permissions.READ, walk), "the private alias is not mapped");

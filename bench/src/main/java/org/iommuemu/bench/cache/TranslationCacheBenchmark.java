@@ -3,13 +3,12 @@ package org.iommuemu.bench.cache;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import org.iommuemu.bench.Failures;
 import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.bench.Failures;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,6 +19,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 

@@ -183,7 +183,8 @@ public class MapperBenchmark
         for (int i = 0; i < PAGES; i++)
         {
             final long offset = (long)i << 12;
-            failures += state.domain.map(BASE + offset, (1L << 32) + offset, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K) == MapStatus.OK ? 0 : 1;
+            failures += state.domain.map(BASE + offset, (1L << 32) + offset, 4096, Permissions.READ_WRITE,
+                PageSizePolicy.FORCED_4K) == MapStatus.OK ? 0 : 1;
         }
         state.failures += failures;
         return failures;

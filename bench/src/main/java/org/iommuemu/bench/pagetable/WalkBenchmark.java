@@ -3,6 +3,7 @@ package org.iommuemu.bench.pagetable;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import org.iommuemu.bench.Failures;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.PageTableFormat;
@@ -13,8 +14,6 @@ import org.iommuemu.pagetable.format.Formats;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
-import org.iommuemu.bench.Failures;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -26,6 +25,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 

@@ -4,6 +4,7 @@ import java.io.StringReader;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.bench.Failures;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
@@ -15,8 +16,9 @@ import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.gen.TraceGenerator;
+import org.iommuemu.tlp.gen.Workload;
+import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.TraceRecord;
-import org.iommuemu.bench.Failures;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -73,7 +75,7 @@ public class ReplayBenchmark
     private int[] streamLengths;
     private long[] streamTimestamps;
     private int[] streamExponents;
-    private org.iommuemu.tlp.trace.Direction[] streamDirections;
+    private Direction[] streamDirections;
     private final RequestOutcome outcome = new RequestOutcome();
     private final DmaRequest scratch = new DmaRequest();
     private IommuPort port;
@@ -105,7 +107,7 @@ public class ReplayBenchmark
         replay = new Replay(built);
 
         final TraceGenerator generator = new TraceGenerator(new TraceGenerator.Config()
-            .workload(miss ? org.iommuemu.tlp.gen.Workload.RANDOM : org.iommuemu.tlp.gen.Workload.STRIDED)
+            .workload(miss ? Workload.RANDOM : Workload.STRIDED)
             .footprint(miss ? 1L << 30 : 4L << 20).seed(7));
         records = new TraceRecord[RECORDS];
         final byte[][] tlps = new byte[RECORDS][];
@@ -146,7 +148,7 @@ public class ReplayBenchmark
         streamLengths = new int[RECORDS];
         streamTimestamps = new long[RECORDS];
         streamExponents = new int[RECORDS];
-        streamDirections = new org.iommuemu.tlp.trace.Direction[RECORDS];
+        streamDirections = new Direction[RECORDS];
         int offset = 0;
         for (int i = 0; i < RECORDS; i++)
         {

@@ -4,6 +4,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.bench.Failures;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
 import org.iommuemu.rmp.HostRmpCheck;
@@ -14,8 +15,6 @@ import org.iommuemu.rmp.RmpPageFaultEvent;
 import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpState;
 import org.iommuemu.rmp.RmpTable;
-import org.iommuemu.bench.Failures;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,6 +27,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 

@@ -3,6 +3,7 @@ package org.iommuemu.bench.tdx;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import org.iommuemu.bench.Failures;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
 import org.iommuemu.pagetable.memory.FrameAllocator;
@@ -14,8 +15,6 @@ import org.iommuemu.tdx.SecureEptEntry;
 import org.iommuemu.tdx.TdxModule;
 import org.iommuemu.tdx.TdxStatus;
 import org.iommuemu.tdx.TrustDomain;
-import org.iommuemu.bench.Failures;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,6 +26,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 

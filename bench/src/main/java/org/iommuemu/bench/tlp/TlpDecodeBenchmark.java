@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.bench.Failures;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpDecoder;
 import org.iommuemu.tlp.TlpEncoder;
@@ -11,8 +12,6 @@ import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.iommuemu.tlp.trace.TraceRecord;
-import org.iommuemu.bench.Failures;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -25,6 +24,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * L2/L3 and the figure is the decoder's, not memory's): a mix of NIC RX, NVMe read and random DMA from 4 devices,
  * half the operations with a PASID prefix and half the devices with an IDE prefix (T bit), 3DW and 4DW headers,
  * plus every 16th TLP an ATS Translation Request and every 16th (shifted by 8) a CplD carrying a Translation
- * Completion ({@code mix = mixed}; {@code uniform} is the control, see {@link #mix}). Each decode validates the TLP (kind table, prefixes, Length against the bytes present, 4 GiB rule)
+ * Completion ({@code mix = mixed}; {@code uniform} is the control, see {@link #mix}). Each decode validates the TLP (kind table, prefixes,
+ * Length against the bytes present, 4 GiB rule)
  * and points the flyweights; the benchmark then reads two decoded fields so nothing is dead code.
  * <ul>
  * <li>{@link #decodeAverage}: Mode.AverageTime, {@code @OperationsPerInvocation(TLPS)} over the whole buffer:

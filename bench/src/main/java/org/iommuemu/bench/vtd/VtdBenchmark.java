@@ -3,6 +3,7 @@ package org.iommuemu.bench.vtd;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
+import org.iommuemu.bench.Failures;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.vtd.VtdDriver;
@@ -14,8 +15,6 @@ import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.SparseMemory;
-import org.iommuemu.bench.Failures;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,6 +26,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 

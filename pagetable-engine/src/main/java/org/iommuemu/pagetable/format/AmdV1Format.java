@@ -20,7 +20,8 @@ import static org.iommuemu.pagetable.format.FormatBits.genmask;
  * <p>
  * Levels: Mode m has m levels; level x decodes IOVA bits {@code [12+9x+8 : 12+9x]} and the spec's "mode
  * 1" table is level 0. A table entry's NextLevel is the spec's 1-based level of the table it points at,
- * which equals the 0-based level of the entry itself (Linux {@code amdv1pt_install_table}). Mode 6 decodes 64 bits, its top table only bits 63:57 (128 items).
+ * which equals the 0-based level of the entry itself (Linux {@code amdv1pt_install_table}). Mode 6 decodes 64 bits, its top table only bits
+ * 63:57 (128 items).
  * <p>
  * Leaves: an entry at level 0, or with NextLevel=0 at a higher level, maps one item of its level. With
  * NextLevel=7 the size is encoded in the low address bits (address bits 12 up to {@code lg2(size)-2} are
@@ -123,7 +124,10 @@ public final class AmdV1Format implements PageTableFormat
         return mode;
     }
 
-    /** {@link PageTableFormat#radixIndex}: exact here because the input width is 12 + 9 x mode (9 bits at the top), or 64 bits in mode 6, where the top index is bits 63:57 and the mask cannot reach beyond them. */
+    /**
+     * {@link PageTableFormat#radixIndex}: exact here because the input width is 12 + 9 x mode (9 bits at the top), or 64 bits in mode 6,
+     * where the top index is bits 63:57 and the mask cannot reach beyond them.
+     */
     @Override
     public int index(final long inputAddress, final int level)
     {

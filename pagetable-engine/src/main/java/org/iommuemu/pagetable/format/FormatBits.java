@@ -1,5 +1,7 @@
 package org.iommuemu.pagetable.format;
 
+import org.iommuemu.pagetable.PageTableFormat;
+
 /** Bit-mask arithmetic shared by the format classes (GENMASK in Linux's words). */
 final class FormatBits
 {
@@ -32,13 +34,13 @@ final class FormatBits
      * Reserved masks by {@code (level << 1) | (kind >> 1)}: table entries at even indices, item-sized leaves
      * at odd ones, so {@code validate} is one load and one AND per level.
      */
-    static long[] reservedMasksByLevel(final org.iommuemu.pagetable.PageTableFormat format)
+    static long[] reservedMasksByLevel(final PageTableFormat format)
     {
         final long[] masks = new long[format.levels() << 1];
         for (int level = 0; level < format.levels(); level++)
         {
-            masks[level << 1] = format.reservedMask(level, org.iommuemu.pagetable.PageTableFormat.KIND_TABLE, 0);
-            masks[(level << 1) | 1] = format.reservedMask(level, org.iommuemu.pagetable.PageTableFormat.KIND_LEAF,
+            masks[level << 1] = format.reservedMask(level, PageTableFormat.KIND_TABLE, 0);
+            masks[(level << 1) | 1] = format.reservedMask(level, PageTableFormat.KIND_LEAF,
                 format.itemSizeLg2(level));
         }
         return masks;

@@ -1,6 +1,5 @@
 package org.iommuemu.pagetable.memory;
 
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
@@ -57,40 +56,25 @@ public final class SparseMemory implements PhysicalMemory
     private final long frameCache;
     /** Pairs of (frame base address, native address) per stream of {@link #readTableEntry}; -1 when empty. */
     private final long streamFrames;
-    /**
-     * The storage of {@link #frameCache} and {@link #streamFrames}: off-heap, so that reading a line is one load
-     * with no array bounds check (every index is masked into range by construction). Referenced here for the
-     * memory's lifetime, which keeps the two native addresses valid.
-     */
-    private final ByteBuffer cacheStorage;
+    /** The storage of {@link #frameCache} and {@link #streamFrames}, referenced for the memory's lifetime. */
+    private final FrameCache cacheStorage = new FrameCache(CACHE_SIZE);
+    private final FrameCache streamStorage = new FrameCache(STREAMS);
     private UnsafeBuffer[] slabs = new UnsafeBuffer[4];
     private int slotCount;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
 
     public SparseMemory()
     {
-        cacheStorage = ByteBuffer.allocateDirect((CACHE_SIZE + STREAMS) * 2 * Long.BYTES + Long.BYTES);
-        final long storage = BufferUtil.address(cacheStorage);
-        frameCache = (storage + Long.BYTES - 1) & -Long.BYTES;
-        streamFrames = frameCache + (long)CACHE_SIZE * 2 * Long.BYTES;
-        for (int line = 0; line < CACHE_SIZE; line++)
-        {
-            put(frameCache, line << 1, -1L);
-            put(frameCache, (line << 1) + 1, 0L);
-        }
-        for (int slot = 0; slot < STREAMS; slot++)
-        {
-            put(streamFrames, slot << 1, -1L);
-            put(streamFrames, (slot << 1) + 1, 0L);
-        }
+        frameCache = cacheStorage.address();
+        streamFrames = streamStorage.address();
     }
 
     public long readEntry(final long address)
     {
         final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
-        if (get(frameCache, line) == (address & FRAME_KEY_MASK))
+        if (FrameCache.get(frameCache, line) == (address & FRAME_KEY_MASK))
         {
-            return entryRead(address, UnsafeApi.getLong(null, get(frameCache, line + 1) + (address & OFFSET_IN_FRAME_MASK)));
+            return entryRead(address, UnsafeApi.getLong(null, FrameCache.get(frameCache, line + 1) + (address & OFFSET_IN_FRAME_MASK)));
         }
         return readEntryUncached(address, -1);
     }
@@ -114,10 +98,10 @@ public final class SparseMemory implements PhysicalMemory
         final int slot = (stream & (STREAMS - 1)) << 1;
         final long offset = (long)index << ENTRY_SIZE_LG2;
         // One test (one branch) for the three conditions.
-        if (((get(streamFrames, slot) ^ tableAddress) | (tableAddress >>> MAX_ADDRESS_LG2) |
+        if (((FrameCache.get(streamFrames, slot) ^ tableAddress) | (tableAddress >>> MAX_ADDRESS_LG2) |
             (index >>> (FRAME_SIZE_LG2 - ENTRY_SIZE_LG2))) == 0)
         {
-            return entryRead(tableAddress + offset, UnsafeApi.getLong(null, get(streamFrames, slot + 1) + offset));
+            return entryRead(tableAddress + offset, UnsafeApi.getLong(null, FrameCache.get(streamFrames, slot + 1) + offset));
         }
         return readTableEntryGuessMissed(tableAddress + offset, slot);
     }
@@ -129,11 +113,11 @@ public final class SparseMemory implements PhysicalMemory
     private long readTableEntryGuessMissed(final long address, final int slot)
     {
         final int line = ((int)(address >>> FRAME_SIZE_LG2) & CACHE_MASK) << 1;
-        if (get(frameCache, line) == (address & FRAME_KEY_MASK))
+        if (FrameCache.get(frameCache, line) == (address & FRAME_KEY_MASK))
         {
-            final long base = get(frameCache, line + 1);
-            put(streamFrames, slot, address & ~(long)OFFSET_IN_FRAME_MASK);
-            put(streamFrames, slot + 1, base);
+            final long base = FrameCache.get(frameCache, line + 1);
+            FrameCache.put(streamFrames, slot, address & ~(long)OFFSET_IN_FRAME_MASK);
+            FrameCache.put(streamFrames, slot + 1, base);
             return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
         }
         return readEntryUncached(address, slot);
@@ -166,8 +150,8 @@ public final class SparseMemory implements PhysicalMemory
         }
         if (slot >= 0)
         {
-            put(streamFrames, slot, address & ~(long)OFFSET_IN_FRAME_MASK);
-            put(streamFrames, slot + 1, base);
+            FrameCache.put(streamFrames, slot, address & ~(long)OFFSET_IN_FRAME_MASK);
+            FrameCache.put(streamFrames, slot + 1, base);
         }
         return entryRead(address, UnsafeApi.getLong(null, base + (address & OFFSET_IN_FRAME_MASK)));
     }
@@ -282,9 +266,9 @@ public final class SparseMemory implements PhysicalMemory
     private long frameAddress(final long frame, final boolean allocate)
     {
         final int line = ((int)frame & CACHE_MASK) << 1;
-        if (get(frameCache, line) == frame << FRAME_SIZE_LG2)
+        if (FrameCache.get(frameCache, line) == frame << FRAME_SIZE_LG2)
         {
-            return get(frameCache, line + 1);
+            return FrameCache.get(frameCache, line + 1);
         }
         long slot = frameToSlot.get(frame);
         if (slot == NO_SLOT)
@@ -296,7 +280,7 @@ public final class SparseMemory implements PhysicalMemory
             slot = allocateFrame(frame);
         }
         cacheFrame(line, frame, slot);
-        return get(frameCache, line + 1);
+        return FrameCache.get(frameCache, line + 1);
     }
 
     public void read(final long address, final MutableDirectBuffer dst, final int dstOffset, final int length)
@@ -398,21 +382,11 @@ public final class SparseMemory implements PhysicalMemory
         }
     }
 
-    /** Long {@code index} of the off-heap array at {@code base} ({@link #frameCache}, {@link #streamFrames}). */
-    private static long get(final long base, final int index)
-    {
-        return UnsafeApi.getLong(null, base + ((long)index << 3));
-    }
-
-    private static void put(final long base, final int index, final long value)
-    {
-        UnsafeApi.putLong(null, base + ((long)index << 3), value);
-    }
-
     private void cacheFrame(final int line, final long frame, final long slot)
     {
-        put(frameCache, line, frame << FRAME_SIZE_LG2);
-        put(frameCache, line + 1, slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot & (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2));
+        FrameCache.put(frameCache, line, frame << FRAME_SIZE_LG2);
+        FrameCache.put(frameCache, line + 1, slabs[(int)(slot >>> SLAB_FRAMES_LG2)].addressOffset() + ((slot &
+            (SLAB_FRAMES - 1)) << FRAME_SIZE_LG2));
     }
 
     private static int slotOffset(final long slot, final long address)

@@ -1,5 +1,6 @@
 package org.iommuemu.pagetable.format;
 
+import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,10 +55,10 @@ class VtdSecondStageFormatTest extends KnownAnswerSupport
     {
         // QEMU VTD_SPTE_*_RSVD_MASK without snoop control: 0x800 in tables and 4K leaves, 0x1ff800 for 2 MiB, 0x3ffff800 for 1 GiB.
         final VtdSecondStageFormat noSc = new VtdSecondStageFormat(4, 52, false, false, false, (1L << 21) | (1L << 30));
-        assertEquals(0x800L, noSc.reservedMask(1, org.iommuemu.pagetable.PageTableFormat.KIND_TABLE, 0));
-        assertEquals(0x880L, noSc.reservedMask(3, org.iommuemu.pagetable.PageTableFormat.KIND_TABLE, 0));
-        assertEquals(0x800L | VtdSecondStageFormat.TM, noSc.reservedMask(0, org.iommuemu.pagetable.PageTableFormat.KIND_LEAF, 12));
-        assertEquals(0x1ff800L | VtdSecondStageFormat.TM, noSc.reservedMask(1, org.iommuemu.pagetable.PageTableFormat.KIND_LEAF, 21));
-        assertEquals(0x3ffff800L | VtdSecondStageFormat.TM, noSc.reservedMask(2, org.iommuemu.pagetable.PageTableFormat.KIND_LEAF, 30));
+        assertEquals(0x800L, noSc.reservedMask(1, PageTableFormat.KIND_TABLE, 0));
+        assertEquals(0x880L, noSc.reservedMask(3, PageTableFormat.KIND_TABLE, 0));
+        assertEquals(0x800L | VtdSecondStageFormat.TM, noSc.reservedMask(0, PageTableFormat.KIND_LEAF, 12));
+        assertEquals(0x1ff800L | VtdSecondStageFormat.TM, noSc.reservedMask(1, PageTableFormat.KIND_LEAF, 21));
+        assertEquals(0x3ffff800L | VtdSecondStageFormat.TM, noSc.reservedMask(2, PageTableFormat.KIND_LEAF, 30));
     }
 }

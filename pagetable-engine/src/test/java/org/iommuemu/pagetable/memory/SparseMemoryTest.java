@@ -2,6 +2,7 @@ package org.iommuemu.pagetable.memory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -187,7 +188,7 @@ class SparseMemoryTest
             }
         });
         final long[] odd = {-1L, -4096L, 1L << 52, (1L << 52) - 4096, 0x1004, 0x1001, 0x3000};
-        final java.util.Random random = new java.util.Random(11);
+        final Random random = new Random(11);
         for (int n = 0; n < 20_000; n++)
         {
             final long table = random.nextInt(4) == 0 ? odd[random.nextInt(odd.length)] : tables[random.nextInt(tables.length)];

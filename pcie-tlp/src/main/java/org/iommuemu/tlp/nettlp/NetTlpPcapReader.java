@@ -267,7 +267,8 @@ public final class NetTlpPcapReader extends MappedTraceReader
         if (TlpError.NONE != error)
         {
             final int errorOffset = record.tlp().errorOffset();
-            return skip(TraceError.UNDECODABLE_TLP, index, start + tlpStart + errorOffset,
+            // The offset counts on the wire; a truncated capture does not hold bytes past the captured ones.
+            return skip(TraceError.UNDECODABLE_TLP, index, start + tlpStart + Math.min(errorOffset, captured),
                 error.description() + " at TLP byte " + errorOffset);
         }
         summary.onDecoded(record.tlp().isTruncatedCapture(), captured);

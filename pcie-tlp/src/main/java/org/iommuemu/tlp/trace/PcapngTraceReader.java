@@ -277,7 +277,8 @@ public final class PcapngTraceReader extends MappedTraceReader
         if (TlpError.NONE != error)
         {
             final Tlp tlp = record.tlp();
-            return skip(TraceError.UNDECODABLE_TLP, index, start + tlpOffset + tlp.errorOffset(),
+            // The offset counts on the wire; a truncated capture does not hold bytes past tlpCaptured.
+            return skip(TraceError.UNDECODABLE_TLP, index, start + tlpOffset + Math.min(tlp.errorOffset(), tlpCaptured),
                 error.description() + " at TLP byte " + tlp.errorOffset());
         }
         summary.onDecoded(record.tlp().isTruncatedCapture(), tlpCaptured);

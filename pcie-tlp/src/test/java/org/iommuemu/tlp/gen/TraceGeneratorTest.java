@@ -3,13 +3,16 @@ package org.iommuemu.tlp.gen;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceWriter;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceStats;
@@ -47,7 +50,7 @@ class TraceGeneratorTest
             final byte[] b = Files.readAllBytes(generate("b.pcapng", config, 3000));
             assertArrayEquals(a, b, workload.toString());
             final byte[] c = Files.readAllBytes(generate("c.pcapng", config.seed(100), 3000));
-            assertFalse(java.util.Arrays.equals(a, c), workload.toString());
+            assertFalse(Arrays.equals(a, c), workload.toString());
         }
     }
 
@@ -128,7 +131,7 @@ class TraceGeneratorTest
         final TraceGenerator generator = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
             .transferSize(1500).seed(5).lineRateGbps(100));
         final TraceRecord record = new TraceRecord();
-        final java.util.List<Long> starts = new java.util.ArrayList<>();
+        final List<Long> starts = new ArrayList<>();
         long previous = -1;
         int sameStamp = 0;
         for (int i = 0; i < 900; i++)

@@ -11,9 +11,9 @@ import org.iommuemu.tlp.CompletionHeader;
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
@@ -171,7 +171,8 @@ class NetTlpPcapReaderTest
     {
         assumeShared();
         final Path pcap = NETTLP.resolve("nic-and-nvme").resolve("p4600").resolve("p4600-write-1blk.pcap");
-        // An NVMe write makes the drive read host memory. In the nic-and-nvme captures the device's own TLPs come from 192.168.10.1, so the host side is 10.3.
+        // An NVMe write makes the drive read host memory. In the nic-and-nvme captures the device's own TLPs come from 192.168.10.1, so the
+        // host side is 10.3.
         final int hostSide = NetTlpPcapReader.parseIpv4("192.168.10.3");
         try (NetTlpPcapReader reader = new NetTlpPcapReader(pcap, ErrorPolicy.STOP, hostSide))
         {

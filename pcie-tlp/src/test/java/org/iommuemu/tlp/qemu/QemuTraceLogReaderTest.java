@@ -1,7 +1,8 @@
 package org.iommuemu.tlp.qemu;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -10,10 +11,10 @@ import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
 import org.iommuemu.tlp.TranslationCompletionEntry;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.TraceError;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
@@ -37,7 +38,8 @@ class QemuTraceLogReaderTest
     @Test
     void shouldTurnTranslationsIntoRequestAndCompletionPairs() throws IOException
     {
-        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(LOG.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), ErrorPolicy.STOP))
+        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new ByteArrayInputStream(LOG.getBytes(StandardCharsets.US_ASCII)),
+            ErrorPolicy.STOP))
         {
             final TranslationCompletionEntry entry = new TranslationCompletionEntry();
 
@@ -122,14 +124,16 @@ class QemuTraceLogReaderTest
         final String log = "vtd_dmar_translate dev 00:03.00 iova zz -> gpa 0x1 mask 0xfff\n";
         final TraceFormatException ex = assertThrows(TraceFormatException.class, () ->
         {
-            try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(log.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), ErrorPolicy.STOP))
+            try (QemuTraceLogReader reader = new QemuTraceLogReader("log",
+                new ByteArrayInputStream(log.getBytes(StandardCharsets.US_ASCII)), ErrorPolicy.STOP))
             {
                 reader.next();
             }
         });
         assertEquals(TraceError.BAD_TEXT_LINE, ex.error());
         assertTrue(ex.detail().startsWith("line 1: vtd_dmar_translate"), ex.detail());
-        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new java.io.ByteArrayInputStream(log.getBytes(java.nio.charset.StandardCharsets.US_ASCII)), ErrorPolicy.SKIP_BAD))
+        try (QemuTraceLogReader reader = new QemuTraceLogReader("log", new ByteArrayInputStream(log.getBytes(StandardCharsets.US_ASCII)),
+            ErrorPolicy.SKIP_BAD))
         {
             assertFalse(reader.next());
             assertEquals(1, reader.summary().skipped());

@@ -10,11 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.iommuemu.tlp.gen.TraceGenerator;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.gen.Workload;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.nettlp.NetTlpPcapReader;
 import org.iommuemu.tlp.qemu.QemuTraceLogReader;
 import org.junit.jupiter.api.Test;
@@ -220,7 +221,7 @@ class HostileTraceInputTest
             @Override
             public int read(final byte[] b, final int off, final int len)
             {
-                java.util.Arrays.fill(b, off, off + len, (byte)'x');
+                Arrays.fill(b, off, off + len, (byte)'x');
                 return len;
             }
         };
@@ -292,7 +293,8 @@ class HostileTraceInputTest
             new ByteArrayInputStream("100@abc:vtd_dmar_fault sid 0x10 fault 5 addr 0x1000 write 1\n".getBytes(StandardCharsets.US_ASCII)),
             ErrorPolicy.STOP))).error());
         final TraceFormatException late = assertThrows(TraceFormatException.class, () -> readAll(new QemuTraceLogReader("q.log",
-            new ByteArrayInputStream("100@99999999999.1:vtd_dmar_fault sid 0x10 fault 5 addr 0x1000 write 1\n".getBytes(StandardCharsets.US_ASCII)),
+            new ByteArrayInputStream("100@99999999999.1:vtd_dmar_fault sid 0x10 fault 5 addr 0x1000 write 1\n"
+                .getBytes(StandardCharsets.US_ASCII)),
             ErrorPolicy.STOP)));
         assertEquals(TraceError.BAD_TIMESTAMP, late.error());
     }

@@ -13,9 +13,9 @@ import java.util.Random;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.TlpError;
 import org.iommuemu.tlp.TlpRoundTripTest;
+import org.iommuemu.tlp.io.TraceFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.iommuemu.tlp.io.TraceFiles;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

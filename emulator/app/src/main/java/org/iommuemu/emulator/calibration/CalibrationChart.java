@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.calibration;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -24,9 +26,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class CalibrationChart
 {
-    private static final java.awt.Color[] PALETTE = {new java.awt.Color(0x1f77b4), new java.awt.Color(0xd62728),
-        new java.awt.Color(0x2ca02c), new java.awt.Color(0x9467bd), new java.awt.Color(0xff7f0e), new java.awt.Color(0x8c564b),
-        new java.awt.Color(0xe377c2), new java.awt.Color(0x7f7f7f), new java.awt.Color(0xbcbd22), new java.awt.Color(0x17becf)};
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728),
+        new Color(0x2ca02c), new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b),
+        new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22), new Color(0x17becf)};
     private static final int WIDTH = 1000;
     private static final int HEIGHT = 560;
 
@@ -87,11 +89,11 @@ public final class CalibrationChart
             .xAxisTitle("window (KiB, log scale)").yAxisTitle(test.unit()).build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisMin(0.0);
-        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         int colour = 0;
         for (final Map.Entry<String, List<Calibration.Row>> curve : curves.entrySet())
         {
-            final java.awt.Color color = PALETTE[colour++ % PALETTE.length];
+            final Color color = PALETTE[colour++ % PALETTE.length];
             final List<Calibration.Row> points = curve.getValue();
             final double[] x = new double[points.size()];
             final double[] published = new double[points.size()];

@@ -6,7 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 import org.iommuemu.emulator.timing.ConcurrencyParameters;
 import org.iommuemu.emulator.timing.DeviceDmaParameters;
@@ -24,8 +26,8 @@ import org.iommuemu.emulator.timing.TimingProfile;
 public final class ProfileFit
 {
     /** One fitted parameter: its profile key, its candidates, how to read and set it. */
-    private record Parameter(String key, int[] candidates, java.util.function.ToIntFunction<TimingProfile> get,
-        java.util.function.BiFunction<TimingProfile, Integer, TimingProfile> set)
+    private record Parameter(String key, int[] candidates, ToIntFunction<TimingProfile> get,
+        BiFunction<TimingProfile, Integer, TimingProfile> set)
     {
     }
 

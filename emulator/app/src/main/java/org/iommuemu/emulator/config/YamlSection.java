@@ -1,5 +1,7 @@
 package org.iommuemu.emulator.config;
 
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -9,13 +11,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
+import org.iommuemu.emulator.timing.ParameterException;
 import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
-import org.iommuemu.emulator.timing.ParameterException;
 
 /**
  * One mapping of a profile file, read through typed getters that fall back to a base value when a key is
@@ -64,6 +66,27 @@ public final class YamlSection
                 throw errors.create(source, lineOf(key), child(name), "duplicate key");
             }
         }
+    }
+
+    /**
+     * A YAML reader failure that has no position, in words: "not UTF-8 text" for a byte that is no UTF-8
+     * character (SnakeYAML's message would name the Java exception), else SnakeYAML's own message.
+     */
+    public static String describe(final Throwable ex)
+    {
+        for (Throwable cause = ex; cause != null; cause = cause.getCause())
+        {
+            if (cause instanceof CharacterCodingException)
+            {
+                return "not UTF-8 text";
+            }
+        }
+        if (ex instanceof IOException)
+        {
+            return "cannot read the file" + (ex.getMessage() == null ? "" : ": " + ex.getMessage());
+        }
+        final String message = ex.getMessage();
+        return message == null ? "unreadable YAML" : "YAML: " + message;
     }
 
     public static YamlSection root(final String source, final Node node, final ErrorFactory errors)
@@ -329,27 +352,20 @@ public final class YamlSection
             }
             return value;
         }
-        final String text = scalar.getValue().trim().replace("_", "");
-        final int last = text.isEmpty() ? 0 : Character.toUpperCase(text.charAt(text.length() - 1));
-        final int shift = last == 'K' ? 10 : last == 'M' ? 20 : last == 'G' ? 30 : last == 'T' ? 40 : -1;
-        if (shift < 0)
-        {
-            throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not '" + scalar.getValue() + "'");
-        }
+        final long value;
         try
         {
-            final long number = text.startsWith("0x") || text.startsWith("0X") ?
-                Long.parseLong(text.substring(2, text.length() - 1), 16) : Long.parseLong(text.substring(0, text.length() - 1));
-            if (number < 0 || number > (Long.MAX_VALUE >> shift))
-            {
-                throw error(raw, key, "size out of range: " + scalar.getValue());
-            }
-            return number << shift;
+            value = Numbers.parseSize(scalar.getValue());
         }
         catch (final NumberFormatException ex)
         {
             throw error(raw, key, "expected a size like 4K, 2M, 1G or an integer, not '" + scalar.getValue() + "'");
         }
+        if (value < 0)
+        {
+            throw error(raw, key, "size out of range: " + scalar.getValue());
+        }
+        return value;
     }
 
     /** A size or address that must be present (see {@link #size}). */

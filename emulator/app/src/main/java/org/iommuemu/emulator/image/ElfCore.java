@@ -7,6 +7,8 @@ import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+
 /**
  * The parts of an ELF core file (System V gABI, "ELF-64 Object File Format" 1.5) that a memory image needs: the
  * file header and the PT_LOAD program headers, whose p_paddr says where in physical memory the segment's bytes
@@ -162,8 +164,8 @@ public final class ElfCore
                 throw new ImageFormatException(segment + ": bytes 0x" + Long.toHexString(offset) + "+0x" + Long.toHexString(filesz) +
                     " run past the end of the " + fileSize + "-byte file (truncated dump?)");
             }
-            if (paddr < 0 || paddr > org.iommuemu.pagetable.memory.PhysicalMemory.ADDRESS_LIMIT ||
-                memsz > org.iommuemu.pagetable.memory.PhysicalMemory.ADDRESS_LIMIT - paddr)
+            if (paddr < 0 || paddr > PhysicalMemory.ADDRESS_LIMIT ||
+                memsz > PhysicalMemory.ADDRESS_LIMIT - paddr)
             {
                 throw new ImageFormatException(segment + ": p_memsz 0x" + Long.toHexString(memsz) + " reaches beyond 2^52");
             }
@@ -208,6 +210,12 @@ public final class ElfCore
     private static ByteBuffer read(final FileChannel channel, final long position, final int length, final String fileName,
         final String what) throws IOException
     {
+        if (position < 0 || position > channel.size())
+        {
+            // An offset field of 2^63 or more reads as negative (found by fuzzing: e_shoff with e_phnum = PN_XNUM).
+            throw new ImageFormatException(fileName + ": the " + what + " at offset 0x" + Long.toHexString(position) +
+                " lies beyond the end of the file (" + channel.size() + " bytes)");
+        }
         final ByteBuffer buffer = ByteBuffer.allocate(length).order(BYTE_ORDER);
         while (buffer.hasRemaining())
         {

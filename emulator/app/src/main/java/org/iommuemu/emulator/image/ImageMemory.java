@@ -1,17 +1,23 @@
 package org.iommuemu.emulator.image;
 
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
@@ -19,6 +25,7 @@ import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.iommuemu.pagetable.memory.FrameCache;
 import org.iommuemu.pagetable.memory.MemoryAccessListener;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
@@ -38,8 +45,8 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  * copy-on-write overlay (a {@link SparseMemory}); the first write to a frame copies the frame's image bytes into
  * the overlay, and reads see the overlay first.
  * <p>
- * Entry reads go through a direct-mapped cache of frame to native address, as {@link SparseMemory}'s do: a hit
- * costs two dependent loads and allocates nothing. Not thread-safe.
+ * Entry reads go through a direct-mapped cache of frame to native address, the same {@link FrameCache} as
+ * {@link SparseMemory}'s: a hit costs two dependent loads and allocates nothing. Not thread-safe.
  */
 public final class ImageMemory implements PhysicalMemory, AutoCloseable
 {
@@ -76,7 +83,9 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     private final long[] regionFileOffset;
     private final MappedByteBuffer[][] chunks;
     private final long[][] chunkAddress;
-    private final long[] frameCache = new long[CACHE_SIZE * 2];
+    /** Frame number to its class or native address ({@link #classify}); see {@link FrameCache}. */
+    private final FrameCache cache = new FrameCache(CACHE_SIZE);
+    private final long frameCache = cache.address();
     private final SparseMemory overlay = new SparseMemory();
     private final UnsafeBuffer frameScratch = new UnsafeBuffer(new byte[FRAME_SIZE]);
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
@@ -117,10 +126,6 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             final int chunkCount = (int)((region.fileLength() + (1L << chunkLg2) - 1) >>> chunkLg2);
             chunks[i] = new MappedByteBuffer[chunkCount];
             chunkAddress[i] = new long[chunkCount];
-        }
-        for (int line = 0; line < CACHE_SIZE; line++)
-        {
-            frameCache[line << 1] = -1L;
         }
     }
 
@@ -176,14 +181,16 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         try
         {
             channel = FileChannel.open(mapped, StandardOpenOption.READ);
-            final String compressed = compression == ImageCompression.NONE ? "" : ", " + compression.name().toLowerCase(java.util.Locale.ROOT) + "-compressed";
+            final String compressed = compression == ImageCompression.NONE ? "" : ", " + compression.name().toLowerCase(Locale.ROOT) +
+                "-compressed";
             final List<ImageRegion> regions;
             final String description;
             if (ElfCore.isElf(head, length))
             {
                 if (rawBase != 0)
                 {
-                    throw new ImageFormatException(file + ": an ELF core says where its segments belong; --memory-base applies to raw images only");
+                    throw new ImageFormatException(file +
+                        ": an ELF core says where its segments belong; --memory-base applies to raw images only");
                 }
                 regions = ElfCore.readLoadSegments(channel, file.toString());
                 if (regions.isEmpty())
@@ -194,8 +201,8 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             }
             else
             {
-                if (ImageCompression.startsWith(head, length, "KDUMP   ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) ||
-                    ImageCompression.startsWith(head, length, "makedump".getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                if (ImageCompression.startsWith(head, length, "KDUMP   ".getBytes(StandardCharsets.US_ASCII)) ||
+                    ImageCompression.startsWith(head, length, "makedump".getBytes(StandardCharsets.US_ASCII)))
                 {
                     throw new ImageFormatException(file + ": kdump-compressed (makedumpfile) images are not supported; " +
                         "use dump-guest-memory without -z/-l/-s (ELF) or pmemsave (raw)");
@@ -235,11 +242,11 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     public long readEntry(final long address)
     {
         final long frame = address >>> FRAME_SIZE_LG2;
-        final int line = ((int)frame & CACHE_MASK) << 1;
+        final int line = FrameCache.keyIndex(frame, CACHE_MASK);
         final long value;
-        if (frameCache[line] == frame && (address & (ENTRY_SIZE - 1)) == 0 && frameCache[line + 1] > 0)
+        if (FrameCache.get(frameCache, line) == frame && (address & (ENTRY_SIZE - 1)) == 0 && FrameCache.get(frameCache, line + 1) > 0)
         {
-            final long raw = UnsafeApi.getLong(null, frameCache[line + 1] + (address & OFFSET_IN_FRAME_MASK));
+            final long raw = UnsafeApi.getLong(null, FrameCache.get(frameCache, line + 1) + (address & OFFSET_IN_FRAME_MASK));
             value = NATIVE_LITTLE_ENDIAN ? raw : Long.reverseBytes(raw);
         }
         else
@@ -330,7 +337,8 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             if (base > 0)
             {
                 dst.boundsCheck(dstOffset + done, chunk);
-                UnsafeApi.copyMemory(null, base + (pa & OFFSET_IN_FRAME_MASK), dst.byteArray(), dst.addressOffset() + dstOffset + done, chunk);
+                UnsafeApi.copyMemory(null, base + (pa & OFFSET_IN_FRAME_MASK), dst.byteArray(), dst.addressOffset() + dstOffset + done,
+                    chunk);
             }
             else if (base == OVERLAY)
             {
@@ -491,10 +499,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             return;
         }
         closed = true;
-        for (int line = 0; line < CACHE_SIZE; line++)
-        {
-            frameCache[line << 1] = -1L;
-        }
+        cache.clear();
         for (final MappedByteBuffer[] regionChunks : chunks)
         {
             for (int i = 0; i < regionChunks.length; i++)
@@ -527,16 +532,16 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     /** The frame's class or native address, cached; frames the overlay holds are OVERLAY. */
     private long classify(final long frame)
     {
-        final int line = ((int)frame & CACHE_MASK) << 1;
-        if (frameCache[line] == frame)
+        final int line = FrameCache.keyIndex(frame, CACHE_MASK);
+        if (FrameCache.get(frameCache, line) == frame)
         {
-            return frameCache[line + 1];
+            return FrameCache.get(frameCache, line + 1);
         }
         final long base = classifyQuietly(frame);
         if (base != MIXED)
         {
-            frameCache[line] = frame;
-            frameCache[line + 1] = base;
+            FrameCache.put(frameCache, line, frame);
+            FrameCache.put(frameCache, line + 1, base);
         }
         return base;
     }
@@ -646,7 +651,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         }
         catch (final IOException ex)
         {
-            throw new java.io.UncheckedIOException(file + ": cannot map " + size + " bytes at offset 0x" +
+            throw new UncheckedIOException(file + ": cannot map " + size + " bytes at offset 0x" +
                 Long.toHexString(regionFileOffset[region] + offset), ex);
         }
     }
@@ -676,9 +681,9 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             frameScratch.setMemory(0, FRAME_SIZE, (byte)0);
         }
         overlay.write(start, frameScratch, 0, FRAME_SIZE);
-        final int line = ((int)frame & CACHE_MASK) << 1;
-        frameCache[line] = frame;
-        frameCache[line + 1] = OVERLAY;
+        final int line = FrameCache.keyIndex(frame, CACHE_MASK);
+        FrameCache.put(frameCache, line, frame);
+        FrameCache.put(frameCache, line + 1, OVERLAY);
     }
 
     private static int readHead(final Path file, final byte[] head) throws IOException
@@ -697,7 +702,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
         temporary.toFile().deleteOnExit();
         final long total = Files.size(file);
         long written = 0;
-        final String name = compression.name().toLowerCase(java.util.Locale.ROOT);
+        final String name = compression.name().toLowerCase(Locale.ROOT);
         try (CountingInputStream counted = new CountingInputStream(Files.newInputStream(file));
              InputStream in = compression.decompress(counted);
              OutputStream out = Files.newOutputStream(temporary))
@@ -736,11 +741,11 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     /** Why decompression failed, in words. */
     private static String reason(final Exception ex)
     {
-        if (ex instanceof java.io.EOFException)
+        if (ex instanceof EOFException)
         {
             return "the compressed data ends early (a truncated file?)";
         }
-        if (ex instanceof java.nio.file.FileSystemException fs)
+        if (ex instanceof FileSystemException fs)
         {
             return (fs.getFile() == null ? "" : fs.getFile() + ": ") + (fs.getReason() == null ? "cannot write" : fs.getReason());
         }
@@ -753,7 +758,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     }
 
     /** Counts the compressed bytes consumed, for progress. */
-    private static final class CountingInputStream extends java.io.FilterInputStream
+    private static final class CountingInputStream extends FilterInputStream
     {
         long count;
 

@@ -8,6 +8,7 @@ import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.amdvi.DeviceTableEntry;
 import org.iommuemu.emulator.amdvi.GuestCr3TableEntry;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkResult;
@@ -25,11 +26,17 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * hardware reads for its part of the IOVA range, so replicas coalesce into their page and a replica that differs
  * is marked.
  * <p>
- * The trees are printed by {@link PageTableTreeDump}. Hostile tables cannot hang it: a table frame is shown once (a second reference, whether a loop or a shared
+ * The trees are printed by {@link PageTableTreeDump}. Hostile tables cannot hang it: a table frame is shown once (a second reference,
+ * whether a loop or a shared
  * table, is a marked line), and tables outside the image are marked instead of read.
  */
 public final class AmdViTableDump
 {
+    /**
+     * The entry being dumped, as the model sees it: its legality predicates are the model's own. The offline model has
+     * no RMP, so Mode 0 is legal here as it is in that model.
+     */
+    private final DeviceTableEntry entry = new DeviceTableEntry();
     private final AmdViIommu iommu;
     private final PhysicalMemory memory;
     private final PrintWriter out;
@@ -57,22 +64,23 @@ public final class AmdViTableDump
     {
         final long baseRegister = iommu.readRegister(AmdViRegisters.DEVICE_TABLE_BASE, 8);
         final long tableBase = baseRegister & AmdViRegisters.BASE_ADDRESS;
-        final int entries = (int)((baseRegister & AmdViRegisters.DEVICE_TABLE_SIZE) + 1) * (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
+        final int entries = (int)((baseRegister & AmdViRegisters.DEVICE_TABLE_SIZE) +
+            1) * (PhysicalMemory.FRAME_SIZE / DeviceTableEntry.SIZE);
         final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
-        out.printf("AMD-Vi device table at %s, %d entries (%d KiB); control %s%s%n", HexField.hex(tableBase), entries,
-            entries * DeviceTableEntry.SIZE / 1024, HexField.hex(control),
+        out.printf("AMD-Vi device table at %s, %d entries (%d KiB); control %s%s%n", Numbers.hex(tableBase), entries,
+            entries * DeviceTableEntry.SIZE / 1024, Numbers.hex(control),
             (control & AmdViRegisters.CONTROL_IOMMU_EN) == 0 ? " (IommuEn clear: all DMA passes untranslated)" : "");
         if (memory instanceof ImageMemory image && !image.covers(tableBase, (long)entries * DeviceTableEntry.SIZE))
         {
             out.printf("! the device table %s-%s is not wholly inside the image: missing entries read as zero (V=0)%n",
-                HexField.hex(tableBase), HexField.hex(tableBase + (long)entries * DeviceTableEntry.SIZE - 1));
+                Numbers.hex(tableBase), Numbers.hex(tableBase + (long)entries * DeviceTableEntry.SIZE - 1));
         }
         final Long2LongHashMap shownRoots = new Long2LongHashMap(-1);
         int present = 0;
         if (onlyDevice >= 0 && onlyDevice >= entries)
         {
             out.printf("device %s (%s): beyond the device table's %d entries: ILLEGAL_DEV_TABLE_ENTRY%n",
-                HexField.requesterId(onlyDevice), HexField.bdf(onlyDevice), entries);
+                Numbers.requesterId(onlyDevice), Numbers.bdf(onlyDevice), entries);
             return;
         }
         for (int device = onlyDevice < 0 ? 0 : onlyDevice; device < (onlyDevice < 0 ? entries : onlyDevice + 1); device++)
@@ -83,8 +91,8 @@ public final class AmdViTableDump
             {
                 if (onlyDevice >= 0)
                 {
-                    out.printf("device %s (%s): DTE @%s has V=0: DMA passes untranslated%n", HexField.requesterId(device),
-                        HexField.bdf(device), HexField.hex(address));
+                    out.printf("device %s (%s): DTE @%s has V=0: DMA passes untranslated%n", Numbers.requesterId(device),
+                        Numbers.bdf(device), Numbers.hex(address));
                 }
                 continue;
             }
@@ -103,12 +111,13 @@ public final class AmdViTableDump
     private void dumpDevice(final int device, final long address, final long q0, final long q1, final long q2, final long q3,
         final Long2LongHashMap shownRoots)
     {
-        final int mode = DeviceTableEntry.mode(q0);
-        final long root = DeviceTableEntry.root(q0);
+        entry.set(q0, q1, q2);
+        final int mode = entry.mode();
+        final long root = entry.root();
         final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
-        out.printf("device %s (%s) DTE @%s: %016x %016x %016x %016x%n", HexField.requesterId(device), HexField.bdf(device),
-            HexField.hex(address), q0, q1, q2, q3);
-        out.printf("  domain %d, mode %d, root %s, %s%s%s%s%s%s%n", DeviceTableEntry.domainId(q1), mode, HexField.hex(root),
+        out.printf("device %s (%s) DTE @%s: %016x %016x %016x %016x%n", Numbers.requesterId(device), Numbers.bdf(device),
+            Numbers.hex(address), q0, q1, q2, q3);
+        out.printf("  domain %d, mode %d, root %s, %s%s%s%s%s%s%n", DeviceTableEntry.domainId(q1), mode, Numbers.hex(root),
             DeviceTableEntry.translationValid(q0) ? "TV" : "TV=0", DeviceTableEntry.readPermitted(q0) ? " IR" : "",
             DeviceTableEntry.writePermitted(q0) ? " IW" : "", (q1 & DeviceTableEntry.I) != 0 ? " I (ATS)" : "",
             (q1 & (DeviceTableEntry.SE | DeviceTableEntry.SA)) != 0 ? " faults suppressed (SE/SA)" : "",
@@ -133,7 +142,7 @@ public final class AmdViTableDump
                 "  mode 0: DMA passes untranslated");
             return;
         }
-        if (mode == 7)
+        if (entry.illegalMode(false))
         {
             out.println("  ! mode 7 is reserved: ILLEGAL_DEV_TABLE_ENTRY");
             return;
@@ -142,7 +151,7 @@ public final class AmdViTableDump
         final long shownFor = shownRoots.get(key);
         if (shownFor >= 0)
         {
-            out.printf("  same page table as device %s, shown above%n", HexField.requesterId((int)shownFor));
+            out.printf("  same page table as device %s, shown above%n", Numbers.requesterId((int)shownFor));
             return;
         }
         shownRoots.put(key, device);
@@ -162,7 +171,7 @@ public final class AmdViTableDump
         final long gcr3Root = DeviceTableEntry.gcr3Root(q0, q1);
         final int mode = DeviceTableEntry.mode(q0);
         final boolean nested = mode >= 1 && mode <= 6 && DeviceTableEntry.translationValid(q0);
-        out.printf("  guest (v2): GCR3 table %s, %d level%s, %d-level guest tables%s%s%n", HexField.hex(gcr3Root), glx + 1,
+        out.printf("  guest (v2): GCR3 table %s, %d level%s, %d-level guest tables%s%s%n", Numbers.hex(gcr3Root), glx + 1,
             glx == 0 ? "" : "s", gpm == DeviceTableEntry.GPM_5_LEVEL ? 5 : 4,
             DeviceTableEntry.guestIoProtectionValid(q0) ? ", GIOV (requests without a PASID use PASID 0)" : "",
             nested ? ", nested: guest addresses are GPAs translated by the host table above" : "");
@@ -171,7 +180,7 @@ public final class AmdViTableDump
             out.println("  Control.GTEn is clear: GV is ignored, every request uses the host table");
             return;
         }
-        if (glx >= GuestCr3TableEntry.MAX_LEVELS || gpm > DeviceTableEntry.GPM_5_LEVEL)
+        if (entry.illegalGuestFields())
         {
             out.printf("  ! GLX %d / GPM %d is reserved: ILLEGAL_DEV_TABLE_ENTRY%n", glx, gpm);
             return;
@@ -190,18 +199,18 @@ public final class AmdViTableDump
         if (hostTable < 0)
         {
             out.printf("  ! GCR3 level-%d table GPA %s: the host table does not map it (%s): not followed%n", level,
-                HexField.hex(table), hostWalk.fault());
+                Numbers.hex(table), hostWalk.fault());
             return;
         }
         if (memory instanceof ImageMemory image && !image.covers(hostTable, PhysicalMemory.FRAME_SIZE))
         {
-            out.printf("  ! GCR3 level-%d table %s lies outside the image: reads as zero (no PASID)%n", level, HexField.hex(hostTable));
+            out.printf("  ! GCR3 level-%d table %s lies outside the image: reads as zero (no PASID)%n", level, Numbers.hex(hostTable));
             return;
         }
         if (!gcr3Visited.add(hostTable))
         {
             out.printf("  ! GCR3 level-%d table %s was already shown (a loop or a shared table): not followed%n", level,
-                HexField.hex(hostTable));
+                Numbers.hex(hostTable));
             return;
         }
         for (int i = 0; i <= GuestCr3TableEntry.INDEX_MASK; i++)
@@ -220,8 +229,8 @@ public final class AmdViTableDump
             }
             final long cr3 = GuestCr3TableEntry.address(entry);
             final boolean five = DeviceTableEntry.guestPagingMode(q2) == DeviceTableEntry.GPM_5_LEVEL;
-            out.printf("  PASID 0x%x GCR3 entry @%s = %016x: guest CR3 %s%s%n", pasid, HexField.hex(entryAddress), entry,
-                nested ? "GPA " : "", HexField.hex(cr3));
+            out.printf("  PASID 0x%x GCR3 entry @%s = %016x: guest CR3 %s%s%n", pasid, Numbers.hex(entryAddress), entry,
+                nested ? "GPA " : "", Numbers.hex(cr3));
             // PASID 0 decodes the full width, zero-extended; other PASIDs are canonical (as the model walks them).
             final X86Format format = guestFormats[(five ? 2 : 0) + (pasid == 0 ? 1 : 0)];
             if (nested)

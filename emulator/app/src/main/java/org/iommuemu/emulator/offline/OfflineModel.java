@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
  * An IOMMU model brought up from captured register values over a memory image, for the offline commands:
@@ -21,7 +22,7 @@ public interface OfflineModel
          *
          * @throws IllegalArgumentException naming the register value (file:line or option) that cannot be applied.
          */
-        OfflineModel create(org.iommuemu.pagetable.memory.PhysicalMemory memory, RegisterValues registers);
+        OfflineModel create(PhysicalMemory memory, RegisterValues registers);
     }
 
     /** Requests go in here. */

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.TreeMap;
 
 import org.agrona.collections.LongHashSet;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
@@ -109,7 +110,8 @@ public final class PageTableTreeDump
         table(root, format.topLevel(), 0, initialPermissions);
         flush();
         final StringBuilder sizes = new StringBuilder();
-        pagesBySize.forEach((lg2, count) -> sizes.append(sizes.length() == 0 ? "" : ", ").append(HexField.size(lg2)).append(" x").append(count));
+        pagesBySize.forEach((lg2, count) -> sizes.append(sizes.length() == 0 ? "" :
+            ", ").append(Numbers.size(lg2)).append(" x").append(count));
         out.printf("%s%s mapped in %d run%s%s; %d table page%s%n", indent, bytes(mappedBytes), runs, runs == 1 ? "" : "s",
             sizes.length() == 0 ? "" : " (" + sizes + ")", tablePages, tablePages == 1 ? "" : "s");
     }
@@ -122,7 +124,7 @@ public final class PageTableTreeDump
             if (!Walker.walk(tableStage, memory, tableStageRoot, table, Permissions.READ, tableStagePermissions, stageWalk))
             {
                 flush();
-                out.printf("%s! L%d table GPA %s for IOVA %s: %s fails with %s: not followed%n", indent, level, HexField.hex(table),
+                out.printf("%s! L%d table GPA %s for IOVA %s: %s fails with %s: not followed%n", indent, level, Numbers.hex(table),
                     input(inputBase), tableStageName, stageWalk.fault());
                 return;
             }
@@ -166,7 +168,7 @@ public final class PageTableTreeDump
             {
                 flush();
                 out.printf("%s! %s-%s L%d entry @%s = %016x: %s%n", indent, input(inputAddress),
-                    input(inputAddress + (1L << itemLg2) - 1), level, HexField.hex(entryAddress), entry, fault);
+                    input(inputAddress + (1L << itemLg2) - 1), level, Numbers.hex(entryAddress), entry, fault);
                 continue;
             }
             final int effective = permissions & format.permissions(entry, level);
@@ -178,7 +180,7 @@ public final class PageTableTreeDump
                 {
                     flush();
                     out.printf("%s! %s-%s L%d entry @%s = %016x: %s%n", indent, input(inputAddress),
-                        input(inputAddress + (1L << itemLg2) - 1), level, HexField.hex(entryAddress), entry, WalkFault.BAD_LEVEL_ENCODING);
+                        input(inputAddress + (1L << itemLg2) - 1), level, Numbers.hex(entryAddress), entry, WalkFault.BAD_LEVEL_ENCODING);
                     continue;
                 }
                 table(format.tableAddress(entry, level), next, inputAddress, effective);
@@ -192,7 +194,7 @@ public final class PageTableTreeDump
                 {
                     flush();
                     out.printf("%s! %s L%d entry @%s = %016x differs from its first replica %016x%n", indent, input(inputAddress),
-                        level, HexField.hex(entryAddress), entry, entries[first]);
+                        level, Numbers.hex(entryAddress), entry, entries[first]);
                 }
             }
             final long output = format.leafAddress(entry, level, sizeLg2) | (inputAddress & ((1L << sizeLg2) - 1));
@@ -202,7 +204,7 @@ public final class PageTableTreeDump
 
     private String where(final long table, final long hostTable)
     {
-        return table == hostTable ? HexField.hex(table) : "GPA " + HexField.hex(table) + " (" + HexField.hex(hostTable) + ")";
+        return table == hostTable ? Numbers.hex(table) : "GPA " + Numbers.hex(table) + " (" + Numbers.hex(hostTable) + ")";
     }
 
     private void leaf(final long inputAddress, final long bytes, final long output, final int sizeLg2, final int permissions,
@@ -232,7 +234,7 @@ public final class PageTableTreeDump
         final long pages = runBytes >>> runSizeLg2;
         final boolean whole = (runBytes & ((1L << runSizeLg2) - 1)) == 0 && ((runInput | runOutput) & ((1L << runSizeLg2) - 1)) == 0;
         out.printf("%s%s-%s -> %013x-%013x %5s x%-6d %s L%d%s%n", indent, input(runInput), input(runInput + runBytes - 1), runOutput,
-            runOutput + runBytes - 1, HexField.size(runSizeLg2), Math.max(1, pages),
+            runOutput + runBytes - 1, Numbers.size(runSizeLg2), Math.max(1, pages),
             Permissions.toString(runPermissions).substring(0, permissionChars), runLevel, whole ? "" : " (part of a page)");
         runs++;
         mappedBytes += runBytes;

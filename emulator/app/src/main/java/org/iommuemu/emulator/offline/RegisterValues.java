@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.iommuemu.emulator.config.InputDataException;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.tlp.trace.BoundedLineReader;
 
 /**
@@ -106,7 +107,7 @@ public final class RegisterValues
         final long value;
         try
         {
-            offset = HexField.parseHex(offsetText);
+            offset = Numbers.parseHex(offsetText);
         }
         catch (final NumberFormatException ex)
         {
@@ -114,7 +115,7 @@ public final class RegisterValues
         }
         try
         {
-            value = HexField.parseHex(valueText);
+            value = Numbers.parseHex(valueText);
         }
         catch (final NumberFormatException ex)
         {

@@ -3,13 +3,14 @@ package org.iommuemu.emulator.offline;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
+import java.util.Arrays;
 import java.util.Locale;
 
 import org.iommuemu.emulator.config.InputDataException;
-import org.iommuemu.tlp.trace.BoundedLineReader;
-
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.tlp.trace.BoundedLineReader;
 
 /**
  * Reads a requests file one line at a time (a million requests are never held in memory):
@@ -57,7 +58,7 @@ public final class RequestReader
         }
         while (isBlankOrComment(header));
         final String[] names = header.split(",", -1);
-        java.util.Arrays.fill(columnOf, -1);
+        Arrays.fill(columnOf, -1);
         for (int i = 0; i < names.length; i++)
         {
             final String column = unquote(names[i]).toLowerCase(Locale.ROOT);
@@ -132,7 +133,7 @@ public final class RequestReader
         final String requesterText = fields[columnOf[REQUESTER_ID]];
         try
         {
-            request.requesterId(HexField.parseRequesterId(requesterText));
+            request.requesterId(Numbers.parseRequesterId(requesterText));
         }
         catch (final IllegalArgumentException ex)
         {
@@ -144,7 +145,7 @@ public final class RequestReader
             final long pasid;
             try
             {
-                pasid = HexField.parseNumber(pasidText);
+                pasid = Numbers.parseNumber(pasidText);
             }
             catch (final NumberFormatException ex)
             {
@@ -159,7 +160,7 @@ public final class RequestReader
         final String iovaText = fields[columnOf[IOVA]];
         try
         {
-            request.address(HexField.parseNumber(iovaText));
+            request.address(Numbers.parseNumber(iovaText));
         }
         catch (final NumberFormatException ex)
         {
@@ -175,9 +176,9 @@ public final class RequestReader
         };
         request.access(access);
         records++;
-        echo[0] = HexField.requesterId(request.requesterId());
-        echo[1] = request.hasPasid() ? HexField.hex(request.pasid()) : "";
-        echo[2] = HexField.hex(request.address());
+        echo[0] = Numbers.requesterId(request.requesterId());
+        echo[1] = request.hasPasid() ? Numbers.hex(request.pasid()) : "";
+        echo[2] = Numbers.hex(request.address());
         echo[3] = access == Permissions.READ_WRITE ? "rw" : access == Permissions.READ ? "r" : "w";
         return true;
     }

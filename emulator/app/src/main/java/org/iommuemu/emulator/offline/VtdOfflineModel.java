@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdIommu;
@@ -123,13 +124,10 @@ public final class VtdOfflineModel implements OfflineModel
         apply(rtaddr, 8);
         command(VtdRegisters.SRTP, true);
         final int ttm = (int)((rtaddr.value() & VtdRegisters.RTADDR_TTM) >>> VtdRegisters.RTADDR_TTM_SHIFT);
-        if (ttm == VtdRegisters.TTM_SCALABLE && (ecap & VtdRegisters.ECAP_SMTS) == 0)
+        if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
-            notes.add(rtaddr.source() + ": TTM 01 (scalable) but ECAP.SMTS is clear: every request faults SM_ROOT_TABLE_ADDRESS");
-        }
-        else if (ttm > VtdRegisters.TTM_SCALABLE)
-        {
-            notes.add(rtaddr.source() + ": TTM " + Integer.toBinaryString(ttm) + " is reserved: every request faults SM_ROOT_TABLE_ADDRESS");
+            notes.add(rtaddr.source() + (ttm == VtdRegisters.TTM_SCALABLE ? ": TTM 01 (scalable) but ECAP.SMTS is clear" :
+                ": TTM " + Integer.toBinaryString(ttm) + " is reserved") + ": every request faults SM_ROOT_TABLE_ADDRESS");
         }
         if ((status & VtdRegisters.TES) != 0)
         {
@@ -204,7 +202,7 @@ public final class VtdOfflineModel implements OfflineModel
     /** A value must start at its register and fit its width (the 32-bit GCMD, GSTS, FSTS, FECTL..., say). */
     private static void checkWidth(final VtdIommu iommu, final RegisterValues.Value value)
     {
-        final org.iommuemu.emulator.device.Register register = iommu.registerHolding(value.offset());
+        final Register register = iommu.registerHolding(value.offset());
         if (register == null)
         {
             return; // not modelled: a note says it is ignored

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.agrona.collections.LongHashSet;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.emulator.vtd.ContextEntry;
 import org.iommuemu.emulator.vtd.PasidDirectoryEntry;
@@ -71,21 +72,21 @@ public final class VtdTableDump
         final long root = rtaddr & VtdRegisters.RTADDR_ADDRESS;
         final int ttm = (int)((rtaddr & VtdRegisters.RTADDR_TTM) >>> VtdRegisters.RTADDR_TTM_SHIFT);
         final long gsts = iommu.readRegister(VtdRegisters.GSTS, 4);
-        out.printf("VT-d root table at %s, %s; GSTS %s (%s%s%s); CAP %016x ECAP %016x%n", HexField.hex(root),
+        out.printf("VT-d root table at %s, %s; GSTS %s (%s%s%s); CAP %016x ECAP %016x%n", Numbers.hex(root),
             ttm == VtdRegisters.TTM_LEGACY ? "legacy mode (TTM 00)" : ttm == VtdRegisters.TTM_SCALABLE ? "scalable mode (TTM 01)" :
                 "TTM " + Integer.toBinaryString(ttm) + " (reserved)",
-            HexField.hex(gsts), (gsts & VtdRegisters.TES) != 0 ? "TES" : "TES clear: all DMA passes untranslated",
+            Numbers.hex(gsts), (gsts & VtdRegisters.TES) != 0 ? "TES" : "TES clear: all DMA passes untranslated",
             (gsts & VtdRegisters.RTPS) != 0 ? " RTPS" : "", (gsts & VtdRegisters.QIES) != 0 ? " QIES" : "", cap, ecap);
-        if (ttm > VtdRegisters.TTM_SCALABLE || (ttm == VtdRegisters.TTM_SCALABLE && (ecap & VtdRegisters.ECAP_SMTS) == 0))
+        if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
-            out.println("! " + (ttm == VtdRegisters.TTM_SCALABLE ? "scalable mode without ECAP.SMTS" : "reserved TTM") + ": "
-                + VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
+            out.println("! " + (ttm == VtdRegisters.TTM_SCALABLE ? "scalable mode without ECAP.SMTS" : "reserved TTM") + ": " +
+                VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
             return;
         }
         if (!readable(root, PhysicalMemory.FRAME_SIZE))
         {
             out.printf("! the root table %s is not wholly inside the image: missing entries read as zero (not present)%n",
-                HexField.hex(root));
+                Numbers.hex(root));
         }
         final boolean scalable = ttm == VtdRegisters.TTM_SCALABLE;
         final int firstBus = onlyDevice < 0 ? 0 : onlyDevice >>> 8;
@@ -119,13 +120,13 @@ public final class VtdTableDump
         {
             if (onlyDevice >= 0)
             {
-                out.printf("device %s (%s): bus %02x root entry @%s is not present: %s%n", HexField.requesterId(onlyDevice),
-                    HexField.bdf(onlyDevice), bus, HexField.hex(address), VtdFaultReason.ROOT_ENTRY_NOT_PRESENT);
+                out.printf("device %s (%s): bus %02x root entry @%s is not present: %s%n", Numbers.requesterId(onlyDevice),
+                    Numbers.bdf(onlyDevice), bus, Numbers.hex(address), VtdFaultReason.ROOT_ENTRY_NOT_PRESENT);
             }
             return;
         }
         final long table = RootEntry.contextTable(lo);
-        out.printf("bus %02x root entry @%s: %016x %016x, context table %s%n", bus, HexField.hex(address), lo, hi, HexField.hex(table));
+        out.printf("bus %02x root entry @%s: %016x %016x, context table %s%n", bus, Numbers.hex(address), lo, hi, Numbers.hex(table));
         if (RootEntry.reserved(lo, hi, haw))
         {
             out.println("  ! reserved bits set: " + VtdFaultReason.ROOT_ENTRY_RESERVED);
@@ -149,8 +150,8 @@ public final class VtdTableDump
             {
                 if (onlyDevice >= 0)
                 {
-                    out.printf("  device %s (%s): context entry @%s is not present: %s%n", HexField.requesterId(device),
-                        HexField.bdf(device), HexField.hex(entryAddress), VtdFaultReason.CONTEXT_ENTRY_NOT_PRESENT);
+                    out.printf("  device %s (%s): context entry @%s is not present: %s%n", Numbers.requesterId(device),
+                        Numbers.bdf(device), Numbers.hex(entryAddress), VtdFaultReason.CONTEXT_ENTRY_NOT_PRESENT);
                 }
                 continue;
             }
@@ -163,18 +164,16 @@ public final class VtdTableDump
     {
         final int tt = ContextEntry.translationType(c0);
         final int aw = ContextEntry.addressWidth(c1);
-        out.printf("  device %s (%s) context entry @%s: %016x %016x%n", HexField.requesterId(device), HexField.bdf(device),
-            HexField.hex(entryAddress), c0, c1);
+        out.printf("  device %s (%s) context entry @%s: %016x %016x%n", Numbers.requesterId(device), Numbers.bdf(device),
+            Numbers.hex(entryAddress), c0, c1);
         out.printf("    DID %d, AW %d (%s), TT %s, SLPTPTR %s%s%n", ContextEntry.domainId(c1), aw, awText(aw), ttText(tt),
-            HexField.hex(ContextEntry.secondStageRoot(c0)), ContextEntry.faultProcessingDisabled(c0) ? ", FPD" : "");
+            Numbers.hex(ContextEntry.secondStageRoot(c0)), ContextEntry.faultProcessingDisabled(c0) ? ", FPD" : "");
         if (ContextEntry.reserved(c0, c1, haw))
         {
             out.println("    ! reserved bits set: " + VtdFaultReason.CONTEXT_ENTRY_RESERVED);
             return;
         }
-        if (tt == 3 || (tt == ContextEntry.TT_DEVICE_TLB && (ecap & VtdRegisters.ECAP_DT) == 0) ||
-            (tt == ContextEntry.TT_PASS_THROUGH && (ecap & VtdRegisters.ECAP_PT) == 0) ||
-            (tt != ContextEntry.TT_PASS_THROUGH && !sagawSupports(aw)))
+        if (!ContextEntry.supported(tt, aw, cap, ecap))
         {
             out.println("    ! TT or AW not supported by CAP/ECAP: " + VtdFaultReason.CONTEXT_ENTRY_INVALID);
             return;
@@ -184,7 +183,7 @@ public final class VtdTableDump
             out.println("    pass-through: DMA addresses are host physical");
             return;
         }
-        secondStage("    ", ContextEntry.secondStageRoot(c0), aw, false, HexField.requesterId(device));
+        secondStage("    ", ContextEntry.secondStageRoot(c0), aw, false, Numbers.requesterId(device));
     }
 
     // -------------------------------------------------------------------------------------------------------
@@ -199,13 +198,13 @@ public final class VtdTableDump
         {
             if (onlyDevice >= 0)
             {
-                out.printf("device %s (%s): bus %02x root entry @%s is not present: %s%n", HexField.requesterId(onlyDevice),
-                    HexField.bdf(onlyDevice), bus, HexField.hex(address), VtdFaultReason.SM_ROOT_ENTRY_NOT_PRESENT);
+                out.printf("device %s (%s): bus %02x root entry @%s is not present: %s%n", Numbers.requesterId(onlyDevice),
+                    Numbers.bdf(onlyDevice), bus, Numbers.hex(address), VtdFaultReason.SM_ROOT_ENTRY_NOT_PRESENT);
             }
             return;
         }
         out.printf("bus %02x root entry @%s: %016x %016x, lower context table %s, upper context table %s%n", bus,
-            HexField.hex(address), lower, upper, halfText(lower), halfText(upper));
+            Numbers.hex(address), lower, upper, halfText(lower), halfText(upper));
         for (int half = 0; half < 2; half++)
         {
             final long entry = half == 0 ? lower : upper;
@@ -218,8 +217,8 @@ public final class VtdTableDump
             {
                 if (onlyDevice >= 0)
                 {
-                    out.printf("  device %s (%s): the %s half of the root entry is not present: %s%n", HexField.requesterId(onlyDevice),
-                        HexField.bdf(onlyDevice), half == 0 ? "lower" : "upper", VtdFaultReason.SM_ROOT_ENTRY_NOT_PRESENT);
+                    out.printf("  device %s (%s): the %s half of the root entry is not present: %s%n", Numbers.requesterId(onlyDevice),
+                        Numbers.bdf(onlyDevice), half == 0 ? "lower" : "upper", VtdFaultReason.SM_ROOT_ENTRY_NOT_PRESENT);
                 }
                 continue;
             }
@@ -246,8 +245,8 @@ public final class VtdTableDump
                 {
                     if (onlyDevice >= 0)
                     {
-                        out.printf("  device %s (%s): context entry @%s is not present: %s%n", HexField.requesterId(device),
-                            HexField.bdf(device), HexField.hex(entryAddress), VtdFaultReason.SM_CONTEXT_ENTRY_NOT_PRESENT);
+                        out.printf("  device %s (%s): context entry @%s is not present: %s%n", Numbers.requesterId(device),
+                            Numbers.bdf(device), Numbers.hex(entryAddress), VtdFaultReason.SM_CONTEXT_ENTRY_NOT_PRESENT);
                     }
                     continue;
                 }
@@ -264,17 +263,18 @@ public final class VtdTableDump
         final int directoryEntries = ScalableContextEntry.directoryEntries(q0);
         final long directory = ScalableContextEntry.pasidDirectory(q0);
         final int ridPasid = ScalableContextEntry.ridPasid(q1);
-        out.printf("  device %s (%s) context entry @%s: %016x %016x %016x %016x%n", HexField.requesterId(device), HexField.bdf(device),
-            HexField.hex(entryAddress), q0, q1, q2, q3);
-        out.printf("    PASID directory %s, %d entries, RID_PASID 0x%x%s%s%s%n", HexField.hex(directory), directoryEntries, ridPasid,
+        out.printf("  device %s (%s) context entry @%s: %016x %016x %016x %016x%n", Numbers.requesterId(device), Numbers.bdf(device),
+            Numbers.hex(entryAddress), q0, q1, q2, q3);
+        out.printf("    PASID directory %s, %d entries, RID_PASID 0x%x%s%s%s%n", Numbers.hex(directory), directoryEntries, ridPasid,
             ScalableContextEntry.pasidEnabled(q0) ? ", PASIDE" : ", PASIDE clear (requests with a PASID fault)",
-            ScalableContextEntry.deviceTlbEnabled(q0) ? ", DTE (ATS)" : "", ScalableContextEntry.faultProcessingDisabled(q0) ? ", FPD" : "");
+            ScalableContextEntry.deviceTlbEnabled(q0) ? ", DTE (ATS)" : "", ScalableContextEntry.faultProcessingDisabled(q0) ? ", FPD" :
+                "");
         if (ScalableContextEntry.reserved(q0, q1, q2, q3, haw))
         {
             out.println("    ! reserved bits set: " + VtdFaultReason.SM_CONTEXT_ENTRY_RESERVED);
             return;
         }
-        final String who = HexField.requesterId(device);
+        final String who = Numbers.requesterId(device);
         if (!ScalableContextEntry.pasidEnabled(q0))
         {
             // Only the RID_PASID entry is reachable.
@@ -294,7 +294,7 @@ public final class VtdTableDump
                 }
                 else
                 {
-                    out.printf("    ! PASID table %s lies outside the image: reads as zero (not present)%n", HexField.hex(table));
+                    out.printf("    ! PASID table %s lies outside the image: reads as zero (not present)%n", Numbers.hex(table));
                 }
             }
             return;
@@ -303,7 +303,7 @@ public final class VtdTableDump
         if (!readable(directory, (long)reachable * PasidDirectoryEntry.SIZE))
         {
             out.printf("    ! the PASID directory %s is not wholly inside the image: missing entries read as zero (not present)%n",
-                HexField.hex(directory));
+                Numbers.hex(directory));
         }
         for (int index = 0; index < reachable; index++)
         {
@@ -333,13 +333,13 @@ public final class VtdTableDump
         {
             if (always)
             {
-                out.printf("    PASID directory entry %d @%s is not present: %s%n", index, HexField.hex(address),
+                out.printf("    PASID directory entry %d @%s is not present: %s%n", index, Numbers.hex(address),
                     VtdFaultReason.SM_PASID_DIR_NOT_PRESENT);
             }
             return false;
         }
-        out.printf("    PASID directory entry %d @%s: %016x, PASID table %s (PASIDs 0x%x-0x%x)%s%n", index, HexField.hex(address),
-            entry, HexField.hex(PasidDirectoryEntry.pasidTable(entry)), index << PasidDirectoryEntry.INDEX_SHIFT,
+        out.printf("    PASID directory entry %d @%s: %016x, PASID table %s (PASIDs 0x%x-0x%x)%s%n", index, Numbers.hex(address),
+            entry, Numbers.hex(PasidDirectoryEntry.pasidTable(entry)), index << PasidDirectoryEntry.INDEX_SHIFT,
             (index << PasidDirectoryEntry.INDEX_SHIFT) + (1 << PasidDirectoryEntry.INDEX_SHIFT) - 1,
             PasidDirectoryEntry.faultProcessingDisabled(entry) ? ", FPD" : "");
         if (PasidDirectoryEntry.reserved(entry, haw))
@@ -358,7 +358,8 @@ public final class VtdTableDump
         {
             if (always)
             {
-                out.printf("    PASID 0x%x entry @%s is not present: %s%n", pasid, HexField.hex(address), VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
+                out.printf("    PASID 0x%x entry @%s is not present: %s%n", pasid, Numbers.hex(address),
+                    VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
             }
             return;
         }
@@ -373,18 +374,18 @@ public final class VtdTableDump
         final int aw = PasidEntry.addressWidth(p0);
         final int firstLevels = PasidEntry.firstStageLevels(p2);
         out.printf("    PASID 0x%x%s entry @%s: %016x %016x %016x%n", pasid, pasid == ridPasid ? " (RID_PASID)" : "",
-            HexField.hex(address), p0, p1, p2);
+            Numbers.hex(address), p0, p1, p2);
         final StringBuilder fields = new StringBuilder().append("      PGTT ").append(pgtt).append(" (").append(pgttText(pgtt))
             .append("), DID ").append(PasidEntry.domainId(p1));
         if (pgtt == PasidEntry.PGTT_FIRST_STAGE || pgtt == PasidEntry.PGTT_NESTED)
         {
-            fields.append(", FLPTPTR ").append(HexField.hex(PasidEntry.firstStageRoot(p2))).append(" (").append(firstLevels)
+            fields.append(", FLPTPTR ").append(Numbers.hex(PasidEntry.firstStageRoot(p2))).append(" (").append(firstLevels)
                 .append("-level)").append(PasidEntry.supervisorRequests(p2) ? ", SRE" : "")
                 .append(PasidEntry.executeRequests(p2) ? ", ERE" : "").append(PasidEntry.writeProtect(p2) ? ", WPE" : "");
         }
         if (pgtt == PasidEntry.PGTT_SECOND_STAGE || pgtt == PasidEntry.PGTT_NESTED)
         {
-            fields.append(", SLPTPTR ").append(HexField.hex(PasidEntry.secondStageRoot(p0))).append(", AW ").append(aw).append(" (")
+            fields.append(", SLPTPTR ").append(Numbers.hex(PasidEntry.secondStageRoot(p0))).append(", AW ").append(aw).append(" (")
                 .append(awText(aw)).append(')').append(PasidEntry.secondStageExecute(p0) ? ", SLEE" : "");
         }
         out.println(fields.append(PasidEntry.faultProcessingDisabled(p0) ? ", FPD" : ""));
@@ -419,36 +420,22 @@ public final class VtdTableDump
         }
     }
 
-    /** Why the model would refuse this PASID entry as invalid (0x5B), or null; see VtdTranslator. */
+    /** Why the model would refuse this PASID entry as invalid (0x5B), or null: the model's own rule, {@link PasidEntry#check}. */
     private String invalidPasidEntry(final int pgtt, final int aw, final int firstLevels)
     {
-        final boolean usesFirst = pgtt == PasidEntry.PGTT_FIRST_STAGE || pgtt == PasidEntry.PGTT_NESTED;
-        final boolean usesSecond = pgtt == PasidEntry.PGTT_SECOND_STAGE || pgtt == PasidEntry.PGTT_NESTED;
-        final long needs = switch (pgtt)
+        switch (PasidEntry.check(pgtt, aw, firstLevels, cap, ecap))
         {
-            case PasidEntry.PGTT_FIRST_STAGE -> VtdRegisters.ECAP_FLTS;
-            case PasidEntry.PGTT_SECOND_STAGE -> VtdRegisters.ECAP_SLTS;
-            case PasidEntry.PGTT_NESTED -> VtdRegisters.ECAP_NEST;
-            case PasidEntry.PGTT_PASS_THROUGH -> VtdRegisters.ECAP_PT;
-            default -> -1;
-        };
-        if (needs == -1)
-        {
-            return "PGTT " + pgtt + " is reserved";
+            case RESERVED_PGTT:
+                return "PGTT " + pgtt + " is reserved";
+            case PGTT_NOT_SUPPORTED:
+                return "PGTT " + pgtt + " (" + pgttText(pgtt) + ") is not supported by ECAP";
+            case AW_NOT_IN_SAGAW:
+                return "AW " + aw + " is not in CAP.SAGAW";
+            case FIRST_STAGE_LEVELS_NOT_SUPPORTED:
+                return firstLevels + "-level first stage is not supported (CAP.FS5LP)";
+            default:
+                return null;
         }
-        if ((ecap & needs) == 0)
-        {
-            return "PGTT " + pgtt + " (" + pgttText(pgtt) + ") is not supported by ECAP";
-        }
-        if (usesSecond && !sagawSupports(aw))
-        {
-            return "AW " + aw + " is not in CAP.SAGAW";
-        }
-        if (usesFirst && firstLevels != 4 && !(firstLevels == 5 && (cap & VtdRegisters.CAP_FS5LP) != 0))
-        {
-            return firstLevels + "-level first stage is not supported (CAP.FS5LP)";
-        }
-        return null;
     }
 
     // -------------------------------------------------------------------------------------------------------
@@ -471,7 +458,8 @@ public final class VtdTableDump
     {
         out.printf("      first stage (%d-level%s):%n", levels,
             secondStage == null ? "" : "; its tables and outputs are GPAs, each translated by the second stage below");
-        if (shown("        ", "first stage " + root + "/" + levels + (secondStage == null ? "" : " through " + secondStageRoot + "/" + secondStage), owner))
+        if (shown("        ", "first stage " + root + "/" + levels + (secondStage == null ? "" : " through " + secondStageRoot + "/" +
+            secondStage), owner))
         {
             return;
         }
@@ -500,12 +488,12 @@ public final class VtdTableDump
     {
         if (!readable(page, PhysicalMemory.FRAME_SIZE))
         {
-            out.printf("%s! %s %s lies outside the image: reads as zero (not present)%n", indent, what, HexField.hex(page));
+            out.printf("%s! %s %s lies outside the image: reads as zero (not present)%n", indent, what, Numbers.hex(page));
             return false;
         }
         if (!structurePages.add(page))
         {
-            out.printf("%s! %s %s was already shown (a shared or aliased table): not followed%n", indent, what, HexField.hex(page));
+            out.printf("%s! %s %s was already shown (a shared or aliased table): not followed%n", indent, what, Numbers.hex(page));
             return false;
         }
         return true;
@@ -516,14 +504,10 @@ public final class VtdTableDump
         return !(memory instanceof ImageMemory image) || image.covers(address, length);
     }
 
-    private boolean sagawSupports(final int aw)
-    {
-        return aw <= 3 && (VtdRegisters.sagaw(cap) & (1 << aw)) != 0;
-    }
 
     private static String halfText(final long half)
     {
-        return ScalableRootEntry.present(half) ? HexField.hex(ScalableRootEntry.contextTable(half)) : "(not present)";
+        return ScalableRootEntry.present(half) ? Numbers.hex(ScalableRootEntry.contextTable(half)) : "(not present)";
     }
 
     private static String awText(final int aw)

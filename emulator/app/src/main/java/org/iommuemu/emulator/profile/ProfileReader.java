@@ -12,12 +12,6 @@ import java.util.regex.Pattern;
 
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.config.YamlSection;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.error.Mark;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.error.YAMLException;
-import org.yaml.snakeyaml.nodes.Node;
 import org.iommuemu.emulator.timing.AtsParameters;
 import org.iommuemu.emulator.timing.CacheGeometry;
 import org.iommuemu.emulator.timing.CacheParameters;
@@ -30,6 +24,12 @@ import org.iommuemu.emulator.timing.RmpParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.emulator.timing.WalkCacheGeometry;
 import org.iommuemu.emulator.timing.WalkerParameters;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Reads a profile file into a {@link TimingProfile}: SnakeYAML composes a node tree (no object binding), and
@@ -87,7 +87,7 @@ final class ProfileReader
         }
         catch (final YAMLException ex)
         {
-            throw new TimingProfileException(source, TimingProfileException.NO_LINE, "", "YAML: " + ex.getMessage(), ex);
+            throw new TimingProfileException(source, TimingProfileException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
         if (document == null)
         {

@@ -2,14 +2,15 @@ package org.iommuemu.emulator.profile;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 
+import org.iommuemu.emulator.config.YamlSection;
 import org.iommuemu.emulator.timing.TimingProfile;
 
 /**
@@ -52,7 +53,11 @@ public final class TimingProfiles
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException(file.toString(), ex);
+            // A file that cannot be opened or read (a name too long, a folder, no permission) is a profile error
+            // like any other, so a scenario naming it reports its own line (found by fuzzing the scenario parser).
+            final String reason = ex instanceof FileSystemException fs && fs.getReason() != null ?
+                fs.getReason() : YamlSection.describe(ex);
+            throw new TimingProfileException(file.toString(), TimingProfileException.NO_LINE, "", "cannot read: " + reason, ex);
         }
     }
 

@@ -8,7 +8,8 @@ import org.iommuemu.pagetable.Permissions;
 
 /**
  * Per-TLP results as CSV (docs/replay.md): one header line, then one line per TLP of the trace in order:
- * {@code index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address,page_size,fault,cycles,iotlb_hit,table_fetches,rmp_fetches,effect}.
+ * {@code index,time_ns,class,requester,pasid,address,access,at,t,outcome,output_address,page_size,fault,cycles,iotlb_hit,
+ * table_fetches,rmp_fetches,effect} (one line).
  * Addresses and requester IDs are hex; empty fields where a column does not apply. {@code effect} is the
  * {@link org.iommuemu.emulator.platform.AccessEffect} of an ok request (POISONED_WRITE, READ_ZEROS), else empty.
  */

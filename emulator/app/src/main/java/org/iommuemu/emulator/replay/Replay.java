@@ -9,8 +9,8 @@ import java.util.Map;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.DmaRequest;
-import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
@@ -19,6 +19,7 @@ import org.iommuemu.tlp.trace.TraceError;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
+import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
  * Runs a trace through a {@link Platform}: for each TLP, the timeline actions due before it, then
@@ -172,6 +173,32 @@ public final class Replay
         return r;
     }
 
+    /**
+     * One request that came without a TLP (co-simulation's ATS_REQ): a DMA request priced and counted exactly as a
+     * translated TLP of a trace is, {@code timeNanos} being the earliest its device may issue it (0: as soon as the
+     * device's engine, tags or credits and link allow).
+     * The record is re-pointed per call; allocation-free.
+     */
+    public ReplayRecord stepRequest(final long index, final long timeNanos, final DmaRequest request)
+    {
+        final ReplayRecord r = record;
+        r.index = index;
+        r.timeNanos = timeNanos;
+        r.trafficClass = TrafficClass.DMA;
+        r.request.set(request.requesterId(), request.address(), request.length(), request.access(), request.addressType(),
+            request.trusted());
+        r.request.pasid(request.pasid()).privileged(request.privileged());
+        translate(r);
+        statistics.record(r, pageTableBytes);
+        return r;
+    }
+
+    /** Apply the scenario's timeline actions due before request {@code index} (the loop of {@link #run} does it per TLP). */
+    public void applyActionsBefore(final long index)
+    {
+        applyDueActions(index);
+    }
+
     private void translate(final ReplayRecord r)
     {
         platform.adjust(r.request);
@@ -180,6 +207,15 @@ public final class Replay
         r.arrivalCycle = timing.issue(r.request, r.earliestCycle);
         r.waitCycles = timing.waitCycles();
         port.handle(r.request, r.outcome);
+        if (r.outcome.interrupt())
+        {
+            // The model took the write for an interrupt request: counted as one, not priced by the IOMMU's timing (its
+            // device did send it: its engine and link stay booked).
+            timing.abandon();
+            r.trafficClass = TrafficClass.INTERRUPT;
+            noCycles(r);
+            return;
+        }
         r.completionCycle = timing.complete(r.outcome);
         r.releaseCycle = timing.releaseCycle();
         r.tableFetches = timing.tableFetches();
@@ -189,6 +225,11 @@ public final class Replay
     private static void notTranslated(final ReplayRecord r)
     {
         r.outcome.reset();
+        noCycles(r);
+    }
+
+    private static void noCycles(final ReplayRecord r)
+    {
         r.earliestCycle = 0;
         r.waitCycles = 0;
         r.arrivalCycle = 0;
@@ -309,6 +350,12 @@ public final class Replay
 
     private ReplayResult result(final TraceReader reader, final long wallNanos)
     {
+        return result(reader.summary(), wallNanos);
+    }
+
+    /** The result so far, for a run that did not come from one {@link TraceReader} (co-simulation). */
+    public ReplayResult result(final TraceSummary trace, final long wallNanos)
+    {
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {
@@ -316,7 +363,7 @@ public final class Replay
         }
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
-            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), reader.summary(), wallNanos,
+            timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), trace, wallNanos,
             List.copyOf(platform.events()), platform.eventCount(), ReplayResult.TimingTotals.of(timing));
     }
 }

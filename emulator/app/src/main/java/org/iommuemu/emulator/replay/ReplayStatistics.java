@@ -9,6 +9,7 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.iommuemu.emulator.platform.AccessEffect;
 import org.iommuemu.emulator.platform.FaultKind;
+import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
  * Everything a replay counts: TLPs by class, DMA requests and bytes, outcomes, faults by kind and the effects of
@@ -263,7 +264,7 @@ public final class ReplayStatistics
      * @param delivered results handed to the sink.
      * @return what does not add up; empty when everything does.
      */
-    public List<String> accountingErrors(final org.iommuemu.tlp.trace.TraceSummary trace, final long delivered)
+    public List<String> accountingErrors(final TraceSummary trace, final long delivered)
     {
         final List<String> errors = new ArrayList<>();
         if (!trace.balanced())

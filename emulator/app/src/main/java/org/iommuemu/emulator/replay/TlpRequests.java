@@ -17,16 +17,14 @@ import org.iommuemu.tlp.trace.TraceRecord;
  */
 public final class TlpRequests
 {
-    /** The x86 interrupt address range (MSI writes): both AMD-Vi and VT-d treat it as interrupts, not DMA. */
-    public static final long MSI_FIRST = 0xFEE0_0000L;
-    public static final long MSI_LAST = 0xFEEF_FFFFL;
-
     private TlpRequests()
     {
     }
 
     /**
-     * Classify the record's TLP, and for {@link TrafficClass#DMA} fill {@code request}.
+     * Classify the record's TLP, and for {@link TrafficClass#DMA} (every upstream memory request) fill
+     * {@code request}. Whether a write is an interrupt request is not decided here: the IOMMU model decides by its
+     * interrupt rules and says so in its outcome ({@code RequestOutcome.interrupt()}), and the replay counts that.
      */
     public static TrafficClass toRequest(final TraceRecord record, final DmaRequest request)
     {
@@ -40,10 +38,6 @@ public final class TlpRequests
         final RequestHeader header = tlp.request();
         final long address = header.address();
         final boolean write = kind.hasData();
-        if (write && address >= MSI_FIRST && address <= MSI_LAST)
-        {
-            return TrafficClass.INTERRUPT;
-        }
         final AddressType addressType = AddressType.ofField(header.at());
         int access = write ? Permissions.WRITE : Permissions.READ;
         if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)

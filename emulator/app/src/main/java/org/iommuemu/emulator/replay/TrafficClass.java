@@ -1,14 +1,18 @@
 package org.iommuemu.emulator.replay;
 
 /**
- * What a TLP of a trace is to the IOMMU. Only {@link #DMA} goes through translation; every other class is
- * counted and written to the results with its class, so nothing in a trace is silently dropped.
+ * What a TLP of a trace is to the IOMMU. {@link #DMA} requests go to the IOMMU model, which may answer that one
+ * is an {@link #INTERRUPT}; every other class is counted and written to the results with its class, so nothing in
+ * a trace is silently dropped.
  */
 public enum TrafficClass
 {
     /** An upstream memory request (MRd, MRdLk, MWr, atomics, DMWr, ATS translation request): translated. */
     DMA("dma"),
-    /** An upstream write to the MSI range 0xFEE00000-0xFEEFFFFF: an interrupt (remapping is not modelled). */
+    /**
+     * An upstream memory request the IOMMU model took for an interrupt request (an MSI write: its outcome says
+     * {@code interrupt()}): counted, not priced and not counted as DMA (interrupt remapping is not modelled).
+     */
     INTERRUPT("interrupt"),
     /** Travels from the root complex toward the device: never seen by the IOMMU. */
     DOWNSTREAM("downstream"),

@@ -68,7 +68,13 @@ final class AmdViPlatformDriver implements IommuDriver
     @Override
     public void rmpChanged()
     {
-        driver.iommu().dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
+        flushAfterRmpChange((AmdViIommu)driver.iommu());
+    }
+
+    /** The flush that follows an RMP change, for a platform with this driver or a guest-driven one. */
+    static void flushAfterRmpChange(final AmdViIommu iommu)
+    {
+        iommu.dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
     }
 
     public long[] reservedRanges()

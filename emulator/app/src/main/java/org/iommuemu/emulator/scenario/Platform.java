@@ -66,8 +66,10 @@ public final class Platform
     private static final int MAX_EVENTS = 1000;
 
     private final Scenario scenario;
-    private final SparseMemory memory = new SparseMemory();
+    private final PhysicalMemory memory;
+    /** The driver that built the platform; null when the guest drives the IOMMU ({@link #forGuest}). */
     private final IommuDriver driver;
+    private final IommuPort port;
     private final RmpTable rmp;
     private final PageStateConversion conversion;
     private final TdxState tdx;
@@ -78,6 +80,7 @@ public final class Platform
     private final Map<Integer, DeviceSpec> devices = new LinkedHashMap<>();
     private final List<PlatformEvent> events = new ArrayList<>();
     private final Actions actions = new Actions();
+    private final GuestActions guestActions = new GuestActions();
     private final long[] trustedRequesters = new long[1024];
     /** The page-walk caches built for this platform's IOMMU (none when the profile disables them). */
     private final List<PageWalkCache> walkCaches = new ArrayList<>();
@@ -90,9 +93,10 @@ public final class Platform
     private long actionsApplied;
     private long currentTlp = -1;
 
-    private Platform(final Scenario scenario)
+    private Platform(final Scenario scenario, final PhysicalMemory memory, final boolean guestDriven)
     {
         this.scenario = scenario;
+        this.memory = memory;
         final Scenario.PlatformSpec spec = scenario.platform();
         final TimingProfile profile = spec.profile();
         final CacheParameters caches = profile.caches();
@@ -117,7 +121,8 @@ public final class Platform
             {
                 iommu.hostWalkCache(hostWalkCache);
             }
-            driver = new AmdViPlatformDriver(iommu, memory, spec.snp());
+            driver = guestDriven ? null : new AmdViPlatformDriver(iommu, memory, spec.snp());
+            port = iommu;
             tdx = null;
             vtd = null;
         }
@@ -139,7 +144,8 @@ public final class Platform
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
-            driver = new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            driver = guestDriven ? null : new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            port = iommu;
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
             vtd = iommu;
         }
@@ -175,7 +181,7 @@ public final class Platform
     /** Build the platform: bring the IOMMU up, build and map every domain, attach devices, set up SNP or TDX state. */
     public static Platform build(final Scenario scenario)
     {
-        final Platform platform = new Platform(scenario);
+        final Platform platform = new Platform(scenario, new SparseMemory(), false);
         for (final DomainSpec spec : scenario.domains())
         {
             final PageTable table;
@@ -224,6 +230,60 @@ public final class Platform
         return platform;
     }
 
+    /**
+     * A platform whose IOMMU a guest brings up and programs (co-simulation): the models over {@code memory}, reset and
+     * disabled as at power-on, with no domains, devices or table pool of the emulator's own (the scenario's
+     * {@code domains} and {@code devices} are not built: the guest's driver writes its own tables). SEV-SNP's RMP and
+     * its conversions, and TDX's TDs and TDIs, are set up as {@link #build} sets them up: they belong to the host and
+     * the TDX module, not to the guest's IOMMU driver. {@code memory} must keep {@link #emulatorRanges} in memory the
+     * emulator owns; everything else may be the guest's.
+     */
+    public static Platform forGuest(final Scenario scenario, final PhysicalMemory memory)
+    {
+        final Platform platform = new Platform(scenario, memory, true);
+        if (scenario.rmp() != null)
+        {
+            for (final Action action : scenario.rmp().conversions())
+            {
+                platform.apply(action, 0);
+            }
+        }
+        if (platform.tdx != null)
+        {
+            // The VMM's cached IOTLB translations are seen at TDI bind; its mappings are in the guest's tables, which
+            // the TDX module's check of private MMIO at bind does not read (a limit of the guest-driven platform).
+            platform.tdx.connect().addCachedTranslations(platform.vtd::firstCachedOutput);
+            platform.tdx.build(scenario.tdx());
+        }
+        platform.actionsApplied = 0;
+        return platform;
+    }
+
+    /**
+     * The physical ranges, as {start, end} pairs, of the structures a {@link #forGuest} platform keeps in memory of the
+     * emulator's own: the RMP (with SNP) and the TDX module's page pools (with TDX Connect).
+     */
+    public static List<long[]> emulatorRanges(final Scenario scenario)
+    {
+        final List<long[]> ranges = new ArrayList<>();
+        if (scenario.rmp() != null && scenario.platform().snp())
+        {
+            final RmpTable layout = RmpTable.contiguousCovering(new SparseMemory(), scenario.rmp().base(), scenario.rmp().covers());
+            ranges.add(new long[] {layout.base(), layout.last() + 1});
+        }
+        if (scenario.platform().tdxConnect())
+        {
+            ranges.addAll(TdxState.reserved());
+        }
+        return ranges;
+    }
+
+    /** Whether the guest drives the IOMMU ({@link #forGuest}); false for a platform built from the scenario. */
+    public boolean guestDriven()
+    {
+        return driver == null;
+    }
+
     public Scenario scenario()
     {
         return scenario;
@@ -232,13 +292,15 @@ public final class Platform
     /** The IOMMU, as the replay sees it. */
     public IommuPort port()
     {
-        return driver.port();
+        return port;
     }
 
     /** The IOMMU and its mode, for summaries. */
     public String describe()
     {
-        return driver.describe() + (tdx != null ? "+tdx-connect" : "");
+        final String iommu = driver != null ? driver.describe() :
+            port.name() + (rmp != null ? "+snp" : "") + " (guest-driven)";
+        return iommu + (tdx != null ? "+tdx-connect" : "");
     }
 
     public PhysicalMemory memory()
@@ -344,7 +406,7 @@ public final class Platform
     public void apply(final Action action, final int line)
     {
         actionsApplied++;
-        action.applyTo(actions, line);
+        action.applyTo(driver == null ? guestActions : actions, line);
     }
 
     /** The platform's handling of each kind of timeline action. */
@@ -407,7 +469,7 @@ public final class Platform
                 throw refused(line, "make-private", "spa 0x" + Long.toHexString(action.spa()) + ": RMPUPDATE/PSMASH returned " +
                     RmpReturnCode.name(code));
             }
-            driver.rmpChanged();
+            rmpChanged();
         }
 
         @Override
@@ -419,7 +481,7 @@ public final class Platform
                 throw refused(line, "make-shared", "spa 0x" + Long.toHexString(action.spa()) + ": RMPUPDATE returned " +
                     RmpReturnCode.name(code));
             }
-            driver.rmpChanged();
+            rmpChanged();
         }
 
         @Override
@@ -475,6 +537,122 @@ public final class Platform
         public void tdAccess(final Scenario.TdAccessAction action, final int line)
         {
             tdx.tdAccess(action);
+        }
+    }
+
+    /** The RMP changed: the IOMMU's translations are flushed, by the driver or, on a guest-driven platform, directly. */
+    private void rmpChanged()
+    {
+        if (driver != null)
+        {
+            driver.rmpChanged();
+        }
+        else
+        {
+            AmdViPlatformDriver.flushAfterRmpChange((AmdViIommu)port);
+        }
+    }
+
+    /**
+     * Timeline actions on a guest-driven platform ({@link #forGuest}): the host's RMP conversions and TDX actions are
+     * carried out; the domain and device actions belong to the guest's driver and are refused.
+     */
+    private final class GuestActions implements ActionHandler
+    {
+        private ScenarioException guestOwns(final int line, final String action)
+        {
+            return refused(line, "timeline", "the guest programs this IOMMU's domains and devices; " + action +
+                " actions need a platform the scenario builds (cosim setup: scenario)");
+        }
+
+        @Override
+        public void map(final MapAction action, final int line)
+        {
+            throw guestOwns(line, "map");
+        }
+
+        @Override
+        public void unmap(final UnmapAction action, final int line)
+        {
+            throw guestOwns(line, "unmap");
+        }
+
+        @Override
+        public void invalidate(final InvalidateAction action, final int line)
+        {
+            throw guestOwns(line, "invalidate");
+        }
+
+        @Override
+        public void policy(final PolicyAction action, final int line)
+        {
+            throw guestOwns(line, "set-policy");
+        }
+
+        @Override
+        public void makePrivate(final MakePrivateAction action, final int line)
+        {
+            actions.makePrivate(action, line);
+        }
+
+        @Override
+        public void makeShared(final MakeSharedAction action, final int line)
+        {
+            actions.makeShared(action, line);
+        }
+
+        @Override
+        public void attach(final AttachAction action, final int line)
+        {
+            throw guestOwns(line, "attach");
+        }
+
+        @Override
+        public void tdiBind(final Scenario.TdiBindAction action, final int line)
+        {
+            actions.tdiBind(action, line);
+        }
+
+        @Override
+        public void tdiStart(final Scenario.TdiStartAction action, final int line)
+        {
+            actions.tdiStart(action, line);
+        }
+
+        @Override
+        public void tdiStop(final Scenario.TdiStopAction action, final int line)
+        {
+            actions.tdiStop(action, line);
+        }
+
+        @Override
+        public void tdiUnbind(final Scenario.TdiUnbindAction action, final int line)
+        {
+            actions.tdiUnbind(action, line);
+        }
+
+        @Override
+        public void mmioMap(final Scenario.MmioMapAction action, final int line)
+        {
+            actions.mmioMap(action, line);
+        }
+
+        @Override
+        public void tdAccess(final Scenario.TdAccessAction action, final int line)
+        {
+            actions.tdAccess(action, line);
+        }
+
+        @Override
+        public void kvmDirtyLog(final Scenario.KvmDirtyLogAction action, final int line)
+        {
+            throw guestOwns(line, "kvm-dirty-log");
+        }
+
+        @Override
+        public void detach(final DetachAction action, final int line)
+        {
+            throw guestOwns(line, "detach");
         }
     }
 

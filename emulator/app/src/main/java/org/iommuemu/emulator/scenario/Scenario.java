@@ -1,13 +1,14 @@
 package org.iommuemu.emulator.scenario;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
-import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
@@ -28,15 +29,87 @@ import org.iommuemu.tlp.gen.Workload;
  */
 public record Scenario(String name, String description, String source, Path directory, PlatformSpec platform,
     RmpSpec rmp, TdxSpec tdx, List<DomainSpec> domains, List<DeviceSpec> devices, List<TimedAction> timeline,
-    TrafficSpec traffic)
+    TrafficSpec traffic, CosimSpec cosim)
 {
+    /** A scenario with the co-simulation defaults ({@link CosimSpec#DEFAULT}). */
+    public Scenario(final String name, final String description, final String source, final Path directory,
+        final PlatformSpec platform, final RmpSpec rmp, final TdxSpec tdx, final List<DomainSpec> domains,
+        final List<DeviceSpec> devices, final List<TimedAction> timeline, final TrafficSpec traffic)
+    {
+        this(name, description, source, directory, platform, rmp, tdx, domains, devices, timeline, traffic, CosimSpec.DEFAULT);
+    }
+
+    /** Who brings the IOMMU up in co-simulation. */
+    public enum CosimSetup
+    {
+        /** The guest's driver programs the IOMMU through MMIO; its tables are in the peer's memory. */
+        GUEST,
+        /** The emulator builds the platform as replay does (domains, devices, its own memory); the peer only sends requests. */
+        SCENARIO
+    }
+
+    /** Where a guest-driven platform reads the guest's memory. */
+    public enum CosimMemory
+    {
+        /** Every fetch is a READ round trip to the peer. */
+        REMOTE,
+        /** The peer's guest RAM file is mapped for the declared ranges; outside them, remote reads. */
+        SHARED
+    }
+
+    /** How the model's MSIs reach the peer. */
+    public enum CosimInterrupts
+    {
+        /** INTERRUPT packets on the interrupts channel (a pulse: 1 then 0). */
+        WIRE,
+        /** A 4-byte WRITE of the MSI data to the MSI address on the memory channel. */
+        MSI_WRITE
+    }
+
+    /** Time: the peer's timestamps place requests (lock-step), or requests arrive back to back (free-running). */
+    public enum CosimSync
+    {
+        FREE_RUNNING,
+        LOCK_STEP
+    }
+
+    /** The unit of the peer's timestamps. */
+    public enum CosimClock
+    {
+        NS,
+        PS
+    }
+
+    /** One range of the peer's guest RAM file: guest-physical {@code gpa} is file offset {@code offset}. */
+    public record SharedRange(long gpa, long offset, long size)
+    {
+    }
+
+    /**
+     * The {@code cosim} section (docs/protocol.md 5 and 8, docs/scenarios.md): channel numbers, who brings the IOMMU
+     * up, where guest memory is, how interrupts travel, time.
+     *
+     * @param sharedFile   with {@link CosimMemory#SHARED}: the peer's guest RAM file, else null.
+     * @param mmioBase     the MMIO channel's address of register offset 0.
+     * @param requester    the master ID of the emulator's own memory accesses.
+     * @param translationRequester the requester ID of ATS_REQs that do not carry one; -1: the first device, else 0.
+     * @param errorsReadAsOnes a guest-memory read the peer fails reads as all ones (a master abort; the default), else zeros.
+     */
+    public record CosimSpec(CosimSetup setup, int mmioChannel, int memoryChannel, int interruptChannel, int translationChannel,
+        int tlpChannel, CosimInterrupts interrupts, CosimMemory memory, Path sharedFile, List<SharedRange> sharedRanges,
+        long mmioBase, int requester, int translationRequester, CosimSync sync, CosimClock clock, boolean errorsReadAsOnes)
+    {
+        public static final CosimSpec DEFAULT = new CosimSpec(CosimSetup.GUEST, 1, 2, 3, 4, 5, CosimInterrupts.WIRE,
+            CosimMemory.REMOTE, null, List.of(), 0, 0, -1, CosimSync.FREE_RUNNING, CosimClock.NS, true);
+    }
+
     /**
      * The files this scenario was read from or names: the scenario file, its timing profile file and its traffic
      * file, where they are files (not bundled or generated). Commands treat them as inputs and never write them.
      */
     public List<Path> files()
     {
-        final List<Path> files = new java.util.ArrayList<>();
+        final List<Path> files = new ArrayList<>();
         if (directory != null)
         {
             files.add(Path.of(source));
@@ -259,21 +332,6 @@ public record Scenario(String name, String description, String source, Path dire
 
         /** Dispatch to the handler's method for this kind of action. */
         void applyTo(ActionHandler handler, int line);
-
-        /** {@link #tdiRequesterId()} and {@link #tdId()} of an action on no TDI or TD. */
-        int NONE = Integer.MIN_VALUE;
-
-        /** The requester ID of the TDI the action operates on, or {@link #NONE}. */
-        default int tdiRequesterId()
-        {
-            return NONE;
-        }
-
-        /** The TD the action operates on directly, or {@link #NONE}. */
-        default int tdId()
-        {
-            return NONE;
-        }
     }
 
     /** Map a range in a domain (as the driver's map_pages), with the domain's current policy. */
@@ -393,12 +451,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record TdiBindAction(int requesterId) implements Action
     {
         @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.tdiBind(this, line);
@@ -414,12 +466,6 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: START_INTERFACE (CONFIG_LOCKED to RUN). */
     public record TdiStartAction(int requesterId) implements Action
     {
-        @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
@@ -437,12 +483,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record TdiStopAction(int requesterId) implements Action
     {
         @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.tdiStop(this, line);
@@ -459,12 +499,6 @@ public record Scenario(String name, String description, String source, Path dire
     public record TdiUnbindAction(int requesterId) implements Action
     {
         @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
-        @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
             handler.tdiUnbind(this, line);
@@ -480,12 +514,6 @@ public record Scenario(String name, String description, String source, Path dire
     /** TDX Connect: TDH.MMIO.MAP of a TDI's private MMIO into its TD's S-EPT, then the TD's accept. */
     public record MmioMapAction(int requesterId, long gpa, long hpa, long size) implements Action
     {
-        @Override
-        public int tdiRequesterId()
-        {
-            return requesterId;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
@@ -506,12 +534,6 @@ public record Scenario(String name, String description, String source, Path dire
      */
     public record TdAccessAction(int td, long gpa, int size, boolean write) implements Action
     {
-        @Override
-        public int tdId()
-        {
-            return td;
-        }
-
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {

@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +18,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.iommuemu.emulator.config.ConfigException;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.config.YamlSection;
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
 import org.iommuemu.emulator.scenario.Scenario.DetachAction;
@@ -38,16 +41,17 @@ import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
 import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.ParameterException;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.rmp.RmpConfig;
-import org.iommuemu.tlp.gen.TraceGenerator;
-import org.iommuemu.emulator.vtd.TrustedInvalidation;
+import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.tdx.HostReadMode;
 import org.iommuemu.tdx.StaleTranslationRule;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tdx.UntrustedMmioRule;
+import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -55,7 +59,6 @@ import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
-import org.iommuemu.emulator.profile.TimingProfiles;
 
 /**
  * Reads scenario files (docs/scenarios.md). Validation is strict and positional: an unknown key, a wrong type, a
@@ -73,7 +76,6 @@ public final class ScenarioReader
     /** Folder of the bundled scenarios on the class path. */
     public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
     private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
-    private static final Pattern BDF = Pattern.compile("(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\\.([0-7])");
     private static final long PAGE = 4096;
 
     private ScenarioReader()
@@ -94,7 +96,7 @@ public final class ScenarioReader
         }
         catch (final IOException ex)
         {
-            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", "cannot read: " + ex, ex);
+            throw new ScenarioException(file.toString(), ConfigException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
     }
 
@@ -104,12 +106,14 @@ public final class ScenarioReader
         final String resource = BUNDLED_FOLDER + name + ".yaml";
         if (!BUNDLED_NAME.matcher(name).matches())
         {
-            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "a bundled scenario name is lower case letters, digits and dashes");
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "",
+                "a bundled scenario name is lower case letters, digits and dashes");
         }
         final InputStream stream = ScenarioReader.class.getClassLoader().getResourceAsStream(resource);
         if (stream == null)
         {
-            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " + bundledNames());
+            throw new ScenarioException(resource, ConfigException.NO_LINE, "", "no bundled scenario '" + name + "'; bundled: " +
+                bundledNames());
         }
         try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8))
         {
@@ -163,7 +167,7 @@ public final class ScenarioReader
         }
         catch (final YAMLException ex)
         {
-            throw new ScenarioException(source, ConfigException.NO_LINE, "", "YAML: " + ex.getMessage(), ex);
+            throw new ScenarioException(source, ConfigException.NO_LINE, "", YamlSection.describe(ex), ex);
         }
         if (document == null)
         {
@@ -206,7 +210,7 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final Set<Integer> attached = new HashSet<>(requesters);
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -217,24 +221,113 @@ public final class ScenarioReader
             }
             previous = at;
             final Action action = action(section, domainIds, platform, true);
-            checkTdiAction(section, action, tdiRequesters);
-            checkTdAction(section, action, tdIds);
-            if (action instanceof AttachAction a)
-            {
-                attached.add(a.requesterId());
-            }
-            else if (action instanceof DetachAction d && !attached.remove(d.requesterId()))
-            {
-                throw section.error("requester", String.format("requester %04x is not attached at this point of the timeline " +
-                    "(not a device, or detached before)", d.requesterId()));
-            }
+            check.check(action, section);
             timeline.add(new TimedAction(at, action, section.line()));
             section.rejectUnknownKeys();
         }
         final TrafficSpec traffic = traffic(root.section("traffic"), folder);
+        final Scenario.CosimSpec cosim = cosim(root.section("cosim"), folder);
         root.rejectUnknownKeys();
         return new Scenario(name, description, source, folder, platform, rmp, tdx, List.copyOf(domains), List.copyOf(devices),
-            List.copyOf(timeline), traffic);
+            List.copyOf(timeline), traffic, cosim);
+    }
+
+    /** The {@code cosim} section: co-simulation settings (docs/protocol.md 5 and 8); absent: the defaults. */
+    private static Scenario.CosimSpec cosim(final YamlSection section, final Path folder)
+    {
+        final Scenario.CosimSpec d = Scenario.CosimSpec.DEFAULT;
+        if (section == null)
+        {
+            return d;
+        }
+        final Scenario.CosimSetup setup = section.enumValue("setup", Scenario.CosimSetup.class, d.setup());
+        int mmio = d.mmioChannel();
+        int memory = d.memoryChannel();
+        int interrupts = d.interruptChannel();
+        int translation = d.translationChannel();
+        int tlp = d.tlpChannel();
+        final YamlSection channels = section.section("channels");
+        if (channels != null)
+        {
+            mmio = channel(channels, "mmio", mmio);
+            memory = channel(channels, "memory", memory);
+            interrupts = channel(channels, "interrupts", interrupts);
+            translation = channel(channels, "translation", translation);
+            tlp = channel(channels, "tlp", tlp);
+            channels.rejectUnknownKeys();
+            final Set<Integer> distinct = new HashSet<>(List.of(mmio, memory, interrupts, translation, tlp));
+            if (distinct.size() != 5)
+            {
+                throw channels.error("the five channels need five different numbers: mmio " + mmio + ", memory " + memory +
+                    ", interrupts " + interrupts + ", translation " + translation + ", tlp " + tlp);
+            }
+        }
+        final Scenario.CosimInterrupts irq = section.enumValue("interrupts", Scenario.CosimInterrupts.class, d.interrupts());
+        Scenario.CosimMemory backing = d.memory();
+        Path file = null;
+        boolean ones = d.errorsReadAsOnes();
+        final List<Scenario.SharedRange> ranges = new ArrayList<>();
+        final YamlSection memorySection = section.section("memory");
+        if (memorySection != null)
+        {
+            backing = memorySection.enumValue("backing", Scenario.CosimMemory.class, backing);
+            final String fill = memorySection.string("errors-read-as", "ones");
+            if (!fill.equals("ones") && !fill.equals("zeros"))
+            {
+                throw memorySection.error("errors-read-as", "ones or zeros, not '" + fill + "'");
+            }
+            ones = fill.equals("ones");
+            if (memorySection.has("file"))
+            {
+                final String name = memorySection.requiredString("file");
+                file = folder == null ? Path.of(name) : folder.resolve(name);
+            }
+            for (final YamlSection range : memorySection.sections("ranges"))
+            {
+                final long gpa = range.requiredSize("gpa");
+                final long offset = range.size("offset", 0);
+                final long size = range.requiredSize("size");
+                if (((gpa | offset | size) & (PAGE - 1)) != 0 || size <= 0)
+                {
+                    throw range.error("a shared range's gpa, offset and size are positive multiples of 4 KiB");
+                }
+                ranges.add(new Scenario.SharedRange(gpa, offset, size));
+                range.rejectUnknownKeys();
+            }
+            memorySection.rejectUnknownKeys();
+            if (backing == Scenario.CosimMemory.SHARED && file == null)
+            {
+                throw memorySection.error("file", "backing: shared needs the file the peer's guest RAM is in");
+            }
+            if (backing == Scenario.CosimMemory.REMOTE && (file != null || !ranges.isEmpty()))
+            {
+                throw memorySection.error(file != null ? "file" : "ranges", "a file and ranges belong to backing: shared");
+            }
+            if (setup == Scenario.CosimSetup.SCENARIO)
+            {
+                throw memorySection.error("setup: scenario keeps the platform in the emulator's own memory; memory belongs to " +
+                    "setup: guest");
+            }
+        }
+        final long mmioBase = section.size("mmio-base", d.mmioBase());
+        final int requester = section.has("requester") ? requester(section, "requester") : d.requester();
+        final int translationRequester = section.has("translation-requester") ? requester(section, "translation-requester") :
+            d.translationRequester();
+        final Scenario.CosimSync sync = section.enumValue("sync", Scenario.CosimSync.class, d.sync());
+        final Scenario.CosimClock clock = section.enumValue("clock", Scenario.CosimClock.class, d.clock());
+        section.rejectUnknownKeys();
+        return new Scenario.CosimSpec(setup, mmio, memory, interrupts, translation, tlp, irq, backing, file, List.copyOf(ranges),
+            mmioBase, requester, translationRequester, sync, clock, ones);
+    }
+
+    private static int channel(final YamlSection section, final String key, final int fallback)
+    {
+        final long value = section.longValue(key, fallback);
+        if (value < 0 || value > 0xFFFF_FFFFL)
+        {
+            throw section.error(key, "a channel (the header's dev) is a u32, not " + value);
+        }
+        return (int)value;
     }
 
     private static PlatformSpec platform(final YamlSection section, final Path folder)
@@ -255,7 +348,7 @@ public final class ScenarioReader
             }
             else
             {
-                profileFile = folder == null ? Path.of(profileName) : folder.resolve(profileName);
+                profileFile = file(section, "profile", folder, profileName);
                 profile = TimingProfiles.load(profileFile);
             }
         }
@@ -277,7 +370,8 @@ public final class ScenarioReader
         final HostReadMode hostRead = section.enumValue("host-read", HostReadMode.class, HostReadMode.ZEROS);
         if (iommu != IommuKind.VTD && (section.has("mode") || tdxConnect))
         {
-            throw section.error(section.has("mode") ? "mode" : "tdx-connect", "legacy/scalable mode and TDX Connect belong to VT-d platforms");
+            throw section.error(section.has("mode") ? "mode" : "tdx-connect",
+                "legacy/scalable mode and TDX Connect belong to VT-d platforms");
         }
         final boolean trustedIotlb = section.booleanValue("trusted-iotlb", true);
         final TrustedInvalidation trustedInvalidation = section.enumValue("trusted-invalidation", TrustedInvalidation.class,
@@ -469,9 +563,9 @@ public final class ScenarioReader
                 final long spa = section.requiredSize("spa");
                 final long size = rmpSize(section);
                 final int asid = section.intValue("asid", 1);
-                if (asid < 1 || asid > org.iommuemu.rmp.RmpEntry.MAX_ASID)
+                if (asid < 1 || asid > RmpEntry.MAX_ASID)
                 {
-                    throw section.error("asid", "a guest ASID is 1-" + org.iommuemu.rmp.RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
+                    throw section.error("asid", "a guest ASID is 1-" + RmpEntry.MAX_ASID + " (the RMP's 10-bit field), not " +
                         asid);
                 }
                 return new MakePrivateAction(spa, section.size("gpa", spa), asid, size);
@@ -551,25 +645,6 @@ public final class ScenarioReader
             throw section.error("size", String.format("gpa 0x%x + size %d crosses a 4 KiB page; split the access", gpa, size));
         }
         return new Scenario.TdAccessAction(td, gpa, (int)size, write);
-    }
-
-    private static void checkTdAction(final YamlSection section, final Action action, final Set<Integer> tdIds)
-    {
-        final int td = action.tdId();
-        if (td != Action.NONE && !tdIds.contains(td))
-        {
-            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
-        }
-    }
-
-    private static void checkTdiAction(final YamlSection section, final Action action, final Set<Integer> tdiRequesters)
-    {
-        final int requester = action.tdiRequesterId();
-        if (requester != Action.NONE && !tdiRequesters.contains(requester))
-        {
-            throw section.error("requester", String.format("no TDI for requester %04x in tdx.tdis", requester));
-        }
     }
 
     private static Scenario.TdxSpec tdx(final YamlSection section, final YamlSection root, final PlatformSpec platform)
@@ -711,7 +786,7 @@ public final class ScenarioReader
         if (file != null)
         {
             section.rejectUnknownKeys();
-            return new TrafficSpec(folder == null ? Path.of(file) : folder.resolve(file), null, 0, 0, 0, 0, 0, 0, 0, 0);
+            return new TrafficSpec(file(section, "file", folder, file), null, 0, 0, 0, 0, 0, 0, 0, 0);
         }
         final Workload workload = section.enumValue("workload", Workload.class, Workload.NIC_RX);
         final int devices = section.intValue("devices", 1);
@@ -735,6 +810,19 @@ public final class ScenarioReader
         }
         section.rejectUnknownKeys();
         return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, lineRate);
+    }
+
+    /** A file the scenario names, relative to its folder; a name no file can have is an error at its line. */
+    private static Path file(final YamlSection section, final String key, final Path folder, final String name)
+    {
+        try
+        {
+            return folder == null ? Path.of(name) : folder.resolve(name);
+        }
+        catch (final InvalidPathException ex)
+        {
+            throw section.error(key, "'" + name + "' is not a file name: " + ex.getReason());
+        }
     }
 
     /** The requester ID of generated device {@code index}, as the trace generator numbers them. */
@@ -844,19 +932,14 @@ public final class ScenarioReader
         catch (final ConfigException notAnInteger)
         {
             final String text = section.string(key, "");
-            final Matcher bdf = BDF.matcher(text.trim());
-            if (!bdf.matches())
+            try
             {
-                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0, not '" + text + "'");
+                return Numbers.parseRequesterId(text);
             }
-            final int bus = Integer.parseInt(bdf.group(2), 16);
-            final int device = Integer.parseInt(bdf.group(3), 16);
-            final int function = Integer.parseInt(bdf.group(4));
-            if (device > 31)
+            catch (final NumberFormatException ex)
             {
-                throw section.error(key, "PCI device number is 0-1f, not " + bdf.group(3));
+                throw section.error(key, "expected a requester ID like 0x4100 or a BDF like 41:00.0: " + ex.getMessage());
             }
-            return bus << 8 | device << 3 | function;
         }
         if (value < 0 || value > 0xFFFF)
         {

@@ -19,8 +19,8 @@ import org.iommuemu.tdx.MmioRange;
 import org.iommuemu.tdx.PageInfo;
 import org.iommuemu.tdx.SeamcallResult;
 import org.iommuemu.tdx.SecureEptEntry;
-import org.iommuemu.tdx.TdiStatus;
 import org.iommuemu.tdx.Tdi;
+import org.iommuemu.tdx.TdiStatus;
 import org.iommuemu.tdx.TdispState;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TdxModule;
@@ -88,7 +88,8 @@ final class TdxState
                     septPath(domain, gpa, level + 1, td.line());
                     check(module.pageAug(PageInfo.encode(gpa, level), tdr, m.spa() + offset, out), td.line(),
                         String.format("TDH.MEM.PAGE.AUG gpa 0x%x", gpa));
-                    check(module.accept(domain, PageInfo.encode(gpa, level), out), td.line(), String.format("TDG.MEM.PAGE.ACCEPT gpa 0x%x", gpa));
+                    check(module.accept(domain, PageInfo.encode(gpa, level), out), td.line(), String.format("TDG.MEM.PAGE.ACCEPT gpa 0x%x",
+                        gpa));
                 }
             }
             for (final Scenario.Mapping m : td.shared())
@@ -159,21 +160,24 @@ final class TdxState
     void start(final int requesterId, final int line)
     {
         final TdiStatus status = connect.start(connect.tdi(requesterId));
-        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "start", status, connect.tdi(requesterId).state()));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "start", status,
+            connect.tdi(requesterId).state()));
         refreshT(requesterId);
     }
 
     void stop(final int requesterId)
     {
         final TdiStatus status = connect.stop(connect.tdi(requesterId));
-        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "stop", status, connect.tdi(requesterId).state()));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "stop", status,
+            connect.tdi(requesterId).state()));
         refreshT(requesterId);
     }
 
     void unbind(final int requesterId)
     {
         final TdiStatus status = connect.unbind(connect.tdi(requesterId));
-        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "unbind", status, connect.tdi(requesterId).state()));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "unbind", status,
+            connect.tdi(requesterId).state()));
         refreshT(requesterId);
     }
 

@@ -7,6 +7,7 @@ import org.iommuemu.emulator.vtd.VtdDriver;
 import org.iommuemu.emulator.vtd.VtdIommu;
 import org.iommuemu.emulator.vtd.VtdRegisters;
 import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
@@ -51,7 +52,7 @@ final class VtdPlatformDriver implements IommuDriver
     }
 
     /** A page table of another format (KVM's EPT) from the same pool. */
-    PageTable newTable(final org.iommuemu.pagetable.PageTableFormat format)
+    PageTable newTable(final PageTableFormat format)
     {
         return new PageTable(format, tables);
     }

@@ -1,6 +1,8 @@
 package org.iommuemu.emulator.calibration;
 
 import java.io.StringReader;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -63,7 +65,7 @@ class CalibrationTest
         final List<Calibration.Row> rows = Calibration.run(hsw, profile, BUDGET, point ->
             point.bytes() == 64 && point.window() == 64L << 20 &&
                 (point.test() == PublishedPoint.Test.LATENCY || point.test() == PublishedPoint.Test.READ));
-        final Map<String, Double> model = new java.util.HashMap<>();
+        final Map<String, Double> model = new HashMap<>();
         for (final Calibration.Row row : rows)
         {
             model.put(row.point().test().label() + "-" + row.point().iommu().label(), row.model());
@@ -106,7 +108,7 @@ class CalibrationTest
         final MeasuredSystem bdw = MeasuredSystem.named("bdw-e5-2630v4");
         final TimingProfile fitted = ProfileFit.concurrency(ProfileFit.memory(TimingProfiles.bundled("intel"), 70, 310, 32, 575), 12, 5)
             .withName("pcie-bench-bdw");
-        final Map<String, Integer> values = new java.util.LinkedHashMap<>();
+        final Map<String, Integer> values = new LinkedHashMap<>();
         values.put("memory.dma-read-latency", 575);
         values.put("memory.dram-latency", 310);
         values.put("memory.llc-hit-latency", 70);

@@ -1,7 +1,9 @@
 package org.iommuemu.emulator.image;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -207,7 +209,7 @@ class ImageMemoryTest
         assertMessage(file, 0, "bzip2-compressed images are not supported");
         Files.write(file, new byte[] {0x1F, (byte)0x8B, 8, 0, 0, 0});
         assertMessage(file, 0, "gzip decompression failed");
-        Files.write(file, "KDUMP   ".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Files.write(file, "KDUMP   ".getBytes(StandardCharsets.US_ASCII));
         assertMessage(file, 0, "kdump-compressed (makedumpfile) images are not supported");
         Files.write(file, new byte[16]);
         assertMessage(file, (1L << 52) - 8, "reaches beyond 2^52");
@@ -215,7 +217,8 @@ class ImageMemoryTest
 
     private static void assertMessage(final Path file, final long base, final String message)
     {
-        final ImageFormatException ex = assertThrows(ImageFormatException.class, () -> ImageMemory.open(file, base, DecompressionProgress.NONE).close());
+        final ImageFormatException ex = assertThrows(ImageFormatException.class, () -> ImageMemory.open(file, base,
+            DecompressionProgress.NONE).close());
         assertTrue(ex.getMessage().contains(message), ex.getMessage());
         assertTrue(ex.getMessage().startsWith(file.toString()), ex.getMessage());
     }
@@ -225,7 +228,7 @@ class ImageMemoryTest
     {
         // A sparse 3 GiB raw file: opening and reading entries at its ends costs address space, not heap.
         final Path file = dir.resolve("big");
-        try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(file.toFile(), "rw"))
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"))
         {
             raf.setLength(3L << 30);
             raf.seek((3L << 30) - 8);

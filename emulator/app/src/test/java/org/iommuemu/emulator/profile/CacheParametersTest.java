@@ -2,22 +2,21 @@ package org.iommuemu.emulator.profile;
 
 
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.junit.jupiter.api.Test;
 import org.iommuemu.emulator.timing.CacheGeometry;
 import org.iommuemu.emulator.timing.CacheParameters;
 import org.iommuemu.emulator.timing.ParameterException;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.emulator.timing.WalkCacheGeometry;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The caches built from a profile have the geometry the profile asks for. */
 class CacheParametersTest

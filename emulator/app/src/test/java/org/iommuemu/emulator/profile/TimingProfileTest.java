@@ -1,12 +1,5 @@
 package org.iommuemu.emulator.profile;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,10 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.iommuemu.emulator.cache.Replacement;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.iommuemu.emulator.timing.CacheGeometry;
 import org.iommuemu.emulator.timing.CacheParameters;
 import org.iommuemu.emulator.timing.ClockParameters;
@@ -30,6 +19,17 @@ import org.iommuemu.emulator.timing.MemoryModel;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.emulator.timing.WalkCacheGeometry;
 import org.iommuemu.emulator.timing.WalkerParameters;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TimingProfileTest
 {

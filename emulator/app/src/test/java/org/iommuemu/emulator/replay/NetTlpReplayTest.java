@@ -8,9 +8,9 @@ import java.util.stream.Stream;
 
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.fixtures.SharedMaterial;
 import org.iommuemu.tlp.nettlp.NetTlpPcapReader;
 import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.fixtures.SharedMaterial;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,7 +41,8 @@ class NetTlpReplayTest
                 assertTrue(s.dmaRequests() > 0, capture + " has upstream DMA");
                 assertEquals(0, s.faults(), capture + ": every buffer lies in the mapped 1 GiB");
                 assertEquals(s.tlps(), s.dmaRequests() + s.count(TrafficClass.DOWNSTREAM) + s.count(TrafficClass.COMPLETION) +
-                    s.count(TrafficClass.INTERRUPT) + s.count(TrafficClass.MESSAGE) + s.count(TrafficClass.CONFIG), capture + ": every TLP classified");
+                    s.count(TrafficClass.INTERRUPT) + s.count(TrafficClass.MESSAGE) + s.count(TrafficClass.CONFIG), capture +
+                        ": every TLP classified");
                 assertTrue(s.simulatedCycles() > 0);
             }
         }

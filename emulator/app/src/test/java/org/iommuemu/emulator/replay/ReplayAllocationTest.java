@@ -3,6 +3,7 @@ package org.iommuemu.emulator.replay;
 import java.io.StringReader;
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
@@ -35,9 +36,9 @@ class ReplayAllocationTest
     @ValueSource(strings = {"nic-4k", "gem5", "ats"})
     void theReplayOfATlpAllocatesNothing(final String platform)
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final Object bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
 

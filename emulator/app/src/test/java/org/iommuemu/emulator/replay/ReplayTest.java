@@ -14,6 +14,7 @@ import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
+import org.iommuemu.tlp.trace.TraceRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -172,11 +173,12 @@ class ReplayTest
     @Test
     void generatedReaderMatchesTheGenerator() throws IOException
     {
-        final Scenario.TrafficSpec spec = new Scenario.TrafficSpec(null, Workload.NVME_READ, 2, 8L << 20, 0x1_0000_0000L, 100, 3, 4096, 0, 0);
+        final Scenario.TrafficSpec spec = new Scenario.TrafficSpec(null, Workload.NVME_READ, 2, 8L << 20, 0x1_0000_0000L, 100, 3, 4096, 0,
+            0);
         final GeneratedTraceReader reader = new GeneratedTraceReader(spec);
         final TraceGenerator generator = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NVME_READ).devices(2)
             .footprint(8L << 20).seed(3).transferSize(4096));
-        final org.iommuemu.tlp.trace.TraceRecord expected = new org.iommuemu.tlp.trace.TraceRecord();
+        final TraceRecord expected = new TraceRecord();
         int n = 0;
         while (reader.next())
         {

@@ -43,10 +43,12 @@ class SeedScenariosTest
         final ReplayResult wrong = replay("seed004-wrong-order");
         final ReplayResult right = replay("seed004-right-order");
         assertEquals(1, wrong.machineChecks());
-        assertTrue(wrong.eventLines().get(0).contains("machine check") && wrong.eventLines().get(0).contains("0xf0000000"), wrong.eventLines().toString());
+        assertTrue(wrong.eventLines().get(0).contains("machine check") && wrong.eventLines().get(0).contains("0xf0000000"),
+            wrong.eventLines().toString());
         assertTrue(wrong.eventLines().stream().anyMatch(e -> e.contains("WRONG_STATE (ERROR)")), "START refused in ERROR");
         assertEquals(0, right.machineChecks());
-        assertTrue(right.eventLines().stream().anyMatch(e -> e.contains("private MMIO hpa 0xf0000000 mapped")), right.eventLines().toString());
+        assertTrue(right.eventLines().stream().anyMatch(e -> e.contains("private MMIO hpa 0xf0000000 mapped")),
+            right.eventLines().toString());
         assertEquals(0, right.statistics().faults(), "T=1 DMA to the shared buffers works through the shared EPT");
     }
 
@@ -123,7 +125,8 @@ class SeedScenariosTest
         final String bind = result.eventLines().get(0);
         assertTrue(bind.startsWith("before TLP 1000: TDI 1000 bind: machine check, cause 4 CACHED_MMIO_TRANSLATION_AT_BIND") &&
             bind.endsWith("at 0xf0000000; TDI in ERROR"), bind);
-        assertTrue(result.eventLines().get(1).contains("TDH.MMIO.MAP gpa 0x200000000 hpa 0xf0000000 refused"), result.eventLines().toString());
+        assertTrue(result.eventLines().get(1).contains("TDH.MMIO.MAP gpa 0x200000000 hpa 0xf0000000 refused"),
+            result.eventLines().toString());
 
         assertTrue(tally.privateOkBeforeBind > 0, "before the bind the BAR is the hypervisor's to use");
         assertEquals(0, tally.privateOkAfterBind, "no T=0 request reaches locked private MMIO");
@@ -227,7 +230,8 @@ class SeedScenariosTest
 
     private static void assertError(final String yaml, final String message)
     {
-        final ScenarioException error = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(yaml), "t.yaml", null));
+        final ScenarioException error = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(yaml), "t.yaml",
+            null));
         assertTrue(error.getMessage().contains(message), error.getMessage());
     }
 
@@ -268,7 +272,8 @@ class SeedScenariosTest
         final ScenarioException amdMode = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(
             "platform: {iommu: amdvi, mode: scalable}\n"), "t.yaml", null));
         assertTrue(amdMode.getMessage().contains("platform.mode"), amdMode.getMessage());
-        final ScenarioException unknownTdi = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(String.join("\n",
+        final ScenarioException unknownTdi = assertThrows(ScenarioException.class, () ->
+            ScenarioReader.parse(new StringReader(String.join("\n",
             "platform: {iommu: vtd, tdx-connect: true}",
             "tdx: {tds: [{id: 1}], tdis: []}",
             "timeline: [{at: 1, action: tdi-bind, requester: 0x1000}]", "")), "t.yaml", null));

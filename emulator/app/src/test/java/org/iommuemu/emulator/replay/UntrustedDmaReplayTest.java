@@ -129,7 +129,8 @@ class UntrustedDmaReplayTest
 
         // The same traffic as the poison variant: every T=0 request the one refuses, the other completes or checks.
         final ReplayResult poison = replay(ScenarioReader.bundled("tdx-t0-poison"), ResultSink.NONE);
-        assertEquals(expected.untrustedRefused, poison.statistics().effects() + poison.statistics().faultsByKind().get("TDX_MACHINE_CHECK") -
+        assertEquals(expected.untrustedRefused, poison.statistics().effects() +
+            poison.statistics().faultsByKind().get("TDX_MACHINE_CHECK") -
             trustedMachineChecks(), "T=0 requests");
     }
 
@@ -239,7 +240,8 @@ class UntrustedDmaReplayTest
         assertTrue(Pattern.compile("\\n  machine checks +" + Pattern.quote(text) + "\\n").matcher(summary).find(), summary);
         final List<String> csv = Files.readAllLines(folder.resolve("report/summary.csv"));
         assertTrue(csv.contains("machine checks," + (double)s.machineChecks() + ",\"" + text + "\""), csv.toString());
-        assertTrue(csv.stream().anyMatch(l -> l.startsWith("ok with POISONED_WRITE," + (double)s.effectsByKind().get("POISONED_WRITE") + ",")),
+        assertTrue(csv.stream().anyMatch(l -> l.startsWith("ok with POISONED_WRITE," + (double)s.effectsByKind().get("POISONED_WRITE") +
+            ",")),
             csv.toString());
         assertTrue(Files.readString(html).contains(text));
 

@@ -52,7 +52,8 @@ final class CalibrateCommand implements Callable<Integer>
         description = "A bundled profile or a profile file to evaluate (or to start a fit from). Default: the system's fitted profile.")
     String profile;
 
-    @Option(names = "--fit", description = "Fit the profile's free parameters (read and miss latency, walkers, slots) to the system's points.")
+    @Option(names = "--fit", description =
+        "Fit the profile's free parameters (read and miss latency, walkers, slots) to the system's points.")
     boolean fit;
 
     @Option(names = "--fit-device", description = "Fit pcie-bench's device (the NFP-6000's tags, request interval and engine " +

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.cli.trace.TraceInputOptions;
+import org.iommuemu.emulator.replay.ReportWriter;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.pagetable.PageSizePolicy;
 import picocli.CommandLine.Command;
@@ -59,7 +60,7 @@ final class CompareCommand implements Callable<Integer>
         final List<String> reportFiles = new ArrayList<>(List.of("compare.txt"));
         for (final Scenario scenario : pair)
         {
-            for (final String file : org.iommuemu.emulator.replay.ReportWriter.files(org.iommuemu.emulator.replay.ReportWriter.ImageFormat.PNG))
+            for (final String file : ReportWriter.files(ReportWriter.ImageFormat.PNG))
             {
                 reportFiles.add(scenario.name() + "/" + file);
             }
@@ -76,7 +77,8 @@ final class CompareCommand implements Callable<Integer>
         {
             if (scenarios.size() != 1 || policies.size() != 2)
             {
-                throw new IllegalArgumentException("--policies needs exactly one --scenario and two policies, like --policies huge,forced-4k");
+                throw new IllegalArgumentException("--policies needs exactly one --scenario and two policies, " +
+                    "like --policies huge,forced-4k");
             }
             final Scenario base = ReplaySupport.scenario(scenarios.get(0));
             final List<Scenario> pair = new ArrayList<>();
@@ -100,7 +102,8 @@ final class CompareCommand implements Callable<Integer>
         {
             domains.add(new Scenario.DomainSpec(domain.id(), domain.levels(), policy, domain.mappings(), domain.kvmEpt(), domain.line()));
         }
-        return new Scenario(base.name() + "-" + label, base.description(), base.source(), base.directory(), base.platform(), base.rmp(), base.tdx(),
+        return new Scenario(base.name() + "-" + label, base.description(), base.source(), base.directory(), base.platform(), base.rmp(),
+            base.tdx(),
             List.copyOf(domains), base.devices(), base.timeline(), base.traffic());
     }
 }

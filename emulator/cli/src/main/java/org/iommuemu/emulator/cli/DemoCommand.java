@@ -1,12 +1,17 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.cli.trace.TraceInputOptions;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.replay.ReplayResult;
+import org.iommuemu.emulator.replay.ReportWriter;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -20,7 +25,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * The bundled default job, the README's first command: replay the bundled seed 001 scenarios (an SNP guest's NIC
@@ -65,16 +69,16 @@ final class DemoCommand implements Callable<Integer>
         description = "IOTLB size used for the reach column (entries x average leaf size). Default: ${DEFAULT-VALUE}.")
     int iotlbEntries;
 
-    public Integer call() throws java.io.IOException
+    public Integer call() throws IOException
     {
         if (!tour && !spec.commandLine().getParseResult().hasMatchedOption("--ram") &&
             !spec.commandLine().getParseResult().hasMatchedOption("--formats"))
         {
             final PrintWriter out = spec.commandLine().getOut();
-            final java.util.List<String> reportFiles = new java.util.ArrayList<>(java.util.List.of("compare.txt"));
-            for (final String name : java.util.List.of("seed001-huge", "seed001-4k"))
+            final List<String> reportFiles = new ArrayList<>(List.of("compare.txt"));
+            for (final String name : List.of("seed001-huge", "seed001-4k"))
             {
-                for (final String file : org.iommuemu.emulator.replay.ReportWriter.files(org.iommuemu.emulator.replay.ReportWriter.ImageFormat.PNG))
+                for (final String file : ReportWriter.files(ReportWriter.ImageFormat.PNG))
                 {
                     reportFiles.add(name + "/" + file);
                 }
@@ -84,7 +88,7 @@ final class DemoCommand implements Callable<Integer>
             out.println("pages (seed001-huge) or 4 KiB pages (seed001-4k) over a range where one 4 KiB page was made private.");
             out.println();
             final List<ReplayResult> results = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
-                ReplaySupport.scenario("seed001-4k")), null, new org.iommuemu.emulator.cli.trace.TraceInputOptions(), count, report,
+                ReplaySupport.scenario("seed001-4k")), null, new TraceInputOptions(), count, report,
                 out, spec.commandLine().getErr(), System.console() != null);
             out.println();
             out.println(Seed001Story.throughputCost(results.get(0), results.get(1)));

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
@@ -113,7 +114,7 @@ public final class ExitCodes
         {
             return (e.getFile() == null ? "" : e.getFile() + ": ") + (e.getReason() == null ? "input/output error" : e.getReason());
         }
-        if (ex instanceof java.io.EOFException)
+        if (ex instanceof EOFException)
         {
             return ex.getMessage() == null ? "the file ends early" : ex.getMessage();
         }

@@ -1,8 +1,12 @@
 package org.iommuemu.emulator.cli;
 
+import java.io.PrintWriter;
+
+import org.iommuemu.emulator.cli.offline.TablesCommand;
+import org.iommuemu.emulator.cli.offline.TranslateCommand;
+import org.iommuemu.emulator.cli.trace.TraceCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import org.iommuemu.emulator.config.ConfigException;
 
 /** The {@code iommu-emu} command line. */
 @Command(
@@ -11,8 +15,8 @@ import org.iommuemu.emulator.config.ConfigException;
     versionProvider = Main.Version.class,
     description = "Cycle-approximate emulator of the AMD-Vi and VT-d IOMMUs, the SEV-SNP RMP and TDX Secure EPT.",
     subcommands = {DemoCommand.class, ReplayCommand.class, CompareCommand.class, CalibrateCommand.class, WalkCommand.class,
-        org.iommuemu.emulator.cli.trace.TraceCommand.class, org.iommuemu.emulator.cli.offline.TranslateCommand.class,
-        org.iommuemu.emulator.cli.offline.TablesCommand.class, CommandLine.HelpCommand.class})
+        TraceCommand.class, TranslateCommand.class, TablesCommand.class, ServeCommand.class, ClientCommand.class,
+        CosimLoadCommand.class, CommandLine.HelpCommand.class})
 public final class Main
 {
     public static void main(final String[] args)
@@ -23,11 +27,11 @@ public final class Main
     /** Run without exiting, printing to the standard streams. */
     public static int run(final String... args)
     {
-        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+        return run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
     }
 
     /** Run without exiting, printing to the given writers (tests capture output this way). */
-    public static int run(final java.io.PrintWriter out, final java.io.PrintWriter err, final String... args)
+    public static int run(final PrintWriter out, final PrintWriter err, final String... args)
     {
         final CommandLine commandLine = new CommandLine(new Main());
         commandLine.setOut(out);

@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -73,7 +74,7 @@ final class ReplayCommand implements Callable<Integer>
         final PrintWriter err = spec.commandLine().getErr();
         final Scenario loaded = ReplaySupport.scenario(scenario);
         final ReportWriter.ImageFormat format = imageFormat(plots);
-        ReplaySupport.files(java.util.List.of(loaded), trace).output("--results", results)
+        ReplaySupport.files(List.of(loaded), trace).output("--results", results)
             .outputFolder("--report", report, ReportWriter.files(format)).check();
         final ReplayResult result;
         try (ResultSink sink = sink(results))

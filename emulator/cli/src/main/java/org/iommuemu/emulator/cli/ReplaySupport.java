@@ -2,8 +2,12 @@ package org.iommuemu.emulator.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.iommuemu.emulator.cli.trace.Progress;
 import org.iommuemu.emulator.cli.trace.TraceInputOptions;
@@ -12,11 +16,12 @@ import org.iommuemu.emulator.replay.GeneratedTraceReader;
 import org.iommuemu.emulator.replay.Replay;
 import org.iommuemu.emulator.replay.ReplayResult;
 import org.iommuemu.emulator.replay.ReportWriter;
-import org.iommuemu.emulator.replay.Summary;
 import org.iommuemu.emulator.replay.ResultSink;
+import org.iommuemu.emulator.replay.Summary;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 
@@ -52,7 +57,7 @@ final class ReplaySupport
     }
 
     /** The inputs of a replay or comparison: the trace and every file the scenarios name (see {@link CommandFiles}). */
-    static CommandFiles files(final java.util.List<Scenario> scenarios, final Path trace)
+    static CommandFiles files(final List<Scenario> scenarios, final Path trace)
     {
         final CommandFiles files = new CommandFiles().input("TRACE", trace);
         for (final Scenario scenario : scenarios)
@@ -110,15 +115,15 @@ final class ReplaySupport
     }
 
     /** Replay two scenarios on the same traffic, print the comparison, and write both reports when {@code report} is set. */
-    static java.util.List<ReplayResult> compare(final java.util.List<Scenario> pair, final Path trace, final TraceInputOptions input,
+    static List<ReplayResult> compare(final List<Scenario> pair, final Path trace, final TraceInputOptions input,
         final Long count, final Path report, final PrintWriter out, final PrintWriter err, final boolean progress) throws IOException
     {
-        final java.util.List<ReplayResult> results = new java.util.ArrayList<>();
+        final List<ReplayResult> results = new ArrayList<>();
         for (final Scenario scenario : pair)
         {
             results.add(run(scenario, trace, input, count, ResultSink.NONE, err, progress));
         }
-        final java.io.StringWriter table = new java.io.StringWriter();
+        final StringWriter table = new StringWriter();
         Summary.printComparison(pair.get(0).name(), Summary.rows(results.get(0)), pair.get(1).name(), Summary.rows(results.get(1)),
             new PrintWriter(table));
         out.println("Comparison of " + pair.get(0).name() + " and " + pair.get(1).name() + " on " +
@@ -130,11 +135,12 @@ final class ReplaySupport
         {
             Files.createDirectories(report);
             Files.writeString(report.resolve("compare.txt"), table + throughput + System.lineSeparator(),
-                java.nio.charset.StandardCharsets.UTF_8);
+                StandardCharsets.UTF_8);
             out.println("plot: " + ComparisonChart.write(pair.get(0).name(), results.get(0), pair.get(1).name(), results.get(1), report));
             for (int i = 0; i < 2; i++)
             {
-                out.println("report: " + ReportWriter.write(results.get(i), report.resolve(pair.get(i).name()), ReportWriter.ImageFormat.PNG));
+                out.println("report: " + ReportWriter.write(results.get(i), report.resolve(pair.get(i).name()),
+                    ReportWriter.ImageFormat.PNG));
             }
         }
         out.flush();
@@ -143,9 +149,9 @@ final class ReplaySupport
 
     private static Scenario.TrafficSpec withCount(final Scenario.TrafficSpec spec, final long count)
     {
-        if (count < 1 || count > org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT)
+        if (count < 1 || count > TraceGenerator.MAX_COUNT)
         {
-            throw new IllegalArgumentException("--count must be 1 to " + org.iommuemu.tlp.gen.TraceGenerator.MAX_COUNT + ", not " + count);
+            throw new IllegalArgumentException("--count must be 1 to " + TraceGenerator.MAX_COUNT + ", not " + count);
         }
         return spec.withCount(count);
     }

@@ -6,8 +6,9 @@ import java.util.Locale;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViEvent;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
-import org.iommuemu.emulator.amdvi.AmdViOutcome;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.config.Numbers;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.replay.ReplayResult;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
@@ -20,7 +21,6 @@ import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.rmp.RmpInstructions;
 import org.iommuemu.rmp.RmpTable;
-import org.iommuemu.emulator.config.Numbers;
 
 /**
  * The SNP passthrough story behind forced 4 KiB IOMMU pages, told through the AMD-Vi model: an SNP guest's
@@ -93,7 +93,7 @@ final class Seed001Story
         check(conversion.makePrivate(SPA + PRIVATE_OFFSET, IOVA + PRIVATE_OFFSET, ASID, RmpEntry.PAGE_SIZE_4K) == 0,
             "PSMASH + RMPUPDATE private 4K");
 
-        final AmdViOutcome outcome = new AmdViOutcome();
+        final RequestOutcome outcome = new RequestOutcome();
         final boolean allowed = iommu.dma(DEVICE, IOVA + BUFFER_OFFSET, true, outcome);
         final String policyName = policy.name().toLowerCase(Locale.ROOT).replace('_', '-');
         if (allowed)
@@ -106,7 +106,7 @@ final class Seed001Story
         check(driver.nextEvent(event), "event log entry");
         return String.format("%-9s IOMMU leaf %-2s: write to IOVA %s refused: %s, event log: code 0x%x device %04x address %s " +
             "(%d table pages)", policyName, Numbers.size(outcome.pageSizeLg2()), Numbers.hex(IOVA + BUFFER_OFFSET),
-            outcome.status(), AmdViEvent.code(event[0]), AmdViEvent.deviceId(event[0]), Numbers.hex(event[1]),
+            outcome.fault().faultName(), AmdViEvent.code(event[0]), AmdViEvent.deviceId(event[0]), Numbers.hex(event[1]),
             domain.tablePages());
     }
 

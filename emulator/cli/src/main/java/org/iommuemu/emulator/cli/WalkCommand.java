@@ -3,8 +3,10 @@ package org.iommuemu.emulator.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -19,7 +21,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.config.Numbers;
 
 /** Build a page table from {@code --map} options and print how each IOVA walks. */
 @Command(
@@ -70,7 +71,7 @@ final class WalkCommand implements Callable<Integer>
 
         final List<String> layout = maps.isEmpty() ? List.of("0x40000000=0x180000000+6M", "0x1000=0x5000+8K:r") : maps;
         final List<Long> inputs = new ArrayList<>();
-        out.println("format " + pageTableFormat + ", policy " + pageSizePolicy.name().toLowerCase(java.util.Locale.ROOT));
+        out.println("format " + pageTableFormat + ", policy " + pageSizePolicy.name().toLowerCase(Locale.ROOT));
         for (final String map : layout)
         {
             final long[] parsed = parseMap(map);

@@ -5,9 +5,8 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.junit.jupiter.api.io.TempDir;
-
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +64,8 @@ class MainTest
         assertTrue(text.contains("vtd-ss:4   largest         32        0     32"), text);
         assertTrue(text.contains("amdv1:3    largest          1        0      0    0      1"), text);
         assertTrue(text.contains("remap it and merge: OK"), text);
-        assertTrue(text.contains("largest   IOMMU leaf 2M: write to IOVA 0x80078784 refused: RMP_PAGE_FAULT, event log: code 0xd device 4100"), text);
+        assertTrue(text.contains("largest   IOMMU leaf 2M: write to IOVA 0x80078784 refused: RMP_PAGE_FAULT, " +
+            "event log: code 0xd device 4100"), text);
         assertTrue(text.contains("forced-4k IOMMU leaf 4K: write to IOVA 0x80078784 -> SPA 0x6078784 allowed"), text);
     }
 

@@ -115,7 +115,8 @@ class RobustnessCommandTest
         assertEquals(ExitCodes.USAGE, run("compare", "--scenario", scenario.toString(), "--policies", "huge,forced-4k", "--report",
             profile.toString()));
         assertEquals("extends: amd\n", Files.readString(profile));
-        assertEquals(ExitCodes.OK, run("replay", "--scenario", scenario.toString(), "--results", dir.resolve("r.csv").toString()), err.toString());
+        assertEquals(ExitCodes.OK, run("replay", "--scenario", scenario.toString(), "--results", dir.resolve("r.csv").toString()),
+            err.toString());
     }
 
     @Test
@@ -240,6 +241,15 @@ class RobustnessCommandTest
         assertEquals(ExitCodes.BAD_INPUT, run("translate", "--iommu", "amdvi", "--memory", image.toString(), "--reg", "0x0=0x1ff",
             "--requests", requests.toString()));
         assertTrue(err.toString().contains("r.csv:2: field iova"), err.toString());
+        assertClean(err.toString());
+        final Path scenario = Files.write(dir.resolve("latin.yaml"),
+            "platform:\n  iommu: amdvi\n# caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(ExitCodes.BAD_INPUT, run("replay", "--scenario", scenario.toString()));
+        assertTrue(err.toString().contains("latin.yaml: not UTF-8 text"), err.toString());
+        assertClean(err.toString());
+        final Path profile = Files.write(dir.resolve("p.yaml"), "name: x\n# caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1));
+        assertEquals(ExitCodes.BAD_INPUT, run("calibrate", "--profile", profile.toString()));
+        assertTrue(err.toString().contains("p.yaml: not UTF-8 text"), err.toString());
         assertClean(err.toString());
         Files.writeString(requests, "requester_id,pasid,iova,access\n" + "0".repeat(10_000) + "\n");
         assertEquals(ExitCodes.BAD_INPUT, run("translate", "--iommu", "amdvi", "--memory", image.toString(), "--reg", "0x0=0x1ff",

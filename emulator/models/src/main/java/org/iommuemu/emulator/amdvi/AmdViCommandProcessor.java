@@ -77,8 +77,7 @@ final class AmdViCommandProcessor
                 ring.head(headBefore);
                 halted = true;
                 registers.setValue(status, registers.value(status) & ~AmdViRegisters.STATUS_CMD_BUF_RUN);
-                AmdViEvent.encode(words, 0, AmdViEvent.ILLEGAL_COMMAND_ERROR, 0, 0, 0, commandAddress);
-                eventLog.log(words);
+                eventLog.illegalCommand(commandAddress);
                 break;
             }
             processed++;

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.amdvi;
 
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.pagetable.format.X86Format;
@@ -54,7 +55,7 @@ public final class AmdViDriver
     public static final long CONTROL_ON = AmdViRegisters.CONTROL_IOMMU_EN | AmdViRegisters.CONTROL_EVENT_LOG_EN |
         AmdViRegisters.CONTROL_EVENT_INT_EN | AmdViRegisters.CONTROL_CMD_BUF_EN | AmdViRegisters.CONTROL_COM_WAIT_INT_EN;
 
-    private final AmdViIommu iommu;
+    private final IommuPort iommu;
     private final PhysicalMemory memory;
     private final Layout layout;
     private final FrameAllocator tableFrames;
@@ -63,7 +64,12 @@ public final class AmdViDriver
     private int eventsRead;
     private long completionWaits;
 
-    public AmdViDriver(final AmdViIommu iommu, final PhysicalMemory memory, final Layout layout)
+    /**
+     * @param iommu the IOMMU's register block: an {@link AmdViIommu}, or any port that reaches one (co-simulation's
+     *              client drives a remote model through its MMIO channel), as {@link org.iommuemu.emulator.vtd.VtdDriver}
+     *              takes its unit.
+     */
+    public AmdViDriver(final IommuPort iommu, final PhysicalMemory memory, final Layout layout)
     {
         this.iommu = iommu;
         this.memory = memory;
@@ -85,7 +91,7 @@ public final class AmdViDriver
         return this;
     }
 
-    public AmdViIommu iommu()
+    public IommuPort iommu()
     {
         return iommu;
     }

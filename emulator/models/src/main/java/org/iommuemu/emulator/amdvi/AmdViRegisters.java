@@ -14,6 +14,15 @@ public final class AmdViRegisters
     public static final int EXCLUSION_BASE = 0x0020;
     public static final int EXCLUSION_LIMIT = 0x0028;
     public static final int EXTENDED_FEATURE = 0x0030;
+    /**
+     * MSI address low and high and MSI data: the MMIO mirror of the IOMMU's PCI MSI capability (Linux
+     * {@code MMIO_MSI_ADDR_LO_OFFSET}, {@code MMIO_MSI_ADDR_HI_OFFSET}, {@code MMIO_MSI_DATA_OFFSET}). The model keeps
+     * them as plain read-write registers (whether hardware's mirror is writable is not in the sources read); the
+     * MSIs it raises use them (docs/protocol.md 5.1).
+     */
+    public static final int MSI_ADDRESS_LOW = 0x015C;
+    public static final int MSI_ADDRESS_HIGH = 0x0160;
+    public static final int MSI_DATA = 0x0164;
     public static final int COMMAND_HEAD = 0x2000;
     public static final int COMMAND_TAIL = 0x2008;
     public static final int EVENT_HEAD = 0x2010;

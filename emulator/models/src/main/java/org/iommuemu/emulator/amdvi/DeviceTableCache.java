@@ -13,20 +13,18 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * Only valid entries (V = 1) are cached. A changed DTE is not seen until INVALIDATE_DEVTAB_ENTRY (or
  * INVALIDATE_IOMMU_ALL) removes it through the dispatcher, as on hardware.
  * <p>
- * {@link #load} leaves the entry in {@link #q0}, {@link #q1}, {@link #q2}; allocation-free.
+ * {@link #load} answers with the cache's one {@link DeviceTableEntry} flyweight, re-pointed at the entry;
+ * allocation-free.
  */
 final class DeviceTableCache
 {
     private final TranslationCache cache;
     private final long[] quadword1;
     private final long[] quadword2;
-    long q0;
-    long q1;
-    long q2;
-    boolean hit;
+    private final DeviceTableEntry entry = new DeviceTableEntry();
     /**
-     * The device whose cached entry q0..q2 hold, its slot and the cache's version then (-1: none): while the version is
-     * unchanged that slot still holds the entry, so a repeated load needs no search and no copy.
+     * The device whose cached entry the flyweight holds, its slot and the cache's version then (-1: none): while the
+     * version is unchanged that slot still holds the entry, so a repeated load needs no search and no copy.
      */
     private int lastDeviceId = -1;
     private int lastSlot;
@@ -54,39 +52,39 @@ final class DeviceTableCache
         return cache;
     }
 
+    /** The flyweight {@link #load} points at the entry it found. */
+    DeviceTableEntry entry()
+    {
+        return entry;
+    }
+
     /** Look up (or read and cache) the entry of {@code deviceId} at {@code entryAddress}. */
-    void load(final PhysicalMemory memory, final long entryAddress, final int deviceId)
+    DeviceTableEntry load(final PhysicalMemory memory, final long entryAddress, final int deviceId)
     {
         if (deviceId == lastDeviceId && cache.version() == lastVersion)
         {
-            // The entry the last load left in q0..q2 is still the cached one: count the hit, as a lookup would.
+            // The flyweight still holds the cached entry of the last load: count the hit, as a lookup would.
             cache.hit(lastSlot);
-            hit = true;
-            return;
+            return entry;
         }
         final long tag = CacheTag.of(0, CacheTag.NO_PASID, deviceId, false, 0);
         final int slot = cache.lookup(tag, 0);
         if (slot != TranslationCache.MISS)
         {
-            hit = true;
-            q0 = cache.value(slot);
-            q1 = quadword1[slot];
-            q2 = quadword2[slot];
+            entry.set(cache.value(slot), quadword1[slot], quadword2[slot]);
             remember(deviceId, slot);
-            return;
+            return entry;
         }
-        hit = false;
         lastDeviceId = -1;
-        q0 = DeviceTableEntry.readQuadword(memory, entryAddress, 0);
-        q1 = DeviceTableEntry.readQuadword(memory, entryAddress, 1);
-        q2 = DeviceTableEntry.readQuadword(memory, entryAddress, 2);
-        if (DeviceTableEntry.valid(q0))
+        entry.read(memory, entryAddress);
+        if (entry.valid())
         {
-            final int filled = cache.insert(tag, 0, q0, 0);
-            quadword1[filled] = q1;
-            quadword2[filled] = q2;
+            final int filled = cache.insert(tag, 0, entry.quadword0(), 0);
+            quadword1[filled] = entry.quadword1();
+            quadword2[filled] = entry.quadword2();
             remember(deviceId, filled);
         }
+        return entry;
     }
 
     private void remember(final int deviceId, final int slot)

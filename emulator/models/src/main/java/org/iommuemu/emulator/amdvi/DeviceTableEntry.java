@@ -30,6 +30,11 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * {@code DTE_IRQ_REMAP_ENABLE}, {@code DTE_IRQ_REMAP_INTCTL}), FreeBSD amd_reg.h; the project's reference
  * amd-vi-rmp.md section 1 (absolute bits: I = 96, SE = 97, SA = 98, EX = 103, IV = 128, GPM = 183:182,
  * IntCtl = 189:188).
+ * <p>
+ * The class owns the layout: the static helpers decode one quadword (for the offline dumps and the builders), and
+ * an instance is a flyweight over one entry's quadwords 0-2 (quadword 3 holds nothing the model uses) with the
+ * fields as named accessors: the DTE cache re-points it at the cached entry ({@link #set}) or reads one from memory
+ * ({@link #read}), and the model reads the fields from it. Allocation-free.
  */
 public final class DeviceTableEntry
 {
@@ -74,8 +79,154 @@ public final class DeviceTableEntry
     public static final int GPM_4_LEVEL = 0;
     public static final int GPM_5_LEVEL = 1;
 
-    private DeviceTableEntry()
+    private long quadword0;
+    private long quadword1;
+    private long quadword2;
+
+    /** Point the flyweight at an entry's quadwords 0-2. */
+    public DeviceTableEntry set(final long q0, final long q1, final long q2)
     {
+        quadword0 = q0;
+        quadword1 = q1;
+        quadword2 = q2;
+        return this;
+    }
+
+    /** Read the entry at {@code entryAddress}: three fetches, seen by the memory's listener (the timing model). */
+    public DeviceTableEntry read(final PhysicalMemory memory, final long entryAddress)
+    {
+        return set(readQuadword(memory, entryAddress, 0), readQuadword(memory, entryAddress, 1),
+            readQuadword(memory, entryAddress, 2));
+    }
+
+    public long quadword0()
+    {
+        return quadword0;
+    }
+
+    public long quadword1()
+    {
+        return quadword1;
+    }
+
+    public long quadword2()
+    {
+        return quadword2;
+    }
+
+    /** V. */
+    public boolean valid()
+    {
+        return valid(quadword0);
+    }
+
+    /** TV. */
+    public boolean translationValid()
+    {
+        return translationValid(quadword0);
+    }
+
+    /** Mode: host page table levels (0: none, 7: reserved). */
+    public int mode()
+    {
+        return mode(quadword0);
+    }
+
+    /** Mode 7 is reserved, and Mode 0 (no host table) is illegal when SNP is enabled: ILLEGAL_DEV_TABLE_ENTRY. */
+    public boolean illegalMode(final boolean snp)
+    {
+        final int mode = mode();
+        return mode == 7 || (mode == 0 && snp);
+    }
+
+    /** With GV, GLX 3 and a GPM above 5-level are reserved: ILLEGAL_DEV_TABLE_ENTRY. */
+    public boolean illegalGuestFields()
+    {
+        return guestTranslationValid() && (glx() >= GuestCr3TableEntry.MAX_LEVELS || guestPagingMode() > GPM_5_LEVEL);
+    }
+
+    /** Whether a valid entry is illegal for a request ({@link #illegalMode} or {@link #illegalGuestFields}). */
+    public boolean illegal(final boolean snp)
+    {
+        return illegalMode(snp) || illegalGuestFields();
+    }
+
+    /** The host page table root. */
+    public long root()
+    {
+        return root(quadword0);
+    }
+
+    /** GV. */
+    public boolean guestTranslationValid()
+    {
+        return guestTranslationValid(quadword0);
+    }
+
+    /** GIOV. */
+    public boolean guestIoProtectionValid()
+    {
+        return guestIoProtectionValid(quadword0);
+    }
+
+    /** GLX. */
+    public int glx()
+    {
+        return glx(quadword0);
+    }
+
+    /** The GCR3 table root pointer. */
+    public long gcr3Root()
+    {
+        return gcr3Root(quadword0, quadword1);
+    }
+
+    /** GPM. */
+    public int guestPagingMode()
+    {
+        return guestPagingMode(quadword2);
+    }
+
+    /** DomainID. */
+    public int domainId()
+    {
+        return domainId(quadword1);
+    }
+
+    /** I: the device may use ATS. */
+    public boolean atsAllowed()
+    {
+        return (quadword1 & I) != 0;
+    }
+
+    /** SE or SA: IO_PAGE_FAULT events are suppressed. */
+    public boolean faultsSuppressed()
+    {
+        return (quadword1 & (SE | SA)) != 0;
+    }
+
+    /** EX. */
+    public boolean exclusionAllowed()
+    {
+        return exclusionAllowed(quadword1);
+    }
+
+    /** IV. */
+    public boolean interruptMapValid()
+    {
+        return interruptMapValid(quadword2);
+    }
+
+    /** IntCtl. */
+    public int interruptControl()
+    {
+        return interruptControl(quadword2);
+    }
+
+    /** IR and IW as the host walk's starting permissions: see {@link #permissions(long)}. */
+    public int permissions()
+    {
+        return permissions(quadword0);
     }
 
     /** Address of a device's entry. */

@@ -3,9 +3,9 @@ package org.iommuemu.emulator.amdvi;
 import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.pagetable.Permissions;
 
 /**
  * A model of the ATS translation caches (ATCs) of the devices behind one IOMMU: one {@link TranslationCache}
@@ -25,8 +25,6 @@ public final class DeviceTlb
 {
     /** Returned by {@link #translate} when the ATC holds no translation. */
     public static final long NO_TRANSLATION = -1L;
-
-    private static final int SIZE_SHIFT = 8;
 
     private final TranslationCache cache;
     /** Bit n set when an entry of 2^n bytes was ever filled: the sizes a lookup probes. */
@@ -58,8 +56,8 @@ public final class DeviceTlb
         final int permissions)
     {
         sizesFilled |= 1L << sizeLg2;
-        cache.insert(CacheTag.of(0, pasid, deviceId, false, 0), CacheKey.of(untranslated, sizeLg2),
-            translated & -(1L << sizeLg2), (permissions & Permissions.ALL) | (sizeLg2 << SIZE_SHIFT));
+        CachedTranslation.fill(cache, CacheTag.of(0, pasid, deviceId, false, 0), untranslated, sizeLg2, translated, permissions,
+            sizeLg2, 0);
     }
 
     /**
@@ -78,8 +76,8 @@ public final class DeviceTlb
             final int slot = cache.lookup(tag, CacheKey.of(address, sizeLg2));
             if (slot != TranslationCache.MISS)
             {
-                lastPermissions = cache.attribute(slot) & Permissions.ALL;
-                return cache.value(slot) | (address & ((1L << sizeLg2) - 1));
+                lastPermissions = CachedTranslation.permissions(cache.attribute(slot));
+                return CachedTranslation.outputAddress(cache, slot, address);
             }
         }
         lastPermissions = 0;

@@ -28,7 +28,7 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * PASID 0 decodes the full 48/57 bits with no sign extension; other PASIDs use canonical addresses
  * (reference amd-vi-rmp.md 3, Linux amd_iommu_domain_alloc_paging_v2).
  * <p>
- * Results are left in fields, re-pointed per request; allocation-free.
+ * Results are read through the accessors, re-pointed per request; allocation-free.
  */
 final class GuestTranslation
 {
@@ -50,16 +50,13 @@ final class GuestTranslation
         new X86Format(4), new X86Format(4, false, 52, true), new X86Format(5), new X86Format(5, false, 52, true)};
     private final WalkResult guestWalk = new WalkResult();
 
-    int stage;
-    WalkFault fault = WalkFault.NONE;
-    /** The address the failing walk was given (the GVA, or a GPA for the host stage). */
-    long faultAddress;
-    long outputAddress;
-    int pageSizeLg2;
-    int permissions;
-    /** The host leaf's U bit of a nested translation (false without a host table). */
-    boolean untranslatedOnly;
-    boolean gcr3CacheHit;
+    private int stage;
+    private WalkFault fault = WalkFault.NONE;
+    private long faultAddress;
+    private long outputAddress;
+    private int pageSizeLg2;
+    private int permissions;
+    private boolean untranslatedOnly;
 
     GuestTranslation(final PhysicalMemory memory, final AmdV1Format[] hostFormats, final TranslationCache gcr3Cache,
         final TranslationCache nestedCache)
@@ -71,38 +68,40 @@ final class GuestTranslation
     }
 
     /**
-     * Translate {@code address} of {@code pasid} for a device whose DTE is {@code q0..q2} (GV set, GLX and GPM
-     * legal, Mode 0..6).
+     * Translate {@code address} of {@code pasid} for a device whose DTE is {@code dte} (GV set, GLX and GPM legal,
+     * Mode 0..6).
      *
      * @param access     {@link Permissions} the request needs, USER included for a non-privileged request.
      * @param gcr3IsGpa  Control.GCR3TRPMode.
-     * @return true when translated and allowed; otherwise {@link #stage}, {@link #fault}, {@link #faultAddress}.
+     * @return true when translated and allowed; otherwise {@link #stage()}, {@link #fault()}, {@link #faultAddress()}.
      */
-    boolean translate(final long q0, final long q1, final long q2, final int deviceId, final int pasid,
-        final long address, final int access, final boolean gcr3IsGpa)
+    boolean translate(final DeviceTableEntry dte, final int deviceId, final int pasid, final long address, final int access,
+        final boolean gcr3IsGpa)
     {
         stage = STAGE_NONE;
-        fault = WalkFault.NONE;
+        if (fault != WalkFault.NONE)
+        {
+            fault = WalkFault.NONE;
+        }
         faultAddress = address;
         untranslatedOnly = false;
-        final int mode = DeviceTableEntry.mode(q0);
+        final int mode = dte.mode();
         final boolean nested = mode != 0;
         if (nested)
         {
-            nestedView.point(hostFormats[mode], DeviceTableEntry.root(q0), DeviceTableEntry.permissions(q0),
-                DeviceTableEntry.domainId(q1));
+            nestedView.point(hostFormats[mode], dte.root(), dte.permissions(), dte.domainId());
         }
-        final long cr3 = guestCr3(q0, q1, deviceId, pasid, nested && gcr3IsGpa);
+        final long cr3 = guestCr3(dte, deviceId, pasid, nested && gcr3IsGpa);
         if (stage != STAGE_NONE)
         {
             return false;
         }
 
         final X86Format format = guestFormats[
-            (DeviceTableEntry.guestPagingMode(q2) == DeviceTableEntry.GPM_5_LEVEL ? 2 : 0) + (pasid == 0 ? 1 : 0)];
+            (dte.guestPagingMode() == DeviceTableEntry.GPM_5_LEVEL ? 2 : 0) + (pasid == 0 ? 1 : 0)];
         // Without a host table the DTE's IR/IW are the guest walk's starting permissions; nested, the host walk
         // of the final GPA applies them.
-        final int initial = nested ? Permissions.ALL : DeviceTableEntry.permissions(q0);
+        final int initial = nested ? Permissions.ALL : dte.permissions();
         if (!Walker.walk(format, nested ? nestedView : memory, cr3, address, access, initial, guestWalk))
         {
             if (nested && nestedView.faulted())
@@ -131,6 +130,45 @@ final class GuestTranslation
         return true;
     }
 
+    /** Where a failed translation stopped: {@link #STAGE_GCR3}, {@link #STAGE_GUEST} or {@link #STAGE_HOST}. */
+    int stage()
+    {
+        return stage;
+    }
+
+    /** The walk fault of a failed translation (NOT_PRESENT for a missing GCR3 entry). */
+    WalkFault fault()
+    {
+        return fault;
+    }
+
+    /** The address the failing walk was given (the GVA, or a GPA for the host stage). */
+    long faultAddress()
+    {
+        return faultAddress;
+    }
+
+    long outputAddress()
+    {
+        return outputAddress;
+    }
+
+    int pageSizeLg2()
+    {
+        return pageSizeLg2;
+    }
+
+    int permissions()
+    {
+        return permissions;
+    }
+
+    /** The host leaf's U bit of a nested translation (false without a host table). */
+    boolean untranslatedOnly()
+    {
+        return untranslatedOnly;
+    }
+
     /** The failed host walk behind a {@link #STAGE_HOST} fault. */
     WalkResult hostWalk()
     {
@@ -143,24 +181,22 @@ final class GuestTranslation
         return guestWalk;
     }
 
-    private long guestCr3(final long q0, final long q1, final int deviceId, final int pasid, final boolean tableIsGpa)
+    private long guestCr3(final DeviceTableEntry dte, final int deviceId, final int pasid, final boolean tableIsGpa)
     {
-        final int domainId = DeviceTableEntry.domainId(q1);
-        final long tag = CacheTag.of(domainId, pasid, deviceId, false, 0);
+        final long tag = CacheTag.of(dte.domainId(), pasid, deviceId, false, 0);
         final int slot = gcr3Cache.lookup(tag, 0);
-        gcr3CacheHit = slot != TranslationCache.MISS;
-        if (gcr3CacheHit)
+        if (slot != TranslationCache.MISS)
         {
             return gcr3Cache.value(slot);
         }
-        final int levels = DeviceTableEntry.glx(q0) + 1;
+        final int levels = dte.glx() + 1;
         if (!GuestCr3TableEntry.reaches(pasid, levels))
         {
             stage = STAGE_GCR3;
             fault = WalkFault.NOT_PRESENT;
             return 0;
         }
-        long table = DeviceTableEntry.gcr3Root(q0, q1);
+        long table = dte.gcr3Root();
         for (int level = levels - 1; level >= 0; level--)
         {
             final long entryAddress = table + GuestCr3TableEntry.offset(pasid, level);

@@ -5,6 +5,7 @@ import org.agrona.MutableDirectBuffer;
 import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
@@ -34,10 +35,6 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  */
 final class HostTranslatedMemory implements PhysicalMemory
 {
-    private static final int SIZE_SHIFT = 8;
-    private static final int SIZE_MASK = 0xFF;
-    private static final int U = 1 << 16;
-
     private final PhysicalMemory memory;
     private final TranslationCache nestedCache;
     private final WalkResult hostWalk = new WalkResult();
@@ -92,12 +89,12 @@ final class HostTranslatedMemory implements PhysicalMemory
             if (slot != TranslationCache.MISS)
             {
                 final int attribute = nestedCache.attribute(slot);
-                if ((access & ~attribute & Permissions.ALL) == 0)
+                if (CachedTranslation.grants(attribute, access))
                 {
-                    outputAddress = nestedCache.value(slot) | (gpa & (PhysicalMemory.FRAME_SIZE - 1));
-                    pageSizeLg2 = (attribute >>> SIZE_SHIFT) & SIZE_MASK;
-                    permissions = attribute & Permissions.ALL;
-                    untranslatedOnly = (attribute & U) != 0;
+                    outputAddress = CachedTranslation.outputAddress(nestedCache, slot, gpa);
+                    pageSizeLg2 = CachedTranslation.pageSizeLg2(attribute);
+                    permissions = CachedTranslation.permissions(attribute);
+                    untranslatedOnly = CachedTranslation.has(attribute, CachedTranslation.UNTRANSLATED_ONLY);
                     return true;
                 }
             }
@@ -114,8 +111,8 @@ final class HostTranslatedMemory implements PhysicalMemory
         untranslatedOnly = (hostWalk.entryValue(hostWalk.entryCount() - 1) & AmdV1Format.U) != 0;
         if (nestedCache != null)
         {
-            nestedCache.insert(tag, key, outputAddress & -PhysicalMemory.FRAME_SIZE,
-                permissions | (pageSizeLg2 << SIZE_SHIFT) | (untranslatedOnly ? U : 0));
+            CachedTranslation.fill(nestedCache, tag, gpa, PhysicalMemory.FRAME_SIZE_LG2, outputAddress, permissions, pageSizeLg2,
+                untranslatedOnly ? CachedTranslation.UNTRANSLATED_ONLY : 0);
         }
         return true;
     }

@@ -1,6 +1,8 @@
 package org.iommuemu.emulator.cache;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The one place invalidations go: AMD-Vi commands and VT-d descriptors state a typed
@@ -13,6 +15,7 @@ public final class InvalidationDispatcher
     private int count;
     private long invalidations;
     private long entriesRemoved;
+    private InvalidationListener listener = InvalidationListener.NONE;
 
     public void register(final TranslationCache cache)
     {
@@ -46,7 +49,14 @@ public final class InvalidationDispatcher
             }
         }
         entriesRemoved += removed;
+        listener.onInvalidation(scope, roleMask);
         return removed;
+    }
+
+    /** Who hears each invalidation once its caches have been invalidated; {@link InvalidationListener#NONE} by default. */
+    public void listener(final InvalidationListener listener)
+    {
+        this.listener = listener == null ? InvalidationListener.NONE : listener;
     }
 
     public int cacheCount()
@@ -74,9 +84,9 @@ public final class InvalidationDispatcher
     }
 
     /** Register every level cache of {@code walkCache}; returns them (levels without a cache left out). */
-    public java.util.List<TranslationCache> register(final PageWalkCache walkCache)
+    public List<TranslationCache> register(final PageWalkCache walkCache)
     {
-        final java.util.List<TranslationCache> registered = new java.util.ArrayList<>();
+        final List<TranslationCache> registered = new ArrayList<>();
         for (final TranslationCache cache : walkCache.caches())
         {
             if (cache != null)

@@ -270,7 +270,8 @@ public final class TranslationCache
         final int base = setOf(tag, key) * ways;
         for (int slot = base, end = base + ways; slot < end; slot++)
         {
-            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) + TAG] == tag)
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) +
+                TAG] == tag)
             {
                 return slot;
             }
@@ -300,7 +301,8 @@ public final class TranslationCache
             target = -1;
             for (int slot = base, end = base + ways; slot < end; slot++)
             {
-                if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) + TAG] == tag)
+                if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && slots[(slot << SLOT_SHIFT) + KEY] == key && slots[(slot << SLOT_SHIFT) +
+                    TAG] == tag)
                 {
                     target = slot;
                     break;
@@ -335,7 +337,8 @@ public final class TranslationCache
         int removed = 0;
         for (int slot = 0; slot < entries; slot++)
         {
-            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && scope.covers(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) + KEY]))
+            if (slots[(slot << SLOT_SHIFT) + STAMP] != 0 && scope.covers(slots[(slot << SLOT_SHIFT) + TAG], slots[(slot << SLOT_SHIFT) +
+                KEY]))
             {
                 dropValid(slot);
                 slots[(slot << SLOT_SHIFT) + STAMP] = 0;

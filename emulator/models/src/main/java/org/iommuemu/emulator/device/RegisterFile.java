@@ -147,6 +147,23 @@ public final class RegisterFile
         }
     }
 
+    /** Bytes of MMIO space the block decodes. */
+    public int size()
+    {
+        return size;
+    }
+
+    /** The width (4 or 8) of the register that starts at or covers {@code offset}, 0 where none is defined. */
+    public int widthAt(final int offset)
+    {
+        if (offset < 0 || offset >= size)
+        {
+            return 0;
+        }
+        final int index = registerAt[offset >>> GRANULE_LG2];
+        return index < 0 ? 0 : registers[index].width();
+    }
+
     public int registerCount()
     {
         return count;

@@ -31,4 +31,13 @@ public interface IommuPort
 
     /** A software MMIO write to the register block. */
     void writeRegister(int offset, int width, long value);
+
+    /** Bytes of the register block (accesses must stay inside it). */
+    int registerBlockSize();
+
+    /**
+     * The width (4 or 8) of the register at {@code offset}, 0 where none is defined: an 8-byte access to two 4-byte
+     * registers (or to reserved space) is made as two 4-byte accesses by callers that take accesses from a bus.
+     */
+    int registerWidth(int offset);
 }

@@ -1,12 +1,16 @@
 package org.iommuemu.emulator.platform;
 
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkFault;
 
 /**
  * The outcome of one {@link DmaRequest} through an {@link IommuPort}: the output address, page size and
  * permissions, or the architectural fault with whether a record (event log entry, fault record) was written.
  * A request that succeeded may carry an {@link AccessEffect} (what its success did: poisoned TD private memory,
- * read zeros). For ATS translation requests, the Translation Completion entry returned to the device. Owned by the
+ * read zeros). For ATS translation requests, the Translation Completion entry returned to the device. Both IOMMU
+ * models answer in this one type and fill it in place, with the facts both report: the domain, an IOTLB hit,
+ * whether a first-stage (guest) table translated, the walker's fault behind a translation fault, and whether the
+ * request was an interrupt request rather than DMA (the model's decision, by its interrupt rules). Owned by the
  * caller and reused per request; the model fills it through the mutators below, which allocate nothing.
  */
 public final class RequestOutcome
@@ -20,6 +24,9 @@ public final class RequestOutcome
     private boolean iotlbHit;
     private boolean recordLogged;
     private int domainId;
+    private WalkFault walkFault = WalkFault.NONE;
+    private boolean firstStage;
+    private boolean interrupt;
 
     /** Clear for the next request. */
     public RequestOutcome reset()
@@ -28,6 +35,10 @@ public final class RequestOutcome
         if (fault != null)
         {
             fault = null;
+        }
+        if (walkFault != WalkFault.NONE)
+        {
+            walkFault = WalkFault.NONE;
         }
         if (effect != null)
         {
@@ -40,6 +51,8 @@ public final class RequestOutcome
         iotlbHit = false;
         recordLogged = false;
         domainId = 0;
+        firstStage = false;
+        interrupt = false;
         return this;
     }
 
@@ -82,6 +95,33 @@ public final class RequestOutcome
     public RequestOutcome domainId(final int domainId)
     {
         this.domainId = domainId;
+        return this;
+    }
+
+    /** The walker's fault behind a failed translation (a fault, or an ATS answer without a translation). */
+    public RequestOutcome walkFault(final WalkFault walkFault)
+    {
+        if (this.walkFault != walkFault)
+        {
+            this.walkFault = walkFault;
+        }
+        return this;
+    }
+
+    /** Whether a first-stage table translated the request (AMD-Vi guest (v2), VT-d first stage or nested). */
+    public RequestOutcome firstStage(final boolean firstStage)
+    {
+        this.firstStage = firstStage;
+        return this;
+    }
+
+    /**
+     * The request is an interrupt request (an MSI write), not DMA: the model forwarded or refused it by its interrupt
+     * rules, and a translation filled in is the address the interrupt was forwarded to.
+     */
+    public RequestOutcome interrupt(final boolean interrupt)
+    {
+        this.interrupt = interrupt;
         return this;
     }
 
@@ -139,6 +179,28 @@ public final class RequestOutcome
     public int domainId()
     {
         return domainId;
+    }
+
+    /** The walker's fault behind a failed translation, {@link WalkFault#NONE} otherwise. */
+    public WalkFault walkFault()
+    {
+        return walkFault;
+    }
+
+    /** Whether a first-stage table translated the request (AMD-Vi guest (v2) through GCR3, VT-d PGTT 1 or 3). */
+    public boolean firstStage()
+    {
+        return firstStage;
+    }
+
+    /**
+     * Whether the model took the request for an interrupt request (AMD-Vi: an untranslated write without a PASID to
+     * 0xFEE0_0000-0xFEEF_FFFF, then forwarded or refused by the DTE's IntCtl; VT-d: the same request, which is not
+     * DMA-remapped): a replay counts it as an interrupt, not as DMA.
+     */
+    public boolean interrupt()
+    {
+        return interrupt;
     }
 
     public String toString()

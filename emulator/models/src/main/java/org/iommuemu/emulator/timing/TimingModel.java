@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.timing;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -174,7 +175,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         final int sets = Math.max(1, Integer.highestOneBit(Math.max(1, memory.recentLines() / RECENT_WAYS)));
         this.recentTags = new long[sets * RECENT_WAYS];
         this.recentStamps = new long[sets * RECENT_WAYS];
-        java.util.Arrays.fill(recentTags, -1L);
+        Arrays.fill(recentTags, -1L);
         this.recentSetMask = sets - 1;
         this.random = new SplittableRandom(memory.seed());
         this.probabilistic = memory.model() == MemoryModel.LLC_PROBABILITY;
@@ -493,6 +494,18 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         duplicateWalks++;
         totalWalks++;
         return walked;
+    }
+
+    /**
+     * Drop the request begun last without pricing it in the IOMMU: it occupies no translation slot or walker and adds
+     * nothing to the totals (a request the IOMMU model took for an interrupt request, which the timing model does not
+     * price). What its device did to send it (engine, link) stays booked; it holds no tag or credit afterwards. Its
+     * fetches, if any, stay in the recent-lines state: they did happen.
+     */
+    public void abandon()
+    {
+        active = false;
+        release = onLink;
     }
 
     /**

@@ -18,6 +18,10 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * AW + 2, AGAW = 30 + 9 AW. Sources: Linux intel/iommu.h {@code struct context_entry},
  * {@code CONTEXT_TT_*}, {@code context_set_domain_id}; QEMU {@code VTD_CONTEXT_ENTRY_*}, {@code vtd_ce_get_level};
  * shared/reference/vtd-tdx.md 1.3.
+ * <p>
+ * The class owns the layout: static helpers decode one half (offline dumps, builders); an instance is a flyweight
+ * over one entry's two halves with the fields as named accessors, re-pointed by the translator at the context
+ * cache's copy ({@link #set}) or at the entry in memory ({@link #read}). Allocation-free.
  */
 public final class ContextEntry
 {
@@ -36,8 +40,73 @@ public final class ContextEntry
     public static final long DID = 0xFFFFL << DID_SHIFT;
     public static final long RESERVED_HIGH = 0xFFFF_FFFF_FF00_0080L;
 
-    private ContextEntry()
+    private long low;
+    private long high;
+
+    /** Point the flyweight at an entry's halves. */
+    public ContextEntry set(final long lo, final long hi)
     {
+        low = lo;
+        high = hi;
+        return this;
+    }
+
+    /** Read the entry at {@code entryAddress}: two fetches. */
+    public ContextEntry read(final PhysicalMemory memory, final long entryAddress)
+    {
+        return set(memory.readEntry(entryAddress), memory.readEntry(entryAddress + 8));
+    }
+
+    public long low()
+    {
+        return low;
+    }
+
+    public long high()
+    {
+        return high;
+    }
+
+    /** P. */
+    public boolean present()
+    {
+        return present(low);
+    }
+
+    /** FPD. */
+    public boolean faultProcessingDisabled()
+    {
+        return faultProcessingDisabled(low);
+    }
+
+    /** TT. */
+    public int translationType()
+    {
+        return translationType(low);
+    }
+
+    /** SLPTPTR. */
+    public long secondStageRoot()
+    {
+        return secondStageRoot(low);
+    }
+
+    /** AW. */
+    public int addressWidth()
+    {
+        return addressWidth(high);
+    }
+
+    /** DID. */
+    public int domainId()
+    {
+        return domainId(high);
+    }
+
+    /** Whether a reserved bit (or an address bit above the host address width) is set. */
+    public boolean reserved(final int haw)
+    {
+        return reserved(low, high, haw);
     }
 
     public static long address(final long contextTable, final int devfn)
@@ -95,5 +164,17 @@ public final class ContextEntry
         final long address = address(contextTable, devfn);
         memory.writeEntry(address, lo);
         memory.writeEntry(address + 8, hi);
+    }
+
+    /**
+     * Whether the unit supports a present legacy context entry's translation type {@code tt} and address width
+     * {@code aw}: TT 3 is reserved, TT 1 (device TLB) needs ECAP.DT, TT 2 (pass-through) needs ECAP.PT, and a
+     * translated entry's AW must be in CAP.SAGAW. An unsupported entry gives {@code VtdFaultReason.CONTEXT_ENTRY_INVALID}.
+     */
+    public static boolean supported(final int tt, final int aw, final long cap, final long ecap)
+    {
+        return tt != 3 && (tt != TT_DEVICE_TLB || (ecap & VtdRegisters.ECAP_DT) != 0) &&
+            (tt != TT_PASS_THROUGH || (ecap & VtdRegisters.ECAP_PT) != 0) &&
+            (tt == TT_PASS_THROUGH || VtdRegisters.sagawSupports(cap, aw));
     }
 }

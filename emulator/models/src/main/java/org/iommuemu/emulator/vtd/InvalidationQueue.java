@@ -1,12 +1,12 @@
 package org.iommuemu.emulator.vtd;
 
+import java.nio.ByteOrder;
+
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.device.MemoryRing;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
-
-import java.nio.ByteOrder;
 
 /**
  * The invalidation queue: a ring of 128- or 256-bit descriptors (IQA.DW) in memory, 2^QS 4 KiB pages from

@@ -23,6 +23,11 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * levels = AW + 2; first-stage levels = 4 + FLPM. Sources: TDX module {@code dmar_pasidte_t}; Linux pasid.h
  * {@code PASID_ENTRY_PGTT_*}, {@code pasid_set_*}; QEMU {@code VTD_PE_GET_SL_LEVEL}, {@code VTD_PE_GET_FL_LEVEL},
  * {@code vtd_pe_type_check}; shared/reference/vtd-tdx.md 1.6.
+ * <p>
+ * The class owns the layout: static helpers decode one quadword (offline dumps, builders); an instance is a
+ * flyweight over one entry's quadwords 0-2 (3-7 are reserved and checked when the entry is read) with the fields as
+ * named accessors, re-pointed by the translator at the PASID cache's copy ({@link #set}) or at the entry in memory
+ * ({@link #read}). Allocation-free.
  */
 public final class PasidEntry
 {
@@ -60,8 +65,127 @@ public final class PasidEntry
     public static final int PGTT_NESTED = 3;
     public static final int PGTT_PASS_THROUGH = 4;
 
-    private PasidEntry()
+    private long quadword0;
+    private long quadword1;
+    private long quadword2;
+    private boolean reservedQuadwordsClear = true;
+
+    /** Point the flyweight at an entry's quadwords 0-2 (a cached entry: its reserved quadwords were clear). */
+    public PasidEntry set(final long q0, final long q1, final long q2)
     {
+        quadword0 = q0;
+        quadword1 = q1;
+        quadword2 = q2;
+        reservedQuadwordsClear = true;
+        return this;
+    }
+
+    /** Read the entry at {@code entryAddress}: eight fetches (quadwords 3-7 only for the reserved check). */
+    public PasidEntry read(final PhysicalMemory memory, final long entryAddress)
+    {
+        quadword0 = memory.readEntry(entryAddress);
+        quadword1 = memory.readEntry(entryAddress + 8);
+        quadword2 = memory.readEntry(entryAddress + 16);
+        long upper = 0;
+        for (int i = 3; i < QUADWORDS; i++)
+        {
+            upper |= memory.readEntry(entryAddress + i * 8L);
+        }
+        reservedQuadwordsClear = upper == 0;
+        return this;
+    }
+
+    public long quadword0()
+    {
+        return quadword0;
+    }
+
+    public long quadword1()
+    {
+        return quadword1;
+    }
+
+    public long quadword2()
+    {
+        return quadword2;
+    }
+
+    /** P. */
+    public boolean present()
+    {
+        return present(quadword0);
+    }
+
+    /** FPD. */
+    public boolean faultProcessingDisabled()
+    {
+        return faultProcessingDisabled(quadword0);
+    }
+
+    /** AW: second-stage levels - 2. */
+    public int addressWidth()
+    {
+        return addressWidth(quadword0);
+    }
+
+    /** PGTT. */
+    public int pgtt()
+    {
+        return pgtt(quadword0);
+    }
+
+    /** SLEE. */
+    public boolean secondStageExecute()
+    {
+        return secondStageExecute(quadword0);
+    }
+
+    /** SLPTPTR. */
+    public long secondStageRoot()
+    {
+        return secondStageRoot(quadword0);
+    }
+
+    /** DID. */
+    public int domainId()
+    {
+        return domainId(quadword1);
+    }
+
+    /** SRE. */
+    public boolean supervisorRequests()
+    {
+        return supervisorRequests(quadword2);
+    }
+
+    /** ERE. */
+    public boolean executeRequests()
+    {
+        return executeRequests(quadword2);
+    }
+
+    /** WPE. */
+    public boolean writeProtect()
+    {
+        return writeProtect(quadword2);
+    }
+
+    /** First-stage levels: 4 + FLPM. */
+    public int firstStageLevels()
+    {
+        return firstStageLevels(quadword2);
+    }
+
+    /** FLPTPTR. */
+    public long firstStageRoot()
+    {
+        return firstStageRoot(quadword2);
+    }
+
+    /** Whether a reserved bit (quadwords 0-7, or an address bit above the host address width) is set. */
+    public boolean reserved(final int haw)
+    {
+        return !reservedQuadwordsClear || reserved(quadword0, quadword1, quadword2, haw);
     }
 
     public static long address(final long pasidTable, final int pasid)
@@ -165,5 +289,62 @@ public final class PasidEntry
         {
             memory.writeEntry(address + i * 8L, 0);
         }
+    }
+
+    /** What makes a present scalable-mode PASID entry invalid for a unit (SM_PASID_ENTRY_INVALID), or {@link #VALID}. */
+    public enum Validity
+    {
+        /** Usable. */
+        VALID,
+        /** PGTT 0, 5, 6 or 7. */
+        RESERVED_PGTT,
+        /** The PGTT's translation is not in ECAP (FLTS, SLTS, NEST, PT). */
+        PGTT_NOT_SUPPORTED,
+        /** A second-stage or nested entry whose AW is not in CAP.SAGAW. */
+        AW_NOT_IN_SAGAW,
+        /** A first-stage or nested entry with 5-level first-stage tables and no CAP.FS5LP. */
+        FIRST_STAGE_LEVELS_NOT_SUPPORTED
+    }
+
+    /**
+     * Whether a unit with {@code cap} and {@code ecap} can use an entry of translation type {@code pgtt}, second-stage
+     * address width {@code aw} and {@code firstLevels}-level first-stage tables (vtd-tdx.md; the rules
+     * {@code VtdTranslator} applies and the offline dump explains).
+     */
+    public static Validity check(final int pgtt, final int aw, final int firstLevels, final long cap, final long ecap)
+    {
+        final long needs;
+        switch (pgtt)
+        {
+            case PGTT_FIRST_STAGE:
+                needs = VtdRegisters.ECAP_FLTS;
+                break;
+            case PGTT_SECOND_STAGE:
+                needs = VtdRegisters.ECAP_SLTS;
+                break;
+            case PGTT_NESTED:
+                needs = VtdRegisters.ECAP_NEST;
+                break;
+            case PGTT_PASS_THROUGH:
+                needs = VtdRegisters.ECAP_PT;
+                break;
+            default:
+                return Validity.RESERVED_PGTT;
+        }
+        if ((ecap & needs) == 0)
+        {
+            return Validity.PGTT_NOT_SUPPORTED;
+        }
+        final boolean usesSecond = pgtt == PGTT_SECOND_STAGE || pgtt == PGTT_NESTED;
+        final boolean usesFirst = pgtt == PGTT_FIRST_STAGE || pgtt == PGTT_NESTED;
+        if (usesSecond && !VtdRegisters.sagawSupports(cap, aw))
+        {
+            return Validity.AW_NOT_IN_SAGAW;
+        }
+        if (usesFirst && firstLevels != 4 && !(firstLevels == 5 && (cap & VtdRegisters.CAP_FS5LP) != 0))
+        {
+            return Validity.FIRST_STAGE_LEVELS_NOT_SUPPORTED;
+        }
+        return Validity.VALID;
     }
 }

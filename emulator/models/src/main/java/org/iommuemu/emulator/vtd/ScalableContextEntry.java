@@ -19,6 +19,11 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * {@code context_set_sm_rid2pasid}, {@code context_set_sm_dte}, {@code context_pdts}, pasid.h
  * {@code is_pasid_enabled}, {@code get_pasid_dir_size}; QEMU {@code VTD_SM_CONTEXT_ENTRY_RSVD_VAL0/1};
  * shared/reference/vtd-tdx.md 1.5.
+ * <p>
+ * The class owns the layout: static helpers decode one quadword (offline dumps, builders); an instance is a
+ * flyweight over one entry's quadwords 0 and 1 (2 and 3 are reserved and checked when the entry is read) with the
+ * fields as named accessors, re-pointed by the translator at the context cache's copy ({@link #set}) or at the entry
+ * in memory ({@link #read}). Allocation-free.
  */
 public final class ScalableContextEntry
 {
@@ -36,8 +41,86 @@ public final class ScalableContextEntry
     public static final long RID_PRIV = 1L << 20;
     public static final long RESERVED_Q1 = 0xFFFF_FFFF_FFE0_0000L;
 
-    private ScalableContextEntry()
+    private long quadword0;
+    private long quadword1;
+    private boolean reservedQuadwordsClear = true;
+
+    /** Point the flyweight at an entry's quadwords 0 and 1 (a cached entry: its reserved quadwords were clear). */
+    public ScalableContextEntry set(final long q0, final long q1)
     {
+        quadword0 = q0;
+        quadword1 = q1;
+        reservedQuadwordsClear = true;
+        return this;
+    }
+
+    /** Read the entry at {@code entryAddress}: four fetches (quadwords 2 and 3 only for the reserved check). */
+    public ScalableContextEntry read(final PhysicalMemory memory, final long entryAddress)
+    {
+        quadword0 = memory.readEntry(entryAddress);
+        quadword1 = memory.readEntry(entryAddress + 8);
+        final long q2 = memory.readEntry(entryAddress + 16);
+        final long q3 = memory.readEntry(entryAddress + 24);
+        reservedQuadwordsClear = q2 == 0 && q3 == 0;
+        return this;
+    }
+
+    public long quadword0()
+    {
+        return quadword0;
+    }
+
+    public long quadword1()
+    {
+        return quadword1;
+    }
+
+    /** P. */
+    public boolean present()
+    {
+        return present(quadword0);
+    }
+
+    /** FPD. */
+    public boolean faultProcessingDisabled()
+    {
+        return faultProcessingDisabled(quadword0);
+    }
+
+    /** DTE: the device TLB (ATS) is enabled. */
+    public boolean deviceTlbEnabled()
+    {
+        return deviceTlbEnabled(quadword0);
+    }
+
+    /** PASIDE. */
+    public boolean pasidEnabled()
+    {
+        return pasidEnabled(quadword0);
+    }
+
+    /** Entries in the PASID directory: 2^(PDTS + 7). */
+    public int directoryEntries()
+    {
+        return directoryEntries(quadword0);
+    }
+
+    /** PASIDDIRPTR. */
+    public long pasidDirectory()
+    {
+        return pasidDirectory(quadword0);
+    }
+
+    /** RID_PASID. */
+    public int ridPasid()
+    {
+        return ridPasid(quadword1);
+    }
+
+    /** Whether a reserved bit (quadwords 0-3, or an address bit above the host address width) is set. */
+    public boolean reserved(final int haw)
+    {
+        return !reservedQuadwordsClear || reserved(quadword0, quadword1, 0, 0, haw);
     }
 
     public static long address(final long contextTable, final int devfn)

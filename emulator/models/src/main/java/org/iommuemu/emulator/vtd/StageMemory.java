@@ -4,6 +4,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
@@ -148,8 +149,8 @@ final class StageMemory implements PhysicalMemory
                 if (nestedCache != null)
                 {
                     final int sizeLg2 = Math.min(secondStageWalk.pageSizeLg2(), VtdTranslator.LARGEST_PAGE_LG2);
-                    nestedCache.insert(nestedTag, CacheKey.of(address, sizeLg2), hostAddress & (-1L << sizeLg2),
-                        secondStageWalk.permissions() | (sizeLg2 << 8));
+                    CachedTranslation.fill(nestedCache, nestedTag, address, sizeLg2, hostAddress, secondStageWalk.permissions(),
+                        sizeLg2, 0);
                 }
             }
         }
@@ -174,7 +175,7 @@ final class StageMemory implements PhysicalMemory
             final int slot = nestedCache.lookup(nestedTag, CacheKey.of(address, sizeLg2));
             if (slot != TranslationCache.MISS)
             {
-                return nestedCache.value(slot) | (address & ((1L << sizeLg2) - 1));
+                return CachedTranslation.outputAddress(nestedCache, slot, address);
             }
         }
         return -1;

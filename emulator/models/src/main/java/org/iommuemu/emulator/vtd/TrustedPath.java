@@ -1,9 +1,10 @@
 package org.iommuemu.emulator.vtd;
 
-import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.AtsCompletion;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
@@ -13,7 +14,6 @@ import org.iommuemu.tdx.DmaOutcome;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TlbTrackingListener;
 import org.iommuemu.tdx.TrustDomain;
-import org.iommuemu.tlp.TranslationCompletionEntry;
 
 /**
  * The TDX Connect side of a VT-d unit (shared/reference/vtd-tdx.md 7): T=1 requests go to the TDX module's
@@ -42,10 +42,6 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
  */
 final class TrustedPath implements TlbTrackingListener
 {
-    /** Attribute bit of a cached trusted translation: it went through the shared EPT (no integrity state). */
-    private static final int SHARED_ATTRIBUTE = 1 << 16;
-    private static final int SIZE_SHIFT = 8;
-    private static final int SIZE_MASK = 0xFF;
     /** Page sizes a trusted translation may have (S-EPT and shared EPT: 4 KiB, 2 MiB, 1 GiB). */
     private static final long PAGE_SIZES = (1L << 12) | (1L << 21) | (1L << 30);
     private static final int LARGEST_PAGE_LG2 = 30;
@@ -108,14 +104,13 @@ final class TrustedPath implements TlbTrackingListener
         final int access = translationRequest ? Permissions.READ : request.isWrite() ? Permissions.WRITE : Permissions.READ;
 
         final int slot = iotlb.lookupPage(tag, address, PAGE_SIZES);
-        if (slot != TranslationCache.MISS && (access & ~iotlb.attribute(slot)) == 0)
+        if (slot != TranslationCache.MISS && CachedTranslation.grants(iotlb.attribute(slot), access))
         {
             final int attribute = iotlb.attribute(slot);
-            final int sizeLg2 = (attribute >>> SIZE_SHIFT) & SIZE_MASK;
-            final long output = iotlb.value(slot) | (address & ((1L << sizeLg2) - 1));
             outcome.iotlbHit(true);
-            return finish(request, outcome, translationRequest, output, sizeLg2, attribute & Permissions.ALL,
-                (attribute & SHARED_ATTRIBUTE) != 0);
+            return finish(request, outcome, translationRequest, CachedTranslation.outputAddress(iotlb, slot, address),
+                CachedTranslation.pageSizeLg2(attribute), CachedTranslation.permissions(attribute),
+                CachedTranslation.has(attribute, CachedTranslation.SHARED_EPT));
         }
         // Miss (or a cached entry that does not grant the access: walk again, the refusal comes from the tables).
         final boolean writable = translationRequest && tdx.translateTrusted(sid, address, Permissions.READ_WRITE, out);
@@ -127,8 +122,8 @@ final class TrustedPath implements TlbTrackingListener
         final int sizeLg2 = Math.min(Math.max(PhysicalMemory.FRAME_SIZE_LG2, out.pageSizeLg2()), LARGEST_PAGE_LG2);
         final long output = out.outputAddress();
         final int permissions = walk.permissions() & Permissions.ALL;
-        iotlb.insert(tag, CacheKey.of(address, sizeLg2), output & (-1L << sizeLg2),
-            permissions | (sizeLg2 << SIZE_SHIFT) | (out.viaSharedEpt() ? SHARED_ATTRIBUTE : 0));
+        CachedTranslation.fill(iotlb, tag, address, sizeLg2, output, permissions, sizeLg2,
+            out.viaSharedEpt() ? CachedTranslation.SHARED_EPT : 0);
         return finish(request, outcome, translationRequest, output, sizeLg2, permissions, out.viaSharedEpt());
     }
 
@@ -141,9 +136,7 @@ final class TrustedPath implements TlbTrackingListener
     {
         if (translationRequest)
         {
-            final long size = 1L << sizeLg2;
-            outcome.completionEntry(TranslationCompletionEntry.compose(output & -size, size,
-                TranslationCompletionEntry.R | ((permissions & Permissions.WRITE) != 0 ? TranslationCompletionEntry.W : 0)));
+            outcome.completionEntry(AtsCompletion.entry(output, sizeLg2, Permissions.READ | (permissions & Permissions.WRITE)));
         }
         else if (!shared && !tdx.trustedAccess(request.requesterId(), output, request.length(), request.isWrite(), out))
         {
@@ -173,9 +166,8 @@ final class TrustedPath implements TlbTrackingListener
             ok = writable || tdx.translateTrusted(sid, request.address(), Permissions.READ, out);
             if (ok)
             {
-                final long size = 1L << Math.max(PhysicalMemory.FRAME_SIZE_LG2, out.pageSizeLg2());
-                outcome.completionEntry(TranslationCompletionEntry.compose(out.outputAddress() & -size, size,
-                    TranslationCompletionEntry.R | (writable ? TranslationCompletionEntry.W : 0)));
+                outcome.completionEntry(AtsCompletion.entry(out.outputAddress(), Math.max(PhysicalMemory.FRAME_SIZE_LG2,
+                    out.pageSizeLg2()), writable ? Permissions.READ_WRITE : Permissions.READ));
             }
         }
         else

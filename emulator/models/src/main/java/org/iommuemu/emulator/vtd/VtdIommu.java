@@ -1,17 +1,23 @@
 package org.iommuemu.emulator.vtd;
 
+import java.util.ArrayList;
 import java.util.List;
 
-import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
+import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.Replacement;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.emulator.platform.AtsCompletion;
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.InterruptListener;
+import org.iommuemu.emulator.platform.InterruptRange;
+import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
@@ -21,8 +27,6 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.tdx.DmaOutcome;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TrustDomain;
-import org.iommuemu.tlp.AtsRange;
-import org.iommuemu.tlp.TranslationCompletionEntry;
 
 /**
  * An Intel VT-d DMA-remapping unit programmed only through its registers and in-memory structures, as Linux's
@@ -38,9 +42,12 @@ import org.iommuemu.tlp.TranslationCompletionEntry;
  * </ul>
  * GCMD is processed one command at a time (SRTP latches RTADDR and sets RTPS; TE, QIE and the other enables set
  * and clear their status bits). With translation disabled (GSTS.TES clear) requests pass through untranslated.
- * Requests come in through {@link #handle}: untranslated requests are translated; ATS translation requests are
- * answered with a Translation Completion entry and translated requests honoured only when the context allows
- * the device TLB (legacy TT = 01, scalable DTE = 1), else fault 0xD or 0x44. With a {@link TdxConnect}, T=1
+ * Requests come in through {@link #handle}, answered in a {@link RequestOutcome} filled in place: an untranslated
+ * write without a PASID to the interrupt range is an interrupt request, not DMA (it goes to interrupt remapping,
+ * which is not modelled: it is forwarded as it is); untranslated requests are translated; ATS translation requests
+ * are answered with a Translation Completion entry ({@link AtsCompletion}) and translated requests honoured only
+ * when the context allows the device TLB (legacy TT = 01, scalable DTE = 1), else fault 0xD or 0x44. With a
+ * {@link TdxConnect}, T=1
  * requests take the TDX module's trusted path, whose translations the IOTLB caches under the TEE tag and the
  * TD's trusted DID ({@link VtdConfig#trustedIotlb}, {@link #trustedDomainId}), and T=0 requests that land in TD
  * private memory meet its {@code UntrustedDmaRule}.
@@ -86,6 +93,10 @@ public final class VtdIommu implements IommuPort
     private long rootTable;
     private int ttm;
     private long rejectedCommands;
+    private InterruptListener interruptListener = InterruptListener.NONE;
+    /** Fault-event and invalidation-completion interrupts already passed to the listener. */
+    private long faultInterruptsSignalled;
+    private long waitInterruptsSignalled;
 
     /**
      * @param cap          the CAP register value (the machine being modelled).
@@ -215,12 +226,17 @@ public final class VtdIommu implements IommuPort
     // The platform port.
 
     /**
-     * One request: routed by the T bit (with TDX Connect) and by the address type. Faults are recorded in the
-     * fault recording registers unless FPD suppresses them (qualified faults) or the log has overflowed.
+     * One request: an interrupt request is told apart first, then requests are routed by the T bit (with TDX
+     * Connect) and by the address type. Faults are recorded in the fault recording registers unless FPD suppresses
+     * them (qualified faults) or the log has overflowed.
      */
     public boolean handle(final DmaRequest request, final RequestOutcome outcome)
     {
         outcome.reset();
+        if (InterruptRange.interruptRequest(request))
+        {
+            return interrupt(request, outcome);
+        }
         if (trustedPath != null && request.trusted())
         {
             return trustedPath.trusted(request, outcome);
@@ -244,11 +260,11 @@ public final class VtdIommu implements IommuPort
      * paging-structure caches unless IH is set; the model always flushes, a choice) or a global one drops them.
      * Call once, before traffic.
      */
-    public void walkCaches(final org.iommuemu.emulator.cache.PageWalkCache secondStage,
-        final org.iommuemu.emulator.cache.PageWalkCache firstStage)
+    public void walkCaches(final PageWalkCache secondStage,
+        final PageWalkCache firstStage)
     {
-        final java.util.ArrayList<TranslationCache> all = new java.util.ArrayList<>(caches);
-        for (final org.iommuemu.emulator.cache.PageWalkCache pwc : new org.iommuemu.emulator.cache.PageWalkCache[] {secondStage, firstStage})
+        final ArrayList<TranslationCache> all = new ArrayList<>(caches);
+        for (final PageWalkCache pwc : new PageWalkCache[] {secondStage, firstStage})
         {
             if (pwc != null)
             {
@@ -265,7 +281,7 @@ public final class VtdIommu implements IommuPort
     }
 
     /** The register that holds byte {@code offset} of the block, or null (offline bring-up checks values against it). */
-    public org.iommuemu.emulator.device.Register registerHolding(final int offset)
+    public Register registerHolding(final int offset)
     {
         return registers.registerHolding(offset);
     }
@@ -278,6 +294,59 @@ public final class VtdIommu implements IommuPort
     public void writeRegister(final int offset, final int width, final long value)
     {
         registers.write(offset, width, value);
+        signalInterrupts();
+    }
+
+    public int registerBlockSize()
+    {
+        return registers.size();
+    }
+
+    public int registerWidth(final int offset)
+    {
+        return registers.widthAt(offset);
+    }
+
+    /**
+     * Who hears the MSIs this unit sends: the fault event (FEADDR, FEUADDR, FEDATA) and the invalidation completion
+     * event (IEADDR, IEUADDR, IEDATA); {@link InterruptListener#NONE} by default.
+     */
+    public void interruptListener(final InterruptListener listener)
+    {
+        interruptListener = listener == null ? InterruptListener.NONE : listener;
+    }
+
+    /** Pass the interrupts raised since the last call to the listener. */
+    private void signalInterrupts()
+    {
+        final long faultInterrupts = faults.interrupts();
+        final long waitInterrupts = queue.waitInterrupts();
+        while (faultInterruptsSignalled < faultInterrupts)
+        {
+            faultInterruptsSignalled++;
+            interruptListener.onInterrupt(InterruptSource.VTD_FAULT_EVENT,
+                (registers.read(VtdRegisters.FEUADDR, 4) << 32) | registers.read(VtdRegisters.FEADDR, 4),
+                (int)registers.read(VtdRegisters.FEDATA, 4));
+        }
+        while (waitInterruptsSignalled < waitInterrupts)
+        {
+            waitInterruptsSignalled++;
+            interruptListener.onInterrupt(InterruptSource.VTD_INVALIDATION_COMPLETION,
+                (registers.read(VtdRegisters.IEUADDR, 4) << 32) | registers.read(VtdRegisters.IEADDR, 4),
+                (int)registers.read(VtdRegisters.IEDATA, 4));
+        }
+    }
+
+    /**
+     * An interrupt request (an untranslated write without a PASID to 0xFEE0_0000-0xFEEF_FFFF): not DMA-remapped,
+     * whatever the T bit. Interrupt remapping is not modelled: the request is forwarded as it is (with GSTS.IRES set
+     * too). Ahead of the T-bit routing: TDX Connect's trusted path translates DMA only (how a T=1 interrupt write is
+     * treated is not in the sources read; docs/vtd.md).
+     */
+    private static boolean interrupt(final DmaRequest request, final RequestOutcome outcome)
+    {
+        outcome.interrupt(true).translated(request.address(), PhysicalMemory.FRAME_SIZE_LG2, Permissions.WRITE);
+        return true;
     }
 
     private boolean untranslated(final DmaRequest request, final RequestOutcome outcome)
@@ -288,13 +357,13 @@ public final class VtdIommu implements IommuPort
             return true;
         }
         final VtdTranslator t = translator;
-        if (!t.context(rootTable, ttm, request.requesterId(), request.pasid()) ||
-            !t.translate(request.address(), request.access(), request.privileged()))
+        if (!t.context(rootTable, ttm, request.requesterId(), request.pasid()))
         {
-            return fault(request, outcome, t.fault);
+            return fault(request, outcome, t.fault());
         }
-        outcome.translated(t.outputAddress, t.pageSizeLg2, t.permissions).iotlbHit(t.iotlbHit).domainId(t.domainId);
-        return true;
+        outcome.domainId(t.domainId());
+        return t.translate(request.address(), request.access(), request.privileged(), outcome) ||
+            fault(request, outcome, t.fault());
     }
 
     /**
@@ -308,39 +377,32 @@ public final class VtdIommu implements IommuPort
         if (!translationEnabled())
         {
             outcome.translated(request.address(), PhysicalMemory.FRAME_SIZE_LG2, Permissions.ALL);
-            outcome.completionEntry(TranslationCompletionEntry.compose(request.address() & AtsRange.ADDRESS_MASK, AtsRange.MIN_SIZE,
-                TranslationCompletionEntry.R | TranslationCompletionEntry.W));
+            outcome.completionEntry(AtsCompletion.entry(request.address(), PhysicalMemory.FRAME_SIZE_LG2, Permissions.READ_WRITE));
             return true;
         }
         final VtdTranslator t = translator;
         if (!t.context(rootTable, ttm, request.requesterId(), request.pasid()))
         {
-            return fault(request, outcome, t.fault);
+            return fault(request, outcome, t.fault());
         }
-        if (!t.deviceTlbAllowed)
+        if (!t.deviceTlbAllowed())
         {
-            return fault(request, outcome, t.scalable ? VtdFaultReason.SM_DTE_CLEAR : VtdFaultReason.CONTEXT_ENTRY_TT);
+            return fault(request, outcome, t.scalable() ? VtdFaultReason.SM_DTE_CLEAR : VtdFaultReason.CONTEXT_ENTRY_TT);
         }
-        outcome.domainId(t.domainId);
-        if (!t.translate(request.address(), 0, request.privileged()))
+        outcome.domainId(t.domainId());
+        if (!t.translate(request.address(), 0, request.privileged(), outcome))
         {
-            if (t.noTranslation)
+            if (t.noTranslation())
             {
-                outcome.completionEntry(TranslationCompletionEntry.compose(request.address() & AtsRange.ADDRESS_MASK,
-                    AtsRange.MIN_SIZE, 0));
+                outcome.completionEntry(AtsCompletion.entry(request.address(), PhysicalMemory.FRAME_SIZE_LG2, 0));
                 return true;
             }
-            return fault(request, outcome, t.fault);
+            return fault(request, outcome, t.fault());
         }
-        final int perms = t.permissions;
-        final long size = 1L << t.pageSizeLg2;
-        outcome.translated(t.outputAddress, t.pageSizeLg2, perms).iotlbHit(t.iotlbHit);
-        outcome.completionEntry(TranslationCompletionEntry.compose(t.outputAddress & -size, size,
-            ((perms & Permissions.READ) != 0 ? TranslationCompletionEntry.R : 0) |
-            ((perms & Permissions.WRITE) != 0 ? TranslationCompletionEntry.W : 0) |
-            ((perms & Permissions.USER) != 0 && usesFirstStage(t.pgtt) ? TranslationCompletionEntry.U : 0) |
-            ((perms & Permissions.EXECUTE) != 0 && request.hasPasid() ? TranslationCompletionEntry.EXE : 0) |
-            (request.privileged() ? TranslationCompletionEntry.PRIV : 0)));
+        final int perms = outcome.permissions();
+        // U for a user page of a first-stage table; Exe only for a request with a PASID.
+        outcome.completionEntry(AtsCompletion.entry(outcome.outputAddress(), outcome.pageSizeLg2(), perms,
+            (perms & Permissions.USER) != 0 && outcome.firstStage(), request.hasPasid(), request.privileged()));
         return true;
     }
 
@@ -352,13 +414,13 @@ public final class VtdIommu implements IommuPort
             final VtdTranslator t = translator;
             if (!t.context(rootTable, ttm, request.requesterId(), request.pasid()))
             {
-                return fault(request, outcome, t.fault);
+                return fault(request, outcome, t.fault());
             }
-            if (!t.deviceTlbAllowed)
+            if (!t.deviceTlbAllowed())
             {
-                return fault(request, outcome, t.scalable ? VtdFaultReason.SM_DTE_CLEAR : VtdFaultReason.CONTEXT_ENTRY_TT);
+                return fault(request, outcome, t.scalable() ? VtdFaultReason.SM_DTE_CLEAR : VtdFaultReason.CONTEXT_ENTRY_TT);
             }
-            outcome.domainId(t.domainId);
+            outcome.domainId(t.domainId());
         }
         outcome.translated(request.address(), PhysicalMemory.FRAME_SIZE_LG2, Permissions.ALL);
         return true;
@@ -366,10 +428,11 @@ public final class VtdIommu implements IommuPort
 
     private boolean fault(final DmaRequest request, final RequestOutcome outcome, final VtdFaultReason reason)
     {
-        final boolean suppressed = reason.qualified() && translator.fpd;
+        final boolean suppressed = reason.qualified() && translator.faultProcessingDisabled();
         final boolean logged = !suppressed && faults.record(reason, request.requesterId(), request.address(),
             !request.isWrite(), request.pasid(), (request.access() & Permissions.EXECUTE) != 0, request.privileged());
-        outcome.domainId(translator.domainId).fault(reason, logged);
+        outcome.domainId(translator.domainId()).fault(reason, logged);
+        signalInterrupts();
         return false;
     }
 
@@ -533,11 +596,6 @@ public final class VtdIommu implements IommuPort
         return queue;
     }
 
-    private static boolean usesFirstStage(final int pgtt)
-    {
-        return pgtt == PasidEntry.PGTT_FIRST_STAGE || pgtt == PasidEntry.PGTT_NESTED;
-    }
-
     private boolean translationEnabled()
     {
         return translationEnabled;
@@ -644,8 +702,8 @@ public final class VtdIommu implements IommuPort
             {
                 continue;
             }
-            final long output = iotlb.value(slot);
-            final long end = output + (1L << CacheKey.sizeLg2(iotlb.key(slot)));
+            final long output = CachedTranslation.outputBase(iotlb, slot);
+            final long end = output + (1L << CachedTranslation.entrySizeLg2(iotlb, slot));
             if (output < hpa + length && hpa < end)
             {
                 final long candidate = Math.max(output, hpa);

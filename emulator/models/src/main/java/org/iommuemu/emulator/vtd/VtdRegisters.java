@@ -215,6 +215,21 @@ public final class VtdRegisters
         return (int)(cap >>> CAP_SAGAW_SHIFT) & 0x1F;
     }
 
+    /**
+     * Whether a unit with {@code ecap} translates with root-table mode {@code ttm}: legacy always, scalable with
+     * ECAP.SMTS, anything else (11b) reserved. Otherwise every request faults SM_ROOT_TABLE_ADDRESS.
+     */
+    public static boolean translationTableModeSupported(final int ttm, final long ecap)
+    {
+        return ttm == TTM_LEGACY || (ttm == TTM_SCALABLE && (ecap & ECAP_SMTS) != 0);
+    }
+
+    /** Whether CAP.SAGAW supports second-stage tables of address width {@code aw} (AW 0-3: 2- to 5-level). */
+    public static boolean sagawSupports(final long cap, final int aw)
+    {
+        return aw >= 0 && aw <= 3 && (sagaw(cap) & (1 << aw)) != 0;
+    }
+
     /** CAP.MGAW + 1: the maximum guest address width in bits. */
     public static int mgaw(final long cap)
     {

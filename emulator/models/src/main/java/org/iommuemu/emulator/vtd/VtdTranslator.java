@@ -1,9 +1,11 @@
 package org.iommuemu.emulator.vtd;
 
-import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheTag;
+import org.iommuemu.emulator.cache.CachedTranslation;
+import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.pagetable.PageTableFormat;
+import org.iommuemu.emulator.platform.InterruptRange;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
@@ -16,22 +18,22 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * The DMA-remapping lookup of one request, in the order the hardware does it (shared/reference/vtd-tdx.md 1.7):
  * context cache, else root and context tables; in scalable mode the PASID cache, else the PASID directory and
  * table; then the IOTLB, else a first-stage, second-stage or nested walk; then the interrupt-range check. The
- * state of the last lookup (fault reason, FPD, domain, translation) is left in this object's fields for the
- * model to read: one instance per model, re-pointed per request, nothing allocated.
+ * entries found are held by flyweights ({@link ContextEntry}, {@link ScalableContextEntry}, {@link PasidEntry});
+ * the translation goes into the caller's {@link RequestOutcome} in place, and the state of the last lookup (fault
+ * reason, FPD, domain, whether the device TLB is allowed) is read through accessors: one instance per model,
+ * re-pointed per request, nothing allocated.
  * <p>
  * Cache tags: the context cache is tagged by requester ID (partition 0 legacy, 1 scalable) and holds the
  * entry's first quadword as the value and the low half of the second as the attribute; the PASID cache is
- * tagged by requester ID and PASID, one slot per entry holding q0 as the value, the DID (and the directory's FPD)
- * as the attribute and q2 in {@link #pasidQuadword2}; the IOTLB is tagged by DID and PASID (none in legacy mode;
+ * tagged by requester ID and PASID, one slot per entry holding q0 as the value, the directory's FPD as the
+ * attribute and q1 and q2 in side arrays; the IOTLB is tagged by DID and PASID (none in legacy mode;
  * RID_PASID for requests without PASID in scalable mode; the PGTT as the partition for first-stage and nested
- * translations) and keyed by input page at 4 KiB, 2 MiB and 1 GiB.
+ * translations) and keyed by input page at 4 KiB, 2 MiB and 1 GiB, its entries {@link CachedTranslation}s.
  */
 final class VtdTranslator
 {
     static final int LARGEST_PAGE_LG2 = 30;
-    private static final long INTERRUPT_FIRST = 0xFEE0_0000L;
-    private static final long INTERRUPT_LAST = 0xFEEF_FFFFL;
-    private static final int FPD_ATTRIBUTE = 1 << 16;
+    private static final int FPD_ATTRIBUTE = 1;
     /** The IOTLB's page sizes ({@link TranslationCache#lookupPage} mask): 4 KiB, 2 MiB and 1 GiB. */
     private static final long IOTLB_PAGE_SIZES = (1L << 12) | (1L << 21) | (1L << LARGEST_PAGE_LG2);
 
@@ -45,10 +47,11 @@ final class VtdTranslator
     private final TranslationCache contextCache;
     private final TranslationCache pasidCache;
     /**
-     * Quadword 2 of the PASID entry cached in each slot of {@link #pasidCache} (whose value holds quadword 0 and
-     * whose attribute the DID and FPD): one slot per PASID entry, as a PASID cache holds whole entries, and one lookup
-     * per request. Valid while the slot's entry is (the cache owns validity and eviction).
+     * Quadwords 1 and 2 of the PASID entry cached in each slot of {@link #pasidCache} (whose value holds quadword 0
+     * and whose attribute the directory's FPD): one slot per PASID entry, as a PASID cache holds whole entries, and
+     * one lookup per request. Valid while the slot's entry is (the cache owns validity and eviction).
      */
+    private final long[] pasidQuadword1;
     private final long[] pasidQuadword2;
     private final TranslationCache iotlb;
     private final VtdSecondStageFormat[] secondStage = new VtdSecondStageFormat[12];
@@ -59,24 +62,18 @@ final class VtdTranslator
     private final WalkResult finalWalk = new WalkResult();
 
     // The last lookup.
-    VtdFaultReason fault;
-    /** The fault is "no translation" at the last stage (not present or not permitted), not a structure error. */
-    boolean noTranslation;
-    boolean fpd;
-    boolean deviceTlbAllowed;
-    boolean scalable;
-    int domainId;
-    int pasid;
-    int pgtt;
-    long outputAddress;
-    int pageSizeLg2;
-    int permissions;
-    boolean iotlbHit;
-    // Context entry of the last lookup.
-    private long context0;
-    private long context1;
-    private long pasid0;
-    private long pasid2;
+    private VtdFaultReason fault;
+    private boolean noTranslation;
+    private boolean fpd;
+    private boolean deviceTlbAllowed;
+    private boolean scalable;
+    private int domainId;
+    private int pasid;
+    private int pgtt;
+    // The entries of the last lookup.
+    private final ContextEntry legacyEntry = new ContextEntry();
+    private final ScalableContextEntry scalableEntry = new ScalableContextEntry();
+    private final PasidEntry pasidEntry = new PasidEntry();
     /** Slots of the context cache and the PASID cache that the last lookup hit or filled. */
     private int contextSlot;
     private int pasidSlot;
@@ -93,10 +90,10 @@ final class VtdTranslator
     private long lastContextVersion;
     private long lastPasidVersion;
 
-    private org.iommuemu.emulator.cache.PageWalkCache secondStageWalkCache;
-    private org.iommuemu.emulator.cache.PageWalkCache firstStageWalkCache;
+    private PageWalkCache secondStageWalkCache;
+    private PageWalkCache firstStageWalkCache;
 
-    void walkCaches(final org.iommuemu.emulator.cache.PageWalkCache secondStage, final org.iommuemu.emulator.cache.PageWalkCache firstStage)
+    void walkCaches(final PageWalkCache secondStage, final PageWalkCache firstStage)
     {
         this.secondStageWalkCache = secondStage;
         this.firstStageWalkCache = firstStage;
@@ -114,6 +111,7 @@ final class VtdTranslator
         this.mgaw = VtdRegisters.mgaw(cap);
         this.contextCache = contextCache;
         this.pasidCache = pasidCache;
+        this.pasidQuadword1 = new long[pasidCache.entries()];
         this.pasidQuadword2 = new long[pasidCache.entries()];
         this.iotlb = iotlb;
         this.hostView = new StageMemory(memory, config);
@@ -142,7 +140,7 @@ final class VtdTranslator
         return firstStage[levels == 5 ? 1 : 0];
     }
 
-    /** Forget the translation of the last request (its context stays). */
+    /** Forget the fault of the last request (its context stays). */
     private void clearTranslation()
     {
         // The reference field only when it changes: a reference store costs the collector's write barriers.
@@ -151,10 +149,44 @@ final class VtdTranslator
             fault = null;
         }
         noTranslation = false;
-        outputAddress = 0;
-        pageSizeLg2 = 0;
-        permissions = 0;
-        iotlbHit = false;
+    }
+
+    /** The fault of the last {@link #context} or {@link #translate} that failed. */
+    VtdFaultReason fault()
+    {
+        return fault;
+    }
+
+    /**
+     * The last {@link #translate} failed for want of a translation at the last stage (not present or not permitted), not a structure error.
+     */
+    boolean noTranslation()
+    {
+        return noTranslation;
+    }
+
+    /** FPD of the context (context entry, PASID directory or PASID entry) the last lookup went through. */
+    boolean faultProcessingDisabled()
+    {
+        return fpd;
+    }
+
+    /** The context allows device-TLB (ATS) requests: legacy TT = 01, scalable DTE with ECAP.DT. */
+    boolean deviceTlbAllowed()
+    {
+        return deviceTlbAllowed;
+    }
+
+    /** The last lookup was in scalable mode. */
+    boolean scalable()
+    {
+        return scalable;
+    }
+
+    /** The DID of the last lookup's context (0 before one was found). */
+    int domainId()
+    {
+        return domainId;
     }
 
     private void reset()
@@ -173,7 +205,7 @@ final class VtdTranslator
      * @param rootTable   the latched root table address.
      * @param ttm         the latched RTADDR.TTM.
      * @param requestPasid the request's PASID, or negative.
-     * @return false with {@link #fault} set when a structure faults.
+     * @return false with {@link #fault()} set when a structure faults.
      */
     boolean context(final long rootTable, final int ttm, final int requesterId, final int requestPasid)
     {
@@ -193,7 +225,7 @@ final class VtdTranslator
         lastRequesterId = -1;
         reset();
         scalable = ttm == VtdRegisters.TTM_SCALABLE;
-        if (ttm > VtdRegisters.TTM_SCALABLE || (scalable && (ecap & VtdRegisters.ECAP_SMTS) == 0))
+        if (!VtdRegisters.translationTableModeSupported(ttm, ecap))
         {
             return fail(VtdFaultReason.SM_ROOT_TABLE_ADDRESS);
         }
@@ -221,19 +253,19 @@ final class VtdTranslator
         }
         final long tag = CacheTag.of(0, CacheTag.NO_PASID, requesterId, false, 0);
         final int slot = contextCache.lookup(tag, requesterId);
+        final ContextEntry entry = legacyEntry;
         if (slot != TranslationCache.MISS)
         {
             contextSlot = slot;
-            context0 = contextCache.value(slot);
-            context1 = contextCache.attribute(slot) & 0xFFFF_FFFFL;
+            entry.set(contextCache.value(slot), contextCache.attribute(slot) & 0xFFFF_FFFFL);
         }
         else if (!legacyContextMiss(rootTable, requesterId, tag))
         {
             return false;
         }
-        fpd = ContextEntry.faultProcessingDisabled(context0);
-        domainId = ContextEntry.domainId(context1);
-        deviceTlbAllowed = ContextEntry.translationType(context0) == ContextEntry.TT_DEVICE_TLB;
+        fpd = entry.faultProcessingDisabled();
+        domainId = entry.domainId();
+        deviceTlbAllowed = entry.translationType() == ContextEntry.TT_DEVICE_TLB;
         return true;
     }
 
@@ -263,25 +295,21 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.CONTEXT_TABLE_ACCESS);
         }
-        context0 = memory.readEntry(contextAddress);
-        context1 = memory.readEntry(contextAddress + 8);
-        fpd = ContextEntry.faultProcessingDisabled(context0);
-        if (!ContextEntry.present(context0))
+        final ContextEntry entry = legacyEntry.read(memory, contextAddress);
+        fpd = entry.faultProcessingDisabled();
+        if (!entry.present())
         {
             return fail(VtdFaultReason.CONTEXT_ENTRY_NOT_PRESENT);
         }
-        if (ContextEntry.reserved(context0, context1, haw))
+        if (entry.reserved(haw))
         {
             return fail(VtdFaultReason.CONTEXT_ENTRY_RESERVED);
         }
-        final int tt = ContextEntry.translationType(context0);
-        if (tt == 3 || (tt == ContextEntry.TT_DEVICE_TLB && (ecap & VtdRegisters.ECAP_DT) == 0) ||
-            (tt == ContextEntry.TT_PASS_THROUGH && (ecap & VtdRegisters.ECAP_PT) == 0) ||
-            (tt != ContextEntry.TT_PASS_THROUGH && !sagawSupports(ContextEntry.addressWidth(context1))))
+        if (!ContextEntry.supported(entry.translationType(), entry.addressWidth(), cap, ecap))
         {
             return fail(VtdFaultReason.CONTEXT_ENTRY_INVALID);
         }
-        contextSlot = contextCache.insert(tag, requesterId, context0, (int)context1);
+        contextSlot = contextCache.insert(tag, requesterId, entry.low(), (int)entry.high());
         return true;
     }
 
@@ -289,23 +317,23 @@ final class VtdTranslator
     {
         final long tag = CacheTag.of(0, CacheTag.NO_PASID, requesterId, false, 1);
         final int slot = contextCache.lookup(tag, requesterId);
+        final ScalableContextEntry entry = scalableEntry;
         if (slot != TranslationCache.MISS)
         {
             contextSlot = slot;
-            context0 = contextCache.value(slot);
-            context1 = contextCache.attribute(slot) & 0xFFFF_FFFFL;
+            entry.set(contextCache.value(slot), contextCache.attribute(slot) & 0xFFFF_FFFFL);
         }
         else if (!scalableContextMiss(rootTable, requesterId, tag))
         {
             return false;
         }
-        fpd = ScalableContextEntry.faultProcessingDisabled(context0);
-        deviceTlbAllowed = ScalableContextEntry.deviceTlbEnabled(context0) && (ecap & VtdRegisters.ECAP_DT) != 0;
+        fpd = entry.faultProcessingDisabled();
+        deviceTlbAllowed = entry.deviceTlbEnabled() && (ecap & VtdRegisters.ECAP_DT) != 0;
 
-        final int directoryEntries = ScalableContextEntry.directoryEntries(context0);
+        final int directoryEntries = entry.directoryEntries();
         if (requestPasid >= 0)
         {
-            if (!ScalableContextEntry.pasidEnabled(context0))
+            if (!entry.pasidEnabled())
             {
                 return fail(VtdFaultReason.SM_PASIDE_CLEAR);
             }
@@ -318,7 +346,7 @@ final class VtdTranslator
         }
         else
         {
-            pasid = ScalableContextEntry.ridPasid(context1);
+            pasid = entry.ridPasid();
             if ((pasid >>> PasidDirectoryEntry.INDEX_SHIFT) >= directoryEntries)
             {
                 return fail(VtdFaultReason.SM_RID_PASID_ERROR);
@@ -353,20 +381,17 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.SM_CONTEXT_ENTRY_ACCESS);
         }
-        context0 = memory.readEntry(contextAddress);
-        context1 = memory.readEntry(contextAddress + 8);
-        final long q2 = memory.readEntry(contextAddress + 16);
-        final long q3 = memory.readEntry(contextAddress + 24);
-        fpd = ScalableContextEntry.faultProcessingDisabled(context0);
-        if (!ScalableContextEntry.present(context0))
+        final ScalableContextEntry entry = scalableEntry.read(memory, contextAddress);
+        fpd = entry.faultProcessingDisabled();
+        if (!entry.present())
         {
             return fail(VtdFaultReason.SM_CONTEXT_ENTRY_NOT_PRESENT);
         }
-        if (ScalableContextEntry.reserved(context0, context1, q2, q3, haw))
+        if (entry.reserved(haw))
         {
             return fail(VtdFaultReason.SM_CONTEXT_ENTRY_RESERVED);
         }
-        contextSlot = contextCache.insert(tag, requesterId, context0, (int)context1);
+        contextSlot = contextCache.insert(tag, requesterId, entry.quadword0(), (int)entry.quadword1());
         return true;
     }
 
@@ -374,20 +399,19 @@ final class VtdTranslator
     {
         final long tag = CacheTag.of(0, pasid, requesterId, false, 0);
         final int slot = pasidCache.lookup(tag, pasid);
+        final PasidEntry entry = pasidEntry;
         if (slot != TranslationCache.MISS)
         {
             pasidSlot = slot;
-            pasid0 = pasidCache.value(slot);
-            final int attribute = pasidCache.attribute(slot);
-            domainId = attribute & 0xFFFF;
-            fpd |= (attribute & FPD_ATTRIBUTE) != 0 || PasidEntry.faultProcessingDisabled(pasid0);
-            pasid2 = pasidQuadword2[slot];
+            entry.set(pasidCache.value(slot), pasidQuadword1[slot], pasidQuadword2[slot]);
+            domainId = entry.domainId();
+            fpd |= (pasidCache.attribute(slot) & FPD_ATTRIBUTE) != 0 || entry.faultProcessingDisabled();
         }
         else if (!pasidEntryMiss(tag))
         {
             return false;
         }
-        pgtt = PasidEntry.pgtt(pasid0);
+        pgtt = entry.pgtt();
         return true;
     }
 
@@ -397,7 +421,7 @@ final class VtdTranslator
      */
     private boolean pasidEntryMiss(final long tag)
     {
-        final long directoryAddress = PasidDirectoryEntry.address(ScalableContextEntry.pasidDirectory(context0), pasid);
+        final long directoryAddress = PasidDirectoryEntry.address(scalableEntry.pasidDirectory(), pasid);
         if (!hostView.answers(directoryAddress))
         {
             return fail(VtdFaultReason.SM_PASID_DIR_ACCESS);
@@ -418,109 +442,73 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.SM_PASID_TABLE_ACCESS);
         }
-        pasid0 = memory.readEntry(entryAddress);
-        final long q1 = memory.readEntry(entryAddress + 8);
-        pasid2 = memory.readEntry(entryAddress + 16);
-        long upper = 0;
-        for (int i = 3; i < PasidEntry.QUADWORDS; i++)
-        {
-            upper |= memory.readEntry(entryAddress + i * 8L);
-        }
-        fpd |= PasidEntry.faultProcessingDisabled(pasid0);
-        if (!PasidEntry.present(pasid0))
+        final PasidEntry entry = pasidEntry.read(memory, entryAddress);
+        fpd |= entry.faultProcessingDisabled();
+        if (!entry.present())
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
         }
-        if (upper != 0 || PasidEntry.reserved(pasid0, q1, pasid2, haw))
+        if (entry.reserved(haw))
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
         }
-        if (!pasidEntryValid(pasid0, pasid2))
+        if (!pasidEntryValid(entry))
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_INVALID);
         }
-        domainId = PasidEntry.domainId(q1);
-        final int slot = pasidCache.insert(tag, pasid, pasid0, domainId | (directoryFpd ? FPD_ATTRIBUTE : 0));
-        pasidQuadword2[slot] = pasid2;
+        domainId = entry.domainId();
+        final int slot = pasidCache.insert(tag, pasid, entry.quadword0(), directoryFpd ? FPD_ATTRIBUTE : 0);
+        pasidQuadword1[slot] = entry.quadword1();
+        pasidQuadword2[slot] = entry.quadword2();
         pasidSlot = slot;
         return true;
     }
 
-    private boolean pasidEntryValid(final long q0, final long q2)
+    private boolean pasidEntryValid(final PasidEntry entry)
     {
-        final int type = PasidEntry.pgtt(q0);
-        final boolean usesSecond = type == PasidEntry.PGTT_SECOND_STAGE || type == PasidEntry.PGTT_NESTED;
-        final boolean usesFirst = type == PasidEntry.PGTT_FIRST_STAGE || type == PasidEntry.PGTT_NESTED;
-        switch (type)
-        {
-            case PasidEntry.PGTT_FIRST_STAGE:
-                if ((ecap & VtdRegisters.ECAP_FLTS) == 0)
-                {
-                    return false;
-                }
-                break;
-            case PasidEntry.PGTT_SECOND_STAGE:
-                if ((ecap & VtdRegisters.ECAP_SLTS) == 0)
-                {
-                    return false;
-                }
-                break;
-            case PasidEntry.PGTT_NESTED:
-                if ((ecap & VtdRegisters.ECAP_NEST) == 0)
-                {
-                    return false;
-                }
-                break;
-            case PasidEntry.PGTT_PASS_THROUGH:
-                return (ecap & VtdRegisters.ECAP_PT) != 0;
-            default:
-                return false;
-        }
-        if (usesSecond && !sagawSupports(PasidEntry.addressWidth(q0)))
-        {
-            return false;
-        }
-        final int firstLevels = PasidEntry.firstStageLevels(q2);
-        return !usesFirst || firstLevels == 4 || (firstLevels == 5 && (cap & VtdRegisters.CAP_FS5LP) != 0);
+        return PasidEntry.check(entry.pgtt(), entry.addressWidth(), entry.firstStageLevels(), cap, ecap) == PasidEntry.Validity.VALID;
     }
 
     /**
-     * Translate {@code address} after a successful {@link #context}.
+     * Translate {@code address} after a successful {@link #context}; the translation goes into {@code out} (address,
+     * size, permissions, IOTLB hit, first stage), the walk's fault too when a walk fails.
      *
      * @param access     {@link Permissions} bits the request needs (READ/WRITE, EXECUTE for an execute
      *                   request); 0 for an ATS translation request (find the translation, check nothing).
      * @param privileged the request's Privileged Mode Requested flag.
-     * @return false with {@link #fault} set.
+     * @return false with {@link #fault()} set.
      */
-    boolean translate(final long address, final int access, final boolean privileged)
+    boolean translate(final long address, final int access, final boolean privileged, final RequestOutcome out)
     {
         if (!scalable)
         {
-            if (ContextEntry.translationType(context0) == ContextEntry.TT_PASS_THROUGH)
+            final ContextEntry entry = legacyEntry;
+            if (entry.translationType() == ContextEntry.TT_PASS_THROUGH)
             {
-                return passThrough(address);
+                return passThrough(address, out);
             }
-            final int aw = ContextEntry.addressWidth(context1);
-            return secondStageOnly(address, access, ContextEntry.secondStageRoot(context0), aw, false);
+            return secondStageOnly(address, access, entry.secondStageRoot(), entry.addressWidth(), false, out);
         }
         switch (pgtt)
         {
             case PasidEntry.PGTT_PASS_THROUGH:
-                return passThrough(address);
+                return passThrough(address, out);
             case PasidEntry.PGTT_SECOND_STAGE:
-                return secondStageOnly(address, access, PasidEntry.secondStageRoot(pasid0), PasidEntry.addressWidth(pasid0),
-                    PasidEntry.secondStageExecute(pasid0));
+                final PasidEntry entry = pasidEntry;
+                return secondStageOnly(address, access, entry.secondStageRoot(), entry.addressWidth(), entry.secondStageExecute(),
+                    out);
             default:
-                return firstStage(address, access, privileged);
+                return firstStage(address, access, privileged, out);
         }
     }
 
-    private boolean passThrough(final long address)
+    private boolean passThrough(final long address, final RequestOutcome out)
     {
-        return translated(address, PhysicalMemory.FRAME_SIZE_LG2, Permissions.ALL);
+        return translated(address, PhysicalMemory.FRAME_SIZE_LG2, Permissions.ALL, false, out);
     }
 
-    private boolean secondStageOnly(final long address, final int access, final long root, final int aw, final boolean slee)
+    private boolean secondStageOnly(final long address, final int access, final long root, final int aw, final boolean slee,
+        final RequestOutcome out)
     {
         if ((address >>> inputWidth(aw)) != 0)
         {
@@ -528,7 +516,7 @@ final class VtdTranslator
         }
         final int stageAccess = access & (slee ? Permissions.READ_WRITE | Permissions.EXECUTE : Permissions.READ_WRITE);
         final long tag = iotlbTag;
-        return iotlbLookup(tag, address, stageAccess) || secondStageWalk(address, access, root, aw, slee, tag, stageAccess);
+        return iotlbLookup(tag, address, stageAccess, 0, out) || secondStageWalk(address, access, root, aw, slee, tag, stageAccess, out);
     }
 
     /**
@@ -536,60 +524,59 @@ final class VtdTranslator
      * small (the compiled hit path then carries none of the walk's register pressure).
      */
     private boolean secondStageWalk(final long address, final int access, final long root, final int aw, final boolean slee,
-        final long tag, final int stageAccess)
+        final long tag, final int stageAccess, final RequestOutcome out)
     {
         final VtdSecondStageFormat format = secondStageFormat(aw + 2, slee);
         if (!(secondStageWalkCache == null ?
             Walker.walk(format, hostView.direct(), root, address, stageAccess, Permissions.ALL, walk) :
             secondStageWalkCache.walk(format, hostView.direct(), root, tag, address, stageAccess, Permissions.ALL, walk)))
         {
-            return secondStageFault(walk, hostView, access);
+            return secondStageFault(walk, hostView, access, out);
         }
         iotlbFill(tag, address, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions());
-        return translated(walk.outputAddress(), walk.pageSizeLg2(), walk.permissions());
+        return translated(walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), false, out);
     }
 
-    private boolean firstStage(final long address, final int access, final boolean privileged)
+    private boolean firstStage(final long address, final int access, final boolean privileged, final RequestOutcome out)
     {
-        if (privileged && !PasidEntry.supervisorRequests(pasid2))
+        final PasidEntry entry = pasidEntry;
+        out.firstStage(true);
+        if (privileged && !entry.supervisorRequests())
         {
             return fail(VtdFaultReason.SM_SRE_CLEAR);
         }
-        if ((access & Permissions.EXECUTE) != 0 && !PasidEntry.executeRequests(pasid2))
+        if ((access & Permissions.EXECUTE) != 0 && !entry.executeRequests())
         {
             return fail(VtdFaultReason.SM_ERE_CLEAR);
         }
         // WPE clear: supervisor writes ignore R/W (CR0.WP = 0 semantics); the permission is granted afterwards.
-        final boolean writeOverride = privileged && (pasid2 & PasidEntry.WPE) == 0;
+        final boolean writeOverride = privileged && !entry.writeProtect();
         final int stageAccess = access == 0 ? 0 : (access & (writeOverride ? ~Permissions.WRITE : -1)) |
             (privileged ? 0 : Permissions.USER);
         final int granted = writeOverride ? Permissions.WRITE : 0;
-        if (iotlbLookup(iotlbTag, address, stageAccess))
-        {
-            permissions |= granted;
-            return true;
-        }
-        return firstStageWalk(address, access, stageAccess, granted);
+        return iotlbLookup(iotlbTag, address, stageAccess, granted, out) || firstStageWalk(address, access, stageAccess, granted, out);
     }
 
     /**
      * {@link #firstStage} after an IOTLB miss: the first-stage (or nested) walk, the IOTLB fill. Out of line so that
      * the IOTLB-hit path is small enough to be inlined.
      */
-    private boolean firstStageWalk(final long address, final int access, final int stageAccess, final int granted)
+    private boolean firstStageWalk(final long address, final int access, final int stageAccess, final int granted,
+        final RequestOutcome out)
     {
         final long tag = iotlbTag;
-        final X86Format format = firstStageFormat(PasidEntry.firstStageLevels(pasid2));
+        final PasidEntry entry = pasidEntry;
+        final X86Format format = firstStageFormat(entry.firstStageLevels());
         final boolean nested = pgtt == PasidEntry.PGTT_NESTED;
-        final int aw = PasidEntry.addressWidth(pasid0);
-        final VtdSecondStageFormat ss = nested ? secondStageFormat(aw + 2, PasidEntry.secondStageExecute(pasid0)) : null;
-        final long ssRoot = PasidEntry.secondStageRoot(pasid0);
+        final int aw = entry.addressWidth();
+        final VtdSecondStageFormat ss = nested ? secondStageFormat(aw + 2, entry.secondStageExecute()) : null;
+        final long ssRoot = entry.secondStageRoot();
         final StageMemory view = nested ? tableView.nested(ss, ssRoot, domainId) : hostView.direct();
         if (!(firstStageWalkCache == null ?
-            Walker.walk(format, view, PasidEntry.firstStageRoot(pasid2), address, stageAccess, Permissions.ALL, walk) :
-            firstStageWalkCache.walk(format, view, PasidEntry.firstStageRoot(pasid2), tag, address, stageAccess, Permissions.ALL, walk)))
+            Walker.walk(format, view, entry.firstStageRoot(), address, stageAccess, Permissions.ALL, walk) :
+            firstStageWalkCache.walk(format, view, entry.firstStageRoot(), tag, address, stageAccess, Permissions.ALL, walk)))
         {
-            return firstStageFault(view, stageAccess);
+            return firstStageFault(view, stageAccess, out);
         }
         long output = walk.outputAddress();
         int sizeLg2 = walk.pageSizeLg2();
@@ -604,17 +591,17 @@ final class VtdTranslator
             final int ssAccess = stageAccess & (ss.impliedPermissions() ^ Permissions.ALL);
             if (!Walker.walk(ss, hostView.direct(), ssRoot, output, ssAccess, Permissions.ALL, finalWalk))
             {
-                return secondStageFault(finalWalk, hostView, access);
+                return secondStageFault(finalWalk, hostView, access, out);
             }
             output = finalWalk.outputAddress();
             sizeLg2 = Math.min(sizeLg2, finalWalk.pageSizeLg2());
             perms &= finalWalk.permissions();
         }
         iotlbFill(tag, address, output, sizeLg2, perms);
-        return translated(output, sizeLg2, perms | granted);
+        return translated(output, sizeLg2, perms | granted, false, out);
     }
 
-    private boolean firstStageFault(final StageMemory view, final int stageAccess)
+    private boolean firstStageFault(final StageMemory view, final int stageAccess, final RequestOutcome out)
     {
         if (view.error() == StageMemory.SECOND_STAGE_FAULT)
         {
@@ -624,6 +611,7 @@ final class VtdTranslator
             {
                 return fail(ssHost.errorFetch() == 1 ? VtdFaultReason.SS_ROOT_ACCESS : VtdFaultReason.SS_ENTRY_ACCESS);
             }
+            out.walkFault(ssWalk.fault());
             switch (ssWalk.fault())
             {
                 case ADDRESS_WIDTH:
@@ -639,6 +627,7 @@ final class VtdTranslator
         {
             return fail(view.errorFetch() == 1 ? VtdFaultReason.FS_ROOT_ACCESS : VtdFaultReason.FS_ENTRY_ACCESS);
         }
+        out.walkFault(walk.fault());
         switch (walk.fault())
         {
             case ADDRESS_WIDTH:
@@ -664,7 +653,7 @@ final class VtdTranslator
         }
     }
 
-    private boolean secondStageFault(final WalkResult result, final StageMemory view, final int access)
+    private boolean secondStageFault(final WalkResult result, final StageMemory view, final int access, final RequestOutcome out)
     {
         if (view.error() == StageMemory.ACCESS_ERROR)
         {
@@ -675,6 +664,7 @@ final class VtdTranslator
             return fail(secondStageCode(VtdFaultReason.SS_ENTRY_ACCESS, VtdFaultReason.PAGING_ENTRY_ACCESS));
         }
         final WalkFault walkFault = result.fault();
+        out.walkFault(walkFault);
         if (walkFault == WalkFault.RESERVED_BIT || walkFault == WalkFault.BAD_LEVEL_ENCODING)
         {
             return fail(secondStageCode(VtdFaultReason.SS_ENTRY_RESERVED, VtdFaultReason.PAGING_ENTRY_RESERVED));
@@ -691,7 +681,8 @@ final class VtdTranslator
         return fail((access & Permissions.WRITE) != 0 ? VtdFaultReason.WRITE : VtdFaultReason.READ);
     }
 
-    private boolean iotlbLookup(final long tag, final long address, final int access)
+    /** An IOTLB hit that grants {@code access}: the translation, with {@code granted} added to its permissions. */
+    private boolean iotlbLookup(final long tag, final long address, final int access, final int granted, final RequestOutcome out)
     {
         // One lookup over the three page sizes, smallest first (as the sizes are filled: 4 KiB, 2 MiB, 1 GiB).
         final int slot = iotlb.lookupPage(tag, address, IOTLB_PAGE_SIZES);
@@ -700,33 +691,31 @@ final class VtdTranslator
             return false;
         }
         final int attribute = iotlb.attribute(slot);
-        final int perms = attribute & Permissions.ALL;
-        if ((access & ~perms) != 0)
+        if (!CachedTranslation.grants(attribute, access))
         {
             // Walk again: the fault is reported from the tables, as a permission miss.
             return false;
         }
-        iotlbHit = true;
-        final int size = attribute >>> 8;
-        return translated(iotlb.value(slot) | (address & ((1L << size) - 1)), size, perms);
+        return translated(CachedTranslation.outputAddress(iotlb, slot, address), CachedTranslation.pageSizeLg2(attribute),
+            CachedTranslation.permissions(attribute) | granted, true, out);
     }
 
     private void iotlbFill(final long tag, final long address, final long output, final int sizeLg2, final int perms)
     {
         final int size = Math.min(sizeLg2, LARGEST_PAGE_LG2);
-        iotlb.insert(tag, CacheKey.of(address, size), output & (-1L << size), perms | (size << 8));
+        CachedTranslation.fill(iotlb, tag, address, size, output, perms, size, 0);
     }
 
-    private boolean translated(final long output, final int sizeLg2, final int perms)
+    /** The translation, unless its output is in the interrupt range (with the check on): then the fault. */
+    private boolean translated(final long output, final int sizeLg2, final int perms, final boolean iotlbHit,
+        final RequestOutcome out)
     {
-        outputAddress = output;
-        pageSizeLg2 = sizeLg2;
-        permissions = perms;
-        if (config.interruptRangeCheck && output >= INTERRUPT_FIRST && output <= INTERRUPT_LAST)
+        if (config.interruptRangeCheck && InterruptRange.contains(output))
         {
             return fail(scalable ? secondStageCode(VtdFaultReason.SM_INTERRUPT_ADDRESS, VtdFaultReason.INTERRUPT_ADDRESS) :
                 VtdFaultReason.INTERRUPT_ADDRESS);
         }
+        out.translated(output, sizeLg2, perms).iotlbHit(iotlbHit);
         return true;
     }
 
@@ -745,10 +734,5 @@ final class VtdTranslator
     private int inputWidth(final int aw)
     {
         return Math.min(30 + 9 * aw, mgaw);
-    }
-
-    private boolean sagawSupports(final int aw)
-    {
-        return aw <= 3 && (VtdRegisters.sagaw(cap) & (1 << aw)) != 0;
     }
 }

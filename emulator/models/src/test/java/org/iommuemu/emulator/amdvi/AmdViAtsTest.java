@@ -27,12 +27,12 @@ class AmdViAtsTest extends AmdViTestBed
         bringUp(null, 9);
         attach(DEVICE, true, true, 3);
         assertEquals(0, iommu.translationRequest(DEVICE, 0x4000_0000L, out));
-        assertEquals(AmdViOutcome.Status.INVALID_DEVICE_REQUEST, out.status());
+        assertEquals(AmdViFault.INVALID_DEVICE_REQUEST, out.fault());
         long[] event = nextEvent();
         assertEquals(AmdViEvent.INVALID_DEVICE_REQUEST, AmdViEvent.code(event[0]));
         assertEquals(AmdViEvent.FLAG_TR, AmdViEvent.flags(event[0]));
         assertFalse(iommu.translatedRequest(DEVICE, 0x8_0000_0000L, true, out));
-        assertEquals(AmdViOutcome.Status.INVALID_DEVICE_REQUEST, out.status());
+        assertEquals(AmdViFault.INVALID_DEVICE_REQUEST, out.fault());
         event = nextEvent();
         assertEquals(AmdViEvent.FLAG_RW, AmdViEvent.flags(event[0]));
         assertEquals(0x8_0000_0000L, event[1]);
@@ -58,7 +58,7 @@ class AmdViAtsTest extends AmdViTestBed
         assertEquals(0x9_0000_0000L | TranslationCompletionEntry.R, small, "a read-only 4 KiB page: R, no W, no S");
 
         assertEquals(0, iommu.translationRequest(DEVICE, 0x6000_0000L, out), "no mapping: R = W = 0");
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
         assertEquals(AmdViEvent.FLAG_TR, AmdViEvent.flags(nextEvent()[0]));
     }
 
@@ -74,7 +74,7 @@ class AmdViAtsTest extends AmdViTestBed
         assertTrue(iommu.translatedRequest(DEVICE, 0x0600_1000L, true, out), "a shared page");
         assertEquals(0x0600_1000L, out.outputAddress());
         assertFalse(iommu.translatedRequest(DEVICE, 0x0600_0040L, true, out), "the private page");
-        assertEquals(AmdViOutcome.Status.RMP_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.RMP_PAGE_FAULT, out.fault());
         assertEquals(AmdViEvent.RMP_PAGE_FAULT, AmdViEvent.code(nextEvent()[0]));
     }
 }

@@ -117,10 +117,13 @@ class AmdViDeviceTlbTest extends AmdViTestBed
 
         final long entry = iommu.translationRequest(DEVICE, 0x4000_1000L, out);
         assertEquals(0x8_0000_1000L | TranslationCompletionEntry.R | TranslationCompletionEntry.W | TranslationCompletionEntry.U, entry);
-        assertTrue(out.untranslatedOnly());
+        assertEquals(entry, out.completionEntry());
         assertFalse(iommu.deviceTlb().holds(DEVICE, CacheTag.NO_PASID, 0x4000_1000L), "U: the device may not cache it");
         assertEquals(0, iommu.translationRequest(DEVICE, 0x4000_0000L, out) & TranslationCompletionEntry.U);
         assertTrue(iommu.dma(DEVICE, 0x4000_1000L, true, out), "untranslated access still works");
-        assertTrue(out.untranslatedOnly());
+        assertTrue(out.iotlbHit());
+        assertEquals(TranslationCompletionEntry.U, iommu.translationRequest(DEVICE, 0x4000_1000L, out) & TranslationCompletionEntry.U,
+            "the IOTLB entry keeps the leaf's U");
+        assertTrue(out.iotlbHit());
     }
 }

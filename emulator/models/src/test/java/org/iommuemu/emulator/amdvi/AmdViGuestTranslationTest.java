@@ -37,7 +37,7 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         assertTrue(iommu.dma(DEVICE, pasid, gva + 0x1234, Permissions.WRITE, false, out), out.toString());
         assertEquals(0x8_0000_1234L, out.outputAddress());
         assertEquals(21, out.pageSizeLg2());
-        assertTrue(out.guest());
+        assertTrue(out.firstStage());
         assertFalse(out.iotlbHit());
         assertTrue(iommu.dma(DEVICE, pasid, gva + 0x1000, Permissions.READ, false, out));
         assertTrue(out.iotlbHit());
@@ -62,7 +62,7 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         assertEquals(MapStatus.OK, guest.map(0x4000_0000L, 0x8_0000_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
 
         assertFalse(iommu.dma(DEVICE, pasid, 0x4000_0010L, Permissions.WRITE, false, out));
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
         assertEquals(WalkFault.PERMISSION, out.walkFault());
         final long[] event = nextEvent();
         assertEquals(AmdViEvent.IO_PAGE_FAULT, AmdViEvent.code(event[0]));
@@ -96,7 +96,7 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         bringUp(null, 9);
         guestOnly(3, 2, 4, false);
         assertFalse(iommu.dma(DEVICE, 4, 0x1000, Permissions.READ, true, out));
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
         long[] event = nextEvent();
         assertEquals(AmdViEvent.FLAG_GN, AmdViEvent.flags(event[0]), "not present, privileged read");
         assertEquals(4, AmdViEvent.pasid(event[0]));
@@ -131,12 +131,12 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         assertEquals(MapStatus.OK, pasidZero.map(high, 0x8_0000_0000L, 4096, USER_RW, PageSizePolicy.FORCED_4K));
         assertTrue(iommu.dma(DEVICE, high, false, out));
         assertEquals(high, out.outputAddress());
-        assertFalse(out.guest());
+        assertFalse(out.firstStage());
 
         driver.attachGuest(DEVICE, null, DOMAIN, gcr3, 1, 4, true);
         assertTrue(iommu.dma(DEVICE, high + 8, true, out), out.toString());
         assertEquals(0x8_0000_0008L, out.outputAddress());
-        assertTrue(out.guest());
+        assertTrue(out.firstStage());
         assertTrue(iommu.dma(DEVICE, 0, high, Permissions.READ, false, out), "PASID 0 explicitly: the same table");
 
         // Another PASID with the same table is sign-extended: the address is not canonical there.
@@ -149,7 +149,7 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         driver.attachGuest(DEVICE, domain, DOMAIN, gcr3, 1, 4, false);
         assertTrue(iommu.dma(DEVICE, 0x7000_0000L, true, out));
         assertEquals(0x7_0000_0000L, out.outputAddress());
-        assertFalse(out.guest());
+        assertFalse(out.firstStage());
     }
 
     @Test
@@ -195,7 +195,7 @@ class AmdViGuestTranslationTest extends AmdViTestBed
             final long unmappedCr3 = 0x3000_0000L; // a GPA the host table does not map
             driver.setGuestCr3(gcr3, 1, DOMAIN, 0x31, unmappedCr3);
             assertFalse(iommu.dma(DEVICE, 0x31, 0x4000_0000L, Permissions.READ, false, out));
-            assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+            assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
             final long[] event = nextEvent();
             if (report == AmdViOptions.NestedFaultAddress.REQUEST_ADDRESS)
             {
@@ -241,14 +241,14 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         final long q1 = memory.readEntry(DEVICE_TABLE + DEVICE * 32L + 8);
         driver.writeDeviceTableEntry(DEVICE, q0 | DeviceTableEntry.GLX, q1, 0, 0); // GLX = 3 is reserved
         assertFalse(iommu.dma(DEVICE, 1, 0x1000, Permissions.WRITE, false, out));
-        assertEquals(AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY, out.status());
+        assertEquals(AmdViFault.ILLEGAL_DEV_TABLE_ENTRY, out.fault());
         final long[] event = nextEvent();
         assertEquals(AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, AmdViEvent.code(event[0]));
         assertEquals(AmdViEvent.FLAG_GN | AmdViEvent.FLAG_RZ | AmdViEvent.FLAG_RW, AmdViEvent.flags(event[0]));
         assertEquals(1, AmdViEvent.pasid(event[0]));
         driver.writeDeviceTableEntry(DEVICE, q0, q1, 2L << DeviceTableEntry.GPM_SHIFT, 0); // GPM 2 is reserved
         assertFalse(iommu.dma(DEVICE, 1, 0x1000, Permissions.READ, false, out));
-        assertEquals(AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY, out.status());
+        assertEquals(AmdViFault.ILLEGAL_DEV_TABLE_ENTRY, out.fault());
     }
 
     @Test
@@ -268,13 +268,14 @@ class AmdViGuestTranslationTest extends AmdViTestBed
             else
             {
                 assertFalse(allowed);
-                assertEquals(AmdViOutcome.Status.INVALID_DEVICE_REQUEST, out.status());
+                assertEquals(AmdViFault.INVALID_DEVICE_REQUEST, out.fault());
                 assertEquals(AmdViEvent.INVALID_DEVICE_REQUEST, AmdViEvent.code(nextEvent()[0]));
             }
             // GV set but Control.GTEn clear: GV is ignored the same way.
             memory.writeEntry(DEVICE_TABLE + DEVICE * 32L, memory.readEntry(DEVICE_TABLE + DEVICE * 32L) | DeviceTableEntry.GV);
             driver.invalidateDeviceTableEntry(DEVICE);
-            assertEquals(choice == AmdViOptions.PasidWithoutGuest.HOST_TRANSLATION, iommu.dma(DEVICE, 3, 0x4000_0000L, Permissions.READ, false, out));
+            assertEquals(choice == AmdViOptions.PasidWithoutGuest.HOST_TRANSLATION, iommu.dma(DEVICE, 3, 0x4000_0000L, Permissions.READ,
+                false, out));
         }
     }
 

@@ -1,5 +1,8 @@
 package org.iommuemu.emulator.amdvi;
 
+import java.lang.management.ManagementFactory;
+
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
@@ -9,8 +12,6 @@ import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-
-import java.lang.management.ManagementFactory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,9 +29,9 @@ class AmdViHotPathAllocationTest extends AmdViTestBed
     @Test
     void nestedGuestRequestsFaultsAndAtsAllocateNothing()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
 
@@ -73,7 +74,7 @@ class AmdViHotPathAllocationTest extends AmdViTestBed
         final DmaRequest request = new DmaRequest().requesterId(DEVICE).pasid(0x77).address(0x4000_0008L).access(Permissions.WRITE);
         final RequestOutcome outcome = new RequestOutcome();
         assertFalse(iommu.handle(request, outcome), "a supervisor page, a user request");
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, outcome.fault());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, outcome.fault());
         assertTrue(outcome.recordLogged());
         assertTrue(iommu.handle(request.privileged(true), outcome), outcome.toString());
         assertEquals(DATA_SPA + 8, outcome.outputAddress());

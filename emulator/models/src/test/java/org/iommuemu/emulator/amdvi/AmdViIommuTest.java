@@ -76,7 +76,7 @@ class AmdViIommuTest extends AmdViTestBed
         assertEquals(MapStatus.OK, domain.map(0x4000_0000L, 0x8_0000_0000L, 4096, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K));
 
         assertFalse(iommu.dma(DEVICE, 0x4000_0010L, true, out));
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
         assertEquals(WalkFault.PERMISSION, out.walkFault());
         long[] event = nextEvent();
         assertEquals(AmdViEvent.IO_PAGE_FAULT, AmdViEvent.code(event[0]));
@@ -118,7 +118,7 @@ class AmdViIommuTest extends AmdViTestBed
         bringUp(null, 9);
         attach(DEVICE, true, true, 7); // Mode 7 is reserved
         assertFalse(iommu.dma(DEVICE, 0x1000, false, out));
-        assertEquals(AmdViOutcome.Status.ILLEGAL_DEV_TABLE_ENTRY, out.status());
+        assertEquals(AmdViFault.ILLEGAL_DEV_TABLE_ENTRY, out.fault());
         assertEquals(AmdViEvent.ILLEGAL_DEV_TABLE_ENTRY, AmdViEvent.code(nextEvent()[0]));
         // A DTE with V=0 passes the DMA through untranslated.
         assertTrue(iommu.dma(0x0200, 0x1234_5000L, true, out));
@@ -146,7 +146,7 @@ class AmdViIommuTest extends AmdViTestBed
         assertEquals(2L << 4, iommu.readRegister(AmdViRegisters.COMMAND_HEAD, 8), "the head caught up with the tail");
 
         assertFalse(iommu.dma(DEVICE, 0x4000_0000L, true, out));
-        assertEquals(AmdViOutcome.Status.IO_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
     }
 
     @Test
@@ -199,7 +199,7 @@ class AmdViIommuTest extends AmdViTestBed
         }
         assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0);
         assertEquals(255L << 4, iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8));
-        assertFalse(out.eventLogged());
+        assertFalse(out.recordLogged());
     }
 
     /**
@@ -227,7 +227,7 @@ class AmdViIommuTest extends AmdViTestBed
         if (policy == PageSizePolicy.LARGEST)
         {
             assertFalse(allowed);
-            assertEquals(AmdViOutcome.Status.RMP_PAGE_FAULT, out.status());
+            assertEquals(AmdViFault.RMP_PAGE_FAULT, out.fault());
             final long[] event = nextEvent();
             assertEquals(AmdViEvent.RMP_PAGE_FAULT, AmdViEvent.code(event[0]));
             assertEquals(DEVICE, AmdViEvent.deviceId(event[0]));
@@ -242,6 +242,6 @@ class AmdViIommuTest extends AmdViTestBed
         }
         // The private page itself is refused under either policy.
         assertFalse(iommu.dma(DEVICE, iova + 0x5_0000L, true, out));
-        assertEquals(AmdViOutcome.Status.RMP_PAGE_FAULT, out.status());
+        assertEquals(AmdViFault.RMP_PAGE_FAULT, out.fault());
     }
 }

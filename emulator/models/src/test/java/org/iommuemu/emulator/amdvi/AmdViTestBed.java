@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.amdvi;
 
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
@@ -67,7 +68,7 @@ abstract class AmdViTestBed
     }
 
     final SparseMemory memory = new SparseMemory();
-    final AmdViOutcome out = new AmdViOutcome();
+    final RequestOutcome out = new RequestOutcome();
     final long[] command = new long[2];
     AmdViIommu iommu;
     AmdViDriver driver;

@@ -50,7 +50,8 @@ class PageWalkCacheTest
             int fewer = 0;
             for (int i = 0; i < 4000; i++)
             {
-                final long iova = (random.nextBoolean() ? 0x4000_0000L + random.nextLong(1L << 30) : 0x8000_0000L + random.nextLong(4L << 20)) & ~7L;
+                final long iova = (random.nextBoolean() ? 0x4000_0000L + random.nextLong(1L << 30) : 0x8000_0000L +
+                    random.nextLong(4L << 20)) & ~7L;
                 final int access = random.nextBoolean() ? Permissions.READ : Permissions.WRITE;
                 final boolean expected = Walker.walk(table.format(), table.memory(), table.root(), iova, access, Permissions.ALL, plain);
                 assertEquals(expected, pwc.walk(table.format(), table.memory(), table.root(), TAG, iova, access, Permissions.ALL, cached),

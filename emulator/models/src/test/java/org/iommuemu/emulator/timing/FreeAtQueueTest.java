@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class FreeAtQueueTest
                     }
                     assertEquals(reference[min], queue.earliest(), "size " + size + " spread " + spread + " step " + step);
                     final long[] sorted = reference.clone();
-                    java.util.Arrays.sort(sorted);
+                    Arrays.sort(sorted);
                     final int k = 1 + (step % size);
                     assertEquals(sorted[k - 1], queue.earliest(k), "k-th earliest, k " + k);
                     assertEquals(sorted[size - 1], queue.latest(), "latest");

@@ -1,9 +1,10 @@
 package org.iommuemu.emulator.vtd;
 
-import org.iommuemu.fixtures.OffsetMemory;
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.emulator.platform.AddressType;
+import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.memory.FrameAllocator;
@@ -23,11 +24,11 @@ class VtdHotPathAllocationTest extends VtdTestBed
     private static final long IOVA = 0x1000_0000L;
     private static final int PAGES = 1024;
 
-    private static com.sun.management.ThreadMXBean threads()
+    private static ThreadMXBean threads()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter on this JVM");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
         return threads;
@@ -48,7 +49,7 @@ class VtdHotPathAllocationTest extends VtdTestBed
     @Test
     void handleAllocatesNothingOnceWarm()
     {
-        final com.sun.management.ThreadMXBean threads = threads();
+        final ThreadMXBean threads = threads();
         bringUp(true);
         final PageTable ss = secondStage(4);
         map4k(ss, IOVA, DATA, PAGES * 4096L, Permissions.READ_WRITE);

@@ -114,9 +114,11 @@ class VtdRegistersTest extends VtdTestBed
         assertEquals(0, iommu.iotlb().occupancy());
 
         assertEquals(1, iommu.contextCache().occupancy());
-        assertEquals(VtdRegisters.GRANULARITY_DEVICE, driver.invalidateContextByRegister(VtdRegisters.GRANULARITY_DEVICE, DOMAIN, DEVICE + 1, 0));
+        assertEquals(VtdRegisters.GRANULARITY_DEVICE, driver.invalidateContextByRegister(VtdRegisters.GRANULARITY_DEVICE, DOMAIN, DEVICE +
+            1, 0));
         assertEquals(1, iommu.contextCache().occupancy());
-        assertEquals(VtdRegisters.GRANULARITY_DEVICE, driver.invalidateContextByRegister(VtdRegisters.GRANULARITY_DEVICE, DOMAIN, DEVICE + 1, 1),
+        assertEquals(VtdRegisters.GRANULARITY_DEVICE, driver.invalidateContextByRegister(VtdRegisters.GRANULARITY_DEVICE, DOMAIN, DEVICE +
+            1, 1),
             "FM = 1 covers the pair");
         assertEquals(0, iommu.contextCache().occupancy());
         assertTrue(dma(DEVICE, 0x10_0000L, false));

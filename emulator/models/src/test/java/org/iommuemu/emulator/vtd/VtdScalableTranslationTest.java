@@ -238,7 +238,8 @@ class VtdScalableTranslationTest extends VtdTestBed
 
     private PageTable guestFirstStage()
     {
-        return new PageTable(iommu.firstStageFormat(4), new FrameAllocator(new OffsetMemory(memory, GUEST_OFFSET), GUEST_TABLES, 64 * 4096L));
+        return new PageTable(iommu.firstStageFormat(4), new FrameAllocator(new OffsetMemory(memory, GUEST_OFFSET), GUEST_TABLES,
+            64 * 4096L));
     }
 
     @Test
@@ -380,7 +381,8 @@ class VtdScalableTranslationTest extends VtdTestBed
     void pasidEntryFaults()
     {
         context(true, 0);
-        driver.writePasidEntry(DEVICE, 1, PasidEntry.q0(PasidEntry.PGTT_PASS_THROUGH, 0, 2, false, false), PasidEntry.q1(DOMAIN) | (1L << 16), 0);
+        driver.writePasidEntry(DEVICE, 1, PasidEntry.q0(PasidEntry.PGTT_PASS_THROUGH, 0, 2, false, false), PasidEntry.q1(DOMAIN) |
+            (1L << 16), 0);
         assertFalse(dma(DEVICE, 1, 0x1000, Permissions.READ, false));
         assertFault(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
         driver.writePasidEntry(DEVICE, 2, PasidEntry.q0(5, 0, 2, false, false), PasidEntry.q1(DOMAIN), 0);

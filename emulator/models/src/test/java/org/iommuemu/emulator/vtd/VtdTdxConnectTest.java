@@ -6,7 +6,9 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.tdx.MachineCheckRecord;
+import org.iommuemu.tdx.MmioRange;
 import org.iommuemu.tdx.PageInfo;
+import org.iommuemu.tdx.Tdi;
 import org.iommuemu.tdx.TdiStatus;
 import org.iommuemu.tdx.UntrustedDmaRule;
 import org.iommuemu.tlp.TranslationCompletionEntry;
@@ -78,8 +80,8 @@ class VtdTdxConnectTest extends VtdTdxTestBed
     {
         final PageTable domain = setUp(UntrustedDmaRule.POISON);
         final long mmio = 0xF000_0000L;
-        final org.iommuemu.tdx.Tdi nic = connect.addTdi(0x0400, new org.iommuemu.tdx.MmioRange(mmio, 0x2000, false),
-            new org.iommuemu.tdx.MmioRange(mmio + 0x2000, 0x2000, true));
+        final Tdi nic = connect.addTdi(0x0400, new MmioRange(mmio, 0x2000, false),
+            new MmioRange(mmio + 0x2000, 0x2000, true));
         connect.addCachedTranslations(iommu::firstCachedOutput);
         map4k(domain, IOVA + 0x10_0000, mmio, 0x4000, Permissions.READ_WRITE);
         assertTrue(dma(DEVICE, IOVA + 0x10_1040, true));

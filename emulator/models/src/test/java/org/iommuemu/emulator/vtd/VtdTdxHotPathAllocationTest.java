@@ -2,10 +2,12 @@ package org.iommuemu.emulator.vtd;
 
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.tdx.MachineCheckRecord;
 import org.iommuemu.tdx.MmioRange;
+import org.iommuemu.tdx.Tdi;
 import org.iommuemu.tdx.TdiStatus;
 import org.iommuemu.tdx.UntrustedDmaRule;
 import org.junit.jupiter.api.Assumptions;
@@ -32,7 +34,7 @@ class VtdTdxHotPathAllocationTest extends VtdTdxTestBed
             ok &= dma(DEVICE, IOVA + 0x1000 + i * 64, true) && outcome.effect() == TrustedDmaEffect.POISONED_WRITE;
             ok &= dma(DEVICE, IOVA + 0x2000 + i * 64, false) && outcome.effect() == TrustedDmaEffect.READ_ZEROS;
             ok &= !dma(DEVICE, IOVA + 0x3000 + i * 64, true) && outcome.fault() == TrustedDmaFault.TDX_PRIVATE_MMIO_UNTRUSTED;
-            ok &= trusted(0x5000 + i * 64, false) == false && outcome.fault() == TrustedDmaFault.TDX_MACHINE_CHECK;
+            ok &= !trusted(0x5000 + i * 64, false) && outcome.fault() == TrustedDmaFault.TDX_MACHINE_CHECK;
             ok &= trusted(0x6000 + i * 64, true) && outcome.effect() == null;
         }
         return ok;
@@ -41,9 +43,9 @@ class VtdTdxHotPathAllocationTest extends VtdTdxTestBed
     @Test
     void untrustedEffectsAndRefusalsAllocateNothing()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter on this JVM");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
 
@@ -54,7 +56,7 @@ class VtdTdxHotPathAllocationTest extends VtdTdxTestBed
         map4k(domain, IOVA + 0x1000, PRIVATE_PAGES + 0x5000, 4096, Permissions.READ_WRITE);
         map4k(domain, IOVA + 0x2000, PRIVATE_PAGES + 0x7000, 4096, Permissions.READ_WRITE);
         map4k(domain, IOVA + 0x3000, MMIO, 4096, Permissions.READ_WRITE);
-        final org.iommuemu.tdx.Tdi nic = connect.addTdi(0x0400, new MmioRange(MMIO, 0x1000, false));
+        final Tdi nic = connect.addTdi(0x0400, new MmioRange(MMIO, 0x1000, false));
         assertEquals(TdiStatus.OK, connect.bind(nic, td, new MachineCheckRecord()));
         assertEquals(TdiStatus.OK, connect.bind(tdi, td, new MachineCheckRecord()));
         assertEquals(TdiStatus.OK, connect.start(tdi));

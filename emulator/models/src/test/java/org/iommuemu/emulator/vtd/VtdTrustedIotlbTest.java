@@ -2,6 +2,7 @@ package org.iommuemu.emulator.vtd;
 
 import java.lang.management.ManagementFactory;
 
+import com.sun.management.ThreadMXBean;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.pagetable.PageTable;
@@ -276,9 +277,9 @@ class VtdTrustedIotlbTest extends VtdTdxTestBed
     @Test
     void trustedHitsAndMissesAllocateNothing()
     {
-        final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(bean instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        final var bean = ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(bean instanceof ThreadMXBean, "no allocation counter on this JVM");
+        final ThreadMXBean threads = (ThreadMXBean)bean;
         Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
         setUp(UntrustedDmaRule.ABORT);

@@ -2,16 +2,18 @@ package org.iommuemu.emulator.cli.offline;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.config.InputDataException;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
-import picocli.CommandLine.Option;
-import org.iommuemu.emulator.offline.HexField;
 import org.iommuemu.emulator.offline.IommuKind;
 import org.iommuemu.emulator.offline.OfflineModel;
 import org.iommuemu.emulator.offline.RegisterValues;
+import picocli.CommandLine.Option;
 
 /** The options {@code translate} and {@code tables} share: which IOMMU, which image, which register values. */
 final class ImageOptions
@@ -55,15 +57,15 @@ final class ImageOptions
     /** The image, mapped; a missing image file is a usage error. */
     ImageMemory open(final PrintWriter err) throws IOException
     {
-        if (!java.nio.file.Files.isRegularFile(memory))
+        if (!Files.isRegularFile(memory))
         {
             throw new IllegalArgumentException("--memory " + memory + ": " +
-                (java.nio.file.Files.exists(memory) ? "not a regular file" : "no such file"));
+                (Files.exists(memory) ? "not a regular file" : "no such file"));
         }
         final long base;
         try
         {
-            base = HexField.parseNumber(memoryBase);
+            base = Numbers.parseNumber(memoryBase);
         }
         catch (final NumberFormatException ex)
         {
@@ -72,11 +74,15 @@ final class ImageOptions
         final long cap;
         try
         {
-            cap = HexField.parseSize(maxImageSize);
+            cap = Numbers.parseSize(maxImageSize);
         }
         catch (final NumberFormatException ex)
         {
             throw new IllegalArgumentException("--max-image-size \"" + maxImageSize + "\" is not a size (4G, 0x100000000, ...)");
+        }
+        if (cap <= 0)
+        {
+            throw new IllegalArgumentException("--max-image-size \"" + maxImageSize + "\" must be a positive size (4G, 0x100000000, ...)");
         }
         return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress || System.console() != null),
             cap);
@@ -97,7 +103,7 @@ final class ImageOptions
         if (image.outsideReads() > 0)
         {
             err.printf("%d read%s outside the image (first at %s)%n", image.outsideReads(),
-                image.outsideReads() == 1 ? "" : "s", HexField.hex(image.firstOutsideAddress()));
+                image.outsideReads() == 1 ? "" : "s", Numbers.hex(image.firstOutsideAddress()));
         }
     }
 
@@ -111,8 +117,8 @@ final class ImageOptions
         final OfflineModel model = factory.create(memory, registers);
         if (memory.outsideReads() != before)
         {
-            throw new org.iommuemu.emulator.config.InputDataException(memory.file() + ": bringing the IOMMU up from the register " +
-                "values read physical address " + HexField.hex(memory.firstOutsideAddress()) + ", which the image (" +
+            throw new InputDataException(memory.file() + ": bringing the IOMMU up from the register " +
+                "values read physical address " + Numbers.hex(memory.firstOutsideAddress()) + ", which the image (" +
                 memory.description() + ") does not hold: check --memory-base and the register values");
         }
         return model;

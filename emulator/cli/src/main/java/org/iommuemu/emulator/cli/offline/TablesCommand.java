@@ -4,15 +4,15 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
+import org.iommuemu.emulator.offline.OfflineModel;
+import org.iommuemu.emulator.offline.RegisterValues;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.offline.HexField;
-import org.iommuemu.emulator.offline.OfflineModel;
-import org.iommuemu.emulator.offline.RegisterValues;
 
 /** Show an IOMMU's device, context or PASID tables and page tables in a memory image, like a kernel debugfs view. */
 @Command(
@@ -45,7 +45,7 @@ public final class TablesCommand implements Callable<Integer>
         {
             try
             {
-                requesterId = HexField.parseRequesterId(device);
+                requesterId = Numbers.parseRequesterId(device);
             }
             catch (final IllegalArgumentException ex)
             {

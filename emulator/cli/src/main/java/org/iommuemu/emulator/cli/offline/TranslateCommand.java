@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.cli.offline;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,12 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.cli.CommandFiles;
+import org.iommuemu.emulator.cli.ExitCodes;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
+import org.iommuemu.emulator.offline.OfflineModel;
+import org.iommuemu.emulator.offline.RegisterValues;
+import org.iommuemu.emulator.offline.RequestReader;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.FaultKind;
 import org.iommuemu.emulator.platform.IommuPort;
@@ -22,10 +28,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import org.iommuemu.emulator.offline.HexField;
-import org.iommuemu.emulator.offline.OfflineModel;
-import org.iommuemu.emulator.offline.RegisterValues;
-import org.iommuemu.emulator.offline.RequestReader;
 
 /** Act as a machine's IOMMU on its memory image: translate each request of a CSV file as the hardware would. */
 @Command(
@@ -71,7 +73,7 @@ public final class TranslateCommand implements Callable<Integer>
             final Answers answers = new Answers(factory, memory, registers, model);
             final Writer out = output == null ? spec.commandLine().getOut() :
                 Files.newBufferedWriter(output, StandardCharsets.UTF_8);
-            try (java.io.InputStream in = Files.newInputStream(requests))
+            try (InputStream in = Files.newInputStream(requests))
             {
                 translateAll(answers, new RequestReader(in, requests.toString()), out, faults);
             }
@@ -103,7 +105,7 @@ public final class TranslateCommand implements Callable<Integer>
                     " could not be answered from " + memory.file() + " (outcome \"error\"): is --memory-base right, and does the " +
                     "image hold the tables the registers point at?");
                 err.flush();
-                return org.iommuemu.emulator.cli.ExitCodes.BAD_INPUT;
+                return ExitCodes.BAD_INPUT;
             }
         }
         return 0;
@@ -170,7 +172,7 @@ public final class TranslateCommand implements Callable<Integer>
             if (answer > 0)
             {
                 line.append("ok,0x").append(Long.toHexString(outcome.outputAddress())).append(',')
-                    .append(HexField.size(outcome.pageSizeLg2())).append(',')
+                    .append(Numbers.size(outcome.pageSizeLg2())).append(',')
                     .append((outcome.permissions() & Permissions.READ) != 0 ? "r" : "")
                     .append((outcome.permissions() & Permissions.WRITE) != 0 ? "w" : "").append(',');
             }
@@ -182,7 +184,7 @@ public final class TranslateCommand implements Callable<Integer>
             }
             else
             {
-                line.append("error,,,,outside the image at ").append(HexField.hex(answers.memory.lastOutsideAddress()));
+                line.append("error,,,,outside the image at ").append(Numbers.hex(answers.memory.lastOutsideAddress()));
             }
             line.append('\n');
             out.append(line);

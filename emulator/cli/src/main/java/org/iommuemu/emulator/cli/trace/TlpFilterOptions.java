@@ -2,8 +2,8 @@ package org.iommuemu.emulator.cli.trace;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpHeader;
 import org.iommuemu.tlp.TlpKind;
@@ -150,37 +150,14 @@ public final class TlpFilterOptions
      */
     static int parseRequester(final String text)
     {
-        final String s = text.trim().toLowerCase(Locale.ROOT);
         try
         {
-            final int colon = s.indexOf(':');
-            if (colon >= 0)
-            {
-                final int dot = s.indexOf('.', colon);
-                if (dot < 0)
-                {
-                    throw new NumberFormatException();
-                }
-                final int bus = Integer.parseInt(s.substring(0, colon), 16);
-                final int device = Integer.parseInt(s.substring(colon + 1, dot), 16);
-                final int function = Integer.parseInt(s.substring(dot + 1), 16);
-                if (bus < 0 || bus > 0xFF || device < 0 || device > 0x1F || function < 0 || function > 7)
-                {
-                    throw new NumberFormatException();
-                }
-                return bus << 8 | device << 3 | function;
-            }
-            final int id = s.startsWith("0x") ? Integer.parseInt(s.substring(2), 16) : Integer.parseInt(s);
-            if (id < 0 || id > 0xFFFF)
-            {
-                throw new NumberFormatException();
-            }
-            return id;
+            return Numbers.parseRequesterId(text);
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException("--requester \"" + text +
-                "\" is not a requester ID (bus:device.function in hex such as 1b:00.0, or 0x1b00)");
+            throw new IllegalArgumentException("--requester \"" + text + "\" is not a requester ID (bus:device.function in hex " +
+                "such as 1b:00.0, or 0x1b00): " + ex.getMessage());
         }
     }
 }

@@ -1,6 +1,5 @@
 package org.iommuemu.emulator.cli.trace;
 
-import org.iommuemu.emulator.timing.ParameterException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

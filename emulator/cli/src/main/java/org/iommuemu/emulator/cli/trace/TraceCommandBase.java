@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.cli.ExitCodes;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceSummary;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,7 +65,7 @@ abstract class TraceCommandBase implements Callable<Integer>
     /** Prints an I/O error. */
     final int ioError(final Path path, final IOException ex)
     {
-        final String described = org.iommuemu.emulator.cli.ExitCodes.describe(ex);
+        final String described = ExitCodes.describe(ex);
         err().println(spec.commandLine().getColorScheme().errorText(
             "iommu-emu: " + (described.startsWith(path.toString()) ? described : path + ": " + described)));
         err().flush();

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 import org.iommuemu.emulator.cli.CommandFiles;
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.tlp.TlpFormatter;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
@@ -104,7 +105,8 @@ public final class TraceGenCommand extends TraceCommandBase
     {
         if (count < 0 || count > TraceGenerator.MAX_COUNT)
         {
-            throw new IllegalArgumentException("--count must be 0 to " + TraceGenerator.MAX_COUNT + " (10^9, see docs/reliability.md), not " +
+            throw new IllegalArgumentException("--count must be 0 to " + TraceGenerator.MAX_COUNT +
+                " (10^9, see docs/reliability.md), not " +
                 count);
         }
         new CommandFiles().output("--output", output).check();
@@ -201,30 +203,11 @@ public final class TraceGenCommand extends TraceCommandBase
     /** {@code 0x1000}, {@code 4096}, {@code 4K}, {@code 2M}, {@code 1G}, {@code 1T}, underscores allowed. */
     static long parseSize(final String text, final String what)
     {
-        String s = text.trim().replace("_", "").toLowerCase(Locale.ROOT);
-        long multiplier = 1;
-        if (!s.startsWith("0x") && !s.isEmpty())
+        final long size = Numbers.parse(text, what);
+        if (size < 0)
         {
-            final char unit = s.charAt(s.length() - 1);
-            final int shift = unit == 'k' ? 10 : unit == 'm' ? 20 : unit == 'g' ? 30 : unit == 't' ? 40 : 0;
-            if (shift != 0)
-            {
-                multiplier = 1L << shift;
-                s = s.substring(0, s.length() - 1);
-            }
+            throw new IllegalArgumentException(what + " \"" + text + "\" is beyond 2^63 bytes");
         }
-        try
-        {
-            final long value = s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s);
-            if (value < 0)
-            {
-                throw new NumberFormatException();
-            }
-            return Math.multiplyExact(value, multiplier);
-        }
-        catch (final NumberFormatException | ArithmeticException ex)
-        {
-            throw new IllegalArgumentException(what + " \"" + text + "\" is not a size (use 0x hex, decimal, or K/M/G/T)");
-        }
+        return size;
     }
 }

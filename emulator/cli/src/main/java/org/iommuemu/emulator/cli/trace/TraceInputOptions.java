@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 
+import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.nettlp.NetTlpPcapReader;
 import org.iommuemu.tlp.qemu.QemuTraceLogReader;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.PcapngTraceReader;
 import org.iommuemu.tlp.trace.TextTraceReader;
-import org.iommuemu.tlp.io.TraceFiles;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
 import picocli.CommandLine.Option;

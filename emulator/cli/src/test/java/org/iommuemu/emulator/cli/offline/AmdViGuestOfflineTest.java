@@ -1,6 +1,5 @@
 package org.iommuemu.emulator.cli.offline;
 
-import org.iommuemu.fixtures.OffsetMemory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.amdvi.AmdViDriver;
+import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.X86Format;
@@ -103,7 +103,8 @@ class AmdViGuestOfflineTest
         final Path image = dir.resolve("memory.img");
         final List<String> args = args("translate", image, bed.write(kind, image));
         final byte[] before = Files.readAllBytes(image);
-        final RequestMatrix matrix = new RequestMatrix(bed.iommu, bed.memory, OfflineTestBed.IMAGE_BASE, OfflineTestBed.IMAGE_END, new int[] {GUEST, NESTED, BROKEN, OfflineTestBed.NIC},
+        final RequestMatrix matrix = new RequestMatrix(bed.iommu, bed.memory, OfflineTestBed.IMAGE_BASE, OfflineTestBed.IMAGE_END,
+            new int[] {GUEST, NESTED, BROKEN, OfflineTestBed.NIC},
             new int[] {-1, 0, 1, 3, 5, 0x205, 0x1ff}, addresses());
         args.addAll(List.of("--requests", matrix.write(dir.resolve("reqs.csv")).toString()));
         final String[] result = OfflineTestBed.run(args);
@@ -147,7 +148,8 @@ class AmdViGuestOfflineTest
         assertTrue(out.contains("ffff800000000000-ffff8000001fffff -> 0000500000000-00005001fffff    2M x1      r--u L1"), out);
         assertTrue(out.contains("0000000000009000-0000000000009fff -> 0000000009000-0000000009fff    4K x1      r--u L0"), out);
         assertTrue(out.contains("device 0x0041 (00:08.1) DTE @0x"), out);
-        assertTrue(out.contains(", 2 levels, 4-level guest tables, nested: guest addresses are GPAs translated by the host table above"), out);
+        assertTrue(out.contains(", 2 levels, 4-level guest tables, nested: guest addresses are GPAs translated by the host table above"),
+            out);
         assertTrue(out.contains("PASID 0x3 GCR3 entry @0x"), out);
         assertTrue(out.contains("PASID 0x205 GCR3 entry @0x"), out);
         assertTrue(out.contains("guest CR3 GPA 0x3000"), out);

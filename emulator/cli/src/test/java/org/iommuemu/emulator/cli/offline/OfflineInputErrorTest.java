@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.cli.offline;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,13 +71,17 @@ class OfflineInputErrorTest
         assertDataError(result, "reqs.csv:5: field iova: \"0xZZ\" is not a 64-bit number");
         assertTrue(result[0].contains("0x0010,,0x1000,r,ok"), "earlier lines were answered: " + result[0]);
         assertDataError(translate(List.of(header, "0x0010,,0x1000,x")), "reqs.csv:2: field access: \"x\" is not r, w or rw");
-        assertDataError(translate(List.of(header, "0x10000,,0x1000,r")), "reqs.csv:2: field requester_id: \"0x10000\" is wider than a 16-bit requester ID");
+        assertDataError(translate(List.of(header, "0x10000,,0x1000,r")),
+            "reqs.csv:2: field requester_id: \"0x10000\" is wider than a 16-bit requester ID");
         assertDataError(translate(List.of(header, "00:20.0,,0x1000,r")), "reqs.csv:2: field requester_id: \"00:20.0\" is out of range");
-        assertDataError(translate(List.of(header, "16,,0x1000,r")), "reqs.csv:2: field requester_id: \"16\" is neither a 0x-prefixed requester ID nor a BDF");
-        assertDataError(translate(List.of(header, "0x0010,0x100000,0x1000,r")), "reqs.csv:2: field pasid: \"0x100000\" is wider than a 20-bit PASID");
+        assertDataError(translate(List.of(header, "16,,0x1000,r")),
+            "reqs.csv:2: field requester_id: \"16\" is neither a 0x-prefixed requester ID nor a BDF");
+        assertDataError(translate(List.of(header, "0x0010,0x100000,0x1000,r")),
+            "reqs.csv:2: field pasid: \"0x100000\" is wider than a 20-bit PASID");
         assertDataError(translate(List.of(header, "0x0010,,0x1000")), "reqs.csv:2: has 3 fields, the header 4");
         assertDataError(translate(List.of(header, "0x0010,,0x1000,r,extra")), "reqs.csv:2: has more than the header's 4 fields");
-        assertDataError(translate(List.of("0x0010,,0x1000,r")), "reqs.csv:1: header column \"0x0010\" is not one of requester_id,pasid,iova,access (is the header row missing?)");
+        assertDataError(translate(List.of("0x0010,,0x1000,r")),
+            "reqs.csv:1: header column \"0x0010\" is not one of requester_id,pasid,iova,access (is the header row missing?)");
         assertDataError(translate(List.of("requester_id,iova,access")), "reqs.csv:1: the header lacks the column \"pasid\"");
         assertDataError(translate(List.of()), "reqs.csv: empty");
     }
@@ -135,7 +140,7 @@ class OfflineInputErrorTest
             "--reg", "0x0=0x2001ff"));
         assertError(OfflineTestBed.run(args), "missing: no such file");
         final Path zstd = dir.resolve("mem.raw");
-        java.nio.file.Files.write(zstd, new byte[] {0x28, (byte)0xB5, 0x2F, (byte)0xFD, 0, 0, 0, 0});
+        Files.write(zstd, new byte[] {0x28, (byte)0xB5, 0x2F, (byte)0xFD, 0, 0, 0, 0});
         args.set(4, zstd.toString());
         assertDataError(OfflineTestBed.run(args), "zstd-compressed images are not supported");
         args.set(4, image.toString());

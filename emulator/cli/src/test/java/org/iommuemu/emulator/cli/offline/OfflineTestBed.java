@@ -11,6 +11,7 @@ import java.util.List;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.amdvi.DeviceTableEntry;
 import org.iommuemu.emulator.cli.Main;
 import org.iommuemu.emulator.image.ImageCompression;
 import org.iommuemu.emulator.image.ImageWriter;
@@ -75,8 +76,9 @@ final class OfflineTestBed
         memory.writeEntry(HOSTILE_ROOT, format.makeTable(HOSTILE_ROOT, 2));
         memory.writeEntry(HOSTILE_ROOT + 8, format.makeTable(BEYOND_IMAGE, 2));
         memory.writeEntry(HOSTILE_ROOT + 16, format.makeTable(HOSTILE_ROOT + 0x1000, 2));
-        memory.writeEntry(HOSTILE_ROOT + 0x1000, AmdV1Format.PR | AmdV1Format.IR | AmdV1Format.IW | (5L << AmdV1Format.NEXT_LEVEL_SHIFT) | 0x5000);
-        driver.writeDeviceTableEntry(HOSTILE, org.iommuemu.emulator.amdvi.DeviceTableEntry.hostQuadword0(HOSTILE_ROOT, 3, true, true), 7, 0, 0);
+        memory.writeEntry(HOSTILE_ROOT + 0x1000, AmdV1Format.PR | AmdV1Format.IR | AmdV1Format.IW | (5L << AmdV1Format.NEXT_LEVEL_SHIFT) |
+            0x5000);
+        driver.writeDeviceTableEntry(HOSTILE, DeviceTableEntry.hostQuadword0(HOSTILE_ROOT, 3, true, true), 7, 0, 0);
     }
 
     private static void map(final PageTable domain, final long iova, final long pa, final long length, final int permissions)

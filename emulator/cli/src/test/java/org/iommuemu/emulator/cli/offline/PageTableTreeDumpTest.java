@@ -3,6 +3,7 @@ package org.iommuemu.emulator.cli.offline;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 
+import org.iommuemu.emulator.offline.PageTableTreeDump;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -12,7 +13,6 @@ import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.junit.jupiter.api.Test;
-import org.iommuemu.emulator.offline.PageTableTreeDump;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -53,7 +53,8 @@ class PageTableTreeDumpTest
         memory.writeEntry(root, format.makeTable(root, 3));
         dump.dump("", format, root, Permissions.ALL, 4);
         assertEquals(String.join("\n",
-            "! L2 table 0x" + Long.toHexString(root) + " for IOVA 0000000000000000 was already shown (a loop or a shared table): not followed",
+            "! L2 table 0x" + Long.toHexString(root) +
+                " for IOVA 0000000000000000 was already shown (a loop or a shared table): not followed",
             "0 KiB mapped in 0 runs; 1 table page", ""), text.toString());
 
         text.getBuffer().setLength(0);

@@ -6,11 +6,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
-import org.iommuemu.emulator.offline.HexField;
 import org.iommuemu.pagetable.memory.MemoryAccessListener;
 import org.iommuemu.pagetable.memory.SparseMemory;
 
@@ -106,7 +106,7 @@ final class RequestMatrix
             return "fault,,,," + outcome.fault().faultName();
         }
         final int p = outcome.permissions();
-        return String.format("ok,0x%x,%s,%s%s,", outcome.outputAddress(), HexField.size(outcome.pageSizeLg2()),
+        return String.format("ok,0x%x,%s,%s%s,", outcome.outputAddress(), Numbers.size(outcome.pageSizeLg2()),
             (p & Permissions.READ) != 0 ? "r" : "", (p & Permissions.WRITE) != 0 ? "w" : "");
     }
 

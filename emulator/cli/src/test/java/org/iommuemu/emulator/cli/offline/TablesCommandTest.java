@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.WalkResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,8 +65,10 @@ class TablesCommandTest
         final String[] result = tables(OfflineTestBed.Kind.RAW, "--device", "00:04.0");
         assertEquals("0", result[2], result[1]);
         final String text = result[0];
-        assertTrue(text.contains("  ! L1 table 0x7f0000 for IOVA 0000000000 was already shown (a loop or a shared table): not followed"), text);
-        assertTrue(text.contains("  ! L1 table 0x4000000000 for IOVA 0040000000 lies outside the image: reads as zero (nothing mapped)"), text);
+        assertTrue(text.contains("  ! L1 table 0x7f0000 for IOVA 0000000000 was already shown (a loop or a shared table): not followed"),
+            text);
+        assertTrue(text.contains("  ! L1 table 0x4000000000 for IOVA 0040000000 lies outside the image: reads as zero (nothing mapped)"),
+            text);
         assertTrue(text.contains("  ! 0080000000-00801fffff L1 entry @0x7f1000 = 6000000000005a01: BAD_LEVEL_ENCODING"), text);
         assertTrue(text.contains("  0 KiB mapped in 0 runs; 2 table pages"), text);
         assertFalse(text.contains("device 0x0010"), "only the device asked for");
@@ -78,13 +82,14 @@ class TablesCommandTest
         assertTrue(result[0].contains("device 0x0030 (00:06.0): DTE @0x200600 has V=0: DMA passes untranslated"), result[0]);
         // Corrupt the second replica of the 8K leaf: the hardware reads each slot on its own, so the dump splits the
         // page and marks the replica.
-        final org.iommuemu.pagetable.WalkResult walk = new org.iommuemu.pagetable.WalkResult();
-        bed.nicDomain.translate(0x13000, org.iommuemu.pagetable.Permissions.READ, walk);
+        final WalkResult walk = new WalkResult();
+        bed.nicDomain.translate(0x13000, Permissions.READ, walk);
         final long slot = walk.entryAddress(walk.entryCount() - 1);
         bed.memory.writeEntry(slot, walk.entryValue(walk.entryCount() - 1) + 0x4000);
         result = tables(OfflineTestBed.Kind.ELF, "--device", "00:02.0");
         assertTrue(result[0].contains(String.format("  ! 0000013000 L0 entry @0x%x = %016x differs from its first replica %016x", slot,
             walk.entryValue(walk.entryCount() - 1) + 0x4000, walk.entryValue(walk.entryCount() - 1))), result[0]);
-        assertTrue(result[0].contains("  0000012000-0000012fff -> 0000000552000-0000000552fff    8K x1      rw L0 (part of a page)"), result[0]);
+        assertTrue(result[0].contains("  0000012000-0000012fff -> 0000000552000-0000000552fff    8K x1      rw L0 (part of a page)"),
+            result[0]);
     }
 }

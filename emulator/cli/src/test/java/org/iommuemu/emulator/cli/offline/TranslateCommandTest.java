@@ -4,15 +4,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import org.iommuemu.emulator.amdvi.DeviceTableEntry;
+import org.iommuemu.emulator.image.ImageCompression;
+import org.iommuemu.emulator.image.ImageWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.iommuemu.emulator.offline.HexField;
 
 import static org.iommuemu.emulator.cli.offline.OfflineTestBed.ABSENT;
 import static org.iommuemu.emulator.cli.offline.OfflineTestBed.HOSTILE;
@@ -93,7 +94,7 @@ class TranslateCommandTest
     {
         // Only the device table and rings: the page tables are not in the image.
         final Path image = dir.resolve("partial.elf");
-        org.iommuemu.emulator.image.ImageWriter.writeElfCore(bed.memory, image, org.iommuemu.emulator.image.ImageCompression.NONE,
+        ImageWriter.writeElfCore(bed.memory, image, ImageCompression.NONE,
             OfflineTestBed.IMAGE_BASE, OfflineTestBed.TABLE_POOL);
         final Path reqs = OfflineTestBed.writeLines(dir.resolve("r.csv"), List.of("requester_id,pasid,iova,access",
             "00:02.0,,0x12345,r", "0x0030,,0x5000,r"));
@@ -110,7 +111,8 @@ class TranslateCommandTest
     {
         final Path image = dir.resolve("m");
         final List<String> args = args(image, bed.write(OfflineTestBed.Kind.RAW, image),
-            OfflineTestBed.writeLines(dir.resolve("r.csv"), List.of("requester_id,pasid,iova,access", "0x0100,,0x1000,r", "0x0010,,0x1000,r")));
+            OfflineTestBed.writeLines(dir.resolve("r.csv"), List.of("requester_id,pasid,iova,access", "0x0100,,0x1000,r",
+                "0x0010,,0x1000,r")));
         // A one-page device table (Size = 0): 128 entries.
         args.addAll(List.of("--reg", String.format("0x0=0x%x", OfflineTestBed.DEVICE_TABLE)));
         final String[] result = OfflineTestBed.run(args);
@@ -121,9 +123,9 @@ class TranslateCommandTest
     @Test
     void pasidRequestsUseTheHostTableWhenGuestTranslationIsOff() throws IOException
     {
-        final long address = org.iommuemu.emulator.amdvi.DeviceTableEntry.address(OfflineTestBed.DEVICE_TABLE, 0x0040);
-        bed.memory.writeEntry(address, org.iommuemu.emulator.amdvi.DeviceTableEntry.hostQuadword0(bed.nicDomain.root(), 3, true, true) |
-            org.iommuemu.emulator.amdvi.DeviceTableEntry.GV);
+        final long address = DeviceTableEntry.address(OfflineTestBed.DEVICE_TABLE, 0x0040);
+        bed.memory.writeEntry(address, DeviceTableEntry.hostQuadword0(bed.nicDomain.root(), 3, true, true) |
+            DeviceTableEntry.GV);
         final Path image = dir.resolve("m");
         final List<String> extra = bed.write(OfflineTestBed.Kind.RAW, image);
         final String[] result = OfflineTestBed.run(args(image, extra, OfflineTestBed.writeLines(dir.resolve("r.csv"),
@@ -158,6 +160,7 @@ class TranslateCommandTest
         final List<String> lines = Files.readAllLines(results);
         assertEquals(90_001, lines.size());
         assertEquals("0x0010,,0x40000040,w,ok,0x180000040,4M,rw,", lines.get(2));
-        assertEquals(String.format("0x0010,,0x%x,w,ok,0x%x,2M,rw,", 0x4000_0000L + 89_999L * 64, 0x1_8000_0000L + 89_999L * 64), lines.get(90_000));
+        assertEquals(String.format("0x0010,,0x%x,w,ok,0x%x,2M,rw,", 0x4000_0000L + 89_999L * 64, 0x1_8000_0000L + 89_999L * 64),
+            lines.get(90_000));
     }
 }

@@ -74,7 +74,8 @@ class VtdOfflineTest
         final Path image = dir.resolve("memory.img");
         final List<String> args = args("translate", image, bed.write(kind, image), bed);
         final byte[] before = Files.readAllBytes(image);
-        final RequestMatrix matrix = new RequestMatrix(bed.iommu, bed.memory, VtdOfflineTestBed.IMAGE_BASE, VtdOfflineTestBed.IMAGE_END, scalable ? SCALABLE_DEVICES : LEGACY_DEVICES,
+        final RequestMatrix matrix = new RequestMatrix(bed.iommu, bed.memory, VtdOfflineTestBed.IMAGE_BASE, VtdOfflineTestBed.IMAGE_END,
+            scalable ? SCALABLE_DEVICES : LEGACY_DEVICES,
             scalable ? SCALABLE_PASIDS : LEGACY_PASIDS, addresses());
         args.addAll(List.of("--requests", matrix.write(dir.resolve("reqs.csv")).toString()));
         final String[] result = OfflineTestBed.run(args);
@@ -89,7 +90,8 @@ class VtdOfflineTest
         assertTrue(actual.contains(rid + "0x412340,w,ok,0x40412340,2M,rw,"));
         assertTrue(actual.contains(rid + "0x52345678,rw,ok,0x152345678,1G,rw,"));
         assertTrue(actual.contains(rid + "0x1000,r,ok,0x102000,4K,rw,"));
-        assertTrue(actual.contains("0x0030,,0x1000,r,fault,,,," + (scalable ? "SM_CONTEXT_ENTRY_NOT_PRESENT" : "CONTEXT_ENTRY_NOT_PRESENT")));
+        assertTrue(actual.contains("0x0030,,0x1000,r,fault,,,," + (scalable ? "SM_CONTEXT_ENTRY_NOT_PRESENT" :
+            "CONTEXT_ENTRY_NOT_PRESENT")));
         assertTrue(actual.contains("0x0500,,0x1000,r,fault,,,," + (scalable ? "SM_ROOT_ENTRY_NOT_PRESENT" : "ROOT_ENTRY_NOT_PRESENT")));
         if (scalable)
         {
@@ -258,7 +260,8 @@ class VtdOfflineTest
         assertTrue(tables[0].contains("bus 01 root entry"), tables[0]);
         assertTrue(tables[0].contains("! PASID table 0x4000000000 lies outside the image: reads as zero (not present)"), tables[0]);
 
-        final RequestMatrix matrix = new RequestMatrix(bed.iommu, bed.memory, VtdOfflineTestBed.IMAGE_BASE, VtdOfflineTestBed.IMAGE_END, new int[] {NIC, 0x0100, 0x0180}, new int[] {-1, 0x145},
+        final RequestMatrix matrix = new RequestMatrix(bed.iommu, bed.memory, VtdOfflineTestBed.IMAGE_BASE, VtdOfflineTestBed.IMAGE_END,
+            new int[] {NIC, 0x0100, 0x0180}, new int[] {-1, 0x145},
             List.of(0x1000L, 0x20_0000L));
         final List<String> args = args("translate", image, extra, bed);
         args.addAll(List.of("--requests", matrix.write(dir.resolve("r.csv")).toString()));
@@ -282,7 +285,8 @@ class VtdOfflineTest
         assertError(OfflineTestBed.run(noRoot), "VT-d needs the root table address register: --reg 0x20=VALUE");
         final List<String> unaligned = new ArrayList<>(noRoot);
         unaligned.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x22=1"));
-        assertError(OfflineTestBed.run(unaligned), "--reg 0x22=1: offset 0x22 is not a 4-byte aligned offset inside the VT-d register block");
+        assertError(OfflineTestBed.run(unaligned),
+            "--reg 0x22=1: offset 0x22 is not a 4-byte aligned offset inside the VT-d register block");
         final List<String> beyond = new ArrayList<>(noRoot);
         beyond.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x10000=1"));
         assertError(OfflineTestBed.run(beyond), "--reg 0x10000=1: offset 0x10000 is not a 4-byte aligned offset");
@@ -291,7 +295,8 @@ class VtdOfflineTest
         assertError(OfflineTestBed.run(wide), "--reg 0x3c=0x100000000: FEDATA is a 32-bit register");
         final List<String> badCap = new ArrayList<>(noRoot);
         badCap.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x8=0x0"));
-        assertError(OfflineTestBed.run(badCap), "--reg 0x8=0x0, default ECAP: CAP.FRO and ECAP.IRO must place their registers after IEUADDR");
+        assertError(OfflineTestBed.run(badCap),
+            "--reg 0x8=0x0, default ECAP: CAP.FRO and ECAP.IRO must place their registers after IEUADDR");
 
         // Defaults and notes: no CAP/ECAP/GSTS, TES on; the captured state registers are not written.
         final List<String> minimal = new ArrayList<>(List.of("translate", "--iommu", "vtd", "--memory", image.toString(), "--requests",

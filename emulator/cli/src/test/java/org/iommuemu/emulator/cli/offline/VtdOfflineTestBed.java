@@ -1,6 +1,5 @@
 package org.iommuemu.emulator.cli.offline;
 
-import org.iommuemu.fixtures.OffsetMemory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +13,7 @@ import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdDriver;
 import org.iommuemu.emulator.vtd.VtdIommu;
 import org.iommuemu.emulator.vtd.VtdRegisters;
+import org.iommuemu.fixtures.OffsetMemory;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
@@ -146,7 +146,8 @@ final class VtdOfflineTestBed
 
         hostileSecondStage();
         driver.setScalableContext(HOSTILE, 0, true, false, false, 0);
-        driver.writePasidEntry(HOSTILE, 0, PasidEntry.q0(PasidEntry.PGTT_SECOND_STAGE, HOSTILE_ROOT, 2, false, false), PasidEntry.q1(11), 0);
+        driver.writePasidEntry(HOSTILE, 0, PasidEntry.q0(PasidEntry.PGTT_SECOND_STAGE, HOSTILE_ROOT, 2, false, false), PasidEntry.q1(11),
+            0);
         driver.writePasidEntry(HOSTILE, 1, PasidEntry.q0(PasidEntry.PGTT_SECOND_STAGE, nic.root(), 2, false, false) | (1L << 10),
             PasidEntry.q1(11), 0);
         driver.writePasidEntry(HOSTILE, 2, PasidEntry.q0(5, nic.root(), 2, false, false), PasidEntry.q1(11), 0);
@@ -174,7 +175,8 @@ final class VtdOfflineTestBed
 
     static void map(final PageTable table, final long iova, final long pa, final long length, final int permissions)
     {
-        assertEquals(MapStatus.OK, table.map(iova, pa, length, permissions, PageSizePolicy.LARGEST), () -> "map 0x" + Long.toHexString(iova));
+        assertEquals(MapStatus.OK, table.map(iova, pa, length, permissions, PageSizePolicy.LARGEST), () -> "map 0x" +
+            Long.toHexString(iova));
     }
 
     /** The register values a capture of this unit gives, as --reg options. */

@@ -17,14 +17,14 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.iommuemu.emulator.cli.Main;
+import org.iommuemu.fixtures.SharedMaterial;
 import org.iommuemu.tlp.TlpKind;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
-import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.io.TraceFiles;
+import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
-import org.iommuemu.fixtures.SharedMaterial;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -199,7 +199,8 @@ class TraceCommandTest
             "4242@1700000000.000200:vtd_inv_desc_cc_domain context invalidate domain 0x1\n");
         final Path bin = dir.resolve("qemu.pcapng");
         assertEquals(0, run("trace", "convert", log.toString(), bin.toString()));
-        assertTrue(err.toString().contains("records read 2, decoded 2, skipped 0, ignored 1, first ignored: line 2: event vtd_inv_desc_cc_domain is not a translation " +
+        assertTrue(err.toString().contains("records read 2, decoded 2, skipped 0, ignored 1, first ignored: line 2: " +
+            "event vtd_inv_desc_cc_domain is not a translation " +
             "or a fault, written 2"), err.toString());
         assertTrue(err.toString().contains("(qemu -> pcapng)"), err.toString());
         assertEquals(0, run("trace", "dump", bin.toString()));

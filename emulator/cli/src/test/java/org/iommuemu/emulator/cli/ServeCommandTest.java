@@ -1,0 +1,93 @@
+package org.iommuemu.emulator.cli;
+
+import java.io.BufferedReader;
+import java.io.PipedReader;
+import java.io.PipedWriter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code serve} and {@code client} together: the server prints where it listens; the client pokes it. */
+class ServeCommandTest
+{
+    private static String[] run(final String... args)
+    {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    @Test
+    void serveListensAndTheClientReadsWritesTranslatesSendsTlpsAndPrintsStatistics(@TempDir final Path dir) throws Exception
+    {
+        final Path scenario = dir.resolve("s.yaml");
+        Files.writeString(scenario, "name: cli\nplatform:\n  iommu: amdvi\n");
+        final PipedWriter pipe = new PipedWriter();
+        final BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
+        final StringWriter err = new StringWriter();
+        final CompletableFuture<Integer> server = CompletableFuture.supplyAsync(() -> Main.run(new PrintWriter(pipe, true),
+            new PrintWriter(err, true), "serve", "--scenario", scenario.toString(), "--listen", "127.0.0.1:0", "--max-sessions", "4"));
+        final String first = lines.readLine();
+        assertTrue(first.startsWith("iommu-emu: listening on tcp:127.0.0.1:"), first);
+        final String address = first.substring("iommu-emu: listening on ".length());
+
+        String[] r = run("client", "--connect", address, "write", "0x28", "0x7000", "--width", "8");
+        assertEquals("0", r[0], r[2]);
+        assertEquals("ok", r[1].trim());
+        r = run("client", "--connect", address, "read", "0x30", "--width", "8");
+        assertEquals("0x0", r[1].trim(), "EFR without SNP: a fresh session's platform");
+        r = run("client", "--connect", address, "translate", "--requester", "01:00.0", "0x5123", "--write");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].startsWith("0x5123 len 0xedd rwx page 2^12"), r[1]);
+        r = run("client", "--connect", address, "tlp", "40000001", "01000f0f", "00006000", "00000000");
+        assertTrue(r[1].startsWith("dma requester 0x0100 address 0x6000: ok 0x6000 page 2^12"), r[1]);
+        server.get(30, TimeUnit.SECONDS);
+        final StringBuilder output = new StringBuilder();
+        for (String line = lines.readLine(); line != null; line = lines.readLine())
+        {
+            output.append(line).append('\n');
+            if (output.toString().split("ended:").length > 4)
+            {
+                break;
+            }
+        }
+        assertTrue(output.toString().contains("session 4 (tcp:127.0.0.1:"), output.toString());
+        assertTrue(err.toString().contains("connected, amdvi (guest-driven)"), err.toString());
+        r = run("client", "--connect", address, "stats");
+        assertEquals("1", r[0], "the server has shut down: " + r[2]);
+        assertTrue(r[2].contains("cannot connect"), r[2]);
+    }
+
+    @Test
+    void badOptionsAreOneLineErrors(@TempDir final Path dir) throws Exception
+    {
+        final Path scenario = dir.resolve("s.yaml");
+        Files.writeString(scenario, "name: cli\nplatform:\n  iommu: amdvi\ndomains:\n  - {id: 1}\n" +
+            "timeline:\n  - {at: 1, action: invalidate, domain: 1}\n");
+        String[] r = run("serve", "--scenario", scenario.toString(), "--listen", "127.0.0.1:0");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("s.yaml:7: timeline: the guest programs"), r[2]);
+        r = run("serve", "--scenario", scenario.toString(), "--channel", "mmio=2");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("five different numbers"), r[2]);
+        r = run("serve", "--scenario", scenario.toString(), "--memory", "shared");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--shared-file"), r[2]);
+        r = run("serve", "--scenario", scenario.toString(), "--sync", "sometimes");
+        assertTrue(r[2].contains("expected one of [free-running, lock-step]"), r[2]);
+        r = run("client", "--connect", "tcp:127.0.0.1:1", "stats");
+        assertEquals("1", r[0]);
+        r = run("client", "tlp", "abc");
+        assertEquals("2", r[0]);
+    }
+}

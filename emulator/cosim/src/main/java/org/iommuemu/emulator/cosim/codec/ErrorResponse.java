@@ -1,0 +1,70 @@
+package org.iommuemu.emulator.cosim.codec;
+
+import org.iommuemu.emulator.cosim.wire.ErrorLayout;
+import org.iommuemu.emulator.cosim.wire.RemotePort;
+
+/**
+ * An error response (flags RESPONSE | IE_ERROR; docs/protocol.md 9): the request's command, id and dev, the error
+ * code, where the bad packet was and why.
+ */
+public final class ErrorResponse extends RpPacket
+{
+    private int code;
+    private long packetOffset;
+    private int fieldOffset;
+    private String reason = "";
+
+    public ErrorResponse(final int command)
+    {
+        super(command);
+        flags(RemotePort.FLAG_RESPONSE | RemotePort.FLAG_IE_ERROR);
+    }
+
+    /** An error response to the packet with this header. */
+    public static ErrorResponse to(final int command, final int id, final int dev, final int code, final long packetOffset,
+        final int fieldOffset, final String reason)
+    {
+        final ErrorResponse response = new ErrorResponse(command);
+        response.id(id).dev(dev);
+        response.code = code;
+        response.packetOffset = packetOffset;
+        response.fieldOffset = fieldOffset;
+        response.reason = reason;
+        return response;
+    }
+
+    public int code()
+    {
+        return code;
+    }
+
+    public long packetOffset()
+    {
+        return packetOffset;
+    }
+
+    public int fieldOffset()
+    {
+        return fieldOffset;
+    }
+
+    public String reason()
+    {
+        return reason;
+    }
+
+    public ErrorResponse set(final int code, final long packetOffset, final int fieldOffset, final String reason)
+    {
+        this.code = code;
+        this.packetOffset = packetOffset;
+        this.fieldOffset = fieldOffset;
+        this.reason = reason;
+        return this;
+    }
+
+    public String describe()
+    {
+        return super.describe() + " error " + ErrorLayout.codeName(code) + " (packet at byte " + packetOffset + ", field @" +
+            fieldOffset + "): " + reason;
+    }
+}

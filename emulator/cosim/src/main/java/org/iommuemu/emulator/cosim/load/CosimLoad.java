@@ -1,0 +1,298 @@
+package org.iommuemu.emulator.cosim.load;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.amdvi.AmdViDriver;
+import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.cosim.client.CosimClient;
+import org.iommuemu.emulator.cosim.client.PhysicalGuestMemory;
+import org.iommuemu.emulator.cosim.client.RemoteIommuPort;
+import org.iommuemu.emulator.cosim.codec.Ats;
+import org.iommuemu.emulator.cosim.codec.RpPacket;
+import org.iommuemu.emulator.cosim.memory.RoutedMemory;
+import org.iommuemu.emulator.cosim.memory.SharedFileMemory;
+import org.iommuemu.emulator.cosim.server.CosimServer;
+import org.iommuemu.emulator.cosim.server.ServerOptions;
+import org.iommuemu.emulator.cosim.wire.AtsLayout;
+import org.iommuemu.emulator.scenario.Scenario;
+import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+import org.iommuemu.pagetable.memory.SparseMemory;
+
+/**
+ * A load benchmark of the co-simulation server on loopback, server and client in this one process (docs/benchmarks.md):
+ * <ol>
+ * <li>pipelined ATS_REQs from one client that all hit the IOTLB: translations per second;</li>
+ * <li>one request outstanding at a time: the round trip's percentiles (p50, p99, p99.9);</li>
+ * <li>remote guest memory, the guest's AMD-Vi driver and 4 KiB pages, IOTLB misses: translations per second and the
+ *     READ round trips per walk;</li>
+ * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses.</li>
+ * </ol>
+ * Run with {@code bin/iommu-emu cosim-load} (see {@code --help}); every translation's answer is checked, and a wrong
+ * one fails the run.
+ */
+public final class CosimLoad
+{
+    static final int DEVICE = 0x0100;
+    static final long IOVA = 0x1_0000_0000L;
+    static final long SPA = 0x8000_0000L;
+
+    private final PrintWriter out;
+    private final long pipelined;
+    private final int window;
+    private final long single;
+    private final long misses;
+
+    public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses)
+    {
+        this.out = out;
+        this.pipelined = pipelined;
+        this.window = window;
+        this.single = single;
+        this.misses = misses;
+    }
+
+    /** Run the four measurements and print one line each. */
+    public void run() throws Exception
+    {
+        final String hitScenario = String.join("\n", "name: load-hits", "platform:", "  iommu: amdvi", "cosim:", "  setup: scenario",
+            "domains:", "  - {id: 1, levels: 3, policy: x86-sizes, mappings: [{iova: 0x100000000, spa: 0x80000000, size: 64M}]}",
+            "devices:", "  - {requester: 0x100, domain: 1}", "");
+        try (Server server = new Server(hitScenario))
+        {
+            final CosimClient client = CosimClient.connect(server.address);
+            try
+            {
+                pipelinedHits(client, pipelined / 10, false);
+                final double rate = pipelinedHits(client, pipelined, true);
+                out.printf(Locale.ROOT, "pipelined translations, IOTLB hits, window %d: %.0f translations/s (%d)%n",
+                    window, rate, pipelined);
+                singleOutstanding(client, Math.max(2000, single / 2), false);
+                singleOutstanding(client, single, true);
+            }
+            finally
+            {
+                client.close();
+            }
+        }
+        remoteMisses();
+        sharedMisses();
+        out.flush();
+    }
+
+    private double pipelinedHits(final CosimClient client, final long count, final boolean measure) throws Exception
+    {
+        final Semaphore slots = new Semaphore(window);
+        final AtomicLong wrong = new AtomicLong();
+        final long start = System.nanoTime();
+        for (long i = 0; i < count; i++)
+        {
+            final long offset = (i & 15) << 21 | (i & 0xFF) << 4;
+            if (!slots.tryAcquire())
+            {
+                client.flush();
+                slots.acquire();
+            }
+            final Ats ats = Ats.request().address(IOVA + offset).length(8).attributes(AtsLayout.ATTR_READ);
+            ats.dev(4);
+            client.requestNoFlush(ats).whenComplete((r, e) ->
+            {
+                if (e != null || ((Ats)r).result() != AtsLayout.RESULT_OK || ((Ats)r).address() != SPA + offset)
+                {
+                    wrong.incrementAndGet();
+                }
+                slots.release();
+            });
+            if ((i & 63) == 63)
+            {
+                client.flush();
+            }
+        }
+        client.flush();
+        slots.acquire(window);
+        slots.release(window);
+        final double seconds = (System.nanoTime() - start) / 1e9;
+        if (wrong.get() != 0)
+        {
+            throw new IllegalStateException(wrong.get() + " of " + count + " pipelined translations were wrong or failed");
+        }
+        return count / seconds;
+    }
+
+    private void singleOutstanding(final CosimClient client, final long count, final boolean measure)
+    {
+        final Histogram histogram = new Histogram(1_000_000_000L, 3);
+        for (long i = 0; i < count; i++)
+        {
+            final long offset = (i & 7) << 21;
+            final long start = System.nanoTime();
+            final Ats answer = client.translate(CosimClient.Translation.of(DEVICE, IOVA + offset, false));
+            final long took = System.nanoTime() - start;
+            if (answer.result() != AtsLayout.RESULT_OK || answer.address() != SPA + offset)
+            {
+                throw new IllegalStateException("a single translation was wrong: " + answer.describe());
+            }
+            histogram.recordValue(took);
+        }
+        if (measure)
+        {
+            out.printf(Locale.ROOT, "single outstanding request round trip (%d): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n",
+                count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
+                histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+        }
+    }
+
+    /** The guest's driver maps 64 MiB in 4 KiB pages: 16384 pages, far more than the IOTLB holds. */
+    private static void guestTables(final CosimClient client, final PhysicalMemory memory)
+    {
+        final RemoteIommuPort port = new RemoteIommuPort(client, 0, AmdViRegisters.SIZE);
+        final AmdViDriver driver = new AmdViDriver(port, memory, AmdViDriver.Layout.DEFAULT).bringUp();
+        final PageTable domain = driver.newDomain(3);
+        if (domain.map(IOVA, SPA, 64L << 20, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K) != MapStatus.OK)
+        {
+            throw new IllegalStateException("cannot map the benchmark's domain");
+        }
+        driver.attach(DEVICE, domain, 1, true, true);
+    }
+
+    private double misses(final CosimClient client, final long count) throws Exception
+    {
+        final long start = System.nanoTime();
+        final AtomicLong wrong = new AtomicLong();
+        final Semaphore slots = new Semaphore(window);
+        for (long i = 0; i < count; i++)
+        {
+            // A stride of 4097 pages through 16384: consecutive requests never share a page, nor an IOTLB set's recent entries.
+            final long page = (i * 4097) & 16383;
+            if (!slots.tryAcquire())
+            {
+                client.flush();
+                slots.acquire();
+            }
+            final Ats ats = Ats.request().address(IOVA + (page << 12)).length(8).attributes(AtsLayout.ATTR_READ);
+            ats.dev(4);
+            final CompletableFuture<RpPacket> answer = client.requestNoFlush(ats);
+            answer.whenComplete((r, e) ->
+            {
+                if (e != null || ((Ats)r).address() != SPA + (page << 12))
+                {
+                    wrong.incrementAndGet();
+                }
+                slots.release();
+            });
+            if ((i & 15) == 15)
+            {
+                client.flush();
+            }
+        }
+        client.flush();
+        slots.acquire(window);
+        slots.release(window);
+        if (wrong.get() != 0)
+        {
+            throw new IllegalStateException(wrong.get() + " of " + count + " translations with IOTLB misses were wrong");
+        }
+        return count / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private void remoteMisses() throws Exception
+    {
+        try (Server server = new Server("name: load-remote\nplatform:\n  iommu: amdvi\ncosim:\n  translation-requester: 0x100\n"))
+        {
+            final SparseMemory ram = new SparseMemory();
+            final CosimClient.Options options = new CosimClient.Options();
+            options.memory = new PhysicalGuestMemory(ram);
+            final CosimClient client = CosimClient.connect(server.address, options);
+            try
+            {
+                guestTables(client, ram);
+                misses(client, Math.min(misses, 20_000) / 10);
+                final long readsBefore = client.memoryReads();
+                final double rate = misses(client, misses);
+                final String stats = client.stats();
+                out.printf(Locale.ROOT, "remote memory, IOTLB misses: %.0f translations/s (%d), %.2f guest-memory READs per " +
+                    "translation; server: %s%n", rate, misses, (client.memoryReads() - readsBefore) / (double)misses,
+                    stats.replaceAll("(?s).*(\\d+\\.\\d+ reads per walk).*", "$1"));
+            }
+            finally
+            {
+                client.close();
+            }
+        }
+    }
+
+    private void sharedMisses() throws Exception
+    {
+        final Path dir = Files.createTempDirectory("iommu-emu-load");
+        final Path ram = dir.resolve("guest-ram");
+        try (RandomAccessFile file = new RandomAccessFile(ram.toFile(), "rw"))
+        {
+            file.setLength(64L << 20);
+        }
+        final List<long[]> ranges = List.of(new long[] {0, 0, 32L << 20}, new long[] {0x4_0000_0000L, 32L << 20, 32L << 20});
+        final String yaml = String.join("\n", "name: load-shared", "platform:", "  iommu: amdvi", "cosim:",
+            "  translation-requester: 0x100", "  memory:",
+            "    backing: shared", "    file: " + ram,
+                "    ranges: [{gpa: 0, offset: 0, size: 32M}, {gpa: 0x400000000, offset: 32M, size: 32M}]", "");
+        try (Server server = new Server(yaml))
+        {
+            final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(),
+                new SharedFileMemory(ram, ranges), new SparseMemory());
+            final CosimClient.Options options = new CosimClient.Options();
+            options.memory = new PhysicalGuestMemory(guestRam);
+            final CosimClient client = CosimClient.connect(server.address, options);
+            try
+            {
+                guestTables(client, guestRam);
+                misses(client, Math.min(misses, 20_000) / 10);
+                final long readsBefore = client.memoryReads();
+                final double rate = misses(client, misses);
+                out.printf(Locale.ROOT, "shared memory, IOTLB misses: %.0f translations/s (%d), %d guest-memory READs over the socket%n",
+                    rate, misses, client.memoryReads() - readsBefore);
+            }
+            finally
+            {
+                client.close();
+            }
+        }
+        finally
+        {
+            Files.deleteIfExists(ram);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** A server on a free loopback port whose log is dropped (errors are counted in the statistics). */
+    private static final class Server implements AutoCloseable
+    {
+        final CosimServer server;
+        final String address;
+
+        Server(final String yaml) throws IOException, InterruptedException
+        {
+            final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "cosim-load", Path.of("."));
+            server = new CosimServer(scenario, ServerOptions.defaults().withAddress("127.0.0.1", 0), line -> { }, text -> { });
+            address = server.start();
+        }
+
+        public void close()
+        {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package org.iommuemu.emulator.cosim.server;
+
+import java.util.List;
+
+import org.iommuemu.emulator.cosim.client.CosimClient;
+import org.iommuemu.emulator.cosim.codec.Ats;
+import org.iommuemu.emulator.cosim.codec.TlpResponse;
+import org.iommuemu.emulator.cosim.wire.AtsLayout;
+import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
+import org.iommuemu.emulator.cosim.wire.TranslateWords;
+import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.vtd.ContextEntry;
+import org.iommuemu.emulator.vtd.FaultRecord;
+import org.iommuemu.emulator.vtd.InvalidationDescriptor;
+import org.iommuemu.emulator.vtd.VtdConfig;
+import org.iommuemu.emulator.vtd.VtdDriver;
+import org.iommuemu.emulator.vtd.VtdFaultReason;
+import org.iommuemu.emulator.vtd.VtdRegisters;
+import org.iommuemu.pagetable.MapStatus;
+import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
+import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.format.VtdSecondStageFormat;
+import org.iommuemu.pagetable.memory.FrameAllocator;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End to end on loopback for VT-d: the guest's intel-iommu-like driver ({@code VtdDriver} over the remote port)
+ * sets up the root and context tables, the invalidation queue with wait descriptors and the fault event, translations
+ * are served, an IOTLB page invalidation reaches the peer as an ATS_INV before the wait's status write, and a fault
+ * is recorded and its fault event raised.
+ */
+class VtdCosimTest
+{
+    static final String SCENARIO = "name: vtd-guest\nplatform:\n  iommu: vtd\n";
+    static final int DEVICE = 0x0310;
+    static final int DOMAIN = 7;
+    static final long TABLES = 0x1_0000_0000L;
+    static final long DOMAIN_POOL = 0x2_0000_0000L;
+    static final long IOVA = 0x4000_0000L;
+    static final long SPA = 0x8_0000_0000L;
+
+    /** The guest's intel-iommu: structures and domain tables in guest memory, formats from the CAP and ECAP it reads. */
+    static final class Guest
+    {
+        final VtdDriver driver;
+        final PageTable domain;
+
+        Guest(final IommuPort port, final PhysicalMemory memory)
+        {
+            driver = new VtdDriver(port, memory, new FrameAllocator(memory, TABLES, 64L << 20));
+            driver.bringUp(false, 0x4021, 0xFEE0_0000L);
+            port.writeRegister(VtdRegisters.IEDATA, 4, 0x4022);
+            port.writeRegister(VtdRegisters.IEADDR, 4, 0xFEE0_0000L);
+            port.writeRegister(VtdRegisters.IECTL, 4, 0);
+            final long cap = port.readRegister(VtdRegisters.CAP, 8);
+            final long ecap = port.readRegister(VtdRegisters.ECAP, 8);
+            final VtdSecondStageFormat format = new VtdSecondStageFormat(4, new VtdConfig().hostAddressWidth,
+                (ecap & VtdRegisters.ECAP_SC) != 0, false, false, VtdRegisters.secondStageLargePages(cap));
+            domain = new PageTable(format, new FrameAllocator(memory, DOMAIN_POOL, 64L << 20));
+            assertEquals(MapStatus.OK, domain.map(IOVA, SPA, 4L << 20, Permissions.READ_WRITE, PageSizePolicy.X86_SIZES));
+            assertEquals(MapStatus.OK, domain.map(IOVA + (8L << 20), SPA + (8L << 20), 16L << 10, Permissions.READ,
+                PageSizePolicy.FORCED_4K));
+            driver.attachLegacy(DEVICE, domain, DOMAIN, ContextEntry.TT_MULTI_LEVEL, false);
+            assertTrue(driver.invalidateDevice(DEVICE, DOMAIN));
+        }
+    }
+
+    @Test
+    void intelIommuLikeBringUpQueuedInvalidationWithWaitsAndAFaultEvent() throws Exception
+    {
+        try (Loopback loop = new Loopback(SCENARIO); GuestSide guest = new GuestSide(loop, 0x1000))
+        {
+            final Guest g = new Guest(guest.port, guest.memory);
+            assertEquals(VtdRegisters.TES | VtdRegisters.RTPS | VtdRegisters.QIES,
+                guest.port.readRegister(VtdRegisters.GSTS, 4) & (VtdRegisters.TES | VtdRegisters.RTPS | VtdRegisters.QIES));
+            final long status = g.driver.waitStatusAddress();
+            final List<String> setup = guest.takeEvents();
+            assertTrue(setup.contains(String.format("write 0x%x+4", status)), setup.toString());
+
+            // Translation through the peer's root and context tables.
+            final Ats ats = guest.client.translate(CosimClient.Translation.of(DEVICE, IOVA + 0x2345, true));
+            assertEquals(AtsLayout.RESULT_OK, ats.result());
+            assertEquals(SPA + 0x2345, ats.address());
+            assertEquals((2L << 20) - 0x2345, ats.length());
+            assertEquals(DOMAIN, TranslateWords.outcomeDomainId(ats.reserved(0)));
+            final TlpResponse tlp = guest.client.tlp(Tlps.memory(false, DEVICE, IOVA + (8L << 20) + 0x10, 16), 0);
+            assertEquals(TlpCommandLayout.OUTCOME_OK, tlp.outcome, tlp::describe);
+            assertEquals(SPA + (8L << 20) + 0x10, tlp.outputAddress);
+            assertEquals(12, tlp.pageSizeLg2);
+
+            // Page-selective IOTLB invalidation then a wait descriptor with IF: the ATS_INV first, then the status, then the event.
+            assertEquals(MapStatus.OK, g.domain.unmap(IOVA, 2L << 20));
+            guest.takeEvents();
+            g.driver.submit(new long[] {InvalidationDescriptor.IOTLB |
+                ((long)VtdRegisters.IOTLB_PAGE << InvalidationDescriptor.G_SHIFT) |
+                ((long)DOMAIN << InvalidationDescriptor.DID_SHIFT), IOVA | 9});
+            assertTrue(g.driver.waitForCompletion(true));
+            assertEquals(List.of(String.format("ats_inv 0x%x+0x200000", IOVA), String.format("write 0x%x+4", status),
+                "interrupt line 1 val 1", "interrupt line 1 val 0"), guest.takeEvents());
+
+            // A write to the read-only 4 KiB page: fault reason 0x6 (write), recorded, the fault event raised.
+            final TlpResponse fault = guest.client.tlp(Tlps.memory(true, DEVICE, IOVA + (8L << 20) + 0x1000, 8), 0);
+            assertEquals(TlpCommandLayout.OUTCOME_FAULT, fault.outcome);
+            assertEquals(VtdFaultReason.WRITE.faultName(), fault.name);
+            assertTrue((fault.resultFlags & TlpCommandLayout.RESULT_RECORDED) != 0);
+            assertEquals(List.of("interrupt line 0 val 1", "interrupt line 0 val 0"), guest.takeEvents());
+            final long[] record = new long[2];
+            assertEquals(1, g.driver.serviceFaults((index, low, high) ->
+            {
+                record[0] = low;
+                record[1] = high;
+            }));
+            assertEquals(VtdFaultReason.WRITE.faultCode(), FaultRecord.reason(record[1]));
+            assertEquals(DEVICE, (int)(record[1] & FaultRecord.SID));
+            assertEquals(IOVA + (8L << 20) + 0x1000, record[0] & FaultRecord.FI);
+        }
+    }
+}
