@@ -87,8 +87,9 @@ public final class TraceFiles
                 // Not text: a capture whose magic number is damaged must not fall through to the text reader, where
                 // --skip-bad would skip every "line" and report success.
                 throw new TraceFormatException(path.toString(), TraceError.BAD_MAGIC, 0, i, String.format(
-                    "not a trace: the file starts with %02x %02x %02x %02x, which is no pcapng or pcap magic number, " +
-                    "and byte %d (0x%02x) is not text", head[0] & 0xFF, head[1] & 0xFF, head[2] & 0xFF, head[3] & 0xFF, i, b));
+                    "not a trace of a known format (tried pcapng, NetTLP pcap, QEMU log, text): the file starts with " +
+                    "%02x %02x %02x %02x, which is no pcapng or pcap magic number, and byte %d (0x%02x) is not text",
+                    head[0] & 0xFF, head[1] & 0xFF, head[2] & 0xFF, head[3] & 0xFF, i, b));
             }
         }
         for (final String line : new String(head, 0, n, StandardCharsets.ISO_8859_1).split("\n"))

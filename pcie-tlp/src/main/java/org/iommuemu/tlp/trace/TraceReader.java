@@ -39,4 +39,13 @@ public interface TraceReader extends Closeable
     {
         return "trace";
     }
+
+    /**
+     * @return what the source said about the current record besides its TLP (a QEMU log's fault reason or IOTLB hit),
+     *         for {@code trace dump}; null when nothing (the default).
+     */
+    default String annotation()
+    {
+        return null;
+    }
 }

@@ -1,6 +1,8 @@
 package org.iommuemu.tlp.trace;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.agrona.collections.Int2IntCounterMap;
 import org.agrona.collections.LongHashSet;
@@ -168,6 +170,83 @@ public final class TraceStats
     public long pasidTlps()
     {
         return pasidTlps;
+    }
+
+    /** @return TLPs going upstream (device to root complex). */
+    public long upstream()
+    {
+        return upstream;
+    }
+
+    /** @return flit-mode TLPs (not counted by kind). */
+    public long flit()
+    {
+        return flit;
+    }
+
+    /** @return ATS translation requests (not counted in the footprint). */
+    public long translationRequests()
+    {
+        return translationRequests;
+    }
+
+    /** @return records whose capture holds fewer bytes than the TLP had on the wire. */
+    public long truncatedCaptures()
+    {
+        return truncatedCaptures;
+    }
+
+    /** @return the lowest address an address-routed request touched, or -1 when none did. */
+    public long lowestAddress()
+    {
+        return lowestAddress;
+    }
+
+    /** @return one past the highest byte an address-routed request touched (0 when none did). */
+    public long highestAddress()
+    {
+        return highestAddress;
+    }
+
+    /** @return last minus first timestamp, in units of 10^-{@link #timestampExponent()} s. */
+    public long timeSpan()
+    {
+        return lastTimestamp - firstTimestamp;
+    }
+
+    /** @return the decimal exponent of the timestamps' unit. */
+    public int timestampExponent()
+    {
+        return timestampExponent;
+    }
+
+    /** @return non-flit TLPs by kind mnemonic ({@code MRd}, {@code MWr}, ...), kinds seen only, in {@link TlpKind} order. */
+    public Map<String, Long> byKind()
+    {
+        final Map<String, Long> result = new LinkedHashMap<>();
+        for (final TlpKind kind : TlpKind.values())
+        {
+            if (byKind[kind.ordinal()] > 0)
+            {
+                result.merge(kind.mnemonic(), byKind[kind.ordinal()], Long::sum);
+            }
+        }
+        return result;
+    }
+
+    /** @return TLPs by requester as {@code bus:dev.fn}, in requester ID order. */
+    public Map<String, Long> byRequester()
+    {
+        final int[] ids = new int[byRequester.size()];
+        final int[] n = {0};
+        byRequester.forEach((id, count) -> ids[n[0]++] = id);
+        Arrays.sort(ids);
+        final Map<String, Long> result = new LinkedHashMap<>();
+        for (final int id : ids)
+        {
+            result.put(TlpFormatter.bdf(new StringBuilder(7), id).toString(), (long)byRequester.get(id));
+        }
+        return result;
     }
 
     /**

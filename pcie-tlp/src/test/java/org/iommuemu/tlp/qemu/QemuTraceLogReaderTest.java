@@ -1,6 +1,7 @@
 package org.iommuemu.tlp.qemu;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ class QemuTraceLogReaderTest
 {
     private static final String LOG =
         "4242@1700000000.000123:vtd_dmar_translate dev 00:03.00 iova 0x7ffff000 -> gpa 0x12345000 mask 0xfff\n" +
-        "4242@1700000000.000200:vtd_iotlb_page_hit sid 0x18 iova 0x1000 slpte 0x1 domain 0x1\n" +
+        "4242@1700000000.000200:vtd_iotlb_page_hit IOTLB page hit sid 0x18 iova 0x1000 slpte 0x1 domain 0x1\n" +
         "vtd_dmar_translate dev 01:00.01 iova 0x100200000 -> gpa 0x80200000 mask 0x1fffff\n" +
         "amdvi_translation_result devid: 02:1f.7 gpa 0x5000 hpa 0x9a000\n" +
         "vtd_dmar_fault sid 0x0018 fault 6 addr 0xdead0000 write 1\n";
@@ -138,5 +139,117 @@ class QemuTraceLogReaderTest
             assertFalse(reader.next());
             assertEquals(1, reader.summary().skipped());
         }
+    }
+
+    private static QemuTraceLogReader reader(final byte[] log, final ErrorPolicy policy)
+    {
+        return new QemuTraceLogReader("log", new ByteArrayInputStream(log), policy);
+    }
+
+    private static QemuTraceLogReader reader(final String log, final ErrorPolicy policy)
+    {
+        return reader(log.getBytes(StandardCharsets.UTF_8), policy);
+    }
+
+    /** Faults keep QEMU's reason: vtd_dmar_fault's code, amdvi_page_fault joined with the translation result after it. */
+    @Test
+    void shouldKeepFaultReasons() throws IOException
+    {
+        final String log = "vtd_dmar_fault sid 0x1000 fault 5 addr 0x100001234 write 1\n" +
+            "amdvi_page_fault error: page fault accessing guest physical address 0x7000\n" +
+            "amdvi_translation_result devid: 10:00.0 gpa 0x7000 hpa 0x0\n" +
+            "amdvi_translation_result devid: 10:00.0 gpa 0x8000 hpa 0x9000\n";
+        try (QemuTraceLogReader reader = reader(log, ErrorPolicy.STOP))
+        {
+            assertTrue(reader.next());
+            assertEquals(TlpKind.MWR, reader.record().tlp().kind());
+            assertEquals(0x1000, reader.record().tlp().request().requesterId());
+            assertEquals(0x100001234L, reader.record().tlp().request().address());
+            assertEquals(5, reader.faultReason());
+            assertEquals("QEMU: vtd_dmar_fault reason 5 (0x05)", reader.annotation());
+
+            assertTrue(reader.next());
+            assertEquals(TlpKind.MRD, reader.record().tlp().kind());
+            assertFalse(reader.record().tlp().request().isTranslationRequest(), "the fault is the untranslated access");
+            assertEquals(0x1000, reader.record().tlp().request().requesterId());
+            assertEquals(0x7000L, reader.record().tlp().request().address());
+            assertEquals(QemuTraceLogReader.AMDVI_IO_PAGE_FAULT, reader.faultReason());
+
+            assertTrue(reader.next());
+            assertTrue(reader.record().tlp().request().isTranslationRequest());
+            assertEquals(QemuTraceLogReader.NO_FAULT, reader.faultReason());
+            assertEquals(null, reader.annotation());
+            assertTrue(reader.next());
+            assertFalse(reader.next());
+            assertEquals(2, reader.faults());
+            assertEquals(0, reader.summary().ignored());
+        }
+    }
+
+    /** An IOTLB-hit event marks the translation of the same device and page after it; one without it is counted. */
+    @Test
+    void shouldUseIotlbHitEvents() throws IOException
+    {
+        final String log = "vtd_iotlb_page_hit IOTLB page hit sid 0x1000 iova 0x100001234 slpte 0x50000003 domain 0x1\n" +
+            "vtd_dmar_translate dev 10:00.00 iova 0x100001000 -> gpa 0x50000000 mask 0xfff\n" +
+            "amdvi_iotlb_hit hit iotlb devid 10:00.0 gpa 0x5678 hpa 0x9000\n" +
+            "amdvi_translation_result devid: 10:00.0 gpa 0x5678 hpa 0x9678\n" +
+            "amdvi_iotlb_hit hit iotlb devid 11:00.0 gpa 0x1000 hpa 0x2000\n" +
+            "amdvi_translation_result devid: 10:00.0 gpa 0x1000 hpa 0x2000\n";
+        try (QemuTraceLogReader reader = reader(log, ErrorPolicy.STOP))
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                assertTrue(reader.next());
+                assertTrue(reader.iotlbHit(), "record " + i);
+                assertEquals("QEMU: IOTLB hit", reader.annotation());
+            }
+            assertTrue(reader.next());
+            assertFalse(reader.iotlbHit(), "a hit of another device does not mark this translation");
+            assertTrue(reader.next());
+            assertFalse(reader.next());
+            assertEquals(2, reader.iotlbHits());
+            assertEquals(1, reader.summary().ignored());
+            assertTrue(reader.summary().firstIgnoredReasons().get(0).startsWith("line 5: an IOTLB hit not followed by its translation"),
+                reader.summary().firstIgnoredReasons().toString());
+        }
+    }
+
+    /** A byte that is not UTF-8 is a bad line with its line number and column; --skip-bad skips it and goes on. */
+    @Test
+    void shouldRefuseBytesThatAreNotUtf8() throws IOException
+    {
+        final byte[] good = "vtd_dmar_translate dev 10:00.00 iova 0x1000 -> gpa 0x2000 mask 0xfff\n".getBytes(StandardCharsets.UTF_8);
+        final byte[] bad = "vtd_dmar_translate dev 10:00.00 iova 0x1000 -> gpa 0x2000 mask 0xfff \u00e9\n"
+            .getBytes(StandardCharsets.ISO_8859_1);
+        final byte[] comment = "# r\u00e9sum\u00e9 \u2713 in UTF-8 is fine\n".getBytes(StandardCharsets.UTF_8);
+        final ByteArrayOutputStream log = new ByteArrayOutputStream();
+        log.writeBytes(good);
+        log.writeBytes(comment);
+        log.writeBytes(bad);
+        log.writeBytes(good);
+        try (QemuTraceLogReader reader = reader(log.toByteArray(), ErrorPolicy.STOP))
+        {
+            assertTrue(reader.next());
+            assertTrue(reader.next());
+            final TraceFormatException ex = assertThrows(TraceFormatException.class, reader::next);
+            assertEquals(TraceError.BAD_TEXT_LINE, ex.error());
+            assertTrue(ex.getMessage().contains("line 3: byte 0xe9 at column 70 is not UTF-8"), ex.getMessage());
+        }
+        try (QemuTraceLogReader reader = reader(log.toByteArray(), ErrorPolicy.SKIP_BAD))
+        {
+            int records = 0;
+            while (reader.next())
+            {
+                records++;
+            }
+            assertEquals(4, records);
+            assertEquals(1, reader.summary().skipped());
+            assertEquals(1, reader.summary().ignored(), "the UTF-8 comment is no event");
+        }
+        assertEquals(-1, QemuTraceLogReader.firstNonUtf8(comment, comment.length));
+        assertEquals(0, QemuTraceLogReader.firstNonUtf8(new byte[] {(byte)0xC0, (byte)0x80}, 2), "overlong");
+        assertEquals(0, QemuTraceLogReader.firstNonUtf8(new byte[] {(byte)0xED, (byte)0xA0, (byte)0x80}, 3), "surrogate");
+        assertEquals(1, QemuTraceLogReader.firstNonUtf8(new byte[] {'a', (byte)0xE2, (byte)0x9C}, 3), "cut short");
     }
 }

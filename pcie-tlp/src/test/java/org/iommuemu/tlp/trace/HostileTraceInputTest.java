@@ -307,7 +307,8 @@ class HostileTraceInputTest
         final Path file = write("damaged.pcapng", bytes);
         final TraceFormatException ex = assertThrows(TraceFormatException.class, () -> TraceFiles.open(file, ErrorPolicy.SKIP_BAD));
         assertEquals(TraceError.BAD_MAGIC, ex.error());
-        assertTrue(ex.getMessage().contains("not a trace: the file starts with 0b 0d 0d 0a"), ex.getMessage());
+        assertTrue(ex.getMessage().contains("not a trace of a known format (tried pcapng, NetTLP pcap, QEMU log, text): " +
+            "the file starts with 0b 0d 0d 0a"), ex.getMessage());
     }
 
     @Test

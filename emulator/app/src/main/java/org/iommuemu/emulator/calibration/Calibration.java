@@ -30,6 +30,9 @@ public final class Calibration
         }
     }
 
+    /** A {@code Runnable} that does nothing: no progress to report. */
+    public static final Runnable NO_PROGRESS = () -> { };
+
     private Calibration()
     {
     }
@@ -45,12 +48,23 @@ public final class Calibration
     public static List<Row> run(final MeasuredSystem system, final TimingProfile profile, final Experiments.Budget budget,
         final Predicate<PublishedPoint> which, final DeviceDmaParameters nfp)
     {
+        return run(system, profile, budget, which, nfp, NO_PROGRESS);
+    }
+
+    /**
+     * As {@link #run(MeasuredSystem, TimingProfile, Experiments.Budget, Predicate, DeviceDmaParameters)}; {@code each}
+     * runs after every point.
+     */
+    public static List<Row> run(final MeasuredSystem system, final TimingProfile profile, final Experiments.Budget budget,
+        final Predicate<PublishedPoint> which, final DeviceDmaParameters nfp, final Runnable each)
+    {
         final List<Row> rows = new ArrayList<>();
         for (final PublishedPoint point : system.points())
         {
             if (which.test(point))
             {
                 rows.add(new Row(point, Experiments.value(point, profile, system, budget, nfp)));
+                each.run();
             }
         }
         return rows;
@@ -60,6 +74,13 @@ public final class Calibration
     public static List<Row> run(final MeasuredSystem system, final TimingProfile profile, final Experiments.Budget budget)
     {
         return run(system, profile, budget, point -> true);
+    }
+
+    /** Every point of {@code system}; {@code each} runs after every point (progress). */
+    public static List<Row> run(final MeasuredSystem system, final TimingProfile profile, final Experiments.Budget budget,
+        final Runnable each)
+    {
+        return run(system, profile, budget, point -> true, DeviceDmaParameters.PCIE_BENCH_NFP6000, each);
     }
 
     /** The root mean square of the rows' relative errors. */

@@ -64,7 +64,8 @@ public final class CalibrationChart
         return files;
     }
 
-    private static XYChart curveChart(final MeasuredSystem system, final String profile, final List<Calibration.Row> rows,
+    /** One test's curves: per transfer size and IOMMU setting, the published values (markers) and the model's (a line). */
+    static XYChart curveChart(final MeasuredSystem system, final String profile, final List<Calibration.Row> rows,
         final PublishedPoint.Test test)
     {
         final Map<String, List<Calibration.Row>> curves = new LinkedHashMap<>();

@@ -89,8 +89,19 @@ public final class ProfileFit
     public static Result fit(final MeasuredSystem system, final TimingProfile start, final String name, final Experiments.Budget budget,
         final PrintWriter log)
     {
+        return fit(system, start, name, budget, log, Calibration.NO_PROGRESS);
+    }
+
+    /**
+     * As {@link #fit(MeasuredSystem, TimingProfile, String, Experiments.Budget, PrintWriter)}; {@code each} runs after
+     * every point the fit runs (at most {@link #maxPointsRun(MeasuredSystem)} of them).
+     */
+    public static Result fit(final MeasuredSystem system, final TimingProfile start, final String name, final Experiments.Budget budget,
+        final PrintWriter log, final Runnable each)
+    {
+        final DeviceDmaParameters nfp = DeviceDmaParameters.PCIE_BENCH_NFP6000;
         TimingProfile best = start;
-        double bestError = Calibration.rms(Calibration.run(system, best, budget, fitted()));
+        double bestError = Calibration.rms(Calibration.run(system, best, budget, fitted(), nfp, each));
         log.printf(Locale.ROOT, "fit %s to %s: start RMS %.1f%%%n", name, system.name(), bestError * 100);
         final List<Parameter> parameters = parameters(system);
         for (int round = 0; round < MAX_ROUNDS; round++)
@@ -114,7 +125,7 @@ public final class ProfileFit
                     {
                         continue; // an inconsistent combination (more walkers than slots): not a candidate
                     }
-                    final double error = Calibration.rms(Calibration.run(system, trial, budget, fitted()));
+                    final double error = Calibration.rms(Calibration.run(system, trial, budget, fitted(), nfp, each));
                     if (error < bestError - 1e-6)
                     {
                         best = trial;
@@ -131,13 +142,34 @@ public final class ProfileFit
                 break;
             }
         }
-        final Map<String, Integer> values = new LinkedHashMap<>();
-        for (final Parameter parameter : parameters)
-        {
-            values.put(parameter.key(), parameter.get().applyAsInt(best));
-        }
         final TimingProfile named = best.withName(name);
-        return new Result(named, values, Calibration.run(system, named, budget));
+        return new Result(named, parameterValues(system, best), Calibration.run(system, named, budget, point -> true, nfp, each));
+    }
+
+    /** The free parameters a fit to {@code system} moves, by profile key, with their values in {@code profile}. */
+    public static Map<String, Integer> parameterValues(final MeasuredSystem system, final TimingProfile profile)
+    {
+        final Map<String, Integer> values = new LinkedHashMap<>();
+        for (final Parameter parameter : parameters(system))
+        {
+            values.put(parameter.key(), parameter.get().applyAsInt(profile));
+        }
+        return values;
+    }
+
+    /**
+     * The most points a fit to {@code system} runs: the start, every candidate of every parameter in each of the
+     * rounds, then every point once (a fit that converges sooner runs fewer).
+     */
+    public static long maxPointsRun(final MeasuredSystem system)
+    {
+        final long weighed = system.points().stream().filter(fitted()).count();
+        long candidates = 0;
+        for (final Parameter parameter : parameters(system))
+        {
+            candidates += parameter.candidates().length;
+        }
+        return weighed * (1 + MAX_ROUNDS * candidates) + system.points().size();
     }
 
     /**

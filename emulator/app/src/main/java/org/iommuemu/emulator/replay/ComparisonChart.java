@@ -22,6 +22,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 public final class ComparisonChart
 {
+    /** The file {@link #write} writes into its folder. */
+    public static final String FILE = "compare.png";
+
     private static final int WIDTH = 1000;
     private static final int HEIGHT = 560;
 
@@ -61,7 +64,7 @@ public final class ComparisonChart
             addCdf(chart, name + " latency" + rate, result.statistics().latency());
             addCdf(chart, name + " device wait", result.statistics().deviceWait());
         }
-        final Path file = folder.resolve("compare.png");
+        final Path file = folder.resolve(FILE);
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
         return file;
     }

@@ -3,10 +3,13 @@ package org.iommuemu.emulator.replay;
 import org.iommuemu.emulator.scenario.PlatformEvent;
 import org.iommuemu.tdx.TdiStatus;
 import org.iommuemu.tdx.TdxStatus;
+import org.iommuemu.tlp.RequesterId;
 
 /**
- * How the summary and the report print a {@link PlatformEvent}: one sentence, prefixed with where in the traffic
- * it happened ({@code setup:} or {@code before TLP n:}).
+ * How the summary and the report print a {@link PlatformEvent}: one sentence in words (requesters as
+ * {@code bus:dev.fn}, SEAMCALL results by status name with their RCX and RDX), prefixed with where in the traffic it
+ * happened ({@code setup:} or {@code before TLP n:}). Every kind of event goes through the {@link PlatformEvent.Visitor},
+ * so a new kind cannot be printed as a Java {@code toString}.
  */
 public final class PlatformEventText implements PlatformEvent.Visitor<String>
 {
@@ -31,7 +34,7 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     @Override
     public String bindMachineCheck(final PlatformEvent.TdiBindMachineCheck e)
     {
-        return String.format("TDI %04x bind: machine check, cause %d %s (private MMIO %s) at 0x%x; TDI in ERROR", e.requesterId(),
+        return String.format("TDI %s bind: machine check, cause %d %s (private MMIO %s) at 0x%x; TDI in ERROR", bdf(e.requesterId()),
             e.cause(), e.causeName(), e.cached() ? "still reachable through a cached IOMMU translation: unmapped without invalidation" :
                 "still mapped by the hypervisor", e.address());
     }
@@ -41,35 +44,36 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     {
         if (e.status() == TdiStatus.STALE_TRANSLATION)
         {
-            return String.format("TDI %04x bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches private " +
-                "MMIO at 0x%x; invalidate, then bind again)", e.requesterId(), e.staleAddress());
+            return String.format("TDI %s bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches private " +
+                "MMIO at 0x%x; invalidate, then bind again)", bdf(e.requesterId()), e.staleAddress());
         }
-        return String.format("TDI %04x bind refused: %s", e.requesterId(), e.status());
+        return String.format("TDI %s bind refused: %s", bdf(e.requesterId()), e.status());
     }
 
     @Override
     public String bound(final PlatformEvent.TdiBound e)
     {
-        return String.format("TDI %04x bound (CONFIG_LOCKED)", e.requesterId());
+        return String.format("TDI %s bound (CONFIG_LOCKED)", bdf(e.requesterId()));
     }
 
     @Override
     public String transition(final PlatformEvent.TdiTransition e)
     {
-        return String.format("TDI %04x %s: %s (%s)", e.requesterId(), e.operation(), e.status(), e.state());
+        return String.format("TDI %s %s: %s (%s)", bdf(e.requesterId()), e.operation(), e.status(), e.state());
     }
 
     @Override
     public String mmioMapped(final PlatformEvent.MmioMapped e)
     {
-        return String.format("private MMIO hpa 0x%x mapped at gpa 0x%x for TDI %04x", e.hpa(), e.gpa(), e.requesterId());
+        return String.format("private MMIO hpa 0x%x mapped at gpa 0x%x (0x%x bytes) for TDI %s", e.hpa(), e.gpa(), e.size(),
+            bdf(e.requesterId()));
     }
 
     @Override
     public String mmioMapRefused(final PlatformEvent.MmioMapRefused e)
     {
-        return String.format("TDH.MMIO.MAP gpa 0x%x hpa 0x%x refused: SeamcallResult{%s, rcx=0x%x, rdx=0x%x} (TDI %s)", e.gpa(), e.hpa(),
-            TdxStatus.name(e.status()), e.rcx(), e.rdx(), e.tdiState());
+        return String.format("TDH.MMIO.MAP gpa 0x%x hpa 0x%x refused: the TDX module returned %s (RCX 0x%x, RDX 0x%x); TDI %s is %s",
+            e.gpa(), e.hpa(), TdxStatus.name(e.status()), e.rcx(), e.rdx(), bdf(e.requesterId()), e.tdiState());
     }
 
     @Override
@@ -87,6 +91,11 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
             default:
                 return String.format("%s: ok at 0x%x", access, e.address());
         }
+    }
+
+    private static String bdf(final int requesterId)
+    {
+        return RequesterId.toBdf(requesterId);
     }
 
     @Override

@@ -44,6 +44,7 @@ public final class Replay
 
     private final Platform platform;
     private final IommuPort port;
+    private ReplayListener listener = ReplayListener.NONE;
     private final TimingModel timing;
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
@@ -51,6 +52,8 @@ public final class Replay
     /** The ATS devices of the scenario and the domain each is attached to now (empty without ATS). */
     private final Map<Integer, Integer> atsDevices = new LinkedHashMap<>();
     private int nextAction;
+    /** The latest cycle a request left its device so far (Long.MIN_VALUE before the first). */
+    private long previousIssue = Long.MIN_VALUE;
     private long pageTableBytes;
     private long peakPageTableBytes;
     private final long maxNanos;
@@ -79,6 +82,14 @@ public final class Replay
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
         statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
+        statistics.series.watch(port.caches());
+    }
+
+    /** Who hears every DMA request and timeline action ({@link ReplayListener#NONE}, the default, hears nothing). */
+    public Replay listener(final ReplayListener listener)
+    {
+        this.listener = listener == null ? ReplayListener.NONE : listener;
+        return this;
     }
 
     /**
@@ -98,7 +109,11 @@ public final class Replay
         while (reader.next())
         {
             final TraceRecord traceRecord = reader.record();
-            applyDueActions(ordinal);
+            if (actionDue(ordinal))
+            {
+                applyDueActions(ordinal, timeFits(traceRecord) ? actionCycle(traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
+                    traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS)) : clock());
+            }
             if (!timeFits(traceRecord))
             {
                 throw new TraceFormatException(reader.source(), TraceError.BAD_TIMESTAMP, traceRecord.recordIndex(),
@@ -115,7 +130,8 @@ public final class Replay
                 progress.progress(ordinal, traceRecord.fileOffset());
             }
         }
-        applyDueActions(Long.MAX_VALUE);
+        applyDueActions(Long.MAX_VALUE, clock());
+        listener.end(statistics);
         final List<String> errors = statistics.accountingErrors(reader.summary(), delivered);
         if (!errors.isEmpty())
         {
@@ -206,6 +222,8 @@ public final class Replay
         r.earliestCycle = timing.nanosToCycles(r.timeNanos);
         r.arrivalCycle = timing.issue(r.request, r.earliestCycle);
         r.waitCycles = timing.waitCycles();
+        previousIssue = Math.max(previousIssue, r.arrivalCycle);
+        final long walksBefore = timing.totalWalks();
         port.handle(r.request, r.outcome);
         if (r.outcome.interrupt())
         {
@@ -220,6 +238,24 @@ public final class Replay
         r.releaseCycle = timing.releaseCycle();
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
+        r.walked = timing.totalWalks() != walksBefore;
+        listener.request(r);
+    }
+
+    /**
+     * The cycle of the actions due before a TLP stamped {@code timeNanos}: its timestamp (the earliest its device may
+     * issue it), but not before the latest request issued so far.
+     */
+    private long actionCycle(final long timeNanos)
+    {
+        final long earliest = timing.nanosToCycles(timeNanos);
+        return previousIssue == Long.MIN_VALUE ? earliest : Math.max(earliest, previousIssue);
+    }
+
+    /** Now on the replay's clock, between TLPs: the latest issue or completion so far. */
+    private long clock()
+    {
+        return Math.max(previousIssue == Long.MIN_VALUE ? 0 : previousIssue, statistics.lastCompletionCycle());
     }
 
     private static void notTranslated(final ReplayRecord r)
@@ -237,6 +273,7 @@ public final class Replay
         r.releaseCycle = 0;
         r.tableFetches = 0;
         r.rmpFetches = 0;
+        r.walked = false;
     }
 
     /**
@@ -277,17 +314,37 @@ public final class Replay
         return timing;
     }
 
+    private boolean actionDue(final long index)
+    {
+        return nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index;
+    }
+
+    /** Apply the actions due before TLP {@code index} at the current clock ({@link #clock()}). */
     private void applyDueActions(final long index)
     {
-        while (nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index)
+        if (actionDue(index))
+        {
+            applyDueActions(index, clock());
+        }
+    }
+
+    /** Apply the actions due before TLP {@code index}, which happen at {@code cycle} of the replay's clock. */
+    private void applyDueActions(final long index, final long cycle)
+    {
+        while (actionDue(index))
         {
             final TimedAction action = timeline.get(nextAction++);
-            platform.currentTlp(index == Long.MAX_VALUE ? statistics.tlps() : index);
+            final long beforeTlp = index == Long.MAX_VALUE ? statistics.tlps() : index;
+            platform.currentTlp(beforeTlp);
+            final int eventsBefore = platform.events().size();
+            listener.action(action.action(), beforeTlp, cycle);
             platform.apply(action.action(), action.line());
             if (!atsDevices.isEmpty())
             {
                 invalidateAts(action.action());
             }
+            statistics.action(new ReplayStatistics.ActionMark(beforeTlp, cycle, action.action().describe(), action.line()));
+            statistics.eventsAt(eventsBefore, platform.events().size(), cycle);
             statistics.actions++;
             statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
             pageTableBytes = platform.pageTableBytes();
@@ -359,7 +416,8 @@ public final class Replay
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {
-            caches.add(new ReplayResult.CacheStats(cache.name(), cache.lookups(), cache.hits(), cache.entries(), cache.ways()));
+            caches.add(new ReplayResult.CacheStats(cache.name(), cache.lookups(), cache.hits(), cache.entries(), cache.ways(),
+                cache.misses(), cache.fills(), cache.evictions(), cache.invalidated()));
         }
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),

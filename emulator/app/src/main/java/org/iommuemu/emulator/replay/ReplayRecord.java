@@ -21,6 +21,7 @@ public final class ReplayRecord
     long releaseCycle;
     int tableFetches;
     int rmpFetches;
+    boolean walked;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
     public long index()
@@ -93,6 +94,12 @@ public final class ReplayRecord
     public int tableFetches()
     {
         return tableFetches;
+    }
+
+    /** Whether this request walked: fetched table entries or probed the page-walk caches. */
+    public boolean walked()
+    {
+        return walked;
     }
 
     /** RMP entry quadwords this request fetched. */

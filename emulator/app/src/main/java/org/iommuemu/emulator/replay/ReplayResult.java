@@ -89,8 +89,12 @@ public record ReplayResult(String scenario, String iommu, String profile, Replay
         return lines;
     }
 
-    /** One cache's counters at the end of the replay. */
-    public record CacheStats(String name, long lookups, long hits, int entries, int ways)
+    /**
+     * One cache's counters at the end of the replay: lookups, hits, misses, entries filled, evicted to make room and
+     * dropped by invalidations, and its geometry.
+     */
+    public record CacheStats(String name, long lookups, long hits, int entries, int ways, long misses, long fills, long evictions,
+        long invalidated)
     {
         public double hitRate()
         {

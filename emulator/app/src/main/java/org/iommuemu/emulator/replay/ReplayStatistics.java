@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.replay;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,6 +78,9 @@ public final class ReplayStatistics
     private final Map<AccessEffect, long[]> effectCounts = new IdentityHashMap<>();
     private final List<AccessEffect> effectOrder = new ArrayList<>();
     final TimeSeries series = new TimeSeries(512);
+    private final List<ActionMark> actionMarks = new ArrayList<>();
+    private long[] eventCycles = minusOnes(16);
+    private int eventCycleCount;
 
     void record(final ReplayRecord record, final long pageTableBytes)
     {
@@ -115,6 +119,7 @@ public final class ReplayStatistics
         final boolean hit = record.outcome.iotlbHit();
         iotlbHits += hit ? 1 : 0;
         final boolean isOk = record.outcome.isOk();
+        final int faultKind;
         if (isOk)
         {
             ok++;
@@ -129,13 +134,15 @@ public final class ReplayStatistics
             {
                 recordEffect(effect);
             }
+            faultKind = -1;
         }
         else
         {
             faultBytes += record.request.length();
-            recordFault(record.outcome.fault(), value);
+            faultKind = recordFault(record.outcome.fault(), value);
         }
-        series.record(record.index, true, hit, !isOk, value, pageTableBytes, record.completionCycle);
+        series.record(record.index, true, hit, faultKind, value, pageTableBytes, record.completionCycle, record.walked,
+            record.request.length());
     }
 
     // The rarer paths of record() in methods of their own keep it small enough for the JIT to inline.
@@ -184,7 +191,7 @@ public final class ReplayStatistics
 
     private void recordOther(final long index, final long pageTableBytes)
     {
-        series.record(index, false, false, false, 0, pageTableBytes, lastCompletion);
+        series.record(index, false, false, -1, 0, pageTableBytes, lastCompletion, false, 0);
     }
 
     private void latencyChanged(final long value)
@@ -220,7 +227,8 @@ public final class ReplayStatistics
         count[0]++;
     }
 
-    private void recordFault(final FaultKind kind, final long value)
+    /** Count a fault; returns its kind's index in order of first appearance ({@link #faultKinds()}). */
+    private int recordFault(final FaultKind kind, final long value)
     {
         faults++;
         if (kind.isMachineCheck())
@@ -230,13 +238,14 @@ public final class ReplayStatistics
         long[] count = faultCounts.get(kind);
         if (count == null)
         {
-            count = new long[1];
+            count = new long[] {0, faultOrder.size()};
             faultCounts.put(kind, count);
             faultLatency.put(kind, new Histogram(MAX_TRACKED_LATENCY, 3));
             faultOrder.add(kind);
         }
         count[0]++;
         faultLatency.get(kind).recordValue(value);
+        return (int)count[1];
     }
 
     /** Record the batched latencies; called before a histogram leaves this object. */
@@ -359,6 +368,12 @@ public final class ReplayStatistics
             result.merge(kind.faultName(), faultCounts.get(kind)[0], Long::sum);
         }
         return result;
+    }
+
+    /** The fault kinds seen, in order of first appearance (the kind indexes of {@link TimeSeries#faults(int, int)}). */
+    public List<FaultKind> faultKinds()
+    {
+        return List.copyOf(faultOrder);
     }
 
     /** Requests that succeeded with an {@link AccessEffect} (they are also counted in {@link #ok()}). */
@@ -498,5 +513,65 @@ public final class ReplayStatistics
     public TimeSeries series()
     {
         return series;
+    }
+
+    /** The first DMA request's arrival cycle, or -1 before any. */
+    public long firstArrivalCycle()
+    {
+        return firstArrival;
+    }
+
+    /** The last completion cycle so far. */
+    public long lastCompletionCycle()
+    {
+        return lastCompletion;
+    }
+
+    /** A timeline action as it ran: before which TLP, at which cycle of the replay's clock, what it was. */
+    public record ActionMark(long beforeTlp, long cycle, String description, int line)
+    {
+    }
+
+    /** The timeline actions in the order they ran. */
+    public List<ActionMark> actionMarks()
+    {
+        return List.copyOf(actionMarks);
+    }
+
+    /**
+     * The replay-clock cycle at which the platform's event {@code index} ({@code Platform.events()} order) happened:
+     * the arrival cycle of the TLP it came before, or -1 for an event of the platform's setup.
+     */
+    public long eventCycle(final int index)
+    {
+        return index < eventCycleCount ? eventCycles[index] : -1;
+    }
+
+    private static long[] minusOnes(final int length)
+    {
+        final long[] values = new long[length];
+        Arrays.fill(values, -1);
+        return values;
+    }
+
+    void action(final ActionMark mark)
+    {
+        actionMarks.add(mark);
+    }
+
+    /** Events {@code from} to {@code to - 1} (platform order) happened at {@code cycle}. */
+    void eventsAt(final int from, final int to, final long cycle)
+    {
+        if (to > eventCycles.length)
+        {
+            final long[] grown = minusOnes(Math.max(to, eventCycles.length * 2));
+            System.arraycopy(eventCycles, 0, grown, 0, eventCycles.length);
+            eventCycles = grown;
+        }
+        for (int i = Math.max(from, 0); i < to; i++)
+        {
+            eventCycles[i] = cycle;
+        }
+        eventCycleCount = Math.max(eventCycleCount, to);
     }
 }

@@ -214,8 +214,10 @@ public final class Summary
     }
 
     /**
-     * Print two summaries side by side; rows whose values differ by more than 1% are marked with {@code <} on the
-     * better side ({@code *} when neither is better), and a difference column gives the ratio.
+     * Print two summaries side by side. The mark column ({@link Comparison.Verdict}): {@code <} or {@code >} points at
+     * the better side where the values differ by more than 1% and the metric has a better side, {@code *} marks a
+     * difference in a metric that has none, {@code =} values within 1% (0 and 0 included); blank where a side has no
+     * number. A difference column gives the ratio right / left.
      */
     public static void printComparison(final String leftName, final List<Row> left, final String rightName,
         final List<Row> right, final PrintWriter out)
@@ -248,32 +250,29 @@ public final class Summary
             final Row b = find(right, metric);
             final String leftText = a == null ? "-" : a.text();
             final String rightText = b == null ? "-" : b.text();
-            String mark = " ";
+            final Comparison.Verdict verdict = verdict(a, b);
             String difference = "";
-            if (a != null && b != null && !Double.isNaN(a.value()) && !Double.isNaN(b.value()) && differs(a.value(), b.value()))
+            if (verdict == Comparison.Verdict.LEFT_BETTER || verdict == Comparison.Verdict.RIGHT_BETTER ||
+                verdict == Comparison.Verdict.DIFFERENT)
             {
-                final Direction direction = a.direction();
-                if (direction == Direction.NEUTRAL)
-                {
-                    mark = "*";
-                }
-                else
-                {
-                    final boolean leftBetter = direction == Direction.HIGHER_IS_BETTER ? a.value() > b.value() : a.value() < b.value();
-                    mark = leftBetter ? "<" : ">";
-                }
                 difference = a.value() == 0 ? "  (from 0)" : String.format(Locale.ROOT, "  (x%.3g)", b.value() / a.value());
             }
+            final String mark = verdict.mark();
             out.printf("%s %-" + metricWidth + "s   %-" + leftWidth + "s %s %s%s%n", mark, metric, leftText, mark, rightText, difference);
         }
-        out.println("  < or > points at the better side where the values differ by more than 1%; * marks other differences.");
+        out.println("  < or > points at the better side where the values differ by more than 1%; * marks a difference in a");
+        out.println("  metric with no better side; = marks values within 1% (0 and 0 included).");
         out.flush();
     }
 
-    private static boolean differs(final double a, final double b)
+    /** The verdict on one row of both summaries; {@link Comparison.Verdict#NOT_COMPARABLE} when a side has no number. */
+    static Comparison.Verdict verdict(final Row a, final Row b)
     {
-        final double scale = Math.max(Math.abs(a), Math.abs(b));
-        return scale > 0 && Math.abs(a - b) > scale * 0.01;
+        if (a == null || b == null || Double.isNaN(a.value()) || Double.isNaN(b.value()))
+        {
+            return Comparison.Verdict.NOT_COMPARABLE;
+        }
+        return Comparison.verdict(a.direction(), a.value(), b.value());
     }
 
     private static Row find(final List<Row> rows, final String metric)

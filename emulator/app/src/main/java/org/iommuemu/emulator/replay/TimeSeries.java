@@ -1,12 +1,25 @@
 package org.iommuemu.emulator.replay;
 
+import java.util.List;
+
+import org.iommuemu.emulator.cache.TranslationCache;
+
 /**
  * Per-interval counters over the trace in a fixed number of buckets, whatever the trace's length: buckets cover
  * {@code width} TLPs each, and when they run out, neighbours merge pairwise and the width doubles. Memory stays
  * constant for a 100-million-TLP replay; nothing allocates per TLP.
+ * <p>
+ * Each bucket counts its DMA requests, IOTLB hits, faults (in all and by kind: the caller's kind index, up to
+ * {@link #MAX_FAULT_KINDS}, the last one collecting the rest), requests that fetched table entries (walks), DMA
+ * bytes and latency, and keeps the page-table memory and the latest completion cycle at its end. For every watched
+ * cache ({@link #watch}) it keeps the cache's cumulative lookups and hits at the bucket's end, so the hit rate of
+ * any cache over any bucket is a difference of two snapshots; snapshots survive merging (the later one is kept).
  */
 public final class TimeSeries
 {
+    /** Fault kinds counted apart; kind indexes from this one up share the last slot. */
+    public static final int MAX_FAULT_KINDS = 8;
+
     private final int capacity;
     private final long[] firstIndex;
     private final long[] dma;
@@ -15,12 +28,20 @@ public final class TimeSeries
     private final long[] latencySum;
     private final long[] tableBytes;
     private final long[] endCycle;
+    private final long[] walks;
+    private final long[] bytes;
+    private final long[][] kindFaults;
+    private TranslationCache[] caches = new TranslationCache[0];
+    private long[][] cacheLookups = new long[0][];
+    private long[][] cacheHits = new long[0][];
+    private long[] baseLookups = new long[0];
+    private long[] baseHits = new long[0];
     private long width = 1;
     private int used;
     private long inBucket;
     /**
      * The open bucket ({@code used - 1}) is counted in these fields, not in the arrays: one TLP then updates
-     * fields of this object rather than six arrays. {@link #flush} copies them into the arrays before the
+     * fields of this object rather than the arrays. {@link #flush} copies them into the arrays before the
      * bucket is closed, merged or read.
      */
     private long openDma;
@@ -29,6 +50,9 @@ public final class TimeSeries
     private long openLatencySum;
     private long openTableBytes;
     private long openEndCycle;
+    private long openWalks;
+    private long openBytes;
+    private final long[] openKindFaults = new long[MAX_FAULT_KINDS];
 
     public TimeSeries(final int capacity)
     {
@@ -44,11 +68,42 @@ public final class TimeSeries
         latencySum = new long[capacity];
         tableBytes = new long[capacity];
         endCycle = new long[capacity];
+        walks = new long[capacity];
+        bytes = new long[capacity];
+        kindFaults = new long[MAX_FAULT_KINDS][capacity];
     }
 
-    /** Count one TLP (index in trace order). */
+    /** Snapshot these caches' counters at the end of every bucket (call before the first record). */
+    public void watch(final List<TranslationCache> watched)
+    {
+        caches = watched.toArray(new TranslationCache[0]);
+        cacheLookups = new long[caches.length][capacity];
+        cacheHits = new long[caches.length][capacity];
+        baseLookups = new long[caches.length];
+        baseHits = new long[caches.length];
+        for (int c = 0; c < caches.length; c++)
+        {
+            baseLookups[c] = caches[c].lookups();
+            baseHits[c] = caches[c].hits();
+        }
+    }
+
+    /** Count one TLP (index in trace order) that is not a DMA request. */
     public void record(final long index, final boolean isDma, final boolean hit, final boolean fault, final long latency,
         final long pageTableBytes, final long cycle)
+    {
+        record(index, isDma, hit, fault ? 0 : -1, latency, pageTableBytes, cycle, false, 0);
+    }
+
+    /**
+     * Count one TLP (index in trace order).
+     *
+     * @param faultKind the fault's kind index (0-based, in order of first appearance), or -1 when it did not fault.
+     * @param walked    whether it fetched table entries.
+     * @param length    its DMA bytes.
+     */
+    public void record(final long index, final boolean isDma, final boolean hit, final int faultKind, final long latency,
+        final long pageTableBytes, final long cycle, final boolean walked, final int length)
     {
         if (inBucket == width || used == 0)
         {
@@ -59,11 +114,31 @@ public final class TimeSeries
         {
             openDma++;
             openHits += hit ? 1 : 0;
-            openFaults += fault ? 1 : 0;
             openLatencySum += latency;
+            openWalks += walked ? 1 : 0;
+            openBytes += length;
+            if (faultKind >= 0)
+            {
+                openFaults++;
+                openKindFaults[Math.min(faultKind, MAX_FAULT_KINDS - 1)]++;
+            }
         }
         openTableBytes = pageTableBytes;
         openEndCycle = Math.max(openEndCycle, cycle);
+        if (inBucket == width && caches.length != 0)
+        {
+            snapshotCaches();
+        }
+    }
+
+    private void snapshotCaches()
+    {
+        final int b = used - 1;
+        for (int c = 0; c < caches.length; c++)
+        {
+            cacheLookups[c][b] = caches[c].lookups();
+            cacheHits[c][b] = caches[c].hits();
+        }
     }
 
     private void openBucket(final long index)
@@ -87,6 +162,12 @@ public final class TimeSeries
             openLatencySum = 0;
             openTableBytes = 0;
             openEndCycle = 0;
+            openWalks = 0;
+            openBytes = 0;
+            for (int k = 0; k < MAX_FAULT_KINDS; k++)
+            {
+                openKindFaults[k] = 0;
+            }
         }
         else
         {
@@ -105,6 +186,12 @@ public final class TimeSeries
         latencySum[b] = openLatencySum;
         tableBytes[b] = openTableBytes;
         endCycle[b] = openEndCycle;
+        walks[b] = openWalks;
+        bytes[b] = openBytes;
+        for (int k = 0; k < MAX_FAULT_KINDS; k++)
+        {
+            kindFaults[k][b] = openKindFaults[k];
+        }
     }
 
     private void loadOpen()
@@ -116,6 +203,12 @@ public final class TimeSeries
         openLatencySum = latencySum[b];
         openTableBytes = tableBytes[b];
         openEndCycle = endCycle[b];
+        openWalks = walks[b];
+        openBytes = bytes[b];
+        for (int k = 0; k < MAX_FAULT_KINDS; k++)
+        {
+            openKindFaults[k] = kindFaults[k][b];
+        }
     }
 
     private void compact()
@@ -131,10 +224,29 @@ public final class TimeSeries
             latencySum[i] = latencySum[a] + latencySum[c];
             tableBytes[i] = tableBytes[c];
             endCycle[i] = Math.max(endCycle[a], endCycle[c]);
+            walks[i] = walks[a] + walks[c];
+            bytes[i] = bytes[a] + bytes[c];
+            for (int k = 0; k < MAX_FAULT_KINDS; k++)
+            {
+                kindFaults[k][i] = kindFaults[k][a] + kindFaults[k][c];
+            }
+            for (int k = 0; k < caches.length; k++)
+            {
+                cacheLookups[k][i] = cacheLookups[k][c];
+                cacheHits[k][i] = cacheHits[k][c];
+            }
         }
         for (int i = capacity / 2; i < capacity; i++)
         {
-            firstIndex[i] = dma[i] = hits[i] = faults[i] = latencySum[i] = tableBytes[i] = endCycle[i] = 0;
+            firstIndex[i] = dma[i] = hits[i] = faults[i] = latencySum[i] = tableBytes[i] = endCycle[i] = walks[i] = bytes[i] = 0;
+            for (int k = 0; k < MAX_FAULT_KINDS; k++)
+            {
+                kindFaults[k][i] = 0;
+            }
+            for (int k = 0; k < caches.length; k++)
+            {
+                cacheLookups[k][i] = cacheHits[k][i] = 0;
+            }
         }
         used = capacity / 2;
         width *= 2;
@@ -146,6 +258,10 @@ public final class TimeSeries
         if (used != 0)
         {
             flush();
+            if (inBucket != width && caches.length != 0)
+            {
+                snapshotCaches(); // the open bucket ends now
+            }
         }
     }
 
@@ -178,6 +294,27 @@ public final class TimeSeries
         return faults[bucket];
     }
 
+    /** Faults of kind index {@code kind} in the bucket (the last index also counts every later kind). */
+    public long faults(final int bucket, final int kind)
+    {
+        flushIfOpen();
+        return kindFaults[kind][bucket];
+    }
+
+    /** DMA requests of the bucket that fetched table entries. */
+    public long walks(final int bucket)
+    {
+        flushIfOpen();
+        return walks[bucket];
+    }
+
+    /** DMA bytes of the bucket. */
+    public long bytes(final int bucket)
+    {
+        flushIfOpen();
+        return bytes[bucket];
+    }
+
     public double meanLatency(final int bucket)
     {
         flushIfOpen();
@@ -194,6 +331,31 @@ public final class TimeSeries
     {
         flushIfOpen();
         return endCycle[bucket];
+    }
+
+    /** The watched caches, in the order of {@link #cacheLookups} and {@link #cacheHits}. */
+    public int watchedCaches()
+    {
+        return caches.length;
+    }
+
+    public String cacheName(final int cache)
+    {
+        return caches[cache].name();
+    }
+
+    /** The cache's lookups from the start of the replay to the end of the bucket. */
+    public long cacheLookups(final int cache, final int bucket)
+    {
+        flushIfOpen();
+        return cacheLookups[cache][bucket] - baseLookups[cache];
+    }
+
+    /** The cache's hits from the start of the replay to the end of the bucket. */
+    public long cacheHits(final int cache, final int bucket)
+    {
+        flushIfOpen();
+        return cacheHits[cache][bucket] - baseHits[cache];
     }
 
     /** TLPs per bucket now. */

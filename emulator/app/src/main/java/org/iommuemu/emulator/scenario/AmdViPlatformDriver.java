@@ -3,6 +3,7 @@ package org.iommuemu.emulator.scenario;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.InvalidationScope;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.pagetable.PageTable;
@@ -14,6 +15,7 @@ final class AmdViPlatformDriver implements IommuDriver
 {
     private final AmdViDriver driver;
     private final boolean snp;
+    private final long[] event = new long[2];
 
     AmdViPlatformDriver(final AmdViIommu iommu, final PhysicalMemory memory, final boolean snp)
     {
@@ -75,6 +77,22 @@ final class AmdViPlatformDriver implements IommuDriver
     static void flushAfterRmpChange(final AmdViIommu iommu)
     {
         iommu.dispatcher().invalidate(new InvalidationScope().all(), CacheRole.IOTLB.bit() | CacheRole.NESTED.bit());
+    }
+
+    public InvalidationDispatcher dispatcher()
+    {
+        return ((AmdViIommu)driver.iommu()).dispatcher();
+    }
+
+    public int serviceFaults(final FaultRecordConsumer consumer)
+    {
+        int read = 0;
+        while (driver.nextEvent(event))
+        {
+            consumer.amdViEvent(event[0], event[1]);
+            read++;
+        }
+        return read;
     }
 
     public long[] reservedRanges()

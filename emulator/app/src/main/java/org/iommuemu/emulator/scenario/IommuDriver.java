@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.scenario;
 
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.pagetable.PageTable;
 
@@ -37,6 +38,15 @@ interface IommuDriver
     default void rmpChanged()
     {
     }
+
+    /** The IOMMU's one invalidation dispatcher (observers listen to it). */
+    InvalidationDispatcher dispatcher();
+
+    /**
+     * Read the fault records the IOMMU wrote since the last call and free their slots, as the kernel's fault handler
+     * does (amd_iommu's event log poll, dmar_fault); returns how many were read.
+     */
+    int serviceFaults(FaultRecordConsumer consumer);
 
     /** Physical ranges the driver's own structures and table pool occupy, as {start, end} pairs. */
     long[] reservedRanges();

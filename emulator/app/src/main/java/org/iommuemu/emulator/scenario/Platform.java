@@ -9,6 +9,7 @@ import java.util.Map;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cache.CacheRole;
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.DmaRequest;
@@ -394,6 +395,23 @@ public final class Platform
     public long tdAccessMachineChecks()
     {
         return tdAccessMachineChecks;
+    }
+
+    /** The IOMMU's invalidation dispatcher: every cache invalidation goes through it (logs listen to it). */
+    public InvalidationDispatcher dispatcher()
+    {
+        return driver.dispatcher();
+    }
+
+    /**
+     * Read and free the fault records the IOMMU wrote since the last call (AMD-Vi event log entries, VT-d fault
+     * recording registers), as the kernel's fault handler does; returns how many were read. Nobody calls it during a
+     * plain replay, so a full event log or a pending fault record stops further recording there, as on hardware
+     * whose driver does not service faults; {@code --log dmesg} services them after every logged fault.
+     */
+    public int serviceFaults(final FaultRecordConsumer consumer)
+    {
+        return driver.serviceFaults(consumer);
     }
 
     /** The replay tells the platform which TLP comes next, so events carry it. */

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.scenario;
 
+import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.vtd.ContextEntry;
 import org.iommuemu.emulator.vtd.InvalidationDescriptor;
@@ -115,6 +116,16 @@ final class VtdPlatformDriver implements IommuDriver
     public void invalidateAll()
     {
         driver.invalidateAll();
+    }
+
+    public InvalidationDispatcher dispatcher()
+    {
+        return iommu.dispatcher();
+    }
+
+    public int serviceFaults(final FaultRecordConsumer consumer)
+    {
+        return driver.serviceFaults((index, low, high) -> consumer.vtdFault(low, high));
     }
 
     public long[] reservedRanges()

@@ -1,14 +1,22 @@
 package org.iommuemu.emulator.calibration;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.StringReader;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.knowm.xchart.XYChart;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -120,6 +128,55 @@ class CalibrationTest
         final TimingProfile read = TimingProfiles.parse(new StringReader(text), "fitted.yaml");
         assertEquals(fitted.withDescription(read.description()), read);
         assertTrue(text.startsWith("# Fitted by `bin/iommu-emu calibrate --system bdw-e5-2630v4 --fit`"), text);
+    }
+
+    /** calibrate --fit: from a profile whose miss latency and slots are far off, the fit finds values that meet the goal. */
+    @Test
+    void aFitFromAWrongStartReachesThePublishedValues()
+    {
+        final MeasuredSystem farshin = MeasuredSystem.named("farshin-200g");
+        final TimingProfile fitted = TimingProfiles.bundled(farshin.profile());
+        final TimingProfile wrong = ProfileFit.concurrency(ProfileFit.memory(fitted, fitted.memory().llcHitLatency(), 600,
+            fitted.memory().recentLines(), fitted.memory().dmaReadLatency()), 64, fitted.concurrency().concurrentWalkers());
+        final double before = Calibration.rms(Calibration.run(farshin, wrong, BUDGET));
+        final int[] points = new int[1];
+        final ProfileFit.Result result = ProfileFit.fit(farshin, wrong, "fitted", BUDGET, new PrintWriter(Writer.nullWriter()),
+            () -> points[0]++);
+        final double after = Calibration.rms(result.rows());
+        assertTrue(before > Calibration.GOAL, "the wrong start misses the goal: RMS " + before);
+        assertTrue(after < before / 2 && Calibration.beyondGoal(result.rows()) == 0, "fitted RMS " + after + " from " + before);
+        assertEquals("fitted", result.profile().name());
+        assertEquals(result.values(), ProfileFit.parameterValues(farshin, result.profile()));
+        assertTrue(result.values().get("memory.dram-latency") < 600, result.values().toString());
+        assertTrue(points[0] > 2 && points[0] <= ProfileFit.maxPointsRun(farshin), points[0] + " points run");
+    }
+
+    /** calibrate --plot: one chart per test, each curve's published values and the model's on the same chart. */
+    @Test
+    void thePlotDrawsModelAndPublishedCurvesOnOneChart(@TempDir final Path folder) throws IOException
+    {
+        final MeasuredSystem bdw = MeasuredSystem.named("bdw-e5-2630v4");
+        final List<Calibration.Row> rows = Calibration.run(bdw, TimingProfiles.bundled(bdw.profile()), BUDGET, point ->
+            point.bytes() == 64 && (point.window() == 256L << 10 || point.window() == 64L << 20));
+        final XYChart read = CalibrationChart.curveChart(bdw, bdw.profile(), rows, PublishedPoint.Test.READ);
+        final Set<String> series = read.getSeriesMap().keySet();
+        for (final String curve : List.of("64 B, no IOMMU", "64 B, 4k"))
+        {
+            assertTrue(series.contains(curve + " published") && series.contains(curve + " model"), series.toString());
+        }
+        final double[] published = read.getSeriesMap().get("64 B, 4k published").getYData();
+        final double[] model = read.getSeriesMap().get("64 B, 4k model").getYData();
+        assertEquals(2, published.length);
+        assertEquals(9.843, published[1], 1e-9, "64 MiB, as published");
+        assertEquals(rows.stream().filter(r -> r.point().iommu() == PublishedPoint.Mode.PAGES_4K &&
+            r.point().test() == PublishedPoint.Test.READ && r.point().window() == 64L << 20).findFirst().orElseThrow().model(), model[1]);
+        final List<Path> files = CalibrationChart.write(bdw, bdw.profile(), rows, folder);
+        assertEquals(List.of("calibration-bdw-e5-2630v4-rd.png", "calibration-bdw-e5-2630v4-wr.png",
+            "calibration-bdw-e5-2630v4-lat.png"), files.stream().map(f -> f.getFileName().toString()).toList());
+        for (final Path file : files)
+        {
+            assertTrue(Files.size(file) > 1000, file.toString());
+        }
     }
 
     private static double value(final MeasuredSystem system, final PublishedPoint.Mode mode, final PublishedPoint.Test test,

@@ -6,7 +6,9 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -227,7 +229,14 @@ class ReplayGoldenTest
                 .append(',').append(series.faults(i)).append(',').append(series.meanLatency(i)).append(',')
                 .append(series.pageTableBytes(i)).append(',').append(series.endCycle(i));
         }
-        b.append('\n').append(result.caches()).append(" pt=").append(result.pageTableBytes()).append('/')
+        // The cache counters as the digests were recorded (before CacheStats grew misses, fills, evictions, invalidated).
+        final List<String> caches = new ArrayList<>();
+        for (final ReplayResult.CacheStats c : result.caches())
+        {
+            caches.add("CacheStats[name=" + c.name() + ", lookups=" + c.lookups() + ", hits=" + c.hits() + ", entries=" + c.entries() +
+                ", ways=" + c.ways() + "]");
+        }
+        b.append('\n').append(caches).append(" pt=").append(result.pageTableBytes()).append('/')
             .append(result.peakPageTableBytes()).append(" walks=").append(result.walks()).append(" queued=")
             .append(result.queuedForSlot()).append('/').append(result.queuedForWalker()).append(" llc=").append(result.llcHits());
         try

@@ -159,7 +159,7 @@ class ReplayTest
         final ReplayResult result = replay(ScenarioReader.bundled("seed001-huge"), 2_000, ResultSink.NONE);
         final Path html = ReportWriter.write(result, folder.resolve("report"), ReportWriter.ImageFormat.PNG);
         final String page = Files.readString(html);
-        for (final String image : new String[] {"latency.png", "timeline.png", "page-tables.png"})
+        for (final String image : new String[] {"latency.png", "hit-rates.png", "walks.png", "faults.png", "throughput.png"})
         {
             assertTrue(Files.size(folder.resolve("report").resolve(image)) > 1000, image);
             assertTrue(page.contains(image), image);

@@ -123,7 +123,7 @@ class SeedScenariosTest
         assertEquals(1, result.machineChecks());
         assertEquals(1, result.statistics().bindMachineChecks());
         final String bind = result.eventLines().get(0);
-        assertTrue(bind.startsWith("before TLP 1000: TDI 1000 bind: machine check, cause 4 CACHED_MMIO_TRANSLATION_AT_BIND") &&
+        assertTrue(bind.startsWith("before TLP 1000: TDI 10:00.0 bind: machine check, cause 4 CACHED_MMIO_TRANSLATION_AT_BIND") &&
             bind.endsWith("at 0xf0000000; TDI in ERROR"), bind);
         assertTrue(result.eventLines().get(1).contains("TDH.MMIO.MAP gpa 0x200000000 hpa 0xf0000000 refused"),
             result.eventLines().toString());
@@ -190,9 +190,9 @@ class SeedScenariosTest
             }
         });
         assertEquals(0, result.machineChecks());
-        assertEquals("before TLP 1000: TDI 1000 bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches " +
+        assertEquals("before TLP 1000: TDI 10:00.0 bind refused: STALE_TRANSLATION (a cached IOMMU translation still reaches " +
             "private MMIO at 0xf0000000; invalidate, then bind again)", result.eventLines().get(0));
-        assertEquals("before TLP 1000: TDI 1000 bound (CONFIG_LOCKED)", result.eventLines().get(1));
+        assertEquals("before TLP 1000: TDI 10:00.0 bound (CONFIG_LOCKED)", result.eventLines().get(1));
         assertTrue(vtdFaultsBefore2000[0] > 0, "unmapped and invalidated: the VMM's tables fault");
         assertTrue(refusedAfter2000[0] > 0, "mapped again after the bind: refused by the T=0 check");
     }

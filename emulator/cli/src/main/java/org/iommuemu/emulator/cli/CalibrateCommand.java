@@ -10,11 +10,13 @@ import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.calibration.Calibration;
 import org.iommuemu.emulator.calibration.CalibrationChart;
+import org.iommuemu.emulator.calibration.CalibrationJson;
 import org.iommuemu.emulator.calibration.Experiments;
 import org.iommuemu.emulator.calibration.FittedProfileWriter;
 import org.iommuemu.emulator.calibration.MeasuredSystem;
 import org.iommuemu.emulator.calibration.ProfileFit;
 import org.iommuemu.emulator.profile.TimingProfiles;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
 import picocli.CommandLine.Command;
@@ -29,6 +31,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "calibrate",
+    header = "Run published DMA measurements and fit profiles to them.",
     mixinStandardHelpOptions = true,
     description = {
         "Run the published DMA experiments through the models and print model and published values side by side with",
@@ -36,7 +39,7 @@ import picocli.CommandLine.Spec;
         "reads and writes, 4 KiB and 2 MiB pages) and its read latency, per measured Xeon; a 200 Gb/s NIC with 4 KiB",
         "and 2 MiB IOMMU pages (Farshin et al.). Each system is run with the bundled profile fitted to it unless",
         "--profile says otherwise. Output is Markdown (docs/timing.md shows it).",
-        "Examples: calibrate --system bdw-e5-2630v4 --plot plots",
+        "Examples: calibrate --system bdw-e5-2630v4 --plot plots --json bdw.json",
         "          calibrate --system farshin-200g --fit --write my-200g.yaml"})
 final class CalibrateCommand implements Callable<Integer>
 {
@@ -70,6 +73,14 @@ final class CalibrateCommand implements Callable<Integer>
     @Option(names = "--quick", description = "Fewer requests per point (about 4 times faster, a little noisier).")
     boolean quick;
 
+    @Option(names = "--json", paramLabel = "FILE",
+        description = "Also write every system's points, errors and (fitted) parameters as JSON (docs/results.md).")
+    Path json;
+
+    @Option(names = "--progress", negatable = true,
+        description = "Show progress with an estimated time left on stderr. Default: on when a console is attached.")
+    Boolean progress;
+
     public Integer call() throws IOException
     {
         final PrintWriter out = spec.commandLine().getOut();
@@ -91,11 +102,12 @@ final class CalibrateCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--write saves a fitted profile: give --fit too");
         }
-        if (write != null && profile != null && Files.exists(write) && Files.exists(Path.of(profile)) &&
-            Files.isSameFile(write, Path.of(profile)))
+        final CommandFiles files = new CommandFiles();
+        if (profile != null && !TimingProfiles.BUNDLED.contains(profile))
         {
-            throw new IllegalArgumentException("--write " + write + " is the profile being read; write the fit to another file");
+            files.input("--profile", Path.of(profile));
         }
+        files.output("--write", write).output("--json", json).check();
         final Experiments.Budget budget = quick ? Experiments.Budget.QUICK : Experiments.Budget.FULL;
         if (fitDevice)
         {
@@ -114,13 +126,23 @@ final class CalibrateCommand implements Callable<Integer>
             out.flush();
             return 0;
         }
+        final List<CalibrationJson.SystemRun> runs = new ArrayList<>();
+        long total = 0;
+        for (final MeasuredSystem measured : systems)
+        {
+            total += fit ? ProfileFit.maxPointsRun(measured) : measured.points().size();
+        }
+        final PointProgress points = new PointProgress(err, progress != null ? progress : System.console() != null,
+            fit ? "calibrate --fit" : "calibrate", total, fit);
         for (final MeasuredSystem measured : systems)
         {
             TimingProfile timing = profile(measured);
             List<Calibration.Row> rows;
             if (fit)
             {
-                final ProfileFit.Result result = ProfileFit.fit(measured, timing, measured.profile(), budget, err);
+                final ProfileFit.Result result = ProfileFit.fit(measured, timing, measured.profile(), budget,
+                    points.log(), points::tick);
+                points.done();
                 timing = result.profile();
                 rows = result.rows();
                 out.println("Fitted " + result.values());
@@ -132,8 +154,10 @@ final class CalibrateCommand implements Callable<Integer>
             }
             else
             {
-                rows = Calibration.run(measured, timing, budget);
+                rows = Calibration.run(measured, timing, budget, points::tick);
+                points.done();
             }
+            runs.add(new CalibrationJson.SystemRun(measured, timing, ProfileFit.parameterValues(measured, timing), fit, rows));
             Calibration.print(measured, timing, rows, out);
             if (plot != null)
             {
@@ -142,6 +166,12 @@ final class CalibrateCommand implements Callable<Integer>
                     out.println("plot: " + file);
                 }
             }
+        }
+        if (json != null)
+        {
+            ReplaySupport.createParent(json);
+            JsonReport.write(CalibrationJson.document(runs), json);
+            out.println("JSON: " + json);
         }
         out.flush();
         return 0;

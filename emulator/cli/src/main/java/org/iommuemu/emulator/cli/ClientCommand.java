@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
 /** {@code client}: poke a running {@code serve} by hand, as a QEMU peer would (docs/protocol.md). */
 @Command(
     name = "client",
+    header = "Talk to a running serve: registers, translations, TLPs.",
     mixinStandardHelpOptions = true,
     description = {
         "Connect to a running 'serve' and read or write a register, translate an address, send a raw TLP, or print the",
@@ -92,7 +93,7 @@ final class ClientCommand
         @Parameters(paramLabel = "OFFSET")
         String offset;
 
-        @Option(names = "--width", description = "4 or 8. Default 4.")
+        @Option(names = "--width", paramLabel = "BYTES", description = "4 or 8. Default 4.")
         int width = 4;
 
         int run(final CosimClient client, final PrintWriter out)
@@ -111,7 +112,7 @@ final class ClientCommand
         @Parameters(index = "1", paramLabel = "VALUE")
         String value;
 
-        @Option(names = "--width", description = "4 or 8. Default 4.")
+        @Option(names = "--width", paramLabel = "BYTES", description = "4 or 8. Default 4.")
         int width = 4;
 
         int run(final CosimClient client, final PrintWriter out)

@@ -11,6 +11,7 @@ import picocli.CommandLine.Spec;
 /** {@code cosim-load}: the co-simulation server's load benchmark on loopback (docs/benchmarks.md). */
 @Command(
     name = "cosim-load",
+    header = "Measure the co-simulation server under load.",
     mixinStandardHelpOptions = true,
     description = {
         "Measure the co-simulation server on loopback, server and client in this process: pipelined translations with",

@@ -3,14 +3,13 @@ package org.iommuemu.emulator.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.cli.trace.TraceInputOptions;
 import org.iommuemu.emulator.config.Numbers;
-import org.iommuemu.emulator.replay.ReplayResult;
 import org.iommuemu.emulator.replay.ReportWriter;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
@@ -35,11 +34,14 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "demo",
+    header = "Run the seed 001 story (huge vs 4K IOMMU pages) with a report.",
     mixinStandardHelpOptions = true,
     description = {
-        "Replay the bundled seed 001 scenarios (SNP guest, NIC DMA, huge versus forced-4K IOMMU pages), print the",
-        "comparison and write reports (default folder iommu-emu-demo). With --tour: the page-table engine tour",
-        "(forced-4K versus huge pages in every format, a 2M->4K split, the seed 001 story request by request)."})
+        "Replay the bundled seed 001 stories (huge versus forced-4K IOMMU pages) and write a comparison report.",
+        "An SNP guest's passthrough NIC DMAs through 2 MiB or 4 KiB IOMMU pages over a range with one private page; the",
+        "comparison is printed and written with both reports to iommu-emu-demo/ (index.html shows both runs). With --tour:",
+        "the page-table engine tour (forced-4K versus huge pages in every format, a 2M->4K split, the seed 001 story",
+        "request by request)."})
 final class DemoCommand implements Callable<Integer>
 {
     private static final long RAM_IOVA = 0x4000_0000L;
@@ -51,22 +53,31 @@ final class DemoCommand implements Callable<Integer>
     @Option(names = "--tour", description = "Show the page-table engine tour instead of the replay.")
     boolean tour;
 
-    @Option(names = "--report", paramLabel = "DIR", defaultValue = "iommu-emu-demo",
-        description = "Report folder of the replay demo. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--report", paramLabel = "FOLDER", defaultValue = "iommu-emu-demo",
+        description = "Report folder of the replay demo (its index.html shows both runs). Default: ${DEFAULT-VALUE}.")
     Path report;
 
-    @Option(names = "--count", paramLabel = "N", description = "TLPs of traffic (default: the scenarios' own count).")
+    @Option(names = "--count", paramLabel = "TLPS", description = "TLPs of traffic (default: the scenarios' own count).")
     Long count;
 
-    @Option(names = "--ram", defaultValue = "1280M", description = "Guest RAM to map. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--plots", paramLabel = "FORMATS", defaultValue = "png,svg",
+        description = "Plot formats of the reports: png, svg, or png,svg. Default: ${DEFAULT-VALUE}.")
+    String plots;
+
+    @Option(names = "--progress", negatable = true,
+        description = "Show progress with an estimated time left on stderr. Default: on when a console is attached.")
+    Boolean progress;
+
+    @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1280M",
+        description = "Tour: guest RAM to map. Default: ${DEFAULT-VALUE}.")
     String ram;
 
-    @Option(names = "--formats", split = ",", defaultValue = "amdv1:3,x86:4,vtd-ss:4,ept:4",
-        description = "Formats to compare. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--formats", paramLabel = "FORMAT[,FORMAT...]", split = ",", defaultValue = "amdv1:3,x86:4,vtd-ss:4,ept:4",
+        description = "Tour: page-table formats to compare. Default: ${DEFAULT-VALUE}.")
     List<String> formats;
 
-    @Option(names = "--iotlb-entries", defaultValue = "64",
-        description = "IOTLB size used for the reach column (entries x average leaf size). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--iotlb-entries", paramLabel = "ENTRIES", defaultValue = "64",
+        description = "Tour: IOTLB size used for the reach column (entries x average leaf size). Default: ${DEFAULT-VALUE}.")
     int iotlbEntries;
 
     public Integer call() throws IOException
@@ -75,24 +86,21 @@ final class DemoCommand implements Callable<Integer>
             !spec.commandLine().getParseResult().hasMatchedOption("--formats"))
         {
             final PrintWriter out = spec.commandLine().getOut();
-            final List<String> reportFiles = new ArrayList<>(List.of("compare.txt"));
-            for (final String name : List.of("seed001-huge", "seed001-4k"))
-            {
-                for (final String file : ReportWriter.files(ReportWriter.ImageFormat.PNG))
-                {
-                    reportFiles.add(name + "/" + file);
-                }
-            }
-            new CommandFiles().outputFolder("--report", report, reportFiles).check();
+            final Set<ReportWriter.ImageFormat> formats = ReplaySupport.imageFormats(plots);
+            new CommandFiles().outputFolder("--report", report,
+                ReplaySupport.comparisonFiles(List.of("seed001-huge", "seed001-4k"), formats)).check();
             out.println("iommu-emu demo: seed 001, an SNP guest's passthrough NIC; the IOMMU maps its DMA buffers with 2 MiB");
             out.println("pages (seed001-huge) or 4 KiB pages (seed001-4k) over a range where one 4 KiB page was made private.");
             out.println();
-            final List<ReplayResult> results = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
-                ReplaySupport.scenario("seed001-4k")), null, new TraceInputOptions(), count, report,
-                out, spec.commandLine().getErr(), System.console() != null);
+            final ReplaySupport.Context context = new ReplaySupport.Context(new TraceInputOptions(), count,
+                out, spec.commandLine().getErr(), progress != null ? progress : System.console() != null, List.of());
+            final ReplaySupport.Comparison comparison = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
+                ReplaySupport.scenario("seed001-4k")), null, context, report, formats, null);
             out.println();
-            out.println(Seed001Story.throughputCost(results.get(0), results.get(1)));
+            out.println(Seed001Story.throughputCost(comparison.results().get(0), comparison.results().get(1)));
+            final Path page = comparison.page();
             out.println();
+            out.println("Open " + page + " for both runs side by side, overlaid on every plot.");
             out.println("Next: bin/iommu-emu replay --help, bin/iommu-emu compare --scenario nic-passthrough --policies huge,forced-4k,");
             out.println("bin/iommu-emu demo --tour (the page-table engine), docs/scenarios.md (the bundled scenarios).");
             return 0;

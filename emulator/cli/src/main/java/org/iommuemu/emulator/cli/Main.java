@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import org.iommuemu.emulator.cli.offline.TablesCommand;
 import org.iommuemu.emulator.cli.offline.TranslateCommand;
 import org.iommuemu.emulator.cli.trace.TraceCommand;
+import org.iommuemu.emulator.config.BuildVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,6 +22,11 @@ public final class Main
 {
     public static void main(final String[] args)
     {
+        // The one JVM flag that is no export or open (those are in the jar's manifest): Chronicle's usage reporting off.
+        if (System.getProperty("chronicle.analytics.disable") == null)
+        {
+            System.setProperty("chronicle.analytics.disable", "true");
+        }
         System.exit(run(args));
     }
 
@@ -36,6 +42,16 @@ public final class Main
         final CommandLine commandLine = new CommandLine(new Main());
         commandLine.setOut(out);
         commandLine.setErr(err);
+        commandLine.setParameterExceptionHandler((ex, args1) ->
+        {
+            // One line, the command it is about and where to read more; exit code 2 (docs: README, Exit codes).
+            final CommandLine cmd = ex.getCommandLine();
+            final String name = cmd.getCommandSpec().qualifiedName();
+            cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + (name.equals("iommu-emu") ? "" :
+                name.substring("iommu-emu ".length()) + ": ") + lowerFirst(ex.getMessage()) + " (see " + name + " --help)"));
+            cmd.getErr().flush();
+            return ExitCodes.USAGE;
+        });
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
         {
             final int code = ExitCodes.of(ex);
@@ -50,12 +66,17 @@ public final class Main
         return commandLine.execute(args);
     }
 
+    private static String lowerFirst(final String message)
+    {
+        return message == null || message.isEmpty() ? "bad command line" :
+            Character.toLowerCase(message.charAt(0)) + message.substring(1);
+    }
+
     static final class Version implements CommandLine.IVersionProvider
     {
         public String[] getVersion()
         {
-            final String version = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"iommu-emu " + (version == null ? "development build" : version)};
+            return new String[] {"iommu-emu " + BuildVersion.current()};
         }
     }
 }

@@ -6,12 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.cli.trace.TraceInputOptions;
 import org.iommuemu.emulator.replay.BinaryResultSink;
 import org.iommuemu.emulator.replay.CsvResultSink;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.ReplayResult;
 import org.iommuemu.emulator.replay.ReportWriter;
 import org.iommuemu.emulator.replay.ResultSink;
@@ -28,12 +29,14 @@ import picocli.CommandLine.Spec;
 /** {@code replay}: a trace through a scenario's platform; per-TLP results, a summary and a report. */
 @Command(
     name = "replay",
+    header = "Replay a TLP trace through a scenario's platform.",
     mixinStandardHelpOptions = true,
     description = {
-        "Replay a TLP trace through the platform a scenario describes and print a summary: outcomes, faults by kind,",
-        "cache hit rates, walks, latency percentiles, simulated time, page-table memory.",
-        "Without TRACE the scenario's own traffic (a generated workload or a file it names) is used.",
-        "Example: replay --scenario seed001-huge --report out/seed001 --results out/seed001.csv"})
+        "Replay a TLP trace through the platform a scenario describes and print a summary.",
+        "The summary gives outcomes, faults by architectural name, cache hit rates, walks, latency percentiles, simulated",
+        "time, page-table memory and platform events. Without TRACE the scenario's own traffic (a generated workload or a",
+        "file it names) is used.",
+        "Example: replay --scenario seed001-huge --report out/seed001 --results out/seed001.csv --json out/seed001.json"})
 final class ReplayCommand implements Callable<Integer>
 {
     @Spec
@@ -51,35 +54,47 @@ final class ReplayCommand implements Callable<Integer>
         description = "Write per-TLP results: CSV, or the binary format when FILE ends in .bin (docs/replay.md).")
     Path results;
 
-    @Option(names = "--report", paramLabel = "DIR", description = "Write a report folder: summary, plots and index.html.")
+    @Option(names = "--report", paramLabel = "FOLDER",
+        description = "Write a report folder: summary (text, JSON, CSV, gem5 stats.txt), latency.hgrm, plots and index.html.")
     Path report;
 
-    @Option(names = "--plots", paramLabel = "FORMAT", defaultValue = "png",
-        description = "Plot format of the report: png or svg. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Write the summary as JSON (docs/results.schema.json).")
+    Path json;
+
+    @Option(names = "--plots", paramLabel = "FORMATS", defaultValue = "png,svg",
+        description = "Plot formats of the report: png, svg, or png,svg. Default: ${DEFAULT-VALUE}.")
     String plots;
 
-    @Option(names = "--count", paramLabel = "N", description = "TLPs to generate, overriding the scenario's traffic count.")
+    @Option(names = "--count", paramLabel = "TLPS", description = "TLPs to generate, overriding the scenario's traffic count.")
     Long count;
 
     @Option(names = "--progress", negatable = true,
-        description = "Show progress on stderr. Default: on when a console is attached.")
+        description = "Show progress with an estimated time left on stderr. Default: on when a console is attached.")
     Boolean progress;
 
     @Mixin
     TraceInputOptions input;
+
+    @Mixin
+    LogOptions logs;
 
     public Integer call() throws IOException
     {
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final Scenario loaded = ReplaySupport.scenario(scenario);
-        final ReportWriter.ImageFormat format = imageFormat(plots);
-        ReplaySupport.files(List.of(loaded), trace).output("--results", results)
-            .outputFolder("--report", report, ReportWriter.files(format)).check();
+        final Set<ReportWriter.ImageFormat> formats = ReplaySupport.imageFormats(plots);
+        final List<LogOptions.Log> logList = logs.parsed();
+        final CommandFiles files = ReplaySupport.files(List.of(loaded), trace).output("--results", results).output("--json", json)
+            .outputFolder("--report", report, ReportWriter.files(formats));
+        logs.outputs(files);
+        files.check();
+        final ReplaySupport.Context context = new ReplaySupport.Context(input, count, out, err,
+            progress != null ? progress : System.console() != null, logList);
         final ReplayResult result;
         try (ResultSink sink = sink(results))
         {
-            result = ReplaySupport.run(loaded, trace, input, count, sink, err, progress != null ? progress : System.console() != null);
+            result = ReplaySupport.run(loaded, trace, context, sink);
         }
         out.println("Replay of " + (trace != null ? trace : "the scenario's traffic") + " through " + loaded.name() +
             (loaded.description().isEmpty() ? "" : ": " + loaded.description()));
@@ -88,25 +103,25 @@ final class ReplayCommand implements Callable<Integer>
         {
             out.println("per-TLP results: " + results);
         }
+        for (final LogOptions.Log log : logList)
+        {
+            if (log.file() != null)
+            {
+                out.println(log.kind() + " log: " + log.file());
+            }
+        }
+        if (json != null)
+        {
+            ReplaySupport.createParent(json);
+            JsonReport.write(JsonReport.replay(result), json);
+            out.println("JSON: " + json);
+        }
         if (report != null)
         {
-            out.println("report: " + ReportWriter.write(result, report, format));
+            out.println("report: " + ReportWriter.write(result, report, formats));
         }
         out.flush();
         return 0;
-    }
-
-    static ReportWriter.ImageFormat imageFormat(final String text)
-    {
-        switch (text.toLowerCase(Locale.ROOT))
-        {
-            case "png":
-                return ReportWriter.ImageFormat.PNG;
-            case "svg":
-                return ReportWriter.ImageFormat.SVG;
-            default:
-                throw new IllegalArgumentException("--plots must be png or svg, not " + text);
-        }
     }
 
     static ResultSink sink(final Path file) throws IOException

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
 /** {@code serve}: the co-simulation server (docs/protocol.md) for a QEMU or SystemC peer, or the Java and C clients. */
 @Command(
     name = "serve",
+    header = "Serve co-simulation sessions to QEMU over a socket.",
     mixinStandardHelpOptions = true,
     description = {
         "Serve the platform a scenario describes to co-simulating peers over remote-port 4.3 (docs/protocol.md): each",

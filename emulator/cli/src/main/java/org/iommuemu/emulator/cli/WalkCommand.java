@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
 /** Build a page table from {@code --map} options and print how each IOVA walks. */
 @Command(
     name = "walk",
+    header = "Build a page table and walk addresses through it.",
     mixinStandardHelpOptions = true,
     description = {
         "Build a page table in emulated memory and walk IOVAs through it, printing each translation or fault",
@@ -39,11 +40,11 @@ final class WalkCommand implements Callable<Integer>
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--format", defaultValue = "amdv1:3",
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "amdv1:3",
         description = "Page-table format NAME[:LEVELS]: amdv1 (modes 1-6), x86 (4/5), vtd-ss (2-5), ept (4/5). Default: ${DEFAULT-VALUE}.")
     String format;
 
-    @Option(names = "--policy", defaultValue = "largest",
+    @Option(names = "--policy", paramLabel = "POLICY", defaultValue = "largest",
         description = "Page-size policy: largest (huge pages where alignment allows) or forced-4k. Default: ${DEFAULT-VALUE}.")
     String policy;
 
@@ -51,7 +52,8 @@ final class WalkCommand implements Callable<Integer>
         description = "A mapping, repeatable. PERMS are letters r w x u (default rw). Without --map a sample layout is used.")
     List<String> maps = new ArrayList<>();
 
-    @Option(names = "--access", defaultValue = "r", description = "Access to check: letters r w x u. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--access", paramLabel = "LETTERS", defaultValue = "r",
+        description = "Access to check: letters r w x u. Default: ${DEFAULT-VALUE}.")
     String access;
 
     @Option(names = "--entries", description = "Also print every entry the walker read.")

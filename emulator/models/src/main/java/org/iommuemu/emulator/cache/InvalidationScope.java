@@ -126,6 +126,18 @@ public final class InvalidationScope
         return hasRange;
     }
 
+    /** The range's first address (meaningful when {@link #hasRange()}). */
+    public long first()
+    {
+        return first;
+    }
+
+    /** The range's last address, inclusive (meaningful when {@link #hasRange()}). */
+    public long last()
+    {
+        return last;
+    }
+
     public String toString()
     {
         final String filtered = trustFilter == 0 ? description : description + (trustFilter == TRUSTED_ONLY ? ", trusted" : ", untrusted");

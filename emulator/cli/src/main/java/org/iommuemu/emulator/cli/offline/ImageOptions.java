@@ -36,8 +36,9 @@ final class ImageOptions
     @Option(names = "--regs", paramLabel = "FILE", description = "Register values, one OFFSET=VALUE per line; # comments.")
     Path registersFile;
 
-    @Option(names = "--progress", description = "Show decompression progress on stderr even without a console.")
-    boolean progress;
+    @Option(names = "--progress", negatable = true,
+        description = "Show decompression progress with an estimated time left on stderr. Default: on when a console is attached.")
+    Boolean progress;
 
     @Option(names = "--max-image-size", paramLabel = "SIZE", defaultValue = "64G",
         description = "Largest size a compressed image may decompress to (K/M/G/T suffixes or 0x hex). Default: ${DEFAULT-VALUE}.")
@@ -84,7 +85,8 @@ final class ImageOptions
         {
             throw new IllegalArgumentException("--max-image-size \"" + maxImageSize + "\" must be a positive size (4G, 0x100000000, ...)");
         }
-        return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress || System.console() != null),
+        return ImageMemory.open(memory, base, new ProgressLine(err, memory.getFileName().toString(), progress != null ? progress :
+            System.console() != null),
             cap);
     }
 

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.cli.offline;
 
 import java.io.PrintWriter;
 
+import org.iommuemu.emulator.cli.trace.Progress;
 import org.iommuemu.emulator.image.DecompressionProgress;
 
 /**
@@ -17,8 +18,10 @@ final class ProgressLine implements DecompressionProgress
     private final PrintWriter err;
     private final String label;
     private final boolean enabled;
-    private long nextDraw = System.nanoTime() + INTERVAL_NS;
+    private final long start = System.nanoTime();
+    private long nextDraw = start + INTERVAL_NS;
     private boolean drawn;
+    private int widest;
 
     ProgressLine(final PrintWriter err, final String label, final boolean enabled)
     {
@@ -39,8 +42,20 @@ final class ProgressLine implements DecompressionProgress
             return;
         }
         nextDraw = now + INTERVAL_NS;
-        err.print("\r" + label + ": " + (written >>> 20) + " MiB decompressed" +
-            (compressedTotal > 0 ? " (" + Math.min(100, compressedRead * 100 / compressedTotal) + "% of the file)" : "") + "   ");
+        final StringBuilder line = new StringBuilder("\r").append(label).append(": ").append(written >>> 20).append(" MiB decompressed");
+        if (compressedTotal > 0)
+        {
+            line.append(" (").append(Math.min(100, compressedRead * 100 / compressedTotal)).append("% of the file");
+            final double done = Math.min(1.0, (double)compressedRead / compressedTotal);
+            if (done > 0.001)
+            {
+                line.append(", ETA ").append(Progress.duration((now - start) / 1e9 * (1 - done) / done));
+            }
+            line.append(')');
+        }
+        line.append("   ");
+        widest = Math.max(widest, line.length() - 1);
+        err.print(line);
         err.flush();
         drawn = true;
     }
@@ -49,7 +64,7 @@ final class ProgressLine implements DecompressionProgress
     {
         if (drawn)
         {
-            err.print("\r" + " ".repeat(79) + "\r");
+            err.print("\r" + " ".repeat(widest) + "\r");
             err.flush();
             drawn = false;
         }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
 /** Show an IOMMU's device, context or PASID tables and page tables in a memory image, like a kernel debugfs view. */
 @Command(
     name = "tables",
+    header = "Dump an IOMMU's translation tables from a memory image.",
     mixinStandardHelpOptions = true,
     description = {
         "Dump the translation structures of an IOMMU in a physical memory image: the valid device table entries",

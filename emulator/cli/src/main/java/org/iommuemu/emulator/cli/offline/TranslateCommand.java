@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
 /** Act as a machine's IOMMU on its memory image: translate each request of a CSV file as the hardware would. */
 @Command(
     name = "translate",
+    header = "Translate DMA requests over a memory image.",
     mixinStandardHelpOptions = true,
     description = {
         "Translate DMA requests through an IOMMU brought up from captured register values over a physical memory image.",

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.cli.trace;
 
 import java.io.PrintWriter;
+import java.util.Locale;
 
 /**
  * A one-line progress indicator on stderr, redrawn with a carriage return at most twice a second. Checking the
@@ -20,6 +21,7 @@ public final class Progress
     private final long start = System.nanoTime();
     private long nextDraw;
     private boolean drawn;
+    private int widest;
 
     public Progress(final PrintWriter err, final boolean enabled, final String label, final long totalBytes)
     {
@@ -54,15 +56,36 @@ public final class Progress
         nextDraw = now + intervalNs;
         final StringBuilder line = new StringBuilder(80).append('\r').append(label).append(": ")
             .append(records).append(" records");
+        final double seconds = (now - start) / 1e9;
         if (position >= 0 && totalBytes > 0)
         {
             line.append(", ").append(Math.min(100, position * 100 / totalBytes)).append('%');
+            final double done = Math.min(1.0, (double)position / totalBytes);
+            if (done > 0.001)
+            {
+                line.append(", ETA ").append(duration(seconds * (1 - done) / done));
+            }
         }
-        final double seconds = (now - start) / 1e9;
-        line.append(String.format(", %.0f records/s ", records / Math.max(seconds, 1e-9)));
+        line.append(String.format(Locale.ROOT, ", %.0f records/s ", records / Math.max(seconds, 1e-9)));
+        widest = Math.max(widest, line.length() - 1);
         err.print(line);
         err.flush();
         drawn = true;
+    }
+
+    /** A remaining time as people say it: {@code 42s}, {@code 3m05s}, {@code 1h02m}. */
+    public static String duration(final double seconds)
+    {
+        final long s = Math.max(0, Math.round(seconds));
+        if (s < 60)
+        {
+            return s + "s";
+        }
+        if (s < 3600)
+        {
+            return String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+        }
+        return String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60);
     }
 
     /** Erases the progress line, if one was drawn. */
@@ -70,7 +93,7 @@ public final class Progress
     {
         if (drawn)
         {
-            err.print("\r" + " ".repeat(79) + "\r");
+            err.print("\r" + " ".repeat(widest) + "\r");
             err.flush();
             drawn = false;
         }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(
     name = "trace",
+    header = "Decode, convert, count and generate TLP traces.",
     mixinStandardHelpOptions = true,
     description = {
         "PCIe TLP trace tools: decode, convert, count and generate traces (pcie-tlp pcapng and text, NetTLP pcap " +

@@ -23,6 +23,7 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "convert",
+    header = "Convert a trace between formats.",
     mixinStandardHelpOptions = true,
     description = {
         "Convert a trace: text <-> pcapng, NetTLP pcap -> pcapng or text, QEMU IOMMU log -> pcapng or text.",

@@ -17,6 +17,7 @@ import picocli.CommandLine.Parameters;
 /** {@code trace dump FILE}: one decoded line per TLP on stdout, the summary on stderr. */
 @Command(
     name = "dump",
+    header = "Decode a trace, one line per TLP.",
     mixinStandardHelpOptions = true,
     description = {
         "Decode a trace, one line per TLP: record index, timestamp, direction, port, [flit] [T], then the decoded TLP.",
@@ -74,6 +75,12 @@ public final class TraceDumpCommand extends TraceCommandBase
                     continue;
                 }
                 line(record, text);
+                final String annotation = reader.annotation();
+                if (annotation != null)
+                {
+                    text.setLength(text.length() - 1);
+                    text.append("  # ").append(annotation).append('\n');
+                }
                 printed++;
                 if (text.length() >= FLUSH_CHARS)
                 {

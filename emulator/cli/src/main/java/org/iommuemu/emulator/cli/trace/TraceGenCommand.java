@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 /** {@code trace gen}: a synthetic, deterministic trace from {@link TraceGenerator}. */
 @Command(
     name = "gen",
+    header = "Generate a synthetic DMA trace.",
     mixinStandardHelpOptions = true,
     description = {
         "Generate a synthetic trace of upstream DMA (MRd/MWr), deterministic for a given seed and options: " +

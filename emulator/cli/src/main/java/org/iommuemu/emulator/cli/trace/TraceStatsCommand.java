@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.iommuemu.emulator.cli.CommandFiles;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceReader;
 import org.iommuemu.tlp.trace.TraceRecord;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Parameters;
 /** {@code trace stats FILE}: counts by type and requester, bytes, address footprint. */
 @Command(
     name = "stats",
+    header = "Count a trace's TLPs by type and requester.",
     mixinStandardHelpOptions = true,
     description = {
         "Count the TLPs of a trace: by type, by requester, bytes on the wire and of data, T bit and PASID, and the " +
@@ -32,10 +35,15 @@ public final class TraceStatsCommand extends TraceCommandBase
     @Parameters(paramLabel = "FILE", description = "Trace to count (pcapng, text, NetTLP pcap or QEMU log).")
     Path file;
 
+    @picocli.CommandLine.Option(names = "--json", paramLabel = "OUT",
+        description = "Also write the counts and the record accounting as JSON (docs/results.schema.json).")
+    Path json;
+
     @Override
     public Integer call()
     {
         filter.parse();
+        new CommandFiles().input("FILE", file).output("--json", json).check();
         final boolean filtering = !filter.isEmpty();
         final TraceStats stats = new TraceStats();
         TraceReader reader = null;
@@ -56,6 +64,11 @@ public final class TraceStatsCommand extends TraceCommandBase
             out().print(stats.report(new StringBuilder(1024)));
             out().flush();
             printSummary(file, reader.summary(), filtering ? ", matching the filters " + stats.records() : null);
+            if (json != null)
+            {
+                JsonReport.write(JsonReport.traceStats(file.toString(), stats,
+                    reader.summary(), filtering), json);
+            }
             return OK;
         }
         catch (final TraceFormatException ex)

@@ -18,9 +18,19 @@ class ProgressTest
         progress.tick(1, 10);
         assertEquals("", err.toString(), "only every 16384 records");
         progress.tick(16384, 500);
-        assertTrue(err.toString().startsWith("\rtrace stats: 16384 records, 50%, "), err.toString());
+        assertTrue(err.toString().startsWith("\rtrace stats: 16384 records, 50%, ETA "), err.toString());
+        final int drawn = err.toString().length() - 1;
         progress.done();
-        assertTrue(err.toString().endsWith("\r" + " ".repeat(79) + "\r"), err.toString());
+        assertTrue(err.toString().endsWith("\r" + " ".repeat(drawn) + "\r"), "the whole line erased: " + err);
+    }
+
+    @Test
+    void estimatedTimeLeftInWords()
+    {
+        assertEquals("0s", Progress.duration(0.2));
+        assertEquals("42s", Progress.duration(42));
+        assertEquals("3m05s", Progress.duration(185));
+        assertEquals("1h02m", Progress.duration(3725));
     }
 
     @Test

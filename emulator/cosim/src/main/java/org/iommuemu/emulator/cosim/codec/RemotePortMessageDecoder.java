@@ -309,6 +309,15 @@ public final class RemotePortMessageDecoder extends MessageToMessageDecoder<Byte
             return new Malformed(command, ErrorLayout.MALFORMED, TlpCommandLayout.NAME_LENGTH_OFFSET, "name length " + nameLength +
                 " but " + (size - TlpCommandLayout.RESPONSE_LENGTH) + " bytes follow", size - RemotePort.HEADER_LENGTH);
         }
+        for (int i = 0; i < nameLength; i++)
+        {
+            final int b = frame.getUnsignedByte(base + TlpCommandLayout.NAME_OFFSET + i);
+            if (b < 0x20 || b > 0x7E)
+            {
+                return new Malformed(command, ErrorLayout.MALFORMED, TlpCommandLayout.NAME_OFFSET + i, "the outcome name holds byte 0x" +
+                    Integer.toHexString(b) + ", not printable ASCII", size - RemotePort.HEADER_LENGTH);
+            }
+        }
         r.name = frame.toString(base + TlpCommandLayout.NAME_OFFSET, nameLength, StandardCharsets.US_ASCII);
         return r;
     }
@@ -331,8 +340,15 @@ public final class RemotePortMessageDecoder extends MessageToMessageDecoder<Byte
             " bytes, the packet has " + size, size - RemotePort.HEADER_LENGTH);
     }
 
+    private static final byte[] NO_BYTES = new byte[0];
+
+    /** {@code length} bytes at {@code index}; no read at all for none (the offset of an empty field may be anything). */
     private static byte[] copy(final ByteBuf frame, final int index, final int length)
     {
+        if (length == 0)
+        {
+            return NO_BYTES;
+        }
         final byte[] bytes = new byte[length];
         frame.getBytes(index, bytes);
         return bytes;

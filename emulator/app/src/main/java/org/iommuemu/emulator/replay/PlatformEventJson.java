@@ -1,0 +1,152 @@
+package org.iommuemu.emulator.replay;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.iommuemu.emulator.scenario.PlatformEvent;
+import org.iommuemu.tdx.TdiStatus;
+import org.iommuemu.tdx.TdxStatus;
+import org.iommuemu.tlp.RequesterId;
+
+/**
+ * A {@link PlatformEvent}'s fields as JSON, one method per kind through the {@link PlatformEvent.Visitor} (a new kind
+ * of event does not compile until it is given here): the kind's name ({@link #kind}) and its fields, addresses as
+ * {@code 0x} hex strings, requesters as {@code bus:dev.fn} with the 16-bit requester ID beside them, statuses and
+ * states by name.
+ */
+public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode>
+{
+    private static final PlatformEventJson INSTANCE = new PlatformEventJson();
+    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private PlatformEventJson()
+    {
+    }
+
+    /** The event's fields (without where and when: {@link JsonReport} adds those). */
+    public static ObjectNode fields(final PlatformEvent event)
+    {
+        return event.accept(INSTANCE);
+    }
+
+    /** The event's kind, snake case: {@code tdi_bind_machine_check}, {@code td_access}, ... */
+    public static String kind(final PlatformEvent event)
+    {
+        return fields(event).get("kind").asText();
+    }
+
+    private static ObjectNode node(final String kind)
+    {
+        final ObjectNode node = NODES.objectNode();
+        node.put("kind", kind);
+        return node;
+    }
+
+    private static ObjectNode requester(final ObjectNode node, final String name, final int requesterId)
+    {
+        node.put(name, RequesterId.toBdf(requesterId));
+        node.put(name + "_id", requesterId);
+        return node;
+    }
+
+    private static String hex(final long value)
+    {
+        return "0x" + Long.toHexString(value);
+    }
+
+    @Override
+    public ObjectNode bindMachineCheck(final PlatformEvent.TdiBindMachineCheck e)
+    {
+        final ObjectNode node = requester(node("tdi_bind_machine_check"), "tdi", e.requesterId());
+        node.put("cause", e.cause());
+        node.put("cause_name", e.causeName());
+        node.put("through_cached_translation", e.cached());
+        node.put("address", hex(e.address()));
+        return node;
+    }
+
+    @Override
+    public ObjectNode bindRefused(final PlatformEvent.TdiBindRefused e)
+    {
+        final ObjectNode node = requester(node("tdi_bind_refused"), "tdi", e.requesterId());
+        node.put("status", e.status().name());
+        if (e.status() == TdiStatus.STALE_TRANSLATION)
+        {
+            node.put("stale_address", hex(e.staleAddress()));
+        }
+        return node;
+    }
+
+    @Override
+    public ObjectNode bound(final PlatformEvent.TdiBound e)
+    {
+        final ObjectNode node = requester(node("tdi_bound"), "tdi", e.requesterId());
+        node.put("state", "CONFIG_LOCKED");
+        return node;
+    }
+
+    @Override
+    public ObjectNode transition(final PlatformEvent.TdiTransition e)
+    {
+        final ObjectNode node = requester(node("tdi_transition"), "tdi", e.requesterId());
+        node.put("operation", e.operation());
+        node.put("status", e.status().name());
+        node.put("state", e.state().name());
+        return node;
+    }
+
+    @Override
+    public ObjectNode mmioMapped(final PlatformEvent.MmioMapped e)
+    {
+        final ObjectNode node = requester(node("mmio_mapped"), "tdi", e.requesterId());
+        node.put("hpa", hex(e.hpa()));
+        node.put("gpa", hex(e.gpa()));
+        node.put("size_bytes", e.size());
+        return node;
+    }
+
+    @Override
+    public ObjectNode mmioMapRefused(final PlatformEvent.MmioMapRefused e)
+    {
+        final ObjectNode node = requester(node("mmio_map_refused"), "tdi", e.requesterId());
+        node.put("gpa", hex(e.gpa()));
+        node.put("hpa", hex(e.hpa()));
+        node.put("status", TdxStatus.name(e.status()));
+        node.put("status_code", hex(e.status()));
+        node.put("rcx", hex(e.rcx()));
+        node.put("rdx", hex(e.rdx()));
+        node.put("tdi_state", e.tdiState().name());
+        return node;
+    }
+
+    @Override
+    public ObjectNode tdAccess(final PlatformEvent.TdAccess e)
+    {
+        final ObjectNode node = node("td_access");
+        node.put("td", e.td());
+        node.put("access", e.write() ? "write" : "read");
+        node.put("gpa", hex(e.gpa()));
+        node.put("size_bytes", e.size());
+        node.put("result", e.result().name());
+        node.put("address", hex(e.address()));
+        if (e.result() == PlatformEvent.TdAccessResult.EPT_VIOLATION)
+        {
+            node.put("walk_fault", e.walkFault().name());
+        }
+        if (e.result() == PlatformEvent.TdAccessResult.MACHINE_CHECK)
+        {
+            node.put("cause", e.cause());
+            node.put("cause_name", e.causeName());
+        }
+        return node;
+    }
+
+    @Override
+    public ObjectNode kvmDirtyLog(final PlatformEvent.KvmDirtyLog e)
+    {
+        final ObjectNode node = node("kvm_dirty_log");
+        node.put("domain", e.domain());
+        node.put("leaves_write_protected", e.leaves());
+        node.put("shared_with_iommu", e.sharedWithIommu());
+        return node;
+    }
+}
