@@ -224,13 +224,10 @@ public final class PageTable
             final int index = format.index(inputAddress, level);
             final long entry = readSlot(table, index);
             final int kind = format.kind(entry, level);
-            if (kind == PageTableFormat.KIND_EMPTY)
+            final MapStatus stop = descentStop(entry, level, kind);
+            if (stop != null)
             {
-                return MapStatus.NOT_MAPPED;
-            }
-            if (format.validate(entry, level, kind) != WalkFault.NONE)
-            {
-                return MapStatus.BAD_TABLE;
+                return stop;
             }
             if (kind == PageTableFormat.KIND_LEAF)
             {
@@ -244,10 +241,6 @@ public final class PageTable
                     return status;
                 }
                 continue; // re-read the slot: now a smaller leaf or a table
-            }
-            if (!isOwnTable(entry, level))
-            {
-                return MapStatus.BAD_TABLE;
             }
             table = format.tableAddress(entry, level);
             level--;
@@ -279,21 +272,14 @@ public final class PageTable
             final int index = format.index(inputAddress, level);
             final long entry = readSlot(table, index);
             final int kind = format.kind(entry, level);
-            if (kind == PageTableFormat.KIND_EMPTY)
+            final MapStatus stop = descentStop(entry, level, kind);
+            if (stop != null)
             {
-                return MapStatus.NOT_MAPPED;
-            }
-            if (format.validate(entry, level, kind) != WalkFault.NONE)
-            {
-                return MapStatus.BAD_TABLE;
+                return stop;
             }
             if (kind == PageTableFormat.KIND_LEAF)
             {
                 return MapStatus.OK;
-            }
-            if (!isOwnTable(entry, level))
-            {
-                return MapStatus.BAD_TABLE;
             }
             if (level == targetLevel)
             {
@@ -302,6 +288,27 @@ public final class PageTable
             table = format.tableAddress(entry, level);
             level--;
         }
+    }
+
+    /**
+     * Where split's and merge's descent ends at {@code entry} before looking at its kind: nothing mapped, an entry
+     * the format refuses, or a table this page table did not allocate; null to go on (a leaf, or an own table).
+     */
+    private MapStatus descentStop(final long entry, final int level, final int kind)
+    {
+        if (kind == PageTableFormat.KIND_EMPTY)
+        {
+            return MapStatus.NOT_MAPPED;
+        }
+        if (format.validate(entry, level, kind) != WalkFault.NONE)
+        {
+            return MapStatus.BAD_TABLE;
+        }
+        if (kind != PageTableFormat.KIND_LEAF && !isOwnTable(entry, level))
+        {
+            return MapStatus.BAD_TABLE;
+        }
+        return null;
     }
 
     /** Unmap everything; the root stays (empty). */

@@ -37,6 +37,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * eighth page is private (1 MiB: 4 KiB of RMP entries, hot in L1; 64 MiB: 256 KiB of entries, L2); PSMASH
  * of a 2 MiB private entry (the 2 MiB entries are rebuilt between invocations, outside the measurement)
  * and RMPUPDATE.
+ * <p>
+ * The 2 MiB-leaf checks use the default large-leaf rule ({@code REGION_2M}: the target's entry and the region's
+ * first entry, two reads at most). {@code dmaCheck2M} runs in the mixed range, where every region holds private
+ * pages, so every check takes the fault path (the event is written); {@code dmaCheck2MShared} runs the same
+ * offsets in an all-shared range above it, where every check is allowed. Every check's outcome is compared with
+ * the one the layout implies (counted as a failure otherwise, checked per iteration).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -50,6 +56,8 @@ public class RmpBenchmark
     static final long COVERED = 1L << 30;
     static final int ASID = 5;
     static final int REGIONS = 256;
+    /** Above the mixed range: shared 4 KiB entries only (RMPUPDATE never touched them). */
+    static final long SHARED_BASE = 128L << 20;
 
     @State(Scope.Thread)
     public static class Checks
@@ -67,12 +75,14 @@ public class RmpBenchmark
         long failures;
         final RmpPageFaultEvent event = new RmpPageFaultEvent().wrap(new UnsafeBuffer(new byte[RmpPageFaultEvent.LENGTH]), 0);
         long[] addresses;
+        /** The DMA check's outcome through a 4 KiB leaf at each address: every eighth page is private. */
+        int[] expected4K;
         int cursor;
 
         @TearDown(Level.Iteration)
         public void verify()
         {
-            Failures.verify(failures, "RMPUPDATE");
+            Failures.verify(failures, "RMPUPDATE or DMA check");
             failures = 0;
         }
 
@@ -90,10 +100,12 @@ public class RmpBenchmark
                 check(instructions.rmpupdate(spa, state), "rmpupdate");
             }
             addresses = new long[1 << 14];
+            expected4K = new int[addresses.length];
             final Random random = new Random(7);
             for (int i = 0; i < addresses.length; i++)
             {
                 addresses[i] = (random.nextLong() & (((long)footprintMiB << 20) - 1)) & -8L;
+                expected4K[i] = (addresses[i] >>> 12) % 8 == 0 ? DmaRmpCheck.FAULT_ASSIGNED : DmaRmpCheck.ALLOWED;
             }
         }
     }
@@ -141,15 +153,31 @@ public class RmpBenchmark
     @Benchmark
     public int dmaCheck4K(final Checks s)
     {
-        final long spa = s.addresses[s.cursor++ & (s.addresses.length - 1)];
-        return s.dma.check(spa, 12, true, 0x100, spa, s.event);
+        final int i = s.cursor++ & (s.addresses.length - 1);
+        final long spa = s.addresses[i];
+        final int outcome = s.dma.check(spa, 12, true, 0x100, spa, s.event);
+        s.failures += outcome == s.expected4K[i] ? 0 : 1;
+        return outcome;
     }
 
+    /** Through a 2 MiB leaf in the mixed range: every region holds private pages, so every check faults. */
     @Benchmark
     public int dmaCheck2M(final Checks s)
     {
         final long spa = s.addresses[s.cursor++ & (s.addresses.length - 1)];
-        return s.dma.check(spa, 21, true, 0x100, spa, s.event);
+        final int outcome = s.dma.check(spa, 21, true, 0x100, spa, s.event);
+        s.failures += outcome != DmaRmpCheck.ALLOWED ? 0 : 1;
+        return outcome;
+    }
+
+    /** Through a 2 MiB leaf in the all-shared range: every check is allowed. */
+    @Benchmark
+    public int dmaCheck2MShared(final Checks s)
+    {
+        final long spa = SHARED_BASE + s.addresses[s.cursor++ & (s.addresses.length - 1)];
+        final int outcome = s.dma.check(spa, 21, true, 0x100, spa, s.event);
+        s.failures += outcome == DmaRmpCheck.ALLOWED ? 0 : 1;
+        return outcome;
     }
 
     @Benchmark

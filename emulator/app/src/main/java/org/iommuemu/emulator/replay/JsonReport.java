@@ -29,7 +29,7 @@ import org.iommuemu.tlp.trace.TraceSummary;
 /**
  * Machine-readable results as JSON (Jackson), one document per run, valid against {@code docs/results.schema.json}:
  * {@link #replay} (the {@code summary.json} of a report folder, {@code replay --json}, and what {@code serve} writes
- * per session), {@link #compare}, {@link #calibration} and {@link #traceStats}. Every document has {@code schema}
+ * per session), {@link #compare}, {@link #traceStats} (and the calibration's, CalibrationJson). Every document has {@code schema}
  * ({@link #SCHEMA}), {@code kind} and {@code tool}; the numbers of a replay are {@link ResultMetrics}, nested by the
  * dots of their keys, so {@code caches.amdvi_iotlb.hits} is {@code {"caches": {"amdvi_iotlb": {"hits": ...}}}}.
  * Beside them a replay carries what is not one number: every platform event with its TLP index and simulated time,
@@ -243,6 +243,19 @@ public final class JsonReport
         }
     }
 
+    /** The document on one line (JSON Lines: one document per line), with its newline. */
+    public static String line(final JsonNode node)
+    {
+        try
+        {
+            return MAPPER.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node) + "\n";
+        }
+        catch (final JsonProcessingException ex)
+        {
+            throw new IllegalStateException("a JSON tree did not serialize", ex);
+        }
+    }
+
     /** Write the document to {@code file}. */
     public static void write(final JsonNode node, final Path file) throws IOException
     {
@@ -269,7 +282,7 @@ public final class JsonReport
         return MAPPER;
     }
 
-    /** A document's first keys: {@code schema}, {@code kind} and {@code tool} (for documents built elsewhere: the calibration's). */
+    /** A document's first keys: schema, kind, tool (name and build version); for documents built elsewhere too (the calibration's). */
     public static ObjectNode header(final String kind)
     {
         final ObjectNode root = NODES.objectNode();

@@ -2,6 +2,9 @@ package org.iommuemu.emulator.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.scenario.Scenario;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -92,12 +96,18 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--max-sessions", paramLabel = "N", description = "Shut down after N sessions have ended (0: run until stopped).")
     int maxSessions;
 
+    @Option(names = "--json", paramLabel = "FILE",
+        description = "Write each ended session's statistics as JSON, one document per line (docs/results.md, kind cosim_session).")
+    Path json;
+
     public Integer call() throws IOException, InterruptedException
     {
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final Scenario loaded = withOverrides(ReplaySupport.scenario(scenario));
         checkGuestDriven(loaded, err);
+        ReplaySupport.files(List.of(loaded), null).input("--shared-file", sharedFile).output("--json", json).check();
+        final Writer jsonLines = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8);
         ServerOptions options = ServerOptions.defaults();
         if (listen != null)
         {
@@ -153,6 +163,25 @@ final class ServeCommand implements Callable<Integer>
                 }
             }
         });
+        if (jsonLines != null)
+        {
+            server.jsonStatistics(document ->
+            {
+                synchronized (jsonLines)
+                {
+                    try
+                    {
+                        jsonLines.write(JsonReport.line(document));
+                        jsonLines.flush();
+                    }
+                    catch (final IOException ex)
+                    {
+                        err.println("iommu-emu: --json " + json + ": " + ex.getMessage());
+                        err.flush();
+                    }
+                }
+            });
+        }
         final String address = server.start();
         out.println("iommu-emu: listening on " + address);
         out.flush();
@@ -169,6 +198,13 @@ final class ServeCommand implements Callable<Integer>
         finally
         {
             server.close();
+            if (jsonLines != null)
+            {
+                synchronized (jsonLines)
+                {
+                    jsonLines.close();
+                }
+            }
             try
             {
                 Runtime.getRuntime().removeShutdownHook(hook);

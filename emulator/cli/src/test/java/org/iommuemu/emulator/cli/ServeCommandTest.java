@@ -7,9 +7,14 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +41,8 @@ class ServeCommandTest
         final BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
         final StringWriter err = new StringWriter();
         final CompletableFuture<Integer> server = CompletableFuture.supplyAsync(() -> Main.run(new PrintWriter(pipe, true),
-            new PrintWriter(err, true), "serve", "--scenario", scenario.toString(), "--listen", "127.0.0.1:0", "--max-sessions", "4"));
+            new PrintWriter(err, true), "serve", "--scenario", scenario.toString(), "--listen", "127.0.0.1:0", "--max-sessions", "4",
+            "--json", dir.resolve("sessions.jsonl").toString()));
         final String first = lines.readLine();
         assertTrue(first.startsWith("iommu-emu: listening on tcp:127.0.0.1:"), first);
         final String address = first.substring("iommu-emu: listening on ".length());
@@ -63,6 +69,27 @@ class ServeCommandTest
         }
         assertTrue(output.toString().contains("session 4 (tcp:127.0.0.1:"), output.toString());
         assertTrue(err.toString().contains("connected, amdvi (guest-driven)"), err.toString());
+        // --json: one document per ended session, one per line (kind cosim_session, docs/results.md).
+        final List<String> json = Files.readAllLines(dir.resolve("sessions.jsonl"));
+        assertEquals(4, json.size(), String.join("\n", json));
+        final Set<Integer> numbers = new HashSet<>();
+        int withTlp = 0;
+        for (final String line : json)
+        {
+            final JsonNode document = JsonReport.mapper().readTree(line);
+            assertEquals("cosim_session", document.get("kind").asText(), line);
+            numbers.add(document.at("/session/number").asInt());
+            assertTrue(document.at("/session/ended").asBoolean(), line);
+            if (document.at("/cosim/packets_in/IE_TLP").asInt() == 1)
+            {
+                withTlp++;
+                assertEquals(1, document.at("/replay/traffic/tlps").asInt(), line);
+                assertEquals(1, document.at("/replay/dma/ok").asInt(), line);
+            }
+        }
+        assertEquals(Set.of(1, 2, 3, 4), numbers);
+        assertEquals(1, withTlp, "one session sent a TLP");
+
         r = run("client", "--connect", address, "stats");
         assertEquals("1", r[0], "the server has shut down: " + r[2]);
         assertTrue(r[2].contains("cannot connect"), r[2]);
@@ -85,6 +112,9 @@ class ServeCommandTest
         assertTrue(r[2].contains("--shared-file"), r[2]);
         r = run("serve", "--scenario", scenario.toString(), "--sync", "sometimes");
         assertTrue(r[2].contains("expected one of [free-running, lock-step]"), r[2]);
+        r = run("serve", "--scenario", scenario.toString(), "--setup", "scenario", "--json", scenario.toString());
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("a command never writes a file it reads"), r[2]);
         r = run("client", "--connect", "tcp:127.0.0.1:1", "stats");
         assertEquals("1", r[0]);
         r = run("client", "tlp", "abc");

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -51,6 +52,7 @@ public final class CosimServer implements AutoCloseable
     private final ServerOptions options;
     private final Consumer<String> log;
     private final Consumer<String> statistics;
+    private volatile Consumer<ObjectNode> jsonStatistics = json -> { };
     private final Map<Integer, Session> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger sessionNumbers = new AtomicInteger();
     private final List<String> endedStatistics = new ArrayList<>();
@@ -179,14 +181,32 @@ public final class CosimServer implements AutoCloseable
         return session;
     }
 
-    void sessionEnded(final Session session, final String text)
+    /**
+     * Also hand each ended session's statistics as JSON (kind {@code cosim_session}, docs/results.md) to
+     * {@code listener}, called from the session's thread before its text goes to the statistics consumer. Set it
+     * before {@link #start()}.
+     */
+    public CosimServer jsonStatistics(final Consumer<ObjectNode> listener)
+    {
+        this.jsonStatistics = listener == null ? json -> { } : listener;
+        return this;
+    }
+
+    void sessionEnded(final Session session, final String text, final ObjectNode json)
     {
         sessions.remove(session.number());
         synchronized (endedStatistics)
         {
             endedStatistics.add(text);
         }
-        statistics.accept(text);
+        try
+        {
+            jsonStatistics.accept(json);
+        }
+        finally
+        {
+            statistics.accept(text);
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.cosim.server;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.iommuemu.emulator.cosim.wire.RemotePort;
 
 /** Packets by command, counted from any thread (the event loop counts what arrives, the model what it sends). */
@@ -37,6 +38,19 @@ final class PacketCounters
             }
         }
         return b.length() == 0 ? "none" : b.toString();
+    }
+
+    /** Counts by command name ("READ", ..., "other"), the commands seen only, for the session's JSON. */
+    void putInto(final ObjectNode node)
+    {
+        for (int i = 0; i <= COMMANDS.length; i++)
+        {
+            final long n = counts.get(i);
+            if (n > 0)
+            {
+                node.put(i < COMMANDS.length ? RemotePort.commandName(COMMANDS[i]) : "other", n);
+            }
+        }
     }
 
     private static int index(final int command)

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -50,6 +51,7 @@ import org.iommuemu.emulator.platform.InterruptListener;
 import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
 import org.iommuemu.emulator.replay.ReplayRecord;
 import org.iommuemu.emulator.replay.Summary;
@@ -451,7 +453,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             {
                 // The channel may be gone; the statistics below still go out.
             }
-            server.sessionEnded(this, statistics(true));
+            server.sessionEnded(this, statistics(true), statisticsJson(true));
             channel.close();
         }
     }
@@ -1277,6 +1279,63 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         out.println("  most bytes waiting for the peer to read: " + maxOutboundBytes);
         out.flush();
         return text.toString();
+    }
+
+    /**
+     * The session's statistics as JSON (kind {@code cosim_session}, docs/results.md): the session, the replay
+     * summary of its requests as {@code replay} writes it (null before a platform was built), and the
+     * co-simulation counters of {@link #statistics(boolean)}.
+     */
+    ObjectNode statisticsJson(final boolean ended)
+    {
+        final ObjectNode root = JsonReport.header("cosim_session");
+        final ObjectNode session = root.putObject("session");
+        session.put("number", number);
+        session.put("name", name());
+        session.put("platform", platform == null ? null : platform.describe());
+        session.put("profile", platform == null ? null : platform.profile().name());
+        session.put("duration_s", (System.nanoTime() - started) / 1e9);
+        session.put("ended", ended);
+        session.put("end_reason", ended ? endReason : null);
+        if (replay != null)
+        {
+            root.set("replay", JsonReport.replay(replay.result(tlpSummary, System.nanoTime() - started)));
+        }
+        else
+        {
+            root.putNull("replay");
+        }
+        final ObjectNode cosim = root.putObject("cosim");
+        packetsIn.putInto(cosim.putObject("packets_in"));
+        packetsOut.putInto(cosim.putObject("packets_out"));
+        cosim.put("mmio_accesses", mmioAccesses);
+        cosim.put("mmio_refused", mmioErrors);
+        final ObjectNode memory = cosim.putObject("guest_memory");
+        memory.put("backing", remote != null ? "remote" : shared != null ? "shared" : "none");
+        if (remote != null)
+        {
+            final long walks = replay == null ? 0 : replay.timing().totalWalks();
+            memory.put("reads", remote.reads());
+            memory.put("failed_reads", remote.failedReads());
+            memory.put("writes", remote.writes());
+            memory.put("failed_writes", remote.failedWrites());
+            memory.put("timed_out", memoryTimeouts);
+            memory.put("reads_per_walk", walks == 0 ? 0.0 : remoteReadsDuringRequests / (double)walks);
+        }
+        cosim.put("interrupts_sent", interruptsSent);
+        cosim.put("interrupt_mode", spec.interrupts().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        final ObjectNode ats = cosim.putObject("ats_inv");
+        ats.put("sent", atsInvalidationsSent);
+        ats.put("acknowledged", atsInvalidationsAcknowledged);
+        ats.put("timed_out", atsInvalidationsTimedOut);
+        ats.put("not_forwarded", invalidationsNotForwarded);
+        ats.put("held_by_peer", shadow.size());
+        cosim.put("tlps_not_decoded", tlpErrors);
+        cosim.put("protocol_errors", protocolErrors.get());
+        cosim.put("unmatched_responses", unmatchedResponses.get());
+        cosim.put("timestamps_went_back", timeWentBack);
+        cosim.put("max_outbound_bytes", maxOutboundBytes);
+        return root;
     }
 
     long maxOutboundBytes()

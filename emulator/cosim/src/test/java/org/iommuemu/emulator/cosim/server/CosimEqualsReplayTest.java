@@ -5,14 +5,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cosim.codec.TlpResponse;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
 import org.iommuemu.emulator.replay.ReplayRecord;
+import org.iommuemu.emulator.replay.ReplayResult;
 import org.iommuemu.emulator.replay.ResultSink;
 import org.iommuemu.emulator.replay.TrafficClass;
 import org.iommuemu.emulator.scenario.Platform;
@@ -68,7 +72,8 @@ class CosimEqualsReplayTest
         return lines;
     }
 
-    private static List<String> replay(final Platform platform, final List<byte[]> tlps, final Path dir) throws Exception
+    private static List<String> replay(final Platform platform, final List<byte[]> tlps, final Path dir, final ReplayResult[] result)
+        throws Exception
     {
         final Path trace = dir.resolve("same.pcapng");
         try (PcapngTraceWriter writer = new PcapngTraceWriter(trace, TraceRecord.NANOSECONDS))
@@ -84,7 +89,7 @@ class CosimEqualsReplayTest
         final List<String> lines = new ArrayList<>();
         try (TraceReader reader = TraceFiles.open(trace, ErrorPolicy.STOP))
         {
-            new Replay(platform).run(reader, new ResultSink()
+            result[0] = new Replay(platform).run(reader, new ResultSink()
             {
                 public void accept(final ReplayRecord r)
                 {
@@ -104,15 +109,33 @@ class CosimEqualsReplayTest
     {
         final Scenario scenario = Loopback.scenario(yaml);
         final List<String> cosim;
-        try (Loopback loop = new Loopback(scenario, ServerOptions.defaults()); GuestSide guest = new GuestSide(loop, blockSize))
+        final ObjectNode json;
+        try (Loopback loop = new Loopback(scenario, ServerOptions.defaults()))
         {
-            guestDriver.accept(guest.port, guest.memory);
-            cosim = cosim(guest, tlps);
+            try (GuestSide guest = new GuestSide(loop, blockSize))
+            {
+                guestDriver.accept(guest.port, guest.memory);
+                cosim = cosim(guest, tlps);
+            }
+            loop.awaitEnded(1);
+            json = loop.json.get(0);
         }
         final Platform local = Platform.forGuest(scenario, new SparseMemory());
         guestDriver.accept(local.port(), local.memory());
-        final List<String> replayed = replay(local, tlps, dir);
+        final ReplayResult[] result = new ReplayResult[1];
+        final List<String> replayed = replay(local, tlps, dir, result);
         assertEquals(replayed, cosim);
+
+        // The session's JSON statistics (serve --json) are valid and count what replay counts.
+        assertEquals(List.of(), ResultsSchema.validate(json), json.toPrettyString());
+        assertEquals("cosim_session", json.get("kind").asText());
+        final JsonNode session = json.get("replay");
+        final ObjectNode replay = JsonReport.replay(result[0]);
+        for (final String key : List.of("traffic", "dma", "faults", "effects", "machine_checks", "caches", "walks"))
+        {
+            assertEquals(replay.get(key), session.get(key), key);
+        }
+        assertEquals(tlps.size(), json.at("/cosim/packets_in/IE_TLP").asInt(), json.get("cosim").toString());
         assertTrue(replayed.stream().anyMatch(l -> l.contains(",ok,")) && replayed.stream().anyMatch(l -> l.contains(",fault,")) &&
             replayed.stream().anyMatch(l -> l.contains(",1,0,")), "the TLPs cover translations, faults and IOTLB hits: " + replayed);
     }

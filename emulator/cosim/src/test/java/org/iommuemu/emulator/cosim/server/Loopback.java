@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.GuestMemory;
 import org.iommuemu.emulator.scenario.Scenario;
@@ -18,6 +19,8 @@ public final class Loopback implements AutoCloseable
 {
     public final List<String> log = new CopyOnWriteArrayList<>();
     public final List<String> statistics = new CopyOnWriteArrayList<>();
+    /** Each ended session's statistics as JSON (kind cosim_session), added just before its text. */
+    public final List<ObjectNode> json = new CopyOnWriteArrayList<>();
     public final CosimServer server;
     public final String address;
 
@@ -25,6 +28,7 @@ public final class Loopback implements AutoCloseable
     {
         server = new CosimServer(scenario, options.unixPath() == null ? options.withAddress("127.0.0.1", 0) : options, log::add,
             statistics::add);
+        server.jsonStatistics(json::add);
         address = server.start();
     }
 
