@@ -88,10 +88,22 @@ public final class FittedProfileWriter
     public static void write(final ProfileFit.Result fit, final MeasuredSystem system, final String base,
         final TimingProfile baseProfile, final Path file) throws IOException
     {
-        if (Files.exists(file) && !Files.readString(file, StandardCharsets.UTF_8).startsWith("# Fitted by `bin/iommu-emu calibrate"))
+        checkWritable(file);
+        Files.writeString(file, text(fit, system, base, baseProfile), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Refuse {@code file} unless it is absent or a profile this class wrote (checked before a fit runs, and again
+     * before writing).
+     *
+     * @throws IllegalArgumentException naming the file.
+     */
+    public static void checkWritable(final Path file) throws IOException
+    {
+        if (Files.exists(file) && (!Files.isRegularFile(file) ||
+            !Files.readString(file, StandardCharsets.UTF_8).startsWith("# Fitted by `bin/iommu-emu calibrate")))
         {
             throw new IllegalArgumentException(file + " exists and is not a fitted profile; not overwriting it");
         }
-        Files.writeString(file, text(fit, system, base, baseProfile), StandardCharsets.UTF_8);
     }
 }

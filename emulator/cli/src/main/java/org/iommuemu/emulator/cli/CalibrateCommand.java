@@ -108,6 +108,10 @@ final class CalibrateCommand implements Callable<Integer>
             files.input("--profile", Path.of(profile));
         }
         files.output("--write", write).output("--json", json).check();
+        if (write != null)
+        {
+            FittedProfileWriter.checkWritable(write);
+        }
         final Experiments.Budget budget = quick ? Experiments.Budget.QUICK : Experiments.Budget.FULL;
         if (fitDevice)
         {
