@@ -38,8 +38,8 @@ public final class ComparisonChart
     {
         final double a = left.throughputGBps();
         final double b = right.throughputGBps();
-        return String.format(Locale.ROOT, "DMA throughput: %s %.2f GB/s (%.1f Gb/s), %s %.2f GB/s (%.1f Gb/s): %s%+.1f%%", leftName,
-            a, a * 8, rightName, b, b * 8, rightName, a == 0 ? 0 : (b - a) * 100 / a);
+        return String.format(Locale.ROOT, "DMA throughput: %s %.2f GB/s (%.1f Gb/s), %s %.2f GB/s (%.1f Gb/s): %s %+.1f%% against %s",
+            leftName, a, a * 8, rightName, b, b * 8, rightName, a == 0 ? 0 : (b - a) * 100 / a, leftName);
     }
 
     /** Write {@code compare.png} into {@code folder}; returns it. */

@@ -116,6 +116,16 @@ class MainTest
         assertTrue(small.at("/queues/waited_for_slot").asLong() > huge.at("/queues/waited_for_slot").asLong() * 10 + 100,
             small.get("queues").toString());
         assertTrue(small.at("/queues/merged_with_walk").asLong() > 0, small.get("queues").toString());
+        for (final JsonNode run : new JsonNode[] {huge, small})
+        {
+            // The causes break the DMA requests that waited down (the NICs' MSI writes are not among them).
+            final JsonNode queues = run.get("queues");
+            assertTrue(run.at("/traffic/not_translated/interrupt").asLong() > 0);
+            for (final String cause : new String[] {"waited_for_tag", "waited_for_posted_credit", "waited_for_link"})
+            {
+                assertTrue(queues.get(cause).asLong() <= queues.get("waited_in_device").asLong(), queues.toString());
+            }
+        }
         assertTrue(small.at("/device_wait/p99_cycles").asLong() > huge.at("/device_wait/p99_cycles").asLong(),
             small.get("device_wait").toString());
         assertTrue(small.at("/latency/p99_cycles").asLong() > 10 * huge.at("/latency/p99_cycles").asLong());

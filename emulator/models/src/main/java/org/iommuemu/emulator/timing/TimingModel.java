@@ -159,6 +159,12 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private long duplicateWalks;
     private long orderingWaits;
     private long deviceWaits;
+    /** Which wait counters {@link #issue} raised for the request begun last (bits below), for {@link #abandon}. */
+    private int waitCauses;
+    private static final int WAITED_FOR_TAG = 1;
+    private static final int WAITED_FOR_CREDIT = 2;
+    private static final int WAITED_FOR_LINK = 4;
+    private static final int WAITED = 8;
     private long lastCompletion;
     private long lastRelease;
     private long now;
@@ -290,6 +296,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         final DeviceEngine e = engine(request.requesterId());
         engine = e;
         earliest = earliestCycle;
+        waitCauses = 0;
         long t = Math.max(earliestCycle, e.nextIssue);
         if (posted)
         {
@@ -297,6 +304,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             {
                 t = e.postedCredits.earliest();
                 e.waitedForCredit++;
+                waitCauses |= WAITED_FOR_CREDIT;
             }
         }
         else
@@ -305,6 +313,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             {
                 t = e.tags.earliest();
                 e.waitedForTag++;
+                waitCauses |= WAITED_FOR_TAG;
             }
             if (e.completionUnits != null && type != AddressType.TRANSLATION_REQUEST)
             {
@@ -328,6 +337,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             if (e.upstreamFree > t)
             {
                 e.waitedForLink++;
+                waitCauses |= WAITED_FOR_LINK;
                 t = e.upstreamFree;
             }
             onLink = e.sendUpstream(t, bytes);
@@ -338,6 +348,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         {
             e.waited++;
             deviceWaits++;
+            waitCauses |= WAITED;
         }
         issued = t;
         now = Math.max(now, t);
@@ -352,6 +363,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     {
         start(request);
         engine = null;
+        waitCauses = 0;
         earliest = arrivalCycle;
         issued = arrivalCycle;
         onLink = arrivalCycle;
@@ -506,6 +518,21 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     {
         active = false;
         release = onLink;
+        // Its device still sent it, but the waits are counted for the requests the IOMMU prices (the summary's
+        // "queued in the device" and its causes count DMA requests).
+        final DeviceEngine e = engine;
+        if (e != null && waitCauses != 0)
+        {
+            e.waitedForTag -= waitCauses & WAITED_FOR_TAG;
+            e.waitedForCredit -= (waitCauses & WAITED_FOR_CREDIT) >> 1;
+            e.waitedForLink -= (waitCauses & WAITED_FOR_LINK) >> 2;
+            if ((waitCauses & WAITED) != 0)
+            {
+                e.waited--;
+                deviceWaits--;
+            }
+            waitCauses = 0;
+        }
     }
 
     /**
