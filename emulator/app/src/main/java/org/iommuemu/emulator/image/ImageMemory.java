@@ -90,6 +90,7 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
     private final UnsafeBuffer frameScratch = new UnsafeBuffer(new byte[FRAME_SIZE]);
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
     private long outsideReads;
+    private long structuresOutside;
     private long firstOutsideAddress = -1;
     private long lastOutsideAddress = -1;
     private boolean closed;
@@ -465,6 +466,26 @@ public final class ImageMemory implements PhysicalMemory, AutoCloseable
             pa = regionEnd[region];
         }
         return true;
+    }
+
+    /**
+     * {@link #covers} for a structure a dump is about to show: a structure the image does not hold is counted
+     * ({@link #structuresOutside()}), so that a dump with holes is known as one even though it never read them.
+     */
+    public boolean holds(final long address, final long length)
+    {
+        final boolean held = covers(address, length);
+        if (!held)
+        {
+            structuresOutside++;
+        }
+        return held;
+    }
+
+    /** Structures {@link #holds} found outside the image. */
+    public long structuresOutside()
+    {
+        return structuresOutside;
     }
 
     /** Reads (entry or bulk) that touched physical memory no region covers; they returned zeros. */

@@ -70,7 +70,7 @@ public final class AmdViTableDump
         out.printf("AMD-Vi device table at %s, %d entries (%d KiB); control %s%s%n", Numbers.hex(tableBase), entries,
             entries * DeviceTableEntry.SIZE / 1024, Numbers.hex(control),
             (control & AmdViRegisters.CONTROL_IOMMU_EN) == 0 ? " (IommuEn clear: all DMA passes untranslated)" : "");
-        if (memory instanceof ImageMemory image && !image.covers(tableBase, (long)entries * DeviceTableEntry.SIZE))
+        if (memory instanceof ImageMemory image && !image.holds(tableBase, (long)entries * DeviceTableEntry.SIZE))
         {
             out.printf("! the device table %s-%s is not wholly inside the image: missing entries read as zero (V=0)%n",
                 Numbers.hex(tableBase), Numbers.hex(tableBase + (long)entries * DeviceTableEntry.SIZE - 1));
@@ -202,7 +202,7 @@ public final class AmdViTableDump
                 Numbers.hex(table), hostWalk.fault());
             return;
         }
-        if (memory instanceof ImageMemory image && !image.covers(hostTable, PhysicalMemory.FRAME_SIZE))
+        if (memory instanceof ImageMemory image && !image.holds(hostTable, PhysicalMemory.FRAME_SIZE))
         {
             out.printf("  ! GCR3 level-%d table %s lies outside the image: reads as zero (no PASID)%n", level, Numbers.hex(hostTable));
             return;

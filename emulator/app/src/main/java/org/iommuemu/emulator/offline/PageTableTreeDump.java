@@ -130,7 +130,7 @@ public final class PageTableTreeDump
             }
             hostTable = stageWalk.outputAddress() & -(long)PhysicalMemory.FRAME_SIZE;
         }
-        if (memory instanceof ImageMemory image && !image.covers(hostTable, PhysicalMemory.FRAME_SIZE))
+        if (memory instanceof ImageMemory image && !image.holds(hostTable, PhysicalMemory.FRAME_SIZE))
         {
             flush();
             out.printf("%s! L%d table %s for IOVA %s lies outside the image: reads as zero (nothing mapped)%n", indent, level,

@@ -501,7 +501,7 @@ public final class VtdTableDump
 
     private boolean readable(final long address, final long length)
     {
-        return !(memory instanceof ImageMemory image) || image.covers(address, length);
+        return !(memory instanceof ImageMemory image) || image.holds(address, length);
     }
 
 

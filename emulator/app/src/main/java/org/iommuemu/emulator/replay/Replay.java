@@ -179,7 +179,7 @@ public final class Replay
         r.trafficClass = TlpRequests.toRequest(traceRecord, r.request);
         if (r.trafficClass == TrafficClass.DMA)
         {
-            translate(r);
+            translate(r, traceRecord.effectiveT());
         }
         else
         {
@@ -201,10 +201,9 @@ public final class Replay
         r.index = index;
         r.timeNanos = timeNanos;
         r.trafficClass = TrafficClass.DMA;
-        r.request.set(request.requesterId(), request.address(), request.length(), request.access(), request.addressType(),
-            request.trusted());
+        r.request.set(request.requesterId(), request.address(), request.length(), request.access(), request.addressType(), false);
         r.request.pasid(request.pasid()).privileged(request.privileged());
-        translate(r);
+        translate(r, request.trusted());
         statistics.record(r, pageTableBytes);
         return r;
     }
@@ -215,9 +214,10 @@ public final class Replay
         applyDueActions(index);
     }
 
-    private void translate(final ReplayRecord r)
+    /** One DMA request through the model and the timing; {@code carriedT}: the T bit the request carried. */
+    private void translate(final ReplayRecord r, final boolean carriedT)
     {
-        platform.adjust(r.request);
+        r.request.trusted(platform.tBit(r.request.requesterId(), carriedT));
         // The device's DMA engine decides when the request leaves (the timestamp is the earliest it may).
         r.earliestCycle = timing.nanosToCycles(r.timeNanos);
         r.arrivalCycle = timing.issue(r.request, r.earliestCycle);

@@ -23,7 +23,7 @@ public final class TlpRequests
 
     /**
      * Classify the record's TLP, and for {@link TrafficClass#DMA} (every upstream memory request) fill
-     * {@code request}. Whether a write is an interrupt request is not decided here: the IOMMU model decides by its
+     * {@code request}, all but its T bit (the replay decides it: {@code Platform.tBit}). Whether a write is an interrupt request is not decided here: the IOMMU model decides by its
      * interrupt rules and says so in its outcome ({@code RequestOutcome.interrupt()}), and the replay counts that.
      */
     public static TrafficClass toRequest(final TraceRecord record, final DmaRequest request)
@@ -44,9 +44,9 @@ public final class TlpRequests
         {
             access = Permissions.READ_WRITE;
         }
-        // effectiveT() already includes the TLP's own T bit (teeOriginated).
+        // T=0 here: the replay sets the T bit in one place (Platform.tBit) from record.effectiveT() and the platform's state.
         request.set(header.requesterId(), address, header.lengthDw() * 4, access,
-            addressType == null ? AddressType.UNTRANSLATED : addressType, record.effectiveT());
+            addressType == null ? AddressType.UNTRANSLATED : addressType, false);
         if (tlp.pasidValid())
         {
             request.access(pasid(tlp, request, access));

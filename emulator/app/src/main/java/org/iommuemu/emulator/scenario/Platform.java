@@ -12,7 +12,6 @@ import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
@@ -333,19 +332,14 @@ public final class Platform
     }
 
     /**
-     * Adjust a request from the trace for platform state the trace cannot carry: a device whose TDI is in RUN
-     * sends T=1 (TDISP; scenario {@code t-from-state}). Allocation-free.
+     * The T bit of a request from {@code requesterId}, the one place it is decided: the bit the request carried
+     * ({@code carried}: a TLP's own T from its IDE prefix or OHC-C, the IDE stream T a capture recorded, or the T
+     * of a co-simulation peer's translation request), or 1 when the scenario's {@code t-from-state} has a device
+     * whose TDI is in RUN send T=1 (TDISP) whatever its traffic carried. Allocation-free.
      */
-    public void adjust(final DmaRequest request)
+    public boolean tBit(final int requesterId, final boolean carried)
     {
-        if (anyTrustedRequester)
-        {
-            final int rid = request.requesterId();
-            if ((trustedRequesters[rid >>> 6] & (1L << rid)) != 0)
-            {
-                request.trusted(true);
-            }
-        }
+        return carried || anyTrustedRequester && (trustedRequesters[requesterId >>> 6] & (1L << requesterId)) != 0;
     }
 
     /** Bytes of page-table memory all domains (and KVM's separate EPTs) use now. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 
+import org.iommuemu.emulator.cli.ExitCodes;
 import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.image.ImageMemory;
 import org.iommuemu.emulator.offline.OfflineModel;
@@ -58,9 +59,22 @@ public final class TablesCommand implements Callable<Integer>
             final OfflineModel model = ImageOptions.bringUp(factory, memory, registers);
             ImageOptions.report(err, model);
             out.println("image: " + memory.file() + " (" + memory.description() + ")");
+            final long before = memory.outsideReads();
             model.dumpTables(out, requesterId);
             out.flush();
             ImageOptions.reportOutside(err, memory);
+            final long reads = memory.outsideReads() - before;
+            final long structures = memory.structuresOutside();
+            if (reads > 0 || structures > 0)
+            {
+                // The dump is printed, with the structures the image does not hold marked '!'; but a dump with holes
+                // is not a clean answer (exit code 1, as translate's requests the image cannot answer).
+                err.println("iommu-emu: " + memory.file() + ": the tables reach memory the image does not hold (" + structures +
+                    " structure" + (structures == 1 ? "" : "s") + " marked ! in the dump, " + reads + " read" + (reads == 1 ? "" : "s") +
+                    " outside): is --memory-base right, and does the image hold the tables the registers point at?");
+                err.flush();
+                return ExitCodes.BAD_INPUT;
+            }
         }
         return 0;
     }

@@ -133,7 +133,7 @@ class AmdViGuestOfflineTest
     {
         final Path image = dir.resolve("m.elf.xz");
         final String[] result = OfflineTestBed.run(args("tables", image, bed.write(OfflineTestBed.Kind.ELF_XZ, image)));
-        assertEquals("0", result[2], result[1]);
+        OfflineTestBed.assertDumpWithHoles(result); // the bed holds hostile structures outside the image
         final String out = result[0];
         assertTrue(out.contains("device 0x0040 (00:08.0) DTE @0x"), out);
         assertTrue(out.contains("mode 0: no host table (guest addresses are system physical)"), out);

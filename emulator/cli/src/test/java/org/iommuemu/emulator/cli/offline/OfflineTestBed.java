@@ -23,6 +23,7 @@ import org.iommuemu.pagetable.format.AmdV1Format;
 import org.iommuemu.pagetable.memory.SparseMemory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A machine to take images of: the AMD-Vi model brought up by {@link AmdViDriver} in low memory (so a raw
@@ -137,6 +138,14 @@ final class OfflineTestBed
         final StringWriter err = new StringWriter();
         final int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args.toArray(new String[0]));
         return new String[] {out.toString(), err.toString(), Integer.toString(code)};
+    }
+
+    /** A {@code tables} run whose dump reached structures outside the image: printed, marked, and exit code 1. */
+    static void assertDumpWithHoles(final String[] result)
+    {
+        assertEquals("1", result[2], result[1]);
+        assertTrue(result[1].contains("the tables reach memory the image does not hold") && result[1].contains("marked ! in the dump"),
+            result[1]);
     }
 
     static Path writeLines(final Path file, final List<String> lines) throws IOException

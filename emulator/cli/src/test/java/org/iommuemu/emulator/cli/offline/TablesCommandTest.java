@@ -35,7 +35,7 @@ class TablesCommandTest
     void dumpsValidEntriesAndCoalescedRuns() throws IOException
     {
         final String[] result = tables(OfflineTestBed.Kind.ELF_XZ);
-        assertEquals("0", result[2], result[1]);
+        OfflineTestBed.assertDumpWithHoles(result); // the bed holds hostile structures outside the image
         final String text = result[0];
         assertTrue(text.contains("AMD-Vi device table at 0x200000, 65536 entries (2048 KiB)"), text);
         assertTrue(text.contains("device 0x0010 (00:02.0) DTE @0x200200:"), text);
@@ -63,7 +63,7 @@ class TablesCommandTest
     void hostileTablesGiveMarkedLinesNotHangs() throws IOException
     {
         final String[] result = tables(OfflineTestBed.Kind.RAW, "--device", "00:04.0");
-        assertEquals("0", result[2], result[1]);
+        OfflineTestBed.assertDumpWithHoles(result); // the bed holds hostile structures outside the image
         final String text = result[0];
         assertTrue(text.contains("  ! L1 table 0x7f0000 for IOVA 0000000000 was already shown (a loop or a shared table): not followed"),
             text);

@@ -165,7 +165,7 @@ class VtdOfflineTest
         final VtdOfflineTestBed bed = new VtdOfflineTestBed(false);
         final Path image = dir.resolve("m.elf.gz");
         final String[] result = OfflineTestBed.run(args("tables", image, bed.write(OfflineTestBed.Kind.ELF_GZIP, image), bed));
-        assertEquals("0", result[2], result[1]);
+        OfflineTestBed.assertDumpWithHoles(result); // the bed holds hostile structures outside the image
         final String out = result[0];
         assertTrue(out.contains("VT-d root table at 0x"), out);
         assertTrue(out.contains("legacy mode (TTM 00)"), out);
@@ -205,7 +205,7 @@ class VtdOfflineTest
         final VtdOfflineTestBed bed = new VtdOfflineTestBed(true);
         final Path image = dir.resolve("m.raw");
         final String[] result = OfflineTestBed.run(args("tables", image, bed.write(OfflineTestBed.Kind.RAW, image), bed));
-        assertEquals("0", result[2], result[1]);
+        OfflineTestBed.assertDumpWithHoles(result); // the bed holds hostile structures outside the image
         final String out = result[0];
         assertTrue(out.contains("scalable mode (TTM 01)"), out);
         assertTrue(out.contains("lower context table 0x"), out);
@@ -256,7 +256,7 @@ class VtdOfflineTest
         final Path image = dir.resolve("m.xz");
         final List<String> extra = bed.write(OfflineTestBed.Kind.RAW_XZ, image);
         final String[] tables = OfflineTestBed.run(args("tables", image, extra, bed));
-        assertEquals("0", tables[2], tables[1]);
+        OfflineTestBed.assertDumpWithHoles(tables); // the bed holds hostile structures outside the image
         assertTrue(tables[0].contains("bus 01 root entry"), tables[0]);
         assertTrue(tables[0].contains("! PASID table 0x4000000000 lies outside the image: reads as zero (not present)"), tables[0]);
 
