@@ -15,8 +15,10 @@ import org.agrona.DirectBuffer;
  * </pre>
  *
  * The header base is 3 DW or 4 DW; this codec takes the size from Type bit 5 and the presence of data from
- * Type bit 6, the same bits as Fmt[0] and Fmt[1] of a non-flit byte 0 (UNVERIFIED choice). DWs after DW0 are
- * exposed raw through {@link #headerDw(int)}. OHC blocks follow the header base in A, B, C, E order.
+ * Type bit 6, the same bits as Fmt[0] and Fmt[1] of a non-flit byte 0 (UNVERIFIED choice). A request header base's
+ * Requester ID, address and AT have accessors ({@link #requesterId}, {@link #address}, {@link #at}, placed as
+ * {@link UnverifiedLayout} says); other DWs after DW0 are exposed raw through {@link #headerDw(int)}. OHC blocks follow
+ * the header base in A, B, C, E order.
  */
 public final class FlitHeaderBase extends Flyweight
 {
@@ -224,6 +226,89 @@ public final class FlitHeaderBase extends Flyweight
         }
         final int length = length();
         return (0 == length ? TlpHeader.MAX_LENGTH_DW : length) * DW;
+    }
+
+    /**
+     * The kind of TLP a flit-mode Type is, in the non-flit kinds' terms: the Type as a non-flit byte 0, except NOP
+     * (0x00, {@link TlpKind#RESERVED}) and MRd with a 32-bit address (0x03); types new in flit mode (UIO and the
+     * reserved ones) are {@link TlpKind#RESERVED} (see {@link UnverifiedLayout}).
+     *
+     * @param type Type[7:0].
+     * @return the kind.
+     */
+    public static TlpKind kindOf(final int type)
+    {
+        if (UnverifiedLayout.FLIT_TYPE_MRD32 == type)
+        {
+            return TlpKind.MRD;
+        }
+        return UnverifiedLayout.FLIT_TYPE_NOP == type ? TlpKind.RESERVED : TlpKind.of(type);
+    }
+
+    /** @return {@link #kindOf} this header's Type. */
+    public TlpKind kind()
+    {
+        return kindOf(type());
+    }
+
+    /** @return Requester ID of a request header base. */
+    public int requesterId()
+    {
+        return field(1, UnverifiedLayout.FLIT_REQUESTER_ID);
+    }
+
+    /**
+     * @param value Requester ID.
+     * @return this.
+     */
+    public FlitHeaderBase requesterId(final int value)
+    {
+        field(1, UnverifiedLayout.FLIT_REQUESTER_ID, value);
+        return this;
+    }
+
+    /** @return the address of a memory request header base: DW2 (3 DW), or DW2:DW3 (4 DW), bits 1:0 clear. */
+    public long address()
+    {
+        if (headerLength() == TlpHeader.HEADER_4DW_LENGTH)
+        {
+            return ((dw(2) & 0xFFFF_FFFFL) << 32) | (dw(3) & 0xFFFF_FFFCL);
+        }
+        return dw(2) & 0xFFFF_FFFCL;
+    }
+
+    /**
+     * @param value address; bits 1:0 are not written (AT's place).
+     * @return this.
+     */
+    public FlitHeaderBase address(final long value)
+    {
+        if (headerLength() == TlpHeader.HEADER_4DW_LENGTH)
+        {
+            dw(2, (int)(value >>> 32));
+            dw(3, (dw(3) & 3) | ((int)value & ~3));
+        }
+        else
+        {
+            dw(2, (dw(2) & 3) | ((int)value & ~3));
+        }
+        return this;
+    }
+
+    /** @return AT[1:0] of a memory request header base. */
+    public int at()
+    {
+        return field(headerLength() / DW - 1, UnverifiedLayout.FLIT_AT);
+    }
+
+    /**
+     * @param value AT[1:0].
+     * @return this.
+     */
+    public FlitHeaderBase at(final int value)
+    {
+        field(headerLength() / DW - 1, UnverifiedLayout.FLIT_AT, value);
+        return this;
     }
 
     /**

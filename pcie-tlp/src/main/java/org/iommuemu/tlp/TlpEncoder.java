@@ -16,6 +16,9 @@ public final class TlpEncoder
     private final CompletionHeader completion = new CompletionHeader();
     private final PasidPrefix pasidPrefix = new PasidPrefix();
     private final IdePrefix idePrefix = new IdePrefix();
+    private final FlitHeaderBase flitHeader = new FlitHeaderBase();
+    private final OhcA1 ohcA1 = new OhcA1();
+    private final OhcC ohcC = new OhcC();
 
     /**
      * Writes an IDE prefix.
@@ -134,6 +137,70 @@ public final class TlpEncoder
         }
         buffer.setMemory(offset + headerLength, lengthDw * Flyweight.DW, (byte)0);
         return headerLength + lengthDw * Flyweight.DW;
+    }
+
+    /**
+     * Writes a flit-mode MRd or MWr: the header base (3 DW below 4 GiB, else 4 DW; Type per {@link FlitHeaderBase#kindOf}),
+     * OHC-A1 when there is a PASID or the byte enables are not all ones, OHC-C when the TLP is an IDE TLP (then a 3-DW
+     * zero MAC trailer, TS = 101), then zeroed data for a write. The tag is not written (its flit-mode place is not in
+     * the sources).
+     *
+     * @param pasid     PASID for OHC-A1, or -1 for none.
+     * @param ide       whether the TLP is an IDE TLP carrying OHC-C with T = {@code t} and {@code streamId}.
+     * @return bytes written.
+     */
+    public int flitMemoryRequest(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final boolean write,
+        final int requesterId,
+        final long address,
+        final int bytes,
+        final int pasid,
+        final boolean ide,
+        final boolean t,
+        final int streamId)
+    {
+        if (bytes < 1 || bytes > 4096 || (address & ~0xFFFL) != ((address + bytes - 1) & ~0xFFFL))
+        {
+            throw new IllegalArgumentException("memory request of " + bytes + " bytes at 0x" +
+                Long.toHexString(address) + " is empty, too long or crosses 4 KiB");
+        }
+        final boolean fourDw = Long.compareUnsigned(address, FOUR_GIB) >= 0;
+        final int headerLength = fourDw ? TlpHeader.HEADER_4DW_LENGTH : TlpHeader.HEADER_3DW_LENGTH;
+        final int lengthDw = lengthDw(address, bytes);
+        final int firstBe = firstBe(address, bytes);
+        final int lastBe = lastBe(address, bytes);
+        final boolean ohcA = pasid >= 0 || firstBe != 0xF || (lengthDw > 1 && lastBe != 0xF);
+        final int type = write ? TlpKind.MWR.byte0(fourDw, 0) : fourDw ? TlpKind.MRD.byte0(true, 0) : UnverifiedLayout.FLIT_TYPE_MRD32;
+        buffer.setMemory(offset, headerLength, (byte)0);
+        flitHeader.wrap(buffer, offset);
+        flitHeader.type(type).ohc((ohcA ? FlitHeaderBase.OHC_A : 0) | (ide ? FlitHeaderBase.OHC_C : 0))
+            .ts(ide ? FlitHeaderBase.TS_MAC : FlitHeaderBase.TS_NONE).length(lengthDw & 0x3FF);
+        flitHeader.requesterId(requesterId).address(address).at(0);
+        int length = headerLength;
+        if (ohcA)
+        {
+            ohcA1.wrap(buffer, offset + length).set(pasid >= 0, Math.max(pasid, 0), false, false, false, firstBe, lastBe);
+            length += OhcA1.LENGTH;
+        }
+        if (ide)
+        {
+            ohcC.wrap(buffer, offset + length).set(t, false, false,
+                write ? IdePrefix.SUB_STREAM_POSTED : IdePrefix.SUB_STREAM_NON_POSTED, streamId, 0, false, 0);
+            length += OhcC.LENGTH;
+        }
+        if (write)
+        {
+            buffer.setMemory(offset + length, lengthDw * Flyweight.DW, (byte)0);
+            length += lengthDw * Flyweight.DW;
+        }
+        if (ide)
+        {
+            buffer.setMemory(offset + length, 3 * Flyweight.DW, (byte)0);
+            length += 3 * Flyweight.DW;
+        }
+        return length;
     }
 
     /**

@@ -17,6 +17,11 @@ package org.iommuemu.tlp;
  * <li>Flit-mode header base DW0: Type[7:0] byte 0, TC byte 1 [7:5], OHC byte 1 [4:0], TS byte 2 [7:5],
  *     Attr byte 2 [4:2], Length[9:0]; header base size from Type bit 5 and data presence from Type bit 6, as
  *     non-flit Fmt[0] and Fmt[1]; flit-mode local prefixes recognised by Type[7:5] = 100 as in non-flit.</li>
+ * <li>Flit-mode Type values: as non-flit byte 0 (Fmt &lt;&lt; 5 | Type), except 0x00, a NOP, and 0x03, MRd with a 32-bit
+ *     address (a public transcription of PCIe Base Spec 6.3 Table 2-5, a secondary source).</li>
+ * <li>Flit-mode request header base: Requester ID at DW1[31:16] as in non-flit mode; the address in DW2 (3 DW) or
+ *     DW2-DW3 (4 DW) as in non-flit mode, with AT[1:0] in the two low bits of the last address DW (where non-flit mode
+ *     has PH, which flit mode moves to OHC-B).</li>
  * <li>OHC-A1: PASID[19:0] at [19:0], ER [20], PMR [21], PV [22], NW [23], First DW BE [27:24],
  *     Last DW BE [31:28].</li>
  * <li>OHC-C: Stream ID [7:0], PR_Sent_Counter [15:8], Sub-Stream [18:16], K [19], T [20], XT [21],
@@ -71,6 +76,15 @@ public final class UnverifiedLayout
     public static final int FLIT_ATTR = BitField.of(10, 3);
     /** Flit header base DW0: Length[9:0]. */
     public static final int FLIT_LENGTH = BitField.of(0, 10);
+
+    /** Flit-mode Type of a NOP (non-flit byte 0 of a 32-bit MRd). */
+    public static final int FLIT_TYPE_NOP = 0x00;
+    /** Flit-mode Type of an MRd with a 32-bit address. */
+    public static final int FLIT_TYPE_MRD32 = 0x03;
+    /** Flit-mode request header base DW1: Requester ID. */
+    public static final int FLIT_REQUESTER_ID = BitField.of(16, 16);
+    /** Flit-mode request header base, last address DW: AT[1:0]. */
+    public static final int FLIT_AT = BitField.of(0, 2);
 
     /** OHC-A1: PASID. */
     public static final int OHC_A1_PASID = BitField.of(0, 20);

@@ -47,4 +47,40 @@ class TlpEncoderTest
         assertEquals(false, tlp.header().is4Dw());
         assertThrows(IllegalArgumentException.class, () -> encoder.memoryRequest(buffer, 0, true, 1, 2, 0xFFC, 8));
     }
+
+    @Test
+    void shouldEncodeFlitMemoryRequestsWithOhcA1AndOhcC()
+    {
+        // A 64-bit MWr with a PASID and T=1: header base 4 DW, OHC-A1, OHC-C, 3 DW of data, a 3-DW MAC trailer.
+        int length = encoder.flitMemoryRequest(buffer, 0, true, 0x1200, 0x1_2345_6780L, 10, 0x1234, true, true, 7);
+        assertEquals(16 + 4 + 4 + 12 + 12, length);
+        assertEquals(TlpError.NONE, TlpDecoder.decodeFlit(buffer, 0, length, tlp));
+        final FlitHeaderBase header = tlp.flitHeader();
+        assertEquals(TlpKind.MWR, header.kind());
+        assertEquals(0x1200, header.requesterId());
+        assertEquals(0x1_2345_6780L, header.address());
+        assertEquals(0, header.at());
+        assertEquals(3, header.length());
+        assertEquals(0x1234, tlp.pasid());
+        assertEquals(true, tlp.teeOriginated());
+        assertEquals(0x7, tlp.ohcC().streamId());
+        assertEquals(0x3, tlp.ohcA1().lastBe(), "10 bytes from a DW boundary end in the third DW's first two bytes");
+
+        // A 32-bit MRd without PASID or IDE and with full byte enables: Type 0x03, no OHC at all.
+        length = encoder.flitMemoryRequest(buffer, 0, false, 0x1300, 0x8000_0040L, 64, -1, false, false, 0);
+        assertEquals(12, length);
+        assertEquals(TlpError.NONE, TlpDecoder.decodeFlit(buffer, 0, length, tlp));
+        assertEquals(UnverifiedLayout.FLIT_TYPE_MRD32, tlp.flitHeader().type());
+        assertEquals(TlpKind.MRD, tlp.flitHeader().kind());
+        assertEquals(0x8000_0040L, tlp.flitHeader().address());
+        assertEquals(false, tlp.hasOhcA());
+        assertEquals(-1, tlp.pasid());
+
+        tlp.flitHeader().at(2);
+        assertEquals(2, tlp.flitHeader().at());
+        assertEquals(0x8000_0040L, tlp.flitHeader().address(), "AT sits below the address bits");
+        assertEquals(TlpKind.RESERVED, FlitHeaderBase.kindOf(UnverifiedLayout.FLIT_TYPE_NOP));
+        assertEquals(TlpKind.MRD, FlitHeaderBase.kindOf(0x20));
+        assertEquals(TlpKind.MSG, FlitHeaderBase.kindOf(0x30));
+    }
 }

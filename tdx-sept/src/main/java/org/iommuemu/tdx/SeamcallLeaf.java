@@ -20,6 +20,7 @@ public final class SeamcallLeaf
 
     public static final int TDH_MEM_PAGE_ADD = 2;
     public static final int TDH_MEM_SEPT_ADD = 3;
+    public static final int TDH_MEM_PAGE_RELOCATE = 5;
     public static final int TDH_MEM_PAGE_AUG = 6;
     public static final int TDH_MEM_RANGE_BLOCK = 7;
     public static final int TDH_MEM_PAGE_DEMOTE = 15;

@@ -61,6 +61,7 @@ public final class TdxModule
     private TlbTrackingListener[] trackingListeners = new TlbTrackingListener[0];
     private final UnsafeBuffer pageBuffer = new UnsafeBuffer(new byte[PhysicalMemory.FRAME_SIZE]);
     private int nextTdId = 1;
+    private boolean relocateUnblocks = true;
 
     // Scratch of the SEAMCALL in progress (the module is single-threaded).
     private long opGpa;
@@ -185,6 +186,20 @@ public final class TdxModule
         return success(out, 0, 0);
     }
 
+    /**
+     * UNVERIFIED switch of {@link #pageRelocate}: true (default) leaves the relocated leaf MAPPED; false leaves it
+     * BLOCKED over the new page, for the VMM's TDH.MEM.RANGE.UNBLOCK (docs/tdx.md).
+     */
+    public void relocateUnblocks(final boolean unblocks)
+    {
+        this.relocateUnblocks = unblocks;
+    }
+
+    public boolean relocateUnblocks()
+    {
+        return relocateUnblocks;
+    }
+
     // ------------------------------------------------------------------------------------------------------
     // The register-level entry point.
 
@@ -199,6 +214,7 @@ public final class TdxModule
         {
             case SeamcallLeaf.TDH_MEM_PAGE_ADD: return pageAdd(rcx, rdx, r8, r9, out);
             case SeamcallLeaf.TDH_MEM_SEPT_ADD: return septAdd(rcx, rdx, r8, out);
+            case SeamcallLeaf.TDH_MEM_PAGE_RELOCATE: return pageRelocate(rcx, rdx, r8, out);
             case SeamcallLeaf.TDH_MEM_PAGE_AUG: return pageAug(rcx, rdx, r8, out);
             case SeamcallLeaf.TDH_MEM_RANGE_BLOCK: return rangeBlock(rcx, rdx, out);
             case SeamcallLeaf.TDH_MEM_PAGE_DEMOTE: return pageDemote(rcx, rdx, r8, out);
@@ -457,6 +473,60 @@ public final class TdxModule
         release(td, SecureEptEntry.hpa(removed), sizeLg2);
         integrity.clear(SecureEptEntry.hpa(removed), 1L << sizeLg2);
         return success(out, removed, TdxStatus.levelState(opLevel, removed));
+    }
+
+    /**
+     * TDH.MEM.PAGE.RELOCATE (leaf 5): a BLOCKED 4 KiB leaf moves to the host page in R8 once TLB tracking is done for
+     * the block: the module copies the page's content, the leaf points at R8 and is MAPPED again (RWX; its other
+     * attributes kept), R8 becomes the TD's page and the old page goes back to the host (PT_NDA). RCX returns the old
+     * entry. The reference gives only the leaf number (shared/reference/vtd-tdx.md 5.5); the rest is UNVERIFIED and
+     * follows the calls it resembles: the preconditions of PAGE.REMOVE (BLOCKED, tracked: STATE_INCORRECT,
+     * TLB_TRACKING_NOT_DONE), the target check of PAGE.AUG (a 4 KiB-aligned host page: PAGE_METADATA_INCORRECT on R8),
+     * 4 KiB only (OPERAND_INVALID on RCX for a larger level), and the leaf MAPPED afterwards rather than still BLOCKED
+     * ({@link #relocateUnblocks(boolean)} false: BLOCKED, the VMM's UNBLOCK follows; docs/tdx.md). The integrity state of the lines
+     * does not move: the target's lines start clean, as after AUG (choice).
+     */
+    public SeamcallResult pageRelocate(final long pageInfo, final long tdr, final long target, final SeamcallResult out)
+    {
+        final TrustDomain td = prologue(pageInfo, tdr, 0, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (opLevel != PageInfo.LEVEL_4K)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        if (!hostPage(target, TdxStatus.OPERAND_ID_R8, out) || !locate(td, out))
+        {
+            return out;
+        }
+        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_BLOCKED)
+        {
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!trackingDone(td))
+        {
+            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+        }
+        final long old = entry;
+        final long source = SecureEptEntry.hpa(old);
+        memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+        memory.write(target, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+        final long moved = SecureEptEntry.withHpa(old, target);
+        memory.writeEntry(entryAddress,
+            relocateUnblocks ? SecureEptEntry.withState(moved, SecureEptEntry.STATE_MAPPED) | SecureEptEntry.RWX : moved);
+        final long blockedIn = pamt.blockEpoch(source);
+        pamt.clearBlockEpoch(source);
+        release(td, source, FRAME_LG2);
+        integrity.clear(source, PhysicalMemory.FRAME_SIZE);
+        assign(td, target, FRAME_LG2, Pamt.PT_REG);
+        integrity.clear(target, PhysicalMemory.FRAME_SIZE);
+        if (!relocateUnblocks)
+        {
+            pamt.blockEpoch(target, blockedIn);
+        }
+        return success(out, old, TdxStatus.levelState(opLevel, old));
     }
 
     /**

@@ -19,33 +19,34 @@ class SeptStateMachineTest
 {
     private static final long GPA = 0x1000;
 
-    @ParameterizedTest(name = "{0}: block={1} unblock={2} remove={3} accept={4} aug={5}")
+    @ParameterizedTest(name = "{0}: block={1} unblock={2} remove={3} accept={4} aug={5} relocate={6}")
     @CsvSource({
-        "FREE,                            SI,              SI,          SI,   SI,          PENDING",
-        "REMOVED,                         SI,              SI,          SI,   SI,          PENDING",
-        "MAPPED,                          BLOCKED,         SI,          SI,   SI,          NF",
-        "BLOCKED,                         SI,              MAPPED,      FREE, SI,          NF",
-        "BLOCKEDW,                        BLOCKED,         SI,          SI,   SI,          NF",
-        "EXPORTED_BLOCKEDW,               SI,              SI,          SI,   SI,          NF",
-        "EXPORTED_DIRTY,                  SI,              SI,          SI,   SI,          NF",
-        "EXPORTED_DIRTY_BLOCKEDW,         SI,              SI,          SI,   SI,          NF",
-        "PENDING,                         PENDING_BLOCKED, SI,          SI,   MAPPED,      NF",
-        "PENDING_BLOCKED,                 SI,              PENDING,     FREE, SI,          NF",
-        "PENDING_BLOCKEDW,                PENDING_BLOCKED, SI,          SI,   SI,          NF",
-        "PENDING_EXPORTED_BLOCKEDW,       SI,              SI,          SI,   SI,          NF",
-        "PENDING_EXPORTED_DIRTY,          SI,              SI,          SI,   SI,          NF",
-        "PENDING_EXPORTED_DIRTY_BLOCKEDW, SI,              SI,          SI,   SI,          NF",
-        "MMIO_MAPPED,                     MMIO_BLOCKED,    SI,          SI,   SI,          NF",
-        "MMIO_BLOCKED,                    SI,              MMIO_MAPPED, FREE, SI,          NF",
-        "MMIO_PENDING,                    SI,              SI,          SI,   MMIO_MAPPED, NF"})
+        "FREE,                            SI,              SI,          SI,   SI,          PENDING, SI",
+        "REMOVED,                         SI,              SI,          SI,   SI,          PENDING, SI",
+        "MAPPED,                          BLOCKED,         SI,          SI,   SI,          NF, SI",
+        "BLOCKED,                         SI,              MAPPED,      FREE, SI,          NF, MAPPED",
+        "BLOCKEDW,                        BLOCKED,         SI,          SI,   SI,          NF, SI",
+        "EXPORTED_BLOCKEDW,               SI,              SI,          SI,   SI,          NF, SI",
+        "EXPORTED_DIRTY,                  SI,              SI,          SI,   SI,          NF, SI",
+        "EXPORTED_DIRTY_BLOCKEDW,         SI,              SI,          SI,   SI,          NF, SI",
+        "PENDING,                         PENDING_BLOCKED, SI,          SI,   MAPPED,      NF, SI",
+        "PENDING_BLOCKED,                 SI,              PENDING,     FREE, SI,          NF, SI",
+        "PENDING_BLOCKEDW,                PENDING_BLOCKED, SI,          SI,   SI,          NF, SI",
+        "PENDING_EXPORTED_BLOCKEDW,       SI,              SI,          SI,   SI,          NF, SI",
+        "PENDING_EXPORTED_DIRTY,          SI,              SI,          SI,   SI,          NF, SI",
+        "PENDING_EXPORTED_DIRTY_BLOCKEDW, SI,              SI,          SI,   SI,          NF, SI",
+        "MMIO_MAPPED,                     MMIO_BLOCKED,    SI,          SI,   SI,          NF, SI",
+        "MMIO_BLOCKED,                    SI,              MMIO_MAPPED, FREE, SI,          NF, SI",
+        "MMIO_PENDING,                    SI,              SI,          SI,   MMIO_MAPPED, NF, SI"})
     void leafOperations(final String state, final String block, final String unblock, final String remove,
-        final String accept, final String aug)
+        final String accept, final String aug, final String relocate)
     {
         check(state, 0, block, (bed) -> bed.module.rangeBlock(info(GPA, 0), TDR, bed.out));
         check(state, 0, unblock, (bed) -> bed.module.rangeUnblock(info(GPA, 0), TDR, bed.out));
         check(state, 0, remove, (bed) -> bed.module.pageRemove(info(GPA, 0), TDR, bed.out));
         check(state, 0, accept, (bed) -> bed.module.accept(bed.td, info(GPA, 0), bed.out));
         check(state, 0, aug, (bed) -> bed.module.pageAug(info(GPA, 0), TDR, dataPage(9), bed.out));
+        check(state, 0, relocate, (bed) -> bed.module.pageRelocate(info(GPA, 0), TDR, dataPage(10), bed.out));
     }
 
     @ParameterizedTest(name = "{0} at 2 MiB: block={1} unblock={2} demote={3} promote={4} septRemove={5}")

@@ -200,6 +200,53 @@ class TdxModuleTest
         fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRemove(info(0x7000, 0), TDR, out));
     }
 
+    /**
+     * RELOCATE (UNVERIFIED beyond its leaf number): the preconditions of REMOVE, a host page as target, 4 KiB only; the
+     * content moves, the leaf is MAPPED over the target, the old page is the host's; with the switch off the leaf
+     * stays BLOCKED until UNBLOCK, which needs no second TRACK.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void relocateMovesABlockedTrackedPageWithItsContent(final boolean unblocks)
+    {
+        module.relocateUnblocks(unblocks);
+        bed.finalizeTd();
+        bed.mapPrivate(0x7000, dataPage(3));
+        bed.mapPrivate(0x8000, dataPage(4));
+        final UnsafeBuffer data = new UnsafeBuffer(new byte[8]);
+        data.putLong(0, 0x1122_3344_5566_7788L);
+        bed.memory.write(dataPage(3) + 0x40, data, 0, 8);
+        final long target = dataPage(9);
+
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRelocate(info(0x7000, 0), TDR, target, out));
+        ok(module.rangeBlock(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.pageRelocate(info(0x7000, 0), TDR, target, out));
+        ok(module.track(TDR, out));
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, dataPage(4), out));
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, target + 8, out));
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageRelocate(info(0, 1), TDR, target, out));
+        final long blocked = module.septEntry(td, info(0x7000, 0));
+
+        ok(module.seamcall(SeamcallLeaf.rax(SeamcallLeaf.TDH_MEM_PAGE_RELOCATE, 0), info(0x7000, 0), TDR, target, 0, out));
+        assertEquals(blocked, out.rcx(), "RCX returns the old entry");
+        final long moved = module.septEntry(td, info(0x7000, 0));
+        assertEquals(target, SecureEptEntry.hpa(moved));
+        assertEquals(unblocks ? SecureEptEntry.STATE_MAPPED : SecureEptEntry.STATE_BLOCKED, SecureEptEntry.state(moved));
+        assertEquals(Pamt.PT_NDA, module.pamt().pageType(dataPage(3)), "the old page is the host's again");
+        assertEquals(Pamt.PT_REG, module.pamt().pageType(target));
+        final UnsafeBuffer read = new UnsafeBuffer(new byte[8]);
+        bed.memory.read(target + 0x40, read, 0, 8);
+        assertEquals(0x1122_3344_5566_7788L, read.getLong(0), "the module copied the content");
+        if (!unblocks)
+        {
+            assertFalse(module.translate(td, 0x7000, Permissions.READ, walk));
+            ok(module.rangeUnblock(info(0x7000, 0), TDR, out));
+        }
+        assertTrue(module.translate(td, 0x7040, Permissions.WRITE, walk));
+        assertEquals(target + 0x40, walk.outputAddress());
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRelocate(info(0x7000, 0), TDR, dataPage(10), out));
+    }
+
     /** Tracking listeners hear every successful BLOCK (with its range) and TRACK (with the new epoch), nothing else. */
     @Test
     void trackingListenersHearSuccessfulBlocksAndTracksOnly()

@@ -5,8 +5,11 @@ import java.util.SplittableRandom;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.tlp.IdePrefix;
+import org.iommuemu.tlp.PageRequest;
+import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.TlpEncoder;
 import org.iommuemu.tlp.TlpError;
+import org.iommuemu.tlp.TlpHeader;
 import org.iommuemu.tlp.trace.Direction;
 import org.iommuemu.tlp.trace.TraceRecord;
 import org.iommuemu.tlp.trace.TraceWriter;
@@ -22,9 +25,9 @@ import org.iommuemu.tlp.trace.TraceWriter;
  * 2 MiB page with probability {@code hugePageFraction}, else on a 4 KiB page, so the address stream shows the
  * locality of that page-size mix. Devices are bus 0x10 + i, device 0, function 0. A device is a TEE device
  * (its TLPs carry an IDE prefix with T = 1 and stream ID i) with probability {@code teeFraction}, drawn once
- * per device; each operation carries a PASID prefix (PASID 1 + device index) with probability
- * {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations; with a
- * {@code lineRateGbps}, operations are paced at that line rate per device instead (a NIC receiving or sending
+ * per device; each operation carries a PASID prefix (PASID 1 + device index, or one drawn from {@code pasids}) with
+ * probability {@code pasidFraction}. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between operations;
+ * with a {@code lineRateGbps}, operations are paced at that line rate per device instead (a NIC receiving or sending
  * packets of {@code transferSize} bytes plus 24 bytes of Ethernet preamble, FCS and inter-frame gap back to back;
  * other workloads one operation per its data bytes), and every TLP of an operation carries the operation's start:
  * the earliest time its device may issue it.
@@ -82,6 +85,8 @@ public final class TraceGenerator
         private long stride = 4096;
         private int timestampExponent = TraceRecord.NANOSECONDS;
         private double lineRateGbps;
+        private int[] pasids = new int[0];
+        private boolean flit;
 
         /**
          * @param value workload.
@@ -154,6 +159,35 @@ public final class TraceGenerator
         public Config pasidFraction(final double value)
         {
             pasidFraction = fraction(value);
+            return this;
+        }
+
+        /**
+         * @param value whether the TLPs are flit mode (PCIe 6.0+): the PASID in OHC-A1, the T bit in OHC-C, instead of
+         *              the non-flit prefixes ({@link TlpEncoder#flitMemoryRequest}).
+         * @return this.
+         */
+        public Config flit(final boolean value)
+        {
+            flit = value;
+            return this;
+        }
+
+        /**
+         * @param values the PASIDs an operation with a PASID carries, one drawn per operation (uniformly, from the
+         *               seeded generator); empty (the default): PASID 1 + the device index. Each 1 to 0xFFFFF.
+         * @return this.
+         */
+        public Config pasids(final int... values)
+        {
+            for (final int value : values)
+            {
+                if (value < 1 || value > 0xF_FFFF)
+                {
+                    throw new IllegalArgumentException("a PASID must be 1-0xfffff: " + value);
+                }
+            }
+            pasids = values.clone();
             return this;
         }
 
@@ -277,6 +311,17 @@ public final class TraceGenerator
     private final int[] tags;
     private final int[] ringIndex;
     private final long[] strideCursor;
+    /** Transfer kinds of {@link Workload#ATS_PRI}: a plain request, a Translation Request, a Page Request, a translated request. */
+    private static final int PLAIN = 0;
+    private static final int TRANSLATION_REQUEST = 1;
+    private static final int PAGE_REQUEST = 2;
+    private static final int TRANSLATED = 3;
+    private final int[] transferKind = new int[MAX_TRANSFERS];
+    private final PageRequest pageRequest = new PageRequest();
+    private final RequestHeader requestHeader = new RequestHeader();
+    /** {@link Workload#ATS_PRI}: the pages each device has faulted in, one bit per 4 KiB page of the footprint. */
+    private final long[] faultedIn;
+    private final int[] prgIndex;
     private final boolean[] transferWrite = new boolean[MAX_TRANSFERS];
     private final long[] transferAddress = new long[MAX_TRANSFERS];
     private final int[] transferBytes = new int[MAX_TRANSFERS];
@@ -286,6 +331,7 @@ public final class TraceGenerator
     private int cursorRemaining;
     private int device = -1;
     private boolean operationPasid;
+    private int operationPasidValue;
     private long operations;
     private long timestampNs;
     /** Line-rate pacing: the start of the current operation, in nanoseconds. */
@@ -310,6 +356,17 @@ public final class TraceGenerator
         {
             throw new IllegalArgumentException("base address must be 2 MiB aligned");
         }
+        if (config.workload == Workload.ATS_PRI && config.flit)
+        {
+            throw new IllegalArgumentException("the ats-pri workload has no flit-mode encoding in this generator");
+        }
+        final long pages = config.workload == Workload.ATS_PRI ? regionSize * config.devices / SMALL_PAGE : 0;
+        if (pages > (1L << 28))
+        {
+            throw new IllegalArgumentException("the ats-pri workload tracks at most 2^28 pages (1 TiB of footprint)");
+        }
+        faultedIn = new long[(int)((pages + 63) / 64)];
+        prgIndex = new int[config.devices];
         tee = new boolean[config.devices];
         tags = new int[config.devices];
         ringIndex = new int[config.devices];
@@ -370,21 +427,61 @@ public final class TraceGenerator
         final boolean write = transferWrite[transferCursor];
         final int limit = write ? config.maxPayload : config.maxReadRequest;
         final long toPageEnd = SMALL_PAGE - (cursorAddress & (SMALL_PAGE - 1));
-        final int bytes = (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
+        final int kind = transferKind[transferCursor];
+        final int bytes = kind == TRANSLATION_REQUEST || kind == PAGE_REQUEST ? cursorRemaining :
+            (int)Math.min(Math.min(limit, toPageEnd), cursorRemaining);
 
         int length = 0;
-        if (tee[device])
-        {
-            length += encoder.idePrefix(tlp, length, true,
-                write ? IdePrefix.SUB_STREAM_POSTED : IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
-        }
-        if (operationPasid && cursorAddress != msiAddress(device))
-        {
-            length += encoder.pasidPrefix(tlp, length, 1 + device, false, false);
-        }
+        final boolean pasid = operationPasid && cursorAddress != msiAddress(device);
         final int tag = tags[device];
         tags[device] = (tag + 1) & 0xFF;
-        length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+        if (kind != PLAIN)
+        {
+            if (tee[device])
+            {
+                length += encoder.idePrefix(tlp, length, true, IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
+            }
+            if (pasid)
+            {
+                length += encoder.pasidPrefix(tlp, length, operationPasidValue, false, false);
+            }
+            if (kind == TRANSLATION_REQUEST)
+            {
+                length += encoder.translationRequest(tlp, length, requesterId(device), tag, cursorAddress, 1, false);
+            }
+            else if (kind == PAGE_REQUEST)
+            {
+                tlp.setMemory(length, TlpHeader.HEADER_4DW_LENGTH, (byte)0);
+                pageRequest.wrap(tlp, length).initialise().requesterId(requesterId(device));
+                pageRequest.pageAddress(cursorAddress).prgIndex(prgIndex[device]).last(true).write(true).read(true);
+                prgIndex[device] = (prgIndex[device] + 1) & 0x1FF;
+                length += TlpHeader.HEADER_4DW_LENGTH;
+            }
+            else
+            {
+                final int at = length;
+                length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+                requestHeader.wrap(tlp, at).at(2);
+            }
+        }
+        else if (config.flit)
+        {
+            length = encoder.flitMemoryRequest(tlp, 0, write, requesterId(device), cursorAddress, bytes,
+                pasid ? operationPasidValue : -1, tee[device], true, device & 0xFF);
+        }
+        else
+        {
+            if (tee[device])
+            {
+                length += encoder.idePrefix(tlp, length, true,
+                    write ? IdePrefix.SUB_STREAM_POSTED : IdePrefix.SUB_STREAM_NON_POSTED, device & 0xFF);
+            }
+            if (pasid)
+            {
+                length += encoder.pasidPrefix(tlp, length, operationPasidValue, false, false);
+            }
+            length += encoder.memoryRequest(tlp, length, write, requesterId(device), tag, cursorAddress, bytes);
+        }
 
         cursorAddress += bytes;
         cursorRemaining -= bytes;
@@ -402,7 +499,7 @@ public final class TraceGenerator
         }
         record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent),
             config.timestampExponent, Direction.UPSTREAM, 0).ide(false, false, 0)
-            .tlpBytes(false, tlp, 0, length, length);
+            .tlpBytes(config.flit, tlp, 0, length, length);
         if (TlpError.NONE != record.decode())
         {
             throw new IllegalStateException("generator built an invalid TLP: " + record.tlp().error());
@@ -451,6 +548,12 @@ public final class TraceGenerator
 
     private void add(final boolean write, final long address, final int bytes)
     {
+        add(PLAIN, write, address, bytes);
+    }
+
+    private void add(final int kind, final boolean write, final long address, final int bytes)
+    {
+        transferKind[transferCount] = kind;
         transferWrite[transferCount] = write;
         transferAddress[transferCount] = address;
         transferBytes[transferCount] = bytes;
@@ -463,6 +566,9 @@ public final class TraceGenerator
         transferCursor = 0;
         device = (int)(operations++ % config.devices);
         operationPasid = random.nextDouble() < config.pasidFraction;
+        // Only with a PASID list is a PASID drawn: without one the stream of draws (so the trace) is as it always was.
+        operationPasidValue = !operationPasid ? 0 : config.pasids.length == 0 ? 1 + device :
+            config.pasids[random.nextInt(config.pasids.length)];
         if (config.lineRateGbps <= 0)
         {
             timestampNs += OPERATION_GAP_NS;
@@ -513,6 +619,20 @@ public final class TraceGenerator
             {
                 final int bytes = 64 << random.nextInt(7);
                 add(random.nextBoolean(), buffer(bytes), bytes);
+                break;
+            }
+            case ATS_PRI:
+            {
+                final long page = buffer((int)SMALL_PAGE) & ~(SMALL_PAGE - 1);
+                final long bit = (page - config.baseAddress) / SMALL_PAGE;
+                if ((faultedIn[(int)(bit >>> 6)] & (1L << bit)) == 0)
+                {
+                    faultedIn[(int)(bit >>> 6)] |= 1L << bit;
+                    add(TRANSLATION_REQUEST, false, page, 8);
+                    add(PAGE_REQUEST, false, page, 16);
+                    add(TRANSLATION_REQUEST, false, page, 8);
+                }
+                add(TRANSLATED, true, page, Math.min(config.transferSize, (int)SMALL_PAGE));
                 break;
             }
             case STRIDED:

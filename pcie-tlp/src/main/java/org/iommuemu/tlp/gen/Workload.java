@@ -20,5 +20,14 @@ public enum Workload
     /** Reads and writes of random size (64 B to 4 KiB) at random addresses in the device's region. */
     RANDOM,
     /** Alternating reads and writes of {@code transferSize} bytes at a fixed stride through the region. */
-    STRIDED
+    STRIDED,
+    /**
+     * A device with ATS and PRI writing random 4 KiB pages of its buffer area, faulting them in on demand (a shared
+     * virtual memory device): for a page it has not touched before, a Translation Request, a Page Request (read,
+     * write, last of its group), the Translation Request again; then translated (AT = 10) MWr of {@code transferSize}
+     * bytes into the page. A trace cannot react to answers: the translated writes carry the untranslated address as
+     * if the translation were the identity, so a scenario maps these pages IOVA = host address; and every page request
+     * is assumed answered with success.
+     */
+    ATS_PRI
 }

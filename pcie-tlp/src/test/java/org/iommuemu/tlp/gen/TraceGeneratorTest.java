@@ -6,7 +6,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
+import org.iommuemu.tlp.MessageHeader;
+import org.iommuemu.tlp.PageRequest;
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
 import org.iommuemu.tlp.TlpKind;
@@ -22,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TraceGeneratorTest
@@ -67,6 +72,17 @@ class TraceGeneratorTest
             {
                 final Tlp tlp = generator.next(record).tlp();
                 assertTrue(tlp.isValid());
+                if (tlp.kind().isMessage())
+                {
+                    // ATS_PRI's page requests: in the requester's region.
+                    assertEquals(Workload.ATS_PRI, workload);
+                    final PageRequest request = new PageRequest().wrap(tlp.buffer(), tlp.headerOffset());
+                    assertEquals(MessageHeader.CODE_PAGE_REQUEST, request.messageCode());
+                    final int device = (request.requesterId() >>> 8) - 0x10;
+                    final long base = generator.baseAddress() + device * generator.regionSize();
+                    assertTrue(request.pageAddress() >= base && request.pageAddress() < base + generator.regionSize());
+                    continue;
+                }
                 final RequestHeader r = tlp.request();
                 final int bytes = r.lengthDw() * 4;
                 assertTrue(tlp.kind() == TlpKind.MWR ? bytes <= 128 : bytes <= 256, workload + " " + bytes);
@@ -156,5 +172,60 @@ class TraceGeneratorTest
         // The default pacing is unchanged: 16 bytes per ns and 20 ns between operations.
         final TraceRecord plain = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).seed(5)).next(record);
         assertEquals(20 + 1 + plain.capturedLength() / 16, plain.timestamp());
+    }
+
+    @Test
+    void shouldDrawPasidsFromTheListAndLeaveTheRestOfTheTraceAlone()
+    {
+        final int[] list = {1, 7, 0x12345};
+        final TraceGenerator withList = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
+            .seed(3).pasidFraction(0.7).pasids(list));
+        final TraceGenerator without = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
+            .seed(3).pasidFraction(0.7));
+        final TraceRecord a = new TraceRecord();
+        final TraceRecord b = new TraceRecord();
+        final Set<Integer> seen = new TreeSet<>();
+        int withPasid = 0;
+        for (int i = 0; i < 5000; i++)
+        {
+            final Tlp tlp = withList.next(a).tlp();
+            if (tlp.pasidValid())
+            {
+                seen.add(tlp.pasid());
+                withPasid++;
+            }
+            assertTrue(tlp.pasid() == -1 || tlp.pasid() == 1 || tlp.pasid() == 7 || tlp.pasid() == 0x12345, "PASID " + tlp.pasid());
+            // Without the list every PASID is 1 + the device index.
+            final Tlp plain = without.next(b).tlp();
+            assertTrue(!plain.pasidValid() || plain.pasid() == 1 + ((plain.request().requesterId() >>> 8) - 0x10));
+        }
+        assertEquals(Set.of(1, 7, 0x12345), seen);
+        assertTrue(withPasid > 2000, "about 70% of the operations: " + withPasid);
+        assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0));
+        assertThrows(IllegalArgumentException.class, () -> new TraceGenerator.Config().pasids(0x10_0000));
+    }
+
+    @Test
+    void shouldGenerateTheSameOperationsInFlitMode()
+    {
+        final TraceGenerator flit = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2).seed(4)
+            .pasidFraction(0.5).teeFraction(1.0).flit(true));
+        final TraceGenerator plain = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2).seed(4)
+            .pasidFraction(0.5).teeFraction(1.0));
+        final TraceRecord a = new TraceRecord();
+        final TraceRecord b = new TraceRecord();
+        for (int i = 0; i < 3000; i++)
+        {
+            final Tlp f = flit.next(a).tlp();
+            final Tlp p = plain.next(b).tlp();
+            assertTrue(f.isFlit());
+            assertFalse(p.isFlit());
+            assertEquals(p.request().requesterId(), f.flitHeader().requesterId());
+            assertEquals(p.request().address(), f.flitHeader().address());
+            assertEquals(p.kind(), f.flitHeader().kind());
+            assertEquals(p.pasid(), f.pasid(), "the PASID prefix's PASID in OHC-A1");
+            assertEquals(p.teeOriginated(), f.teeOriginated(), "the IDE prefix's T in OHC-C");
+            assertEquals(p.dataLength(), f.dataLength());
+        }
     }
 }

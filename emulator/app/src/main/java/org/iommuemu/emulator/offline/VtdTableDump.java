@@ -386,10 +386,11 @@ public final class VtdTableDump
         if (pgtt == PasidEntry.PGTT_SECOND_STAGE || pgtt == PasidEntry.PGTT_NESTED)
         {
             fields.append(", SLPTPTR ").append(Numbers.hex(PasidEntry.secondStageRoot(p0))).append(", AW ").append(aw).append(" (")
-                .append(awText(aw)).append(')').append(PasidEntry.secondStageExecute(p0) ? ", SLEE" : "");
+                .append(awText(aw)).append(')').append(PasidEntry.secondStageExecute(p0) ? ", SLEE" : "")
+                .append(PasidEntry.secondStageAccessedDirty(p0) ? ", SSADE" : "");
         }
         out.println(fields.append(PasidEntry.faultProcessingDisabled(p0) ? ", FPD" : ""));
-        if (upper != 0 || PasidEntry.reserved(p0, p1, p2, haw))
+        if (upper != 0 || PasidEntry.reserved(p0, p1, p2, haw, ecap))
         {
             out.println("      ! reserved bits set: " + VtdFaultReason.SM_PASID_ENTRY_RESERVED);
             return;

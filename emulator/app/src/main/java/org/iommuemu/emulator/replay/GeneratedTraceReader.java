@@ -23,7 +23,9 @@ public final class GeneratedTraceReader implements TraceReader
     {
         this(new TraceGenerator(new TraceGenerator.Config().workload(spec.workload()).devices(spec.devices())
             .footprint(spec.footprint()).baseAddress(spec.baseAddress()).seed(spec.seed()).transferSize(spec.transferSize())
-            .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction()).lineRateGbps(spec.lineRateGbps())), spec.count());
+            .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction())
+            .pasids(spec.pasids().stream().mapToInt(Integer::intValue).toArray()).flit(spec.flit()).lineRateGbps(spec.lineRateGbps())),
+            spec.count());
     }
 
     public GeneratedTraceReader(final TraceGenerator generator, final long count)

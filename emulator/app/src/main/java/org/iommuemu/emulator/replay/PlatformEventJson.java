@@ -149,4 +149,57 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
         node.put("shared_with_iommu", e.sharedWithIommu());
         return node;
     }
+
+    @Override
+    public ObjectNode seamcall(final PlatformEvent.Seamcall e)
+    {
+        final ObjectNode node = node("seamcall");
+        node.put("td", e.td());
+        node.put("leaf", e.leaf());
+        if (e.level() >= 0)
+        {
+            node.put("gpa", hex(e.gpa()));
+            node.put("level", e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G");
+        }
+        node.put("status", TdxStatus.name(e.status()));
+        node.put("status_code", hex(e.status()));
+        node.put("rcx", hex(e.rcx()));
+        node.put("rdx", hex(e.rdx()));
+        node.put("trusted_iotlb_dropped", e.trustedIotlbDropped());
+        return node;
+    }
+
+    @Override
+    public ObjectNode dirtyTracking(final PlatformEvent.DirtyTracking e)
+    {
+        final ObjectNode node = node("dirty_tracking");
+        node.put("domain", e.domain());
+        node.put("enabled", e.enabled());
+        node.put("pasid_entries", e.pasidEntries());
+        node.put("stale_dirty_bytes", e.staleDirtyBytes());
+        return node;
+    }
+
+    @Override
+    public ObjectNode dirtyBitmap(final PlatformEvent.DirtyBitmap e)
+    {
+        final ObjectNode node = node("dirty_bitmap");
+        node.put("domain", e.domain());
+        node.put("iova", hex(e.iova()));
+        node.put("length_bytes", e.length());
+        node.put("dirty_leaves", e.dirtyLeaves());
+        node.put("dirty_bytes", e.dirtyBytes());
+        node.put("tracking_on", e.trackingOn());
+        node.put("cleared", e.cleared());
+        node.put("iotlb_flushed", e.flushed());
+        return node;
+    }
+
+    @Override
+    public ObjectNode pageRequestOverflow(final PlatformEvent.PageRequestOverflow e)
+    {
+        final ObjectNode node = node("page_request_overflow");
+        node.put("set", e.set());
+        return node;
+    }
 }

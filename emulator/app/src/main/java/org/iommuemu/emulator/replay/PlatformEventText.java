@@ -104,4 +104,54 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
         return "KVM dirty logging on domain " + e.domain() + ": " + e.leaves() + " EPT leaves write-protected" +
             (e.sharedWithIommu() ? " (the IOMMU's table: device writes now fault)" : " (KVM's own table; the IOMMU's is untouched)");
     }
+
+    @Override
+    public String seamcall(final PlatformEvent.Seamcall e)
+    {
+        final StringBuilder b = new StringBuilder().append("TD ").append(e.td()).append(' ').append(e.leaf());
+        if (e.level() >= 0)
+        {
+            b.append(String.format(" gpa 0x%x %s", e.gpa(), e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G"));
+        }
+        b.append(": ").append(TdxStatus.name(e.status()));
+        if (TdxStatus.isError(e.status()))
+        {
+            b.append(String.format(" (rcx 0x%x, rdx 0x%x)", e.rcx(), e.rdx()));
+        }
+        else if (e.level() < 0)
+        {
+            b.append(" (epoch ").append(e.rcx()).append(')');
+        }
+        if (e.trustedIotlbDropped() > 0)
+        {
+            b.append("; ").append(e.trustedIotlbDropped()).append(" trusted IOTLB entr").append(e.trustedIotlbDropped() == 1 ? "y" : "ies")
+                .append(" dropped");
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String dirtyTracking(final PlatformEvent.DirtyTracking e)
+    {
+        return String.format("dirty tracking turned %s for domain %d (%d PASID entr%s with SSADE %s)%s", e.enabled() ? "on" : "off",
+            e.domain(),
+            e.pasidEntries(), e.pasidEntries() == 1 ? "y" : "ies", e.enabled() ? "set" : "cleared",
+            e.enabled() ? String.format("; stale dirty bits cleared over %d KiB", e.staleDirtyBytes() >> 10) : "");
+    }
+
+    @Override
+    public String dirtyBitmap(final PlatformEvent.DirtyBitmap e)
+    {
+        return String.format("dirty bitmap of domain %d [0x%x, +0x%x): %d dirty lea%s, %d KiB (%d pages of 4K)%s%s%s", e.domain(), e.iova(),
+            e.length(), e.dirtyLeaves(), e.dirtyLeaves() == 1 ? "f" : "ves", e.dirtyBytes() >> 10, e.dirtyBytes() >> 12,
+            e.trackingOn() ? "" : " (tracking off)", e.cleared() ? "; cleared" : "; not cleared",
+            !e.cleared() ? "" : e.flushed() ? ", IOTLB flushed" : ", no IOTLB flush (cached translations still say dirty)");
+    }
+
+    @Override
+    public String pageRequestOverflow(final PlatformEvent.PageRequestOverflow e)
+    {
+        return e.set() ? "page request queue overflow (PRS.PRO): page requests not queued until software empties the queue" :
+            "page request queue overflow cleared by software (queue empty)";
+    }
 }

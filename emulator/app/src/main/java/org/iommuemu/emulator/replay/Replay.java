@@ -8,8 +8,10 @@ import java.util.Map;
 
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
+import org.iommuemu.emulator.platform.DeviceMessage;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
@@ -48,6 +50,8 @@ public final class Replay
     private final TimingModel timing;
     private final ReplayStatistics statistics = new ReplayStatistics();
     private final ReplayRecord record = new ReplayRecord();
+    private final TlpMessages messages = new TlpMessages();
+    private final DeviceMessage message = new DeviceMessage();
     private final List<TimedAction> timeline;
     /** The ATS devices of the scenario and the domain each is attached to now (empty without ATS). */
     private final Map<Integer, Integer> atsDevices = new LinkedHashMap<>();
@@ -177,6 +181,10 @@ public final class Replay
         r.timeNanos = traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
             traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS);
         r.trafficClass = TlpRequests.toRequest(traceRecord, r.request);
+        if (r.messageResult != null)
+        {
+            r.messageResult = null;
+        }
         if (r.trafficClass == TrafficClass.DMA)
         {
             translate(r, traceRecord.effectiveT());
@@ -184,6 +192,10 @@ public final class Replay
         else
         {
             notTranslated(r);
+            if (r.trafficClass == TrafficClass.MESSAGE || r.trafficClass == TrafficClass.DOWNSTREAM)
+            {
+                message(r, traceRecord);
+            }
         }
         statistics.record(r, pageTableBytes);
         return r;
@@ -256,6 +268,26 @@ public final class Replay
     private long clock()
     {
         return Math.max(previousIssue == Long.MIN_VALUE ? 0 : previousIssue, statistics.lastCompletionCycle());
+    }
+
+    /** A message TLP the IOMMU takes (page request, Invalidate Completion), or an Invalidate Request seen going to a device. */
+    private void message(final ReplayRecord r, final TraceRecord traceRecord)
+    {
+        switch (messages.decode(traceRecord, message))
+        {
+            case TlpMessages.DEVICE_MESSAGE:
+                final MessageResult result = platform.message(message);
+                if (result != MessageResult.NOT_HANDLED)
+                {
+                    r.messageResult = result;
+                }
+                break;
+            case TlpMessages.INVALIDATE_REQUEST:
+                platform.invalidateRequestSeen(messages.destination(), messages.itag());
+                break;
+            default:
+                break;
+        }
     }
 
     private static void notTranslated(final ReplayRecord r)
@@ -413,6 +445,7 @@ public final class Replay
     /** The result so far, for a run that did not come from one {@link TraceReader} (co-simulation). */
     public ReplayResult result(final TraceSummary trace, final long wallNanos)
     {
+        statistics.messagesSent(platform.messageCounts());
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {

@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.replay;
 
 import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 
 /**
@@ -21,6 +22,8 @@ public final class ReplayRecord
     long releaseCycle;
     int tableFetches;
     int rmpFetches;
+    /** What the IOMMU did with a message TLP (a page request, an Invalidate Completion), or null. */
+    MessageResult messageResult;
     boolean walked;
 
     /** Index of the TLP in the trace (0-based, every record counted). */
@@ -108,12 +111,22 @@ public final class ReplayRecord
         return rmpFetches;
     }
 
-    /** {@code ok}, {@code fault}, or the class label for TLPs that are not translated. */
+    /** What the IOMMU did with this message TLP (a page request, an ATS Invalidate Completion), or null. */
+    public MessageResult messageResult()
+    {
+        return messageResult;
+    }
+
+    /**
+     * {@code ok}, {@code fault}, what the IOMMU did with a message it handled (a page request queued, an invalidation
+     * completed: {@link org.iommuemu.emulator.platform.MessageResult#label()}), or the class label for other TLPs that
+     * are not translated.
+     */
     public String outcomeLabel()
     {
         if (trafficClass != TrafficClass.DMA)
         {
-            return trafficClass.label();
+            return messageResult != null ? messageResult.label() : trafficClass.label();
         }
         return outcome.isOk() ? "ok" : "fault";
     }

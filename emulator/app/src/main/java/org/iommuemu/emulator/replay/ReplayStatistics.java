@@ -10,6 +10,8 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 import org.iommuemu.emulator.platform.AccessEffect;
 import org.iommuemu.emulator.platform.FaultKind;
+import org.iommuemu.emulator.platform.MessageResult;
+import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
@@ -82,12 +84,22 @@ public final class ReplayStatistics
     private long[] eventCycles = minusOnes(16);
     private int eventCycleCount;
 
+    /** Message TLPs the IOMMU handled, by {@link org.iommuemu.emulator.platform.MessageResult} ordinal. */
+    final long[] messageResults = new long[MessageResult.values().length];
+    /** The messages the platform's IOMMU sent devices and the page requests its OS answered (set at the end). */
+    Platform.MessageCounts messagesSent =
+        new Platform.MessageCounts(0, 0, 0, 0, 0);
+
     void record(final ReplayRecord record, final long pageTableBytes)
     {
         tlps++;
         byClass[record.trafficClass.ordinal()]++;
         if (record.trafficClass != TrafficClass.DMA)
         {
+            if (record.messageResult != null)
+            {
+                messageResults[record.messageResult.ordinal()]++;
+            }
             recordOther(record.index, pageTableBytes);
             return;
         }
@@ -143,6 +155,31 @@ public final class ReplayStatistics
         }
         series.record(record.index, true, hit, faultKind, value, pageTableBytes, record.completionCycle, record.walked,
             record.request.length());
+    }
+
+    void messagesSent(final Platform.MessageCounts counts)
+    {
+        messagesSent = counts;
+    }
+
+    /** The message TLPs the IOMMU handled (page requests, Invalidate Completions) by what it did, in declaration order. */
+    public Map<String, Long> messageResults()
+    {
+        final Map<String, Long> counts = new LinkedHashMap<>();
+        for (final MessageResult result : MessageResult.values())
+        {
+            if (messageResults[result.ordinal()] > 0)
+            {
+                counts.put(result.label(), messageResults[result.ordinal()]);
+            }
+        }
+        return counts;
+    }
+
+    /** What the platform's IOMMU sent devices and how its OS answered page requests. */
+    public Platform.MessageCounts messagesSent()
+    {
+        return messagesSent;
     }
 
     // The rarer paths of record() in methods of their own keep it small enough for the JIT to inline.

@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.platform.MessageResult;
+import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.tlp.trace.TraceSummary;
 
 /**
@@ -62,6 +64,27 @@ public final class ResultMetrics
                     "TLPs of class " + trafficClass.label() + ", counted and not translated");
             }
         }
+
+        for (final MessageResult handled : MessageResult.values())
+        {
+            if (handled == MessageResult.NOT_HANDLED)
+            {
+                continue;   // counted as traffic.not_translated.message only
+            }
+            m.add("messages.handled." + key(handled.name()), s.messageResults[handled.ordinal()], "Count",
+                "message TLPs the IOMMU handled with result " + handled.label());
+        }
+        final Platform.MessageCounts sent = s.messagesSent();
+        m.add("messages.to_devices.ats_invalidate_requests", sent.atsInvalidateRequests(), "Count",
+            "ATS Invalidate Requests the IOMMU sent devices (device-TLB invalidations)");
+        m.add("messages.to_devices.prg_responses", sent.prgResponses(), "Count",
+            "PRG Responses the IOMMU sent devices for software's page group responses");
+        m.add("messages.to_devices.prg_responses_by_hardware", sent.prgResponsesByHardware(), "Count",
+            "PRG Responses the IOMMU itself sent devices (page request queue overflow)");
+        m.add("messages.page_requests.mapped_on_demand", sent.pagesFaultedIn(), "Count",
+            "page requests the OS's handler answered by mapping a page");
+        m.add("messages.page_requests.refused", sent.pageRequestsRefused(), "Count",
+            "page requests the OS's handler answered Invalid Request");
 
         m.add("dma.bytes", s.dmaBytes(), "Byte", "bytes of the DMA requests");
         m.add("dma.ok", s.ok(), "Count", "DMA requests translated and allowed");

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceSummary;
 
@@ -49,6 +50,23 @@ public final class Summary
                 rows.add(new Row("  not translated: " + trafficClass.label(), Long.toString(s.count(trafficClass)),
                     s.count(trafficClass), Direction.NEUTRAL));
             }
+        }
+        for (final Map.Entry<String, Long> handled : s.messageResults().entrySet())
+        {
+            rows.add(new Row("  message: " + handled.getKey(), Long.toString(handled.getValue()), handled.getValue(), Direction.NEUTRAL));
+        }
+        final Platform.MessageCounts sent = s.messagesSent();
+        if (sent.atsInvalidateRequests() + sent.prgResponses() + sent.prgResponsesByHardware() > 0)
+        {
+            rows.add(new Row("messages to devices", String.format(Locale.ROOT, "ATS invalidate requests %d, PRG responses %d (%d by the " +
+                "hardware)", sent.atsInvalidateRequests(), sent.prgResponses() + sent.prgResponsesByHardware(),
+                sent.prgResponsesByHardware()),
+                sent.atsInvalidateRequests() + sent.prgResponses() + sent.prgResponsesByHardware(), Direction.NEUTRAL));
+        }
+        if (sent.pagesFaultedIn() + sent.pageRequestsRefused() > 0)
+        {
+            rows.add(new Row("page requests answered", String.format(Locale.ROOT, "%d pages mapped on demand, %d refused",
+                sent.pagesFaultedIn(), sent.pageRequestsRefused()), sent.pagesFaultedIn(), Direction.NEUTRAL));
         }
         rows.add(new Row("DMA bytes", bytes(s.dmaBytes()), s.dmaBytes(), Direction.NEUTRAL));
         rows.add(new Row("ok", count(s.ok(), s.dmaRequests()), s.ok(), Direction.HIGHER_IS_BETTER));

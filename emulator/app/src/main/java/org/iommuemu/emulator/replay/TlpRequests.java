@@ -3,6 +3,8 @@ package org.iommuemu.emulator.replay;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.tlp.FlitHeaderBase;
+import org.iommuemu.tlp.OhcA1;
 import org.iommuemu.tlp.PasidPrefix;
 import org.iommuemu.tlp.RequestHeader;
 import org.iommuemu.tlp.Tlp;
@@ -12,8 +14,8 @@ import org.iommuemu.tlp.trace.TraceRecord;
 
 /**
  * Turns a decoded TLP of a trace into the {@link DmaRequest} an IOMMU sees: requester ID, PASID with its Execute
- * and Privileged flags (prefix), address, length, read or write, the AT field and the T bit (IDE prefix, or the
- * trace's pseudo-header for non-flit IDE). Allocation-free.
+ * and Privileged flags (prefix, or flit mode's OHC-A1), address, length, read or write, the AT field and the T bit
+ * (IDE prefix or OHC-C, or the trace's pseudo-header for non-flit IDE). Allocation-free.
  */
 public final class TlpRequests
 {
@@ -33,7 +35,7 @@ public final class TlpRequests
         // The common case first: an upstream non-flit memory request. Everything else is sorted out of line.
         if (kind == null || !kind.isMemory() || tlp.isFlit() || record.direction() == Direction.DOWNSTREAM)
         {
-            return notDma(record, tlp, kind);
+            return notDma(record, tlp, kind, request);
         }
         final RequestHeader header = tlp.request();
         final long address = header.address();
@@ -54,7 +56,7 @@ public final class TlpRequests
         return TrafficClass.DMA;
     }
 
-    private static TrafficClass notDma(final TraceRecord record, final Tlp tlp, final TlpKind kind)
+    private static TrafficClass notDma(final TraceRecord record, final Tlp tlp, final TlpKind kind, final DmaRequest request)
     {
         if (record.direction() == Direction.DOWNSTREAM)
         {
@@ -63,6 +65,10 @@ public final class TlpRequests
         if (kind == null)
         {
             return TrafficClass.OTHER;
+        }
+        if (tlp.isFlit())
+        {
+            return flitRequest(record, tlp, request);
         }
         if (kind.isCompletion())
         {
@@ -80,11 +86,61 @@ public final class TlpRequests
         {
             return TrafficClass.IO;
         }
-        if (kind.isMemory() && tlp.isFlit())
+        return TrafficClass.OTHER;
+    }
+
+    /**
+     * An upstream flit-mode TLP: its kind from the header base's Type ({@link FlitHeaderBase#kindOf}); a memory request
+     * becomes a request as a non-flit one does, with the Requester ID, address and AT from the header base, the PASID
+     * with its Execute and Privileged flags from OHC-A1 (the T bit, from OHC-C, is {@code effectiveT}); NOP and the
+     * types new in flit mode are {@link TrafficClass#FLIT_UNSUPPORTED}. Not the fast path: flit traces are rare.
+     */
+    private static TrafficClass flitRequest(final TraceRecord record, final Tlp tlp, final DmaRequest request)
+    {
+        final FlitHeaderBase header = tlp.flitHeader();
+        final TlpKind kind = header.kind();
+        if (kind.isCompletion())
+        {
+            return TrafficClass.COMPLETION;
+        }
+        if (kind.isConfig())
+        {
+            return TrafficClass.CONFIG;
+        }
+        if (kind.isMessage())
+        {
+            return TrafficClass.MESSAGE;
+        }
+        if (kind.isIo())
+        {
+            return TrafficClass.IO;
+        }
+        if (!kind.isMemory())
         {
             return TrafficClass.FLIT_UNSUPPORTED;
         }
-        return TrafficClass.OTHER;
+        final long address = header.address();
+        final boolean write = kind.hasData();
+        final AddressType addressType = AddressType.ofField(header.at());
+        int access = write ? Permissions.WRITE : Permissions.READ;
+        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
+        {
+            access = Permissions.READ_WRITE;
+        }
+        // T=0 here as for non-flit requests: the replay sets it in one place (Platform.tBit) from record.effectiveT().
+        request.set(header.requesterId(), address, (header.length() == 0 ? 1024 : header.length()) * 4, access,
+            addressType == null ? AddressType.UNTRANSLATED : addressType, false);
+        if (tlp.pasidValid())
+        {
+            final OhcA1 ohc = tlp.ohcA1();
+            request.pasid(ohc.pasid());
+            request.privileged(ohc.privilegedModeRequested());
+            if (ohc.executeRequested())
+            {
+                request.access(access | Permissions.EXECUTE);
+            }
+        }
+        return TrafficClass.DMA;
     }
 
     /** The PASID, and from a PASID prefix the Execute (added to {@code access}, returned) and Privileged flags. */

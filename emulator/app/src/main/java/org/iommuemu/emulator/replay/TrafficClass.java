@@ -24,7 +24,7 @@ public enum TrafficClass
     MESSAGE("message"),
     /** An I/O request. */
     IO("io"),
-    /** A flit-mode (PCIe 6) memory request: the flit header's address fields are not decoded yet. */
+    /** A flit-mode (PCIe 6) TLP of a Type not classified here: NOP, UIO, the types new in flit mode. */
     FLIT_UNSUPPORTED("flit-unsupported"),
     /** Anything else. */
     OTHER("other");

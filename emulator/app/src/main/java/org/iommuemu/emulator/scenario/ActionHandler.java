@@ -33,6 +33,16 @@ public interface ActionHandler
 
     void tdAccess(Scenario.TdAccessAction action, int line);
 
+    void tdiError(Scenario.TdiErrorAction action, int line);
+
+    void seamcall(Scenario.SeamcallAction action, int line);
+
+    void setDirtyTracking(Scenario.SetDirtyTrackingAction action, int line);
+
+    void readDirty(Scenario.ReadDirtyAction action, int line);
+
+    void servicePageRequests(Scenario.ServicePageRequestsAction action, int line);
+
     void kvmDirtyLog(Scenario.KvmDirtyLogAction action, int line);
 
     void detach(Scenario.DetachAction action, int line);

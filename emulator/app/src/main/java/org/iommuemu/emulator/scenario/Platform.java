@@ -2,9 +2,11 @@ package org.iommuemu.emulator.scenario;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
@@ -12,7 +14,10 @@ import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
+import org.iommuemu.emulator.platform.DeviceMessage;
+import org.iommuemu.emulator.platform.DeviceMessageListener;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.scenario.Scenario.Action;
 import org.iommuemu.emulator.scenario.Scenario.AttachAction;
 import org.iommuemu.emulator.scenario.Scenario.DetachAction;
@@ -37,6 +42,7 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.EptFormat;
+import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.iommuemu.rmp.DmaRmpCheck;
@@ -47,6 +53,7 @@ import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpTable;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TdxModule;
+import org.iommuemu.tlp.PrgResponse;
 
 /**
  * A scenario turned into running models: emulated memory, the IOMMU (AMD-Vi, or VT-d in legacy or scalable
@@ -74,6 +81,11 @@ public final class Platform
     private final PageStateConversion conversion;
     private final TdxState tdx;
     private final Map<Integer, PageTable> domains = new LinkedHashMap<>();
+    private final Map<Integer, DomainSpec> domainSpecs = new LinkedHashMap<>();
+    /** Second-stage domains whose PASID entries have SSADE set (hardware dirty tracking on). */
+    private final Set<Integer> dirtyTracking = new HashSet<>();
+    /** The domain each attached device's RID_PASID (or context) points at now. */
+    private final Map<Integer, Integer> attachedTo = new LinkedHashMap<>();
     private final Map<Integer, PageTable> kvmEpts = new LinkedHashMap<>();
     private final Map<Integer, KvmEpt> kvmModes = new LinkedHashMap<>();
     private final Map<Integer, PageSizePolicy> policies = new LinkedHashMap<>();
@@ -82,6 +94,12 @@ public final class Platform
     private final Actions actions = new Actions();
     private final GuestActions guestActions = new GuestActions();
     private final long[] trustedRequesters = new long[1024];
+    /** The messages the IOMMU sends to devices, counted; their rare conditions recorded as events. */
+    private final SentMessages messages = new SentMessages();
+    /** The page request queue overflowed (PRS.PRO) and software has not cleared it yet. */
+    private boolean pageRequestOverflow;
+    private long pagesFaultedIn;
+    private long pageRequestsRefused;
     /** The page-walk caches built for this platform's IOMMU (none when the profile disables them). */
     private final List<PageWalkCache> walkCaches = new ArrayList<>();
     /** The VT-d unit, or null on AMD-Vi (TDX Connect's bind asks it for cached translations). */
@@ -140,12 +158,17 @@ public final class Platform
             final VtdConfig config = new VtdConfig();
             config.trustedIotlb = spec.trustedIotlb();
             config.trustedInvalidation = spec.trustedInvalidation();
-            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8), VtdRegisters.defaultEcap(), config,
+            config.pageRequestOverflow = spec.pageRequests().overflow();
+            // The modelled unit: the defaults plus 5-level first-stage tables, second-stage A/D (SSADS) and page requests.
+            final VtdIommu iommu = new VtdIommu(memory, VtdRegisters.defaultCap(8) | VtdRegisters.CAP_FS5LP,
+                VtdRegisters.defaultEcap() | VtdRegisters.ECAP_SLADS | VtdRegisters.ECAP_PRS, config,
                 caches.newCache(CacheRole.CONTEXT), caches.newCache(CacheRole.PASID), caches.newCache(CacheRole.IOTLB),
                 caches.nested().enabled() ? caches.newCache(CacheRole.NESTED) : null, connect);
             iommu.walkCaches(walkCache(caches, 2, 4, walkCaches), walkCache(caches, 1, 4, walkCaches));
-            driver = guestDriven ? null : new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE);
+            driver = guestDriven ? null : new VtdPlatformDriver(iommu, memory, spec.vtdMode() == Scenario.VtdMode.SCALABLE,
+                spec.pageRequests().queuePagesLg2());
             port = iommu;
+            iommu.messageListener(messages);
             tdx = connect == null ? null : new TdxState(this, connect.module(), connect, memory);
             vtd = iommu;
         }
@@ -182,10 +205,19 @@ public final class Platform
     public static Platform build(final Scenario scenario)
     {
         final Platform platform = new Platform(scenario, new SparseMemory(), false);
-        for (final DomainSpec spec : scenario.domains())
+        // Second stages first: a nested first stage's tables live in guest memory that a second stage maps.
+        final List<DomainSpec> ordered = new ArrayList<>();
+        scenario.domains().stream().filter(d -> d.stage() == Scenario.Stage.SECOND).forEach(ordered::add);
+        scenario.domains().stream().filter(d -> d.stage() == Scenario.Stage.FIRST).forEach(ordered::add);
+        for (final DomainSpec spec : ordered)
         {
+            platform.domainSpecs.put(spec.id(), spec);
             final PageTable table;
-            if (spec.kvmEpt() == KvmEpt.SHARED)
+            if (spec.stage() == Scenario.Stage.FIRST)
+            {
+                table = platform.firstStageTable(spec);
+            }
+            else if (spec.kvmEpt() == KvmEpt.SHARED)
             {
                 table = ((VtdPlatformDriver)platform.driver).newTable(new EptFormat(spec.levels()));
             }
@@ -200,6 +232,10 @@ public final class Platform
                 platform.kvmEpts.put(spec.id(), ((VtdPlatformDriver)platform.driver).newTable(new EptFormat(spec.levels())));
             }
             platform.policies.put(spec.id(), spec.policy());
+            if (spec.dirtyTracking())
+            {
+                platform.dirtyTracking.add(spec.id());
+            }
             for (final Mapping mapping : spec.mappings())
             {
                 platform.map(spec.id(), mapping, spec.line());
@@ -219,8 +255,13 @@ public final class Platform
         }
         if (platform.tdx != null)
         {
-            for (final PageTable table : platform.domains.values())
+            for (final Map.Entry<Integer, PageTable> domain : platform.domains.entrySet())
             {
+                if (platform.domainSpecs.get(domain.getKey()).nestedIn() != DomainSpec.NOT_NESTED)
+                {
+                    continue; // its outputs are GPAs; the second stage under it is registered itself
+                }
+                final PageTable table = domain.getValue();
                 platform.tdx.connect().addHypervisorMappings((hpa, length) -> firstMapped(table, hpa, length));
             }
             platform.tdx.connect().addCachedTranslations(platform.vtd::firstCachedOutput);
@@ -445,7 +486,7 @@ public final class Platform
             }
             if (action.invalidate())
             {
-                driver.invalidateRange(action.domain(), action.iova(), action.size());
+                invalidateRange(action.domain(), action.iova(), action.size());
             }
         }
 
@@ -458,11 +499,11 @@ public final class Platform
             }
             else if (action.size() > 0)
             {
-                driver.invalidateRange(action.domain(), action.iova(), action.size());
+                invalidateRange(action.domain(), action.iova(), action.size());
             }
             else
             {
-                driver.invalidateDomain(action.domain());
+                invalidateDomain(action.domain());
             }
         }
 
@@ -505,8 +546,8 @@ public final class Platform
         @Override
         public void detach(final DetachAction action, final int line)
         {
-            final DeviceSpec device = devices.get(action.requesterId());
-            driver.detach(action.requesterId(), device == null ? 0 : device.domain());
+            final Integer domain = attachedTo.remove(action.requesterId());
+            driver.detach(action.requesterId(), domain == null ? 0 : domain);
         }
 
         @Override
@@ -518,7 +559,7 @@ public final class Platform
         @Override
         public void tdiBind(final Scenario.TdiBindAction action, final int line)
         {
-            tdx.bind(action.requesterId(), line);
+            tdx.bind(action.requesterId(), action.td(), line);
         }
 
         @Override
@@ -550,6 +591,197 @@ public final class Platform
         {
             tdx.tdAccess(action);
         }
+
+        @Override
+        public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+        {
+            Platform.this.setDirtyTracking(action.domain(), action.enable());
+        }
+
+        @Override
+        public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+        {
+            Platform.this.readDirty(action, line);
+        }
+
+        @Override
+        public void servicePageRequests(final Scenario.ServicePageRequestsAction action, final int line)
+        {
+            Platform.this.servicePageRequests();
+        }
+
+        @Override
+        public void tdiError(final Scenario.TdiErrorAction action, final int line)
+        {
+            tdx.error(action.requesterId());
+        }
+
+        @Override
+        public void seamcall(final Scenario.SeamcallAction action, final int line)
+        {
+            if (action.call() == Scenario.SeamcallCall.AUG || action.call() == Scenario.SeamcallCall.RELOCATE)
+            {
+                checkPlacement(new Mapping(action.gpa(), action.hpa(), 1L << (12 + 9 * action.level()), Permissions.READ_WRITE), line,
+                    "seamcall");
+            }
+            tdx.seamcall(action, line);
+        }
+    }
+
+    /** Counts of the messages the IOMMU sent devices (ATS Invalidate Requests, Page Group Responses). */
+    private static final class SentMessages implements DeviceMessageListener
+    {
+        long atsInvalidateRequests;
+        long prgResponses;
+        long prgResponsesByHardware;
+
+        @Override
+        public void atsInvalidateRequest(final int requesterId, final int pasid, final long address, final long size,
+            final boolean global, final int itag)
+        {
+            atsInvalidateRequests++;
+        }
+
+        @Override
+        public void prgResponse(final int requesterId, final int pasid, final int prgIndex, final int responseCode,
+            final boolean byHardware)
+        {
+            if (byHardware)
+            {
+                prgResponsesByHardware++;
+            }
+            else
+            {
+                prgResponses++;
+            }
+        }
+    }
+
+    /**
+     * What the platform's devices and IOMMU exchanged in messages so far: the IOMMU's ATS Invalidate Requests (device-TLB
+     * invalidations), its Page Group Responses (by software, and by the hardware itself), and the page requests the OS's
+     * handler answered by mapping a page or refused.
+     */
+    public record MessageCounts(long atsInvalidateRequests, long prgResponses, long prgResponsesByHardware, long pagesFaultedIn,
+        long pageRequestsRefused)
+    {
+    }
+
+    public MessageCounts messageCounts()
+    {
+        return new MessageCounts(messages.atsInvalidateRequests, messages.prgResponses, messages.prgResponsesByHardware, pagesFaultedIn,
+            pageRequestsRefused);
+    }
+
+    /**
+     * A message from a device to the IOMMU (a trace's PRI Page Request or ATS Invalidate Completion): the IOMMU's answer;
+     * with {@code page-requests.service: immediate} a queued page request is serviced at once, as the OS's handler of the
+     * page request event would. Allocates nothing on the common path.
+     */
+    public MessageResult message(final DeviceMessage message)
+    {
+        final MessageResult result = port().message(message);
+        switch (result)
+        {
+            case PAGE_REQUEST_QUEUED:
+                // On a guest-driven platform the guest's driver services its own queue.
+                if (driver != null && scenario.platform().pageRequests().immediate())
+                {
+                    servicePageRequests();
+                }
+                break;
+            case PAGE_REQUEST_OVERFLOW_RESPONDED:
+            case PAGE_REQUEST_OVERFLOW_DROPPED:
+                if (!pageRequestOverflow)
+                {
+                    pageRequestOverflow = true;
+                    event(new PlatformEvent.PageRequestOverflow(beforeTlp(), true));
+                }
+                break;
+            default:
+                break;
+        }
+        return result;
+    }
+
+    /** An ATS Invalidate Request a trace shows the host sending device {@code requesterId}: its ITag is outstanding. */
+    public void invalidateRequestSeen(final int requesterId, final int itag)
+    {
+        port().invalidateRequestSeen(requesterId, itag);
+    }
+
+    /**
+     * The OS services the page request queue (intel-iommu's prq handling with the iopf handler): each request is looked
+     * up in its requester's domain (RID_PASID, or the PASID entry's), a 4 KiB page of the domain's on-demand ranges is
+     * mapped for it (Success), or it is refused (Invalid Request: no on-demand range holds it, a write to a read-only
+     * range, a pass-through PASID); each group is answered with a page group response.
+     */
+    private void servicePageRequests()
+    {
+        ((VtdPlatformDriver)driver).servicePageRequests(this::faultIn);
+        if (pageRequestOverflow && (port().readRegister(VtdRegisters.PRS, 4) &
+            VtdRegisters.PRS_PRO) == 0)
+        {
+            pageRequestOverflow = false;
+            event(new PlatformEvent.PageRequestOverflow(beforeTlp(), false));
+        }
+    }
+
+    private int faultIn(final int requesterId, final int pasid, final long address, final boolean read, final boolean write,
+        final boolean last, final int prgIndex)
+    {
+        final Integer domain = domainOf(requesterId, pasid);
+        final DomainSpec spec = domain == null ? null : domainSpecs.get(domain);
+        if (spec != null)
+        {
+            for (final Mapping range : spec.onDemand())
+            {
+                if (address >= range.iova() && address - range.iova() < range.size())
+                {
+                    if (write && (range.permissions() & Permissions.WRITE) == 0)
+                    {
+                        break;
+                    }
+                    final int permissions = range.permissions() | (firstStage(domain) ? Permissions.USER : 0);
+                    final MapStatus status = domains.get(domain).map(address, range.spa() + (address - range.iova()),
+                        PhysicalMemory.FRAME_SIZE, permissions, PageSizePolicy.FORCED_4K);
+                    if (status == MapStatus.OK)
+                    {
+                        pagesFaultedIn++;
+                    }
+                    return PrgResponse.RESPONSE_SUCCESS;
+                }
+            }
+        }
+        pageRequestsRefused++;
+        return PrgResponse.RESPONSE_INVALID_REQUEST;
+    }
+
+    /** The domain a request of {@code requesterId} with {@code pasid} (negative: none) translates through, or null. */
+    private Integer domainOf(final int requesterId, final int pasid)
+    {
+        if (pasid < 0)
+        {
+            return attachedTo.get(requesterId);
+        }
+        final DeviceSpec device = devices.get(requesterId);
+        if (device != null)
+        {
+            for (final Scenario.PasidSpec entry : device.pasids())
+            {
+                if (entry.pasid() == pasid && entry.domain() != Scenario.PasidSpec.PASS_THROUGH)
+                {
+                    return entry.domain();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Entries the IOMMU's invalidations removed so far, every cache (a SEAMCALL's trusted IOTLB drops are the difference). */
+    long iotlbEntriesInvalidated()
+    {
+        return vtd == null ? 0 : vtd.dispatcher().entriesRemoved();
     }
 
     /** The RMP changed: the IOMMU's translations are flushed, by the driver or, on a guest-driven platform, directly. */
@@ -666,6 +898,36 @@ public final class Platform
         {
             throw guestOwns(line, "detach");
         }
+
+        @Override
+        public void tdiError(final Scenario.TdiErrorAction action, final int line)
+        {
+            actions.tdiError(action, line);
+        }
+
+        @Override
+        public void seamcall(final Scenario.SeamcallAction action, final int line)
+        {
+            actions.seamcall(action, line);
+        }
+
+        @Override
+        public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+        {
+            throw guestOwns(line, "set-dirty-tracking");
+        }
+
+        @Override
+        public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+        {
+            throw guestOwns(line, "read-dirty");
+        }
+
+        @Override
+        public void servicePageRequests(final Scenario.ServicePageRequestsAction action, final int line)
+        {
+            throw guestOwns(line, "service-page-requests");
+        }
     }
 
     /** Where in the traffic an event happens now: the TLP the replay goes to next, or {@link PlatformEvent#SETUP}. */
@@ -721,18 +983,238 @@ public final class Platform
         return new ScenarioException(scenario.source(), line, step, reason);
     }
 
+    /**
+     * iommufd's IOMMU_HWPT_SET_DIRTY_TRACKING on a second-stage domain, as intel-iommu does it: SSADE set or cleared in
+     * every PASID entry that uses the domain (a device's RID_PASID or PASID entry naming it, a nested first stage over
+     * it), each rewrite followed by the PASID-cache, IOTLB and device-TLB invalidations; enabling then clears the D bits
+     * left from before (iommufd's read-and-clear without a bitmap) and flushes the IOTLB.
+     */
+    private void setDirtyTracking(final int domain, final boolean enable)
+    {
+        if (enable)
+        {
+            dirtyTracking.add(domain);
+        }
+        else
+        {
+            dirtyTracking.remove(domain);
+        }
+        final VtdPlatformDriver vtdDriver = (VtdPlatformDriver)driver;
+        int entries = 0;
+        for (final Map.Entry<Integer, Integer> attachment : attachedTo.entrySet())
+        {
+            final int requesterId = attachment.getKey();
+            final DeviceSpec device = devices.get(requesterId);
+            final boolean ats = device != null && device.ats();
+            if (usesSecondStage(attachment.getValue(), domain))
+            {
+                vtdDriver.rewritePasid(requesterId, 0, binding(attachment.getValue()), ats);
+                entries++;
+            }
+            for (final Scenario.PasidSpec pasid : device == null ? List.<Scenario.PasidSpec>of() : device.pasids())
+            {
+                if (pasid.domain() != Scenario.PasidSpec.PASS_THROUGH && usesSecondStage(pasid.domain(), domain))
+                {
+                    vtdDriver.rewritePasid(requesterId, pasid.pasid(), binding(pasid.domain()), ats);
+                    entries++;
+                }
+            }
+        }
+        long stale = 0;
+        if (enable)
+        {
+            final PageTable table = domains.get(domain);
+            final long[] bytes = {0};
+            for (final long[] run : leaves(table))
+            {
+                table.readDirty(run[0], run[2], true, (first, last, lg2) -> bytes[0] += last - first + 1);
+            }
+            stale = bytes[0];
+            invalidateDomain(domain);
+        }
+        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, entries, stale));
+    }
+
+    /** Whether a PASID entry of {@code entryDomain} translates through second-stage {@code domain} (itself, or nested over it). */
+    private boolean usesSecondStage(final int entryDomain, final int domain)
+    {
+        return entryDomain == domain || domainSpecs.get(entryDomain).nestedIn() == domain;
+    }
+
+    /** iommufd's GET_DIRTY_BITMAP: report the dirty leaves, clear them, flush what was cleared (iommu_iotlb_sync). */
+    private void readDirty(final Scenario.ReadDirtyAction action, final int line)
+    {
+        final long[] found = {0, 0};
+        final MapStatus status = domains.get(action.domain()).readDirty(action.iova(), action.size(), action.clear(), (first, last, lg2) ->
+        {
+            found[0]++;
+            found[1] += last - first + 1;
+        });
+        if (status != MapStatus.OK)
+        {
+            throw refused(line, "read-dirty", String.format("domain %d iova 0x%x size 0x%x: %s", action.domain(), action.iova(),
+                action.size(), status));
+        }
+        final boolean flushed = action.clear() && action.flush() && found[0] > 0;
+        if (flushed)
+        {
+            invalidateRange(action.domain(), action.iova(), action.size());
+        }
+        event(new PlatformEvent.DirtyBitmap(beforeTlp(), action.domain(), action.iova(), action.size(), found[0], found[1],
+            dirtyTracking.contains(action.domain()), action.clear(), flushed));
+    }
+
     private void attach(final int requesterId, final int domain)
     {
+        attachedTo.put(requesterId, domain);
         final DeviceSpec device = devices.get(requesterId);
         final int permissions = device == null ? Permissions.READ_WRITE : device.permissions();
-        driver.attach(requesterId, domain, domains.get(domain), permissions, device != null && device.ats());
+        final boolean ats = device != null && device.ats();
+        if (driver instanceof VtdPlatformDriver vtdDriver && scenario.platform().vtdMode() == Scenario.VtdMode.SCALABLE)
+        {
+            final List<Scenario.PasidSpec> pasids = device == null ? List.of() : device.pasids();
+            final int[] numbers = new int[pasids.size()];
+            final VtdPlatformDriver.Binding[] bindings = new VtdPlatformDriver.Binding[pasids.size()];
+            for (int i = 0; i < numbers.length; i++)
+            {
+                numbers[i] = pasids.get(i).pasid();
+                bindings[i] = pasids.get(i).domain() == Scenario.PasidSpec.PASS_THROUGH ? VtdPlatformDriver.Binding.PASS_THROUGH :
+                    binding(pasids.get(i).domain());
+            }
+            vtdDriver.attachScalable(requesterId, binding(domain), numbers, bindings, ats, device != null && device.pri());
+            return;
+        }
+        driver.attach(requesterId, domain, domains.get(domain), permissions, ats);
+    }
+
+    /** VT-d scalable mode: what a PASID entry of {@code domain} points at (second stage, first stage or nested). */
+    private VtdPlatformDriver.Binding binding(final int domain)
+    {
+        final DomainSpec spec = domainSpecs.get(domain);
+        if (spec.stage() == Scenario.Stage.SECOND)
+        {
+            return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.SECOND_STAGE, domain, domains.get(domain), null,
+                dirtyTracking.contains(domain));
+        }
+        if (spec.nestedIn() == DomainSpec.NOT_NESTED)
+        {
+            return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.FIRST_STAGE, domain, domains.get(domain), null, false);
+        }
+        return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.NESTED, domain, domains.get(domain), domains.get(spec.nestedIn()),
+            dirtyTracking.contains(spec.nestedIn()));
+    }
+
+    /**
+     * A first-stage domain's table, built as the guest-side driver builds it: x86 tables of the unit's first-stage
+     * format; first stage only, from the driver's table pool in host memory; nested, from the guest's own pages
+     * ({@code guest-tables}, GPAs) written through the nesting parent's second stage ({@link GuestMemory}).
+     */
+    private PageTable firstStageTable(final DomainSpec spec)
+    {
+        final VtdPlatformDriver vtdDriver = (VtdPlatformDriver)driver;
+        if (spec.nestedIn() == DomainSpec.NOT_NESTED)
+        {
+            return vtdDriver.newTable(vtdDriver.firstStageFormat(spec.levels()));
+        }
+        final GuestMemory guest = new GuestMemory(memory, domains.get(spec.nestedIn()), spec.nestedIn());
+        try
+        {
+            return new PageTable(vtdDriver.firstStageFormat(spec.levels()),
+                new FrameAllocator(guest, spec.guestTablesGpa(), spec.guestTablesSize()));
+        }
+        catch (final GuestMemory.UnmappedGuestMemory ex)
+        {
+            throw refused(spec.line(), "guest-tables", ex.getMessage() + ": the guest's page-table pages must be guest RAM");
+        }
+    }
+
+    /**
+     * Invalidate a domain's translations of {@code [iova, iova + size)} and wait; a second stage's nested first stages
+     * too (their DIDs tag what the unit cached through it, as intel-iommu flushes a nesting parent's nested domains).
+     */
+    private void invalidateRange(final int domain, final long iova, final long size)
+    {
+        driver.invalidateRange(domain, iova, size);
+        invalidateNested(domain);
+        invalidateDeviceTlbs(domain, iova, size);
+    }
+
+    private void invalidateDomain(final int domain)
+    {
+        driver.invalidateDomain(domain);
+        invalidateNested(domain);
+        invalidateDeviceTlbs(domain, 0, -1);
+    }
+
+    /**
+     * VT-d: the device TLBs of the ATS devices whose RID_PASID or PASID entries translate through {@code domain} (or a
+     * first stage nested over it), as intel-iommu flushes them after the IOTLB: a device-TLB invalidation descriptor
+     * (with the PASID for a PASID entry), which makes the unit send the device an ATS Invalidate Request; {@code size}
+     * negative: everything.
+     */
+    private void invalidateDeviceTlbs(final int domain, final long iova, final long size)
+    {
+        if (!(driver instanceof VtdPlatformDriver vtdDriver))
+        {
+            return;
+        }
+        for (final Map.Entry<Integer, Integer> attachment : attachedTo.entrySet())
+        {
+            final DeviceSpec device = devices.get(attachment.getKey());
+            if (device == null || !device.ats())
+            {
+                continue;
+            }
+            if (domainSpecs.containsKey(attachment.getValue()) && usesSecondStage(attachment.getValue(), domain))
+            {
+                vtdDriver.invalidateDeviceTlb(attachment.getKey(), -1, iova, size);
+            }
+            for (final Scenario.PasidSpec pasid : device.pasids())
+            {
+                if (pasid.domain() != Scenario.PasidSpec.PASS_THROUGH && usesSecondStage(pasid.domain(), domain))
+                {
+                    vtdDriver.invalidateDeviceTlb(attachment.getKey(), pasid.pasid(), iova, size);
+                }
+            }
+        }
+    }
+
+    private void invalidateNested(final int domain)
+    {
+        for (final DomainSpec spec : domainSpecs.values())
+        {
+            if (spec.nestedIn() == domain)
+            {
+                driver.invalidateDomain(spec.id());
+            }
+        }
+    }
+
+    /** Whether {@code domain} is a first-stage domain (its leaves carry U/S: device requests without PMR are user requests). */
+    private boolean firstStage(final int domain)
+    {
+        final DomainSpec spec = domainSpecs.get(domain);
+        return spec != null && spec.stage() == Scenario.Stage.FIRST;
     }
 
     private void map(final int domain, final Mapping mapping, final int line)
     {
-        checkPlacement(mapping, line);
+        final DomainSpec spec = domainSpecs.get(domain);
+        if (spec == null || spec.nestedIn() == DomainSpec.NOT_NESTED)
+        {
+            checkPlacement(mapping, line, "map"); // a nested first stage outputs GPAs, not host addresses
+        }
         final PageSizePolicy policy = policies.get(domain);
-        final MapStatus status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), mapping.permissions(), policy);
+        final int permissions = mapping.permissions() | (firstStage(domain) ? Permissions.USER : 0);
+        final MapStatus status;
+        try
+        {
+            status = domains.get(domain).map(mapping.iova(), mapping.spa(), mapping.size(), permissions, policy);
+        }
+        catch (final GuestMemory.UnmappedGuestMemory ex)
+        {
+            throw refused(line, "map", "domain " + domain + ": a new first-stage table page: " + ex.getMessage());
+        }
         if (status != MapStatus.OK)
         {
             throw refused(line, "map", "domain " + domain + " iova 0x" + Long.toHexString(mapping.iova()) + " size 0x" +
@@ -762,7 +1244,7 @@ public final class Platform
         if (mode == KvmEpt.SHARED)
         {
             // intel-iommu would have to flush too, since its walks use this table.
-            driver.invalidateDomain(domain);
+            invalidateDomain(domain);
         }
         event(new PlatformEvent.KvmDirtyLog(beforeTlp(), domain, leaves.size(), mode == KvmEpt.SHARED));
     }
@@ -783,7 +1265,7 @@ public final class Platform
         {
             map(domain, new Mapping(run[0], run[1], run[2], (int)run[3]), line);
         }
-        driver.invalidateDomain(domain);
+        invalidateDomain(domain);
     }
 
     /** A table's leaves as {iova, oa, size, permissions}, contiguous runs with equal permissions merged. */
@@ -825,7 +1307,7 @@ public final class Platform
         return first[0];
     }
 
-    private void checkPlacement(final Mapping mapping, final int line)
+    private void checkPlacement(final Mapping mapping, final int line, final String step)
     {
         final long start = mapping.spa();
         final long end = mapping.spa() + mapping.size();
@@ -852,7 +1334,7 @@ public final class Platform
                 {
                     list.append(list.length() == 0 ? "" : ", ").append(String.format("0x%x-0x%x", r[0], r[1] - 1));
                 }
-                throw refused(line, "map", String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
+                throw refused(line, step, String.format("spa 0x%x-0x%x overlaps the emulator's own structures (%s); choose other " +
                     "addresses", start, end - 1, list));
             }
         }

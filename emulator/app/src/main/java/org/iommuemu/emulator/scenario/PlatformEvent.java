@@ -46,6 +46,14 @@ public sealed interface PlatformEvent
         R tdAccess(TdAccess event);
 
         R kvmDirtyLog(KvmDirtyLog event);
+
+        R seamcall(Seamcall event);
+
+        R dirtyTracking(DirtyTracking event);
+
+        R dirtyBitmap(DirtyBitmap event);
+
+        R pageRequestOverflow(PageRequestOverflow event);
     }
 
     /**
@@ -175,6 +183,74 @@ public sealed interface PlatformEvent
         public <R> R accept(final Visitor<R> visitor)
         {
             return visitor.kvmDirtyLog(this);
+        }
+    }
+
+    /**
+     * A memory SEAMCALL the timeline made ({@code seamcall} action) and what the TDX module answered.
+     *
+     * @param leaf        the call's name (TDH.MEM.RANGE.BLOCK, ..., TDG.MEM.PAGE.ACCEPT).
+     * @param gpa         the GPA operand (0 for TDH.MEM.TRACK).
+     * @param level       the level operand: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB (-1 for TDH.MEM.TRACK).
+     * @param status      RAX: TDX_SUCCESS (0) or the error code with its operand ID.
+     * @param rcx         RCX returned (the offending or removed entry, the new epoch, a freed page).
+     * @param rdx         RDX returned (level and state of the offending entry).
+     * @param trustedIotlbDropped trusted (TEE-tagged) IOTLB entries the module's invalidation removed during the call.
+     */
+    record Seamcall(long beforeTlp, String leaf, int td, long gpa, int level, long status, long rcx, long rdx,
+        int trustedIotlbDropped) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.seamcall(this);
+        }
+    }
+
+    /**
+     * Hardware dirty tracking of a second-stage domain turned on or off ({@code set-dirty-tracking}).
+     *
+     * @param pasidEntries      PASID entries rewritten (SSADE set or cleared), with their invalidations.
+     * @param staleDirtyBytes   enabling: bytes whose D bits were left from before and cleared.
+     */
+    record DirtyTracking(long beforeTlp, int domain, boolean enabled, int pasidEntries, long staleDirtyBytes) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.dirtyTracking(this);
+        }
+    }
+
+    /**
+     * iommufd's GET_DIRTY_BITMAP over {@code [iova, iova + length)} of a domain ({@code read-dirty}).
+     *
+     * @param dirtyLeaves   leaves found dirty (a whole leaf is dirty at once: 2 MiB leaves report 2 MiB).
+     * @param dirtyBytes    bytes of the range they cover (the bitmap's 4 KiB pages set, times 4096).
+     * @param trackingOn    whether the domain's dirty tracking was on (off: only D bits left from before show).
+     * @param cleared       whether the D bits were cleared (not iommufd's NO_CLEAR).
+     * @param flushed       whether the IOTLB flush followed the clear.
+     */
+    record DirtyBitmap(long beforeTlp, int domain, long iova, long length, long dirtyLeaves, long dirtyBytes, boolean trackingOn,
+        boolean cleared, boolean flushed) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.dirtyBitmap(this);
+        }
+    }
+
+    /**
+     * The page request queue overflowed (PRS.PRO set: requests it cannot take are answered by the hardware or dropped),
+     * or, {@code set} false, software cleared the overflow after emptying the queue.
+     */
+    record PageRequestOverflow(long beforeTlp, boolean set) implements PlatformEvent
+    {
+        @Override
+        public <R> R accept(final Visitor<R> visitor)
+        {
+            return visitor.pageRequestOverflow(this);
         }
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.PageRequestOverflow;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
@@ -173,8 +174,18 @@ public record Scenario(String name, String description, String source, Path dire
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
         TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule,
-        Path profileFile)
+        Path profileFile, PageRequestSpec pageRequests)
     {
+        /** A platform whose page request queue (VT-d scalable mode) has the defaults. */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation,
+            final StaleTranslationRule staleTranslationRule, final UntrustedMmioRule untrustedMmioRule, final Path profileFile)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, staleTranslationRule, untrustedMmioRule, profileFile, PageRequestSpec.DEFAULT);
+        }
+
         /** A platform whose profile is not a file of its own (bundled or built in code). */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
@@ -205,9 +216,32 @@ public record Scenario(String name, String description, String source, Path dire
         }
     }
 
-    /** TDX Connect state: trust domains and the TDIs of devices. */
-    public record TdxSpec(List<TdSpec> tds, List<TdiSpec> tdis)
+    /**
+     * VT-d scalable mode: the page request queue the driver sets up and how the OS services it.
+     *
+     * @param queuePagesLg2 PQA.PQS: the queue is 2^PQS 4 KiB pages (128 descriptors per page).
+     * @param immediate     the OS's page-fault handler services the queue at every page request event (true), or
+     *                      only when the timeline says ({@code service-page-requests}).
+     * @param overflow      what the unit does with a request it cannot queue ({@code VtdConfig.pageRequestOverflow}).
+     */
+    public record PageRequestSpec(int queuePagesLg2, boolean immediate, PageRequestOverflow overflow)
     {
+        public static final PageRequestSpec DEFAULT = new PageRequestSpec(0, true, PageRequestOverflow.RESPOND);
+    }
+
+    /**
+     * TDX Connect state: trust domains and the TDIs of devices.
+     *
+     * @param relocateUnblocks TDH.MEM.PAGE.RELOCATE leaves the leaf MAPPED (true, the default) or BLOCKED: UNVERIFIED,
+     *                         {@code TdxModule.relocateUnblocks}.
+     */
+    public record TdxSpec(List<TdSpec> tds, List<TdiSpec> tdis, boolean relocateUnblocks)
+    {
+        /** TDs and TDIs, RELOCATE at its default. */
+        public TdxSpec(final List<TdSpec> tds, final List<TdiSpec> tdis)
+        {
+            this(tds, tdis, true);
+        }
     }
 
     /**
@@ -254,16 +288,51 @@ public record Scenario(String name, String description, String source, Path dire
     {
     }
 
+    /** Which VT-d table format a domain is (scalable mode: the PASID entry's PGTT follows from it). */
+    public enum Stage
+    {
+        /** A second-stage table (VT-d second-stage format; AMD-Vi's host table): IOVA or GPA to host physical. */
+        SECOND,
+        /** An x86 first-stage table built by the guest-side driver (VT-d scalable mode only). */
+        FIRST
+    }
+
     /**
      * One I/O address space.
      *
      * @param id       DomainID (AMD-Vi) or DID (VT-d).
-     * @param levels   page-table levels (AMD-Vi Mode 1-6; VT-d 3-5).
+     * @param levels   page-table levels (AMD-Vi Mode 1-6; VT-d second stage 3-4, first stage 4-5).
      * @param policy   page-size policy for its mappings.
-     * @param mappings the mappings made before the traffic starts.
+     * @param mappings the mappings made before the traffic starts (for a nested first stage: IOVA to GPA).
+     * @param stage    VT-d: second stage (default) or first stage.
+     * @param nestedIn VT-d first stage: the second-stage domain it is nested over ({@link #NOT_NESTED}: first stage
+     *                 only, its tables and outputs host physical).
+     * @param guestTablesGpa a nested first stage: the first GPA of the range the guest takes its table pages from
+     *                 (the second stage must map it); {@code guestTablesSize} its size (0 when not nested).
+     * @param dirtyTracking VT-d second stage: hardware dirty tracking is on from setup (SSADE in the PASID entries
+     *                 that use the domain; iommufd's IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
+     * @param onDemand the ranges the OS maps a 4 KiB page of when a device's page request (PRI) asks for it (memory
+     *                 the process or guest has, not yet mapped for the device); not mapped at setup.
      */
-    public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, int line)
+    public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, Stage stage,
+        int nestedIn, long guestTablesGpa, long guestTablesSize, boolean dirtyTracking, List<Mapping> onDemand, int line)
     {
+        /** {@link #nestedIn} of a domain that is not a nested first stage. */
+        public static final int NOT_NESTED = -1;
+
+        /** A second-stage domain without dirty tracking (every AMD-Vi domain; VT-d's default). */
+        public DomainSpec(final int id, final int levels, final PageSizePolicy policy, final List<Mapping> mappings,
+            final KvmEpt kvmEpt, final int line)
+        {
+            this(id, levels, policy, mappings, kvmEpt, Stage.SECOND, NOT_NESTED, 0, 0, false, List.of(), line);
+        }
+
+        /** The same domain with another page-size policy. */
+        public DomainSpec withPolicy(final PageSizePolicy newPolicy)
+        {
+            return new DomainSpec(id, levels, newPolicy, mappings, kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
+                dirtyTracking, onDemand, line);
+        }
     }
 
     /** A mapping of {@code [iova, iova + size)} to {@code [spa, spa + size)} with {@link org.iommuemu.pagetable.Permissions}. */
@@ -281,13 +350,40 @@ public record Scenario(String name, String description, String source, Path dire
      *                    translated requests (the timing model's device side, docs/timing.md).
      * @param dma         its DMA engine's and link's limits (the closed-loop timing, docs/timing.md).
      */
-    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, DeviceDmaParameters dma, int line)
+    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, List<PasidSpec> pasids, boolean pri,
+        DeviceDmaParameters dma, int line)
     {
-        /** A device with the default DMA limits ({@link DeviceDmaParameters#DEFAULT}). */
+        /** A device without PASIDs or page requests, with the default DMA limits ({@link DeviceDmaParameters#DEFAULT}). */
         public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final int line)
         {
-            this(requesterId, domain, permissions, ats, DeviceDmaParameters.DEFAULT, line);
+            this(requesterId, domain, permissions, ats, List.of(), false, DeviceDmaParameters.DEFAULT, line);
         }
+
+        /** A device with the default DMA limits. */
+        public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final List<PasidSpec> pasids,
+            final boolean pri, final int line)
+        {
+            this(requesterId, domain, permissions, ats, pasids, pri, DeviceDmaParameters.DEFAULT, line);
+        }
+
+        /** A device without PASIDs or page requests. */
+        public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final DeviceDmaParameters dma,
+            final int line)
+        {
+            this(requesterId, domain, permissions, ats, List.of(), false, dma, line);
+        }
+    }
+
+    /**
+     * VT-d scalable mode: a PASID entry of a device (besides RID_PASID 0, which its {@code domain} gives): the PASID
+     * entry's PGTT follows from the domain (second stage; first stage; nested, a first stage nested over a second),
+     * or pass-through.
+     *
+     * @param domain the domain, or {@link #PASS_THROUGH}.
+     */
+    public record PasidSpec(int pasid, int domain, int line)
+    {
+        public static final int PASS_THROUGH = -1;
     }
 
     /**
@@ -296,26 +392,45 @@ public record Scenario(String name, String description, String source, Path dire
      * rate per device (a NIC at line rate).
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
-        long seed, int transferSize, double pasidFraction, double teeFraction, double lineRateGbps)
+        long seed, int transferSize, double pasidFraction, double teeFraction, List<Integer> pasids, boolean flit,
+        double lineRateGbps)
     {
-        /** Generated traffic with the generator's own timestamps (no line-rate pacing). */
-        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint,
-            final long baseAddress, final long count, final long seed, final int transferSize, final double pasidFraction,
-            final double teeFraction)
+        /** Generated non-flit traffic whose PASIDs (if any) are 1 + the device index, with the generator's own timestamps. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
         {
-            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, 0);
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(),
+                false, 0);
         }
 
-        /** The same traffic with another count of TLPs. */
-        public TrafficSpec withCount(final long newCount)
+        /** Generated traffic with the generator's own timestamps (no line-rate pacing). */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
+            final List<Integer> pasids, final boolean flit)
         {
-            return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
-                teeFraction, lineRateGbps);
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, pasids,
+                flit, 0);
+        }
+
+        /** Generated non-flit traffic whose PASIDs (if any) are 1 + the device index, paced at {@code lineRateGbps}. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
+            final double lineRateGbps)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(),
+                false, lineRateGbps);
         }
 
         public boolean generated()
         {
             return file == null;
+        }
+
+        /** The same traffic, {@code newCount} TLPs of it. */
+        public TrafficSpec withCount(final long newCount)
+        {
+            return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
+                teeFraction, pasids, flit, lineRateGbps);
         }
     }
 
@@ -447,9 +562,18 @@ public record Scenario(String name, String description, String source, Path dire
         }
     }
 
-    /** TDX Connect: LOCK_INTERFACE (bind the TDI to its TD); a machine check when private MMIO is still mapped. */
-    public record TdiBindAction(int requesterId) implements Action
+    /**
+     * TDX Connect: LOCK_INTERFACE (bind the TDI to a TD: {@code td}, or, 0, the TD of its {@code tdx.tdis} entry); a
+     * machine check when private MMIO is still mapped. A TDI bound to another TD must be unbound first (WRONG_TD).
+     */
+    public record TdiBindAction(int requesterId, int td) implements Action
     {
+        /** Bind to the TD of the TDI's {@code tdx.tdis} entry. */
+        public TdiBindAction(final int requesterId)
+        {
+            this(requesterId, 0);
+        }
+
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {
@@ -459,7 +583,7 @@ public record Scenario(String name, String description, String source, Path dire
         @Override
         public String describe()
         {
-            return "tdi-bind " + String.format("%04x", requesterId);
+            return "tdi-bind " + String.format("%04x", requesterId) + (td > 0 ? " to TD " + td : "");
         }
     }
 
@@ -544,6 +668,153 @@ public record Scenario(String name, String description, String source, Path dire
         public String describe()
         {
             return (write ? "td-write" : "td-read") + " td " + td + String.format(" gpa 0x%x size %d", gpa, size);
+        }
+    }
+
+    /**
+     * iommufd's IOMMU_HWPT_SET_DIRTY_TRACKING on a VT-d second-stage domain (scalable mode): SSADE set (or cleared) in
+     * every PASID entry that uses the domain (its own, and nested first stages over it), each followed by the
+     * PASID-cache, IOTLB and device-TLB invalidations intel-iommu makes; enabling also clears the D bits left from
+     * before (iommufd reads and clears the whole domain without a bitmap).
+     */
+    public record SetDirtyTrackingAction(int domain, boolean enable) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.setDirtyTracking(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "set-dirty-tracking domain " + domain + (enable ? " on" : " off");
+        }
+    }
+
+    /**
+     * iommufd's IOMMU_HWPT_GET_DIRTY_BITMAP over {@code [iova, iova + size)} of a domain: the dirty leaves are
+     * reported (a platform event) and, with {@code clear} (the default; iommufd's NO_CLEAR flag is {@code clear:
+     * false}), their D bits cleared, then, with {@code flush} (the default), the IOTLB flush the kernel makes after
+     * clearing (iommu_iotlb_sync): without it a cached translation still says "dirty" and a write through it does not
+     * set D again.
+     */
+    public record ReadDirtyAction(int domain, long iova, long size, boolean clear, boolean flush) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.readDirty(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return String.format("read-dirty domain %d iova 0x%x size 0x%x%s%s", domain, iova, size, clear ? "" : " (no clear)",
+                flush ? "" : " (no flush)");
+        }
+    }
+
+    /**
+     * The OS services the page request queue now (its page-fault handler for devices: each page request is looked up
+     * in the requester's domain, its page mapped from the domain's on-demand ranges, and each group answered with a page
+     * group response), as with {@code page-requests.service: timeline}.
+     */
+    public record ServicePageRequestsAction() implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.servicePageRequests(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "service-page-requests";
+        }
+    }
+
+    /**
+     * The TDX module's memory SEAMCALLs (and the TD's TDG.MEM.PAGE.ACCEPT) a scenario can call during the traffic
+     * (docs/tdx.md, "SEAMCALLs and the state machine"), with the names the module gives them.
+     */
+    public enum SeamcallCall
+    {
+        /** TDH.MEM.RANGE.BLOCK: a leaf (or a non-leaf entry) becomes BLOCKED; the TLB epoch is recorded. */
+        BLOCK("TDH.MEM.RANGE.BLOCK"),
+        /** TDH.MEM.RANGE.UNBLOCK: back to MAPPED, once TLB tracking is done. */
+        UNBLOCK("TDH.MEM.RANGE.UNBLOCK"),
+        /** TDH.MEM.TRACK: advance the TD's TLB epoch (where the module drops its trusted IOTLB entries). */
+        TRACK("TDH.MEM.TRACK"),
+        /** TDH.MEM.PAGE.REMOVE: a blocked leaf becomes FREE, its pages go back to the host. */
+        REMOVE("TDH.MEM.PAGE.REMOVE"),
+        /** TDH.MEM.PAGE.DEMOTE: a blocked 2 MiB (1 GiB) leaf becomes a table of 512 smaller MAPPED leaves. */
+        DEMOTE("TDH.MEM.PAGE.DEMOTE"),
+        /** TDH.MEM.PAGE.PROMOTE: a blocked table of 512 uniform leaves becomes one larger leaf. */
+        PROMOTE("TDH.MEM.PAGE.PROMOTE"),
+        /**
+         * TDH.MEM.PAGE.RELOCATE: a blocked, tracked 4 KiB leaf moves to another host page with its content and is
+         * MAPPED again, without the TD's accept (UNVERIFIED beyond the leaf number: docs/tdx.md).
+         */
+        RELOCATE("TDH.MEM.PAGE.RELOCATE"),
+        /** TDH.MEM.PAGE.AUG: a FREE entry becomes PENDING over a host page (the TD accepts it to use it). */
+        AUG("TDH.MEM.PAGE.AUG"),
+        /** TDG.MEM.PAGE.ACCEPT, the TD's own call: PENDING becomes MAPPED. */
+        ACCEPT("TDG.MEM.PAGE.ACCEPT");
+
+        private final String leafName;
+
+        SeamcallCall(final String leafName)
+        {
+            this.leafName = leafName;
+        }
+
+        /** The module's name of the call, as events print it. */
+        public String leafName()
+        {
+            return leafName;
+        }
+    }
+
+    /**
+     * TDX: the VMM's memory SEAMCALL {@code call} on TD {@code td} for the entry of {@code gpa} at {@code level}
+     * (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB; unused by TRACK), during the traffic. RELOCATE moves the page to {@code hpa};
+     * AUG maps {@code hpa} and, with
+     * {@code accept}, the TD accepts the page at once. The status (an error code with RCX and RDX, or success) is a
+     * platform event, never a scenario error: refusals are what a user asks about.
+     */
+    public record SeamcallAction(SeamcallCall call, int td, long gpa, int level, long hpa, boolean accept) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.seamcall(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return call.leafName() + " td " + td + (call == SeamcallCall.TRACK ? "" : String.format(" gpa 0x%x level %d", gpa, level));
+        }
+    }
+
+    /**
+     * TDX Connect: the device reports an error (or a TDISP violation) and its TDI goes to ERROR: its T=1 requests are
+     * refused until the TSM recovers it (STOP_INTERFACE, then bind and start again).
+     */
+    public record TdiErrorAction(int requesterId) implements Action
+    {
+        @Override
+        public void applyTo(final ActionHandler handler, final int line)
+        {
+            handler.tdiError(this, line);
+        }
+
+        @Override
+        public String describe()
+        {
+            return "tdi-error " + String.format("%04x", requesterId);
         }
     }
 

@@ -10,9 +10,11 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,6 +43,7 @@ import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
 import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.ParameterException;
 import org.iommuemu.emulator.timing.TimingProfile;
+import org.iommuemu.emulator.vtd.PageRequestOverflow;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
@@ -180,20 +183,22 @@ public final class ScenarioReader
 
         final List<DomainSpec> domains = new ArrayList<>();
         final Set<Integer> domainIds = new HashSet<>();
-        for (final YamlSection section : root.sections("domains"))
+        final List<YamlSection> domainSections = root.sections("domains");
+        for (final YamlSection section : domainSections)
         {
-            final DomainSpec domain = domain(section, platform.iommu());
+            final DomainSpec domain = domain(section, platform);
             if (!domainIds.add(domain.id()))
             {
                 throw section.error("id", "domain " + domain.id() + " is defined twice");
             }
             domains.add(domain);
         }
+        checkNesting(domains, domainSections);
         final List<DeviceSpec> devices = new ArrayList<>();
         final Set<Integer> requesters = new HashSet<>();
         for (final YamlSection section : root.sections("devices"))
         {
-            final DeviceSpec device = device(section, domainIds);
+            final DeviceSpec device = device(section, domainIds, platform);
             if (!requesters.add(device.requesterId()))
             {
                 throw section.error("requester", String.format("requester %04x is listed twice", device.requesterId()));
@@ -210,7 +215,10 @@ public final class ScenarioReader
             tdx.tds().forEach(t -> tdIds.add(t.id()));
         }
         final List<TimedAction> timeline = new ArrayList<>();
-        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters);
+        final Map<Integer, Scenario.Stage> stages = new HashMap<>();
+        domains.forEach(d -> stages.put(d.id(), d.stage()));
+        final boolean scalable = platform.iommu() == IommuKind.VTD && platform.vtdMode() == Scenario.VtdMode.SCALABLE;
+        final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, scalable ? stages : Map.of());
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -393,13 +401,38 @@ public final class ScenarioReader
                 throw section.error(key, "a TDX rule: it belongs to VT-d platforms with tdx-connect: true");
             }
         }
+        Scenario.PageRequestSpec pageRequests = Scenario.PageRequestSpec.DEFAULT;
+        final YamlSection prq = section.section("page-requests");
+        if (prq != null)
+        {
+            if (iommu != IommuKind.VTD || mode != Scenario.VtdMode.SCALABLE)
+            {
+                throw section.error("page-requests", "the page request queue belongs to VT-d platforms in scalable mode");
+            }
+            final int pages = prq.intValue("queue-pages", 1);
+            if (pages < 1 || pages > 128 || Integer.bitCount(pages) != 1)
+            {
+                throw prq.error("queue-pages", "the queue is 1, 2, 4, ... 128 pages (PQA.PQS), not " + pages);
+            }
+            final String service = prq.string("service", "immediate");
+            if (!service.equals("immediate") && !service.equals("timeline"))
+            {
+                throw prq.error("service", "expected immediate (at every page request event) or timeline (service-page-requests " +
+                    "actions), not '" + service + "'");
+            }
+            pageRequests = new Scenario.PageRequestSpec(Integer.numberOfTrailingZeros(pages), service.equals("immediate"),
+                prq.enumValue("overflow", PageRequestOverflow.class,
+                    PageRequestOverflow.RESPOND));
+            prq.rejectUnknownKeys();
+        }
         section.rejectUnknownKeys();
         return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
-            staleRule, mmioRule, profileFile);
+            staleRule, mmioRule, profileFile, pageRequests);
     }
 
-    private static DomainSpec domain(final YamlSection section, final IommuKind iommu)
+    private static DomainSpec domain(final YamlSection section, final PlatformSpec platform)
     {
+        final IommuKind iommu = platform.iommu();
         if (!section.has("id"))
         {
             throw section.error("id", "required, but missing");
@@ -409,16 +442,62 @@ public final class ScenarioReader
         {
             throw section.error("id", "a domain id is 0-65535, not " + id);
         }
+        final Scenario.Stage stage = section.enumValue("stage", Scenario.Stage.class, Scenario.Stage.SECOND);
+        if (stage == Scenario.Stage.FIRST && (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE))
+        {
+            throw section.error("stage", "first-stage domains need a VT-d platform in scalable mode (platform.mode: scalable)");
+        }
         final int levels = section.intValue("levels", iommu == IommuKind.AMDVI ? 3 : 4);
-        if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
+        if (stage == Scenario.Stage.FIRST)
+        {
+            if (levels != 4 && levels != 5)
+            {
+                throw section.error("levels", "VT-d first-stage tables have 4 or 5 levels, not " + levels);
+            }
+        }
+        else if (iommu == IommuKind.AMDVI ? levels < 1 || levels > 6 : levels < 3 || levels > 4)
         {
             throw section.error("levels", (iommu == IommuKind.AMDVI ? "AMD-Vi v1 tables have 1-6 levels" :
                 "VT-d second-stage tables have 3 or 4 levels (the modelled CAP.SAGAW)") + ", not " + levels);
         }
         final Scenario.KvmEpt kvmEpt = section.enumValue("kvm-ept", Scenario.KvmEpt.class, Scenario.KvmEpt.NONE);
-        if (kvmEpt != Scenario.KvmEpt.NONE && iommu != IommuKind.VTD)
+        if (kvmEpt != Scenario.KvmEpt.NONE && (iommu != IommuKind.VTD || stage == Scenario.Stage.FIRST))
         {
-            throw section.error("kvm-ept", "sharing a table with KVM's EPT needs VT-d (its second stage is EPT-compatible)");
+            throw section.error("kvm-ept", "sharing a table with KVM's EPT needs a VT-d second-stage domain (EPT-compatible)");
+        }
+        int nestedIn = DomainSpec.NOT_NESTED;
+        long guestTablesGpa = 0;
+        long guestTablesSize = 0;
+        if (section.has("nested"))
+        {
+            if (stage != Scenario.Stage.FIRST)
+            {
+                throw section.error("nested", "only a first-stage domain (stage: first) is nested over a second-stage one");
+            }
+            nestedIn = section.intValue("nested", 0);
+            final YamlSection tables = section.section("guest-tables");
+            if (tables == null)
+            {
+                throw section.error("guest-tables", "a nested first stage needs guest-tables: {gpa, size}, the guest-physical " +
+                    "pages its page tables live in (the second stage must map them)");
+            }
+            guestTablesGpa = tables.requiredSize("gpa");
+            guestTablesSize = tables.requiredSize("size");
+            if ((guestTablesGpa & (PAGE - 1)) != 0 || guestTablesSize <= 0 || (guestTablesSize & (PAGE - 1)) != 0)
+            {
+                throw tables.error("gpa and size must be positive multiples of 4 KiB");
+            }
+            tables.rejectUnknownKeys();
+        }
+        else if (section.has("guest-tables"))
+        {
+            throw section.error("guest-tables", "only a nested first stage (nested: <domain>) has guest tables");
+        }
+        final boolean dirtyTracking = section.booleanValue("dirty-tracking", false);
+        if (dirtyTracking && (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE || stage != Scenario.Stage.SECOND))
+        {
+            throw section.error("dirty-tracking", "hardware dirty tracking (SSADE) belongs to VT-d second-stage domains in scalable " +
+                "mode (first-stage tables always get A/D)");
         }
         final PageSizePolicy policy = policy(section, "policy", PageSizePolicy.LARGEST);
         final List<Mapping> mappings = new ArrayList<>();
@@ -427,8 +506,38 @@ public final class ScenarioReader
             mappings.add(mapping(item));
             item.rejectUnknownKeys();
         }
+        final List<Mapping> onDemand = new ArrayList<>();
+        for (final YamlSection item : section.sections("on-demand"))
+        {
+            if (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE)
+            {
+                throw item.error("on-demand mappings are made by the page-request handler: VT-d scalable mode only");
+            }
+            onDemand.add(mapping(item));
+            item.rejectUnknownKeys();
+        }
         section.rejectUnknownKeys();
-        return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, section.line());
+        return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
+            dirtyTracking, List.copyOf(onDemand), section.line());
+    }
+
+    /** A nested first stage names a second-stage domain of the scenario. */
+    private static void checkNesting(final List<DomainSpec> domains, final List<YamlSection> sections)
+    {
+        for (int i = 0; i < domains.size(); i++)
+        {
+            final DomainSpec domain = domains.get(i);
+            if (domain.nestedIn() == DomainSpec.NOT_NESTED)
+            {
+                continue;
+            }
+            final DomainSpec parent = domains.stream().filter(d -> d.id() == domain.nestedIn()).findFirst().orElse(null);
+            if (parent == null || parent.stage() != Scenario.Stage.SECOND)
+            {
+                throw sections.get(i).error("nested", parent == null ? "no domain with id " + domain.nestedIn() :
+                    "domain " + domain.nestedIn() + " is a first stage; a first stage nests over a second-stage domain");
+            }
+        }
     }
 
     private static Mapping mapping(final YamlSection section)
@@ -445,7 +554,7 @@ public final class ScenarioReader
         return new Mapping(iova, spa, size, permissions);
     }
 
-    private static DeviceSpec device(final YamlSection section, final Set<Integer> domainIds)
+    private static DeviceSpec device(final YamlSection section, final Set<Integer> domainIds, final PlatformSpec platform)
     {
         final int requester = requester(section, "requester");
         if (!section.has("domain"))
@@ -459,9 +568,50 @@ public final class ScenarioReader
         }
         final int permissions = permissions(section, "access", Permissions.READ_WRITE);
         final boolean ats = section.booleanValue("ats", false);
+        final boolean scalable = platform.iommu() == IommuKind.VTD && platform.vtdMode() == Scenario.VtdMode.SCALABLE;
+        final List<Scenario.PasidSpec> pasids = new ArrayList<>();
+        final Set<Integer> seen = new HashSet<>();
+        for (final YamlSection item : section.sections("pasids"))
+        {
+            if (!scalable)
+            {
+                throw item.error("pasid entries need a VT-d platform in scalable mode (platform.mode: scalable)");
+            }
+            if (!item.has("pasid"))
+            {
+                throw item.error("pasid", "required, but missing");
+            }
+            final int pasid = item.intValue("pasid", 0);
+            if (pasid < 1 || pasid > 0xF_FFFF)
+            {
+                throw item.error("pasid", "a PASID is 1-0xfffff (PASID 0 is RID_PASID: the device's own domain), not " + pasid);
+            }
+            if (!seen.add(pasid))
+            {
+                throw item.error("pasid", "PASID " + pasid + " is listed twice");
+            }
+            final boolean passThrough = item.booleanValue("pass-through", false);
+            if (passThrough == item.has("domain"))
+            {
+                throw item.error(passThrough ? "domain" : "pass-through",
+                    "a PASID entry names a domain or says pass-through: true, one of the two");
+            }
+            final int pasidDomain = passThrough ? Scenario.PasidSpec.PASS_THROUGH : item.intValue("domain", 0);
+            if (!passThrough && !domainIds.contains(pasidDomain))
+            {
+                throw item.error("domain", "no domain with id " + pasidDomain + " (domains: " + domainIds + ")");
+            }
+            item.rejectUnknownKeys();
+            pasids.add(new Scenario.PasidSpec(pasid, pasidDomain, item.line()));
+        }
+        final boolean pri = section.booleanValue("pri", false);
+        if (pri && (!scalable || !ats))
+        {
+            throw section.error("pri", "page requests (PRI) need ats: true on a VT-d platform in scalable mode");
+        }
         final DeviceDmaParameters dma = dma(section);
         section.rejectUnknownKeys();
-        return new DeviceSpec(requester, domain, permissions, ats, dma, section.line());
+        return new DeviceSpec(requester, domain, permissions, ats, List.copyOf(pasids), pri, dma, section.line());
     }
 
     /**
@@ -606,7 +756,14 @@ public final class ScenarioReader
             case "kvm-dirty-log":
                 return new Scenario.KvmDirtyLogAction(domainRef(section, domainIds));
             case "tdi-bind":
-                return new Scenario.TdiBindAction(requester(section, "requester"));
+            {
+                final int td = section.intValue("td", 0);
+                if (section.has("td") && td < 1)
+                {
+                    throw section.error("td", "a TD id is 1-64, not " + td);
+                }
+                return new Scenario.TdiBindAction(requester(section, "requester"), td);
+            }
             case "tdi-start":
                 return new Scenario.TdiStartAction(requester(section, "requester"));
             case "tdi-stop":
@@ -616,14 +773,98 @@ public final class ScenarioReader
             case "mmio-map":
                 return new Scenario.MmioMapAction(requester(section, "requester"), section.requiredSize("gpa"), section.requiredSize("hpa"),
                     section.size("size", PAGE));
+            case "tdi-error":
+                return new Scenario.TdiErrorAction(requester(section, "requester"));
             case "td-read":
             case "td-write":
                 return tdAccess(section, kind.equals("td-write"));
+            case "seamcall":
+                return seamcall(section);
+            case "service-page-requests":
+                return new Scenario.ServicePageRequestsAction();
+            case "set-dirty-tracking":
+                return new Scenario.SetDirtyTrackingAction(domainRef(section, domainIds), section.booleanValue("enable", true));
+            case "read-dirty":
+            {
+                final int domain = domainRef(section, domainIds);
+                final long iova = section.requiredSize("iova");
+                final long size = section.requiredSize("size");
+                if ((iova & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0)
+                {
+                    throw section.error("size", String.format("iova 0x%x and size 0x%x must be positive multiples of 4 KiB (iommufd's " +
+                        "page_size)", iova, size));
+                }
+                return new Scenario.ReadDirtyAction(domain, iova, size, section.booleanValue("clear", true),
+                    section.booleanValue("flush", true));
+            }
             default:
                 throw section.error("action", "unknown action '" + kind + "'; expected one of map, unmap, invalidate, " +
-                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-unbind, " +
-                    "mmio-map, td-read, td-write");
+                    "set-policy, attach, detach, make-private, make-shared, kvm-dirty-log, tdi-bind, tdi-start, tdi-stop, tdi-error, " +
+                    "tdi-unbind, mmio-map, td-read, td-write, seamcall, set-dirty-tracking, read-dirty, service-page-requests");
         }
+    }
+
+    /**
+     * A memory SEAMCALL: {@code call} (block, unblock, track, remove, demote, promote, aug, accept), {@code td}, and
+     * but for track {@code gpa} with {@code size} (4K, 2M or 1G: the entry's level; default 4K); aug also {@code hpa}
+     * and {@code accept} (default true).
+     */
+    private static Scenario.SeamcallAction seamcall(final YamlSection section)
+    {
+        final Scenario.SeamcallCall call = section.enumValue("call", Scenario.SeamcallCall.class, null);
+        if (call == null)
+        {
+            throw section.error("call", "required, but missing (block, unblock, track, remove, relocate, demote, promote, aug or " +
+                "accept)");
+        }
+        if (!section.has("td"))
+        {
+            throw section.error("td", "required, but missing");
+        }
+        final int td = section.intValue("td", -1);
+        if (call == Scenario.SeamcallCall.TRACK)
+        {
+            return new Scenario.SeamcallAction(call, td, 0, 0, 0, false);
+        }
+        final long gpa = section.requiredSize("gpa");
+        final long size = section.size("size", PAGE);
+        final int level = size == PAGE ? 0 : size == (1L << 21) ? 1 : size == (1L << 30) ? 2 : -1;
+        if (level < 0)
+        {
+            throw section.error("size", "an S-EPT entry maps 4K, 2M or 1G, not " + size);
+        }
+        if ((call == Scenario.SeamcallCall.DEMOTE || call == Scenario.SeamcallCall.PROMOTE) && level == 0)
+        {
+            throw section.error("size", call.leafName() + " works on a 2M or 1G entry, not 4K");
+        }
+        if (call == Scenario.SeamcallCall.RELOCATE && level != 0)
+        {
+            throw section.error("size", call.leafName() + " moves a 4K page, not " + (level == 1 ? "2M" : "1G"));
+        }
+        if ((gpa & (size - 1)) != 0)
+        {
+            throw section.error("gpa", String.format("gpa 0x%x is not aligned to its size 0x%x", gpa, size));
+        }
+        long hpa = 0;
+        boolean accept = false;
+        if (call == Scenario.SeamcallCall.RELOCATE)
+        {
+            hpa = section.requiredSize("hpa");
+            if ((hpa & (size - 1)) != 0)
+            {
+                throw section.error("hpa", String.format("hpa 0x%x is not aligned to 4K", hpa));
+            }
+        }
+        if (call == Scenario.SeamcallCall.AUG)
+        {
+            hpa = section.requiredSize("hpa");
+            if ((hpa & (size - 1)) != 0)
+            {
+                throw section.error("hpa", String.format("hpa 0x%x is not aligned to its size 0x%x", hpa, size));
+            }
+            accept = section.booleanValue("accept", true);
+        }
+        return new Scenario.SeamcallAction(call, td, gpa, level, hpa, accept);
     }
 
     /** A TD's own access: {@code td}, {@code gpa}, {@code size} (default one 64-byte line), inside one 4 KiB page. */
@@ -759,8 +1000,14 @@ public final class ScenarioReader
             item.rejectUnknownKeys();
             tdis.add(new Scenario.TdiSpec(requester, td, List.copyOf(mmio), limit, state, tFromState, item.line()));
         }
+        final String relocate = section.string("relocate", "mapped");
+        if (!relocate.equals("mapped") && !relocate.equals("blocked"))
+        {
+            throw section.error("relocate", "expected mapped (the relocated leaf is MAPPED) or blocked (it stays BLOCKED for " +
+                "UNBLOCK), not '" + relocate + "'");
+        }
         section.rejectUnknownKeys();
-        return new Scenario.TdxSpec(List.copyOf(tds), List.copyOf(tdis));
+        return new Scenario.TdxSpec(List.copyOf(tds), List.copyOf(tdis), relocate.equals("mapped"));
     }
 
     private static Mapping gpaMapping(final YamlSection section, final long alignment)
@@ -798,6 +1045,18 @@ public final class ScenarioReader
         final double pasid = section.doubleValue("pasid", 0);
         final double tee = section.doubleValue("tee", 0);
         final double lineRate = section.doubleValue("line-rate-gbps", 0);
+        final List<Integer> pasids = section.intList("pasids", List.of());
+        for (final int value : pasids)
+        {
+            if (value < 1 || value > 0xF_FFFF)
+            {
+                throw section.error("pasids", "a PASID is 1-0xfffff, not " + value);
+            }
+        }
+        if (!pasids.isEmpty() && pasid == 0)
+        {
+            throw section.error("pasids", "PASIDs for the generated operations need a pasid fraction above 0 (traffic.pasid)");
+        }
         if (devices < 1 || devices > 240 || count < 1 || count > TraceGenerator.MAX_COUNT || footprint < (4L << 20) * devices ||
             pasid < 0 || pasid > 1 || tee < 0 || tee > 1 || transferSize < 1 || transferSize > 65536)
         {
@@ -808,8 +1067,10 @@ public final class ScenarioReader
         {
             throw section.error("line-rate-gbps", "must be 0 (the generator's own pacing) or a positive rate in Gb/s, not " + lineRate);
         }
+        final boolean flit = section.booleanValue("flit", false);
         section.rejectUnknownKeys();
-        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, lineRate);
+        return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, List.copyOf(pasids),
+            flit, lineRate);
     }
 
     /** A file the scenario names, relative to its folder; a name no file can have is an error at its line. */

@@ -70,6 +70,7 @@ final class TdxState
 
     void build(final Scenario.TdxSpec spec)
     {
+        module.relocateUnblocks(spec.relocateUnblocks());
         for (final TdSpec td : spec.tds())
         {
             final long tdr = page();
@@ -122,7 +123,7 @@ final class TdxState
             tdiSpecs.put(spec1.requesterId(), spec1);
             if (spec1.startState() != TdispState.CONFIG_UNLOCKED)
             {
-                bind(spec1.requesterId(), spec1.line());
+                bind(spec1.requesterId(), 0, spec1.line());
                 if (spec1.startState() == TdispState.RUN)
                 {
                     start(spec1.requesterId(), spec1.line());
@@ -132,10 +133,10 @@ final class TdxState
     }
 
     /** LOCK_INTERFACE; a machine check is a platform event, not a scenario error. */
-    void bind(final int requesterId, final int line)
+    void bind(final int requesterId, final int tdId, final int line)
     {
         final Tdi tdi = connect.tdi(requesterId);
-        final TdiStatus status = connect.bind(tdi, tds.get(tdiSpecs.get(requesterId).td()), machineCheck);
+        final TdiStatus status = connect.bind(tdi, tds.get(tdId > 0 ? tdId : tdiSpecs.get(requesterId).td()), machineCheck);
         if (status == TdiStatus.MACHINE_CHECK)
         {
             platform.bindMachineCheck(new PlatformEvent.TdiBindMachineCheck(platform.beforeTlp(), requesterId, machineCheck.cause(),
@@ -185,7 +186,7 @@ final class TdxState
     void mmioMap(final Scenario.MmioMapAction action, final int line)
     {
         final Tdi tdi = connect.tdi(action.requesterId());
-        final TrustDomain td = tds.get(tdiSpecs.get(action.requesterId()).td());
+        final TrustDomain td = tdi.td() != null ? tdi.td() : tds.get(tdiSpecs.get(action.requesterId()).td());
         for (long offset = 0; offset < action.size(); offset += PhysicalMemory.FRAME_SIZE)
         {
             final long gpa = action.gpa() + offset;
@@ -227,6 +228,83 @@ final class TdxState
         }
         platform.event(new PlatformEvent.TdAccess(platform.beforeTlp(), action.td(), action.write(), action.gpa(), action.size(), what,
             walk.outputAddress(), what == PlatformEvent.TdAccessResult.EPT_VIOLATION ? walk.fault() : WalkFault.NONE, 0, ""));
+    }
+
+    /** The device reports an error: its TDI goes to ERROR (TdxConnect.error); its T=1 requests are refused from now on. */
+    void error(final int requesterId)
+    {
+        final TdiStatus status = connect.error(connect.tdi(requesterId));
+        platform.event(new PlatformEvent.TdiTransition(platform.beforeTlp(), requesterId, "error", status,
+            connect.tdi(requesterId).state()));
+        refreshT(requesterId);
+    }
+
+    /**
+     * A memory SEAMCALL during the traffic, as KVM makes it: the answer (success, or the error code with RCX and RDX)
+     * is a platform event with the number of trusted IOTLB entries the module's invalidation dropped. DEMOTE takes
+     * its new S-EPT page from the TDX pool (returned when refused); PROMOTE gives the freed one back; AUG first adds
+     * the missing S-EPT levels (SEPT.ADD) and, with {@code accept}, the TD accepts the page.
+     */
+    void seamcall(final Scenario.SeamcallAction action, final int line)
+    {
+        final TrustDomain td = tds.get(action.td());
+        final long pageInfo = PageInfo.encode(action.gpa(), action.level());
+        final long removedBefore = platform.iotlbEntriesInvalidated();
+        switch (action.call())
+        {
+            case BLOCK:
+                module.rangeBlock(pageInfo, td.tdr(), out);
+                break;
+            case UNBLOCK:
+                module.rangeUnblock(pageInfo, td.tdr(), out);
+                break;
+            case TRACK:
+                module.track(td.tdr(), out);
+                break;
+            case REMOVE:
+                module.pageRemove(pageInfo, td.tdr(), out);
+                break;
+            case RELOCATE:
+                module.pageRelocate(pageInfo, td.tdr(), action.hpa(), out);
+                break;
+            case DEMOTE:
+            {
+                final long page = page();
+                if (module.pageDemote(pageInfo, td.tdr(), page, out).status() != TdxStatus.SUCCESS)
+                {
+                    pages.free(page);
+                }
+                break;
+            }
+            case PROMOTE:
+                if (module.pagePromote(pageInfo, td.tdr(), out).status() == TdxStatus.SUCCESS)
+                {
+                    pages.free(out.rcx());
+                }
+                break;
+            case AUG:
+                septPath(td, action.gpa(), action.level() + 1, line);
+                module.pageAug(pageInfo, td.tdr(), action.hpa(), out);
+                break;
+            case ACCEPT:
+            default:
+                module.accept(td, pageInfo, out);
+                break;
+        }
+        platform.event(seamcallEvent(action.call(), action, removedBefore));
+        if (action.call() == Scenario.SeamcallCall.AUG && action.accept() && out.status() == TdxStatus.SUCCESS)
+        {
+            module.accept(td, pageInfo, out);
+            platform.event(seamcallEvent(Scenario.SeamcallCall.ACCEPT, action, removedBefore));
+        }
+    }
+
+    private PlatformEvent.Seamcall seamcallEvent(final Scenario.SeamcallCall call, final Scenario.SeamcallAction action,
+        final long removedBefore)
+    {
+        final boolean track = call == Scenario.SeamcallCall.TRACK;
+        return new PlatformEvent.Seamcall(platform.beforeTlp(), call.leafName(), action.td(), track ? 0 : action.gpa(),
+            track ? -1 : action.level(), out.status(), out.rcx(), out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
     }
 
     private void refreshT(final int requesterId)

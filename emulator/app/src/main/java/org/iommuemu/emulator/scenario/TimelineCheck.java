@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.scenario;
 
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 import org.iommuemu.emulator.config.YamlSection;
@@ -16,13 +17,17 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> tdiRequesters;
     private final Set<Integer> tdIds;
     private final Set<Integer> attached;
+    /** VT-d scalable mode: each domain's stage (empty on other platforms: no hardware dirty tracking there). */
+    private final Map<Integer, Scenario.Stage> scalableStages;
     private YamlSection section;
 
-    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached)
+    TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached,
+        final Map<Integer, Scenario.Stage> scalableStages)
     {
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;
         this.attached = new HashSet<>(initiallyAttached);
+        this.scalableStages = scalableStages;
     }
 
     /** Check {@code action}, read from {@code section}, against the timeline so far. */
@@ -95,6 +100,10 @@ final class TimelineCheck implements ActionHandler
     public void tdiBind(final Scenario.TdiBindAction action, final int line)
     {
         tdi(action.requesterId());
+        if (action.td() > 0)
+        {
+            td(action.td(), "a TDI bind to a TD");
+        }
     }
 
     @Override
@@ -124,10 +133,58 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void tdAccess(final Scenario.TdAccessAction action, final int line)
     {
-        if (!tdIds.contains(action.td()))
+        td(action.td(), "a TD access");
+    }
+
+    @Override
+    public void tdiError(final Scenario.TdiErrorAction action, final int line)
+    {
+        tdi(action.requesterId());
+    }
+
+    @Override
+    public void seamcall(final Scenario.SeamcallAction action, final int line)
+    {
+        td(action.td(), "a SEAMCALL");
+    }
+
+    private void td(final int td, final String what)
+    {
+        if (!tdIds.contains(td))
         {
-            throw section.error("td", tdIds.isEmpty() ? "a TD access needs platform.tdx-connect: true and a TD in tdx.tds" :
-                "no TD with id " + action.td() + " in tdx.tds (tds: " + tdIds + ")");
+            throw section.error("td", tdIds.isEmpty() ? what + " needs platform.tdx-connect: true and a TD in tdx.tds" :
+                "no TD with id " + td + " in tdx.tds (tds: " + tdIds + ")");
+        }
+    }
+
+    @Override
+    public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
+    {
+        trackedDomain(action.domain());
+    }
+
+    @Override
+    public void readDirty(final Scenario.ReadDirtyAction action, final int line)
+    {
+        trackedDomain(action.domain());
+    }
+
+    /** Hardware dirty tracking (SSADE) belongs to VT-d second-stage domains in scalable mode. */
+    private void trackedDomain(final int domain)
+    {
+        if (scalableStages.get(domain) != Scenario.Stage.SECOND)
+        {
+            throw section.error("domain", scalableStages.isEmpty() ? "hardware dirty tracking needs a VT-d platform in scalable mode" :
+                "domain " + domain + " is a first stage; dirty tracking (SSADE) is a second-stage domain's");
+        }
+    }
+
+    @Override
+    public void servicePageRequests(final Scenario.ServicePageRequestsAction action, final int line)
+    {
+        if (scalableStages.isEmpty())
+        {
+            throw section.error("action", "page requests need a VT-d platform in scalable mode");
         }
     }
 }

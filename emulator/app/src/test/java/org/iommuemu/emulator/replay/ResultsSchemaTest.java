@@ -24,6 +24,7 @@ import org.iommuemu.emulator.calibration.CalibrationJson;
 import org.iommuemu.emulator.calibration.Experiments;
 import org.iommuemu.emulator.calibration.MeasuredSystem;
 import org.iommuemu.emulator.calibration.ProfileFit;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
@@ -85,7 +86,8 @@ class ResultsSchemaTest
 
     @ParameterizedTest
     @ValueSource(strings = {"seed001-huge", "seed001-4k", "seed003-t-flip", "seed004-wrong-order", "seed004-stale-iotlb",
-        "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept"})
+        "tdx-t0-poison", "tdx-t0-abort", "seed000-shared-ept", "tdx-block-track", "tdx-relocate", "tdx-demote-live",
+        "tdx-tdi-error", "vtd-pasids", "seed000-iommu-dirty", "vtd-flit", "vtd-pri"})
     void everyBundledStoryGivesValidJsonWithItsNumbers(final String name) throws IOException, DataFormatException
     {
         final ReplayResult result = replay(name);
@@ -104,6 +106,27 @@ class ResultsSchemaTest
             assertEquals(effect.getValue(), json.at("/effects/by_kind/" + effect.getKey()).asLong(), effect.getKey());
         }
         assertEquals(s.machineChecks(), json.at("/machine_checks/total").asLong());
+        long handled = 0;
+        for (final MessageResult message : MessageResult.values())
+        {
+            if (message == MessageResult.NOT_HANDLED)
+            {
+                assertTrue(json.at("/messages/handled/not_handled").isMissingNode(), "only traffic.not_translated.message");
+                continue;
+            }
+            final long count = json.at("/messages/handled/" + ResultMetrics.key(message.name())).asLong(-1);
+            assertEquals(s.messageResults().getOrDefault(message.label(), 0L), count, message.name());
+            handled += count;
+        }
+        assertTrue(handled <= s.count(TrafficClass.MESSAGE), "the messages the IOMMU took are message TLPs");
+        if ("vtd-pri".equals(name))
+        {
+            assertTrue(handled > 0 && handled == s.count(TrafficClass.MESSAGE), "every message of ats-pri is a page request: " + handled);
+            assertTrue(json.at("/messages/to_devices/ats_invalidate_requests").asLong() > 0, "the unmap invalidates the device TLB");
+        }
+        assertEquals(s.messagesSent().atsInvalidateRequests(), json.at("/messages/to_devices/ats_invalidate_requests").asLong());
+        assertEquals(s.messagesSent().prgResponses(), json.at("/messages/to_devices/prg_responses").asLong());
+        assertEquals(s.messagesSent().pagesFaultedIn(), json.at("/messages/page_requests/mapped_on_demand").asLong());
         assertEquals(s.bindMachineChecks() + s.dmaMachineChecks() + s.tdAccessMachineChecks(),
             json.at("/machine_checks/at_bind").asLong() + json.at("/machine_checks/by_dma").asLong() +
                 json.at("/machine_checks/by_td_access").asLong());

@@ -109,7 +109,7 @@ final class CompareCommand implements Callable<Integer>
         final List<Scenario.DomainSpec> domains = new ArrayList<>();
         for (final Scenario.DomainSpec domain : base.domains())
         {
-            domains.add(new Scenario.DomainSpec(domain.id(), domain.levels(), policy, domain.mappings(), domain.kvmEpt(), domain.line()));
+            domains.add(domain.withPolicy(policy));
         }
         return new Scenario(base.name() + "-" + label, base.description(), base.source(), base.directory(), base.platform(),
             base.rmp(), base.tdx(),

@@ -16,7 +16,8 @@ import org.iommuemu.pagetable.Permissions;
  * The size field is the translation's page size as the model reports it, which may be larger than the entry's
  * (an AMD-Vi 32 KiB leaf is cached as 4 KiB entries that report 32 KiB); the output address is always composed
  * at the entry's size, the key's. Flags are facts a model carries with a translation: {@link #UNTRANSLATED_ONLY}
- * (AMD-Vi's host leaf U bit) and {@link #SHARED_EPT} (a TDX trusted translation through the shared EPT).
+ * (AMD-Vi's host leaf U bit), {@link #SHARED_EPT} (a TDX trusted translation through the shared EPT) and {@link #DIRTY}
+ * (dirty tracking: the page is already marked dirty, or the context does not track).
  * Static helpers only; nothing here allocates.
  */
 public final class CachedTranslation
@@ -28,6 +29,13 @@ public final class CachedTranslation
     public static final int UNTRANSLATED_ONLY = 1 << FLAGS_SHIFT;
     /** TDX Connect: a trusted translation that went through the shared EPT (no memory-integrity state). */
     public static final int SHARED_EPT = 1 << (FLAGS_SHIFT + 1);
+    /**
+     * Dirty tracking: a write may use this translation as it is. Set on every translation of a context without
+     * hardware A/D tracking, and on a tracked one whose leaf carries the dirty flag (marked by this walk, or found
+     * set): a write that hits a tracked translation without it must walk and mark the leaf dirty, as hardware does
+     * when its cached translation says the page is clean (confidential-io-extras.md 3.3-3.4).
+     */
+    public static final int DIRTY = 1 << (FLAGS_SHIFT + 2);
 
     private CachedTranslation()
     {

@@ -40,4 +40,27 @@ public interface IommuPort
      * registers (or to reserved space) is made as two 4-byte accesses by callers that take accesses from a bus.
      */
     int registerWidth(int offset);
+
+    /**
+     * A message from a device (a PRI Page Request, an ATS Invalidate Completion). Default: not handled (a model
+     * without page requests or device-TLB invalidation tracking). Allocates nothing.
+     */
+    default MessageResult message(final DeviceMessage message)
+    {
+        return MessageResult.NOT_HANDLED;
+    }
+
+    /**
+     * An Invalidate Request a trace shows the host sending to a device (a downstream message the model did not send
+     * itself): the model treats ITag {@code itag} of device {@code requesterId} as outstanding, so the device's
+     * completion is matched. Default: nothing.
+     */
+    default void invalidateRequestSeen(final int requesterId, final int itag)
+    {
+    }
+
+    /** Where the messages the IOMMU sends to devices go (ATS Invalidate Requests, Page Group Responses). */
+    default void messageListener(final DeviceMessageListener listener)
+    {
+    }
 }

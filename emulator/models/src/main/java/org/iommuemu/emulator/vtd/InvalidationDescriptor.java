@@ -17,9 +17,12 @@ package org.iommuemu.emulator.vtd;
  * PASID-cache (7)     q0: 51:32 PASID | 31:16 DID | 5:4 G (0 domain, 1 PASID, 3 global)
  * PASID device-TLB (8) q0: 63:52 PFSID[15:4] | 51:32 PASID | 31:16 SID | 15:12 PFSID[3:0] | 8:4 QDEP
  *                     q1: 63:12 ADDR | 11 S | 0 G
+ * page group response (9) q0: 51:32 PASID | 31:16 RID | 15:12 response code | 4 PASID present
+ *                     q1: 11:3 PRG index | 2 LPIG
  * </pre>
  * Reserved masks are QEMU's where it has them ({@code VTD_INV_DESC_*_RSVD*}); the others cover the bits no field
- * uses. Sources: Linux intel/iommu.h {@code QI_*}; QEMU {@code VTD_INV_DESC_*}; shared/reference/vtd-tdx.md 4.5.
+ * uses. Sources: Linux intel/iommu.h {@code QI_*} ({@code QI_PGRP_*} for the page group response); QEMU
+ * {@code VTD_INV_DESC_*}; shared/reference/vtd-tdx.md 4.5.
  */
 public final class InvalidationDescriptor
 {
@@ -31,6 +34,7 @@ public final class InvalidationDescriptor
     public static final int PASID_IOTLB = 0x6;
     public static final int PASID_CACHE = 0x7;
     public static final int PASID_DEVICE_TLB = 0x8;
+    public static final int PAGE_GROUP_RESPONSE = 0x9;
 
     public static final int G_SHIFT = 4;
     public static final int DID_SHIFT = 16;
@@ -62,6 +66,16 @@ public final class InvalidationDescriptor
     public static final long PASID_DEVICE_TLB_G = 1L;
     public static final long PASID_DEVICE_TLB_S = 1L << 11;
     public static final long PASID_DEVICE_TLB_RESERVED_Q1 = 0x7FEL;
+    public static final long PGRP_PASID_PRESENT = 1L << 4;
+    public static final int PGRP_RESPONSE_SHIFT = 12;
+    public static final long PGRP_RESPONSE = 0xFL << PGRP_RESPONSE_SHIFT;
+    public static final int PGRP_RID_SHIFT = 16;
+    public static final long PGRP_LPIG = 1L << 2;
+    public static final int PGRP_INDEX_SHIFT = 3;
+    public static final long PGRP_INDEX = 0x1FFL << PGRP_INDEX_SHIFT;
+    /** Bits of a page group response that no field uses (bit 5, Linux's former PDP, included). */
+    public static final long PGRP_RESERVED = 0xFFF0_0000_0000_0FE0L;
+    public static final long PGRP_RESERVED_Q1 = ~(PGRP_INDEX | PGRP_LPIG);
 
     private InvalidationDescriptor()
     {
@@ -176,6 +190,34 @@ public final class InvalidationDescriptor
     {
         words[0] = PASID_DEVICE_TLB | ((long)(sourceId & 0xFFFF) << 16) | ((pasid & PASID_MASK) << PASID_SHIFT);
         words[1] = (address & ADDRESS) | (size ? PASID_DEVICE_TLB_S : 0) | (global ? PASID_DEVICE_TLB_G : 0);
+    }
+
+    /** A page group response (type 9) to {@code requesterId}'s page request group {@code prgIndex}. */
+    public static void pageGroupResponse(final long[] words, final int requesterId, final int pasid, final int prgIndex,
+        final int responseCode, final boolean last)
+    {
+        words[0] = PAGE_GROUP_RESPONSE | ((long)(requesterId & 0xFFFF) << PGRP_RID_SHIFT) |
+            ((long)(responseCode & 0xF) << PGRP_RESPONSE_SHIFT) |
+            (pasid >= 0 ? PGRP_PASID_PRESENT | ((pasid & PASID_MASK) << PASID_SHIFT) : 0);
+        words[1] = ((long)(prgIndex & 0x1FF) << PGRP_INDEX_SHIFT) | (last ? PGRP_LPIG : 0);
+    }
+
+    /** The requester a page group response goes to. */
+    public static int pageGroupResponseRequester(final long q0)
+    {
+        return (int)(q0 >>> PGRP_RID_SHIFT) & 0xFFFF;
+    }
+
+    /** Its response code. */
+    public static int pageGroupResponseCode(final long q0)
+    {
+        return (int)((q0 & PGRP_RESPONSE) >>> PGRP_RESPONSE_SHIFT);
+    }
+
+    /** Its PRG index. */
+    public static int pageGroupResponseIndex(final long q1)
+    {
+        return (int)((q1 & PGRP_INDEX) >>> PGRP_INDEX_SHIFT);
     }
 
     /** PASID-cache granularities. */

@@ -6,6 +6,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.device.MemoryRing;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
+import org.iommuemu.emulator.platform.DeviceMessageListener;
+import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
@@ -19,8 +21,9 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * <p>
  * Invalidation wait: SW writes the 32-bit status data to the status address; IF sets ICS.IWC and, unless
  * IECTL.IM, sends the invalidation completion interrupt (counted), else sets IECTL.IP; FN and PD need nothing
- * in a model that completes every descriptor in order before the next. Sources: shared/reference/vtd-tdx.md
- * 4.2 and 4.5.
+ * in a model that completes every descriptor in order before the next. Device-TLB descriptors (3, 8) make the
+ * unit send the device an ATS Invalidate Request ({@link DeviceTlbInvalidations}); a page group response (9, with
+ * ECAP.PRS) a PRG Response. Sources: shared/reference/vtd-tdx.md 4.2 and 4.5.
  */
 final class InvalidationQueue
 {
@@ -44,12 +47,15 @@ final class InvalidationQueue
     private MemoryRing ring;
     private boolean enabled;
     private long waitInterrupts;
+    private final DeviceTlbInvalidations deviceTlbs;
+    private DeviceMessageListener listener = DeviceMessageListener.NONE;
 
     InvalidationQueue(final PhysicalMemory memory, final RegisterFile registers, final VtdConfig config, final long cap,
         final long ecap,
         final VtdInvalidation invalidation, final FaultRecorder faults, final Register iqh, final Register iqa,
-        final Register fsts, final Register ics, final Register iectl)
+        final Register fsts, final Register ics, final Register iectl, final DeviceTlbInvalidations deviceTlbs)
     {
+        this.deviceTlbs = deviceTlbs;
         this.memory = memory;
         this.registers = registers;
         this.config = config;
@@ -212,6 +218,8 @@ final class InvalidationQueue
                     return false;
                 }
                 invalidation.deviceTlb(InvalidationDescriptor.sourceId(q0));
+                deviceTlbs.invalidate(InvalidationDescriptor.sourceId(q0), -1, InvalidationDescriptor.address(q1),
+                    (q1 & InvalidationDescriptor.DEVICE_TLB_S) != 0, false);
                 break;
             case InvalidationDescriptor.IEC:
                 break;
@@ -268,6 +276,19 @@ final class InvalidationQueue
                     return false;
                 }
                 invalidation.deviceTlb(InvalidationDescriptor.pasidDeviceTlbSourceId(q0));
+                deviceTlbs.invalidate(InvalidationDescriptor.pasidDeviceTlbSourceId(q0), InvalidationDescriptor.pasid(q0),
+                    InvalidationDescriptor.address(q1), (q1 & InvalidationDescriptor.PASID_DEVICE_TLB_S) != 0,
+                    (q1 & InvalidationDescriptor.PASID_DEVICE_TLB_G) != 0);
+                break;
+            case InvalidationDescriptor.PAGE_GROUP_RESPONSE:
+                if (!scalable || (ecap & VtdRegisters.ECAP_PRS) == 0 || (q0 & InvalidationDescriptor.PGRP_RESERVED) != 0 ||
+                    (q1 & InvalidationDescriptor.PGRP_RESERVED_Q1) != 0)
+                {
+                    return false;
+                }
+                listener.prgResponse(InvalidationDescriptor.pageGroupResponseRequester(q0),
+                    (q0 & InvalidationDescriptor.PGRP_PASID_PRESENT) != 0 ? InvalidationDescriptor.pasid(q0) : DmaRequest.NO_PASID,
+                    InvalidationDescriptor.pageGroupResponseIndex(q1), InvalidationDescriptor.pageGroupResponseCode(q0), false);
                 break;
             default:
                 return false;
@@ -306,6 +327,12 @@ final class InvalidationQueue
             waitInterrupts++;
             registers.setValue(iectl, value & ~VtdRegisters.CTL_IP);
         }
+    }
+
+    /** Where the page group responses software queues go (as PRG Response messages to the device). */
+    void listener(final DeviceMessageListener listener)
+    {
+        this.listener = listener;
     }
 
     long processed(final int type)

@@ -134,6 +134,12 @@ public final class PasidEntry
         return pgtt(quadword0);
     }
 
+    /** SLADE (SSADE): second-stage accessed and dirty flags are updated by the hardware. */
+    public boolean secondStageAccessedDirty()
+    {
+        return secondStageAccessedDirty(quadword0);
+    }
+
     /** SLEE. */
     public boolean secondStageExecute()
     {
@@ -182,6 +188,12 @@ public final class PasidEntry
         return firstStageRoot(quadword2);
     }
 
+    /** {@link #reserved(int)}, and SSADE without ECAP.SSADS ({@link #reserved(long, long, long, int, long)}). */
+    public boolean reserved(final int haw, final long ecap)
+    {
+        return !reservedQuadwordsClear || reserved(quadword0, quadword1, quadword2, haw, ecap);
+    }
+
     /** Whether a reserved bit (quadwords 0-7, or an address bit above the host address width) is set. */
     public boolean reserved(final int haw)
     {
@@ -211,6 +223,12 @@ public final class PasidEntry
     public static int pgtt(final long q0)
     {
         return (int)((q0 & PGTT) >>> PGTT_SHIFT);
+    }
+
+    /** SLADE (SSADE, bit 9). */
+    public static boolean secondStageAccessedDirty(final long q0)
+    {
+        return (q0 & SLADE) != 0;
     }
 
     public static boolean secondStageExecute(final long q0)
@@ -247,6 +265,15 @@ public final class PasidEntry
     public static long firstStageRoot(final long q2)
     {
         return q2 & FLPTPTR;
+    }
+
+    /**
+     * Reserved bits in q0..q2 on a unit with {@code ecap}: those of {@link #reserved(long, long, long, int)}, and SSADE
+     * (bit 9), which is reserved (0) without ECAP.SSADS.
+     */
+    public static boolean reserved(final long q0, final long q1, final long q2, final int haw, final long ecap)
+    {
+        return reserved(q0, q1, q2, haw) || ((q0 & SLADE) != 0 && (ecap & VtdRegisters.ECAP_SLADS) == 0);
     }
 
     /** Reserved bits in q0..q2 (q3..q7 are checked by the reader: they must be 0). */

@@ -93,6 +93,12 @@ public final class ScalableContextEntry
         return deviceTlbEnabled(quadword0);
     }
 
+    /** PRE: page requests from the device are allowed. */
+    public boolean pageRequestsEnabled()
+    {
+        return (quadword0 & PRE) != 0;
+    }
+
     /** PASIDE. */
     public boolean pasidEnabled()
     {

@@ -23,8 +23,8 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * A fetch that fails records why ({@link #error()}: access error, or a second-stage fault with its walk in
  * {@link #secondStageWalk()}) and which fetch of the walk it was ({@link #errorFetch()}, 1 = the top-level
  * table), and reads as 0, which stops the walker at an empty entry; the translator then reports the recorded
- * cause instead of "not present". Once failed, the view reads 0 until re-armed. Writes go straight to host
- * memory (walks never write). Nothing is allocated.
+ * cause instead of "not present". Once failed, the view reads 0 until re-armed. Writes are a walk's A/D updates:
+ * in nested mode they go where the second stage puts the GPA, else straight to host memory. Nothing is allocated.
  * <p>
  * With a nested cache ({@code CacheRole.NESTED}), the second-stage results of table fetches are cached, tagged by
  * the DID and keyed by GPA page (4 KiB, 2 MiB, 1 GiB), and stay usable until an IOTLB invalidation of that DID
@@ -181,9 +181,29 @@ final class StageMemory implements PhysicalMemory
         return -1;
     }
 
+    /**
+     * A walk's A/D update: in nested mode {@code address} is a GPA, written where the second stage puts it (the
+     * translation the walk's own fetch of that entry used, from the nested cache or a second-stage walk); a GPA that
+     * no longer translates is not written (choice: the walk that read it succeeded a moment ago).
+     */
     public void writeEntry(final long address, final long value)
     {
-        host.writeEntry(address, value);
+        if (secondStage == null)
+        {
+            host.writeEntry(address, value);
+            return;
+        }
+        long hostAddress = cachedTranslation(address);
+        if (hostAddress < 0)
+        {
+            secondStageHost.direct();
+            if (!Walker.walk(secondStage, secondStageHost, secondStageRoot, address, Permissions.READ, Permissions.ALL, secondStageWalk))
+            {
+                return;
+            }
+            hostAddress = secondStageWalk.outputAddress();
+        }
+        host.writeEntry(hostAddress, value);
     }
 
     public void writeEntries(final long address, final int count, final long firstValue, final long increment, final int stride)

@@ -46,6 +46,9 @@ public final class VtdConfig
      */
     public boolean trustedIotlb = true;
 
+    /** A page request the page request queue cannot take (full, or PRS.PRO set): answered or dropped (UNVERIFIED). */
+    public PageRequestOverflow pageRequestOverflow = PageRequestOverflow.RESPOND;
+
     /** TDX Connect with {@link #trustedIotlb}: when the TDX module drops a TD's trusted IOTLB entries. */
     public TrustedInvalidation trustedInvalidation = TrustedInvalidation.TRACK;
 }

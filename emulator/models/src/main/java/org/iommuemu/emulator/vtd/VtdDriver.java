@@ -184,6 +184,16 @@ public final class VtdDriver
     public void setScalableContext(final int sourceId, final int pdts, final boolean pasidEnable, final boolean deviceTlb,
         final boolean fpd, final int ridPasid)
     {
+        setScalableContext(sourceId, pdts, pasidEnable, deviceTlb, false, fpd, ridPasid);
+    }
+
+    /**
+     * {@link #setScalableContext(int, int, boolean, boolean, boolean, int)} with PRE (page requests enabled, bit 4) as
+     * {@code pageRequests} says, as intel-iommu sets it for a device with PRI (context_set_sm_pre).
+     */
+    public void setScalableContext(final int sourceId, final int pdts, final boolean pasidEnable, final boolean deviceTlb,
+        final boolean pageRequests, final boolean fpd, final int ridPasid)
+    {
         long directory = pasidDirectories.get(sourceId);
         if (directory == -1)
         {
@@ -196,7 +206,8 @@ public final class VtdDriver
             pasidDirectories.put(sourceId, directory);
         }
         ScalableContextEntry.write(memory, scalableContextTable(sourceId), sourceId & 0x7F,
-            ScalableContextEntry.q0(directory, pdts, pasidEnable, deviceTlb, fpd), ridPasid & ScalableContextEntry.RID_PASID);
+            ScalableContextEntry.q0(directory, pdts, pasidEnable, deviceTlb, fpd) | (pageRequests ? ScalableContextEntry.PRE : 0),
+            ridPasid & ScalableContextEntry.RID_PASID);
     }
 
     /** Write a raw scalable-mode context entry (for provoking faults). */
@@ -256,9 +267,19 @@ public final class VtdDriver
     /** PGTT = second-stage only over {@code domain} (a {@link VtdSecondStageFormat} table). */
     public void attachSecondStage(final int sourceId, final int pasid, final PageTable domain, final int domainId)
     {
+        attachSecondStage(sourceId, pasid, domain, domainId, false);
+    }
+
+    /**
+     * PGTT = second-stage only over {@code domain}, with SSADE (second-stage A/D, PASID entry bit 9) as {@code dirtyTracking}
+     * says: intel-iommu's pasid_set_ssade for a domain allocated with dirty tracking.
+     */
+    public void attachSecondStage(final int sourceId, final int pasid, final PageTable domain, final int domainId,
+        final boolean dirtyTracking)
+    {
         final boolean slee = domain.format() instanceof VtdSecondStageFormat && (domain.format().impliedPermissions() & 4) == 0;
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_SECOND_STAGE, domain.root(), domain.format().levels() - 2,
-            slee, false), PasidEntry.q1(domainId), 0);
+            slee, false) | (dirtyTracking ? PasidEntry.SLADE : 0), PasidEntry.q1(domainId), 0);
     }
 
     /**
@@ -284,8 +305,18 @@ public final class VtdDriver
     public void attachNested(final int sourceId, final int pasid, final long firstStageRoot, final int firstStageLevels,
         final PageTable secondStage, final int domainId, final boolean supervisorRequests, final boolean executeRequests)
     {
+        attachNested(sourceId, pasid, firstStageRoot, firstStageLevels, secondStage, domainId, supervisorRequests, executeRequests,
+            false);
+    }
+
+    /** {@link #attachNested} with SSADE (second-stage A/D of the nesting parent) as {@code dirtyTracking} says. */
+    public void attachNested(final int sourceId, final int pasid, final long firstStageRoot, final int firstStageLevels,
+        final PageTable secondStage, final int domainId, final boolean supervisorRequests, final boolean executeRequests,
+        final boolean dirtyTracking)
+    {
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_NESTED, secondStage.root(), secondStage.format().levels() - 2,
-            false, false), PasidEntry.q1(domainId), firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
+            false, false) | (dirtyTracking ? PasidEntry.SLADE : 0), PasidEntry.q1(domainId),
+            firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
     }
 
     /** PGTT = pass-through. */
@@ -427,6 +458,89 @@ public final class VtdDriver
             throw new IllegalStateException("IOTLB.IVT did not clear");
         }
         return (int)((value & VtdRegisters.IOTLB_IAIG) >>> VtdRegisters.IOTLB_IAIG_SHIFT);
+    }
+
+    // -------------------------------------------------------------------------------------------------------
+    // Page requests (ECAP.PRS).
+
+    /** Decides the response to one page request (the OS's page-fault handler for device faults). */
+    @FunctionalInterface
+    public interface PageRequestHandler
+    {
+        /**
+         * @param pasid the PASID, or -1.
+         * @return the response code of the group if this request ends it ({@code PrgResponse.RESPONSE_*}); ignored
+         *         otherwise.
+         */
+        int pageRequest(int requesterId, int pasid, long address, boolean read, boolean write, boolean last, int prgIndex);
+    }
+
+    /**
+     * The page request queue, as intel-iommu sets it up (intel_iommu_enable_prq): 2^{@code pqsOrder} zeroed pages,
+     * PQH = PQT = 0, PQA = base | order, then the page request event unmasked.
+     *
+     * @return the queue's base.
+     */
+    public long enablePageRequests(final int pqsOrder)
+    {
+        final long base = allocate();
+        for (int i = 1; i < (1 << pqsOrder); i++)
+        {
+            allocate();
+        }
+        unit.writeRegister(VtdRegisters.PQH, 8, 0);
+        unit.writeRegister(VtdRegisters.PQT, 8, 0);
+        unit.writeRegister(VtdRegisters.PQA, 8, base | (pqsOrder & VtdRegisters.PQA_PQS));
+        unit.writeRegister(VtdRegisters.PECTL, 4, 0);
+        return base;
+    }
+
+    /**
+     * Service the page request queue as intel-iommu's prq_event_thread does: clear PRS.PPR, take every descriptor from
+     * PQH to PQT to {@code handler}, answer each request that ends its group with a page group response descriptor
+     * (then an invalidation wait), move PQH to the tail; then, if PRS.PRO is set and the queue is empty, clear PRO.
+     *
+     * @return the descriptors taken.
+     */
+    public int servicePageRequests(final PageRequestHandler handler)
+    {
+        unit.writeRegister(VtdRegisters.PRS, 4, VtdRegisters.PRS_PPR);
+        final long pqa = unit.readRegister(VtdRegisters.PQA, 8);
+        final long base = pqa & VtdRegisters.PQA_ADDRESS;
+        final int ringBytes = PhysicalMemory.FRAME_SIZE << (int)(pqa & VtdRegisters.PQA_PQS);
+        final int tail = (int)(unit.readRegister(VtdRegisters.PQT, 8) & VtdRegisters.PQ_POINTER) % ringBytes;
+        int head = (int)(unit.readRegister(VtdRegisters.PQH, 8) & VtdRegisters.PQ_POINTER) % ringBytes;
+        int taken = 0;
+        boolean responded = false;
+        while (head != tail)
+        {
+            final long q0 = memory.readEntry(base + head);
+            final long q1 = memory.readEntry(base + head + 8);
+            final int requester = PageRequestDescriptor.requesterId(q0);
+            final int pasid = PageRequestDescriptor.pasid(q0);
+            final boolean last = PageRequestDescriptor.last(q1);
+            final int code = handler.pageRequest(requester, pasid, PageRequestDescriptor.address(q1), PageRequestDescriptor.read(q1),
+                PageRequestDescriptor.write(q1), last, PageRequestDescriptor.prgIndex(q1));
+            if (last)
+            {
+                InvalidationDescriptor.pageGroupResponse(descriptor, requester, pasid, PageRequestDescriptor.prgIndex(q1), code, true);
+                submit(descriptor);
+                responded = true;
+            }
+            head = (head + PageRequestDescriptor.SIZE) % ringBytes;
+            taken++;
+        }
+        if (responded)
+        {
+            waitForCompletion(false);
+        }
+        unit.writeRegister(VtdRegisters.PQH, 8, tail);
+        if ((unit.readRegister(VtdRegisters.PRS, 4) & VtdRegisters.PRS_PRO) != 0 &&
+            (unit.readRegister(VtdRegisters.PQT, 8) & VtdRegisters.PQ_POINTER) % ringBytes == tail)
+        {
+            unit.writeRegister(VtdRegisters.PRS, 4, VtdRegisters.PRS_PRO);
+        }
+        return taken;
     }
 
     // -------------------------------------------------------------------------------------------------------

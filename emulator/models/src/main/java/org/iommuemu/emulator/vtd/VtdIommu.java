@@ -14,11 +14,14 @@ import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.device.RegisterFile;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.AtsCompletion;
+import org.iommuemu.emulator.platform.DeviceMessage;
+import org.iommuemu.emulator.platform.DeviceMessageListener;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.InterruptListener;
 import org.iommuemu.emulator.platform.InterruptRange;
 import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
@@ -89,6 +92,9 @@ public final class VtdIommu implements IommuPort
     private final VtdTranslator translator;
     private final FaultRecorder faults;
     private final InvalidationQueue queue;
+    /** The page request queue, with ECAP.PRS; null without. */
+    private final PageRequestQueue pageRequests;
+    private final DeviceTlbInvalidations deviceTlbs = new DeviceTlbInvalidations();
     private final TrustedPath trustedPath;
     private long rootTable;
     private int ttm;
@@ -188,7 +194,28 @@ public final class VtdIommu implements IommuPort
             ~VtdRegisters.IOTLB_WRITABLE, 0,
             (register, oldValue, newValue) -> iotlbCommand(newValue));
         this.faults = new FaultRecorder(registers, config, fsts, fectl, faultOffset, faultCount);
-        this.queue = new InvalidationQueue(memory, registers, config, cap, ecap, invalidation, faults, iqh, iqa, fsts, ics, iectl);
+        this.queue = new InvalidationQueue(memory, registers, config, cap, ecap, invalidation, faults, iqh, iqa, fsts, ics, iectl,
+            deviceTlbs);
+        if ((ecap & VtdRegisters.ECAP_PRS) != 0)
+        {
+            final Register pqh = registers.define("PQH", VtdRegisters.PQH, 8, 0, ~VtdRegisters.PQ_POINTER, 0);
+            final Register pqt = registers.define("PQT", VtdRegisters.PQT, 8, 0, ~VtdRegisters.PQ_POINTER, 0);
+            final Register pqa = registers.define("PQA", VtdRegisters.PQA, 8, 0, ~(VtdRegisters.PQA_ADDRESS | VtdRegisters.PQA_PQS), 0);
+            final Register prs = registers.define("PRS", VtdRegisters.PRS, 4, 0, ~(VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO),
+                VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO);
+            final PageRequestQueue[] holder = new PageRequestQueue[1];
+            final Register pectl = registers.define("PECTL", VtdRegisters.PECTL, 4, VtdRegisters.CTL_IM, ~VtdRegisters.CTL_IM, 0,
+                (register, oldValue, newValue) -> holder[0].controlWritten(newValue));
+            registers.define("PEDATA", VtdRegisters.PEDATA, 4, 0, 0, 0);
+            registers.define("PEADDR", VtdRegisters.PEADDR, 4, 0, VtdRegisters.MSI_ADDRESS_RESERVED, 0);
+            registers.define("PEUADDR", VtdRegisters.PEUADDR, 4, 0, 0, 0);
+            holder[0] = new PageRequestQueue(memory, registers, config, pqh, pqt, pqa, prs, pectl);
+            this.pageRequests = holder[0];
+        }
+        else
+        {
+            this.pageRequests = null;
+        }
     }
 
     /** A unit with default caches and switches and no TDX Connect. */
@@ -251,6 +278,47 @@ public final class VtdIommu implements IommuPort
     public String name()
     {
         return "vtd";
+    }
+
+    /**
+     * A message from a device: an ATS Invalidate Completion completes the outstanding Invalidate Requests of its ITags;
+     * a PRI Page Request goes to the page request queue when the requester's context allows page requests (scalable
+     * mode, PRE), else its group is answered Invalid Request. Without ECAP.PRS page requests are not handled.
+     */
+    @Override
+    public MessageResult message(final DeviceMessage message)
+    {
+        if (message.kind() == DeviceMessage.Kind.ATS_INVALIDATE_COMPLETION)
+        {
+            return deviceTlbs.completed(message.requesterId(), message.itagVector());
+        }
+        if (pageRequests == null)
+        {
+            return MessageResult.NOT_HANDLED;
+        }
+        if (!translationEnabled() || !translator.context(rootTable, ttm, message.requesterId(), message.pasid()) ||
+            !translator.pageRequestsAllowed())
+        {
+            return pageRequests.refuse(message);
+        }
+        return pageRequests.request(message);
+    }
+
+    @Override
+    public void invalidateRequestSeen(final int requesterId, final int itag)
+    {
+        deviceTlbs.seen(requesterId, itag);
+    }
+
+    @Override
+    public void messageListener(final DeviceMessageListener listener)
+    {
+        queue.listener(listener);
+        deviceTlbs.listener(listener);
+        if (pageRequests != null)
+        {
+            pageRequests.listener(listener);
+        }
     }
 
     /**
@@ -717,6 +785,53 @@ public final class VtdIommu implements IommuPort
     public DmaOutcome lastTrustedOutcome()
     {
         return trustedPath == null ? null : trustedPath.lastOutcome();
+    }
+
+    /** Page requests written to the page request queue (0 without ECAP.PRS). */
+    public long pageRequestsQueued()
+    {
+        return pageRequests == null ? 0 : pageRequests.queued();
+    }
+
+    /** Page requests the queue could not take (full, or PRS.PRO set). */
+    public long pageRequestOverflows()
+    {
+        return pageRequests == null ? 0 : pageRequests.overflowed();
+    }
+
+    /** Page request event interrupts sent (PECTL.IM clear). */
+    public long pageRequestInterrupts()
+    {
+        return pageRequests == null ? 0 : pageRequests.interrupts();
+    }
+
+    /** ATS Invalidate Requests sent for device-TLB invalidation descriptors. */
+    public long atsInvalidateRequests()
+    {
+        return deviceTlbs.requests();
+    }
+
+    /** Invalidate Completions that completed outstanding ITags; and those that completed none. */
+    public long atsInvalidateCompletions()
+    {
+        return deviceTlbs.completions();
+    }
+
+    public long atsUnexpectedCompletions()
+    {
+        return deviceTlbs.unexpected();
+    }
+
+    /** The ITags of {@code requesterId}'s Invalidate Requests with no completion yet, as a mask (bit n = ITag n). */
+    public int outstandingItags(final int requesterId)
+    {
+        return deviceTlbs.outstanding(requesterId);
+    }
+
+    /** Invalidate Requests sent with all 32 ITags of the device outstanding (ITag 0 used again). */
+    public long itagsReused()
+    {
+        return deviceTlbs.itagsReused();
     }
 
     /** Fault event interrupts sent (FECTL.IM clear). */

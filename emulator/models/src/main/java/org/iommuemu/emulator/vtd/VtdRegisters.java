@@ -9,6 +9,7 @@ package org.iommuemu.emulator.vtd;
  *  0x000 VER      0x008 CAP      0x010 ECAP     0x018 GCMD    0x01C GSTS    0x020 RTADDR   0x028 CCMD
  *  0x034 FSTS     0x038 FECTL    0x03C FEDATA   0x040 FEADDR  0x044 FEUADDR
  *  0x080 IQH      0x088 IQT      0x090 IQA      0x09C ICS     0x0A0 IECTL   0x0A4 IEDATA   0x0A8 IEADDR  0x0AC IEUADDR
+ *  0x0C0 PQH      0x0C8 PQT      0x0D0 PQA      0x0DC PRS     0x0E0 PECTL   0x0E4 PEDATA   0x0E8 PEADDR  0x0EC PEUADDR
  *  ECAP.IRO x 16: IVA, +8: IOTLB          CAP.FRO x 16: FRCD[0..NFR], 16 bytes each
  * </pre>
  */
@@ -34,6 +35,24 @@ public final class VtdRegisters
     public static final int IEDATA = 0x0A4;
     public static final int IEADDR = 0x0A8;
     public static final int IEUADDR = 0x0AC;
+    /** Page request queue head (software moves it), tail (hardware moves it) and address (with ECAP.PRS). */
+    public static final int PQH = 0x0C0;
+    public static final int PQT = 0x0C8;
+    public static final int PQA = 0x0D0;
+    /** Page request status: PPR (pending page request) bit 0, PRO (overflow) bit 1, both write-1-to-clear. */
+    public static final int PRS = 0x0DC;
+    /** Page request event control, data and address (as FECTL..FEUADDR). */
+    public static final int PECTL = 0x0E0;
+    public static final int PEDATA = 0x0E4;
+    public static final int PEADDR = 0x0E8;
+    public static final int PEUADDR = 0x0EC;
+    /** PQH and PQT: the offset of a 32-byte descriptor in the queue (bits 18:5 for the largest queue). */
+    public static final long PQ_POINTER = 0x7_FFE0L;
+    /** PQA: queue base 63:12, PQS 2:0 (2^PQS 4 KiB pages). */
+    public static final long PQA_ADDRESS = 0xFFFF_FFFF_FFFF_F000L;
+    public static final long PQA_PQS = 7L;
+    public static final long PRS_PPR = 1L;
+    public static final long PRS_PRO = 1L << 1;
     /** The IOTLB register sits 8 bytes after IVA, at ECAP.IRO x 16. */
     public static final int IOTLB_AFTER_IVA = 8;
     /** VER: major 7:4, minor 3:0; the model reports 1.0 (QEMU's value). */

@@ -6,6 +6,8 @@ import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.platform.InterruptRange;
 import org.iommuemu.emulator.platform.RequestOutcome;
+import org.iommuemu.pagetable.AccessedDirty;
+import org.iommuemu.pagetable.PageTableFormat;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 import org.iommuemu.pagetable.WalkResult;
@@ -66,10 +68,17 @@ final class VtdTranslator
     private boolean noTranslation;
     private boolean fpd;
     private boolean deviceTlbAllowed;
+    private boolean pageRequestsAllowed;
     private boolean scalable;
     private int domainId;
     private int pasid;
     private int pgtt;
+    /**
+     * Hardware A/D updates of the second stage in the context the last {@link #context} found (scalable mode, PGTT
+     * second stage or nested, PASID entry SSADE with ECAP.SSADS). A first stage (PGTT first stage or nested) always
+     * gets them, as the x86 paging structures do (reference 2.3, QEMU's vtd_iova_to_flpte).
+     */
+    private boolean secondStageAccessedDirty;
     // The entries of the last lookup.
     private final ContextEntry legacyEntry = new ContextEntry();
     private final ScalableContextEntry scalableEntry = new ScalableContextEntry();
@@ -177,6 +186,12 @@ final class VtdTranslator
         return deviceTlbAllowed;
     }
 
+    /** The context allows page requests: scalable mode, the context entry's PRE with ECAP.PRS. */
+    boolean pageRequestsAllowed()
+    {
+        return pageRequestsAllowed;
+    }
+
     /** The last lookup was in scalable mode. */
     boolean scalable()
     {
@@ -194,9 +209,11 @@ final class VtdTranslator
         clearTranslation();
         fpd = false;
         deviceTlbAllowed = false;
+        pageRequestsAllowed = false;
         domainId = 0;
         pasid = -1;
         pgtt = 0;
+        secondStageAccessedDirty = false;
     }
 
     /**
@@ -329,6 +346,7 @@ final class VtdTranslator
         }
         fpd = entry.faultProcessingDisabled();
         deviceTlbAllowed = entry.deviceTlbEnabled() && (ecap & VtdRegisters.ECAP_DT) != 0;
+        pageRequestsAllowed = entry.pageRequestsEnabled() && (ecap & VtdRegisters.ECAP_PRS) != 0;
 
         final int directoryEntries = entry.directoryEntries();
         if (requestPasid >= 0)
@@ -412,6 +430,8 @@ final class VtdTranslator
             return false;
         }
         pgtt = entry.pgtt();
+        secondStageAccessedDirty = (pgtt == PasidEntry.PGTT_SECOND_STAGE || pgtt == PasidEntry.PGTT_NESTED) &&
+            entry.secondStageAccessedDirty();
         return true;
     }
 
@@ -448,7 +468,7 @@ final class VtdTranslator
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_NOT_PRESENT);
         }
-        if (entry.reserved(haw))
+        if (entry.reserved(haw, ecap))
         {
             return fail(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
         }
@@ -533,8 +553,50 @@ final class VtdTranslator
         {
             return secondStageFault(walk, hostView, access, out);
         }
-        iotlbFill(tag, address, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions());
+        int flags = CachedTranslation.DIRTY;
+        if (secondStageAccessedDirty)
+        {
+            flags = markAccessedDirty(format, memory, walk, writes(access, walk.permissions()));
+        }
+        iotlbFill(tag, address, walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), flags);
         return translated(walk.outputAddress(), walk.pageSizeLg2(), walk.permissions(), false, out);
+    }
+
+    /**
+     * Whether a request with {@code access} (0: an ATS translation request) dirties the page of a translation granting
+     * {@code permissions}: a write; or a translation request answered with W, since the device may then write without
+     * another request to the IOMMU (choice, docs/vtd.md "Dirty tracking").
+     */
+    private static boolean writes(final int access, final int permissions)
+    {
+        return (access & Permissions.WRITE) != 0 || (access == 0 && (permissions & Permissions.WRITE) != 0);
+    }
+
+    /**
+     * The hardware's A/D update after a successful walk of a tracked stage: A in every entry the walk used, D in the
+     * leaf when {@code dirty}, each an atomic read-modify-write done only when a flag the entry was read with is
+     * missing ({@link AccessedDirty#mark}). Returns {@link CachedTranslation#DIRTY} when the leaf now carries D (or
+     * the translation grants no write, so nothing can dirty it), else 0: the IOTLB entry says whether a write must
+     * walk again.
+     */
+    private static int markAccessedDirty(final PageTableFormat format, final PhysicalMemory tables, final WalkResult result,
+        final boolean dirty)
+    {
+        final int count = result.entryCount();
+        final int leafLevel = result.entryLevel(count - 1);
+        final long leafDirty = format.dirtyFlag(leafLevel);
+        boolean missing = dirty && (result.entryValue(count - 1) & leafDirty) == 0;
+        for (int i = 0; i < count && !missing; i++)
+        {
+            final long accessed = format.accessedFlag(result.entryLevel(i));
+            missing = (result.entryValue(i) & accessed) != accessed;
+        }
+        if (missing)
+        {
+            AccessedDirty.mark(format, tables, result, dirty);
+        }
+        return dirty || (result.entryValue(count - 1) & leafDirty) != 0 || (result.permissions() & Permissions.WRITE) == 0 ?
+            CachedTranslation.DIRTY : 0;
     }
 
     private boolean firstStage(final long address, final int access, final boolean privileged, final RequestOutcome out)
@@ -597,7 +659,14 @@ final class VtdTranslator
             sizeLg2 = Math.min(sizeLg2, finalWalk.pageSizeLg2());
             perms &= finalWalk.permissions();
         }
-        iotlbFill(tag, address, output, sizeLg2, perms);
+        // Both tracked stages must carry D for a write to use the cached translation without a walk.
+        final boolean dirty = writes(access, perms | granted);
+        int flags = markAccessedDirty(format, view, walk, dirty);
+        if (nested && secondStageAccessedDirty)
+        {
+            flags &= markAccessedDirty(ss, memory, finalWalk, dirty);
+        }
+        iotlbFill(tag, address, output, sizeLg2, perms, flags);
         return translated(output, sizeLg2, perms | granted, false, out);
     }
 
@@ -696,14 +765,19 @@ final class VtdTranslator
             // Walk again: the fault is reported from the tables, as a permission miss.
             return false;
         }
+        if ((attribute & CachedTranslation.DIRTY) == 0 && ((access & Permissions.WRITE) != 0 || access == 0))
+        {
+            // Dirty tracking: the page is clean as far as this entry knows; the write walks to mark it dirty.
+            return false;
+        }
         return translated(CachedTranslation.outputAddress(iotlb, slot, address), CachedTranslation.pageSizeLg2(attribute),
             CachedTranslation.permissions(attribute) | granted, true, out);
     }
 
-    private void iotlbFill(final long tag, final long address, final long output, final int sizeLg2, final int perms)
+    private void iotlbFill(final long tag, final long address, final long output, final int sizeLg2, final int perms, final int flags)
     {
         final int size = Math.min(sizeLg2, LARGEST_PAGE_LG2);
-        CachedTranslation.fill(iotlb, tag, address, size, output, perms, size, 0);
+        CachedTranslation.fill(iotlb, tag, address, size, output, perms, size, flags);
     }
 
     /** The translation, unless its output is in the interrupt range (with the check on): then the fault. */

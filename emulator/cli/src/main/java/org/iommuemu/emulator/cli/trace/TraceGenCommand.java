@@ -66,6 +66,10 @@ public final class TraceGenCommand extends TraceCommandBase
             "Default: ${DEFAULT-VALUE}.")
     double pasid;
 
+    @Option(names = "--pasids", paramLabel = "LIST", split = ",",
+        description = "PASIDs to draw from for the operations that carry one (comma list, each 1-0xfffff; default PASID 1+device).")
+    int[] pasids = new int[0];
+
     @Option(names = {"-s", "--seed"}, paramLabel = "N", defaultValue = "1",
         description = "Random seed. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -125,6 +129,7 @@ public final class TraceGenCommand extends TraceCommandBase
             .hugePageFraction(hugePages)
             .teeFraction(tee)
             .pasidFraction(pasid)
+            .pasids(pasids)
             .seed(seed)
             .maxPayload(maxPayload)
             .maxReadRequest(maxReadRequest)
