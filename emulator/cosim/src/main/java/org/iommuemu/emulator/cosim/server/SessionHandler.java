@@ -1,10 +1,11 @@
 package org.iommuemu.emulator.cosim.server;
 
 import java.io.IOException;
+import java.util.concurrent.TimeUnit;
 
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import org.iommuemu.emulator.cosim.codec.Ats;
@@ -37,6 +38,11 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
 
     private final CosimServer server;
     private Session session;
+    /** How long a session that ended on a fatal error keeps reading (and dropping) the peer's packets. */
+    static final long LINGER_MILLIS = 2000;
+
+    /** A fatal error ended the session: what still arrives is dropped until the channel closes. */
+    private boolean closing;
     private boolean cfgLogged;
     private boolean interruptLogged;
 
@@ -61,6 +67,10 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
     {
         final RpPacket packet = (RpPacket)msg;
         session.packetsIn.count(packet.command());
+        if (closing)
+        {
+            return; // after a fatal error: read and dropped, so that closing never resets what the peer has yet to read
+        }
         if (!session.helloDone())
         {
             if (packet instanceof Hello hello)
@@ -182,9 +192,26 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
         server.log(session.name() + ": closing: " + packet.describe() + ", field @" + fieldOffset + ": " + reason);
         if (session.helloDone() && session.ieControl() && !packet.isResponse())
         {
+            closing = true;
             ctx.writeAndFlush(ErrorResponse.to(packet.command(), packet.id(), packet.dev(), code, packet.streamOffset(), fieldOffset,
-                reason)).addListener(ChannelFutureListener.CLOSE);
-            ctx.channel().config().setAutoRead(false);
+                reason)).addListener(future -> closeGracefully(ctx));
+            return;
+        }
+        ctx.close();
+    }
+
+    /**
+     * Close after the last response went out without losing it: closing a socket whose receive buffer still holds the
+     * peer's unread packets makes TCP reset the connection, and a reset can discard responses the peer has not read yet
+     * (a flood of bad packets ends exactly so). So the server half-closes (FIN after its last response), keeps reading
+     * and dropping what arrives until the peer closes, and closes anyway after {@link #LINGER_MILLIS}.
+     */
+    private static void closeGracefully(final ChannelHandlerContext ctx)
+    {
+        if (ctx.channel() instanceof DuplexChannel duplex && duplex.isActive())
+        {
+            duplex.shutdownOutput();
+            ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
             return;
         }
         ctx.close();
