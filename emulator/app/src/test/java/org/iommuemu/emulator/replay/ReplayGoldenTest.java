@@ -86,7 +86,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * <p>
  * Issue 17's eight scenarios (recorded on main before issue 19's timing reached them) re-recorded for issue 19's
  * closed-loop timing when the branches met. Evidence, checked when re-recording: each replay's per-TLP CSV
- * ({@code replay --count 20000 --results}) from main's build (097254f + issue 17, 3d1e3ff) and from this one, compared
+ * ({@code replay --count 20000 --results}) from main's build at 3d1e3ff and from this one, compared
  * row by row: 20000 rows each, every column but {@code cycles} identical in every row (outcome, output address, page
  * size, fault, IOTLB hit, table and RMP fetches, effect, time). {@code cycles} differ only on DMA rows: walks cost 3
  * cycles more (the context-cache lookup; tdx-block-track 2544 rows, tdx-demote-live 750, tdx-tdi-error 1730,
