@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.util.Locale;
 
-import org.iommuemu.emulator.cli.trace.Progress;
+import org.iommuemu.emulator.cli.trace.StatusLine;
 
 /**
  * {@code calibrate}'s progress: one line on stderr with the points run so far, the share of the total and the time
@@ -14,23 +14,17 @@ import org.iommuemu.emulator.cli.trace.Progress;
  */
 final class PointProgress
 {
-    private static final long INTERVAL_NS = 500_000_000L;
-
     private final PrintWriter err;
-    private final boolean enabled;
+    private final StatusLine line;
     private final String label;
     private final long total;
     private final boolean upperBound;
-    private final long start = System.nanoTime();
-    private long nextDraw = start + INTERVAL_NS;
     private long points;
-    private boolean drawn;
-    private int widest;
 
     PointProgress(final PrintWriter err, final boolean enabled, final String label, final long total, final boolean upperBound)
     {
         this.err = err;
-        this.enabled = enabled;
+        this.line = new StatusLine(err, enabled);
         this.label = label;
         this.total = total;
         this.upperBound = upperBound;
@@ -38,48 +32,34 @@ final class PointProgress
 
     boolean enabled()
     {
-        return enabled;
+        return line.enabled();
     }
 
     /** One more point run. */
     void tick()
     {
         points++;
-        if (!enabled)
-        {
-            return;
-        }
         final long now = System.nanoTime();
-        if (now < nextDraw)
+        if (!line.due(now))
         {
             return;
         }
-        nextDraw = now + INTERVAL_NS;
         final double done = Math.min(1.0, (double)points / Math.max(1, total));
-        final StringBuilder line = new StringBuilder(96).append('\r').append(label).append(": ").append(points)
+        final StringBuilder text = new StringBuilder(96).append(label).append(": ").append(points)
             .append(upperBound ? " points of at most " : " points of ").append(total)
             .append(String.format(Locale.ROOT, " (%.0f%%)", done * 100));
         if (done > 0.001)
         {
-            line.append(upperBound ? ", at most " : ", ETA ").append(Progress.duration((now - start) / 1e9 * (1 - done) / done))
+            text.append(upperBound ? ", at most " : ", ETA ").append(StatusLine.duration((now - line.start()) / 1e9 * (1 - done) / done))
                 .append(upperBound ? " left" : "");
         }
-        line.append("   ");
-        widest = Math.max(widest, line.length() - 1);
-        err.print(line);
-        err.flush();
-        drawn = true;
+        line.draw(text);
     }
 
     /** Erases the progress line, if one is drawn (before other output, and at the end). */
     void done()
     {
-        if (drawn)
-        {
-            err.print("\r" + " ".repeat(widest) + "\r");
-            err.flush();
-            drawn = false;
-        }
+        line.erase();
     }
 
     /** A writer onto stderr that erases the progress line before each write (for a fit's log lines). */
