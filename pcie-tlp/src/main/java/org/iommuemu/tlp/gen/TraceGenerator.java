@@ -29,7 +29,10 @@ import org.iommuemu.tlp.trace.TraceWriter;
  * per device; each operation carries a PASID prefix (PASID 1 + device index, or one drawn from {@code pasids}) with
  * probability {@code pasidFraction}; with {@code pageRequests} a device sends a PRI Page Request before its first
  * PASID-tagged request to each 4 KiB page. Timestamps advance by the TLP's bytes at 16 bytes/ns plus 20 ns between
- * operations.
+ * operations; with a {@code lineRateGbps}, operations are paced at that line rate per device instead (a NIC receiving
+ * or sending packets of {@code transferSize} bytes plus 24 bytes of Ethernet preamble, FCS and inter-frame gap back to
+ * back; other workloads one operation per its data bytes), and every TLP of an operation carries the operation's
+ * start: the earliest time its device may issue it.
  * <pre>{@code
  * TraceGenerator gen = new TraceGenerator(new TraceGenerator.Config()
  *     .workload(Workload.NVME_READ).devices(4).footprint(1L << 30).seed(42).pasidFraction(0.5));
@@ -65,6 +68,8 @@ public final class TraceGenerator
     private static final int BYTES_PER_NS = 16;
     /** A Page Request message: a 4-DW header, no data. */
     private static final int PAGE_REQUEST_BYTES = 16;
+    /** Ethernet bytes on the wire besides a frame's: preamble and start delimiter 8, FCS 4, inter-frame gap 12. */
+    public static final int ETHERNET_WIRE_OVERHEAD = 24;
 
     /** Knobs of a synthetic workload; setters return this. */
     public static final class Config
@@ -83,6 +88,7 @@ public final class TraceGenerator
         private int nvmeBlocks = 8;
         private long stride = 4096;
         private int timestampExponent = TraceRecord.NANOSECONDS;
+        private double lineRateGbps;
         private int[] pasids = new int[0];
         private boolean flit;
         private double guestCpuFraction;
@@ -303,6 +309,20 @@ public final class TraceGenerator
             return this;
         }
 
+        /**
+         * @param value line rate per device in Gb/s (operations paced at it), or 0 for the default timestamps.
+         * @return this.
+         */
+        public Config lineRateGbps(final double value)
+        {
+            if (!(value >= 0) || Double.isInfinite(value))
+            {
+                throw new IllegalArgumentException("line rate must be 0 or a positive number of Gb/s: " + value);
+            }
+            lineRateGbps = value;
+            return this;
+        }
+
         private static double fraction(final double value)
         {
             if (!(value >= 0 && value <= 1))
@@ -358,6 +378,10 @@ public final class TraceGenerator
     private int operationPasidValue;
     private long operations;
     private long timestampNs;
+    /** Line-rate pacing: the start of the current operation, in nanoseconds. */
+    private double operationStartNs;
+    /** Line-rate pacing: the time the previous operation takes at the line rate (its share among the devices). */
+    private double operationNs;
 
     /**
      * @param config knobs; not copied, do not change it afterwards.
@@ -524,7 +548,14 @@ public final class TraceGenerator
         {
             transferCursor++;
         }
-        timestampNs += 1 + length / BYTES_PER_NS;
+        if (config.lineRateGbps > 0)
+        {
+            timestampNs = (long)operationStartNs;
+        }
+        else
+        {
+            timestampNs += 1 + length / BYTES_PER_NS;
+        }
         record.set(TraceRecord.rescale(timestampNs, TraceRecord.NANOSECONDS, config.timestampExponent),
             config.timestampExponent, Direction.UPSTREAM, 0).ide(false, false, 0)
             .tlpBytes(config.flit, tlp, 0, length, length);
@@ -657,7 +688,14 @@ public final class TraceGenerator
         // Only with a PASID list is a PASID drawn: without one the stream of draws (so the trace) is as it always was.
         operationPasidValue = !operationPasid ? 0 : config.pasids.length == 0 ? 1 + device :
             config.pasids[random.nextInt(config.pasids.length)];
-        timestampNs += OPERATION_GAP_NS;
+        if (config.lineRateGbps <= 0)
+        {
+            timestampNs += OPERATION_GAP_NS;
+        }
+        else
+        {
+            operationStartNs += operationNs;
+        }
         final long queues = regionBase(device);
         final int index = ringIndex[device];
         ringIndex[device] = (index + 1) % RING_ENTRIES;
@@ -726,6 +764,31 @@ public final class TraceGenerator
                 add((operations & 1) == 0, area + offset, config.transferSize);
                 break;
             }
+        }
+        if (config.lineRateGbps > 0)
+        {
+            operationNs = operationBytes() * 8.0 / config.lineRateGbps / config.devices;
+        }
+    }
+
+    /** The bytes an operation carries on the device's other side (the wire for a NIC): what line-rate pacing spaces. */
+    private long operationBytes()
+    {
+        switch (config.workload)
+        {
+            case NIC_RX:
+            case NIC_TX:
+                return config.transferSize + ETHERNET_WIRE_OVERHEAD;
+            case NVME_READ:
+            case NVME_WRITE:
+                return (long)config.nvmeBlocks * SMALL_PAGE;
+            default:
+                long bytes = 0;
+                for (int i = 0; i < transferCount; i++)
+                {
+                    bytes += transferBytes[i];
+                }
+                return bytes;
         }
     }
 }

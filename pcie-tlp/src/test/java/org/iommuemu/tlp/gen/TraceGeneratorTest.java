@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -262,6 +264,42 @@ class TraceGeneratorTest
                 assertFalse(plain.next(record).tlp().kind().isMessage());
             }
         }
+    }
+
+    @Test
+    void atALineRateOperationsStartOnePacketWireTimeApartPerDevice()
+    {
+        // Two NICs at 100 Gb/s each, 1500-byte packets: a packet per (1500 + 24) x 8 / 100 = 121.92 ns per device, so
+        // operations (four TLPs of 1500 bytes in 256-byte writes plus the descriptor, write-back and MSI) start
+        // 60.96 ns apart, and every TLP of an operation carries its start.
+        final TraceGenerator generator = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).devices(2)
+            .transferSize(1500).seed(5).lineRateGbps(100));
+        final TraceRecord record = new TraceRecord();
+        final List<Long> starts = new ArrayList<>();
+        long previous = -1;
+        int sameStamp = 0;
+        for (int i = 0; i < 900; i++)
+        {
+            final long timestamp = generator.next(record).timestamp();
+            if (timestamp != previous)
+            {
+                starts.add(timestamp);
+                previous = timestamp;
+            }
+            else
+            {
+                sameStamp++;
+            }
+        }
+        assertTrue(sameStamp > 700, "the TLPs of an operation share its start: " + sameStamp);
+        for (int k = 1; k < starts.size(); k++)
+        {
+            assertEquals((long)(k * (1500 + TraceGenerator.ETHERNET_WIRE_OVERHEAD) * 8.0 / 100 / 2), starts.get(k),
+                "operation " + k);
+        }
+        // The default pacing is unchanged: 16 bytes per ns and 20 ns between operations.
+        final TraceRecord plain = new TraceGenerator(new TraceGenerator.Config().workload(Workload.NIC_RX).seed(5)).next(record);
+        assertEquals(20 + 1 + plain.capturedLength() / 16, plain.timestamp());
     }
 
     @Test

@@ -238,6 +238,12 @@ public final class YamlSection
         }
     }
 
+    /** Whether {@code key} holds a mapping (asking counts as reading it for {@link #rejectUnknownKeys()}). */
+    public boolean isMapping(final String key)
+    {
+        return value(key) instanceof MappingNode;
+    }
+
     /** Whether the section has {@code key} (asking counts as reading it for {@link #rejectUnknownKeys()}). */
     public boolean has(final String key)
     {

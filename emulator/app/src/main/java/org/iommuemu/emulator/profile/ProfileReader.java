@@ -157,8 +157,9 @@ final class ProfileReader
         final int from = section.intValue("from-iommu-latency", base.fromIommuLatency());
         final int serialization = section.intValue("serialization", base.serialization());
         final int width = section.intValue("port-width-bytes", base.portWidthBytes());
+        final boolean payload = section.booleanValue("carries-payload", base.carriesPayload());
         section.rejectUnknownKeys();
-        return section.build(() -> new LinkParameters(to, from, serialization, width));
+        return section.build(() -> new LinkParameters(to, from, serialization, width, payload));
     }
 
     private static CacheParameters caches(final YamlSection section, final CacheParameters base)
@@ -231,8 +232,9 @@ final class ProfileReader
         final long seed = section.longValue("seed", base.seed());
         final int recentLines = section.intValue("recent-lines", base.recentLines());
         final int lineBytes = section.intValue("line-bytes", base.lineBytes());
+        final int dmaRead = section.intValue("dma-read-latency", base.dmaReadLatency());
         section.rejectUnknownKeys();
-        return section.build(() -> new MemoryParameters(model, llc, dram, probability, seed, recentLines, lineBytes));
+        return section.build(() -> new MemoryParameters(model, llc, dram, probability, seed, recentLines, lineBytes, dmaRead));
     }
 
     private static RmpParameters rmp(final YamlSection section, final RmpParameters base)

@@ -20,8 +20,12 @@ import org.iommuemu.emulator.timing.TimingProfile;
  */
 public final class TimingProfiles
 {
-    /** Names {@link #bundled(String)} accepts. */
-    public static final List<String> BUNDLED = List.of("gem5-smmuv3", "amd", "intel");
+    /**
+     * Names {@link #bundled(String)} accepts: gem5's defaults, the AMD-like and Intel-like profiles, and the profiles
+     * {@code calibrate --fit} fitted to published measurements (docs/timing.md, "Calibration").
+     */
+    public static final List<String> BUNDLED = List.of("gem5-smmuv3", "amd", "intel", "pcie-bench-bdw", "pcie-bench-hsw-2620v3",
+        "pcie-bench-hsw-2637v3", "pcie-bench-ivb", "pcie-bench-snb", "farshin-200g");
 
     private TimingProfiles()
     {

@@ -99,8 +99,9 @@ public final class Comparison
             return Summary.Direction.HIGHER_IS_BETTER;
         }
         if (key.startsWith("dma.fault") || key.startsWith("faults.") || key.startsWith("effects.") || key.startsWith("machine_checks.") ||
-            key.startsWith("walks.") || key.startsWith("queues.") || key.startsWith("latency.") || key.startsWith("time.") ||
-            key.startsWith("page_tables.") || key.equals("trace.skipped") || key.endsWith(".misses") || key.endsWith(".evictions"))
+            key.startsWith("walks.") || key.startsWith("queues.") || key.startsWith("latency.") || key.startsWith("device_wait.") ||
+            key.startsWith("time.") || key.startsWith("page_tables.") || key.equals("trace.skipped") || key.endsWith(".misses") ||
+            key.endsWith(".evictions"))
         {
             return Summary.Direction.LOWER_IS_BETTER;
         }

@@ -25,7 +25,8 @@ public final class GeneratedTraceReader implements TraceReader
             .footprint(spec.footprint()).baseAddress(spec.baseAddress()).seed(spec.seed()).transferSize(spec.transferSize())
             .pasidFraction(spec.pasidFraction()).teeFraction(spec.teeFraction()).guestCpuFraction(spec.guestCpuFraction())
             .guestCBit(spec.guestCBit()).pageRequests(spec.pageRequests())
-            .pasids(spec.pasids().stream().mapToInt(Integer::intValue).toArray()).flit(spec.flit())), spec.count());
+            .pasids(spec.pasids().stream().mapToInt(Integer::intValue).toArray()).flit(spec.flit()).lineRateGbps(spec.lineRateGbps())),
+            spec.count());
     }
 
     public GeneratedTraceReader(final TraceGenerator generator, final long count)

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -30,7 +29,7 @@ import org.iommuemu.tlp.trace.TraceSummary;
 /**
  * Machine-readable results as JSON (Jackson), one document per run, valid against {@code docs/results.schema.json}:
  * {@link #replay} (the {@code summary.json} of a report folder, {@code replay --json}, and what {@code serve} writes
- * per session), {@link #compare}, {@link #calibration} and {@link #traceStats}. Every document has {@code schema}
+ * per session), {@link #compare}, {@link #traceStats} (and the calibration's, CalibrationJson). Every document has {@code schema}
  * ({@link #SCHEMA}), {@code kind} and {@code tool}; the numbers of a replay are {@link ResultMetrics}, nested by the
  * dots of their keys, so {@code caches.amdvi_iotlb.hits} is {@code {"caches": {"amdvi_iotlb": {"hits": ...}}}}.
  * Beside them a replay carries what is not one number: every platform event with its TLP index and simulated time,
@@ -168,26 +167,6 @@ public final class JsonReport
         return root;
     }
 
-    /** The calibration table: one object per row as {@link Calibration} measured it, with the profile it ran under. */
-    public static ObjectNode calibration(final String profile, final String description, final String iommu,
-        final List<Calibration.Row> rows)
-    {
-        final ObjectNode root = header("calibration");
-        root.put("profile", profile);
-        root.put("profile_description", description);
-        root.put("iommu", iommu);
-        final ArrayNode array = root.putArray("rows");
-        for (final Calibration.Row row : rows)
-        {
-            final ObjectNode node = array.addObject();
-            node.put("quantity", row.quantity());
-            node.put("model", row.model());
-            node.put("published", row.published());
-            node.put("source", row.source());
-        }
-        return root;
-    }
-
     /** {@code trace stats}: counts by type and requester, bytes, footprint, and the reader's record accounting. */
     public static ObjectNode traceStats(final String file, final TraceStats stats, final TraceSummary summary, final boolean filtered)
     {
@@ -303,7 +282,7 @@ public final class JsonReport
         return MAPPER;
     }
 
-    /** A document's first keys: schema, kind, tool (name and build version). */
+    /** A document's first keys: schema, kind, tool (name and build version); for documents built elsewhere too (the calibration's). */
     public static ObjectNode header(final String kind)
     {
         final ObjectNode root = NODES.objectNode();

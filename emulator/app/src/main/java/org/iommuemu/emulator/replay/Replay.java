@@ -2,19 +2,20 @@ package org.iommuemu.emulator.replay;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.iommuemu.emulator.cache.PageWalkCache;
 import org.iommuemu.emulator.cache.TranslationCache;
-import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DeviceMessage;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
-import org.iommuemu.emulator.timing.LinkParameters;
 import org.iommuemu.emulator.timing.TimingModel;
 import org.iommuemu.tlp.MessageHeader;
 import org.iommuemu.tlp.Tlp;
@@ -31,9 +32,9 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * {@link TimingModel} -> statistics and result sinks. Streaming: memory does not grow with the trace; the
  * per-TLP path allocates nothing.
  * <p>
- * Arrival cycles come from the trace's timestamps, but a TLP cannot arrive before the link has delivered the one
- * in front of it: {@code arrival = max(timestamp, previous arrival + link beats of the previous TLP)}, so traces
- * without timestamps replay as back-to-back traffic at the link's rate.
+ * The timing is closed-loop: a trace's timestamp is the earliest a device may issue its request; the timing model's
+ * device side (each device's tags, credits, engine and link, described in the scenario) decides when it leaves,
+ * so traces without timestamps replay as fast as the devices and the IOMMU allow (docs/timing.md).
  */
 public final class Replay
 {
@@ -55,15 +56,13 @@ public final class Replay
     private final TlpMessages messages = new TlpMessages();
     private final DeviceMessage message = new DeviceMessage();
     private final List<TimedAction> timeline;
+    /** The ATS devices of the scenario and the domain each is attached to now (empty without ATS). */
+    private final Map<Integer, Integer> atsDevices = new LinkedHashMap<>();
     private int nextAction;
+    /** The latest cycle a request left its device so far (Long.MIN_VALUE before the first). */
+    private long previousIssue = Long.MIN_VALUE;
     private long pageTableBytes;
     private long peakPageTableBytes;
-    private long previousArrival = Long.MIN_VALUE;
-    private int previousBeats;
-    /** Bytes of a TLP on the link besides its payload (a 4-DW header), for the link-rate arrival bound. */
-    private static final int HEADER_BYTES = 16;
-    private final int portWidth;
-    private final int serialization;
     private final long maxNanos;
 
     public Replay(final Platform platform)
@@ -72,14 +71,20 @@ public final class Replay
         this.port = platform.port();
         this.timing = new TimingModel(platform.profile(), platform::isRmpAddress);
         this.timeline = platform.scenario().timeline();
-        final LinkParameters link = platform.profile().link();
-        this.portWidth = link.portWidthBytes();
-        this.serialization = link.serialization();
         this.maxNanos = (long)Math.min(Long.MAX_VALUE, (double)(1L << 62) / platform.profile().clock().frequencyGhz());
         platform.memory().listener(timing);
         for (final PageWalkCache walkCache : platform.walkCaches())
         {
             walkCache.probeListener(timing);
+        }
+        timing.trackCaches(port.caches());
+        for (final Scenario.DeviceSpec device : platform.scenario().devices())
+        {
+            timing.device(device.requesterId(), device.dma(), device.ats());
+            if (device.ats())
+            {
+                atsDevices.put(device.requesterId(), device.domain());
+            }
         }
         pageTableBytes = platform.pageTableBytes();
         peakPageTableBytes = pageTableBytes;
@@ -113,7 +118,7 @@ public final class Replay
             final TraceRecord traceRecord = reader.record();
             if (actionDue(ordinal))
             {
-                applyDueActions(ordinal, timeFits(traceRecord) ? arrivalCycle(traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
+                applyDueActions(ordinal, timeFits(traceRecord) ? actionCycle(traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
                     traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS)) : clock());
             }
             if (!timeFits(traceRecord))
@@ -219,7 +224,8 @@ public final class Replay
 
     /**
      * One request that came without a TLP (co-simulation's ATS_REQ): a DMA request priced and counted exactly as a
-     * translated TLP of a trace is, {@code timeNanos} being its arrival time (0: back to back at the link rate).
+     * translated TLP of a trace is, {@code timeNanos} being the earliest its device may issue it (0: as soon as the
+     * device's engine, tags or credits and link allow).
      * The record is re-pointed per call; allocation-free.
      */
     public ReplayRecord stepRequest(final long index, final long timeNanos, final DmaRequest request)
@@ -245,40 +251,44 @@ public final class Replay
     private void translate(final ReplayRecord r, final boolean carriedT)
     {
         r.request.trusted(platform.tBit(r.request.requesterId(), carriedT));
-        final long arrival = arrivalCycle(r.timeNanos);
-        timing.begin(arrival);
+        // The device's DMA engine decides when the request leaves (the timestamp is the earliest it may).
+        r.earliestCycle = timing.nanosToCycles(r.timeNanos);
+        r.arrivalCycle = timing.issue(r.request, r.earliestCycle);
+        r.waitCycles = timing.waitCycles();
+        previousIssue = Math.max(previousIssue, r.arrivalCycle);
         final long walksBefore = timing.totalWalks();
         port.handle(r.request, r.outcome);
         if (r.outcome.interrupt())
         {
-            // The model took the write for an interrupt request: counted as one, neither priced nor on the link's clock.
+            // The model took the write for an interrupt request: counted as one, not priced by the IOMMU's timing (its
+            // device did send it: its engine and link stay booked).
             timing.abandon();
             r.trafficClass = TrafficClass.INTERRUPT;
             noCycles(r);
             return;
         }
-        previousArrival = arrival;
-        final int bytes = HEADER_BYTES + (r.request.isWrite() ? r.request.length() : 0);
-        previousBeats = ((bytes + portWidth - 1) / portWidth) * serialization;
-        r.arrivalCycle = arrival;
-        r.completionCycle = timing.complete(r.request.addressType() == AddressType.TRANSLATION_REQUEST);
+        r.completionCycle = timing.complete(r.outcome);
+        r.releaseCycle = timing.releaseCycle();
         r.tableFetches = timing.tableFetches();
         r.rmpFetches = timing.rmpFetches();
         r.walked = timing.totalWalks() != walksBefore;
         listener.request(r);
     }
 
-    /** The cycle a TLP stamped {@code timeNanos} arrives: its timestamp, but not before the link delivered the previous one. */
-    private long arrivalCycle(final long timeNanos)
+    /**
+     * The cycle of the actions due before a TLP stamped {@code timeNanos}: its timestamp (the earliest its device may
+     * issue it), but not before the latest request issued so far.
+     */
+    private long actionCycle(final long timeNanos)
     {
-        final long arrival = timing.nanosToCycles(timeNanos);
-        return previousArrival == Long.MIN_VALUE ? arrival : Math.max(arrival, previousArrival + previousBeats);
+        final long earliest = timing.nanosToCycles(timeNanos);
+        return previousIssue == Long.MIN_VALUE ? earliest : Math.max(earliest, previousIssue);
     }
 
-    /** Now on the replay's clock, between TLPs: the latest arrival or completion so far. */
+    /** Now on the replay's clock, between TLPs: the latest issue or completion so far. */
     private long clock()
     {
-        return Math.max(previousArrival == Long.MIN_VALUE ? 0 : previousArrival, statistics.lastCompletionCycle());
+        return Math.max(previousIssue == Long.MIN_VALUE ? 0 : previousIssue, statistics.lastCompletionCycle());
     }
 
     /** A guest CPU access: the guest's NPT and the RMP check (not the IOMMU, not priced); see {@link Platform#guestAccess}. */
@@ -343,8 +353,11 @@ public final class Replay
 
     private static void noCycles(final ReplayRecord r)
     {
+        r.earliestCycle = 0;
+        r.waitCycles = 0;
         r.arrivalCycle = 0;
         r.completionCycle = 0;
+        r.releaseCycle = 0;
         r.tableFetches = 0;
         r.rmpFetches = 0;
         r.walked = false;
@@ -358,9 +371,24 @@ public final class Replay
      */
     public long timeRequest(final DmaRequest request, final RequestOutcome outcome, final long arrivalCycle)
     {
-        timing.begin(arrivalCycle);
+        timing.begin(request, arrivalCycle);
         port.handle(request, outcome);
-        return timing.complete(request.addressType() == AddressType.TRANSLATION_REQUEST);
+        return timing.complete(outcome);
+    }
+
+    /**
+     * One request of a closed-loop device that did not come from a trace (calibration): its device issues it at the
+     * earliest at {@code earliestCycle}, it goes through the IOMMU model and the timing model (statistics are not
+     * touched); {@link #timing()} then has its issue and release cycles.
+     *
+     * @return the cycle its device has it done (its {@link TimingModel#releaseCycle()}).
+     */
+    public long dma(final DmaRequest request, final RequestOutcome outcome, final long earliestCycle)
+    {
+        timing.issue(request, earliestCycle);
+        port.handle(request, outcome);
+        timing.complete(outcome);
+        return timing.releaseCycle();
     }
 
     public ReplayStatistics statistics()
@@ -398,12 +426,69 @@ public final class Replay
             final int eventsBefore = platform.events().size();
             listener.action(action.action(), beforeTlp, cycle);
             platform.apply(action.action(), action.line());
+            if (!atsDevices.isEmpty())
+            {
+                invalidateAts(action.action());
+            }
             statistics.action(new ReplayStatistics.ActionMark(beforeTlp, cycle, action.action().describe(), action.line()));
             statistics.eventsAt(eventsBefore, platform.events().size(), cycle);
             statistics.actions++;
             statistics.platformMachineChecks(platform.bindMachineChecks(), platform.tdAccessMachineChecks());
             pageTableBytes = platform.pageTableBytes();
             peakPageTableBytes = Math.max(peakPageTableBytes, pageTableBytes);
+        }
+    }
+
+    /**
+     * The ATS invalidations a driver sends with an action (Linux flushes the device TLBs of a domain's ATS devices
+     * with its IOTLB): each ATS device of the domain the action changed gets one, priced by the timing model.
+     */
+    private void invalidateAts(final Scenario.Action action)
+    {
+        if (action instanceof Scenario.AttachAction attach)
+        {
+            if (atsDevices.containsKey(attach.requesterId()))
+            {
+                atsDevices.put(attach.requesterId(), attach.domain());
+                timing.atsInvalidation(attach.requesterId());
+            }
+            return;
+        }
+        if (action instanceof Scenario.DetachAction detach)
+        {
+            if (atsDevices.containsKey(detach.requesterId()))
+            {
+                timing.atsInvalidation(detach.requesterId());
+            }
+            return;
+        }
+        final int domain;
+        if (action instanceof Scenario.UnmapAction unmap)
+        {
+            domain = unmap.invalidate() ? unmap.domain() : Integer.MIN_VALUE;
+        }
+        else if (action instanceof Scenario.InvalidateAction invalidate)
+        {
+            domain = invalidate.domain();
+        }
+        else if (action instanceof Scenario.PolicyAction policy)
+        {
+            domain = policy.domain();
+        }
+        else
+        {
+            return;
+        }
+        if (domain == Integer.MIN_VALUE)
+        {
+            return;
+        }
+        for (final Map.Entry<Integer, Integer> device : atsDevices.entrySet())
+        {
+            if (domain < 0 || device.getValue() == domain)
+            {
+                timing.atsInvalidation(device.getKey());
+            }
         }
     }
 
@@ -425,6 +510,6 @@ public final class Replay
         return new ReplayResult(platform.scenario().name(), platform.describe(), platform.profile().name(), statistics, caches,
             pageTableBytes, peakPageTableBytes, timing.totalWalks(), timing.queuedForSlot(), timing.queuedForWalker(),
             timing.totalLlcHits(), platform.profile().clock().frequencyGhz(), trace, wallNanos,
-            List.copyOf(platform.events()), platform.eventCount());
+            List.copyOf(platform.events()), platform.eventCount(), ReplayResult.TimingTotals.of(timing));
     }
 }

@@ -16,8 +16,11 @@ public final class ReplayRecord
     TrafficClass trafficClass;
     final DmaRequest request = new DmaRequest();
     final RequestOutcome outcome = new RequestOutcome();
+    long earliestCycle;
+    long waitCycles;
     long arrivalCycle;
     long completionCycle;
+    long releaseCycle;
     int tableFetches;
     int rmpFetches;
     /** The guest CPU access of a {@link TrafficClass#GUEST_ACCESS} record (the reader's object; never retained). */
@@ -64,9 +67,31 @@ public final class ReplayRecord
         return outcome;
     }
 
+    /** The trace's timestamp in IOMMU cycles: the earliest the device could issue the request. */
+    public long earliestCycle()
+    {
+        return earliestCycle;
+    }
+
+    /**
+     * When the request was on the link to the IOMMU (its last byte sent), after waiting in its device for a tag, a
+     * credit, its engine or its link ({@link #waitCycles()}).
+     */
     public long arrivalCycle()
     {
         return arrivalCycle;
+    }
+
+    /** Cycles the request waited in its device before it could start to leave (closed-loop timing, docs/timing.md). */
+    public long waitCycles()
+    {
+        return waitCycles;
+    }
+
+    /** When the device had the request's tag or credit back: the write passed on, the read's data all received. */
+    public long releaseCycle()
+    {
+        return releaseCycle;
     }
 
     public long completionCycle()

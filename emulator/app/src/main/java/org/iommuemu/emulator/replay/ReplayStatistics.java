@@ -46,12 +46,23 @@ public final class ReplayStatistics
     long clampedLatencies;
     long firstArrival = -1;
     long lastCompletion;
+    long lastEarliest;
+    long deviceWaits;
     long actions;
     long dmaMachineChecks;
     long bindMachineChecks;
     long tdAccessMachineChecks;
     long effects;
     final Histogram latency = new Histogram(MAX_TRACKED_LATENCY, 3);
+    /**
+     * Cycles requests waited in their device before leaving (closed-loop timing), counted per log-linear bucket: 16
+     * buckets per power of two (a value is counted at most 1/16 below its own), since in a saturated replay every
+     * wait differs and a histogram update per request costs more than the rest of the timing. Waits of 0 are
+     * bucket 0. {@link #deviceWait()} turns the counts into a histogram.
+     */
+    private final long[] waitBuckets = new long[64 * WAIT_SUB_BUCKETS];
+    private static final int WAIT_SUB_BUCKETS = 16;
+    private static final int WAIT_SUB_BITS = 4;
     final Histogram okLatency = new Histogram(MAX_TRACKED_LATENCY, 3);
     /**
      * Run-length batching of the two histograms' updates: consecutive equal latencies (every IOTLB hit of a
@@ -105,11 +116,21 @@ public final class ReplayStatistics
         dmaBytes += record.request.length();
         tableFetches += record.tableFetches;
         rmpFetches += record.rmpFetches;
-        if (firstArrival < 0 || record.arrivalCycle < firstArrival)
+        if (firstArrival < 0 || record.earliestCycle < firstArrival)
         {
-            firstArrival = record.arrivalCycle;
+            firstArrival = record.earliestCycle;
         }
-        lastCompletion = Math.max(lastCompletion, record.completionCycle);
+        lastEarliest = Math.max(lastEarliest, record.earliestCycle);
+        lastCompletion = Math.max(lastCompletion, Math.max(record.completionCycle, record.releaseCycle));
+        final long wait = record.waitCycles;
+        if (wait == 0)
+        {
+            waitBuckets[0]++;
+        }
+        else
+        {
+            waited(wait);
+        }
         final long value = clamped(record.latencyCycles());
         if (value != pendingValue)
         {
@@ -184,6 +205,34 @@ public final class ReplayStatistics
             return MAX_TRACKED_LATENCY;
         }
         return value;
+    }
+
+    private void waited(final long cycles)
+    {
+        deviceWaits++;
+        waitBuckets[waitBucket(Math.min(cycles, MAX_TRACKED_LATENCY))]++;
+    }
+
+    /** The bucket of a wait of {@code value} cycles: exact below 16, then 16 per power of two. */
+    static int waitBucket(final long value)
+    {
+        if (value < WAIT_SUB_BUCKETS)
+        {
+            return (int)value;
+        }
+        final int exponent = 63 - Long.numberOfLeadingZeros(value);
+        return (exponent - WAIT_SUB_BITS + 1) * WAIT_SUB_BUCKETS + (int)((value >>> (exponent - WAIT_SUB_BITS)) & (WAIT_SUB_BUCKETS - 1));
+    }
+
+    /** The smallest wait counted in {@code bucket}. */
+    static long waitBucketValue(final int bucket)
+    {
+        if (bucket < WAIT_SUB_BUCKETS)
+        {
+            return bucket;
+        }
+        final int exponent = bucket / WAIT_SUB_BUCKETS + WAIT_SUB_BITS - 1;
+        return (1L << exponent) | ((long)(bucket % WAIT_SUB_BUCKETS) << (exponent - WAIT_SUB_BITS));
     }
 
     private void recordOther(final long index, final long pageTableBytes)
@@ -525,10 +574,42 @@ public final class ReplayStatistics
         return latency;
     }
 
-    /** Simulated time in cycles from the first arrival to the last completion. */
+    /**
+     * Simulated time in cycles from the first request's timestamp (the earliest it could be issued) to the end of the
+     * last transfer (a write passed on, a read's data received).
+     */
     public long simulatedCycles()
     {
         return firstArrival < 0 ? 0 : lastCompletion - firstArrival;
+    }
+
+    /** Cycles from the first to the last request's timestamp: the time over which the trace offered its bytes. */
+    public long offeredCycles()
+    {
+        return firstArrival < 0 ? 0 : lastEarliest - firstArrival;
+    }
+
+    /** DMA requests that waited in their device before leaving (for a tag, a credit, the engine or the link). */
+    public long deviceWaits()
+    {
+        return deviceWaits;
+    }
+
+    /**
+     * How long requests waited in their device before leaving, in cycles (every DMA request, waits of 0 included), each
+     * wait at the lowest value of its bucket (at most 1/16 below it).
+     */
+    public Histogram deviceWait()
+    {
+        final Histogram histogram = new Histogram(MAX_TRACKED_LATENCY, 3);
+        for (int bucket = 0; bucket < waitBuckets.length; bucket++)
+        {
+            if (waitBuckets[bucket] != 0)
+            {
+                histogram.recordValueWithCount(waitBucketValue(bucket), waitBuckets[bucket]);
+            }
+        }
+        return histogram;
     }
 
     public long timelineActions()

@@ -145,6 +145,25 @@ public final class ResultMetrics
         m.add("walks.llc_hits", result.llcHits(), "Count", "table and RMP fetches priced as LLC hits");
         m.add("queues.waited_for_slot", result.queuedForSlot(), "Count", "DMA requests that waited for a translation slot");
         m.add("queues.waited_for_walker", result.queuedForWalker(), "Count", "DMA requests that waited for a page walker");
+        final ReplayResult.TimingTotals t = result.timing();
+        m.add("queues.waited_for_lookup_slot", t.slotWaits(), "Count", "DMA requests that waited for a cache lookup slot");
+        m.add("queues.waited_in_device", s.deviceWaits(), "Count", "DMA requests that waited in their device before leaving it");
+        m.add("queues.waited_for_tag", t.waitedForTag(), "Count", "DMA reads that waited for a free tag");
+        m.add("queues.waited_for_posted_credit", t.waitedForCredit(), "Count", "DMA writes that waited for a posted credit");
+        m.add("queues.waited_for_link", t.waitedForLink(), "Count", "DMA requests that waited for their device's engine or link");
+        m.add("queues.merged_with_walk", t.mergedMisses(), "Count", "IOTLB hits on a page being walked that waited for the walk");
+        m.add("queues.walked_again", t.duplicateWalks(), "Count", "IOTLB hits on a page being walked that walked again (merging off)");
+        m.add("queues.held_by_ordering", t.orderingWaits(), "Count", "DMA requests held behind their device's earlier posted write");
+        m.add("timing.micro_tlb_hits", t.microTlbHits(), "Count", "DMA requests that hit the micro-TLB");
+        m.add("ats.device_tlb_hits", t.deviceTlbHits(), "Count", "ATS devices' requests that hit their device TLB");
+        m.add("ats.device_tlb_misses", t.deviceTlbMisses(), "Count", "ATS devices' requests that missed their device TLB");
+        final long atcLookups = t.deviceTlbHits() + t.deviceTlbMisses();
+        m.add("ats.device_tlb_hit_ratio", atcLookups == 0 ? null : (double)t.deviceTlbHits() / atcLookups, "Ratio",
+            "device TLB hits per lookup");
+        m.add("ats.translation_requests", t.translationRequests(), "Count", "ATS translation requests sent");
+        m.add("ats.invalidations", t.atsInvalidations(), "Count", "ATS invalidations sent to devices");
+        m.add("ats.invalidation_round_trip_cycles", t.atsInvalidationCycles(), "Cycle",
+            "ATS invalidations' round trips, summed");
 
         final double ghz = result.frequencyGhz();
         final Histogram latency = s.latency();
@@ -173,12 +192,23 @@ public final class ResultMetrics
             m.add(prefix + "max_cycles", h.getTotalCount() == 0 ? 0 : h.getMaxValue(), "Cycle", outcome.getKey() + " longest latency");
         }
 
+        final Histogram deviceWait = s.deviceWait();
+        for (int i = 0; i < PERCENTILES.length; i++)
+        {
+            m.add("device_wait." + PERCENTILE_KEYS[i] + "_cycles", dma == 0 ? 0 : deviceWait.getValueAtPercentile(PERCENTILES[i]), "Cycle",
+                "wait in the device before leaving it, percentile " + trim(PERCENTILES[i]));
+        }
+        m.add("device_wait.max_cycles", dma == 0 ? 0 : deviceWait.getMaxValue(), "Cycle", "longest wait in the device");
+        m.add("device_wait.mean_cycles", dma == 0 ? 0.0 : deviceWait.getMean(), "Cycle", "mean wait in the device");
+
         m.add("time.simulated_cycles", s.simulatedCycles(), "Cycle", "simulated time from the first arrival to the last completion");
         m.add("time.simulated_ns", result.simulatedNanos(), "Nanosecond", "simulated time from the first arrival to the last completion");
         m.add("time.first_arrival_ns", s.firstArrivalCycle() < 0 ? null : s.firstArrivalCycle() / ghz, "Nanosecond",
             "the first DMA request's arrival on the replay's clock (the trace's timestamps)");
         final double throughput = result.simulatedNanos() <= 0 ? 0 : s.dmaBytes() / result.simulatedNanos() * 1e9;
         m.add("throughput.dma_bytes_per_s", throughput, "Byte/Second", "DMA bytes per second of simulated time");
+        m.add("traffic.offered_bytes_per_s", result.offeredGBps() * 1e9, "Byte/Second",
+            "DMA bytes per second of the trace's timestamps (0 without timestamps)");
         m.add("page_tables.bytes", result.pageTableBytes(), "Byte", "page-table memory at the end");
         m.add("page_tables.peak_bytes", result.peakPageTableBytes(), "Byte", "the most page-table memory at any point");
         m.add("timeline.actions", s.timelineActions(), "Count", "timeline actions run");

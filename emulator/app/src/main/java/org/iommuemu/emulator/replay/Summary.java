@@ -127,12 +127,21 @@ public final class Summary
         }
         final long max = s.dmaRequests() == 0 ? 0 : latency.getMaxValue();
         rows.add(new Row("latency max", cycles(max, result.frequencyGhz()), max, Direction.LOWER_IS_BETTER));
+        rows.add(new Row("queued for a translation slot", count(result.queuedForSlot(), s.dmaRequests()), result.queuedForSlot(),
+            Direction.LOWER_IS_BETTER));
         rows.add(new Row("queued for a walker", count(result.queuedForWalker(), s.dmaRequests()), result.queuedForWalker(),
             Direction.LOWER_IS_BETTER));
+        timingRows(result, rows);
         rows.add(new Row("simulated time", String.format(Locale.ROOT, "%.3f us", result.simulatedNanos() / 1000), result.simulatedNanos(),
             Direction.LOWER_IS_BETTER));
-        final double throughput = result.simulatedNanos() <= 0 ? 0 : s.dmaBytes() / result.simulatedNanos();
-        rows.add(new Row("DMA throughput", String.format(Locale.ROOT, "%.3f GB/s", throughput), throughput, Direction.HIGHER_IS_BETTER));
+        final double throughput = result.throughputGBps();
+        rows.add(new Row("DMA throughput", String.format(Locale.ROOT, "%.3f GB/s (%.1f Gb/s)", throughput, throughput * 8), throughput,
+            Direction.HIGHER_IS_BETTER));
+        if (result.offeredGBps() > 0)
+        {
+            rows.add(new Row("offered by the trace", String.format(Locale.ROOT, "%.3f GB/s (%.0f%% achieved)", result.offeredGBps(),
+                Math.min(100, throughput * 100 / result.offeredGBps())), result.offeredGBps(), Direction.NEUTRAL));
+        }
         rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
             result.pageTableBytes(), Direction.LOWER_IS_BETTER));
         int shown = 0;
@@ -173,6 +182,55 @@ public final class Summary
         rows.add(new Row("replay rate", String.format(Locale.ROOT, "%.2f M TLPs/s (%.2f s)", result.replayRate() / 1e6,
             result.wallNanos() / 1e9), Double.NaN, Direction.NEUTRAL));
         return rows;
+    }
+
+    /** The closed-loop rows: queueing in the devices, hazards, ATS (docs/timing.md). */
+    private static void timingRows(final ReplayResult result, final List<Row> rows)
+    {
+        final ReplayStatistics s = result.statistics();
+        final ReplayResult.TimingTotals t = result.timing();
+        final long dma = s.dmaRequests();
+        rows.add(new Row("queued in the device", count(s.deviceWaits(), dma) + String.format(Locale.ROOT,
+            " (tag %d, posted credit %d, link %d)", t.waitedForTag(), t.waitedForCredit(), t.waitedForLink()), s.deviceWaits(),
+            Direction.LOWER_IS_BETTER));
+        final Histogram wait = s.deviceWait();
+        for (final double percentile : new double[] {50, 99})
+        {
+            final long value = dma == 0 ? 0 : wait.getValueAtPercentile(percentile);
+            rows.add(new Row(String.format(Locale.ROOT, "device wait p%.0f", percentile), cycles(value, result.frequencyGhz()), value,
+                Direction.LOWER_IS_BETTER));
+        }
+        if (t.mergedMisses() > 0 || t.duplicateWalks() > 0)
+        {
+            rows.add(new Row("hits on a page being walked", count(t.mergedMisses() + t.duplicateWalks(), dma) +
+                (t.duplicateWalks() > 0 ? " (walked again: merging off)" : " (merged with its walk)"),
+                t.mergedMisses() + t.duplicateWalks(), Direction.LOWER_IS_BETTER));
+        }
+        if (t.orderingWaits() > 0)
+        {
+            rows.add(new Row("held by PCIe ordering", count(t.orderingWaits(), dma), t.orderingWaits(), Direction.LOWER_IS_BETTER));
+        }
+        if (t.microTlbHits() > 0)
+        {
+            rows.add(new Row("micro-TLB hits", count(t.microTlbHits(), dma), t.microTlbHits(), Direction.HIGHER_IS_BETTER));
+        }
+        if (t.deviceTlbHits() + t.deviceTlbMisses() > 0)
+        {
+            final long lookups = t.deviceTlbHits() + t.deviceTlbMisses();
+            rows.add(new Row("hit rate device TLB (ATS)", String.format(Locale.ROOT, "%.2f%% of %d lookups", t.deviceTlbHits() * 100.0 /
+                lookups, lookups), t.deviceTlbHits() * 100.0 / lookups, Direction.HIGHER_IS_BETTER));
+        }
+        if (t.translationRequests() > 0)
+        {
+            rows.add(new Row("ATS translation requests", Long.toString(t.translationRequests()), t.translationRequests(),
+                Direction.LOWER_IS_BETTER));
+        }
+        if (t.atsInvalidations() > 0)
+        {
+            final double mean = (double)t.atsInvalidationCycles() / t.atsInvalidations();
+            rows.add(new Row("ATS invalidations", String.format(Locale.ROOT, "%d, round trip %.0f cycles on average",
+                t.atsInvalidations(), mean), t.atsInvalidations(), Direction.LOWER_IS_BETTER));
+        }
     }
 
     /** Print rows as a two-column table. */

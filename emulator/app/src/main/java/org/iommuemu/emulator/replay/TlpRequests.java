@@ -25,8 +25,9 @@ public final class TlpRequests
 
     /**
      * Classify the record's TLP, and for {@link TrafficClass#DMA} (every upstream memory request) fill
-     * {@code request}, all but its T bit (the replay decides it: {@code Platform.tBit}). Whether a write is an interrupt request is not decided here: the IOMMU model decides by its
-     * interrupt rules and says so in its outcome ({@code RequestOutcome.interrupt()}), and the replay counts that.
+     * {@code request}, all but its T bit (the replay decides it: {@code Platform.tBit}). Whether a write is an
+     * interrupt request is not decided here: the IOMMU model decides by its interrupt rules and says so in its outcome
+     * ({@code RequestOutcome.interrupt()}), and the replay counts that.
      */
     public static TrafficClass toRequest(final TraceRecord record, final DmaRequest request)
     {
@@ -42,17 +43,9 @@ public final class TlpRequests
             return notDma(record, tlp, kind, request);
         }
         final RequestHeader header = tlp.request();
-        final long address = header.address();
-        final boolean write = kind.hasData();
-        final AddressType addressType = AddressType.ofField(header.at());
-        int access = write ? Permissions.WRITE : Permissions.READ;
-        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
-        {
-            access = Permissions.READ_WRITE;
-        }
+        final int access = access(kind);
         // T=0 here: the replay sets the T bit in one place (Platform.tBit) from record.effectiveT() and the platform's state.
-        request.set(header.requesterId(), address, header.lengthDw() * 4, access,
-            addressType == null ? AddressType.UNTRANSLATED : addressType, false);
+        request.set(header.requesterId(), header.address(), header.lengthDw() * 4, access, addressType(header.at()), false);
         if (tlp.pasidValid())
         {
             request.access(pasid(tlp, request, access));
@@ -74,6 +67,13 @@ public final class TlpRequests
         {
             return flitRequest(record, tlp, request);
         }
+        final TrafficClass other = notMemory(kind);
+        return other != null ? other : TrafficClass.OTHER;
+    }
+
+    /** The class of a TLP that is neither a memory request nor unknown: completion, configuration, message, I/O; else null. */
+    private static TrafficClass notMemory(final TlpKind kind)
+    {
         if (kind.isCompletion())
         {
             return TrafficClass.COMPLETION;
@@ -90,7 +90,24 @@ public final class TlpRequests
         {
             return TrafficClass.IO;
         }
-        return TrafficClass.OTHER;
+        return null;
+    }
+
+    /** A memory request's access: a write with data, else a read; the atomics (FetchAdd, Swap, CAS) are both. */
+    private static int access(final TlpKind kind)
+    {
+        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
+        {
+            return Permissions.READ_WRITE;
+        }
+        return kind.hasData() ? Permissions.WRITE : Permissions.READ;
+    }
+
+    /** The AT field's address type; the reserved value 11 is taken as untranslated (counted nowhere: a known gap). */
+    private static AddressType addressType(final int at)
+    {
+        final AddressType type = AddressType.ofField(at);
+        return type == null ? AddressType.UNTRANSLATED : type;
     }
 
     /**
@@ -103,37 +120,19 @@ public final class TlpRequests
     {
         final FlitHeaderBase header = tlp.flitHeader();
         final TlpKind kind = header.kind();
-        if (kind.isCompletion())
+        final TrafficClass other = notMemory(kind);
+        if (other != null)
         {
-            return TrafficClass.COMPLETION;
-        }
-        if (kind.isConfig())
-        {
-            return TrafficClass.CONFIG;
-        }
-        if (kind.isMessage())
-        {
-            return TrafficClass.MESSAGE;
-        }
-        if (kind.isIo())
-        {
-            return TrafficClass.IO;
+            return other;
         }
         if (!kind.isMemory())
         {
             return TrafficClass.FLIT_UNSUPPORTED;
         }
-        final long address = header.address();
-        final boolean write = kind.hasData();
-        final AddressType addressType = AddressType.ofField(header.at());
-        int access = write ? Permissions.WRITE : Permissions.READ;
-        if (kind == TlpKind.FETCHADD || kind == TlpKind.SWAP || kind == TlpKind.CAS)
-        {
-            access = Permissions.READ_WRITE;
-        }
+        final int access = access(kind);
         // T=0 here as for non-flit requests: the replay sets it in one place (Platform.tBit) from record.effectiveT().
-        request.set(header.requesterId(), address, (header.length() == 0 ? 1024 : header.length()) * 4, access,
-            addressType == null ? AddressType.UNTRANSLATED : addressType, false);
+        request.set(header.requesterId(), header.address(), (header.length() == 0 ? 1024 : header.length()) * 4, access,
+            addressType(header.at()), false);
         if (tlp.pasidValid())
         {
             final OhcA1 ohc = tlp.ohcA1();

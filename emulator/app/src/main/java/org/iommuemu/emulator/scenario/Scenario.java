@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.emulator.vtd.PageRequestOverflow;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
@@ -348,14 +349,31 @@ public record Scenario(String name, String description, String source, Path dire
      * @param requesterId the PCIe requester ID (bus << 8 | device << 3 | function).
      * @param domain      the domain id it is attached to.
      * @param permissions the device-level permissions (AMD-Vi DTE IR/IW).
-     * @param ats         whether ATS is allowed (DTE.I).
+     * @param ats         whether ATS is allowed (DTE.I); the device then caches translations in its ATC and sends
+     *                    translated requests (the timing model's device side, docs/timing.md).
+     * @param dma         its DMA engine's and link's limits (the closed-loop timing, docs/timing.md).
      */
-    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, List<PasidSpec> pasids, boolean pri, int line)
+    public record DeviceSpec(int requesterId, int domain, int permissions, boolean ats, List<PasidSpec> pasids, boolean pri,
+        DeviceDmaParameters dma, int line)
     {
-        /** A device without PASIDs or page requests. */
+        /** A device without PASIDs or page requests, with the default DMA limits ({@link DeviceDmaParameters#DEFAULT}). */
         public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final int line)
         {
-            this(requesterId, domain, permissions, ats, List.of(), false, line);
+            this(requesterId, domain, permissions, ats, List.of(), false, DeviceDmaParameters.DEFAULT, line);
+        }
+
+        /** A device with the default DMA limits. */
+        public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final List<PasidSpec> pasids,
+            final boolean pri, final int line)
+        {
+            this(requesterId, domain, permissions, ats, pasids, pri, DeviceDmaParameters.DEFAULT, line);
+        }
+
+        /** A device without PASIDs or page requests. */
+        public DeviceSpec(final int requesterId, final int domain, final int permissions, final boolean ats, final DeviceDmaParameters dma,
+            final int line)
+        {
+            this(requesterId, domain, permissions, ats, List.of(), false, dma, line);
         }
     }
 
@@ -373,47 +391,55 @@ public record Scenario(String name, String description, String source, Path dire
 
     /**
      * The default traffic, used when the replay command is given no trace file: a trace file (relative to the
-     * scenario) or a generated workload.
+     * scenario) or a generated workload; {@code lineRateGbps}, when positive, paces the generated operations at that
+     * rate per device (a NIC at line rate).
      */
     public record TrafficSpec(Path file, Workload workload, int devices, long footprint, long baseAddress, long count,
         long seed, int transferSize, double pasidFraction, double teeFraction, List<Integer> pasids, boolean flit,
-        double guestCpuFraction, boolean guestCBit, boolean pageRequests)
+        double guestCpuFraction, boolean guestCBit, boolean pageRequests, double lineRateGbps)
     {
+        /** Generated non-flit traffic whose PASIDs (if any) are 1 + the device index, with the generator's own timestamps. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(),
+                false, 0, true, false, 0);
+        }
+
+        /** Generated traffic with these PASIDs and flit mode, the generator's own timestamps, no guest CPU accesses. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
+            final List<Integer> pasids, final boolean flit)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, pasids,
+                flit, 0, true, false, 0);
+        }
+
+        /** Generated non-flit traffic whose PASIDs (if any) are 1 + the device index, paced at {@code lineRateGbps}. */
+        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
+            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
+            final double lineRateGbps)
+        {
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(),
+                false, 0, true, false, lineRateGbps);
+        }
+
         /** Generated traffic with guest CPU accesses and PRI page requests as asked, PASIDs 1 + the device index, not flit. */
         public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
             final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
             final double guestCpuFraction, final boolean guestCBit, final boolean pageRequests)
         {
-            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(), false,
-                guestCpuFraction, guestCBit, pageRequests);
+            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, List.of(),
+                false, guestCpuFraction, guestCBit, pageRequests, 0);
         }
 
-        /** Generated traffic without PRI page requests. */
+        /** Generated traffic with guest CPU accesses as asked, without PRI page requests. */
         public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
             final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
             final double guestCpuFraction, final boolean guestCBit)
         {
             this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, guestCpuFraction,
                 guestCBit, false);
-        }
-
-        /** Generated traffic with these PASIDs and flit mode, without guest CPU accesses or page requests. */
-        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
-            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction,
-            final List<Integer> pasids, final boolean flit)
-        {
-            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, pasids, flit, 0,
-                true, false);
-        }
-
-        /**
-         * Generated non-flit traffic whose PASIDs (if any) are 1 + the device index, without guest CPU accesses (but for
-         * the {@code guest-cpu} workload's own, with C = 1).
-         */
-        public TrafficSpec(final Path file, final Workload workload, final int devices, final long footprint, final long baseAddress,
-            final long count, final long seed, final int transferSize, final double pasidFraction, final double teeFraction)
-        {
-            this(file, workload, devices, footprint, baseAddress, count, seed, transferSize, pasidFraction, teeFraction, 0, true);
         }
 
         public boolean generated()
@@ -425,7 +451,7 @@ public record Scenario(String name, String description, String source, Path dire
         public TrafficSpec withCount(final long newCount)
         {
             return new TrafficSpec(file, workload, devices, footprint, baseAddress, newCount, seed, transferSize, pasidFraction,
-                teeFraction, pasids, flit, guestCpuFraction, guestCBit, pageRequests);
+                teeFraction, pasids, flit, guestCpuFraction, guestCBit, pageRequests, lineRateGbps);
         }
     }
 

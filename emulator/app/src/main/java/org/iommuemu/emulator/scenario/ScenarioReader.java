@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.iommuemu.emulator.config.ConfigException;
@@ -39,6 +40,8 @@ import org.iommuemu.emulator.scenario.Scenario.RmpSpec;
 import org.iommuemu.emulator.scenario.Scenario.TimedAction;
 import org.iommuemu.emulator.scenario.Scenario.TrafficSpec;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
+import org.iommuemu.emulator.timing.DeviceDmaParameters;
+import org.iommuemu.emulator.timing.ParameterException;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.emulator.vtd.PageRequestOverflow;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
@@ -68,6 +71,11 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ScenarioReader
 {
+    /** A PCIe link in a device's {@code dma.link}: generation and width. */
+    private static final Pattern PCIE_LINK = Pattern.compile("gen([1-5])-x(1|2|4|8|16|32)");
+    /** Transfer rate per lane of PCIe generations 1 to 5, GT/s. */
+    private static final double[] GT_PER_SECOND = {0, 2.5, 5, 8, 16, 32};
+
     /** Folder of the bundled scenarios on the class path. */
     public static final String BUNDLED_FOLDER = "iommu-emu/scenarios/";
     private static final Pattern BUNDLED_NAME = Pattern.compile("[a-z0-9][a-z0-9-]*");
@@ -612,8 +620,65 @@ public final class ScenarioReader
         {
             throw section.error("pri", "page requests (PRI) need ats: true on a VT-d platform in scalable mode");
         }
+        final DeviceDmaParameters dma = dma(section);
         section.rejectUnknownKeys();
-        return new DeviceSpec(requester, domain, permissions, ats, List.copyOf(pasids), pri, section.line());
+        return new DeviceSpec(requester, domain, permissions, ats, List.copyOf(pasids), pri, dma, section.line());
+    }
+
+    /**
+     * A device's {@code dma:} entry: a preset name ({@link DeviceDmaParameters#PRESETS}), or a mapping of limits over a
+     * {@code preset:} (default {@code nic-200g}); absent, the default preset.
+     */
+    private static DeviceDmaParameters dma(final YamlSection device)
+    {
+        if (!device.has("dma"))
+        {
+            return DeviceDmaParameters.DEFAULT;
+        }
+        if (!device.isMapping("dma"))
+        {
+            return preset(device, "dma", device.string("dma", null));
+        }
+        final YamlSection section = device.section("dma");
+        final DeviceDmaParameters base = section.has("preset") ? preset(section, "preset", section.string("preset", null)) :
+            DeviceDmaParameters.DEFAULT;
+        double link = base.linkGbps();
+        if (section.has("link"))
+        {
+            link = link(section, section.string("link", null));
+        }
+        final double linkGbps = section.doubleValue("link-gbps", link);
+        final int maxPayload = section.intValue("max-payload", base.maxPayload());
+        final int reads = section.intValue("outstanding-reads", base.outstandingReads());
+        final int buffer = (int)Math.min(Integer.MAX_VALUE, section.size("completion-buffer-bytes", base.completionBufferBytes()));
+        final int credits = section.intValue("posted-credits", base.postedCredits());
+        final double interval = section.doubleValue("request-interval-ns", base.requestIntervalNs());
+        final double engine = section.doubleValue("engine-gbps", base.engineGbps());
+        section.rejectUnknownKeys();
+        return section.build(() -> new DeviceDmaParameters(linkGbps, maxPayload, reads, buffer, credits, interval, engine));
+    }
+
+    private static DeviceDmaParameters preset(final YamlSection section, final String key, final String name)
+    {
+        try
+        {
+            return DeviceDmaParameters.preset(name);
+        }
+        catch (final ParameterException ex)
+        {
+            throw section.error(key, ex.reason());
+        }
+    }
+
+    /** A PCIe link written {@code genN-xM} (N 1 to 5, M 1 to 32): its data rate per direction in Gb/s. */
+    private static double link(final YamlSection section, final String text)
+    {
+        final Matcher m = PCIE_LINK.matcher(text);
+        if (!m.matches())
+        {
+            throw section.error("link", "expected genN-xM (gen1 to gen5, x1 to x32), like gen4-x16, not '" + text + "'");
+        }
+        return DeviceDmaParameters.gbps(GT_PER_SECOND[Integer.parseInt(m.group(1))], Integer.parseInt(m.group(2)));
     }
 
     private static RmpSpec rmp(final YamlSection section, final PlatformSpec platform)
@@ -1041,6 +1106,7 @@ public final class ScenarioReader
         {
             throw section.error("guest-cpu", "a fraction of operations, 0-1, not " + guestCpu);
         }
+        final double lineRate = section.doubleValue("line-rate-gbps", 0);
         final List<Integer> pasids = section.intList("pasids", List.of());
         for (final int value : pasids)
         {
@@ -1059,10 +1125,14 @@ public final class ScenarioReader
             throw section.error("generated traffic needs 1-240 devices, a count of 1 to 10^9, at least 4M of footprint per device, " +
                 "a transfer-size of 1-65536 and pasid/tee fractions in 0-1");
         }
+        if (lineRate < 0)
+        {
+            throw section.error("line-rate-gbps", "must be 0 (the generator's own pacing) or a positive rate in Gb/s, not " + lineRate);
+        }
         final boolean flit = section.booleanValue("flit", false);
         section.rejectUnknownKeys();
         return new TrafficSpec(null, workload, devices, footprint, base, count, seed, transferSize, pasid, tee, List.copyOf(pasids),
-            flit, guestCpu, cBit, pageRequests);
+            flit, guestCpu, cBit, pageRequests, lineRate);
     }
 
     /** A file the scenario names, relative to its folder; a name no file can have is an error at its line. */

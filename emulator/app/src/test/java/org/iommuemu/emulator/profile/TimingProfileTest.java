@@ -34,13 +34,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TimingProfileTest
 {
     @ParameterizedTest
-    @ValueSource(strings = {"gem5-smmuv3", "amd", "intel"})
+    @ValueSource(strings = {"gem5-smmuv3", "amd", "intel", "pcie-bench-bdw", "pcie-bench-hsw-2620v3", "pcie-bench-hsw-2637v3",
+        "pcie-bench-ivb", "pcie-bench-snb", "farshin-200g"})
     void everyBundledProfileLoadsUnderItsName(final String name)
     {
         final TimingProfile profile = TimingProfiles.bundled(name);
         assertEquals(name, profile.name());
         assertFalse(profile.description().isEmpty());
         assertTrue(TimingProfiles.BUNDLED.contains(name));
+    }
+
+    @Test
+    void theFittedProfilesChangeOnlyTheFreeParametersOfTheirBase()
+    {
+        final TimingProfile intel = TimingProfiles.bundled("intel");
+        for (final String name : new String[] {"pcie-bench-bdw", "pcie-bench-hsw-2620v3", "pcie-bench-hsw-2637v3", "pcie-bench-ivb",
+            "pcie-bench-snb"})
+        {
+            final TimingProfile fitted = TimingProfiles.bundled(name);
+            assertEquals(intel.caches(), fitted.caches(), name);
+            assertEquals(intel.link(), fitted.link(), name);
+            assertEquals(intel.walker(), fitted.walker(), name);
+            assertEquals(intel.concurrency().pteRequestsPerCycle(), fitted.concurrency().pteRequestsPerCycle(), name);
+            assertTrue(fitted.concurrency().concurrentWalkers() < intel.concurrency().concurrentWalkers(), name +
+                ": pcie-bench's miss throughput needs fewer walkers than gem5's 16");
+        }
+        final TimingProfile farshin = TimingProfiles.bundled("farshin-200g");
+        final TimingProfile bdw = TimingProfiles.bundled("pcie-bench-bdw");
+        assertEquals(bdw.caches(), farshin.caches(), "only the miss latency and the slots are fitted to one published number");
+        assertEquals(bdw.concurrency().concurrentWalkers(), farshin.concurrency().concurrentWalkers());
+        assertEquals(bdw.memory().dmaReadLatency(), farshin.memory().dmaReadLatency());
     }
 
     /** timing-perf.md 1.1, literally. */
@@ -68,7 +91,7 @@ class TimingProfileTest
         assertFalse(walk.isLevelCached(1, 3));
         assertFalse(walk.nonFinal());
 
-        assertEquals(new LinkParameters(8, 8, 1, 16), gem5.link());
+        assertEquals(new LinkParameters(8, 8, 1, 16, true), gem5.link());
         assertEquals(64, gem5.concurrency().translationsInFlight());
         assertEquals(16, gem5.concurrency().deviceTranslationsInFlight());
         assertEquals(16, gem5.concurrency().concurrentWalkers());
@@ -86,23 +109,6 @@ class TimingProfileTest
         final TimingProfile gem5 = TimingProfiles.bundled("gem5-smmuv3");
         assertEquals(TimingProfile.defaults(), gem5.withName("defaults")
             .withDescription(TimingProfile.defaults().description()));
-    }
-
-    @Test
-    void settingsTheModelDoesNotUseAreNamed()
-    {
-        final TimingProfile gem5 = TimingProfiles.bundled("gem5-smmuv3");
-        assertEquals(List.of("caches.micro-tlb", "caches.*.slots", "concurrency.pte-requests-per-cycle",
-            "concurrency.merge-duplicate-misses", "concurrency.order-same-id"), gem5.unmodelled());
-        assertTrue(gem5.unmodelledNote().startsWith("note: timing profile gem5-smmuv3: caches.micro-tlb, "));
-        assertFalse(TimingProfiles.bundled("amd").unmodelled().contains("caches.micro-tlb"), "the x86 profiles have no micro-TLB");
-        final TimingProfile quiet = parse("""
-            name: quiet
-            concurrency:
-              merge-duplicate-misses: false
-              order-same-id: false
-            """);
-        assertEquals(List.of("caches.micro-tlb", "caches.*.slots", "concurrency.pte-requests-per-cycle"), quiet.unmodelled());
     }
 
     @Test

@@ -19,11 +19,17 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.calibration.Calibration;
+import org.iommuemu.emulator.calibration.CalibrationJson;
+import org.iommuemu.emulator.calibration.Experiments;
+import org.iommuemu.emulator.calibration.MeasuredSystem;
+import org.iommuemu.emulator.calibration.ProfileFit;
 import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
+import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.gen.Workload;
 import org.iommuemu.tlp.trace.TraceReader;
@@ -239,9 +245,6 @@ class ResultsSchemaTest
         }
         assertTrue(sawZeroZero);
 
-        final List<Calibration.Row> rows = List.of(new Calibration.Row("IOTLB hit latency (amdvi)", "12 cyc (4 ns)", "-", "gem5"));
-        assertEquals(List.of(), validate(JsonReport.calibration("amd", "test", "amdvi", rows)));
-
         final TraceStats stats = new TraceStats();
         final TraceReader reader = new GeneratedTraceReader(new Scenario.TrafficSpec(null, Workload.NVME_READ, 2, 8L << 20, 0x1_0000_0000L,
             500, 3, 4096, 0, 0));
@@ -255,14 +258,37 @@ class ResultsSchemaTest
         assertNotNull(TraceGenerator.class);
     }
 
+    /** calibrate --json: per system, the profile and its free parameters, and every point with model, published and error. */
     @Test
     void calibrationRowsAsTheCalibrationMeasuresThem()
     {
-        final List<Calibration.Row> rows = Calibration.run(TimingProfiles.bundled("amd"));
-        final ObjectNode json = JsonReport.calibration("amd", "bundled", "amdvi", rows);
+        final MeasuredSystem farshin = MeasuredSystem.named("farshin-200g");
+        final TimingProfile profile = TimingProfiles.bundled(farshin.profile());
+        final List<Calibration.Row> rows = Calibration.run(farshin, profile, Experiments.Budget.QUICK);
+        final ObjectNode json = CalibrationJson.document(List.of(new CalibrationJson.SystemRun(farshin, profile,
+            ProfileFit.parameterValues(farshin, profile), false, rows)));
         assertEquals(List.of(), validate(json));
-        assertEquals(rows.size(), json.get("rows").size());
-        assertEquals(rows.get(0).model(), json.at("/rows/0/model").asText());
+        final JsonNode system = json.at("/systems/0");
+        assertEquals("farshin-200g", system.get("system").asText());
+        assertEquals(rows.size(), system.get("rows").size());
+        assertEquals(rows.size(), system.at("/summary/points").asInt());
+        assertEquals(Calibration.rms(rows), system.at("/summary/rms_relative_error").asDouble(), 1e-12);
+        for (int i = 0; i < rows.size(); i++)
+        {
+            final JsonNode row = system.get("rows").get(i);
+            assertEquals(rows.get(i).model(), row.get("model").asDouble(), 1e-12);
+            assertEquals(rows.get(i).point().value(), row.get("published").asDouble(), 1e-12);
+            assertEquals(rows.get(i).error(), row.get("relative_error").asDouble(), 1e-12);
+            assertTrue(row.get("source").asText().contains("PeerJ"), row.toString());
+        }
+        assertEquals(profile.memory().dramLatency(), system.at("/parameters/memory.dram-latency").asInt());
+        // The schema refuses a row without its source and a number given as text.
+        final ObjectNode broken = json.deepCopy();
+        ((ObjectNode)broken.at("/systems/0/rows/0")).remove("source");
+        assertFalse(validate(broken).isEmpty());
+        final ObjectNode text = json.deepCopy();
+        ((ObjectNode)text.at("/systems/0/rows/0")).put("model", "0.8");
+        assertFalse(validate(text).isEmpty());
     }
 
     /** summary.csv has the JSON's keys as its header and the JSON's numbers as numbers; stats.txt is gem5's format. */

@@ -4,6 +4,7 @@ import java.io.StringReader;
 
 import org.iommuemu.emulator.scenario.Scenario.MakePrivateAction;
 import org.iommuemu.emulator.scenario.Scenario.UnmapAction;
+import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.Permissions;
 import org.junit.jupiter.api.Test;
@@ -76,6 +77,34 @@ class ScenarioReaderTest
         assertError(VALID + "  - {at: 5, action: invalidate}\n", 19, "timeline[1].at", "in order");
         assertError("platform: [1, 2]\n", 1, "platform", "mapping");
         assertError("platform:\n  iommu: amdvi\n   bad indent: x\n", 3, "", "YAML syntax");
+    }
+
+    @Test
+    void devicesNameTheirDmaLimitsByPresetOrKey()
+    {
+        final Scenario scenario = parse(VALID.replace("  - {requester: 0x4200, domain: 7}", String.join("\n",
+            "  - {requester: 0x4200, domain: 7, dma: nvme-gen4}",
+            "  - requester: 0x4300",
+            "    domain: 7",
+            "    dma: {preset: nic-200g, link: gen3-x8, outstanding-reads: 12, posted-credits: 0, request-interval-ns: 2.5,",
+            "          engine-gbps: 40, max-payload: 512, completion-buffer-bytes: 16K}")) +
+            "traffic: {workload: nic-rx, line-rate-gbps: 100}\n");
+        assertEquals(DeviceDmaParameters.DEFAULT, scenario.devices().get(0).dma(), "no dma: the default");
+        assertEquals(DeviceDmaParameters.NVME_GEN4, scenario.devices().get(1).dma());
+        final DeviceDmaParameters custom = scenario.devices().get(2).dma();
+        assertEquals(8 * 128.0 / 130 * 8, custom.linkGbps(), 1e-9, "gen3-x8: 8 GT/s, 128b/130b, 8 lanes");
+        assertEquals(new DeviceDmaParameters(custom.linkGbps(), 512, 12, 16384, 0, 2.5, 40), custom);
+        assertEquals(100, scenario.traffic().lineRateGbps());
+
+        assertError(VALID.replace("{requester: 0x4200, domain: 7}", "{requester: 0x4200, domain: 7, dma: nic-9000}"), 16,
+            "devices[1].dma", "unknown preset 'nic-9000'");
+        assertError(VALID.replace("{requester: 0x4200, domain: 7}", "{requester: 0x4200, domain: 7, dma: {link: gen7-x16}}"), 16,
+            "devices[1].dma.link", "genN-xM");
+        assertError(VALID.replace("{requester: 0x4200, domain: 7}", "{requester: 0x4200, domain: 7, dma: {max-payload: 300}}"), 16,
+            "devices[1].dma.max-payload", "power of two");
+        assertError(VALID.replace("{requester: 0x4200, domain: 7}", "{requester: 0x4200, domain: 7, dma: {tags: 3}}"), 16,
+            "devices[1].dma.tags", "unknown key");
+        assertError(VALID + "traffic: {workload: nic-rx, line-rate-gbps: -1}\n", 19, "traffic.line-rate-gbps", "positive");
     }
 
     @Test

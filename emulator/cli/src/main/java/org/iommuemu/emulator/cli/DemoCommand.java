@@ -94,8 +94,11 @@ final class DemoCommand implements Callable<Integer>
             out.println();
             final ReplaySupport.Context context = new ReplaySupport.Context(new TraceInputOptions(), count,
                 out, spec.commandLine().getErr(), progress != null ? progress : System.console() != null, List.of());
-            final Path page = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
+            final ReplaySupport.Comparison comparison = ReplaySupport.compare(List.of(ReplaySupport.scenario("seed001-huge"),
                 ReplaySupport.scenario("seed001-4k")), null, context, report, formats, null);
+            out.println();
+            out.println(Seed001Story.throughputCost(comparison.results().get(0), comparison.results().get(1)));
+            final Path page = comparison.page();
             out.println();
             out.println("Open " + page + " for both runs side by side, overlaid on every plot.");
             out.println("Next: bin/iommu-emu replay --help, bin/iommu-emu compare --scenario nic-passthrough --policies huge,forced-4k,");

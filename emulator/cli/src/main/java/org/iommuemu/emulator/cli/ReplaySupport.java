@@ -14,6 +14,7 @@ import java.util.Set;
 
 import org.iommuemu.emulator.cli.trace.Progress;
 import org.iommuemu.emulator.cli.trace.TraceInputOptions;
+import org.iommuemu.emulator.replay.ComparisonChart;
 import org.iommuemu.emulator.replay.GeneratedTraceReader;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
@@ -24,7 +25,6 @@ import org.iommuemu.emulator.replay.Summary;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
-import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.tlp.gen.TraceGenerator;
 import org.iommuemu.tlp.trace.TraceFormat;
 import org.iommuemu.tlp.trace.TraceReader;
@@ -138,7 +138,6 @@ final class ReplaySupport
     static ReplayResult run(final Scenario scenario, final Path trace, final Context context, final ResultSink sink) throws IOException
     {
         final Platform platform = Platform.build(scenario);
-        context.note(platform.profile().unmodelledNote());
         final Replay replay = new Replay(platform);
         final TraceReader reader;
         final long totalBytes;
@@ -176,23 +175,14 @@ final class ReplaySupport
         }
     }
 
-    /** The note naming the profile's settings the timing model does not model, if any ({@link TimingProfile#unmodelledNote}). */
-    static void printUnmodelled(final TimingProfile profile, final PrintWriter err)
-    {
-        final String note = profile.unmodelledNote();
-        if (note != null)
-        {
-            err.println(note);
-            err.flush();
-        }
-    }
-
     /**
-     * Replay two scenarios on the same traffic and print the comparison; with {@code report}, write each run's report
-     * into {@code report/<name>} and the combined page (both runs on each plot, the table) into {@code report}; with
-     * {@code json}, the comparison's JSON. Returns the combined page, or null without a report.
+     * Replay two scenarios on the same traffic and print the comparison and both DMA throughputs; with {@code report},
+     * write each run's report into {@code report/<name>}, the combined page (both runs on each plot, the table) and
+     * {@code compare.png} (both runs' latency and device-wait distributions, {@link ComparisonChart}) into
+     * {@code report}; with {@code json}, the comparison's JSON. Returns the results, the combined page (null without a
+     * report).
      */
-    static Path compare(final List<Scenario> pair, final Path trace, final Context context, final Path report,
+    static Comparison compare(final List<Scenario> pair, final Path trace, final Context context, final Path report,
         final Set<ReportWriter.ImageFormat> formats, final Path json) throws IOException
     {
         final List<ReplayResult> results = new ArrayList<>();
@@ -207,6 +197,8 @@ final class ReplaySupport
         out.println("Comparison of " + pair.get(0).name() + " and " + pair.get(1).name() + " on " +
             (trace != null ? trace.toString() : "the scenario's traffic"));
         out.print(table);
+        final String throughput = ComparisonChart.throughputLine(pair.get(0).name(), results.get(0), pair.get(1).name(), results.get(1));
+        out.println(throughput);
         if (json != null)
         {
             createParent(json);
@@ -223,18 +215,26 @@ final class ReplaySupport
                 links.add(pair.get(i).name() + "/" + html.getFileName());
                 out.println("report of " + pair.get(i).name() + ": " + html);
             }
-            page = ReportWriter.writeComparison(pair.get(0).name(), results.get(0), pair.get(1).name(), results.get(1), table.toString(),
-                report, formats, links);
+            page = ReportWriter.writeComparison(pair.get(0).name(), results.get(0), pair.get(1).name(), results.get(1),
+                table + throughput + System.lineSeparator(), report, formats, links);
             out.println("comparison page: " + page);
+            out.println("latency and device wait: " + ComparisonChart.write(pair.get(0).name(), results.get(0), pair.get(1).name(),
+                results.get(1), report));
         }
         out.flush();
-        return page;
+        return new Comparison(results, page);
+    }
+
+    /** What {@link #compare} ran: both results, and the combined page (null without a report). */
+    record Comparison(List<ReplayResult> results, Path page)
+    {
     }
 
     /** The files a comparison's report folder may hold: the combined page's and each run's. */
     static List<String> comparisonFiles(final List<String> names, final Set<ReportWriter.ImageFormat> formats)
     {
         final List<String> files = new ArrayList<>(ReportWriter.comparisonFiles(formats));
+        files.add(ComparisonChart.FILE);
         for (final String name : names)
         {
             for (final String file : ReportWriter.files(formats))

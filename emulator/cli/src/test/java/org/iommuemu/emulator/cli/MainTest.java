@@ -4,7 +4,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import org.iommuemu.emulator.replay.JsonReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +83,53 @@ class MainTest
         assertTrue(Files.exists(folder.resolve("seed001-huge/index.html")), "huge report");
         assertTrue(Files.exists(folder.resolve("seed001-4k/latency.png")), "4k plots");
         assertTrue(Files.readString(folder.resolve("compare.txt")).contains("page-table memory"));
+        // The cost of forced 4K in throughput, not only in hit rates and table memory (issue 19).
+        final Matcher cost = Pattern.compile("moves ([0-9.]+) Gb/s through 4 KiB IOMMU pages against ([0-9.]+) Gb/s through 2 MiB " +
+            "pages \\(([-+][0-9.]+)%").matcher(text);
+        assertTrue(cost.find(), text);
+        assertTrue(Double.parseDouble(cost.group(1)) < Double.parseDouble(cost.group(2)) * 0.95, cost.group());
+        assertTrue(Double.parseDouble(cost.group(3)) < -5, cost.group());
+    }
+
+    /**
+     * Issue 19: the bundled NIC workload at line rate, compared with huge and forced-4K IOMMU pages, shows the throughput
+     * the closed loop loses, the queueing behind it and the latency distribution (compare.png).
+     */
+    @Test
+    void forcedSmallPagesCostTheLineRateNicThroughput(@TempDir final Path folder) throws Exception
+    {
+        final Path json = folder.resolve("compare.json");
+        final Path report = folder.resolve("report");
+        assertEquals(0, run("compare", "--scenario", "nic-passthrough", "--policies", "huge,forced-4k", "--count", "8000",
+            "--json", json.toString(), "--report", report.toString(), "--plots", "png"));
+        final String text = out.toString();
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("< DMA throughput")), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("< queued in the device")), text);
+        assertTrue(text.contains("DMA throughput: nic-passthrough-huge "), text);
+        final JsonNode runs = JsonReport.mapper().readTree(json.toFile()).get("runs");
+        final JsonNode huge = runs.get(0).get("result");
+        final JsonNode small = runs.get(1).get("result");
+        final double hugeRate = huge.at("/throughput/dma_bytes_per_s").asDouble();
+        final double smallRate = small.at("/throughput/dma_bytes_per_s").asDouble();
+        assertTrue(smallRate < hugeRate * 0.97, smallRate + " against " + hugeRate + " bytes/s");
+        assertTrue(hugeRate > huge.at("/traffic/offered_bytes_per_s").asDouble() * 0.97, "huge pages keep the line rate");
+        assertTrue(small.at("/queues/waited_for_slot").asLong() > huge.at("/queues/waited_for_slot").asLong() * 10 + 100,
+            small.get("queues").toString());
+        assertTrue(small.at("/queues/merged_with_walk").asLong() > 0, small.get("queues").toString());
+        for (final JsonNode run : new JsonNode[] {huge, small})
+        {
+            // The causes break the DMA requests that waited down (the NICs' MSI writes are not among them).
+            final JsonNode queues = run.get("queues");
+            assertTrue(run.at("/traffic/not_translated/interrupt").asLong() > 0);
+            for (final String cause : new String[] {"waited_for_tag", "waited_for_posted_credit", "waited_for_link"})
+            {
+                assertTrue(queues.get(cause).asLong() <= queues.get("waited_in_device").asLong(), queues.toString());
+            }
+        }
+        assertTrue(small.at("/device_wait/p99_cycles").asLong() > huge.at("/device_wait/p99_cycles").asLong(),
+            small.get("device_wait").toString());
+        assertTrue(small.at("/latency/p99_cycles").asLong() > 10 * huge.at("/latency/p99_cycles").asLong());
+        assertTrue(Files.size(report.resolve("compare.png")) > 1000, "the latency and device-wait distributions");
     }
 
     @Test

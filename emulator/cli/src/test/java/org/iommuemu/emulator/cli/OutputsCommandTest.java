@@ -15,7 +15,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.iommuemu.emulator.profile.TimingProfiles;
 import org.iommuemu.emulator.replay.JsonReport;
+import org.iommuemu.emulator.timing.TimingProfile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -117,10 +119,37 @@ class OutputsCommandTest
         assertTrue(err.toString().contains("--json"), "the output may not be the input: " + err);
 
         final Path calibration = folder.resolve("calibration.json");
-        assertEquals(0, run("calibrate", "--profile", "amd", "--json", calibration.toString()));
-        final JsonNode rows = JsonReport.mapper().readTree(calibration.toFile());
-        assertEquals("calibration", rows.get("kind").asText());
-        assertTrue(rows.get("rows").size() > 5);
+        assertEquals(0, run("calibrate", "--system", "farshin-200g", "--quick", "--json", calibration.toString()));
+        final JsonNode document = JsonReport.mapper().readTree(calibration.toFile());
+        assertEquals("calibration", document.get("kind").asText());
+        assertEquals("farshin-200g", document.at("/systems/0/profile").asText());
+        assertEquals(2, document.at("/systems/0/rows").size());
+        assertTrue(document.at("/systems/0/rows/0/source").asText().contains("PeerJ"), document.toString());
+        assertTrue(out.toString().contains("| NIC RX 1500 B at 200 Gb/s, 4k pages, on/off |"), out.toString());
+        assertEquals(2, run("calibrate", "--system", "farshin-200g", "--fit", "--write", calibration.toString(), "--json",
+            calibration.toString()));
+    }
+
+    /** calibrate --fit --write --json --progress: the fitted profile file, the fitted parameters in JSON, a progress line. */
+    @Test
+    void calibrateFitsWritesTheProfileAndShowsProgress() throws IOException
+    {
+        final Path profile = folder.resolve("my-200g.yaml");
+        final Path json = folder.resolve("fit.json");
+        assertEquals(0, run("calibrate", "--system", "farshin-200g", "--quick", "--fit", "--write", profile.toString(), "--json",
+            json.toString(), "--progress"));
+        assertTrue(err.toString().contains("\rcalibrate --fit: ") && err.toString().contains(" points of at most "), err.toString());
+        assertTrue(err.toString().contains("round 1: memory.dram-latency = "), err.toString());
+        final JsonNode system = JsonReport.mapper().readTree(json.toFile()).at("/systems/0");
+        assertTrue(system.get("fitted").asBoolean(), system.toString());
+        assertEquals(0, system.at("/summary/beyond_goal").asInt(), system.toString());
+        final TimingProfile written = TimingProfiles.load(profile);
+        assertEquals(system.at("/parameters/memory.dram-latency").asInt(), written.memory().dramLatency());
+        assertEquals(system.at("/parameters/concurrency.translations-in-flight").asInt(), written.concurrency().translationsInFlight());
+        final Path other = Files.writeString(folder.resolve("notes.yaml"), "my notes\n");
+        assertEquals(2, run("calibrate", "--system", "farshin-200g", "--quick", "--fit", "--write", other.toString()));
+        assertTrue(err.toString().contains("is not a fitted profile; not overwriting it"), err.toString());
+        assertEquals("my notes\n", Files.readString(other));
     }
 
     @Test

@@ -15,6 +15,7 @@ final class FreeAtQueue
     private final int size;
     /** Index in {@link #ring} of the earliest value; the values ascend from there, wrapping around. */
     private int head;
+    private long waited;
 
     FreeAtQueue(final int size)
     {
@@ -31,10 +32,52 @@ final class FreeAtQueue
         return size;
     }
 
+    /**
+     * Take the earliest-free resource at {@code earliest} or when it is free, whichever is later, for {@code hold}
+     * cycles (a lookup slot, a port beat): a pool of identical servers taken in arrival order.
+     *
+     * @return the cycle it was taken.
+     */
+    long take(final long earliest, final long hold)
+    {
+        final long free = ring[head];
+        final long start;
+        if (free > earliest)
+        {
+            start = free;
+            waited++;
+        }
+        else
+        {
+            start = earliest;
+        }
+        replaceEarliest(start + hold);
+        return start;
+    }
+
+    /** Times {@link #take} had to wait for a resource. */
+    long waited()
+    {
+        return waited;
+    }
+
     /** The earliest free-at cycle. */
     long earliest()
     {
         return ring[head];
+    }
+
+    /** The {@code k}-th earliest free-at cycle (1 is {@link #earliest()}): when {@code k} of the resources are free. */
+    long earliest(final int k)
+    {
+        final int i = head + Math.min(k, size) - 1;
+        return ring[i >= size ? i - size : i];
+    }
+
+    /** The latest free-at cycle: when every resource is free. */
+    long latest()
+    {
+        return ring[head == 0 ? size - 1 : head - 1];
     }
 
     /** Replace the earliest value by {@code value}. */
@@ -50,6 +93,12 @@ final class FreeAtQueue
             newHead = 0;
         }
         head = newHead;
+        // The common case: the new value is the latest, it takes the freed place.
+        if (ring[oldHead == 0 ? n - 1 : oldHead - 1] <= value)
+        {
+            ring[oldHead] = value;
+            return;
+        }
         int hole = oldHead;
         // Shift later values up one place until value fits (the common case: no shift at all).
         for (int moved = 1; moved < n; moved++)

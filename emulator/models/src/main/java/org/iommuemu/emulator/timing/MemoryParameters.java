@@ -10,9 +10,11 @@ package org.iommuemu.emulator.timing;
  * @param seed              {@link MemoryModel#LLC_PROBABILITY}: seed of the draw.
  * @param recentLines       {@link MemoryModel#RECENT_LINES}: lines the model remembers; a power of two.
  * @param lineBytes         cache-line size; a power of two.
+ * @param dmaReadLatency    cycles from a device's read leaving the IOMMU translated to its first completion leaving
+ *                          the root port (the root complex and memory); the link crossings are {@code link}'s.
  */
 public record MemoryParameters(MemoryModel model, int llcHitLatency, int dramLatency, double llcHitProbability,
-    long seed, int recentLines, int lineBytes)
+    long seed, int recentLines, int lineBytes, int dmaReadLatency)
 {
     /**
      * LLC hit 20 cycles (timing-perf.md 5.1): AnandTech's vendor L3 figures of 9.2-11 ns on client Zen parts
@@ -33,9 +35,17 @@ public record MemoryParameters(MemoryModel model, int llcHitLatency, int dramLat
     /** 64-byte lines, as on x86 (an RMP line holds 4 16-byte entries, timing-perf.md 2 [S12]). */
     public static final int DEFAULT_LINE_BYTES = 64;
 
+    /**
+     * 550 cycles: pcie-bench's mean 64-byte DMA read latency without an IOMMU was 600-612 ns on its Xeon E5 hosts
+     * (lat_dma_sweep_rd_rnd_64, confidential-io-extras.md 4.1; 547 ns round trip, about 90% in PCIe and the host,
+     * 4.3), less the two link crossings and the link time of the request and completion (assumption; the
+     * calibration fits it per system).
+     */
+    public static final int DEFAULT_DMA_READ_LATENCY = 550;
+
     public static final MemoryParameters DEFAULTS = new MemoryParameters(MemoryModel.RECENT_LINES,
         DEFAULT_LLC_HIT_LATENCY, DEFAULT_DRAM_LATENCY, DEFAULT_LLC_HIT_PROBABILITY, DEFAULT_SEED, DEFAULT_RECENT_LINES,
-        DEFAULT_LINE_BYTES);
+        DEFAULT_LINE_BYTES, DEFAULT_DMA_READ_LATENCY);
 
     public MemoryParameters
     {
@@ -52,5 +62,6 @@ public record MemoryParameters(MemoryModel model, int llcHitLatency, int dramLat
         Ranges.probability("llc-hit-probability", llcHitProbability);
         Ranges.powerOfTwo("recent-lines", recentLines);
         Ranges.powerOfTwo("line-bytes", lineBytes);
+        Ranges.nonNegative("dma-read-latency", dmaReadLatency);
     }
 }

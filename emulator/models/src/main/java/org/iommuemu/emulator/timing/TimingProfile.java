@@ -1,8 +1,5 @@
 package org.iommuemu.emulator.timing;
 
-import java.util.ArrayList;
-import java.util.List;
-
 /**
  * The timing profile: every number the cycle-approximate model charges, grouped by hardware role, in cycles of
  * {@link #clock()} unless a name says otherwise. Immutable and validated: each group's constructor rejects
@@ -31,40 +28,6 @@ public record TimingProfile(String name, String description, ClockParameters clo
         {
             throw new IllegalArgumentException("a timing profile needs a name, a description and every group");
         }
-    }
-
-    /**
-     * The settings of this profile that the timing model reads but does not model yet, as profile keys: an enabled
-     * micro-TLB, the per-cache lookup slots, PTE requests per cycle, and duplicate-miss merging and same-ID ordering
-     * when they are on. Empty when the profile asks for nothing the model ignores. The command line prints them as
-     * a note so that nobody reads a profile's number as modelled when it is not (docs/timing.md lists the same).
-     */
-    public List<String> unmodelled()
-    {
-        final List<String> keys = new ArrayList<>();
-        if (caches.microTlb().enabled())
-        {
-            keys.add("caches.micro-tlb");
-        }
-        keys.add("caches.*.slots");
-        keys.add("concurrency.pte-requests-per-cycle");
-        if (concurrency.mergeDuplicateMisses())
-        {
-            keys.add("concurrency.merge-duplicate-misses");
-        }
-        if (concurrency.orderSameId())
-        {
-            keys.add("concurrency.order-same-id");
-        }
-        return List.copyOf(keys);
-    }
-
-    /** The one-line note on {@link #unmodelled()} the command line prints (stderr), or null when there is none. */
-    public String unmodelledNote()
-    {
-        final List<String> keys = unmodelled();
-        return keys.isEmpty() ? null : "note: timing profile " + name + ": " + String.join(", ", keys) +
-            " are read but not modelled (docs/timing.md)";
     }
 
     /** The values a profile file falls back to. */

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.timing;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
@@ -31,6 +32,11 @@ class FreeAtQueueTest
                         }
                     }
                     assertEquals(reference[min], queue.earliest(), "size " + size + " spread " + spread + " step " + step);
+                    final long[] sorted = reference.clone();
+                    Arrays.sort(sorted);
+                    final int k = 1 + (step % size);
+                    assertEquals(sorted[k - 1], queue.earliest(k), "k-th earliest, k " + k);
+                    assertEquals(sorted[size - 1], queue.latest(), "latest");
                     // As the timing model does: the new value is at least the earliest, mostly in order.
                     now += random.nextInt(3);
                     final long value = Math.max(now, reference[min]) + 19 + (spread == 0 ? 0 : random.nextInt(spread));

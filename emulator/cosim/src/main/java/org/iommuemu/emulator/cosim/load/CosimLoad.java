@@ -1,9 +1,12 @@
 package org.iommuemu.emulator.cosim.load;
 
+import java.io.DataInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.StringReader;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,6 +15,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.HdrHistogram.Histogram;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
@@ -19,12 +24,16 @@ import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.PhysicalGuestMemory;
 import org.iommuemu.emulator.cosim.client.RemoteIommuPort;
 import org.iommuemu.emulator.cosim.codec.Ats;
+import org.iommuemu.emulator.cosim.codec.Hello;
+import org.iommuemu.emulator.cosim.codec.RemotePortEncoder;
+import org.iommuemu.emulator.cosim.codec.RemotePortMessageDecoder;
 import org.iommuemu.emulator.cosim.codec.RpPacket;
 import org.iommuemu.emulator.cosim.memory.RoutedMemory;
 import org.iommuemu.emulator.cosim.memory.SharedFileMemory;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
 import org.iommuemu.emulator.cosim.wire.AtsLayout;
+import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.pagetable.MapStatus;
@@ -38,7 +47,8 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  * A load benchmark of the co-simulation server on loopback, server and client in this one process (docs/benchmarks.md):
  * <ol>
  * <li>pipelined ATS_REQs from one client that all hit the IOTLB: translations per second;</li>
- * <li>one request outstanding at a time: the round trip's percentiles (p50, p99, p99.9);</li>
+ * <li>one request outstanding at a time: the round trip's percentiles (p50, p99, p99.9), from the Java client and from
+ *     a peer on a plain blocking socket (as a C peer such as QEMU's has it);</li>
  * <li>remote guest memory, the guest's AMD-Vi driver and 4 KiB pages, IOTLB misses: translations per second and the
  *     READ round trips per walk;</li>
  * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses.</li>
@@ -89,6 +99,8 @@ public final class CosimLoad
             {
                 client.close();
             }
+            singleOutstandingBlocking(server.address, Math.max(2000, single / 2), false);
+            singleOutstandingBlocking(server.address, single, true);
         }
         remoteMisses();
         sharedMisses();
@@ -155,6 +167,84 @@ public final class CosimLoad
                 count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
                 histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
         }
+    }
+
+    /**
+     * The same round trips from a peer on a plain blocking socket, as a C peer such as QEMU's has it (one thread, no
+     * event loop on the peer's side): the server's own share of the round trip without the Java client's two thread
+     * hand-offs. Plain remote-port ATS_REQs (no extension), the scenario's default requester.
+     */
+    private void singleOutstandingBlocking(final String address, final long count, final boolean measure) throws IOException
+    {
+        final Histogram histogram = new Histogram(1_000_000_000L, 3);
+        final String hostPort = address.substring("tcp:".length());
+        final int colon = hostPort.lastIndexOf(':');
+        try (Socket socket = new Socket(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))))
+        {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(10_000);
+            final OutputStream out = socket.getOutputStream();
+            final DataInputStream in = new DataInputStream(socket.getInputStream());
+            if (!(receive(in) instanceof Hello))
+            {
+                throw new IllegalStateException("the server did not start with its HELLO");
+            }
+            send(new Hello(), out);
+            final ByteBuf buf = Unpooled.buffer(128);
+            final byte[] bytes = new byte[128];
+            for (long i = 0; i < count; i++)
+            {
+                final long offset = (i & 7) << 21;
+                final Ats ats = Ats.request().address(IOVA + offset).length(8).attributes(AtsLayout.ATTR_READ);
+                ats.dev(4);
+                ats.id((int)i);
+                buf.clear();
+                RemotePortEncoder.encode(ats, buf);
+                final int length = buf.readableBytes();
+                buf.readBytes(bytes, 0, length);
+                final long start = System.nanoTime();
+                out.write(bytes, 0, length);
+                out.flush();
+                final RpPacket answer = receive(in);
+                final long took = System.nanoTime() - start;
+                if (!(answer instanceof Ats a) || a.result() != AtsLayout.RESULT_OK || a.address() != SPA + offset)
+                {
+                    throw new IllegalStateException("a single translation from the blocking peer was wrong: " + answer.describe());
+                }
+                histogram.recordValue(took);
+            }
+        }
+        if (measure)
+        {
+            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer (%d): p50 %.1f us, p99 %.1f us, " +
+                "p99.9 %.1f us, max %.1f us%n", count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
+                histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+        }
+    }
+
+    private static void send(final RpPacket packet, final OutputStream out) throws IOException
+    {
+        final ByteBuf buf = Unpooled.buffer();
+        RemotePortEncoder.encode(packet, buf);
+        final byte[] bytes = new byte[buf.readableBytes()];
+        buf.readBytes(bytes);
+        out.write(bytes);
+        out.flush();
+    }
+
+    private static RpPacket receive(final DataInputStream in) throws IOException
+    {
+        final byte[] header = new byte[RemotePort.HEADER_LENGTH];
+        in.readFully(header);
+        final int length = ((header[4] & 0xFF) << 24) | ((header[5] & 0xFF) << 16) | ((header[6] & 0xFF) << 8) | (header[7] & 0xFF);
+        if (length < 0 || length > 1 << 20)
+        {
+            throw new IOException("the server sent a packet of " + Integer.toUnsignedString(length) + " bytes");
+        }
+        final byte[] packet = new byte[RemotePort.HEADER_LENGTH + length];
+        System.arraycopy(header, 0, packet, 0, header.length);
+        in.readFully(packet, header.length, length);
+        return RemotePortMessageDecoder.decode(Unpooled.wrappedBuffer(packet), 0);
     }
 
     /** The guest's driver maps 64 MiB in 4 KiB pages: 16384 pages, far more than the IOTLB holds. */

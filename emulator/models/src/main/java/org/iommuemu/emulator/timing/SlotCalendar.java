@@ -1,0 +1,165 @@
+package org.iommuemu.emulator.timing;
+
+import java.util.Arrays;
+
+/**
+ * A pool of {@code capacity} identical units that each request holds for a few cycles (a cache's lookup slots, the
+ * walker's PTE request port, the IOMMU's input port), booked on a calendar of cycles: {@link #reserve} finds the
+ * first cycle at or after the one asked for at which a unit is free for the whole hold, and books it.
+ * <p>
+ * Unlike a {@link FreeAtQueue}, the calendar takes bookings in any time order: the replay prices requests in trace
+ * order, and with several devices throttled differently a later request of the trace may use the IOMMU earlier than
+ * one priced before it; it still finds the cycles that one left free. The calendar is a ring of {@link #WINDOW}
+ * cycles, each slot one long holding the cycle it counts for and its units in use (8 KiB, so a booking touches one
+ * cache line that stays in the core's caches); a booking more than a window away from the others forgets theirs
+ * (the model is then optimistic for that cycle). A run of full cycles is remembered, so a saturated resource (a
+ * queue of bookings) costs one step per booking, not a scan of the queue. Allocation-free.
+ */
+final class SlotCalendar
+{
+    /** Cycles the ring covers; a power of two. */
+    static final int WINDOW = 1 << 10;
+    /** Units a cycle can count; a larger capacity is counted as this many (255 requests in one cycle never happen). */
+    static final int MAX_CAPACITY = 255;
+    private static final int MASK = WINDOW - 1;
+    private static final int COUNT_BITS = 8;
+    private static final long COUNT_MASK = (1L << COUNT_BITS) - 1;
+    /** A slot that counts for no cycle (no booked cycle has this tag). */
+    private static final long EMPTY = -1L;
+
+    private final int capacity;
+    /** Per slot: (cycle << 8) | units in use. */
+    private final long[] slots = new long[WINDOW];
+    private long waited;
+    /** A run of cycles known to be full, {@code [fullFrom, fullUntil)}. */
+    private long fullFrom;
+    private long fullUntil;
+    /** No cycle at or after this one is booked: a booking from here on needs no look at the calendar. */
+    private long frontier = Long.MIN_VALUE;
+
+    SlotCalendar(final int capacity)
+    {
+        if (capacity < 1)
+        {
+            throw new IllegalArgumentException("capacity must be positive: " + capacity);
+        }
+        this.capacity = Math.min(capacity, MAX_CAPACITY);
+        Arrays.fill(slots, EMPTY);
+    }
+
+    /**
+     * Book one unit for {@code hold} cycles from the first cycle at or after {@code earliest} where one is free for
+     * all of them; a hold of 0 books nothing.
+     *
+     * @return the first cycle of the booking.
+     */
+    long reserve(final long earliest, final int hold)
+    {
+        if (earliest >= frontier && hold > 0)
+        {
+            // The common case, bookings in time order: nothing is booked from here on.
+            for (int k = 0; k < hold; k++)
+            {
+                final long cycle = earliest + k;
+                slots[(int)cycle & MASK] = (tag(cycle) << COUNT_BITS) | 1;
+            }
+            frontier = earliest + hold;
+            if (capacity == 1)
+            {
+                // The booked cycles are full now; nothing after them is booked.
+                if (earliest != fullUntil)
+                {
+                    fullFrom = earliest;
+                }
+                fullUntil = earliest + hold;
+            }
+            return earliest;
+        }
+        return hold <= 0 ? earliest : reserveBehind(earliest, hold);
+    }
+
+    /** A booking before the last booked cycle: search the calendar. */
+    private long reserveBehind(final long earliest, final int hold)
+    {
+        long start = earliest >= fullFrom && earliest < fullUntil ? fullUntil : earliest;
+        int d = 0;
+        // Slide the window [start, start + hold) forward past every full cycle in it.
+        while (d < hold)
+        {
+            final long cycle = start + d;
+            if (used(cycle) >= capacity)
+            {
+                start = cycle + 1 >= fullFrom && cycle + 1 < fullUntil ? fullUntil : cycle + 1;
+                d = 0;
+            }
+            else
+            {
+                d++;
+            }
+        }
+        boolean filled = false;
+        for (int k = 0; k < hold; k++)
+        {
+            final long cycle = start + k;
+            final int i = (int)cycle & MASK;
+            final long slot = slots[i];
+            final int used = (slot >>> COUNT_BITS) == tag(cycle) ? (int)(slot & COUNT_MASK) + 1 : 1;
+            slots[i] = (tag(cycle) << COUNT_BITS) | used;
+            filled |= used == capacity;
+        }
+        if (start != earliest)
+        {
+            waited++;
+        }
+        if (filled)
+        {
+            extendFullRun(start, hold);
+        }
+        frontier = Math.max(frontier, start + hold);
+        return start;
+    }
+
+    /** Units in use at {@code cycle}. */
+    private int used(final long cycle)
+    {
+        final long slot = slots[(int)cycle & MASK];
+        return (slot >>> COUNT_BITS) == tag(cycle) ? (int)(slot & COUNT_MASK) : 0;
+    }
+
+    private static long tag(final long cycle)
+    {
+        return cycle & (-1L >>> COUNT_BITS);
+    }
+
+    /** A booking at {@code start} filled a cycle: keep {@code [fullFrom, fullUntil)} the run of full cycles it joined or began. */
+    private void extendFullRun(final long start, final int hold)
+    {
+        if (start >= fullFrom && start <= fullUntil && start + hold >= fullUntil)
+        {
+            while (used(fullUntil) >= capacity)
+            {
+                fullUntil++;
+            }
+        }
+        else if (used(start) >= capacity)
+        {
+            fullFrom = start;
+            fullUntil = start;
+            while (used(fullUntil) >= capacity)
+            {
+                fullUntil++;
+            }
+        }
+    }
+
+    /** Bookings that could not start at the cycle asked for. */
+    long waited()
+    {
+        return waited;
+    }
+
+    int capacity()
+    {
+        return capacity;
+    }
+}
