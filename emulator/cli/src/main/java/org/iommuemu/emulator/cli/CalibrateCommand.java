@@ -98,6 +98,12 @@ final class CalibrateCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--fit and --write need one --system");
         }
+        if (fitDevice && (json != null || plot != null || write != null))
+        {
+            // The device fit prints its rounds and the fitted device; it writes no calibration document, plot or profile.
+            throw new IllegalArgumentException("--fit-device prints the fitted device and its rounds; it writes no " +
+                (json != null ? "--json" : plot != null ? "--plot" : "--write") + " (run calibrate without --fit-device for those)");
+        }
         if (write != null && !fit)
         {
             throw new IllegalArgumentException("--write saves a fitted profile: give --fit too");

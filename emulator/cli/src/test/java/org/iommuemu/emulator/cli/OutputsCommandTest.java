@@ -150,6 +150,9 @@ class OutputsCommandTest
         assertEquals(2, run("calibrate", "--system", "farshin-200g", "--quick", "--fit", "--write", other.toString()));
         assertTrue(err.toString().contains("is not a fitted profile; not overwriting it"), err.toString());
         assertEquals("my notes\n", Files.readString(other));
+        // The device fit writes no document: asking for one is a usage error, not an option silently ignored.
+        assertEquals(2, run("calibrate", "--fit-device", "--json", json.toString()));
+        assertTrue(err.toString().contains("--fit-device prints the fitted device and its rounds; it writes no --json"), err.toString());
     }
 
     @Test
