@@ -226,12 +226,10 @@ public final class QemuTraceLogReader implements TraceReader
                         badArguments(event);
                         continue;
                     }
-                    final int requester = bdf(m.group(1), m.group(2), m.group(3));
                     final long mask = Long.parseUnsignedLong(m.group(6), 16);
+                    final int requester = requester(m, "dev");
                     if (requester < 0)
                     {
-                        bad(TraceError.BAD_TEXT_LINE, "dev " + m.group(1) + ":" + m.group(2) + "." + m.group(3) +
-                            " is out of range (bus 00-ff, device 00-1f, function 0-7)");
                         continue;
                     }
                     if (mask == -1L || Long.bitCount(mask + 1) != 1 || mask + 1 < AtsRange.MIN_SIZE)
@@ -268,11 +266,9 @@ public final class QemuTraceLogReader implements TraceReader
                         badArguments(event);
                         continue;
                     }
-                    final int requester = bdf(m.group(1), m.group(2), m.group(3));
+                    final int requester = requester(m, "devid");
                     if (requester < 0)
                     {
-                        bad(TraceError.BAD_TEXT_LINE, "devid " + m.group(1) + ":" + m.group(2) + "." + m.group(3) +
-                            " is out of range (bus 00-ff, device 00-1f, function 0-7)");
                         continue;
                     }
                     hit(requester, Long.parseUnsignedLong(m.group(4), 16));
@@ -299,11 +295,9 @@ public final class QemuTraceLogReader implements TraceReader
                         badArguments(event);
                         continue;
                     }
-                    final int requester = bdf(m.group(1), m.group(2), m.group(3));
+                    final int requester = requester(m, "devid");
                     if (requester < 0)
                     {
-                        bad(TraceError.BAD_TEXT_LINE, "devid " + m.group(1) + ":" + m.group(2) + "." + m.group(3) +
-                            " is out of range (bus 00-ff, device 00-1f, function 0-7)");
                         continue;
                     }
                     final long gpa = Long.parseUnsignedLong(m.group(4), 16);
@@ -560,6 +554,21 @@ public final class QemuTraceLogReader implements TraceReader
     }
 
     /** The requester ID of {@code BB:SS.F} (hex), or -1 when a part is out of range. */
+    /**
+     * The bus:dev.fn in groups 1 to 3 of {@code m} as a requester ID; one out of range is a bad line naming
+     * {@code field}, and -1.
+     */
+    private int requester(final Matcher m, final String field) throws TraceFormatException
+    {
+        final int requester = bdf(m.group(1), m.group(2), m.group(3));
+        if (requester < 0)
+        {
+            bad(TraceError.BAD_TEXT_LINE, field + " " + m.group(1) + ":" + m.group(2) + "." + m.group(3) +
+                " is out of range (bus 00-ff, device 00-1f, function 0-7)");
+        }
+        return requester;
+    }
+
     private static int bdf(final String bus, final String slot, final String func)
     {
         final long b = Long.parseLong(bus, 16);

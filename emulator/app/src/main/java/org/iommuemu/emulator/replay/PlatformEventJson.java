@@ -229,13 +229,8 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
         node.put("rmpupdates", e.rmpUpdates());
         node.put("psmashes", e.psmashes());
         node.put("pvalidates", e.pvalidates());
-        node.put("iommu_pages_unmapped", e.iommuPagesUnmapped());
-        node.put("iommu_pages_mapped", e.iommuPagesMapped());
-        node.put("invalidations", e.invalidations());
-        node.put("completed", e.completed());
-        if (!e.completed())
+        if (!conversion(node, e.iommuPagesUnmapped(), e.iommuPagesMapped(), e.invalidations(), e.completed(), e.failedGpa()))
         {
-            node.put("failed_gpa", hex(e.failedGpa()));
             if (e.failedExitInfo1() != 0)
             {
                 node.put("failed_exit_info1", hex(e.failedExitInfo1()));
@@ -248,6 +243,24 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
         return node;
     }
 
+    /**
+     * The part an SNP page-state change and a TD conversion share: the VMM's IOMMU mapping work and whether the
+     * conversion completed (else where it failed). Returns {@code completed}.
+     */
+    private static boolean conversion(final ObjectNode node, final long unmapped, final long mapped, final int invalidations,
+        final boolean completed, final long failedGpa)
+    {
+        node.put("iommu_pages_unmapped", unmapped);
+        node.put("iommu_pages_mapped", mapped);
+        node.put("invalidations", invalidations);
+        node.put("completed", completed);
+        if (!completed)
+        {
+            node.put("failed_gpa", hex(failedGpa));
+        }
+        return completed;
+    }
+
     @Override
     public ObjectNode tdConversion(final PlatformEvent.TdConversion e)
     {
@@ -257,13 +270,8 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
         node.put("size_bytes", e.size());
         node.put("to", e.toPrivate() ? "private" : "shared");
         node.put("seamcalls", e.seamcalls());
-        node.put("iommu_pages_unmapped", e.iommuPagesUnmapped());
-        node.put("iommu_pages_mapped", e.iommuPagesMapped());
-        node.put("invalidations", e.invalidations());
-        node.put("completed", e.completed());
-        if (!e.completed())
+        if (!conversion(node, e.iommuPagesUnmapped(), e.iommuPagesMapped(), e.invalidations(), e.completed(), e.failedGpa()))
         {
-            node.put("failed_gpa", hex(e.failedGpa()));
             if (e.failedStatus() >= 0)
             {
                 node.put("failed_status", TdxStatus.name(e.failedStatus()));

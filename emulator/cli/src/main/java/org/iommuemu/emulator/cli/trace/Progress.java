@@ -51,17 +51,11 @@ public final class Progress
             final double done = Math.min(1.0, (double)position / totalBytes);
             if (done > 0.001)
             {
-                text.append(", ETA ").append(duration(seconds * (1 - done) / done));
+                text.append(", ETA ").append(StatusLine.duration(seconds * (1 - done) / done));
             }
         }
         text.append(String.format(Locale.ROOT, ", %.0f records/s", records / Math.max(seconds, 1e-9)));
         line.draw(text);
-    }
-
-    /** A remaining time as people say it: {@code 42s}, {@code 3m05s}, {@code 1h02m}. */
-    public static String duration(final double seconds)
-    {
-        return StatusLine.duration(seconds);
     }
 
     /** Erases the progress line, if one was drawn. */

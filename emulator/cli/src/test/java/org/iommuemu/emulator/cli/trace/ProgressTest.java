@@ -27,10 +27,10 @@ class ProgressTest
     @Test
     void estimatedTimeLeftInWords()
     {
-        assertEquals("0s", Progress.duration(0.2));
-        assertEquals("42s", Progress.duration(42));
-        assertEquals("3m05s", Progress.duration(185));
-        assertEquals("1h02m", Progress.duration(3725));
+        assertEquals("0s", StatusLine.duration(0.2));
+        assertEquals("42s", StatusLine.duration(42));
+        assertEquals("3m05s", StatusLine.duration(185));
+        assertEquals("1h02m", StatusLine.duration(3725));
     }
 
     @Test

@@ -24,16 +24,15 @@ import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.PhysicalGuestMemory;
 import org.iommuemu.emulator.cosim.client.RemoteIommuPort;
 import org.iommuemu.emulator.cosim.codec.Ats;
+import org.iommuemu.emulator.cosim.codec.BlockingIo;
 import org.iommuemu.emulator.cosim.codec.Hello;
 import org.iommuemu.emulator.cosim.codec.RemotePortEncoder;
-import org.iommuemu.emulator.cosim.codec.RemotePortMessageDecoder;
 import org.iommuemu.emulator.cosim.codec.RpPacket;
 import org.iommuemu.emulator.cosim.memory.RoutedMemory;
 import org.iommuemu.emulator.cosim.memory.SharedFileMemory;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
 import org.iommuemu.emulator.cosim.wire.AtsLayout;
-import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.pagetable.MapStatus;
@@ -185,11 +184,11 @@ public final class CosimLoad
             socket.setSoTimeout(10_000);
             final OutputStream out = socket.getOutputStream();
             final DataInputStream in = new DataInputStream(socket.getInputStream());
-            if (!(receive(in) instanceof Hello))
+            if (!(BlockingIo.receive(in, 0) instanceof Hello))
             {
                 throw new IllegalStateException("the server did not start with its HELLO");
             }
-            send(new Hello(), out);
+            BlockingIo.send(new Hello(), out);
             final ByteBuf buf = Unpooled.buffer(128);
             final byte[] bytes = new byte[128];
             for (long i = 0; i < count; i++)
@@ -205,7 +204,7 @@ public final class CosimLoad
                 final long start = System.nanoTime();
                 out.write(bytes, 0, length);
                 out.flush();
-                final RpPacket answer = receive(in);
+                final RpPacket answer = BlockingIo.receive(in, 0);
                 final long took = System.nanoTime() - start;
                 if (!(answer instanceof Ats a) || a.result() != AtsLayout.RESULT_OK || a.address() != SPA + offset)
                 {
@@ -220,31 +219,6 @@ public final class CosimLoad
                 "p99.9 %.1f us, max %.1f us%n", count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
                 histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
         }
-    }
-
-    private static void send(final RpPacket packet, final OutputStream out) throws IOException
-    {
-        final ByteBuf buf = Unpooled.buffer();
-        RemotePortEncoder.encode(packet, buf);
-        final byte[] bytes = new byte[buf.readableBytes()];
-        buf.readBytes(bytes);
-        out.write(bytes);
-        out.flush();
-    }
-
-    private static RpPacket receive(final DataInputStream in) throws IOException
-    {
-        final byte[] header = new byte[RemotePort.HEADER_LENGTH];
-        in.readFully(header);
-        final int length = ((header[4] & 0xFF) << 24) | ((header[5] & 0xFF) << 16) | ((header[6] & 0xFF) << 8) | (header[7] & 0xFF);
-        if (length < 0 || length > 1 << 20)
-        {
-            throw new IOException("the server sent a packet of " + Integer.toUnsignedString(length) + " bytes");
-        }
-        final byte[] packet = new byte[RemotePort.HEADER_LENGTH + length];
-        System.arraycopy(header, 0, packet, 0, header.length);
-        in.readFully(packet, header.length, length);
-        return RemotePortMessageDecoder.decode(Unpooled.wrappedBuffer(packet), 0);
     }
 
     /** The guest's driver maps 64 MiB in 4 KiB pages: 16384 pages, far more than the IOTLB holds. */

@@ -5,13 +5,11 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.iommuemu.emulator.cosim.codec.BlockingIo;
 import org.iommuemu.emulator.cosim.codec.Hello;
-import org.iommuemu.emulator.cosim.codec.RemotePortEncoder;
 import org.iommuemu.emulator.cosim.codec.RemotePortMessageDecoder;
 import org.iommuemu.emulator.cosim.codec.RpPacket;
-import org.iommuemu.emulator.cosim.wire.RemotePort;
 
 /**
  * A peer on a plain blocking socket, for the fault tests: it sends exactly the bytes it is told to (malformed ones
@@ -45,11 +43,7 @@ final class RawPeer implements AutoCloseable
 
     void send(final RpPacket packet) throws IOException
     {
-        final ByteBuf buf = Unpooled.buffer();
-        RemotePortEncoder.encode(packet, buf);
-        final byte[] bytes = new byte[buf.readableBytes()];
-        buf.readBytes(bytes);
-        sendBytes(bytes);
+        BlockingIo.send(packet, out);
     }
 
     void sendBytes(final byte[] bytes) throws IOException
@@ -61,12 +55,7 @@ final class RawPeer implements AutoCloseable
     /** The next packet from the server. */
     RpPacket receive() throws IOException
     {
-        final byte[] header = new byte[RemotePort.HEADER_LENGTH];
-        in.readFully(header);
-        final int length = ((header[4] & 0xFF) << 24) | ((header[5] & 0xFF) << 16) | ((header[6] & 0xFF) << 8) | (header[7] & 0xFF);
-        final byte[] packet = new byte[RemotePort.HEADER_LENGTH + length];
-        System.arraycopy(header, 0, packet, 0, header.length);
-        in.readFully(packet, header.length, length);
+        final byte[] packet = BlockingIo.receiveBytes(in);
         final RpPacket decoded = RemotePortMessageDecoder.decode(Unpooled.wrappedBuffer(packet), offset);
         offset += packet.length;
         return decoded;
