@@ -116,7 +116,7 @@ public final class Replay
         while (reader.next())
         {
             final TraceRecord traceRecord = reader.record();
-            if (actionDue(ordinal))
+            if (actionsDue(ordinal))
             {
                 applyDueActions(ordinal, timeFits(traceRecord) ? actionCycle(traceRecord.timestampExponent() == TraceRecord.NANOSECONDS ?
                     traceRecord.timestamp() : traceRecord.timestampIn(TraceRecord.NANOSECONDS)) : clock());
@@ -401,7 +401,8 @@ public final class Replay
         return timing;
     }
 
-    private boolean actionDue(final long index)
+    /** Whether a timeline action is due before request {@code index} (what {@link #applyActionsBefore} would apply). */
+    public boolean actionsDue(final long index)
     {
         return nextAction < timeline.size() && timeline.get(nextAction).beforeTlp() <= index;
     }
@@ -409,7 +410,7 @@ public final class Replay
     /** Apply the actions due before TLP {@code index} at the current clock ({@link #clock()}). */
     private void applyDueActions(final long index)
     {
-        if (actionDue(index))
+        if (actionsDue(index))
         {
             applyDueActions(index, clock());
         }
@@ -418,7 +419,7 @@ public final class Replay
     /** Apply the actions due before TLP {@code index}, which happen at {@code cycle} of the replay's clock. */
     private void applyDueActions(final long index, final long cycle)
     {
-        while (actionDue(index))
+        while (actionsDue(index))
         {
             final TimedAction action = timeline.get(nextAction++);
             final long beforeTlp = index == Long.MAX_VALUE ? statistics.tlps() : index;

@@ -50,7 +50,9 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  *     a peer on a plain blocking socket (as a C peer such as QEMU's has it);</li>
  * <li>remote guest memory, the guest's AMD-Vi driver and 4 KiB pages, IOTLB misses: translations per second and the
  *     READ round trips per walk;</li>
- * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses.</li>
+ * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses, and the single
+ *     outstanding request's percentiles with IOTLB hits in that session, whose requests all go through its model
+ *     thread (the scenario's session of the first items answers them on the network thread, docs/protocol.md 1).</li>
  * </ol>
  * Run with {@code bin/iommu-emu cosim-load} (see {@code --help}); every translation's answer is checked, and a wrong
  * one fails the run.
@@ -91,8 +93,8 @@ public final class CosimLoad
                 final double rate = pipelinedHits(client, pipelined, true);
                 out.printf(Locale.ROOT, "pipelined translations, IOTLB hits, window %d: %.0f translations/s (%d)%n",
                     window, rate, pipelined);
-                singleOutstanding(client, Math.max(2000, single / 2), false);
-                singleOutstanding(client, single, true);
+                singleOutstanding(client, Math.max(2000, single / 2), null);
+                singleOutstanding(client, single, "");
             }
             finally
             {
@@ -145,7 +147,8 @@ public final class CosimLoad
         return count / seconds;
     }
 
-    private void singleOutstanding(final CosimClient client, final long count, final boolean measure)
+    /** One request outstanding at a time; prints the percentiles unless {@code label} is null (warm-up). */
+    private void singleOutstanding(final CosimClient client, final long count, final String label)
     {
         final Histogram histogram = new Histogram(1_000_000_000L, 3);
         for (long i = 0; i < count; i++)
@@ -160,10 +163,10 @@ public final class CosimLoad
             }
             histogram.recordValue(took);
         }
-        if (measure)
+        if (label != null)
         {
-            out.printf(Locale.ROOT, "single outstanding request round trip (%d): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n",
-                count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
+            out.printf(Locale.ROOT, "single outstanding request round trip%s (%d): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n",
+                label, count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
                 histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
         }
     }
@@ -328,6 +331,9 @@ public final class CosimLoad
                 final double rate = misses(client, misses);
                 out.printf(Locale.ROOT, "shared memory, IOTLB misses: %.0f translations/s (%d), %d guest-memory READs over the socket%n",
                     rate, misses, client.memoryReads() - readsBefore);
+                // A session with guest memory: every request goes through its model thread (docs/protocol.md 1).
+                singleOutstanding(client, Math.max(2000, single / 2), null);
+                singleOutstanding(client, single, ", guest memory (shared), through the model thread");
             }
             finally
             {

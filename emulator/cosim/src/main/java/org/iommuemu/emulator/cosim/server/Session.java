@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -81,6 +82,12 @@ import org.iommuemu.tlp.trace.TraceSummary;
  * memory) the model thread sends the request and waits for its answer; the event loop hands the answer over. Responses
  * are batched and written by the event loop whenever the queue runs dry and before every wait.
  * <p>
+ * One exception saves a single outstanding request its two thread hand-offs: a session whose model can never need
+ * the peer for a translation (the scenario's own memory, interrupts on the wire) lets the event loop answer an ATS_REQ
+ * itself while the model thread is idle with nothing queued (docs/protocol.md 1). Whoever runs the model owns it
+ * ({@link #modelOwned}): the model thread from taking a packet until it is idle again, the event loop for one inline
+ * request; requests are carried out in arrival order and responses written in that order either way.
+ * <p>
  * Backpressure: the event loop stops reading from the peer while {@link ServerOptions#queueHigh()} requests are queued
  * or the channel is not writable (the peer does not read); the model thread starts it again below
  * {@link ServerOptions#queueLow()}, and waits before producing more while the channel is not writable.
@@ -105,6 +112,23 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private final ConcurrentLinkedQueue<RpPacket> inbox = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private volatile boolean modelParked;
+    /**
+     * Held by whoever runs the model: the model thread from taking a packet until it is idle again, or the event loop
+     * for one request it answers inline. Taking it is the hand-over of the model's state between the two threads.
+     */
+    private final AtomicBoolean modelOwned = new AtomicBoolean(true);
+    /**
+     * Set once after the platform is built: the model answers an ATS_REQ without ever waiting for the peer (no remote
+     * guest memory, interrupts as wire INTERRUPTs), so the event loop may answer one inline.
+     */
+    private volatile boolean inlineTranslations;
+    /** Batches of responses for the event loop to write, in order; {@link #drainScheduled}: a write task is queued. */
+    private final ConcurrentLinkedQueue<RpPacket[]> outbound = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    /** ATS_REQs the event loop answered inline (the model's own counters count them as any other request). */
+    private long inlineAnswers;
+    /** Why an inline request ended the session (an emulator bug), or null. */
+    private volatile String inlineFailure;
     private final long started = System.nanoTime();
 
     // Negotiated in the peer's HELLO (event loop), read by the model thread after START (the queue orders them).
@@ -264,7 +288,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         return n;
     }
 
-    /** The model thread's next packet: polls, flushes the batch, spins a little, then parks until one comes. */
+    /**
+     * The model thread's next packet: polls, flushes the batch, lets go of the model while idle (the event loop may
+     * answer a request inline meanwhile), spins a little, then parks until one comes. Returns with the model owned.
+     */
     private RpPacket take()
     {
         RpPacket packet = inbox.poll();
@@ -274,13 +301,13 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             return packet;
         }
         flush();
+        modelOwned.set(false);
         final long spinEnd = System.nanoTime() + IDLE_SPIN_NANOS;
         while (System.nanoTime() - spinEnd < 0)
         {
-            packet = inbox.poll();
+            packet = takeOwned();
             if (packet != null)
             {
-                queued.decrementAndGet();
                 return packet;
             }
             Thread.onSpinWait();
@@ -288,15 +315,85 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         while (true)
         {
             modelParked = true;
-            packet = inbox.poll();
+            packet = takeOwned();
             if (packet != null)
             {
                 modelParked = false;
-                queued.decrementAndGet();
                 return packet;
             }
             LockSupport.park(this);
             modelParked = false;
+        }
+    }
+
+    /**
+     * While idle: the next queued packet with the model taken back, or null. The model is taken before the packet
+     * leaves the count, so the event loop, which answers inline only with nothing counted, never overtakes it.
+     */
+    private RpPacket takeOwned()
+    {
+        if (queued.get() == 0)
+        {
+            return null;
+        }
+        while (!modelOwned.compareAndSet(false, true))
+        {
+            Thread.onSpinWait(); // the event loop is answering a request inline: a few microseconds at most
+        }
+        final RpPacket packet = inbox.poll();
+        if (packet == null)
+        {
+            modelOwned.set(false);
+            return null;
+        }
+        queued.decrementAndGet();
+        return packet;
+    }
+
+    /** Whether {@link #answerInline} may answer {@code packet}, by its kind and this session's model (event loop). */
+    boolean inlineCandidate(final RpPacket packet)
+    {
+        return inlineTranslations && packet instanceof Ats;
+    }
+
+    /**
+     * An ATS_REQ the event loop may answer itself (event loop): when this session's model never needs the peer for a
+     * translation, nothing is queued or running, no timeline action is due and the peer reads what it is sent. The
+     * request is then carried out exactly as the model thread would, and its response written at once.
+     *
+     * @return whether it was answered (else the caller queues it).
+     */
+    boolean answerInline(final RpPacket packet)
+    {
+        if (!inlineTranslations || !(packet instanceof Ats) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
+            !channel.isWritable() || !modelOwned.compareAndSet(false, true))
+        {
+            return false;
+        }
+        try
+        {
+            if (queued.get() != 0 || replay.actionsDue(requestIndex))
+            {
+                return false;
+            }
+            process(packet);
+            inlineAnswers++;
+            flush();
+            return true;
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            inlineFailure = "emulator bug: " + ex;
+            server.log(name() + ": ends on an emulator bug while serving the peer: " + ex);
+            final StringWriter trace = new StringWriter();
+            ex.printStackTrace(new PrintWriter(trace));
+            server.log(trace.toString());
+            channel.close();
+            return true;
+        }
+        finally
+        {
+            modelOwned.set(false);
         }
     }
 
@@ -394,6 +491,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 return;
             }
             build();
+            inlineTranslations = remote == null && spec.interrupts() == Scenario.CosimInterrupts.WIRE;
             while (true)
             {
                 final RpPacket packet = take();
@@ -419,7 +517,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                     process(packet);
                 }
             }
-            endReason = closing ? "the peer closed the connection" : shuttingDown ? "server shutdown" : "stopped";
+            endReason = inlineFailure != null ? inlineFailure : closing ? "the peer closed the connection" :
+                shuttingDown ? "server shutdown" : "stopped";
         }
         catch (final PeerGoneException ex)
         {
@@ -1071,6 +1170,11 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     /** Send a request to the peer and wait for its answer; null after the memory time-out or a shutdown's abort. */
     private RpPacket roundTrip(final RpPacket packet)
     {
+        if (channel.eventLoop().inEventLoop())
+        {
+            // answerInline runs only where no round trip can happen: waiting here would wait for the event loop itself.
+            throw new IllegalStateException("a round trip to the peer from the event loop (" + packet.describe() + ")");
+        }
         if (closing)
         {
             throw new PeerGoneException("the peer closed the connection while the model waited for it");
@@ -1143,28 +1247,52 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         batch.add(packet);
     }
 
-    /** Hand the batch to the event loop, which encodes and writes it and flushes once. */
+    /**
+     * Hand the batch to the event loop, which encodes and writes it and flushes once: at once when called on the event
+     * loop (an inline answer, after every batch queued before it), else in a task.
+     */
     private void flush()
     {
         if (batch.isEmpty())
         {
             return;
         }
-        final RpPacket[] out = batch.toArray(new RpPacket[0]);
+        outbound.offer(batch.toArray(new RpPacket[0]));
         batch.clear();
-        channel.eventLoop().execute(() ->
+        if (channel.eventLoop().inEventLoop())
+        {
+            drainOutbound();
+        }
+        else if (drainScheduled.compareAndSet(false, true))
+        {
+            channel.eventLoop().execute(this::drainOutbound);
+        }
+    }
+
+    /** Write every queued batch in order and flush once (event loop). */
+    private void drainOutbound()
+    {
+        drainScheduled.set(false);
+        boolean wrote = false;
+        RpPacket[] out;
+        while ((out = outbound.poll()) != null)
         {
             for (final RpPacket packet : out)
             {
                 channel.write(packet, channel.voidPromise());
             }
-            channel.flush();
-            final ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-            if (buffer != null)
-            {
-                maxOutboundBytes = Math.max(maxOutboundBytes, buffer.totalPendingWriteBytes());
-            }
-        });
+            wrote = true;
+        }
+        if (!wrote)
+        {
+            return;
+        }
+        channel.flush();
+        final ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+        if (buffer != null)
+        {
+            maxOutboundBytes = Math.max(maxOutboundBytes, buffer.totalPendingWriteBytes());
+        }
     }
 
     private void resumeReading()
@@ -1277,6 +1405,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         out.println("  protocol errors: " + protocolErrors.get() + ", unmatched responses: " + unmatchedResponses.get() +
             (timeWentBack > 0 ? ", timestamps that went back: " + timeWentBack : ""));
         out.println("  most bytes waiting for the peer to read: " + maxOutboundBytes);
+        out.println("  ATS_REQs answered by the network thread: " + inlineAnswers + (inlineTranslations ? "" :
+            " (this session's model may need the peer: every request goes through the model thread)"));
         out.flush();
         return text.toString();
     }
@@ -1335,6 +1465,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         cosim.put("unmatched_responses", unmatchedResponses.get());
         cosim.put("timestamps_went_back", timeWentBack);
         cosim.put("max_outbound_bytes", maxOutboundBytes);
+        cosim.put("answered_inline", inlineAnswers);
         return root;
     }
 

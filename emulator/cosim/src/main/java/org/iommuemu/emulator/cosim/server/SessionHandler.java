@@ -44,6 +44,12 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
     /** A fatal error ended the session: what still arrives is dropped until the channel closes. */
     private boolean closing;
     private boolean cfgLogged;
+    /**
+     * An ATS_REQ the event loop may answer itself ({@link Session#answerInline}) when it turns out to be the only
+     * request of this read: a burst of pipelined requests goes to the model thread instead, in order, so that
+     * decoding and the model run on two threads.
+     */
+    private RpPacket held;
     private boolean interruptLogged;
 
     SessionHandler(final CosimServer server)
@@ -158,6 +164,16 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
         if (packet instanceof BusAccess || packet instanceof Ats || packet instanceof TlpRequest || packet instanceof Stats ||
             packet instanceof Sync)
         {
+            if (held != null)
+            {
+                session.enqueue(held);
+                held = null;
+            }
+            else if (session.inlineCandidate(packet))
+            {
+                held = packet;
+                return;
+            }
             session.enqueue(packet);
             return;
         }
@@ -215,6 +231,21 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
             return;
         }
         ctx.close();
+    }
+
+    @Override
+    public void channelReadComplete(final ChannelHandlerContext ctx)
+    {
+        final RpPacket packet = held;
+        if (packet != null)
+        {
+            held = null;
+            if (!session.answerInline(packet))
+            {
+                session.enqueue(packet);
+            }
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override

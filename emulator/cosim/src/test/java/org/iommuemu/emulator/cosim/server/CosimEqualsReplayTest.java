@@ -136,6 +136,7 @@ class CosimEqualsReplayTest
             assertEquals(replay.get(key), session.get(key), key);
         }
         assertEquals(tlps.size(), json.at("/cosim/packets_in/IE_TLP").asInt(), json.get("cosim").toString());
+        assertEquals(0, json.at("/cosim/answered_inline").asLong(), "a guest-memory session answers everything on its model thread");
         assertTrue(replayed.stream().anyMatch(l -> l.contains(",ok,")) && replayed.stream().anyMatch(l -> l.contains(",fault,")) &&
             replayed.stream().anyMatch(l -> l.contains(",1,0,")), "the TLPs cover translations, faults and IOTLB hits: " + replayed);
     }

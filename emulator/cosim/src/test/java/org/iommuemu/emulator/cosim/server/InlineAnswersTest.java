@@ -1,0 +1,144 @@
+package org.iommuemu.emulator.cosim.server;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.cosim.client.CosimClient;
+import org.iommuemu.emulator.cosim.codec.Ats;
+import org.iommuemu.emulator.cosim.codec.BusAccess;
+import org.iommuemu.emulator.cosim.codec.RemotePortEncoder;
+import org.iommuemu.emulator.cosim.codec.RpPacket;
+import org.iommuemu.emulator.cosim.wire.AtsLayout;
+import org.iommuemu.emulator.cosim.wire.RemotePort;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * ATS_REQs that the network thread answers itself (docs/protocol.md 1): a session whose model never needs the peer
+ * (the scenario's own memory, wire interrupts) answers a single outstanding request on the event loop, with exactly
+ * the answers, completion times and statistics of the model thread; requests and responses keep their order when
+ * queued requests and inline answers alternate; sessions whose model may need the peer never answer inline.
+ */
+class InlineAnswersTest
+{
+    private static final long IOVA = 0x1_0000_0000L;
+    private static final long SPA = 0x8000_0000L;
+
+    /** The scenario's own tables: 64 MiB at IOVA in 4 KiB pages (so that some requests walk), interrupts as given. */
+    private static String scenario(final String interrupts)
+    {
+        return String.join("\n", "name: inline", "platform:", "  iommu: amdvi", "cosim:", "  setup: scenario",
+            "  interrupts: " + interrupts, "domains:",
+            "  - {id: 1, levels: 3, policy: forced-4k, mappings: [{iova: 0x100000000, spa: 0x80000000, size: 64M}]}",
+            "devices:", "  - {requester: 0x100, domain: 1}", "");
+    }
+
+    private static Ats request(final int id, final long offset, final long timestamp)
+    {
+        final Ats ats = Ats.request().address(IOVA + offset).length(8).attributes(AtsLayout.ATTR_READ);
+        ats.timestamp(timestamp);
+        ats.id(id).dev(4);
+        return ats;
+    }
+
+    /** One request at a time; each answer as text (address, length, permissions, completion time, the outcome words). */
+    private static List<String> singleRequests(final String yaml, final int count, final ObjectNode[] json) throws Exception
+    {
+        final List<String> answers = new ArrayList<>();
+        try (Loopback loop = new Loopback(yaml))
+        {
+            try (RawPeer peer = new RawPeer(loop.address))
+            {
+                peer.handshake(CosimClient.ALL_CAPABILITIES);
+                for (int i = 0; i < count; i++)
+                {
+                    // 8 pages revisited in turn, and a new page every 16th request: IOTLB hits and walks.
+                    final long offset = (i % 16 == 15 ? 64 + i : i & 7) << 12;
+                    peer.send(request(i, offset, 1000L * i));
+                    final Ats answer = assertInstanceOf(Ats.class, peer.receive());
+                    assertEquals(i, answer.id());
+                    assertEquals(AtsLayout.RESULT_OK, answer.result());
+                    assertEquals(SPA + offset, answer.address());
+                    answers.add(Long.toHexString(answer.address()) + " " + answer.length() + " " + answer.attributes() + " @" +
+                        answer.timestamp() + " " + Long.toHexString(answer.reserved(0)) + " " + answer.reserved(1));
+                }
+            }
+            loop.awaitEnded(1);
+            json[0] = loop.json.get(0);
+        }
+        return answers;
+    }
+
+    @Test
+    void theNetworkThreadAnswersExactlyAsTheModelThreadDoes() throws Exception
+    {
+        final int count = 400;
+        final ObjectNode[] inline = new ObjectNode[1];
+        final ObjectNode[] queued = new ObjectNode[1];
+        final List<String> answeredInline = singleRequests(scenario("wire"), count, inline);
+        // MSI writes may need the peer's answer: every request of that session goes through its model thread.
+        final List<String> answeredByModel = singleRequests(scenario("msi-write"), count, queued);
+        assertEquals(answeredByModel, answeredInline);
+
+        assertEquals(List.of(), ResultsSchema.validate(inline[0]), inline[0].toPrettyString());
+        final long inlineAnswers = inline[0].at("/cosim/answered_inline").asLong();
+        // The first requests may find the model thread still building the platform or not yet idle: most, not all.
+        assertTrue(inlineAnswers >= count / 2 && inlineAnswers <= count, inline[0].get("cosim").toString());
+        assertEquals(0, queued[0].at("/cosim/answered_inline").asLong(), queued[0].get("cosim").toString());
+        for (final String key : List.of("traffic", "dma", "faults", "caches", "walks"))
+        {
+            assertEquals(queued[0].at("/replay/" + key), inline[0].at("/replay/" + key), key);
+        }
+        assertTrue(inline[0].at("/replay/walks/requests").asLong() > 0, "some requests walked: " + inline[0].get("replay"));
+    }
+
+    @Test
+    void queuedRequestsAndInlineAnswersKeepTheirOrder() throws Exception
+    {
+        try (Loopback loop = new Loopback(scenario("wire")); RawPeer peer = new RawPeer(loop.address))
+        {
+            peer.handshake(CosimClient.ALL_CAPABILITIES);
+            int id = 0;
+            for (int round = 0; round < 300; round++)
+            {
+                // A register read (always the model thread's), then a translation in a packet of its own, which the
+                // network thread answers when the model thread is idle by then: the answers come in request order.
+                final BusAccess read = BusAccess.read().address(AmdViRegisters.CONTROL).length(8).streamWidth(8);
+                read.id(id++).dev(1);
+                peer.send(read);
+                final long offset = (round & 31) << 12;
+                peer.send(request(id++, offset, 0));
+                final RpPacket first = peer.receive();
+                final RpPacket second = peer.receive();
+                assertEquals(id - 2, first.id(), "the register read is answered first");
+                assertEquals(RemotePort.RESP_OK, assertInstanceOf(BusAccess.class, first).responseCode());
+                assertEquals(id - 1, second.id());
+                assertEquals(SPA + offset, assertInstanceOf(Ats.class, second).address());
+            }
+            // A burst in one write: answered in order, every address right.
+            final ByteBuf buf = Unpooled.buffer();
+            final int first = id;
+            for (int i = 0; i < 200; i++)
+            {
+                RemotePortEncoder.encode(request(id++, (i & 63) << 12, 0), buf);
+            }
+            final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            bytes.write(buf.array(), buf.arrayOffset() + buf.readerIndex(), buf.readableBytes());
+            peer.sendBytes(bytes.toByteArray());
+            for (int i = 0; i < 200; i++)
+            {
+                final Ats answer = assertInstanceOf(Ats.class, peer.receive());
+                assertEquals(first + i, answer.id());
+                assertEquals(SPA + ((i & 63) << 12), answer.address());
+            }
+        }
+    }
+}
