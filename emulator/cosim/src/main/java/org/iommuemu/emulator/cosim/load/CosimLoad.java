@@ -47,7 +47,9 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  * <ol>
  * <li>pipelined ATS_REQs from one client that all hit the IOTLB: translations per second;</li>
  * <li>one request outstanding at a time: the round trip's percentiles (p50, p99, p99.9), from the Java client and from
- *     a peer on a plain blocking socket (as a C peer such as QEMU's has it);</li>
+ *     a peer on a plain blocking socket (as a C peer such as QEMU's has it); the scenario's session answers them on
+ *     its network thread (docs/protocol.md 1), and the blocking peer's requests to a guest-memory session (its guest's
+ *     IOMMU not enabled: translations pass through) show the path through a session's model thread;</li>
  * <li>remote guest memory, the guest's AMD-Vi driver and 4 KiB pages, IOTLB misses: translations per second and the
  *     READ round trips per walk;</li>
  * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses, and the single
@@ -100,8 +102,15 @@ public final class CosimLoad
             {
                 client.close();
             }
-            singleOutstandingBlocking(server.address, Math.max(2000, single / 2), false);
-            singleOutstandingBlocking(server.address, single, true);
+            singleOutstandingBlocking(server.address, Math.max(2000, single / 2), null, SPA);
+            singleOutstandingBlocking(server.address, single, "", SPA);
+        }
+        // A guest-memory session whose guest has not enabled its IOMMU (every translation passes through): the same
+        // requests from the blocking peer, each through the session's model thread.
+        try (Server server = new Server("name: load-guest\nplatform:\n  iommu: amdvi\ncosim:\n  translation-requester: 0x100\n"))
+        {
+            singleOutstandingBlocking(server.address, Math.max(2000, single / 2), null, IOVA);
+            singleOutstandingBlocking(server.address, single, ", guest-memory session (through the model thread)", IOVA);
         }
         remoteMisses();
         sharedMisses();
@@ -176,7 +185,8 @@ public final class CosimLoad
      * event loop on the peer's side): the server's own share of the round trip without the Java client's two thread
      * hand-offs. Plain remote-port ATS_REQs (no extension), the scenario's default requester.
      */
-    private void singleOutstandingBlocking(final String address, final long count, final boolean measure) throws IOException
+    private void singleOutstandingBlocking(final String address, final long count, final String label, final long outputBase)
+        throws IOException
     {
         final Histogram histogram = new Histogram(1_000_000_000L, 3);
         final String hostPort = address.substring("tcp:".length());
@@ -209,17 +219,17 @@ public final class CosimLoad
                 out.flush();
                 final RpPacket answer = BlockingIo.receive(in, 0);
                 final long took = System.nanoTime() - start;
-                if (!(answer instanceof Ats a) || a.result() != AtsLayout.RESULT_OK || a.address() != SPA + offset)
+                if (!(answer instanceof Ats a) || a.result() != AtsLayout.RESULT_OK || a.address() != outputBase + offset)
                 {
                     throw new IllegalStateException("a single translation from the blocking peer was wrong: " + answer.describe());
                 }
                 histogram.recordValue(took);
             }
         }
-        if (measure)
+        if (label != null)
         {
-            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer (%d): p50 %.1f us, p99 %.1f us, " +
-                "p99.9 %.1f us, max %.1f us%n", count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
+            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer%s (%d): p50 %.1f us, p99 %.1f us, " +
+                "p99.9 %.1f us, max %.1f us%n", label, count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
                 histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
         }
     }
