@@ -229,8 +229,8 @@ public final class CosimLoad
         if (label != null)
         {
             this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer%s (%d): p50 %.1f us, p99 %.1f us, " +
-                "p99.9 %.1f us, max %.1f us%n", label, count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
-                histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+                "p99.9 %.1f us, max %.1f us%n", label, count, histogram.getValueAtPercentile(50) / 1e3,
+                histogram.getValueAtPercentile(99) / 1e3, histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
         }
     }
 

@@ -3,6 +3,10 @@ package org.iommuemu.emulator.cosim.server;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
@@ -139,6 +143,58 @@ class InlineAnswersTest
                 assertEquals(first + i, answer.id());
                 assertEquals(SPA + ((i & 63) << 12), answer.address());
             }
+        }
+    }
+
+    @Test
+    void sessionsAnsweredOnTheOneNetworkThreadAtOnceStayApart() throws Exception
+    {
+        final int sessions = 4;
+        final int count = 500;
+        try (Loopback loop = new Loopback(scenario("wire")))
+        {
+            final ExecutorService peers = Executors.newFixedThreadPool(sessions);
+            try
+            {
+                final List<Future<Integer>> done = new ArrayList<>();
+                for (int s = 0; s < sessions; s++)
+                {
+                    final int session = s;
+                    done.add(peers.submit(() ->
+                    {
+                        try (RawPeer peer = new RawPeer(loop.address))
+                        {
+                            peer.handshake(CosimClient.ALL_CAPABILITIES);
+                            for (int i = 0; i < count; i++)
+                            {
+                                // Each session its own pages: an answer from another session's state would show.
+                                final long offset = ((session * 64L) + (i & 31)) << 12;
+                                peer.send(request(i, offset, 0));
+                                final Ats answer = assertInstanceOf(Ats.class, peer.receive());
+                                assertEquals(i, answer.id());
+                                assertEquals(SPA + offset, answer.address());
+                            }
+                        }
+                        return count;
+                    }));
+                }
+                for (final Future<Integer> f : done)
+                {
+                    assertEquals(count, f.get(60, TimeUnit.SECONDS));
+                }
+            }
+            finally
+            {
+                peers.shutdownNow();
+            }
+            loop.awaitEnded(sessions);
+            long inline = 0;
+            for (final ObjectNode json : loop.json)
+            {
+                assertEquals(count, json.at("/replay/traffic/dma_requests").asLong(), json.get("replay").toString());
+                inline += json.at("/cosim/answered_inline").asLong();
+            }
+            assertTrue(inline > 0, "some requests were answered on the network thread");
         }
     }
 }
