@@ -21,38 +21,33 @@ public final class RequestOutcome
     private int pageSizeLg2;
     private int permissions;
     private long completionEntry;
-    private boolean iotlbHit;
-    private boolean recordLogged;
     private int domainId;
     private WalkFault walkFault = WalkFault.NONE;
-    private boolean firstStage;
-    private boolean interrupt;
+    /** The flags below: the request's yes/no facts in one word, and whether a reference field was set. */
+    private int flags;
+    private static final int IOTLB_HIT = 1;
+    private static final int RECORD_LOGGED = 2;
+    private static final int FIRST_STAGE = 4;
+    private static final int INTERRUPT = 8;
+    /** {@link #fault}, {@link #walkFault} or {@link #effect} was set since the last reset. */
+    private static final int REFERENCES = 16;
 
     /** Clear for the next request. */
     public RequestOutcome reset()
     {
-        // The reference field only when it changes: a reference store costs the collector's write barriers.
-        if (fault != null)
+        // The reference fields only when one was set: a reference store costs the collector's write barriers.
+        if ((flags & REFERENCES) != 0)
         {
             fault = null;
-        }
-        if (walkFault != WalkFault.NONE)
-        {
             walkFault = WalkFault.NONE;
-        }
-        if (effect != null)
-        {
             effect = null;
         }
+        flags = 0;
         outputAddress = 0;
         pageSizeLg2 = 0;
         permissions = 0;
         completionEntry = 0;
-        iotlbHit = false;
-        recordLogged = false;
         domainId = 0;
-        firstStage = false;
-        interrupt = false;
         return this;
     }
 
@@ -69,7 +64,7 @@ public final class RequestOutcome
     public RequestOutcome fault(final FaultKind fault, final boolean recordLogged)
     {
         this.fault = fault;
-        this.recordLogged = recordLogged;
+        flags = (flags & ~RECORD_LOGGED) | REFERENCES | (recordLogged ? RECORD_LOGGED : 0);
         return this;
     }
 
@@ -77,6 +72,7 @@ public final class RequestOutcome
     public RequestOutcome effect(final AccessEffect effect)
     {
         this.effect = effect;
+        flags |= REFERENCES;
         return this;
     }
 
@@ -88,7 +84,7 @@ public final class RequestOutcome
 
     public RequestOutcome iotlbHit(final boolean hit)
     {
-        this.iotlbHit = hit;
+        flags = hit ? flags | IOTLB_HIT : flags & ~IOTLB_HIT;
         return this;
     }
 
@@ -104,6 +100,7 @@ public final class RequestOutcome
         if (this.walkFault != walkFault)
         {
             this.walkFault = walkFault;
+            flags |= REFERENCES;
         }
         return this;
     }
@@ -111,7 +108,7 @@ public final class RequestOutcome
     /** Whether a first-stage table translated the request (AMD-Vi guest (v2), VT-d first stage or nested). */
     public RequestOutcome firstStage(final boolean firstStage)
     {
-        this.firstStage = firstStage;
+        flags = firstStage ? flags | FIRST_STAGE : flags & ~FIRST_STAGE;
         return this;
     }
 
@@ -121,7 +118,7 @@ public final class RequestOutcome
      */
     public RequestOutcome interrupt(final boolean interrupt)
     {
-        this.interrupt = interrupt;
+        flags = interrupt ? flags | INTERRUPT : flags & ~INTERRUPT;
         return this;
     }
 
@@ -166,13 +163,13 @@ public final class RequestOutcome
 
     public boolean iotlbHit()
     {
-        return iotlbHit;
+        return (flags & IOTLB_HIT) != 0;
     }
 
     /** Whether the fault was recorded (event log entry, fault record); false when suppressed or overflowed. */
     public boolean recordLogged()
     {
-        return recordLogged;
+        return (flags & RECORD_LOGGED) != 0;
     }
 
     /** The domain (AMD-Vi DomainID, VT-d DID) the request was translated in, 0 when none applied. */
@@ -190,7 +187,7 @@ public final class RequestOutcome
     /** Whether a first-stage table translated the request (AMD-Vi guest (v2) through GCR3, VT-d PGTT 1 or 3). */
     public boolean firstStage()
     {
-        return firstStage;
+        return (flags & FIRST_STAGE) != 0;
     }
 
     /**
@@ -200,14 +197,14 @@ public final class RequestOutcome
      */
     public boolean interrupt()
     {
-        return interrupt;
+        return (flags & INTERRUPT) != 0;
     }
 
     public String toString()
     {
         return isOk() ?
             "ok oa=0x" + Long.toHexString(outputAddress) + " size=2^" + pageSizeLg2 + " perms=" + Permissions.toString(permissions) +
-                (iotlbHit ? " (iotlb hit)" : "") + (effect != null ? " " + effect.effectName() : "") :
-            "fault " + fault.faultName() + (recordLogged ? " (logged)" : " (not logged)");
+                (iotlbHit() ? " (iotlb hit)" : "") + (effect != null ? " " + effect.effectName() : "") :
+            "fault " + fault.faultName() + (recordLogged() ? " (logged)" : " (not logged)");
     }
 }

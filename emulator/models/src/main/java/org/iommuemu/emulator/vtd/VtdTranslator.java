@@ -98,6 +98,22 @@ final class VtdTranslator
     private int lastTtm;
     private long lastContextVersion;
     private long lastPasidVersion;
+    /**
+     * What {@link #translate} does in the context {@link #context} found, derived once from its entries there (the
+     * IOTLB-hit path then reads no entry): {@link #KIND_PASS_THROUGH}, {@link #KIND_SECOND_STAGE} (with the root, AW,
+     * SLEE and input width below) or {@link #KIND_FIRST_STAGE} (first stage or nested, with SRE, ERE and WPE).
+     */
+    private int kind;
+    private static final int KIND_PASS_THROUGH = 0;
+    private static final int KIND_SECOND_STAGE = 1;
+    private static final int KIND_FIRST_STAGE = 2;
+    private long kindRoot;
+    private int kindAw;
+    private boolean kindSlee;
+    private int kindInputWidth;
+    private boolean kindSre;
+    private boolean kindEre;
+    private boolean kindWpe;
 
     private PageWalkCache secondStageWalkCache;
     private PageWalkCache firstStageWalkCache;
@@ -254,6 +270,7 @@ final class VtdTranslator
         // and nested ones (their entries hold the combined translation, never shared with second-stage-only ones).
         iotlbTag = scalable ? CacheTag.of(domainId, pasid, 0, false, pgtt == PasidEntry.PGTT_SECOND_STAGE ? 0 : pgtt) :
             CacheTag.of(domainId, CacheTag.NO_PASID, 0, false, 0);
+        deriveKind();
         lastRequesterId = requesterId;
         lastRequestPasid = requestPasid;
         lastTtm = ttm;
@@ -500,26 +517,41 @@ final class VtdTranslator
      */
     boolean translate(final long address, final int access, final boolean privileged, final RequestOutcome out)
     {
+        final int k = kind;
+        if (k == KIND_SECOND_STAGE)
+        {
+            return secondStageOnly(address, access, kindRoot, kindAw, kindSlee, out);
+        }
+        return k == KIND_PASS_THROUGH ? passThrough(address, out) : firstStage(address, access, privileged, out);
+    }
+
+    /**
+     * Derive {@link #kind} and its fields from the entries of the context just found: legacy mode by the context
+     * entry's TT, scalable mode by the PASID entry's PGTT.
+     */
+    private void deriveKind()
+    {
         if (!scalable)
         {
             final ContextEntry entry = legacyEntry;
-            if (entry.translationType() == ContextEntry.TT_PASS_THROUGH)
-            {
-                return passThrough(address, out);
-            }
-            return secondStageOnly(address, access, entry.secondStageRoot(), entry.addressWidth(), false, out);
+            kind = entry.translationType() == ContextEntry.TT_PASS_THROUGH ? KIND_PASS_THROUGH : KIND_SECOND_STAGE;
+            kindRoot = entry.secondStageRoot();
+            kindAw = entry.addressWidth();
+            kindSlee = false;
         }
-        switch (pgtt)
+        else
         {
-            case PasidEntry.PGTT_PASS_THROUGH:
-                return passThrough(address, out);
-            case PasidEntry.PGTT_SECOND_STAGE:
-                final PasidEntry entry = pasidEntry;
-                return secondStageOnly(address, access, entry.secondStageRoot(), entry.addressWidth(), entry.secondStageExecute(),
-                    out);
-            default:
-                return firstStage(address, access, privileged, out);
+            final PasidEntry entry = pasidEntry;
+            kind = pgtt == PasidEntry.PGTT_PASS_THROUGH ? KIND_PASS_THROUGH :
+                pgtt == PasidEntry.PGTT_SECOND_STAGE ? KIND_SECOND_STAGE : KIND_FIRST_STAGE;
+            kindRoot = entry.secondStageRoot();
+            kindAw = entry.addressWidth();
+            kindSlee = entry.secondStageExecute();
+            kindSre = entry.supervisorRequests();
+            kindEre = entry.executeRequests();
+            kindWpe = entry.writeProtect();
         }
+        kindInputWidth = inputWidth(kindAw);
     }
 
     private boolean passThrough(final long address, final RequestOutcome out)
@@ -530,7 +562,8 @@ final class VtdTranslator
     private boolean secondStageOnly(final long address, final int access, final long root, final int aw, final boolean slee,
         final RequestOutcome out)
     {
-        if ((address >>> inputWidth(aw)) != 0)
+        // The input width min(AGAW, MGAW) of this context's AW, derived with the kind (inputWidth(aw)).
+        if ((address >>> kindInputWidth) != 0)
         {
             return fail(secondStageCode(VtdFaultReason.SM_ADDRESS_BEYOND_MAX, VtdFaultReason.ADDRESS_BEYOND_MGAW));
         }
@@ -601,18 +634,17 @@ final class VtdTranslator
 
     private boolean firstStage(final long address, final int access, final boolean privileged, final RequestOutcome out)
     {
-        final PasidEntry entry = pasidEntry;
         out.firstStage(true);
-        if (privileged && !entry.supervisorRequests())
+        if (privileged && !kindSre)
         {
             return fail(VtdFaultReason.SM_SRE_CLEAR);
         }
-        if ((access & Permissions.EXECUTE) != 0 && !entry.executeRequests())
+        if ((access & Permissions.EXECUTE) != 0 && !kindEre)
         {
             return fail(VtdFaultReason.SM_ERE_CLEAR);
         }
         // WPE clear: supervisor writes ignore R/W (CR0.WP = 0 semantics); the permission is granted afterwards.
-        final boolean writeOverride = privileged && !entry.writeProtect();
+        final boolean writeOverride = privileged && !kindWpe;
         final int stageAccess = access == 0 ? 0 : (access & (writeOverride ? ~Permissions.WRITE : -1)) |
             (privileged ? 0 : Permissions.USER);
         final int granted = writeOverride ? Permissions.WRITE : 0;
@@ -770,7 +802,9 @@ final class VtdTranslator
             // Dirty tracking: the page is clean as far as this entry knows; the write walks to mark it dirty.
             return false;
         }
-        return translated(CachedTranslation.outputAddress(iotlb, slot, address), CachedTranslation.pageSizeLg2(attribute),
+        // Every VT-d IOTLB entry is filled at its page size (iotlbFill, TrustedPath): the attribute's size is the entry's.
+        final int sizeLg2 = CachedTranslation.pageSizeLg2(attribute);
+        return translated(CachedTranslation.outputBase(iotlb, slot) | (address & ((1L << sizeLg2) - 1)), sizeLg2,
             CachedTranslation.permissions(attribute) | granted, true, out);
     }
 
