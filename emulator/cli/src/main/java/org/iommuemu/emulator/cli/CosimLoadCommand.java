@@ -3,6 +3,7 @@ package org.iommuemu.emulator.cli;
 import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.cosim.load.CosimLoad;
+import org.iommuemu.emulator.cosim.server.ServerOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -34,13 +35,21 @@ final class CosimLoadCommand implements Callable<Integer>
     @Option(names = "--misses", paramLabel = "N", description = "Translations with IOTLB misses, per memory backing. Default 100000.")
     long misses = 100_000;
 
+    @Option(names = "--idle-poll", paramLabel = "US",
+        description = "The servers' idle model-thread poll, as serve --idle-poll. Default 1000.")
+    int idlePoll = ServerOptions.DEFAULT_IDLE_POLL_MICROS;
+
     public Integer call() throws Exception
     {
         if (pipelined <= 0 || window <= 0 || single <= 0 || misses <= 0)
         {
             throw new IllegalArgumentException("counts and the window must be positive");
         }
-        new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses).run();
+        if (idlePoll < 0)
+        {
+            throw new IllegalArgumentException("--idle-poll " + idlePoll + ": must be 0 or more microseconds");
+        }
+        new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses, idlePoll).run();
         return 0;
     }
 }

@@ -93,6 +93,11 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--memory-timeout", paramLabel = "MS", description = "Wait for the peer's memory answers. Default 5000.")
     Long memoryTimeout;
 
+    @Option(names = "--idle-poll", paramLabel = "US", description = "How long an idle session's model thread keeps polling, " +
+        "yielding the CPU, for the next request before it sleeps (saves a wake-up per request to a peer with one " +
+        "request outstanding). 0: sleep at once. Default 1000.")
+    Integer idlePoll;
+
     @Option(names = "--max-sessions", paramLabel = "N", description = "Shut down after N sessions have ended (0: run until stopped).")
     int maxSessions;
 
@@ -137,6 +142,14 @@ final class ServeCommand implements Callable<Integer>
         if (memoryTimeout != null)
         {
             options = options.withMemoryTimeoutMillis(memoryTimeout);
+        }
+        if (idlePoll != null)
+        {
+            if (idlePoll < 0)
+            {
+                throw new IllegalArgumentException("--idle-poll " + idlePoll + ": must be 0 or more microseconds");
+            }
+            options = options.withIdlePollMicros(idlePoll);
         }
         final CountDownLatch done = new CountDownLatch(1);
         final int[] ended = {0};

@@ -64,15 +64,27 @@ public final class CosimLoad
     static final int DEVICE = 0x0100;
     static final long IOVA = 0x1_0000_0000L;
     static final long SPA = 0x8000_0000L;
+    /** A guest-driven AMD-Vi session (the guest's tables in its own memory, remote unless shared). */
+    private static final String GUEST_SESSION = "name: NAME\nplatform:\n  iommu: amdvi\ncosim:\n  translation-requester: 0x100\n";
 
     private final PrintWriter out;
     private final long pipelined;
     private final int window;
     private final long single;
     private final long misses;
+    private final int idlePollMicros;
 
+    /** With the server's default idle poll ({@link ServerOptions#DEFAULT_IDLE_POLL_MICROS}). */
     public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses)
     {
+        this(out, pipelined, window, single, misses, ServerOptions.DEFAULT_IDLE_POLL_MICROS);
+    }
+
+    /** @param idlePollMicros the servers' {@link ServerOptions#idlePollMicros()} (serve --idle-poll). */
+    public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses,
+        final int idlePollMicros)
+    {
+        this.idlePollMicros = idlePollMicros;
         this.out = out;
         this.pipelined = pipelined;
         this.window = window;
@@ -86,7 +98,7 @@ public final class CosimLoad
         final String hitScenario = String.join("\n", "name: load-hits", "platform:", "  iommu: amdvi", "cosim:", "  setup: scenario",
             "domains:", "  - {id: 1, levels: 3, policy: x86-sizes, mappings: [{iova: 0x100000000, spa: 0x80000000, size: 64M}]}",
             "devices:", "  - {requester: 0x100, domain: 1}", "");
-        try (Server server = new Server(hitScenario))
+        try (Server server = new Server(hitScenario, idlePollMicros))
         {
             final CosimClient client = CosimClient.connect(server.address);
             try
@@ -107,7 +119,7 @@ public final class CosimLoad
         }
         // A guest-memory session whose guest has not enabled its IOMMU (every translation passes through): the same
         // requests from the blocking peer, each through the session's model thread.
-        try (Server server = new Server("name: load-guest\nplatform:\n  iommu: amdvi\ncosim:\n  translation-requester: 0x100\n"))
+        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-guest"), idlePollMicros))
         {
             singleOutstandingBlocking(server.address, Math.max(2000, single / 2), null, IOVA);
             singleOutstandingBlocking(server.address, single, ", guest-memory session (through the model thread)", IOVA);
@@ -289,7 +301,7 @@ public final class CosimLoad
 
     private void remoteMisses() throws Exception
     {
-        try (Server server = new Server("name: load-remote\nplatform:\n  iommu: amdvi\ncosim:\n  translation-requester: 0x100\n"))
+        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-remote"), idlePollMicros))
         {
             final SparseMemory ram = new SparseMemory();
             final CosimClient.Options options = new CosimClient.Options();
@@ -326,7 +338,7 @@ public final class CosimLoad
             "  translation-requester: 0x100", "  memory:",
             "    backing: shared", "    file: " + ram,
                 "    ranges: [{gpa: 0, offset: 0, size: 32M}, {gpa: 0x400000000, offset: 32M, size: 32M}]", "");
-        try (Server server = new Server(yaml))
+        try (Server server = new Server(yaml, idlePollMicros))
         {
             final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(),
                 new SharedFileMemory(ram, ranges), new SparseMemory());
@@ -363,10 +375,11 @@ public final class CosimLoad
         final CosimServer server;
         final String address;
 
-        Server(final String yaml) throws IOException, InterruptedException
+        Server(final String yaml, final int idlePollMicros) throws IOException, InterruptedException
         {
             final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "cosim-load", Path.of("."));
-            server = new CosimServer(scenario, ServerOptions.defaults().withAddress("127.0.0.1", 0), line -> { }, text -> { });
+            server = new CosimServer(scenario, ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePollMicros),
+                line -> { }, text -> { });
             address = server.start();
         }
 

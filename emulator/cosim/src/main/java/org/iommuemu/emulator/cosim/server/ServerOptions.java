@@ -18,9 +18,11 @@ import org.iommuemu.emulator.cosim.codec.RemotePortFrameDecoder;
  * @param queueHigh       requests queued for a session's model at which the server stops reading from its peer.
  * @param queueLow        ... and at which it reads again.
  * @param maxErrors       error responses after which a session is closed.
+ * @param idlePollMicros  how long a session's model thread, idle, keeps polling for the next request (yielding the
+ *                        CPU to every other runnable thread) before it sleeps until woken; 0: sleep at once.
  */
 public record ServerOptions(String host, int port, Path unixPath, int maxFrame, int idleSeconds, long graceMillis,
-    long memoryTimeoutMillis, int queueHigh, int queueLow, int maxErrors)
+    long memoryTimeoutMillis, int queueHigh, int queueLow, int maxErrors, int idlePollMicros)
 {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7575;
@@ -28,6 +30,11 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
     /** Netty's write-buffer water marks: a session stops reading while its peer does not read above the high one. */
     public static final int WRITE_BUFFER_HIGH = 256 * 1024;
     public static final int WRITE_BUFFER_LOW = 128 * 1024;
+    /**
+     * A single outstanding request comes back within about a round trip of its answer: polling that long saves the
+     * idle model thread a wake-up (docs/protocol.md 1, docs/benchmarks.md).
+     */
+    public static final int DEFAULT_IDLE_POLL_MICROS = 1000;
 
     public ServerOptions
     {
@@ -39,58 +46,73 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
         {
             throw new IllegalArgumentException("queue water marks " + queueLow + "/" + queueHigh + " must be 0 <= low < high");
         }
-        if (idleSeconds < 0 || graceMillis < 0 || memoryTimeoutMillis <= 0 || maxErrors <= 0)
+        if (idleSeconds < 0 || graceMillis < 0 || memoryTimeoutMillis <= 0 || maxErrors <= 0 || idlePollMicros < 0)
         {
             throw new IllegalArgumentException("negative or zero time-out or error limit");
         }
     }
 
-    /** Loopback, port 7575, 64 KiB frames, 30 min idle, 2 s grace, 5 s memory time-out, queue 1024/512, 100 errors. */
+    /**
+     * Loopback, port 7575, 64 KiB frames, 30 min idle, 2 s grace, 5 s memory time-out, queue 1024/512, 100 errors, the
+     * idle model thread polling 1 ms.
+     */
     public static ServerOptions defaults()
     {
         return new ServerOptions(DEFAULT_HOST, DEFAULT_PORT, null, RemotePortFrameDecoder.DEFAULT_MAX_FRAME, DEFAULT_IDLE_SECONDS,
-            2000, 5000, 1024, 512, 100);
+            2000, 5000, 1024, 512, 100, DEFAULT_IDLE_POLL_MICROS);
     }
 
     public ServerOptions withAddress(final String host, final int port)
     {
-        return new ServerOptions(host, port, null, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis, queueHigh, queueLow, maxErrors);
+        return new ServerOptions(host, port, null, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, idlePollMicros);
     }
 
     public ServerOptions withUnixPath(final Path path)
     {
-        return new ServerOptions(host, port, path, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis, queueHigh, queueLow, maxErrors);
+        return new ServerOptions(host, port, path, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, idlePollMicros);
     }
 
     public ServerOptions withIdleSeconds(final int seconds)
     {
-        return new ServerOptions(host, port, unixPath, maxFrame, seconds, graceMillis, memoryTimeoutMillis, queueHigh, queueLow, maxErrors);
+        return new ServerOptions(host, port, unixPath, maxFrame, seconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, idlePollMicros);
     }
 
     public ServerOptions withGraceMillis(final long millis)
     {
-        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, millis, memoryTimeoutMillis, queueHigh, queueLow, maxErrors);
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, millis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, idlePollMicros);
     }
 
     public ServerOptions withMemoryTimeoutMillis(final long millis)
     {
-        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, millis, queueHigh, queueLow, maxErrors);
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, millis,
+            queueHigh, queueLow, maxErrors, idlePollMicros);
     }
 
     public ServerOptions withMaxFrame(final int bytes)
     {
         return new ServerOptions(host, port, unixPath, bytes, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors);
+            queueHigh, queueLow, maxErrors, idlePollMicros);
     }
 
     public ServerOptions withQueue(final int high, final int low)
     {
-        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis, high, low, maxErrors);
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            high, low, maxErrors, idlePollMicros);
+    }
+
+    public ServerOptions withIdlePollMicros(final int micros)
+    {
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, micros);
     }
 
     public ServerOptions withMaxErrors(final int errors)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, errors);
+            queueHigh, queueLow, errors, idlePollMicros);
     }
 }

@@ -98,7 +98,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private static final RpPacket START = new Control(RemotePort.CMD_NOP);
     private static final RpPacket STOP = new Control(RemotePort.CMD_NOP);
     private static final int SPIN_NANOS = 20_000;
-    /** How long the model thread polls for the next request before it parks (a pipelining peer keeps it busy). */
+    /**
+     * How long the idle model thread spins for the next request before it polls yielding the CPU
+     * ({@link ServerOptions#idlePollMicros()}) and then parks.
+     */
     private static final int IDLE_SPIN_NANOS = 5_000;
 
     private final int number;
@@ -290,7 +293,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
 
     /**
      * The model thread's next packet: polls, flushes the batch, lets go of the model while idle (the event loop may
-     * answer a request inline meanwhile), spins a little, then parks until one comes. Returns with the model owned.
+     * answer a request inline meanwhile), spins a little, polls yielding the CPU for {@code --idle-poll}, then parks
+     * until one comes. Returns with the model owned.
      */
     private RpPacket take()
     {
@@ -302,15 +306,31 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
         flush();
         modelOwned.set(false);
-        final long spinEnd = System.nanoTime() + IDLE_SPIN_NANOS;
-        while (System.nanoTime() - spinEnd < 0)
+        // Spin a few microseconds, then poll yielding the CPU (a peer with one request outstanding sends the next
+        // about a round trip after its answer: the thread is then still awake), then sleep until woken.
+        final long idleSince = System.nanoTime();
+        final long spinEnd = idleSince + IDLE_SPIN_NANOS;
+        final long pollEnd = idleSince + options.idlePollMicros() * 1000L;
+        while (true)
         {
             packet = takeOwned();
             if (packet != null)
             {
                 return packet;
             }
-            Thread.onSpinWait();
+            final long now = System.nanoTime();
+            if (now - spinEnd < 0)
+            {
+                Thread.onSpinWait();
+            }
+            else if (now - pollEnd < 0)
+            {
+                Thread.yield();
+            }
+            else
+            {
+                break;
+            }
         }
         while (true)
         {
