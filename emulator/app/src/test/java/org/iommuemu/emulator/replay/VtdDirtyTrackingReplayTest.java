@@ -13,6 +13,8 @@ import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.junit.jupiter.api.Test;
 
+import static org.iommuemu.emulator.replay.ScenarioErrors.assertError;
+import static org.iommuemu.emulator.replay.ScenarioErrors.lineOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -151,27 +153,5 @@ class VtdDirtyTrackingReplayTest
             () -> UntrustedDmaReplayTest.replay(scenario, ResultSink.NONE));
         assertTrue(error.getMessage().startsWith("wide.yaml:" + lineOf(wide, "iova: 0x1000000000000") + ": read-dirty: "),
             error.getMessage());
-    }
-
-    private static void assertError(final String yaml, final String lineText, final String field, final String reasonPart)
-    {
-        final ScenarioException error = assertThrows(ScenarioException.class,
-            () -> ScenarioReader.parse(new StringReader(yaml), "bad.yaml", null), field);
-        assertEquals(lineOf(yaml, lineText), error.line(), error.getMessage());
-        assertEquals(field, error.fieldPath(), error.getMessage());
-        assertTrue(error.reason().contains(reasonPart), error.getMessage());
-    }
-
-    private static int lineOf(final String yaml, final String text)
-    {
-        final String[] lines = yaml.split("\n", -1);
-        for (int i = 0; i < lines.length; i++)
-        {
-            if (lines[i].contains(text))
-            {
-                return i + 1;
-            }
-        }
-        throw new AssertionError("no line with " + text);
     }
 }

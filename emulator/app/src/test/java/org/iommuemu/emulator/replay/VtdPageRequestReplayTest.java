@@ -14,7 +14,6 @@ import org.iommuemu.emulator.platform.MessageResult;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.PlatformEvent;
 import org.iommuemu.emulator.scenario.Scenario;
-import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.AtsInvalidateCompletion;
 import org.iommuemu.tlp.AtsInvalidateRequest;
@@ -28,8 +27,8 @@ import org.iommuemu.tlp.trace.TraceRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static org.iommuemu.emulator.replay.ScenarioErrors.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -203,20 +202,5 @@ class VtdPageRequestReplayTest
         assertError(base.replace("  mode: scalable\n", "").replace("    stage: first\n", "")
                 .replace("    pasids:\n      - {pasid: 1, domain: 11}\n", ""),
             "page-requests:", "platform.page-requests", "scalable");
-    }
-
-    private static void assertError(final String yaml, final String lineText, final String field, final String reasonPart)
-    {
-        final ScenarioException error = assertThrows(ScenarioException.class,
-            () -> ScenarioReader.parse(new StringReader(yaml), "bad.yaml", null), field);
-        final String[] lines = yaml.split("\n", -1);
-        int line = 0;
-        while (!lines[line].contains(lineText))
-        {
-            line++;
-        }
-        assertEquals(line + 1, error.line(), error.getMessage());
-        assertEquals(field, error.fieldPath(), error.getMessage());
-        assertTrue(error.reason().contains(reasonPart), error.getMessage());
     }
 }

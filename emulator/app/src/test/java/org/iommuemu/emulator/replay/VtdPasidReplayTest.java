@@ -14,6 +14,8 @@ import org.iommuemu.emulator.vtd.VtdFaultReason;
 import org.iommuemu.pagetable.format.X86Format;
 import org.junit.jupiter.api.Test;
 
+import static org.iommuemu.emulator.replay.ScenarioErrors.assertError;
+import static org.iommuemu.emulator.replay.ScenarioErrors.lineOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -127,28 +129,5 @@ class VtdPasidReplayTest
         final ScenarioException error = assertThrows(ScenarioException.class, () -> Platform.build(scenario));
         assertEquals(lineOf(unmapped, "  - id: 12"), error.line(), error.getMessage());
         assertTrue(error.getMessage().contains("GPA 0x6f000000 is not mapped by second-stage domain 1"), error.getMessage());
-    }
-
-    private static void assertError(final String yaml, final String lineText, final String field, final String reasonPart)
-    {
-        final ScenarioException error = assertThrows(ScenarioException.class,
-            () -> ScenarioReader.parse(new StringReader(yaml), "bad.yaml", null), field);
-        assertEquals(lineOf(yaml, lineText), error.line(), error.getMessage());
-        assertEquals(field, error.fieldPath(), error.getMessage());
-        assertTrue(error.reason().contains(reasonPart), error.getMessage());
-    }
-
-    /** The 1-based line of the first line containing {@code text}. */
-    private static int lineOf(final String yaml, final String text)
-    {
-        final String[] lines = yaml.split("\n", -1);
-        for (int i = 0; i < lines.length; i++)
-        {
-            if (lines[i].contains(text))
-            {
-                return i + 1;
-            }
-        }
-        throw new AssertionError("no line with " + text);
     }
 }
