@@ -45,10 +45,6 @@ final class CosimLoadCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("counts and the window must be positive");
         }
-        if (idlePoll < 0)
-        {
-            throw new IllegalArgumentException("--idle-poll " + idlePoll + ": must be 0 or more microseconds");
-        }
         new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses, idlePoll).run();
         return 0;
     }

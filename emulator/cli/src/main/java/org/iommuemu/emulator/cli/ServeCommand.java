@@ -145,10 +145,6 @@ final class ServeCommand implements Callable<Integer>
         }
         if (idlePoll != null)
         {
-            if (idlePoll < 0)
-            {
-                throw new IllegalArgumentException("--idle-poll " + idlePoll + ": must be 0 or more microseconds");
-            }
             options = options.withIdlePollMicros(idlePoll);
         }
         final CountDownLatch done = new CountDownLatch(1);

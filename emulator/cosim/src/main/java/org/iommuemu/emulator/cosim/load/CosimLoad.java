@@ -72,7 +72,8 @@ public final class CosimLoad
     private final int window;
     private final long single;
     private final long misses;
-    private final int idlePollMicros;
+    /** The servers' options: loopback, any free port, the idle poll asked for. */
+    private final ServerOptions options;
 
     /** With the server's default idle poll ({@link ServerOptions#DEFAULT_IDLE_POLL_MICROS}). */
     public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses)
@@ -84,7 +85,7 @@ public final class CosimLoad
     public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses,
         final int idlePollMicros)
     {
-        this.idlePollMicros = idlePollMicros;
+        this.options = ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePollMicros);
         this.out = out;
         this.pipelined = pipelined;
         this.window = window;
@@ -98,7 +99,7 @@ public final class CosimLoad
         final String hitScenario = String.join("\n", "name: load-hits", "platform:", "  iommu: amdvi", "cosim:", "  setup: scenario",
             "domains:", "  - {id: 1, levels: 3, policy: x86-sizes, mappings: [{iova: 0x100000000, spa: 0x80000000, size: 64M}]}",
             "devices:", "  - {requester: 0x100, domain: 1}", "");
-        try (Server server = new Server(hitScenario, idlePollMicros))
+        try (Server server = new Server(hitScenario, options))
         {
             final CosimClient client = CosimClient.connect(server.address);
             try
@@ -119,7 +120,7 @@ public final class CosimLoad
         }
         // A guest-memory session whose guest has not enabled its IOMMU (every translation passes through): the same
         // requests from the blocking peer, each through the session's model thread.
-        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-guest"), idlePollMicros))
+        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-guest"), options))
         {
             singleOutstandingBlocking(server.address, Math.max(2000, single / 2), null, IOVA);
             singleOutstandingBlocking(server.address, single, ", guest-memory session (through the model thread)", IOVA);
@@ -301,7 +302,7 @@ public final class CosimLoad
 
     private void remoteMisses() throws Exception
     {
-        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-remote"), idlePollMicros))
+        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-remote"), options))
         {
             final SparseMemory ram = new SparseMemory();
             final CosimClient.Options options = new CosimClient.Options();
@@ -338,7 +339,7 @@ public final class CosimLoad
             "  translation-requester: 0x100", "  memory:",
             "    backing: shared", "    file: " + ram,
                 "    ranges: [{gpa: 0, offset: 0, size: 32M}, {gpa: 0x400000000, offset: 32M, size: 32M}]", "");
-        try (Server server = new Server(yaml, idlePollMicros))
+        try (Server server = new Server(yaml, options))
         {
             final RoutedMemory guestRam = new RoutedMemory(new SparseMemory(), List.of(),
                 new SharedFileMemory(ram, ranges), new SparseMemory());
@@ -375,11 +376,10 @@ public final class CosimLoad
         final CosimServer server;
         final String address;
 
-        Server(final String yaml, final int idlePollMicros) throws IOException, InterruptedException
+        Server(final String yaml, final ServerOptions options) throws IOException, InterruptedException
         {
             final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "cosim-load", Path.of("."));
-            server = new CosimServer(scenario, ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePollMicros),
-                line -> { }, text -> { });
+            server = new CosimServer(scenario, options, line -> { }, text -> { });
             address = server.start();
         }
 

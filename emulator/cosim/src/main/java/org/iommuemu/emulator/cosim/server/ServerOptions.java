@@ -46,9 +46,13 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
         {
             throw new IllegalArgumentException("queue water marks " + queueLow + "/" + queueHigh + " must be 0 <= low < high");
         }
-        if (idleSeconds < 0 || graceMillis < 0 || memoryTimeoutMillis <= 0 || maxErrors <= 0 || idlePollMicros < 0)
+        if (idleSeconds < 0 || graceMillis < 0 || memoryTimeoutMillis <= 0 || maxErrors <= 0)
         {
             throw new IllegalArgumentException("negative or zero time-out or error limit");
+        }
+        if (idlePollMicros < 0)
+        {
+            throw new IllegalArgumentException("--idle-poll " + idlePollMicros + ": must be 0 or more microseconds");
         }
     }
 

@@ -385,7 +385,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
      */
     boolean answerInline(final RpPacket packet)
     {
-        if (!inlineTranslations || !(packet instanceof Ats) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
+        if (!inlineCandidate(packet) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
             !channel.isWritable() || !modelOwned.compareAndSet(false, true))
         {
             return false;
@@ -403,11 +403,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
         catch (final RuntimeException | Error ex)
         {
-            inlineFailure = "emulator bug: " + ex;
-            server.log(name() + ": ends on an emulator bug while serving the peer: " + ex);
-            final StringWriter trace = new StringWriter();
-            ex.printStackTrace(new PrintWriter(trace));
-            server.log(trace.toString());
+            inlineFailure = emulatorBug(ex);
             channel.close();
             return true;
         }
@@ -556,11 +552,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
         catch (final RuntimeException | Error ex)
         {
-            endReason = "emulator bug: " + ex;
-            server.log(name() + ": ends on an emulator bug while serving the peer: " + ex);
-            final StringWriter trace = new StringWriter();
-            ex.printStackTrace(new PrintWriter(trace));
-            server.log(trace.toString());
+            endReason = emulatorBug(ex);
         }
         finally
         {
@@ -575,6 +567,16 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             server.sessionEnded(this, statistics(true), statisticsJson(true));
             channel.close();
         }
+    }
+
+    /** Log an emulator bug that ends the session, with its stack trace; returns the session's end reason. */
+    private String emulatorBug(final Throwable ex)
+    {
+        server.log(name() + ": ends on an emulator bug while serving the peer: " + ex);
+        final StringWriter trace = new StringWriter();
+        ex.printStackTrace(new PrintWriter(trace));
+        server.log(trace.toString());
+        return "emulator bug: " + ex;
     }
 
     private void build() throws IOException
