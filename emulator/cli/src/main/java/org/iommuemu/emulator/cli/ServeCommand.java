@@ -112,7 +112,6 @@ final class ServeCommand implements Callable<Integer>
         final Scenario loaded = withOverrides(ReplaySupport.scenario(scenario));
         checkGuestDriven(loaded, err);
         ReplaySupport.files(List.of(loaded), null).input("--shared-file", sharedFile).output("--json", json).check();
-        final Writer jsonLines = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8);
         ServerOptions options = ServerOptions.defaults();
         if (listen != null)
         {
@@ -147,6 +146,8 @@ final class ServeCommand implements Callable<Integer>
         {
             options = options.withIdlePollMicros(idlePoll);
         }
+        // Opened once every option is accepted: a refused option leaves no --json file behind.
+        final Writer jsonLines = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8);
         final CountDownLatch done = new CountDownLatch(1);
         final int[] ended = {0};
         final CosimServer server = new CosimServer(loaded, options, line ->

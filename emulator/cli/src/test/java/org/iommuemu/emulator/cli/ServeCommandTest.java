@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code serve} and {@code client} together: the server prints where it listens; the client pokes it. */
@@ -115,6 +116,11 @@ class ServeCommandTest
         r = run("serve", "--scenario", scenario.toString(), "--setup", "scenario", "--json", scenario.toString());
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("a command never writes a file it reads"), r[2]);
+        final Path json = dir.resolve("sessions.json");
+        r = run("serve", "--scenario", scenario.toString(), "--setup", "scenario", "--idle-poll", "-1", "--json", json.toString());
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--idle-poll -1: must be 0 or more microseconds"), r[2]);
+        assertFalse(Files.exists(json), "a refused option leaves no --json file behind");
         r = run("client", "--connect", "tcp:127.0.0.1:1", "stats");
         assertEquals("1", r[0]);
         r = run("client", "tlp", "abc");
