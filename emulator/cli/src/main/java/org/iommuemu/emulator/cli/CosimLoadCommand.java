@@ -39,13 +39,23 @@ final class CosimLoadCommand implements Callable<Integer>
         description = "The servers' idle model-thread poll, as serve --idle-poll. Default 1000.")
     int idlePoll = ServerOptions.DEFAULT_IDLE_POLL_MICROS;
 
+    @Option(names = "--answer-wait", paramLabel = "US",
+        description = "The servers' wait for a lone request's answer, as serve --answer-wait. Default 50.")
+    int answerWait = ServerOptions.DEFAULT_ANSWER_WAIT_MICROS;
+
+    @Option(names = "--sessions", paramLabel = "N", description = "Also measure N guest-memory sessions at once, each from " +
+        "a blocking-socket peer with one request outstanding (round trips per second and percentiles). Default 0: not measured.")
+    int sessions;
+
     public Integer call() throws Exception
     {
-        if (pipelined <= 0 || window <= 0 || single <= 0 || misses <= 0)
+        if (pipelined <= 0 || window <= 0 || single <= 0 || misses <= 0 || sessions < 0)
         {
-            throw new IllegalArgumentException("counts and the window must be positive");
+            throw new IllegalArgumentException("counts and the window must be positive (--sessions 0 or more)");
         }
-        new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses, idlePoll).run();
+        final ServerOptions options = ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePoll)
+            .withAnswerWaitMicros(answerWait);
+        new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses, options, sessions).run();
         return 0;
     }
 }

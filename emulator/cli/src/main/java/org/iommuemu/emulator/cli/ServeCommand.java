@@ -98,6 +98,11 @@ final class ServeCommand implements Callable<Integer>
         "request outstanding). 0: sleep at once. Default 1000.")
     Integer idlePoll;
 
+    @Option(names = "--answer-wait", paramLabel = "US", description = "How long the network thread, having queued a lone " +
+        "request for a guest-memory session's model thread, waits (yielding the CPU) for the answer to write it itself " +
+        "(saves a wake-up per request to a peer with one request outstanding). 0-1000; 0: never. Default 50.")
+    Integer answerWait;
+
     @Option(names = "--max-sessions", paramLabel = "N", description = "Shut down after N sessions have ended (0: run until stopped).")
     int maxSessions;
 
@@ -145,6 +150,10 @@ final class ServeCommand implements Callable<Integer>
         if (idlePoll != null)
         {
             options = options.withIdlePollMicros(idlePoll);
+        }
+        if (answerWait != null)
+        {
+            options = options.withAnswerWaitMicros(answerWait);
         }
         // Opened once every option is accepted: a refused option leaves no --json file behind.
         final Writer jsonLines = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8);

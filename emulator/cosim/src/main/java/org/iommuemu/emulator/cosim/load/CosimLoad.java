@@ -6,9 +6,11 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.io.StringReader;
+import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +52,8 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  *     a peer on a plain blocking socket (as a C peer such as QEMU's has it); the scenario's session answers them on
  *     its network thread (docs/protocol.md 1), and the blocking peer's requests to a guest-memory session (its guest's
  *     IOMMU not enabled: translations pass through) show the path through a session's model thread;</li>
+ * <li>with {@code --sessions N}: N guest-memory sessions at once, each from a blocking peer with one request
+ *     outstanding: round trips per second in all and the percentiles;</li>
  * <li>remote guest memory, the guest's AMD-Vi driver and 4 KiB pages, IOTLB misses: translations per second and the
  *     READ round trips per walk;</li>
  * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses, and the single
@@ -72,25 +76,32 @@ public final class CosimLoad
     private final int window;
     private final long single;
     private final long misses;
-    /** The servers' options: loopback, any free port, the idle poll asked for. */
+    /** The servers' options: loopback, any free port, the idle poll and answer wait asked for. */
     private final ServerOptions options;
 
-    /** With the server's default idle poll ({@link ServerOptions#DEFAULT_IDLE_POLL_MICROS}). */
+    /** Guest-memory sessions measured at once (0: not measured). */
+    private final int sessions;
+
+    /** With the server's default options on a free loopback port, and no concurrent-sessions measurement. */
     public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses)
     {
-        this(out, pipelined, window, single, misses, ServerOptions.DEFAULT_IDLE_POLL_MICROS);
+        this(out, pipelined, window, single, misses, ServerOptions.defaults().withAddress("127.0.0.1", 0), 0);
     }
 
-    /** @param idlePollMicros the servers' {@link ServerOptions#idlePollMicros()} (serve --idle-poll). */
+    /**
+     * @param options  the servers' options (their address is replaced by a free loopback port).
+     * @param sessions guest-memory sessions to measure at once, each with one request outstanding; 0: not measured.
+     */
     public CosimLoad(final PrintWriter out, final long pipelined, final int window, final long single, final long misses,
-        final int idlePollMicros)
+        final ServerOptions options, final int sessions)
     {
-        this.options = ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePollMicros);
+        this.options = options.withAddress("127.0.0.1", 0);
         this.out = out;
         this.pipelined = pipelined;
         this.window = window;
         this.single = single;
         this.misses = misses;
+        this.sessions = sessions;
     }
 
     /** Run the four measurements and print one line each. */
@@ -124,6 +135,10 @@ public final class CosimLoad
         {
             singleOutstandingBlocking(server.address, Math.max(2000, single / 2), null, IOVA);
             singleOutstandingBlocking(server.address, single, ", guest-memory session (through the model thread)", IOVA);
+        }
+        if (sessions > 0)
+        {
+            concurrentSessions();
         }
         remoteMisses();
         sharedMisses();
@@ -201,6 +216,18 @@ public final class CosimLoad
     private void singleOutstandingBlocking(final String address, final long count, final String label, final long outputBase)
         throws IOException
     {
+        final Histogram histogram = blockingRoundTrips(address, count, outputBase);
+        if (label != null)
+        {
+            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer%s (%d): p50 %.1f us, p99 %.1f us, " +
+                "p99.9 %.1f us, max %.1f us%n", label, count, histogram.getValueAtPercentile(50) / 1e3,
+                histogram.getValueAtPercentile(99) / 1e3, histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+        }
+    }
+
+    /** {@code count} round trips from one new blocking-socket peer, each answer checked; their times. */
+    private static Histogram blockingRoundTrips(final String address, final long count, final long outputBase) throws IOException
+    {
         final Histogram histogram = new Histogram(1_000_000_000L, 3);
         final String hostPort = address.substring("tcp:".length());
         final int colon = hostPort.lastIndexOf(':');
@@ -239,11 +266,43 @@ public final class CosimLoad
                 histogram.recordValue(took);
             }
         }
-        if (label != null)
+        return histogram;
+    }
+
+    /**
+     * {@link #sessions} blocking peers at once, each to its own guest-memory session with one request outstanding:
+     * what the idle poll and the answer wait cost when sessions outnumber cores.
+     */
+    private void concurrentSessions() throws Exception
+    {
+        final long each = Math.max(1000, single / 4);
+        try (Server server = new Server(GUEST_SESSION.replace("NAME", "load-sessions"), options))
         {
-            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer%s (%d): p50 %.1f us, p99 %.1f us, " +
-                "p99.9 %.1f us, max %.1f us%n", label, count, histogram.getValueAtPercentile(50) / 1e3,
-                histogram.getValueAtPercentile(99) / 1e3, histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+            final Histogram all = new Histogram(1_000_000_000L, 3);
+            final List<CompletableFuture<Histogram>> peers = new ArrayList<>();
+            final long start = System.nanoTime();
+            for (int s = 0; s < sessions; s++)
+            {
+                peers.add(CompletableFuture.supplyAsync(() ->
+                {
+                    try
+                    {
+                        return blockingRoundTrips(server.address, each, IOVA);
+                    }
+                    catch (final IOException ex)
+                    {
+                        throw new UncheckedIOException(ex);
+                    }
+                }, runnable -> new Thread(runnable, "cosim-load-peer").start()));
+            }
+            for (final CompletableFuture<Histogram> peer : peers)
+            {
+                all.add(peer.get());
+            }
+            final double seconds = (System.nanoTime() - start) / 1e9;
+            out.printf(Locale.ROOT, "%d guest-memory sessions at once, one request outstanding each (%d each): %.0f round trips/s in " +
+                "all; p50 %.1f us, p99 %.1f us, p99.9 %.1f us%n", sessions, each, sessions * each / seconds,
+                all.getValueAtPercentile(50) / 1e3, all.getValueAtPercentile(99) / 1e3, all.getValueAtPercentile(99.9) / 1e3);
         }
     }
 

@@ -20,9 +20,13 @@ import org.iommuemu.emulator.cosim.codec.RemotePortFrameDecoder;
  * @param maxErrors       error responses after which a session is closed.
  * @param idlePollMicros  how long a session's model thread, idle, keeps polling for the next request (yielding the
  *                        CPU to every other runnable thread) before it sleeps until woken; 0: sleep at once.
+ * @param answerWaitMicros how long the network thread, having queued a lone request for a session's model thread
+ *                        (a session that cannot answer it inline), waits for the answer, yielding the CPU, to write it
+ *                        itself rather than be woken for it; 0: never wait.
  */
 public record ServerOptions(String host, int port, Path unixPath, int maxFrame, int idleSeconds, long graceMillis,
-    long memoryTimeoutMillis, int queueHigh, int queueLow, int maxErrors, int idlePollMicros)
+    long memoryTimeoutMillis, int queueHigh, int queueLow, int maxErrors, int idlePollMicros,
+    int answerWaitMicros)
 {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7575;
@@ -35,6 +39,13 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
      * idle model thread a wake-up (docs/protocol.md 1, docs/benchmarks.md).
      */
     public static final int DEFAULT_IDLE_POLL_MICROS = 1000;
+    /**
+     * The model thread answers an IOTLB hit within a few microseconds; a walk that needs the peer sends its READ as
+     * soon as it starts, which also ends the wait (docs/protocol.md 1, docs/benchmarks.md).
+     */
+    public static final int DEFAULT_ANSWER_WAIT_MICROS = 50;
+    /** The longest {@link #answerWaitMicros}: the network thread serves every session, so it never waits for long. */
+    public static final int MAX_ANSWER_WAIT_MICROS = 1000;
 
     public ServerOptions
     {
@@ -54,69 +65,81 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
         {
             throw new IllegalArgumentException("--idle-poll " + idlePollMicros + ": must be 0 or more microseconds");
         }
+        if (answerWaitMicros < 0 || answerWaitMicros > MAX_ANSWER_WAIT_MICROS)
+        {
+            throw new IllegalArgumentException("--answer-wait " + answerWaitMicros + ": must be 0-" + MAX_ANSWER_WAIT_MICROS +
+                " microseconds");
+        }
     }
 
     /**
      * Loopback, port 7575, 64 KiB frames, 30 min idle, 2 s grace, 5 s memory time-out, queue 1024/512, 100 errors, the
-     * idle model thread polling 1 ms.
+     * idle model thread polling 1 ms, the network thread waiting 50 us for a lone request's answer.
      */
     public static ServerOptions defaults()
     {
         return new ServerOptions(DEFAULT_HOST, DEFAULT_PORT, null, RemotePortFrameDecoder.DEFAULT_MAX_FRAME, DEFAULT_IDLE_SECONDS,
-            2000, 5000, 1024, 512, 100, DEFAULT_IDLE_POLL_MICROS);
+            2000, 5000, 1024, 512, 100, DEFAULT_IDLE_POLL_MICROS,
+            DEFAULT_ANSWER_WAIT_MICROS);
     }
 
     public ServerOptions withAddress(final String host, final int port)
     {
         return new ServerOptions(host, port, null, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withUnixPath(final Path path)
     {
         return new ServerOptions(host, port, path, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withIdleSeconds(final int seconds)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, seconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withGraceMillis(final long millis)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, millis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withMemoryTimeoutMillis(final long millis)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, millis,
-            queueHigh, queueLow, maxErrors, idlePollMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withMaxFrame(final int bytes)
     {
         return new ServerOptions(host, port, unixPath, bytes, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withQueue(final int high, final int low)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            high, low, maxErrors, idlePollMicros);
+            high, low, maxErrors, idlePollMicros, answerWaitMicros);
     }
 
     public ServerOptions withIdlePollMicros(final int micros)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, micros);
+            queueHigh, queueLow, maxErrors, micros, answerWaitMicros);
+    }
+
+    public ServerOptions withAnswerWaitMicros(final int micros)
+    {
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, idlePollMicros, micros);
     }
 
     public ServerOptions withMaxErrors(final int errors)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, errors, idlePollMicros);
+            queueHigh, queueLow, errors, idlePollMicros, answerWaitMicros);
     }
 }

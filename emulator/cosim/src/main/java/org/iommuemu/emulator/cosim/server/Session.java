@@ -130,6 +130,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     /** ATS_REQs the event loop answered inline (the model's own counters count them as any other request). */
     private long inlineAnswers;
+    /** How long the event loop waits for the answer to a lone queued request (guest-memory sessions), or 0. */
+    private final long answerWaitNanos;
+    /** Lone requests whose answer (or first READ) the event loop waited for and wrote itself. */
+    private volatile long answersAfterWait;
     /** Why an inline request ended the session (an emulator bug), or null. */
     private volatile String inlineFailure;
     private final long started = System.nanoTime();
@@ -201,6 +205,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         this.scenario = server.scenario();
         this.spec = scenario.cosim();
         this.options = server.options();
+        this.answerWaitNanos = options.answerWaitMicros() * 1000L;
         this.peerName = describe(channel);
     }
 
@@ -373,7 +378,32 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     /** Whether {@link #answerInline} may answer {@code packet}, by its kind and this session's model (event loop). */
     boolean inlineCandidate(final RpPacket packet)
     {
-        return inlineTranslations && packet instanceof Ats;
+        return (inlineTranslations || answerWaitNanos > 0) && packet instanceof Ats;
+    }
+
+    /**
+     * After a lone ATS_REQ was queued for the model thread (event loop; a session that cannot answer it inline): wait
+     * up to {@link ServerOptions#answerWaitMicros()}, yielding the CPU, for the model thread's first batch of output
+     * (the answer, or the READ of a walk that needs the peer) and write it now, rather than be woken for it later.
+     * Every batch still leaves in order: this only drains the same ordered queue earlier.
+     */
+    void awaitAnswer()
+    {
+        if (inlineTranslations || answerWaitNanos == 0)
+        {
+            return;
+        }
+        final long end = System.nanoTime() + answerWaitNanos;
+        while (outbound.isEmpty())
+        {
+            if (System.nanoTime() - end >= 0 || closing || shuttingDown)
+            {
+                return;
+            }
+            Thread.yield();
+        }
+        answersAfterWait++;
+        drainOutbound();
     }
 
     /**
@@ -385,7 +415,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
      */
     boolean answerInline(final RpPacket packet)
     {
-        if (!inlineCandidate(packet) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
+        if (!inlineTranslations || !(packet instanceof Ats) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
             !channel.isWritable() || !modelOwned.compareAndSet(false, true))
         {
             return false;
@@ -1428,7 +1458,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             (timeWentBack > 0 ? ", timestamps that went back: " + timeWentBack : ""));
         out.println("  most bytes waiting for the peer to read: " + maxOutboundBytes);
         out.println("  ATS_REQs answered by the network thread: " + inlineAnswers + (inlineTranslations ? "" :
-            " (this session's model may need the peer: every request goes through the model thread)"));
+            " (this session's model may need the peer: every request goes through the model thread; the network " +
+            "thread waited for and wrote " + answersAfterWait + " answers)"));
         out.flush();
         return text.toString();
     }
@@ -1488,6 +1519,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         cosim.put("timestamps_went_back", timeWentBack);
         cosim.put("max_outbound_bytes", maxOutboundBytes);
         cosim.put("answered_inline", inlineAnswers);
+        cosim.put("answers_awaited", answersAfterWait);
         return root;
     }
 

@@ -243,6 +243,7 @@ final class SessionHandler extends ChannelInboundHandlerAdapter
             if (!session.answerInline(packet))
             {
                 session.enqueue(packet);
+                session.awaitAnswer();
             }
         }
         ctx.fireChannelReadComplete();
