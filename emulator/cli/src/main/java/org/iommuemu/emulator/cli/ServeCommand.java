@@ -103,6 +103,12 @@ final class ServeCommand implements Callable<Integer>
         "(saves a wake-up per request to a peer with one request outstanding). 0-1000; 0: never. Default 50.")
     Integer answerWait;
 
+    @Option(names = "--inline-answers", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "Let the network thread answer an ATS_REQ itself where the model cannot need the peer for it (a " +
+        "lone request to a session on the scenario's own memory with wire interrupts; a repeat of a clean IOTLB hit in " +
+        "any other session). --no-inline-answers: every request goes through the session's model thread. Default on.")
+    boolean inlineAnswers;
+
     @Option(names = "--max-sessions", paramLabel = "N", description = "Shut down after N sessions have ended (0: run until stopped).")
     int maxSessions;
 
@@ -155,6 +161,7 @@ final class ServeCommand implements Callable<Integer>
         {
             options = options.withAnswerWaitMicros(answerWait);
         }
+        options = options.withInlineAnswers(inlineAnswers);
         // Opened once every option is accepted: a refused option leaves no --json file behind.
         final Writer jsonLines = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8);
         final CountDownLatch done = new CountDownLatch(1);

@@ -121,6 +121,11 @@ class ServeCommandTest
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--idle-poll -1: must be 0 or more microseconds"), r[2]);
         assertFalse(Files.exists(json), "a refused option leaves no --json file behind");
+        r = run("serve", "--scenario", scenario.toString(), "--setup", "scenario", "--answer-wait", "1001", "--no-inline-answers",
+            "--json", json.toString());
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--answer-wait 1001: must be 0-1000 microseconds"), r[2]);
+        assertFalse(Files.exists(json), "a refused option leaves no --json file behind");
         r = run("client", "--connect", "tcp:127.0.0.1:1", "stats");
         assertEquals("1", r[0]);
         r = run("client", "tlp", "abc");

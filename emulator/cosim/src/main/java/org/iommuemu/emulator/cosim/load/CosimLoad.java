@@ -22,12 +22,15 @@ import io.netty.buffer.Unpooled;
 import org.HdrHistogram.Histogram;
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.PhysicalGuestMemory;
 import org.iommuemu.emulator.cosim.client.RemoteIommuPort;
 import org.iommuemu.emulator.cosim.codec.Ats;
 import org.iommuemu.emulator.cosim.codec.BlockingIo;
+import org.iommuemu.emulator.cosim.codec.BusAccess;
 import org.iommuemu.emulator.cosim.codec.Hello;
+import org.iommuemu.emulator.cosim.codec.Interrupt;
 import org.iommuemu.emulator.cosim.codec.RemotePortEncoder;
 import org.iommuemu.emulator.cosim.codec.RpPacket;
 import org.iommuemu.emulator.cosim.memory.RoutedMemory;
@@ -35,6 +38,10 @@ import org.iommuemu.emulator.cosim.memory.SharedFileMemory;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
 import org.iommuemu.emulator.cosim.wire.AtsLayout;
+import org.iommuemu.emulator.cosim.wire.RemotePort;
+import org.iommuemu.emulator.platform.DmaRequest;
+import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.pagetable.MapStatus;
@@ -57,8 +64,10 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  * <li>remote guest memory, the guest's AMD-Vi driver and 4 KiB pages, IOTLB misses: translations per second and the
  *     READ round trips per walk;</li>
  * <li>the same tables in a shared guest-RAM file: translations per second with IOTLB misses, and the single
- *     outstanding request's percentiles with IOTLB hits in that session, whose requests all go through its model
- *     thread (the scenario's session of the first items answers them on the network thread, docs/protocol.md 1).</li>
+ *     outstanding request's percentiles with IOTLB hits in that session from the Java client; then the QEMU case from
+ *     a blocking-socket peer whose guest driver brings its own session's IOMMU up through MMIO with the tables in the
+ *     shared RAM: the single outstanding request's percentiles with IOTLB hits (repeats of a clean hit, which the
+ *     network thread answers itself, docs/protocol.md 1).</li>
  * </ol>
  * Run with {@code bin/iommu-emu cosim-load} (see {@code --help}); every translation's answer is checked, and a wrong
  * one fails the run.
@@ -219,54 +228,24 @@ public final class CosimLoad
         final Histogram histogram = blockingRoundTrips(address, count, outputBase);
         if (label != null)
         {
-            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer%s (%d): p50 %.1f us, p99 %.1f us, " +
-                "p99.9 %.1f us, max %.1f us%n", label, count, histogram.getValueAtPercentile(50) / 1e3,
-                histogram.getValueAtPercentile(99) / 1e3, histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+            this.out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer%s (%d): %s%n", label, count,
+                percentiles(histogram));
         }
     }
 
     /** {@code count} round trips from one new blocking-socket peer, each answer checked; their times. */
     private static Histogram blockingRoundTrips(final String address, final long count, final long outputBase) throws IOException
     {
-        final Histogram histogram = new Histogram(1_000_000_000L, 3);
-        final String hostPort = address.substring("tcp:".length());
-        final int colon = hostPort.lastIndexOf(':');
-        try (Socket socket = new Socket(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1))))
+        try (BlockingPeer peer = new BlockingPeer(address))
         {
-            socket.setTcpNoDelay(true);
-            socket.setSoTimeout(10_000);
-            final OutputStream out = socket.getOutputStream();
-            final DataInputStream in = new DataInputStream(socket.getInputStream());
-            if (!(BlockingIo.receive(in, 0) instanceof Hello))
-            {
-                throw new IllegalStateException("the server did not start with its HELLO");
-            }
-            BlockingIo.send(new Hello(), out);
-            final ByteBuf buf = Unpooled.buffer(128);
-            final byte[] bytes = new byte[128];
-            for (long i = 0; i < count; i++)
-            {
-                final long offset = (i & 7) << 21;
-                final Ats ats = Ats.request().address(IOVA + offset).length(8).attributes(AtsLayout.ATTR_READ);
-                ats.dev(4);
-                ats.id((int)i);
-                buf.clear();
-                RemotePortEncoder.encode(ats, buf);
-                final int length = buf.readableBytes();
-                buf.readBytes(bytes, 0, length);
-                final long start = System.nanoTime();
-                out.write(bytes, 0, length);
-                out.flush();
-                final RpPacket answer = BlockingIo.receive(in, 0);
-                final long took = System.nanoTime() - start;
-                if (!(answer instanceof Ats a) || a.result() != AtsLayout.RESULT_OK || a.address() != outputBase + offset)
-                {
-                    throw new IllegalStateException("a single translation from the blocking peer was wrong: " + answer.describe());
-                }
-                histogram.recordValue(took);
-            }
+            return peer.roundTrips(count, outputBase);
         }
-        return histogram;
+    }
+
+    private static String percentiles(final Histogram histogram)
+    {
+        return String.format(Locale.ROOT, "p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us", histogram.getValueAtPercentile(50) / 1e3,
+            histogram.getValueAtPercentile(99) / 1e3, histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
     }
 
     /**
@@ -413,19 +392,190 @@ public final class CosimLoad
                 final double rate = misses(client, misses);
                 out.printf(Locale.ROOT, "shared memory, IOTLB misses: %.0f translations/s (%d), %d guest-memory READs over the socket%n",
                     rate, misses, client.memoryReads() - readsBefore);
-                // A session with guest memory: every request goes through its model thread (docs/protocol.md 1).
+                // A session with guest memory: the Java client's requests, with its own event loop's hand-offs.
                 singleOutstanding(client, Math.max(2000, single / 2), null);
-                singleOutstanding(client, single, ", guest memory (shared), through the model thread");
+                singleOutstanding(client, single, ", guest memory (shared)");
             }
             finally
             {
                 client.close();
+            }
+            // The QEMU case from a peer on a blocking socket: its guest's driver brings its own session's IOMMU up
+            // through MMIO, with the tables in the shared guest RAM; the translations then hit the IOTLB.
+            try (BlockingPeer peer = new BlockingPeer(server.address))
+            {
+                final AmdViDriver driver = new AmdViDriver(peer.port(), guestRam, AmdViDriver.Layout.DEFAULT).bringUp();
+                final PageTable domain = driver.newDomain(3);
+                if (domain.map(IOVA, SPA, 64L << 20, Permissions.READ_WRITE, PageSizePolicy.FORCED_4K) != MapStatus.OK)
+                {
+                    throw new IllegalStateException("cannot map the benchmark's domain");
+                }
+                driver.attach(DEVICE, domain, 1, true, true);
+                peer.roundTrips(Math.max(2000, single / 2), SPA);
+                final Histogram histogram = peer.roundTrips(single, SPA);
+                out.printf(Locale.ROOT, "single outstanding request round trip, blocking-socket peer, its guest's tables in shared " +
+                    "memory, IOTLB hits (%d): %s%n", single, percentiles(histogram));
             }
         }
         finally
         {
             Files.deleteIfExists(ram);
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * A peer on a plain blocking socket, as a C peer such as QEMU's has it (one thread, no event loop): plain
+     * remote-port (no extension), MMIO for a guest driver's bring-up, ATS_REQs one at a time; the server's posted
+     * INTERRUPTs are skipped, anything else it sends fails the run (its guest memory must be the shared file).
+     */
+    private static final class BlockingPeer implements AutoCloseable
+    {
+        private final Socket socket;
+        private final OutputStream out;
+        private final DataInputStream in;
+        private final ByteBuf buf = Unpooled.buffer(256);
+        private final byte[] bytes = new byte[256];
+        private int nextId;
+
+        BlockingPeer(final String address) throws IOException
+        {
+            final String hostPort = address.substring("tcp:".length());
+            final int colon = hostPort.lastIndexOf(':');
+            socket = new Socket(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(10_000);
+            out = socket.getOutputStream();
+            in = new DataInputStream(socket.getInputStream());
+            if (!(BlockingIo.receive(in, 0) instanceof Hello))
+            {
+                throw new IllegalStateException("the server did not start with its HELLO");
+            }
+            BlockingIo.send(new Hello(), out);
+        }
+
+        /** Send {@code request} and return its response (the time from the write to the response's arrival in nanos). */
+        private RpPacket exchange(final RpPacket request, final long[] took) throws IOException
+        {
+            request.id(nextId++);
+            buf.clear();
+            RemotePortEncoder.encode(request, buf);
+            final int length = buf.readableBytes();
+            buf.readBytes(bytes, 0, length);
+            final long start = System.nanoTime();
+            out.write(bytes, 0, length);
+            out.flush();
+            while (true)
+            {
+                final RpPacket answer = BlockingIo.receive(in, 0);
+                if (answer.isResponse() && answer.id() == request.id())
+                {
+                    took[0] = System.nanoTime() - start;
+                    return answer;
+                }
+                if (!(answer instanceof Interrupt))
+                {
+                    throw new IllegalStateException("the blocking peer does not serve " + answer.describe());
+                }
+            }
+        }
+
+        /** {@code count} translations one at a time, each answer checked; their round trips. */
+        Histogram roundTrips(final long count, final long outputBase) throws IOException
+        {
+            final Histogram histogram = new Histogram(1_000_000_000L, 3);
+            final long[] took = new long[1];
+            for (long i = 0; i < count; i++)
+            {
+                final long offset = (i & 7) << 21;
+                final Ats ats = Ats.request().address(IOVA + offset).length(8).attributes(AtsLayout.ATTR_READ);
+                ats.dev(4);
+                final RpPacket answer = exchange(ats, took);
+                if (!(answer instanceof Ats a) || a.result() != AtsLayout.RESULT_OK || a.address() != outputBase + offset)
+                {
+                    throw new IllegalStateException("a single translation from the blocking peer was wrong: " + answer.describe());
+                }
+                histogram.recordValue(took[0]);
+            }
+            return histogram;
+        }
+
+        private BusAccess mmio(final BusAccess access, final String what)
+        {
+            try
+            {
+                final RpPacket answer = exchange(access.dev(1), new long[1]);
+                if (!(answer instanceof BusAccess response) || response.responseCode() != RemotePort.RESP_OK)
+                {
+                    throw new IllegalStateException(what + " failed: " + answer.describe());
+                }
+                return response;
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException(ex);
+            }
+        }
+
+        /** The session's IOMMU registers over MMIO (register offset 0 at address 0), for the guest's driver. */
+        IommuPort port()
+        {
+            return new IommuPort()
+            {
+                public boolean handle(final DmaRequest request, final RequestOutcome outcome)
+                {
+                    throw new UnsupportedOperationException("the blocking peer translates with roundTrips");
+                }
+
+                public String name()
+                {
+                    return "blocking peer";
+                }
+
+                public List<TranslationCache> caches()
+                {
+                    return List.of();
+                }
+
+                public long readRegister(final int offset, final int width)
+                {
+                    final byte[] data = mmio(BusAccess.read().address(offset).length(width).streamWidth(width),
+                        "register read at 0x" + Integer.toHexString(offset)).data();
+                    long value = 0;
+                    for (int i = width - 1; i >= 0; i--)
+                    {
+                        value = value << 8 | (data[i] & 0xFF);
+                    }
+                    return value;
+                }
+
+                public void writeRegister(final int offset, final int width, final long value)
+                {
+                    final byte[] data = new byte[width];
+                    for (int i = 0; i < width; i++)
+                    {
+                        data[i] = (byte)(value >>> (8 * i));
+                    }
+                    mmio(BusAccess.write().address(offset).length(width).streamWidth(width).data(data),
+                        "register write at 0x" + Integer.toHexString(offset));
+                }
+
+                public int registerBlockSize()
+                {
+                    return AmdViRegisters.SIZE;
+                }
+
+                public int registerWidth(final int offset)
+                {
+                    return 8;
+                }
+            };
+        }
+
+        @Override
+        public void close() throws IOException
+        {
+            socket.close();
         }
     }
 

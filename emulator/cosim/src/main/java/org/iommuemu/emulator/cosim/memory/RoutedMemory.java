@@ -22,6 +22,8 @@ public final class RoutedMemory implements PhysicalMemory
     private final SharedFileMemory shared;
     private final PhysicalMemory fallback;
     private MemoryAccessListener listener = MemoryAccessListener.NONE;
+    /** Accesses routed to the peer's memory, shared or over the socket (split bulk accesses count each piece). */
+    private long guestAccesses;
 
     /**
      * @param localRanges {start, end} pairs kept in {@code local}, 4 KiB aligned.
@@ -49,7 +51,18 @@ public final class RoutedMemory implements PhysicalMemory
         this.fallback = fallback;
     }
 
+    /** The backing of an access to {@code address}, counted as a guest-memory access when it is not local. */
     private PhysicalMemory backing(final long address)
+    {
+        final PhysicalMemory b = route(address);
+        if (b != local)
+        {
+            guestAccesses++;
+        }
+        return b;
+    }
+
+    private PhysicalMemory route(final long address)
     {
         for (int i = 0; i < localStart.length; i++)
         {
@@ -63,6 +76,15 @@ public final class RoutedMemory implements PhysicalMemory
             return shared;
         }
         return fallback;
+    }
+
+    /**
+     * How many accesses went to the peer's guest memory, shared or remote, so far: while it stays the same, nothing
+     * the model did depended on memory the peer can change.
+     */
+    public long guestAccesses()
+    {
+        return guestAccesses;
     }
 
     /** Where the backing that holds {@code address} stops holding the addresses after it. */
@@ -99,7 +121,7 @@ public final class RoutedMemory implements PhysicalMemory
     /** Which backing serves {@code address}: "local", "shared" or "peer" (for statistics and tests). */
     public String backingName(final long address)
     {
-        final PhysicalMemory b = backing(address);
+        final PhysicalMemory b = route(address);
         return b == local ? "local" : b == shared ? "shared" : "peer";
     }
 

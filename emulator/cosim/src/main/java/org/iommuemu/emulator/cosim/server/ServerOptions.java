@@ -23,10 +23,13 @@ import org.iommuemu.emulator.cosim.codec.RemotePortFrameDecoder;
  * @param answerWaitMicros how long the network thread, having queued a lone request for a session's model thread
  *                        (a session that cannot answer it inline), waits for the answer, yielding the CPU, to write it
  *                        itself rather than be woken for it; 0: never wait.
+ * @param inlineAnswers   whether the network thread may answer an ATS_REQ itself (docs/protocol.md 1): a lone request to
+ *                        a session on the scenario's own memory with wire interrupts, or a clean repeat
+ *                        ({@code RepeatHits}) in any other session; false: every request goes through the model thread.
  */
 public record ServerOptions(String host, int port, Path unixPath, int maxFrame, int idleSeconds, long graceMillis,
     long memoryTimeoutMillis, int queueHigh, int queueLow, int maxErrors, int idlePollMicros,
-    int answerWaitMicros)
+    int answerWaitMicros, boolean inlineAnswers)
 {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 7575;
@@ -80,66 +83,72 @@ public record ServerOptions(String host, int port, Path unixPath, int maxFrame, 
     {
         return new ServerOptions(DEFAULT_HOST, DEFAULT_PORT, null, RemotePortFrameDecoder.DEFAULT_MAX_FRAME, DEFAULT_IDLE_SECONDS,
             2000, 5000, 1024, 512, 100, DEFAULT_IDLE_POLL_MICROS,
-            DEFAULT_ANSWER_WAIT_MICROS);
+            DEFAULT_ANSWER_WAIT_MICROS, true);
     }
 
     public ServerOptions withAddress(final String host, final int port)
     {
         return new ServerOptions(host, port, null, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withUnixPath(final Path path)
     {
         return new ServerOptions(host, port, path, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withIdleSeconds(final int seconds)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, seconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withGraceMillis(final long millis)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, millis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withMemoryTimeoutMillis(final long millis)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, millis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withMaxFrame(final int bytes)
     {
         return new ServerOptions(host, port, unixPath, bytes, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withQueue(final int high, final int low)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            high, low, maxErrors, idlePollMicros, answerWaitMicros);
+            high, low, maxErrors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withIdlePollMicros(final int micros)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, micros, answerWaitMicros);
+            queueHigh, queueLow, maxErrors, micros, answerWaitMicros, inlineAnswers);
     }
 
     public ServerOptions withAnswerWaitMicros(final int micros)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, maxErrors, idlePollMicros, micros);
+            queueHigh, queueLow, maxErrors, idlePollMicros, micros, inlineAnswers);
+    }
+
+    public ServerOptions withInlineAnswers(final boolean inline)
+    {
+        return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
+            queueHigh, queueLow, maxErrors, idlePollMicros, answerWaitMicros, inline);
     }
 
     public ServerOptions withMaxErrors(final int errors)
     {
         return new ServerOptions(host, port, unixPath, maxFrame, idleSeconds, graceMillis, memoryTimeoutMillis,
-            queueHigh, queueLow, errors, idlePollMicros, answerWaitMicros);
+            queueHigh, queueLow, errors, idlePollMicros, answerWaitMicros, inlineAnswers);
     }
 }

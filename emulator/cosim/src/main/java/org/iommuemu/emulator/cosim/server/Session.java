@@ -23,6 +23,7 @@ import org.iommuemu.emulator.cache.CacheKey;
 import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.emulator.cache.InvalidationListener;
 import org.iommuemu.emulator.cache.InvalidationScope;
+import org.iommuemu.emulator.cache.TranslationCache;
 import org.iommuemu.emulator.config.ConfigException;
 import org.iommuemu.emulator.cosim.FaultFamily;
 import org.iommuemu.emulator.cosim.codec.Ats;
@@ -177,6 +178,17 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private IommuPort port;
     private RemoteMemory remote;
     private SharedFileMemory shared;
+    /** The guest session's memory (null with the scenario's own memory). */
+    private RoutedMemory routed;
+    /**
+     * Requests of a session that cannot answer every request inline which the event loop may still answer (null in
+     * a session that answers every lone request inline): see {@link RepeatHits}.
+     */
+    private RepeatHits repeats;
+    /** Every cache of the model (their versions tell whether a request changed any). */
+    private TranslationCache[] modelCaches = new TranslationCache[0];
+    /** The last ATS_REQ went through the model with no timeline action due, and hit the IOTLB without a fault. */
+    private boolean cleanHit;
     private double ghz;
     private int nextId = 1;
     private long requestIndex;
@@ -378,7 +390,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     /** Whether {@link #answerInline} may answer {@code packet}, by its kind and this session's model (event loop). */
     boolean inlineCandidate(final RpPacket packet)
     {
-        return (inlineTranslations || answerWaitNanos > 0) && packet instanceof Ats;
+        return packet instanceof Ats;
     }
 
     /**
@@ -415,18 +427,19 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
      */
     boolean answerInline(final RpPacket packet)
     {
-        if (!inlineTranslations || !(packet instanceof Ats) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
+        if (!(packet instanceof Ats ats) || queued.get() != 0 || closing || shuttingDown || readingPaused ||
             !channel.isWritable() || !modelOwned.compareAndSet(false, true))
         {
             return false;
         }
         try
         {
-            if (queued.get() != 0 || replay.actionsDue(requestIndex))
+            if (queued.get() != 0 || replay == null || replay.actionsDue(requestIndex) ||
+                !inlineTranslations && (repeats == null || !repeats.contains(ats)))
             {
                 return false;
             }
-            process(packet);
+            processTracked(packet);
             inlineAnswers++;
             flush();
             return true;
@@ -537,7 +550,9 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 return;
             }
             build();
-            inlineTranslations = remote == null && spec.interrupts() == Scenario.CosimInterrupts.WIRE;
+            final boolean inline = options.inlineAnswers() && remote == null && spec.interrupts() == Scenario.CosimInterrupts.WIRE;
+            repeats = inline || !options.inlineAnswers() ? null : new RepeatHits();
+            inlineTranslations = inline;
             while (true)
             {
                 final RpPacket packet = take();
@@ -560,7 +575,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 }
                 else
                 {
-                    process(packet);
+                    processTracked(packet);
                 }
             }
             endReason = inlineFailure != null ? inlineFailure : closing ? "the peer closed the connection" :
@@ -624,14 +639,15 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 }
                 shared = new SharedFileMemory(c.sharedFile(), ranges);
             }
-            final RoutedMemory memory = new RoutedMemory(new SparseMemory(), Platform.emulatorRanges(scenario), shared, remote);
-            platform = Platform.forGuest(scenario, memory);
+            routed = new RoutedMemory(new SparseMemory(), Platform.emulatorRanges(scenario), shared, remote);
+            platform = Platform.forGuest(scenario, routed);
         }
         else
         {
             platform = Platform.build(scenario);
         }
         port = platform.port();
+        modelCaches = port.caches().toArray(new TranslationCache[0]);
         replay = new Replay(platform);
         ghz = platform.profile().clock().frequencyGhz();
         if (port instanceof AmdViIommu amdvi)
@@ -647,6 +663,44 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         server.log(name() + ": connected, " + platform.describe() + ", profile " + platform.profile().name() +
             (remote == null ? ", the scenario's own memory" : shared == null ? ", remote guest memory" :
                 ", shared guest memory (" + Summary.bytes(shared.mappedBytes()) + " mapped)"));
+    }
+
+    /**
+     * Carry out a packet (with the model owned) and keep {@link #repeats}: a clean repeat-able ATS_REQ is added,
+     * anything else empties it.
+     */
+    private void processTracked(final RpPacket packet)
+    {
+        final RepeatHits r = repeats;
+        if (r == null)
+        {
+            process(packet);
+            return;
+        }
+        final long versions = cacheVersions();
+        final long guest = routed == null ? 0 : routed.guestAccesses();
+        final long sent = interruptsSent + atsInvalidationsSent;
+        cleanHit = false;
+        process(packet);
+        if (cleanHit && versions == cacheVersions() && guest == (routed == null ? 0 : routed.guestAccesses()) &&
+            sent == interruptsSent + atsInvalidationsSent)
+        {
+            r.add((Ats)packet);
+        }
+        else
+        {
+            r.clear();
+        }
+    }
+
+    private long cacheVersions()
+    {
+        long sum = 0;
+        for (final TranslationCache cache : modelCaches)
+        {
+            sum += cache.version();
+        }
+        return sum;
     }
 
     private void process(final RpPacket packet)
@@ -868,11 +922,13 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             r.pasid(TranslateWords.pasid(word)).privileged(TranslateWords.privileged(word));
         }
         final long timeNanos = arrival(ats.timestamp());
+        final boolean actionsDue = replay.actionsDue(requestIndex);
         replay.applyActionsBefore(requestIndex);
         final long readsBefore = remoteReads();
         final ReplayRecord record = replay.stepRequest(requestIndex++, timeNanos, r);
         remoteReadsDuringRequests += remoteReads() - readsBefore;
         final RequestOutcome o = record.outcome();
+        cleanHit = !actionsDue && o.isOk() && o.iotlbHit();
         final Ats response = Ats.request();
         response.answering(ats);
         response.timestamp(completionTime(ats.timestamp(), record));
@@ -1458,8 +1514,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             (timeWentBack > 0 ? ", timestamps that went back: " + timeWentBack : ""));
         out.println("  most bytes waiting for the peer to read: " + maxOutboundBytes);
         out.println("  ATS_REQs answered by the network thread: " + inlineAnswers + (inlineTranslations ? "" :
-            " (this session's model may need the peer: every request goes through the model thread; the network " +
-            "thread waited for and wrote " + answersAfterWait + " answers)"));
+            repeats != null ? " (repeats of a clean IOTLB hit only: this session's model may need the peer)" :
+            " (--no-inline-answers)") + "; answers it waited for: " + answersAfterWait);
         out.flush();
         return text.toString();
     }

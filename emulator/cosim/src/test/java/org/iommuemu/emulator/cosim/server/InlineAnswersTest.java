@@ -29,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ATS_REQs that the network thread answers itself (docs/protocol.md 1): a session whose model never needs the peer
  * (the scenario's own memory, wire interrupts) answers a single outstanding request on the event loop, with exactly
  * the answers, completion times and statistics of the model thread; requests and responses keep their order when
- * queued requests and inline answers alternate; sessions whose model may need the peer never answer inline.
+ * queued requests and inline answers alternate; a session whose model may need the peer (here for its MSI writes)
+ * answers inline only repeats of a clean IOTLB hit ({@link RepeatHits}), again exactly as its model thread does.
  */
 class InlineAnswersTest
 {
@@ -54,10 +55,12 @@ class InlineAnswersTest
     }
 
     /** One request at a time; each answer as text (address, length, permissions, completion time, the outcome words). */
-    private static List<String> singleRequests(final String yaml, final int count, final ObjectNode[] json) throws Exception
+    private static List<String> singleRequests(final String yaml, final boolean inline, final int count, final ObjectNode[] json)
+        throws Exception
     {
         final List<String> answers = new ArrayList<>();
-        try (Loopback loop = new Loopback(yaml))
+        try (Loopback loop = new Loopback(Loopback.scenario(yaml), ServerOptions.defaults().withAddress("127.0.0.1", 0)
+            .withInlineAnswers(inline)))
         {
             try (RawPeer peer = new RawPeer(loop.address))
             {
@@ -87,9 +90,9 @@ class InlineAnswersTest
         final int count = 400;
         final ObjectNode[] inline = new ObjectNode[1];
         final ObjectNode[] queued = new ObjectNode[1];
-        final List<String> answeredInline = singleRequests(scenario("wire"), count, inline);
-        // MSI writes may need the peer's answer: every request of that session goes through its model thread.
-        final List<String> answeredByModel = singleRequests(scenario("msi-write"), count, queued);
+        final List<String> answeredInline = singleRequests(scenario("wire"), true, count, inline);
+        // The reference: every request through the model thread (--no-inline-answers).
+        final List<String> answeredByModel = singleRequests(scenario("wire"), false, count, queued);
         assertEquals(answeredByModel, answeredInline);
 
         assertEquals(List.of(), ResultsSchema.validate(inline[0]), inline[0].toPrettyString());
@@ -97,11 +100,41 @@ class InlineAnswersTest
         // The first requests may find the model thread still building the platform or not yet idle: most, not all.
         assertTrue(inlineAnswers >= count / 2 && inlineAnswers <= count, inline[0].get("cosim").toString());
         assertEquals(0, queued[0].at("/cosim/answered_inline").asLong(), queued[0].get("cosim").toString());
+        sameReplay(queued[0], inline[0]);
+        assertTrue(inline[0].at("/replay/walks/requests").asLong() > 0, "some requests walked: " + inline[0].get("replay"));
+    }
+
+    /**
+     * MSI writes may need the peer's answer, so a session with them answers inline only a repeat of a request that hit
+     * the IOTLB cleanly with nothing else carried out since; its answers and statistics are still those of its model
+     * thread alone.
+     */
+    @Test
+    void aSessionThatMayNeedThePeerAnswersCleanRepeatsExactlyAsItsModelThreadDoes() throws Exception
+    {
+        final int count = 400;
+        final ObjectNode[] repeats = new ObjectNode[1];
+        final ObjectNode[] queued = new ObjectNode[1];
+        final List<String> withRepeats = singleRequests(scenario("msi-write"), true, count, repeats);
+        final List<String> answeredByModel = singleRequests(scenario("msi-write"), false, count, queued);
+        assertEquals(answeredByModel, withRepeats);
+        assertEquals(List.of(), ResultsSchema.validate(repeats[0]), repeats[0].toPrettyString());
+        final long inlineAnswers = repeats[0].at("/cosim/answered_inline").asLong();
+        // Eight pages revisited in turn, every 16th request a new page's walk, which forgets the repeats: of each 16
+        // requests, the walk and the first visit of each of the eight pages after it go through the model thread, the
+        // other seven may be answered inline.
+        assertTrue(repeats[0].at("/replay/walks/requests").asLong() > 0, repeats[0].get("replay").toString());
+        assertTrue(inlineAnswers > count / 16 && inlineAnswers <= 7L * count / 16, "inline answers: " + inlineAnswers);
+        assertEquals(0, queued[0].at("/cosim/answered_inline").asLong(), queued[0].get("cosim").toString());
+        sameReplay(queued[0], repeats[0]);
+    }
+
+    private static void sameReplay(final ObjectNode expected, final ObjectNode actual)
+    {
         for (final String key : List.of("traffic", "dma", "faults", "caches", "walks"))
         {
-            assertEquals(queued[0].at("/replay/" + key), inline[0].at("/replay/" + key), key);
+            assertEquals(expected.at("/replay/" + key), actual.at("/replay/" + key), key);
         }
-        assertTrue(inline[0].at("/replay/walks/requests").asLong() > 0, "some requests walked: " + inline[0].get("replay"));
     }
 
     @Test
