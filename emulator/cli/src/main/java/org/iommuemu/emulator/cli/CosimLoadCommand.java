@@ -43,6 +43,10 @@ final class CosimLoadCommand implements Callable<Integer>
         description = "The servers' wait for a lone request's answer, as serve --answer-wait. Default 50.")
     int answerWait = ServerOptions.DEFAULT_ANSWER_WAIT_MICROS;
 
+    @Option(names = "--inline-answers", negatable = true, defaultValue = "true", fallbackValue = "true",
+        description = "As serve --[no-]inline-answers. Default on.")
+    boolean inlineAnswers;
+
     @Option(names = "--sessions", paramLabel = "N", description = "Also measure N guest-memory sessions at once, each from " +
         "a blocking-socket peer with one request outstanding (round trips per second and percentiles). Default 0: not measured.")
     int sessions;
@@ -54,7 +58,7 @@ final class CosimLoadCommand implements Callable<Integer>
             throw new IllegalArgumentException("counts and the window must be positive (--sessions 0 or more)");
         }
         final ServerOptions options = ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePoll)
-            .withAnswerWaitMicros(answerWait);
+            .withAnswerWaitMicros(answerWait).withInlineAnswers(inlineAnswers);
         new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses, options, sessions).run();
         return 0;
     }

@@ -48,6 +48,7 @@ class CClientSessionTest
     @TempDir
     static Path build;
     static Path program;
+    static Path rtt;
     static boolean sanitized;
 
     @BeforeAll
@@ -74,6 +75,39 @@ class CClientSessionTest
         final Result linked = run(command, 90);
         assertEquals(0, linked.exit, () -> "the test program does not build:\n" + linked.output);
         program = build.resolve("cclient_session");
+        // The round-trip example (contrib/iommu-emu-client/examples), as its comment says to build it.
+        final Result example = run(List.of("gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I", client.toString(),
+            "-o", build.resolve("iommu_emu_rtt").toString(), client.resolve("examples/iommu_emu_rtt.c").toString(),
+            client.resolve("iommu_emu_client.c").toString()), 90);
+        assertEquals(0, example.exit, () -> "the round-trip example does not build warning-free:\n" + example.output);
+        rtt = build.resolve("iommu_emu_rtt");
+    }
+
+    /**
+     * The round-trip example against a session on the scenario's own tables: every answer checked against the mapping
+     * (a wrong expected base fails it), one line of percentiles, the server's count of the requests.
+     */
+    @Test
+    void theRoundTripExampleTimesCheckedTranslations() throws Exception
+    {
+        final String yaml = String.join("\n", "name: rtt", "platform:", "  iommu: amdvi", "cosim:", "  setup: scenario", "domains:",
+            "  - {id: 1, levels: 3, policy: x86-sizes, mappings: [{iova: 0x100000000, spa: 0x80000000, size: 64M}]}",
+            "devices:", "  - {requester: 0x100, domain: 1}", "");
+        try (Loopback loop = new Loopback(yaml))
+        {
+            final Result r = run(List.of(rtt.toString(), loop.address, "400", "0x100", "0x100000000", "0x80000000"), RUN_SECONDS);
+            assertEquals(0, r.exit, r.output);
+            assertTrue(r.output.matches("(?s)round trips: 400, p50 [0-9.]+ us, p99 [0-9.]+ us, p99.9 [0-9.]+ us, max [0-9.]+ us\n"),
+                r.output);
+            final Result wrong = run(List.of(rtt.toString(), loop.address, "10", "0x100", "0x100000000", "0x90000000"), RUN_SECONDS);
+            assertEquals(1, wrong.exit, wrong.output);
+            assertTrue(wrong.output.contains("request 0 for 0x100000000 answered result 0 address 0x80000000"), wrong.output);
+            final Result bad = run(List.of(rtt.toString(), loop.address, "ten", "0x100", "0x100000000"), RUN_SECONDS);
+            assertEquals(2, bad.exit, bad.output);
+            assertTrue(bad.output.contains("COUNT 'ten' is not a number"), bad.output);
+            loop.awaitEnded(2);
+            assertTrue(loop.json.stream().anyMatch(j -> j.at("/replay/traffic/dma_requests").asLong() == 600), loop.json::toString);
+        }
     }
 
     @Test
