@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,13 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Options and accessors. */
 
@@ -262,6 +270,7 @@ void ie_options_init(ie_options *o)
     o->timeout_ms = 10000;
     o->max_frame = IE_DEFAULT_MAX_FRAME;
     o->max_in_flight = 1024;
+    o->poll_us = 200;
 }
 
 int ie_fd(const ie_client *c)
@@ -674,6 +683,17 @@ static int slot_wait(ie_client *c, uint32_t id, uint32_t cmd, uint8_t **packet, 
         return IE_ERR_ARG;
     }
     uint64_t deadline = now_ms() + (uint64_t)(c->opt.timeout_ms > 0 ? c->opt.timeout_ms : 0);
+    /* Poll first (non-blocking rounds, yielding the CPU between them), then sleep in poll() until the answer. */
+    const uint64_t poll_end = c->opt.poll_us > 0 ? now_us() + c->opt.poll_us : 0;
+    while (s->state == SLOT_WAITING && poll_end != 0 && now_us() < poll_end) {
+        int rc = io_round(c, 0);
+        if (rc < 0 && s->state == SLOT_WAITING) {
+            return rc;
+        }
+        if (s->state == SLOT_WAITING && rc == 0) {
+            sched_yield();
+        }
+    }
     while (s->state == SLOT_WAITING) {
         int left = remaining_ms(c, deadline);
         if (left == 0) {

@@ -3,8 +3,9 @@
  * device model would send it (docs/benchmarks.md "Co-simulation load").
  *
  *   gcc -std=c11 -O2 -I.. -o iommu_emu_rtt iommu_emu_rtt.c ../iommu_emu_client.c
- *   ./iommu_emu_rtt tcp:127.0.0.1:7575 20000 0x100 0x100000000 [EXPECTED_OUTPUT_BASE]
+ *   ./iommu_emu_rtt [-p POLL_US] tcp:127.0.0.1:7575 20000 0x100 0x100000000 [EXPECTED_OUTPUT_BASE]
  *
+ * -p sets how long each wait polls before it sleeps (ie_options.poll_us; default that of ie_options_init).
  * Sends COUNT / 2 warm-up requests, then COUNT requests one at a time (untranslated reads of 8 bytes, walking
  * eight 2 MiB-apart addresses from IOVA), each answer checked: result OK and, when EXPECTED_OUTPUT_BASE is given,
  * the translated address EXPECTED_OUTPUT_BASE + the same offset. Prints one line of percentiles; exits 1 on a
@@ -91,8 +92,20 @@ static int round_trips(ie_client *client, uint64_t count, uint16_t requester, ui
 
 int main(int argc, char **argv)
 {
+    ie_options options;
+    ie_options_init(&options);
+    if (argc >= 3 && strcmp(argv[1], "-p") == 0) {
+        uint64_t poll_us;
+        if (parse_u64(argv[2], "POLL_US", &poll_us) || poll_us > 1000000u) {
+            fprintf(stderr, "iommu_emu_rtt: POLL_US must be 0-1000000\n");
+            return 2;
+        }
+        options.poll_us = (unsigned)poll_us;
+        argv += 2;
+        argc -= 2;
+    }
     if (argc < 5 || argc > 6) {
-        fprintf(stderr, "usage: iommu_emu_rtt ADDRESS COUNT REQUESTER IOVA [EXPECTED_OUTPUT_BASE]\n");
+        fprintf(stderr, "usage: iommu_emu_rtt [-p POLL_US] ADDRESS COUNT REQUESTER IOVA [EXPECTED_OUTPUT_BASE]\n");
         return 2;
     }
     uint64_t count, requester, iova, base = 0;
@@ -111,7 +124,7 @@ int main(int argc, char **argv)
     }
     char error[256];
     ie_client *client = NULL;
-    if (ie_connect(&client, argv[1], NULL, NULL, error, sizeof error) != 0) {
+    if (ie_connect(&client, argv[1], &options, NULL, error, sizeof error) != 0) {
         fprintf(stderr, "iommu_emu_rtt: cannot connect to %s: %s\n", argv[1], error);
         free(samples);
         return 1;

@@ -27,6 +27,8 @@ import org.iommuemu.emulator.vtd.VtdRegisters;
 import org.iommuemu.tlp.TlpError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -61,6 +63,24 @@ class CosimServerTest
             final String stats = client.stats();
             assertTrue(stats.contains("MMIO accesses: 5"), stats);
             assertTrue(loop.awaitLog("connected, amdvi (guest-driven)").contains("session 1 (tcp:127.0.0.1:"));
+        }
+    }
+
+    /** A blocking call polls for its answer first (CosimClient.Options.answerPollMicros), or sleeps at once: the same answers. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 200, 5000})
+    void blockingCallsGetTheirAnswersWhetherTheClientPollsOrSleeps(final int micros) throws Exception
+    {
+        final CosimClient.Options options = new CosimClient.Options();
+        options.answerPollMicros = micros;
+        try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client(options))
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                final long value = 0x100_0000L + ((long)i << 12) | 0x1FF;
+                client.mmioWrite(AmdViRegisters.DEVICE_TABLE_BASE, 8, value);
+                assertEquals(value, client.mmioRead(AmdViRegisters.DEVICE_TABLE_BASE, 8));
+            }
         }
     }
 
