@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* AMD-Vi registers (AmdViRegisters; Linux amd_iommu_types.h MMIO_*). */
 #define DEVICE_TABLE_BASE 0x0000u
@@ -291,6 +292,79 @@ static void print_stats(void)
     printf("stats-begin %zu\n%s\nstats-end\n", len, text);
 }
 
+/* A domain with 16 pages and the device attached to it: set_dte_entry, INVALIDATE_DEVTAB_ENTRY, wait. */
+static void attach(void)
+{
+    map_pages();
+    uint64_t dte = DEVTAB + 32u * DEVICE;
+    store64(dte, DTE_V | DTE_TV | (3ull << DTE_MODE_SHIFT) | TABLE_L2 | DTE_IR | DTE_IW);
+    store64(dte + 8, DOMAIN);
+    n_events = 0;
+    queue_command((CMD_INVALIDATE_DEVTAB_ENTRY << 60) | DEVICE, 0);
+    uint64_t token = completion_wait_and_run();
+    printf("semaphore %" PRIu64 " token %" PRIu64 "\n", load64(SEMAPHORE), token);
+    CHECK(load64(SEMAPHORE) == token, "the completion wait did not store its token");
+    take_events("attach");
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    const uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * The QEMU case timed: the guest's driver brings the IOMMU up with its tables in this program's memory (every fetch
+ * a READ this program answers), then translations of the 16 mapped pages in turn, one outstanding, COUNT / 2 to warm
+ * up and COUNT timed, every answer checked; prints the round trip's percentiles and the server's statistics.
+ */
+static int rtt(const char *address, unsigned count)
+{
+    if (connect_to(address)) {
+        return 1;
+    }
+    mmio_write(DEVICE_TABLE_BASE, 8, DEVTAB | 0x1FFu);
+    mmio_write(COMMAND_BUFFER_BASE, 8, CMDBUF | (8ull << 56));
+    mmio_write(EVENT_LOG_BASE, 8, EVTLOG | (8ull << 56));
+    mmio_write(CONTROL, 8, CONTROL_ON);
+    attach();
+    uint64_t *samples = calloc(count, sizeof(uint64_t));
+    CHECK(samples != NULL, "out of memory");
+    if (samples == NULL) {
+        return 1;
+    }
+    for (unsigned round = 0; round < 2 && failures == 0; round++) {
+        unsigned n = round == 0 ? count / 2 : count;
+        for (unsigned i = 0; i < n; i++) {
+            const uint64_t page = i % PAGES;
+            ie_translate_req req;
+            ie_translate_result r;
+            ie_translate_req_init(&req, DEVICE, IOVA + page * 4096u + 0x40u, 0);
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            int rc = ie_translate(client, &req, &r);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (rc != 0 || r.result != IE_ATS_RESULT_OK || r.addr != SPA + page * 4096u + 0x40u) {
+                CHECK(0, "translation %u: rc %d result %u addr 0x%" PRIx64, i, rc, r.result, r.addr);
+                break;
+            }
+            if (round == 1) {
+                samples[i] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+            }
+        }
+    }
+    if (failures == 0) {
+        qsort(samples, count, sizeof(uint64_t), compare_u64);
+        printf("round trips: %u, p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us\n", count,
+               samples[count / 2] / 1000.0, samples[(size_t)count * 99 / 100] / 1000.0,
+               samples[(size_t)count * 999 / 1000] / 1000.0, samples[count - 1] / 1000.0);
+        print_stats();
+    }
+    free(samples);
+    ie_close(client);
+    return failures != 0;
+}
+
 static int session(const char *address)
 {
     if (connect_to(address)) {
@@ -311,17 +385,7 @@ static int session(const char *address)
     CHECK((status & (STATUS_CMD_BUF_RUN | STATUS_EVENT_LOG_RUN)) == (STATUS_CMD_BUF_RUN | STATUS_EVENT_LOG_RUN),
           "status 0x%" PRIx64, status);
 
-    /* A domain with 16 pages and the device attached to it: set_dte_entry, INVALIDATE_DEVTAB_ENTRY, wait. */
-    map_pages();
-    uint64_t dte = DEVTAB + 32u * DEVICE;
-    store64(dte, DTE_V | DTE_TV | (3ull << DTE_MODE_SHIFT) | TABLE_L2 | DTE_IR | DTE_IW);
-    store64(dte + 8, DOMAIN);
-    n_events = 0;
-    queue_command((CMD_INVALIDATE_DEVTAB_ENTRY << 60) | DEVICE, 0);
-    uint64_t token = completion_wait_and_run();
-    printf("semaphore %" PRIu64 " token %" PRIu64 "\n", load64(SEMAPHORE), token);
-    CHECK(load64(SEMAPHORE) == token, "the completion wait did not store its token");
-    take_events("attach");
+    attach();
 
     /* A DMA translated as QEMU's proxy asks. */
     ie_translate_req req;
@@ -372,7 +436,7 @@ static int session(const char *address)
     store64(TABLE_L0 + 8u * ((IOVA >> 12) & 511u), 0);
     n_events = 0;
     queue_command((CMD_INVALIDATE_IOMMU_PAGES << 60) | ((uint64_t)DOMAIN << 32), (IOVA & ~0xFFFull) | 2u);
-    token = completion_wait_and_run();
+    uint64_t token = completion_wait_and_run();
     CHECK(load64(SEMAPHORE) == token, "the completion wait after the invalidation did not store");
     take_events("invalidate");
 
@@ -477,8 +541,8 @@ static int hostile(const char *address)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s session|basic|hostile ADDRESS\n", argv[0]);
+    if (argc != 3 && !(argc == 4 && strcmp(argv[1], "rtt") == 0)) {
+        fprintf(stderr, "usage: %s session|basic|hostile ADDRESS, or rtt ADDRESS COUNT\n", argv[0]);
         return 2;
     }
     guest = calloc(1, GUEST_SIZE);
@@ -491,6 +555,9 @@ int main(int argc, char **argv)
         rc = session(argv[2]);
     } else if (strcmp(argv[1], "basic") == 0) {
         rc = basic(argv[2]);
+    } else if (strcmp(argv[1], "rtt") == 0) {
+        long count = strtol(argv[3], NULL, 10);
+        rc = count >= 2 && count <= 10000000 ? rtt(argv[2], (unsigned)count) : 2;
     } else if (strcmp(argv[1], "hostile") == 0) {
         rc = hostile(argv[2]);
     } else {

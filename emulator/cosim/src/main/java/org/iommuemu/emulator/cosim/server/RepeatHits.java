@@ -18,7 +18,7 @@ import org.iommuemu.emulator.cosim.codec.Ats;
 final class RepeatHits
 {
     /** Keys held at most. */
-    static final int CAPACITY = 16;
+    static final int CAPACITY = 64;
     private static final int FIELDS = 9;
 
     private final long[] keys = new long[CAPACITY * FIELDS];
