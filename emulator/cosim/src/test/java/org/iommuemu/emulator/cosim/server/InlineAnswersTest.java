@@ -88,20 +88,9 @@ class InlineAnswersTest
     void theNetworkThreadAnswersExactlyAsTheModelThreadDoes() throws Exception
     {
         final int count = 400;
-        final ObjectNode[] inline = new ObjectNode[1];
-        final ObjectNode[] queued = new ObjectNode[1];
-        final List<String> answeredInline = singleRequests(scenario("wire"), true, count, inline);
-        // The reference: every request through the model thread (--no-inline-answers).
-        final List<String> answeredByModel = singleRequests(scenario("wire"), false, count, queued);
-        assertEquals(answeredByModel, answeredInline);
-
-        assertEquals(List.of(), ResultsSchema.validate(inline[0]), inline[0].toPrettyString());
-        final long inlineAnswers = inline[0].at("/cosim/answered_inline").asLong();
+        final long inlineAnswers = inlineAnswersEqualToTheModelThreads("wire", count);
         // The first requests may find the model thread still building the platform or not yet idle: most, not all.
-        assertTrue(inlineAnswers >= count / 2 && inlineAnswers <= count, inline[0].get("cosim").toString());
-        assertEquals(0, queued[0].at("/cosim/answered_inline").asLong(), queued[0].get("cosim").toString());
-        sameReplay(queued[0], inline[0]);
-        assertTrue(inline[0].at("/replay/walks/requests").asLong() > 0, "some requests walked: " + inline[0].get("replay"));
+        assertTrue(inlineAnswers >= count / 2 && inlineAnswers <= count, "inline answers: " + inlineAnswers);
     }
 
     /**
@@ -113,28 +102,33 @@ class InlineAnswersTest
     void aSessionThatMayNeedThePeerAnswersCleanRepeatsExactlyAsItsModelThreadDoes() throws Exception
     {
         final int count = 400;
-        final ObjectNode[] repeats = new ObjectNode[1];
-        final ObjectNode[] queued = new ObjectNode[1];
-        final List<String> withRepeats = singleRequests(scenario("msi-write"), true, count, repeats);
-        final List<String> answeredByModel = singleRequests(scenario("msi-write"), false, count, queued);
-        assertEquals(answeredByModel, withRepeats);
-        assertEquals(List.of(), ResultsSchema.validate(repeats[0]), repeats[0].toPrettyString());
-        final long inlineAnswers = repeats[0].at("/cosim/answered_inline").asLong();
+        final long inlineAnswers = inlineAnswersEqualToTheModelThreads("msi-write", count);
         // Eight pages revisited in turn, every 16th request a new page's walk, which forgets the repeats: of each 16
         // requests, the walk and the first visit of each of the eight pages after it go through the model thread, the
         // other seven may be answered inline.
-        assertTrue(repeats[0].at("/replay/walks/requests").asLong() > 0, repeats[0].get("replay").toString());
         assertTrue(inlineAnswers > count / 16 && inlineAnswers <= 7L * count / 16, "inline answers: " + inlineAnswers);
-        assertEquals(0, queued[0].at("/cosim/answered_inline").asLong(), queued[0].get("cosim").toString());
-        sameReplay(queued[0], repeats[0]);
     }
 
-    private static void sameReplay(final ObjectNode expected, final ObjectNode actual)
+    /**
+     * The same single requests to a session with inline answers and to one without (--no-inline-answers, the
+     * reference: every request through the model thread): the same answers, completion times and replay statistics,
+     * some requests walking. Returns how many the first answered inline.
+     */
+    private static long inlineAnswersEqualToTheModelThreads(final String interrupts, final int count) throws Exception
     {
+        final ObjectNode[] inline = new ObjectNode[1];
+        final ObjectNode[] queued = new ObjectNode[1];
+        final List<String> answeredInline = singleRequests(scenario(interrupts), true, count, inline);
+        final List<String> answeredByModel = singleRequests(scenario(interrupts), false, count, queued);
+        assertEquals(answeredByModel, answeredInline);
+        assertEquals(List.of(), ResultsSchema.validate(inline[0]), inline[0].toPrettyString());
+        assertEquals(0, queued[0].at("/cosim/answered_inline").asLong(), queued[0].get("cosim").toString());
         for (final String key : List.of("traffic", "dma", "faults", "caches", "walks"))
         {
-            assertEquals(expected.at("/replay/" + key), actual.at("/replay/" + key), key);
+            assertEquals(queued[0].at("/replay/" + key), inline[0].at("/replay/" + key), key);
         }
+        assertTrue(inline[0].at("/replay/walks/requests").asLong() > 0, "some requests walked: " + inline[0].get("replay"));
+        return inline[0].at("/cosim/answered_inline").asLong();
     }
 
     @Test
