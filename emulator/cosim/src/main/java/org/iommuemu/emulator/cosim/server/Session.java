@@ -401,9 +401,9 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
      */
     void awaitAnswer()
     {
-        if (inlineTranslations || answerWaitNanos == 0)
+        if (inlineTranslations || answerWaitNanos == 0 || queued.get() > 1)
         {
-            return;
+            return; // with requests queued before it, the answer is not a few microseconds away: keep decoding
         }
         final long end = System.nanoTime() + answerWaitNanos;
         while (outbound.isEmpty())
