@@ -71,12 +71,12 @@ public final class CosimClient implements AutoCloseable
         public int memoryChannel = 2;
         public int interruptChannel = 3;
         public int translationChannel = 4;
+        public int tlpChannel = 5;
         /**
          * How long a blocking call (translate, MMIO, statistics) polls for its answer, yielding the CPU, before it
          * sleeps until the answer arrives; 0: sleep at once.
          */
         public int answerPollMicros = 200;
-        public int tlpChannel = 5;
         /** Serves the server's guest-memory accesses; null answers them with address errors. */
         public GuestMemory memory;
         /** Send MMIO accesses in the extended (80-byte) layout. */

@@ -666,7 +666,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     }
 
     /**
-     * Carry out a packet (with the model owned) and keep {@link #repeats}: a clean repeat-able ATS_REQ is added,
+     * Carry out a packet (with the model owned) and keep {@link #repeats}: a clean ATS_REQ is added,
      * anything else empties it.
      */
     private void processTracked(final RpPacket packet)
