@@ -57,7 +57,7 @@ final class CosimLoadCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("counts and the window must be positive (--sessions 0 or more)");
         }
-        final ServerOptions options = ServerOptions.defaults().withAddress("127.0.0.1", 0).withIdlePollMicros(idlePoll)
+        final ServerOptions options = ServerOptions.defaults().withIdlePollMicros(idlePoll)
             .withAnswerWaitMicros(answerWait).withInlineAnswers(inlineAnswers);
         new CosimLoad(spec.commandLine().getOut(), pipelined, window, single, misses, options, sessions).run();
         return 0;

@@ -113,7 +113,7 @@ public final class CosimLoad
         this.sessions = sessions;
     }
 
-    /** Run the four measurements and print one line each. */
+    /** Run the measurements listed above and print one line each. */
     public void run() throws Exception
     {
         final String hitScenario = String.join("\n", "name: load-hits", "platform:", "  iommu: amdvi", "cosim:", "  setup: scenario",
@@ -211,9 +211,7 @@ public final class CosimLoad
         }
         if (label != null)
         {
-            out.printf(Locale.ROOT, "single outstanding request round trip%s (%d): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n",
-                label, count, histogram.getValueAtPercentile(50) / 1e3, histogram.getValueAtPercentile(99) / 1e3,
-                histogram.getValueAtPercentile(99.9) / 1e3, histogram.getMaxValue() / 1e3);
+            out.printf(Locale.ROOT, "single outstanding request round trip%s (%d): %s%n", label, count, percentiles(histogram));
         }
     }
 

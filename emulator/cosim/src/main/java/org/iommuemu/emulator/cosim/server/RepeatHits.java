@@ -78,10 +78,9 @@ final class RepeatHits
             keys[at + 6] == ats.reserved(1) && keys[at + 7] == ats.reserved(2) && keys[at + 8] == ats.reserved(3);
     }
 
-    /** The last 4 KiB page the access touches (its length as the session reads it: 0 means 4, at most 4096). */
+    /** The last 4 KiB page the access touches (its length as the session reads it, {@link Session#dmaLength}). */
     private static long lastPage(final Ats ats)
     {
-        final long length = ats.length() == 0 ? 4 : Math.min(ats.length(), 4096);
-        return (ats.address() + length - 1) >>> 12;
+        return (ats.address() + Session.dmaLength(ats) - 1) >>> 12;
     }
 }

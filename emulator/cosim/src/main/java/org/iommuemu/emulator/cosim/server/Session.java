@@ -914,7 +914,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         {
             access |= Permissions.READ;
         }
-        final int length = ats.length() == 0 ? 4 : (int)Math.min(ats.length(), 4096);
+        final int length = dmaLength(ats);
         final DmaRequest r = request.set(TranslateWords.valid(word) ? TranslateWords.requesterId(word) : defaultRequester(),
             ats.address(), length, access, AddressType.ofField(at), TranslateWords.valid(word) && TranslateWords.trusted(word));
         if (TranslateWords.valid(word))
@@ -988,6 +988,12 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         {
             send(response);
         }
+    }
+
+    /** The DMA length an ATS_REQ stands for: its length field, 0 meaning 4 bytes, at most one 4 KiB page. */
+    static int dmaLength(final Ats ats)
+    {
+        return ats.length() == 0 ? 4 : (int)Math.min(ats.length(), 4096);
     }
 
     private int defaultRequester()

@@ -2,12 +2,16 @@ package org.iommuemu.emulator.cosim.server;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.GuestMemory;
 import org.iommuemu.emulator.cosim.client.PhysicalGuestMemory;
 import org.iommuemu.emulator.cosim.client.RemoteIommuPort;
 import org.iommuemu.pagetable.memory.SparseMemory;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The client playing QEMU: guest RAM in a {@link SparseMemory} served to the server, the server's IOMMU as a
@@ -16,6 +20,8 @@ import org.iommuemu.pagetable.memory.SparseMemory;
  */
 public final class GuestSide implements AutoCloseable
 {
+    private static final Pattern INLINE = Pattern.compile("ATS_REQs answered by the network thread: (\\d+)");
+
     public final SparseMemory memory = new SparseMemory();
     public final List<String> events = new CopyOnWriteArrayList<>();
     public final CosimClient client;
@@ -46,6 +52,15 @@ public final class GuestSide implements AutoCloseable
         options.onInvalidation = a -> events.add(String.format("ats_inv 0x%x+0x%x", a.address(), a.length()));
         client = loop.client(options);
         port = new RemoteIommuPort(client, 0, blockSize);
+    }
+
+    /** The session's count of ATS_REQs its network thread answered, from its statistics (IE_STATS). */
+    public long inlineAnswers()
+    {
+        final String stats = client.stats();
+        final Matcher m = INLINE.matcher(stats);
+        assertTrue(m.find(), stats);
+        return Long.parseLong(m.group(1));
     }
 
     /** Events so far, then forget them. */

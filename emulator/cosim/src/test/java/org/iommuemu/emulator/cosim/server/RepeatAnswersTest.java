@@ -1,8 +1,5 @@
 package org.iommuemu.emulator.cosim.server;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cosim.client.CosimClient;
@@ -35,7 +32,6 @@ class RepeatAnswersTest
     private static final long IOVA = 0x1_0000_0000L;
     private static final long SPA = 0x8000_0000L;
     private static final long OTHER_SPA = 0xC000_0000L;
-    private static final Pattern INLINE = Pattern.compile("ATS_REQs answered by the network thread: (\\d+)");
 
     @Test
     void repeatsAreAnsweredInlineAndWhatMakesThemWalkSendsThemBackToTheModelThread() throws Exception
@@ -56,7 +52,7 @@ class RepeatAnswersTest
                 assertTrue(iotlbHit(translate(guest, x + (i & 0xF) * 8, SPA + 0x5000 + (i & 0xF) * 8)));
             }
             assertEquals(readsAfterWalk, guest.client.memoryReads(), "the repeats read no guest memory");
-            final long inlineAfterRepeats = inlineAnswers(guest);
+            final long inlineAfterRepeats = guest.inlineAnswers();
             assertTrue(inlineAfterRepeats >= 10, "repeats answered inline: " + inlineAfterRepeats);
 
             // 2048 other pages walked: x's IOTLB entry (512 entries, 4 ways) is gone, and x walks again, through the
@@ -87,7 +83,7 @@ class RepeatAnswersTest
             {
                 assertTrue(iotlbHit(translate(guest, x, OTHER_SPA)));
             }
-            assertTrue(inlineAnswers(guest) > inlineAfterRepeats, "repeats after the remap answered inline too");
+            assertTrue(guest.inlineAnswers() > inlineAfterRepeats, "repeats after the remap answered inline too");
             assertFalse(loop.log.stream().anyMatch(line -> line.contains("emulator bug")), String.join("\n", loop.log));
         }
     }
@@ -111,7 +107,7 @@ class RepeatAnswersTest
             {
                 assertTrue(iotlbHit(translate(guest, device, x, spa)));
             }
-            final long inlineAfterRepeats = inlineAnswers(guest);
+            final long inlineAfterRepeats = guest.inlineAnswers();
             assertTrue(inlineAfterRepeats >= 5, "repeats answered inline: " + inlineAfterRepeats);
 
             final long otherSpa = VtdCosimTest.SPA + (64L << 20);
@@ -128,7 +124,7 @@ class RepeatAnswersTest
             {
                 assertTrue(iotlbHit(translate(guest, device, x, otherSpa + 0x1240)));
             }
-            assertTrue(inlineAnswers(guest) > inlineAfterRepeats, "repeats after the remap answered inline too");
+            assertTrue(guest.inlineAnswers() > inlineAfterRepeats, "repeats after the remap answered inline too");
             assertFalse(loop.log.stream().anyMatch(line -> line.contains("emulator bug")), String.join("\n", loop.log));
         }
     }
@@ -149,13 +145,5 @@ class RepeatAnswersTest
     private static boolean iotlbHit(final Ats answer)
     {
         return TranslateWords.outcomeIotlbHit(answer.reserved(0));
-    }
-
-    private static long inlineAnswers(final GuestSide guest)
-    {
-        final String stats = guest.client.stats();
-        final Matcher m = INLINE.matcher(stats);
-        assertTrue(m.find(), stats);
-        return Long.parseLong(m.group(1));
     }
 }
