@@ -4,16 +4,18 @@ package org.iommuemu.emulator.timing;
  * The free-at cycles of a pool of identical resources (translation slots, walkers): {@link #earliest()} is the
  * earliest time one is free, and {@link #replaceEarliest} takes that one until a later time. Only the multiset
  * of values matters to the timing model, so any priority queue gives the same answers; this one keeps the
- * values sorted in a ring, which makes the common case O(1): completions mostly come in order (every IOTLB hit
- * costs the same), so the new value belongs at the end and taking the earliest is just advancing the head. An
- * out-of-order value is inserted by shifting the later ones, as an insertion sort does (a few places in
- * practice, the pool size at worst). Allocation-free.
+ * values sorted in a window of an array that slides forward, which makes the common case O(1): completions mostly
+ * come in order (every IOTLB hit costs the same), so the new value belongs at the end and taking the earliest is
+ * just advancing the window. An out-of-order value (a hit completing before the walks of earlier misses, a read
+ * whose data comes back before an earlier one's) is put in its place by a binary search and one block move of the
+ * later values; when the window reaches the end of the array it is moved back to the start, once every
+ * {@code size} replacements. Allocation-free.
  */
 final class FreeAtQueue
 {
-    private final long[] ring;
+    private final long[] values;
     private final int size;
-    /** Index in {@link #ring} of the earliest value; the values ascend from there, wrapping around. */
+    /** Index in {@link #values} of the earliest value; the values ascend from there for {@link #size} places. */
     private int head;
     private long waited;
 
@@ -24,7 +26,7 @@ final class FreeAtQueue
             throw new IllegalArgumentException("size must be positive: " + size);
         }
         this.size = size;
-        this.ring = new long[size];
+        this.values = new long[2 * size];
     }
 
     int size()
@@ -40,7 +42,7 @@ final class FreeAtQueue
      */
     long take(final long earliest, final long hold)
     {
-        final long free = ring[head];
+        final long free = values[head];
         final long start;
         if (free > earliest)
         {
@@ -64,54 +66,89 @@ final class FreeAtQueue
     /** The earliest free-at cycle. */
     long earliest()
     {
-        return ring[head];
+        return values[head];
     }
 
     /** The {@code k}-th earliest free-at cycle (1 is {@link #earliest()}): when {@code k} of the resources are free. */
     long earliest(final int k)
     {
-        final int i = head + Math.min(k, size) - 1;
-        return ring[i >= size ? i - size : i];
+        return values[head + Math.min(k, size) - 1];
     }
 
     /** The latest free-at cycle: when every resource is free. */
     long latest()
     {
-        return ring[head == 0 ? size - 1 : head - 1];
+        return values[head + size - 1];
+    }
+
+    /**
+     * Replace the {@code count} earliest values by {@code value} each (a read's completion-buffer units, released
+     * together): the same as {@code count} calls of {@link #replaceEarliest(long)}, in one pass when {@code value}
+     * is the latest.
+     */
+    void replaceEarliest(final long value, final int count)
+    {
+        if (count <= size && values[head + size - 1] <= value)
+        {
+            // Each call would drop the earliest and append value: the window advances count places.
+            if (head + size + count > values.length)
+            {
+                compact();
+            }
+            final int end = head + size;
+            for (int k = 0; k < count; k++)
+            {
+                values[end + k] = value;
+            }
+            head += count;
+            return;
+        }
+        for (int k = 0; k < count; k++)
+        {
+            replaceEarliest(value);
+        }
     }
 
     /** Replace the earliest value by {@code value}. */
     void replaceEarliest(final long value)
     {
-        final long[] ring = this.ring;
-        final int n = size;
-        final int oldHead = head;
-        // Remove the earliest: the ring's free place is now the old head, which is logically the last position.
-        int newHead = oldHead + 1;
-        if (newHead == n)
+        final long[] values = this.values;
+        if (head + size == values.length)
         {
-            newHead = 0;
+            compact();
         }
-        head = newHead;
-        // The common case: the new value is the latest, it takes the freed place.
-        if (ring[oldHead == 0 ? n - 1 : oldHead - 1] <= value)
+        final int end = head + size;
+        // Drop the earliest: the window is now [head + 1, end], its last place free.
+        head++;
+        if (values[end - 1] <= value)
         {
-            ring[oldHead] = value;
+            // The common case: the new value is the latest.
+            values[end] = value;
             return;
         }
-        int hole = oldHead;
-        // Shift later values up one place until value fits (the common case: no shift at all).
-        for (int moved = 1; moved < n; moved++)
+        // The first place in [head, end) holding a later value: the later ones move up one place.
+        int low = head;
+        int high = end - 1;
+        while (low < high)
         {
-            final int previous = hole == 0 ? n - 1 : hole - 1;
-            final long p = ring[previous];
-            if (p <= value)
+            final int middle = (low + high) >>> 1;
+            if (values[middle] <= value)
             {
-                break;
+                low = middle + 1;
             }
-            ring[hole] = p;
-            hole = previous;
+            else
+            {
+                high = middle;
+            }
         }
-        ring[hole] = value;
+        System.arraycopy(values, low, values, low + 1, end - low);
+        values[low] = value;
+    }
+
+    /** Move the window back to the start of the array. */
+    private void compact()
+    {
+        System.arraycopy(values, head, values, 0, size);
+        head = 0;
     }
 }

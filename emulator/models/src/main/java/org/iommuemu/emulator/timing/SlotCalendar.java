@@ -55,27 +55,44 @@ final class SlotCalendar
      */
     long reserve(final long earliest, final int hold)
     {
-        if (earliest >= frontier && hold > 0)
+        if (hold > 0)
         {
-            // The common case, bookings in time order: nothing is booked from here on.
-            for (int k = 0; k < hold; k++)
+            if (earliest >= frontier)
             {
-                final long cycle = earliest + k;
-                slots[(int)cycle & MASK] = (tag(cycle) << COUNT_BITS) | 1;
+                // The common case, bookings in time order: nothing is booked from here on.
+                return bookAhead(earliest, hold);
             }
-            frontier = earliest + hold;
-            if (capacity == 1)
+            if (earliest >= fullFrom && earliest < fullUntil && fullUntil == frontier)
             {
-                // The booked cycles are full now; nothing after them is booked.
-                if (earliest != fullUntil)
-                {
-                    fullFrom = earliest;
-                }
-                fullUntil = earliest + hold;
+                // A saturated resource: every cycle from the one asked for to the last booked one is full, so the
+                // booking starts where the others end (what the search below would find, without the scan).
+                waited++;
+                return bookAhead(fullUntil, hold);
             }
-            return earliest;
+            return reserveBehind(earliest, hold);
         }
-        return hold <= 0 ? earliest : reserveBehind(earliest, hold);
+        return earliest;
+    }
+
+    /** Book {@code hold} cycles from {@code start}, at or after {@link #frontier}: no cycle from there on is booked. */
+    private long bookAhead(final long start, final int hold)
+    {
+        for (int k = 0; k < hold; k++)
+        {
+            final long cycle = start + k;
+            slots[(int)cycle & MASK] = (tag(cycle) << COUNT_BITS) | 1;
+        }
+        frontier = start + hold;
+        if (capacity == 1)
+        {
+            // The booked cycles are full now; nothing after them is booked.
+            if (start != fullUntil)
+            {
+                fullFrom = start;
+            }
+            fullUntil = start + hold;
+        }
+        return start;
     }
 
     /** A booking before the last booked cycle: search the calendar. */

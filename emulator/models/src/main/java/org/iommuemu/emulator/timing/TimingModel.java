@@ -787,10 +787,7 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             }
             if (e.completionUnits != null && !translationOnly)
             {
-                for (int k = DeviceEngine.completionUnits(length); k > 0; k--)
-                {
-                    e.completionUnits.replaceEarliest(released);
-                }
+                e.completionUnits.replaceEarliest(released, DeviceEngine.completionUnits(length));
             }
         }
         e.lastRelease = Math.max(e.lastRelease, released);

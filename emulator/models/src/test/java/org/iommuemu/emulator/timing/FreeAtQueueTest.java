@@ -65,4 +65,31 @@ class FreeAtQueueTest
         queue.replaceEarliest(200);
         assertEquals(100, queue.earliest());
     }
+    @Test
+    void replacingSeveralAtOnceIsTheSameAsOneAtATime()
+    {
+        for (final int size : new int[] {1, 3, 16, 64})
+        {
+            final FreeAtQueue together = new FreeAtQueue(size);
+            final FreeAtQueue apart = new FreeAtQueue(size);
+            final SplittableRandom random = new SplittableRandom(size);
+            long now = 0;
+            for (int step = 0; step < 20_000; step++)
+            {
+                // Mostly in order (the fast path), sometimes behind the latest, sometimes more than the pool holds.
+                now += random.nextInt(40);
+                final long value = random.nextInt(8) == 0 ? now - random.nextInt(200) : now;
+                final int count = 1 + random.nextInt(random.nextInt(10) == 0 ? 2 * size + 1 : Math.min(size, 4));
+                together.replaceEarliest(value, count);
+                for (int k = 0; k < count; k++)
+                {
+                    apart.replaceEarliest(value);
+                }
+                for (int k = 1; k <= size; k++)
+                {
+                    assertEquals(apart.earliest(k), together.earliest(k), "size " + size + " step " + step + " k " + k);
+                }
+            }
+        }
+    }
 }

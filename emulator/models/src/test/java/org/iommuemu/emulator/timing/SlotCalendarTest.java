@@ -59,4 +59,41 @@ class SlotCalendarTest
             }
         }
     }
+    @Test
+    void aSaturatedStreamBooksWhereTheOthersEndAsEarlyAsItCan()
+    {
+        // Requests arriving faster than the resource serves them, a little out of order: the bookings queue behind
+        // each other (the calendar's shortcut for a full run up to its last booking), with the odd earlier gap.
+        for (final int capacity : new int[] {1, 2})
+        {
+            final SlotCalendar calendar = new SlotCalendar(capacity);
+            final int[] load = new int[4 * SlotCalendar.WINDOW];
+            final SplittableRandom random = new SplittableRandom(31 + capacity);
+            long waits = 0;
+            for (int i = 0; i < 600; i++)
+            {
+                final long earliest = Math.max(0, i * 2L - random.nextInt(6));
+                final int hold = 1 + random.nextInt(4 * capacity);
+                final long start = calendar.reserve(earliest, hold);
+                assertTrue(start >= earliest);
+                waits += start != earliest ? 1 : 0;
+                for (long s = earliest; s < start; s++)
+                {
+                    boolean blocked = false;
+                    for (int k = 0; k < hold; k++)
+                    {
+                        blocked |= load[(int)s + k] >= capacity;
+                    }
+                    assertTrue(blocked, "capacity " + capacity + " booking " + i + " could have started at " + s + ", not " + start);
+                }
+                for (int k = 0; k < hold; k++)
+                {
+                    assertTrue(++load[(int)start + k] <= capacity);
+                }
+                assertTrue(start + hold < i * 2L + SlotCalendar.WINDOW / 2, "the test stays within the window");
+            }
+            assertEquals(waits, calendar.waited());
+            assertTrue(waits > 400, "the stream saturates the resource: " + waits + " waits");
+        }
+    }
 }
