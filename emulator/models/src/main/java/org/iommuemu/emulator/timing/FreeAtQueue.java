@@ -9,10 +9,12 @@ package org.iommuemu.emulator.timing;
  * just advancing the window. An out-of-order value (a hit completing before the walks of earlier misses, a read
  * whose data comes back before an earlier one's) is put in its place by a binary search and one block move of the
  * later values; when the window reaches the end of the array it is moved back to the start, once every
- * {@code size} replacements. Allocation-free.
+ * {@code max(size, 256)} replacements. Allocation-free.
  */
 final class FreeAtQueue
 {
+    /** Replacements at least between two moves of the window (a small pool would otherwise move every few). */
+    private static final int SLIDE = 256;
     private final long[] values;
     private final int size;
     /** Index in {@link #values} of the earliest value; the values ascend from there for {@link #size} places. */
@@ -26,7 +28,7 @@ final class FreeAtQueue
             throw new IllegalArgumentException("size must be positive: " + size);
         }
         this.size = size;
-        this.values = new long[2 * size];
+        this.values = new long[size + Math.max(size, SLIDE)];
     }
 
     int size()
