@@ -294,7 +294,11 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     {
         start(request);
         final DeviceEngine e = engine(request.requesterId());
-        engine = e;
+        if (engine != e)
+        {
+            // The reference only when it changes: a reference store costs the collector's write barriers.
+            engine = e;
+        }
         earliest = earliestCycle;
         waitCauses = 0;
         long t = Math.max(earliestCycle, e.nextIssue);
@@ -362,7 +366,10 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     public void begin(final DmaRequest request, final long arrivalCycle)
     {
         start(request);
-        engine = null;
+        if (engine != null)
+        {
+            engine = null;
+        }
         waitCauses = 0;
         earliest = arrivalCycle;
         issued = arrivalCycle;
@@ -375,17 +382,26 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         requesterId = request.requesterId();
         address = request.address();
         length = request.length();
-        type = request.addressType();
+        final AddressType requestType = request.addressType();
+        if (type != requestType)
+        {
+            type = requestType;
+        }
         hasPasid = request.hasPasid();
-        posted = (request.access() & Permissions.READ) == 0 && type != AddressType.TRANSLATION_REQUEST;
+        posted = (request.access() & Permissions.READ) == 0 && requestType != AddressType.TRANSLATION_REQUEST;
         atcHit = false;
         atcMiss = false;
-        eventCount = 0;
-        overflowCycles = 0;
-        tableFetches = 0;
-        walkCacheProbes = 0;
-        rmpFetches = 0;
-        llcHits = 0;
+        if (eventCount != 0)
+        {
+            // Every fetch and probe is an event (or overflows MAX_EVENTS, which leaves eventCount there): without
+            // one the request's counters are still 0.
+            eventCount = 0;
+            overflowCycles = 0;
+            tableFetches = 0;
+            walkCacheProbes = 0;
+            rmpFetches = 0;
+            llcHits = 0;
+        }
         for (int i = 0; i < tracked.length; i++)
         {
             trackedLookups[i] = tracked[i].lookups();
