@@ -64,6 +64,16 @@ class FreeAtQueueTest
         assertEquals(70, queue.earliest());
         queue.replaceEarliest(200);
         assertEquals(100, queue.earliest());
+
+        final FreeAtQueue one = new FreeAtQueue(1);
+        for (int i = 0; i < 600; i++)
+        {
+            // One resource: whatever it is replaced by is its free-at cycle, earlier or later (the window moves too).
+            final long value = i % 2 == 0 ? 1000 + i : 10 + i;
+            one.replaceEarliest(value);
+            assertEquals(value, one.earliest());
+            assertEquals(value, one.latest());
+        }
     }
     @Test
     void replacingSeveralAtOnceIsTheSameAsOneAtATime()
