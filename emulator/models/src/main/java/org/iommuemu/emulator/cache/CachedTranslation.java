@@ -66,6 +66,15 @@ public final class CachedTranslation
         return cache.value(slot) | (inputAddress & ((1L << entrySizeLg2(cache, slot)) - 1));
     }
 
+    /**
+     * {@link #outputAddress(TranslationCache, int, long)} for a model that fills every entry at its page size, so that
+     * {@code entryLg2} (the attribute's {@link #pageSizeLg2}) is the entry's size: composed without reading the key.
+     */
+    public static long outputAddress(final TranslationCache cache, final int slot, final long inputAddress, final int entryLg2)
+    {
+        return cache.value(slot) | (inputAddress & ((1L << entryLg2) - 1));
+    }
+
     /** The first output address of the entry in {@code slot}: its output page at the entry's size. */
     public static long outputBase(final TranslationCache cache, final int slot)
     {

@@ -804,7 +804,7 @@ final class VtdTranslator
         }
         // Every VT-d IOTLB entry is filled at its page size (iotlbFill, TrustedPath): the attribute's size is the entry's.
         final int sizeLg2 = CachedTranslation.pageSizeLg2(attribute);
-        return translated(CachedTranslation.outputBase(iotlb, slot) | (address & ((1L << sizeLg2) - 1)), sizeLg2,
+        return translated(CachedTranslation.outputAddress(iotlb, slot, address, sizeLg2), sizeLg2,
             CachedTranslation.permissions(attribute) | granted, true, out);
     }
 
