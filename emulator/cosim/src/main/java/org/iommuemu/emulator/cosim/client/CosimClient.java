@@ -232,7 +232,7 @@ public final class CosimClient implements AutoCloseable
         {
             throw new CosimException("MMIO read at 0x" + Long.toHexString(address) + ": response code " + response.responseCode());
         }
-        return littleEndian(response.data(), length);
+        return response.dataValue(length);
     }
 
     public CompletableFuture<RpPacket> mmioReadAsync(final long address, final int length)
@@ -266,13 +266,8 @@ public final class CosimClient implements AutoCloseable
 
     private BusAccess write(final long address, final int length, final long value, final byte[] byteEnables, final int flags)
     {
-        final byte[] data = new byte[length];
-        for (int i = 0; i < length; i++)
-        {
-            data[i] = (byte)(value >>> (8 * i));
-        }
         final BusAccess write = BusAccess.write().timestamp(timestamp).address(address).length(length).streamWidth(length)
-            .data(data).byteEnables(byteEnables).extended(options.extendedRequests || byteEnables != null);
+            .dataValue(value, length).byteEnables(byteEnables).extended(options.extendedRequests || byteEnables != null);
         write.dev(options.mmioChannel).flags(flags);
         return write;
     }
@@ -476,16 +471,6 @@ public final class CosimClient implements AutoCloseable
             Thread.currentThread().interrupt();
             throw new CosimException(what + ": interrupted");
         }
-    }
-
-    private static long littleEndian(final byte[] data, final int length)
-    {
-        long value = 0;
-        for (int i = Math.min(length, data.length) - 1; i >= 0; i--)
-        {
-            value = (value << 8) | (data[i] & 0xFF);
-        }
-        return value;
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -160,6 +160,31 @@ public final class BusAccess extends RpPacket
         return this;
     }
 
+    /**
+     * The data as a register access carries its value: little-endian, the first {@code length} bytes (as many as
+     * there are, when fewer).
+     */
+    public long dataValue(final int length)
+    {
+        long value = 0;
+        for (int i = Math.min(length, data.length) - 1; i >= 0; i--)
+        {
+            value = (value << 8) | (data[i] & 0xFF);
+        }
+        return value;
+    }
+
+    /** Carry {@code value} as a register access does: its {@code length} low bytes, little-endian. */
+    public BusAccess dataValue(final long value, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            bytes[i] = (byte)(value >>> (8 * i));
+        }
+        return data(bytes);
+    }
+
     /** The byte enables, or null when the packet has none. */
     public byte[] byteEnables()
     {

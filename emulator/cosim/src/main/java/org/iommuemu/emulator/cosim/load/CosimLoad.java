@@ -537,24 +537,13 @@ public final class CosimLoad
 
                 public long readRegister(final int offset, final int width)
                 {
-                    final byte[] data = mmio(BusAccess.read().address(offset).length(width).streamWidth(width),
-                        "register read at 0x" + Integer.toHexString(offset)).data();
-                    long value = 0;
-                    for (int i = width - 1; i >= 0; i--)
-                    {
-                        value = value << 8 | (data[i] & 0xFF);
-                    }
-                    return value;
+                    return mmio(BusAccess.read().address(offset).length(width).streamWidth(width),
+                        "register read at 0x" + Integer.toHexString(offset)).dataValue(width);
                 }
 
                 public void writeRegister(final int offset, final int width, final long value)
                 {
-                    final byte[] data = new byte[width];
-                    for (int i = 0; i < width; i++)
-                    {
-                        data[i] = (byte)(value >>> (8 * i));
-                    }
-                    mmio(BusAccess.write().address(offset).length(width).streamWidth(width).data(data),
+                    mmio(BusAccess.write().address(offset).length(width).streamWidth(width).dataValue(value, width),
                         "register write at 0x" + Integer.toHexString(offset));
                 }
 

@@ -787,22 +787,11 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         final int at = (int)offset;
         if (access.isRead())
         {
-            final long value = readRegister(at, length);
-            final byte[] data = new byte[length];
-            for (int i = 0; i < length; i++)
-            {
-                data[i] = (byte)(value >>> (8 * i));
-            }
-            send(BusAccess.responseTo(access, RemotePort.RESP_OK).data(data));
+            send(BusAccess.responseTo(access, RemotePort.RESP_OK).dataValue(readRegister(at, length), length));
             return;
         }
-        long value = 0;
-        final byte[] data = access.data();
-        for (int i = length - 1; i >= 0; i--)
-        {
-            value = (value << 8) | (data[i] & 0xFF);
-        }
-        writeRegister(at, length, value, enableMask(access.byteEnables(), length));
+        // A WRITE's data is exactly its length (checked above).
+        writeRegister(at, length, access.dataValue(length), enableMask(access.byteEnables(), length));
         if (!access.isPosted())
         {
             send(BusAccess.responseTo(access, RemotePort.RESP_OK));
