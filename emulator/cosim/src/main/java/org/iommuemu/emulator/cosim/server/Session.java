@@ -387,7 +387,12 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         return packet;
     }
 
-    /** Whether {@link #answerInline} may answer {@code packet}, by its kind and this session's model (event loop). */
+    /**
+     * Whether the event loop may hold {@code packet} for {@link #answerInline} (SessionHandler holds one at a time, to
+     * the end of its read): every ATS_REQ, in any session. answerInline decides by the session (a lone request where
+     * the model cannot need the peer, a clean repeat elsewhere); one it does not answer is queued with its answer
+     * awaited ({@link #awaitAnswer}).
+     */
     boolean inlineCandidate(final RpPacket packet)
     {
         return packet instanceof Ats;
@@ -678,12 +683,11 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             return;
         }
         final long versions = cacheVersions();
-        final long guest = routed == null ? 0 : routed.guestAccesses();
-        final long sent = interruptsSent + atsInvalidationsSent;
+        final long guest = guestAccesses();
+        final long sent = sentToPeer();
         cleanHit = false;
         process(packet);
-        if (cleanHit && versions == cacheVersions() && guest == (routed == null ? 0 : routed.guestAccesses()) &&
-            sent == interruptsSent + atsInvalidationsSent)
+        if (cleanHit && versions == cacheVersions() && guest == guestAccesses() && sent == sentToPeer())
         {
             r.add((Ats)packet);
         }
@@ -691,6 +695,18 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         {
             r.clear();
         }
+    }
+
+    /** Accesses to the peer's guest memory so far (0 with the scenario's own memory). */
+    private long guestAccesses()
+    {
+        return routed == null ? 0 : routed.guestAccesses();
+    }
+
+    /** What the model sent the peer besides answers so far: interrupts and ATS invalidations. */
+    private long sentToPeer()
+    {
+        return interruptsSent + atsInvalidationsSent;
     }
 
     private long cacheVersions()
