@@ -24,8 +24,18 @@ final class DeviceEngine
     final FreeAtQueue completionUnits;
     /** Posted header credits (null: no limit). */
     final FreeAtQueue postedCredits;
-    /** The IOMMU's translation slots for this device (gem5's device-interface {@code xlate_slots}). */
+    /**
+     * The IOMMU's translation slots for this device (gem5's device-interface {@code xlate_slots}), kept as a pool of
+     * {@code max(device-translations-in-flight, translations-in-flight)}. A pool keeps the latest values it was given
+     * (each new one is at least its earliest), so the value at {@link #limitOffset} is when one of the tighter number
+     * of the two is free. While this device is the only one the IOMMU has seen, the IOMMU's own pool would hold the
+     * same values as this one, so that value is both limits at once, and the {@link TimingModel} leaves its own pool
+     * alone. With more devices it reads its pool too; a device limit looser than the IOMMU's never binds then (the
+     * IOMMU's pool holds the latest values of all devices, so its earliest is at least the device's value there).
+     */
     final FreeAtQueue translations;
+    /** Where the tighter of the device's and the IOMMU's limits is in {@link #translations}. */
+    final int limitOffset;
     final long linkCyclesPerByte;
     final long engineCyclesPerByte;
     final long readLatency;
@@ -74,7 +84,10 @@ final class DeviceEngine
         this.completionUnits = dma.completionBufferBytes() == 0 ? null :
             new FreeAtQueue(dma.completionBufferBytes() / DeviceDmaParameters.COMPLETION_UNIT_BYTES);
         this.postedCredits = dma.postedCredits() == 0 ? null : new FreeAtQueue(dma.postedCredits());
-        this.translations = new FreeAtQueue(profile.concurrency().deviceTranslationsInFlight());
+        final int device = profile.concurrency().deviceTranslationsInFlight();
+        final int iommu = profile.concurrency().translationsInFlight();
+        this.translations = new FreeAtQueue(Math.max(device, iommu));
+        this.limitOffset = translations.size() - Math.min(device, iommu);
         this.linkCyclesPerByte = perByte(dma.linkGbps(), ghz);
         this.engineCyclesPerByte = perByte(dma.engineGbps(), ghz);
         this.readLatency = profile.memory().dmaReadLatency();

@@ -77,6 +77,27 @@ final class FreeAtQueue
         return values[head + Math.min(k, size) - 1];
     }
 
+    /** The value {@code offset} places after the earliest ({@code 0 <= offset < size}; 0 is {@link #earliest()}). */
+    long at(final int offset)
+    {
+        return values[head + offset];
+    }
+
+    /**
+     * Become the pool whose values are the latest {@link #size} of {@code other}'s (which holds at least as many): what
+     * this pool would hold had it been given every value {@code other} was given (each pool keeps the latest
+     * {@code size} values it was given when each new value is at least its earliest, as the timing model's are).
+     */
+    void copyLatest(final FreeAtQueue other)
+    {
+        if (other.size < size)
+        {
+            throw new IllegalArgumentException("a pool of " + size + " from one of " + other.size);
+        }
+        System.arraycopy(other.values, other.head + other.size - size, values, 0, size);
+        head = 0;
+    }
+
     /** The latest free-at cycle: when every resource is free. */
     long latest()
     {

@@ -69,7 +69,10 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final long[] recentStamps;
     private final int recentSetMask;
     private final SplittableRandom random;
+    /** The IOMMU's translation slots; kept only once a second device (or an open-loop request) came, see {@link #alone}. */
     private final FreeAtQueue slots;
+    private DeviceEngine soleEngine;
+    private boolean sharedSlots;
     private final FreeAtQueue walkers;
     /**
      * The IOMMU's input port and the IOTLB's lookup slots: shared by every device, whose requests are priced in trace
@@ -450,26 +453,15 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     {
         final DeviceEngine e = engine;
         final long atIommu = portArrival(onLink) + toIommu;
-        long t = Math.max(atIommu, slots.earliest());
-        if (e != null)
-        {
-            t = Math.max(t, e.translations.earliest());
-        }
-        if (t > atIommu)
-        {
-            queuedForSlot++;
-        }
+        final boolean alone = alone(e);
+        long t = slotFree(atIommu, e, alone);
         t = iotlbSlots.reserve(t, iotlbLatency) + iotlbLatency;
         if (pending.pendingAfter(requesterId, address, t))
         {
             t = pendingWalk(t);
         }
         t += fromIommu;
-        slots.replaceEarliest(t);
-        if (e != null)
-        {
-            e.translations.replaceEarliest(t);
-        }
+        slotsTaken(t, e, alone);
         return t;
     }
 
@@ -502,6 +494,75 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             return translate(onLink, iotlbHit, atsRoundTrip >>> 1, atsRoundTrip - (atsRoundTrip >>> 1), false);
         }
         return translate(onLink, iotlbHit, toIommu, fromIommu, false);
+    }
+
+    /**
+     * Whether the request's device is the only one whose requests the IOMMU has translated so far (and no open-loop
+     * request came): then the IOMMU's translation slots would hold exactly the values of the device's own (see
+     * {@link DeviceEngine#translations}), and only those are kept. The first request of another device, or one
+     * without a device, makes the IOMMU's pool a copy of them, kept from then on.
+     */
+    private boolean alone(final DeviceEngine e)
+    {
+        if (!sharedSlots)
+        {
+            if (e != null && (soleEngine == null || soleEngine == e))
+            {
+                if (soleEngine == null)
+                {
+                    soleEngine = e;
+                }
+                return true;
+            }
+            if (soleEngine != null)
+            {
+                slots.copyLatest(soleEngine.translations);
+            }
+            sharedSlots = true;
+        }
+        return false;
+    }
+
+    /** Keep the IOMMU's translation slots from the first request on (tests compare the two ways). */
+    void shareSlotsFromStart()
+    {
+        sharedSlots = true;
+    }
+
+    /** When a translation slot (the IOMMU's and the device's) is free for a request at the IOMMU at {@code atIommu}. */
+    private long slotFree(final long atIommu, final DeviceEngine e, final boolean alone)
+    {
+        long t;
+        if (alone)
+        {
+            t = Math.max(atIommu, e.translations.at(e.limitOffset));
+        }
+        else
+        {
+            t = Math.max(atIommu, slots.earliest());
+            if (e != null)
+            {
+                t = Math.max(t, e.translations.at(e.limitOffset));
+            }
+        }
+        if (t > atIommu)
+        {
+            queuedForSlot++;
+        }
+        return t;
+    }
+
+    /** The request holds its translation slots until {@code t}. */
+    private void slotsTaken(final long t, final DeviceEngine e, final boolean alone)
+    {
+        if (!alone)
+        {
+            slots.replaceEarliest(t);
+        }
+        if (e != null)
+        {
+            e.translations.replaceEarliest(t);
+        }
     }
 
     /** A hit on a page whose walk is still in flight: wait for it (merging) or walk the page again. */
@@ -586,16 +647,9 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         final boolean forTranslationRequest)
     {
         final long atIommu = portArrival(onLink) + to;
-        long t = Math.max(atIommu, slots.earliest());
         final DeviceEngine e = engine;
-        if (e != null)
-        {
-            t = Math.max(t, e.translations.earliest());
-        }
-        if (t > atIommu)
-        {
-            queuedForSlot++;
-        }
+        final boolean alone = alone(e);
+        long t = slotFree(atIommu, e, alone);
         boolean looked = false;
         if (e != null && e.microTlb != null)
         {
@@ -628,14 +682,10 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
             t = rmpCheck(t);
         }
         t += from;
-        slots.replaceEarliest(t);
-        if (e != null)
+        slotsTaken(t, e, alone);
+        if (e != null && e.microTlb != null)
         {
-            e.translations.replaceEarliest(t);
-            if (e.microTlb != null)
-            {
-                e.microTlbFill(address);
-            }
+            e.microTlbFill(address);
         }
         return t;
     }

@@ -1,5 +1,7 @@
 package org.iommuemu.emulator.timing;
 
+import java.util.SplittableRandom;
+
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
@@ -267,6 +269,63 @@ class TimingModelTest
                 assertTrue(fast < slow && read < slow);
                 assertEquals(0, model.orderingWaits());
             }
+        }
+    }
+
+    @Test
+    void theIommusSlotsKeptForOneDeviceAloneGiveWhatKeepingThemFromTheStartGives()
+    {
+        // Few slots, so that both limits bind: one device alone for a while (the model then keeps only the device's
+        // pool), then a second device and open-loop requests interleaved (the IOMMU's pool is a copy from then on).
+        for (final int[] sizes : new int[][] {{8, 3}, {3, 8}, {4, 4}})
+        {
+            final TimingProfile few = withConcurrency(NO_MICRO, new ConcurrencyParameters(sizes[0], sizes[1], 2, 1, true, true));
+            final TimingModel alone = new TimingModel(few, address -> false);
+            final TimingModel shared = new TimingModel(few, address -> false);
+            shared.shareSlotsFromStart();
+            final SplittableRandom random = new SplittableRandom(sizes[0] * 10 + sizes[1]);
+            for (final TimingModel model : new TimingModel[] {alone, shared})
+            {
+                model.device(DEVICE, DeviceDmaParameters.UNLIMITED, false);
+                model.device(DEVICE + 1, DeviceDmaParameters.UNLIMITED, false);
+            }
+            long queued = 0;
+            for (int i = 0; i < 2000; i++)
+            {
+                final int kind = i < 700 ? 0 : random.nextInt(5);
+                final long address = 0x1000L * random.nextInt(64);
+                final long[] fetched = new long[random.nextInt(4) == 0 ? 1 + random.nextInt(3) : 0];
+                for (int f = 0; f < fetched.length; f++)
+                {
+                    fetched[f] = 0x10_0000L + 0x1000L * random.nextInt(8) + f;
+                }
+                final long time = i * 3L;
+                final long[] answers = new long[4];
+                int m = 0;
+                for (final TimingModel model : new TimingModel[] {alone, shared})
+                {
+                    final DmaRequest r = request.set(kind == 1 ? DEVICE + 1 : DEVICE, address, (i & 1) == 0).length(64);
+                    if (kind == 2)
+                    {
+                        model.begin(r, time);
+                    }
+                    else
+                    {
+                        model.issue(r, time);
+                    }
+                    for (final long entry : fetched)
+                    {
+                        model.onEntryRead(entry, 0);
+                    }
+                    answers[m++] = model.complete(fetched.length == 0 ? hit : miss);
+                    answers[m++] = model.releaseCycle();
+                }
+                assertEquals(answers[0], answers[2], "request " + i + " completes at the same cycle");
+                assertEquals(answers[1], answers[3], "request " + i + " is released at the same cycle");
+                assertEquals(shared.queuedForSlot(), alone.queuedForSlot(), "request " + i);
+                queued = shared.queuedForSlot();
+            }
+            assertTrue(queued > 100, "the slots bind: " + queued + " requests queued for one");
         }
     }
 
