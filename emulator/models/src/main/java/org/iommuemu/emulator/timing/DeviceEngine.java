@@ -41,6 +41,8 @@ final class DeviceEngine
     final long readLatency;
     /** The engine's minimum spacing of requests, cycles x 2^20. */
     final long requestInterval;
+    /** Neither a request interval nor an engine rate: {@link #issued} only keeps the start. */
+    private final boolean unpaced;
     final int maxPayload;
     private final int maxPayloadShift;
 
@@ -92,6 +94,7 @@ final class DeviceEngine
         this.engineCyclesPerByte = perByte(dma.engineGbps(), ghz);
         this.readLatency = profile.memory().dmaReadLatency();
         this.requestInterval = Math.round(dma.requestIntervalNs() * ghz * (1L << FIXED_SHIFT));
+        this.unpaced = requestInterval == 0 && engineCyclesPerByte == 0;
         this.maxPayload = dma.maxPayload();
         this.maxPayloadShift = Integer.numberOfTrailingZeros(dma.maxPayload());
         final CacheGeometry micro = profile.caches().microTlb();
@@ -139,6 +142,12 @@ final class DeviceEngine
     /** The engine started a request of {@code bytes} at {@code start}: when it may start the next. */
     void issued(final long start, final int bytes)
     {
+        if (unpaced)
+        {
+            // No spacing and no engine rate: the next request may start at the same cycle.
+            nextIssue = Math.max(nextIssue, start);
+            return;
+        }
         if (start > nextIssue)
         {
             nextIssue = start;

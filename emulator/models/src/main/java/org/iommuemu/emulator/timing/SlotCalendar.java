@@ -13,7 +13,9 @@ import java.util.Arrays;
  * cycles, each slot one long holding the cycle it counts for and its units in use (8 KiB, so a booking touches one
  * cache line that stays in the core's caches); a booking more than a window away from the others forgets theirs
  * (the model is then optimistic for that cycle). A run of full cycles is remembered, so a saturated resource (a
- * queue of bookings) costs one step per booking, not a scan of the queue. Allocation-free.
+ * queue of bookings) costs one step per booking, not a scan of the queue; and so is the latest full cycle, so a
+ * booking behind others but after it (a busy resource that is not full, as a cache's lookup slots under a stream of
+ * hits) needs no scan either. Allocation-free.
  */
 final class SlotCalendar
 {
@@ -36,6 +38,8 @@ final class SlotCalendar
     private long fullUntil;
     /** No cycle at or after this one is booked: a booking from here on needs no look at the calendar. */
     private long frontier = Long.MIN_VALUE;
+    /** No cycle after this one is full (the latest a booking filled): a booking after it fits where it asks. */
+    private long lastFull = Long.MIN_VALUE;
 
     SlotCalendar(final int capacity)
     {
@@ -61,6 +65,11 @@ final class SlotCalendar
             {
                 // The common case, bookings in time order: nothing is booked from here on.
                 return bookAhead(earliest, hold);
+            }
+            if (earliest > lastFull)
+            {
+                // Behind other bookings, but no cycle from here on is full: it fits where it asks.
+                return bookBehind(earliest, hold);
             }
             if (earliest >= fullFrom && earliest < fullUntil && fullUntil == frontier)
             {
@@ -91,6 +100,7 @@ final class SlotCalendar
                 fullFrom = start;
             }
             fullUntil = start + hold;
+            lastFull = fullUntil - 1;
         }
         return start;
     }
@@ -114,6 +124,16 @@ final class SlotCalendar
                 d++;
             }
         }
+        if (start != earliest)
+        {
+            waited++;
+        }
+        return bookBehind(start, hold);
+    }
+
+    /** Book {@code hold} cycles from {@code start}, where a unit is free on each (some may be booked already). */
+    private long bookBehind(final long start, final int hold)
+    {
         boolean filled = false;
         for (int k = 0; k < hold; k++)
         {
@@ -122,11 +142,11 @@ final class SlotCalendar
             final long slot = slots[i];
             final int used = (slot >>> COUNT_BITS) == tag(cycle) ? (int)(slot & COUNT_MASK) + 1 : 1;
             slots[i] = (tag(cycle) << COUNT_BITS) | used;
-            filled |= used == capacity;
-        }
-        if (start != earliest)
-        {
-            waited++;
+            if (used == capacity)
+            {
+                filled = true;
+                lastFull = Math.max(lastFull, cycle);
+            }
         }
         if (filled)
         {

@@ -66,7 +66,6 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final AddressClassifier classifier;
     private final int lineShift;
     private final long[] recentTags;
-    private final long[] recentStamps;
     private final int recentSetMask;
     private final SplittableRandom random;
     /** The IOMMU's translation slots; kept only once a second device (or an open-loop request) came, see {@link #alone}. */
@@ -111,7 +110,6 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     private final int walkProbeLatency;
     private final boolean mergeDuplicates;
     private final boolean orderSameId;
-    private long stamp;
 
     // The configuration caches a walk looks up (gem5: after a TLB miss): the context (DTE) cache once, the PASID cache
     // once for a request with a PASID; each in its slots.
@@ -183,7 +181,6 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         this.lineShift = Integer.numberOfTrailingZeros(memory.lineBytes());
         final int sets = Math.max(1, Integer.highestOneBit(Math.max(1, memory.recentLines() / RECENT_WAYS)));
         this.recentTags = new long[sets * RECENT_WAYS];
-        this.recentStamps = new long[sets * RECENT_WAYS];
         Arrays.fill(recentTags, -1L);
         this.recentSetMask = sets - 1;
         this.random = new SplittableRandom(memory.seed());
@@ -1159,29 +1156,25 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
         return dramLatency;
     }
 
-    /** LRU lookup-and-insert of a line in the recent-lines structure; true on a hit. */
+    /**
+     * LRU lookup-and-insert of a line in the recent-lines structure; true on a hit. Each set keeps its lines from the
+     * most to the least recently used: a line found moves to the front, a new one goes in at the front and the least
+     * recently used falls off the end.
+     */
     private boolean touchLine(final long line)
     {
+        final long[] tags = recentTags;
         final int set = (int)(mix(line) & recentSetMask) * RECENT_WAYS;
-        int victim = set;
-        long oldest = Long.MAX_VALUE;
-        final long now = ++stamp;
-        for (int way = set; way < set + RECENT_WAYS; way++)
+        final int end = set + RECENT_WAYS;
+        int way = set;
+        while (way < end && tags[way] != line)
         {
-            if (recentTags[way] == line)
-            {
-                recentStamps[way] = now;
-                return true;
-            }
-            if (recentStamps[way] < oldest)
-            {
-                oldest = recentStamps[way];
-                victim = way;
-            }
+            way++;
         }
-        recentTags[victim] = line;
-        recentStamps[victim] = now;
-        return false;
+        final boolean hit = way < end;
+        System.arraycopy(tags, set, tags, set + 1, (hit ? way : end - 1) - set);
+        tags[set] = line;
+        return hit;
     }
 
     private static long mix(final long line)
