@@ -23,26 +23,30 @@ public final class RequestOutcome
     private long completionEntry;
     private int domainId;
     private WalkFault walkFault = WalkFault.NONE;
-    /** The flags below: the request's yes/no facts in one word, and whether a reference field was set. */
-    private int flags;
-    private static final int IOTLB_HIT = 1;
-    private static final int RECORD_LOGGED = 2;
-    private static final int FIRST_STAGE = 4;
-    private static final int INTERRUPT = 8;
+    // The request's yes/no facts, each in a field of its own: a flag word would chain each setter's read-modify-write
+    // through memory behind the previous one.
+    private boolean iotlbHit;
+    private boolean recordLogged;
+    private boolean firstStage;
+    private boolean interrupt;
     /** {@link #fault}, {@link #walkFault} or {@link #effect} was set since the last reset. */
-    private static final int REFERENCES = 16;
+    private boolean references;
 
     /** Clear for the next request. */
     public RequestOutcome reset()
     {
         // The reference fields only when one was set: a reference store costs the collector's write barriers.
-        if ((flags & REFERENCES) != 0)
+        if (references)
         {
             fault = null;
             walkFault = WalkFault.NONE;
             effect = null;
+            references = false;
         }
-        flags = 0;
+        iotlbHit = false;
+        recordLogged = false;
+        firstStage = false;
+        interrupt = false;
         outputAddress = 0;
         pageSizeLg2 = 0;
         permissions = 0;
@@ -64,7 +68,8 @@ public final class RequestOutcome
     public RequestOutcome fault(final FaultKind fault, final boolean recordLogged)
     {
         this.fault = fault;
-        flags = (flags & ~RECORD_LOGGED) | REFERENCES | (recordLogged ? RECORD_LOGGED : 0);
+        this.recordLogged = recordLogged;
+        references = true;
         return this;
     }
 
@@ -72,7 +77,7 @@ public final class RequestOutcome
     public RequestOutcome effect(final AccessEffect effect)
     {
         this.effect = effect;
-        flags |= REFERENCES;
+        references = true;
         return this;
     }
 
@@ -84,7 +89,7 @@ public final class RequestOutcome
 
     public RequestOutcome iotlbHit(final boolean hit)
     {
-        flags = hit ? flags | IOTLB_HIT : flags & ~IOTLB_HIT;
+        iotlbHit = hit;
         return this;
     }
 
@@ -100,7 +105,7 @@ public final class RequestOutcome
         if (this.walkFault != walkFault)
         {
             this.walkFault = walkFault;
-            flags |= REFERENCES;
+            references = true;
         }
         return this;
     }
@@ -108,7 +113,7 @@ public final class RequestOutcome
     /** Whether a first-stage table translated the request (AMD-Vi guest (v2), VT-d first stage or nested). */
     public RequestOutcome firstStage(final boolean firstStage)
     {
-        flags = firstStage ? flags | FIRST_STAGE : flags & ~FIRST_STAGE;
+        this.firstStage = firstStage;
         return this;
     }
 
@@ -118,7 +123,7 @@ public final class RequestOutcome
      */
     public RequestOutcome interrupt(final boolean interrupt)
     {
-        flags = interrupt ? flags | INTERRUPT : flags & ~INTERRUPT;
+        this.interrupt = interrupt;
         return this;
     }
 
@@ -163,13 +168,13 @@ public final class RequestOutcome
 
     public boolean iotlbHit()
     {
-        return (flags & IOTLB_HIT) != 0;
+        return iotlbHit;
     }
 
     /** Whether the fault was recorded (event log entry, fault record); false when suppressed or overflowed. */
     public boolean recordLogged()
     {
-        return (flags & RECORD_LOGGED) != 0;
+        return recordLogged;
     }
 
     /** The domain (AMD-Vi DomainID, VT-d DID) the request was translated in, 0 when none applied. */
@@ -187,7 +192,7 @@ public final class RequestOutcome
     /** Whether a first-stage table translated the request (AMD-Vi guest (v2) through GCR3, VT-d PGTT 1 or 3). */
     public boolean firstStage()
     {
-        return (flags & FIRST_STAGE) != 0;
+        return firstStage;
     }
 
     /**
@@ -197,7 +202,7 @@ public final class RequestOutcome
      */
     public boolean interrupt()
     {
-        return (flags & INTERRUPT) != 0;
+        return interrupt;
     }
 
     public String toString()
