@@ -69,7 +69,7 @@ public final class BinaryResultSink implements ResultSink
         {
             flags = ((access & Permissions.READ) != 0 ? 1 : 0) | ((access & Permissions.WRITE) != 0 ? 2 : 0) |
                 ((access & Permissions.EXECUTE) != 0 ? 4 : 0) | (record.request.trusted() ? 8 : 0) |
-                (record.outcome.iotlbHit() ? 16 : 0) | (record.outcome.isOk() ? 32 : 0) | (record.request.addressType().ordinal() << 6);
+                (record.outcome.iotlbHit() ? 16 : 0) | (record.outcome.isOk() ? 32 : 0) | (record.atField() << 6);
         }
         buffer.putLong(record.index).putLong(record.timeNanos)
             .putLong(dma ? record.request.address() : 0)

@@ -43,7 +43,7 @@ public final class CsvResultSink implements ResultSink
             }
             b.append(",0x").append(Long.toHexString(record.request.address())).append(',');
             b.append(Permissions.toString(record.request.access()), 0, 3).append(',');
-            b.append(record.request.addressType().ordinal()).append(',').append(record.request.trusted() ? 1 : 0).append(',');
+            b.append(record.atField()).append(',').append(record.request.trusted() ? 1 : 0).append(',');
             b.append(record.outcomeLabel()).append(',');
             if (record.outcome.isOk())
             {

@@ -44,6 +44,7 @@ public final class ReplayStatistics
     long tableFetches;
     long rmpFetches;
     long clampedLatencies;
+    long reservedAt;
     long firstArrival = -1;
     long lastCompletion;
     long lastEarliest;
@@ -113,6 +114,10 @@ public final class ReplayStatistics
             return;
         }
         dmaRequests++;
+        if (record.request.reservedAt())
+        {
+            reservedAt++;
+        }
         dmaBytes += record.request.length();
         tableFetches += record.tableFetches;
         rmpFetches += record.rmpFetches;
@@ -620,6 +625,12 @@ public final class ReplayStatistics
     public long clampedLatencies()
     {
         return clampedLatencies;
+    }
+
+    /** DMA requests whose TLP carried the reserved AT value 11, replayed as untranslated. */
+    public long reservedAt()
+    {
+        return reservedAt;
     }
 
     public TimeSeries series()

@@ -56,6 +56,8 @@ public final class ResultMetrics
 
         m.add("traffic.tlps", s.tlps(), "Count", "TLPs replayed, every class");
         m.add("traffic.dma_requests", s.dmaRequests(), "Count", "TLPs translated (upstream memory requests and ATS translation requests)");
+        m.add("traffic.reserved_at", s.reservedAt(), "Count",
+            "DMA requests whose TLP carried the reserved AT value 11, replayed as untranslated");
         for (final TrafficClass trafficClass : TrafficClass.values())
         {
             if (trafficClass != TrafficClass.DMA)

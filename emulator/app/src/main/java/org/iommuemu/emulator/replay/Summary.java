@@ -43,6 +43,10 @@ public final class Summary
             Direction.NEUTRAL));
         rows.add(new Row("TLPs", Long.toString(s.tlps()), s.tlps(), Direction.NEUTRAL));
         rows.add(new Row("DMA requests", Long.toString(s.dmaRequests()), s.dmaRequests(), Direction.NEUTRAL));
+        if (s.reservedAt() > 0)
+        {
+            rows.add(new Row("  with AT 11 (reserved)", s.reservedAt() + ", replayed as untranslated", s.reservedAt(), Direction.NEUTRAL));
+        }
         for (final TrafficClass trafficClass : TrafficClass.values())
         {
             if (trafficClass != TrafficClass.DMA && s.count(trafficClass) > 0)

@@ -19,6 +19,9 @@ import org.iommuemu.tlp.trace.TraceRecord;
  */
 public final class TlpRequests
 {
+    /** The AT field's reserved value (11b). */
+    private static final int RESERVED_AT = 3;
+
     private TlpRequests()
     {
     }
@@ -45,7 +48,12 @@ public final class TlpRequests
         final RequestHeader header = tlp.request();
         final int access = access(kind);
         // T=0 here: the replay sets the T bit in one place (Platform.tBit) from record.effectiveT() and the platform's state.
-        request.set(header.requesterId(), header.address(), header.lengthDw() * 4, access, addressType(header.at()), false);
+        final int at = header.at();
+        request.set(header.requesterId(), header.address(), header.lengthDw() * 4, access, addressType(at), false);
+        if (at == RESERVED_AT)
+        {
+            request.reservedAt(true);
+        }
         if (tlp.pasidValid())
         {
             request.access(pasid(tlp, request, access));
@@ -103,7 +111,10 @@ public final class TlpRequests
         return kind.hasData() ? Permissions.WRITE : Permissions.READ;
     }
 
-    /** The AT field's address type; the reserved value 11 is taken as untranslated (counted nowhere: a known gap). */
+    /**
+     * The AT field's address type; the reserved value 11 is taken as untranslated, and the request says so
+     * ({@link DmaRequest#reservedAt()}: the replay counts and shows such requests).
+     */
     private static AddressType addressType(final int at)
     {
         final AddressType type = AddressType.ofField(at);
@@ -131,8 +142,13 @@ public final class TlpRequests
         }
         final int access = access(kind);
         // T=0 here as for non-flit requests: the replay sets it in one place (Platform.tBit) from record.effectiveT().
+        final int at = header.at();
         request.set(header.requesterId(), header.address(), (header.length() == 0 ? 1024 : header.length()) * 4, access,
-            addressType(header.at()), false);
+            addressType(at), false);
+        if (at == RESERVED_AT)
+        {
+            request.reservedAt(true);
+        }
         if (tlp.pasidValid())
         {
             final OhcA1 ohc = tlp.ohcA1();

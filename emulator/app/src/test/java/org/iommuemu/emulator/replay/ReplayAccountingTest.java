@@ -2,6 +2,7 @@ package org.iommuemu.emulator.replay;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,34 @@ class ReplayAccountingTest
         assertEquals(List.of(), statistics.accountingErrors(result.trace(), 3));
         assertEquals(statistics.dmaBytes(), statistics.okBytes() + statistics.faultBytes());
         assertTrue(statistics.faults() > 0, "the unmapped address faults");
+    }
+
+    @Test
+    void aRequestWithTheReservedAtValueIsReplayedAsUntranslatedAndShown() throws IOException
+    {
+        // The same read with AT 00 and with AT 11 (byte 2, bits 3:2 of the first DW): both translated; the second kept
+        // as AT 3 in its result line and counted in the summary and the metrics.
+        final Replay replay = new Replay(Platform.build(ScenarioReader.bundled("nic-passthrough")));
+        final StringWriter csv = new StringWriter();
+        final ReplayResult result;
+        try (CsvResultSink sink = new CsvResultSink(csv))
+        {
+            result = replay.run(text("1ns up " + MRD + "\n" + "2ns up tlp=20000c01 100000ff 00000001 00000000\n"), sink,
+                Replay.ProgressListener.NONE);
+        }
+        final List<String> lines = csv.toString().lines().toList();
+        final int at = List.of(CsvResultSink.HEADER.split(",")).indexOf("at");
+        final int outcome = List.of(CsvResultSink.HEADER.split(",")).indexOf("outcome");
+        assertEquals("0", lines.get(1).split(",", -1)[at]);
+        assertEquals("3", lines.get(2).split(",", -1)[at]);
+        assertEquals("ok", lines.get(2).split(",", -1)[outcome], "translated as an untranslated request");
+        assertEquals(lines.get(1).split(",", -1)[outcome + 1], lines.get(2).split(",", -1)[outcome + 1], "the same output");
+        assertEquals(2, result.statistics().dmaRequests());
+        assertEquals(1, result.statistics().reservedAt());
+        assertTrue(Summary.rows(result).stream().anyMatch(r -> r.metric().contains("AT 11 (reserved)") && r.value() == 1),
+            "the summary shows them");
+        assertTrue(ResultMetrics.of(result).stream().anyMatch(m -> m.key().equals("traffic.reserved_at") &&
+            m.value().equals(1L)));
     }
 
     @Test

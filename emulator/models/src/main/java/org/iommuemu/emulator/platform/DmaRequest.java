@@ -21,6 +21,7 @@ public final class DmaRequest
     private boolean privileged;
     private AddressType addressType = AddressType.UNTRANSLATED;
     private boolean trusted;
+    private boolean reservedAt;
 
     /** Reset to an untranslated 4-byte read with no PASID, T = 0. */
     public DmaRequest clear()
@@ -33,6 +34,7 @@ public final class DmaRequest
         privileged = false;
         addressType = AddressType.UNTRANSLATED;
         trusted = false;
+        reservedAt = false;
         return this;
     }
 
@@ -62,6 +64,22 @@ public final class DmaRequest
         this.privileged = false;
         this.addressType = addressType;
         this.trusted = trusted;
+        this.reservedAt = false;
+        return this;
+    }
+
+    /**
+     * Whether the TLP's AT field held the reserved value 11: its {@link #addressType()} is then the one a reader chose
+     * for it (the replay: untranslated); the models do not read this, it is there so that results can show it.
+     */
+    public boolean reservedAt()
+    {
+        return reservedAt;
+    }
+
+    public DmaRequest reservedAt(final boolean reservedAt)
+    {
+        this.reservedAt = reservedAt;
         return this;
     }
 
