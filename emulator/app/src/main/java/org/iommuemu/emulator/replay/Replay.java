@@ -64,11 +64,14 @@ public final class Replay
     private long pageTableBytes;
     private long peakPageTableBytes;
     private final long maxNanos;
+    /** {@code platform.reserved-at: unsupported}: a request with the reserved AT value is not translated. */
+    private final boolean refuseReservedAt;
 
     public Replay(final Platform platform)
     {
         this.platform = platform;
         this.port = platform.port();
+        this.refuseReservedAt = platform.scenario().platform().reservedAt() == Scenario.ReservedAtRule.UNSUPPORTED;
         this.timing = new TimingModel(platform.profile(), platform::isRmpAddress);
         this.timeline = platform.scenario().timeline();
         this.maxNanos = (long)Math.min(Long.MAX_VALUE, (double)(1L << 62) / platform.profile().clock().frequencyGhz());
@@ -199,7 +202,17 @@ public final class Replay
         }
         if (r.trafficClass == TrafficClass.DMA)
         {
-            translate(r, traceRecord.effectiveT());
+            if (refuseReservedAt && r.request.reservedAt())
+            {
+                // platform.reserved-at: unsupported: not translated, counted as class other (and as reserved AT).
+                r.trafficClass = TrafficClass.OTHER;
+                notTranslated(r);
+                statistics.refusedReservedAt();
+            }
+            else
+            {
+                translate(r, traceRecord.effectiveT());
+            }
         }
         else if (r.trafficClass == TrafficClass.GUEST_ACCESS)
         {

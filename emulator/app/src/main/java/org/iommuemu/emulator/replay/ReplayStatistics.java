@@ -45,6 +45,7 @@ public final class ReplayStatistics
     long rmpFetches;
     long clampedLatencies;
     long reservedAt;
+    long reservedAtRefused;
     long firstArrival = -1;
     long lastCompletion;
     long lastEarliest;
@@ -627,10 +628,23 @@ public final class ReplayStatistics
         return clampedLatencies;
     }
 
-    /** DMA requests whose TLP carried the reserved AT value 11, replayed as untranslated. */
+    /** Requests whose TLP carried the reserved AT value 11: replayed as untranslated, or not (see {@link #reservedAtRefused}). */
     public long reservedAt()
     {
         return reservedAt;
+    }
+
+    /** Of {@link #reservedAt}, those not translated ({@code platform.reserved-at: unsupported}; counted as class other). */
+    public long reservedAtRefused()
+    {
+        return reservedAtRefused;
+    }
+
+    /** A request with the reserved AT value was not translated (the replay counts its TLP as class other). */
+    void refusedReservedAt()
+    {
+        reservedAt++;
+        reservedAtRefused++;
     }
 
     public TimeSeries series()

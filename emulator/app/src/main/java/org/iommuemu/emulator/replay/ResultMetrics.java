@@ -57,7 +57,9 @@ public final class ResultMetrics
         m.add("traffic.tlps", s.tlps(), "Count", "TLPs replayed, every class");
         m.add("traffic.dma_requests", s.dmaRequests(), "Count", "TLPs translated (upstream memory requests and ATS translation requests)");
         m.add("traffic.reserved_at", s.reservedAt(), "Count",
-            "DMA requests whose TLP carried the reserved AT value 11, replayed as untranslated");
+            "requests whose TLP carried the reserved AT value 11 (replayed as untranslated unless platform.reserved-at says unsupported)");
+        m.add("traffic.reserved_at_not_translated", s.reservedAtRefused(), "Count",
+            "of those, the ones not translated (platform.reserved-at: unsupported; counted as class other)");
         for (final TrafficClass trafficClass : TrafficClass.values())
         {
             if (trafficClass != TrafficClass.DMA)

@@ -45,7 +45,8 @@ public final class Summary
         rows.add(new Row("DMA requests", Long.toString(s.dmaRequests()), s.dmaRequests(), Direction.NEUTRAL));
         if (s.reservedAt() > 0)
         {
-            rows.add(new Row("  with AT 11 (reserved)", s.reservedAt() + ", replayed as untranslated", s.reservedAt(), Direction.NEUTRAL));
+            rows.add(new Row("  with AT 11 (reserved)", s.reservedAtRefused() == 0 ? s.reservedAt() + ", replayed as untranslated" :
+                s.reservedAt() + ", not translated (counted as other; platform.reserved-at)", s.reservedAt(), Direction.NEUTRAL));
         }
         for (final TrafficClass trafficClass : TrafficClass.values())
         {

@@ -137,6 +137,20 @@ public record Scenario(String name, String description, String source, Path dire
     }
 
     /** VT-d translation table mode (RTADDR.TTM). */
+    /**
+     * What the replay does with a request whose TLP carries the AT value 11, which PCIe reserves (tlp-trace-cosim.md: the
+     * reserved status itself is UNVERIFIED there, so this is a documented choice with a switch).
+     */
+    public enum ReservedAtRule
+    {
+        /** Translated as an untranslated request: the IOMMU translates the address (the cautious reading; default). */
+        UNTRANSLATED,
+        /** Not translated: the TLP counts as class {@code other}, as a receiver refusing an encoding it does not define. */
+        UNSUPPORTED;
+
+        public static final ReservedAtRule DEFAULT = UNTRANSLATED;
+    }
+
     public enum VtdMode
     {
         /** Legacy root and context tables; second-stage domains. */
@@ -177,8 +191,19 @@ public record Scenario(String name, String description, String source, Path dire
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
         TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule,
-        Path profileFile, PageRequestSpec pageRequests)
+        Path profileFile, PageRequestSpec pageRequests, ReservedAtRule reservedAt)
     {
+        /** A platform that replays requests with the reserved AT value as untranslated ({@link ReservedAtRule#DEFAULT}). */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation,
+            final StaleTranslationRule staleTranslationRule, final UntrustedMmioRule untrustedMmioRule, final Path profileFile,
+            final PageRequestSpec pageRequests)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, staleTranslationRule, untrustedMmioRule, profileFile, pageRequests, ReservedAtRule.DEFAULT);
+        }
+
         /** A platform whose page request queue (VT-d scalable mode) has the defaults. */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,

@@ -436,9 +436,11 @@ public final class ScenarioReader
                     PageRequestOverflow.RESPOND));
             prq.rejectUnknownKeys();
         }
+        final Scenario.ReservedAtRule reservedAt = section.enumValue("reserved-at", Scenario.ReservedAtRule.class,
+            Scenario.ReservedAtRule.DEFAULT);
         section.rejectUnknownKeys();
         return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
-            staleRule, mmioRule, profileFile, pageRequests);
+            staleRule, mmioRule, profileFile, pageRequests, reservedAt);
     }
 
     private static DomainSpec domain(final YamlSection section, final PlatformSpec platform)

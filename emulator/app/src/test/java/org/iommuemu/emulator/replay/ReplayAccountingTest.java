@@ -2,12 +2,14 @@ package org.iommuemu.emulator.replay;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.trace.ErrorPolicy;
 import org.iommuemu.tlp.trace.TextTraceReader;
@@ -79,6 +81,37 @@ class ReplayAccountingTest
             "the summary shows them");
         assertTrue(ResultMetrics.of(result).stream().anyMatch(m -> m.key().equals("traffic.reserved_at") &&
             m.value().equals(1L)));
+    }
+
+    @Test
+    void withReservedAtUnsupportedSuchARequestIsNotTranslatedAndCountedAsOther() throws IOException
+    {
+        final String yaml = String.join("\n", "name: reserved-at", "platform: {iommu: amdvi, profile: amd, reserved-at: unsupported}",
+            "domains:", "  - id: 1", "    levels: 4", "    mappings: [{iova: 0x100000000, spa: 0x100000000, size: 4M}]",
+            "devices: [{requester: 0x1000, domain: 1}]", "");
+        final Replay replay = new Replay(Platform.build(ScenarioReader.parse(new StringReader(yaml), "r.yaml", null)));
+        final StringWriter csv = new StringWriter();
+        final ReplayResult result;
+        try (CsvResultSink sink = new CsvResultSink(csv))
+        {
+            result = replay.run(text("1ns up " + MRD + "\n" + "2ns up tlp=20000c01 100000ff 00000001 00000000\n"), sink,
+                Replay.ProgressListener.NONE);
+        }
+        final int classColumn = List.of(CsvResultSink.HEADER.split(",")).indexOf("class");
+        final List<String> lines = csv.toString().lines().toList();
+        assertEquals("dma", lines.get(1).split(",", -1)[classColumn]);
+        assertEquals("other", lines.get(2).split(",", -1)[classColumn]);
+        final ReplayStatistics s = result.statistics();
+        assertEquals(1, s.dmaRequests());
+        assertEquals(1, s.count(TrafficClass.OTHER));
+        assertEquals(1, s.reservedAt());
+        assertEquals(1, s.reservedAtRefused());
+        assertEquals(List.of(), s.accountingErrors(result.trace(), 2));
+        assertTrue(Summary.rows(result).stream().anyMatch(r -> r.metric().contains("AT 11 (reserved)") &&
+            r.text().contains("not translated")));
+        final ScenarioException bad = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(
+            yaml.replace("unsupported", "maybe")), "r.yaml", null));
+        assertTrue(bad.getMessage().contains("reserved-at") && bad.getMessage().contains("untranslated"), bad.getMessage());
     }
 
     @Test
