@@ -139,4 +139,12 @@ public final class Pamt
     {
         return records.size();
     }
+
+    /** How many 4 KiB frames have page type {@code type} (a pass over every record: for reports, not per request). */
+    public long frames(final int type)
+    {
+        final long[] count = new long[1];
+        records.forEachLong((frame, record) -> count[0] += typeOf(record) == type ? 1 : 0);
+        return count[0];
+    }
 }

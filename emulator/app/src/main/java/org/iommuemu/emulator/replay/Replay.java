@@ -515,6 +515,7 @@ public final class Replay
     public ReplayResult result(final TraceSummary trace, final long wallNanos)
     {
         statistics.messagesSent(platform.messageCounts());
+        statistics.septBytes(platform.septBytes());
         final List<ReplayResult.CacheStats> caches = new ArrayList<>();
         for (final TranslationCache cache : port.caches())
         {

@@ -46,6 +46,7 @@ public final class ReplayStatistics
     long clampedLatencies;
     long reservedAt;
     long reservedAtRefused;
+    long septBytes;
     long firstArrival = -1;
     long lastCompletion;
     long lastEarliest;
@@ -175,6 +176,17 @@ public final class ReplayStatistics
     void messagesSent(final Platform.MessageCounts counts)
     {
         messagesSent = counts;
+    }
+
+    void septBytes(final long bytes)
+    {
+        septBytes = bytes;
+    }
+
+    /** Memory in the TDX module's Secure EPT pages at the end (0 without TDX Connect; not in the page-table figure). */
+    public long septBytes()
+    {
+        return septBytes;
     }
 
     /** The message TLPs the IOMMU handled (page requests, Invalidate Completions) by what it did, in declaration order. */

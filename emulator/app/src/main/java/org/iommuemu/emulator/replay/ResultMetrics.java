@@ -214,6 +214,7 @@ public final class ResultMetrics
         m.add("traffic.offered_bytes_per_s", result.offeredGBps() * 1e9, "Byte/Second",
             "DMA bytes per second of the trace's timestamps (0 without timestamps)");
         m.add("page_tables.bytes", result.pageTableBytes(), "Byte", "page-table memory at the end");
+        m.add("page_tables.sept_bytes", s.septBytes(), "Byte", "the TDX module's Secure EPT pages at the end (0 without TDX Connect)");
         m.add("page_tables.peak_bytes", result.peakPageTableBytes(), "Byte", "the most page-table memory at any point");
         m.add("timeline.actions", s.timelineActions(), "Count", "timeline actions run");
         m.add("events.count", result.eventCount(), "Count", "platform events");

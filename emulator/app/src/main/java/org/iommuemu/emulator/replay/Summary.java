@@ -149,6 +149,11 @@ public final class Summary
         }
         rows.add(new Row("page-table memory", bytes(result.pageTableBytes()) + " (peak " + bytes(result.peakPageTableBytes()) + ")",
             result.pageTableBytes(), Direction.LOWER_IS_BETTER));
+        if (s.septBytes() > 0)
+        {
+            rows.add(new Row("S-EPT memory", bytes(s.septBytes()) + " (the TDX module's, at the end)", s.septBytes(),
+                Direction.LOWER_IS_BETTER));
+        }
         int shown = 0;
         for (final String event : result.eventLines())
         {

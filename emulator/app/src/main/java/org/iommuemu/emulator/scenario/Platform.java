@@ -55,6 +55,7 @@ import org.iommuemu.rmp.RmpEntry;
 import org.iommuemu.rmp.RmpInstructions;
 import org.iommuemu.rmp.RmpReturnCode;
 import org.iommuemu.rmp.RmpTable;
+import org.iommuemu.tdx.Pamt;
 import org.iommuemu.tdx.TdxConnect;
 import org.iommuemu.tdx.TdxModule;
 import org.iommuemu.tlp.PrgResponse;
@@ -439,6 +440,15 @@ public final class Platform
             pages += table.tablePages();
         }
         return pages * PhysicalMemory.FRAME_SIZE;
+    }
+
+    /**
+     * Memory in the TDX module's Secure EPT pages of every TD (frames the PAMT records as S-EPT pages, the roots
+     * included): 0 without TDX Connect. Not part of {@link #pageTableBytes}, which counts the IOMMU's (and KVM's) tables.
+     */
+    public long septBytes()
+    {
+        return tdx == null ? 0 : tdx.module().pamt().frames(Pamt.PT_SEPT) * PhysicalMemory.FRAME_SIZE;
     }
 
     /** The domain's page table (for tests and reports). */

@@ -49,6 +49,22 @@ class TdxSeamcallReplayTest
     }
 
     @Test
+    void theSummaryGivesTheSecureEptsMemoryWhichThePageTableFigureLeavesOut() throws IOException
+    {
+        // tdx-block-track maps TD 1's GPA 0-4M with 4 KiB pages in a 4-level S-EPT: two leaf tables, one directory,
+        // one directory-pointer table and the root, five pages (REMOVE and AUG at TLP 8000 reuse the same tables).
+        final ReplayResult result = UntrustedDmaReplayTest.replay(ScenarioReader.bundled("tdx-block-track"), ResultSink.NONE);
+        assertEquals(5 * 4096, result.statistics().septBytes());
+        assertEquals(0, result.pageTableBytes(), "no IOMMU domain: the page-table figure is the IOMMU's tables only");
+        assertTrue(Summary.rows(result).stream().anyMatch(r -> r.metric().equals("S-EPT memory") && r.value() == 5 * 4096));
+        assertTrue(ResultMetrics.of(result).stream().anyMatch(m -> m.key().equals("page_tables.sept_bytes") &&
+            m.value().equals(5L * 4096)));
+        final ReplayResult plain = UntrustedDmaReplayTest.replay(ScenarioReader.bundled("nic-passthrough"), ResultSink.NONE);
+        assertEquals(0, plain.statistics().septBytes());
+        assertTrue(Summary.rows(plain).stream().noneMatch(r -> r.metric().equals("S-EPT memory")));
+    }
+
+    @Test
     void blockLeavesAStaleTrustedEntryUntilTrackAndRemoveAndAugMoveThePage() throws IOException
     {
         final Counts counts = new Counts();
