@@ -46,15 +46,6 @@ public final class ReplayRecord
         return trafficClass;
     }
 
-    /**
-     * The request's TLP carried the reserved AT value 11 (valid for {@link TrafficClass#DMA}): replayed as untranslated,
-     * as the IOMMU would take a request whose AT it does not treat as a translation request or a translated address.
-     */
-    public boolean reservedAt()
-    {
-        return request.reservedAt();
-    }
-
     /** The AT field the request carried (valid for {@link TrafficClass#DMA}): 0 to 2 by its address type, or 3 (reserved). */
     public int atField()
     {

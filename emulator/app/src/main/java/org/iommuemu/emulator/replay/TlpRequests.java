@@ -48,12 +48,7 @@ public final class TlpRequests
         final RequestHeader header = tlp.request();
         final int access = access(kind);
         // T=0 here: the replay sets the T bit in one place (Platform.tBit) from record.effectiveT() and the platform's state.
-        final int at = header.at();
-        request.set(header.requesterId(), header.address(), header.lengthDw() * 4, access, addressType(at), false);
-        if (at == RESERVED_AT)
-        {
-            request.reservedAt(true);
-        }
+        set(request, header.requesterId(), header.address(), header.lengthDw() * 4, access, header.at());
         if (tlp.pasidValid())
         {
             request.access(pasid(tlp, request, access));
@@ -112,13 +107,19 @@ public final class TlpRequests
     }
 
     /**
-     * The AT field's address type; the reserved value 11 is taken as untranslated, and the request says so
-     * ({@link DmaRequest#reservedAt()}: the replay counts and shows such requests).
+     * Fill {@code request} from a memory request's header fields, no PASID, T=0, with the AT field's address type: the
+     * reserved value 11 is taken as untranslated, and the request says so ({@link DmaRequest#reservedAt()}: the replay
+     * counts and shows such requests, or refuses them under {@code platform.reserved-at: unsupported}).
      */
-    private static AddressType addressType(final int at)
+    private static void set(final DmaRequest request, final int requesterId, final long address, final int length,
+        final int access, final int at)
     {
         final AddressType type = AddressType.ofField(at);
-        return type == null ? AddressType.UNTRANSLATED : type;
+        request.set(requesterId, address, length, access, type == null ? AddressType.UNTRANSLATED : type, false);
+        if (at == RESERVED_AT)
+        {
+            request.reservedAt(true);
+        }
     }
 
     /**
@@ -142,13 +143,8 @@ public final class TlpRequests
         }
         final int access = access(kind);
         // T=0 here as for non-flit requests: the replay sets it in one place (Platform.tBit) from record.effectiveT().
-        final int at = header.at();
-        request.set(header.requesterId(), header.address(), (header.length() == 0 ? 1024 : header.length()) * 4, access,
-            addressType(at), false);
-        if (at == RESERVED_AT)
-        {
-            request.reservedAt(true);
-        }
+        set(request, header.requesterId(), header.address(), (header.length() == 0 ? 1024 : header.length()) * 4, access,
+            header.at());
         if (tlp.pasidValid())
         {
             final OhcA1 ohc = tlp.ohcA1();

@@ -136,7 +136,6 @@ public record Scenario(String name, String description, String source, Path dire
         VTD
     }
 
-    /** VT-d translation table mode (RTADDR.TTM). */
     /**
      * What the replay does with a request whose TLP carries the AT value 11, which PCIe reserves (tlp-trace-cosim.md: the
      * reserved status itself is UNVERIFIED there, so this is a documented choice with a switch).
@@ -151,6 +150,7 @@ public record Scenario(String name, String description, String source, Path dire
         public static final ReservedAtRule DEFAULT = UNTRANSLATED;
     }
 
+    /** VT-d translation table mode (RTADDR.TTM). */
     public enum VtdMode
     {
         /** Legacy root and context tables; second-stage domains. */
