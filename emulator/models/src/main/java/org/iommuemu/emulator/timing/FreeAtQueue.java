@@ -111,7 +111,7 @@ final class FreeAtQueue
      */
     void replaceEarliest(final long value, final int count)
     {
-        if (count <= size && values[head + size - 1] <= value)
+        if (count <= size && latest() <= value)
         {
             // Each call would drop the earliest and append value: the window advances count places.
             if (head + size + count > values.length)

@@ -529,18 +529,11 @@ public final class TimingModel implements MemoryAccessListener, WalkCacheProbeLi
     /** When a translation slot (the IOMMU's and the device's) is free for a request at the IOMMU at {@code atIommu}. */
     private long slotFree(final long atIommu, final DeviceEngine e, final boolean alone)
     {
-        long t;
-        if (alone)
+        // Alone, the device's pool answers for the IOMMU's too (alone implies a device).
+        long t = alone ? atIommu : Math.max(atIommu, slots.earliest());
+        if (e != null)
         {
-            t = Math.max(atIommu, e.translations.at(e.limitOffset));
-        }
-        else
-        {
-            t = Math.max(atIommu, slots.earliest());
-            if (e != null)
-            {
-                t = Math.max(t, e.translations.at(e.limitOffset));
-            }
+            t = Math.max(t, e.translations.at(e.limitOffset));
         }
         if (t > atIommu)
         {
