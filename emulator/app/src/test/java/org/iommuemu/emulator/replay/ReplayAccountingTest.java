@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.scenario.Platform;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.trace.ErrorPolicy;
@@ -37,6 +38,22 @@ class ReplayAccountingTest
         return new TextTraceReader("t.txt", new ByteArrayInputStream(lines.getBytes(StandardCharsets.US_ASCII)), ErrorPolicy.SKIP_BAD);
     }
 
+    /** The same read with AT 00 and with AT 11 (byte 2, bits 3:2 of the first DW), its result lines into {@code csv}. */
+    private static ReplayResult readWithAtZeroThenEleven(final Scenario scenario, final StringWriter csv) throws IOException
+    {
+        try (CsvResultSink sink = new CsvResultSink(csv))
+        {
+            return new Replay(Platform.build(scenario)).run(text("1ns up " + MRD + "\n" +
+                "2ns up tlp=20000c01 100000ff 00000001 00000000\n"), sink, Replay.ProgressListener.NONE);
+        }
+    }
+
+    /** The field of a result line under the CSV header's {@code name}. */
+    private static String column(final String line, final String name)
+    {
+        return line.split(",", -1)[List.of(CsvResultSink.HEADER.split(",")).indexOf(name)];
+    }
+
     @Test
     void aReplayWithSkippedAndFaultedRecordsBalancesAndKeepsRecordIndexes() throws IOException
     {
@@ -58,23 +75,15 @@ class ReplayAccountingTest
     @Test
     void aRequestWithTheReservedAtValueIsReplayedAsUntranslatedAndShown() throws IOException
     {
-        // The same read with AT 00 and with AT 11 (byte 2, bits 3:2 of the first DW): both translated; the second kept
-        // as AT 3 in its result line and counted in the summary and the metrics.
-        final Replay replay = new Replay(Platform.build(ScenarioReader.bundled("nic-passthrough")));
+        // Both reads translated; the one with AT 11 kept as AT 3 in its result line and counted in the summary and the
+        // metrics.
         final StringWriter csv = new StringWriter();
-        final ReplayResult result;
-        try (CsvResultSink sink = new CsvResultSink(csv))
-        {
-            result = replay.run(text("1ns up " + MRD + "\n" + "2ns up tlp=20000c01 100000ff 00000001 00000000\n"), sink,
-                Replay.ProgressListener.NONE);
-        }
+        final ReplayResult result = readWithAtZeroThenEleven(ScenarioReader.bundled("nic-passthrough"), csv);
         final List<String> lines = csv.toString().lines().toList();
-        final int at = List.of(CsvResultSink.HEADER.split(",")).indexOf("at");
-        final int outcome = List.of(CsvResultSink.HEADER.split(",")).indexOf("outcome");
-        assertEquals("0", lines.get(1).split(",", -1)[at]);
-        assertEquals("3", lines.get(2).split(",", -1)[at]);
-        assertEquals("ok", lines.get(2).split(",", -1)[outcome], "translated as an untranslated request");
-        assertEquals(lines.get(1).split(",", -1)[outcome + 1], lines.get(2).split(",", -1)[outcome + 1], "the same output");
+        assertEquals("0", column(lines.get(1), "at"));
+        assertEquals("3", column(lines.get(2), "at"));
+        assertEquals("ok", column(lines.get(2), "outcome"), "translated as an untranslated request");
+        assertEquals(column(lines.get(1), "output_address"), column(lines.get(2), "output_address"), "the same output");
         assertEquals(2, result.statistics().dmaRequests());
         assertEquals(1, result.statistics().reservedAt());
         assertTrue(Summary.rows(result).stream().anyMatch(r -> r.metric().contains("AT 11 (reserved)") && r.value() == 1),
@@ -89,18 +98,11 @@ class ReplayAccountingTest
         final String yaml = String.join("\n", "name: reserved-at", "platform: {iommu: amdvi, profile: amd, reserved-at: unsupported}",
             "domains:", "  - id: 1", "    levels: 4", "    mappings: [{iova: 0x100000000, spa: 0x100000000, size: 4M}]",
             "devices: [{requester: 0x1000, domain: 1}]", "");
-        final Replay replay = new Replay(Platform.build(ScenarioReader.parse(new StringReader(yaml), "r.yaml", null)));
         final StringWriter csv = new StringWriter();
-        final ReplayResult result;
-        try (CsvResultSink sink = new CsvResultSink(csv))
-        {
-            result = replay.run(text("1ns up " + MRD + "\n" + "2ns up tlp=20000c01 100000ff 00000001 00000000\n"), sink,
-                Replay.ProgressListener.NONE);
-        }
-        final int classColumn = List.of(CsvResultSink.HEADER.split(",")).indexOf("class");
+        final ReplayResult result = readWithAtZeroThenEleven(ScenarioReader.parse(new StringReader(yaml), "r.yaml", null), csv);
         final List<String> lines = csv.toString().lines().toList();
-        assertEquals("dma", lines.get(1).split(",", -1)[classColumn]);
-        assertEquals("other", lines.get(2).split(",", -1)[classColumn]);
+        assertEquals("dma", column(lines.get(1), "class"));
+        assertEquals("other", column(lines.get(2), "class"));
         final ReplayStatistics s = result.statistics();
         assertEquals(1, s.dmaRequests());
         assertEquals(1, s.count(TrafficClass.OTHER));
