@@ -73,7 +73,7 @@ public final class QemuTraceLog implements ReplayListener, InvalidationListener
         }
         this.iotlb = found;
         this.fills = found == null ? 0 : found.fills();
-        platform.dispatcher().listener(this);
+        platform.dispatcher().addListener(this);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.iommuemu.emulator.replay;
 
+import java.util.List;
+
 import org.iommuemu.emulator.scenario.Scenario;
 
 /**
@@ -15,6 +17,52 @@ public interface ReplayListener
     ReplayListener NONE = new ReplayListener()
     {
     };
+
+    /**
+     * The listeners as one, hearing each event in list order: {@link #NONE} for none, the listener itself for one (so
+     * the replay's per-TLP path stays as it is).
+     */
+    static ReplayListener all(final List<ReplayListener> listeners)
+    {
+        if (listeners.isEmpty())
+        {
+            return NONE;
+        }
+        if (listeners.size() == 1)
+        {
+            return listeners.get(0);
+        }
+        final ReplayListener[] all = listeners.toArray(new ReplayListener[0]);
+        return new ReplayListener()
+        {
+            @Override
+            public void request(final ReplayRecord record)
+            {
+                for (final ReplayListener listener : all)
+                {
+                    listener.request(record);
+                }
+            }
+
+            @Override
+            public void action(final Scenario.Action action, final long beforeTlp, final long cycle)
+            {
+                for (final ReplayListener listener : all)
+                {
+                    listener.action(action, beforeTlp, cycle);
+                }
+            }
+
+            @Override
+            public void end(final ReplayStatistics statistics)
+            {
+                for (final ReplayListener listener : all)
+                {
+                    listener.end(statistics);
+                }
+            }
+        };
+    }
 
     /** A DMA request went through the IOMMU: its request, outcome, arrival and completion cycles. */
     default void request(final ReplayRecord record)

@@ -488,7 +488,12 @@ public final class Platform
     /** The IOMMU's invalidation dispatcher: every cache invalidation goes through it (logs listen to it). */
     public InvalidationDispatcher dispatcher()
     {
-        return driver.dispatcher();
+        if (driver != null)
+        {
+            return driver.dispatcher();
+        }
+        // A guest-driven platform (co-simulation) has no driver of the emulator's: the IOMMU's own.
+        return port instanceof AmdViIommu amdvi ? amdvi.dispatcher() : ((VtdIommu)port).dispatcher();
     }
 
     /**

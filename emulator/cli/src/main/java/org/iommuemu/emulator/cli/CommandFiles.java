@@ -1,12 +1,14 @@
 package org.iommuemu.emulator.cli;
 
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The files one command reads and the files it will write, checked before anything is opened for writing: no
@@ -26,9 +28,15 @@ public final class CommandFiles
     {
     }
 
+    /** A folder whose files are named at run time (one per co-simulation session): any file matching {@code names}. */
+    private record NamedFiles(String what, Path folder, Pattern names)
+    {
+    }
+
     private final List<Entry> inputs = new ArrayList<>();
     private final List<Entry> outputs = new ArrayList<>();
     private final List<Entry> folders = new ArrayList<>();
+    private final List<NamedFiles> named = new ArrayList<>();
 
     /** A file the command reads; {@code what} names it in messages (an option or parameter); null paths are ignored. */
     public CommandFiles input(final String what, final Path path)
@@ -65,6 +73,21 @@ public final class CommandFiles
     }
 
     /**
+     * A folder the command creates if needed and writes files into whose names it learns as it runs, each matching
+     * {@code names}: no input or other output may be such a file of the folder, by its name or by another name of
+     * the same file. Null folders are ignored.
+     */
+    public CommandFiles outputFolder(final String what, final Path folder, final Pattern names)
+    {
+        if (folder != null)
+        {
+            folders.add(new Entry(what, folder));
+            named.add(new NamedFiles(what, folder, names));
+        }
+        return this;
+    }
+
+    /**
      * Refuse the command line when an output collides with an input or another output.
      *
      * @throws IllegalArgumentException naming both options and the file.
@@ -79,6 +102,10 @@ public final class CommandFiles
                 throw new IllegalArgumentException(folder.what + " " + folder.path + " is a file, not a folder" +
                     (input == null ? "" : " (it is the input " + input.what + ")") + "; nothing was written");
             }
+        }
+        for (final NamedFiles files : named)
+        {
+            checkNamed(files);
         }
         for (int i = 0; i < outputs.size(); i++)
         {
@@ -101,6 +128,47 @@ public final class CommandFiles
                     throw new IllegalArgumentException(output.what + " and " + outputs.get(j).what + " are the same file " +
                         output.path + "; name different outputs (nothing was written)");
                 }
+            }
+        }
+    }
+
+    /** No input or file output is one of the files {@code files} may write. */
+    private void checkNamed(final NamedFiles files)
+    {
+        final List<Entry> others = new ArrayList<>(inputs);
+        others.addAll(outputs);
+        final List<Path> existing = new ArrayList<>();
+        if (Files.isDirectory(files.folder))
+        {
+            try (DirectoryStream<Path> stream = Files.newDirectoryStream(files.folder))
+            {
+                for (final Path file : stream)
+                {
+                    if (files.names.matcher(file.getFileName().toString()).matches())
+                    {
+                        existing.add(file);
+                    }
+                }
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalArgumentException(files.what + " " + files.folder + ": cannot list the folder: " + ex.getMessage());
+            }
+        }
+        for (final Entry other : others)
+        {
+            final Path name = effective(other.path).getFileName();
+            boolean collides = name != null && files.names.matcher(name.toString()).matches() &&
+                same(other.path.toAbsolutePath().normalize().getParent(), files.folder);
+            for (int i = 0; !collides && i < existing.size(); i++)
+            {
+                collides = same(existing.get(i), other.path);
+            }
+            if (collides)
+            {
+                throw new IllegalArgumentException(other.what + " " + other.path + " is one of the files " + files.what + " " +
+                    files.folder + " may write (" + files.names.pattern() + "): a command never writes a file it reads or " +
+                    "another output; name another folder (nothing was written)");
             }
         }
     }

@@ -14,8 +14,6 @@ import java.util.Locale;
 import org.iommuemu.emulator.log.KernelLog;
 import org.iommuemu.emulator.log.QemuTraceLog;
 import org.iommuemu.emulator.replay.ReplayListener;
-import org.iommuemu.emulator.replay.ReplayRecord;
-import org.iommuemu.emulator.replay.ReplayStatistics;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import picocli.CommandLine.Option;
@@ -99,7 +97,7 @@ final class LogOptions
     }
 
     /** Every log's listener as one, and the files to close. */
-    static final class Listeners implements ReplayListener, Closeable
+    static final class Listeners implements Closeable
     {
         private final List<ReplayListener> all = new ArrayList<>();
         private final List<Closeable> closeables = new ArrayList<>();
@@ -107,34 +105,7 @@ final class LogOptions
         /** {@link ReplayListener#NONE} when no log was asked for, so the replay's per-TLP path stays as it is. */
         ReplayListener listener()
         {
-            return all.isEmpty() ? ReplayListener.NONE : all.size() == 1 ? all.get(0) : this;
-        }
-
-        @Override
-        public void request(final ReplayRecord record)
-        {
-            for (final ReplayListener listener : all)
-            {
-                listener.request(record);
-            }
-        }
-
-        @Override
-        public void action(final Scenario.Action action, final long beforeTlp, final long cycle)
-        {
-            for (final ReplayListener listener : all)
-            {
-                listener.action(action, beforeTlp, cycle);
-            }
-        }
-
-        @Override
-        public void end(final ReplayStatistics statistics)
-        {
-            for (final ReplayListener listener : all)
-            {
-                listener.end(statistics);
-            }
+            return ReplayListener.all(all);
         }
 
         @Override

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import org.iommuemu.emulator.config.Numbers;
 import org.iommuemu.emulator.cosim.server.CosimServer;
 import org.iommuemu.emulator.cosim.server.ServerOptions;
+import org.iommuemu.emulator.cosim.server.SessionOutputs;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.scenario.Scenario;
 import picocli.CommandLine.Command;
@@ -116,13 +117,25 @@ final class ServeCommand implements Callable<Integer>
         description = "Write each ended session's statistics as JSON, one document per line (docs/results.md, kind cosim_session).")
     Path json;
 
+    @Option(names = "--results", paramLabel = "FOLDER",
+        description = "Write each session's requests (ATS_REQ and IE_TLP) to FOLDER/session-N.csv, in the replay's CSV columns " +
+            "(docs/replay.md); sessions then answer on their model thread only.")
+    Path results;
+
+    @Option(names = "--log", paramLabel = "KIND", split = ",",
+        description = "With --results, also write each session's log to FOLDER/session-N.KIND.log: qemu (QEMU's amdvi_*/vtd_* " +
+            "trace events) or dmesg (faults as the Linux drivers print them; --setup scenario only). Repeatable.")
+    List<String> logs = new ArrayList<>();
+
     public Integer call() throws IOException, InterruptedException
     {
         final PrintWriter out = spec.commandLine().getOut();
         final PrintWriter err = spec.commandLine().getErr();
         final Scenario loaded = withOverrides(ReplaySupport.scenario(scenario));
         checkGuestDriven(loaded, err);
-        ReplaySupport.files(List.of(loaded), null).input("--shared-file", sharedFile).output("--json", json).check();
+        final SessionOutputs outputs = outputs(loaded);
+        ReplaySupport.files(List.of(loaded), null).input("--shared-file", sharedFile).output("--json", json)
+            .outputFolder("--results", results, SessionOutputs.FILE_NAMES).check();
         ServerOptions options = ServerOptions.defaults();
         if (listen != null)
         {
@@ -162,6 +175,10 @@ final class ServeCommand implements Callable<Integer>
             options = options.withAnswerWaitMicros(answerWait);
         }
         options = options.withInlineAnswers(inlineAnswers);
+        if (results != null)
+        {
+            Files.createDirectories(results);
+        }
         // Opened once every option is accepted: a refused option leaves no --json file behind.
         final Writer jsonLines = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8);
         final CountDownLatch done = new CountDownLatch(1);
@@ -189,6 +206,7 @@ final class ServeCommand implements Callable<Integer>
                 }
             }
         });
+        server.sessionOutputs(outputs);
         if (jsonLines != null)
         {
             server.jsonStatistics(document ->
@@ -241,6 +259,32 @@ final class ServeCommand implements Callable<Integer>
             }
         }
         return 0;
+    }
+
+    /** {@code --results} and {@code --log}, checked against the platform's setup. */
+    private SessionOutputs outputs(final Scenario loaded)
+    {
+        boolean qemu = false;
+        boolean dmesg = false;
+        for (final String kind : logs)
+        {
+            switch (kind.trim().toLowerCase(Locale.ROOT))
+            {
+                case "qemu" -> qemu = true;
+                case "dmesg" -> dmesg = true;
+                default -> throw new IllegalArgumentException("--log " + kind + ": the kinds are qemu and dmesg");
+            }
+        }
+        if ((qemu || dmesg) && results == null)
+        {
+            throw new IllegalArgumentException("--log writes beside each session's results: give --results FOLDER too");
+        }
+        if (dmesg && loaded.cosim().setup() == Scenario.CosimSetup.GUEST)
+        {
+            throw new IllegalArgumentException("--log dmesg: with --setup guest the guest's own IOMMU driver reads the fault " +
+                "log and prints these messages in the guest's dmesg; the emulator would take its records away (use --log qemu)");
+        }
+        return new SessionOutputs(results, qemu, dmesg);
     }
 
     /** The scenario with the command line's co-simulation settings in place of its cosim section's. */

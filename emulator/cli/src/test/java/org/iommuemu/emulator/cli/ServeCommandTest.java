@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.iommuemu.emulator.replay.CsvResultSink;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +98,53 @@ class ServeCommandTest
     }
 
     @Test
+    void resultsAndLogsGoToOneFilePerSession(@TempDir final Path dir) throws Exception
+    {
+        final Path scenario = dir.resolve("s.yaml");
+        Files.writeString(scenario, String.join("\n", "name: cli", "platform: {iommu: amdvi}",
+            "domains: [{id: 1, mappings: [{iova: 0x100000, spa: 0x4000000, size: 1M}]}]",
+            "devices: [{requester: 0x0100, domain: 1}]", ""));
+        final Path folder = dir.resolve("out");
+        final PipedWriter pipe = new PipedWriter();
+        final BufferedReader lines = new BufferedReader(new PipedReader(pipe, 1 << 16));
+        final StringWriter err = new StringWriter();
+        final CompletableFuture<Integer> server = CompletableFuture.supplyAsync(() -> Main.run(new PrintWriter(pipe, true),
+            new PrintWriter(err, true), "serve", "--scenario", scenario.toString(), "--setup", "scenario", "--listen", "127.0.0.1:0",
+            "--max-sessions", "2", "--results", folder.toString(), "--log", "qemu,dmesg"));
+        final String first = lines.readLine();
+        assertTrue(first.startsWith("iommu-emu: listening on tcp:127.0.0.1:"), first);
+        final String address = first.substring("iommu-emu: listening on ".length());
+        String[] r = run("client", "--connect", address, "translate", "--requester", "01:00.0", "0x100040", "--write");
+        assertEquals("0", r[0], r[2]);
+        r = run("client", "--connect", address, "translate", "--requester", "01:00.0", "0x900000");
+        assertEquals("1", r[0], r[1] + r[2]);
+        assertTrue(r[1].contains("fault"), r[1] + r[2]);
+        assertEquals(0, server.get(30, TimeUnit.SECONDS), err.toString());
+
+        // Session 1: one request, translated (the replay's CSV columns).
+        final List<String> one = Files.readAllLines(folder.resolve("session-1.csv"));
+        assertEquals(2, one.size(), String.join("\n", one));
+        assertEquals(CsvResultSink.HEADER, one.get(0));
+        final String[] row = one.get(1).split(",", -1);
+        assertEquals("dma", row[2], one.get(1));
+        assertEquals("0x0100", row[3], one.get(1));
+        assertEquals("0x100040", row[5], one.get(1));
+        assertEquals("ok", row[9], one.get(1));
+        assertEquals("0x4000040", row[10], one.get(1));
+        // Session 2: one request, an I/O page fault, which the dmesg log prints as Linux's AMD-Vi driver does.
+        final List<String> two = Files.readAllLines(folder.resolve("session-2.csv"));
+        assertEquals(2, two.size(), String.join("\n", two));
+        assertEquals("fault", two.get(1).split(",", -1)[9], two.get(1));
+        final String dmesg = Files.readString(folder.resolve("session-2.dmesg.log"));
+        assertTrue(dmesg.contains("IO_PAGE_FAULT") && dmesg.contains("address=0x900000"), dmesg);
+        assertEquals("", Files.readString(folder.resolve("session-1.dmesg.log")), "no fault, no message");
+        final String qemu = Files.readString(folder.resolve("session-1.qemu.log"));
+        assertTrue(qemu.contains("amdvi_"), qemu);
+        assertTrue(err.toString().contains("session 1 (tcp:127.0.0.1:") && err.toString().contains("writes its requests to"),
+            err.toString());
+    }
+
+    @Test
     void badOptionsAreOneLineErrors(@TempDir final Path dir) throws Exception
     {
         final Path scenario = dir.resolve("s.yaml");
@@ -126,6 +174,25 @@ class ServeCommandTest
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("--answer-wait 1001: must be 0-1000 microseconds"), r[2]);
         assertFalse(Files.exists(json), "a refused option leaves no --json file behind");
+        r = run("serve", "--scenario", scenario.toString(), "--setup", "scenario", "--log", "qemu");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("give --results FOLDER too"), r[2]);
+        final Path guestDriven = dir.resolve("g.yaml");
+        Files.writeString(guestDriven, "name: cli\nplatform:\n  iommu: amdvi\n");
+        r = run("serve", "--scenario", guestDriven.toString(), "--results", dir.resolve("out").toString(), "--log", "dmesg");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("the guest's own IOMMU driver reads the fault log"), r[2]);
+        r = run("serve", "--scenario", guestDriven.toString(), "--results", dir.resolve("out").toString(), "--log", "syslog");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--log syslog: the kinds are qemu and dmesg"), r[2]);
+        r = run("serve", "--scenario", scenario.toString(), "--setup", "scenario", "--results", dir.resolve("out").toString(),
+            "--json", dir.resolve("out").resolve("session-2.csv").toString());
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("is one of the files --results"), r[2]);
+        assertFalse(Files.exists(dir.resolve("out")), "a refused option creates no folder");
+        r = run("serve", "--scenario", guestDriven.toString(), "--results", scenario.toString());
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("is a file, not a folder"), r[2]);
         r = run("client", "--connect", "tcp:127.0.0.1:1", "stats");
         assertEquals("1", r[0]);
         r = run("client", "tlp", "abc");

@@ -15,7 +15,7 @@ public final class InvalidationDispatcher
     private int count;
     private long invalidations;
     private long entriesRemoved;
-    private InvalidationListener listener = InvalidationListener.NONE;
+    private InvalidationListener[] listeners = new InvalidationListener[0];
 
     public void register(final TranslationCache cache)
     {
@@ -49,14 +49,25 @@ public final class InvalidationDispatcher
             }
         }
         entriesRemoved += removed;
-        listener.onInvalidation(scope, roleMask);
+        for (final InvalidationListener listener : listeners)
+        {
+            listener.onInvalidation(scope, roleMask);
+        }
         return removed;
     }
 
-    /** Who hears each invalidation once its caches have been invalidated; {@link InvalidationListener#NONE} by default. */
-    public void listener(final InvalidationListener listener)
+    /**
+     * Add one who hears each invalidation once its caches have been invalidated, after those added before (nobody by
+     * default): a co-simulation session and a log of it both listen.
+     */
+    public void addListener(final InvalidationListener listener)
     {
-        this.listener = listener == null ? InvalidationListener.NONE : listener;
+        if (listener == null)
+        {
+            throw new IllegalArgumentException("null listener");
+        }
+        listeners = Arrays.copyOf(listeners, listeners.length + 1);
+        listeners[listeners.length - 1] = listener;
     }
 
     public int cacheCount()

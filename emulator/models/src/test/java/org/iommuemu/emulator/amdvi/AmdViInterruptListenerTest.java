@@ -65,7 +65,7 @@ class AmdViInterruptListenerTest extends AmdViTestBed
     void invalidationsReachTheDispatchersListenerWithTheirScope()
     {
         final List<String> scopes = new ArrayList<>();
-        iommu.dispatcher().listener((scope, roles) -> scopes.add(scope + ((roles & CacheRole.IOTLB.bit()) != 0 ? " iotlb" : "")));
+        iommu.dispatcher().addListener((scope, roles) -> scopes.add(scope + ((roles & CacheRole.IOTLB.bit()) != 0 ? " iotlb" : "")));
         driver.invalidatePages(DOMAIN, 0x10000, 0x1000);
         driver.invalidateAll();
         assertEquals(List.of("domain range [0x10000, 0x10fff] iotlb", "all iotlb"), scopes);

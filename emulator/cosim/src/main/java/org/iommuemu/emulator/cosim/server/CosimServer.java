@@ -53,6 +53,7 @@ public final class CosimServer implements AutoCloseable
     private final Consumer<String> log;
     private final Consumer<String> statistics;
     private volatile Consumer<ObjectNode> jsonStatistics = json -> { };
+    private volatile SessionOutputs outputs = SessionOutputs.NONE;
     private final Map<Integer, Session> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger sessionNumbers = new AtomicInteger();
     private final List<String> endedStatistics = new ArrayList<>();
@@ -190,6 +191,21 @@ public final class CosimServer implements AutoCloseable
     {
         this.jsonStatistics = listener == null ? json -> { } : listener;
         return this;
+    }
+
+    /**
+     * Have every session write its requests' results and logs into files of {@code outputs}' folder (which must exist).
+     * Set it before {@link #start()}.
+     */
+    public CosimServer sessionOutputs(final SessionOutputs outputs)
+    {
+        this.outputs = outputs == null ? SessionOutputs.NONE : outputs;
+        return this;
+    }
+
+    SessionOutputs sessionOutputs()
+    {
+        return outputs;
     }
 
     void sessionEnded(final Session session, final String text, final ObjectNode json)

@@ -1,9 +1,15 @@
 package org.iommuemu.emulator.cosim.server;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -47,15 +53,20 @@ import org.iommuemu.emulator.cosim.wire.ErrorLayout;
 import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.cosim.wire.TranslateWords;
+import org.iommuemu.emulator.log.KernelLog;
+import org.iommuemu.emulator.log.QemuTraceLog;
 import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.InterruptListener;
 import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
+import org.iommuemu.emulator.replay.CsvResultSink;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
+import org.iommuemu.emulator.replay.ReplayListener;
 import org.iommuemu.emulator.replay.ReplayRecord;
+import org.iommuemu.emulator.replay.ResultSink;
 import org.iommuemu.emulator.replay.Summary;
 import org.iommuemu.emulator.replay.TrafficClass;
 import org.iommuemu.emulator.scenario.Platform;
@@ -208,6 +219,11 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private long mmioErrors;
     private long tlpErrors;
     private String endReason = "";
+    /** The files of {@link CosimServer#sessionOutputs()} for this session, once built: results and logs. */
+    private ResultSink results = ResultSink.NONE;
+    private ReplayListener logs = ReplayListener.NONE;
+    private final List<Closeable> files = new ArrayList<>();
+    private Path resultsFile;
 
     Session(final int number, final Channel channel, final CosimServer server)
     {
@@ -555,8 +571,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 return;
             }
             build();
-            final boolean inline = options.inlineAnswers() && remote == null && spec.interrupts() == Scenario.CosimInterrupts.WIRE;
-            repeats = inline || !options.inlineAnswers() ? null : new RepeatHits();
+            // A session that writes files answers on its model thread only: the event loop never waits for a disk.
+            final boolean answersInline = options.inlineAnswers() && files.isEmpty();
+            final boolean inline = answersInline && remote == null && spec.interrupts() == Scenario.CosimInterrupts.WIRE;
+            repeats = inline || !answersInline ? null : new RepeatHits();
             inlineTranslations = inline;
             while (true)
             {
@@ -600,6 +618,11 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             endReason = "cannot map the shared guest memory: " + ex.getMessage();
             server.log(name() + ": " + endReason);
         }
+        catch (final OutputFailure ex)
+        {
+            endReason = ex.getMessage();
+            server.log(name() + ": " + endReason);
+        }
         catch (final RuntimeException | Error ex)
         {
             endReason = emulatorBug(ex);
@@ -614,8 +637,108 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             {
                 // The channel may be gone; the statistics below still go out.
             }
+            closeOutputs();
             server.sessionEnded(this, statistics(true), statisticsJson(true));
             channel.close();
+        }
+    }
+
+    /**
+     * Open this session's files of {@code outputs} (nothing when it asks for none): the results as CSV, the logs as
+     * listeners of the replay. A file that cannot be opened ends the session ({@link OutputFailure}).
+     */
+    private void openOutputs(final SessionOutputs outputs)
+    {
+        if (!outputs.any())
+        {
+            return;
+        }
+        final List<ReplayListener> listeners = new ArrayList<>();
+        Path file = outputs.results(number);
+        try
+        {
+            final Writer csv = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+            files.add(csv);
+            results = new CsvResultSink(csv);
+            resultsFile = file;
+            if (outputs.qemuLog())
+            {
+                file = outputs.log(number, "qemu");
+                final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+                files.add(writer);
+                listeners.add(new QemuTraceLog(platform, writer));
+            }
+            if (outputs.dmesgLog())
+            {
+                file = outputs.log(number, "dmesg");
+                final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+                files.add(writer);
+                listeners.add(new KernelLog(platform, writer));
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new OutputFailure("cannot write " + file + ": " + ex.getMessage());
+        }
+        logs = ReplayListener.all(listeners);
+        replay.listener(logs);
+        server.log(name() + ": writes its requests to " + outputs.results(number) +
+            (listeners.isEmpty() ? "" : " and its " + (listeners.size() == 2 ? "logs" : "log") + " beside it"));
+    }
+
+    /** Hand one carried-out request to the results file (its logs heard it from the replay). */
+    private void written(final ReplayRecord record)
+    {
+        if (results != ResultSink.NONE)
+        {
+            try
+            {
+                results.accept(record);
+            }
+            catch (final IOException ex)
+            {
+                throw new OutputFailure("cannot write " + resultsFile + ": " + ex.getMessage());
+            }
+        }
+    }
+
+    /** End the logs (a dmesg log prints the faults still in the event log) and close every file; a failure is logged. */
+    private void closeOutputs()
+    {
+        if (files.isEmpty())
+        {
+            return;
+        }
+        try
+        {
+            logs.end(replay.statistics());
+        }
+        catch (final UncheckedIOException ex)
+        {
+            server.log(name() + ": cannot finish " + ex.getMessage() + ": " + ex.getCause().getMessage());
+        }
+        for (final Closeable file : files)
+        {
+            try
+            {
+                file.close();
+            }
+            catch (final IOException ex)
+            {
+                server.log(name() + ": cannot close a file of its results: " + ex.getMessage());
+            }
+        }
+        files.clear();
+    }
+
+    /** A session's results or log could not be written: the session ends, saying so (nothing is dropped silently). */
+    private static final class OutputFailure extends RuntimeException
+    {
+        private static final long serialVersionUID = 1L;
+
+        OutputFailure(final String message)
+        {
+            super(message, null, false, false);
         }
     }
 
@@ -658,13 +781,14 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         if (port instanceof AmdViIommu amdvi)
         {
             amdvi.interruptListener(this);
-            amdvi.dispatcher().listener(this);
+            amdvi.dispatcher().addListener(this);
         }
         else if (port instanceof VtdIommu vtd)
         {
             vtd.interruptListener(this);
-            vtd.dispatcher().listener(this);
+            vtd.dispatcher().addListener(this);
         }
+        openOutputs(server.sessionOutputs());
         server.log(name() + ": connected, " + platform.describe() + ", profile " + platform.profile().name() +
             (remote == null ? ", the scenario's own memory" : shared == null ? ", remote guest memory" :
                 ", shared guest memory (" + Summary.bytes(shared.mappedBytes()) + " mapped)"));
@@ -932,6 +1056,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         final long readsBefore = remoteReads();
         final ReplayRecord record = replay.stepRequest(requestIndex++, timeNanos, r);
         remoteReadsDuringRequests += remoteReads() - readsBefore;
+        written(record);
         final RequestOutcome o = record.outcome();
         cleanHit = !actionsDue && o.isOk() && o.iotlbHit();
         final Ats response = Ats.request();
@@ -1067,6 +1192,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         final long readsBefore = remoteReads();
         final ReplayRecord record = replay.step(requestIndex++, traceRecord);
         remoteReadsDuringRequests += remoteReads() - readsBefore;
+        written(record);
         final DmaRequest r = record.request();
         final RequestOutcome o = record.outcome();
         response.trafficClass = record.trafficClass().ordinal();

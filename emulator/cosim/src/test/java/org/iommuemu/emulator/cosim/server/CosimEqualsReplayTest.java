@@ -1,5 +1,8 @@
 package org.iommuemu.emulator.cosim.server;
 
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +16,7 @@ import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cosim.codec.TlpResponse;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.replay.CsvResultSink;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
 import org.iommuemu.emulator.replay.ReplayRecord;
@@ -72,8 +76,8 @@ class CosimEqualsReplayTest
         return lines;
     }
 
-    private static List<String> replay(final Platform platform, final List<byte[]> tlps, final Path dir, final ReplayResult[] result)
-        throws Exception
+    private static List<String> replay(final Platform platform, final List<byte[]> tlps, final Path dir, final ReplayResult[] result,
+        final StringWriter csvOut) throws Exception
     {
         final Path trace = dir.resolve("same.pcapng");
         try (PcapngTraceWriter writer = new PcapngTraceWriter(trace, TraceRecord.NANOSECONDS))
@@ -87,12 +91,13 @@ class CosimEqualsReplayTest
             }
         }
         final List<String> lines = new ArrayList<>();
-        try (TraceReader reader = TraceFiles.open(trace, ErrorPolicy.STOP))
+        try (TraceReader reader = TraceFiles.open(trace, ErrorPolicy.STOP); CsvResultSink csv = new CsvResultSink(csvOut))
         {
             result[0] = new Replay(platform).run(reader, new ResultSink()
             {
-                public void accept(final ReplayRecord r)
+                public void accept(final ReplayRecord r) throws IOException
                 {
+                    csv.accept(r);
                     final boolean dma = r.trafficClass() == TrafficClass.DMA;
                     final boolean ok = dma && r.outcome().isOk();
                     lines.add(line(r.trafficClass().ordinal(), r.outcomeLabel(), ok ? r.outcome().outputAddress() : 0,
@@ -110,8 +115,10 @@ class CosimEqualsReplayTest
         final Scenario scenario = Loopback.scenario(yaml);
         final List<String> cosim;
         final ObjectNode json;
+        final Path folder = Files.createDirectories(dir.resolve("sessions"));
         try (Loopback loop = new Loopback(scenario, ServerOptions.defaults()))
         {
+            loop.server.sessionOutputs(new SessionOutputs(folder, true, false));
             try (GuestSide guest = new GuestSide(loop, blockSize))
             {
                 guestDriver.accept(guest.port, guest.memory);
@@ -123,8 +130,13 @@ class CosimEqualsReplayTest
         final Platform local = Platform.forGuest(scenario, new SparseMemory());
         guestDriver.accept(local.port(), local.memory());
         final ReplayResult[] result = new ReplayResult[1];
-        final List<String> replayed = replay(local, tlps, dir, result);
+        final StringWriter replayCsv = new StringWriter();
+        final List<String> replayed = replay(local, tlps, dir, result, replayCsv);
         assertEquals(replayed, cosim);
+        // serve --results: the session's file is the CSV that replay writes for the same TLPs, line for line.
+        assertEquals(replayCsv.toString(), Files.readString(folder.resolve("session-1.csv")));
+        assertTrue(Files.readString(folder.resolve("session-1.qemu.log")).contains(scenario.platform().iommu() ==
+            Scenario.IommuKind.AMDVI ? "amdvi_iotlb_hit" : "vtd_iotlb_page_hit"), "the session's QEMU log has its IOTLB hits");
 
         // The session's JSON statistics (serve --json) are valid and count what replay counts.
         assertEquals(List.of(), ResultsSchema.validate(json), json.toPrettyString());

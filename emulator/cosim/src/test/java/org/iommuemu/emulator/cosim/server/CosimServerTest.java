@@ -254,6 +254,23 @@ class CosimServerTest
     }
 
     @Test
+    void aSessionThatCannotWriteItsResultsEndsSayingSo(@TempDir final Path dir) throws Exception
+    {
+        try (Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults()))
+        {
+            // A folder that is not there (serve creates it; here it went away): the session cannot open its file.
+            final Path gone = dir.resolve("gone");
+            loop.server.sessionOutputs(new SessionOutputs(gone, false, false));
+            final CosimClient client = loop.client((GuestMemory)null);
+            client.closeFuture().get(5, TimeUnit.SECONDS);
+            assertTrue(loop.awaitLog("cannot write " + gone.resolve("session-1.csv")).contains("session 1"));
+            loop.awaitEnded(1);
+            assertTrue(loop.statistics.get(0).contains("ended: cannot write"), loop.statistics.get(0));
+            client.close();
+        }
+    }
+
+    @Test
     void idleSessionsAreClosed() throws Exception
     {
         try (Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults().withIdleSeconds(1)))
