@@ -305,6 +305,7 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
         final ObjectNode node = node("dirty_tracking");
         node.put("domain", e.domain());
         node.put("enabled", e.enabled());
+        node.put("bits", e.accessOnly() ? "access" : "access-dirty");
         node.put(e.amdvi() ? "device_table_entries" : "pasid_entries", e.entriesRewritten());
         node.put("stale_dirty_bytes", e.staleDirtyBytes());
         return node;

@@ -219,6 +219,11 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     {
         if (e.amdvi())
         {
+            if (e.accessOnly())
+            {
+                return String.format("access tracking turned on for domain %d (%d device table entr%s with HAD = 01b: A only)",
+                    e.domain(), e.entriesRewritten(), e.entriesRewritten() == 1 ? "y" : "ies");
+            }
             return String.format("dirty tracking turned %s for domain %d (%d device table entr%s with HAD = %s)%s",
                 e.enabled() ? "on" : "off", e.domain(), e.entriesRewritten(), e.entriesRewritten() == 1 ? "y" : "ies",
                 e.enabled() ? "11b" : "00b",

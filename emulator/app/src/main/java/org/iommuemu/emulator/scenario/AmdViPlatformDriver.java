@@ -48,6 +48,17 @@ final class AmdViPlatformDriver implements IommuDriver
         }
     }
 
+    /** {@link #attach} to a domain whose dirty tracking is on: HAD = {@code had} in the DTE (set_dte_entry). */
+    public void attach(final int requesterId, final int domainId, final PageTable table, final int permissions, final boolean ats,
+        final int had)
+    {
+        driver.attach(requesterId, table, domainId, (permissions & Permissions.READ) != 0, (permissions & Permissions.WRITE) != 0, had);
+        if (ats)
+        {
+            driver.allowAts(requesterId, true);
+        }
+    }
+
     public void detach(final int requesterId, final int domainId)
     {
         driver.detach(requesterId);

@@ -13,6 +13,7 @@ import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
 import org.iommuemu.emulator.amdvi.AmdViOptions;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.amdvi.DeviceTableEntry;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.PageWalkCache;
@@ -91,6 +92,8 @@ public final class Platform
     private final Map<Integer, DomainSpec> domainSpecs = new LinkedHashMap<>();
     /** Second-stage domains whose PASID entries have SSADE set (hardware dirty tracking on). */
     private final Set<Integer> dirtyTracking = new HashSet<>();
+    /** AMD-Vi host domains tracking accesses only (DTE.HAD = 01b): not in {@link #dirtyTracking}, D is not updated. */
+    private final Set<Integer> accessTracking = new HashSet<>();
     /** The domain each attached device's RID_PASID (or context) points at now. */
     private final Map<Integer, Integer> attachedTo = new LinkedHashMap<>();
     private final Map<Integer, PageTable> kvmEpts = new LinkedHashMap<>();
@@ -683,7 +686,7 @@ public final class Platform
         @Override
         public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
         {
-            Platform.this.setDirtyTracking(action.domain(), action.enable());
+            Platform.this.setDirtyTracking(action.domain(), action.enable(), action.bits());
         }
 
         @Override
@@ -796,13 +799,20 @@ public final class Platform
     /**
      * iommufd's SET_DIRTY_TRACKING on an AMD-Vi host domain: DTE.HAD of every device attached to it rewritten (with the
      * DTE invalidation and the domain's IOTLB flush: amd_iommu_set_dirty_tracking); enabling first clears the D bits left
-     * from before (a read-and-clear without a bitmap) and flushes. An event; the device entries rewritten are counted.
+     * from before (a read-and-clear without a bitmap) and flushes. With {@code accessOnly} HAD is 01b (A only: no D bits
+     * to clear). An event; the device entries rewritten are counted.
      */
-    private void amdSetDirtyTracking(final int domain, final boolean enable)
+    private void amdSetDirtyTracking(final int domain, final boolean enable, final boolean accessOnly)
     {
         final AmdViDriver amd = ((AmdViPlatformDriver)driver).driver();
         long stale = 0;
-        if (enable)
+        accessTracking.remove(domain);
+        if (accessOnly)
+        {
+            dirtyTracking.remove(domain);
+            accessTracking.add(domain);
+        }
+        else if (enable)
         {
             final long[] bytes = new long[1];
             final PageTable table = domains.get(domain);
@@ -823,12 +833,19 @@ public final class Platform
         {
             if (attachment.getValue() == domain)
             {
-                amd.setDirtyTracking(attachment.getKey(), domain, enable);
+                amd.setHostAccessDirty(attachment.getKey(), domain, hostAccessDirty(domain));
                 entries++;
             }
         }
         count("device table entries rewritten for dirty tracking", entries);
-        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, entries, stale, true));
+        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, accessOnly, entries, stale, true));
+    }
+
+    /** DTE.HAD for a device attached to AMD-Vi host domain {@code domain}: what its dirty tracking asks for. */
+    private int hostAccessDirty(final int domain)
+    {
+        return dirtyTracking.contains(domain) ? DeviceTableEntry.HAD_ACCESSED_DIRTY :
+            accessTracking.contains(domain) ? DeviceTableEntry.HAD_ACCESSED : DeviceTableEntry.HAD_NONE;
     }
 
     /** The host domain a device of the scenario is attached to now (its DomainID). */
@@ -1249,11 +1266,11 @@ public final class Platform
      * it), each rewrite followed by the PASID-cache, IOTLB and device-TLB invalidations; enabling then clears the D bits
      * left from before (iommufd's read-and-clear without a bitmap) and flushes the IOTLB.
      */
-    private void setDirtyTracking(final int domain, final boolean enable)
+    private void setDirtyTracking(final int domain, final boolean enable, final Scenario.DirtyBits bits)
     {
         if (vtd == null)
         {
-            amdSetDirtyTracking(domain, enable);
+            amdSetDirtyTracking(domain, enable, enable && bits == Scenario.DirtyBits.ACCESS);
             return;
         }
         if (enable)
@@ -1297,7 +1314,7 @@ public final class Platform
             stale = bytes[0];
             invalidateDomain(domain);
         }
-        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, entries, stale, false));
+        event(new PlatformEvent.DirtyTracking(beforeTlp(), domain, enable, false, entries, stale, false));
     }
 
     /** Whether a PASID entry of {@code entryDomain} translates through second-stage {@code domain} (itself, or nested over it). */
@@ -1349,6 +1366,12 @@ public final class Platform
                     binding(pasids.get(i).domain());
             }
             vtdDriver.attachScalable(requesterId, binding(domain), numbers, bindings, ats, device != null && device.pri());
+            return;
+        }
+        if (driver instanceof AmdViPlatformDriver amd && hostAccessDirty(domain) != DeviceTableEntry.HAD_NONE)
+        {
+            // A domain with dirty tracking on: set_dte_entry writes HAD with the rest of the DTE.
+            amd.attach(requesterId, domain, domains.get(domain), permissions, ats, hostAccessDirty(domain));
             return;
         }
         driver.attach(requesterId, domain, domains.get(domain), permissions, ats);

@@ -308,7 +308,8 @@ public sealed interface PlatformEvent
      * @param staleDirtyBytes   enabling: bytes whose D bits were left from before and cleared.
      * @param amdvi             whether the entries are AMD-Vi DTEs (else VT-d PASID entries).
      */
-    record DirtyTracking(long beforeTlp, int domain, boolean enabled, int entriesRewritten, long staleDirtyBytes, boolean amdvi)
+    record DirtyTracking(long beforeTlp, int domain, boolean enabled, boolean accessOnly, int entriesRewritten, long staleDirtyBytes,
+        boolean amdvi)
         implements PlatformEvent
     {
         @Override

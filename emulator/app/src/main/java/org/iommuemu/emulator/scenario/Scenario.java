@@ -723,9 +723,10 @@ public record Scenario(String name, String description, String source, Path dire
      * the PASID-cache, IOTLB and device-TLB invalidations intel-iommu makes. AMD-Vi host domain: DTE.HAD of every device
      * attached to it rewritten, with INVALIDATE_DEVTAB_ENTRY and the domain's IOTLB flush, as
      * amd_iommu_set_dirty_tracking does. Enabling also clears the D bits left from before (iommufd reads and clears
-     * the whole domain without a bitmap).
+     * the whole domain without a bitmap). {@code bits}: what the IOMMU updates once on ({@link DirtyBits}; Linux always
+     * asks for both; access only is AMD-Vi's HAD = 01b).
      */
-    public record SetDirtyTrackingAction(int domain, boolean enable) implements Action
+    public record SetDirtyTrackingAction(int domain, boolean enable, DirtyBits bits) implements Action
     {
         @Override
         public void applyTo(final ActionHandler handler, final int line)
@@ -736,8 +737,15 @@ public record Scenario(String name, String description, String source, Path dire
         @Override
         public String describe()
         {
-            return "set-dirty-tracking domain " + domain + (enable ? " on" : " off");
+            return "set-dirty-tracking domain " + domain + (enable ? bits == DirtyBits.ACCESS ? " on (access only)" : " on" : " off");
         }
+    }
+
+    /** What hardware dirty tracking updates in the host entries: A and D (iommufd's), or A only (AMD-Vi DTE.HAD = 01b). */
+    public enum DirtyBits
+    {
+        ACCESS_DIRTY,
+        ACCESS
     }
 
     /**

@@ -798,7 +798,8 @@ public final class ScenarioReader
             case "service-page-requests":
                 return new Scenario.ServicePageRequestsAction();
             case "set-dirty-tracking":
-                return new Scenario.SetDirtyTrackingAction(domainRef(section, domainIds), section.booleanValue("enable", true));
+                return new Scenario.SetDirtyTrackingAction(domainRef(section, domainIds), section.booleanValue("enable", true),
+                    section.enumValue("bits", Scenario.DirtyBits.class, Scenario.DirtyBits.ACCESS_DIRTY));
             case "read-dirty":
             {
                 final int domain = domainRef(section, domainIds);

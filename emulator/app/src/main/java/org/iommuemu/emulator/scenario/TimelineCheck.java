@@ -97,6 +97,10 @@ final class TimelineCheck implements ActionHandler
     public void setDirtyTracking(final Scenario.SetDirtyTrackingAction action, final int line)
     {
         dirty(action.domain());
+        if (action.bits() == Scenario.DirtyBits.ACCESS && iommu == Scenario.IommuKind.VTD)
+        {
+            throw section.error("bits", "access-only tracking is AMD-Vi's DTE.HAD = 01b; VT-d's SSADE updates A and D together");
+        }
     }
 
     @Override

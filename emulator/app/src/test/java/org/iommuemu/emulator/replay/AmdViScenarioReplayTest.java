@@ -276,6 +276,51 @@ class AmdViScenarioReplayTest
     }
 
     @Test
+    void aDeviceAttachedWhileTrackingIsOnIsTrackedToo() throws IOException
+    {
+        // The second drive leaves the domain and comes back after tracking is on: its new DTE gets HAD = 11b with the
+        // rest (set_dte_entry of a domain whose dirty_tracking is set), so its writes still reach the bitmaps.
+        final String reattached = SevTioReplayTest.bundledText("amdvi-dirty-tracking").replace(
+            "  - {at: 0, action: set-dirty-tracking, domain: 1, enable: true}\n",
+            "  - {at: 0, action: set-dirty-tracking, domain: 1, enable: true}\n" +
+            "  - {at: 1, action: detach, requester: \"11:00.0\"}\n" +
+            "  - {at: 1, action: attach, requester: \"11:00.0\", domain: 1}\n");
+        final Written written = new Written(3000, 6000, 9000, 12000);
+        final ReplayResult result = UntrustedDmaReplayTest.replay(ScenarioReader.parse(new StringReader(reattached), "r.yaml", null),
+            written);
+        final List<PlatformEvent.DirtyBitmap> bitmaps = bitmaps(result);
+        for (int i = 0; i < 3; i++)
+        {
+            assertEquals(written.pages.get(i).size(), bitmaps.get(i).dirtyLeaves(), "interval " + i + ": every written 4 KiB page");
+        }
+    }
+
+    @Test
+    void accessOnlyTrackingSetsAccessedButNeverDirty() throws IOException
+    {
+        final String accessOnly = SevTioReplayTest.bundledText("amdvi-dirty-tracking").replace(
+            "{at: 0, action: set-dirty-tracking, domain: 1, enable: true}", "{at: 0, action: set-dirty-tracking, domain: 1, bits: access}");
+        final ReplayResult result = UntrustedDmaReplayTest.replay(ScenarioReader.parse(new StringReader(accessOnly), "a.yaml", null),
+            ResultSink.NONE);
+        final PlatformEvent.DirtyTracking on = (PlatformEvent.DirtyTracking)result.events().get(0);
+        assertTrue(on.enabled() && on.accessOnly(), on.toString());
+        assertEquals(2, on.entriesRewritten(), "both devices' DTEs get HAD = 01b");
+        assertTrue(PlatformEventText.sentence(on).contains("HAD = 01b"), PlatformEventText.sentence(on));
+        // HAD = 01b: the IOMMU writes A into the entries its walks use, and D never.
+        assertTrue(result.statistics().platformCounters().get("IOMMU A/D updates (host entries written)") > 0);
+        for (final PlatformEvent.DirtyBitmap b : bitmaps(result))
+        {
+            assertFalse(b.trackingOn(), b.toString());
+            assertEquals(0, b.dirtyLeaves(), b.toString());
+        }
+        final String vtd = "name: v\nplatform: {iommu: vtd, mode: scalable}\ndomains: [{id: 1}]\n" +
+            "timeline:\n  - {at: 0, action: set-dirty-tracking, domain: 1, bits: access}\n";
+        final ScenarioException refused = assertThrows(ScenarioException.class,
+            () -> ScenarioReader.parse(new StringReader(vtd), "v.yaml", null));
+        assertTrue(refused.getMessage().contains("VT-d's SSADE updates A and D together"), refused.getMessage());
+    }
+
+    @Test
     void withoutTrackingTheBitmapIsEmptyAndTheHostTablesUntouched() throws IOException
     {
         final String off = SevTioReplayTest.bundledText("amdvi-dirty-tracking")

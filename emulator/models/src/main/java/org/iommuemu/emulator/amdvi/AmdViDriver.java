@@ -127,8 +127,23 @@ public final class AmdViDriver
      */
     public void attach(final int deviceId, final PageTable domain, final int domainId, final boolean read, final boolean write)
     {
+        attach(deviceId, domain, domainId, read, write, DeviceTableEntry.HAD_NONE);
+    }
+
+    /**
+     * {@link #attach(int, PageTable, int, boolean, boolean)} to a domain with dirty tracking on: the DTE written with HAD
+     * = {@code had} in the same write, as set_dte_entry does for a domain whose dirty_tracking is set.
+     */
+    public void attach(final int deviceId, final PageTable domain, final int domainId, final boolean read, final boolean write,
+        final int had)
+    {
         final int mode = ((AmdV1Format)domain.format()).mode();
         DeviceTableEntry.writeHost(memory, layout.deviceTable(), deviceId, domain.root(), mode, domainId, read, write);
+        if (had != DeviceTableEntry.HAD_NONE)
+        {
+            final long address = DeviceTableEntry.address(layout.deviceTable(), deviceId);
+            memory.writeEntry(address, DeviceTableEntry.withHostAccessDirty(memory.readEntry(address), had));
+        }
         invalidateDeviceTableEntry(deviceId);
     }
 
@@ -265,9 +280,14 @@ public final class AmdViDriver
      */
     public void setDirtyTracking(final int deviceId, final int domainId, final boolean enable)
     {
+        setHostAccessDirty(deviceId, domainId, enable ? DeviceTableEntry.HAD_ACCESSED_DIRTY : DeviceTableEntry.HAD_NONE);
+    }
+
+    /** {@link #setDirtyTracking} with any HAD value (01b: access tracking only, which Linux does not use). */
+    public void setHostAccessDirty(final int deviceId, final int domainId, final int had)
+    {
         final long address = DeviceTableEntry.address(layout.deviceTable(), deviceId);
-        memory.writeEntry(address, DeviceTableEntry.withHostAccessDirty(memory.readEntry(address),
-            enable ? DeviceTableEntry.HAD_ACCESSED_DIRTY : DeviceTableEntry.HAD_NONE));
+        memory.writeEntry(address, DeviceTableEntry.withHostAccessDirty(memory.readEntry(address), had));
         invalidateDeviceTableEntry(deviceId);
         invalidatePages(domainId, 0, 1L << 63);
     }
