@@ -436,7 +436,8 @@ public final class VtdIommu implements IommuPort
 
     /**
      * An ATS translation request: the answer is a Translation Completion entry with the translated page, the
-     * size encoding for pages above 4 KiB and R, W, U, EXE and PRIV from the effective permissions. A missing
+     * size encoding for pages above 4 KiB, R, W and EXE from the effective permissions and PRIV for a privileged
+     * request; U is never set. A missing
      * translation (not present, no permission at the last stage) is answered with R = W = 0 and records no
      * fault; structure errors and a context that does not allow the device TLB are faults.
      */
@@ -468,9 +469,11 @@ public final class VtdIommu implements IommuPort
             return fault(request, outcome, t.fault());
         }
         final int perms = outcome.permissions();
-        // U for a user page of a first-stage table; Exe only for a request with a PASID.
+        // U ("untranslated access only", PCIe 10.2.3.4: the device must not send translated requests to the range) is
+        // never set: no VT-d structure asks for it (unlike AMD-Vi's PTE.U), and QEMU's intel_iommu never sets it
+        // either. A first-stage user page is not U: user and supervisor are what Priv tells. Exe only with a PASID.
         outcome.completionEntry(AtsCompletion.entry(outcome.outputAddress(), outcome.pageSizeLg2(), perms,
-            (perms & Permissions.USER) != 0 && outcome.firstStage(), request.hasPasid(), request.privileged()));
+            false, request.hasPasid(), request.privileged()));
         return true;
     }
 

@@ -77,7 +77,7 @@ class VtdAtsTest extends VtdTestBed
         assertTrue(ats(DEVICE, 2, IOVA, AddressType.TRANSLATION_REQUEST, false));
         final long entry = outcome.completionEntry();
         assertEquals(DATA, entry & TranslationCompletionEntry.ADDRESS_MASK);
-        assertTrue((entry & TranslationCompletionEntry.U) != 0, "a user page");
+        assertEquals(0, entry & TranslationCompletionEntry.U, "a user page is not 'untranslated access only' (PCIe 10.2.3.4)");
         assertTrue((entry & TranslationCompletionEntry.W) != 0);
         assertTrue(ats(DEVICE, 2, DATA, AddressType.TRANSLATED, false));
 
