@@ -223,6 +223,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private ResultSink results = ResultSink.NONE;
     private ReplayListener logs = ReplayListener.NONE;
     private final List<Closeable> files = new ArrayList<>();
+    private final List<Path> filePaths = new ArrayList<>();
     private Path resultsFile;
 
     Session(final int number, final Channel channel, final CosimServer server)
@@ -623,6 +624,20 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             endReason = ex.getMessage();
             server.log(name() + ": " + endReason);
         }
+        catch (final UncheckedIOException ex)
+        {
+            // Only this session's logs throw it (they hear translations, actions and invalidations): a log that cannot
+            // be written ends the session as the results file does.
+            if (files.isEmpty())
+            {
+                endReason = emulatorBug(ex);
+            }
+            else
+            {
+                endReason = "cannot write " + ex.getMessage() + ": " + ex.getCause().getMessage();
+                server.log(name() + ": " + endReason);
+            }
+        }
         catch (final RuntimeException | Error ex)
         {
             endReason = emulatorBug(ex);
@@ -659,6 +674,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         {
             final Writer csv = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
             files.add(csv);
+            filePaths.add(file);
             results = new CsvResultSink(csv);
             resultsFile = file;
             if (outputs.qemuLog())
@@ -666,6 +682,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 file = outputs.log(number, "qemu");
                 final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
                 files.add(writer);
+                filePaths.add(file);
                 listeners.add(new QemuTraceLog(platform, writer));
             }
             if (outputs.dmesgLog())
@@ -673,6 +690,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 file = outputs.log(number, "dmesg");
                 final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
                 files.add(writer);
+                filePaths.add(file);
                 listeners.add(new KernelLog(platform, writer));
             }
         }
@@ -702,7 +720,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
     }
 
-    /** End the logs (a dmesg log prints the faults still in the event log) and close every file; a failure is logged. */
+    /**
+     * End the logs (a dmesg log prints the faults still in the event log) and close every file. A file whose last
+     * buffered lines cannot be written is named in the server's log and in the session's end reason.
+     */
     private void closeOutputs()
     {
         if (files.isEmpty())
@@ -715,20 +736,27 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
         catch (final UncheckedIOException ex)
         {
-            server.log(name() + ": cannot finish " + ex.getMessage() + ": " + ex.getCause().getMessage());
+            outputLost("cannot finish " + ex.getMessage() + ": " + ex.getCause().getMessage());
         }
-        for (final Closeable file : files)
+        for (int i = 0; i < files.size(); i++)
         {
             try
             {
-                file.close();
+                files.get(i).close();
             }
             catch (final IOException ex)
             {
-                server.log(name() + ": cannot close a file of its results: " + ex.getMessage());
+                outputLost("cannot write " + filePaths.get(i) + ": " + ex.getMessage());
             }
         }
         files.clear();
+        filePaths.clear();
+    }
+
+    private void outputLost(final String what)
+    {
+        server.log(name() + ": " + what);
+        endReason = endReason.isEmpty() ? what : endReason + "; " + what;
     }
 
     /** A session's results or log could not be written: the session ends, saying so (nothing is dropped silently). */

@@ -25,6 +25,7 @@ import org.iommuemu.emulator.cosim.wire.RemotePort;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.vtd.VtdRegisters;
 import org.iommuemu.tlp.TlpError;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -267,6 +268,28 @@ class CosimServerTest
             loop.awaitEnded(1);
             assertTrue(loop.statistics.get(0).contains("ended: cannot write"), loop.statistics.get(0));
             client.close();
+        }
+    }
+
+    @Test
+    void aResultsFileThatCannotTakeItsLastLinesIsNamedInTheEndReason(@TempDir final Path dir) throws Exception
+    {
+        // /dev/full takes nothing (ENOSPC): the buffered lines fail when the session closes its file.
+        final Path full = Path.of("/dev/full");
+        Assumptions.assumeTrue(Files.isWritable(full), "needs /dev/full");
+        final Path link = Files.createSymbolicLink(dir.resolve("session-1.csv"), full);
+        try (Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults()))
+        {
+            loop.server.sessionOutputs(new SessionOutputs(dir, false, false));
+            final CosimClient client = loop.client((GuestMemory)null);
+            client.close();
+            loop.awaitEnded(1);
+            assertTrue(loop.statistics.get(0).contains("cannot write " + dir.resolve("session-1.csv")), loop.statistics.get(0));
+            assertTrue(loop.awaitLog("cannot write").contains("session 1"));
+        }
+        finally
+        {
+            Files.delete(link);
         }
     }
 
