@@ -73,8 +73,51 @@ final class AmdViSectionReader
             }
             guestDevices.add(device);
         }
+        final AmdViSpec.ExclusionRange exclusion = exclusion(section.section("exclusion-range"), devices);
         section.rejectUnknownKeys();
-        return new AmdViSpec(dirty, pageRequests, List.copyOf(tables), List.copyOf(guestDevices), pasidWithoutGuest);
+        return new AmdViSpec(dirty, pageRequests, List.copyOf(tables), List.copyOf(guestDevices), pasidWithoutGuest, exclusion);
+    }
+
+    /** {@code exclusion-range: {base, size, all, devices}}, or null without one. */
+    private static AmdViSpec.ExclusionRange exclusion(final YamlSection section, final Map<Integer, DeviceSpec> devices)
+    {
+        if (section == null)
+        {
+            return null;
+        }
+        final long base = section.requiredSize("base");
+        final long size = section.requiredSize("size");
+        if ((base & (PAGE - 1)) != 0 || size <= 0 || (size & (PAGE - 1)) != 0 || base + size < base || base + size > 1L << 52)
+        {
+            throw section.error("base and size must be positive multiples of 4 KiB within 52 bits (the limit register names the " +
+                "last 4 KiB page)");
+        }
+        final boolean all = section.booleanValue("all", false);
+        final List<Integer> excluded = new ArrayList<>();
+        for (final String text : section.strings("devices"))
+        {
+            final int requester;
+            try
+            {
+                requester = Numbers.parseRequesterId(text);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw section.error("devices", ex.getMessage());
+            }
+            if (!devices.containsKey(requester))
+            {
+                throw section.error("devices", String.format("%s is not one of the scenario's devices", text));
+            }
+            excluded.add(requester);
+        }
+        if (!all && excluded.isEmpty())
+        {
+            throw section.error("devices", "name the devices whose DTEs set EX, or all: true (the Allow bit): else the range " +
+                "applies to no request");
+        }
+        section.rejectUnknownKeys();
+        return new AmdViSpec.ExclusionRange(base, size, all, List.copyOf(excluded));
     }
 
     private static AmdViSpec.GuestTableSpec table(final YamlSection item, final Set<Integer> domains)

@@ -14,10 +14,20 @@ import org.iommuemu.pagetable.PageSizePolicy;
  * @param dirtyTracking EFR.HASup and HDSup: DTE.HAD may enable host access/dirty updates (set-dirty-tracking).
  * @param pageRequests  EFR.PPRSup and a PPR log, serviced by the OS's handler after each page request.
  * @param pasidWithoutGuest   a PASID request to a device without guest translation (UNVERIFIED; {@link AmdViOptions}).
+ * @param exclusion     the exclusion range the firmware's IVMD would program, or null.
  */
 public record AmdViSpec(boolean dirtyTracking, boolean pageRequests, List<GuestTableSpec> guestTables, List<GuestDeviceSpec> devices,
-    AmdViOptions.PasidWithoutGuest pasidWithoutGuest)
+    AmdViOptions.PasidWithoutGuest pasidWithoutGuest, ExclusionRange exclusion)
 {
+    /**
+     * The exclusion range (Exclusion Base and Limit with ExEn, amdvi.md): untranslated requests without a PASID to
+     * {@code [base, base + size)} bypass translation (still RMP-checked under SNP) for every device with {@code all}
+     * (Allow), else for the listed devices, whose DTEs set EX (an IVMD exclusion range, as older Linux programmed it).
+     */
+    public record ExclusionRange(long base, long size, boolean all, List<Integer> devices)
+    {
+    }
+
     /** The model's options with this section's switches applied. */
     public AmdViOptions options(final AmdViOptions base)
     {

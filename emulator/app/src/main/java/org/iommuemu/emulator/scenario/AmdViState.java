@@ -104,11 +104,29 @@ final class AmdViState
      * @param domains    the platform's tables by id; the guest tables are added.
      * @param ats        which devices have ATS allowed (their DTE's I bit is kept).
      */
+    /**
+     * A device of the scenario was attached (at build, or again by a timeline attach): when the firmware's exclusion
+     * range names it, its DTE gets EX.
+     */
+    void attached(final int requesterId)
+    {
+        if (spec.exclusion() != null && spec.exclusion().devices().contains(requesterId))
+        {
+            driver.allowExclusion(requesterId, true);
+        }
+    }
+
     void build(final Map<Integer, PageTable> domains, final Map<Integer, Boolean> ats)
     {
         if (spec.pageRequests())
         {
             driver.enablePageRequests(PPR_LOG, PPR_LOG_LENGTH_LG2);
+        }
+        final AmdViSpec.ExclusionRange exclusion = spec.exclusion();
+        if (exclusion != null)
+        {
+            // The listed devices' DTEs got EX when they were attached (attached).
+            driver.setExclusionRange(exclusion.base(), exclusion.base() + exclusion.size() - PhysicalMemory.FRAME_SIZE, exclusion.all());
         }
         if (spec.guestTables().isEmpty())
         {

@@ -1372,9 +1372,15 @@ public final class Platform
         {
             // A domain with dirty tracking on: set_dte_entry writes HAD with the rest of the DTE.
             amd.attach(requesterId, domain, domains.get(domain), permissions, ats, hostAccessDirty(domain));
-            return;
         }
-        driver.attach(requesterId, domain, domains.get(domain), permissions, ats);
+        else
+        {
+            driver.attach(requesterId, domain, domains.get(domain), permissions, ats);
+        }
+        if (amdvi != null)
+        {
+            amdvi.attached(requesterId);
+        }
     }
 
     /** VT-d scalable mode: what a PASID entry of {@code domain} points at (second stage, first stage or nested). */

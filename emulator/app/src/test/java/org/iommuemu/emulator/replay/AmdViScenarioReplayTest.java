@@ -338,6 +338,66 @@ class AmdViScenarioReplayTest
     }
 
     /**
+     * The exclusion range an IVMD names: requests of the devices whose DTEs set EX (or of every device with Allow) to
+     * the range bypass translation; others fault there; outside it everyone is translated. A device attached again
+     * keeps EX.
+     */
+    @Test
+    void theExclusionRangeLetsTheDevicesItNamesBypassTranslation() throws IOException
+    {
+        final String yaml = String.join("\n",
+            "name: exclusion",
+            "platform: {iommu: amdvi}",
+            "amdvi:",
+            "  exclusion-range: {base: 0x200000000, size: 64K, devices: [\"10:00.0\"]}",
+            "domains: [{id: 1, levels: 4, mappings: [{iova: 0x100000000, spa: 0x300000000, size: 1M}]}]",
+            "devices: [{requester: \"10:00.0\", domain: 1}, {requester: \"11:00.0\", domain: 1}]",
+            "timeline:",
+            "  - {at: 3, action: detach, requester: \"10:00.0\"}",
+            "  - {at: 3, action: attach, requester: \"10:00.0\", domain: 1}",
+            "");
+        final String trace = String.join("\n",
+            "1ns up port=0 tlp=" + write(NIC0, 0x2_0000_1040L),
+            "2ns up port=0 tlp=" + write(NIC1, 0x2_0000_1040L),
+            "3ns up port=0 tlp=" + write(NIC0, 0x1_0000_2040L),
+            "4ns up port=0 tlp=" + write(NIC0, 0x2_0000_F000L),
+            "5ns up port=0 tlp=" + write(NIC0, 0x2_0001_0000L),
+            "");
+        assertEquals(List.of("DMA 0x200001040", "DMA IO_PAGE_FAULT", "DMA 0x300002040", "DMA 0x20000f000", "DMA IO_PAGE_FAULT"),
+            outcomes(yaml, trace), "EX: bypass inside [base, base + size), translation elsewhere; no EX: a fault");
+        final String all = yaml.replace("devices: [\"10:00.0\"]}", "all: true}");
+        assertEquals("DMA 0x200001040", outcomes(all, trace).get(1), "Allow: every device bypasses");
+        final ScenarioException none = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(
+            yaml.replace(", devices: [\"10:00.0\"]}", "}")), "x.yaml", null));
+        assertTrue(none.getMessage().contains("applies to no request"), none.getMessage());
+        final ScenarioException odd = assertThrows(ScenarioException.class, () -> ScenarioReader.parse(new StringReader(
+            yaml.replace("size: 64K", "size: 100")), "x.yaml", null));
+        assertTrue(odd.getMessage().contains("multiples of 4 KiB"), odd.getMessage());
+    }
+
+    /** A write without a PASID from {@code requester} to {@code address}, as hex. */
+    private static String write(final int requester, final long address)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
+        return hex(buffer, new TlpEncoder().memoryRequest(buffer, 0, true, requester, 1, address, 4));
+    }
+
+    /** Each DMA's output address or fault, replaying {@code trace} (text) on {@code yaml}. */
+    private static List<String> outcomes(final String yaml, final String trace) throws IOException
+    {
+        final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "s.yaml", null);
+        final List<String> outcomes = new ArrayList<>();
+        try (TextTraceReader reader = new TextTraceReader("t.txt", new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)),
+            ErrorPolicy.STOP))
+        {
+            new Replay(Platform.build(scenario)).run(reader, r -> outcomes.add(r.trafficClass() + " " +
+                (r.outcome().isOk() ? String.format("0x%x", r.outcome().outputAddress()) : r.outcome().fault())),
+                Replay.ProgressListener.NONE);
+        }
+        return outcomes;
+    }
+
+    /**
      * PRI: a NIC with DTE.PPR writes through PASID 1 to a page its guest table does not map yet; it faults, sends a
      * Page Request, the OS's PPR handler maps the page (on-demand range) and answers PPR_SUCCESS; the write then goes
      * through. A request outside the on-demand range is answered PPR_INVALID; one from a device without DTE.PPR is

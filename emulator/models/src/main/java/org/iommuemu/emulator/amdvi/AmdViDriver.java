@@ -265,6 +265,13 @@ public final class AmdViDriver
         invalidateDeviceTableEntry(deviceId);
     }
 
+    /** Set or clear the DTE's EX bit (the exclusion range applies to the device), then INVALIDATE_DEVTAB_ENTRY. */
+    public void allowExclusion(final int deviceId, final boolean allowed)
+    {
+        DeviceTableEntry.allowExclusion(memory, layout.deviceTable(), deviceId, allowed);
+        invalidateDeviceTableEntry(deviceId);
+    }
+
     /** Set or clear the DTE's I bit (ATS allowed), then INVALIDATE_DEVTAB_ENTRY. */
     public void allowAts(final int deviceId, final boolean allowed)
     {

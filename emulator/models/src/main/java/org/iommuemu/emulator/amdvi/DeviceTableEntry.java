@@ -416,6 +416,14 @@ public final class DeviceTableEntry
         memory.writeEntry(address, allowed ? q1 | I : q1 & ~I);
     }
 
+    /** Set or clear {@code deviceId}'s EX bit (the exclusion range applies to its requests). */
+    public static void allowExclusion(final PhysicalMemory memory, final long tableBase, final int deviceId, final boolean allowed)
+    {
+        final long address = address(tableBase, deviceId) + 8;
+        final long q1 = memory.readEntry(address);
+        memory.writeEntry(address, allowed ? q1 | EX : q1 & ~EX);
+    }
+
     /** Write a v1 host-translation entry for {@code deviceId}. */
     public static void writeHost(final PhysicalMemory memory, final long tableBase, final int deviceId,
         final long root, final int mode, final int domainId, final boolean read, final boolean write)
