@@ -669,39 +669,43 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             return;
         }
         final List<ReplayListener> listeners = new ArrayList<>();
-        Path file = outputs.results(number);
+        resultsFile = outputs.results(number);
         try
         {
-            final Writer csv = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-            files.add(csv);
-            filePaths.add(file);
-            results = new CsvResultSink(csv);
-            resultsFile = file;
-            if (outputs.qemuLog())
-            {
-                file = outputs.log(number, "qemu");
-                final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-                files.add(writer);
-                filePaths.add(file);
-                listeners.add(new QemuTraceLog(platform, writer));
-            }
-            if (outputs.dmesgLog())
-            {
-                file = outputs.log(number, "dmesg");
-                final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-                files.add(writer);
-                filePaths.add(file);
-                listeners.add(new KernelLog(platform, writer));
-            }
+            results = new CsvResultSink(open(resultsFile));
         }
         catch (final IOException ex)
         {
-            throw new OutputFailure("cannot write " + file + ": " + ex.getMessage());
+            throw new OutputFailure("cannot write " + resultsFile + ": " + ex.getMessage());
+        }
+        if (outputs.qemuLog())
+        {
+            listeners.add(new QemuTraceLog(platform, open(outputs.log(number, "qemu"))));
+        }
+        if (outputs.dmesgLog())
+        {
+            listeners.add(new KernelLog(platform, open(outputs.log(number, "dmesg"))));
         }
         logs = ReplayListener.all(listeners);
         replay.listener(logs);
         server.log(name() + ": writes its requests to " + outputs.results(number) +
             (listeners.isEmpty() ? "" : " and its " + (listeners.size() == 2 ? "logs" : "log") + " beside it"));
+    }
+
+    /** Create (or truncate) one of this session's files, kept for {@link #closeOutputs}; a failure ends the session. */
+    private Writer open(final Path file)
+    {
+        try
+        {
+            final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+            files.add(writer);
+            filePaths.add(file);
+            return writer;
+        }
+        catch (final IOException ex)
+        {
+            throw new OutputFailure("cannot write " + file + ": " + ex.getMessage());
+        }
     }
 
     /** Hand one carried-out request to the results file (its logs heard it from the replay). */
