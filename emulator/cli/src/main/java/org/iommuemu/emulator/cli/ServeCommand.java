@@ -122,6 +122,10 @@ final class ServeCommand implements Callable<Integer>
             "(docs/replay.md); sessions then answer on their model thread only.")
     Path results;
 
+    @Option(names = "--results-format", paramLabel = "FORMAT",
+        description = "csv (default: FOLDER/session-N.csv) or bin (replay's binary format, FOLDER/session-N.bin; docs/replay.md).")
+    String resultsFormat;
+
     @Option(names = "--log", paramLabel = "KIND", split = ",",
         description = "With --results, also write each session's log to FOLDER/session-N.KIND.log: qemu (QEMU's amdvi_*/vtd_* " +
             "trace events) or dmesg (faults as the Linux drivers print them; --setup scenario only). Repeatable.")
@@ -279,12 +283,29 @@ final class ServeCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--log writes beside each session's results: give --results FOLDER too");
         }
+        final boolean binary;
+        if (resultsFormat == null || resultsFormat.equalsIgnoreCase("csv"))
+        {
+            binary = false;
+        }
+        else if (resultsFormat.equalsIgnoreCase("bin"))
+        {
+            binary = true;
+        }
+        else
+        {
+            throw new IllegalArgumentException("--results-format " + resultsFormat + ": csv or bin");
+        }
+        if (resultsFormat != null && results == null)
+        {
+            throw new IllegalArgumentException("--results-format needs --results FOLDER");
+        }
         if (dmesg && loaded.cosim().setup() == Scenario.CosimSetup.GUEST)
         {
             throw new IllegalArgumentException("--log dmesg: with --setup guest the guest's own IOMMU driver reads the fault " +
                 "log and prints these messages in the guest's dmesg; the emulator would take its records away (use --log qemu)");
         }
-        return new SessionOutputs(results, qemu, dmesg);
+        return new SessionOutputs(results, qemu, dmesg, binary);
     }
 
     /** The scenario with the command line's co-simulation settings in place of its cosim section's. */

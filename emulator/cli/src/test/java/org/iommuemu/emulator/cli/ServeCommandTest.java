@@ -190,6 +190,12 @@ class ServeCommandTest
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("is one of the files --results"), r[2]);
         assertFalse(Files.exists(dir.resolve("out")), "a refused option creates no folder");
+        r = run("serve", "--scenario", guestDriven.toString(), "--results", dir.resolve("out").toString(), "--results-format", "xml");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--results-format xml: csv or bin"), r[2]);
+        r = run("serve", "--scenario", guestDriven.toString(), "--results-format", "bin");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("--results-format needs --results FOLDER"), r[2]);
         r = run("serve", "--scenario", guestDriven.toString(), "--results", scenario.toString());
         assertEquals("2", r[0]);
         assertTrue(r[2].contains("is a file, not a folder"), r[2]);

@@ -61,6 +61,7 @@ import org.iommuemu.emulator.platform.InterruptListener;
 import org.iommuemu.emulator.platform.InterruptSource;
 import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.platform.RequestOutcome;
+import org.iommuemu.emulator.replay.BinaryResultSink;
 import org.iommuemu.emulator.replay.CsvResultSink;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
@@ -672,7 +673,17 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         resultsFile = outputs.results(number);
         try
         {
-            results = new CsvResultSink(open(resultsFile));
+            if (outputs.binary())
+            {
+                final BinaryResultSink binary = new BinaryResultSink(resultsFile);
+                files.add(binary);
+                filePaths.add(resultsFile);
+                results = binary;
+            }
+            else
+            {
+                results = new CsvResultSink(open(resultsFile));
+            }
         }
         catch (final IOException ex)
         {

@@ -16,6 +16,7 @@ import org.iommuemu.emulator.amdvi.AmdViRegisters;
 import org.iommuemu.emulator.cosim.codec.TlpResponse;
 import org.iommuemu.emulator.cosim.wire.TlpCommandLayout;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.replay.BinaryResultSink;
 import org.iommuemu.emulator.replay.CsvResultSink;
 import org.iommuemu.emulator.replay.JsonReport;
 import org.iommuemu.emulator.replay.Replay;
@@ -40,7 +41,9 @@ import org.iommuemu.tlp.trace.TraceRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -77,7 +80,7 @@ class CosimEqualsReplayTest
     }
 
     private static List<String> replay(final Platform platform, final List<byte[]> tlps, final Path dir, final ReplayResult[] result,
-        final StringWriter csvOut) throws Exception
+        final StringWriter csvOut, final Path binaryOut) throws Exception
     {
         final Path trace = dir.resolve("same.pcapng");
         try (PcapngTraceWriter writer = new PcapngTraceWriter(trace, TraceRecord.NANOSECONDS))
@@ -91,13 +94,15 @@ class CosimEqualsReplayTest
             }
         }
         final List<String> lines = new ArrayList<>();
-        try (TraceReader reader = TraceFiles.open(trace, ErrorPolicy.STOP); CsvResultSink csv = new CsvResultSink(csvOut))
+        try (TraceReader reader = TraceFiles.open(trace, ErrorPolicy.STOP); CsvResultSink csv = new CsvResultSink(csvOut);
+            BinaryResultSink binary = new BinaryResultSink(binaryOut))
         {
             result[0] = new Replay(platform).run(reader, new ResultSink()
             {
                 public void accept(final ReplayRecord r) throws IOException
                 {
                     csv.accept(r);
+                    binary.accept(r);
                     final boolean dma = r.trafficClass() == TrafficClass.DMA;
                     final boolean ok = dma && r.outcome().isOk();
                     lines.add(line(r.trafficClass().ordinal(), r.outcomeLabel(), ok ? r.outcome().outputAddress() : 0,
@@ -109,8 +114,9 @@ class CosimEqualsReplayTest
         return lines;
     }
 
+    /** @param binary the session writes its results in the binary format (else CSV). */
     private static void same(final String yaml, final int blockSize, final BiConsumer<IommuPort, PhysicalMemory> guestDriver,
-        final List<byte[]> tlps, final Path dir) throws Exception
+        final List<byte[]> tlps, final Path dir, final boolean binary) throws Exception
     {
         final Scenario scenario = Loopback.scenario(yaml);
         final List<String> cosim;
@@ -118,7 +124,7 @@ class CosimEqualsReplayTest
         final Path folder = Files.createDirectories(dir.resolve("sessions"));
         try (Loopback loop = new Loopback(scenario, ServerOptions.defaults()))
         {
-            loop.server.sessionOutputs(new SessionOutputs(folder, true, false));
+            loop.server.sessionOutputs(new SessionOutputs(folder, true, false, binary));
             try (GuestSide guest = new GuestSide(loop, blockSize))
             {
                 guestDriver.accept(guest.port, guest.memory);
@@ -131,10 +137,19 @@ class CosimEqualsReplayTest
         guestDriver.accept(local.port(), local.memory());
         final ReplayResult[] result = new ReplayResult[1];
         final StringWriter replayCsv = new StringWriter();
-        final List<String> replayed = replay(local, tlps, dir, result, replayCsv);
+        final Path replayBinary = dir.resolve("replay.bin");
+        final List<String> replayed = replay(local, tlps, dir, result, replayCsv, replayBinary);
         assertEquals(replayed, cosim);
-        // serve --results: the session's file is the CSV that replay writes for the same TLPs, line for line.
-        assertEquals(replayCsv.toString(), Files.readString(folder.resolve("session-1.csv")));
+        // serve --results: the session's file is what replay writes for the same TLPs, line for line or byte for byte.
+        if (binary)
+        {
+            assertArrayEquals(Files.readAllBytes(replayBinary), Files.readAllBytes(folder.resolve("session-1.bin")));
+            assertFalse(Files.exists(folder.resolve("session-1.csv")));
+        }
+        else
+        {
+            assertEquals(replayCsv.toString(), Files.readString(folder.resolve("session-1.csv")));
+        }
         assertTrue(Files.readString(folder.resolve("session-1.qemu.log")).contains(scenario.platform().iommu() ==
             Scenario.IommuKind.AMDVI ? "amdvi_iotlb_hit" : "vtd_iotlb_page_hit"), "the session's QEMU log has its IOTLB hits");
 
@@ -177,7 +192,7 @@ class CosimEqualsReplayTest
         tlps.add(Tlps.memory(false, 0x0200, iova, 4));                       // a device without a DTE
         tlps.add(Tlps.memory(true, device, 0xFEE0_0000L, 4));                // an MSI: not translated
         tlps.add(new byte[] {0x4A, 0, 0, 1, 0, 0x10, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0}); // a completion: not translated
-        same("name: amdvi-same\nplatform:\n  iommu: amdvi\n", AmdViRegisters.SIZE, guestDriver, tlps, dir);
+        same("name: amdvi-same\nplatform:\n  iommu: amdvi\n", AmdViRegisters.SIZE, guestDriver, tlps, dir, false);
     }
 
     @Test
@@ -192,6 +207,7 @@ class CosimEqualsReplayTest
         tlps.add(Tlps.memory(true, VtdCosimTest.DEVICE, VtdCosimTest.IOVA + (8L << 20), 4));
         tlps.add(Tlps.memory(false, VtdCosimTest.DEVICE, VtdCosimTest.IOVA + (64L << 20), 4));
         tlps.add(Tlps.memory(false, 0x0400, VtdCosimTest.IOVA, 4));
-        same("name: vtd-same\nplatform:\n  iommu: vtd\n", 0x1000, (port, memory) -> new VtdCosimTest.Guest(port, memory), tlps, dir);
+        same("name: vtd-same\nplatform:\n  iommu: vtd\n", 0x1000, (port, memory) -> new VtdCosimTest.Guest(port, memory), tlps, dir,
+            true);
     }
 }

@@ -261,7 +261,7 @@ class CosimServerTest
         {
             // A folder that is not there (serve creates it; here it went away): the session cannot open its file.
             final Path gone = dir.resolve("gone");
-            loop.server.sessionOutputs(new SessionOutputs(gone, false, false));
+            loop.server.sessionOutputs(new SessionOutputs(gone, false, false, false));
             final CosimClient client = loop.client((GuestMemory)null);
             client.closeFuture().get(5, TimeUnit.SECONDS);
             assertTrue(loop.awaitLog("cannot write " + gone.resolve("session-1.csv")).contains("session 1"));
@@ -280,7 +280,7 @@ class CosimServerTest
         final Path link = Files.createSymbolicLink(dir.resolve("session-1.csv"), full);
         try (Loopback loop = new Loopback(Loopback.scenario(AMDVI), ServerOptions.defaults()))
         {
-            loop.server.sessionOutputs(new SessionOutputs(dir, false, false));
+            loop.server.sessionOutputs(new SessionOutputs(dir, false, false, false));
             final CosimClient client = loop.client((GuestMemory)null);
             client.close();
             loop.awaitEnded(1);
