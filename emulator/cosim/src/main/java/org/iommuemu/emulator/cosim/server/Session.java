@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -225,6 +226,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     private ReplayListener logs = ReplayListener.NONE;
     private final List<Closeable> files = new ArrayList<>();
     private final List<Path> filePaths = new ArrayList<>();
+    /** Every file this session created (kept after they are closed, for its statistics). */
+    private final List<String> created = new ArrayList<>();
     private Path resultsFile;
 
     Session(final int number, final Channel channel, final CosimServer server)
@@ -678,6 +681,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                 final BinaryResultSink binary = new BinaryResultSink(resultsFile);
                 files.add(binary);
                 filePaths.add(resultsFile);
+                created.add(resultsFile.toString());
                 results = binary;
             }
             else
@@ -711,6 +715,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
             files.add(writer);
             filePaths.add(file);
+            created.add(file.toString());
             return writer;
         }
         catch (final IOException ex)
@@ -1674,6 +1679,10 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             Summary.print(Summary.rows(replay.result(tlpSummary, System.nanoTime() - started)), out);
         }
         out.println("co-simulation:");
+        if (!created.isEmpty())
+        {
+            out.println("  files written: " + String.join(", ", created));
+        }
         out.println("  packets in: " + packetsIn.describe());
         out.println("  packets out: " + packetsOut.describe());
         out.println("  MMIO accesses: " + mmioAccesses + (mmioErrors > 0 ? " (" + mmioErrors + " refused)" : ""));
@@ -1716,6 +1725,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         session.put("duration_s", (System.nanoTime() - started) / 1e9);
         session.put("ended", ended);
         session.put("end_reason", ended ? endReason : null);
+        final ArrayNode files = session.putArray("files");
+        created.forEach(files::add);
         if (replay != null)
         {
             root.set("replay", JsonReport.replay(replay.result(tlpSummary, System.nanoTime() - started)));

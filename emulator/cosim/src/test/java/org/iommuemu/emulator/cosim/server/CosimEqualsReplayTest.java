@@ -156,6 +156,9 @@ class CosimEqualsReplayTest
         // The session's JSON statistics (serve --json) are valid and count what replay counts.
         assertEquals(List.of(), ResultsSchema.validate(json), json.toPrettyString());
         assertEquals("cosim_session", json.get("kind").asText());
+        assertEquals(List.of(folder.resolve(binary ? "session-1.bin" : "session-1.csv").toString(),
+            folder.resolve("session-1.qemu.log").toString()),
+            JsonReport.mapper().convertValue(json.at("/session/files"), List.class), "the files it wrote");
         final JsonNode session = json.get("replay");
         final ObjectNode replay = JsonReport.replay(result[0]);
         for (final String key : List.of("traffic", "dma", "faults", "effects", "machine_checks", "caches", "walks"))
