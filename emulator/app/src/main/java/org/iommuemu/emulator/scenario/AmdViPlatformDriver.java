@@ -2,6 +2,7 @@ package org.iommuemu.emulator.scenario;
 
 import org.iommuemu.emulator.amdvi.AmdViDriver;
 import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.amdvi.DeviceTableEntry;
 import org.iommuemu.emulator.cache.CacheRole;
 import org.iommuemu.emulator.cache.InvalidationDispatcher;
 import org.iommuemu.emulator.cache.InvalidationScope;
@@ -41,14 +42,10 @@ final class AmdViPlatformDriver implements IommuDriver
 
     public void attach(final int requesterId, final int domainId, final PageTable table, final int permissions, final boolean ats)
     {
-        driver.attach(requesterId, table, domainId, (permissions & Permissions.READ) != 0, (permissions & Permissions.WRITE) != 0);
-        if (ats)
-        {
-            driver.allowAts(requesterId, true);
-        }
+        attach(requesterId, domainId, table, permissions, ats, DeviceTableEntry.HAD_NONE);
     }
 
-    /** {@link #attach} to a domain whose dirty tracking is on: HAD = {@code had} in the DTE (set_dte_entry). */
+    /** {@link #attach} with HAD = {@code had} in the DTE (a domain whose dirty tracking is on: set_dte_entry). */
     public void attach(final int requesterId, final int domainId, final PageTable table, final int permissions, final boolean ats,
         final int had)
     {

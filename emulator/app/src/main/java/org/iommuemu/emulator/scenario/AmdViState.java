@@ -98,13 +98,6 @@ final class AmdViState
     }
 
     /**
-     * Build the guest tables (into {@code domains}, so the timeline's map and unmap reach them), the GCR3 tables and the
-     * DTEs of the guest-translated devices, and the PPR log.
-     *
-     * @param domains    the platform's tables by id; the guest tables are added.
-     * @param ats        which devices have ATS allowed (their DTE's I bit is kept).
-     */
-    /**
      * A device of the scenario was attached (at build, or again by a timeline attach): when the firmware's exclusion
      * range names it, its DTE gets EX.
      */
@@ -116,6 +109,13 @@ final class AmdViState
         }
     }
 
+    /**
+     * Build the guest tables (into {@code domains}, so the timeline's map and unmap reach them), the GCR3 tables and the
+     * DTEs of the guest-translated devices, and the PPR log.
+     *
+     * @param domains    the platform's tables by id; the guest tables are added.
+     * @param ats        which devices have ATS allowed (their DTE's I bit is kept).
+     */
     void build(final Map<Integer, PageTable> domains, final Map<Integer, Boolean> ats)
     {
         if (spec.pageRequests())

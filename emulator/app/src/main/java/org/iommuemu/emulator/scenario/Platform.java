@@ -1368,9 +1368,9 @@ public final class Platform
             vtdDriver.attachScalable(requesterId, binding(domain), numbers, bindings, ats, device != null && device.pri());
             return;
         }
-        if (driver instanceof AmdViPlatformDriver amd && hostAccessDirty(domain) != DeviceTableEntry.HAD_NONE)
+        if (driver instanceof AmdViPlatformDriver amd)
         {
-            // A domain with dirty tracking on: set_dte_entry writes HAD with the rest of the DTE.
+            // A domain with dirty tracking on: set_dte_entry writes its HAD with the rest of the DTE.
             amd.attach(requesterId, domain, domains.get(domain), permissions, ats, hostAccessDirty(domain));
         }
         else

@@ -138,12 +138,7 @@ public final class AmdViDriver
         final int had)
     {
         final int mode = ((AmdV1Format)domain.format()).mode();
-        DeviceTableEntry.writeHost(memory, layout.deviceTable(), deviceId, domain.root(), mode, domainId, read, write);
-        if (had != DeviceTableEntry.HAD_NONE)
-        {
-            final long address = DeviceTableEntry.address(layout.deviceTable(), deviceId);
-            memory.writeEntry(address, DeviceTableEntry.withHostAccessDirty(memory.readEntry(address), had));
-        }
+        DeviceTableEntry.writeHost(memory, layout.deviceTable(), deviceId, domain.root(), mode, domainId, read, write, had);
         invalidateDeviceTableEntry(deviceId);
     }
 

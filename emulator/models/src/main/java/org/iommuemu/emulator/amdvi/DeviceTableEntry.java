@@ -411,25 +411,37 @@ public final class DeviceTableEntry
     /** Allow (or forbid) ATS for {@code deviceId}: the I bit. */
     public static void allowAts(final PhysicalMemory memory, final long tableBase, final int deviceId, final boolean allowed)
     {
-        final long address = address(tableBase, deviceId) + 8;
-        final long q1 = memory.readEntry(address);
-        memory.writeEntry(address, allowed ? q1 | I : q1 & ~I);
+        quadword1Bit(memory, tableBase, deviceId, I, allowed);
     }
 
     /** Set or clear {@code deviceId}'s EX bit (the exclusion range applies to its requests). */
     public static void allowExclusion(final PhysicalMemory memory, final long tableBase, final int deviceId, final boolean allowed)
     {
+        quadword1Bit(memory, tableBase, deviceId, EX, allowed);
+    }
+
+    /** Set or clear {@code bit} of {@code deviceId}'s quadword 1 in memory. */
+    private static void quadword1Bit(final PhysicalMemory memory, final long tableBase, final int deviceId, final long bit,
+        final boolean set)
+    {
         final long address = address(tableBase, deviceId) + 8;
         final long q1 = memory.readEntry(address);
-        memory.writeEntry(address, allowed ? q1 | EX : q1 & ~EX);
+        memory.writeEntry(address, set ? q1 | bit : q1 & ~bit);
     }
 
     /** Write a v1 host-translation entry for {@code deviceId}. */
     public static void writeHost(final PhysicalMemory memory, final long tableBase, final int deviceId,
         final long root, final int mode, final int domainId, final boolean read, final boolean write)
     {
+        writeHost(memory, tableBase, deviceId, root, mode, domainId, read, write, HAD_NONE);
+    }
+
+    /** {@link #writeHost(PhysicalMemory, long, int, long, int, int, boolean, boolean)} with HAD = {@code had}. */
+    public static void writeHost(final PhysicalMemory memory, final long tableBase, final int deviceId,
+        final long root, final int mode, final int domainId, final boolean read, final boolean write, final int had)
+    {
         final long address = address(tableBase, deviceId);
-        memory.writeEntry(address, hostQuadword0(root, mode, read, write));
+        memory.writeEntry(address, withHostAccessDirty(hostQuadword0(root, mode, read, write), had));
         memory.writeEntry(address + 8, domainId & DOMAIN_ID);
         memory.writeEntry(address + 16, 0);
         memory.writeEntry(address + 24, 0);

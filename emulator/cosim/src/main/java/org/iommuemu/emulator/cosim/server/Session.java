@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -224,10 +225,9 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
     /** The files of {@link CosimServer#sessionOutputs()} for this session, once built: results and logs. */
     private ResultSink results = ResultSink.NONE;
     private ReplayListener logs = ReplayListener.NONE;
+    /** The open files, and the path of each file this session created (kept once closed, for its statistics). */
     private final List<Closeable> files = new ArrayList<>();
     private final List<Path> filePaths = new ArrayList<>();
-    /** Every file this session created (kept after they are closed, for its statistics). */
-    private final List<String> created = new ArrayList<>();
     private Path resultsFile;
 
     Session(final int number, final Channel channel, final CosimServer server)
@@ -676,18 +676,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         resultsFile = outputs.results(number);
         try
         {
-            if (outputs.binary())
-            {
-                final BinaryResultSink binary = new BinaryResultSink(resultsFile);
-                files.add(binary);
-                filePaths.add(resultsFile);
-                created.add(resultsFile.toString());
-                results = binary;
-            }
-            else
-            {
-                results = new CsvResultSink(open(resultsFile));
-            }
+            results = outputs.binary() ? kept(new BinaryResultSink(resultsFile), resultsFile) : new CsvResultSink(open(resultsFile));
         }
         catch (final IOException ex)
         {
@@ -703,25 +692,29 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
         logs = ReplayListener.all(listeners);
         replay.listener(logs);
-        server.log(name() + ": writes its requests to " + outputs.results(number) +
+        server.log(name() + ": writes its requests to " + resultsFile +
             (listeners.isEmpty() ? "" : " and its " + (listeners.size() == 2 ? "logs" : "log") + " beside it"));
     }
 
-    /** Create (or truncate) one of this session's files, kept for {@link #closeOutputs}; a failure ends the session. */
+    /** Create (or truncate) one of this session's text files, {@link #kept}; a failure ends the session. */
     private Writer open(final Path file)
     {
         try
         {
-            final Writer writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-            files.add(writer);
-            filePaths.add(file);
-            created.add(file.toString());
-            return writer;
+            return kept(Files.newBufferedWriter(file, StandardCharsets.UTF_8), file);
         }
         catch (final IOException ex)
         {
             throw new OutputFailure("cannot write " + file + ": " + ex.getMessage());
         }
+    }
+
+    /** {@code file}, just opened at {@code path}: closed by {@link #closeOutputs}, named in the statistics. */
+    private <T extends Closeable> T kept(final T file, final Path path)
+    {
+        files.add(file);
+        filePaths.add(path);
+        return file;
     }
 
     /** Hand one carried-out request to the results file (its logs heard it from the replay). */
@@ -770,7 +763,6 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             }
         }
         files.clear();
-        filePaths.clear();
     }
 
     private void outputLost(final String what)
@@ -1679,9 +1671,9 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             Summary.print(Summary.rows(replay.result(tlpSummary, System.nanoTime() - started)), out);
         }
         out.println("co-simulation:");
-        if (!created.isEmpty())
+        if (!filePaths.isEmpty())
         {
-            out.println("  files written: " + String.join(", ", created));
+            out.println("  files written: " + filePaths.stream().map(Path::toString).collect(Collectors.joining(", ")));
         }
         out.println("  packets in: " + packetsIn.describe());
         out.println("  packets out: " + packetsOut.describe());
@@ -1725,8 +1717,8 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         session.put("duration_s", (System.nanoTime() - started) / 1e9);
         session.put("ended", ended);
         session.put("end_reason", ended ? endReason : null);
-        final ArrayNode files = session.putArray("files");
-        created.forEach(files::add);
+        final ArrayNode written = session.putArray("files");
+        filePaths.forEach(path -> written.add(path.toString()));
         if (replay != null)
         {
             root.set("replay", JsonReport.replay(replay.result(tlpSummary, System.nanoTime() - started)));
