@@ -56,6 +56,16 @@ final class AmdViPlatformDriver implements IommuDriver
         }
     }
 
+    /** Mode 0 with IR and IW from the device's permissions (Linux's set_dte_passthrough gives both), DTE.I for ATS. */
+    public void attachIdentity(final int requesterId, final int domainId, final int permissions, final boolean ats)
+    {
+        driver.attachIdentity(requesterId, domainId, (permissions & Permissions.READ) != 0, (permissions & Permissions.WRITE) != 0);
+        if (ats)
+        {
+            driver.allowAts(requesterId, true);
+        }
+    }
+
     public void detach(final int requesterId, final int domainId)
     {
         driver.detach(requesterId);

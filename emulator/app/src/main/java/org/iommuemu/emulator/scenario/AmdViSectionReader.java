@@ -33,11 +33,12 @@ final class AmdViSectionReader
     /**
      * The {@code amdvi} section, or null when absent.
      *
-     * @param domains the host domains by id (their levels for nesting checks).
-     * @param devices the scenario's devices by requester ID.
+     * @param domains  the host domains by id (their levels for nesting checks).
+     * @param identity the identity domains among them (no table to nest a guest table in).
+     * @param devices  the scenario's devices by requester ID.
      */
     static AmdViSpec read(final YamlSection section, final PlatformSpec platform, final Set<Integer> domains,
-        final Map<Integer, DeviceSpec> devices)
+        final Set<Integer> identity, final Map<Integer, DeviceSpec> devices)
     {
         if (section == null)
         {
@@ -55,7 +56,7 @@ final class AmdViSectionReader
         final Map<Integer, AmdViSpec.GuestTableSpec> byId = new HashMap<>();
         for (final YamlSection item : section.sections("guest-tables"))
         {
-            final AmdViSpec.GuestTableSpec table = table(item, domains);
+            final AmdViSpec.GuestTableSpec table = table(item, domains, identity);
             if (domains.contains(table.id()) || byId.put(table.id(), table) != null)
             {
                 throw item.error("id", "id " + table.id() + " is already a domain's or another guest table's");
@@ -120,7 +121,7 @@ final class AmdViSectionReader
         return new AmdViSpec.ExclusionRange(base, size, all, List.copyOf(excluded));
     }
 
-    private static AmdViSpec.GuestTableSpec table(final YamlSection item, final Set<Integer> domains)
+    private static AmdViSpec.GuestTableSpec table(final YamlSection item, final Set<Integer> domains, final Set<Integer> identity)
     {
         if (!item.has("id"))
         {
@@ -146,6 +147,11 @@ final class AmdViSectionReader
             if (!domains.contains(nestedIn))
             {
                 throw item.error("nested-in", "no domain with id " + nestedIn + " (domains: " + domains + ")");
+            }
+            if (identity.contains(nestedIn))
+            {
+                throw item.error("nested-in", "domain " + nestedIn + " is an identity domain: a guest table nests in a host " +
+                    "table (leave nested-in out for guest-only translation, GPA = SPA)");
             }
             final YamlSection memory = item.section("table-memory");
             if (memory == null)

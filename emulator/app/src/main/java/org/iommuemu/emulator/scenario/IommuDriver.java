@@ -19,6 +19,12 @@ interface IommuDriver
     /** Point {@code requesterId} at {@code table} as domain {@code domainId}, then invalidate what caches it. */
     void attach(int requesterId, int domainId, PageTable table, int permissions, boolean ats);
 
+    /**
+     * Point {@code requesterId} at identity domain {@code domainId} (no table: DMA addresses are host physical), then
+     * invalidate what caches its entry.
+     */
+    void attachIdentity(int requesterId, int domainId, int permissions, boolean ats);
+
     /** Make {@code requesterId}'s entry invalid and invalidate it. */
     void detach(int requesterId, int domainId);
 

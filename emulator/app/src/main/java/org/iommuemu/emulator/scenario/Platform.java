@@ -240,6 +240,10 @@ public final class Platform
         for (final DomainSpec spec : ordered)
         {
             platform.domainSpecs.put(spec.id(), spec);
+            if (spec.identity())
+            {
+                continue; // no table: its devices' entries say pass-through
+            }
             final PageTable table;
             if (spec.stage() == Scenario.Stage.FIRST)
             {
@@ -1368,7 +1372,11 @@ public final class Platform
             vtdDriver.attachScalable(requesterId, binding(domain), numbers, bindings, ats, device != null && device.pri());
             return;
         }
-        if (driver instanceof AmdViPlatformDriver amd)
+        if (domainSpecs.get(domain).identity())
+        {
+            driver.attachIdentity(requesterId, domain, permissions, ats);
+        }
+        else if (driver instanceof AmdViPlatformDriver amd)
         {
             // A domain with dirty tracking on: set_dte_entry writes its HAD with the rest of the DTE.
             amd.attach(requesterId, domain, domains.get(domain), permissions, ats, hostAccessDirty(domain));
@@ -1387,6 +1395,10 @@ public final class Platform
     private VtdPlatformDriver.Binding binding(final int domain)
     {
         final DomainSpec spec = domainSpecs.get(domain);
+        if (spec.identity())
+        {
+            return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.PASS_THROUGH, domain, null, null, false);
+        }
         if (spec.stage() == Scenario.Stage.SECOND)
         {
             return new VtdPlatformDriver.Binding(VtdPlatformDriver.Kind.SECOND_STAGE, domain, domains.get(domain), null,

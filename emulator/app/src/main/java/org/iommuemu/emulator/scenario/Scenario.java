@@ -341,9 +341,12 @@ public record Scenario(String name, String description, String source, Path dire
      *                 that use the domain; iommufd's IOMMU_HWPT_ALLOC_DIRTY_TRACKING).
      * @param onDemand the ranges the OS maps a 4 KiB page of when a device's page request (PRI) asks for it (memory
      *                 the process or guest has, not yet mapped for the device); not mapped at setup.
+     * @param identity an identity domain (Linux's IOMMU_DOMAIN_IDENTITY, {@code iommu=pt}): no page table, DMA
+     *                 addresses are host physical (AMD-Vi DTE Mode 0; VT-d legacy TT = 10b, scalable PGTT = 100b).
      */
     public record DomainSpec(int id, int levels, PageSizePolicy policy, List<Mapping> mappings, KvmEpt kvmEpt, Stage stage,
-        int nestedIn, long guestTablesGpa, long guestTablesSize, boolean dirtyTracking, List<Mapping> onDemand, int line)
+        int nestedIn, long guestTablesGpa, long guestTablesSize, boolean dirtyTracking, List<Mapping> onDemand, boolean identity,
+        int line)
     {
         /** {@link #nestedIn} of a domain that is not a nested first stage. */
         public static final int NOT_NESTED = -1;
@@ -352,14 +355,21 @@ public record Scenario(String name, String description, String source, Path dire
         public DomainSpec(final int id, final int levels, final PageSizePolicy policy, final List<Mapping> mappings,
             final KvmEpt kvmEpt, final int line)
         {
-            this(id, levels, policy, mappings, kvmEpt, Stage.SECOND, NOT_NESTED, 0, 0, false, List.of(), line);
+            this(id, levels, policy, mappings, kvmEpt, Stage.SECOND, NOT_NESTED, 0, 0, false, List.of(), false, line);
         }
 
-        /** The same domain with another page-size policy. */
+        /** An identity domain (no table; its levels and policy are unused). */
+        public static DomainSpec identity(final int id, final int line)
+        {
+            return new DomainSpec(id, 0, PageSizePolicy.LARGEST, List.of(), KvmEpt.NONE, Stage.SECOND, NOT_NESTED, 0, 0, false,
+                List.of(), true, line);
+        }
+
+        /** The same domain with another page-size policy (an identity domain stays as it is: it has no table). */
         public DomainSpec withPolicy(final PageSizePolicy newPolicy)
         {
-            return new DomainSpec(id, levels, newPolicy, mappings, kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
-                dirtyTracking, onDemand, line);
+            return identity ? this : new DomainSpec(id, levels, newPolicy, mappings, kvmEpt, stage, nestedIn, guestTablesGpa,
+                guestTablesSize, dirtyTracking, onDemand, false, line);
         }
     }
 

@@ -210,7 +210,9 @@ public final class ScenarioReader
         final SnpSpec snp = SnpSectionReader.read(root.section("snp"), platform, domainIds);
         final Map<Integer, DeviceSpec> deviceMap = new HashMap<>();
         devices.forEach(d -> deviceMap.put(d.requesterId(), d));
-        final AmdViSpec amdvi = AmdViSectionReader.read(root.section("amdvi"), platform, Set.copyOf(domainIds), deviceMap);
+        final Set<Integer> identity = new HashSet<>();
+        domains.stream().filter(DomainSpec::identity).forEach(d -> identity.add(d.id()));
+        final AmdViSpec amdvi = AmdViSectionReader.read(root.section("amdvi"), platform, Set.copyOf(domainIds), identity, deviceMap);
         final Set<Integer> hostDomains = Set.copyOf(domainIds);
         if (amdvi != null)
         {
@@ -229,7 +231,7 @@ public final class ScenarioReader
         domains.forEach(d -> stages.put(d.id(), d.stage()));
         final boolean scalable = platform.iommu() == IommuKind.VTD && platform.vtdMode() == Scenario.VtdMode.SCALABLE;
         final TimelineCheck check = new TimelineCheck(tdiRequesters, tdIds, requesters, snp, amdvi, hostDomains, platform.iommu(),
-            scalable ? stages : Map.of());
+            scalable ? stages : Map.of(), identity);
         long previous = 0;
         for (final YamlSection section : root.sections("timeline"))
         {
@@ -455,6 +457,15 @@ public final class ScenarioReader
         {
             throw section.error("id", "a domain id is 0-65535, not " + id);
         }
+        final String type = section.string("type", "paging").trim().toLowerCase(Locale.ROOT);
+        if (type.equals("identity"))
+        {
+            return identityDomain(section, platform, id);
+        }
+        if (!type.equals("paging"))
+        {
+            throw section.error("type", "a domain is paging (page tables, the default) or identity (no table), not '" + type + "'");
+        }
         final Scenario.Stage stage = section.enumValue("stage", Scenario.Stage.class, Scenario.Stage.SECOND);
         if (stage == Scenario.Stage.FIRST && (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE))
         {
@@ -531,7 +542,37 @@ public final class ScenarioReader
         }
         section.rejectUnknownKeys();
         return new DomainSpec(id, levels, policy, List.copyOf(mappings), kvmEpt, stage, nestedIn, guestTablesGpa, guestTablesSize,
-            dirtyTracking, List.copyOf(onDemand), section.line());
+            dirtyTracking, List.copyOf(onDemand), false, section.line());
+    }
+
+    /**
+     * An identity domain ({@code type: identity}): Linux's IOMMU_DOMAIN_IDENTITY, the default domain under
+     * {@code iommu=pt}. It has no table, so nothing that describes one; SNP forbids it on AMD-Vi (DTE Mode 0), and a
+     * TDX Connect platform does not take it (how the TDX module's bind checks treat it is not modelled).
+     */
+    private static DomainSpec identityDomain(final YamlSection section, final PlatformSpec platform, final int id)
+    {
+        for (final String key : List.of("levels", "policy", "mappings", "on-demand", "stage", "nested", "guest-tables", "kvm-ept",
+            "dirty-tracking"))
+        {
+            if (section.has(key))
+            {
+                throw section.error(key, "an identity domain has no page table, so no " + key + " (DMA addresses are host physical)");
+            }
+        }
+        if (platform.iommu() == IommuKind.AMDVI && platform.snp())
+        {
+            throw section.error("type", "SEV-SNP forbids identity domains on AMD-Vi: DTE Mode 0 is not allowed with SNP, so Linux " +
+                "refuses to attach one (amd_iommu_identity_attach) and turns SNP off when the IOMMU defaults to passthrough " +
+                "(iommu_snp_enable: \"IOMMU disabled or configured in passthrough mode, SNP cannot be supported\")");
+        }
+        if (platform.tdxConnect())
+        {
+            throw section.error("type", "identity domains are not modelled with TDX Connect (whether the TDX module's checks at " +
+                "TDI bind see identity-mapped devices is not in the reference)");
+        }
+        section.rejectUnknownKeys();
+        return DomainSpec.identity(id, section.line());
     }
 
     /** A nested first stage names a second-stage domain of the scenario. */

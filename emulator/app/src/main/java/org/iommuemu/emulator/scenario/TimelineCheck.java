@@ -24,23 +24,26 @@ final class TimelineCheck implements ActionHandler
     private final Set<Integer> tioRequesters = new HashSet<>();
     /** VT-d scalable mode: each domain's stage (empty on other platforms: no hardware dirty tracking there). */
     private final Map<Integer, Scenario.Stage> scalableStages;
+    /** The identity domains: no table to map into, unmap from or track. */
+    private final Set<Integer> identityDomains;
     private YamlSection section;
 
     /** With the SNP guests and SEV-TIO TDIs of {@code snp} (null: none) for the SNP actions' checks. */
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp)
     {
-        this(tdiRequesters, tdIds, initiallyAttached, snp, null, null, Scenario.IommuKind.AMDVI, Map.of());
+        this(tdiRequesters, tdIds, initiallyAttached, snp, null, null, Scenario.IommuKind.AMDVI, Map.of(), Set.of());
     }
 
     /**
      * With the AMD-Vi section ({@code amdvi}, null: none) and the host domains' ids ({@code hostDomains}, null: every
      * domain id the reader accepts is a host domain): guest tables take map, unmap and invalidate only; dirty tracking
-     * needs AMD-Vi with {@code amdvi.dirty-tracking}.
+     * needs AMD-Vi with {@code amdvi.dirty-tracking}; the {@code identityDomains} take attach and invalidate only.
      */
     TimelineCheck(final Set<Integer> tdiRequesters, final Set<Integer> tdIds, final Set<Integer> initiallyAttached, final SnpSpec snp,
         final AmdViSpec amdvi, final Set<Integer> hostDomains, final Scenario.IommuKind iommu,
-        final Map<Integer, Scenario.Stage> scalableStages)
+        final Map<Integer, Scenario.Stage> scalableStages, final Set<Integer> identityDomains)
     {
+        this.identityDomains = identityDomains;
         this.tdiRequesters = tdiRequesters;
         this.tdIds = tdIds;
         this.attached = new HashSet<>(initiallyAttached);
@@ -84,6 +87,16 @@ final class TimelineCheck implements ActionHandler
     {
     }
 
+    /** {@code domain} must have a page table (not be an identity domain) for {@code what}. */
+    private void paging(final int domain, final String what)
+    {
+        if (identityDomains.contains(domain))
+        {
+            throw section.error("domain", "domain " + domain + " is an identity domain (type: identity): it has no page table for " +
+                what);
+        }
+    }
+
     /** {@code domain} must be a host domain, not an AMD-Vi guest table, for {@code what}. */
     private void hostDomain(final int domain, final String what)
     {
@@ -115,6 +128,7 @@ final class TimelineCheck implements ActionHandler
      */
     private void dirty(final int domain)
     {
+        paging(domain, "dirty tracking");
         if (iommu == Scenario.IommuKind.VTD)
         {
             if (scalableStages.get(domain) != Scenario.Stage.SECOND)
@@ -168,11 +182,13 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void map(final Scenario.MapAction action, final int line)
     {
+        paging(action.domain(), "map");
     }
 
     @Override
     public void unmap(final Scenario.UnmapAction action, final int line)
     {
+        paging(action.domain(), "unmap");
     }
 
     @Override
@@ -183,6 +199,7 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void policy(final Scenario.PolicyAction action, final int line)
     {
+        paging(action.domain(), "set-policy");
         hostDomain(action.domain(), "set-policy");
     }
 
@@ -216,6 +233,7 @@ final class TimelineCheck implements ActionHandler
     @Override
     public void kvmDirtyLog(final Scenario.KvmDirtyLogAction action, final int line)
     {
+        paging(action.domain(), "kvm-dirty-log");
         hostDomain(action.domain(), "kvm-dirty-log");
     }
 

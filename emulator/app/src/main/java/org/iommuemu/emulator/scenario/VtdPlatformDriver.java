@@ -223,6 +223,25 @@ final class VtdPlatformDriver implements IommuDriver
         }
     }
 
+    /**
+     * Legacy mode: a pass-through context entry (TT = 10b, which needs ECAP.PT), as intel-iommu writes one for an
+     * identity domain whatever the device's ATS; scalable mode: a pass-through RID_PASID entry (PGTT = 100b). VT-d has
+     * no device-level read or write permission, so {@code permissions} are not used.
+     */
+    public void attachIdentity(final int requesterId, final int domainId, final int permissions, final boolean ats)
+    {
+        if (scalable)
+        {
+            attachScalable(requesterId, new Binding(Kind.PASS_THROUGH, domainId, null, null, false), new int[0], new Binding[0], ats,
+                false);
+        }
+        else
+        {
+            driver.attachLegacyPassThrough(requesterId, domainId);
+            driver.invalidateDevice(requesterId, domainId);
+        }
+    }
+
     public void detach(final int requesterId, final int domainId)
     {
         if (scalable)

@@ -142,6 +142,17 @@ public final class AmdViDriver
         invalidateDeviceTableEntry(deviceId);
     }
 
+    /**
+     * Attach {@code deviceId} to an identity domain as set_dte_passthrough does: V, TV, Mode 0 (no host table: the DMA
+     * address is the SPA), IR and IW, the DomainID; then INVALIDATE_DEVTAB_ENTRY and wait for it. Linux gives an
+     * identity domain IR and IW both; with SNP it refuses identity domains (SNP forbids Mode 0).
+     */
+    public void attachIdentity(final int deviceId, final int domainId, final boolean read, final boolean write)
+    {
+        DeviceTableEntry.writeHost(memory, layout.deviceTable(), deviceId, 0, 0, domainId, read, write);
+        invalidateDeviceTableEntry(deviceId);
+    }
+
     /** Set Control.GTEn (guest translation), keeping the other control bits, as iommu_enable_gt does. */
     public void enableGuestTranslation()
     {

@@ -466,7 +466,7 @@ public final class AmdViIommu implements IommuPort
         }
         else if (translator.noTable(pasid))
         {
-            result = passThrough(deviceId, address, write, out);
+            result = modeZero(deviceId, pasid, address, access, privileged, out);
         }
         else
         {
@@ -748,6 +748,26 @@ public final class AmdViIommu implements IommuPort
     {
         return translator.lookUp(deviceId) && (controlValue & AmdViRegisters.CONTROL_IOMMU_EN) != 0 && dte.valid() &&
             dte.atsAllowed();
+    }
+
+    /**
+     * Mode 0 (translation disabled, SPA = DMA address, an identity domain's entry): the DTE's IR and IW still decide
+     * the access. A denied access is an IO_PAGE_FAULT with PR and PE (present, permission) and the request's flags, as
+     * VirtualBox's emulation written from the specification has it (docs/amdvi.md; QEMU limits the access the same way
+     * but logs nothing).
+     */
+    private boolean modeZero(final int deviceId, final int pasid, final long address, final int access, final boolean privileged,
+        final RequestOutcome out)
+    {
+        final int permitted = dte.permissions() & Permissions.READ_WRITE;
+        if ((access & Permissions.READ_WRITE & ~permitted) != 0)
+        {
+            return eventLog.ioPageFault(out, deviceId, dte.domainId(), pasid, address,
+                AmdViTranslator.requestFlags(access, privileged, pasid, false) | AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE,
+                WalkFault.PERMISSION, dte.faultsSuppressed());
+        }
+        out.translated(address, PhysicalMemory.FRAME_SIZE_LG2, permitted | Permissions.EXECUTE | Permissions.USER);
+        return rmpChecked(deviceId, address, (access & Permissions.WRITE) != 0, out);
     }
 
     private boolean passThrough(final int deviceId, final long address, final boolean write, final RequestOutcome out)

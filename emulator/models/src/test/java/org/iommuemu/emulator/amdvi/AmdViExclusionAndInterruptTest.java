@@ -46,6 +46,29 @@ class AmdViExclusionAndInterruptTest extends AmdViTestBed
     }
 
     @Test
+    void modeZeroPassesRequestsUntranslatedWithinTheDtesIrAndIw()
+    {
+        bringUp(null, 9);
+        driver.attachIdentity(DEVICE, 7, true, false);
+        final long iotlbLookups = iommu.iotlb().lookups();
+        assertTrue(iommu.dma(DEVICE, 0x1234_5678L, false, out), "IR: reads pass");
+        assertEquals(0x1234_5678L, out.outputAddress(), "untranslated");
+        assertEquals(iotlbLookups, iommu.iotlb().lookups(), "no table, no IOTLB");
+        assertFalse(iommu.dma(DEVICE, 0x1234_5678L, true, out), "IW clear: writes are refused");
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
+        assertEquals(WalkFault.PERMISSION, out.walkFault());
+        final long[] event = nextEvent();
+        assertEquals(AmdViEvent.IO_PAGE_FAULT, AmdViEvent.code(event[0]));
+        assertEquals(AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE | AmdViEvent.FLAG_RW, AmdViEvent.flags(event[0]));
+        assertEquals(0x1234_5678L, event[1]);
+        assertEquals(7, AmdViEvent.domainId(event[0]));
+
+        driver.attachIdentity(DEVICE, 7, true, true); // as Linux writes an identity domain's DTE
+        assertTrue(iommu.dma(DEVICE, 0x1234_5678L, true, out));
+        assertEquals(0x1234_5678L, out.outputAddress());
+    }
+
+    @Test
     void interruptRequestsAreForwardedAbortedOrFaultedByIntCtl()
     {
         bringUp(null, 9, AmdViOptions.DEFAULT.withRemappedInterrupts(AmdViOptions.RemappedInterrupts.IO_PAGE_FAULT));
