@@ -139,7 +139,8 @@ public final class AmdViTableDump
         if (mode == 0)
         {
             out.println(DeviceTableEntry.guestTranslationValid(q0) ? "  mode 0: no host table (guest addresses are system physical)" :
-                "  mode 0: DMA passes untranslated");
+                "  mode 0: DMA passes untranslated, within IR/IW" + (DeviceTableEntry.readPermitted(q0) &&
+                    DeviceTableEntry.writePermitted(q0) ? "" : " (the rest is an IO_PAGE_FAULT)"));
             return;
         }
         if (entry.illegalMode(false))
