@@ -48,6 +48,23 @@ class VtdAtsTest extends VtdTestBed
         assertOk(DATA + 0x40);
     }
 
+    /**
+     * VT-d 3.4 section 3.14, as QEMU's intel_iommu quotes it: "Untranslated requests and translation requests that
+     * result in an address in the interrupt range will be blocked with condition code LGN.4 or SGN.8". A translation
+     * whose output is in 0xFEEx_xxxx is answered R = W = 0, and the fault (0xE legacy) is recorded.
+     */
+    @Test
+    void aTranslationRequestWhoseResultIsInTheInterruptRangeIsBlocked()
+    {
+        bringUp(false);
+        final PageTable domain = secondStage(4);
+        driver.attachLegacy(DEVICE, domain, DOMAIN, ContextEntry.TT_DEVICE_TLB, false);
+        map4k(domain, IOVA, 0xFEE0_0000L, 4096, Permissions.READ_WRITE);
+        assertFalse(ats(DEVICE, -1, IOVA, AddressType.TRANSLATION_REQUEST, false));
+        assertEquals(0, outcome.completionEntry() & (TranslationCompletionEntry.R | TranslationCompletionEntry.W));
+        assertTrue(assertFault(VtdFaultReason.INTERRUPT_ADDRESS));
+    }
+
     @Test
     void withoutDeviceTlbAtsIsRefused()
     {
