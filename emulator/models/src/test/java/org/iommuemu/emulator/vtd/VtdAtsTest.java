@@ -65,6 +65,24 @@ class VtdAtsTest extends VtdTestBed
         assertTrue(assertFault(VtdFaultReason.INTERRUPT_ADDRESS));
     }
 
+    /**
+     * A pass-through context (TT = 10b, an identity domain in legacy mode) passes untranslated requests through and
+     * blocks translated and translation requests, as TT 00b does (VirtualBox's model, written from the specification:
+     * "Translated and translation requests are blocked"): fault 0xD.
+     */
+    @Test
+    void aPassThroughContextBlocksAts()
+    {
+        bringUp(false);
+        driver.attachLegacyPassThrough(DEVICE, DOMAIN);
+        assertTrue(dma(DEVICE, DATA + 0x40, true));
+        assertOk(DATA + 0x40);
+        assertFalse(ats(DEVICE, -1, IOVA, AddressType.TRANSLATION_REQUEST, false));
+        assertTrue(assertFault(VtdFaultReason.CONTEXT_ENTRY_TT));
+        assertFalse(ats(DEVICE, -1, DATA, AddressType.TRANSLATED, true));
+        assertFault(VtdFaultReason.CONTEXT_ENTRY_TT);
+    }
+
     @Test
     void withoutDeviceTlbAtsIsRefused()
     {
