@@ -12,8 +12,8 @@ import org.iommuemu.rmp.RmpPageFaultEvent;
 /**
  * The event log as the IOMMU writes it: a ring of 16-byte entries in memory, the tail register moved past each
  * entry, EventLogInt in the status register and the event interrupt when Control.EventIntEn is set. When the log
- * is full, EventOverflow is set and events are dropped until software clears it (as QEMU does); nothing is written
- * while Control.EventLogEn is clear.
+ * is full, EventOverflow is set, the event interrupt signalled, and events are dropped until software clears it (as
+ * QEMU does); nothing is written while Control.EventLogEn is clear.
  * <p>
  * Every event is written one way: into one staging record, by the flyweight of its layout ({@link AmdViEvent} for
  * the generic events, {@code rmp}'s {@link RmpPageFaultEvent} for RMP_PAGE_FAULT, which the RMP check fills
@@ -160,17 +160,26 @@ final class AmdViEventLog
         words[1] = record.getLong(AmdViEvent.ADDRESS_OFFSET, AmdViEvent.BYTE_ORDER);
         if (!ring.produce(words, 0))
         {
+            // The overflow is signalled as an event interrupt too (QEMU's amdvi_log_event and VirtualBox's model both
+            // do): it is how the driver learns that it must restart the log (Linux's amd_iommu_int_thread).
             registers.setValue(status, statusValue | AmdViRegisters.STATUS_EVENT_OVERFLOW);
+            signal(controlValue);
             return false;
         }
         registers.setValue(tail, (long)ring.tail() << 4);
         registers.setValue(status, registers.value(status) | AmdViRegisters.STATUS_EVENT_LOG_INT);
+        signal(controlValue);
+        return true;
+    }
+
+    /** The event interrupt, when Control.EventIntEn is set. */
+    private void signal(final long controlValue)
+    {
         if ((controlValue & AmdViRegisters.CONTROL_EVENT_INT_EN) != 0)
         {
             interrupts++;
             interruptHook.run();
         }
-        return true;
     }
 
     void interruptHook(final Runnable hook)

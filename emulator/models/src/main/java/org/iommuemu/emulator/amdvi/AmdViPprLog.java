@@ -7,8 +7,8 @@ import org.iommuemu.emulator.device.RegisterFile;
 /**
  * The PPR log as the IOMMU writes it: a ring of 16-byte {@link PprLogEntry}s in memory, the PPR tail register moved
  * past each entry, PprInt in the status register and the PPR interrupt when Control.PprIntEn is set. When the log is
- * full, PprOverflow is set and requests are dropped until software clears it (as the event log does); nothing is
- * written while Control.PPRLogEn is clear. Allocation-free.
+ * full, PprOverflow is set, the PPR interrupt signalled, and requests are dropped until software clears it (as the
+ * event log does); nothing is written while Control.PPRLogEn is clear. Allocation-free.
  */
 final class AmdViPprLog
 {
@@ -56,7 +56,13 @@ final class AmdViPprLog
         words[1] = address & ~0xFFFL;
         if (!ring.produce(words, 0))
         {
+            // Signalled as the event log's overflow is (Linux's interrupt thread restarts the PPR log on it); no
+            // implementation with a PPR log was at hand to compare (amdvi.md).
             registers.setValue(status, statusValue | AmdViRegisters.STATUS_PPR_OVERFLOW);
+            if ((controlValue & AmdViRegisters.CONTROL_PPR_INT_EN) != 0)
+            {
+                interrupts++;
+            }
             dropped++;
             return false;
         }

@@ -200,6 +200,8 @@ class AmdViIommuTest extends AmdViTestBed
         assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0);
         assertEquals(255L << 4, iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8));
         assertFalse(out.recordLogged());
+        assertEquals(256, iommu.eventInterrupts(), "255 events and the overflow (QEMU's amdvi_log_event signals it too); then " +
+            "nothing while EventOverflow is set");
     }
 
     /**

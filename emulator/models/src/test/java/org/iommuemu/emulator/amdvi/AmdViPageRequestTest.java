@@ -103,6 +103,8 @@ class AmdViPageRequestTest
         }
         assertEquals(255, logged, "a ring of 256 entries holds 255");
         assertTrue((iommu.readRegister(AmdViRegisters.STATUS, 8) & AmdViRegisters.STATUS_PPR_OVERFLOW) != 0);
+        assertTrue((iommu.readRegister(AmdViRegisters.CONTROL, 8) & AmdViRegisters.CONTROL_PPR_INT_EN) != 0);
+        assertEquals(256, iommu.pprInterrupts(), "one per request logged, and one for the overflow");
         final long[] entry = new long[2];
         assertTrue(driver.nextPageRequest(entry));
         assertEquals(AmdViIommu.PPR_DROPPED, iommu.pageRequest(DEVICE, 1, 0, true, false, false, false, 0), "overflow set: dropped");
