@@ -13,11 +13,13 @@ import org.iommuemu.pagetable.PageSizePolicy;
  *
  * @param dirtyTracking EFR.HASup and HDSup: DTE.HAD may enable host access/dirty updates (set-dirty-tracking).
  * @param pageRequests  EFR.PPRSup and a PPR log, serviced by the OS's handler after each page request.
- * @param pasidWithoutGuest   a PASID request to a device without guest translation (UNVERIFIED; {@link AmdViOptions}).
+ * @param switches      the model's UNVERIFIED choices this section sets ({@link AmdViOptions}: a PASID request to a device
+ *                      without guest translation, the address of a nested walk's host-stage fault, remapped interrupts,
+ *                      ATS fault events); its vTOM choice is the {@code snp} section's and is not taken from here.
  * @param exclusion     the exclusion range the firmware's IVMD would program, or null.
  */
 public record AmdViSpec(boolean dirtyTracking, boolean pageRequests, List<GuestTableSpec> guestTables, List<GuestDeviceSpec> devices,
-    AmdViOptions.PasidWithoutGuest pasidWithoutGuest, ExclusionRange exclusion)
+    AmdViOptions switches, ExclusionRange exclusion)
 {
     /**
      * The exclusion range (Exclusion Base and Limit with ExEn, amdvi.md): untranslated requests without a PASID to
@@ -28,10 +30,10 @@ public record AmdViSpec(boolean dirtyTracking, boolean pageRequests, List<GuestT
     {
     }
 
-    /** The model's options with this section's switches applied. */
+    /** The model's options: this section's switches, with {@code base}'s vTOM choice (the {@code snp} section's). */
     public AmdViOptions options(final AmdViOptions base)
     {
-        return base.withPasidWithoutGuest(pasidWithoutGuest);
+        return switches.withVtomSharedAddress(base.vtomSharedAddress());
     }
 
     /**

@@ -31,6 +31,7 @@ final class AmdViEventLog
     private final AmdViEvent event = new AmdViEvent().wrap(record, 0);
     private final RmpPageFaultEvent rmpEvent = new RmpPageFaultEvent().wrap(record, 0);
     private final long[] words = new long[2];
+    private final boolean silentTranslationRequests;
     private long interrupts;
     /** Runs after each event interrupt ({@link AmdViIommu} passes it to its interrupt listener). */
     private Runnable interruptHook = () ->
@@ -38,17 +39,19 @@ final class AmdViEventLog
     };
 
     AmdViEventLog(final RegisterFile registers, final Register control, final Register status, final Register tail,
-        final MemoryRing ring)
+        final MemoryRing ring, final AmdViOptions.AtsFaultEvents atsFaultEvents)
     {
         this.registers = registers;
         this.control = control;
         this.status = status;
         this.tail = tail;
         this.ring = ring;
+        this.silentTranslationRequests = atsFaultEvents == AmdViOptions.AtsFaultEvents.SILENT;
     }
 
     /**
-     * IO_PAGE_FAULT, unless {@code suppressed} (DTE.SE or SA): with a PASID the event has GN and the PASID where the
+     * IO_PAGE_FAULT, unless {@code suppressed} (DTE.SE or SA) or, with {@link AmdViOptions.AtsFaultEvents#SILENT}, the
+     * request is a translation request ({@code flags} has TR): with a PASID the event has GN and the PASID where the
      * DomainID would be.
      *
      * @param pasid the request's PASID as the event reports it, or {@link CacheTag#NO_PASID}.
@@ -58,7 +61,7 @@ final class AmdViEventLog
         final int flags, final WalkFault walkFault, final boolean suppressed)
     {
         boolean logged = false;
-        if (!suppressed)
+        if (!suppressed && !(silentTranslationRequests && (flags & AmdViEvent.FLAG_TR) != 0))
         {
             if (pasid == CacheTag.NO_PASID)
             {

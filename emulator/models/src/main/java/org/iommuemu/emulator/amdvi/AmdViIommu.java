@@ -191,7 +191,7 @@ public final class AmdViIommu implements IommuPort
         pprTail = registers.define("PPR_TAIL", AmdViRegisters.PPR_TAIL, 8, 0, ~AmdViRegisters.POINTER, 0,
             (register, oldValue, newValue) -> pprRing.tail(index(newValue)));
         pprLog = new AmdViPprLog(registers, control, status, pprTail, pprRing);
-        eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing);
+        eventLog = new AmdViEventLog(registers, control, status, eventTail, eventRing, options.atsFaultEvents());
         eventLog.interruptHook(this::signalInterrupts);
         commands = new AmdViCommandProcessor(memory, registers, control, status, commandHead, commandRing, dispatcher, eventLog);
         translator = new AmdViTranslator(memory, iotlb, new DeviceTableCache(dteCache), gcr3Cache, nestedCache, options,

@@ -11,9 +11,10 @@ package org.iommuemu.emulator.amdvi;
  *                           IntCtl = 10b): interrupt remapping is not modelled.
  * @param vtomSharedAddress  SEV-TIO: the address a T = 1 request at or above the secure DTE's vTOM (a shared access)
  *                           is translated at.
+ * @param atsFaultEvents     whether an ATS Translation Request that finds no translation logs an IO_PAGE_FAULT.
  */
 public record AmdViOptions(PasidWithoutGuest pasidWithoutGuest, NestedFaultAddress nestedFaultAddress,
-    RemappedInterrupts remappedInterrupts, VtomSharedAddress vtomSharedAddress)
+    RemappedInterrupts remappedInterrupts, VtomSharedAddress vtomSharedAddress, AtsFaultEvents atsFaultEvents)
 {
     /** What a PASID request does on a device without guest translation. */
     public enum PasidWithoutGuest
@@ -55,12 +56,27 @@ public record AmdViOptions(PasidWithoutGuest pasidWithoutGuest, NestedFaultAddre
         ALIAS
     }
 
+    /**
+     * An ATS Translation Request that finds no translation (not present, not permitted, reserved bits, no table) is
+     * answered R = W = 0 either way; whether the IOMMU also logs an IO_PAGE_FAULT (with TR) is UNVERIFIED: the event
+     * format has the TR flag, and VirtualBox's model, citing the specification's section 2.1.3.2 "I/O Page Faults",
+     * logs nothing for translation requests (docs/amdvi.md).
+     */
+    public enum AtsFaultEvents
+    {
+        /** Log an IO_PAGE_FAULT with TR (the model's behaviour before the switch existed). */
+        LOG,
+        /** Log nothing: the answer's R = W = 0 tells the device (VirtualBox's reading of section 2.1.3.2). */
+        SILENT
+    }
+
     public static final AmdViOptions DEFAULT = new AmdViOptions(PasidWithoutGuest.HOST_TRANSLATION,
-        NestedFaultAddress.REQUEST_ADDRESS, RemappedInterrupts.FORWARD, VtomSharedAddress.STRIP);
+        NestedFaultAddress.REQUEST_ADDRESS, RemappedInterrupts.FORWARD, VtomSharedAddress.STRIP, AtsFaultEvents.LOG);
 
     public AmdViOptions
     {
-        if (pasidWithoutGuest == null || nestedFaultAddress == null || remappedInterrupts == null || vtomSharedAddress == null)
+        if (pasidWithoutGuest == null || nestedFaultAddress == null || remappedInterrupts == null || vtomSharedAddress == null ||
+            atsFaultEvents == null)
         {
             throw new IllegalArgumentException("every AMD-Vi option needs a value");
         }
@@ -68,21 +84,26 @@ public record AmdViOptions(PasidWithoutGuest pasidWithoutGuest, NestedFaultAddre
 
     public AmdViOptions withPasidWithoutGuest(final PasidWithoutGuest value)
     {
-        return new AmdViOptions(value, nestedFaultAddress, remappedInterrupts, vtomSharedAddress);
+        return new AmdViOptions(value, nestedFaultAddress, remappedInterrupts, vtomSharedAddress, atsFaultEvents);
     }
 
     public AmdViOptions withNestedFaultAddress(final NestedFaultAddress value)
     {
-        return new AmdViOptions(pasidWithoutGuest, value, remappedInterrupts, vtomSharedAddress);
+        return new AmdViOptions(pasidWithoutGuest, value, remappedInterrupts, vtomSharedAddress, atsFaultEvents);
     }
 
     public AmdViOptions withRemappedInterrupts(final RemappedInterrupts value)
     {
-        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, value, vtomSharedAddress);
+        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, value, vtomSharedAddress, atsFaultEvents);
     }
 
     public AmdViOptions withVtomSharedAddress(final VtomSharedAddress value)
     {
-        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, remappedInterrupts, value);
+        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, remappedInterrupts, value, atsFaultEvents);
+    }
+
+    public AmdViOptions withAtsFaultEvents(final AtsFaultEvents value)
+    {
+        return new AmdViOptions(pasidWithoutGuest, nestedFaultAddress, remappedInterrupts, vtomSharedAddress, value);
     }
 }

@@ -62,6 +62,31 @@ class AmdViAtsTest extends AmdViTestBed
         assertEquals(AmdViEvent.FLAG_TR, AmdViEvent.flags(nextEvent()[0]));
     }
 
+    /**
+     * With {@code ats-fault-events: silent} (VirtualBox's reading of the specification's 2.1.3.2 "I/O Page Faults") a
+     * translation request that finds no translation is answered R = W = 0 and logs nothing; an untranslated request's
+     * fault is still logged, and so is an ATS request the DTE refuses (INVALID_DEVICE_REQUEST).
+     */
+    @Test
+    void silentAtsFaultEventsAnswerWithoutLogging()
+    {
+        bringUp(null, 9, AmdViOptions.DEFAULT.withAtsFaultEvents(AmdViOptions.AtsFaultEvents.SILENT));
+        attach(DEVICE, true, true, 3);
+        DeviceTableEntry.allowAts(memory, DEVICE_TABLE, DEVICE, true);
+        assertEquals(MapStatus.OK, domain.map(0x5000_0000L, 0x9_0000_0000L, 4096, Permissions.READ, PageSizePolicy.FORCED_4K));
+        assertEquals(0, iommu.translationRequest(DEVICE, 0x6000_0000L, out), "no mapping: R = W = 0");
+        assertEquals(AmdViFault.IO_PAGE_FAULT, out.fault());
+        assertFalse(out.recordLogged());
+        assertEquals(0, driver.pendingEvents(), "nothing logged");
+        assertFalse(iommu.dma(DEVICE, 0x6000_0000L, false, out));
+        assertTrue(out.recordLogged(), "untranslated requests still log");
+        assertEquals(0, AmdViEvent.flags(nextEvent()[0]));
+        DeviceTableEntry.allowAts(memory, DEVICE_TABLE, DEVICE, false);
+        driver.invalidateDeviceTableEntry(DEVICE);
+        assertEquals(0, iommu.translationRequest(DEVICE, 0x5000_0000L, out));
+        assertEquals(AmdViEvent.INVALID_DEVICE_REQUEST, AmdViEvent.code(nextEvent()[0]));
+    }
+
     @Test
     void translatedRequestsAreCheckedAgainstTheRmp()
     {
