@@ -182,6 +182,7 @@ public final class Platform
                 connect.untrustedMmioRule(spec.untrustedMmioRule());
             }
             final VtdConfig config = new VtdConfig();
+            spec.vtdSwitches().applyTo(config);
             config.trustedIotlb = spec.trustedIotlb();
             config.trustedInvalidation = spec.trustedInvalidation();
             config.pageRequestOverflow = spec.pageRequests().overflow();

@@ -8,6 +8,7 @@ import org.iommuemu.emulator.timing.DeviceDmaParameters;
 import org.iommuemu.emulator.timing.TimingProfile;
 import org.iommuemu.emulator.vtd.PageRequestOverflow;
 import org.iommuemu.emulator.vtd.TrustedInvalidation;
+import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.rmp.RmpConfig;
 import org.iommuemu.tdx.HostReadMode;
@@ -191,8 +192,19 @@ public record Scenario(String name, String description, String source, Path dire
     public record PlatformSpec(IommuKind iommu, TimingProfile profile, boolean snp, RmpConfig rmpConfig, VtdMode vtdMode,
         boolean tdxConnect, UntrustedDmaRule untrustedDmaRule, HostReadMode hostReadMode, boolean trustedIotlb,
         TrustedInvalidation trustedInvalidation, StaleTranslationRule staleTranslationRule, UntrustedMmioRule untrustedMmioRule,
-        Path profileFile, PageRequestSpec pageRequests, ReservedAtRule reservedAt)
+        Path profileFile, PageRequestSpec pageRequests, ReservedAtRule reservedAt, VtdSwitches vtdSwitches)
     {
+        /** A platform whose VT-d unit has the default switches ({@link VtdSwitches#DEFAULT}). */
+        public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
+            final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
+            final HostReadMode hostReadMode, final boolean trustedIotlb, final TrustedInvalidation trustedInvalidation,
+            final StaleTranslationRule staleTranslationRule, final UntrustedMmioRule untrustedMmioRule, final Path profileFile,
+            final PageRequestSpec pageRequests, final ReservedAtRule reservedAt)
+        {
+            this(iommu, profile, snp, rmpConfig, vtdMode, tdxConnect, untrustedDmaRule, hostReadMode, trustedIotlb,
+                trustedInvalidation, staleTranslationRule, untrustedMmioRule, profileFile, pageRequests, reservedAt, VtdSwitches.DEFAULT);
+        }
+
         /** A platform that replays requests with the reserved AT value as untranslated ({@link ReservedAtRule#DEFAULT}). */
         public PlatformSpec(final IommuKind iommu, final TimingProfile profile, final boolean snp, final RmpConfig rmpConfig,
             final VtdMode vtdMode, final boolean tdxConnect, final UntrustedDmaRule untrustedDmaRule,
@@ -241,6 +253,44 @@ public record Scenario(String name, String description, String source, Path dire
         {
             return new PlatformSpec(IommuKind.AMDVI, profile, snp, rmpConfig, VtdMode.LEGACY, false, UntrustedDmaRule.DEFAULT,
                 HostReadMode.ZEROS);
+        }
+    }
+
+    /**
+     * The VT-d unit's switches for behaviour the sources do not settle ({@code VtdConfig}, docs/vtd.md), as the
+     * scenario's {@code platform.vtd} sets them.
+     *
+     * @param scalableSecondStageCodes scalable-mode second-stage faults use the scalable codes (false: the legacy
+     *                                 codes, as QEMU reports them).
+     * @param strictGlobalCommand      a GCMD write with several commands is ignored (false: all run).
+     * @param compressFaults           drop a fault while a pending record has its source ID (QEMU's compression).
+     * @param recordExecutePrivilege   fault records carry EXE and PRIV.
+     * @param interruptRangeCheck      outputs in 0xFEEx_xxxx are refused (0xE / 0x87).
+     * @param hostAddressWidth         HAW: table pointers and outputs at or above it are reserved bits.
+     * @param memoryLimit              memory above this address does not answer (table fetches there are access errors).
+     */
+    public record VtdSwitches(boolean scalableSecondStageCodes, boolean strictGlobalCommand, boolean compressFaults,
+        boolean recordExecutePrivilege, boolean interruptRangeCheck, int hostAddressWidth, long memoryLimit)
+    {
+        public static final VtdSwitches DEFAULT = of(new VtdConfig());
+
+        /** The switches {@code config} holds. */
+        public static VtdSwitches of(final VtdConfig config)
+        {
+            return new VtdSwitches(config.scalableSecondStageCodes, config.strictGlobalCommand, config.compressFaults,
+                config.recordExecutePrivilege, config.interruptRangeCheck, config.hostAddressWidth, config.memoryLimit);
+        }
+
+        /** Set them in {@code config}. */
+        public void applyTo(final VtdConfig config)
+        {
+            config.scalableSecondStageCodes = scalableSecondStageCodes;
+            config.strictGlobalCommand = strictGlobalCommand;
+            config.compressFaults = compressFaults;
+            config.recordExecutePrivilege = recordExecutePrivilege;
+            config.interruptRangeCheck = interruptRangeCheck;
+            config.hostAddressWidth = hostAddressWidth;
+            config.memoryLimit = memoryLimit;
         }
     }
 

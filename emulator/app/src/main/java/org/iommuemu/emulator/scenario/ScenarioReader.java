@@ -440,9 +440,52 @@ public final class ScenarioReader
         }
         final Scenario.ReservedAtRule reservedAt = section.enumValue("reserved-at", Scenario.ReservedAtRule.class,
             Scenario.ReservedAtRule.DEFAULT);
+        final Scenario.VtdSwitches vtdSwitches = vtdSwitches(section.section("vtd"), iommu);
         section.rejectUnknownKeys();
         return new PlatformSpec(iommu, profile, snp, rmpConfig, mode, tdxConnect, rule, hostRead, trustedIotlb, trustedInvalidation,
-            staleRule, mmioRule, profileFile, pageRequests, reservedAt);
+            staleRule, mmioRule, profileFile, pageRequests, reservedAt, vtdSwitches);
+    }
+
+    /** {@code platform.vtd}: the VT-d unit's switches for what the sources do not settle (docs/vtd.md); absent: defaults. */
+    private static Scenario.VtdSwitches vtdSwitches(final YamlSection section, final IommuKind iommu)
+    {
+        final Scenario.VtdSwitches d = Scenario.VtdSwitches.DEFAULT;
+        if (section == null)
+        {
+            return d;
+        }
+        if (iommu != IommuKind.VTD)
+        {
+            throw section.error("the vtd switches belong to VT-d platforms (iommu: vtd)");
+        }
+        final String codes = section.string("second-stage-fault-codes", d.scalableSecondStageCodes() ? "scalable" : "legacy");
+        if (!codes.equals("scalable") && !codes.equals("legacy"))
+        {
+            throw section.error("second-stage-fault-codes", "scalable (0x78-0x7B, 0x83, 0x87 in scalable mode) or legacy (0x4-0x7, " +
+                "0xC, 0xE, as QEMU reports them), not '" + codes + "'");
+        }
+        final String command = section.string("global-command", d.strictGlobalCommand() ? "one-per-write" : "run-all");
+        if (!command.equals("run-all") && !command.equals("one-per-write"))
+        {
+            throw section.error("global-command", "run-all (a GCMD write's commands all run) or one-per-write (a write with " +
+                "several is ignored), not '" + command + "'");
+        }
+        final int haw = section.intValue("host-address-width", d.hostAddressWidth());
+        if (haw < 39 || haw > 52)
+        {
+            throw section.error("host-address-width", "HAW is 39-52 bits, not " + haw);
+        }
+        final long limit = section.size("memory-limit", d.memoryLimit());
+        if (limit <= 0 || (limit & (PAGE - 1)) != 0)
+        {
+            throw section.error("memory-limit", "a positive multiple of 4 KiB, not " + limit);
+        }
+        final Scenario.VtdSwitches switches = new Scenario.VtdSwitches(codes.equals("scalable"), command.equals("one-per-write"),
+            section.booleanValue("compress-faults", d.compressFaults()),
+            section.booleanValue("record-execute-privilege", d.recordExecutePrivilege()),
+            section.booleanValue("interrupt-range-check", d.interruptRangeCheck()), haw, limit);
+        section.rejectUnknownKeys();
+        return switches;
     }
 
     private static DomainSpec domain(final YamlSection section, final PlatformSpec platform)

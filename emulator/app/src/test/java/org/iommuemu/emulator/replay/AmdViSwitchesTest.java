@@ -42,7 +42,8 @@ class AmdViSwitchesTest
     void everySwitchIsReadFromTheAmdviSection()
     {
         final Scenario scenario = ScenarioReader.parse(new StringReader(yaml("amdvi: {pasid-without-guest: invalid-device-request, " +
-            "nested-fault-address: guest-physical-address, remapped-interrupts: io-page-fault, ats-fault-events: silent}")), "s.yaml", null);
+            "nested-fault-address: guest-physical-address, remapped-interrupts: io-page-fault, ats-fault-events: silent}")),
+            "s.yaml", null);
         final AmdViOptions options = scenario.amdvi().options(AmdViOptions.DEFAULT);
         assertEquals(AmdViOptions.PasidWithoutGuest.INVALID_DEVICE_REQUEST, options.pasidWithoutGuest());
         assertEquals(AmdViOptions.NestedFaultAddress.GUEST_PHYSICAL_ADDRESS, options.nestedFaultAddress());

@@ -22,8 +22,12 @@ public final class VtdConfig
      */
     public boolean scalableSecondStageCodes = true;
 
-    /** GCMD: a write that changes more than one command is ignored (true) or applied in order SRTP, QIE, TE (false). */
-    public boolean strictGlobalCommand = true;
+    /**
+     * GCMD: a write that changes more than one command is ignored (true) or applied in order SRTP, QIE, TE (false, the
+     * default: QEMU and VirtualBox act on every bit, and Xen enables translation by writing GSTS | TE, which re-issues
+     * SRTP).
+     */
+    public boolean strictGlobalCommand;
 
     /** Drop a fault when a pending record with the same source ID exists (QEMU's compression); off by default. */
     public boolean compressFaults;
