@@ -63,6 +63,12 @@ final class AmdViCommandProcessor
         halted = false;
     }
 
+    /** Whether an illegal command stopped the buffer (until CmdBufEn is cleared and set again). */
+    boolean halted()
+    {
+        return halted;
+    }
+
     /** Run every command between head and tail, unless disabled, unconfigured or halted. */
     void run()
     {

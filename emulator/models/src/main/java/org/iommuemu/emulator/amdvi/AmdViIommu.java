@@ -167,7 +167,7 @@ public final class AmdViIommu implements IommuPort
         registers.define("PPR_LOG_BASE", AmdViRegisters.PPR_LOG_BASE, 8, 0,
             ~(baseWritable | AmdViRegisters.LENGTH), 0, (register, oldValue, newValue) -> configure(pprRing, newValue));
         control = registers.define("CONTROL", AmdViRegisters.CONTROL, 8, 0, 0, 0,
-            (register, oldValue, newValue) -> controlWritten(newValue));
+            (register, oldValue, newValue) -> controlWritten(oldValue, newValue));
         exclusionBase = registers.define("EXCLUSION_BASE", AmdViRegisters.EXCLUSION_BASE, 8, 0,
             ~(baseWritable | AmdViRegisters.EXCLUSION_ENABLE | AmdViRegisters.EXCLUSION_ALLOW_ALL), 0);
         exclusionLimit = registers.define("EXCLUSION_LIMIT", AmdViRegisters.EXCLUSION_LIMIT, 8, 0, ~baseWritable, 0);
@@ -816,7 +816,7 @@ public final class AmdViIommu implements IommuPort
         }
     }
 
-    private void controlWritten(final long value)
+    private void controlWritten(final long oldValue, final long value)
     {
         long statusValue = registers.value(status) &
             ~(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN | AmdViRegisters.STATUS_PPR_LOG_RUN);
@@ -830,8 +830,16 @@ public final class AmdViIommu implements IommuPort
         }
         if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && commandRing.entries() != 0)
         {
-            statusValue |= AmdViRegisters.STATUS_CMD_BUF_RUN;
-            commands.restart();
+            if ((oldValue & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0)
+            {
+                // CmdBufEn 0 -> 1 restarts a buffer halted by an illegal command; another control write (Linux's event
+                // log restart, a feature enable) leaves it halted, as VirtualBox's model does.
+                commands.restart();
+            }
+            if (!commands.halted())
+            {
+                statusValue |= AmdViRegisters.STATUS_CMD_BUF_RUN;
+            }
         }
         registers.setValue(status, statusValue);
         commands.run();

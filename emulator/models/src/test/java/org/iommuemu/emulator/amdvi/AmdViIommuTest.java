@@ -186,6 +186,23 @@ class AmdViIommuTest extends AmdViTestBed
         AmdViCommand.completionWait(command, SEMAPHORE, 7, false);
         queue(command);
         assertEquals(0, memory.readEntry(SEMAPHORE), "halted: nothing after the bad command runs");
+
+        // Another control write with CmdBufEn still set (Linux restarting its event log) leaves the buffer halted.
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_EVENT_LOG_EN);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
+        assertEquals(0, iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_CMD_BUF_RUN);
+        assertEquals(0, memory.readEntry(SEMAPHORE));
+        assertEquals(0, driver.pendingEvents(), "the bad command is not run (and logged) again");
+
+        // Software fixes the command and clears then sets CmdBufEn: the buffer runs again from the head.
+        AmdViCommand.completionWait(command, SEMAPHORE, 5, false);
+        memory.writeEntry(COMMAND_BUFFER, command[0]);
+        memory.writeEntry(COMMAND_BUFFER + 8, command[1]);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_CMD_BUF_EN);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
+        assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_CMD_BUF_RUN) != 0);
+        assertEquals(7, memory.readEntry(SEMAPHORE), "both waits ran; the second stored 7");
     }
 
     @Test
