@@ -22,6 +22,9 @@ import org.iommuemu.emulator.device.RegisterFile;
 final class FaultRecorder
 {
     private final RegisterFile registers;
+    /** The FSTS conditions a fault event reports. */
+    private static final long EVENT_CONDITIONS = VtdRegisters.FSTS_PPF | VtdRegisters.FSTS_PFO | VtdRegisters.FSTS_IQE |
+        VtdRegisters.FSTS_ICE | VtdRegisters.FSTS_ITE | VtdRegisters.FSTS_PRO;
     private final VtdConfig config;
     private final Register fsts;
     private final Register fectl;
@@ -123,6 +126,24 @@ final class FaultRecorder
         }
         final long status = registers.value(fsts);
         registers.setValue(fsts, pending ? status | VtdRegisters.FSTS_PPF : status & ~VtdRegisters.FSTS_PPF);
+        statusServiced();
+    }
+
+    /**
+     * Software cleared fault status (a record's F, or FSTS bits): once no condition of the fault event is left (PPF,
+     * PFO, IQE, ICE, ITE, PRO), a masked event is no longer pending, so FECTL.IP clears and a later unmask sends
+     * nothing (the specification's FECTL description, as VirtualBox's model cites it: 10.4.10).
+     */
+    void statusServiced()
+    {
+        if ((registers.value(fsts) & EVENT_CONDITIONS) == 0)
+        {
+            final long control = registers.value(fectl);
+            if ((control & VtdRegisters.CTL_IP) != 0)
+            {
+                registers.setValue(fectl, control & ~VtdRegisters.CTL_IP);
+            }
+        }
     }
 
     private boolean pendingFrom(final int sourceId)

@@ -306,7 +306,12 @@ final class InvalidationQueue
         }
         if ((q0 & InvalidationDescriptor.WAIT_IF) != 0)
         {
-            registers.setValue(ics, registers.value(ics) | VtdRegisters.ICS_IWC);
+            final long before = registers.value(ics);
+            registers.setValue(ics, before | VtdRegisters.ICS_IWC);
+            if ((before & VtdRegisters.ICS_IWC) != 0)
+            {
+                return; // IWC was still set: not a new interrupt condition (as PPF and PPR are not)
+            }
             final long control = registers.value(iectl);
             if ((control & VtdRegisters.CTL_IM) != 0)
             {
@@ -316,6 +321,16 @@ final class InvalidationQueue
             {
                 waitInterrupts++;
             }
+        }
+    }
+
+    /** ICS was written: once software cleared IWC, a masked completion event is no longer pending (IECTL.IP clears). */
+    void completionStatusWritten()
+    {
+        final long control = registers.value(iectl);
+        if ((registers.value(ics) & VtdRegisters.ICS_IWC) == 0 && (control & VtdRegisters.CTL_IP) != 0)
+        {
+            registers.setValue(iectl, control & ~VtdRegisters.CTL_IP);
         }
     }
 

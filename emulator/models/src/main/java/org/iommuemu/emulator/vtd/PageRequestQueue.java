@@ -116,6 +116,16 @@ final class PageRequestQueue
         }
     }
 
+    /** PRS was written: once software cleared PPR and PRO, a masked page request event is no longer pending. */
+    void statusWritten()
+    {
+        final long control = registers.value(pectl);
+        if ((registers.value(prs) & (VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO)) == 0 && (control & VtdRegisters.CTL_IP) != 0)
+        {
+            registers.setValue(pectl, control & ~VtdRegisters.CTL_IP);
+        }
+    }
+
     /** PECTL written: unmasking with IP set sends the pending page request interrupt. */
     void controlWritten(final long value)
     {

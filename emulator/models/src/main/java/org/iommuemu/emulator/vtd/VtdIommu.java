@@ -183,7 +183,8 @@ public final class VtdIommu implements IommuPort
             (register, oldValue, newValue) -> queue().process(newValue));
         final Register iqa = registers.define("IQA", VtdRegisters.IQA, 8, 0,
             ~(VtdRegisters.IQA_ADDRESS | VtdRegisters.IQA_DW | VtdRegisters.IQA_QS), 0);
-        final Register ics = registers.define("ICS", VtdRegisters.ICS, 4, 0, ~VtdRegisters.ICS_IWC, VtdRegisters.ICS_IWC);
+        final Register ics = registers.define("ICS", VtdRegisters.ICS, 4, 0, ~VtdRegisters.ICS_IWC, VtdRegisters.ICS_IWC,
+            (register, oldValue, newValue) -> queue().completionStatusWritten());
         final Register iectl = registers.define("IECTL", VtdRegisters.IECTL, 4, VtdRegisters.CTL_IM, ~VtdRegisters.CTL_IM, 0,
             (register, oldValue, newValue) -> queue().controlWritten(newValue));
         registers.define("IEDATA", VtdRegisters.IEDATA, 4, 0, 0, 0);
@@ -201,9 +202,9 @@ public final class VtdIommu implements IommuPort
             final Register pqh = registers.define("PQH", VtdRegisters.PQH, 8, 0, ~VtdRegisters.PQ_POINTER, 0);
             final Register pqt = registers.define("PQT", VtdRegisters.PQT, 8, 0, ~VtdRegisters.PQ_POINTER, 0);
             final Register pqa = registers.define("PQA", VtdRegisters.PQA, 8, 0, ~(VtdRegisters.PQA_ADDRESS | VtdRegisters.PQA_PQS), 0);
-            final Register prs = registers.define("PRS", VtdRegisters.PRS, 4, 0, ~(VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO),
-                VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO);
             final PageRequestQueue[] holder = new PageRequestQueue[1];
+            final Register prs = registers.define("PRS", VtdRegisters.PRS, 4, 0, ~(VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO),
+                VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO, (register, oldValue, newValue) -> holder[0].statusWritten());
             final Register pectl = registers.define("PECTL", VtdRegisters.PECTL, 4, VtdRegisters.CTL_IM, ~VtdRegisters.CTL_IM, 0,
                 (register, oldValue, newValue) -> holder[0].controlWritten(newValue));
             registers.define("PEDATA", VtdRegisters.PEDATA, 4, 0, 0, 0);
@@ -651,6 +652,7 @@ public final class VtdIommu implements IommuPort
 
     private void faultStatusWritten(final long oldValue, final long newValue)
     {
+        faults.statusServiced();
         if ((oldValue & VtdRegisters.FSTS_IQE) != 0 && (newValue & VtdRegisters.FSTS_IQE) == 0)
         {
             queue.process(registers.value(iqt));

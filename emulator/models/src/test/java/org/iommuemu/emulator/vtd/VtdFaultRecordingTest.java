@@ -71,6 +71,20 @@ class VtdFaultRecordingTest extends VtdTestBed
         assertEquals(0xFEE0_0000L, iommu.readRegister(VtdRegisters.FEADDR, 4));
     }
 
+    /** A masked event whose conditions software has serviced (dmar_fault's way) is no longer pending: unmasking sends nothing. */
+    @Test
+    void servicingTheFaultsClearsAPendingMaskedEvent()
+    {
+        bringUp(false);
+        iommu.writeRegister(VtdRegisters.FECTL, 4, VtdRegisters.CTL_IM);
+        assertFalse(dma(0x0500, 0x1000, false));
+        assertEquals(VtdRegisters.CTL_IM | VtdRegisters.CTL_IP, iommu.readRegister(VtdRegisters.FECTL, 4));
+        assertEquals(1, driver.serviceFaults((index, low, high) -> { }));
+        assertEquals(VtdRegisters.CTL_IM, iommu.readRegister(VtdRegisters.FECTL, 4), "IP cleared with the last condition");
+        iommu.writeRegister(VtdRegisters.FECTL, 4, 0);
+        assertEquals(0, iommu.faultInterrupts(), "nothing was pending any more");
+    }
+
     @Test
     void faultProcessingDisableSuppressesQualifiedFaults()
     {

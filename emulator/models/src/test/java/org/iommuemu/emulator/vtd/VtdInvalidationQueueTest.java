@@ -150,6 +150,20 @@ class VtdInvalidationQueueTest extends VtdTestBed
         iommu.writeRegister(VtdRegisters.IECTL, 4, 0);
         assertEquals(2, iommu.invalidationWaitInterrupts(), "unmasking delivers the pending interrupt");
         assertEquals(0, iommu.readRegister(VtdRegisters.IECTL, 4));
+
+        // IWC still set: another wait with IF is not a new interrupt condition.
+        assertTrue(driver.waitForCompletion(true));
+        assertEquals(2, iommu.invalidationWaitInterrupts(), "IWC was already set");
+        iommu.writeRegister(VtdRegisters.ICS, 4, VtdRegisters.ICS_IWC);
+
+        // Masked, then serviced (IWC cleared) before unmasking: nothing is pending any more.
+        iommu.writeRegister(VtdRegisters.IECTL, 4, VtdRegisters.CTL_IM);
+        assertTrue(driver.waitForCompletion(true));
+        assertEquals(VtdRegisters.CTL_IM | VtdRegisters.CTL_IP, iommu.readRegister(VtdRegisters.IECTL, 4));
+        iommu.writeRegister(VtdRegisters.ICS, 4, VtdRegisters.ICS_IWC);
+        assertEquals(VtdRegisters.CTL_IM, iommu.readRegister(VtdRegisters.IECTL, 4), "IP cleared with IWC");
+        iommu.writeRegister(VtdRegisters.IECTL, 4, 0);
+        assertEquals(2, iommu.invalidationWaitInterrupts());
     }
 
     @Test

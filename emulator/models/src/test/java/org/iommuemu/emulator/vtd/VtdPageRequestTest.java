@@ -88,6 +88,16 @@ class VtdPageRequestTest extends VtdTestBed
         assertEquals(0, iommu.readRegister(VtdRegisters.PRS, 4), "PPR cleared by software");
         pageRequest(0x1234_7000L, true, 4);
         assertEquals(2, iommu.pageRequestInterrupts(), "PPR was clear again: a new event");
+
+        // Masked, then serviced before unmasking: PECTL.IP clears with PPR, and unmasking sends nothing.
+        driver.servicePageRequests((rid, pasid, address, read, write, last, index) -> PrgResponse.RESPONSE_SUCCESS);
+        iommu.writeRegister(VtdRegisters.PECTL, 4, VtdRegisters.CTL_IM);
+        pageRequest(0x1234_8000L, true, 5);
+        assertEquals(VtdRegisters.CTL_IM | VtdRegisters.CTL_IP, iommu.readRegister(VtdRegisters.PECTL, 4));
+        driver.servicePageRequests((rid, pasid, address, read, write, last, index) -> PrgResponse.RESPONSE_SUCCESS);
+        assertEquals(VtdRegisters.CTL_IM, iommu.readRegister(VtdRegisters.PECTL, 4), "IP cleared with PPR");
+        iommu.writeRegister(VtdRegisters.PECTL, 4, 0);
+        assertEquals(2, iommu.pageRequestInterrupts());
     }
 
     @Test
