@@ -69,10 +69,15 @@ final class AmdViCommandProcessor
         return halted;
     }
 
-    /** Run every command between head and tail, unless disabled, unconfigured or halted. */
+    /**
+     * Run every command between head and tail, unless disabled (CmdBufEn, or the IOMMU itself: IommuEn, as QEMU and
+     * VirtualBox gate it), unconfigured or halted.
+     */
     void run()
     {
-        if ((registers.value(control) & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0 || ring.entries() == 0 || halted)
+        final long controlValue = registers.value(control);
+        if ((controlValue & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0 || (controlValue & AmdViRegisters.CONTROL_IOMMU_EN) == 0 ||
+            ring.entries() == 0 || halted)
         {
             return;
         }

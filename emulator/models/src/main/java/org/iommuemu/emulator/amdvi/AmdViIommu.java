@@ -820,6 +820,12 @@ public final class AmdViIommu implements IommuPort
     {
         long statusValue = registers.value(status) &
             ~(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN | AmdViRegisters.STATUS_PPR_LOG_RUN);
+        if ((value & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
+        {
+            // The logs and the command buffer run only while the IOMMU is enabled (QEMU and VirtualBox gate them so).
+            registers.setValue(status, statusValue);
+            return;
+        }
         if ((value & AmdViRegisters.CONTROL_EVENT_LOG_EN) != 0 && eventRing.entries() != 0)
         {
             statusValue |= AmdViRegisters.STATUS_EVENT_LOG_RUN;

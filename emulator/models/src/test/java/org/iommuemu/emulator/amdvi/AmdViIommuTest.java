@@ -171,6 +171,22 @@ class AmdViIommuTest extends AmdViTestBed
         assertEquals(0, iommu.iotlb().occupancy());
     }
 
+    /** Commands run only while the IOMMU is enabled (IommuEn), as QEMU and VirtualBox gate the command buffer. */
+    @Test
+    void theCommandBufferRunsOnlyWhileTheIommuIsEnabled()
+    {
+        bringUp(null, 9);
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_IOMMU_EN);
+        assertEquals(0, iommu.readRegister(STATUS, 8) & (AmdViRegisters.STATUS_CMD_BUF_RUN | AmdViRegisters.STATUS_EVENT_LOG_RUN));
+        AmdViCommand.completionWait(command, SEMAPHORE, 3, false);
+        queue(command);
+        assertEquals(0, memory.readEntry(SEMAPHORE), "IommuEn clear: not run");
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
+        assertEquals(3, memory.readEntry(SEMAPHORE), "run once the IOMMU is enabled");
+        assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_CMD_BUF_RUN) != 0);
+    }
+
     @Test
     void anIllegalCommandIsLoggedAndStopsTheCommandBuffer()
     {

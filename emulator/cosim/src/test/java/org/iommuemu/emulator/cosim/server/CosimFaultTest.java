@@ -288,7 +288,7 @@ class CosimFaultTest
             int id = 1;
             for (final long[] write : new long[][] {
                 {AmdViRegisters.COMMAND_BUFFER_BASE, 0x120_0000L | (9L << 56)},
-                {AmdViRegisters.CONTROL, AmdViRegisters.CONTROL_CMD_BUF_EN},
+                {AmdViRegisters.CONTROL, AmdViRegisters.CONTROL_CMD_BUF_EN | AmdViRegisters.CONTROL_IOMMU_EN},
                 {AmdViRegisters.COMMAND_TAIL, 0x10}})
             {
                 final byte[] data = new byte[8];
