@@ -347,7 +347,9 @@ final class AmdViTranslator
                 return AmdViEvent.FLAG_PR | AmdViEvent.FLAG_PE;
             case RESERVED_BIT:
             case BAD_LEVEL_ENCODING:
-                return AmdViEvent.FLAG_RZ;
+                // The entry was present (an entry without PR has no other bits to check), so PR with RZ, as VirtualBox's
+                // model writes it and as an x86 #PF has P with RSVD.
+                return AmdViEvent.FLAG_PR | AmdViEvent.FLAG_RZ;
             default:
                 return 0;
         }

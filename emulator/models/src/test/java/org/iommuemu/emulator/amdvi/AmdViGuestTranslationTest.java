@@ -116,7 +116,8 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         final long leaf = walk.entryAddress(walk.entryCount() - 1);
         memory.writeEntry(leaf, memory.readEntry(leaf) | (1L << 13)); // reserved in a 2 MiB leaf
         assertFalse(iommu.dma(DEVICE, 9, 0x4000_0000L, Permissions.READ, false, out));
-        assertEquals(AmdViEvent.FLAG_GN | AmdViEvent.FLAG_US | AmdViEvent.FLAG_RZ, AmdViEvent.flags(nextEvent()[0]));
+        assertEquals(AmdViEvent.FLAG_GN | AmdViEvent.FLAG_US | AmdViEvent.FLAG_PR | AmdViEvent.FLAG_RZ,
+            AmdViEvent.flags(nextEvent()[0]));
     }
 
     @Test

@@ -109,7 +109,8 @@ class AmdViIommuTest extends AmdViTestBed
             (3L << AmdV1Format.NEXT_LEVEL_SHIFT));
         assertFalse(iommu.dma(DEVICE, 0x4000_0000L, true, out));
         assertEquals(WalkFault.BAD_LEVEL_ENCODING, out.walkFault());
-        assertEquals(AmdViEvent.FLAG_RZ | AmdViEvent.FLAG_RW, AmdViEvent.flags(nextEvent()[0]));
+        assertEquals(AmdViEvent.FLAG_PR | AmdViEvent.FLAG_RZ | AmdViEvent.FLAG_RW, AmdViEvent.flags(nextEvent()[0]),
+            "the entry was present: PR with RZ");
     }
 
     @Test
