@@ -379,22 +379,14 @@ class AmdViScenarioReplayTest
     private static String write(final int requester, final long address)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
-        return hex(buffer, new TlpEncoder().memoryRequest(buffer, 0, true, requester, 1, address, 4));
+        return TextTraces.hex(buffer, new TlpEncoder().memoryRequest(buffer, 0, true, requester, 1, address, 4));
     }
 
     /** Each DMA's output address or fault, replaying {@code trace} (text) on {@code yaml}. */
     private static List<String> outcomes(final String yaml, final String trace) throws IOException
     {
-        final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "s.yaml", null);
-        final List<String> outcomes = new ArrayList<>();
-        try (TextTraceReader reader = new TextTraceReader("t.txt", new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)),
-            ErrorPolicy.STOP))
-        {
-            new Replay(Platform.build(scenario)).run(reader, r -> outcomes.add(r.trafficClass() + " " +
-                (r.outcome().isOk() ? String.format("0x%x", r.outcome().outputAddress()) : r.outcome().fault())),
-                Replay.ProgressListener.NONE);
-        }
-        return outcomes;
+        return TextTraces.replay(yaml, trace, r -> r.trafficClass() + " " +
+            (r.outcome().isOk() ? String.format("0x%x", r.outcome().outputAddress()) : r.outcome().fault()));
     }
 
     /**
@@ -549,7 +541,7 @@ class AmdViScenarioReplayTest
         final TlpEncoder encoder = new TlpEncoder();
         int length = encoder.pasidPrefix(buffer, 0, pasid, false, false);
         length += encoder.memoryRequest(buffer, length, true, requester, 1, address, 4);
-        return hex(buffer, length);
+        return TextTraces.hex(buffer, length);
     }
 
     /** A PRI Page Request (read and write, last of its group) with a PASID prefix, as hex. */
@@ -561,16 +553,6 @@ class AmdViScenarioReplayTest
         request.initialise();
         request.requesterId(requester);
         request.pageAddress(page).prgIndex(group).last(true).write(true).read(true);
-        return hex(buffer, length + 16);
-    }
-
-    private static String hex(final UnsafeBuffer buffer, final int length)
-    {
-        final StringBuilder text = new StringBuilder();
-        for (int i = 0; i < length; i++)
-        {
-            text.append(String.format("%02x", buffer.getByte(i) & 0xFF));
-        }
-        return text.toString();
+        return TextTraces.hex(buffer, length + 16);
     }
 }

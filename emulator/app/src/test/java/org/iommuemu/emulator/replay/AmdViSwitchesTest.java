@@ -1,21 +1,15 @@
 package org.iommuemu.emulator.replay;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.amdvi.AmdViOptions;
-import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.TlpEncoder;
-import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.tlp.trace.TextTraceReader;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,12 +53,7 @@ class AmdViSwitchesTest
     void atsFaultEventsDecideWhetherAnUnansweredTranslationRequestIsLogged() throws IOException
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
-        final int length = new TlpEncoder().translationRequest(buffer, 0, NIC, 1, 0x2_0000_0000L, 1, false);
-        final StringBuilder hex = new StringBuilder();
-        for (int i = 0; i < length; i++)
-        {
-            hex.append(String.format("%02x", buffer.getByte(i) & 0xFF));
-        }
+        final String hex = TextTraces.hex(buffer, new TlpEncoder().translationRequest(buffer, 0, NIC, 1, 0x2_0000_0000L, 1, false));
         final String trace = "1ns up port=0 tlp=" + hex + "\n";
         assertEquals(List.of("IO_PAGE_FAULT logged"), outcomes(yaml(""), trace));
         assertEquals(List.of("IO_PAGE_FAULT not logged"), outcomes(yaml("amdvi: {ats-fault-events: silent}"), trace));
@@ -72,14 +61,6 @@ class AmdViSwitchesTest
 
     private static List<String> outcomes(final String yaml, final String trace) throws IOException
     {
-        final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "s.yaml", null);
-        final List<String> outcomes = new ArrayList<>();
-        try (TextTraceReader reader = new TextTraceReader("t.txt", new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)),
-            ErrorPolicy.STOP))
-        {
-            new Replay(Platform.build(scenario)).run(reader, r -> outcomes.add(r.outcome().fault() + " " +
-                (r.outcome().recordLogged() ? "logged" : "not logged")), Replay.ProgressListener.NONE);
-        }
-        return outcomes;
+        return TextTraces.replay(yaml, trace, r -> r.outcome().fault() + " " + (r.outcome().recordLogged() ? "logged" : "not logged"));
     }
 }

@@ -1,20 +1,13 @@
 package org.iommuemu.emulator.replay;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.iommuemu.emulator.scenario.Platform;
-import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.TlpEncoder;
-import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.tlp.trace.TextTraceReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -115,30 +108,13 @@ class IdentityDomainTest
     private static String request(final boolean write, final long address)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
-        return hex(buffer, new TlpEncoder().memoryRequest(buffer, 0, write, NIC, 1, address, 4));
-    }
-
-    private static String hex(final UnsafeBuffer buffer, final int length)
-    {
-        final StringBuilder text = new StringBuilder();
-        for (int i = 0; i < length; i++)
-        {
-            text.append(String.format("%02x", buffer.getByte(i) & 0xFF));
-        }
-        return text.toString();
+        return TextTraces.hex(buffer, new TlpEncoder().memoryRequest(buffer, 0, write, NIC, 1, address, 4));
     }
 
     /** Each DMA's output address, or "fault" and its kind. */
     private static List<String> outcomes(final String yaml, final String trace) throws IOException
     {
-        final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "s.yaml", null);
-        final List<String> outcomes = new ArrayList<>();
-        try (TextTraceReader reader = new TextTraceReader("t.txt", new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)),
-            ErrorPolicy.STOP))
-        {
-            new Replay(Platform.build(scenario)).run(reader, r -> outcomes.add(r.outcome().isOk() ?
-                String.format("0x%x", r.outcome().outputAddress()) : "fault " + r.outcome().fault()), Replay.ProgressListener.NONE);
-        }
-        return outcomes;
+        return TextTraces.replay(yaml, trace, r -> r.outcome().isOk() ? String.format("0x%x", r.outcome().outputAddress()) :
+            "fault " + r.outcome().fault());
     }
 }

@@ -1,20 +1,14 @@
 package org.iommuemu.emulator.replay;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 import org.agrona.concurrent.UnsafeBuffer;
-import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.scenario.ScenarioException;
 import org.iommuemu.emulator.scenario.ScenarioReader;
 import org.iommuemu.tlp.TlpEncoder;
-import org.iommuemu.tlp.trace.ErrorPolicy;
-import org.iommuemu.tlp.trace.TextTraceReader;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,26 +77,12 @@ class VtdSwitchesTest
     private static String write(final long address)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
-        final int length = new TlpEncoder().memoryRequest(buffer, 0, true, NIC, 1, address, 4);
-        final StringBuilder hex = new StringBuilder();
-        for (int i = 0; i < length; i++)
-        {
-            hex.append(String.format("%02x", buffer.getByte(i) & 0xFF));
-        }
-        return hex.toString();
+        return TextTraces.hex(buffer, new TlpEncoder().memoryRequest(buffer, 0, true, NIC, 1, address, 4));
     }
 
     private static List<String> outcomes(final String yaml, final String trace) throws IOException
     {
-        final Scenario scenario = ScenarioReader.parse(new StringReader(yaml), "s.yaml", null);
-        final List<String> outcomes = new ArrayList<>();
-        try (TextTraceReader reader = new TextTraceReader("t.txt", new ByteArrayInputStream(trace.getBytes(StandardCharsets.US_ASCII)),
-            ErrorPolicy.STOP))
-        {
-            new Replay(Platform.build(scenario)).run(reader, r -> outcomes.add(r.outcome().isOk() ?
-                String.format("ok 0x%x", r.outcome().outputAddress()) :
-                r.outcome().fault() + " " + (r.outcome().recordLogged() ? "logged" : "not logged")), Replay.ProgressListener.NONE);
-        }
-        return outcomes;
+        return TextTraces.replay(yaml, trace, r -> r.outcome().isOk() ? String.format("ok 0x%x", r.outcome().outputAddress()) :
+            r.outcome().fault() + " " + (r.outcome().recordLogged() ? "logged" : "not logged"));
     }
 }
