@@ -820,6 +820,13 @@ public final class AmdViIommu implements IommuPort
     {
         long statusValue = registers.value(status) &
             ~(AmdViRegisters.STATUS_EVENT_LOG_RUN | AmdViRegisters.STATUS_CMD_BUF_RUN | AmdViRegisters.STATUS_PPR_LOG_RUN);
+        if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && (oldValue & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0)
+        {
+            // CmdBufEn 0 -> 1 restarts a buffer halted by an illegal command (also while IommuEn is still clear, as
+            // Linux's early_enable_iommu enables the buffer before the IOMMU); another control write (Linux's event log
+            // restart, a feature enable) leaves it halted, as VirtualBox's model does.
+            commands.restart();
+        }
         if ((value & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
         {
             // The logs and the command buffer run only while the IOMMU is enabled (QEMU and VirtualBox gate them so).
@@ -836,12 +843,6 @@ public final class AmdViIommu implements IommuPort
         }
         if ((value & AmdViRegisters.CONTROL_CMD_BUF_EN) != 0 && commandRing.entries() != 0)
         {
-            if ((oldValue & AmdViRegisters.CONTROL_CMD_BUF_EN) == 0)
-            {
-                // CmdBufEn 0 -> 1 restarts a buffer halted by an illegal command; another control write (Linux's event
-                // log restart, a feature enable) leaves it halted, as VirtualBox's model does.
-                commands.restart();
-            }
             if (!commands.halted())
             {
                 statusValue |= AmdViRegisters.STATUS_CMD_BUF_RUN;

@@ -216,7 +216,11 @@ class AmdViIommuTest extends AmdViTestBed
         AmdViCommand.completionWait(command, SEMAPHORE, 5, false);
         memory.writeEntry(COMMAND_BUFFER, command[0]);
         memory.writeEntry(COMMAND_BUFFER + 8, command[1]);
-        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_CMD_BUF_EN);
+        // As Linux's early_enable_iommu does it: the IOMMU off, CmdBufEn cleared and set, then the IOMMU on.
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_IOMMU_EN);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_IOMMU_EN & ~AmdViRegisters.CONTROL_CMD_BUF_EN);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_IOMMU_EN);
+        assertEquals(0, memory.readEntry(SEMAPHORE), "not while the IOMMU is off");
         iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
         assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_CMD_BUF_RUN) != 0);
         assertEquals(7, memory.readEntry(SEMAPHORE), "both waits ran; the second stored 7");
