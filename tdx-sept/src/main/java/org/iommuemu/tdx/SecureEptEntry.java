@@ -111,15 +111,46 @@ public final class SecureEptEntry
         "EXPORTED_DIRTY", "EXPORTED_DIRTY_BLOCKEDW", "PENDING", "PENDING_BLOCKED", "PENDING_BLOCKEDW",
         "PENDING_EXPORTED_BLOCKEDW", "PENDING_EXPORTED_DIRTY", "PENDING_EXPORTED_DIRTY_BLOCKEDW", "MMIO_MAPPED",
         "MMIO_BLOCKED", "MMIO_PENDING"};
+    /**
+     * The state as the module reports it to the VMM (bits 15:8 of RDX, KVM's {@code tdx_sept_level_state}): the
+     * {@code public_state} of the TDX module's {@code sept_special_flags_lookup} (1.5), in the order of {@link #CODES}.
+     * KVM names 0 FREE, 1 BLOCKED, 2 PENDING, 3 PENDING_BLOCKED, 4 PRESENT. The MMIO states are TDX Connect's and not in
+     * the 1.5 table: their 7-bit code is reported (UNVERIFIED).
+     */
+    private static final int[] PUBLIC_STATES = {
+        0, 5, 132, 129, 4, 1, 8, 9, 11, 12, 2, 3, 16, 17, 19, 20, CODE_MMIO_MAPPED, CODE_MMIO_BLOCKED, CODE_MMIO_PENDING};
+    /** The module's {@code tlb_tracking_required} per state (1.5), in the order of {@link #CODES}; MMIO states: yes. */
+    private static final boolean[] TRACKING_REQUIRED = {
+        false, false, true, true, true, true, true, false, true, true, true, true, true, false, true, true, true, true, true};
     /** Code to legality, indexed by the 7-bit code. */
     private static final boolean[] LEGAL = new boolean[128];
+    private static final int[] PUBLIC_STATE = new int[128];
+    private static final boolean[] TRACKING = new boolean[128];
 
     static
     {
-        for (final int code : CODES)
+        for (int i = 0; i < CODES.length; i++)
         {
-            LEGAL[code] = true;
+            LEGAL[CODES[i]] = true;
+            PUBLIC_STATE[CODES[i]] = PUBLIC_STATES[i];
+            TRACKING[CODES[i]] = TRACKING_REQUIRED[i];
         }
+    }
+
+    /** The state the module reports for {@code entry} in RDX bits 15:8 ({@link #PUBLIC_STATES}); an illegal code as it is. */
+    public static int publicState(final long entry)
+    {
+        final int code = stateCode(entry);
+        return LEGAL[code] ? PUBLIC_STATE[code] : code;
+    }
+
+    /**
+     * Whether changing or removing an entry in this state needs it blocked and the TLB tracked first (once the TD runs;
+     * the module's {@code sept_state_is_tlb_tracking_required}).
+     */
+    public static boolean trackingRequired(final long entry)
+    {
+        return TRACKING[stateCode(entry)];
     }
 
     private SecureEptEntry()

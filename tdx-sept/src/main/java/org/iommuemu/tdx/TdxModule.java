@@ -205,7 +205,8 @@ public final class TdxModule
 
     /**
      * Execute a SEAMCALL from its registers: RAX = leaf | version, RCX = GPA | level (or the page for
-     * RECLAIM), RDX = TDR, R8 = page, R9 = source page. An unknown leaf gives TDX_OPERAND_INVALID on RAX.
+     * RECLAIM, or the TDR for TDH.MEM.TRACK, as the module's tdh_mem_track reads it), RDX = TDR, R8 = page, R9 = source
+     * page. An unknown leaf gives TDX_OPERAND_INVALID on RAX.
      */
     public SeamcallResult seamcall(final long rax, final long rcx, final long rdx, final long r8, final long r9,
         final SeamcallResult out)
@@ -224,7 +225,7 @@ public final class TdxModule
             case SeamcallLeaf.TDH_PHYMEM_PAGE_RECLAIM: return reclaim(rcx, out);
             case SeamcallLeaf.TDH_MEM_PAGE_REMOVE: return pageRemove(rcx, rdx, out);
             case SeamcallLeaf.TDH_MEM_SEPT_REMOVE: return septRemove(rcx, rdx, out);
-            case SeamcallLeaf.TDH_MEM_TRACK: return track(rdx, out);
+            case SeamcallLeaf.TDH_MEM_TRACK: return track(rcx, out);
             case SeamcallLeaf.TDH_MEM_RANGE_UNBLOCK: return rangeUnblock(rcx, rdx, out);
             default: return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RAX), 0, 0);
         }
@@ -241,9 +242,9 @@ public final class TdxModule
         {
             return out;
         }
-        if (!SecureEptEntry.isFree(entry))
+        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_FREE)
         {
-            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
         memory.writeEntries(newPage, ENTRIES_PER_PAGE, INIT_VALUE, 0);
         memory.writeEntry(entryAddress, td.format.makeTable(newPage, opLevel));
@@ -270,7 +271,7 @@ public final class TdxModule
         }
         if (td.finalized)
         {
-            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            return out.set(TdxStatus.OP_STATE_INCORRECT, 0, 0);
         }
         if (!hostPage(page, TdxStatus.OPERAND_ID_R8, out))
         {
@@ -284,9 +285,9 @@ public final class TdxModule
         {
             return out;
         }
-        if (!SecureEptEntry.isFree(entry))
+        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_FREE)
         {
-            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
         memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
         memory.write(page, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
@@ -312,10 +313,6 @@ public final class TdxModule
         {
             return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
         }
-        if (!td.finalized)
-        {
-            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
-        }
         final int sizeLg2 = PageInfo.sizeLg2(opLevel);
         if ((page & ((1L << sizeLg2) - 1)) != 0 || !isInMemory(page, sizeLg2) || !pamt.allHostOwned(page, sizeLg2))
         {
@@ -327,7 +324,7 @@ public final class TdxModule
         }
         if (!SecureEptEntry.isFree(entry))
         {
-            return septError(TdxStatus.EPT_ENTRY_NOT_FREE, out);
+            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
         memory.zero(page, 1L << sizeLg2);
         memory.writeEntry(entryAddress, td.format.makeLeaf(page, sizeLg2, opLevel, PENDING_ATTRIBUTES));
@@ -368,7 +365,9 @@ public final class TdxModule
         }
         else
         {
-            return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+            // Blocked already: a warning (bit 63 clear) and nothing changes, as the module's tdh_mem_range_block has it.
+            return septError(SecureEptEntry.isBlocked(entry) ? TdxStatus.GPA_RANGE_ALREADY_BLOCKED : TdxStatus.EPT_ENTRY_STATE_INCORRECT,
+                out);
         }
         memory.writeEntry(entryAddress, SecureEptEntry.withState(entry, newState) & ~SecureEptEntry.RWX);
         pamt.blockEpoch(SecureEptEntry.hpa(entry), td.epoch);
@@ -381,7 +380,7 @@ public final class TdxModule
     }
 
     /**
-     * TDH.MEM.TRACK: advance the TD's TLB epoch. TDX_PREVIOUS_TLB_EPOCH_BUSY (operand TD_EPOCH) while a vCPU
+     * TDH.MEM.TRACK: advance the TD's TLB epoch. TDX_PREVIOUS_TLB_EPOCH_BUSY (no operand, RCX untouched) while a vCPU
      * that entered in the previous epoch still runs. On success the tracking listeners are told: this is where the
      * module invalidates its trusted IOMMU entries of the TD (docs/tdx.md, "TLB tracking and trusted IOMMU caches").
      */
@@ -394,13 +393,13 @@ public final class TdxModule
         }
         if (!td.advanceEpoch())
         {
-            return out.set(TdxStatus.withOperand(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, TdxStatus.OPERAND_ID_TD_EPOCH), 0, 0);
+            return out.set(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, 0, 0);
         }
         for (final TlbTrackingListener listener : trackingListeners)
         {
             listener.tracked(td, td.epoch);
         }
-        return success(out, td.epoch, 0);
+        return success(out, 0, 0);
     }
 
     /**
@@ -437,9 +436,10 @@ public final class TdxModule
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!trackingDone(td))
+        if (td.finalized && SecureEptEntry.trackingRequired(entry) && !trackingDone(td))
         {
-            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+            // The module names the S-EPT tree here (OPERAND_ID_SEPT_TREE), not RCX, and leaves RCX and RDX alone.
+            return out.set(TdxStatus.withOperand(TdxStatus.TLB_TRACKING_NOT_DONE, TdxStatus.OPERAND_ID_SEPT), 0, 0);
         }
         memory.writeEntry(entryAddress, restored);
         pamt.clearBlockEpoch(SecureEptEntry.hpa(entry));
@@ -458,14 +458,16 @@ public final class TdxModule
             return out;
         }
         final long state = SecureEptEntry.state(entry);
-        if (state != SecureEptEntry.STATE_BLOCKED && state != SecureEptEntry.STATE_PENDING_BLOCKED &&
+        if (state != SecureEptEntry.STATE_MAPPED && state != SecureEptEntry.STATE_BLOCKED && state != SecureEptEntry.STATE_BLOCKEDW &&
+            state != SecureEptEntry.STATE_PENDING && state != SecureEptEntry.STATE_PENDING_BLOCKED &&
+            state != SecureEptEntry.STATE_PENDING_BLOCKEDW && state != SecureEptEntry.STATE_MMIO_MAPPED &&
             state != SecureEptEntry.STATE_MMIO_BLOCKED)
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!trackingDone(td))
+        if (!blockedAndTracked(td, out))
         {
-            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+            return out;
         }
         final long removed = entry;
         final int sizeLg2 = PageInfo.sizeLg2(opLevel);
@@ -501,28 +503,42 @@ public final class TdxModule
         {
             return out;
         }
-        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_BLOCKED)
+        final long state = SecureEptEntry.state(entry);
+        final boolean pending = state == SecureEptEntry.STATE_PENDING || state == SecureEptEntry.STATE_PENDING_BLOCKED;
+        if (!pending && state != SecureEptEntry.STATE_MAPPED && state != SecureEptEntry.STATE_BLOCKED)
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!trackingDone(td))
+        if (!blockedAndTracked(td, out))
         {
-            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+            return out;
         }
         final long old = entry;
         final long source = SecureEptEntry.hpa(old);
-        memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
-        memory.write(target, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+        if (target == source)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_R8), 0, 0);
+        }
         final long moved = SecureEptEntry.withHpa(old, target);
-        memory.writeEntry(entryAddress,
-            relocateUnblocks ? SecureEptEntry.withState(moved, SecureEptEntry.STATE_MAPPED) | SecureEptEntry.RWX : moved);
+        if (pending)
+        {
+            // A pending page has no content the TD could have seen: nothing is copied and the leaf stays PENDING.
+            memory.writeEntry(entryAddress, SecureEptEntry.withState(moved, SecureEptEntry.STATE_PENDING));
+        }
+        else
+        {
+            memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+            memory.write(target, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
+            memory.writeEntry(entryAddress,
+                relocateUnblocks ? SecureEptEntry.withState(moved, SecureEptEntry.STATE_MAPPED) | SecureEptEntry.RWX : moved);
+        }
         final long blockedIn = pamt.blockEpoch(source);
         pamt.clearBlockEpoch(source);
         release(td, source, FRAME_LG2);
         integrity.clear(source, PhysicalMemory.FRAME_SIZE);
         assign(td, target, FRAME_LG2, Pamt.PT_REG);
         integrity.clear(target, PhysicalMemory.FRAME_SIZE);
-        if (!relocateUnblocks)
+        if (!relocateUnblocks && !pending)
         {
             pamt.blockEpoch(target, blockedIn);
         }
@@ -541,13 +557,14 @@ public final class TdxModule
         {
             return out;
         }
-        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_NL_BLOCKED)
+        final long nlState = SecureEptEntry.state(entry);
+        if (nlState != SecureEptEntry.STATE_NL_MAPPED && nlState != SecureEptEntry.STATE_NL_BLOCKED)
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!trackingDone(td))
+        if (!blockedAndTracked(td, out))
         {
-            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+            return out;
         }
         final long child = SecureEptEntry.hpa(entry);
         for (int i = 0; i < ENTRIES_PER_PAGE; i++)
@@ -555,8 +572,8 @@ public final class TdxModule
             final long childEntry = memory.readEntry(child + ((long)i << PageTableFormat.ENTRY_SIZE_LG2));
             if (!SecureEptEntry.isFree(childEntry))
             {
-                return out.set(TdxStatus.withOperand(TdxStatus.EPT_ENTRY_NOT_FREE, TdxStatus.OPERAND_ID_SEPT),
-                    childEntry, TdxStatus.levelState(opLevel - 1, childEntry));
+                // The module reports the page (the parent entry), not the child: TDX_EPT_PAGE_NOT_FREE.
+                return septError(TdxStatus.EPT_PAGE_NOT_FREE, out);
             }
         }
         memory.writeEntry(entryAddress, INIT_VALUE);
@@ -587,12 +604,12 @@ public final class TdxModule
         }
         final long state = SecureEptEntry.state(entry);
         final long childAttributes;
-        if (state == SecureEptEntry.STATE_BLOCKED)
+        if (state == SecureEptEntry.STATE_BLOCKED || state == SecureEptEntry.STATE_MAPPED)
         {
             childAttributes = SecureEptEntry.withState(td.format.attributes(entry, opLevel), SecureEptEntry.STATE_MAPPED) |
                 SecureEptEntry.RWX;
         }
-        else if (state == SecureEptEntry.STATE_PENDING_BLOCKED)
+        else if (state == SecureEptEntry.STATE_PENDING_BLOCKED || state == SecureEptEntry.STATE_PENDING)
         {
             childAttributes = SecureEptEntry.withState(td.format.attributes(entry, opLevel), SecureEptEntry.STATE_PENDING);
         }
@@ -600,9 +617,9 @@ public final class TdxModule
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!trackingDone(td))
+        if (!blockedAndTracked(td, out))
         {
-            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+            return out;
         }
         final int childLevel = opLevel - 1;
         final int childLg2 = PageInfo.sizeLg2(childLevel);
@@ -637,13 +654,14 @@ public final class TdxModule
         {
             return out;
         }
-        if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_NL_BLOCKED)
+        final long promoted = SecureEptEntry.state(entry);
+        if (promoted != SecureEptEntry.STATE_NL_MAPPED && promoted != SecureEptEntry.STATE_NL_BLOCKED)
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!trackingDone(td))
+        if (!blockedAndTracked(td, out))
         {
-            return septError(TdxStatus.TLB_TRACKING_NOT_DONE, out);
+            return out;
         }
         final long child = SecureEptEntry.hpa(entry);
         final int childLevel = opLevel - 1;
@@ -929,7 +947,7 @@ public final class TdxModule
         {
             final int last = walk.entryCount() - 1;
             final long stopped = last >= 0 ? walk.entryValue(last) : 0;
-            out.set(TdxStatus.withOperand(TdxStatus.EPT_WALK_FAILED, TdxStatus.OPERAND_ID_SEPT), stopped,
+            out.set(TdxStatus.withOperand(TdxStatus.EPT_WALK_FAILED, TdxStatus.OPERAND_ID_RCX), stopped,
                 TdxStatus.levelState(last >= 0 ? walk.entryLevel(last) : td.format.topLevel(), stopped));
             return false;
         }
@@ -973,14 +991,40 @@ public final class TdxModule
         return true;
     }
 
+    /** An S-EPT error on the operation's entry: operand RCX (its GPA and level), the entry in RCX, level_state in RDX. */
     private SeamcallResult septError(final long status, final SeamcallResult out)
     {
-        return out.set(TdxStatus.withOperand(status, TdxStatus.OPERAND_ID_SEPT), entry, TdxStatus.levelState(opLevel, entry));
+        return out.set(TdxStatus.withOperand(status, TdxStatus.OPERAND_ID_RCX), entry, TdxStatus.levelState(opLevel, entry));
+    }
+
+    /**
+     * Once the TD runs (finalized), an entry whose state needs it must be blocked (else TDX_GPA_RANGE_NOT_BLOCKED) and
+     * its block's TLB epoch tracked (else TDX_TLB_TRACKING_NOT_DONE on RCX, RCX and RDX left at 0) before it is removed,
+     * demoted, promoted or relocated; before finalize nothing needs either (the module's
+     * {@code op_state_is_tlb_tracking_required} is false in INITIALIZED). Fills {@code out} when it returns false.
+     */
+    private boolean blockedAndTracked(final TrustDomain td, final SeamcallResult out)
+    {
+        if (!td.finalized || !SecureEptEntry.trackingRequired(entry))
+        {
+            return true;
+        }
+        if (!SecureEptEntry.isBlocked(entry))
+        {
+            septError(TdxStatus.GPA_RANGE_NOT_BLOCKED, out);
+            return false;
+        }
+        if (!trackingDone(td))
+        {
+            out.set(TdxStatus.withOperand(TdxStatus.TLB_TRACKING_NOT_DONE, TdxStatus.OPERAND_ID_RCX), 0, 0);
+            return false;
+        }
+        return true;
     }
 
     private SeamcallResult promoteError(final long child, final int childLevel, final SeamcallResult out)
     {
-        return out.set(TdxStatus.withOperand(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, TdxStatus.OPERAND_ID_SEPT), child,
+        return out.set(TdxStatus.withOperand(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, TdxStatus.OPERAND_ID_RCX), child,
             TdxStatus.levelState(childLevel, child));
     }
 

@@ -11,10 +11,13 @@ package org.iommuemu.tdx;
  * Source: Linux KVM {@code tdx_errno.h} (shared/reference/vtd-tdx.md 5.6). The status proper is bits 63:32
  * ({@link #STATUS_MASK}); bits 31:0 usually name the operand that failed.
  * <p>
- * Extended error information for S-EPT failures (reference 8): RCX = the offending entry, RDX = "level_state"
- * laid out as {@link #LEVEL_STATE_LEVEL_MASK} (level, bits 2:0) and {@link #LEVEL_STATE_STATE_SHIFT} (the
- * 7-bit state code, bits 15:8). The level_state layout is from memory of KVM's {@code union
- * tdx_sept_level_state}: UNVERIFIED.
+ * Extended error information for S-EPT failures: RCX = the offending entry, RDX = "level_state" laid out as
+ * {@link #LEVEL_STATE_LEVEL_MASK} (level, bits 2:0) and {@link #LEVEL_STATE_STATE_SHIFT} (the state the module reports,
+ * bits 15:8: {@link SecureEptEntry#publicState}), as KVM's {@code union tdx_sept_level_state} and the TDX module's
+ * {@code set_arch_septe_details_in_vmm_regs} (1.5) have them. S-EPT walk, state and entry-lock errors name operand
+ * RCX (the GPA and level), as the module returns them and KVM compares them
+ * ({@code TDX_EPT_ENTRY_STATE_INCORRECT | TDX_OPERAND_ID_RCX}); operand SEPT (0x92, the module's SEPT_TREE) is for
+ * TDH.MEM.RANGE.UNBLOCK's tracking error.
  */
 public final class TdxStatus
 {
@@ -44,7 +47,12 @@ public final class TdxStatus
     public static final long EPT_ENTRY_NOT_FREE = 0xC000_0B02_0000_0000L;
     public static final long TLB_TRACKING_NOT_DONE = 0xC000_0B08_0000_0000L;
     public static final long EPT_INVALID_PROMOTE_CONDITIONS = 0xC000_0B09_0000_0000L;
+    public static final long GPA_RANGE_NOT_BLOCKED = 0xC000_0B06_0000_0000L;
+    /** A warning (bit 63 clear): the range was blocked already; nothing changed. */
+    public static final long GPA_RANGE_ALREADY_BLOCKED = 0x0000_0B07_0000_0000L;
     public static final long EPT_ENTRY_STATE_INCORRECT = 0xC000_0B0D_0000_0000L;
+    public static final long EPT_PAGE_NOT_FREE = 0xC000_0B0E_0000_0000L;
+    public static final long OP_STATE_INCORRECT = 0xC000_0608_0000_0000L;
     public static final long METADATA_FIELD_NOT_READABLE = 0xC000_0C02_0000_0000L;
 
     // Operand IDs (bits 31:0). RCX, TDR, SEPT and TD_EPOCH are from tdx_errno.h; RAX, RDX, R8 and R9 follow
@@ -55,6 +63,7 @@ public final class TdxStatus
     public static final int OPERAND_ID_R8 = 0x08;
     public static final int OPERAND_ID_R9 = 0x09;
     public static final int OPERAND_ID_TDR = 0x80;
+    /** The module's OPERAND_ID_SEPT_TREE (146): a busy S-EPT tree, UNBLOCK's tracking error. */
     public static final int OPERAND_ID_SEPT = 0x92;
     public static final int OPERAND_ID_TD_EPOCH = 0xA9;
 
@@ -93,18 +102,20 @@ public final class TdxStatus
         return status == SUCCESS;
     }
 
-    /** RDX "level_state" of an S-EPT error. */
+    /** RDX "level_state" of an S-EPT error: the level and the state the module reports. */
     public static long levelState(final int level, final long entry)
     {
-        return (level & LEVEL_STATE_LEVEL_MASK) | ((long)SecureEptEntry.stateCode(entry) << LEVEL_STATE_STATE_SHIFT);
+        return (level & LEVEL_STATE_LEVEL_MASK) | ((long)SecureEptEntry.publicState(entry) << LEVEL_STATE_STATE_SHIFT);
     }
 
     private static final long[] NAMED_CODES = {SUCCESS, OPERAND_INVALID, OPERAND_BUSY, PREVIOUS_TLB_EPOCH_BUSY,
         PAGE_METADATA_INCORRECT, KEY_STATE_INCORRECT, EPT_WALK_FAILED, EPT_ENTRY_NOT_FREE, TLB_TRACKING_NOT_DONE,
-        EPT_INVALID_PROMOTE_CONDITIONS, EPT_ENTRY_STATE_INCORRECT};
+        EPT_INVALID_PROMOTE_CONDITIONS, EPT_ENTRY_STATE_INCORRECT, GPA_RANGE_NOT_BLOCKED, GPA_RANGE_ALREADY_BLOCKED,
+        EPT_PAGE_NOT_FREE, OP_STATE_INCORRECT};
     private static final String[] CODE_NAMES = {"TDX_SUCCESS", "TDX_OPERAND_INVALID", "TDX_OPERAND_BUSY",
         "TDX_PREVIOUS_TLB_EPOCH_BUSY", "TDX_PAGE_METADATA_INCORRECT", "TDX_KEY_STATE_INCORRECT", "TDX_EPT_WALK_FAILED",
-        "TDX_EPT_ENTRY_NOT_FREE", "TDX_TLB_TRACKING_NOT_DONE", "TDX_EPT_INVALID_PROMOTE_CONDITIONS", "TDX_EPT_ENTRY_STATE_INCORRECT"};
+        "TDX_EPT_ENTRY_NOT_FREE", "TDX_TLB_TRACKING_NOT_DONE", "TDX_EPT_INVALID_PROMOTE_CONDITIONS", "TDX_EPT_ENTRY_STATE_INCORRECT",
+        "TDX_GPA_RANGE_NOT_BLOCKED", "TDX_GPA_RANGE_ALREADY_BLOCKED", "TDX_EPT_PAGE_NOT_FREE", "TDX_OP_STATE_INCORRECT"};
 
     /** Name of a status code for reports and test messages (not for hot paths). */
     public static String name(final long status)

@@ -10,10 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The S-EPT state machine as a table: every state the module writes, put into an entry directly, against
- * every SEAMCALL that changes a leaf (level 0) or a non-leaf/huge entry (level 1). Each cell is either the
- * state the entry moves to, or the completion code (SI = TDX_EPT_ENTRY_STATE_INCORRECT, NF =
- * TDX_EPT_ENTRY_NOT_FREE, PC = TDX_EPT_INVALID_PROMOTE_CONDITIONS), in which case the entry must not change.
- * TLB tracking is satisfied (no block epoch is recorded for entries written directly).
+ * every SEAMCALL that changes a leaf (level 0) or a non-leaf/huge entry (level 1), on a running (finalized) TD. Each
+ * cell is either the state the entry moves to, or the completion code (SI = TDX_EPT_ENTRY_STATE_INCORRECT, NB =
+ * TDX_GPA_RANGE_NOT_BLOCKED, AB = TDX_GPA_RANGE_ALREADY_BLOCKED, a warning, PC = TDX_EPT_INVALID_PROMOTE_CONDITIONS),
+ * in which case the entry must not change. The allowed states per call are the TDX module's (1.5)
+ * seamcall_sept_state_lookup; a state that needs blocking and tracking once the TD runs must be blocked (NB). TLB
+ * tracking is satisfied (no block epoch is recorded for entries written directly).
  */
 class SeptStateMachineTest
 {
@@ -23,21 +25,21 @@ class SeptStateMachineTest
     @CsvSource({
         "FREE,                            SI,              SI,          SI,   SI,          PENDING, SI",
         "REMOVED,                         SI,              SI,          SI,   SI,          PENDING, SI",
-        "MAPPED,                          BLOCKED,         SI,          SI,   SI,          NF, SI",
-        "BLOCKED,                         SI,              MAPPED,      FREE, SI,          NF, MAPPED",
-        "BLOCKEDW,                        BLOCKED,         SI,          SI,   SI,          NF, SI",
-        "EXPORTED_BLOCKEDW,               SI,              SI,          SI,   SI,          NF, SI",
-        "EXPORTED_DIRTY,                  SI,              SI,          SI,   SI,          NF, SI",
-        "EXPORTED_DIRTY_BLOCKEDW,         SI,              SI,          SI,   SI,          NF, SI",
-        "PENDING,                         PENDING_BLOCKED, SI,          SI,   MAPPED,      NF, SI",
-        "PENDING_BLOCKED,                 SI,              PENDING,     FREE, SI,          NF, SI",
-        "PENDING_BLOCKEDW,                PENDING_BLOCKED, SI,          SI,   SI,          NF, SI",
-        "PENDING_EXPORTED_BLOCKEDW,       SI,              SI,          SI,   SI,          NF, SI",
-        "PENDING_EXPORTED_DIRTY,          SI,              SI,          SI,   SI,          NF, SI",
-        "PENDING_EXPORTED_DIRTY_BLOCKEDW, SI,              SI,          SI,   SI,          NF, SI",
-        "MMIO_MAPPED,                     MMIO_BLOCKED,    SI,          SI,   SI,          NF, SI",
-        "MMIO_BLOCKED,                    SI,              MMIO_MAPPED, FREE, SI,          NF, SI",
-        "MMIO_PENDING,                    SI,              SI,          SI,   MMIO_MAPPED, NF, SI"})
+        "MAPPED,                          BLOCKED,         SI,          NB,   SI,          SI, NB",
+        "BLOCKED,                         AB,              MAPPED,      FREE, SI,          SI, MAPPED",
+        "BLOCKEDW,                        BLOCKED,         SI,          NB,   SI,          SI, SI",
+        "EXPORTED_BLOCKEDW,               SI,              SI,          SI,   SI,          SI, SI",
+        "EXPORTED_DIRTY,                  SI,              SI,          SI,   SI,          SI, SI",
+        "EXPORTED_DIRTY_BLOCKEDW,         SI,              SI,          SI,   SI,          SI, SI",
+        "PENDING,                         PENDING_BLOCKED, SI,          NB,   MAPPED,      SI, NB",
+        "PENDING_BLOCKED,                 AB,              PENDING,     FREE, SI,          SI, PENDING",
+        "PENDING_BLOCKEDW,                PENDING_BLOCKED, SI,          NB,   SI,          SI, SI",
+        "PENDING_EXPORTED_BLOCKEDW,       SI,              SI,          SI,   SI,          SI, SI",
+        "PENDING_EXPORTED_DIRTY,          SI,              SI,          SI,   SI,          SI, SI",
+        "PENDING_EXPORTED_DIRTY_BLOCKEDW, SI,              SI,          SI,   SI,          SI, SI",
+        "MMIO_MAPPED,                     MMIO_BLOCKED,    SI,          NB,   SI,          SI, SI",
+        "MMIO_BLOCKED,                    AB,              MMIO_MAPPED, FREE, SI,          SI, SI",
+        "MMIO_PENDING,                    SI,              SI,          SI,   MMIO_MAPPED, SI, SI"})
     void leafOperations(final String state, final String block, final String unblock, final String remove,
         final String accept, final String aug, final String relocate)
     {
@@ -51,15 +53,15 @@ class SeptStateMachineTest
 
     @ParameterizedTest(name = "{0} at 2 MiB: block={1} unblock={2} demote={3} promote={4} septRemove={5}")
     @CsvSource({
-        "FREE,            SI,              SI,        SI,     SI, SI",
-        "NL_MAPPED,       NL_BLOCKED,      SI,        SI,     SI, SI",
-        "NL_BLOCKED,      SI,              NL_MAPPED, SI,     PC, FREE",
-        "MAPPED,          BLOCKED,         SI,        SI,     SI, SI",
-        "BLOCKED,         SI,              MAPPED,    NL_MAPPED, SI, SI",
-        "PENDING,         PENDING_BLOCKED, SI,        SI,     SI, SI",
-        "PENDING_BLOCKED, SI,              PENDING,   NL_MAPPED, SI, SI",
-        "MMIO_MAPPED,     MMIO_BLOCKED,    SI,        SI,     SI, SI",
-        "MMIO_BLOCKED,    SI,              MMIO_MAPPED, SI,   SI, SI"})
+        "FREE,            SI,              SI,          SI,        SI, SI",
+        "NL_MAPPED,       NL_BLOCKED,      SI,          SI,        NB, NB",
+        "NL_BLOCKED,      AB,              NL_MAPPED,   SI,        PC, FREE",
+        "MAPPED,          BLOCKED,         SI,          NB,        SI, SI",
+        "BLOCKED,         AB,              MAPPED,      NL_MAPPED, SI, SI",
+        "PENDING,         PENDING_BLOCKED, SI,          NB,        SI, SI",
+        "PENDING_BLOCKED, AB,              PENDING,     NL_MAPPED, SI, SI",
+        "MMIO_MAPPED,     MMIO_BLOCKED,    SI,          SI,        SI, SI",
+        "MMIO_BLOCKED,    AB,              MMIO_MAPPED, SI,        SI, SI"})
     void hugeAndNonLeafOperations(final String state, final String block, final String unblock, final String demote,
         final String promote, final String septRemove)
     {
@@ -89,7 +91,8 @@ class SeptStateMachineTest
         switch (expected)
         {
             case "SI" -> assertEquals(code(TdxStatus.EPT_ENTRY_STATE_INCORRECT), result.status(), what);
-            case "NF" -> assertEquals(code(TdxStatus.EPT_ENTRY_NOT_FREE), result.status(), what);
+            case "NB" -> assertEquals(code(TdxStatus.GPA_RANGE_NOT_BLOCKED), result.status(), what);
+            case "AB" -> assertEquals(code(TdxStatus.GPA_RANGE_ALREADY_BLOCKED), result.status(), what);
             case "PC" -> assertEquals(code(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS), result.status(), what);
             default ->
             {
@@ -102,16 +105,16 @@ class SeptStateMachineTest
         if (expected.equals("PC"))
         {
             assertEquals(SecureEptEntry.INIT_VALUE, result.rcx(), "RCX is the first offending child: " + what);
-            assertEquals((level - 1) | (0x0EL << 8), result.rdx(), what);
+            assertEquals(level - 1, result.rdx(), "level_state: the child's level, FREE (0): " + what);
             return;
         }
         assertEquals(entry, result.rcx(), "RCX is the entry: " + what);
-        assertEquals(level | ((long)SecureEptEntry.stateCode(entry) << 8), result.rdx(), "RDX is level_state: " + what);
+        assertEquals(level | ((long)SecureEptEntry.publicState(entry) << 8), result.rdx(), "RDX is level_state: " + what);
     }
 
     private static long code(final long status)
     {
-        return TdxStatus.withOperand(status, TdxStatus.OPERAND_ID_SEPT);
+        return TdxStatus.withOperand(status, TdxStatus.OPERAND_ID_RCX);
     }
 
     private static long entryAddress(final TdxTestBed bed, final long gpa, final int level)

@@ -17,7 +17,6 @@ import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RAX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RCX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_SEPT;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_TDR;
-import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_TD_EPOCH;
 import static org.iommuemu.tdx.TdxTestBed.TDR;
 import static org.iommuemu.tdx.TdxTestBed.dataPage;
 import static org.iommuemu.tdx.TdxTestBed.fails;
@@ -79,9 +78,9 @@ class TdxModuleTest
     {
         final long gpa = 0x1234_5000L;
         // Level 1 before the upper tables exist: the walk stops at the FREE root entry.
-        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_SEPT, module.septAdd(info(gpa & ~0x1F_FFFFL, 1), TDR, bed.nextSeptPage(), out));
+        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_RCX, module.septAdd(info(gpa & ~0x1F_FFFFL, 1), TDR, bed.nextSeptPage(), out));
         assertEquals(SecureEptEntry.INIT_VALUE, out.rcx());
-        assertEquals(3 | (0x0EL << 8), out.rdx(), "level_state: the root entry (level 3), state FREE");
+        assertEquals(3, out.rdx(), "level_state: the root entry (level 3), state FREE (public state 0)");
 
         final long l2Page = 0x200_0000L;
         ok(module.septAdd(info(0, 3), TDR, bed.nextSeptPage(), out));
@@ -91,7 +90,7 @@ class TdxModuleTest
         assertEquals(Pamt.PT_SEPT, module.pamt().pageType(l2Page));
         assertEquals(td.id(), module.pamt().owner(l2Page));
 
-        fails(TdxStatus.EPT_ENTRY_NOT_FREE, OPERAND_ID_SEPT, module.septAdd(info(0, 2), TDR, bed.nextSeptPage(), out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.septAdd(info(0, 2), TDR, bed.nextSeptPage(), out));
         assertEquals(0x0000_0000_0200_0007L, out.rcx());
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.septAdd(info(0, 1), TDR, l2Page, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.septAdd(info(0, 1), TDR, 0x123, out));
@@ -117,13 +116,13 @@ class TdxModuleTest
         assertEquals(0x04030201, copy.getInt(0));
         assertEquals(Pamt.PT_REG, module.pamt().pageType(dataPage(0)));
 
-        fails(TdxStatus.EPT_ENTRY_NOT_FREE, OPERAND_ID_SEPT, module.pageAdd(info(0x3000, 0), TDR, dataPage(1), source, out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.pageAdd(info(0x3000, 0), TDR, dataPage(1), source, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageAdd(info(0x4000, 0), TDR, dataPage(0), source, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R9, module.pageAdd(info(0x4000, 0), TDR, dataPage(1), dataPage(0), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageAdd(info(0x20_0000, 1), TDR, 0x8000_0000L, source, out));
-        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_SEPT, module.pageAdd(info(0x4000_0000L, 0), TDR, dataPage(1), source, out));
+        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_RCX, module.pageAdd(info(0x4000_0000L, 0), TDR, dataPage(1), source, out));
         bed.finalizeTd();
-        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_TDR, module.pageAdd(info(0x4000, 0), TDR, dataPage(1), source, out));
+        fails(TdxStatus.OP_STATE_INCORRECT, 0, module.pageAdd(info(0x4000, 0), TDR, dataPage(1), source, out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_TDR, module.finalizeTd(TDR, out));
     }
 
@@ -151,7 +150,10 @@ class TdxModuleTest
     void augThenAcceptMakesAPendingPageUsable()
     {
         bed.septPath(0x5000, 1);
-        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_TDR, module.pageAug(info(0x5000, 0), TDR, dataPage(0), out));
+        // Before finalize AUG is allowed too (the module's op-state table admits it in INITIALIZED): a page in 0x6000.
+        bed.memory.writeEntry(dataPage(6) + 8, 0xBEEFL);
+        ok(module.pageAug(info(0x6000, 0), TDR, dataPage(6), out));
+        assertEquals(0, bed.memory.readEntry(dataPage(6) + 8));
         bed.finalizeTd();
         bed.memory.writeEntry(dataPage(0) + 128, 0xDEADL);
         ok(module.pageAug(info(0x5000, 0), TDR, dataPage(0), out));
@@ -160,7 +162,7 @@ class TdxModuleTest
         assertFalse(module.translate(td, 0x5000, Permissions.READ, walk));
         assertEquals(WalkFault.PERMISSION, walk.fault());
 
-        fails(TdxStatus.EPT_ENTRY_NOT_FREE, OPERAND_ID_SEPT, module.pageAug(info(0x5000, 0), TDR, dataPage(1), out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.pageAug(info(0x5000, 0), TDR, dataPage(1), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageAug(info(0, 2), TDR, dataPage(1), out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageAug(info(0x20_0000, 1), TDR, dataPage(1), out));
 
@@ -168,8 +170,8 @@ class TdxModuleTest
         assertEquals(0x8000_0000_4000_00F7L, module.septEntry(td, info(0x5000, 0)));
         assertTrue(module.translate(td, 0x5008, Permissions.WRITE, walk));
         assertEquals(dataPage(0) + 8, walk.outputAddress());
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.accept(td, info(0x5000, 0), out));
-        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_SEPT, module.accept(td, info(0x4000_0000L, 0), out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.accept(td, info(0x5000, 0), out));
+        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_RCX, module.accept(td, info(0x4000_0000L, 0), out));
     }
 
     @Test
@@ -177,18 +179,18 @@ class TdxModuleTest
     {
         bed.finalizeTd();
         bed.mapPrivate(0x7000, dataPage(3));
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRemove(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.pageRemove(info(0x7000, 0), TDR, out));
 
         td.vcpuEnter(0);                       // enters in epoch 0
         ok(module.rangeBlock(info(0x7000, 0), TDR, out));
         assertEquals(0x8080_0000_4000_30F0L, module.septEntry(td, info(0x7000, 0)), "BLOCKED, RWX cleared");
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.rangeBlock(info(0x7000, 0), TDR, out));
-        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.pageRemove(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.GPA_RANGE_ALREADY_BLOCKED, OPERAND_ID_RCX, module.rangeBlock(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pageRemove(info(0x7000, 0), TDR, out));
 
         ok(module.track(TDR, out));            // epoch 1; vCPU 0 still counted in epoch 0
         assertEquals(1, td.epoch());
-        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.pageRemove(info(0x7000, 0), TDR, out));
-        fails(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, OPERAND_ID_TD_EPOCH, module.track(TDR, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pageRemove(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, 0, module.track(TDR, out));
 
         td.vcpuExit(0);
         ok(module.pageRemove(info(0x7000, 0), TDR, out));
@@ -197,7 +199,7 @@ class TdxModuleTest
         assertEquals(Pamt.PT_NDA, module.pamt().pageType(dataPage(3)), "the page is the host's again");
         assertFalse(module.translate(td, 0x7000, Permissions.READ, walk));
         assertEquals(WalkFault.NOT_PRESENT, walk.fault());
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRemove(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.pageRemove(info(0x7000, 0), TDR, out));
     }
 
     /**
@@ -218,9 +220,9 @@ class TdxModuleTest
         bed.memory.write(dataPage(3) + 0x40, data, 0, 8);
         final long target = dataPage(9);
 
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRelocate(info(0x7000, 0), TDR, target, out));
+        fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.pageRelocate(info(0x7000, 0), TDR, target, out));
         ok(module.rangeBlock(info(0x7000, 0), TDR, out));
-        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.pageRelocate(info(0x7000, 0), TDR, target, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pageRelocate(info(0x7000, 0), TDR, target, out));
         ok(module.track(TDR, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, dataPage(4), out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, target + 8, out));
@@ -244,7 +246,7 @@ class TdxModuleTest
         }
         assertTrue(module.translate(td, 0x7040, Permissions.WRITE, walk));
         assertEquals(target + 0x40, walk.outputAddress());
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageRelocate(info(0x7000, 0), TDR, dataPage(10), out));
+        fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.pageRelocate(info(0x7000, 0), TDR, dataPage(10), out));
     }
 
     /** Tracking listeners hear every successful BLOCK (with its range) and TRACK (with the new epoch), nothing else. */
@@ -269,12 +271,12 @@ class TdxModuleTest
         bed.mapPrivate(0x7000, dataPage(3));
         td.vcpuEnter(0);
         ok(module.rangeBlock(info(0x7000, 0), TDR, out));
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.rangeBlock(info(0x7000, 0), TDR, out));
+        fails(TdxStatus.GPA_RANGE_ALREADY_BLOCKED, OPERAND_ID_RCX, module.rangeBlock(info(0x7000, 0), TDR, out));
         ok(module.rangeBlock(info(0, 1), TDR, out));
         ok(module.track(TDR, out));
-        fails(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, OPERAND_ID_TD_EPOCH, module.track(TDR, out));
+        fails(TdxStatus.PREVIOUS_TLB_EPOCH_BUSY, 0, module.track(TDR, out));
         td.vcpuExit(0);
-        ok(module.seamcall(SeamcallLeaf.TDH_MEM_TRACK, 0, TDR, 0, 0, out));
+        ok(module.seamcall(SeamcallLeaf.TDH_MEM_TRACK, TDR, 0, 0, 0, out));
         assertEquals("block " + td.id() + " 0x7000/12;block " + td.id() + " 0x0/21;track " + td.id() + " 1;track " + td.id() +
             " 2;", heard.toString());
     }
@@ -302,7 +304,7 @@ class TdxModuleTest
         bed.mapPrivate(0x1000, dataPage(1));
         bed.septPath(0x2000, 1);
         ok(module.pageAug(info(0x2000, 0), TDR, dataPage(2), out));
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.rangeUnblock(info(0x1000, 0), TDR, out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.rangeUnblock(info(0x1000, 0), TDR, out));
         ok(module.rangeBlock(info(0x1000, 0), TDR, out));
         ok(module.rangeBlock(info(0x2000, 0), TDR, out));
         ok(module.rangeBlock(info(0, 1), TDR, out));
@@ -330,9 +332,9 @@ class TdxModuleTest
         assertEquals(21, walk.pageSizeLg2());
 
         final long newPage = bed.nextSeptPage();
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageDemote(info(gpa, 1), TDR, newPage, out));
+        fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.pageDemote(info(gpa, 1), TDR, newPage, out));
         ok(module.rangeBlock(info(gpa, 1), TDR, out));
-        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.pageDemote(info(gpa, 1), TDR, newPage, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pageDemote(info(gpa, 1), TDR, newPage, out));
         ok(module.track(TDR, out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageDemote(info(gpa, 0), TDR, newPage, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageDemote(info(gpa, 1), TDR, TdxTestBed.SEPT_ROOT, out));
@@ -345,7 +347,7 @@ class TdxModuleTest
         assertEquals(TdxTestBed.HUGE_PAGE + 0x12_3456, walk.outputAddress());
         assertEquals(12, walk.pageSizeLg2());
         assertEquals(Pamt.PT_SEPT, module.pamt().pageType(newPage));
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pageDemote(info(gpa, 1), TDR, bed.nextSeptPage(), out));
+        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.pageDemote(info(gpa, 1), TDR, bed.nextSeptPage(), out));
     }
 
     @Test
@@ -377,9 +379,9 @@ class TdxModuleTest
         final long septPage = bed.nextSeptPage();
         ok(module.pageDemote(info(gpa, 1), TDR, septPage, out));
 
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.pagePromote(info(gpa, 1), TDR, out));
+        fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.pagePromote(info(gpa, 1), TDR, out));
         ok(module.rangeBlock(info(gpa, 1), TDR, out));
-        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.pagePromote(info(gpa, 1), TDR, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pagePromote(info(gpa, 1), TDR, out));
         ok(module.track(TDR, out));
         ok(module.pagePromote(info(gpa, 1), TDR, out));
         assertEquals(septPage, out.rcx(), "the freed S-EPT page");
@@ -405,7 +407,7 @@ class TdxModuleTest
         ok(module.pageRemove(info(gpa + 0x3000, 0), TDR, out));
         ok(module.rangeBlock(info(gpa, 1), TDR, out));
         ok(module.track(TDR, out));
-        fails(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, OPERAND_ID_SEPT, module.pagePromote(info(gpa, 1), TDR, out));
+        fails(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, OPERAND_ID_RCX, module.pagePromote(info(gpa, 1), TDR, out));
         assertEquals(SecureEptEntry.INIT_VALUE, out.rcx());
         assertEquals(SecureEptEntry.STATE_NL_BLOCKED, bed.state(gpa, 1), "nothing changed");
     }
@@ -421,7 +423,7 @@ class TdxModuleTest
         }
         ok(module.rangeBlock(info(0, 1), TDR, out));
         ok(module.track(TDR, out));
-        fails(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, OPERAND_ID_SEPT, module.pagePromote(info(0, 1), TDR, out));
+        fails(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, OPERAND_ID_RCX, module.pagePromote(info(0, 1), TDR, out));
         assertEquals(0x0100_0000_4000_10F0L, out.rcx(), "the first child: misaligned");
     }
 
@@ -430,12 +432,12 @@ class TdxModuleTest
     {
         bed.finalizeTd();
         bed.mapPrivate(0x1000, dataPage(1));
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_SEPT, module.septRemove(info(0, 1), TDR, out));
+        fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.septRemove(info(0, 1), TDR, out));
         ok(module.rangeBlock(info(0, 1), TDR, out));
-        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_SEPT, module.septRemove(info(0, 1), TDR, out));
+        fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.septRemove(info(0, 1), TDR, out));
         ok(module.track(TDR, out));
-        fails(TdxStatus.EPT_ENTRY_NOT_FREE, OPERAND_ID_SEPT, module.septRemove(info(0, 1), TDR, out));
-        assertEquals(0x8000_0000_4000_10F7L, out.rcx(), "the live child");
+        fails(TdxStatus.EPT_PAGE_NOT_FREE, OPERAND_ID_RCX, module.septRemove(info(0, 1), TDR, out));
+        assertEquals(module.septEntry(td, info(0, 1)), out.rcx(), "the page's (parent) entry, as the module reports it");
         ok(module.rangeBlock(info(0x1000, 0), TDR, out));
         ok(module.track(TDR, out));
         ok(module.pageRemove(info(0x1000, 0), TDR, out));
@@ -453,7 +455,7 @@ class TdxModuleTest
         bed.finalizeTd();
         bed.mapPrivate(0x1000, dataPage(1));
         assertTrue(module.holdHostLock(td, info(0x1000, 0)));
-        fails(TdxStatus.OPERAND_BUSY, OPERAND_ID_SEPT, module.rangeBlock(info(0x1000, 0), TDR, out));
+        fails(TdxStatus.OPERAND_BUSY, OPERAND_ID_RCX, module.rangeBlock(info(0x1000, 0), TDR, out));
         assertTrue(module.translate(td, 0x1000, Permissions.READ, walk), "the lock bit is ignored by the hardware walk");
         assertTrue(module.releaseHostLock(td, info(0x1000, 0)));
         ok(module.rangeBlock(info(0x1000, 0), TDR, out));
@@ -498,10 +500,10 @@ class TdxModuleTest
         ok(module.seamcall(SeamcallLeaf.rax(17, 0), TDR, 0, 0, 0, out));
         ok(module.seamcall(SeamcallLeaf.rax(6, 0), info(0x2000, 0), TDR, dataPage(1), 0, out));
         ok(module.seamcall(SeamcallLeaf.rax(7, 0), info(0x1000, 0), TDR, 0, 0, out));
-        ok(module.seamcall(SeamcallLeaf.rax(38, 0), 0, TDR, 0, 0, out));
+        ok(module.seamcall(SeamcallLeaf.rax(38, 0), TDR, 0, 0, 0, out)); // TDH.MEM.TRACK: the TDR in RCX (tdh_mem_track)
         ok(module.seamcall(SeamcallLeaf.rax(39, 0), info(0x1000, 0), TDR, 0, 0, out));
         ok(module.seamcall(SeamcallLeaf.rax(7, 0), info(0x1000, 0), TDR, 0, 0, out));
-        ok(module.seamcall(SeamcallLeaf.rax(38, 0), 0, TDR, 0, 0, out));
+        ok(module.seamcall(SeamcallLeaf.rax(38, 0), TDR, 0, 0, 0, out));
         ok(module.seamcall(SeamcallLeaf.rax(29, 1), info(0x1000, 0), TDR, 0, 0, out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RAX, module.seamcall(SeamcallLeaf.rax(99, 0), 0, TDR, 0, 0, out));
         assertEquals(29, SeamcallLeaf.leaf(SeamcallLeaf.rax(29, 1)));

@@ -37,14 +37,18 @@ class TdxStatusTest
         assertTrue(TdxStatus.isError(busySept));
         assertFalse(TdxStatus.isError(TdxStatus.SUCCESS));
         assertEquals("TDX_OPERAND_BUSY|0x92", TdxStatus.name(busySept));
-        assertEquals(0x7001L, TdxStatus.levelState(1, SecureEptEntry.STATE_PENDING), "level 1, state PENDING (0x70)");
+        assertEquals(0x0201L, TdxStatus.levelState(1, SecureEptEntry.STATE_PENDING), "level 1, state PENDING (KVM's TDX_SEPT_PENDING 2)");
     }
 
     @Test
     void levelStateCarriesLevelAndStateCode()
     {
-        assertEquals(0x6802L, TdxStatus.levelState(2, SecureEptEntry.STATE_BLOCKED));
-        assertEquals(0x0E00L, TdxStatus.levelState(0, SecureEptEntry.INIT_VALUE));
+        // The state the module reports (its sept_special_flags_lookup public_state; KVM's enum tdx_sept_entry_state).
+        assertEquals(0x0102L, TdxStatus.levelState(2, SecureEptEntry.STATE_BLOCKED), "BLOCKED 1");
+        assertEquals(0x0000L, TdxStatus.levelState(0, SecureEptEntry.INIT_VALUE), "FREE 0");
+        assertEquals(0x0400L, TdxStatus.levelState(0, SecureEptEntry.STATE_MAPPED), "PRESENT 4");
+        assertEquals(0x0300L, TdxStatus.levelState(0, SecureEptEntry.STATE_PENDING_BLOCKED), "PENDING_BLOCKED 3");
+        assertEquals(0x8401L, TdxStatus.levelState(1, SecureEptEntry.STATE_NL_MAPPED), "NL_MAPPED 0x84");
     }
 
     @Test

@@ -302,20 +302,25 @@ final class TdxState
                 module.accept(td, pageInfo, out);
                 break;
         }
-        platform.event(seamcallEvent(action.call(), action, removedBefore));
+        platform.event(seamcallEvent(action.call(), action, removedBefore, td.epoch()));
         if (action.call() == Scenario.SeamcallCall.AUG && action.accept() && out.status() == TdxStatus.SUCCESS)
         {
             module.accept(td, pageInfo, out);
-            platform.event(seamcallEvent(Scenario.SeamcallCall.ACCEPT, action, removedBefore));
+            platform.event(seamcallEvent(Scenario.SeamcallCall.ACCEPT, action, removedBefore, td.epoch()));
         }
     }
 
+    /**
+     * The call's platform event. A successful TRACK reports the TD's new epoch in the event's RCX slot (the module writes
+     * no RCX for TRACK; the report prints it as "epoch").
+     */
     private PlatformEvent.Seamcall seamcallEvent(final Scenario.SeamcallCall call, final Scenario.SeamcallAction action,
-        final long removedBefore)
+        final long removedBefore, final long epoch)
     {
         final boolean track = call == Scenario.SeamcallCall.TRACK;
+        final long rcx = track && out.status() == TdxStatus.SUCCESS ? epoch : out.rcx();
         return new PlatformEvent.Seamcall(platform.beforeTlp(), call.leafName(), action.td(), track ? 0 : action.gpa(),
-            track ? -1 : action.level(), out.status(), out.rcx(), out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
+            track ? -1 : action.level(), out.status(), rcx, out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
     }
 
     private void refreshT(final int requesterId)
