@@ -4,8 +4,10 @@ package org.iommuemu.rmp;
  * Caller-owned outcome of a guest-side RMP check or instruction, re-filled by every call (the Aeron
  * {@code Header} pattern: one instance per thread, no allocation per access).
  * <ul>
- * <li>{@link #OK}: the access is allowed, or the instruction ran and {@link #returnCode()} holds its EAX
- * ({@link #carry()} is CF, set with {@link RmpReturnCode#NO_UPDATE}).</li>
+ * <li>{@link #OK}: the access is allowed, or the instruction ran and {@link #returnCode()} holds its EAX, except
+ * that PVALIDATE with nothing to change reports {@link RmpReturnCode#NO_UPDATE} (255) with {@link #carry()} (CF):
+ * Linux's {@code pvalidate()} turns CF into that software code, while the instruction itself leaves EAX 0 with CF set
+ * (coconut-svsm's {@code pvalidate}); the reports show Linux's view.</li>
  * <li>{@link #NESTED_PAGE_FAULT}: #VMEXIT(NPF); {@link #exitInfo1()} holds the error code bits of
  * {@link PageFaultErrorCode}.</li>
  * <li>{@link #VMM_COMMUNICATION_EXCEPTION}: #VC; {@link #errorCode()} holds e.g. PAGE_NOT_VALIDATED.</li>
