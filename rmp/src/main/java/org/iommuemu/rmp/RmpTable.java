@@ -227,6 +227,49 @@ public final class RmpTable
     }
 
     /**
+     * What SNP_INIT's firmware does to the pages that hold the RMP itself: their entries become firmware-owned
+     * (Assigned, Immutable, ASID 0), with the subpage counts of their 2 MiB regions kept, so DMA or a host write to the
+     * RMP is an RMP fault (AMD's firmware, {@code setup_and_validate_initial_rmp_table}: "Set ... to FIRMWARE state (RMP
+     * entries that cover the RMP)"; Linux's kexec fix-up of the e820 table says the same from the other side). The
+     * firmware's entries also carry Lock; the model leaves Lock clear (the order of RMPUPDATE's Lock and Immutable
+     * checks on such an entry is UNVERIFIED; Immutable alone already refuses RMPUPDATE and PSMASH). Pages of the RMP the
+     * table does not cover are left alone.
+     *
+     * @return how many 4 KiB entries were marked.
+     */
+    public int assignRmpPagesToFirmware()
+    {
+        final long first = base & ~(PAGE_4K - 1);
+        int marked = 0;
+        for (long page = first; page <= last; page += PAGE_4K)
+        {
+            final long address = entryAddress(page);
+            if (address == NOT_COVERED)
+            {
+                continue;
+            }
+            final long q0 = memory.readEntry(address);
+            if (RmpEntry.isAssigned(q0))
+            {
+                continue;
+            }
+            memory.writeEntry(address, q0 | RmpEntry.ASSIGNED_MASK | RmpEntry.IMMUTABLE_MASK);
+            final long region = page & ~(PAGE_2M - 1);
+            if (region != page)
+            {
+                final long regionAddress = entryAddress(region);
+                if (regionAddress != NOT_COVERED)
+                {
+                    final long regionQ0 = memory.readEntry(regionAddress);
+                    memory.writeEntry(regionAddress, RmpEntry.withSubpageCount(regionQ0, RmpEntry.subpageCountOf(regionQ0) + 1));
+                }
+            }
+            marked++;
+        }
+        return marked;
+    }
+
+    /**
      * Brute-force count of the assigned 4 KiB entries of the 2 MiB region holding {@code spa}, other than the
      * 2 MiB-aligned one: the oracle for the subpage count the instructions keep. Reads 511 entries.
      */

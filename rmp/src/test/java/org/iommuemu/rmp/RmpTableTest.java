@@ -1,10 +1,12 @@
 package org.iommuemu.rmp;
 
+import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.pagetable.memory.SparseMemory;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RmpTableTest
 {
@@ -96,6 +98,33 @@ class RmpTableTest
         assertEquals(0, memory.readEntry(table.base()));
         assertEquals(0, memory.readEntry(table.entryAddress(0x3FFF_F000L)));
         assertEquals(0x77, memory.readEntry(table.last() + 1), "memory after RMP_END is not the RMP's");
+    }
+
+    /**
+     * SNP_INIT's firmware owns the pages of the RMP itself: Assigned and Immutable, the subpage counts of their 2 MiB
+     * regions kept (the scan oracle agrees), and a DMA write there is an RMP fault while one beside the RMP is not.
+     */
+    @Test
+    void theRmpsOwnPagesBelongToTheFirmware()
+    {
+        final RmpTable table = RmpTable.contiguousCovering(memory, 0x8000_0000L, 4L << 30);
+        final long pages = (table.last() + 1 - 0x8000_0000L) >>> RmpTable.PAGE_4K_LG2;
+        assertEquals(pages, table.assignRmpPagesToFirmware());
+        final long q0 = memory.readEntry(table.entryAddress(0x8000_3000L));
+        assertTrue(RmpEntry.isAssigned(q0));
+        assertEquals(RmpEntry.IMMUTABLE_MASK, q0 & RmpEntry.IMMUTABLE_MASK);
+        assertEquals(0, RmpEntry.asidOf(q0));
+        assertEquals(table.countAssignedSubpagesByScan(0x8000_0000L),
+            RmpEntry.subpageCountOf(memory.readEntry(table.entryAddress(0x8000_0000L))));
+        assertEquals(0, table.assignRmpPagesToFirmware(), "marked once");
+
+        final DmaRmpCheck check = new DmaRmpCheck(table, RmpConfig.DEFAULT);
+        final RmpPageFaultEvent event = new RmpPageFaultEvent().wrap(new UnsafeBuffer(new byte[16]), 0);
+        assertEquals(DmaRmpCheck.FAULT_ASSIGNED, check.check(0x8000_3040L, 12, true, 0x100, 0x3040, event), "a DMA into the RMP");
+        assertEquals(DmaRmpCheck.ALLOWED, check.check(table.last() + 1 + 0x1000, 12, true, 0x100, 0x3040, event), "beside it");
+        final RmpState shared = new RmpState().wrap(new UnsafeBuffer(new byte[RmpState.LENGTH]), 0); // all zero: shared, 4K
+        assertEquals(RmpReturnCode.FAIL_PERMISSION, new RmpInstructions(table, RmpConfig.DEFAULT).rmpupdate(0x8000_3000L, shared),
+            "immutable");
     }
 
     @Test

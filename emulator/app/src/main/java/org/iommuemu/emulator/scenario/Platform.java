@@ -141,6 +141,8 @@ public final class Platform
             if (spec.snp())
             {
                 rmp = RmpTable.contiguousCovering(memory, scenario.rmp().base(), scenario.rmp().covers());
+                // SNP_INIT: the firmware owns the pages of the RMP itself (DMA or host writes there fault).
+                rmp.assignRmpPagesToFirmware();
                 rmpCheck = new DmaRmpCheck(rmp, spec.rmpConfig());
                 instructions = new RmpInstructions(rmp, spec.rmpConfig());
                 conversion = new PageStateConversion(instructions);
