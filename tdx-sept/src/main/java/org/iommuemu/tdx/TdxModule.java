@@ -515,10 +515,6 @@ public final class TdxModule
         }
         final long old = entry;
         final long source = SecureEptEntry.hpa(old);
-        if (target == source)
-        {
-            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_R8), 0, 0);
-        }
         final long moved = SecureEptEntry.withHpa(old, target);
         if (pending)
         {
