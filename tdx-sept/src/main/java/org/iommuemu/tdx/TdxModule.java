@@ -730,16 +730,45 @@ public final class TdxModule
     }
 
     /**
-     * TDG.MEM.PAGE.ACCEPT (the guest's TDCALL, RCX = GPA | level): PENDING becomes MAPPED (RWX, SVE) and the
-     * page is zeroed; MMIO_PENDING becomes MMIO_MAPPED (RW). Any other state gives
-     * TDX_EPT_ENTRY_STATE_INCORRECT (the module's own "already accepted" and "size mismatch" codes are
-     * UNVERIFIED; a walk that meets a larger leaf gives TDX_EPT_WALK_FAILED).
+     * TDG.MEM.PAGE.ACCEPT (the guest's TDCALL, RCX = GPA | level), as the TDX module's tdg_mem_page_accept (1.5) decides
+     * it: PENDING becomes MAPPED (RWX, SVE) and the page is zeroed; MMIO_PENDING becomes MMIO_MAPPED (RW; TDX
+     * Connect). A page the guest can already use (MAPPED, BLOCKEDW, EXPORTED_*; MMIO_MAPPED), at the requested level or
+     * as a larger leaf the walk stopped at, answers the warning {@link TdxStatus#PAGE_ALREADY_ACCEPTED} with that level
+     * as the operand; a table (non-leaf) entry at the requested level answers {@link TdxStatus#PAGE_SIZE_MISMATCH} with
+     * the level (the guest retries smaller, as Linux's try_accept_one does); a held entry lock OPERAND_BUSY | RCX. Any
+     * other state (FREE, REMOVED, BLOCKED, PENDING_BLOCKED, a missing level, a larger leaf that is not usable) is no
+     * answer at all: the module exits to the VMM with an EPT violation ({@link TdxStatus#EPT_VIOLATION_EXIT}, the
+     * model's marker, with the entry and its level_state in RCX and RDX). PENDING_EXPORTED_DIRTY, which the module
+     * accepts during live migration, is not modelled (an exit here).
      */
     public SeamcallResult accept(final TrustDomain td, final long pageInfo, final SeamcallResult out)
     {
-        if (!checkPageInfo(td, pageInfo, 0, out) || !locate(td, out))
+        if (!checkPageInfo(td, pageInfo, 0, out))
         {
             return out;
+        }
+        if (!findEntry(td))
+        {
+            final int last = walk.entryCount() - 1;
+            final long stopped = last >= 0 ? walk.entryValue(last) : 0;
+            final int level = last >= 0 ? walk.entryLevel(last) : td.format.topLevel();
+            if (last >= 0 && guestAccessibleLeaf(stopped))
+            {
+                return out.set(TdxStatus.withOperand(TdxStatus.PAGE_ALREADY_ACCEPTED, level), 0, 0);
+            }
+            return out.set(TdxStatus.EPT_VIOLATION_EXIT, stopped, TdxStatus.levelState(level, stopped));
+        }
+        if ((entry & SecureEptEntry.TDEL) != 0)
+        {
+            return septError(TdxStatus.OPERAND_BUSY, out);
+        }
+        if (!SecureEptEntry.isFree(entry) && !SecureEptEntry.isLeafState(entry))
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_SIZE_MISMATCH, opLevel), 0, 0);
+        }
+        if (guestAccessibleLeaf(entry))
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_ALREADY_ACCEPTED, opLevel), 0, 0);
         }
         final long state = SecureEptEntry.state(entry);
         if (state == SecureEptEntry.STATE_PENDING)
@@ -758,7 +787,16 @@ public final class TdxModule
                 MMIO_PERMISSIONS | SecureEptEntry.SVE);
             return success(out, 0, 0);
         }
-        return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        return out.set(TdxStatus.EPT_VIOLATION_EXIT, entry, TdxStatus.levelState(opLevel, entry));
+    }
+
+    /** The module's sept_state_is_guest_accessible_leaf: MAPPED, BLOCKEDW, EXPORTED_* (and TDX Connect's MMIO_MAPPED). */
+    private static boolean guestAccessibleLeaf(final long entry)
+    {
+        final long state = SecureEptEntry.state(entry);
+        return state == SecureEptEntry.STATE_MAPPED || state == SecureEptEntry.STATE_BLOCKEDW ||
+            state == SecureEptEntry.STATE_EXPORTED_BLOCKEDW || state == SecureEptEntry.STATE_EXPORTED_DIRTY ||
+            state == SecureEptEntry.STATE_EXPORTED_DIRTY_BLOCKEDW || state == SecureEptEntry.STATE_MMIO_MAPPED;
     }
 
     // ------------------------------------------------------------------------------------------------------

@@ -53,6 +53,15 @@ public final class TdxStatus
     public static final long EPT_ENTRY_STATE_INCORRECT = 0xC000_0B0D_0000_0000L;
     public static final long EPT_PAGE_NOT_FREE = 0xC000_0B0E_0000_0000L;
     public static final long OP_STATE_INCORRECT = 0xC000_0608_0000_0000L;
+    /** A warning (bit 63 clear): TDG.MEM.PAGE.ACCEPT of a page the guest can use already; the operand is the level. */
+    public static final long PAGE_ALREADY_ACCEPTED = 0x0000_0B0A_0000_0000L;
+    /** TDG.MEM.PAGE.ACCEPT at a level where a table is: the operand is the level; the guest retries smaller. */
+    public static final long PAGE_SIZE_MISMATCH = 0xC000_0B0B_0000_0000L;
+    /**
+     * Not a TDX status: the model's marker for a TDG.MEM.PAGE.ACCEPT that ends in an EPT-violation exit to the VMM (the
+     * module's async_tdexit_ept_violation); the TDCALL does not complete. Outside the module's status space.
+     */
+    public static final long EPT_VIOLATION_EXIT = 0xFFFF_FFFF_0000_0000L;
     public static final long METADATA_FIELD_NOT_READABLE = 0xC000_0C02_0000_0000L;
 
     // Operand IDs (bits 31:0). RCX, TDR, SEPT and TD_EPOCH are from tdx_errno.h; RAX, RDX, R8 and R9 follow
@@ -111,11 +120,12 @@ public final class TdxStatus
     private static final long[] NAMED_CODES = {SUCCESS, OPERAND_INVALID, OPERAND_BUSY, PREVIOUS_TLB_EPOCH_BUSY,
         PAGE_METADATA_INCORRECT, KEY_STATE_INCORRECT, EPT_WALK_FAILED, EPT_ENTRY_NOT_FREE, TLB_TRACKING_NOT_DONE,
         EPT_INVALID_PROMOTE_CONDITIONS, EPT_ENTRY_STATE_INCORRECT, GPA_RANGE_NOT_BLOCKED, GPA_RANGE_ALREADY_BLOCKED,
-        EPT_PAGE_NOT_FREE, OP_STATE_INCORRECT};
+        EPT_PAGE_NOT_FREE, OP_STATE_INCORRECT, PAGE_ALREADY_ACCEPTED, PAGE_SIZE_MISMATCH, EPT_VIOLATION_EXIT};
     private static final String[] CODE_NAMES = {"TDX_SUCCESS", "TDX_OPERAND_INVALID", "TDX_OPERAND_BUSY",
         "TDX_PREVIOUS_TLB_EPOCH_BUSY", "TDX_PAGE_METADATA_INCORRECT", "TDX_KEY_STATE_INCORRECT", "TDX_EPT_WALK_FAILED",
         "TDX_EPT_ENTRY_NOT_FREE", "TDX_TLB_TRACKING_NOT_DONE", "TDX_EPT_INVALID_PROMOTE_CONDITIONS", "TDX_EPT_ENTRY_STATE_INCORRECT",
-        "TDX_GPA_RANGE_NOT_BLOCKED", "TDX_GPA_RANGE_ALREADY_BLOCKED", "TDX_EPT_PAGE_NOT_FREE", "TDX_OP_STATE_INCORRECT"};
+        "TDX_GPA_RANGE_NOT_BLOCKED", "TDX_GPA_RANGE_ALREADY_BLOCKED", "TDX_EPT_PAGE_NOT_FREE", "TDX_OP_STATE_INCORRECT",
+        "TDX_PAGE_ALREADY_ACCEPTED", "TDX_PAGE_SIZE_MISMATCH", "EPT_VIOLATION_EXIT(to the VMM)"};
 
     /** Name of a status code for reports and test messages (not for hot paths). */
     public static String name(final long status)

@@ -170,8 +170,12 @@ class TdxModuleTest
         assertEquals(0x8000_0000_4000_00F7L, module.septEntry(td, info(0x5000, 0)));
         assertTrue(module.translate(td, 0x5008, Permissions.WRITE, walk));
         assertEquals(dataPage(0) + 8, walk.outputAddress());
-        fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.accept(td, info(0x5000, 0), out));
-        fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_RCX, module.accept(td, info(0x4000_0000L, 0), out));
+        // Accepted already: the warning with the level (tdg_mem_page_accept); a level that is missing: an EPT-violation exit.
+        fails(TdxStatus.PAGE_ALREADY_ACCEPTED, 0, module.accept(td, info(0x5000, 0), out));
+        assertFalse(TdxStatus.isError(out.status()), "a warning");
+        assertEquals(TdxStatus.EPT_VIOLATION_EXIT, module.accept(td, info(0x4000_0000L, 0), out).status());
+        // A 2 MiB accept where a table of 4 KiB entries is: PAGE_SIZE_MISMATCH with the level, the guest retries smaller.
+        fails(TdxStatus.PAGE_SIZE_MISMATCH, 1, module.accept(td, info(0, 1), out));
     }
 
     @Test
