@@ -151,17 +151,17 @@ public final class TdxModule
         return success(out, 0, 0);
     }
 
-    /** TDH.MR.FINALIZE: ends the build phase (PAGE.ADD); AUG and ACCEPT need it. */
+    /** TDH.MR.FINALIZE (RCX = TDR): ends the build phase (PAGE.ADD); a second one is OP_STATE_INCORRECT. */
     public SeamcallResult finalizeTd(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, out);
+        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
         if (td == null)
         {
             return out;
         }
         if (td.finalized || td.keyFreed)
         {
-            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            return out.set(TdxStatus.OP_STATE_INCORRECT, 0, 0);
         }
         td.finalized = true;
         return success(out, 0, 0);
@@ -173,7 +173,7 @@ public final class TdxModule
      */
     public SeamcallResult freeKeyId(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, out);
+        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
         if (td == null)
         {
             return out;
@@ -386,7 +386,7 @@ public final class TdxModule
      */
     public SeamcallResult track(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, out);
+        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
         if (td == null)
         {
             return out;
@@ -931,25 +931,32 @@ public final class TdxModule
 
     private TrustDomain prologue(final long pageInfo, final long tdr, final int minLevel, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, out);
-        if (td == null || !checkPageInfo(td, pageInfo, minLevel, out))
+        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RDX, out);
+        if (td == null)
         {
             return null;
         }
         if (td.keyFreed)
         {
-            out.set(TdxStatus.withOperand(TdxStatus.KEY_STATE_INCORRECT, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            // The module checks the TD's keys before RCX (from VPFLUSHDONE on; the model knows only FREEID).
+            out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
             return null;
         }
-        return td;
+        return checkPageInfo(td, pageInfo, minLevel, out) ? td : null;
     }
 
-    private TrustDomain tdOrFail(final long tdr, final SeamcallResult out)
+    /**
+     * The TD whose TDR page is {@code tdr}, given in the register {@code operandId} names, or null with {@code out}
+     * filled as the module's check_lock_and_map_explicit_tdr fills it: OPERAND_INVALID for a misaligned address,
+     * PAGE_METADATA_INCORRECT for a page that is not a TDR.
+     */
+    private TrustDomain tdOrFail(final long tdr, final int operandId, final SeamcallResult out)
     {
         final TrustDomain td = domainsByTdr.get(tdr);
         if (td == null)
         {
-            out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            out.set(TdxStatus.withOperand((tdr & (PhysicalMemory.FRAME_SIZE - 1)) != 0 ? TdxStatus.OPERAND_INVALID :
+                TdxStatus.PAGE_METADATA_INCORRECT, operandId), 0, 0);
         }
         return td;
     }

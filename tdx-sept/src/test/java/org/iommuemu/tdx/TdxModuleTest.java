@@ -15,6 +15,7 @@ import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_R8;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_R9;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RAX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RCX;
+import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RDX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_SEPT;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_TDR;
 import static org.iommuemu.tdx.TdxTestBed.TDR;
@@ -99,7 +100,9 @@ class TdxModuleTest
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.septAdd(info(0x1000, 1), TDR, bed.nextSeptPage(), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.septAdd(info(0, 1) | 0x8, TDR, bed.nextSeptPage(), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.septAdd(info(0, 4), TDR, bed.nextSeptPage(), out));
-        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_TDR, module.septAdd(info(0, 1), 0x55_0000, bed.nextSeptPage(), out));
+        // Not a TDR page: PAGE_METADATA_INCORRECT on RDX; a misaligned one: OPERAND_INVALID on RDX (check_lock_and_map_explicit_tdr).
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_RDX, module.septAdd(info(0, 1), 0x55_0000, bed.nextSeptPage(), out));
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RDX, module.septAdd(info(0, 1), 0x55_0008, bed.nextSeptPage(), out));
         ok(module.septAdd(info(0, 1), TDR, bed.nextSeptPage(), out));
     }
 
@@ -123,7 +126,7 @@ class TdxModuleTest
         fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_RCX, module.pageAdd(info(0x4000_0000L, 0), TDR, dataPage(1), source, out));
         bed.finalizeTd();
         fails(TdxStatus.OP_STATE_INCORRECT, 0, module.pageAdd(info(0x4000, 0), TDR, dataPage(1), source, out));
-        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_TDR, module.finalizeTd(TDR, out));
+        fails(TdxStatus.OP_STATE_INCORRECT, 0, module.finalizeTd(TDR, out));
     }
 
     @Test
@@ -477,7 +480,7 @@ class TdxModuleTest
         assertEquals(TdxStatus.FLUSHVP_NOT_DONE, module.freeKeyId(TDR, out).status());
         td.vcpuExit(0);
         ok(module.freeKeyId(TDR, out));
-        fails(TdxStatus.KEY_STATE_INCORRECT, OPERAND_ID_TDR, module.rangeBlock(info(0x1000, 0), TDR, out));
+        fails(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, module.rangeBlock(info(0x1000, 0), TDR, out));
         fails(TdxStatus.OPERAND_BUSY, OPERAND_ID_TDR, module.reclaim(TDR, out));
         ok(module.reclaim(dataPage(1), out));
         assertEquals(Pamt.PT_REG, out.rcx());
