@@ -238,13 +238,17 @@ public final class TdxModule
     public SeamcallResult septAdd(final long pageInfo, final long tdr, final long newPage, final SeamcallResult out)
     {
         final TrustDomain td = prologue(pageInfo, tdr, 1, out);
-        if (td == null || !hostPage(newPage, TdxStatus.OPERAND_ID_R8, out) || !locate(td, out))
+        if (td == null || !locate(td, out))
         {
             return out;
         }
         if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_FREE)
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!hostPage(newPage, FRAME_LG2, TdxStatus.OPERAND_ID_R8, out))
+        {
+            return out;
         }
         memory.writeEntries(newPage, ENTRIES_PER_PAGE, INIT_VALUE, 0);
         memory.writeEntry(entryAddress, td.format.makeTable(newPage, opLevel));
@@ -273,14 +277,6 @@ public final class TdxModule
         {
             return out.set(TdxStatus.OP_STATE_INCORRECT, 0, 0);
         }
-        if (!hostPage(page, TdxStatus.OPERAND_ID_R8, out))
-        {
-            return out;
-        }
-        if (!isPageAddress(source) || pamt.record(source) != 0 || source == page)
-        {
-            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R9), 0, 0);
-        }
         if (!locate(td, out))
         {
             return out;
@@ -288,6 +284,14 @@ public final class TdxModule
         if (SecureEptEntry.state(entry) != SecureEptEntry.STATE_FREE)
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!hostPage(page, FRAME_LG2, TdxStatus.OPERAND_ID_R8, out))
+        {
+            return out;
+        }
+        if (!isPageAddress(source) || pamt.record(source) != 0 || source == page)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R9), 0, 0);
         }
         memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
         memory.write(page, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);
@@ -314,10 +318,6 @@ public final class TdxModule
             return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
         }
         final int sizeLg2 = PageInfo.sizeLg2(opLevel);
-        if ((page & ((1L << sizeLg2) - 1)) != 0 || !isInMemory(page, sizeLg2) || !pamt.allHostOwned(page, sizeLg2))
-        {
-            return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R8), 0, 0);
-        }
         if (!locate(td, out))
         {
             return out;
@@ -325,6 +325,10 @@ public final class TdxModule
         if (!SecureEptEntry.isFree(entry))
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
+        }
+        if (!hostPage(page, sizeLg2, TdxStatus.OPERAND_ID_R8, out))
+        {
+            return out;
         }
         memory.zero(page, 1L << sizeLg2);
         memory.writeEntry(entryAddress, td.format.makeLeaf(page, sizeLg2, opLevel, PENDING_ATTRIBUTES));
@@ -499,7 +503,7 @@ public final class TdxModule
         {
             return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
         }
-        if (!hostPage(target, TdxStatus.OPERAND_ID_R8, out) || !locate(td, out))
+        if (!locate(td, out))
         {
             return out;
         }
@@ -509,7 +513,7 @@ public final class TdxModule
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!blockedAndTracked(td, out))
+        if (!blockedAndTracked(td, out) || !hostPage(target, FRAME_LG2, TdxStatus.OPERAND_ID_R8, out))
         {
             return out;
         }
@@ -594,7 +598,7 @@ public final class TdxModule
         {
             return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
         }
-        if (!hostPage(newPage, TdxStatus.OPERAND_ID_R8, out) || !locate(td, out))
+        if (!locate(td, out))
         {
             return out;
         }
@@ -613,7 +617,7 @@ public final class TdxModule
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
-        if (!blockedAndTracked(td, out))
+        if (!blockedAndTracked(td, out) || !hostPage(newPage, FRAME_LG2, TdxStatus.OPERAND_ID_R8, out))
         {
             return out;
         }
@@ -1022,9 +1026,20 @@ public final class TdxModule
         return blocked == Pamt.NO_EPOCH || td.trackingDone(blocked);
     }
 
-    private boolean hostPage(final long page, final int operandId, final SeamcallResult out)
+    /**
+     * A page operand the TD is to take ({@code sizeLg2} bytes, aligned): OPERAND_INVALID for a misaligned address or one
+     * beyond memory, PAGE_METADATA_INCORRECT for a page the host does not own (the module's
+     * check_and_lock_explicit_private_hpa, with PT_NDA expected). The module checks page operands after the walk and the
+     * state and tracking checks; so do the calls here.
+     */
+    private boolean hostPage(final long page, final int sizeLg2, final int operandId, final SeamcallResult out)
     {
-        if (!isPageAddress(page) || !pamt.allHostOwned(page, FRAME_LG2))
+        if ((page & ((1L << sizeLg2) - 1)) != 0 || !isInMemory(page, sizeLg2))
+        {
+            out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, operandId), 0, 0);
+            return false;
+        }
+        if (!pamt.allHostOwned(page, sizeLg2))
         {
             out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, operandId), 0, 0);
             return false;

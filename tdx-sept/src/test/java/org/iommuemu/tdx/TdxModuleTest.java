@@ -94,7 +94,7 @@ class TdxModuleTest
         fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.septAdd(info(0, 2), TDR, bed.nextSeptPage(), out));
         assertEquals(0x0000_0000_0200_0007L, out.rcx());
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.septAdd(info(0, 1), TDR, l2Page, out));
-        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.septAdd(info(0, 1), TDR, 0x123, out));
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_R8, module.septAdd(info(0, 1), TDR, 0x123, out)); // misaligned
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.septAdd(info(0, 0), TDR, bed.nextSeptPage(), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.septAdd(info(1L << 47, 1), TDR, bed.nextSeptPage(), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.septAdd(info(0x1000, 1), TDR, bed.nextSeptPage(), out));
@@ -144,7 +144,7 @@ class TdxModuleTest
         }
         ok(module.pageAug(info(0x1000, 0), TDR, dataPage(7), out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageAug(info(0x1000, 0), 0x50_0000L, dataPage(7), out));
-        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.septAdd(info(0x4000_0000L, 1), 0x50_0000L, dataPage(7), out));
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.septAdd(info(0x20_0000L, 1), 0x50_0000L, dataPage(7), out));
         assertEquals(td.id(), module.pamt().owner(dataPage(7)));
         assertTrue(other.id() != td.id());
     }
@@ -167,7 +167,7 @@ class TdxModuleTest
 
         fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.pageAug(info(0x5000, 0), TDR, dataPage(1), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageAug(info(0, 2), TDR, dataPage(1), out));
-        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageAug(info(0x20_0000, 1), TDR, dataPage(1), out));
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_R8, module.pageAug(info(0x20_0000, 1), TDR, dataPage(1), out)); // not 2M-aligned
 
         ok(module.accept(td, info(0x5000, 0), out));
         assertEquals(0x8000_0000_4000_00F7L, module.septEntry(td, info(0x5000, 0)));
@@ -232,7 +232,7 @@ class TdxModuleTest
         fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pageRelocate(info(0x7000, 0), TDR, target, out));
         ok(module.track(TDR, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, dataPage(4), out));
-        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, target + 8, out));
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, target + 8, out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageRelocate(info(0, 1), TDR, target, out));
         final long blocked = module.septEntry(td, info(0x7000, 0));
 
