@@ -636,7 +636,8 @@ public final class TdxModule
      * TDH.MEM.PAGE.PROMOTE: an NL_BLOCKED entry at level 1 or 2 whose S-EPT page holds 512 leaves that are all
      * MAPPED or all PENDING, contiguous, aligned to the larger size and with identical attributes, becomes
      * one leaf of that state; the freed S-EPT page goes back to the host and is returned in RCX. Otherwise
-     * TDX_EPT_INVALID_PROMOTE_CONDITIONS with the first offending child in RCX. Needs the NL entry BLOCKed
+     * TDX_EPT_INVALID_PROMOTE_CONDITIONS | RCX with the merged (parent) entry in RCX and RDX, as the module reports it
+     * (a child whose entry lock is held: OPERAND_BUSY | RCX). Needs the NL entry BLOCKed
      * and TLB tracking done (choice). Allocation-free.
      */
     public SeamcallResult pagePromote(final long pageInfo, final long tdr, final SeamcallResult out)
@@ -671,10 +672,14 @@ public final class TdxModule
         final long firstState = SecureEptEntry.state(first);
         final long base = SecureEptEntry.hpa(first);
         final long attributes = td.format.attributes(first, childLevel);
-        if ((firstState != SecureEptEntry.STATE_MAPPED && firstState != SecureEptEntry.STATE_PENDING) ||
-            (first & SecureEptEntry.TDEL) != 0 || (base & ((1L << sizeLg2) - 1)) != 0)
+        if ((first & SecureEptEntry.TDEL) != 0)
         {
-            return promoteError(first, childLevel, out);
+            return septError(TdxStatus.OPERAND_BUSY, out);
+        }
+        if ((firstState != SecureEptEntry.STATE_MAPPED && firstState != SecureEptEntry.STATE_PENDING) ||
+            (base & ((1L << sizeLg2) - 1)) != 0)
+        {
+            return septError(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, out);
         }
         // Fast path: children that differ from the first only by the address step are uniform (same state,
         // no TDEL, contiguous, same attributes); one bulk pass over the S-EPT page decides it.
@@ -684,11 +689,14 @@ public final class TdxModule
         for (int i = 1; i < ENTRIES_PER_PAGE && !uniform; i++)
         {
             final long childEntry = memory.readEntry(child + ((long)i << PageTableFormat.ENTRY_SIZE_LG2));
-            if (SecureEptEntry.state(childEntry) != firstState || (childEntry & SecureEptEntry.TDEL) != 0 ||
-                SecureEptEntry.hpa(childEntry) != base + ((long)i << childLg2) ||
+            if ((childEntry & SecureEptEntry.TDEL) != 0)
+            {
+                return septError(TdxStatus.OPERAND_BUSY, out);
+            }
+            if (SecureEptEntry.state(childEntry) != firstState || SecureEptEntry.hpa(childEntry) != base + ((long)i << childLg2) ||
                 td.format.attributes(childEntry, childLevel) != attributes)
             {
-                return promoteError(childEntry, childLevel, out);
+                return septError(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, out);
             }
         }
         memory.writeEntry(entryAddress, td.format.makeLeaf(base, sizeLg2, opLevel, attributes));
@@ -1076,12 +1084,6 @@ public final class TdxModule
             return false;
         }
         return true;
-    }
-
-    private SeamcallResult promoteError(final long child, final int childLevel, final SeamcallResult out)
-    {
-        return out.set(TdxStatus.withOperand(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, TdxStatus.OPERAND_ID_RCX), child,
-            TdxStatus.levelState(childLevel, child));
     }
 
     private static SeamcallResult success(final SeamcallResult out, final long rcx, final long rdx)

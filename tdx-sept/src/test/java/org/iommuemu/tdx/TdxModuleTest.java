@@ -415,7 +415,7 @@ class TdxModuleTest
         ok(module.rangeBlock(info(gpa, 1), TDR, out));
         ok(module.track(TDR, out));
         fails(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, OPERAND_ID_RCX, module.pagePromote(info(gpa, 1), TDR, out));
-        assertEquals(SecureEptEntry.INIT_VALUE, out.rcx());
+        assertEquals(module.septEntry(td, info(gpa, 1)), out.rcx(), "the merged (parent) entry, as tdh_mem_page_promote reports it");
         assertEquals(SecureEptEntry.STATE_NL_BLOCKED, bed.state(gpa, 1), "nothing changed");
     }
 
@@ -431,7 +431,8 @@ class TdxModuleTest
         ok(module.rangeBlock(info(0, 1), TDR, out));
         ok(module.track(TDR, out));
         fails(TdxStatus.EPT_INVALID_PROMOTE_CONDITIONS, OPERAND_ID_RCX, module.pagePromote(info(0, 1), TDR, out));
-        assertEquals(0x0100_0000_4000_10F0L, out.rcx(), "the first child: misaligned");
+        assertEquals(module.septEntry(td, info(0, 1)), out.rcx(), "the merged (parent) entry: the first child is misaligned");
+        assertEquals(0x8101L, out.rdx(), "level 1, NL_BLOCKED (0x81)");
     }
 
     @Test
