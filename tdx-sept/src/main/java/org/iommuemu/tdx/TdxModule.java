@@ -570,9 +570,10 @@ public final class TdxModule
         for (int i = 0; i < ENTRIES_PER_PAGE; i++)
         {
             final long childEntry = memory.readEntry(child + ((long)i << PageTableFormat.ENTRY_SIZE_LG2));
-            if (!SecureEptEntry.isFree(childEntry))
+            if (SecureEptEntry.state(childEntry) != SecureEptEntry.STATE_FREE)
             {
-                // The module reports the page (the parent entry), not the child: TDX_EPT_PAGE_NOT_FREE.
+                // The module's is_sept_free matches FREE only (a REMOVED child keeps the page too); it reports the page
+                // (the parent entry), not the child: TDX_EPT_PAGE_NOT_FREE.
                 return septError(TdxStatus.EPT_PAGE_NOT_FREE, out);
             }
         }
