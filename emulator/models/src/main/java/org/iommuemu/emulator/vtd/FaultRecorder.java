@@ -27,13 +27,13 @@ final class FaultRecorder
         VtdRegisters.FSTS_ICE | VtdRegisters.FSTS_ITE | VtdRegisters.FSTS_PRO;
     private final VtdConfig config;
     private final Register fsts;
-    private final Register fectl;
     private final Register[] low;
     private final Register[] high;
     private int next;
     private long recorded;
     private long dropped;
-    private long interrupts;
+    /** The fault event (FECTL). */
+    private final EventControl faultEvent;
 
     FaultRecorder(final RegisterFile registers, final VtdConfig config, final Register fsts, final Register fectl,
         final int offset, final int count)
@@ -41,7 +41,7 @@ final class FaultRecorder
         this.registers = registers;
         this.config = config;
         this.fsts = fsts;
-        this.fectl = fectl;
+        this.faultEvent = new EventControl(registers, fectl);
         this.low = new Register[count];
         this.high = new Register[count];
         for (int i = 0; i < count; i++)
@@ -97,24 +97,13 @@ final class FaultRecorder
         {
             return;
         }
-        final long control = registers.value(fectl);
-        if ((control & VtdRegisters.CTL_IM) != 0)
-        {
-            registers.setValue(fectl, control | VtdRegisters.CTL_IP);
-            return;
-        }
-        interrupts++;
-        registers.setValue(fectl, control & ~VtdRegisters.CTL_IP);
+        faultEvent.raise();
     }
 
     /** FECTL was written: unmasking with IP set sends the pending interrupt. */
     void controlWritten(final long value)
     {
-        if ((value & (VtdRegisters.CTL_IM | VtdRegisters.CTL_IP)) == VtdRegisters.CTL_IP)
-        {
-            interrupts++;
-            registers.setValue(fectl, value & ~VtdRegisters.CTL_IP);
-        }
+        faultEvent.controlWritten(value);
     }
 
     private void recomputePendingFault()
@@ -136,14 +125,7 @@ final class FaultRecorder
      */
     void statusServiced()
     {
-        if ((registers.value(fsts) & EVENT_CONDITIONS) == 0)
-        {
-            final long control = registers.value(fectl);
-            if ((control & VtdRegisters.CTL_IP) != 0)
-            {
-                registers.setValue(fectl, control & ~VtdRegisters.CTL_IP);
-            }
-        }
+        faultEvent.serviced((registers.value(fsts) & EVENT_CONDITIONS) != 0);
     }
 
     private boolean pendingFrom(final int sourceId)
@@ -176,6 +158,6 @@ final class FaultRecorder
 
     long interrupts()
     {
-        return interrupts;
+        return faultEvent.interrupts();
     }
 }

@@ -38,7 +38,6 @@ final class InvalidationQueue
     private final Register iqa;
     private final Register fsts;
     private final Register ics;
-    private final Register iectl;
     private final MemoryRing narrow;
     private final MemoryRing wide;
     private final long[] words = new long[4];
@@ -46,7 +45,8 @@ final class InvalidationQueue
     private final long[] processedByType = new long[16];
     private MemoryRing ring;
     private boolean enabled;
-    private long waitInterrupts;
+    /** The invalidation completion event (IECTL). */
+    private final EventControl completion;
     private final DeviceTlbInvalidations deviceTlbs;
     private DeviceMessageListener listener = DeviceMessageListener.NONE;
 
@@ -67,7 +67,7 @@ final class InvalidationQueue
         this.iqa = iqa;
         this.fsts = fsts;
         this.ics = ics;
-        this.iectl = iectl;
+        this.completion = new EventControl(registers, iectl);
         this.narrow = new MemoryRing("invalidation queue", memory, 16);
         this.wide = new MemoryRing("invalidation queue (256-bit)", memory, 32);
     }
@@ -312,36 +312,20 @@ final class InvalidationQueue
             {
                 return; // IWC was still set: not a new interrupt condition (as PPF and PPR are not)
             }
-            final long control = registers.value(iectl);
-            if ((control & VtdRegisters.CTL_IM) != 0)
-            {
-                registers.setValue(iectl, control | VtdRegisters.CTL_IP);
-            }
-            else
-            {
-                waitInterrupts++;
-            }
+            completion.raise();
         }
     }
 
     /** ICS was written: once software cleared IWC, a masked completion event is no longer pending (IECTL.IP clears). */
     void completionStatusWritten()
     {
-        final long control = registers.value(iectl);
-        if ((registers.value(ics) & VtdRegisters.ICS_IWC) == 0 && (control & VtdRegisters.CTL_IP) != 0)
-        {
-            registers.setValue(iectl, control & ~VtdRegisters.CTL_IP);
-        }
+        completion.serviced((registers.value(ics) & VtdRegisters.ICS_IWC) != 0);
     }
 
     /** IECTL was written: unmasking with IP set sends the pending completion interrupt. */
     void controlWritten(final long value)
     {
-        if ((value & (VtdRegisters.CTL_IM | VtdRegisters.CTL_IP)) == VtdRegisters.CTL_IP)
-        {
-            waitInterrupts++;
-            registers.setValue(iectl, value & ~VtdRegisters.CTL_IP);
-        }
+        completion.controlWritten(value);
     }
 
     /** Where the page group responses software queues go (as PRG Response messages to the device). */
@@ -357,6 +341,6 @@ final class InvalidationQueue
 
     long waitInterrupts()
     {
-        return waitInterrupts;
+        return completion.interrupts();
     }
 }

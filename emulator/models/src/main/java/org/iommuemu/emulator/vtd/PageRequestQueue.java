@@ -30,13 +30,13 @@ final class PageRequestQueue
     private final Register pqt;
     private final Register pqa;
     private final Register prs;
-    private final Register pectl;
     private final MemoryRing ring;
     private final long[] words = new long[4];
     private DeviceMessageListener listener = DeviceMessageListener.NONE;
     private long queued;
     private long overflowed;
-    private long interrupts;
+    /** The page request event (PECTL). */
+    private final EventControl event;
 
     PageRequestQueue(final PhysicalMemory memory, final RegisterFile registers, final VtdConfig config, final Register pqh,
         final Register pqt, final Register pqa, final Register prs, final Register pectl)
@@ -47,7 +47,7 @@ final class PageRequestQueue
         this.pqt = pqt;
         this.pqa = pqa;
         this.prs = prs;
-        this.pectl = pectl;
+        this.event = new EventControl(registers, pectl);
         this.ring = new MemoryRing("page request queue", memory, PageRequestDescriptor.SIZE);
     }
 
@@ -87,7 +87,7 @@ final class PageRequestQueue
         queued++;
         if ((status & VtdRegisters.PRS_PPR) == 0)
         {
-            event();
+            event.raise();
         }
         return MessageResult.PAGE_REQUEST_QUEUED;
     }
@@ -103,37 +103,16 @@ final class PageRequestQueue
         return MessageResult.PAGE_REQUEST_INVALID;
     }
 
-    private void event()
-    {
-        final long control = registers.value(pectl);
-        if ((control & VtdRegisters.CTL_IM) != 0)
-        {
-            registers.setValue(pectl, control | VtdRegisters.CTL_IP);
-        }
-        else
-        {
-            interrupts++;
-        }
-    }
-
     /** PRS was written: once software cleared PPR and PRO, a masked page request event is no longer pending. */
     void statusWritten()
     {
-        final long control = registers.value(pectl);
-        if ((registers.value(prs) & (VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO)) == 0 && (control & VtdRegisters.CTL_IP) != 0)
-        {
-            registers.setValue(pectl, control & ~VtdRegisters.CTL_IP);
-        }
+        event.serviced((registers.value(prs) & (VtdRegisters.PRS_PPR | VtdRegisters.PRS_PRO)) != 0);
     }
 
     /** PECTL written: unmasking with IP set sends the pending page request interrupt. */
     void controlWritten(final long value)
     {
-        if ((value & (VtdRegisters.CTL_IM | VtdRegisters.CTL_IP)) == VtdRegisters.CTL_IP)
-        {
-            interrupts++;
-            registers.setValue(pectl, value & ~VtdRegisters.CTL_IP);
-        }
+        event.controlWritten(value);
     }
 
     long queued()
@@ -148,6 +127,6 @@ final class PageRequestQueue
 
     long interrupts()
     {
-        return interrupts;
+        return event.interrupts();
     }
 }
