@@ -256,6 +256,30 @@ public record Scenario(String name, String description, String source, Path dire
         }
     }
 
+    /** A domain's kind ({@code type}): page tables, or an identity domain without a table ({@link DomainSpec#identity}). */
+    public enum DomainType
+    {
+        PAGING,
+        IDENTITY
+    }
+
+    /**
+     * {@code platform.vtd.second-stage-fault-codes}: scalable-mode second-stage faults with the scalable codes (0x78-0x7B,
+     * 0x83, 0x87) or the legacy ones (0x4-0x7, 0xC, 0xE) as QEMU reports them.
+     */
+    public enum SecondStageFaultCodes
+    {
+        SCALABLE,
+        LEGACY
+    }
+
+    /** {@code platform.vtd.global-command}: a GCMD write with several commands runs them all, or is ignored. */
+    public enum GlobalCommand
+    {
+        RUN_ALL,
+        ONE_PER_WRITE
+    }
+
     /**
      * The VT-d unit's switches for behaviour the sources do not settle ({@code VtdConfig}, docs/vtd.md), as the
      * scenario's {@code platform.vtd} sets them.

@@ -458,18 +458,10 @@ public final class ScenarioReader
         {
             throw section.error("the vtd switches belong to VT-d platforms (iommu: vtd)");
         }
-        final String codes = section.string("second-stage-fault-codes", d.scalableSecondStageCodes() ? "scalable" : "legacy");
-        if (!codes.equals("scalable") && !codes.equals("legacy"))
-        {
-            throw section.error("second-stage-fault-codes", "scalable (0x78-0x7B, 0x83, 0x87 in scalable mode) or legacy (0x4-0x7, " +
-                "0xC, 0xE, as QEMU reports them), not '" + codes + "'");
-        }
-        final String command = section.string("global-command", d.strictGlobalCommand() ? "one-per-write" : "run-all");
-        if (!command.equals("run-all") && !command.equals("one-per-write"))
-        {
-            throw section.error("global-command", "run-all (a GCMD write's commands all run) or one-per-write (a write with " +
-                "several is ignored), not '" + command + "'");
-        }
+        final Scenario.SecondStageFaultCodes codes = section.enumValue("second-stage-fault-codes", Scenario.SecondStageFaultCodes.class,
+            d.scalableSecondStageCodes() ? Scenario.SecondStageFaultCodes.SCALABLE : Scenario.SecondStageFaultCodes.LEGACY);
+        final Scenario.GlobalCommand command = section.enumValue("global-command", Scenario.GlobalCommand.class,
+            d.strictGlobalCommand() ? Scenario.GlobalCommand.ONE_PER_WRITE : Scenario.GlobalCommand.RUN_ALL);
         final int haw = section.intValue("host-address-width", d.hostAddressWidth());
         if (haw < 39 || haw > 52)
         {
@@ -480,7 +472,8 @@ public final class ScenarioReader
         {
             throw section.error("memory-limit", "a positive multiple of 4 KiB, not " + limit);
         }
-        final Scenario.VtdSwitches switches = new Scenario.VtdSwitches(codes.equals("scalable"), command.equals("one-per-write"),
+        final Scenario.VtdSwitches switches = new Scenario.VtdSwitches(codes == Scenario.SecondStageFaultCodes.SCALABLE,
+            command == Scenario.GlobalCommand.ONE_PER_WRITE,
             section.booleanValue("compress-faults", d.compressFaults()),
             section.booleanValue("record-execute-privilege", d.recordExecutePrivilege()),
             section.booleanValue("interrupt-range-check", d.interruptRangeCheck()), haw, limit);
@@ -500,14 +493,9 @@ public final class ScenarioReader
         {
             throw section.error("id", "a domain id is 0-65535, not " + id);
         }
-        final String type = section.string("type", "paging").trim().toLowerCase(Locale.ROOT);
-        if (type.equals("identity"))
+        if (section.enumValue("type", Scenario.DomainType.class, Scenario.DomainType.PAGING) == Scenario.DomainType.IDENTITY)
         {
             return identityDomain(section, platform, id);
-        }
-        if (!type.equals("paging"))
-        {
-            throw section.error("type", "a domain is paging (page tables, the default) or identity (no table), not '" + type + "'");
         }
         final Scenario.Stage stage = section.enumValue("stage", Scenario.Stage.class, Scenario.Stage.SECOND);
         if (stage == Scenario.Stage.FIRST && (iommu != IommuKind.VTD || platform.vtdMode() != Scenario.VtdMode.SCALABLE))

@@ -87,7 +87,7 @@ class IdentityDomainTest
             "");
         assertRefused(base.replace("type: identity}", "type: identity, levels: 4}"), "no levels");
         assertRefused(base.replace("type: identity}", "type: identity, mappings: [{iova: 0, size: 4K}]}"), "no mappings");
-        assertRefused(base.replace("type: identity}", "type: flat}"), "paging (page tables, the default) or identity");
+        assertRefused(base.replace("type: identity}", "type: flat}"), "expected one of [paging, identity], not 'flat'");
         assertRefused(base.replace("{iommu: amdvi}", "{iommu: amdvi, snp: true}") + "rmp: {base: 0x200000000, covers: 8G}\n",
             "SEV-SNP forbids identity domains");
         assertRefused(base + "timeline: [{at: 1, action: map, domain: 1, iova: 0x1000, size: 4K}]\n",
