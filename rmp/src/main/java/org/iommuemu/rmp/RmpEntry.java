@@ -307,6 +307,12 @@ public final class RmpEntry
         return (quadword0 & ~SUBPAGE_COUNT_MASK) | ((long)count << SUBPAGE_COUNT_SHIFT);
     }
 
+    /** The 2 MiB region entry {@code quadword0} with {@code delta} more (or fewer) assigned subpages counted. */
+    public static long withSubpagesAdded(final long quadword0, final int delta)
+    {
+        return withSubpageCount(quadword0, subpageCountOf(quadword0) + delta);
+    }
+
     public static long withGpa(final long quadword0, final long gpa)
     {
         if (gpa < 0 || gpa >= GPA_LIMIT || (gpa & (RmpTable.PAGE_4K - 1)) != 0)

@@ -109,8 +109,7 @@ public final class RmpInstructions
             if (delta != 0)
             {
                 // regionQ0 is still current: only this page's own entry was written since it was read.
-                memory.writeEntry(regionAddress, RmpEntry.withSubpageCount(
-                    regionQ0, RmpEntry.subpageCountOf(regionQ0) + delta));
+                memory.writeEntry(regionAddress, RmpEntry.withSubpagesAdded(regionQ0, delta));
             }
         }
         return RmpReturnCode.SUCCESS;

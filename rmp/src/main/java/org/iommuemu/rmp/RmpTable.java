@@ -260,8 +260,7 @@ public final class RmpTable
                 final long regionAddress = entryAddress(region);
                 if (regionAddress != NOT_COVERED)
                 {
-                    final long regionQ0 = memory.readEntry(regionAddress);
-                    memory.writeEntry(regionAddress, RmpEntry.withSubpageCount(regionQ0, RmpEntry.subpageCountOf(regionQ0) + 1));
+                    memory.writeEntry(regionAddress, RmpEntry.withSubpagesAdded(memory.readEntry(regionAddress), 1));
                 }
             }
             marked++;
