@@ -17,7 +17,9 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
  * type, reserved bits, a PASID-based type without scalable-mode support, a status address that does not answer)
  * sets FSTS.IQE (with a fault event)
  * and stops the queue with IQH on it; processing resumes when software clears IQE (after fixing the
- * descriptor) or moves IQT again with IQE clear. With DW = 1 an IQT with bit 4 set is also an IQE.
+ * descriptor) or moves IQT again with IQE clear. With DW = 1 an IQT with bit 4 set is also an IQE, and so is an
+ * IQT beyond the queue (QEMU's vtd_fetch_inv_desc and VirtualBox's model both refuse it rather than wrap it).
+ * Every IQE records why in IQERCD.IQEI ({@link VtdRegisters#IQEI_TAIL_POINTER} and the codes after it).
  * <p>
  * Invalidation wait: SW writes the 32-bit status data to the status address; IF sets ICS.IWC and, unless
  * IECTL.IM, sends the invalidation completion interrupt (counted), else sets IECTL.IP; FN and PD need nothing
@@ -38,6 +40,7 @@ final class InvalidationQueue
     private final Register iqa;
     private final Register fsts;
     private final Register ics;
+    private final Register iqercd;
     private final MemoryRing narrow;
     private final MemoryRing wide;
     private final long[] words = new long[4];
@@ -53,8 +56,10 @@ final class InvalidationQueue
     InvalidationQueue(final PhysicalMemory memory, final RegisterFile registers, final VtdConfig config, final long cap,
         final long ecap,
         final VtdInvalidation invalidation, final FaultRecorder faults, final Register iqh, final Register iqa,
-        final Register fsts, final Register ics, final Register iectl, final DeviceTlbInvalidations deviceTlbs)
+        final Register fsts, final Register ics, final Register iectl, final Register iqercd,
+        final DeviceTlbInvalidations deviceTlbs)
     {
+        this.iqercd = iqercd;
         this.deviceTlbs = deviceTlbs;
         this.memory = memory;
         this.registers = registers;
@@ -120,16 +125,22 @@ final class InvalidationQueue
         }
         if (ring == null)
         {
-            error();
+            error(VtdRegisters.IQEI_FETCH);
             return;
         }
         final int shift = ring == wide ? 5 : 4;
         if (ring == wide && (tailValue & VtdRegisters.IQT_HALF_DESCRIPTOR) != 0)
         {
-            error();
+            error(VtdRegisters.IQEI_TAIL_MISALIGNED);
             return;
         }
-        ring.tail((int)((tailValue & VtdRegisters.IQ_POINTER) >>> shift));
+        final long tail = (tailValue & VtdRegisters.IQ_POINTER) >>> shift;
+        if (tail >= ring.entries())
+        {
+            error(VtdRegisters.IQEI_TAIL_POINTER);
+            return;
+        }
+        ring.tail((int)tail);
         while (!ring.isEmpty())
         {
             final int head = ring.head();
@@ -139,30 +150,33 @@ final class InvalidationQueue
                 words[2] = 0;
                 words[3] = 0;
             }
-            if (!execute(words[0], words[1], words[2], words[3]))
+            final int invalid = execute(words[0], words[1], words[2], words[3]);
+            if (invalid != 0)
             {
                 ring.head(head);
                 registers.setValue(iqh, (long)head << shift);
-                error();
+                error(invalid);
                 return;
             }
         }
         registers.setValue(iqh, (long)ring.head() << shift);
     }
 
-    private void error()
+    /** FSTS.IQE with the reason in IQERCD.IQEI, and the fault event. */
+    private void error(final int iqei)
     {
+        registers.setValue(iqercd, (registers.value(iqercd) & ~VtdRegisters.IQERCD_IQEI) | iqei);
         final long before = registers.value(fsts);
         registers.setValue(fsts, before | VtdRegisters.FSTS_IQE);
         faults.event(before);
     }
 
-    /** Execute one descriptor; false when it is invalid. */
-    private boolean execute(final long q0, final long q1, final long q2, final long q3)
+    /** Execute one descriptor: 0, or the IQEI code of why it is invalid. */
+    private int execute(final long q0, final long q1, final long q2, final long q3)
     {
         if (q2 != 0 || q3 != 0)
         {
-            return false;
+            return VtdRegisters.IQEI_RESERVED_FIELD;
         }
         final int type = InvalidationDescriptor.type(q0);
         final boolean scalable = (ecap & VtdRegisters.ECAP_SMTS) != 0;
@@ -173,7 +187,7 @@ final class InvalidationQueue
             case InvalidationDescriptor.CONTEXT_CACHE:
                 if ((q0 & InvalidationDescriptor.CC_RESERVED) != 0 || q1 != 0 || granularity == 0)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 if (granularity == VtdRegisters.GRANULARITY_GLOBAL)
                 {
@@ -192,7 +206,7 @@ final class InvalidationQueue
                 if ((q0 & InvalidationDescriptor.IOTLB_RESERVED) != 0 || (q1 & InvalidationDescriptor.ADDRESS_RESERVED) != 0 ||
                     granularity == 0)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 if (granularity == VtdRegisters.IOTLB_GLOBAL)
                 {
@@ -206,16 +220,19 @@ final class InvalidationQueue
                 {
                     if (InvalidationDescriptor.addressMask(q1) > maxAddressMask)
                     {
-                        return false;
+                        return VtdRegisters.IQEI_RESERVED_FIELD;
                     }
                     invalidation.iotlbPage(did, InvalidationDescriptor.address(q1), InvalidationDescriptor.addressMask(q1));
                 }
                 break;
             case InvalidationDescriptor.DEVICE_TLB:
-                if ((ecap & VtdRegisters.ECAP_DT) == 0 || (q0 & InvalidationDescriptor.DEVICE_TLB_RESERVED) != 0 ||
-                    (q1 & InvalidationDescriptor.DEVICE_TLB_RESERVED_Q1) != 0)
+                if ((ecap & VtdRegisters.ECAP_DT) == 0)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_DESCRIPTOR_TYPE;
+                }
+                if ((q0 & InvalidationDescriptor.DEVICE_TLB_RESERVED) != 0 || (q1 & InvalidationDescriptor.DEVICE_TLB_RESERVED_Q1) != 0)
+                {
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 invalidation.deviceTlb(InvalidationDescriptor.sourceId(q0));
                 deviceTlbs.invalidate(InvalidationDescriptor.sourceId(q0), -1, InvalidationDescriptor.address(q1),
@@ -227,15 +244,20 @@ final class InvalidationQueue
                 if ((q0 & InvalidationDescriptor.WAIT_RESERVED) != 0 || (q1 & InvalidationDescriptor.WAIT_RESERVED_Q1) != 0 ||
                     ((q0 & InvalidationDescriptor.WAIT_SW) != 0 && !answers(InvalidationDescriptor.waitStatusAddress(q1), 4)))
                 {
-                    return false;
+                    // A status address beyond HAW has reserved bits set; one beyond the memory limit is counted the same.
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 invalidationWait(q0, q1);
                 break;
             case InvalidationDescriptor.PASID_IOTLB:
-                if (!scalable || (q0 & InvalidationDescriptor.PIOTLB_RESERVED) != 0 ||
-                    (q1 & InvalidationDescriptor.ADDRESS_RESERVED) != 0 || granularity < InvalidationDescriptor.PIOTLB_PASID)
+                if (!scalable)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_DESCRIPTOR_TYPE;
+                }
+                if ((q0 & InvalidationDescriptor.PIOTLB_RESERVED) != 0 || (q1 & InvalidationDescriptor.ADDRESS_RESERVED) != 0 ||
+                    granularity < InvalidationDescriptor.PIOTLB_PASID)
+                {
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 if (granularity == InvalidationDescriptor.PIOTLB_PASID)
                 {
@@ -245,16 +267,20 @@ final class InvalidationQueue
                 {
                     if (InvalidationDescriptor.addressMask(q1) > maxAddressMask)
                     {
-                        return false;
+                        return VtdRegisters.IQEI_RESERVED_FIELD;
                     }
                     invalidation.pasidIotlbPage(did, InvalidationDescriptor.pasid(q0), InvalidationDescriptor.address(q1),
                         InvalidationDescriptor.addressMask(q1));
                 }
                 break;
             case InvalidationDescriptor.PASID_CACHE:
-                if (!scalable || (q0 & InvalidationDescriptor.PC_RESERVED) != 0 || q1 != 0 || granularity == 2)
+                if (!scalable)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_DESCRIPTOR_TYPE;
+                }
+                if ((q0 & InvalidationDescriptor.PC_RESERVED) != 0 || q1 != 0 || granularity == 2)
+                {
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 if (granularity == InvalidationDescriptor.PC_GLOBAL)
                 {
@@ -270,10 +296,13 @@ final class InvalidationQueue
                 }
                 break;
             case InvalidationDescriptor.PASID_DEVICE_TLB:
-                if (!scalable || (ecap & VtdRegisters.ECAP_DT) == 0 ||
-                    (q1 & InvalidationDescriptor.PASID_DEVICE_TLB_RESERVED_Q1) != 0)
+                if (!scalable || (ecap & VtdRegisters.ECAP_DT) == 0)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_DESCRIPTOR_TYPE;
+                }
+                if ((q1 & InvalidationDescriptor.PASID_DEVICE_TLB_RESERVED_Q1) != 0)
+                {
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 invalidation.deviceTlb(InvalidationDescriptor.pasidDeviceTlbSourceId(q0));
                 deviceTlbs.invalidate(InvalidationDescriptor.pasidDeviceTlbSourceId(q0), InvalidationDescriptor.pasid(q0),
@@ -281,20 +310,23 @@ final class InvalidationQueue
                     (q1 & InvalidationDescriptor.PASID_DEVICE_TLB_G) != 0);
                 break;
             case InvalidationDescriptor.PAGE_GROUP_RESPONSE:
-                if (!scalable || (ecap & VtdRegisters.ECAP_PRS) == 0 || (q0 & InvalidationDescriptor.PGRP_RESERVED) != 0 ||
-                    (q1 & InvalidationDescriptor.PGRP_RESERVED_Q1) != 0)
+                if (!scalable || (ecap & VtdRegisters.ECAP_PRS) == 0)
                 {
-                    return false;
+                    return VtdRegisters.IQEI_DESCRIPTOR_TYPE;
+                }
+                if ((q0 & InvalidationDescriptor.PGRP_RESERVED) != 0 || (q1 & InvalidationDescriptor.PGRP_RESERVED_Q1) != 0)
+                {
+                    return VtdRegisters.IQEI_RESERVED_FIELD;
                 }
                 listener.prgResponse(InvalidationDescriptor.pageGroupResponseRequester(q0),
                     (q0 & InvalidationDescriptor.PGRP_PASID_PRESENT) != 0 ? InvalidationDescriptor.pasid(q0) : DmaRequest.NO_PASID,
                     InvalidationDescriptor.pageGroupResponseIndex(q1), InvalidationDescriptor.pageGroupResponseCode(q0), false);
                 break;
             default:
-                return false;
+                return VtdRegisters.IQEI_DESCRIPTOR_TYPE;
         }
         processedByType[type]++;
-        return true;
+        return 0;
     }
 
     private void invalidationWait(final long q0, final long q1)

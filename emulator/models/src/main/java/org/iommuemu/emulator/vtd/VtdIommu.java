@@ -62,8 +62,8 @@ import org.iommuemu.tdx.TrustDomain;
 public final class VtdIommu implements IommuPort
 {
     private static final int MINIMUM_SIZE = 0x1000;
-    /** The first offset after the fixed registers the model defines (IEUADDR ends at 0xB0). */
-    private static final int FIRST_FREE_OFFSET = 0xB0;
+    /** The first offset after the fixed registers the model defines (IQERCD ends at 0xB8). */
+    private static final int FIRST_FREE_OFFSET = 0xB8;
 
     private final PhysicalMemory memory;
     private final long cap;
@@ -157,7 +157,7 @@ public final class VtdIommu implements IommuPort
         final int iotlbOffset = VtdRegisters.iotlbRegisterOffset(ecap);
         if (faultOffset < FIRST_FREE_OFFSET || iotlbOffset < FIRST_FREE_OFFSET)
         {
-            throw new IllegalArgumentException("CAP.FRO and ECAP.IRO must place their registers after IEUADDR (0xB0 or above)");
+            throw new IllegalArgumentException("CAP.FRO and ECAP.IRO must place their registers after IQERCD (0xB8 or above)");
         }
         final int end = Math.max(faultOffset + faultCount * VtdRegisters.FRCD_SIZE, iotlbOffset + 16);
         this.registers = new RegisterFile("vtd", Math.max(MINIMUM_SIZE, (end + 0xFFF) & ~0xFFF));
@@ -190,13 +190,14 @@ public final class VtdIommu implements IommuPort
         registers.define("IEDATA", VtdRegisters.IEDATA, 4, 0, 0, 0);
         registers.define("IEADDR", VtdRegisters.IEADDR, 4, 0, VtdRegisters.MSI_ADDRESS_RESERVED, 0);
         registers.define("IEUADDR", VtdRegisters.IEUADDR, 4, 0, 0, 0);
+        final Register iqercd = registers.define("IQERCD", VtdRegisters.IQERCD, 8, 0, -1L, 0);
         iva = registers.define("IVA", iotlbOffset, 8, 0, ~(VtdRegisters.IVA_ADDRESS | VtdRegisters.IVA_IH | VtdRegisters.IVA_AM), 0);
         iotlbRegister = registers.define("IOTLB", iotlbOffset + VtdRegisters.IOTLB_AFTER_IVA, 8, 0,
             ~VtdRegisters.IOTLB_WRITABLE, 0,
             (register, oldValue, newValue) -> iotlbCommand(newValue));
         this.faults = new FaultRecorder(registers, config, fsts, fectl, faultOffset, faultCount);
         this.queue = new InvalidationQueue(memory, registers, config, cap, ecap, invalidation, faults, iqh, iqa, fsts, ics, iectl,
-            deviceTlbs);
+            iqercd, deviceTlbs);
         if ((ecap & VtdRegisters.ECAP_PRS) != 0)
         {
             final Register pqh = registers.define("PQH", VtdRegisters.PQH, 8, 0, ~VtdRegisters.PQ_POINTER, 0);

@@ -9,6 +9,7 @@ package org.iommuemu.emulator.vtd;
  *  0x000 VER      0x008 CAP      0x010 ECAP     0x018 GCMD    0x01C GSTS    0x020 RTADDR   0x028 CCMD
  *  0x034 FSTS     0x038 FECTL    0x03C FEDATA   0x040 FEADDR  0x044 FEUADDR
  *  0x080 IQH      0x088 IQT      0x090 IQA      0x09C ICS     0x0A0 IECTL   0x0A4 IEDATA   0x0A8 IEADDR  0x0AC IEUADDR
+ *  0x0B0 IQERCD
  *  0x0C0 PQH      0x0C8 PQT      0x0D0 PQA      0x0DC PRS     0x0E0 PECTL   0x0E4 PEDATA   0x0E8 PEADDR  0x0EC PEUADDR
  *  ECAP.IRO x 16: IVA, +8: IOTLB          CAP.FRO x 16: FRCD[0..NFR], 16 bytes each
  * </pre>
@@ -35,6 +36,12 @@ public final class VtdRegisters
     public static final int IEDATA = 0x0A4;
     public static final int IEADDR = 0x0A8;
     public static final int IEUADDR = 0x0AC;
+    /**
+     * Invalidation queue error record (read-only): IQEI in bits 3:0 says why FSTS.IQE was set; ITESID (47:32) and
+     * ICESID (63:48) belong to device-TLB time-outs and completion errors, which the model does not raise (always 0).
+     * Linux prints IQEI as the reason of an invalidation queue error (qi_dump_fault, DMAR_IQER_REG_IQEI).
+     */
+    public static final int IQERCD = 0x0B0;
     /** Page request queue head (software moves it), tail (hardware moves it) and address (with ECAP.PRS). */
     public static final int PQH = 0x0C0;
     public static final int PQT = 0x0C8;
@@ -144,6 +151,18 @@ public final class VtdRegisters
     /** IQT bit 4: must be 0 with 256-bit descriptors (IQA.DW = 1). */
     public static final long IQT_HALF_DESCRIPTOR = 0x10L;
     public static final long ICS_IWC = 1L;
+    /** IQERCD.IQEI: why the queue stopped (VT-d's encodings, as VirtualBox's iommu-intel.h lists them). */
+    public static final long IQERCD_IQEI = 0xFL;
+    /** IQEI 1: IQT points beyond the queue IQA describes. */
+    public static final int IQEI_TAIL_POINTER = 1;
+    /** IQEI 2: a descriptor could not be fetched (the queue does not lie in memory the unit can read). */
+    public static final int IQEI_FETCH = 2;
+    /** IQEI 3: a descriptor type the unit does not know or does not support (its ECAP capability is clear). */
+    public static final int IQEI_DESCRIPTOR_TYPE = 3;
+    /** IQEI 4: a reserved field of a descriptor is set (or a reserved encoding is used). */
+    public static final int IQEI_RESERVED_FIELD = 4;
+    /** IQEI 6: IQT bit 4 set with 256-bit descriptors (IQA.DW = 1). */
+    public static final int IQEI_TAIL_MISALIGNED = 6;
 
     // CAP fields.
     public static final int CAP_ND_MASK = 0x7;

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.vtd;
 
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
+import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -179,6 +180,7 @@ class VtdInvalidationQueueTest extends VtdTestBed
         assertEquals(headBefore, iommu.readRegister(VtdRegisters.IQH, 8), "IQH stays on the bad descriptor");
         assertEquals(16, iommu.iotlb().occupancy(), "nothing after it ran");
         assertEquals(faultsBefore + 1, iommu.faultInterrupts(), "IQE raises a fault event");
+        assertEquals(VtdRegisters.IQEI_DESCRIPTOR_TYPE, iqei(), "IQERCD says why");
 
         // Software replaces it (as Linux copies a wait descriptor over it) and clears IQE: the queue resumes.
         final long bad = headBefore;
@@ -199,6 +201,7 @@ class VtdInvalidationQueueTest extends VtdTestBed
         InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_GLOBAL, 0, 0, 0, false);
         driver.submit(words[0] | (1L << 40), words[1]);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "reserved bit in an IOTLB descriptor");
+        assertEquals(VtdRegisters.IQEI_RESERVED_FIELD, iqei());
         iommu.writeRegister(VtdRegisters.FSTS, 4, VtdRegisters.FSTS_IQE);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "still bad: IQE again");
 
@@ -213,11 +216,13 @@ class VtdInvalidationQueueTest extends VtdTestBed
         memory.writeEntry(base + tail + 24, 0);
         iommu.writeRegister(VtdRegisters.IQT, 8, tail + 32);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+        assertEquals(VtdRegisters.IQEI_RESERVED_FIELD, iqei(), "the upper half is reserved in a wait descriptor");
         assertEquals(tail, iommu.readRegister(VtdRegisters.IQH, 8));
 
         bringUp(true);
         iommu.writeRegister(VtdRegisters.IQT, 8, iommu.readRegister(VtdRegisters.IQT, 8) + 16);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "IQT bit 4 with DW = 1");
+        assertEquals(VtdRegisters.IQEI_TAIL_MISALIGNED, iqei());
     }
 
     @Test
@@ -227,6 +232,7 @@ class VtdInvalidationQueueTest extends VtdTestBed
         InvalidationDescriptor.wait(words, 1L << 60, 1, false, false);
         driver.submit(words);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "status address beyond HAW");
+        assertEquals(VtdRegisters.IQEI_RESERVED_FIELD, iqei());
 
         bringUp(false);
         driver.globalCommand(VtdRegisters.QIE, false);
@@ -234,6 +240,7 @@ class VtdInvalidationQueueTest extends VtdTestBed
         driver.globalCommand(VtdRegisters.QIE, true);
         iommu.writeRegister(VtdRegisters.IQT, 8, 0x10);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0, "queue beyond HAW");
+        assertEquals(VtdRegisters.IQEI_FETCH, iqei(), "the descriptors cannot be fetched");
     }
 
     @Test
@@ -244,5 +251,41 @@ class VtdInvalidationQueueTest extends VtdTestBed
         InvalidationDescriptor.pasidCache(words, InvalidationDescriptor.PC_GLOBAL, 0, 0);
         driver.submit(words);
         assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+        assertEquals(VtdRegisters.IQEI_DESCRIPTOR_TYPE, iqei(), "a type the unit does not support");
+    }
+
+    /**
+     * An IQT beyond the queue IQA describes is an invalidation queue error with IQEI 1 (QEMU's vtd_fetch_inv_desc and
+     * VirtualBox's model both refuse it); before, the index wrapped and the queue ran descriptors software never wrote.
+     */
+    @Test
+    void aTailBeyondTheQueueIsAnError()
+    {
+        warm(false);
+        final long head = iommu.readRegister(VtdRegisters.IQH, 8);
+        final long queueBytes = (long)PhysicalMemory.FRAME_SIZE << (int)(iommu.readRegister(VtdRegisters.IQA, 8) & VtdRegisters.IQA_QS);
+        final long faultsBefore = iommu.faultInterrupts();
+        iommu.writeRegister(VtdRegisters.IQT, 8, queueBytes + head + 16);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+        assertEquals(VtdRegisters.IQEI_TAIL_POINTER, iqei());
+        assertEquals(head, iommu.readRegister(VtdRegisters.IQH, 8), "nothing was fetched");
+        assertEquals(16, iommu.iotlb().occupancy());
+        assertEquals(faultsBefore + 1, iommu.faultInterrupts());
+        assertEquals(0, iommu.readRegister(VtdRegisters.IQERCD, 8) >>> 4, "ITESID and ICESID stay 0 (no time-outs modelled)");
+
+        // Software puts IQT back where it was and clears IQE: the queue is usable again, and IQERCD is read-only.
+        iommu.writeRegister(VtdRegisters.IQT, 8, head);
+        iommu.writeRegister(VtdRegisters.FSTS, 4, VtdRegisters.FSTS_IQE);
+        iommu.writeRegister(VtdRegisters.IQERCD, 8, 0);
+        assertEquals(VtdRegisters.IQEI_TAIL_POINTER, iqei(), "read-only");
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_GLOBAL, 0, 0, 0, false);
+        submitAndWait();
+        assertEquals(0, iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE);
+        assertEquals(0, iommu.iotlb().occupancy());
+    }
+
+    private long iqei()
+    {
+        return iommu.readRegister(VtdRegisters.IQERCD, 8) & VtdRegisters.IQERCD_IQEI;
     }
 }

@@ -296,7 +296,7 @@ class VtdOfflineTest
         final List<String> badCap = new ArrayList<>(noRoot);
         badCap.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x8=0x0"));
         assertError(OfflineTestBed.run(badCap),
-            "--reg 0x8=0x0, default ECAP: CAP.FRO and ECAP.IRO must place their registers after IEUADDR");
+            "--reg 0x8=0x0, default ECAP: CAP.FRO and ECAP.IRO must place their registers after IQERCD");
 
         // Defaults and notes: no CAP/ECAP/GSTS, TES on; the captured state registers are not written.
         final List<String> minimal = new ArrayList<>(List.of("translate", "--iommu", "vtd", "--memory", image.toString(), "--requests",
