@@ -168,13 +168,15 @@ public final class ContextEntry
 
     /**
      * Whether the unit supports a present legacy context entry's translation type {@code tt} and address width
-     * {@code aw}: TT 3 is reserved, TT 1 (device TLB) needs ECAP.DT, TT 2 (pass-through) needs ECAP.PT, and a
-     * translated entry's AW must be in CAP.SAGAW. An unsupported entry gives {@code VtdFaultReason.CONTEXT_ENTRY_INVALID}.
+     * {@code aw}: TT 3 is reserved, TT 1 (device TLB) needs ECAP.DT, TT 2 (pass-through) needs ECAP.PT, a translated
+     * entry's AW must be in CAP.SAGAW, and a pass-through entry's AW must be the largest there (the specification's
+     * rule for TT 10b, which Linux and Xen follow and VirtualBox's model enforces; QEMU accepts any AW in SAGAW). An
+     * unsupported entry gives {@code VtdFaultReason.CONTEXT_ENTRY_INVALID}.
      */
     public static boolean supported(final int tt, final int aw, final long cap, final long ecap)
     {
         return tt != 3 && (tt != TT_DEVICE_TLB || (ecap & VtdRegisters.ECAP_DT) != 0) &&
             (tt != TT_PASS_THROUGH || (ecap & VtdRegisters.ECAP_PT) != 0) &&
-            (tt == TT_PASS_THROUGH || VtdRegisters.sagawSupports(cap, aw));
+            (tt == TT_PASS_THROUGH ? aw == VtdRegisters.largestAw(cap) : VtdRegisters.sagawSupports(cap, aw));
     }
 }

@@ -149,12 +149,12 @@ public final class VtdDriver
             ContextEntry.high(domain.format().levels() - 2, domainId));
     }
 
-    /** Legacy pass-through context entry (TT = 10). */
+    /** Legacy pass-through context entry (TT = 10) with the largest AW CAP.SAGAW supports, as Linux writes it (msagaw). */
     public void attachLegacyPassThrough(final int sourceId, final int domainId)
     {
         final long table = legacyContextTable(sourceId >>> 8);
         ContextEntry.write(memory, table, sourceId & 0xFF, ContextEntry.low(0, ContextEntry.TT_PASS_THROUGH, false),
-            ContextEntry.high(2, domainId));
+            ContextEntry.high(VtdRegisters.largestAw(cap), domainId));
     }
 
     /** Write a raw legacy context entry (for provoking faults). */

@@ -268,6 +268,15 @@ public final class VtdRegisters
         return aw >= 0 && aw <= 3 && (sagaw(cap) & (1 << aw)) != 0;
     }
 
+    /**
+     * The largest AW CAP.SAGAW supports (-1 when it supports none): what a pass-through context entry must carry
+     * (Linux writes {@code iommu->msagaw}, Xen {@code level_to_agaw(nr_pt_levels)}).
+     */
+    public static int largestAw(final long cap)
+    {
+        return 31 - Integer.numberOfLeadingZeros(sagaw(cap) & 0xF);
+    }
+
     /** CAP.MGAW + 1: the maximum guest address width in bits. */
     public static int mgaw(final long cap)
     {

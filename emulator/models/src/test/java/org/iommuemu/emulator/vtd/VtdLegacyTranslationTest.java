@@ -100,6 +100,30 @@ class VtdLegacyTranslationTest extends VtdTestBed
         assertOk(0x5555_5000L);
     }
 
+    /**
+     * A pass-through context entry must carry the largest AW CAP.SAGAW supports (the specification's rule for TT 10b;
+     * Linux writes msagaw); any other AW is an invalid context entry (0x3), as VirtualBox's model has it. The model
+     * accepted any AW before.
+     */
+    @Test
+    void passThroughNeedsTheLargestAddressWidth()
+    {
+        bringUp(false);
+        final long cap = iommu.readRegister(VtdRegisters.CAP, 8);
+        final int largest = VtdRegisters.largestAw(cap);
+        assertEquals(2, largest, "the default SAGAW: 39- and 48-bit");
+        final long lo = ContextEntry.low(0, ContextEntry.TT_PASS_THROUGH, false);
+        driver.writeLegacyContext(DEVICE, lo, ContextEntry.high(largest - 1, DOMAIN));
+        assertFalse(dma(DEVICE, 0x1234_5000L, false), "AW 1 is in SAGAW but not the largest");
+        assertTrue(assertFault(VtdFaultReason.CONTEXT_ENTRY_INVALID));
+        driver.writeLegacyContext(DEVICE + 1, lo, ContextEntry.high(3, DOMAIN));
+        assertFalse(dma(DEVICE + 1, 0x1234_5000L, false), "AW 3 is not in SAGAW");
+        assertFault(VtdFaultReason.CONTEXT_ENTRY_INVALID);
+        driver.writeLegacyContext(DEVICE + 2, lo, ContextEntry.high(largest, DOMAIN));
+        assertTrue(dma(DEVICE + 2, 0x1234_5000L, false));
+        assertOk(0x1234_5000L);
+    }
+
     @Test
     void secondStagePermissionFaultsAreRecorded()
     {
