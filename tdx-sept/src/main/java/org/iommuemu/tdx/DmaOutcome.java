@@ -34,6 +34,12 @@ public final class DmaOutcome
     public static final int REFUSED_PRIVATE_T0 = 10;
     /** T=0 to private MMIO of a locked TDI under {@link UntrustedMmioRule#ABORT} (UR/CA). */
     public static final int REFUSED_PRIVATE_MMIO_T0 = 11;
+    /**
+     * T=1 from a TDI whose TD is being torn down (TDH.MNG.VPFLUSHDONE done: its keys are no longer configured). A
+     * model choice: the reference does not say what the trusted path does then; the model refuses, as the module
+     * refuses the VMM's memory SEAMCALLs (TD_KEYS_NOT_CONFIGURED).
+     */
+    public static final int REFUSED_TD_KEYS_NOT_CONFIGURED = 12;
 
     private final WalkResult walk = new WalkResult();
     private final MachineCheckRecord machineCheck = new MachineCheckRecord();
@@ -142,6 +148,7 @@ public final class DmaOutcome
             case REFUSED_PERMISSION: return "REFUSED_PERMISSION";
             case REFUSED_PRIVATE_T0: return "REFUSED_PRIVATE_T0";
             case REFUSED_PRIVATE_MMIO_T0: return "REFUSED_PRIVATE_MMIO_T0";
+            case REFUSED_TD_KEYS_NOT_CONFIGURED: return "REFUSED_TD_KEYS_NOT_CONFIGURED";
             default: return "UNKNOWN(" + status + ")";
         }
     }

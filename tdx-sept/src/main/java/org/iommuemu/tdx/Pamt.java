@@ -1,5 +1,7 @@
 package org.iommuemu.tdx;
 
+import java.util.Arrays;
+
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -13,24 +15,23 @@ import org.agrona.collections.Long2LongHashMap;
  * |   0    | TD id    | page type |
  * +--------+----------+-----------+
  * </pre>
- * PT_NDA = 0 and PT_RSVD = 1 are from Linux {@code tdx.h} (shared/reference/vtd-tdx.md 5.5); the other type
- * values are this model's (the module's numbering was not read), so nothing outside this class may rely on
- * them. One record per 4 KiB frame, also for 2 MiB pages, so "a page cannot be added to two TDs" is one
- * look-up per frame.
+ * The page types are the TDX module's (intel/tdx-module 1.5, pamt_manager.h {@code page_type_t}: PT_NDA 0, PT_RSVD 1,
+ * PT_REG 3, PT_TDR 4, PT_EPT 8), as TDH.PHYMEM.PAGE.RECLAIM returns them in RCX; the model has no TDCX or TDVPR
+ * pages, and private MMIO (TDX Connect, not in 1.5) has a value of the model's. One record per 4 KiB frame, also for
+ * 2 MiB pages, so "a page cannot be added to two TDs" is one look-up per frame.
  */
 public final class Pamt
 {
     public static final int PT_NDA = 0;
     public static final int PT_RSVD = 1;
-    /** Model-defined: the TD's root structure page. */
-    public static final int PT_TDR = 2;
-    /** Model-defined: a private memory page of a TD. */
+    /** A private memory page of a TD. */
     public static final int PT_REG = 3;
-    /** Model-defined: an S-EPT page of a TD. */
-    public static final int PT_SEPT = 4;
-    /** Model-defined: a private MMIO page mapped into a TD's S-EPT (TDX Connect). */
-    public static final int PT_MMIO = 5;
-
+    /** The TD's root structure page. */
+    public static final int PT_TDR = 4;
+    /** An S-EPT page of a TD (the module's PT_EPT). */
+    public static final int PT_SEPT = 8;
+    /** Model-defined (the 1.5 module has no such type): a private MMIO page mapped into a TD's S-EPT (TDX Connect). */
+    public static final int PT_MMIO = 9;
     public static final long TYPE_MASK = 0xFF;
     public static final int TD_SHIFT = 8;
     public static final long TD_MASK = 0xFFFF_FFFFL << TD_SHIFT;
@@ -138,6 +139,25 @@ public final class Pamt
     public int size()
     {
         return records.size();
+    }
+
+    /** The frames TD {@code tdId} owns, ascending (a teardown's list; allocates). */
+    public long[] framesOf(final int tdId)
+    {
+        final long[] frames = new long[records.size()];
+        int count = 0;
+        final Long2LongHashMap.EntryIterator entries = records.entrySet().iterator();
+        while (entries.hasNext())
+        {
+            entries.next();
+            if (tdOf(entries.getLongValue()) == tdId)
+            {
+                frames[count++] = entries.getLongKey() << FRAME_LG2;
+            }
+        }
+        final long[] owned = Arrays.copyOf(frames, count);
+        Arrays.sort(owned);
+        return owned;
     }
 
     /** How many 4 KiB frames have page type {@code type} (a pass over every record: for reports, not per request). */

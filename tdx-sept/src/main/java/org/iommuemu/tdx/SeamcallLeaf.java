@@ -25,6 +25,7 @@ public final class SeamcallLeaf
     public static final int TDH_MEM_RANGE_BLOCK = 7;
     public static final int TDH_MEM_PAGE_DEMOTE = 15;
     public static final int TDH_MR_FINALIZE = 17;
+    public static final int TDH_MNG_VPFLUSHDONE = 19;
     public static final int TDH_MNG_KEY_FREEID = 20;
     public static final int TDH_MEM_PAGE_PROMOTE = 23;
     public static final int TDH_PHYMEM_PAGE_RECLAIM = 28;
@@ -32,11 +33,12 @@ public final class SeamcallLeaf
     public static final int TDH_MEM_SEPT_REMOVE = 30;
     public static final int TDH_MEM_TRACK = 38;
     public static final int TDH_MEM_RANGE_UNBLOCK = 39;
+    public static final int TDH_PHYMEM_CACHE_WB = 40;
+    /** TDH.PHYMEM.CACHE.WB's RCX: start a write-back, or resume an interrupted one. */
+    public static final long CACHE_WB_START = 0;
+    public static final long CACHE_WB_RESUME = 1;
 
-    /**
-     * TDCALL leaf of the guest's TDG.MEM.PAGE.ACCEPT. Linux {@code TDG_MEM_PAGE_ACCEPT} is 6; not in the
-     * reference sheet, so UNVERIFIED.
-     */
+    /** TDCALL leaf of the guest's TDG.MEM.PAGE.ACCEPT (the module's TDG_MEM_PAGE_ACCEPT_LEAF, Linux's TDG_MEM_PAGE_ACCEPT). */
     public static final int TDG_MEM_PAGE_ACCEPT = 6;
 
     private SeamcallLeaf()

@@ -501,7 +501,10 @@ public final class TdxConnect
 
     // ------------------------------------------------------------------------------------------------------
 
-    /** Reset {@code out}; the TDI of {@code requesterId} when bound and in RUN, else null with the refusal in {@code out}. */
+    /**
+     * Reset {@code out}; the TDI of {@code requesterId} when bound, in RUN and its TD not torn down (VPFLUSHDONE), else
+     * null with the refusal in {@code out}.
+     */
     private Tdi runningTdi(final int requesterId, final DmaOutcome out)
     {
         out.reset();
@@ -514,6 +517,11 @@ public final class TdxConnect
         if (tdi.state != TdispState.RUN)
         {
             out.status(DmaOutcome.REFUSED_TDI_NOT_RUN);
+            return null;
+        }
+        if (tdi.td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
+        {
+            out.status(DmaOutcome.REFUSED_TD_KEYS_NOT_CONFIGURED);
             return null;
         }
         return tdi;

@@ -49,6 +49,8 @@ public final class TdxModule
     public static final int TD_ACCESS_MACHINE_CHECK = 2;
     /** {@link #tdAccess}: a read through the shared EPT of private memory, answered with zeros ({@link HostReadMode}). */
     public static final int TD_ACCESS_READ_ZEROS = 3;
+    /** {@link #tdAccess}: the TD is past TDH.MNG.VPFLUSHDONE, so no vCPU of it runs; nothing accessed. */
+    public static final int TD_ACCESS_NO_VCPU = 4;
 
     private final PhysicalMemory memory;
     private final Pamt pamt = new Pamt();
@@ -115,7 +117,8 @@ public final class TdxModule
     }
 
     // ------------------------------------------------------------------------------------------------------
-    // TD life cycle (TDH.MNG.CREATE/ADDCX/INIT in one step; TDH.MR.FINALIZE; TDH.MNG.KEY.FREEID).
+    // TD life cycle (TDH.MNG.CREATE/ADDCX/INIT in one step; TDH.MR.FINALIZE; teardown: TDH.MNG.VPFLUSHDONE,
+    // TDH.PHYMEM.CACHE.WB, TDH.MNG.KEY.FREEID, TDH.PHYMEM.PAGE.RECLAIM).
 
     /**
      * Create a TD: the TDR page and the S-EPT root page become the TD's (both must be host pages), the root
@@ -151,7 +154,10 @@ public final class TdxModule
         return success(out, 0, 0);
     }
 
-    /** TDH.MR.FINALIZE (RCX = TDR): ends the build phase (PAGE.ADD); a second one is OP_STATE_INCORRECT. */
+    /**
+     * TDH.MR.FINALIZE (RCX = TDR): ends the build phase (PAGE.ADD); a second one is OP_STATE_INCORRECT, one after
+     * VPFLUSHDONE TD_KEYS_NOT_CONFIGURED (the module checks the TD's build state before its operation state).
+     */
     public SeamcallResult finalizeTd(final long tdr, final SeamcallResult out)
     {
         final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
@@ -159,7 +165,11 @@ public final class TdxModule
         {
             return out;
         }
-        if (td.finalized || td.keyFreed)
+        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
+        {
+            return out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
+        }
+        if (td.finalized)
         {
             return out.set(TdxStatus.OP_STATE_INCORRECT, 0, 0);
         }
@@ -168,8 +178,64 @@ public final class TdxModule
     }
 
     /**
-     * TDH.MNG.KEY.FREEID (teardown): the TD's HKID is freed; afterwards only RECLAIM applies to its pages.
-     * Refused with TDX_FLUSHVP_NOT_DONE while a vCPU runs.
+     * TDH.MNG.VPFLUSHDONE (RCX = TDR), the first step of teardown as the module's tdh_mng_vpflushdone takes it: the TD
+     * becomes BLOCKED (no vCPU may enter, the memory SEAMCALLs answer TD_KEYS_NOT_CONFIGURED) and its HKID waits for
+     * TDH.PHYMEM.CACHE.WB. A second one, or one after FREEID, is LIFECYCLE_STATE_INCORRECT; while a vCPU is associated
+     * FLUSHVP_NOT_DONE (the module counts vCPUs associated with a logical processor until TDH.VP.FLUSH; the model
+     * has no TDH.VP.FLUSH and counts the running ones).
+     */
+    public SeamcallResult vpFlushDone(final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
+        if (td == null)
+        {
+            return out;
+        }
+        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
+        {
+            return out.set(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, 0);
+        }
+        if (td.anyVcpuRunning())
+        {
+            return out.set(TdxStatus.FLUSHVP_NOT_DONE, 0, 0);
+        }
+        td.lifecycle = TrustDomain.Lifecycle.BLOCKED;
+        td.cacheWritebackPending = true;
+        return success(out, 0, 0);
+    }
+
+    /**
+     * TDH.PHYMEM.CACHE.WB (RCX = 0 start, 1 resume), as tdh_phymem_cache_wb: writes back the cache lines of every HKID
+     * that VPFLUSHDONE flushed, which FREEID then needs. The model has one package and is never interrupted, so a
+     * start completes at once; with no such HKID it answers NO_HKID_READY_TO_WBCACHE (not an error); a resume finds no
+     * interrupted write-back (WBCACHE_RESUME_ERROR); any other RCX is OPERAND_INVALID | RCX.
+     */
+    public SeamcallResult cacheWriteback(final long command, final SeamcallResult out)
+    {
+        if (command == SeamcallLeaf.CACHE_WB_RESUME)
+        {
+            return out.set(TdxStatus.WBCACHE_RESUME_ERROR, 0, 0);
+        }
+        if (command != SeamcallLeaf.CACHE_WB_START)
+        {
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_RCX), 0, 0);
+        }
+        boolean any = false;
+        for (final TrustDomain td : domainsByTdr.values())
+        {
+            if (td.lifecycle == TrustDomain.Lifecycle.BLOCKED)
+            {
+                td.cacheWritebackPending = false;
+                any = true;
+            }
+        }
+        return out.set(any ? TdxStatus.SUCCESS : TdxStatus.NO_HKID_READY_TO_WBCACHE, 0, 0);
+    }
+
+    /**
+     * TDH.MNG.KEY.FREEID (RCX = TDR), as tdh_mng_key_freeid: a BLOCKED TD whose cache lines were written back becomes
+     * TEARDOWN (its HKID is free; afterwards only RECLAIM applies to its pages). Before VPFLUSHDONE, or twice,
+     * LIFECYCLE_STATE_INCORRECT; before TDH.PHYMEM.CACHE.WB, WBCACHE_NOT_COMPLETE.
      */
     public SeamcallResult freeKeyId(final long tdr, final SeamcallResult out)
     {
@@ -178,11 +244,15 @@ public final class TdxModule
         {
             return out;
         }
-        if (td.anyVcpuRunning())
+        if (td.lifecycle != TrustDomain.Lifecycle.BLOCKED)
         {
-            return out.set(TdxStatus.FLUSHVP_NOT_DONE, 0, 0);
+            return out.set(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, 0);
         }
-        td.keyFreed = true;
+        if (td.cacheWritebackPending)
+        {
+            return out.set(TdxStatus.WBCACHE_NOT_COMPLETE, 0, 0);
+        }
+        td.lifecycle = TrustDomain.Lifecycle.TEARDOWN;
         return success(out, 0, 0);
     }
 
@@ -220,7 +290,9 @@ public final class TdxModule
             case SeamcallLeaf.TDH_MEM_RANGE_BLOCK: return rangeBlock(rcx, rdx, out);
             case SeamcallLeaf.TDH_MEM_PAGE_DEMOTE: return pageDemote(rcx, rdx, r8, out);
             case SeamcallLeaf.TDH_MR_FINALIZE: return finalizeTd(rcx, out);
+            case SeamcallLeaf.TDH_MNG_VPFLUSHDONE: return vpFlushDone(rcx, out);
             case SeamcallLeaf.TDH_MNG_KEY_FREEID: return freeKeyId(rcx, out);
+            case SeamcallLeaf.TDH_PHYMEM_CACHE_WB: return cacheWriteback(rcx, out);
             case SeamcallLeaf.TDH_MEM_PAGE_PROMOTE: return pagePromote(rcx, rdx, out);
             case SeamcallLeaf.TDH_PHYMEM_PAGE_RECLAIM: return reclaim(rcx, out);
             case SeamcallLeaf.TDH_MEM_PAGE_REMOVE: return pageRemove(rcx, rdx, out);
@@ -302,7 +374,7 @@ public final class TdxModule
     }
 
     /**
-     * TDH.MEM.PAGE.AUG (run time, after finalize): a FREE entry at level 0 (4 KiB) or 1 (2 MiB) becomes
+     * TDH.MEM.PAGE.AUG (before or after finalize): a FREE entry at level 0 (4 KiB) or 1 (2 MiB) becomes
      * PENDING over the zeroed page(s) in R8. Pending leaves carry R/W/X = 0 and SVE = 0 until the guest
      * accepts them (choice).
      */
@@ -394,6 +466,10 @@ public final class TdxModule
         if (td == null)
         {
             return out;
+        }
+        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
+        {
+            return out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
         }
         if (!td.advanceEpoch())
         {
@@ -707,10 +783,10 @@ public final class TdxModule
     }
 
     /**
-     * TDH.PHYMEM.PAGE.RECLAIM (RCX = page): a page of a TD whose HKID was freed goes back to the host. RCX
-     * returns the page type, RDX the owner's TDR. A host page gives TDX_PAGE_METADATA_INCORRECT; a TD whose
-     * key is still configured TDX_KEY_STATE_INCORRECT (choice); the TDR page only when it is the TD's last
-     * page (else TDX_OPERAND_BUSY on TDR). Reclaiming the TDR destroys the TD.
+     * TDH.PHYMEM.PAGE.RECLAIM (RCX = page), as tdh_phymem_page_reclaim: a page of a TD in TEARDOWN (after KEY.FREEID)
+     * goes back to the host. RCX returns the page type, RDX the owner's TDR (also when the call then fails). A host
+     * page gives PAGE_METADATA_INCORRECT | RCX; a TD not in TEARDOWN LIFECYCLE_STATE_INCORRECT; the TDR page only when
+     * it is the TD's last page (else TD_ASSOCIATED_PAGES_EXIST). Reclaiming the TDR destroys the TD.
      */
     public SeamcallResult reclaim(final long page, final SeamcallResult out)
     {
@@ -725,13 +801,13 @@ public final class TdxModule
         {
             throw new IllegalStateException("PAMT names TD " + Pamt.tdOf(record) + " which does not exist");
         }
-        if (!td.keyFreed)
+        if (td.lifecycle != TrustDomain.Lifecycle.TEARDOWN)
         {
-            return out.set(TdxStatus.withOperand(TdxStatus.KEY_STATE_INCORRECT, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            return out.set(TdxStatus.LIFECYCLE_STATE_INCORRECT, type, td.tdr);
         }
         if (type == Pamt.PT_TDR && td.ownedFrames != 1)
         {
-            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_BUSY, TdxStatus.OPERAND_ID_TDR), 0, 0);
+            return out.set(TdxStatus.TD_ASSOCIATED_PAGES_EXIST, type, td.tdr);
         }
         release(td, page & -PhysicalMemory.FRAME_SIZE, FRAME_LG2);
         integrity.clear(page & -PhysicalMemory.FRAME_SIZE, PhysicalMemory.FRAME_SIZE);
@@ -740,6 +816,38 @@ public final class TdxModule
             domainsByTdr.remove(td.tdr);
         }
         return success(out, type, td.tdr);
+    }
+
+    /**
+     * Every page of the TD whose TDR is {@code tdr} reclaimed, as KVM does when it destroys a torn-down TD: each 4 KiB
+     * frame the TD owns (private pages, S-EPT pages, private MMIO) with {@link #reclaim}, in address order, then the TDR.
+     * Stops at the first refusal, whose status it returns; RCX = the frames reclaimed before it (all of them, the TDR
+     * included, on success), RDX = the TDR. Not a SEAMCALL of its own: a loop of TDH.PHYMEM.PAGE.RECLAIM.
+     */
+    public SeamcallResult reclaimAll(final long tdr, final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
+        if (td == null)
+        {
+            return out;
+        }
+        long reclaimed = 0;
+        for (final long frame : pamt.framesOf(td.id))
+        {
+            if (frame != tdr)
+            {
+                if (reclaim(frame, out).status() != TdxStatus.SUCCESS)
+                {
+                    return out.set(out.status(), reclaimed, tdr);
+                }
+                reclaimed++;
+            }
+        }
+        if (reclaim(tdr, out).status() != TdxStatus.SUCCESS)
+        {
+            return out.set(out.status(), reclaimed, tdr);
+        }
+        return out.set(TdxStatus.SUCCESS, reclaimed + 1, tdr);
     }
 
     /**
@@ -756,6 +864,10 @@ public final class TdxModule
      */
     public SeamcallResult accept(final TrustDomain td, final long pageInfo, final SeamcallResult out)
     {
+        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
+        {
+            return out.set(TdxStatus.NO_VCPU, 0, 0);
+        }
         if (!checkPageInfo(td, pageInfo, 0, out))
         {
             return out;
@@ -866,12 +978,17 @@ public final class TdxModule
      * the TD's private KeyID ({@link Requester#TD}): a read of a poisoned line is a machine check (cause
      * {@code POISON_CONSUMED}, the record filled), a full-line write clears the line's poison. A shared GPA uses a
      * shared KeyID, so it is checked as a host access ({@link Requester#HOST_CPU}, requester id = the TD's id).
-     * Returns one of the {@code TD_ACCESS_*} codes; {@code walk} holds the translation (or the EPT fault).
+     * Returns one of the {@code TD_ACCESS_*} codes; {@code walk} holds the translation (or the EPT fault). A TD past
+     * VPFLUSHDONE runs no vCPU: {@link #TD_ACCESS_NO_VCPU}, nothing accessed.
      */
     public int tdAccess(final TrustDomain td, final long gpa, final int length, final boolean write, final WalkResult walk,
         final MachineCheckRecord machineCheck)
     {
         machineCheck.clear();
+        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
+        {
+            return TD_ACCESS_NO_VCPU;
+        }
         if (!translate(td, gpa, write ? Permissions.WRITE : Permissions.READ, walk))
         {
             return TD_ACCESS_EPT_VIOLATION;
@@ -949,9 +1066,9 @@ public final class TdxModule
         {
             return null;
         }
-        if (td.keyFreed)
+        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
         {
-            // The module checks the TD's keys before RCX (from VPFLUSHDONE on; the model knows only FREEID).
+            // The module checks the TD's keys (its build state) before RCX: from VPFLUSHDONE on.
             out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
             return null;
         }

@@ -44,6 +44,14 @@ public final class TdxStatus
     public static final long KEY_CONFIGURED = 0x0000_0815_0000_0000L;
     public static final long NO_HKID_READY_TO_WBCACHE = 0x0000_0821_0000_0000L;
     public static final long FLUSHVP_NOT_DONE = 0x8000_0824_0000_0000L;
+    /** TDH.MNG.KEY.FREEID before TDH.PHYMEM.CACHE.WB wrote the TD's cache lines back. */
+    public static final long WBCACHE_NOT_COMPLETE = 0x8000_0817_0000_0000L;
+    /** TDH.PHYMEM.CACHE.WB resume (RCX = 1) with no interrupted write-back to resume. */
+    public static final long WBCACHE_RESUME_ERROR = 0xC000_0823_0000_0000L;
+    /** A TD life-cycle call in the wrong state (VPFLUSHDONE twice, FREEID before VPFLUSHDONE, RECLAIM before FREEID). */
+    public static final long LIFECYCLE_STATE_INCORRECT = 0xC000_0607_0000_0000L;
+    /** TDH.PHYMEM.PAGE.RECLAIM of a TDR whose TD still owns other pages. */
+    public static final long TD_ASSOCIATED_PAGES_EXIST = 0xC000_0400_0000_0000L;
     public static final long EPT_WALK_FAILED = 0xC000_0B00_0000_0000L;
     public static final long EPT_ENTRY_NOT_FREE = 0xC000_0B02_0000_0000L;
     public static final long TLB_TRACKING_NOT_DONE = 0xC000_0B08_0000_0000L;
@@ -63,6 +71,11 @@ public final class TdxStatus
      * module's async_tdexit_ept_violation); the TDCALL does not complete. Outside the module's status space.
      */
     public static final long EPT_VIOLATION_EXIT = 0xFFFF_FFFF_0000_0000L;
+    /**
+     * Not a TDX status: the model's marker for a guest TDCALL (TDG.MEM.PAGE.ACCEPT) of a TD past TDH.MNG.VPFLUSHDONE,
+     * which no vCPU can make (none may enter the TD); nothing happens. Outside the module's status space.
+     */
+    public static final long NO_VCPU = 0xFFFF_FFFE_0000_0000L;
     public static final long METADATA_FIELD_NOT_READABLE = 0xC000_0C02_0000_0000L;
 
     // Operand IDs (bits 31:0). RCX, TDR, SEPT and TD_EPOCH are from tdx_errno.h; RAX, RDX, R8 and R9 follow
@@ -121,12 +134,16 @@ public final class TdxStatus
     private static final long[] NAMED_CODES = {SUCCESS, OPERAND_INVALID, OPERAND_BUSY, PREVIOUS_TLB_EPOCH_BUSY,
         PAGE_METADATA_INCORRECT, KEY_STATE_INCORRECT, EPT_WALK_FAILED, EPT_ENTRY_NOT_FREE, TLB_TRACKING_NOT_DONE,
         EPT_INVALID_PROMOTE_CONDITIONS, EPT_ENTRY_STATE_INCORRECT, GPA_RANGE_NOT_BLOCKED, GPA_RANGE_ALREADY_BLOCKED,
-        EPT_PAGE_NOT_FREE, OP_STATE_INCORRECT, PAGE_ALREADY_ACCEPTED, PAGE_SIZE_MISMATCH, EPT_VIOLATION_EXIT, TD_KEYS_NOT_CONFIGURED};
+        EPT_PAGE_NOT_FREE, OP_STATE_INCORRECT, PAGE_ALREADY_ACCEPTED, PAGE_SIZE_MISMATCH, EPT_VIOLATION_EXIT, TD_KEYS_NOT_CONFIGURED,
+        FLUSHVP_NOT_DONE, WBCACHE_NOT_COMPLETE, WBCACHE_RESUME_ERROR, NO_HKID_READY_TO_WBCACHE, LIFECYCLE_STATE_INCORRECT,
+        TD_ASSOCIATED_PAGES_EXIST, NO_VCPU};
     private static final String[] CODE_NAMES = {"TDX_SUCCESS", "TDX_OPERAND_INVALID", "TDX_OPERAND_BUSY",
         "TDX_PREVIOUS_TLB_EPOCH_BUSY", "TDX_PAGE_METADATA_INCORRECT", "TDX_KEY_STATE_INCORRECT", "TDX_EPT_WALK_FAILED",
         "TDX_EPT_ENTRY_NOT_FREE", "TDX_TLB_TRACKING_NOT_DONE", "TDX_EPT_INVALID_PROMOTE_CONDITIONS", "TDX_EPT_ENTRY_STATE_INCORRECT",
         "TDX_GPA_RANGE_NOT_BLOCKED", "TDX_GPA_RANGE_ALREADY_BLOCKED", "TDX_EPT_PAGE_NOT_FREE", "TDX_OP_STATE_INCORRECT",
-        "TDX_PAGE_ALREADY_ACCEPTED", "TDX_PAGE_SIZE_MISMATCH", "EPT_VIOLATION_EXIT(to the VMM)", "TDX_TD_KEYS_NOT_CONFIGURED"};
+        "TDX_PAGE_ALREADY_ACCEPTED", "TDX_PAGE_SIZE_MISMATCH", "EPT_VIOLATION_EXIT(to the VMM)", "TDX_TD_KEYS_NOT_CONFIGURED",
+        "TDX_FLUSHVP_NOT_DONE", "TDX_WBCACHE_NOT_COMPLETE", "TDX_WBCACHE_RESUME_ERROR", "TDX_NO_HKID_READY_TO_WBCACHE",
+        "TDX_LIFECYCLE_STATE_INCORRECT", "TDX_TD_ASSOCIATED_PAGES_EXIST", "NO_VCPU(the TD is torn down: no vCPU runs)"};
 
     /** Name of a status code for reports and test messages (not for hot paths). */
     public static String name(final long status)

@@ -33,8 +33,26 @@ public final class TrustDomain
     final int[] epochRefCount = new int[2];
     long epoch;
     boolean finalized;
-    boolean keyFreed;
+    /** Where the TD is in the module's key life cycle (TDR.LIFECYCLE_STATE from TDH.MNG.KEY.CONFIG on). */
+    Lifecycle lifecycle = Lifecycle.KEYS_CONFIGURED;
+    /** Blocked by VPFLUSHDONE, and its cache lines not yet written back by TDH.PHYMEM.CACHE.WB (the KOT's WBINVD bitmap). */
+    boolean cacheWritebackPending;
     long ownedFrames;
+
+    /**
+     * The module's TD life cycle from key configuration to teardown (TDR.LIFECYCLE_STATE; intel/tdx-module 1.5):
+     * TDH.MNG.VPFLUSHDONE moves KEYS_CONFIGURED to BLOCKED, TDH.MNG.KEY.FREEID (after TDH.PHYMEM.CACHE.WB) BLOCKED to
+     * TEARDOWN, where TDH.PHYMEM.PAGE.RECLAIM gives the TD's pages back.
+     */
+    public enum Lifecycle
+    {
+        /** The TD runs: its keys are configured (TD_KEYS_CONFIGURED). */
+        KEYS_CONFIGURED,
+        /** VPFLUSHDONE was done: no vCPU may run, the memory SEAMCALLs answer TD_KEYS_NOT_CONFIGURED (TD_BLOCKED). */
+        BLOCKED,
+        /** KEY.FREEID was done: the HKID is free, only RECLAIM applies (TD_TEARDOWN). */
+        TEARDOWN
+    }
 
     TrustDomain(final int id, final long tdr, final int gpaWidth, final SecureEptFormat format, final long septRoot,
         final PageTable sharedEpt, final int maxVcpus)
@@ -110,9 +128,15 @@ public final class TrustDomain
         return finalized;
     }
 
+    /** Whether TDH.MNG.KEY.FREEID freed the TD's HKID (its pages may be reclaimed). */
     public boolean isKeyFreed()
     {
-        return keyFreed;
+        return lifecycle == Lifecycle.TEARDOWN;
+    }
+
+    public Lifecycle lifecycle()
+    {
+        return lifecycle;
     }
 
     /** Frames the PAMT records as owned by this TD (TDR, S-EPT, private pages, private MMIO). */
@@ -131,9 +155,16 @@ public final class TrustDomain
         return vcpuEpoch[vcpu] != NOT_RUNNING;
     }
 
-    /** TDH.VP.ENTER: the vCPU runs, counted in the current epoch. Entering a running vCPU is a caller bug. */
+    /**
+     * TDH.VP.ENTER: the vCPU runs, counted in the current epoch. Entering a running vCPU, or a TD past VPFLUSHDONE, is a
+     * caller bug.
+     */
     public void vcpuEnter(final int vcpu)
     {
+        if (lifecycle != Lifecycle.KEYS_CONFIGURED)
+        {
+            throw new IllegalStateException("TD " + id + " is " + lifecycle + ": no vCPU enters it after TDH.MNG.VPFLUSHDONE");
+        }
         if (vcpuEpoch[vcpu] != NOT_RUNNING)
         {
             throw new IllegalStateException("vCPU " + vcpu + " of TD " + id + " is already running");

@@ -104,6 +104,20 @@ class TdxConnectTest
         assertEquals(DmaOutcome.REFUSED_TDI_NOT_RUN, dma.status(), "ERROR");
     }
 
+    /** Once the VMM began tearing the TD down (VPFLUSHDONE), its TDI's T=1 requests are refused (a model choice). */
+    @Test
+    void trustedDmaIsRefusedOnceTheTdIsTornDown()
+    {
+        bed.mapPrivate(0x5000, dataPage(5));
+        run();
+        assertTrue(connect.translateTrusted(RID, 0x5000, Permissions.READ, dma));
+        ok(bed.module.vpFlushDone(TDR, bed.out));
+        assertFalse(connect.trustedDma(RID, 0x5000, 8, false, dma));
+        assertEquals(DmaOutcome.REFUSED_TD_KEYS_NOT_CONFIGURED, dma.status());
+        assertEquals(null, connect.trustedDomain(RID, dma), "the per-request check of a cached translation refuses too");
+        assertEquals("REFUSED_TD_KEYS_NOT_CONFIGURED", DmaOutcome.statusName(dma.status()));
+    }
+
     @Test
     void trustedDmaSeesBlockedPendingAndMissingMappings()
     {

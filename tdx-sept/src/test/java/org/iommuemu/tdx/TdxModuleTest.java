@@ -17,7 +17,6 @@ import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RAX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RCX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_RDX;
 import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_SEPT;
-import static org.iommuemu.tdx.TdxStatus.OPERAND_ID_TDR;
 import static org.iommuemu.tdx.TdxTestBed.TDR;
 import static org.iommuemu.tdx.TdxTestBed.dataPage;
 import static org.iommuemu.tdx.TdxTestBed.fails;
@@ -470,19 +469,47 @@ class TdxModuleTest
         assertFalse(module.holdHostLock(td, info(0x4000_0000L, 0)));
     }
 
+    /**
+     * Teardown in the module's order (KVM's tdx_mmu_release_hkid and page reclaim): VPFLUSHDONE (refused while a vCPU
+     * is associated), CACHE.WB, KEY.FREEID, then RECLAIM of every page with the TDR last; each step out of order answers
+     * as intel/tdx-module 1.5 does.
+     */
     @Test
-    void reclaimOnlyAfterTheKeyIsFreedAndTheTdrLast()
+    void teardownFollowsTheModulesLifecycle()
     {
         bed.finalizeTd();
         bed.mapPrivate(0x1000, dataPage(1));
-        fails(TdxStatus.KEY_STATE_INCORRECT, OPERAND_ID_TDR, module.reclaim(dataPage(1), out));
+        assertEquals(TrustDomain.Lifecycle.KEYS_CONFIGURED, td.lifecycle());
+        fails(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, module.reclaim(dataPage(1), out));
+        assertEquals(Pamt.PT_REG, out.rcx(), "RCX and RDX name the page's type and owner even when RECLAIM fails");
+        assertEquals(TDR, out.rdx());
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_RCX, module.reclaim(dataPage(9), out));
+        fails(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, module.freeKeyId(TDR, out));
+        assertEquals(TdxStatus.NO_HKID_READY_TO_WBCACHE, module.cacheWriteback(SeamcallLeaf.CACHE_WB_START, out).status());
+
         td.vcpuEnter(0);
-        assertEquals(TdxStatus.FLUSHVP_NOT_DONE, module.freeKeyId(TDR, out).status());
+        assertEquals(TdxStatus.FLUSHVP_NOT_DONE, module.vpFlushDone(TDR, out).status());
         td.vcpuExit(0);
-        ok(module.freeKeyId(TDR, out));
+        ok(module.vpFlushDone(TDR, out));
+        assertEquals(TrustDomain.Lifecycle.BLOCKED, td.lifecycle());
+        assertThrows(IllegalStateException.class, () -> td.vcpuEnter(0), "no vCPU enters a blocked TD");
+        fails(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, module.vpFlushDone(TDR, out));
         fails(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, module.rangeBlock(info(0x1000, 0), TDR, out));
-        fails(TdxStatus.OPERAND_BUSY, OPERAND_ID_TDR, module.reclaim(TDR, out));
+        fails(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, module.track(TDR, out));
+        fails(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, module.finalizeTd(TDR, out));
+        assertEquals(TdxStatus.WBCACHE_NOT_COMPLETE, module.freeKeyId(TDR, out).status());
+        fails(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, module.reclaim(dataPage(1), out));
+
+        assertEquals(TdxStatus.WBCACHE_RESUME_ERROR, module.cacheWriteback(SeamcallLeaf.CACHE_WB_RESUME, out).status());
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.cacheWriteback(2, out));
+        ok(module.seamcall(SeamcallLeaf.rax(SeamcallLeaf.TDH_PHYMEM_CACHE_WB, 0), SeamcallLeaf.CACHE_WB_START, 0, 0, 0, out));
+        ok(module.seamcall(SeamcallLeaf.rax(SeamcallLeaf.TDH_MNG_KEY_FREEID, 0), TDR, 0, 0, 0, out));
+        assertEquals(TrustDomain.Lifecycle.TEARDOWN, td.lifecycle());
+        assertTrue(td.isKeyFreed());
+        fails(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, module.freeKeyId(TDR, out));
+        fails(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, module.rangeBlock(info(0x1000, 0), TDR, out));
+
+        fails(TdxStatus.TD_ASSOCIATED_PAGES_EXIST, 0, module.reclaim(TDR, out));
         ok(module.reclaim(dataPage(1), out));
         assertEquals(Pamt.PT_REG, out.rcx());
         assertEquals(TDR, out.rdx());
@@ -495,6 +522,38 @@ class TdxModuleTest
         ok(module.reclaim(TDR, out));
         assertNull(module.td(TDR));
         assertEquals(0, module.pamt().size());
+    }
+
+    /** Reclaiming a whole torn-down TD: every frame, the TDR last; refused (nothing reclaimed) before teardown. */
+    @Test
+    void reclaimAllDestroysATornDownTd()
+    {
+        bed.finalizeTd();
+        bed.mapPrivate(0x1000, dataPage(1));
+        bed.mapPrivate(0x2000, dataPage(2));
+        final long owned = td.ownedFrames();
+        fails(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, module.reclaimAll(TDR, out));
+        assertEquals(0, out.rcx(), "nothing reclaimed");
+        assertEquals(owned, td.ownedFrames());
+        ok(module.vpFlushDone(TDR, out));
+        ok(module.cacheWriteback(SeamcallLeaf.CACHE_WB_START, out));
+        ok(module.freeKeyId(TDR, out));
+        ok(module.reclaimAll(TDR, out));
+        assertEquals(owned, out.rcx(), "every frame, the TDR included");
+        assertEquals(TDR, out.rdx());
+        assertNull(module.td(TDR));
+        assertEquals(0, module.pamt().size());
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_RCX, module.reclaimAll(TDR, out));
+    }
+
+    /** VPFLUSHDONE through the register interface (leaf 19, RCX = TDR), as KVM calls it. */
+    @Test
+    void vpFlushDoneIsLeaf19()
+    {
+        ok(module.seamcall(SeamcallLeaf.rax(SeamcallLeaf.TDH_MNG_VPFLUSHDONE, 0), TDR, 0, 0, 0, out));
+        assertEquals(TrustDomain.Lifecycle.BLOCKED, td.lifecycle());
+        fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_RCX,
+            module.seamcall(SeamcallLeaf.rax(SeamcallLeaf.TDH_MNG_VPFLUSHDONE, 0), TDR + 0x1000, 0, 0, 0, out));
     }
 
     @Test

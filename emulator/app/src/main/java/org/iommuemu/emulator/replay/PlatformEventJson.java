@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.iommuemu.emulator.scenario.GuestAccessFault;
 import org.iommuemu.emulator.scenario.PlatformEvent;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.sevtio.TioCommand;
 import org.iommuemu.emulator.sevtio.TioStatus;
 import org.iommuemu.rmp.GuestRmpResult;
@@ -290,6 +291,17 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
         {
             node.put("gpa", hex(e.gpa()));
             node.put("level", e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G");
+        }
+        else if (e.leaf().equals(Scenario.SeamcallCall.RECLAIM.leafName()))
+        {
+            if (e.gpa() == Scenario.SeamcallAction.EVERY_PAGE)
+            {
+                node.put("every_page", true);
+            }
+            else
+            {
+                node.put("page", hex(e.gpa()));
+            }
         }
         node.put("status", TdxStatus.name(e.status()));
         node.put("status_code", hex(e.status()));

@@ -2,6 +2,7 @@ package org.iommuemu.emulator.replay;
 
 import org.iommuemu.emulator.scenario.GuestAccessFault;
 import org.iommuemu.emulator.scenario.PlatformEvent;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.sevtio.TioCommand;
 import org.iommuemu.emulator.sevtio.TioStatus;
 import org.iommuemu.rmp.GuestRmpResult;
@@ -93,6 +94,8 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
                 return String.format("%s: EPT violation (%s); nothing accessed", access, e.walkFault());
             case ZEROS:
                 return String.format("%s: zeros (a shared-KeyID read of private memory at 0x%x)", access, e.address());
+            case NO_VCPU:
+                return access + ": not made (the TD is past TDH.MNG.VPFLUSHDONE: no vCPU of it runs)";
             default:
                 return String.format("%s: ok at 0x%x", access, e.address());
         }
@@ -193,16 +196,33 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     public String seamcall(final PlatformEvent.Seamcall e)
     {
         final StringBuilder b = new StringBuilder().append("TD ").append(e.td()).append(' ').append(e.leaf());
+        final boolean reclaim = e.leaf().equals(Scenario.SeamcallCall.RECLAIM.leafName());
         if (e.level() >= 0)
         {
             b.append(String.format(" gpa 0x%x %s", e.gpa(), e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G"));
         }
+        else if (reclaim)
+        {
+            b.append(e.gpa() == Scenario.SeamcallAction.EVERY_PAGE ? " of every page" : String.format(" page 0x%x", e.gpa()));
+        }
         b.append(": ").append(TdxStatus.name(e.status()));
-        if (TdxStatus.isError(e.status()))
+        if (TdxStatus.isError(e.status()) && reclaim && e.gpa() == Scenario.SeamcallAction.EVERY_PAGE)
+        {
+            b.append(String.format(" (after %d pages reclaimed; rdx 0x%x)", e.rcx(), e.rdx()));
+        }
+        else if (TdxStatus.isError(e.status()))
         {
             b.append(String.format(" (rcx 0x%x, rdx 0x%x)", e.rcx(), e.rdx()));
         }
-        else if (e.level() < 0)
+        else if (reclaim && e.gpa() == Scenario.SeamcallAction.EVERY_PAGE)
+        {
+            b.append(String.format(" (%d pages, the TDR 0x%x last: the TD is gone)", e.rcx(), e.rdx()));
+        }
+        else if (reclaim)
+        {
+            b.append(String.format(" (page type %d, owner TDR 0x%x)", e.rcx(), e.rdx()));
+        }
+        else if (e.leaf().equals(Scenario.SeamcallCall.TRACK.leafName()))
         {
             b.append(" (epoch ").append(e.rcx()).append(')');
         }

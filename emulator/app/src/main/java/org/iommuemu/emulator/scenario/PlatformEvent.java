@@ -177,7 +177,9 @@ public sealed interface PlatformEvent
         /** The EPTs do not map it: nothing accessed. */
         EPT_VIOLATION,
         /** Poison consumed: a machine check. */
-        MACHINE_CHECK
+        MACHINE_CHECK,
+        /** The TD is past TDH.MNG.VPFLUSHDONE: no vCPU of it runs, nothing accessed. */
+        NO_VCPU
     }
 
     /**

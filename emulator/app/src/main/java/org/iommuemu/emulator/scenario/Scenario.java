@@ -901,7 +901,18 @@ public record Scenario(String name, String description, String source, Path dire
         /** TDH.MEM.PAGE.AUG: a FREE entry becomes PENDING over a host page (the TD accepts it to use it). */
         AUG("TDH.MEM.PAGE.AUG"),
         /** TDG.MEM.PAGE.ACCEPT, the TD's own call: PENDING becomes MAPPED. */
-        ACCEPT("TDG.MEM.PAGE.ACCEPT");
+        ACCEPT("TDG.MEM.PAGE.ACCEPT"),
+        /** TDH.MNG.VPFLUSHDONE, teardown's first step: the TD is blocked, its memory SEAMCALLs and T=1 DMA refused. */
+        VPFLUSHDONE("TDH.MNG.VPFLUSHDONE"),
+        /** TDH.PHYMEM.CACHE.WB: the cache lines of every TD past VPFLUSHDONE are written back (FREEID needs it). */
+        CACHE_WB("TDH.PHYMEM.CACHE.WB"),
+        /** TDH.MNG.KEY.FREEID: the TD's HKID is freed; its pages may be reclaimed. */
+        FREEID("TDH.MNG.KEY.FREEID"),
+        /**
+         * TDH.PHYMEM.PAGE.RECLAIM of the page at {@code hpa}, or of every page of the TD with the TDR last (as KVM does when
+         * it destroys the TD): back to the host.
+         */
+        RECLAIM("TDH.PHYMEM.PAGE.RECLAIM");
 
         private final String leafName;
 
@@ -915,17 +926,26 @@ public record Scenario(String name, String description, String source, Path dire
         {
             return leafName;
         }
+
+        /** Whether the call names no S-EPT entry (no {@code gpa}): TRACK and the teardown calls. */
+        public boolean takesNoGpa()
+        {
+            return this == TRACK || this == VPFLUSHDONE || this == CACHE_WB || this == FREEID || this == RECLAIM;
+        }
     }
 
     /**
      * TDX: the VMM's memory SEAMCALL {@code call} on TD {@code td} for the entry of {@code gpa} at {@code level}
-     * (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB; unused by TRACK), during the traffic. RELOCATE moves the page to {@code hpa};
-     * AUG maps {@code hpa} and, with
+     * (0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB; unused by the calls that take no GPA), during the traffic. RELOCATE moves the
+     * page to {@code hpa}; RECLAIM reclaims the page at {@code hpa}; AUG maps {@code hpa} and, with
      * {@code accept}, the TD accepts the page at once. The status (an error code with RCX and RDX, or success) is a
      * platform event, never a scenario error: refusals are what a user asks about.
      */
     public record SeamcallAction(SeamcallCall call, int td, long gpa, int level, long hpa, boolean accept) implements Action
     {
+        /** RECLAIM's {@code hpa} when the scenario names no page: every page of the TD, the TDR last. */
+        public static final long EVERY_PAGE = -1L;
+
         @Override
         public void applyTo(final ActionHandler handler, final int line)
         {

@@ -901,26 +901,41 @@ public final class ScenarioReader
     }
 
     /**
-     * A memory SEAMCALL: {@code call} (block, unblock, track, remove, demote, promote, aug, accept), {@code td}, and
-     * but for track {@code gpa} with {@code size} (4K, 2M or 1G: the entry's level; default 4K); aug also {@code hpa}
-     * and {@code accept} (default true).
+     * A SEAMCALL: {@code call} (block, unblock, track, remove, relocate, demote, promote, aug, accept; the teardown calls
+     * vpflushdone, cache-wb, freeid, reclaim), {@code td}, and but for track and the teardown calls {@code gpa} with
+     * {@code size} (4K, 2M or 1G: the entry's level; default 4K); aug also {@code hpa} and {@code accept} (default
+     * true); reclaim {@code hpa} (the page) alone, or nothing: every page of the TD, the TDR last.
      */
     private static Scenario.SeamcallAction seamcall(final YamlSection section)
     {
         final Scenario.SeamcallCall call = section.enumValue("call", Scenario.SeamcallCall.class, null);
         if (call == null)
         {
-            throw section.error("call", "required, but missing (block, unblock, track, remove, relocate, demote, promote, aug or " +
-                "accept)");
+            throw section.error("call", "required, but missing (block, unblock, track, remove, relocate, demote, promote, aug, " +
+                "accept, vpflushdone, cache-wb, freeid or reclaim)");
         }
         if (!section.has("td"))
         {
             throw section.error("td", "required, but missing");
         }
         final int td = section.intValue("td", -1);
-        if (call == Scenario.SeamcallCall.TRACK)
+        if (call.takesNoGpa())
         {
-            return new Scenario.SeamcallAction(call, td, 0, 0, 0, false);
+            if (section.has("gpa"))
+            {
+                throw section.error("gpa", call.leafName() + " names no S-EPT entry" +
+                    (call == Scenario.SeamcallCall.RECLAIM ? "; give the page as hpa" : ""));
+            }
+            long hpa = Scenario.SeamcallAction.EVERY_PAGE;
+            if (call == Scenario.SeamcallCall.RECLAIM && section.has("hpa"))
+            {
+                hpa = section.requiredSize("hpa");
+                if ((hpa & (PAGE - 1)) != 0)
+                {
+                    throw section.error("hpa", String.format("hpa 0x%x is not aligned to 4K", hpa));
+                }
+            }
+            return new Scenario.SeamcallAction(call, td, 0, 0, hpa, false);
         }
         final long gpa = section.requiredSize("gpa");
         final long size = section.size("size", PAGE);

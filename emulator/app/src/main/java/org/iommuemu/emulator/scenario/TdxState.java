@@ -17,6 +17,7 @@ import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.iommuemu.tdx.MachineCheckRecord;
 import org.iommuemu.tdx.MmioRange;
 import org.iommuemu.tdx.PageInfo;
+import org.iommuemu.tdx.SeamcallLeaf;
 import org.iommuemu.tdx.SeamcallResult;
 import org.iommuemu.tdx.SecureEptEntry;
 import org.iommuemu.tdx.Tdi;
@@ -233,6 +234,10 @@ final class TdxState
             case TdxModule.TD_ACCESS_READ_ZEROS:
                 what = PlatformEvent.TdAccessResult.ZEROS;
                 break;
+            case TdxModule.TD_ACCESS_NO_VCPU:
+                platform.event(new PlatformEvent.TdAccess(platform.beforeTlp(), action.td(), action.write(), action.gpa(),
+                    action.size(), PlatformEvent.TdAccessResult.NO_VCPU, 0, WalkFault.NONE, 0, ""));
+                return;
             default:
                 what = PlatformEvent.TdAccessResult.OK;
                 break;
@@ -297,6 +302,25 @@ final class TdxState
                 septPath(td, action.gpa(), action.level() + 1, line);
                 module.pageAug(pageInfo, td.tdr(), action.hpa(), out);
                 break;
+            case VPFLUSHDONE:
+                module.vpFlushDone(td.tdr(), out);
+                break;
+            case CACHE_WB:
+                module.cacheWriteback(SeamcallLeaf.CACHE_WB_START, out);
+                break;
+            case FREEID:
+                module.freeKeyId(td.tdr(), out);
+                break;
+            case RECLAIM:
+                if (action.hpa() == Scenario.SeamcallAction.EVERY_PAGE)
+                {
+                    module.reclaimAll(td.tdr(), out);
+                }
+                else
+                {
+                    module.reclaim(action.hpa(), out);
+                }
+                break;
             case ACCEPT:
             default:
                 module.accept(td, pageInfo, out);
@@ -318,9 +342,12 @@ final class TdxState
         final long removedBefore, final long epoch)
     {
         final boolean track = call == Scenario.SeamcallCall.TRACK;
+        final boolean noGpa = call.takesNoGpa();
         final long rcx = track && out.status() == TdxStatus.SUCCESS ? epoch : out.rcx();
-        return new PlatformEvent.Seamcall(platform.beforeTlp(), call.leafName(), action.td(), track ? 0 : action.gpa(),
-            track ? -1 : action.level(), out.status(), rcx, out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
+        // RECLAIM names a page, not an S-EPT entry: the event's address is the page (level -1).
+        final long address = call == Scenario.SeamcallCall.RECLAIM ? action.hpa() : noGpa ? 0 : action.gpa();
+        return new PlatformEvent.Seamcall(platform.beforeTlp(), call.leafName(), action.td(), address,
+            noGpa ? -1 : action.level(), out.status(), rcx, out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
     }
 
     private void refreshT(final int requesterId)

@@ -428,6 +428,69 @@ class TdxSeamcallReplayTest
         assertEquals(counts.blocked, result.statistics().faults(), "the rest of the TD works");
     }
 
+    /**
+     * TD teardown during T=1 traffic, in the module's order and out of it: every answer is intel/tdx-module 1.5's
+     * (docs/tdx.md), and from VPFLUSHDONE on the TDI's T=1 requests are refused, cached translations too.
+     */
+    @Test
+    void teardownDuringTrustedDmaAnswersAsTheModuleAndStopsTheTdisRequests() throws IOException
+    {
+        final String yaml = bundledText("tdx-block-track").replaceAll("(?s)timeline:.*traffic:", String.join("\n",
+            "timeline:",
+            "  - {at: 2000, action: seamcall, call: freeid, td: 1}",                    // before VPFLUSHDONE
+            "  - {at: 2000, action: seamcall, call: cache-wb, td: 1}",                  // nothing flushed yet
+            "  - {at: 2000, action: seamcall, call: vpflushdone, td: 1}",
+            "  - {at: 2000, action: seamcall, call: block, td: 1, gpa: 0x0}",           // keys no longer configured
+            "  - {at: 2000, action: seamcall, call: freeid, td: 1}",                    // cache not written back
+            "  - {at: 2000, action: seamcall, call: reclaim, td: 1, hpa: 0x40000000}",  // not in teardown yet
+            "  - {at: 2000, action: seamcall, call: cache-wb, td: 1}",
+            "  - {at: 2000, action: seamcall, call: freeid, td: 1}",
+            "  - {at: 2000, action: seamcall, call: reclaim, td: 1, hpa: 0x40000000}",
+            "  - {at: 2000, action: seamcall, call: accept, td: 1, gpa: 0x1000}",       // no vCPU can make it
+            "  - {at: 2000, action: seamcall, call: reclaim, td: 1}",                   // every other page, the TDR last
+            "  - {at: 2000, action: seamcall, call: reclaim, td: 1}",                   // the TD is gone
+            "  - {at: 2000, action: td-read, td: 1, gpa: 0x2000}",
+            "traffic:"));
+        final Counts counts = new Counts();
+        final ReplayResult result = replay(ScenarioReader.parse(new StringReader(yaml), "teardown.yaml", null), record ->
+        {
+            if (record.trafficClass() != TrafficClass.DMA)
+            {
+                return;
+            }
+            final RequestOutcome outcome = record.outcome();
+            if (record.index() < 2000)
+            {
+                assertTrue(outcome.isOk(), () -> "TLP " + record.index() + " " + outcome);
+                counts.ok++;
+            }
+            else
+            {
+                assertEquals(TrustedDmaFault.TDX_TD_KEYS_NOT_CONFIGURED, outcome.fault(), () -> "TLP " + record.index() + " " + outcome);
+                counts.blocked++;
+            }
+        });
+        assertTrue(counts.ok > 1000 && counts.blocked > 1000, counts.ok + " " + counts.blocked);
+        final List<PlatformEvent.Seamcall> calls = seamcalls(result);
+        assertEquals(12, calls.size(), calls.toString());
+        final long[] expected = {TdxStatus.LIFECYCLE_STATE_INCORRECT, TdxStatus.NO_HKID_READY_TO_WBCACHE, TdxStatus.SUCCESS,
+            TdxStatus.TD_KEYS_NOT_CONFIGURED, TdxStatus.WBCACHE_NOT_COMPLETE, TdxStatus.LIFECYCLE_STATE_INCORRECT, TdxStatus.SUCCESS,
+            TdxStatus.SUCCESS, TdxStatus.SUCCESS, TdxStatus.NO_VCPU, TdxStatus.SUCCESS, TdxStatus.PAGE_METADATA_INCORRECT};
+        for (int i = 0; i < expected.length; i++)
+        {
+            assertEquals(TdxStatus.name(expected[i]), TdxStatus.name(TdxStatus.code(calls.get(i).status())), calls.get(i).toString());
+        }
+        final List<String> lines = result.eventLines();
+        assertTrue(lines.stream().anyMatch(l -> l.contains(
+            "TD 1 TDH.PHYMEM.PAGE.RECLAIM page 0x40000000: TDX_SUCCESS (page type 3, owner TDR 0x")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("TD 1 TDH.MNG.VPFLUSHDONE: TDX_SUCCESS")), lines.toString());
+        // 4 MiB of private pages less the one reclaimed alone, the five S-EPT pages and the TDR.
+        assertTrue(lines.stream().anyMatch(l -> l.contains("TD 1 TDH.PHYMEM.PAGE.RECLAIM of every page: TDX_SUCCESS (" +
+            (1024 - 1 + 5 + 1) + " pages, the TDR 0x")), lines.toString());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("TD 1 read gpa 0x2000 (64 bytes): not made (the TD is past")),
+            lines.toString());
+    }
+
     @Test
     void badSeamcallInputIsAScenarioErrorWithItsLineAndField()
     {
@@ -442,7 +505,12 @@ class TdxSeamcallReplayTest
             "4K, 2M or 1G");
         assertScenarioError(base, "{at: 1, action: seamcall, call: demote, td: 1, gpa: 0}", line, "timeline[0].size", "2M or 1G");
         assertScenarioError(base, "{at: 1, action: seamcall, call: aug, td: 1, gpa: 0}", line, "timeline[0].hpa", "required");
-        assertScenarioError(base, "{at: 1, action: seamcall, call: track, td: 1, gpa: 0}", line, "timeline[0].gpa", "unknown key");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: track, td: 1, gpa: 0}", line, "timeline[0].gpa",
+            "names no S-EPT entry");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: reclaim, td: 1, gpa: 0}", line, "timeline[0].gpa",
+            "give the page as hpa");
+        assertScenarioError(base, "{at: 1, action: seamcall, call: reclaim, td: 1, hpa: 0x40000800}", line, "timeline[0].hpa",
+            "not aligned");
         assertScenarioError(base, "{at: 1, action: seamcall, call: relocate, td: 1, gpa: 0}", line, "timeline[0].hpa", "required");
         assertScenarioError(base, "{at: 1, action: seamcall, call: relocate, td: 1, gpa: 0, size: 2M, hpa: 0x48000000}", line,
             "timeline[0].size", "moves a 4K page");

@@ -27,6 +27,8 @@ public enum TrustedDmaFault implements FaultKind
     TDX_PRIVATE_UNTRUSTED(DmaOutcome.REFUSED_PRIVATE_T0),
     /** T=0 and the output address is private MMIO of a locked TDI, under {@code UntrustedMmioRule.ABORT}. */
     TDX_PRIVATE_MMIO_UNTRUSTED(DmaOutcome.REFUSED_PRIVATE_MMIO_T0),
+    /** T=1 from a TDI whose TD is past TDH.MNG.VPFLUSHDONE (its keys no longer configured; a model choice). */
+    TDX_TD_KEYS_NOT_CONFIGURED(DmaOutcome.REFUSED_TD_KEYS_NOT_CONFIGURED),
     /**
      * A machine check: a read consumed poisoned private memory, or (by their switches) an untrusted read of private
      * memory or a T=0 request to locked private MMIO; the cause is in the module's machine-check record.
