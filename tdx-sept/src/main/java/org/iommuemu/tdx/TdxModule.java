@@ -357,12 +357,18 @@ public final class TdxModule
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
+        if (!isPageAddress(source))
+        {
+            // The module's shared_hpa_check_with_pwr_2_alignment of R9, before the new page in R8.
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_R9), 0, 0);
+        }
         if (!hostPage(page, FRAME_LG2, TdxStatus.OPERAND_ID_R8, out))
         {
             return out;
         }
-        if (!isPageAddress(source) || pamt.record(source) != 0 || source == page)
+        if (pamt.record(source) != 0 || source == page)
         {
+            // The model's own check: the module reads any shared-HPA source (with a shared KeyID).
             return out.set(TdxStatus.withOperand(TdxStatus.PAGE_METADATA_INCORRECT, TdxStatus.OPERAND_ID_R9), 0, 0);
         }
         memory.read(source, pageBuffer, 0, PhysicalMemory.FRAME_SIZE);

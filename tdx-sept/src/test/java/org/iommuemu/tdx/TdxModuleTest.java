@@ -121,6 +121,8 @@ class TdxModuleTest
         fails(TdxStatus.EPT_ENTRY_STATE_INCORRECT, OPERAND_ID_RCX, module.pageAdd(info(0x3000, 0), TDR, dataPage(1), source, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageAdd(info(0x4000, 0), TDR, dataPage(0), source, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R9, module.pageAdd(info(0x4000, 0), TDR, dataPage(1), dataPage(0), out));
+        // The module checks the source (R9: aligned, a valid address) before the new page (R8), as tdh_mem_page_add does.
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_R9, module.pageAdd(info(0x4000, 0), TDR, dataPage(0), source + 8, out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageAdd(info(0x20_0000, 1), TDR, 0x8000_0000L, source, out));
         fails(TdxStatus.EPT_WALK_FAILED, OPERAND_ID_RCX, module.pageAdd(info(0x4000_0000L, 0), TDR, dataPage(1), source, out));
         bed.finalizeTd();
