@@ -5,8 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.iommuemu.emulator.amdvi.AmdViIommu;
+import org.iommuemu.emulator.amdvi.AmdViOptions;
 import org.iommuemu.emulator.amdvi.AmdViRegisters;
+import org.iommuemu.emulator.config.ConfigException;
+import org.iommuemu.emulator.config.YamlSection;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.scenario.ModelSwitchReader;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 
 /**
@@ -45,7 +49,23 @@ public final class AmdViOfflineModel implements OfflineModel
         this.memory = memory;
     }
 
-    static OfflineModel create(final PhysicalMemory memory, final RegisterValues registers)
+    /** The model's switches from {@code KEY=VALUE} pairs (the switch keys of a scenario's amdvi section). */
+    static AmdViOptions options(final List<String> switches)
+    {
+        try
+        {
+            final YamlSection section = ModelSwitchReader.fromPairs("--switch", switches);
+            final AmdViOptions options = ModelSwitchReader.amdvi(section);
+            section.rejectUnknownKeys();
+            return options;
+        }
+        catch (final ConfigException ex)
+        {
+            throw new IllegalArgumentException(ex.getMessage(), ex);
+        }
+    }
+
+    static OfflineModel create(final PhysicalMemory memory, final RegisterValues registers, final AmdViOptions options)
     {
         for (final RegisterValues.Value value : registers.all())
         {
@@ -60,7 +80,7 @@ public final class AmdViOfflineModel implements OfflineModel
             throw new IllegalArgumentException("AMD-Vi needs the device table base register: --reg 0x0000=VALUE (or a line in --regs)");
         }
         final RegisterValues.Value efr = registers.get(AmdViRegisters.EXTENDED_FEATURE);
-        final AmdViIommu iommu = new AmdViIommu(memory, efr == null ? 0 : efr.value(), null, AmdViIommu.defaultIotlb());
+        final AmdViIommu iommu = new AmdViIommu(memory, efr == null ? 0 : efr.value(), null, AmdViIommu.defaultIotlb(), options);
         final AmdViOfflineModel model = new AmdViOfflineModel(iommu, memory);
         for (final int offset : BASES)
         {

@@ -1,6 +1,10 @@
 package org.iommuemu.emulator.offline;
 
+import java.util.List;
 import java.util.Locale;
+
+import org.iommuemu.emulator.amdvi.AmdViOptions;
+import org.iommuemu.emulator.scenario.Scenario;
 
 /** The IOMMU architectures the offline commands can act as ({@code --iommu}). */
 public enum IommuKind
@@ -24,12 +28,29 @@ public enum IommuKind
      */
     public OfflineModel.Factory factory()
     {
+        return factory(List.of());
+    }
+
+    /**
+     * As {@link #factory()}, the model built with the switches {@code switches} ({@code KEY=VALUE}: the keys of a
+     * scenario's {@code platform.vtd} section or the switch keys of its {@code amdvi} section, read by
+     * {@code ModelSwitchReader}), read here, before any image is opened: a bad one is an IllegalArgumentException naming
+     * {@code --switch} and the key.
+     */
+    public OfflineModel.Factory factory(final List<String> switches)
+    {
         switch (this)
         {
             case AMDVI:
-                return AmdViOfflineModel::create;
+            {
+                final AmdViOptions options = AmdViOfflineModel.options(switches);
+                return (memory, registers) -> AmdViOfflineModel.create(memory, registers, options);
+            }
             case VTD:
-                return VtdOfflineModel::create;
+            {
+                final Scenario.VtdSwitches vtd = VtdOfflineModel.switches(switches);
+                return (memory, registers) -> VtdOfflineModel.create(memory, registers, vtd);
+            }
             default:
                 throw new IllegalStateException("unknown IOMMU kind " + this);
         }

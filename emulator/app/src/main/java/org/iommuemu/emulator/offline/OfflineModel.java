@@ -20,7 +20,8 @@ public interface OfflineModel
         /**
          * Create the model over {@code memory} and apply {@code registers} as a driver's writes would leave them.
          *
-         * @throws IllegalArgumentException naming the register value (file:line or option) that cannot be applied.
+         * @throws IllegalArgumentException naming the register value (file:line or option) or the model switch
+         *                                  ({@link IommuKind#factory(List)}) that cannot be applied.
          */
         OfflineModel create(PhysicalMemory memory, RegisterValues registers);
     }

@@ -4,8 +4,11 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.iommuemu.emulator.config.ConfigException;
 import org.iommuemu.emulator.device.Register;
 import org.iommuemu.emulator.platform.IommuPort;
+import org.iommuemu.emulator.scenario.ModelSwitchReader;
+import org.iommuemu.emulator.scenario.Scenario;
 import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdIommu;
 import org.iommuemu.emulator.vtd.VtdRegisters;
@@ -39,7 +42,7 @@ public final class VtdOfflineModel implements OfflineModel
     public static final int HOST_ADDRESS_WIDTH = 52;
     private static final int[] FAULT_EVENT = {VtdRegisters.FEDATA, VtdRegisters.FEADDR, VtdRegisters.FEUADDR, VtdRegisters.FECTL};
     private static final int[] NOT_WRITTEN = {
-        VtdRegisters.VER, VtdRegisters.CCMD, VtdRegisters.FSTS, VtdRegisters.IQH, VtdRegisters.IQT, VtdRegisters.ICS};
+        VtdRegisters.VER, VtdRegisters.CCMD, VtdRegisters.FSTS, VtdRegisters.IQH, VtdRegisters.IQT, VtdRegisters.ICS, VtdRegisters.IQERCD};
 
     private final VtdIommu iommu;
     private final PhysicalMemory memory;
@@ -51,7 +54,25 @@ public final class VtdOfflineModel implements OfflineModel
         this.memory = memory;
     }
 
-    static OfflineModel create(final PhysicalMemory memory, final RegisterValues registers)
+    /**
+     * The unit's switches from {@code KEY=VALUE} pairs (the keys of a scenario's platform.vtd section) over the offline
+     * defaults (HAW {@link #HOST_ADDRESS_WIDTH}).
+     */
+    static Scenario.VtdSwitches switches(final List<String> pairs)
+    {
+        final VtdConfig config = new VtdConfig();
+        config.hostAddressWidth = HOST_ADDRESS_WIDTH;
+        try
+        {
+            return ModelSwitchReader.vtd(ModelSwitchReader.fromPairs("--switch", pairs), Scenario.VtdSwitches.of(config));
+        }
+        catch (final ConfigException ex)
+        {
+            throw new IllegalArgumentException(ex.getMessage(), ex);
+        }
+    }
+
+    static OfflineModel create(final PhysicalMemory memory, final RegisterValues registers, final Scenario.VtdSwitches switches)
     {
         final List<String> notes = new ArrayList<>();
         final long cap = platformValue(registers, VtdRegisters.CAP, VtdRegisters.defaultCap(8), "CAP", notes);
@@ -72,7 +93,7 @@ public final class VtdOfflineModel implements OfflineModel
             throw new IllegalArgumentException("VT-d needs the root table address register: --reg 0x20=VALUE (or a line in --regs)");
         }
         final VtdConfig config = new VtdConfig();
-        config.hostAddressWidth = HOST_ADDRESS_WIDTH;
+        switches.applyTo(config);
         final VtdIommu iommu;
         try
         {

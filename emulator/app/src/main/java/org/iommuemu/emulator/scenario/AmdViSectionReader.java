@@ -50,16 +50,8 @@ final class AmdViSectionReader
         }
         final boolean dirty = section.booleanValue("dirty-tracking", false);
         final boolean pageRequests = section.booleanValue("page-requests", false);
-        final AmdViOptions d = AmdViOptions.DEFAULT;
         // The model's UNVERIFIED choices (AmdViOptions, amdvi.md); SEV-TIO's vTOM choice is in snp.sev-tio.
-        final AmdViOptions switches = d
-            .withPasidWithoutGuest(section.enumValue("pasid-without-guest", AmdViOptions.PasidWithoutGuest.class,
-                d.pasidWithoutGuest()))
-            .withNestedFaultAddress(section.enumValue("nested-fault-address", AmdViOptions.NestedFaultAddress.class,
-                d.nestedFaultAddress()))
-            .withRemappedInterrupts(section.enumValue("remapped-interrupts", AmdViOptions.RemappedInterrupts.class,
-                d.remappedInterrupts()))
-            .withAtsFaultEvents(section.enumValue("ats-fault-events", AmdViOptions.AtsFaultEvents.class, d.atsFaultEvents()));
+        final AmdViOptions switches = ModelSwitchReader.amdvi(section);
         final List<AmdViSpec.GuestTableSpec> tables = new ArrayList<>();
         final Map<Integer, AmdViSpec.GuestTableSpec> byId = new HashMap<>();
         for (final YamlSection item : section.sections("guest-tables"))

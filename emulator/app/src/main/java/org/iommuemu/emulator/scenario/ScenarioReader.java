@@ -458,27 +458,7 @@ public final class ScenarioReader
         {
             throw section.error("the vtd switches belong to VT-d platforms (iommu: vtd)");
         }
-        final Scenario.SecondStageFaultCodes codes = section.enumValue("second-stage-fault-codes", Scenario.SecondStageFaultCodes.class,
-            d.scalableSecondStageCodes() ? Scenario.SecondStageFaultCodes.SCALABLE : Scenario.SecondStageFaultCodes.LEGACY);
-        final Scenario.GlobalCommand command = section.enumValue("global-command", Scenario.GlobalCommand.class,
-            d.strictGlobalCommand() ? Scenario.GlobalCommand.ONE_PER_WRITE : Scenario.GlobalCommand.RUN_ALL);
-        final int haw = section.intValue("host-address-width", d.hostAddressWidth());
-        if (haw < 39 || haw > 52)
-        {
-            throw section.error("host-address-width", "HAW is 39-52 bits, not " + haw);
-        }
-        final long limit = section.size("memory-limit", d.memoryLimit());
-        if (limit <= 0 || (limit & (PAGE - 1)) != 0)
-        {
-            throw section.error("memory-limit", "a positive multiple of 4 KiB, not " + limit);
-        }
-        final Scenario.VtdSwitches switches = new Scenario.VtdSwitches(codes == Scenario.SecondStageFaultCodes.SCALABLE,
-            command == Scenario.GlobalCommand.ONE_PER_WRITE,
-            section.booleanValue("compress-faults", d.compressFaults()),
-            section.booleanValue("record-execute-privilege", d.recordExecutePrivilege()),
-            section.booleanValue("interrupt-range-check", d.interruptRangeCheck()), haw, limit);
-        section.rejectUnknownKeys();
-        return switches;
+        return ModelSwitchReader.vtd(section, d);
     }
 
     private static DomainSpec domain(final YamlSection section, final PlatformSpec platform)

@@ -44,10 +44,15 @@ final class ImageOptions
         description = "Largest size a compressed image may decompress to (K/M/G/T suffixes or 0x hex). Default: ${DEFAULT-VALUE}.")
     String maxImageSize;
 
+    @Option(names = "--switch", paramLabel = "KEY=VALUE",
+        description = "A model switch, repeatable: the keys of a scenario's platform.vtd section (VT-d) or the switch keys of " +
+            "its amdvi section (AMD-Vi), e.g. second-stage-fault-codes=scalable or ats-fault-events=silent (docs/offline.md).")
+    List<String> switches = new ArrayList<>();
+
     /** The model factory; fails before anything is opened when the kind is unavailable. */
     OfflineModel.Factory factory()
     {
-        return IommuKind.parse(iommu).factory();
+        return IommuKind.parse(iommu).factory(switches);
     }
 
     RegisterValues registerValues() throws IOException

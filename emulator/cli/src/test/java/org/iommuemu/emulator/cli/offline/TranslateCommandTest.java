@@ -136,6 +136,29 @@ class TranslateCommandTest
             "0x0010,0x7,0x1000,r,ok,0x102000,4K,rw,\n", result[0]);
     }
 
+    /**
+     * AMD-Vi's switches reach the offline commands as they reach a scenario's amdvi section: a PASID request to a device
+     * without guest translation uses the host table by default, and is refused with pasid-without-guest set so.
+     */
+    @Test
+    void modelSwitchesApplyOffline() throws IOException
+    {
+        final Path image = dir.resolve("m");
+        final List<String> extra = bed.write(OfflineTestBed.Kind.RAW, image);
+        final Path reqs = OfflineTestBed.writeLines(dir.resolve("r.csv"), List.of("requester_id,pasid,iova,access", "0x0010,7,0x1000,r"));
+        assertTrue(OfflineTestBed.run(args(image, extra, reqs))[0].contains("0x0010,0x7,0x1000,r,ok,0x102000,4K,rw,"));
+        final List<String> refused = args(image, extra, reqs);
+        refused.addAll(List.of("--switch", "pasid-without-guest=invalid-device-request"));
+        final String[] result = OfflineTestBed.run(refused);
+        assertEquals("0", result[2], result[1]);
+        assertTrue(result[0].contains("0x0010,0x7,0x1000,r,fault,,,,INVALID_DEVICE_REQUEST"), result[0]);
+        final List<String> vtdKey = args(image, extra, reqs);
+        vtdKey.addAll(List.of("--switch", "compress-faults=true"));
+        final String[] error = OfflineTestBed.run(vtdKey);
+        assertEquals("2", error[2], error[1]);
+        assertTrue(error[1].contains("--switch: compress-faults: unknown key; expected one of [pasid-without-guest"), error[1]);
+    }
+
     @Test
     void manyRequestsStreamToAFile() throws IOException
     {

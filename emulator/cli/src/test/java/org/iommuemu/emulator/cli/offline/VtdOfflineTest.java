@@ -272,6 +272,41 @@ class VtdOfflineTest
             "the image answers no made-up SM_PASID_ENTRY_NOT_PRESENT: " + result[0]);
     }
 
+    /**
+     * The unit's switches reach the offline commands as they reach scenarios: {@code --switch} takes platform.vtd's keys
+     * (here QEMU's legacy codes for scalable-mode second-stage faults), and a bad key or value is a usage error naming
+     * the option and the key, before the image is opened.
+     */
+    @Test
+    void modelSwitchesApplyOfflineAsInScenarios() throws IOException
+    {
+        final VtdOfflineTestBed bed = new VtdOfflineTestBed(true);
+        final Path image = dir.resolve("memory.img");
+        final List<String> extra = bed.write(OfflineTestBed.Kind.RAW, image);
+        final Path reqs = OfflineTestBed.writeLines(dir.resolve("r.csv"), List.of("requester_id,pasid,iova,access", "0x0010,,0x40000,w"));
+        final List<String> args = args("translate", image, extra, bed);
+        args.addAll(List.of("--requests", reqs.toString()));
+        assertTrue(OfflineTestBed.run(args)[0].contains("0x0010,,0x40000,w,fault,,,,SS_PERMISSION"), "the default: scalable codes");
+        final List<String> legacy = new ArrayList<>(args);
+        legacy.addAll(List.of("--switch", "second-stage-fault-codes=legacy"));
+        final String[] result = OfflineTestBed.run(legacy);
+        assertEquals("0", result[2], result[1]);
+        assertTrue(result[0].contains("0x0010,,0x40000,w,fault,,,,WRITE"), result[0]);
+
+        final List<String> unknown = new ArrayList<>(args);
+        unknown.addAll(List.of("--switch", "ats-fault-events=silent"));
+        assertError(OfflineTestBed.run(unknown), "--switch: ats-fault-events: unknown key; expected one of [second-stage-fault-codes");
+        final List<String> badValue = new ArrayList<>(args);
+        badValue.addAll(List.of("--switch", "compress-faults=maybe"));
+        assertError(OfflineTestBed.run(badValue), "--switch: compress-faults: expected true or false, not 'maybe'");
+        final List<String> noEquals = new ArrayList<>(args);
+        noEquals.addAll(List.of("--switch", "compress-faults"));
+        assertError(OfflineTestBed.run(noEquals), "--switch: \"compress-faults\" is not KEY=VALUE");
+        final List<String> haw = new ArrayList<>(args);
+        haw.addAll(List.of("--switch", "host-address-width=60"));
+        assertError(OfflineTestBed.run(haw), "--switch: host-address-width: HAW is 39-52 bits, not 60");
+    }
+
     @Test
     void badRegisterValuesAreClearErrors() throws IOException
     {
