@@ -160,14 +160,11 @@ public final class TdxModule
      */
     public SeamcallResult finalizeTd(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
+        final TrustDomain td = tdIn(tdr, TdxStatus.OPERAND_ID_RCX, TrustDomain.Lifecycle.KEYS_CONFIGURED,
+            TdxStatus.TD_KEYS_NOT_CONFIGURED, out);
         if (td == null)
         {
             return out;
-        }
-        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
-        {
-            return out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
         }
         if (td.finalized)
         {
@@ -186,14 +183,11 @@ public final class TdxModule
      */
     public SeamcallResult vpFlushDone(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
+        final TrustDomain td = tdIn(tdr, TdxStatus.OPERAND_ID_RCX, TrustDomain.Lifecycle.KEYS_CONFIGURED,
+            TdxStatus.LIFECYCLE_STATE_INCORRECT, out);
         if (td == null)
         {
             return out;
-        }
-        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
-        {
-            return out.set(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, 0);
         }
         if (td.anyVcpuRunning())
         {
@@ -239,14 +233,11 @@ public final class TdxModule
      */
     public SeamcallResult freeKeyId(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
+        final TrustDomain td = tdIn(tdr, TdxStatus.OPERAND_ID_RCX, TrustDomain.Lifecycle.BLOCKED, TdxStatus.LIFECYCLE_STATE_INCORRECT,
+            out);
         if (td == null)
         {
             return out;
-        }
-        if (td.lifecycle != TrustDomain.Lifecycle.BLOCKED)
-        {
-            return out.set(TdxStatus.LIFECYCLE_STATE_INCORRECT, 0, 0);
         }
         if (td.cacheWritebackPending)
         {
@@ -468,14 +459,11 @@ public final class TdxModule
      */
     public SeamcallResult track(final long tdr, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RCX, out);
+        final TrustDomain td = tdIn(tdr, TdxStatus.OPERAND_ID_RCX, TrustDomain.Lifecycle.KEYS_CONFIGURED,
+            TdxStatus.TD_KEYS_NOT_CONFIGURED, out);
         if (td == null)
         {
             return out;
-        }
-        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
-        {
-            return out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
         }
         if (!td.advanceEpoch())
         {
@@ -1067,18 +1055,26 @@ public final class TdxModule
 
     private TrustDomain prologue(final long pageInfo, final long tdr, final int minLevel, final SeamcallResult out)
     {
-        final TrustDomain td = tdOrFail(tdr, TdxStatus.OPERAND_ID_RDX, out);
-        if (td == null)
+        // The module checks the TD's keys (its build state) before RCX: from VPFLUSHDONE on.
+        final TrustDomain td = tdIn(tdr, TdxStatus.OPERAND_ID_RDX, TrustDomain.Lifecycle.KEYS_CONFIGURED,
+            TdxStatus.TD_KEYS_NOT_CONFIGURED, out);
+        return td != null && checkPageInfo(td, pageInfo, minLevel, out) ? td : null;
+    }
+
+    /**
+     * {@link #tdOrFail}, and the TD must be in {@code lifecycle}: else null with {@code refusal} (no operand) in
+     * {@code out}.
+     */
+    private TrustDomain tdIn(final long tdr, final int operandId, final TrustDomain.Lifecycle lifecycle, final long refusal,
+        final SeamcallResult out)
+    {
+        final TrustDomain td = tdOrFail(tdr, operandId, out);
+        if (td != null && td.lifecycle != lifecycle)
         {
+            out.set(refusal, 0, 0);
             return null;
         }
-        if (td.lifecycle != TrustDomain.Lifecycle.KEYS_CONFIGURED)
-        {
-            // The module checks the TD's keys (its build state) before RCX: from VPFLUSHDONE on.
-            out.set(TdxStatus.TD_KEYS_NOT_CONFIGURED, 0, 0);
-            return null;
-        }
-        return checkPageInfo(td, pageInfo, minLevel, out) ? td : null;
+        return td;
     }
 
     /**
