@@ -154,7 +154,7 @@ public final class VtdDriver
     {
         final long table = legacyContextTable(sourceId >>> 8);
         ContextEntry.write(memory, table, sourceId & 0xFF, ContextEntry.low(0, ContextEntry.TT_PASS_THROUGH, false),
-            ContextEntry.high(VtdRegisters.largestAw(cap), domainId));
+            ContextEntry.high(Math.max(0, VtdRegisters.largestAw(cap)), domainId));
     }
 
     /** Write a raw legacy context entry (for provoking faults). */
