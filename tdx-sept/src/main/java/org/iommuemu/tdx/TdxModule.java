@@ -552,15 +552,14 @@ public final class TdxModule
     }
 
     /**
-     * TDH.MEM.PAGE.RELOCATE (leaf 5): a BLOCKED 4 KiB leaf moves to the host page in R8 once TLB tracking is done for
-     * the block: the module copies the page's content, the leaf points at R8 and is MAPPED again (RWX; its other
-     * attributes kept), R8 becomes the TD's page and the old page goes back to the host (PT_NDA). RCX returns the old
-     * entry. The reference gives only the leaf number (shared/reference/vtd-tdx.md 5.5); the rest is UNVERIFIED and
-     * follows the calls it resembles: the preconditions of PAGE.REMOVE (BLOCKED, tracked: STATE_INCORRECT,
-     * TLB_TRACKING_NOT_DONE), the target check of PAGE.AUG (a 4 KiB-aligned host page: PAGE_METADATA_INCORRECT on R8),
-     * 4 KiB only (OPERAND_INVALID on RCX for a larger level), and the leaf MAPPED afterwards rather than still BLOCKED
-     * ({@link #relocateUnblocks(boolean)} false: BLOCKED, the VMM's UNBLOCK follows; docs/tdx.md). The integrity state of the lines
-     * does not move: the target's lines start clean, as after AUG (choice).
+     * TDH.MEM.PAGE.RELOCATE (leaf 5), as the TDX module's tdh_mem_page_relocate (1.5) does it: a 4 KiB leaf (OPERAND_INVALID
+     * on RCX for a larger level) in a state the call allows (STATE_INCORRECT otherwise) moves to the host page in R8: the
+     * mapped page itself as R8 is OPERAND_INVALID on R8; once the TD runs the leaf must be blocked and the block
+     * tracked (GPA_RANGE_NOT_BLOCKED, TLB_TRACKING_NOT_DONE); R8 must be a 4 KiB-aligned host page (PAGE_METADATA_INCORRECT
+     * or OPERAND_INVALID on R8). The content is copied (not for a PENDING leaf), the leaf points at R8 and is unblocked
+     * (MAPPED with RWX, or PENDING; {@link #relocateUnblocks(boolean)} false keeps it BLOCKED, the model's old choice),
+     * R8 becomes the TD's page and the old page goes back to the host (PT_NDA). RCX returns the old page's HPA, RDX 0.
+     * The integrity state of the lines does not move: the target's lines start clean, as after AUG (choice).
      */
     public SeamcallResult pageRelocate(final long pageInfo, final long tdr, final long target, final SeamcallResult out)
     {
@@ -583,12 +582,17 @@ public final class TdxModule
         {
             return septError(TdxStatus.EPT_ENTRY_STATE_INCORRECT, out);
         }
+        final long old = entry;
+        final long source = SecureEptEntry.hpa(old);
+        if (target == source)
+        {
+            // The module compares the target with the mapped page before it looks at tracking.
+            return out.set(TdxStatus.withOperand(TdxStatus.OPERAND_INVALID, TdxStatus.OPERAND_ID_R8), 0, 0);
+        }
         if (!blockedAndTracked(td, out) || !hostPage(target, FRAME_LG2, TdxStatus.OPERAND_ID_R8, out))
         {
             return out;
         }
-        final long old = entry;
-        final long source = SecureEptEntry.hpa(old);
         final long moved = SecureEptEntry.withHpa(old, target);
         if (pending)
         {
@@ -612,7 +616,8 @@ public final class TdxModule
         {
             pamt.blockEpoch(target, blockedIn);
         }
-        return success(out, old, TdxStatus.levelState(opLevel, old));
+        // tdh_mem_page_relocate returns the old page's HPA in RCX (RDX stays 0).
+        return success(out, source, 0);
     }
 
     /**

@@ -230,15 +230,17 @@ class TdxModuleTest
 
         fails(TdxStatus.GPA_RANGE_NOT_BLOCKED, OPERAND_ID_RCX, module.pageRelocate(info(0x7000, 0), TDR, target, out));
         ok(module.rangeBlock(info(0x7000, 0), TDR, out));
+        // The mapped page itself as the target: OPERAND_INVALID | R8, checked before tracking as tdh_mem_page_relocate does.
+        fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, dataPage(3), out));
         fails(TdxStatus.TLB_TRACKING_NOT_DONE, OPERAND_ID_RCX, module.pageRelocate(info(0x7000, 0), TDR, target, out));
         ok(module.track(TDR, out));
         fails(TdxStatus.PAGE_METADATA_INCORRECT, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, dataPage(4), out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_R8, module.pageRelocate(info(0x7000, 0), TDR, target + 8, out));
         fails(TdxStatus.OPERAND_INVALID, OPERAND_ID_RCX, module.pageRelocate(info(0, 1), TDR, target, out));
-        final long blocked = module.septEntry(td, info(0x7000, 0));
 
         ok(module.seamcall(SeamcallLeaf.rax(SeamcallLeaf.TDH_MEM_PAGE_RELOCATE, 0), info(0x7000, 0), TDR, target, 0, out));
-        assertEquals(blocked, out.rcx(), "RCX returns the old entry");
+        assertEquals(dataPage(3), out.rcx(), "RCX returns the old page's HPA, as tdh_mem_page_relocate does");
+        assertEquals(0, out.rdx());
         final long moved = module.septEntry(td, info(0x7000, 0));
         assertEquals(target, SecureEptEntry.hpa(moved));
         assertEquals(unblocks ? SecureEptEntry.STATE_MAPPED : SecureEptEntry.STATE_BLOCKED, SecureEptEntry.state(moved));
