@@ -522,7 +522,8 @@ public final class TdxModule
 
     /**
      * TDH.MEM.PAGE.REMOVE: a blocked leaf (BLOCKED, PENDING_BLOCKED, MMIO_BLOCKED) becomes FREE once TLB
-     * tracking is done; its frames go back to the host (PT_NDA). RCX returns the removed entry.
+     * tracking is done; its frames go back to the host (PT_NDA). RCX returns the removed page's HPA and RDX 0, as the
+     * module's tdh_mem_page_remove does (the model returned the removed entry and its level_state before).
      */
     public SeamcallResult pageRemove(final long pageInfo, final long tdr, final SeamcallResult out)
     {
@@ -548,7 +549,7 @@ public final class TdxModule
         memory.writeEntry(entryAddress, INIT_VALUE);
         release(td, SecureEptEntry.hpa(removed), sizeLg2);
         integrity.clear(SecureEptEntry.hpa(removed), 1L << sizeLg2);
-        return success(out, removed, TdxStatus.levelState(opLevel, removed));
+        return success(out, SecureEptEntry.hpa(removed), 0);
     }
 
     /**

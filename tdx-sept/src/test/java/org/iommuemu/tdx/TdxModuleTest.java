@@ -202,7 +202,8 @@ class TdxModuleTest
 
         td.vcpuExit(0);
         ok(module.pageRemove(info(0x7000, 0), TDR, out));
-        assertEquals(0x8080_0000_4000_30F0L, out.rcx(), "RCX returns the removed entry");
+        assertEquals(dataPage(3), out.rcx(), "RCX returns the removed page's HPA (tdh_mem_page_remove)");
+        assertEquals(0, out.rdx());
         assertEquals(SecureEptEntry.INIT_VALUE, module.septEntry(td, info(0x7000, 0)));
         assertEquals(Pamt.PT_NDA, module.pamt().pageType(dataPage(3)), "the page is the host's again");
         assertFalse(module.translate(td, 0x7000, Permissions.READ, walk));
