@@ -48,6 +48,8 @@ final class InvalidationQueue
     private final long[] processedByType = new long[16];
     private MemoryRing ring;
     private boolean enabled;
+    /** The latched root table is in scalable mode (TTM 01), where 128-bit descriptors are invalid. */
+    private boolean scalableMode;
     /** The invalidation completion event (IECTL). */
     private final EventControl completion;
     private final DeviceTlbInvalidations deviceTlbs;
@@ -104,6 +106,12 @@ final class InvalidationQueue
         return address >= 0 && length <= end && address <= end - length;
     }
 
+    /** SRTP latched a root table: in scalable mode (TTM 01) the queue takes 256-bit descriptors only. */
+    void scalableMode(final boolean scalable)
+    {
+        this.scalableMode = scalable;
+    }
+
     /** QIE cleared: IQH goes back to 0. */
     void disable()
     {
@@ -141,6 +149,13 @@ final class InvalidationQueue
             return;
         }
         ring.tail((int)tail);
+        if (scalableMode && ring != wide && !ring.isEmpty())
+        {
+            // VT-d 3.0 section 6.5.2: in scalable mode 128-bit descriptors are treated as invalid descriptors; IQEI 3,
+            // as VirtualBox's model reports it (whether hardware reports 3 or 7, "invalid TTM", is not in the reference).
+            error(VtdRegisters.IQEI_DESCRIPTOR_TYPE);
+            return;
+        }
         while (!ring.isEmpty())
         {
             final int head = ring.head();

@@ -532,6 +532,7 @@ public final class VtdIommu implements IommuPort
             final long pointer = registers.value(rtaddr);
             rootTable = pointer & VtdRegisters.RTADDR_ADDRESS & ~RootEntry.aboveHaw(config.hostAddressWidth);
             ttm = (int)((pointer & VtdRegisters.RTADDR_TTM) >>> VtdRegisters.RTADDR_TTM_SHIFT);
+            queue().scalableMode(ttm == VtdRegisters.TTM_SCALABLE);
             setStatus(VtdRegisters.SRTP, true);
         }
         if ((oneShot & VtdRegisters.SIRTP) != 0 && (ecap & VtdRegisters.ECAP_IR) != 0)

@@ -284,6 +284,27 @@ class VtdInvalidationQueueTest extends VtdTestBed
         assertEquals(0, iommu.iotlb().occupancy());
     }
 
+    /**
+     * In scalable mode (TTM 01) 128-bit descriptors are invalid (VT-d 3.0 section 6.5.2, as Linux's 256-bit descriptor
+     * patch quotes it): a queue set up with DW = 0 stops at its first descriptor with IQE (IQEI 3, VirtualBox's code).
+     */
+    @Test
+    void narrowDescriptorsAreInvalidInScalableMode()
+    {
+        bringUp(true);
+        final long base = iommu.readRegister(VtdRegisters.IQA, 8) & VtdRegisters.IQA_ADDRESS;
+        driver.globalCommand(VtdRegisters.QIE, false);
+        iommu.writeRegister(VtdRegisters.IQA, 8, base);   // DW = 0: 128-bit descriptors
+        driver.globalCommand(VtdRegisters.QIE, true);
+        InvalidationDescriptor.iotlb(words, VtdRegisters.IOTLB_GLOBAL, 0, 0, 0, false);
+        memory.writeEntry(base, words[0]);
+        memory.writeEntry(base + 8, words[1]);
+        iommu.writeRegister(VtdRegisters.IQT, 8, 16);
+        assertTrue((iommu.readRegister(VtdRegisters.FSTS, 4) & VtdRegisters.FSTS_IQE) != 0);
+        assertEquals(VtdRegisters.IQEI_DESCRIPTOR_TYPE, iqei());
+        assertEquals(0, iommu.readRegister(VtdRegisters.IQH, 8), "IQH stays on the descriptor");
+    }
+
     private long iqei()
     {
         return iommu.readRegister(VtdRegisters.IQERCD, 8) & VtdRegisters.IQERCD_IQEI;
