@@ -268,12 +268,15 @@ public final class PasidEntry
     }
 
     /**
-     * Reserved bits in q0..q2 on a unit with {@code ecap}: those of {@link #reserved(long, long, long, int)}, and SSADE
-     * (bit 9), which is reserved (0) without ECAP.SSADS.
+     * Reserved bits in q0..q2 on a unit with {@code ecap}: those of {@link #reserved(long, long, long, int)}, SSADE
+     * (bit 9), which is reserved (0) without ECAP.SSADS, and SRE (q2 bit 0), reserved (0) without ECAP.SRS.
      */
     public static boolean reserved(final long q0, final long q1, final long q2, final int haw, final long ecap)
     {
-        return reserved(q0, q1, q2, haw) || ((q0 & SLADE) != 0 && (ecap & VtdRegisters.ECAP_SLADS) == 0);
+        // SSADE needs ECAP.SSADS; SRE is Reserved(0) without ECAP.SRS (the specification's words as Linux's "Set SRE bit
+        // only when hardware has SRS cap" quotes them, with the 0x5A fault that setting it caused on such a unit).
+        return reserved(q0, q1, q2, haw) || ((q0 & SLADE) != 0 && (ecap & VtdRegisters.ECAP_SLADS) == 0) ||
+            ((q2 & SRE) != 0 && (ecap & VtdRegisters.ECAP_SRS) == 0);
     }
 
     /** Reserved bits in q0..q2 (q3..q7 are checked by the reader: they must be 0). */

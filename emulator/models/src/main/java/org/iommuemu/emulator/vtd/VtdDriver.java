@@ -284,13 +284,14 @@ public final class VtdDriver
 
     /**
      * PGTT = first-stage only: x86 tables of {@code levels} (4 or 5) levels at host-physical {@code root}. With
-     * supervisor requests enabled WPE is set too, as intel-iommu does (supervisor writes honour R/W).
+     * supervisor requests enabled WPE is set too, as intel-iommu does (supervisor writes honour R/W); SRE only when
+     * ECAP.SRS says the unit takes supervisor requests (SRE is reserved otherwise; Linux sets it only then).
      */
     public void attachFirstStage(final int sourceId, final int pasid, final long root, final int levels, final int domainId,
         final boolean supervisorRequests, final boolean executeRequests)
     {
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_FIRST_STAGE, 0, 2, false, false), PasidEntry.q1(domainId),
-            firstStageQ2(root, levels, supervisorRequests, executeRequests));
+            firstStageQ2(root, levels, supervisorRequests && (ecap & VtdRegisters.ECAP_SRS) != 0, executeRequests));
     }
 
     private static long firstStageQ2(final long root, final int levels, final boolean supervisorRequests, final boolean executeRequests)
@@ -316,7 +317,7 @@ public final class VtdDriver
     {
         writePasidEntry(sourceId, pasid, PasidEntry.q0(PasidEntry.PGTT_NESTED, secondStage.root(), secondStage.format().levels() - 2,
             false, false) | (dirtyTracking ? PasidEntry.SLADE : 0), PasidEntry.q1(domainId),
-            firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests, executeRequests));
+            firstStageQ2(firstStageRoot, firstStageLevels, supervisorRequests && (ecap & VtdRegisters.ECAP_SRS) != 0, executeRequests));
     }
 
     /** PGTT = pass-through. */

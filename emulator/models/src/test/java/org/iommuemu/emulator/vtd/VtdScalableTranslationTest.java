@@ -190,6 +190,28 @@ class VtdScalableTranslationTest extends VtdTestBed
         assertFault(VtdFaultReason.FS_WRITE);
     }
 
+    /**
+     * SRE is Reserved(0) on a unit without ECAP.SRS (the specification's words, as Linux's fix "Set SRE bit only when
+     * hardware has SRS cap" quotes them with the resulting 0x5A fault): a PASID entry with SRE there is a reserved-field
+     * fault; the same entry without SRE translates.
+     */
+    @Test
+    void sreIsReservedWithoutSrs()
+    {
+        bringUp(true, VtdRegisters.defaultCap(4), VtdRegisters.defaultEcap() & ~VtdRegisters.ECAP_SRS, null);
+        driver.setScalableContext(DEVICE, 0, true, false, false, 0);
+        final PageTable fs = firstStage();
+        map4k(fs, IOVA, DATA, 4096, USER_RW);
+        driver.writePasidEntry(DEVICE, PASID, PasidEntry.q0(PasidEntry.PGTT_FIRST_STAGE, 0, 2, false, false),
+            PasidEntry.q1(DOMAIN), PasidEntry.q2(fs.root(), 4, true, false));
+        assertFalse(dma(DEVICE, PASID, IOVA, Permissions.READ, false));
+        assertFault(VtdFaultReason.SM_PASID_ENTRY_RESERVED);
+        driver.writePasidEntry(DEVICE, PASID + 1, PasidEntry.q0(PasidEntry.PGTT_FIRST_STAGE, 0, 2, false, false),
+            PasidEntry.q1(DOMAIN), PasidEntry.q2(fs.root(), 4, false, false));
+        assertTrue(dma(DEVICE, PASID + 1, IOVA, Permissions.READ, false));
+        assertOk(DATA);
+    }
+
     @Test
     void firstStageRequestFlagsNeedSreAndEre()
     {
