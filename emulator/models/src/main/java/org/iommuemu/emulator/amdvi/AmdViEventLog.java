@@ -12,8 +12,9 @@ import org.iommuemu.rmp.RmpPageFaultEvent;
 /**
  * The event log as the IOMMU writes it: a ring of 16-byte entries in memory, the tail register moved past each
  * entry, EventLogInt in the status register and the event interrupt when Control.EventIntEn is set. When the log
- * is full, EventOverflow is set, the event interrupt signalled, and events are dropped until software clears it (as
- * QEMU does); nothing is written while Control.EventLogEn is clear.
+ * is full, EventOverflow is set, the event interrupt signalled, and the log stops (EventLogRun clears): events are
+ * dropped until software clears EventOverflow and writes EventLogEn from 0 to 1, as Linux's amd_iommu_restart_log
+ * does ({@link LogRunState}); nothing is written while the log does not run.
  * <p>
  * Every event is written one way: into one staging record, by the flyweight of its layout ({@link AmdViEvent} for
  * the generic events, {@code rmp}'s {@link RmpPageFaultEvent} for RMP_PAGE_FAULT, which the RMP check fills
@@ -31,6 +32,7 @@ final class AmdViEventLog
     private final AmdViEvent event = new AmdViEvent().wrap(record, 0);
     private final RmpPageFaultEvent rmpEvent = new RmpPageFaultEvent().wrap(record, 0);
     private final long[] words = new long[2];
+    private final LogRunState run = new LogRunState(AmdViRegisters.CONTROL_EVENT_LOG_EN);
     private final boolean silentTranslationRequests;
     private long interrupts;
     /** Runs after each event interrupt ({@link AmdViIommu} passes it to its interrupt listener). */
@@ -154,8 +156,7 @@ final class AmdViEventLog
     {
         final long controlValue = registers.value(control);
         final long statusValue = registers.value(status);
-        if ((controlValue & AmdViRegisters.CONTROL_EVENT_LOG_EN) == 0 || ring.entries() == 0 ||
-            (statusValue & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0)
+        if (!run.running(controlValue, ring.entries()) || (statusValue & AmdViRegisters.STATUS_EVENT_OVERFLOW) != 0)
         {
             return false;
         }
@@ -165,7 +166,8 @@ final class AmdViEventLog
         {
             // The overflow is signalled as an event interrupt too (QEMU's amdvi_log_event and VirtualBox's model both
             // do): it is how the driver learns that it must restart the log (Linux's amd_iommu_int_thread).
-            registers.setValue(status, statusValue | AmdViRegisters.STATUS_EVENT_OVERFLOW);
+            registers.setValue(status, (statusValue | AmdViRegisters.STATUS_EVENT_OVERFLOW) & ~AmdViRegisters.STATUS_EVENT_LOG_RUN);
+            run.stop();
             signal(controlValue);
             return false;
         }
@@ -183,6 +185,13 @@ final class AmdViEventLog
             interrupts++;
             interruptHook.run();
         }
+    }
+
+    /** Control was written (from {@code oldControl}): the log's enable edge; returns whether the log now runs. */
+    boolean controlWritten(final long oldControl, final long newControl)
+    {
+        run.controlWritten(oldControl, newControl);
+        return run.running(newControl, ring.entries());
     }
 
     void interruptHook(final Runnable hook)

@@ -827,17 +827,20 @@ public final class AmdViIommu implements IommuPort
             // restart, a feature enable) leaves it halted, as VirtualBox's model does.
             commands.restart();
         }
+        // The logs run from their enable bit's 0 -> 1 edge while the IOMMU is enabled, and stop on overflow (LogRunState).
+        final boolean eventLogRuns = eventLog.controlWritten(oldValue, value);
+        final boolean pprLogRuns = pprLog.controlWritten(oldValue, value);
         if ((value & AmdViRegisters.CONTROL_IOMMU_EN) == 0)
         {
             // The logs and the command buffer run only while the IOMMU is enabled (QEMU and VirtualBox gate them so).
             registers.setValue(status, statusValue);
             return;
         }
-        if ((value & AmdViRegisters.CONTROL_EVENT_LOG_EN) != 0 && eventRing.entries() != 0)
+        if (eventLogRuns)
         {
             statusValue |= AmdViRegisters.STATUS_EVENT_LOG_RUN;
         }
-        if ((value & AmdViRegisters.CONTROL_PPR_LOG_EN) != 0 && pprRing.entries() != 0)
+        if (pprLogRuns)
         {
             statusValue |= AmdViRegisters.STATUS_PPR_LOG_RUN;
         }

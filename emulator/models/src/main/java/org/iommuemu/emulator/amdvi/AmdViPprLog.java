@@ -7,8 +7,9 @@ import org.iommuemu.emulator.device.RegisterFile;
 /**
  * The PPR log as the IOMMU writes it: a ring of 16-byte {@link PprLogEntry}s in memory, the PPR tail register moved
  * past each entry, PprInt in the status register and the PPR interrupt when Control.PprIntEn is set. When the log is
- * full, PprOverflow is set, the PPR interrupt signalled, and requests are dropped until software clears it (as the
- * event log does); nothing is written while Control.PPRLogEn is clear. Allocation-free.
+ * full, PprOverflow is set, the PPR interrupt signalled, and the log stops (PprLogRun clears) until software clears
+ * PprOverflow and writes PPRLogEn from 0 to 1, as the event log does ({@link LogRunState}); nothing is written while
+ * the log does not run. Allocation-free.
  */
 final class AmdViPprLog
 {
@@ -18,6 +19,7 @@ final class AmdViPprLog
     private final Register tail;
     private final MemoryRing ring;
     private final long[] words = new long[2];
+    private final LogRunState run = new LogRunState(AmdViRegisters.CONTROL_PPR_LOG_EN);
     private long interrupts;
     private long logged;
     private long dropped;
@@ -46,8 +48,7 @@ final class AmdViPprLog
     {
         final long controlValue = registers.value(control);
         final long statusValue = registers.value(status);
-        if ((controlValue & AmdViRegisters.CONTROL_PPR_LOG_EN) == 0 || ring.entries() == 0 ||
-            (statusValue & AmdViRegisters.STATUS_PPR_OVERFLOW) != 0)
+        if (!run.running(controlValue, ring.entries()) || (statusValue & AmdViRegisters.STATUS_PPR_OVERFLOW) != 0)
         {
             dropped++;
             return false;
@@ -58,7 +59,8 @@ final class AmdViPprLog
         {
             // Signalled as the event log's overflow is (Linux's interrupt thread restarts the PPR log on it); no
             // implementation with a PPR log was at hand to compare (amdvi.md).
-            registers.setValue(status, statusValue | AmdViRegisters.STATUS_PPR_OVERFLOW);
+            registers.setValue(status, (statusValue | AmdViRegisters.STATUS_PPR_OVERFLOW) & ~AmdViRegisters.STATUS_PPR_LOG_RUN);
+            run.stop();
             if ((controlValue & AmdViRegisters.CONTROL_PPR_INT_EN) != 0)
             {
                 interrupts++;
@@ -74,6 +76,13 @@ final class AmdViPprLog
         }
         logged++;
         return true;
+    }
+
+    /** Control was written (from {@code oldControl}): the log's enable edge; returns whether the log now runs. */
+    boolean controlWritten(final long oldControl, final long newControl)
+    {
+        run.controlWritten(oldControl, newControl);
+        return run.running(newControl, ring.entries());
     }
 
     long interrupts()

@@ -240,6 +240,23 @@ class AmdViIommuTest extends AmdViTestBed
         assertFalse(out.recordLogged());
         assertEquals(256, iommu.eventInterrupts(), "255 events and the overflow (QEMU's amdvi_log_event signals it too); then " +
             "nothing while EventOverflow is set");
+        assertEquals(0, iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_RUN, "the log stopped");
+
+        // Software consumes the log and clears EventOverflow: still stopped until EventLogEn goes 0 -> 1 (the
+        // specification's restart, with the 0 written first as Linux's amd_iommu_restart_log found the hardware wants).
+        iommu.writeRegister(AmdViRegisters.EVENT_HEAD, 8, 255L << 4);
+        iommu.writeRegister(STATUS, 8, AmdViRegisters.STATUS_EVENT_OVERFLOW);
+        assertFalse(iommu.dma(DEVICE, 0x7100_0000L, false, out));
+        assertEquals(255L << 4, iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8), "not logged: the log is stopped");
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
+        assertEquals(0, iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_RUN, "writing 1 over 1 restarts nothing");
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_EVENT_LOG_EN);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
+        assertTrue((iommu.readRegister(STATUS, 8) & AmdViRegisters.STATUS_EVENT_LOG_RUN) != 0);
+        assertFalse(iommu.dma(DEVICE, 0x7200_0000L, false, out));
+        assertTrue(out.recordLogged());
+        assertEquals(0, iommu.readRegister(AmdViRegisters.EVENT_TAIL, 8), "logged at the wrapped tail");
     }
 
     /**

@@ -108,9 +108,17 @@ class AmdViPageRequestTest
         final long[] entry = new long[2];
         assertTrue(driver.nextPageRequest(entry));
         assertEquals(AmdViIommu.PPR_DROPPED, iommu.pageRequest(DEVICE, 1, 0, true, false, false, false, 0), "overflow set: dropped");
+        assertEquals(0, iommu.readRegister(AmdViRegisters.STATUS, 8) & AmdViRegisters.STATUS_PPR_LOG_RUN, "the log stopped");
         iommu.writeRegister(AmdViRegisters.STATUS, 8, AmdViRegisters.STATUS_PPR_OVERFLOW);
         assertEquals(0, iommu.readRegister(AmdViRegisters.STATUS, 8) & AmdViRegisters.STATUS_PPR_OVERFLOW, "RW1C");
+        assertEquals(AmdViIommu.PPR_DROPPED, iommu.pageRequest(DEVICE, 1, 0, true, false, false, false, 0),
+            "clearing PprOverflow alone does not restart the log");
+        // Linux's amd_iommu_restart_log: PPRLogEn 0, PprOverflow cleared, PPRLogEn 1.
+        final long control = iommu.readRegister(AmdViRegisters.CONTROL, 8);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control & ~AmdViRegisters.CONTROL_PPR_LOG_EN);
+        iommu.writeRegister(AmdViRegisters.CONTROL, 8, control);
+        assertTrue((iommu.readRegister(AmdViRegisters.STATUS, 8) & AmdViRegisters.STATUS_PPR_LOG_RUN) != 0);
         assertEquals(AmdViIommu.PPR_LOGGED, iommu.pageRequest(DEVICE, 1, 0, true, false, false, false, 0));
-        assertEquals(2, iommu.pprDropped());
+        assertEquals(3, iommu.pprDropped());
     }
 }
