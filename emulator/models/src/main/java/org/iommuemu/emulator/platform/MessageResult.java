@@ -18,7 +18,12 @@ public enum MessageResult
     /** An Invalidate Completion that completes outstanding Invalidate Requests. */
     INVALIDATION_COMPLETED("ats-invalidation-completed"),
     /** An Invalidate Completion for no outstanding Invalidate Request of that device. */
-    INVALIDATION_UNEXPECTED("ats-invalidation-unexpected");
+    INVALIDATION_UNEXPECTED("ats-invalidation-unexpected"),
+    /**
+     * An Invalidate Completion while the unit's translation is disabled: VT-d treats it as an Unsupported Request and
+     * completes nothing (the specification's words, as Linux's "Omit devTLB invalidation requests when TES=0" quotes them).
+     */
+    INVALIDATION_UNSUPPORTED("ats-invalidation-unsupported");
 
     private final String label;
 

@@ -283,7 +283,8 @@ public final class VtdIommu implements IommuPort
     }
 
     /**
-     * A message from a device: an ATS Invalidate Completion completes the outstanding Invalidate Requests of its ITags;
+     * A message from a device: an ATS Invalidate Completion completes the outstanding Invalidate Requests of its ITags
+     * (with TES clear it is an Unsupported Request and completes nothing);
      * a PRI Page Request goes to the page request queue when the requester's context allows page requests (scalable
      * mode, PRE), else its group is answered Invalid Request. Without ECAP.PRS page requests are not handled.
      */
@@ -292,7 +293,10 @@ public final class VtdIommu implements IommuPort
     {
         if (message.kind() == DeviceMessage.Kind.ATS_INVALIDATE_COMPLETION)
         {
-            return deviceTlbs.completed(message.requesterId(), message.itagVector());
+            // With TES clear the unit treats Invalidation Completions as Unsupported Requests (VT-d 4.3, as Linux's
+            // "Omit devTLB invalidation requests when TES=0" quotes it): nothing is completed.
+            return translationEnabled() ? deviceTlbs.completed(message.requesterId(), message.itagVector()) :
+                MessageResult.INVALIDATION_UNSUPPORTED;
         }
         if (pageRequests == null)
         {

@@ -167,6 +167,14 @@ class VtdPageRequestTest extends VtdTestBed
         assertEquals(2, iommu.atsInvalidateRequests());
         assertEquals(2, iommu.atsInvalidateCompletions());
         assertEquals(1, iommu.atsUnexpectedCompletions());
+
+        // With translation disabled (TES = 0) a completion is an Unsupported Request: nothing completes.
+        InvalidationDescriptor.deviceTlb(words, DEVICE, 0x7000_0000L, false);
+        driver.submit(words);
+        assertTrue(driver.enableTranslation(false));
+        assertEquals(MessageResult.INVALIDATION_UNSUPPORTED, iommu.message(message.invalidateCompletion(DEVICE, 0b01, 1)));
+        assertEquals(0b01, iommu.outstandingItags(DEVICE), "still outstanding");
+        assertEquals(2, iommu.atsInvalidateCompletions());
     }
 
     @Test
