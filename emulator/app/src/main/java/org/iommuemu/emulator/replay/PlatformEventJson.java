@@ -292,15 +292,15 @@ public final class PlatformEventJson implements PlatformEvent.Visitor<ObjectNode
             node.put("gpa", hex(e.gpa()));
             node.put("level", e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G");
         }
-        else if (e.leaf().equals(Scenario.SeamcallCall.RECLAIM.leafName()))
+        else if (e.call() == Scenario.SeamcallCall.RECLAIM)
         {
-            if (e.gpa() == Scenario.SeamcallAction.EVERY_PAGE)
+            if (e.page() == Scenario.SeamcallAction.EVERY_PAGE)
             {
                 node.put("every_page", true);
             }
             else
             {
-                node.put("page", hex(e.gpa()));
+                node.put("page", hex(e.page()));
             }
         }
         node.put("status", TdxStatus.name(e.status()));

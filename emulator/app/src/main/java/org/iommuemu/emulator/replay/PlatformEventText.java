@@ -196,33 +196,32 @@ public final class PlatformEventText implements PlatformEvent.Visitor<String>
     public String seamcall(final PlatformEvent.Seamcall e)
     {
         final StringBuilder b = new StringBuilder().append("TD ").append(e.td()).append(' ').append(e.leaf());
-        final boolean reclaim = e.leaf().equals(Scenario.SeamcallCall.RECLAIM.leafName());
+        final boolean reclaim = e.call() == Scenario.SeamcallCall.RECLAIM;
+        final boolean everyPage = reclaim && e.page() == Scenario.SeamcallAction.EVERY_PAGE;
         if (e.level() >= 0)
         {
             b.append(String.format(" gpa 0x%x %s", e.gpa(), e.level() == 0 ? "4K" : e.level() == 1 ? "2M" : "1G"));
         }
         else if (reclaim)
         {
-            b.append(e.gpa() == Scenario.SeamcallAction.EVERY_PAGE ? " of every page" : String.format(" page 0x%x", e.gpa()));
+            b.append(everyPage ? " of every page" : String.format(" page 0x%x", e.page()));
         }
         b.append(": ").append(TdxStatus.name(e.status()));
-        if (TdxStatus.isError(e.status()) && reclaim && e.gpa() == Scenario.SeamcallAction.EVERY_PAGE)
+        final boolean error = TdxStatus.isError(e.status());
+        if (everyPage)
         {
-            b.append(String.format(" (after %d pages reclaimed; rdx 0x%x)", e.rcx(), e.rdx()));
+            b.append(error ? String.format(" (after %d pages reclaimed; rdx 0x%x)", e.rcx(), e.rdx()) :
+                String.format(" (%d pages, the TDR 0x%x last: the TD is gone)", e.rcx(), e.rdx()));
         }
-        else if (TdxStatus.isError(e.status()))
+        else if (error)
         {
             b.append(String.format(" (rcx 0x%x, rdx 0x%x)", e.rcx(), e.rdx()));
-        }
-        else if (reclaim && e.gpa() == Scenario.SeamcallAction.EVERY_PAGE)
-        {
-            b.append(String.format(" (%d pages, the TDR 0x%x last: the TD is gone)", e.rcx(), e.rdx()));
         }
         else if (reclaim)
         {
             b.append(String.format(" (page type %d, owner TDR 0x%x)", e.rcx(), e.rdx()));
         }
-        else if (e.leaf().equals(Scenario.SeamcallCall.TRACK.leafName()))
+        else if (e.call() == Scenario.SeamcallCall.TRACK)
         {
             b.append(" (epoch ").append(e.rcx()).append(')');
         }

@@ -265,19 +265,26 @@ public sealed interface PlatformEvent
     }
 
     /**
-     * A memory SEAMCALL the timeline made ({@code seamcall} action) and what the TDX module answered.
+     * A SEAMCALL the timeline made ({@code seamcall} action) and what the TDX module answered.
      *
-     * @param leaf        the call's name (TDH.MEM.RANGE.BLOCK, ..., TDG.MEM.PAGE.ACCEPT).
-     * @param gpa         the GPA operand (0 for TDH.MEM.TRACK).
-     * @param level       the level operand: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB (-1 for TDH.MEM.TRACK).
+     * @param call        the call.
+     * @param gpa         the GPA operand (0 for the calls that take none: {@link Scenario.SeamcallCall#takesNoGpa}).
+     * @param level       the level operand: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB (-1 for the calls that take no GPA).
+     * @param page        RECLAIM's page, or {@link Scenario.SeamcallAction#EVERY_PAGE} (every page of the TD); 0 otherwise.
      * @param status      RAX: TDX_SUCCESS (0) or the error code with its operand ID.
-     * @param rcx         RCX returned (the offending or removed entry, the new epoch, a freed page).
-     * @param rdx         RDX returned (level and state of the offending entry).
+     * @param rcx         RCX returned (the offending entry, the new epoch, a removed or freed page, a page type).
+     * @param rdx         RDX returned (level and state of the offending entry, a page's owner).
      * @param trustedIotlbDropped trusted (TEE-tagged) IOTLB entries the module's invalidation removed during the call.
      */
-    record Seamcall(long beforeTlp, String leaf, int td, long gpa, int level, long status, long rcx, long rdx,
-        int trustedIotlbDropped) implements PlatformEvent
+    record Seamcall(long beforeTlp, Scenario.SeamcallCall call, int td, long gpa, int level, long page, long status, long rcx,
+        long rdx, int trustedIotlbDropped) implements PlatformEvent
     {
+        /** The module's name of the call (TDH.MEM.RANGE.BLOCK, ..., TDG.MEM.PAGE.ACCEPT). */
+        public String leaf()
+        {
+            return call.leafName();
+        }
+
         @Override
         public <R> R accept(final Visitor<R> visitor)
         {

@@ -341,13 +341,11 @@ final class TdxState
     private PlatformEvent.Seamcall seamcallEvent(final Scenario.SeamcallCall call, final Scenario.SeamcallAction action,
         final long removedBefore, final long epoch)
     {
-        final boolean track = call == Scenario.SeamcallCall.TRACK;
         final boolean noGpa = call.takesNoGpa();
-        final long rcx = track && out.status() == TdxStatus.SUCCESS ? epoch : out.rcx();
-        // RECLAIM names a page, not an S-EPT entry: the event's address is the page (level -1).
-        final long address = call == Scenario.SeamcallCall.RECLAIM ? action.hpa() : noGpa ? 0 : action.gpa();
-        return new PlatformEvent.Seamcall(platform.beforeTlp(), call.leafName(), action.td(), address,
-            noGpa ? -1 : action.level(), out.status(), rcx, out.rdx(), (int)(platform.iotlbEntriesInvalidated() - removedBefore));
+        final long rcx = call == Scenario.SeamcallCall.TRACK && out.status() == TdxStatus.SUCCESS ? epoch : out.rcx();
+        return new PlatformEvent.Seamcall(platform.beforeTlp(), call, action.td(), noGpa ? 0 : action.gpa(),
+            noGpa ? -1 : action.level(), call == Scenario.SeamcallCall.RECLAIM ? action.hpa() : 0, out.status(), rcx, out.rdx(),
+            (int)(platform.iotlbEntriesInvalidated() - removedBefore));
     }
 
     private void refreshT(final int requesterId)
