@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.vtd;
 
 import java.nio.ByteOrder;
+import java.util.function.BooleanSupplier;
 
 import org.agrona.concurrent.UnsafeBuffer;
 import org.iommuemu.emulator.device.MemoryRing;
@@ -48,8 +49,8 @@ final class InvalidationQueue
     private final long[] processedByType = new long[16];
     private MemoryRing ring;
     private boolean enabled;
-    /** The latched root table is in scalable mode (TTM 01), where 128-bit descriptors are invalid. */
-    private boolean scalableMode;
+    /** Whether the latched root table is in scalable mode (TTM 01), where 128-bit descriptors are invalid. */
+    private final BooleanSupplier scalableMode;
     /** The invalidation completion event (IECTL). */
     private final EventControl completion;
     private final DeviceTlbInvalidations deviceTlbs;
@@ -59,8 +60,9 @@ final class InvalidationQueue
         final long ecap,
         final VtdInvalidation invalidation, final FaultRecorder faults, final Register iqh, final Register iqa,
         final Register fsts, final Register ics, final Register iectl, final Register iqercd,
-        final DeviceTlbInvalidations deviceTlbs)
+        final DeviceTlbInvalidations deviceTlbs, final BooleanSupplier scalableMode)
     {
+        this.scalableMode = scalableMode;
         this.iqercd = iqercd;
         this.deviceTlbs = deviceTlbs;
         this.memory = memory;
@@ -106,12 +108,6 @@ final class InvalidationQueue
         return address >= 0 && length <= end && address <= end - length;
     }
 
-    /** SRTP latched a root table: in scalable mode (TTM 01) the queue takes 256-bit descriptors only. */
-    void scalableMode(final boolean scalable)
-    {
-        this.scalableMode = scalable;
-    }
-
     /** QIE cleared: IQH goes back to 0. */
     void disable()
     {
@@ -149,7 +145,7 @@ final class InvalidationQueue
             return;
         }
         ring.tail((int)tail);
-        if (scalableMode && ring != wide && !ring.isEmpty())
+        if (ring != wide && !ring.isEmpty() && scalableMode.getAsBoolean())
         {
             // VT-d 3.0 section 6.5.2: in scalable mode 128-bit descriptors are treated as invalid descriptors; IQEI 3,
             // as VirtualBox's model reports it (whether hardware reports 3 or 7, "invalid TTM", is not in the reference).

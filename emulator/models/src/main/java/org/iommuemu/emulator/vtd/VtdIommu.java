@@ -197,7 +197,7 @@ public final class VtdIommu implements IommuPort
             (register, oldValue, newValue) -> iotlbCommand(newValue));
         this.faults = new FaultRecorder(registers, config, fsts, fectl, faultOffset, faultCount);
         this.queue = new InvalidationQueue(memory, registers, config, cap, ecap, invalidation, faults, iqh, iqa, fsts, ics, iectl,
-            iqercd, deviceTlbs);
+            iqercd, deviceTlbs, this::scalableMode);
         if ((ecap & VtdRegisters.ECAP_PRS) != 0)
         {
             final Register pqh = registers.define("PQH", VtdRegisters.PQH, 8, 0, ~VtdRegisters.PQ_POINTER, 0);
@@ -536,7 +536,6 @@ public final class VtdIommu implements IommuPort
             final long pointer = registers.value(rtaddr);
             rootTable = pointer & VtdRegisters.RTADDR_ADDRESS & ~RootEntry.aboveHaw(config.hostAddressWidth);
             ttm = (int)((pointer & VtdRegisters.RTADDR_TTM) >>> VtdRegisters.RTADDR_TTM_SHIFT);
-            queue().scalableMode(ttm == VtdRegisters.TTM_SCALABLE);
             setStatus(VtdRegisters.SRTP, true);
         }
         if ((oneShot & VtdRegisters.SIRTP) != 0 && (ecap & VtdRegisters.ECAP_IR) != 0)
