@@ -22,13 +22,6 @@ import org.yaml.snakeyaml.resolver.Resolver;
  */
 public final class ModelSwitchReader
 {
-    /** The VT-d keys ({@code platform.vtd}). */
-    public static final List<String> VTD_KEYS = List.of("second-stage-fault-codes", "global-command", "compress-faults",
-        "record-execute-privilege", "interrupt-range-check", "host-address-width", "memory-limit");
-    /** The AMD-Vi switch keys (in a scenario, beside the {@code amdvi} section's other keys). */
-    public static final List<String> AMDVI_KEYS = List.of("pasid-without-guest", "nested-fault-address", "remapped-interrupts",
-        "ats-fault-events");
-
     private static final long PAGE = 4096;
 
     private ModelSwitchReader()
