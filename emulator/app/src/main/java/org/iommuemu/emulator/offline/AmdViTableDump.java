@@ -1,6 +1,8 @@
 package org.iommuemu.emulator.offline;
 
 import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.Map;
 
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.LongHashSet;
@@ -46,6 +48,11 @@ public final class AmdViTableDump
         new X86Format(4), new X86Format(4, false, 52, true), new X86Format(5), new X86Format(5, false, 52, true)};
     private final PageTableTreeDump trees;
     private final LongHashSet gcr3Visited = new LongHashSet();
+    /**
+     * The GCR3 tables and guest page-table trees shown so far in this dump, by what decides their lines, with whose
+     * they were: a second device (or PASID) with the same ones says so instead of repeating them, as for host tables.
+     */
+    private final Map<String, String> shownGuest = new HashMap<>();
     private final WalkResult hostWalk = new WalkResult();
 
     AmdViTableDump(final AmdViIommu iommu, final PhysicalMemory memory, final PrintWriter out)
@@ -76,6 +83,7 @@ public final class AmdViTableDump
                 Numbers.hex(tableBase), Numbers.hex(tableBase + (long)entries * DeviceTableEntry.SIZE - 1));
         }
         final Long2LongHashMap shownRoots = new Long2LongHashMap(-1);
+        shownGuest.clear();
         int present = 0;
         if (onlyDevice >= 0 && onlyDevice >= entries)
         {
@@ -125,7 +133,7 @@ public final class AmdViTableDump
         hostTable(device, mode, root, q0, shownRoots);
         if (DeviceTableEntry.guestTranslationValid(q0) && DeviceTableEntry.translationValid(q0) && mode != 7)
         {
-            dumpGuest(q0, q1, q2, control);
+            dumpGuest(device, q0, q1, q2, control);
         }
     }
 
@@ -165,7 +173,7 @@ public final class AmdViTableDump
      * guest page-table tree. With a host table (Mode 1-6) the guest tables sit at GPAs that the host table
      * translates, and the guest leaves' outputs are GPAs; with GCR3TRPMode the GCR3 table pages are GPAs too.
      */
-    private void dumpGuest(final long q0, final long q1, final long q2, final long control)
+    private void dumpGuest(final int device, final long q0, final long q1, final long q2, final long control)
     {
         final int glx = DeviceTableEntry.glx(q0);
         final int gpm = DeviceTableEntry.guestPagingMode(q2);
@@ -187,13 +195,27 @@ public final class AmdViTableDump
             return;
         }
         final boolean gcr3IsGpa = nested && (control & AmdViRegisters.CONTROL_GCR3_TRP_MODE) != 0;
+        final String before = shownGuest.putIfAbsent("GCR3 " + gcr3Root + "/" + glx + "/" + gpm + "/" + gcr3IsGpa + "/" +
+            guestContext(q0, nested), "device " + Numbers.requesterId(device));
+        if (before != null)
+        {
+            out.printf("  same GCR3 table as %s, shown above%n", before);
+            return;
+        }
         trees.tablesThrough(null, 0, 0, null);
         gcr3Visited.clear();
-        gcr3Table(gcr3Root, glx, 0, q0, q2, nested, gcr3IsGpa);
+        gcr3Table(device, gcr3Root, glx, 0, q0, q2, nested, gcr3IsGpa);
         trees.tablesThrough(null, 0, 0, null);
     }
 
-    private void gcr3Table(final long table, final int level, final int pasidBase, final long q0, final long q2,
+    /** What a guest tree's lines depend on besides its root: the host table it goes through, or the DTE's IR/IW. */
+    private static String guestContext(final long q0, final boolean nested)
+    {
+        return nested ? DeviceTableEntry.mode(q0) + "/" + DeviceTableEntry.root(q0) + "/" + DeviceTableEntry.permissions(q0) :
+            "-/" + DeviceTableEntry.permissions(q0);
+    }
+
+    private void gcr3Table(final int device, final long table, final int level, final int pasidBase, final long q0, final long q2,
         final boolean nested, final boolean gcr3IsGpa)
     {
         final long hostTable = gcr3IsGpa ? hostTranslated(table, q0) : table;
@@ -225,7 +247,7 @@ public final class AmdViTableDump
             final int pasid = pasidBase | (i << (GuestCr3TableEntry.INDEX_BITS * level));
             if (level > 0)
             {
-                gcr3Table(GuestCr3TableEntry.address(entry), level - 1, pasid, q0, q2, nested, gcr3IsGpa);
+                gcr3Table(device, GuestCr3TableEntry.address(entry), level - 1, pasid, q0, q2, nested, gcr3IsGpa);
                 continue;
             }
             final long cr3 = GuestCr3TableEntry.address(entry);
@@ -233,7 +255,15 @@ public final class AmdViTableDump
             out.printf("  PASID 0x%x GCR3 entry @%s = %016x: guest CR3 %s%s%n", pasid, Numbers.hex(entryAddress), entry,
                 nested ? "GPA " : "", Numbers.hex(cr3));
             // PASID 0 decodes the full width, zero-extended; other PASIDs are canonical (as the model walks them).
-            final X86Format format = guestFormats[(five ? 2 : 0) + (pasid == 0 ? 1 : 0)];
+            final int formatIndex = (five ? 2 : 0) + (pasid == 0 ? 1 : 0);
+            final X86Format format = guestFormats[formatIndex];
+            final String shownFor = shownGuest.putIfAbsent("guest " + cr3 + "/" + formatIndex + "/" + guestContext(q0, nested),
+                String.format("PASID 0x%x of device %s", pasid, Numbers.requesterId(device)));
+            if (shownFor != null)
+            {
+                out.printf("    same guest page table as %s, shown above%n", shownFor);
+                continue;
+            }
             if (nested)
             {
                 trees.tablesThrough(formats[DeviceTableEntry.mode(q0)], DeviceTableEntry.root(q0), DeviceTableEntry.permissions(q0),

@@ -9,6 +9,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -21,6 +22,7 @@ import org.iommuemu.emulator.config.InputDataException;
 import org.iommuemu.emulator.image.DecompressionProgress;
 import org.iommuemu.emulator.image.ImageFormatException;
 import org.iommuemu.emulator.image.ImageMemory;
+import org.iommuemu.emulator.platform.AddressType;
 import org.iommuemu.emulator.platform.DmaRequest;
 import org.iommuemu.emulator.platform.RequestOutcome;
 import org.iommuemu.emulator.profile.TimingProfiles;
@@ -258,5 +260,119 @@ class InputFileFuzzTest
                 assertTrue(request.requesterId() >= 0 && request.requesterId() <= 0xFFFF);
             }
         }, InputDataException.class);
+    }
+    /** Frames of the hostile-tables target's memory (every frame holds the fuzzed bytes, from where the last one ended). */
+    private static final int TABLE_FRAMES = 8;
+
+    /**
+     * Hostile translation structures: a model brought up from register values (AMD-Vi: a device table at 0 with a
+     * fuzzed size field, control and EFR; VT-d: a root table in one of the frames in legacy or scalable mode, CAP and
+     * ECAP the defaults or fuzzed) over memory whose {@value #TABLE_FRAMES} frames hold the fuzzed bytes, most inputs
+     * with every entry's address bits folded into those frames so that walks go deep into fuzzed tables (device table
+     * and context entries, PASID directories and entries, GCR3 tables, page tables at every level). Then fuzzed
+     * requests (any requester, address, access, address type, PASID) and the table dumps. The documented refusal of
+     * register values that cannot be applied is allowed at bring-up; after that nothing may throw: a hostile table is
+     * a fault, answered as a value, and a dump marks it; an answered translation keeps the request's offset in its page (of
+     * 4 KiB or more), and a fault names its kind.
+     */
+    @FuzzTest(maxDuration = DURATION)
+    void tables(final FuzzedDataProvider data)
+    {
+        final IommuKind kind = data.consumeBoolean() ? IommuKind.AMDVI : IommuKind.VTD;
+        final List<String> registers = new ArrayList<>();
+        if (kind == IommuKind.AMDVI)
+        {
+            // Mostly a small device table: the dump reads every entry of it (up to 64 K).
+            registers.add("0x0=0x" + Long.toHexString(data.consumeBoolean() ? data.consumeInt(0, 1) : data.consumeInt(0, 0x1FF)));
+            registers.add("0x18=0x" + Long.toHexString(data.consumeLong() | 1));
+            if (data.consumeBoolean())
+            {
+                registers.add("0x30=0x" + Long.toHexString(data.consumeLong()));
+            }
+        }
+        else
+        {
+            if (data.consumeBoolean())
+            {
+                registers.add("0x8=0x" + Long.toHexString(data.consumeLong()));
+            }
+            if (data.consumeBoolean())
+            {
+                registers.add("0x10=0x" + Long.toHexString(data.consumeLong()));
+            }
+            registers.add("0x20=0x" + Long.toHexString(((long)data.consumeInt(0, TABLE_FRAMES - 1) << 12) |
+                (data.consumeBoolean() ? 1L << 10 : 0)));
+            registers.add("0x1c=0x" + Long.toHexString(0xC000_0000L | data.consumeInt()));
+        }
+        final int requests = data.consumeInt(1, 8);
+        final DmaRequest[] fuzzed = new DmaRequest[requests];
+        for (int i = 0; i < requests; i++)
+        {
+            final DmaRequest request = new DmaRequest();
+            request.requesterId(data.consumeBoolean() ? data.consumeInt(0, 7) : data.consumeInt(0, 0xFFFF))
+                .address(data.consumeLong()).access(data.consumeInt(0, Permissions.READ | Permissions.WRITE | Permissions.EXECUTE))
+                .addressType(data.pickValue(AddressType.values()));
+            if (data.consumeBoolean())
+            {
+                request.pasid(data.consumeInt(0, 0xF_FFFF));
+                request.privileged(data.consumeBoolean());
+            }
+            fuzzed[i] = request;
+        }
+        final boolean folded = data.consumeInt(0, 9) != 0;
+        final byte[] bytes = data.consumeRemainingAsBytes();
+        final byte[] input = (String.join("\n", registers) + "\n").getBytes(StandardCharsets.ISO_8859_1);
+        check("tables", input, "--reg", () ->
+        {
+            final RegisterValues values = RegisterValues.parse(null, registers);
+            final SparseMemory memory = new SparseMemory();
+            if (bytes.length > 0)
+            {
+                final int words = TABLE_FRAMES * 4096 / 8;
+                for (int w = 0; w < words; w++)
+                {
+                    long value = 0;
+                    for (int b = 0; b < 8; b++)
+                    {
+                        value |= (bytes[(w * 8 + b) % bytes.length] & 0xFFL) << (8 * b);
+                    }
+                    if (folded)
+                    {
+                        // The address field (bits 51:12) into the frames; every other bit as fuzzed.
+                        value = (value & ~0x000F_FFFF_FFFF_F000L) | (((value >>> 12) % TABLE_FRAMES) << 12);
+                    }
+                    memory.writeEntry(w * 8L, value);
+                }
+            }
+            final OfflineModel model;
+            try
+            {
+                model = kind.factory().create(memory, values);
+            }
+            catch (final IllegalArgumentException refused)
+            {
+                return; // the documented refusal of register values that cannot be applied (checked by check())
+            }
+            final RequestOutcome outcome = new RequestOutcome();
+            for (final DmaRequest request : fuzzed)
+            {
+                model.port().handle(request, outcome);
+                if (outcome.isOk())
+                {
+                    assertTrue(outcome.pageSizeLg2() >= 12 && outcome.pageSizeLg2() <= 64, () -> "page size of " + outcome);
+                    final long offsetMask = outcome.pageSizeLg2() >= 64 ? -1L : (1L << outcome.pageSizeLg2()) - 1;
+                    assertEquals(request.address() & offsetMask, outcome.outputAddress() & offsetMask,
+                        () -> "the offset in the page changed: " + request + " -> " + outcome);
+                }
+                else if (!outcome.interrupt())
+                {
+                    assertNotNull(outcome.fault(), () -> "a failed request without a fault: " + outcome);
+                }
+            }
+            final StringWriter dump = new StringWriter();
+            model.dumpTables(new PrintWriter(dump), -1);
+            model.dumpTables(new PrintWriter(dump), fuzzed[0].requesterId());
+            assertTrue(dump.getBuffer().length() < (64 << 20), "dump of " + dump.getBuffer().length() + " characters");
+        }, IllegalArgumentException.class);
     }
 }

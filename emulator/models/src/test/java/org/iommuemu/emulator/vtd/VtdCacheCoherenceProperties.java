@@ -69,14 +69,91 @@ class VtdCacheCoherenceProperties
             .as(Op::new).list().ofMinSize(1).ofMaxSize(60);
     }
 
+    /** How the device's requests are translated: legacy mode, or scalable mode by the PASID entry's PGTT. */
+    enum Mode
+    {
+        LEGACY, SCALABLE_SECOND_STAGE, FIRST_STAGE, NESTED
+    }
+
+    private static final int PASID = 9;
+
+    /**
+     * As {@link #operations()}, denser: most operations on 4 pages or within 32 (and the two 2 MiB blocks), so that most DMAs
+     * meet pages that were mapped, changed and invalidated (checked: in {@link #operations()} most DMAs meet pages
+     * never mapped).
+     */
+    @Provide
+    Arbitrary<List<Op>> denseOperations()
+    {
+        final Arbitrary<Integer> start = Arbitraries.frequencyOf(
+            Tuple.of(6, Arbitraries.integers().between(0, 3)),
+            Tuple.of(3, Arbitraries.integers().between(0, 31)),
+            Tuple.of(1, Arbitraries.integers().between(0, PAGES - 1)),
+            Tuple.of(1, Arbitraries.of(0, 512)));
+        final Arbitrary<Integer> count = Arbitraries.frequencyOf(
+            Tuple.of(4, Arbitraries.integers().between(1, 16)),
+            Tuple.of(1, Arbitraries.of(512, 1024)));
+        return Combinators.combine(Arbitraries.frequencyOf(
+                Tuple.of(3, Arbitraries.of(Kind.MAP_LARGEST, Kind.MAP_4K, Kind.UNMAP)),
+                Tuple.of(1, Arbitraries.of(Kind.INVALIDATE_PAGES, Kind.INVALIDATE_ALL)),
+                Tuple.of(4, Arbitraries.of(Kind.DMA, Kind.DMA))),
+                start, count, Arbitraries.of(0, 512, 2048, 7))
+            .as(Op::new).list().ofMinSize(10).ofMaxSize(80);
+    }
+
     @Property(tries = 120)
     void aDmaAnswerIsOneTheTablesGaveSinceTheLastInvalidation(@ForAll("operations") final List<Op> operations)
     {
+        run(Mode.LEGACY, operations);
+    }
+
+    /**
+     * The same in scalable mode (the PASID cache in front, and for first-stage and nested translation the first-stage
+     * walk caches and, nested, the cache of second-stage results): the tables that change are the PASID entry's
+     * second stage (PGTT 010b, requests without a PASID through RID_PASID, invalidated by IOTLB descriptors as Linux
+     * does for second-stage domains) or its first stage (PGTT 001b and 011b, requests with a PASID, invalidated by
+     * PASID-based IOTLB descriptors, page-selective within the PASID, as Linux's qi_flush_piotlb does); a nested
+     * PASID's second stage maps the guest's tables and pages one to one and does not change.
+     */
+    @Property(tries = 60)
+    void scalableModeToo(@ForAll("denseOperations") final List<Op> operations, @ForAll final Mode mode)
+    {
+        run(mode, operations);
+    }
+
+    private static void run(final Mode mode, final List<Op> operations)
+    {
         final Bed bed = new Bed();
-        bed.bringUp(false);
-        final PageTable domain = bed.secondStage(4);
-        bed.driver.attachLegacy(VtdTestBed.DEVICE, domain, VtdTestBed.DOMAIN, ContextEntry.TT_MULTI_LEVEL, false);
+        bed.bringUp(mode != Mode.LEGACY);
+        final boolean firstStage = mode == Mode.FIRST_STAGE || mode == Mode.NESTED;
+        final PageTable domain = firstStage ? bed.firstStage() : bed.secondStage(4);
+        final int permissions = firstStage ? Permissions.READ_WRITE | Permissions.USER : Permissions.READ_WRITE;
+        switch (mode)
+        {
+            case LEGACY -> bed.driver.attachLegacy(VtdTestBed.DEVICE, domain, VtdTestBed.DOMAIN, ContextEntry.TT_MULTI_LEVEL, false);
+            case SCALABLE_SECOND_STAGE ->
+            {
+                bed.driver.setScalableContext(VtdTestBed.DEVICE, 0, false, false, false, 0);
+                bed.driver.attachSecondStage(VtdTestBed.DEVICE, 0, domain, VtdTestBed.DOMAIN);
+            }
+            case FIRST_STAGE ->
+            {
+                bed.driver.setScalableContext(VtdTestBed.DEVICE, 0, true, false, false, 0);
+                bed.driver.attachFirstStage(VtdTestBed.DEVICE, PASID, domain.root(), 4, VtdTestBed.DOMAIN, false, false);
+            }
+            case NESTED ->
+            {
+                // The second stage maps the first stage's tables (in the domain pool) and its outputs one to one.
+                final PageTable secondStage = bed.secondStage(4);
+                VtdTestBed.map(secondStage, VtdTestBed.DOMAIN_POOL, VtdTestBed.DOMAIN_POOL, 256L << 20, Permissions.READ_WRITE);
+                VtdTestBed.map(secondStage, PA_BASE, PA_BASE, 64L << 20, Permissions.READ_WRITE);
+                bed.driver.setScalableContext(VtdTestBed.DEVICE, 0, true, false, false, 0);
+                bed.driver.attachNested(VtdTestBed.DEVICE, PASID, domain.root(), 4, secondStage, VtdTestBed.DOMAIN, false, false);
+            }
+            default -> throw new IllegalStateException();
+        }
         final CoherenceOracle oracle = new CoherenceOracle(PAGES);
+        final long[] words = new long[2];
         int step = 0;
         for (final Op op : operations)
         {
@@ -89,7 +166,7 @@ class VtdCacheCoherenceProperties
                 case MAP_LARGEST, MAP_4K ->
                 {
                     final long pa = PA_BASE + ((long)(op.start() + op.paShift()) << 12);
-                    final MapStatus status = domain.map(iova, pa, (long)pages << 12, Permissions.READ_WRITE,
+                    final MapStatus status = domain.map(iova, pa, (long)pages << 12, permissions,
                         op.kind() == Kind.MAP_4K ? PageSizePolicy.FORCED_4K : PageSizePolicy.LARGEST);
                     if (status == MapStatus.OK)
                     {
@@ -112,7 +189,18 @@ class VtdCacheCoherenceProperties
                     // Page-selective invalidation of the aligned block of 2^mask pages around the range's first page.
                     final int mask = pages >= 512 ? 9 : pages >= 8 ? 3 : 0;
                     final int first = op.start() & ~((1 << mask) - 1);
-                    assertTrue(bed.driver.invalidateIotlbPages(VtdTestBed.DOMAIN, WINDOW + ((long)first << 12), mask), where);
+                    final long address = WINDOW + ((long)first << 12);
+                    if (firstStage)
+                    {
+                        InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PAGE, VtdTestBed.DOMAIN, PASID, address,
+                            mask, false);
+                        bed.driver.submit(words);
+                        assertTrue(bed.driver.waitForCompletion(false), where);
+                    }
+                    else
+                    {
+                        assertTrue(bed.driver.invalidateIotlbPages(VtdTestBed.DOMAIN, address, mask), where);
+                    }
                     for (int i = first; i < Math.min(PAGES, first + (1 << mask)); i++)
                     {
                         oracle.invalidated(i);
@@ -123,12 +211,12 @@ class VtdCacheCoherenceProperties
                     bed.driver.invalidateAll();
                     oracle.invalidatedAll();
                 }
-                case DMA -> check(bed, op.start(), op.paShift() == 7, oracle, where);
+                case DMA -> check(bed, firstStage, op.start(), op.paShift() == 7, oracle, where);
                 case DMA_BURST ->
                 {
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
-                        check(bed, i, (i & 1) == 0, oracle, where);
+                        check(bed, firstStage, i, (i & 1) == 0, oracle, where);
                     }
                 }
                 default -> throw new IllegalStateException();
@@ -136,10 +224,12 @@ class VtdCacheCoherenceProperties
         }
     }
 
-    private static void check(final Bed bed, final int page, final boolean write, final CoherenceOracle oracle, final String where)
+    private static void check(final Bed bed, final boolean withPasid, final int page, final boolean write,
+        final CoherenceOracle oracle, final String where)
     {
         final long iova = WINDOW + ((long)page << 12) + 0x40;
-        final boolean ok = bed.dma(VtdTestBed.DEVICE, iova, write);
+        final boolean ok = withPasid ? bed.dma(VtdTestBed.DEVICE, PASID, iova, write ? Permissions.WRITE : Permissions.READ, false) :
+            bed.dma(VtdTestBed.DEVICE, iova, write);
         oracle.check(page, ok, ok ? bed.outcome.outputAddress() - 0x40 : CoherenceOracle.UNMAPPED, where);
     }
 }

@@ -35,6 +35,8 @@ class AmdViGuestOfflineTest
     static final int GUEST = 0x0040;     // 00:08.0
     static final int NESTED = 0x0041;    // 00:08.1
     static final int BROKEN = 0x0042;    // 00:08.2
+    /** A second device on GUEST's GCR3 table (as devices of one guest share it). */
+    static final int SHARING = 0x0043;   // 00:08.3
     /** Guest tables of NESTED: GPA 0x3000_0000 is SPA 0x50_0000 (free space inside the image). */
     static final long GUEST_TABLES_GPA = 0x3000_0000L;
     static final long GUEST_TABLES = 0x50_0000L;
@@ -63,6 +65,7 @@ class AmdViGuestOfflineTest
         driver.setGuestCr3(gcr3, 1, 20, 0, first.root());
         driver.setGuestCr3(gcr3, 1, 20, 1, first.root());
         driver.setGuestCr3(gcr3, 1, 20, 5, fifth.root());
+        driver.attachGuest(SHARING, null, 20, gcr3, 1, 4, true);
 
         final PageTable host = driver.newDomain(3);
         map(host, GUEST_TABLES_GPA, GUEST_TABLES, 0x10_0000, Permissions.READ_WRITE);
@@ -155,6 +158,12 @@ class AmdViGuestOfflineTest
         assertTrue(out.contains("guest CR3 GPA 0x3000"), out);
         assertTrue(out.contains("0000000000001000-0000000000002fff -> 0000100001000-0000100002fff    4K x2      rw-u L0"), out);
         assertTrue(out.contains("! GCR3 level-0 table 0x4000000000 lies outside the image: reads as zero (no PASID)"), out);
+        // Shared structures are shown once: PASIDs 3 and 0x205 of NESTED have one guest table, GUEST and SHARING one
+        // GCR3 table (PASIDs 0 and 1 of GUEST share a root too, but PASID 0 is walked zero-extended: both shown).
+        assertTrue(out.contains("    same guest page table as PASID 0x3 of device 0x0041, shown above"), out);
+        assertTrue(out.contains("device 0x0043 (00:08.3) DTE @0x"), out);
+        assertTrue(out.contains("  same GCR3 table as device 0x0040, shown above"), out);
+        assertEquals(1, out.split("PASID 0x5 GCR3 entry", -1).length - 1, out);
 
         final List<String> one = args("tables", image, List.of());
         one.addAll(List.of("--device", "00:08.1"));
