@@ -12,6 +12,7 @@ import net.jqwik.api.Tuple;
 import org.iommuemu.emulator.cache.CoherenceOracle;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
+import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -66,12 +67,79 @@ class CacheCoherenceProperties
             .as(Op::new).list().ofMinSize(1).ofMaxSize(60);
     }
 
+    /** As {@link #operations()}, denser: most operations on 4 pages or within 32 (see VtdCacheCoherenceProperties). */
+    @Provide
+    Arbitrary<List<Op>> denseOperations()
+    {
+        final Arbitrary<Integer> start = Arbitraries.frequencyOf(
+            Tuple.of(6, Arbitraries.integers().between(0, 3)),
+            Tuple.of(3, Arbitraries.integers().between(0, 31)),
+            Tuple.of(1, Arbitraries.integers().between(0, PAGES - 1)),
+            Tuple.of(1, Arbitraries.of(0, 512)));
+        final Arbitrary<Integer> count = Arbitraries.frequencyOf(
+            Tuple.of(4, Arbitraries.integers().between(1, 16)),
+            Tuple.of(1, Arbitraries.of(512, 1024)));
+        return Combinators.combine(Arbitraries.frequencyOf(
+                Tuple.of(3, Arbitraries.of(Kind.MAP_LARGEST, Kind.MAP_4K, Kind.UNMAP)),
+                Tuple.of(1, Arbitraries.of(Kind.INVALIDATE_PAGES, Kind.INVALIDATE_ALL)),
+                Tuple.of(4, Arbitraries.of(Kind.DMA, Kind.DMA))),
+                start, count, Arbitraries.of(0, 512, 2048, 7))
+            .as(Op::new).list().ofMinSize(10).ofMaxSize(80);
+    }
+
+    /** Which table the device's requests go through and change. */
+    enum Mode
+    {
+        /** The host (v1) table, requests without a PASID. */
+        HOST,
+        /** A PASID's guest (x86-64) table with Mode 0 (GV, guest addresses are SPAs). */
+        GUEST,
+        /** A PASID's guest table nested under a host table that maps the guest's tables and pages one to one. */
+        NESTED
+    }
+
+    private static final int PASID = 3;
+
     @Property(tries = 120)
     void aDmaAnswerIsOneTheTablesGaveSinceTheLastInvalidation(@ForAll("operations") final List<Op> operations)
     {
+        run(Mode.HOST, operations);
+    }
+
+    /**
+     * The same with denser operations, and for guest (v2) tables too: the GCR3 cache and the guest walk caches are then
+     * in front, and a page's invalidation is INVALIDATE_IOMMU_PAGES for the PASID (GN = 1), as Linux's
+     * amd_iommu_flush_pages for a PASID sends it.
+     */
+    @Property(tries = 60)
+    void guestTablesToo(@ForAll("denseOperations") final List<Op> operations, @ForAll final Mode mode)
+    {
+        run(mode, operations);
+    }
+
+    private static void run(final Mode mode, final List<Op> operations)
+    {
         final Bed bed = new Bed();
         bed.bringUp(null, 9);
-        bed.driver.attach(AmdViTestBed.DEVICE, bed.domain, AmdViTestBed.DOMAIN, true, true);
+        final PageTable table;
+        switch (mode)
+        {
+            case HOST ->
+            {
+                bed.driver.attach(AmdViTestBed.DEVICE, bed.domain, AmdViTestBed.DOMAIN, true, true);
+                table = bed.domain;
+            }
+            case GUEST -> table = bed.guestOnly(PASID, 1, 4, false);
+            case NESTED ->
+            {
+                table = bed.nested(PASID, 4);
+                assertEquals(MapStatus.OK, bed.domain.map(PA_BASE, PA_BASE, 64L << 20, Permissions.READ_WRITE, PageSizePolicy.LARGEST));
+                bed.driver.invalidateAll();
+            }
+            default -> throw new IllegalStateException();
+        }
+        final boolean guest = mode != Mode.HOST;
+        final int permissions = guest ? AmdViTestBed.USER_RW : Permissions.READ_WRITE;
         final CoherenceOracle oracle = new CoherenceOracle(PAGES);
         int step = 0;
         for (final Op op : operations)
@@ -85,7 +153,7 @@ class CacheCoherenceProperties
                 case MAP_LARGEST, MAP_4K ->
                 {
                     final long pa = PA_BASE + ((long)(op.start() + op.paShift()) << 12);
-                    final MapStatus status = bed.domain.map(iova, pa, (long)pages << 12, Permissions.READ_WRITE,
+                    final MapStatus status = table.map(iova, pa, (long)pages << 12, permissions,
                         op.kind() == Kind.MAP_4K ? PageSizePolicy.FORCED_4K : PageSizePolicy.LARGEST);
                     if (status == MapStatus.OK)
                     {
@@ -97,7 +165,7 @@ class CacheCoherenceProperties
                 }
                 case UNMAP ->
                 {
-                    assertEquals(MapStatus.OK, bed.domain.unmap(iova, (long)pages << 12), where);
+                    assertEquals(MapStatus.OK, table.unmap(iova, (long)pages << 12), where);
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
                         oracle.tables(i, CoherenceOracle.UNMAPPED);
@@ -105,7 +173,14 @@ class CacheCoherenceProperties
                 }
                 case INVALIDATE_PAGES ->
                 {
-                    bed.driver.invalidatePages(AmdViTestBed.DOMAIN, iova, (long)pages << 12);
+                    if (guest)
+                    {
+                        bed.driver.invalidatePasidPages(AmdViTestBed.DOMAIN, PASID, iova, (long)pages << 12);
+                    }
+                    else
+                    {
+                        bed.driver.invalidatePages(AmdViTestBed.DOMAIN, iova, (long)pages << 12);
+                    }
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
                         oracle.invalidated(i);
@@ -116,12 +191,12 @@ class CacheCoherenceProperties
                     bed.driver.invalidateAll();
                     oracle.invalidatedAll();
                 }
-                case DMA -> check(bed, op.start(), op.paShift() == 7, oracle, where);
+                case DMA -> check(bed, guest, op.start(), op.paShift() == 7, oracle, where);
                 case DMA_BURST ->
                 {
                     for (int i = op.start(); i < op.start() + pages; i++)
                     {
-                        check(bed, i, (i & 1) == 0, oracle, where);
+                        check(bed, guest, i, (i & 1) == 0, oracle, where);
                     }
                 }
                 default -> throw new IllegalStateException();
@@ -129,10 +204,13 @@ class CacheCoherenceProperties
         }
     }
 
-    private static void check(final Bed bed, final int page, final boolean write, final CoherenceOracle oracle, final String where)
+    private static void check(final Bed bed, final boolean withPasid, final int page, final boolean write,
+        final CoherenceOracle oracle, final String where)
     {
         final long iova = WINDOW + ((long)page << 12) + 0x40;
-        final boolean ok = bed.iommu.dma(AmdViTestBed.DEVICE, iova, write, bed.out);
+        final boolean ok = withPasid ?
+            bed.iommu.dma(AmdViTestBed.DEVICE, PASID, iova, write ? Permissions.WRITE : Permissions.READ, false, bed.out) :
+            bed.iommu.dma(AmdViTestBed.DEVICE, iova, write, bed.out);
         oracle.check(page, ok, ok ? bed.out.outputAddress() - 0x40 : CoherenceOracle.UNMAPPED, where);
     }
 }
