@@ -56,7 +56,6 @@ public final class CosimServer implements AutoCloseable
     private volatile SessionOutputs outputs = SessionOutputs.NONE;
     private final Map<Integer, Session> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger sessionNumbers = new AtomicInteger();
-    private final List<String> endedStatistics = new ArrayList<>();
     private EventLoopGroup group;
     private Channel serverChannel;
     private String address;
@@ -157,15 +156,6 @@ public final class CosimServer implements AutoCloseable
         return sessions.size();
     }
 
-    /** The statistics of the sessions that have ended, in the order they ended. */
-    public List<String> endedStatistics()
-    {
-        synchronized (endedStatistics)
-        {
-            return List.copyOf(endedStatistics);
-        }
-    }
-
     void log(final String line)
     {
         log.accept("iommu-emu: " + line);
@@ -211,10 +201,6 @@ public final class CosimServer implements AutoCloseable
     void sessionEnded(final Session session, final String text, final ObjectNode json)
     {
         sessions.remove(session.number());
-        synchronized (endedStatistics)
-        {
-            endedStatistics.add(text);
-        }
         try
         {
             jsonStatistics.accept(json);

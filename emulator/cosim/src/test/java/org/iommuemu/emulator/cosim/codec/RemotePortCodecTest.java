@@ -1,6 +1,7 @@
 package org.iommuemu.emulator.cosim.codec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import io.netty.buffer.ByteBuf;
@@ -361,6 +362,23 @@ class RemotePortCodecTest
         assertEquals(580, back.packetOffset());
         assertEquals(44, back.fieldOffset());
         assertEquals("bad", back.reason());
+    }
+
+    @Test
+    void anErrorResponsesReasonIsDescribedInPrintableAsciiOnly()
+    {
+        // A peer's reason with a line break, an escape sequence, a backslash, a non-ASCII letter and a byte that is not
+        // UTF-8: kept as decoded, described escaped (it goes into logs).
+        final byte[] reason = {'a', '\n', 0x1B, '[', '2', 'J', '\\', (byte)0xC3, (byte)0xA9, (byte)0xFF, 'z'};
+        final ErrorResponse error = ErrorResponse.to(RemotePort.CMD_READ, 4, 1, ErrorLayout.MALFORMED, 0, 0, "");
+        final byte[] b = encode(error);
+        final byte[] withReason = Arrays.copyOf(b, b.length + reason.length);
+        System.arraycopy(reason, 0, withReason, b.length, reason.length);
+        withReason[7] += (byte)reason.length; // the header's length field (small here: its low byte)
+        final ErrorResponse back = (ErrorResponse)decode(withReason).get(0);
+        assertEquals("a\n\u001B[2J\\\u00E9\uFFFDz", back.reason());
+        assertTrue(back.describe().endsWith(": a\\x0a\\x1b[2J\\\\\\xe9\\ufffdz"), back.describe());
+        assertEquals("plain text, no escapes", ErrorResponse.printable("plain text, no escapes"));
     }
 
     @Test

@@ -261,6 +261,24 @@ class CosimFaultTest
     }
 
     @Test
+    void aPeersErrorTextIsLoggedEscaped() throws Exception
+    {
+        // The reason of a peer's error response is the peer's text: with a line break and a terminal escape sequence it
+        // could forge a log line or drive the operator's terminal. It is logged on one line, escaped.
+        try (Loopback loop = new Loopback(AMDVI); RawPeer peer = new RawPeer(loop.address))
+        {
+            peer.handshake(ALL);
+            peer.send(ErrorResponse.to(RemotePort.CMD_IE_TLP, 3, 0, ErrorLayout.MALFORMED, 0, 0,
+                "bad\niommu-emu: session 9: forged\u001b[2J"));
+            final String line = loop.awaitLog("the peer reports");
+            assertTrue(line.endsWith(": bad\\x0aiommu-emu: session 9: forged\\x1b[2J"), line);
+            assertTrue(line.chars().allMatch(c -> c >= 0x20 && c < 0x7F), line);
+            peer.send(new Sync().timestamp(1));
+            assertInstanceOf(Sync.class, peer.receive(), "the session carries on");
+        }
+    }
+
+    @Test
     void requestsOnTheWrongChannelAreRefused() throws Exception
     {
         try (Loopback loop = new Loopback(AMDVI); CosimClient client = loop.client((GuestMemory)null))
