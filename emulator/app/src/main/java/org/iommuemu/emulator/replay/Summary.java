@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.HdrHistogram.Histogram;
+import org.iommuemu.emulator.config.Printable;
 import org.iommuemu.emulator.scenario.Platform;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceSummary;
@@ -253,7 +254,8 @@ public final class Summary
         }
         for (final Row row : rows)
         {
-            out.printf("  %-" + width + "s  %s%n", row.metric(), row.text());
+            // Row texts quote the trace (its skipped records' errors): control characters are shown escaped.
+            out.printf("  %-" + width + "s  %s%n", row.metric(), Printable.controls(row.text()));
         }
         out.flush();
     }

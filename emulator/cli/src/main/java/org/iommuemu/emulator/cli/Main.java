@@ -6,6 +6,7 @@ import org.iommuemu.emulator.cli.offline.TablesCommand;
 import org.iommuemu.emulator.cli.offline.TranslateCommand;
 import org.iommuemu.emulator.cli.trace.TraceCommand;
 import org.iommuemu.emulator.config.BuildVersion;
+import org.iommuemu.emulator.config.Printable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -47,8 +48,10 @@ public final class Main
             // One line, the command it is about and where to read more; exit code 2 (docs: README, Exit codes).
             final CommandLine cmd = ex.getCommandLine();
             final String name = cmd.getCommandSpec().qualifiedName();
+            // Messages may quote the user's text: its control characters are shown escaped (Printable).
             cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + (name.equals("iommu-emu") ? "" :
-                name.substring("iommu-emu ".length()) + ": ") + lowerFirst(ex.getMessage()) + " (see " + name + " --help)"));
+                name.substring("iommu-emu ".length()) + ": ") + Printable.controls(lowerFirst(ex.getMessage())) + " (see " + name +
+                " --help)"));
             cmd.getErr().flush();
             return ExitCodes.USAGE;
         });
@@ -59,7 +62,7 @@ public final class Main
             {
                 throw ex; // an emulator bug: picocli prints the stack trace, exit code 1
             }
-            cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + ExitCodes.message(ex)));
+            cmd.getErr().println(cmd.getColorScheme().errorText("iommu-emu: " + Printable.controls(ExitCodes.message(ex))));
             cmd.getErr().flush();
             return code;
         });

@@ -300,6 +300,25 @@ class RobustnessCommandTest
     }
 
     @Test
+    void controlCharactersOfAnInputAreQuotedEscaped() throws IOException
+    {
+        // A register file whose bad value holds a terminal escape sequence and a carriage return: the error quotes it
+        // escaped, so that an input cannot drive the terminal or overwrite the line. (A text
+        // trace with such bytes is not taken for text at all: BAD_MAGIC, naming the byte.)
+        final Path regs = Files.writeString(dir.resolve("r.regs"), "0x18=1\u001b[2Jx\rz\n");
+        assertEquals(ExitCodes.BAD_INPUT, run("tables", "--iommu", "amdvi", "--memory", Files.write(dir.resolve("m.img"),
+            new byte[4096]).toString(), "--regs", regs.toString()));
+        assertTrue(err.toString().contains("\\x1b[2Jx\\x0d"), err.toString());
+        assertFalse(err.toString().contains("\u001b") || err.toString().contains("\r"), err.toString());
+
+        final Path text = trace("t.txt", 2);
+        Files.writeString(text, Files.readString(text) + "3ns up port=1 \u001b[2J=1 tlp=00000000\n");
+        assertEquals(ExitCodes.BAD_INPUT, run("replay", "--scenario", "nic-passthrough", text.toString()));
+        assertTrue(err.toString().contains("(0x1b) is not text"), err.toString());
+        assertFalse(err.toString().contains("\u001b"), err.toString());
+    }
+
+    @Test
     void replaySummaryShowsSkippedAndIgnoredRecordsAndRowsKeepTheTraceIndex() throws IOException
     {
         final Path text = trace("t.txt", 6);

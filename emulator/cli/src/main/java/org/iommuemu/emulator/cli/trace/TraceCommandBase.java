@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 import org.iommuemu.emulator.cli.ExitCodes;
+import org.iommuemu.emulator.config.Printable;
 import org.iommuemu.tlp.trace.TraceFormatException;
 import org.iommuemu.tlp.trace.TraceSummary;
 import picocli.CommandLine.Model.CommandSpec;
@@ -50,14 +51,14 @@ abstract class TraceCommandBase implements Callable<Integer>
     final void printSummary(final Path path, final TraceSummary summary, final String extra)
     {
         final PrintWriter err = err();
-        err.println("trace " + spec.name() + " " + path + ": " + summary + (null == extra ? "" : extra));
+        err.println(Printable.controls("trace " + spec.name() + " " + path + ": " + summary + (null == extra ? "" : extra)));
         err.flush();
     }
 
     /** Prints a bad-trace error (the message names file, record index, byte offset and reason). */
     final int badTrace(final TraceFormatException ex)
     {
-        err().println(spec.commandLine().getColorScheme().errorText("iommu-emu: " + ex.getMessage()));
+        err().println(spec.commandLine().getColorScheme().errorText("iommu-emu: " + Printable.controls(ex.getMessage())));
         err().flush();
         return BAD_TRACE;
     }

@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.cosim.codec;
 
+import org.iommuemu.emulator.config.Printable;
 import org.iommuemu.emulator.cosim.wire.ErrorLayout;
 import org.iommuemu.emulator.cosim.wire.RemotePort;
 
@@ -66,47 +67,11 @@ public final class ErrorResponse extends RpPacket
      * For logs: the reason shown with every character outside printable ASCII escaped (a backslash, x and two hex
      * digits below 0x100; a backslash, u and four above; a backslash doubled), since it is the peer's text: a reason with
      * line breaks or terminal control sequences could otherwise forge log lines or drive the operator's terminal.
-     * Bytes that were not UTF-8 were decoded as U+FFFD and show escaped as that.
+     * Bytes that were not UTF-8 were decoded as U+FFFD and show escaped as that ({@link Printable#ascii}).
      */
     public String describe()
     {
         return super.describe() + " error " + ErrorLayout.codeName(code) + " (packet at byte " + packetOffset + ", field @" +
-            fieldOffset + "): " + printable(reason);
-    }
-
-    /** {@code text} with every character outside printable ASCII (0x20-0x7E) escaped and a backslash doubled. */
-    public static String printable(final String text)
-    {
-        StringBuilder escaped = null;
-        for (int i = 0; i < text.length(); i++)
-        {
-            final char c = text.charAt(i);
-            final boolean plain = c >= 0x20 && c < 0x7F && c != '\\';
-            if (plain && escaped == null)
-            {
-                continue;
-            }
-            if (escaped == null)
-            {
-                escaped = new StringBuilder(text.length() + 16).append(text, 0, i);
-            }
-            if (plain)
-            {
-                escaped.append(c);
-            }
-            else if (c == '\\')
-            {
-                escaped.append("\\\\");
-            }
-            else if (c < 0x100)
-            {
-                escaped.append(String.format("\\x%02x", (int)c));
-            }
-            else
-            {
-                escaped.append(String.format("\\u%04x", (int)c));
-            }
-        }
-        return escaped == null ? text : escaped.toString();
+            fieldOffset + "): " + Printable.ascii(reason);
     }
 }

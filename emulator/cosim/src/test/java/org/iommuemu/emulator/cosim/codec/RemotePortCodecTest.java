@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
+import org.iommuemu.emulator.config.Printable;
 import org.iommuemu.emulator.cosim.wire.AtsLayout;
 import org.iommuemu.emulator.cosim.wire.BusAccessLayout;
 import org.iommuemu.emulator.cosim.wire.ErrorLayout;
@@ -378,7 +379,7 @@ class RemotePortCodecTest
         final ErrorResponse back = (ErrorResponse)decode(withReason).get(0);
         assertEquals("a\n\u001B[2J\\\u00E9\uFFFDz", back.reason());
         assertTrue(back.describe().endsWith(": a\\x0a\\x1b[2J\\\\\\xe9\\ufffdz"), back.describe());
-        assertEquals("plain text, no escapes", ErrorResponse.printable("plain text, no escapes"));
+        assertEquals("plain text, no escapes", Printable.ascii("plain text, no escapes"));
     }
 
     @Test

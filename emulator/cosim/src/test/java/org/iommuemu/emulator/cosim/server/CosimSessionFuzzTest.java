@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 import com.code_intelligence.jazzer.api.BugDetectors;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.iommuemu.emulator.config.Printable;
 import org.iommuemu.emulator.cosim.client.CosimClient;
 import org.iommuemu.emulator.cosim.client.GuestMemory;
 import org.iommuemu.emulator.cosim.codec.Ats;
@@ -134,7 +135,7 @@ class CosimSessionFuzzTest
             {
                 final char c = line.charAt(i);
                 assertTrue(c >= 0x20 && c < 0x7F || c == '\n' || c == '\t', () -> "a log line with a control or non-ASCII character: " +
-                    ErrorResponse.printable(line));
+                    Printable.ascii(line));
             }
             // The server's own words at the start of a line: a line quoting the peer's error text may hold any words.
             assertTrue(!BUG.matcher(line).lookingAt(), () -> "the session ended on a bug: " +
