@@ -2,13 +2,13 @@ package org.iommuemu.emulator.amdvi;
 
 import java.util.List;
 
-import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
+import org.iommuemu.emulator.cache.CoherenceOperations;
+import org.iommuemu.emulator.cache.CoherenceOperations.Kind;
+import org.iommuemu.emulator.cache.CoherenceOperations.Op;
 import org.iommuemu.emulator.cache.CoherenceOracle;
 import org.iommuemu.pagetable.MapStatus;
 import org.iommuemu.pagetable.PageSizePolicy;
@@ -34,57 +34,20 @@ class CacheCoherenceProperties
     }
 
     private static final long WINDOW = 0x4000_0000L;
-    private static final int PAGES = 1024;
+    private static final int PAGES = CoherenceOperations.PAGES;
     private static final long PA_BASE = 0x8_0000_0000L;
-
-    enum Kind
-    {
-        MAP_LARGEST, MAP_4K, UNMAP, INVALIDATE_PAGES, INVALIDATE_ALL, DMA, DMA_BURST
-    }
-
-    record Op(Kind kind, int start, int count, int paShift)
-    {
-        int pages()
-        {
-            return Math.max(1, Math.min(count, PAGES - start));
-        }
-    }
 
     @Provide
     Arbitrary<List<Op>> operations()
     {
-        final Arbitrary<Integer> start = Arbitraries.frequencyOf(
-            Tuple.of(3, Arbitraries.integers().between(0, PAGES - 1)),
-            Tuple.of(2, Arbitraries.of(0, 512)));
-        final Arbitrary<Integer> count = Arbitraries.frequencyOf(
-            Tuple.of(3, Arbitraries.integers().between(1, 16)),
-            Tuple.of(1, Arbitraries.of(512, 1024)));
-        return Combinators.combine(Arbitraries.frequencyOf(
-                Tuple.of(2, Arbitraries.of(Kind.MAP_LARGEST, Kind.MAP_4K, Kind.UNMAP)),
-                Tuple.of(1, Arbitraries.of(Kind.INVALIDATE_PAGES, Kind.INVALIDATE_ALL)),
-                Tuple.of(4, Arbitraries.of(Kind.DMA, Kind.DMA_BURST))),
-                start, count, Arbitraries.of(0, 512, 2048, 7))
-            .as(Op::new).list().ofMinSize(1).ofMaxSize(60);
+        return CoherenceOperations.sequences();
     }
 
-    /** As {@link #operations()}, denser: most operations on 4 pages or within 32 (see VtdCacheCoherenceProperties). */
+    /** Denser operations: see {@link CoherenceOperations#denseSequences()}. */
     @Provide
     Arbitrary<List<Op>> denseOperations()
     {
-        final Arbitrary<Integer> start = Arbitraries.frequencyOf(
-            Tuple.of(6, Arbitraries.integers().between(0, 3)),
-            Tuple.of(3, Arbitraries.integers().between(0, 31)),
-            Tuple.of(1, Arbitraries.integers().between(0, PAGES - 1)),
-            Tuple.of(1, Arbitraries.of(0, 512)));
-        final Arbitrary<Integer> count = Arbitraries.frequencyOf(
-            Tuple.of(4, Arbitraries.integers().between(1, 16)),
-            Tuple.of(1, Arbitraries.of(512, 1024)));
-        return Combinators.combine(Arbitraries.frequencyOf(
-                Tuple.of(3, Arbitraries.of(Kind.MAP_LARGEST, Kind.MAP_4K, Kind.UNMAP)),
-                Tuple.of(1, Arbitraries.of(Kind.INVALIDATE_PAGES, Kind.INVALIDATE_ALL)),
-                Tuple.of(4, Arbitraries.of(Kind.DMA, Kind.DMA))),
-                start, count, Arbitraries.of(0, 512, 2048, 7))
-            .as(Op::new).list().ofMinSize(10).ofMaxSize(80);
+        return CoherenceOperations.denseSequences();
     }
 
     /** Which table the device's requests go through and change. */

@@ -45,7 +45,8 @@ class CosimFaultTest
         return b;
     }
 
-    private static void putInt(final byte[] b, final int at, final int v)
+    /** Big-endian, as remote-port puts every field. */
+    static void putInt(final byte[] b, final int at, final int v)
     {
         b[at] = (byte)(v >>> 24);
         b[at + 1] = (byte)(v >>> 16);

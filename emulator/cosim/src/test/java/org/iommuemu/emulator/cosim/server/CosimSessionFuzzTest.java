@@ -194,20 +194,12 @@ class CosimSessionFuzzTest
         final byte[] payload = data.consumeBytes(data.consumeInt(0, 120));
         final int length = data.consumeBoolean() ? payload.length : data.consumeInt(0, payload.length);
         final byte[] bytes = new byte[20 + length];
-        put(bytes, 0, command);
-        put(bytes, 4, length);
-        put(bytes, 8, id);
-        put(bytes, 12, data.consumeInt());
-        put(bytes, 16, data.consumeInt(0, 3));
+        CosimFaultTest.putInt(bytes, 0, command);
+        CosimFaultTest.putInt(bytes, 4, length);
+        CosimFaultTest.putInt(bytes, 8, id);
+        CosimFaultTest.putInt(bytes, 12, data.consumeInt());
+        CosimFaultTest.putInt(bytes, 16, data.consumeInt(0, 3));
         System.arraycopy(payload, 0, bytes, 20, length);
         return bytes;
-    }
-
-    private static void put(final byte[] b, final int at, final int v)
-    {
-        b[at] = (byte)(v >>> 24);
-        b[at + 1] = (byte)(v >>> 16);
-        b[at + 2] = (byte)(v >>> 8);
-        b[at + 3] = (byte)v;
     }
 }
