@@ -295,8 +295,8 @@ public final class Summary
         {
             final Row a = find(left, metric);
             final Row b = find(right, metric);
-            final String leftText = a == null ? "-" : a.text();
-            final String rightText = b == null ? "-" : b.text();
+            final String leftText = a == null ? "-" : Printable.controls(a.text());
+            final String rightText = b == null ? "-" : Printable.controls(b.text());
             final Comparison.Verdict verdict = verdict(a, b);
             String difference = "";
             if (verdict == Comparison.Verdict.LEFT_BETTER || verdict == Comparison.Verdict.RIGHT_BETTER ||

@@ -3,6 +3,7 @@ package org.iommuemu.emulator.cosim.server;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -78,8 +79,13 @@ class CosimSessionFuzzTest
         // The peer and the server talk over loopback: not a request forgery (Jazzer's detector would say so while fuzzing).
         BugDetectors.allowNetworkConnections();
         final Loopback loop = server(data.pickValue(SCENARIOS));
-        final int logged = loop.log.size();
-        final int ended = loop.statistics.size();
+        // Each input's sessions (its peer's and the fresh client's) have ended before the next input (below): what the
+        // server logged is this input's alone, and the lists do not grow with the campaign.
+        loop.log.clear();
+        loop.statistics.clear();
+        loop.json.clear();
+        final int logged = 0;
+        final int ended = 0;
         final int packets = data.consumeInt(1, 8);
         try (RawPeer peer = new RawPeer(loop.address))
         {
@@ -113,7 +119,7 @@ class CosimSessionFuzzTest
                 }
                 catch (final SocketTimeoutException ex)
                 {
-                    fail("no answer to the fence and the session is still open; log " + loop.log.subList(logged, loop.log.size()));
+                    fail("no answer to the fence and the session is still open; log " + since(loop, logged));
                     return;
                 }
                 catch (final IOException ex)
@@ -129,7 +135,9 @@ class CosimSessionFuzzTest
         }
         // The session's end (its statistics come after anything it logged) before the log is read.
         loop.awaitEnded(ended + 1);
-        for (final String line : loop.log.subList(logged, loop.log.size()))
+        // A copy: the server's threads may still add lines (the log is a copy-on-write list, its views are not).
+        final List<String> lines = since(loop, logged);
+        for (final String line : lines)
         {
             for (int i = 0; i < line.length(); i++)
             {
@@ -139,12 +147,20 @@ class CosimSessionFuzzTest
             }
             // The server's own words at the start of a line: a line quoting the peer's error text may hold any words.
             assertTrue(!BUG.matcher(line).lookingAt(), () -> "the session ended on a bug: " +
-                String.join("\n", loop.log.subList(logged, loop.log.size())));
+                String.join("\n", lines));
         }
         try (CosimClient client = loop.client((GuestMemory)null))
         {
             client.request(new Sync().timestamp(2));
         }
+        loop.awaitEnded(ended + 2);
+    }
+
+    /** The server's log lines from line {@code from} on, copied (its threads may still add lines). */
+    private static List<String> since(final Loopback loop, final int from)
+    {
+        final List<String> all = List.copyOf(loop.log);
+        return all.subList(from, all.size());
     }
 
     /** A well-formed packet with fuzzed fields, or null for raw bytes. */
