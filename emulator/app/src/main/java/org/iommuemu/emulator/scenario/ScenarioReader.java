@@ -909,11 +909,7 @@ public final class ScenarioReader
             long hpa = Scenario.SeamcallAction.EVERY_PAGE;
             if (call == Scenario.SeamcallCall.RECLAIM && section.has("hpa"))
             {
-                hpa = section.requiredSize("hpa");
-                if ((hpa & (PAGE - 1)) != 0)
-                {
-                    throw section.error("hpa", String.format("hpa 0x%x is not aligned to 4K", hpa));
-                }
+                hpa = alignedHpa(section, PAGE, false);
             }
             return new Scenario.SeamcallAction(call, td, 0, 0, hpa, false);
         }
@@ -940,22 +936,29 @@ public final class ScenarioReader
         boolean accept = false;
         if (call == Scenario.SeamcallCall.RELOCATE)
         {
-            hpa = section.requiredSize("hpa");
-            if ((hpa & (size - 1)) != 0)
-            {
-                throw section.error("hpa", String.format("hpa 0x%x is not aligned to 4K", hpa));
-            }
+            hpa = alignedHpa(section, PAGE, false); // a 4K page (checked above)
         }
         if (call == Scenario.SeamcallCall.AUG)
         {
-            hpa = section.requiredSize("hpa");
-            if ((hpa & (size - 1)) != 0)
-            {
-                throw section.error("hpa", String.format("hpa 0x%x is not aligned to its size 0x%x", hpa, size));
-            }
+            hpa = alignedHpa(section, size, true);
             accept = section.booleanValue("accept", true);
         }
         return new Scenario.SeamcallAction(call, td, gpa, level, hpa, accept);
+    }
+
+    /**
+     * A SEAMCALL's required {@code hpa}, aligned to {@code size}: a 4K page, or ({@code entrySize}) the size of the entry
+     * the call maps, which the message names.
+     */
+    private static long alignedHpa(final YamlSection section, final long size, final boolean entrySize)
+    {
+        final long hpa = section.requiredSize("hpa");
+        if ((hpa & (size - 1)) != 0)
+        {
+            throw section.error("hpa", entrySize ? String.format("hpa 0x%x is not aligned to its size 0x%x", hpa, size) :
+                String.format("hpa 0x%x is not aligned to 4K", hpa));
+        }
+        return hpa;
     }
 
     /** A TD's own access: {@code td}, {@code gpa}, {@code size} (default one 64-byte line), inside one 4 KiB page. */

@@ -287,23 +287,18 @@ class VtdOfflineTest
         final List<String> args = args("translate", image, extra, bed);
         args.addAll(List.of("--requests", reqs.toString()));
         assertTrue(OfflineTestBed.run(args)[0].contains("0x0010,,0x40000,w,fault,,,,SS_PERMISSION"), "the default: scalable codes");
-        final List<String> legacy = new ArrayList<>(args);
-        legacy.addAll(List.of("--switch", "second-stage-fault-codes=legacy"));
+        final List<String> legacy = with(args, "--switch", "second-stage-fault-codes=legacy");
         final String[] result = OfflineTestBed.run(legacy);
         assertEquals("0", result[2], result[1]);
         assertTrue(result[0].contains("0x0010,,0x40000,w,fault,,,,WRITE"), result[0]);
 
-        final List<String> unknown = new ArrayList<>(args);
-        unknown.addAll(List.of("--switch", "ats-fault-events=silent"));
+        final List<String> unknown = with(args, "--switch", "ats-fault-events=silent");
         assertError(OfflineTestBed.run(unknown), "--switch: ats-fault-events: unknown key; expected one of [second-stage-fault-codes");
-        final List<String> badValue = new ArrayList<>(args);
-        badValue.addAll(List.of("--switch", "compress-faults=maybe"));
+        final List<String> badValue = with(args, "--switch", "compress-faults=maybe");
         assertError(OfflineTestBed.run(badValue), "--switch: compress-faults: expected true or false, not 'maybe'");
-        final List<String> noEquals = new ArrayList<>(args);
-        noEquals.addAll(List.of("--switch", "compress-faults"));
+        final List<String> noEquals = with(args, "--switch", "compress-faults");
         assertError(OfflineTestBed.run(noEquals), "--switch: \"compress-faults\" is not KEY=VALUE");
-        final List<String> haw = new ArrayList<>(args);
-        haw.addAll(List.of("--switch", "host-address-width=60"));
+        final List<String> haw = with(args, "--switch", "host-address-width=60");
         assertError(OfflineTestBed.run(haw), "--switch: host-address-width: HAW is 39-52 bits, not 60");
     }
 
@@ -318,18 +313,14 @@ class VtdOfflineTest
             reqs.toString(), "--reg", "0x1c=0x80000000"));
         noRoot.addAll(extra);
         assertError(OfflineTestBed.run(noRoot), "VT-d needs the root table address register: --reg 0x20=VALUE");
-        final List<String> unaligned = new ArrayList<>(noRoot);
-        unaligned.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x22=1"));
+        final List<String> unaligned = with(noRoot, "--reg", "0x20=0x1000", "--reg", "0x22=1");
         assertError(OfflineTestBed.run(unaligned),
             "--reg 0x22=1: offset 0x22 is not a 4-byte aligned offset inside the VT-d register block");
-        final List<String> beyond = new ArrayList<>(noRoot);
-        beyond.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x10000=1"));
+        final List<String> beyond = with(noRoot, "--reg", "0x20=0x1000", "--reg", "0x10000=1");
         assertError(OfflineTestBed.run(beyond), "--reg 0x10000=1: offset 0x10000 is not a 4-byte aligned offset");
-        final List<String> wide = new ArrayList<>(noRoot);
-        wide.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x3c=0x100000000"));
+        final List<String> wide = with(noRoot, "--reg", "0x20=0x1000", "--reg", "0x3c=0x100000000");
         assertError(OfflineTestBed.run(wide), "--reg 0x3c=0x100000000: FEDATA is a 32-bit register");
-        final List<String> badCap = new ArrayList<>(noRoot);
-        badCap.addAll(List.of("--reg", "0x20=0x1000", "--reg", "0x8=0x0"));
+        final List<String> badCap = with(noRoot, "--reg", "0x20=0x1000", "--reg", "0x8=0x0");
         assertError(OfflineTestBed.run(badCap),
             "--reg 0x8=0x0, default ECAP: CAP.FRO and ECAP.IRO must place their registers after IQERCD");
 
@@ -350,6 +341,14 @@ class VtdOfflineTest
         final String[] off = OfflineTestBed.run(minimal);
         assertTrue(off[0].contains("0x0010,,0x1000,r,ok,0x1000,4K,"), off[0]);
         assertTrue(off[1].contains("translation is off"), off[1]);
+    }
+
+    /** {@code args} and then {@code more}, in a new list. */
+    private static List<String> with(final List<String> args, final String... more)
+    {
+        final List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all;
     }
 
     static void assertError(final String[] result, final String message)

@@ -84,8 +84,6 @@ class CosimSessionFuzzTest
         loop.log.clear();
         loop.statistics.clear();
         loop.json.clear();
-        final int logged = 0;
-        final int ended = 0;
         final int packets = data.consumeInt(1, 8);
         try (RawPeer peer = new RawPeer(loop.address))
         {
@@ -119,7 +117,7 @@ class CosimSessionFuzzTest
                 }
                 catch (final SocketTimeoutException ex)
                 {
-                    fail("no answer to the fence and the session is still open; log " + since(loop, logged));
+                    fail("no answer to the fence and the session is still open; log " + log(loop));
                     return;
                 }
                 catch (final IOException ex)
@@ -134,9 +132,8 @@ class CosimSessionFuzzTest
             }
         }
         // The session's end (its statistics come after anything it logged) before the log is read.
-        loop.awaitEnded(ended + 1);
-        // A copy: the server's threads may still add lines (the log is a copy-on-write list, its views are not).
-        final List<String> lines = since(loop, logged);
+        loop.awaitEnded(1);
+        final List<String> lines = log(loop);
         for (final String line : lines)
         {
             for (int i = 0; i < line.length(); i++)
@@ -153,14 +150,13 @@ class CosimSessionFuzzTest
         {
             client.request(new Sync().timestamp(2));
         }
-        loop.awaitEnded(ended + 2);
+        loop.awaitEnded(2);
     }
 
-    /** The server's log lines from line {@code from} on, copied (its threads may still add lines). */
-    private static List<String> since(final Loopback loop, final int from)
+    /** The server's log lines, copied: its threads may still add lines (the log is a copy-on-write list, its views are not). */
+    private static List<String> log(final Loopback loop)
     {
-        final List<String> all = List.copyOf(loop.log);
-        return all.subList(from, all.size());
+        return List.copyOf(loop.log);
     }
 
     /** A well-formed packet with fuzzed fields, or null for raw bytes. */
