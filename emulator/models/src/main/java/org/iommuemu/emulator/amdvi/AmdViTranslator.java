@@ -163,6 +163,7 @@ final class AmdViTranslator
                 extraFlags | ((access & Permissions.WRITE) != 0 ? AmdViEvent.FLAG_RW : 0));
         }
         final int pasid = guestPasid(requestPasid);
+        out.tagPasid(pasid);
         // The request's PASID as the event reports it: none when the PASID was dropped or supplied by GIOV.
         final int eventPasid = pasid == requestPasid ? requestPasid : CacheTag.NO_PASID;
         final boolean guestPath = pasid != CacheTag.NO_PASID;

@@ -22,6 +22,7 @@ public final class RequestOutcome
     private int permissions;
     private long completionEntry;
     private int domainId;
+    private int tagPasid = -1;
     private WalkFault walkFault = WalkFault.NONE;
     // The request's yes/no facts, each in a field of its own (plain stores; measured as fast as bits of one word).
     private boolean iotlbHit;
@@ -51,6 +52,7 @@ public final class RequestOutcome
         permissions = 0;
         completionEntry = 0;
         domainId = 0;
+        tagPasid = -1;
         return this;
     }
 
@@ -95,6 +97,19 @@ public final class RequestOutcome
     public RequestOutcome domainId(final int domainId)
     {
         this.domainId = domainId;
+        return this;
+    }
+
+    /**
+     * The PASID the model's IOTLB tags the translation with: the request's PASID; in VT-d scalable mode the context's
+     * RID_PASID for a request without one; on AMD-Vi PASID 0 for a request without one that GIOV sends through the
+     * guest table, none when a DTE without GV drops the request's PASID. Negative ({@code CacheTag.NO_PASID}) when
+     * untagged. Whoever hands the translation on (a co-simulation peer's ATS cache) must be invalidated by the
+     * scopes that reach the model's own entry, and those match on this PASID, not the request's.
+     */
+    public RequestOutcome tagPasid(final int pasid)
+    {
+        tagPasid = pasid;
         return this;
     }
 
@@ -180,6 +195,12 @@ public final class RequestOutcome
     public int domainId()
     {
         return domainId;
+    }
+
+    /** See {@link #tagPasid(int)}; negative when untagged. */
+    public int tagPasid()
+    {
+        return tagPasid;
     }
 
     /** The walker's fault behind a failed translation, {@link WalkFault#NONE} otherwise. */

@@ -97,7 +97,7 @@ final class TrustedPath implements TlbTrackingListener
             return refused(outcome);
         }
         final int did = trustedDomainId(td);
-        outcome.domainId(did);
+        outcome.domainId(did).tagPasid(request.pasid());
         final long tag = CacheTag.of(did, request.pasid(), sid, true, 0);
         final long address = request.address();
         final boolean translationRequest = request.addressType() == AddressType.TRANSLATION_REQUEST;

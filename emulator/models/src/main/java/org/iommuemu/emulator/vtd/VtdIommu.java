@@ -435,7 +435,7 @@ public final class VtdIommu implements IommuPort
         {
             return fault(request, outcome, t.fault());
         }
-        outcome.domainId(t.domainId());
+        outcome.domainId(t.domainId()).tagPasid(t.pasid());
         return t.translate(request.address(), request.access(), request.privileged(), outcome) ||
             fault(request, outcome, t.fault());
     }
@@ -464,7 +464,7 @@ public final class VtdIommu implements IommuPort
         {
             return fault(request, outcome, t.scalable() ? VtdFaultReason.SM_DTE_CLEAR : VtdFaultReason.CONTEXT_ENTRY_TT);
         }
-        outcome.domainId(t.domainId());
+        outcome.domainId(t.domainId()).tagPasid(t.pasid());
         if (!t.translate(request.address(), 0, request.privileged(), outcome))
         {
             if (t.noTranslation())
@@ -497,7 +497,7 @@ public final class VtdIommu implements IommuPort
             {
                 return fault(request, outcome, t.scalable() ? VtdFaultReason.SM_DTE_CLEAR : VtdFaultReason.CONTEXT_ENTRY_TT);
             }
-            outcome.domainId(t.domainId());
+            outcome.domainId(t.domainId()).tagPasid(t.pasid());
         }
         outcome.translated(request.address(), PhysicalMemory.FRAME_SIZE_LG2, Permissions.ALL);
         return true;

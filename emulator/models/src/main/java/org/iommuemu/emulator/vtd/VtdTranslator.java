@@ -214,6 +214,15 @@ final class VtdTranslator
         return scalable;
     }
 
+    /**
+     * The PASID the last lookup's translations are tagged with in the IOTLB: the request's or the RID_PASID in
+     * scalable mode, negative in legacy mode.
+     */
+    int pasid()
+    {
+        return pasid;
+    }
+
     /** The DID of the last lookup's context (0 before one was found). */
     int domainId()
     {

@@ -133,12 +133,15 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         assertTrue(iommu.dma(DEVICE, high, false, out));
         assertEquals(high, out.outputAddress());
         assertFalse(out.firstStage());
+        assertEquals(CacheTag.NO_PASID, out.tagPasid());
 
         driver.attachGuest(DEVICE, null, DOMAIN, gcr3, 1, 4, true);
         assertTrue(iommu.dma(DEVICE, high + 8, true, out), out.toString());
         assertEquals(0x8_0000_0008L, out.outputAddress());
         assertTrue(out.firstStage());
+        assertEquals(0, out.tagPasid(), "cached under PASID 0, where INVALIDATE_IOMMU_PAGES with GN for PASID 0 finds it");
         assertTrue(iommu.dma(DEVICE, 0, high, Permissions.READ, false, out), "PASID 0 explicitly: the same table");
+        assertEquals(0, out.tagPasid());
 
         // Another PASID with the same table is sign-extended: the address is not canonical there.
         driver.setGuestCr3(gcr3, 1, DOMAIN, 5, pasidZero.root());
@@ -151,6 +154,7 @@ class AmdViGuestTranslationTest extends AmdViTestBed
         assertTrue(iommu.dma(DEVICE, 0x7000_0000L, true, out));
         assertEquals(0x7_0000_0000L, out.outputAddress());
         assertFalse(out.firstStage());
+        assertEquals(CacheTag.NO_PASID, out.tagPasid());
     }
 
     @Test

@@ -1138,7 +1138,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                     ((permissions & Permissions.EXECUTE) != 0 ? AtsLayout.ATTR_EXEC : 0));
             if (at != 2)
             {
-                shadow.add(CacheTag.of(o.domainId(), r.pasid(), r.requesterId(), r.trusted(), 0),
+                shadow.add(CacheTag.of(o.domainId(), o.tagPasid(), r.requesterId(), r.trusted(), 0),
                     CacheKey.of(ats.address(), Long.numberOfTrailingZeros(size)));
             }
         }
@@ -1267,7 +1267,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             if (r.addressType() == AddressType.TRANSLATION_REQUEST &&
                 (o.completionEntry() & (TranslationCompletionEntry.R | TranslationCompletionEntry.W)) != 0)
             {
-                shadow.add(CacheTag.of(o.domainId(), r.pasid(), r.requesterId(), r.trusted(), 0),
+                shadow.add(CacheTag.of(o.domainId(), o.tagPasid(), r.requesterId(), r.trusted(), 0),
                     CacheKey.of(r.address(), Math.max(12, o.pageSizeLg2())));
             }
         }

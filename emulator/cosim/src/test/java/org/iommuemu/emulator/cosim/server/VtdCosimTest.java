@@ -12,6 +12,7 @@ import org.iommuemu.emulator.platform.IommuPort;
 import org.iommuemu.emulator.vtd.ContextEntry;
 import org.iommuemu.emulator.vtd.FaultRecord;
 import org.iommuemu.emulator.vtd.InvalidationDescriptor;
+import org.iommuemu.emulator.vtd.PasidEntry;
 import org.iommuemu.emulator.vtd.VtdConfig;
 import org.iommuemu.emulator.vtd.VtdDriver;
 import org.iommuemu.emulator.vtd.VtdFaultReason;
@@ -21,9 +22,12 @@ import org.iommuemu.pagetable.PageSizePolicy;
 import org.iommuemu.pagetable.PageTable;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.format.VtdSecondStageFormat;
+import org.iommuemu.pagetable.format.X86Format;
 import org.iommuemu.pagetable.memory.FrameAllocator;
 import org.iommuemu.pagetable.memory.PhysicalMemory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -118,6 +122,72 @@ class VtdCosimTest
             assertEquals(VtdFaultReason.WRITE.faultCode(), FaultRecord.reason(record[1]));
             assertEquals(DEVICE, (int)(record[1] & FaultRecord.SID));
             assertEquals(IOVA + (8L << 20) + 0x1000, record[0] & FaultRecord.FI);
+        }
+    }
+
+    /**
+     * Scalable mode as Linux runs it for a DMA domain: requests without a PASID go through the context's RID_PASID
+     * entry (first stage by default when the unit has both, second stage otherwise), and intel-iommu invalidates a
+     * first-stage domain's pages with PASID-based IOTLB descriptors for that RID_PASID (qi_flush_piotlb). The model's
+     * IOTLB tags those translations with the RID_PASID, so the peer's copy must be found under it too: found under
+     * the request's (absent) PASID, the ATS_INV was never sent and the peer kept translating the unmapped page (seen
+     * with Linux 6.1 booted over remote-iommu: AHCI's IDENTIFY data went to a freed page and the guest crashed).
+     */
+    @ParameterizedTest(name = "PGTT {0}")
+    @ValueSource(ints = {PasidEntry.PGTT_FIRST_STAGE, PasidEntry.PGTT_SECOND_STAGE})
+    void aPasidBasedInvalidationOfTheRidPasidReachesThePeer(final int pgtt) throws Exception
+    {
+        final int ridPasid = 0;
+        try (Loopback loop = new Loopback(SCENARIO); GuestSide guest = new GuestSide(loop, 0x1000))
+        {
+            final VtdDriver driver = new VtdDriver(guest.port, guest.memory, new FrameAllocator(guest.memory, TABLES, 64L << 20));
+            driver.bringUp(true, 0x4021, 0xFEE0_0000L);
+            final long cap = guest.port.readRegister(VtdRegisters.CAP, 8);
+            final long ecap = guest.port.readRegister(VtdRegisters.ECAP, 8);
+            final boolean first = pgtt == PasidEntry.PGTT_FIRST_STAGE;
+            final PageTable domain = new PageTable(first ? new X86Format(4) : new VtdSecondStageFormat(4,
+                new VtdConfig().hostAddressWidth, (ecap & VtdRegisters.ECAP_SC) != 0, false, false,
+                VtdRegisters.secondStageLargePages(cap)), new FrameAllocator(guest.memory, DOMAIN_POOL, 64L << 20));
+            assertEquals(MapStatus.OK, domain.map(IOVA, SPA, 8L << 10, Permissions.READ_WRITE | (first ? Permissions.USER : 0),
+                PageSizePolicy.FORCED_4K));
+            driver.setScalableContext(DEVICE, 0, false, true, false, ridPasid);
+            if (first)
+            {
+                driver.attachFirstStage(DEVICE, ridPasid, domain.root(), 4, DOMAIN, false, false);
+            }
+            else
+            {
+                driver.attachSecondStage(DEVICE, ridPasid, domain, DOMAIN);
+            }
+            driver.invalidateAll();
+            guest.takeEvents();
+
+            final Ats ats = guest.client.translate(CosimClient.Translation.of(DEVICE, IOVA + 0x1234, true));
+            assertEquals(AtsLayout.RESULT_OK, ats.result());
+            assertEquals(SPA + 0x1234, ats.address());
+            assertEquals(0x1000 - 0x234, ats.length());
+            guest.takeEvents(); // the first stage's A/D updates
+
+            // Linux's unmap of a first-stage page: PASID-based IOTLB invalidation of the page for RID_PASID, then a wait.
+            assertEquals(MapStatus.OK, domain.unmap(IOVA + 0x1000, 4096));
+            final long[] words = new long[2];
+            InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PAGE, DOMAIN, ridPasid, IOVA + 0x1000, 0, false);
+            driver.submit(words);
+            assertTrue(driver.waitForCompletion(false));
+            assertEquals(List.of(String.format("ats_inv 0x%x+0x1000", IOVA + 0x1000), String.format("write 0x%x+4",
+                driver.waitStatusAddress())), guest.takeEvents());
+
+            // A page the invalidation does not cover stays with the peer: nothing sent for it.
+            InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PAGE, DOMAIN, ridPasid, IOVA + 0x8000, 0, false);
+            driver.submit(words);
+            assertTrue(driver.waitForCompletion(false));
+            assertEquals(List.of(String.format("write 0x%x+4", driver.waitStatusAddress())), guest.takeEvents());
+
+            // Nor does another PASID's: the entry is the RID_PASID's.
+            InvalidationDescriptor.pasidIotlb(words, InvalidationDescriptor.PIOTLB_PASID, DOMAIN, ridPasid + 1, 0, 0, false);
+            driver.submit(words);
+            assertTrue(driver.waitForCompletion(false));
+            assertEquals(List.of(String.format("write 0x%x+4", driver.waitStatusAddress())), guest.takeEvents());
         }
     }
 }
