@@ -189,8 +189,15 @@ static void remote_iommu_raise(RemoteIommuState *s, uint32_t line)
     RemoteIommuMsi msi;
     MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
 
+    attrs.requester_id = pci_requester_id(pdev);
     if (s->model == MODEL_AMDVI && msi_enabled(pdev)) {
-        msi_notify(pdev, 0);
+        /*
+         * Written to system memory, as QEMU's own amd-iommu does, not with msi_notify: that goes through the
+         * function's bus-master address space, which is disabled while the guest leaves Bus Master Enable clear, and
+         * Linux's amd_iommu never sets it on the IOMMU's function (the event-log interrupt was lost; docs/qemu.md 2.8).
+         */
+        MSIMessage message = msi_get_message(pdev, 0);
+        address_space_stl_le(&address_space_memory, message.address, message.data, attrs, NULL);
         return;
     }
     if (in_client) {
@@ -205,7 +212,6 @@ static void remote_iommu_raise(RemoteIommuState *s, uint32_t line)
                          line);
         return;
     }
-    attrs.requester_id = pci_requester_id(pdev);
     address_space_stl_le(&address_space_memory, msi.address, msi.data, attrs, NULL);
 }
 
