@@ -1,5 +1,6 @@
 package org.iommuemu.emulator.platform;
 
+import org.iommuemu.emulator.cache.CacheTag;
 import org.iommuemu.pagetable.Permissions;
 import org.iommuemu.pagetable.WalkFault;
 
@@ -22,7 +23,7 @@ public final class RequestOutcome
     private int permissions;
     private long completionEntry;
     private int domainId;
-    private int tagPasid = -1;
+    private int tagPasid = CacheTag.NO_PASID;
     private WalkFault walkFault = WalkFault.NONE;
     // The request's yes/no facts, each in a field of its own (plain stores; measured as fast as bits of one word).
     private boolean iotlbHit;
@@ -52,7 +53,7 @@ public final class RequestOutcome
         permissions = 0;
         completionEntry = 0;
         domainId = 0;
-        tagPasid = -1;
+        tagPasid = CacheTag.NO_PASID;
         return this;
     }
 
@@ -103,8 +104,8 @@ public final class RequestOutcome
     /**
      * The PASID the model's IOTLB tags the translation with: the request's PASID; in VT-d scalable mode the context's
      * RID_PASID for a request without one; on AMD-Vi PASID 0 for a request without one that GIOV sends through the
-     * guest table, none when a DTE without GV drops the request's PASID. Negative ({@code CacheTag.NO_PASID}) when
-     * untagged. Whoever hands the translation on (a co-simulation peer's ATS cache) must be invalidated by the
+     * guest table, none when a DTE without GV drops the request's PASID; {@link CacheTag#NO_PASID} when untagged.
+     * Whoever hands the translation on (a co-simulation peer's ATS cache) must be invalidated by the
      * scopes that reach the model's own entry, and those match on this PASID, not the request's.
      */
     public RequestOutcome tagPasid(final int pasid)
@@ -197,7 +198,7 @@ public final class RequestOutcome
         return domainId;
     }
 
-    /** See {@link #tagPasid(int)}; negative when untagged. */
+    /** See {@link #tagPasid(int)}; {@link CacheTag#NO_PASID} when untagged. */
     public int tagPasid()
     {
         return tagPasid;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import org.iommuemu.emulator.config.Numbers;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -82,8 +83,8 @@ class LinuxGuestTablesTest
             {
                 if (answer[4].equals("ok"))
                 {
-                    assertEquals(e.address + (e.iova & pageSize(answer[6]) - 1), Long.decode(answer[5]), context);
-                    assertEquals(0, e.address & pageSize(answer[6]) - 1, "QEMU's page is as large as ours: " + context);
+                    assertEquals(e.address + (e.iova & Numbers.parseSize(answer[6]) - 1), Long.decode(answer[5]), context);
+                    assertEquals(0, e.address & Numbers.parseSize(answer[6]) - 1, "QEMU's page is as large as ours: " + context);
                 }
             }
             if (!e.permissions.isEmpty())
@@ -120,18 +121,6 @@ class LinuxGuestTablesTest
             end++;
         }
         return Integer.parseInt(rest.substring(start, end));
-    }
-
-    private static long pageSize(final String size)
-    {
-        final long unit = switch (size.charAt(size.length() - 1))
-        {
-            case 'K' -> 1L << 10;
-            case 'M' -> 1L << 20;
-            case 'G' -> 1L << 30;
-            default -> throw new IllegalArgumentException("page size " + size);
-        };
-        return Long.parseLong(size.substring(0, size.length() - 1)) * unit;
     }
 
     private static List<Expected> expected(final Path csv) throws IOException
