@@ -91,12 +91,14 @@ public final class AmdViTableDump
                 Numbers.requesterId(onlyDevice), Numbers.bdf(onlyDevice), entries);
             return;
         }
+        final BlockedRun run = new BlockedRun();
         for (int device = onlyDevice < 0 ? 0 : onlyDevice; device < (onlyDevice < 0 ? entries : onlyDevice + 1); device++)
         {
             final long address = DeviceTableEntry.address(tableBase, device);
             final long q0 = memory.readEntry(address);
             if (!DeviceTableEntry.valid(q0))
             {
+                run.end();
                 if (onlyDevice >= 0)
                 {
                     out.printf("device %s (%s): DTE @%s has V=0: DMA passes untranslated%n", Numbers.requesterId(device),
@@ -108,11 +110,65 @@ public final class AmdViTableDump
             final long q1 = memory.readEntry(address + 8);
             final long q2 = memory.readEntry(address + 16);
             final long q3 = memory.readEntry(address + 24);
+            if (onlyDevice < 0 && run.absorbs(device, q0, q1, q2, q3))
+            {
+                continue;
+            }
+            run.end();
             dumpDevice(device, address, q0, q1, q2, q3, shownRoots);
+            run.start(device, q0, q1, q2, q3);
         }
+        run.end();
         if (onlyDevice < 0)
         {
             out.printf("%d device%s with a valid DTE%n", present, present == 1 ? "" : "s");
+        }
+    }
+
+    /**
+     * A run of consecutive devices whose DTEs are the same four quadwords as the last one printed and have no table to
+     * show (mode 0, GV clear): Linux writes V=1, TV=1 with IR=IW=0 into every entry it does not use, so a real
+     * machine's 64K-entry table would otherwise print three lines per absent device. Shown as one line after the run.
+     */
+    private final class BlockedRun
+    {
+        private int first = -1;
+        private int last;
+        private final long[] words = new long[4];
+
+        void start(final int device, final long q0, final long q1, final long q2, final long q3)
+        {
+            if (DeviceTableEntry.mode(q0) != 0 || (q0 & DeviceTableEntry.GV) != 0)
+            {
+                first = -1;
+                return;
+            }
+            first = device;
+            last = device;
+            words[0] = q0;
+            words[1] = q1;
+            words[2] = q2;
+            words[3] = q3;
+        }
+
+        boolean absorbs(final int device, final long q0, final long q1, final long q2, final long q3)
+        {
+            if (first < 0 || device != last + 1 || q0 != words[0] || q1 != words[1] || q2 != words[2] || q3 != words[3])
+            {
+                return false;
+            }
+            last = device;
+            return true;
+        }
+
+        void end()
+        {
+            if (first >= 0 && last > first)
+            {
+                out.printf("devices %s-%s (%s-%s): the same DTE as device %s, shown above%n", Numbers.requesterId(first + 1),
+                    Numbers.requesterId(last), Numbers.bdf(first + 1), Numbers.bdf(last), Numbers.requesterId(first));
+            }
+            first = -1;
         }
     }
 
@@ -146,9 +202,11 @@ public final class AmdViTableDump
         }
         if (mode == 0)
         {
+            final boolean read = DeviceTableEntry.readPermitted(q0);
+            final boolean write = DeviceTableEntry.writePermitted(q0);
             out.println(DeviceTableEntry.guestTranslationValid(q0) ? "  mode 0: no host table (guest addresses are system physical)" :
-                "  mode 0: DMA passes untranslated, within IR/IW" + (DeviceTableEntry.readPermitted(q0) &&
-                    DeviceTableEntry.writePermitted(q0) ? "" : " (the rest is an IO_PAGE_FAULT)"));
+                !read && !write ? "  mode 0 with IR and IW clear: every DMA is an IO_PAGE_FAULT" :
+                "  mode 0: DMA passes untranslated, within IR/IW" + (read && write ? "" : " (the rest is an IO_PAGE_FAULT)"));
             return;
         }
         if (entry.illegalMode(false))

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.iommuemu.emulator.config.Numbers;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -104,6 +105,36 @@ class LinuxGuestTablesTest
         expected.forEach(e -> domains.put(e.requesterId, e.domain));
         domains.forEach((device, domain) -> assertEquals(domain, domainShown(tables[0], device),
             "the dump shows the domain QEMU tagged the device's IOTLB entries with"));
+    }
+
+    /**
+     * Linux writes V=1, TV=1, IR=IW=0 into every device table entry it does not use (here 250 of 256; on a real
+     * machine up to 65,536): the dump shows a run of such identical entries once and names the run in one line,
+     * and {@code --device} still shows any one of them whole.
+     */
+    @Test
+    void aRealDeviceTableShowsRunsOfBlockedEntriesOnce() throws IOException
+    {
+        final Path memory = copy("amdvi-v1", "memory.elf.xz");
+        final Path regs = copy("amdvi-v1", "regs.txt");
+        final String[] tables = OfflineTestBed.run(List.of("tables", "--iommu", "amdvi", "--memory", memory.toString(),
+            "--regs", regs.toString()));
+        assertEquals("0", tables[2], tables[1]);
+        final String dump = tables[0];
+        assertTrue(dump.contains("device 0x0001 (00:00.1) DTE @0x11bc020: 0000000000000003 0000000000000000 0000000000000001 " +
+            "0000000000000000\n  domain 0, mode 0, root 0x0, TV\n  mode 0 with IR and IW clear: every DMA is an IO_PAGE_FAULT\n"), dump);
+        assertTrue(dump.contains("devices 0x0002-0x0007 (00:00.2-00:00.7): the same DTE as device 0x0001, shown above\n"), dump);
+        assertFalse(dump.contains("device 0x0002 "), dump);
+        assertTrue(dump.contains("\n252 devices with a valid DTE\n"), dump);
+        // 252 valid entries: 7 with page tables and 7 blocked ones (mode 0, IR and IW clear) that each start a run, shown
+        // whole; the 5 runs longer than one entry, in a line each.
+        assertEquals(14, dump.lines().filter(line -> line.startsWith("device ")).count(), dump);
+        assertEquals(5, dump.lines().filter(line -> line.startsWith("devices ")).count(), dump);
+
+        final String[] one = OfflineTestBed.run(List.of("tables", "--iommu", "amdvi", "--memory", memory.toString(),
+            "--regs", regs.toString(), "--device", "00:00.4"));
+        assertEquals("0", one[2], one[1]);
+        assertTrue(one[0].contains("device 0x0004 (00:00.4) DTE @0x11bc080: 0000000000000003"), one[0]);
     }
 
     /** The domain the dump gives a device: VT-d's DID (context or RID_PASID entry) or AMD-Vi's DTE domain. */
