@@ -30,8 +30,11 @@ import org.iommuemu.pagetable.Permissions;
  * Per DMA request, in QEMU's order:
  * <ul>
  * <li>AMD-Vi: {@code amdvi_iotlb_hit} on an IOTLB hit, else {@code amdvi_cache_update} when the IOTLB was filled;
- *     {@code amdvi_page_fault} for an IO_PAGE_FAULT; then {@code amdvi_translation_result} (hpa 0 for a fault, as
- *     QEMU's entry without permissions has it);</li>
+ *     {@code amdvi_page_fault} for an IO_PAGE_FAULT; then {@code amdvi_translation_result}. As in QEMU, gpa is the
+ *     request's address and hpa the base of the page it translated to, at the page's size (QEMU's
+ *     {@code IOMMUTLBEntry.translated_addr}; a Linux guest's 8K-64K pages show as such), and 0 for a fault, as QEMU's
+ *     entry without permissions has it (seen in a Linux guest under QEMU 10.2.4: {@code gpa 0xfffe0400 hpa
+ *     0x25d0000} for a 64 KiB page);</li>
  * <li>VT-d: {@code vtd_iotlb_page_hit} or {@code vtd_iotlb_page_update} (the {@code slpte} argument is the leaf as
  *     the outcome states it: output page, R and W, PS for a large page; the table's other bits are not known here),
  *     then {@code vtd_dmar_translate} with the page, or {@code vtd_dmar_fault} with the fault reason.</li>
@@ -103,7 +106,7 @@ public final class QemuTraceLog implements ReplayListener, InvalidationListener
             {
                 hex(event("amdvi_cache_update").append(" update iotlb domid 0x"), outcome.domainId());
                 bdf(rid, line.append(" devid: "), false);
-                hex(line.append(" gpa 0x"), inputPage);
+                hex(line.append(" gpa 0x"), address);
                 hex(line.append(" hpa 0x"), outputPage);
                 end();
             }
@@ -115,7 +118,7 @@ public final class QemuTraceLog implements ReplayListener, InvalidationListener
             event("amdvi_translation_result").append("devid: ");
             bdf(rid, false);
             hex(line.append(" gpa 0x"), address);
-            hex(line.append(" hpa 0x"), outcome.isOk() ? outcome.outputAddress() : 0);
+            hex(line.append(" hpa 0x"), outcome.isOk() ? outputPage : 0);
             end();
             return;
         }

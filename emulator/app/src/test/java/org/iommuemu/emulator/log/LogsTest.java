@@ -224,6 +224,56 @@ class LogsTest
             l.endsWith("flags=0x0020]")), "a DMA write to an unmapped page: RW set, not present: " + lines.subList(0, 3));
     }
 
+    /**
+     * As QEMU's amd-iommu traces them (seen under a Linux guest with QEMU 10.2.4: {@code gpa 0xfffe0400 hpa 0x25d0000}
+     * for a 64 KiB page): gpa is the request's address and hpa the base of the page it translated to, at the page's
+     * size; {@code amdvi_cache_update} carries the request's address too.
+     */
+    @Test
+    void amdViTranslationResultsGiveThePageBaseAsQemuDoes() throws IOException
+    {
+        final Path file = folder.resolve("amdvi-4m.yaml");
+        Files.writeString(file, AMDVI_UNMAP.replace("forced-4k", "largest").replace("spa: 0x100000000", "spa: 0x200000000")
+            .replace("  - {at: 2000, action: unmap, domain: 1, iova: 0x100000000, size: 4M, invalidate: true}\n", "")
+            .replace("timeline:\n", ""), StandardCharsets.UTF_8);
+        final Run run = run(ScenarioReader.read(file));
+        final Pattern result = Pattern.compile("^1@\\d+\\.\\d{6}:amdvi_translation_result devid: 10:00\\.0 " +
+            "gpa 0x([0-9a-f]+) hpa 0x([0-9a-f]+)$");
+        final Pattern update = Pattern.compile("^1@\\d+\\.\\d{6}:amdvi_cache_update  update iotlb domid 0x1 devid: 10:00\\.0 " +
+            "gpa 0x([0-9a-f]+) hpa 0x([0-9a-f]+)$");
+        long results = 0;
+        long updates = 0;
+        long updated = -1;
+        for (final String line : run.qemu().split("\n"))
+        {
+            final Matcher u = update.matcher(line);
+            if (u.matches())
+            {
+                updated = Long.parseUnsignedLong(u.group(1), 16);
+                assertEquals(0x2_0000_0000L, Long.parseUnsignedLong(u.group(2), 16), line);
+                updates++;
+            }
+            final Matcher r = result.matcher(line);
+            if (r.matches())
+            {
+                final long gpa = Long.parseUnsignedLong(r.group(1), 16);
+                final long hpa = Long.parseUnsignedLong(r.group(2), 16);
+                // The 4 MiB mapping is one 4 MiB page (NextLevel 7 under the largest-page policy).
+                assertEquals(0x2_0000_0000L, hpa, "the page's base: " + line);
+                assertEquals(gpa - 0x1_0000_0000L + 0x2_0000_0000L, hpa + (gpa & ((4L << 20) - 1)), line);
+                if (updated >= 0)
+                {
+                    assertEquals(gpa, updated, "the fill names the request's address, not its page: " + line);
+                    updated = -1;
+                }
+                results++;
+            }
+        }
+        assertTrue(updates > 0);
+        assertEquals(run.tally().dma, results, run.qemu().lines().limit(5).toList().toString());
+        assertEquals(0, run.tally().faults);
+    }
+
     @Test
     void rmpFaultsAsTheSnpHostPrintsThem() throws IOException
     {
