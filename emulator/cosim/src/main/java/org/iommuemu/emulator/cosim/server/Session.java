@@ -1138,8 +1138,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
                     ((permissions & Permissions.EXECUTE) != 0 ? AtsLayout.ATTR_EXEC : 0));
             if (at != 2)
             {
-                shadow.add(CacheTag.of(o.domainId(), o.tagPasid(), r.requesterId(), r.trusted(), 0),
-                    CacheKey.of(ats.address(), Long.numberOfTrailingZeros(size)));
+                handedOut(o, r, ats.address(), Long.numberOfTrailingZeros(size));
             }
         }
         else
@@ -1267,8 +1266,7 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
             if (r.addressType() == AddressType.TRANSLATION_REQUEST &&
                 (o.completionEntry() & (TranslationCompletionEntry.R | TranslationCompletionEntry.W)) != 0)
             {
-                shadow.add(CacheTag.of(o.domainId(), o.tagPasid(), r.requesterId(), r.trusted(), 0),
-                    CacheKey.of(r.address(), Math.max(12, o.pageSizeLg2())));
+                handedOut(o, r, r.address(), Math.max(12, o.pageSizeLg2()));
             }
         }
         else
@@ -1367,6 +1365,16 @@ final class Session implements Runnable, PeerAccess, InterruptListener, Invalida
         }
         shadow.removeCovered(scope, (tag, key) -> invalidate(CacheKey.first(key), 1L << CacheKey.sizeLg2(key),
             TranslateWords.scope(CacheTag.requesterId(tag), CacheTag.pasid(tag), CacheTag.isTrusted(tag))));
+    }
+
+    /**
+     * Remember a translation the peer may now cache, under the tag the model's own IOTLB gave it (the PASID it was
+     * cached under, not the request's: VT-d's RID_PASID, AMD-Vi's PASID 0 under GIOV), so that the invalidations
+     * reaching the model's entry reach the peer's copy too.
+     */
+    private void handedOut(final RequestOutcome o, final DmaRequest r, final long address, final int sizeLg2)
+    {
+        shadow.add(CacheTag.of(o.domainId(), o.tagPasid(), r.requesterId(), r.trusted(), 0), CacheKey.of(address, sizeLg2));
     }
 
     /** One ATS_INV round trip; the guest's completion wait waits for it (docs/protocol.md 6.5). */

@@ -48,6 +48,15 @@ class VtdCosimTest
     static final long IOVA = 0x4000_0000L;
     static final long SPA = 0x8_0000_0000L;
 
+    /** A 4-level second-stage format as intel-iommu derives it from the unit's CAP and ECAP. */
+    static VtdSecondStageFormat secondStage(final IommuPort port)
+    {
+        final long cap = port.readRegister(VtdRegisters.CAP, 8);
+        final long ecap = port.readRegister(VtdRegisters.ECAP, 8);
+        return new VtdSecondStageFormat(4, new VtdConfig().hostAddressWidth, (ecap & VtdRegisters.ECAP_SC) != 0, false, false,
+            VtdRegisters.secondStageLargePages(cap));
+    }
+
     /** The guest's intel-iommu: structures and domain tables in guest memory, formats from the CAP and ECAP it reads. */
     static final class Guest
     {
@@ -61,11 +70,7 @@ class VtdCosimTest
             port.writeRegister(VtdRegisters.IEDATA, 4, 0x4022);
             port.writeRegister(VtdRegisters.IEADDR, 4, 0xFEE0_0000L);
             port.writeRegister(VtdRegisters.IECTL, 4, 0);
-            final long cap = port.readRegister(VtdRegisters.CAP, 8);
-            final long ecap = port.readRegister(VtdRegisters.ECAP, 8);
-            final VtdSecondStageFormat format = new VtdSecondStageFormat(4, new VtdConfig().hostAddressWidth,
-                (ecap & VtdRegisters.ECAP_SC) != 0, false, false, VtdRegisters.secondStageLargePages(cap));
-            domain = new PageTable(format, new FrameAllocator(memory, DOMAIN_POOL, 64L << 20));
+            domain = new PageTable(secondStage(port), new FrameAllocator(memory, DOMAIN_POOL, 64L << 20));
             assertEquals(MapStatus.OK, domain.map(IOVA, SPA, 4L << 20, Permissions.READ_WRITE, PageSizePolicy.X86_SIZES));
             assertEquals(MapStatus.OK, domain.map(IOVA + (8L << 20), SPA + (8L << 20), 16L << 10, Permissions.READ,
                 PageSizePolicy.FORCED_4K));
@@ -142,12 +147,9 @@ class VtdCosimTest
         {
             final VtdDriver driver = new VtdDriver(guest.port, guest.memory, new FrameAllocator(guest.memory, TABLES, 64L << 20));
             driver.bringUp(true, 0x4021, 0xFEE0_0000L);
-            final long cap = guest.port.readRegister(VtdRegisters.CAP, 8);
-            final long ecap = guest.port.readRegister(VtdRegisters.ECAP, 8);
             final boolean first = pgtt == PasidEntry.PGTT_FIRST_STAGE;
-            final PageTable domain = new PageTable(first ? new X86Format(4) : new VtdSecondStageFormat(4,
-                new VtdConfig().hostAddressWidth, (ecap & VtdRegisters.ECAP_SC) != 0, false, false,
-                VtdRegisters.secondStageLargePages(cap)), new FrameAllocator(guest.memory, DOMAIN_POOL, 64L << 20));
+            final PageTable domain = new PageTable(first ? new X86Format(4) : secondStage(guest.port),
+                new FrameAllocator(guest.memory, DOMAIN_POOL, 64L << 20));
             assertEquals(MapStatus.OK, domain.map(IOVA, SPA, 8L << 10, Permissions.READ_WRITE | (first ? Permissions.USER : 0),
                 PageSizePolicy.FORCED_4K));
             driver.setScalableContext(DEVICE, 0, false, true, false, ridPasid);
